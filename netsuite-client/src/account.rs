@@ -1,0 +1,1 @@
+//! NetSuite account ids and the host names and realms derived from them.
