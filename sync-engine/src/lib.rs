@@ -5,3 +5,5 @@
 //! watermarks) behind a store trait; workers that run the outbox per document under NetSuite's
 //! concurrency budget; webhook intake and pollers; schedules for batched flows and snapshot
 //! reconciliation; and the reports that operations and finance read.
+
+pub mod store;

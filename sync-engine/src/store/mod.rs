@@ -1,0 +1,272 @@
+//! Durable state: the ledger of seen events, the outbox of actions, the exception queue and
+//! watermarks, behind the [`Store`] trait.
+//!
+//! The store is deliberately ignorant of the domain: payloads are JSON values that the engine
+//! serialises from `sync-core` types. That keeps one schema for every backend (SQLite today,
+//! PostgreSQL later) and lets a schema change in the core need no migration here.
+//!
+//! The one transaction that matters is [`Store::commit_plan`]: marking an event seen, appending the
+//! state changes the core returned, enqueueing its actions and raising its exceptions happen
+//! together or not at all, so a crash between any two steps cannot lose or double an action.
+
+mod sqlite;
+
+pub use sqlite::SqliteStore;
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+use serde_json::Value;
+
+/// Errors from the durable store.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The database refused an operation.
+    #[error("database error: {0}")]
+    Database(#[from] rusqlite::Error),
+    /// A stored JSON payload could not be read back.
+    #[error("stored payload is not valid JSON: {0}")]
+    Payload(#[from] serde_json::Error),
+    /// The database file was written by a newer version of this crate.
+    #[error("database schema version {found} is newer than this build knows ({known})")]
+    SchemaTooNew {
+        /// The version found in the file.
+        found: i64,
+        /// The newest version this build can migrate to.
+        known: i64,
+    },
+    /// An action or exception that the caller named does not exist.
+    #[error("{what} `{key}` not found")]
+    NotFound {
+        /// What was looked for ("action", "exception").
+        what: &'static str,
+        /// Its key.
+        key: String,
+    },
+    /// The blocking task running the query was cancelled or panicked.
+    #[error("store task failed: {0}")]
+    Task(String),
+}
+
+/// A raw delivery from outside (a webhook body, a polled record) kept before it is answered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewDelivery {
+    /// Which source sent it, e.g. `clarus-webhook` or `netsuite-poll`.
+    pub source: String,
+    /// When it arrived.
+    pub received_at: Timestamp,
+    /// Headers worth keeping (identifying headers only; never credentials).
+    pub headers: Value,
+    /// The body as received.
+    pub body: Vec<u8>,
+}
+
+/// A delivery read back from the store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delivery {
+    /// Store-assigned id, increasing in arrival order.
+    pub id: i64,
+    /// The delivery as it arrived.
+    pub delivery: NewDelivery,
+}
+
+/// An action to enqueue in the outbox.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewAction {
+    /// The deterministic idempotency key (also the NetSuite `externalId`).
+    pub key: String,
+    /// The document the action belongs to; actions of one document run in order.
+    pub document: String,
+    /// A short name of the action kind, for reports (`fulfil_sales_order`, ...).
+    pub kind: String,
+    /// The action itself, serialised.
+    pub payload: Value,
+    /// Earliest time to run it (batched flows run later than they are planned).
+    pub not_before: Timestamp,
+}
+
+/// An exception to raise in the queue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewException {
+    /// Deterministic key: raising the same exception twice keeps one open row.
+    pub key: String,
+    /// Exception kind (`unknown_sku`, `over_despatch`, ...).
+    pub kind: String,
+    /// Who owns it (`operations`, `finance`, `item_master`, `integration`).
+    pub owner: String,
+    /// Severity as the core names it.
+    pub severity: String,
+    /// The document it concerns.
+    pub document: String,
+    /// A human message.
+    pub message: String,
+    /// Anchor into the operations guide.
+    pub runbook: String,
+    /// The full exception, serialised.
+    pub payload: Value,
+}
+
+/// Everything the core decided for one event, committed in one transaction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanCommit {
+    /// The event's source identity, used to recognise a duplicate.
+    pub event_key: String,
+    /// The document the event belongs to.
+    pub document: String,
+    /// The event itself, serialised, so a batch can be traced back to what made it.
+    pub event: Value,
+    /// When the engine planned it.
+    pub planned_at: Timestamp,
+    /// State changes to append to the state log.
+    pub changes: Vec<Value>,
+    /// Actions to enqueue.
+    pub actions: Vec<NewAction>,
+    /// Exceptions to raise.
+    pub exceptions: Vec<NewException>,
+    /// Exceptions (by key) that the event resolved.
+    pub resolved_exceptions: Vec<String>,
+}
+
+/// What [`Store::commit_plan`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommitOutcome {
+    /// The event was new; its plan is now durable.
+    Committed,
+    /// The event was seen before; nothing was written.
+    Duplicate,
+}
+
+/// The state of an action in the outbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActionStatus {
+    /// Waiting to run (or to be retried).
+    Pending,
+    /// The last attempt may have reached the server without an answer: look it up before resending.
+    Ambiguous,
+    /// Applied; the target system's id is recorded.
+    Done,
+    /// Given up after a permanent error; an exception says why.
+    Failed,
+}
+
+impl ActionStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            ActionStatus::Pending => "pending",
+            ActionStatus::Ambiguous => "ambiguous",
+            ActionStatus::Done => "done",
+            ActionStatus::Failed => "failed",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "pending" => ActionStatus::Pending,
+            "ambiguous" => ActionStatus::Ambiguous,
+            "done" => ActionStatus::Done,
+            "failed" => ActionStatus::Failed,
+            _ => return None,
+        })
+    }
+}
+
+/// An action read back from the outbox.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxAction {
+    /// Position in the outbox; actions of one document run in this order.
+    pub seq: i64,
+    /// The action as it was enqueued.
+    pub action: NewAction,
+    /// Where it stands.
+    pub status: ActionStatus,
+    /// Attempts made so far.
+    pub attempts: u32,
+    /// The last error, if any attempt failed.
+    pub last_error: Option<String>,
+    /// The id of the record the action created or changed, once done.
+    pub result_id: Option<String>,
+}
+
+/// An exception read back from the queue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredException {
+    /// The exception as raised.
+    pub exception: NewException,
+    /// When it was first raised.
+    pub raised_at: Timestamp,
+    /// When it was resolved, if it was.
+    pub resolved_at: Option<Timestamp>,
+    /// The note given on resolution.
+    pub resolution_note: Option<String>,
+}
+
+/// Durable state of the engine. Implementations must make [`Store::commit_plan`] atomic.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Keeps a raw delivery durably; only after this returns may intake answer 2xx.
+    async fn record_delivery(&self, delivery: NewDelivery) -> Result<i64, StoreError>;
+    /// Deliveries not yet processed, oldest first.
+    async fn unprocessed_deliveries(&self, limit: usize) -> Result<Vec<Delivery>, StoreError>;
+    /// Marks a delivery processed (its event was planned, or it was recorded as unusable).
+    async fn mark_delivery_processed(
+        &self,
+        id: i64,
+        note: Option<String>,
+    ) -> Result<(), StoreError>;
+
+    /// Commits a plan atomically, unless the event was seen before.
+    async fn commit_plan(&self, commit: PlanCommit) -> Result<CommitOutcome, StoreError>;
+    /// Whether an event with this key was committed.
+    async fn event_seen(&self, event_key: &str) -> Result<bool, StoreError>;
+    /// Every state change in commit order, to rebuild the core's state at start-up.
+    async fn state_log(&self) -> Result<Vec<Value>, StoreError>;
+
+    /// Actions that may run now: for each document, its first action not yet done or failed,
+    /// if that action is due. Oldest documents first.
+    async fn due_actions(
+        &self,
+        now: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<OutboxAction>, StoreError>;
+    /// Records success with the target system's record id.
+    async fn complete_action(
+        &self,
+        key: &str,
+        result_id: Option<String>,
+        at: Timestamp,
+    ) -> Result<(), StoreError>;
+    /// Records a failed attempt: retried at `retry_at`, or given up when `retry_at` is `None`.
+    /// `ambiguous` says the request may have been applied without an answer.
+    async fn fail_action(
+        &self,
+        key: &str,
+        error: &str,
+        ambiguous: bool,
+        retry_at: Option<Timestamp>,
+    ) -> Result<(), StoreError>;
+    /// One action by key.
+    async fn action(&self, key: &str) -> Result<Option<OutboxAction>, StoreError>;
+    /// Every action, in outbox order (reports and tests).
+    async fn actions(&self) -> Result<Vec<OutboxAction>, StoreError>;
+
+    /// Raises an exception outside a plan (worker failures, stuck documents).
+    async fn raise_exception(
+        &self,
+        exception: NewException,
+        at: Timestamp,
+    ) -> Result<(), StoreError>;
+    /// Resolves an open exception with a note; resolving a resolved one changes nothing.
+    async fn resolve_exception(
+        &self,
+        key: &str,
+        note: &str,
+        at: Timestamp,
+    ) -> Result<(), StoreError>;
+    /// Every exception, open first, then by time raised.
+    async fn exceptions(&self) -> Result<Vec<StoredException>, StoreError>;
+
+    /// A named watermark (pollers: last `lastmodifieddate` seen).
+    async fn watermark(&self, name: &str) -> Result<Option<String>, StoreError>;
+    /// Sets a named watermark.
+    async fn set_watermark(&self, name: &str, value: &str) -> Result<(), StoreError>;
+}

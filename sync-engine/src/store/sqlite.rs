@@ -1,0 +1,633 @@
+//! The embedded SQLite backend of [`Store`]: one file, WAL, versioned migrations.
+//!
+//! rusqlite is synchronous, so every call runs on Tokio's blocking pool behind one connection.
+//! One connection is enough: the engine's writes are small and SQLite serialises writers anyway.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use serde_json::Value;
+
+use super::{
+    ActionStatus, CommitOutcome, Delivery, NewAction, NewDelivery, NewException, OutboxAction,
+    PlanCommit, Store, StoreError, StoredException,
+};
+
+/// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
+const MIGRATIONS: &[&str] = &[
+    // 1: ledger, outbox, exceptions, watermarks
+    "CREATE TABLE deliveries (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        source TEXT NOT NULL,
+        received_at INTEGER NOT NULL,
+        headers TEXT NOT NULL,
+        body BLOB NOT NULL,
+        processed_at INTEGER,
+        note TEXT
+    );
+    CREATE INDEX deliveries_unprocessed ON deliveries(processed_at, id);
+    CREATE TABLE events (
+        event_key TEXT PRIMARY KEY,
+        document TEXT NOT NULL,
+        event TEXT NOT NULL,
+        planned_at INTEGER NOT NULL
+    );
+    CREATE INDEX events_document ON events(document);
+    CREATE TABLE state_log (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        event_key TEXT NOT NULL,
+        change TEXT NOT NULL
+    );
+    CREATE TABLE actions (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        key TEXT NOT NULL UNIQUE,
+        document TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        event_key TEXT NOT NULL,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        not_before INTEGER NOT NULL,
+        next_attempt_at INTEGER NOT NULL,
+        last_error TEXT,
+        result_id TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+    );
+    CREATE INDEX actions_open ON actions(status, document, seq);
+    CREATE TABLE exceptions (
+        key TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        owner TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        document TEXT NOT NULL,
+        message TEXT NOT NULL,
+        runbook TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        raised_at INTEGER NOT NULL,
+        resolved_at INTEGER,
+        resolution_note TEXT
+    );
+    CREATE TABLE exception_audit (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        key TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        change TEXT NOT NULL,
+        note TEXT
+    );
+    CREATE TABLE watermarks (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );",
+];
+
+/// [`Store`] on an embedded SQLite database.
+#[derive(Clone)]
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").finish_non_exhaustive()
+    }
+}
+
+impl SqliteStore {
+    /// Opens (or creates) the database file, turns on WAL and runs pending migrations.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        Self::with_connection(conn)
+    }
+
+    /// A private in-memory database (tests, dry runs).
+    pub fn open_in_memory() -> Result<Self, StoreError> {
+        Self::with_connection(Connection::open_in_memory()?)
+    }
+
+    fn with_connection(mut conn: Connection) -> Result<Self, StoreError> {
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        migrate(&mut conn)?;
+        Ok(SqliteStore {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    /// Runs `f` with the connection on the blocking pool.
+    async fn run<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let conn = Arc::clone(&self.conn);
+        tokio::task::spawn_blocking(move || {
+            let mut guard = conn
+                .lock()
+                .map_err(|_| StoreError::Task("connection lock poisoned".into()))?;
+            f(&mut guard)
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?
+    }
+}
+
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let current: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let known = MIGRATIONS.len() as i64;
+    if current > known {
+        return Err(StoreError::SchemaTooNew {
+            found: current,
+            known,
+        });
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", index as i64 + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+fn millis(t: Timestamp) -> i64 {
+    t.as_millisecond()
+}
+
+fn from_millis(ms: i64) -> Timestamp {
+    Timestamp::from_millisecond(ms).unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+fn json(value: &Value) -> Result<String, StoreError> {
+    Ok(serde_json::to_string(value)?)
+}
+
+fn parse_json(text: &str) -> Result<Value, StoreError> {
+    Ok(serde_json::from_str(text)?)
+}
+
+const ACTION_COLUMNS: &str = "seq, key, document, kind, payload, status, attempts, not_before, \
+                              last_error, result_id";
+
+fn read_action(row: &Row<'_>) -> rusqlite::Result<(OutboxAction, String)> {
+    let payload: String = row.get(4)?;
+    let status: String = row.get(5)?;
+    Ok((
+        OutboxAction {
+            seq: row.get(0)?,
+            action: NewAction {
+                key: row.get(1)?,
+                document: row.get(2)?,
+                kind: row.get(3)?,
+                payload: Value::Null,
+                not_before: from_millis(row.get(7)?),
+            },
+            status: ActionStatus::parse(&status).unwrap_or(ActionStatus::Failed),
+            attempts: row.get(6)?,
+            last_error: row.get(8)?,
+            result_id: row.get(9)?,
+        },
+        payload,
+    ))
+}
+
+fn finish_action(
+    (mut action, payload): (OutboxAction, String),
+) -> Result<OutboxAction, StoreError> {
+    action.action.payload = parse_json(&payload)?;
+    Ok(action)
+}
+
+fn insert_exception(
+    tx: &rusqlite::Transaction<'_>,
+    e: &NewException,
+    at: i64,
+) -> Result<(), StoreError> {
+    let open: Option<Option<i64>> = tx
+        .query_row(
+            "SELECT resolved_at FROM exceptions WHERE key = ?1",
+            [&e.key],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match open {
+        // Already open: raising it again changes nothing.
+        Some(None) => return Ok(()),
+        // Resolved before and raised again: reopen with the new details.
+        Some(Some(_)) => {
+            tx.execute(
+                "UPDATE exceptions SET kind=?2, owner=?3, severity=?4, document=?5, message=?6,
+                 runbook=?7, payload=?8, raised_at=?9, resolved_at=NULL, resolution_note=NULL
+                 WHERE key=?1",
+                params![
+                    e.key,
+                    e.kind,
+                    e.owner,
+                    e.severity,
+                    e.document,
+                    e.message,
+                    e.runbook,
+                    json(&e.payload)?,
+                    at
+                ],
+            )?;
+            tx.execute(
+                "INSERT INTO exception_audit (key, at, change) VALUES (?1, ?2, 'reopened')",
+                params![e.key, at],
+            )?;
+        }
+        None => {
+            tx.execute(
+                "INSERT INTO exceptions (key, kind, owner, severity, document, message, runbook,
+                 payload, raised_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    e.key,
+                    e.kind,
+                    e.owner,
+                    e.severity,
+                    e.document,
+                    e.message,
+                    e.runbook,
+                    json(&e.payload)?,
+                    at
+                ],
+            )?;
+            tx.execute(
+                "INSERT INTO exception_audit (key, at, change) VALUES (?1, ?2, 'raised')",
+                params![e.key, at],
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn resolve_exception_in(
+    tx: &rusqlite::Transaction<'_>,
+    key: &str,
+    note: &str,
+    at: i64,
+) -> Result<bool, StoreError> {
+    let changed = tx.execute(
+        "UPDATE exceptions SET resolved_at = ?2, resolution_note = ?3
+         WHERE key = ?1 AND resolved_at IS NULL",
+        params![key, at, note],
+    )?;
+    if changed > 0 {
+        tx.execute(
+            "INSERT INTO exception_audit (key, at, change, note) VALUES (?1, ?2, 'resolved', ?3)",
+            params![key, at, note],
+        )?;
+    }
+    Ok(changed > 0)
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn record_delivery(&self, d: NewDelivery) -> Result<i64, StoreError> {
+        self.run(move |c| {
+            c.execute(
+                "INSERT INTO deliveries (source, received_at, headers, body) VALUES (?1, ?2, ?3, ?4)",
+                params![d.source, millis(d.received_at), json(&d.headers)?, d.body],
+            )?;
+            Ok(c.last_insert_rowid())
+        })
+        .await
+    }
+
+    async fn unprocessed_deliveries(&self, limit: usize) -> Result<Vec<Delivery>, StoreError> {
+        self.run(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT id, source, received_at, headers, body FROM deliveries
+                 WHERE processed_at IS NULL ORDER BY id LIMIT ?1",
+            )?;
+            let rows = stmt.query_map([limit as i64], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, Vec<u8>>(4)?,
+                ))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (id, source, received_at, headers, body) = row?;
+                out.push(Delivery {
+                    id,
+                    delivery: NewDelivery {
+                        source,
+                        received_at: from_millis(received_at),
+                        headers: parse_json(&headers)?,
+                        body,
+                    },
+                });
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn mark_delivery_processed(
+        &self,
+        id: i64,
+        note: Option<String>,
+    ) -> Result<(), StoreError> {
+        self.run(move |c| {
+            c.execute(
+                "UPDATE deliveries SET processed_at = ?2, note = ?3 WHERE id = ?1",
+                params![id, millis(Timestamp::now()), note],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn commit_plan(&self, commit: PlanCommit) -> Result<CommitOutcome, StoreError> {
+        self.run(move |c| {
+            let tx = c.transaction()?;
+            let at = millis(commit.planned_at);
+            let inserted = tx.execute(
+                "INSERT OR IGNORE INTO events (event_key, document, event, planned_at)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![commit.event_key, commit.document, json(&commit.event)?, at],
+            )?;
+            if inserted == 0 {
+                return Ok(CommitOutcome::Duplicate);
+            }
+            for change in &commit.changes {
+                tx.execute(
+                    "INSERT INTO state_log (event_key, change) VALUES (?1, ?2)",
+                    params![commit.event_key, json(change)?],
+                )?;
+            }
+            for a in &commit.actions {
+                // A key planned before (by an earlier event) is not enqueued twice.
+                tx.execute(
+                    "INSERT OR IGNORE INTO actions (key, document, kind, payload, event_key, status,
+                     not_before, next_attempt_at, created_at, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?6, ?7, ?7)",
+                    params![
+                        a.key,
+                        a.document,
+                        a.kind,
+                        json(&a.payload)?,
+                        commit.event_key,
+                        millis(a.not_before),
+                        at
+                    ],
+                )?;
+            }
+            for e in &commit.exceptions {
+                insert_exception(&tx, e, at)?;
+            }
+            for key in &commit.resolved_exceptions {
+                resolve_exception_in(&tx, key, "resolved by a later event", at)?;
+            }
+            tx.commit()?;
+            Ok(CommitOutcome::Committed)
+        })
+        .await
+    }
+
+    async fn event_seen(&self, event_key: &str) -> Result<bool, StoreError> {
+        let key = event_key.to_owned();
+        self.run(move |c| {
+            Ok(
+                c.query_row("SELECT 1 FROM events WHERE event_key = ?1", [key], |_| {
+                    Ok(())
+                })
+                .optional()?
+                .is_some(),
+            )
+        })
+        .await
+    }
+
+    async fn state_log(&self) -> Result<Vec<Value>, StoreError> {
+        self.run(|c| {
+            let mut stmt = c.prepare_cached("SELECT change FROM state_log ORDER BY seq")?;
+            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+            let mut out = Vec::new();
+            for row in rows {
+                out.push(parse_json(&row?)?);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn due_actions(
+        &self,
+        now: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<OutboxAction>, StoreError> {
+        self.run(move |c| {
+            let sql = format!(
+                "SELECT {ACTION_COLUMNS} FROM actions
+                 WHERE seq IN (SELECT MIN(seq) FROM actions
+                               WHERE status IN ('pending', 'ambiguous') GROUP BY document)
+                   AND not_before <= ?1 AND next_attempt_at <= ?1
+                 ORDER BY seq LIMIT ?2"
+            );
+            let mut stmt = c.prepare_cached(&sql)?;
+            let rows = stmt.query_map(params![millis(now), limit as i64], read_action)?;
+            rows.map(|r| finish_action(r?)).collect()
+        })
+        .await
+    }
+
+    async fn complete_action(
+        &self,
+        key: &str,
+        result_id: Option<String>,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let key = key.to_owned();
+        self.run(move |c| {
+            let n = c.execute(
+                "UPDATE actions SET status = 'done', result_id = ?2, attempts = attempts + 1,
+                 updated_at = ?3, last_error = NULL WHERE key = ?1",
+                params![key, result_id, millis(at)],
+            )?;
+            if n == 0 {
+                return Err(StoreError::NotFound {
+                    what: "action",
+                    key,
+                });
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn fail_action(
+        &self,
+        key: &str,
+        error: &str,
+        ambiguous: bool,
+        retry_at: Option<Timestamp>,
+    ) -> Result<(), StoreError> {
+        let key = key.to_owned();
+        let error = error.to_owned();
+        self.run(move |c| {
+            let status = match (retry_at, ambiguous) {
+                (None, _) => ActionStatus::Failed,
+                (Some(_), true) => ActionStatus::Ambiguous,
+                (Some(_), false) => ActionStatus::Pending,
+            };
+            let now = millis(Timestamp::now());
+            let n = c.execute(
+                "UPDATE actions SET status = ?2, attempts = attempts + 1, last_error = ?3,
+                 next_attempt_at = ?4, updated_at = ?5 WHERE key = ?1",
+                params![
+                    key,
+                    status.as_str(),
+                    error,
+                    retry_at.map(millis).unwrap_or(now),
+                    now
+                ],
+            )?;
+            if n == 0 {
+                return Err(StoreError::NotFound {
+                    what: "action",
+                    key,
+                });
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn action(&self, key: &str) -> Result<Option<OutboxAction>, StoreError> {
+        let key = key.to_owned();
+        self.run(move |c| {
+            let sql = format!("SELECT {ACTION_COLUMNS} FROM actions WHERE key = ?1");
+            let row = c.query_row(&sql, [key], read_action).optional()?;
+            row.map(finish_action).transpose()
+        })
+        .await
+    }
+
+    async fn actions(&self) -> Result<Vec<OutboxAction>, StoreError> {
+        self.run(|c| {
+            let sql = format!("SELECT {ACTION_COLUMNS} FROM actions ORDER BY seq");
+            let mut stmt = c.prepare_cached(&sql)?;
+            let rows = stmt.query_map([], read_action)?;
+            rows.map(|r| finish_action(r?)).collect()
+        })
+        .await
+    }
+
+    async fn raise_exception(&self, e: NewException, at: Timestamp) -> Result<(), StoreError> {
+        self.run(move |c| {
+            let tx = c.transaction()?;
+            insert_exception(&tx, &e, millis(at))?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn resolve_exception(
+        &self,
+        key: &str,
+        note: &str,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let key = key.to_owned();
+        let note = note.to_owned();
+        self.run(move |c| {
+            let tx = c.transaction()?;
+            let exists = tx
+                .query_row(
+                    "SELECT 1 FROM exceptions WHERE key = ?1",
+                    [&key],
+                    |_| Ok(()),
+                )
+                .optional()?
+                .is_some();
+            if !exists {
+                return Err(StoreError::NotFound {
+                    what: "exception",
+                    key,
+                });
+            }
+            resolve_exception_in(&tx, &key, &note, millis(at))?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn exceptions(&self) -> Result<Vec<StoredException>, StoreError> {
+        self.run(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT key, kind, owner, severity, document, message, runbook, payload,
+                 raised_at, resolved_at, resolution_note FROM exceptions
+                 ORDER BY resolved_at IS NOT NULL, raised_at, key",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok((
+                    NewException {
+                        key: r.get(0)?,
+                        kind: r.get(1)?,
+                        owner: r.get(2)?,
+                        severity: r.get(3)?,
+                        document: r.get(4)?,
+                        message: r.get(5)?,
+                        runbook: r.get(6)?,
+                        payload: Value::Null,
+                    },
+                    r.get::<_, String>(7)?,
+                    r.get::<_, i64>(8)?,
+                    r.get::<_, Option<i64>>(9)?,
+                    r.get::<_, Option<String>>(10)?,
+                ))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (mut exception, payload, raised_at, resolved_at, resolution_note) = row?;
+                exception.payload = parse_json(&payload)?;
+                out.push(StoredException {
+                    exception,
+                    raised_at: from_millis(raised_at),
+                    resolved_at: resolved_at.map(from_millis),
+                    resolution_note,
+                });
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn watermark(&self, name: &str) -> Result<Option<String>, StoreError> {
+        let name = name.to_owned();
+        self.run(move |c| {
+            Ok(c.query_row(
+                "SELECT value FROM watermarks WHERE name = ?1",
+                [name],
+                |r| r.get(0),
+            )
+            .optional()?)
+        })
+        .await
+    }
+
+    async fn set_watermark(&self, name: &str, value: &str) -> Result<(), StoreError> {
+        let name = name.to_owned();
+        let value = value.to_owned();
+        self.run(move |c| {
+            c.execute(
+                "INSERT INTO watermarks (name, value) VALUES (?1, ?2)
+                 ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+                params![name, value],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+}
