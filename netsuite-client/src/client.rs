@@ -1,0 +1,492 @@
+//! The client, its builder and the one place requests are sent: permit, credentials, retries.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use url::Url;
+
+use crate::auth::{AuthScheme, Authenticator};
+use crate::error::{ApiError, Error, ErrorCode};
+use crate::governance::{ConcurrencyBudget, GovernanceLimits};
+use crate::retry::{
+    Backoff, Decision, Failure, Idempotency, RetryBudget, RetryCosts, RetryKind, RetryLimits,
+    decide,
+};
+
+/// RFC 3986 unreserved characters stay; everything else is `%XX` (a space is `%20`, never `+`),
+/// matching what TBA signs.
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// Default width of the concurrency pool when neither configuration nor `governanceLimits` sized
+/// it: the smallest NetSuite tier (and every developer account) allows 5 requests in flight.
+pub const DEFAULT_CONCURRENCY: usize = 5;
+
+/// A NetSuite REST client. Cheap to clone; clones share the connection pool, the credentials,
+/// the account's concurrency budget and the retry budget.
+///
+/// ```no_run
+/// # async fn demo(auth: std::sync::Arc<dyn netsuite_client::auth::Authenticator>) -> Result<(), netsuite_client::Error> {
+/// use netsuite_client::{NetSuiteClient, RecordKey, records::SalesOrder};
+///
+/// let client = NetSuiteClient::builder(auth)
+///     .base_url("https://1234567-sb1.suitetalk.api.netsuite.com/services/rest")
+///     .concurrency_limit(15)
+///     .build()?;
+/// let order: SalesOrder = client
+///     .get::<SalesOrder>(RecordKey::parse("eid:SO-1001")?)
+///     .expand_sub_resources(true)
+///     .send()
+///     .await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct NetSuiteClient {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for NetSuiteClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NetSuiteClient")
+            .field("base_url", &self.inner.base.as_str())
+            .field("auth", &self.inner.auth.scheme())
+            .field("concurrency_limit", &self.inner.budget.limit())
+            .finish_non_exhaustive()
+    }
+}
+
+pub(crate) struct Inner {
+    http: reqwest::Client,
+    base: Url,
+    auth: Arc<dyn Authenticator>,
+    budget: Arc<ConcurrencyBudget>,
+    retry_budget: Arc<RetryBudget>,
+    limits: RetryLimits,
+    backoff: Backoff,
+    costs: RetryCosts,
+}
+
+/// Builds a [`NetSuiteClient`].
+pub struct ClientBuilder {
+    auth: Arc<dyn Authenticator>,
+    base_url: Option<String>,
+    allow_http: bool,
+    concurrency: Option<usize>,
+    budget: Option<Arc<ConcurrencyBudget>>,
+    retry_budget: Option<Arc<RetryBudget>>,
+    limits: RetryLimits,
+    backoff: Backoff,
+    timeout: Duration,
+    connect_timeout: Duration,
+    user_agent: String,
+}
+
+impl std::fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("auth", &self.auth.scheme())
+            .field("base_url", &self.base_url)
+            .field("allow_http", &self.allow_http)
+            .field("concurrency", &self.concurrency)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientBuilder {
+    /// Sets the base URL, the form `https://<host>/services/rest` (used for simulators and tests,
+    /// or when the account's domain was read from `datacenterurls`).
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+
+    /// Accepts a plain `http` base URL (local simulators and tests only).
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_http = allow;
+        self
+    }
+
+    /// Sizes the account's concurrency pool (see also [`NetSuiteClient::size_from_governance_limits`]).
+    pub fn concurrency_limit(mut self, limit: usize) -> Self {
+        self.concurrency = Some(limit);
+        self
+    }
+
+    /// Shares an existing pool, e.g. between clients built separately for the same account.
+    pub fn concurrency_budget(mut self, budget: Arc<ConcurrencyBudget>) -> Self {
+        self.budget = Some(budget);
+        self
+    }
+
+    /// Shares a retry budget (default: a fresh bucket of 500 tokens).
+    pub fn retry_budget(mut self, budget: Arc<RetryBudget>) -> Self {
+        self.retry_budget = Some(budget);
+        self
+    }
+
+    /// Attempt limits (default: 4 attempts for transient failures, 12 for 429s).
+    pub fn retry_limits(mut self, limits: RetryLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Backoff between retries (default: 100 ms doubling, full jitter, 10 s cap).
+    pub fn backoff(mut self, backoff: Backoff) -> Self {
+        self.backoff = backoff;
+        self
+    }
+
+    /// Timeout of one attempt, from sending to the end of the body (default 300 s; NetSuite
+    /// itself cuts requests at 15 minutes).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// `User-Agent` sent with every request.
+    pub fn user_agent(mut self, ua: impl Into<String>) -> Self {
+        self.user_agent = ua.into();
+        self
+    }
+
+    /// Validates the configuration and builds the client.
+    pub fn build(self) -> Result<NetSuiteClient, Error> {
+        let raw = self.base_url.ok_or_else(|| {
+            Error::Config("no base URL: call .account(..) or .base_url(..)".into())
+        })?;
+        let mut base =
+            Url::parse(&raw).map_err(|e| Error::Config(format!("base URL {raw:?}: {e}")))?;
+        match base.scheme() {
+            "https" => {}
+            "http" if self.allow_http => {}
+            "http" => {
+                return Err(Error::Config(format!(
+                    "base URL {raw:?} uses plain http; call .allow_insecure_http(true) for local simulators"
+                )));
+            }
+            other => return Err(Error::Config(format!("unsupported URL scheme {other:?}"))),
+        }
+        if base.host_str().is_none() || base.query().is_some() || base.fragment().is_some() {
+            return Err(Error::Config(format!(
+                "base URL {raw:?} must be scheme://host[:port]/path without query or fragment"
+            )));
+        }
+        let trimmed = base.path().trim_end_matches('/').to_owned();
+        base.set_path(&trimmed);
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(self.timeout)
+            .connect_timeout(self.connect_timeout)
+            .user_agent(self.user_agent)
+            .build()?;
+        let budget = match (self.budget, self.concurrency) {
+            (Some(shared), Some(n)) => {
+                shared.resize(n);
+                shared
+            }
+            (Some(shared), None) => shared,
+            (None, n) => ConcurrencyBudget::new(n.unwrap_or(DEFAULT_CONCURRENCY)),
+        };
+        Ok(NetSuiteClient {
+            inner: Arc::new(Inner {
+                http,
+                base,
+                auth: self.auth,
+                budget,
+                retry_budget: self
+                    .retry_budget
+                    .unwrap_or_else(|| Arc::new(RetryBudget::new(500))),
+                limits: self.limits,
+                backoff: self.backoff,
+                costs: RetryCosts::default(),
+            }),
+        })
+    }
+}
+
+/// One request as the client sends it, independent of the attempt.
+#[derive(Debug, Clone)]
+pub(crate) struct RequestSpec {
+    pub method: Method,
+    pub path: String,
+    pub query: Vec<(&'static str, String)>,
+    pub headers: HeaderMap,
+    pub body: Option<Bytes>,
+    pub idempotency: Idempotency,
+}
+
+impl RequestSpec {
+    pub fn new(method: Method, path: String, idempotency: Idempotency) -> Self {
+        Self {
+            method,
+            path,
+            query: Vec::new(),
+            headers: HeaderMap::new(),
+            body: None,
+            idempotency,
+        }
+    }
+
+    pub fn query(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.query.push((name, value.into()));
+        self
+    }
+
+    pub fn header(mut self, name: &'static str, value: &str) -> Result<Self, Error> {
+        let v = HeaderValue::from_str(value)
+            .map_err(|_| Error::InvalidRequest(format!("header {name}: invalid value")))?;
+        self.headers.insert(HeaderName::from_static(name), v);
+        Ok(self)
+    }
+
+    pub fn json_body<T: serde::Serialize + ?Sized>(mut self, body: &T) -> Result<Self, Error> {
+        let bytes = serde_json::to_vec(body)
+            .map_err(|e| Error::InvalidRequest(format!("cannot encode body: {e}")))?;
+        self.body = Some(Bytes::from(bytes));
+        self.headers.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        Ok(self)
+    }
+}
+
+/// A successful response with its body read.
+#[derive(Debug)]
+pub(crate) struct RawResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl RawResponse {
+    pub fn location(&self) -> Option<&str> {
+        self.headers
+            .get(http::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+    }
+
+    pub fn json<T: serde::de::DeserializeOwned>(&self, what: &'static str) -> Result<T, Error> {
+        serde_json::from_slice(&self.body).map_err(|e| Error::decode(what, e, &self.body))
+    }
+}
+
+impl NetSuiteClient {
+    /// Starts a builder. The authenticator is called right before every send.
+    pub fn builder(auth: Arc<dyn Authenticator>) -> ClientBuilder {
+        ClientBuilder {
+            auth,
+            base_url: None,
+            allow_http: false,
+            concurrency: None,
+            budget: None,
+            retry_budget: None,
+            limits: RetryLimits::default(),
+            backoff: Backoff::default(),
+            timeout: Duration::from_secs(300),
+            connect_timeout: Duration::from_secs(10),
+            user_agent: concat!("netsuite-client/", env!("CARGO_PKG_VERSION")).to_owned(),
+        }
+    }
+
+    /// The base URL (`…/services/rest`).
+    pub fn base_url(&self) -> &Url {
+        &self.inner.base
+    }
+
+    /// The account's concurrency pool, shared by every clone.
+    pub fn concurrency_budget(&self) -> &Arc<ConcurrencyBudget> {
+        &self.inner.budget
+    }
+
+    /// The authentication scheme in use.
+    pub fn auth_scheme(&self) -> AuthScheme {
+        self.inner.auth.scheme()
+    }
+
+    /// Reads `GET /system/v1/governanceLimits` (administrator role only).
+    pub async fn governance_limits(&self) -> Result<GovernanceLimits, Error> {
+        let spec = RequestSpec::new(
+            Method::GET,
+            "/system/v1/governanceLimits".into(),
+            Idempotency::Read,
+        );
+        self.execute(spec).await?.json("governance limits")
+    }
+
+    /// Sizes the concurrency pool from `governanceLimits`; returns the limits that were read.
+    pub async fn size_from_governance_limits(&self) -> Result<GovernanceLimits, Error> {
+        let limits = self.governance_limits().await?;
+        if let Some(n) = limits.effective_limit() {
+            self.inner.budget.resize(n as usize);
+        }
+        Ok(limits)
+    }
+
+    fn url(&self, spec: &RequestSpec) -> Result<Url, Error> {
+        let mut s = String::with_capacity(self.inner.base.as_str().len() + spec.path.len());
+        s.push_str(self.inner.base.as_str());
+        s.push_str(&spec.path);
+        let mut url =
+            Url::parse(&s).map_err(|e| Error::InvalidRequest(format!("URL {s:?}: {e}")))?;
+        if !spec.query.is_empty() {
+            let mut q = String::new();
+            for (i, (k, v)) in spec.query.iter().enumerate() {
+                if i > 0 {
+                    q.push('&');
+                }
+                q.push_str(k);
+                q.push('=');
+                q.extend(utf8_percent_encode(v, QUERY_VALUE));
+            }
+            url.set_query(Some(&q));
+        }
+        Ok(url)
+    }
+
+    /// Sends `spec` under the concurrency budget, retrying as [`decide`] allows.
+    pub(crate) async fn execute(&self, spec: RequestSpec) -> Result<RawResponse, Error> {
+        let inner = &*self.inner;
+        let url = self.url(&spec)?;
+        let mut attempt: u32 = 0;
+        let mut retries: u32 = 0;
+        loop {
+            attempt += 1;
+            let permit = inner.budget.acquire().await;
+            let mut req = reqwest::Request::new(spec.method.clone(), url.clone());
+            *req.headers_mut() = spec.headers.clone();
+            if let Some(body) = &spec.body {
+                *req.body_mut() = Some(reqwest::Body::from(body.clone()));
+            }
+            inner.auth.authorize(&mut req).await?;
+            let sent = inner.http.execute(req).await;
+            let outcome = match sent {
+                Ok(resp) => {
+                    let status = resp.status();
+                    let headers = resp.headers().clone();
+                    match resp.bytes().await {
+                        Ok(body) => Ok((status, headers, body)),
+                        Err(e) => Err(e),
+                    }
+                }
+                Err(e) => Err(e),
+            };
+            let (error, failure_kind): (Error, FailureKind) = match outcome {
+                Ok((status, headers, body)) if status.is_success() => {
+                    drop(permit);
+                    inner.budget.on_success();
+                    inner.retry_budget.on_success();
+                    return Ok(RawResponse {
+                        status,
+                        headers,
+                        body,
+                    });
+                }
+                Ok((status, headers, body)) => {
+                    let api = ApiError::from_response(status.as_u16(), &body);
+                    if status == StatusCode::TOO_MANY_REQUESTS {
+                        inner.budget.on_throttled(&permit);
+                    }
+                    if status == StatusCode::UNAUTHORIZED {
+                        inner.auth.invalidate();
+                    }
+                    // A reused idempotency key: the original job exists; hand its Location back.
+                    if status == StatusCode::BAD_REQUEST
+                        && api.code() == Some(&ErrorCode::IdempotencyError)
+                        && spec.idempotency == Idempotency::AsyncWithKey
+                        && headers.contains_key(http::header::LOCATION)
+                    {
+                        drop(permit);
+                        return Ok(RawResponse {
+                            status: StatusCode::ACCEPTED,
+                            headers,
+                            body,
+                        });
+                    }
+                    let kind = FailureKind::Status(status.as_u16());
+                    let err = if status == StatusCode::UNAUTHORIZED {
+                        Error::Unauthorized {
+                            scheme: inner.auth.scheme(),
+                            api: Box::new(api),
+                        }
+                    } else {
+                        Error::Api(Box::new(api))
+                    };
+                    (err, kind)
+                }
+                Err(e) => {
+                    let kind = if e.is_connect() {
+                        FailureKind::Connect
+                    } else {
+                        FailureKind::AfterSend
+                    };
+                    (Error::Transport(e), kind)
+                }
+            };
+            drop(permit);
+            let code = error.api().and_then(|a| a.code().cloned());
+            let failure = match failure_kind {
+                FailureKind::Status(status) => Failure::Status {
+                    status,
+                    code: code.as_ref(),
+                },
+                FailureKind::Connect => Failure::Connect,
+                FailureKind::AfterSend => Failure::AfterSend,
+            };
+            match decide(
+                &spec.method,
+                spec.idempotency,
+                failure,
+                attempt,
+                inner.limits,
+            ) {
+                Decision::Retry(kind) => {
+                    let cost = match kind {
+                        RetryKind::Throttled => inner.costs.throttled,
+                        RetryKind::Transient => inner.costs.transient,
+                        RetryKind::Reauthenticate => 0,
+                    };
+                    if !inner.retry_budget.try_acquire(cost) {
+                        tracing::warn!(path = %spec.path, "retry budget exhausted; not retrying");
+                        return Err(error);
+                    }
+                    if kind != RetryKind::Reauthenticate {
+                        retries += 1;
+                        let delay = inner.backoff.delay(retries, &mut rand::rng());
+                        tracing::debug!(path = %spec.path, attempt, ?kind, ?delay, "retrying NetSuite request");
+                        tokio::time::sleep(delay).await;
+                    }
+                }
+                Decision::Fail => return Err(error),
+                Decision::OutcomeUnknown => {
+                    return Err(Error::OutcomeUnknown {
+                        method: spec.method.clone(),
+                        path: spec.path.clone(),
+                        cause: Box::new(error),
+                    });
+                }
+            }
+        }
+    }
+}
+
+enum FailureKind {
+    Status(u16),
+    Connect,
+    AfterSend,
+}
+
+/// The id at the end of a `Location` header (`…/record/v1/salesOrder/123` → `123`).
+pub(crate) fn last_segment(location: &str) -> Option<&str> {
+    let path = location.split(['?', '#']).next().unwrap_or(location);
+    path.trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .filter(|s| !s.is_empty())
+}
