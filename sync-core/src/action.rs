@@ -1,0 +1,211 @@
+//! Output actions: what must happen in Clarus or NetSuite, or for a person.
+
+use crate::despatch::{LotQuantity, Package};
+use crate::document::DocumentRef;
+use crate::exception::Exception;
+use crate::ids::{LineNo, LocationId, NetSuiteId, ProductId, SerialNumber, Sku, WarehouseId};
+use crate::item::Tracking;
+use crate::key::IdempotencyKey;
+use crate::mapping::StockPlace;
+use crate::order::{CarrierService, OrderRef};
+use jiff::Timestamp;
+use jiff::civil::Date;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// An action with its idempotency key and the document it belongs to. The engine stores it in
+/// its outbox under `key`; actions of one document run in the order planned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlannedAction {
+    /// Deterministic key: NetSuite `externalId` of a created record, outbox key.
+    pub key: IdempotencyKey,
+    /// The document the action belongs to.
+    pub document: DocumentRef,
+    /// What to do.
+    pub action: Action,
+}
+
+/// What must happen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "data", rename_all = "snake_case")]
+pub enum Action {
+    /// Clarus: create a product from a NetSuite item.
+    CreateProduct(ProductSpec),
+    /// Clarus: update a product from a changed NetSuite item.
+    UpdateProduct(ProductSpec),
+    /// Clarus: create a goods out for a sales order.
+    CreateGoodsOut(WarehouseOrder),
+    /// Clarus: cancel the goods out of a cancelled or closed sales order.
+    CancelGoodsOut {
+        /// The sales order whose goods out (reference = `tranId`) is cancelled.
+        order: OrderRef,
+        /// The goods out's `reference`.
+        reference: String,
+    },
+    /// Clarus: create a goods-in receipt for a purchase order or return authorisation.
+    CreateGoodsIn(WarehouseOrder),
+    /// NetSuite: transform the sales order into an item fulfilment (shipped).
+    FulfilSalesOrder(Fulfilment),
+    /// NetSuite: transform the purchase order into an item receipt.
+    ReceivePurchaseOrder(ItemReceipt),
+    /// NetSuite: transform the return authorisation into an item receipt.
+    ReceiveReturnAuthorisation(ItemReceipt),
+    /// NetSuite: post an inventory adjustment.
+    PostInventoryAdjustment(InventoryAdjustment),
+    /// NetSuite: move stock between sellable and quarantine (inventory status change, or
+    /// inventory transfer when quarantine is a location).
+    MoveStock(StockMove),
+    /// Raise an exception for a person.
+    RaiseException(Exception),
+    /// Resolve an exception raised earlier.
+    ResolveException {
+        /// Key of the exception.
+        exception: IdempotencyKey,
+        /// Why it is resolved.
+        note: String,
+    },
+}
+
+/// A product as Clarus should hold it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductSpec {
+    /// NetSuite item (Clarus `external_system_reference1`).
+    pub item: NetSuiteId,
+    /// The Clarus product, when already known (updates).
+    pub product: Option<ProductId>,
+    /// `code`.
+    pub sku: Sku,
+    /// `barcode`.
+    pub barcode: Option<crate::ids::Barcode>,
+    /// `description`.
+    pub description: String,
+    /// `serial_number_tracking_setting` and batch capture.
+    pub tracking: Tracking,
+    /// `obsolete` when the item is inactive.
+    pub inactive: bool,
+}
+
+/// A goods out or goods-in receipt to create in Clarus.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WarehouseOrder {
+    /// The NetSuite order (`external_system_reference1` = internal id).
+    pub order: OrderRef,
+    /// `reference` (the NetSuite `tranId`).
+    pub reference: String,
+    /// `warehouse_id`.
+    pub warehouse: WarehouseId,
+    /// `carrier_id` / `carrier_service_id` from the ship method, when mapped.
+    pub carrier: Option<CarrierService>,
+    /// `expected_date_of_dispatch` / `expected_date_of_arrival`.
+    pub expected_date: Option<Date>,
+    /// Open lines.
+    pub lines: Vec<WarehouseOrderLine>,
+}
+
+/// One line of a goods out or goods-in receipt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WarehouseOrderLine {
+    /// NetSuite line (`external_system_reference1` of the Clarus line).
+    pub order_line: LineNo,
+    /// Product code (resolved to `product_id`).
+    pub sku: Sku,
+    /// `order_quantity` / `expected_quantity`: the open quantity.
+    pub quantity: Decimal,
+}
+
+/// A quantity posted against one NetSuite order line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PostedLine {
+    /// `orderLine` (the source order's `line`).
+    pub order_line: LineNo,
+    /// NetSuite item.
+    pub item: NetSuiteId,
+    /// `quantity`.
+    pub quantity: Decimal,
+    /// `inventoryDetail.inventoryAssignment` lots.
+    pub lots: Vec<LotQuantity>,
+    /// `inventoryDetail.inventoryAssignment` serials.
+    pub serials: Vec<SerialNumber>,
+}
+
+/// An item fulfilment to create from a sales order (`shipStatus` C, shipped).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fulfilment {
+    /// Sales order internal id.
+    pub order: NetSuiteId,
+    /// Line `location`.
+    pub location: LocationId,
+    /// `shipMethod`, when the despatch named a carrier.
+    pub ship_method: Option<NetSuiteId>,
+    /// `tranDate` / `shippedDate`.
+    pub despatched_at: Timestamp,
+    /// Lines to ship; every other order line gets `itemReceive: false`.
+    pub lines: Vec<PostedLine>,
+    /// `package` sublist.
+    pub packages: Vec<Package>,
+}
+
+/// One line of an item receipt, with where the stock goes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReceivedLine {
+    /// Quantity and item.
+    pub line: PostedLine,
+    /// Inventory status or location to receive into; `None` = the order's location with the
+    /// default status.
+    pub place: Option<StockPlace>,
+}
+
+/// An item receipt to create from a purchase order or return authorisation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ItemReceipt {
+    /// The order received against.
+    pub order: OrderRef,
+    /// Receiving `location`.
+    pub location: LocationId,
+    /// `tranDate`.
+    pub received_at: Timestamp,
+    /// Lines received; every other order line gets `itemReceive: false`.
+    pub lines: Vec<ReceivedLine>,
+}
+
+/// An inventory adjustment of one item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InventoryAdjustment {
+    /// `adjLocation` and line `location`.
+    pub location: LocationId,
+    /// `account`, from the reason mapping.
+    pub account: NetSuiteId,
+    /// NetSuite item.
+    pub item: NetSuiteId,
+    /// `adjustQtyBy`: positive adds, negative removes.
+    pub quantity: Decimal,
+    /// Lots (`receiptInventoryNumber` when adding, `issueInventoryNumber` when removing).
+    pub lots: Vec<LotQuantity>,
+    /// Serials.
+    pub serials: Vec<SerialNumber>,
+    /// `tranDate`.
+    pub occurred_at: Timestamp,
+    /// `memo`.
+    pub memo: String,
+}
+
+/// Stock moved between sellable and quarantine.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StockMove {
+    /// Location the stock is at.
+    pub location: LocationId,
+    /// NetSuite item.
+    pub item: NetSuiteId,
+    /// Quantity moved (positive).
+    pub quantity: Decimal,
+    /// Where it was.
+    pub from: StockPlace,
+    /// Where it goes.
+    pub to: StockPlace,
+    /// Lots moved.
+    pub lots: Vec<LotQuantity>,
+    /// Serials moved.
+    pub serials: Vec<SerialNumber>,
+    /// `tranDate`.
+    pub occurred_at: Timestamp,
+}
