@@ -3,8 +3,39 @@
 //! The transport builds a request (method, URL with its query, headers, body) and hands it to an
 //! [`Authenticator`] just before sending, so signers that need the final URL (TBA signs every
 //! query parameter) and token caches (OAuth 2.0) fit the same hole.
+//!
+//! Four implementations:
+//! - [`ClientCredentialsAuth`]: OAuth 2.0 client credentials (M2M) with a JWT assertion signed by
+//!   the certificate's private key. Oracle's recommended choice for unattended integrations.
+//! - [`TbaSigner`]: token-based authentication (OAuth 1.0a, HMAC-SHA256). Legacy but common.
+//! - [`AuthorizationCodeAuth`]: OAuth 2.0 authorization code with PKCE and refresh tokens,
+//!   started through [`AuthorizationCodeFlow`].
+//! - [`StaticBearer`]: a bearer token the caller already has.
+//!
+//! Every credential type redacts its secrets in `Debug`, and nothing here logs a secret.
+
+use std::sync::Arc;
+use std::time::SystemTime;
 
 use async_trait::async_trait;
+
+mod authorization_code;
+mod client_credentials;
+mod http;
+mod secret;
+mod static_bearer;
+mod tba;
+mod token_cache;
+
+pub use authorization_code::{
+    AuthorizationCodeAuth, AuthorizationCodeConfig, AuthorizationCodeFlow, AuthorizationStart,
+    PkceVerifier,
+};
+pub use client_credentials::{
+    ClientCredentialsAuth, ClientCredentialsConfig, JwtAlgorithm, Scope, ScopeClaim,
+};
+pub use static_bearer::StaticBearer;
+pub use tba::{TbaCredentials, TbaSigner};
 
 /// Which authentication scheme an [`Authenticator`] uses; named in errors so a 401 says what was tried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,16 +51,36 @@ pub enum AuthScheme {
 }
 
 /// Why credentials could not be attached to a request.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum AuthError {
-    /// The token endpoint refused the request or answered something unusable.
+    /// The token request could not be made or its answer could not be used (network failure,
+    /// timeout, redirect refused, unreadable success body).
     #[error("token request failed ({scheme:?}): {message}")]
     TokenRequest {
         /// The scheme that asked for a token.
         scheme: AuthScheme,
-        /// What went wrong, with the server's own error code and description where it gave them.
+        /// What went wrong. Never contains a token.
         message: String,
+    },
+    /// The token endpoint answered with an error.
+    #[error(
+        "token endpoint refused the request ({scheme:?}, status {}): {}{}",
+        status.map_or_else(|| "unknown".to_owned(), |s| s.to_string()),
+        error.as_deref().unwrap_or("no error code"),
+        description.as_deref().map(|d| format!(": {d}")).unwrap_or_default()
+    )]
+    TokenRejected {
+        /// The scheme that asked for a token.
+        scheme: AuthScheme,
+        /// HTTP status, when known.
+        status: Option<u16>,
+        /// The OAuth `error` code, e.g. `invalid_client`, `invalid_grant`.
+        error: Option<String>,
+        /// The OAuth `error_description`, when given.
+        description: Option<String>,
+        /// The raw error body as received (error bodies carry no tokens).
+        body: String,
     },
     /// The configuration cannot work (bad key, refused algorithm, malformed id).
     #[error("authentication is misconfigured ({scheme:?}): {message}")]
@@ -39,6 +90,27 @@ pub enum AuthError {
         /// What is wrong and how to fix it.
         message: String,
     },
+    /// There is no usable grant: the authorization code flow has no refresh token left, or the
+    /// refresh token expired. A user has to authorize the app again.
+    #[error("authorization required ({scheme:?}): {message}")]
+    AuthorizationRequired {
+        /// The scheme that needs a new authorization.
+        scheme: AuthScheme,
+        /// Why.
+        message: String,
+    },
+}
+
+impl AuthError {
+    /// The scheme that produced this error.
+    pub fn scheme(&self) -> AuthScheme {
+        match self {
+            AuthError::TokenRequest { scheme, .. }
+            | AuthError::TokenRejected { scheme, .. }
+            | AuthError::Config { scheme, .. }
+            | AuthError::AuthorizationRequired { scheme, .. } => *scheme,
+        }
+    }
 }
 
 /// Attaches credentials to an outgoing NetSuite request.
@@ -54,4 +126,51 @@ pub trait Authenticator: Send + Sync + 'static {
 
     /// The scheme, for error messages and logs.
     fn scheme(&self) -> AuthScheme;
+}
+
+/// The wall clock used for token expiry, JWT `iat`/`exp` and TBA timestamps.
+///
+/// Injectable so tests can move time forward; production code uses [`SystemClock`].
+pub trait Clock: Send + Sync + 'static {
+    /// The current time.
+    fn now(&self) -> SystemTime;
+}
+
+/// The operating system's clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> SystemTime {
+        SystemTime::now()
+    }
+}
+
+/// A shared clock handle.
+pub(crate) type SharedClock = Arc<dyn Clock>;
+
+/// Seconds since the Unix epoch (0 for a clock set before 1970).
+pub(crate) fn unix_seconds(time: SystemTime) -> u64 {
+    time.duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// Sets `Authorization: <value>` marked sensitive, so `Debug` of the request hides it.
+pub(crate) fn set_authorization(
+    request: &mut reqwest::Request,
+    value: &str,
+    scheme: AuthScheme,
+) -> Result<(), AuthError> {
+    let mut header =
+        reqwest::header::HeaderValue::from_str(value).map_err(|_| AuthError::Config {
+            scheme,
+            message: "the credential contains characters that cannot appear in an HTTP header"
+                .to_owned(),
+        })?;
+    header.set_sensitive(true);
+    request
+        .headers_mut()
+        .insert(reqwest::header::AUTHORIZATION, header);
+    Ok(())
 }

@@ -1,0 +1,133 @@
+//! A cached OAuth 2.0 access token, renewed single-flight before it expires.
+//!
+//! Readers take a short `std` lock to look at the cached token. When it is missing or due for
+//! renewal, callers queue on one `tokio` mutex; the first one fetches, the others find the fresh
+//! token when their turn comes. A failed fetch is handed to everyone who queued behind it, so a
+//! broken token endpoint sees one request per wave of callers, not one per caller.
+
+use std::future::Future;
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, SystemTime};
+
+use super::secret::Secret;
+use super::{AuthError, SharedClock};
+
+/// How long before expiry a token is renewed (capped at half its lifetime for short tokens).
+pub(crate) const RENEW_BEFORE_EXPIRY: Duration = Duration::from_secs(5 * 60);
+
+/// A token as the endpoint issued it.
+pub(crate) struct FetchedToken {
+    pub(crate) access_token: Secret,
+    pub(crate) lifetime: Duration,
+}
+
+struct Cached {
+    token: Secret,
+    renew_at: SystemTime,
+}
+
+#[derive(Default)]
+struct Slot {
+    cached: Option<Cached>,
+    /// Number of completed fetches; tells a waiter whether someone fetched while it queued.
+    fetches: u64,
+    last_error: Option<AuthError>,
+}
+
+pub(crate) struct TokenCache {
+    slot: Mutex<Slot>,
+    renewal: tokio::sync::Mutex<()>,
+    clock: SharedClock,
+}
+
+impl TokenCache {
+    pub(crate) fn new(clock: SharedClock) -> Self {
+        TokenCache {
+            slot: Mutex::new(Slot::default()),
+            renewal: tokio::sync::Mutex::new(()),
+            clock,
+        }
+    }
+
+    fn slot(&self) -> MutexGuard<'_, Slot> {
+        // A panic while holding this short lock cannot leave the slot half-written.
+        self.slot.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn fresh(&self, slot: &Slot) -> Option<Secret> {
+        let now = self.clock.now();
+        slot.cached
+            .as_ref()
+            .filter(|c| now < c.renew_at)
+            .map(|c| c.token.clone())
+    }
+
+    /// Returns a fresh access token, calling `fetch` (at most once across all concurrent
+    /// callers) when the cached one is missing or due for renewal.
+    pub(crate) async fn token<F, Fut>(&self, fetch: F) -> Result<Secret, AuthError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<FetchedToken, AuthError>>,
+    {
+        let fetches_seen = {
+            let slot = self.slot();
+            if let Some(token) = self.fresh(&slot) {
+                return Ok(token);
+            }
+            slot.fetches
+        };
+
+        let _renewing = self.renewal.lock().await;
+        {
+            let slot = self.slot();
+            if let Some(token) = self.fresh(&slot) {
+                return Ok(token);
+            }
+            if slot.fetches != fetches_seen
+                && let Some(error) = &slot.last_error
+            {
+                return Err(error.clone());
+            }
+        }
+
+        let fetched_at = self.clock.now();
+        let result = fetch().await;
+        let mut slot = self.slot();
+        slot.fetches += 1;
+        match result {
+            Ok(fetched) => {
+                Self::put(&mut slot, fetched_at, &fetched);
+                tracing::debug!(
+                    lifetime_secs = fetched.lifetime.as_secs(),
+                    "access token renewed"
+                );
+                Ok(fetched.access_token)
+            }
+            Err(error) => {
+                slot.last_error = Some(error.clone());
+                Err(error)
+            }
+        }
+    }
+
+    fn put(slot: &mut Slot, fetched_at: SystemTime, fetched: &FetchedToken) {
+        let margin = RENEW_BEFORE_EXPIRY.min(fetched.lifetime / 2);
+        slot.cached = Some(Cached {
+            token: fetched.access_token.clone(),
+            renew_at: fetched_at + (fetched.lifetime - margin),
+        });
+        slot.last_error = None;
+    }
+
+    /// Caches a token obtained outside [`TokenCache::token`] (e.g. by an authorization-code
+    /// exchange), as issued now.
+    pub(crate) fn store(&self, fetched: &FetchedToken) {
+        let now = self.clock.now();
+        Self::put(&mut self.slot(), now, fetched);
+    }
+
+    /// Drops the cached token so the next call fetches a new one.
+    pub(crate) fn invalidate(&self) {
+        self.slot().cached = None;
+    }
+}
