@@ -1,7 +1,45 @@
 //! Typed async client for the Clarus WMS API.
 //!
-//! Will hold: OAuth 2.0 against `/oauth/token` with the `X-Clarus-Subdomain` header on every call;
-//! the JSON:API REST mutations (products, goods-in receipts, goods outs, pick processing, shipments,
-//! stock actions, stock checks, automations); typed GraphQL reads with Relay cursor paging as a
-//! `Stream`; typed webhook events with the raw record kept and a shared-secret check done in
-//! constant time.
+//! - **Connection** ([`ClarusConfig`], [`ClarusClient`]): OAuth 2.0 (client credentials or
+//!   authorization code) against `/oauth/token` through the `oauth2` crate; the token is cached
+//!   and renewed one request at a time; an unexpected 401 re-authenticates once. Every call
+//!   carries `X-Clarus-Subdomain`. Plain `http` only when explicitly allowed.
+//! - **REST mutations** ([`rest`]): JSON:API envelopes, change arrays, the address relationship
+//!   and generic fields, as methods on [`ClarusClient`]. Creates are never retried by the
+//!   client; look records up by `reference` or `external_system_reference1` first.
+//! - **GraphQL reads** ([`graphql`]): typed nodes, filters, Relay paging as a `Stream`, errors
+//!   typed even with HTTP 200.
+//! - **Webhooks** ([`webhook`]): typed events with the raw body, header capture, constant-time
+//!   shared-secret check, idempotent subscription.
+//! - **Errors** ([`ClarusError`]): Clarus's `{errors:[…]}` and `{error}` bodies, every field and
+//!   the raw body kept.
+//!
+//! ```no_run
+//! use clarus_client::{ClarusClient, ClarusConfig};
+//! use clarus_client::graphql::{Filter, ListQuery, StockBalanceNode};
+//! use futures_util::TryStreamExt;
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = ClarusClient::new(ClarusConfig::from_env()?)?;
+//! let query = ListQuery::new(Filter::new().eq("product_code", "SKU-1"), 100);
+//! let balances: Vec<StockBalanceNode> = client.list_all(query).try_collect().await?;
+//! # Ok(()) }
+//! ```
+
+mod auth;
+mod client;
+mod config;
+mod error;
+pub mod graphql;
+mod id;
+pub mod rest;
+pub mod webhook;
+
+pub use auth::{AuthorizationStart, ClarusTokenResponse, OAuthHttpClient, OAuthHttpError};
+pub use client::{ClarusClient, Record, SUBDOMAIN_HEADER};
+pub use config::{
+    ClarusConfig, ClarusConfigBuilder, ClientAuthMethod, Credentials, DEFAULT_BASE_URL,
+    DeleteChangeType, PathPrefix, Secret, Subdomain,
+};
+pub use error::{ApiErrorItem, AuthError, ClarusError, ConfigError, GraphQlError};
+pub use id::{ClarusId, ParseIdError};
+pub use oauth2::PkceCodeVerifier;

@@ -1,0 +1,302 @@
+//! The HTTP core: URLs, the `Authorization` and `X-Clarus-Subdomain` headers, one re-authentication
+//! on an unexpected 401, and turning responses into records or typed errors.
+
+use std::sync::Arc;
+
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use url::Url;
+
+use crate::auth::{AuthorizationStart, TokenManager};
+use crate::config::{ClarusConfig, DeleteChangeType};
+use crate::error::{ClarusError, ConfigError};
+
+/// Header that selects the tenant on every REST and GraphQL call.
+pub const SUBDOMAIN_HEADER: &str = "X-Clarus-Subdomain";
+
+/// A typed async Clarus WMS client. Cheap to clone; clones share the token cache and the
+/// connection pool.
+///
+/// ```no_run
+/// use clarus_client::{ClarusClient, ClarusConfig, Credentials, Secret};
+/// # async fn run() -> Result<(), clarus_client::ClarusError> {
+/// let config = ClarusConfig::builder(
+///     "acme-warehouse",
+///     Credentials::client_credentials("client-id", Secret::new("client-secret")),
+/// )
+/// .build()?;
+/// let client = ClarusClient::new(config)?;
+/// client.cancel_goods_out(1234.into()).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct ClarusClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: ClarusConfig,
+    http: reqwest::Client,
+    tokens: TokenManager,
+}
+
+impl std::fmt::Debug for ClarusClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClarusClient")
+            .field("config", &self.inner.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A success response: status and body text.
+#[derive(Debug)]
+pub(crate) struct RawResponse {
+    pub(crate) body: String,
+}
+
+/// A record as returned by create, update and most actions: `{"data":{"id","type","attributes"}}`.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+pub struct Record {
+    /// The record id.
+    pub id: crate::ClarusId,
+    /// The JSON:API type, e.g. `goods_outs`.
+    #[serde(rename = "type", default)]
+    pub resource_type: String,
+    /// Every attribute the server returned.
+    #[serde(default)]
+    pub attributes: serde_json::Map<String, Value>,
+}
+
+impl Record {
+    /// An attribute read as `T`, or `None` when it is absent, null or of another shape.
+    pub fn attribute<T: DeserializeOwned>(&self, name: &str) -> Option<T> {
+        self.attributes
+            .get(name)
+            .filter(|v| !v.is_null())
+            .and_then(|v| T::deserialize(v).ok())
+    }
+}
+
+impl ClarusClient {
+    /// Builds a client. No request is sent until the first call.
+    pub fn new(config: ClarusConfig) -> Result<Self, ConfigError> {
+        let http = reqwest::Client::builder()
+            .https_only(!config.allow_http)
+            .timeout(config.timeout)
+            .user_agent(concat!("clarus-client/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ConfigError::HttpClient(e.to_string()))?;
+        let tokens = TokenManager::new(&config)?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                config,
+                http,
+                tokens,
+            }),
+        })
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &ClarusConfig {
+        &self.inner.config
+    }
+
+    /// Starts the authorization-code flow: returns the URL to send the user to, with PKCE.
+    pub fn authorization_url(&self) -> AuthorizationStart {
+        self.inner.tokens.authorize_url()
+    }
+
+    /// Completes the authorization-code flow with the `code` from the redirect.
+    pub async fn complete_authorization(
+        &self,
+        code: &str,
+        pkce_verifier: oauth2::PkceCodeVerifier,
+    ) -> Result<(), ClarusError> {
+        Ok(self
+            .inner
+            .tokens
+            .exchange_code(code.to_owned(), pkce_verifier)
+            .await?)
+    }
+
+    /// Resumes an authorization-code session from a stored refresh token.
+    pub async fn set_refresh_token(&self, refresh_token: &str) {
+        self.inner
+            .tokens
+            .set_refresh_token(refresh_token.to_owned())
+            .await;
+    }
+
+    /// The full URL of a REST path such as `/goods_outs/12` under the configured prefix.
+    pub(crate) fn rest_url(&self, path: &str) -> Url {
+        let cfg = &self.inner.config;
+        let mut url = cfg.base_url.clone();
+        let base = url.path().trim_end_matches('/').to_owned();
+        url.set_path(&format!("{base}{}{path}", cfg.path_prefix.as_str()));
+        url
+    }
+
+    pub(crate) fn graphql_url(&self) -> Url {
+        let mut url = self.inner.config.base_url.clone();
+        let base = url.path().trim_end_matches('/').to_owned();
+        url.set_path(&format!("{base}/graphql"));
+        url
+    }
+
+    /// Sends a REST request and returns the success body, or the typed error.
+    pub(crate) async fn rest(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<Value>,
+    ) -> Result<RawResponse, ClarusError> {
+        let mut url = self.rest_url(path);
+        if !query.is_empty() {
+            let mut pairs = url.query_pairs_mut();
+            for (k, v) in query {
+                pairs.append_pair(k, v);
+            }
+        }
+        let body = body.map(|mut b| {
+            apply_delete_word(&mut b, self.inner.config.delete_change_type);
+            b
+        });
+        self.send(method, url, body).await
+    }
+
+    /// Sends a REST request and reads the JSON:API record it returns.
+    pub(crate) async fn rest_record(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Record, ClarusError> {
+        let response = self.rest(method, path, &[], body).await?;
+        #[derive(serde::Deserialize)]
+        struct DataResponse {
+            data: Record,
+        }
+        decode::<DataResponse>(&response.body).map(|r| r.data)
+    }
+
+    /// Sends a REST request whose success answer carries nothing the caller needs.
+    pub(crate) async fn rest_unit(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<(), ClarusError> {
+        self.rest(method, path, &[], body).await.map(|_| ())
+    }
+
+    /// Sends a GraphQL request body and returns the raw response text (status checked).
+    pub(crate) async fn graphql_raw(&self, body: Value) -> Result<String, ClarusError> {
+        let url = self.graphql_url();
+        self.send(Method::POST, url, Some(body))
+            .await
+            .map(|r| r.body)
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<Value>,
+    ) -> Result<RawResponse, ClarusError> {
+        let mut reauthenticated = false;
+        loop {
+            let token = self.inner.tokens.token().await?;
+            let mut request = self
+                .inner
+                .http
+                .request(method.clone(), url.clone())
+                .bearer_auth(&token.secret)
+                .header(SUBDOMAIN_HEADER, self.inner.config.subdomain.as_str())
+                .header(reqwest::header::ACCEPT, "application/json");
+            if let Some(body) = &body {
+                request = request.json(body);
+            }
+            let response = request.send().await?;
+            let status = response.status();
+            let text = response.text().await?;
+            tracing::debug!(%method, path = url.path(), status = status.as_u16(), "clarus call");
+            if status == StatusCode::UNAUTHORIZED && !reauthenticated {
+                // The token may have been revoked (e.g. the API user logged into the web UI):
+                // fetch a new one and try once more.
+                tracing::info!("Clarus answered 401; re-authenticating once");
+                self.inner.tokens.invalidate(token.generation).await;
+                reauthenticated = true;
+                continue;
+            }
+            if status.is_success() {
+                return Ok(RawResponse { body: text });
+            }
+            return Err(ClarusError::from_response(status.as_u16(), text));
+        }
+    }
+}
+
+/// Reads a success body as `T`, keeping the body on failure.
+pub(crate) fn decode<T: DeserializeOwned>(body: &str) -> Result<T, ClarusError> {
+    serde_json::from_str(body).map_err(|e| ClarusError::Decode {
+        message: e.to_string(),
+        raw_body: body.to_owned(),
+    })
+}
+
+/// Rewrites delete entries of `lines_changes` and `packages_changes` to the configured word.
+///
+/// Written by hand because the word is a per-tenant setting known only at send time, while the
+/// change types serialise with the schema's `DESTROY`. Only these two arrays are touched;
+/// automation change arrays keep `DESTROY` as their documentation states.
+pub(crate) fn apply_delete_word(value: &mut Value, word: DeleteChangeType) {
+    if word == DeleteChangeType::Destroy {
+        return;
+    }
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map.iter_mut() {
+                if key == "lines_changes" || key == "packages_changes" {
+                    if let Value::Array(items) = child {
+                        for item in items {
+                            if let Some(kind) = item.get_mut("type")
+                                && kind == "DESTROY"
+                            {
+                                *kind = Value::String(word.as_str().to_owned());
+                            }
+                        }
+                    }
+                } else {
+                    apply_delete_word(child, word);
+                }
+            }
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|item| apply_delete_word(item, word)),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn rewrites_only_line_and_package_deletes() {
+        let mut body = json!({"data":{"attributes":{
+            "lines_changes":[{"type":"DESTROY","id":1},{"type":"ADD","attributes":{}}],
+            "packages_changes":[{"type":"DESTROY","id":2}],
+            "actions_changes":[{"type":"DESTROY","id":3}]
+        }}});
+        apply_delete_word(&mut body, DeleteChangeType::Remove);
+        let a = &body["data"]["attributes"];
+        assert_eq!(a["lines_changes"][0]["type"], "REMOVE");
+        assert_eq!(a["lines_changes"][1]["type"], "ADD");
+        assert_eq!(a["packages_changes"][0]["type"], "REMOVE");
+        assert_eq!(a["actions_changes"][0]["type"], "DESTROY");
+    }
+}

@@ -1,0 +1,281 @@
+//! Errors returned by the client, keeping everything the server said.
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+/// One entry of Clarus's `{"errors":[…]}` error body (403, 404 and 422 responses).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ApiErrorItem {
+    /// Numeric error code, e.g. `39`.
+    pub code: Option<i64>,
+    /// Symbolic error identifier, e.g. `not_enough_stocks_for_picking`.
+    pub symbol: Option<String>,
+    /// Human-readable message.
+    pub details: Option<String>,
+    /// Where the error came from (service and method), when given.
+    pub source: Option<String>,
+    /// Additional context, when given.
+    pub context: Option<Map<String, Value>>,
+    /// Any field the documentation does not list.
+    #[serde(flatten)]
+    pub other: Map<String, Value>,
+}
+
+/// One entry of a GraphQL response's `errors` array.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct GraphQlError {
+    /// The error message.
+    #[serde(default)]
+    pub message: String,
+    /// Path of the field that failed, when given.
+    #[serde(default)]
+    pub path: Option<Vec<Value>>,
+    /// Server-specific extensions (codes and the like), when given.
+    #[serde(default)]
+    pub extensions: Option<Map<String, Value>>,
+    /// Any other field (e.g. `locations`).
+    #[serde(flatten)]
+    pub other: Map<String, Value>,
+}
+
+/// Errors from obtaining or renewing an OAuth access token.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuthError {
+    /// The token endpoint answered with an OAuth error body (`{"error": …}`).
+    #[error("token endpoint refused the request: {error}{}", description.as_deref().map(|d| format!(" ({d})")).unwrap_or_default())]
+    Refused {
+        /// The OAuth error code, e.g. `invalid_client`.
+        error: String,
+        /// The `error_description`, when given.
+        description: Option<String>,
+        /// The raw response body.
+        raw_body: String,
+    },
+    /// The token endpoint answered with something that is not a token response.
+    #[error("token endpoint returned an unreadable response: {message}")]
+    InvalidResponse {
+        /// What was wrong with it.
+        message: String,
+        /// The raw response body.
+        raw_body: String,
+    },
+    /// The token request could not be sent or its answer not read.
+    #[error("token request failed: {0}")]
+    Transport(String),
+    /// The authorization-code grant has no valid token and no refresh token: the user must
+    /// authorise again.
+    #[error("no valid access token: complete the authorization-code flow first")]
+    AuthorizationRequired,
+}
+
+/// Errors in the client's configuration, found before anything is sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The base URL could not be parsed.
+    #[error("invalid base URL {url:?}: {message}")]
+    InvalidBaseUrl {
+        /// The URL as given.
+        url: String,
+        /// Why it is invalid.
+        message: String,
+    },
+    /// The base URL is plain `http` but plain HTTP was not explicitly allowed.
+    #[error("base URL {0:?} is not HTTPS; plain HTTP must be allowed explicitly")]
+    InsecureBaseUrl(String),
+    /// The subdomain is empty or contains characters not allowed in a header or host label.
+    #[error("invalid Clarus subdomain {0:?}")]
+    InvalidSubdomain(String),
+    /// The path prefix must start with `/` and contain only path characters.
+    #[error("invalid path prefix {0:?}")]
+    InvalidPathPrefix(String),
+    /// A required setting is missing.
+    #[error("missing setting: {0}")]
+    Missing(&'static str),
+    /// The HTTP client could not be built.
+    #[error("could not build the HTTP client: {0}")]
+    HttpClient(String),
+}
+
+/// Every error the Clarus client returns.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClarusError {
+    /// Clarus answered with its `{"errors":[…]}` body (403, 404, 422 and similar).
+    #[error("Clarus returned HTTP {status}: {}", summarize(errors))]
+    Api {
+        /// HTTP status code.
+        status: u16,
+        /// Every error entry, with all its fields.
+        errors: Vec<ApiErrorItem>,
+        /// The raw response body.
+        raw_body: String,
+    },
+    /// Clarus answered 401 even after re-authenticating once.
+    #[error("Clarus rejected the credentials (HTTP 401): {}", error.as_deref().unwrap_or("no message"))]
+    Unauthorized {
+        /// The `error` message from the `{"error": …}` body, when present.
+        error: Option<String>,
+        /// The raw response body.
+        raw_body: String,
+    },
+    /// Any other non-success status whose body is not in a documented error shape.
+    #[error("Clarus returned HTTP {status}")]
+    UnexpectedStatus {
+        /// HTTP status code.
+        status: u16,
+        /// The raw response body.
+        raw_body: String,
+    },
+    /// A GraphQL response carried `errors` (the HTTP status may well have been 200).
+    #[error("GraphQL query failed: {}", errors.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join("; "))]
+    GraphQl {
+        /// Every GraphQL error entry.
+        errors: Vec<GraphQlError>,
+        /// The raw response body.
+        raw_body: String,
+    },
+    /// A success response whose body could not be read into the expected type.
+    #[error("could not decode the Clarus response: {message}")]
+    Decode {
+        /// What was wrong.
+        message: String,
+        /// The raw response body.
+        raw_body: String,
+    },
+    /// Obtaining an access token failed.
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    /// The configuration is invalid.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The request was not accepted by the client before sending (e.g. an empty id list).
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+    /// The request could not be sent or the response not received. When this happens on a
+    /// create, the record may or may not exist: look it up before trying again.
+    #[error("transport error: {0}")]
+    Transport(#[from] reqwest::Error),
+}
+
+impl ClarusError {
+    /// The HTTP status code, for errors that came with one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::Api { status, .. } | Self::UnexpectedStatus { status, .. } => Some(*status),
+            Self::Unauthorized { .. } => Some(401),
+            _ => None,
+        }
+    }
+
+    /// The raw response body, for errors that came with one.
+    pub fn raw_body(&self) -> Option<&str> {
+        match self {
+            Self::Api { raw_body, .. }
+            | Self::Unauthorized { raw_body, .. }
+            | Self::UnexpectedStatus { raw_body, .. }
+            | Self::GraphQl { raw_body, .. }
+            | Self::Decode { raw_body, .. } => Some(raw_body),
+            _ => None,
+        }
+    }
+
+    /// Whether any API error entry carries this symbol (e.g. `product_code_exists`).
+    pub fn has_symbol(&self, symbol: &str) -> bool {
+        matches!(self, Self::Api { errors, .. } if errors.iter().any(|e| e.symbol.as_deref() == Some(symbol)))
+    }
+
+    /// Builds the error for a non-success HTTP response from its status and body.
+    pub fn from_response(status: u16, raw_body: String) -> Self {
+        #[derive(Deserialize)]
+        struct ErrorsBody {
+            errors: Vec<ApiErrorItem>,
+        }
+        #[derive(Deserialize)]
+        struct SingleError {
+            error: String,
+        }
+        if status == 401 {
+            let error = serde_json::from_str::<SingleError>(&raw_body)
+                .ok()
+                .map(|b| b.error);
+            return Self::Unauthorized { error, raw_body };
+        }
+        match serde_json::from_str::<ErrorsBody>(&raw_body) {
+            Ok(body) => Self::Api {
+                status,
+                errors: body.errors,
+                raw_body,
+            },
+            Err(_) => Self::UnexpectedStatus { status, raw_body },
+        }
+    }
+}
+
+fn summarize(errors: &[ApiErrorItem]) -> String {
+    if errors.is_empty() {
+        return "no error entries".to_owned();
+    }
+    errors
+        .iter()
+        .map(|e| {
+            format!(
+                "[{}] {}: {}",
+                e.code.map(|c| c.to_string()).unwrap_or_else(|| "-".into()),
+                e.symbol.as_deref().unwrap_or("-"),
+                e.details.as_deref().unwrap_or("-")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_every_field_of_the_errors_body() {
+        let body = r#"{"errors":[{"code":39,"symbol":"not_enough_stocks_for_picking","details":"Not enough stock","source":"Picks::Process#call","context":{"product_id":5},"hint":"x"}]}"#;
+        let err = ClarusError::from_response(422, body.to_owned());
+        match &err {
+            ClarusError::Api {
+                status,
+                errors,
+                raw_body,
+            } => {
+                assert_eq!(*status, 422);
+                assert_eq!(raw_body, body);
+                let e = &errors[0];
+                assert_eq!(e.code, Some(39));
+                assert_eq!(e.symbol.as_deref(), Some("not_enough_stocks_for_picking"));
+                assert_eq!(e.details.as_deref(), Some("Not enough stock"));
+                assert_eq!(e.source.as_deref(), Some("Picks::Process#call"));
+                assert_eq!(e.context.as_ref().unwrap()["product_id"], 5);
+                assert_eq!(e.other["hint"], "x");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        assert!(err.has_symbol("not_enough_stocks_for_picking"));
+        assert!(
+            err.to_string()
+                .contains("[39] not_enough_stocks_for_picking")
+        );
+    }
+
+    #[test]
+    fn reads_the_401_form() {
+        let err = ClarusError::from_response(401, r#"{"error":"Not authorized"}"#.into());
+        assert!(
+            matches!(err, ClarusError::Unauthorized { error: Some(ref e), .. } if e == "Not authorized")
+        );
+    }
+
+    #[test]
+    fn keeps_unknown_bodies() {
+        let err = ClarusError::from_response(502, "<html>bad gateway</html>".into());
+        assert_eq!(err.status(), Some(502));
+        assert_eq!(err.raw_body(), Some("<html>bad gateway</html>"));
+    }
+}

@@ -1,0 +1,130 @@
+//! Stock actions: hold, release, negative adjustment, move and transfer.
+
+use reqwest::Method;
+use rust_decimal::Decimal;
+use serde::Serialize;
+use serde_json::json;
+
+use super::common::{decimal_number, envelope, positive};
+use crate::client::{ClarusClient, Record};
+use crate::{ClarusError, ClarusId};
+
+/// Flat body of `stocks/hold` and `stocks/offhold`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StockHold {
+    /// Stock record ids.
+    pub ids: Vec<ClarusId>,
+    /// Why.
+    pub description: String,
+    /// Reason code of type `hold` or `release`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason_code_id: Option<ClarusId>,
+}
+
+#[derive(Serialize)]
+struct QuantityChange {
+    #[serde(with = "decimal_number")]
+    quantity: Decimal,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    to_location_id: Option<ClarusId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    to_account_id: Option<ClarusId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason_code_id: Option<ClarusId>,
+}
+
+impl ClarusClient {
+    /// `POST /stocks/hold` (flat body): held stock cannot be allocated (quarantine).
+    pub async fn hold_stocks(&self, request: &StockHold) -> Result<(), ClarusError> {
+        self.hold_or_release("/stocks/hold", request).await
+    }
+
+    /// `POST /stocks/offhold` (flat body): releases held stock.
+    pub async fn release_stocks(&self, request: &StockHold) -> Result<(), ClarusError> {
+        self.hold_or_release("/stocks/offhold", request).await
+    }
+
+    async fn hold_or_release(&self, path: &str, request: &StockHold) -> Result<(), ClarusError> {
+        if request.ids.is_empty() {
+            return Err(ClarusError::InvalidRequest("no stock ids given".into()));
+        }
+        let body = json!({
+            "ids": request.ids,
+            "description": request.description,
+        });
+        let mut body = body;
+        if let Some(reason) = request.reason_code_id {
+            body["reason_code_id"] = json!(reason);
+        }
+        self.rest_unit(Method::POST, path, Some(body)).await
+    }
+
+    /// `POST /stocks/{id}/negative_adjustment`: removes `quantity` (> 0, at most what is
+    /// available).
+    pub async fn negative_adjustment(
+        &self,
+        stock_id: ClarusId,
+        quantity: Decimal,
+        reason_code_id: Option<ClarusId>,
+    ) -> Result<Record, ClarusError> {
+        positive(quantity, "quantity")?;
+        let attributes = QuantityChange {
+            quantity,
+            to_location_id: None,
+            to_account_id: None,
+            reason_code_id,
+        };
+        self.rest_record(
+            Method::POST,
+            &format!("/stocks/{stock_id}/negative_adjustment"),
+            Some(envelope("stocks", &attributes, None)),
+        )
+        .await
+    }
+
+    /// `POST /stocks/{id}/move`: moves `quantity` to another location in the same warehouse.
+    pub async fn move_stock(
+        &self,
+        stock_id: ClarusId,
+        quantity: Decimal,
+        to_location_id: ClarusId,
+        reason_code_id: Option<ClarusId>,
+    ) -> Result<Record, ClarusError> {
+        positive(quantity, "quantity")?;
+        let attributes = QuantityChange {
+            quantity,
+            to_location_id: Some(to_location_id),
+            to_account_id: None,
+            reason_code_id,
+        };
+        self.rest_record(
+            Method::POST,
+            &format!("/stocks/{stock_id}/move"),
+            Some(envelope("stocks", &attributes, None)),
+        )
+        .await
+    }
+
+    /// `POST /stocks/{id}/transfer`: gives `quantity` to another account (owner).
+    pub async fn transfer_stock(
+        &self,
+        stock_id: ClarusId,
+        quantity: Decimal,
+        to_account_id: ClarusId,
+        reason_code_id: Option<ClarusId>,
+    ) -> Result<Record, ClarusError> {
+        positive(quantity, "quantity")?;
+        let attributes = QuantityChange {
+            quantity,
+            to_location_id: None,
+            to_account_id: Some(to_account_id),
+            reason_code_id,
+        };
+        self.rest_record(
+            Method::POST,
+            &format!("/stocks/{stock_id}/transfer"),
+            Some(envelope("stocks", &attributes, None)),
+        )
+        .await
+    }
+}
