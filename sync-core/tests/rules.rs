@@ -1,0 +1,874 @@
+//! One test (or a few) per planning rule.
+
+mod common;
+
+use common::*;
+use sync_core::*;
+
+// ---- item master ----
+
+#[test]
+fn new_item_creates_a_clarus_product_once() {
+    let m = mappings();
+    let mut state = MemoryState::new();
+    let plan = run(
+        &mut state,
+        &m,
+        &item_event(item("11", "A", Tracking::Lot), 1),
+    );
+    assert_eq!(plan.actions.len(), 1);
+    assert_eq!(plan.actions[0].key.as_str(), "NS-ITEM-11");
+    let Action::CreateProduct(spec) = &plan.actions[0].action else {
+        panic!("expected CreateProduct, got {:?}", plan.actions[0].action)
+    };
+    assert_eq!(spec.sku.as_str(), "A");
+    assert_eq!(spec.tracking, Tracking::Lot);
+    // Same revision again under another event name: nothing new.
+    let mut again = item_event(item("11", "A", Tracking::Lot), 1);
+    again.source.event = "created".into();
+    assert!(plan_of(&state, &m, &again).actions.is_empty());
+}
+
+fn plan_of(state: &MemoryState, m: &Mappings, e: &Event) -> Plan {
+    plan(state, m, e, now())
+}
+
+#[test]
+fn changed_item_updates_the_product_and_older_versions_change_nothing() {
+    let m = mappings();
+    let mut state = MemoryState::new();
+    run(
+        &mut state,
+        &m,
+        &item_event(item("11", "A", Tracking::None), 1),
+    );
+    let mut changed = item("11", "A", Tracking::None);
+    changed.description = "New name".into();
+    let plan = run(&mut state, &m, &item_event(changed.clone(), 3));
+    assert_eq!(plan.actions.len(), 1);
+    assert_eq!(plan.actions[0].key.as_str(), "NS-ITEM-11-S3");
+    assert!(matches!(plan.actions[0].action, Action::UpdateProduct(_)));
+    // An older revision arriving late must not undo the newer one.
+    let plan = run(
+        &mut state,
+        &m,
+        &item_event(item("11", "A", Tracking::None), 2),
+    );
+    assert!(plan.actions.is_empty());
+    assert!(
+        !plan
+            .changes
+            .iter()
+            .any(|c| matches!(c, StateChange::ItemKnown(_)))
+    );
+    assert_eq!(
+        state.item(&"A".into()).unwrap().item.description,
+        "New name"
+    );
+}
+
+#[test]
+fn barcode_and_sku_disagreement_with_clarus_raise_item_master_exceptions() {
+    let m = mappings();
+    let mut state = MemoryState::new();
+    run(
+        &mut state,
+        &m,
+        &item_event(item("11", "A", Tracking::None), 1),
+    );
+    let product = ClarusProduct {
+        id: ProductId(5),
+        sku: "A".into(),
+        barcode: Some("OTHER".into()),
+        netsuite_id: Some("11".into()),
+    };
+    let plan = run(
+        &mut state,
+        &m,
+        &event(
+            System::Clarus,
+            "5",
+            1,
+            Payload::ClarusProduct(product.clone()),
+        ),
+    );
+    let exceptions = raised(&plan);
+    assert_eq!(exceptions.len(), 1);
+    assert_eq!(exceptions[0].kind, ExceptionKind::BarcodeMismatch);
+    assert_eq!(exceptions[0].owner, Owner::ItemMaster);
+
+    // Fixed in Clarus: the exception is resolved.
+    let fixed = ClarusProduct {
+        barcode: Some("BCA".into()),
+        ..product.clone()
+    };
+    let plan = run(
+        &mut state,
+        &m,
+        &event(System::Clarus, "5", 2, Payload::ClarusProduct(fixed)),
+    );
+    assert_eq!(resolved(&plan), vec![&exceptions[0].key]);
+
+    // Product linked to item 11 but with another code.
+    let renamed = ClarusProduct {
+        sku: "A2".into(),
+        barcode: None,
+        ..product
+    };
+    let plan = run(
+        &mut state,
+        &m,
+        &event(System::Clarus, "5", 3, Payload::ClarusProduct(renamed)),
+    );
+    let exceptions = raised(&plan);
+    assert_eq!(exceptions.len(), 1);
+    assert_eq!(exceptions[0].kind, ExceptionKind::SkuMismatch);
+    assert_eq!(exceptions[0].runbook, "operations.md#sku-mismatch");
+}
+
+// ---- order release, hold, cancel ----
+
+#[test]
+fn open_sales_order_creates_a_goods_out_with_open_lines() {
+    let m = mappings();
+    let mut state = MemoryState::new();
+    run(
+        &mut state,
+        &m,
+        &item_event(item("11", "A", Tracking::None), 1),
+    );
+    run(
+        &mut state,
+        &m,
+        &item_event(item("12", "B", Tracking::None), 1),
+    );
+    let mut lines = vec![order_line(3, "11", "A", 5), order_line(9, "12", "B", 2)];
+    lines[0].quantity_done = dec(1);
+    lines[1].closed = true;
+    let plan = run(
+        &mut state,
+        &m,
+        &order_event(order(OrderKind::Sales, "501", OrderStatus::Open, lines), 1),
+    );
+    assert_eq!(plan.actions.len(), 1);
+    assert_eq!(plan.actions[0].key.as_str(), "NS-SO-501");
+    let Action::CreateGoodsOut(goods_out) = &plan.actions[0].action else {
+        panic!("expected CreateGoodsOut")
+    };
+    assert_eq!(goods_out.warehouse, WarehouseId(10));
+    assert_eq!(goods_out.reference, "SO501");
+    assert_eq!(
+        goods_out.carrier,
+        Some(CarrierService {
+            carrier: CarrierId(3),
+            service: None
+        })
+    );
+    assert_eq!(goods_out.lines.len(), 1);
+    assert_eq!(goods_out.lines[0].order_line, LineNo(3));
+    assert_eq!(goods_out.lines[0].quantity, dec(4));
+    // A later revision of the same open order does not create a second goods out.
+    let again = sales_order_open_with(vec![order_line(3, "11", "A", 5)]);
+    assert!(
+        run(&mut state, &m, &order_event(again, 2))
+            .actions
+            .is_empty()
+    );
+}
+
+fn sales_order_open_with(lines: Vec<OrderLine>) -> Order {
+    order(OrderKind::Sales, "501", OrderStatus::Open, lines)
+}
+
+#[test]
+fn pending_approval_orders_are_not_released() {
+    let m = mappings();
+    let mut state = MemoryState::new();
+    run(
+        &mut state,
+        &m,
+        &item_event(item("11", "A", Tracking::None), 1),
+    );
+    let o = order(
+        OrderKind::Sales,
+        "501",
+        OrderStatus::PendingApproval,
+        vec![order_line(3, "11", "A", 5)],
+    );
+    assert!(run(&mut state, &m, &order_event(o, 1)).actions.is_empty());
+}
+
+#[test]
+fn unknown_sku_holds_the_order_until_the_item_appears() {
+    let m = mappings();
+    let mut state = MemoryState::new();
+    run(
+        &mut state,
+        &m,
+        &item_event(item("11", "A", Tracking::None), 1),
+    );
+    let o = sales_order_open_with(vec![
+        order_line(3, "11", "A", 5),
+        order_line(4, "99", "NEW", 1),
+    ]);
+    let plan = run(&mut state, &m, &order_event(o, 1));
+    let exceptions = raised(&plan);
+    assert_eq!(exceptions.len(), 1);
+    assert_eq!(exceptions[0].kind, ExceptionKind::UnknownSku);
+    assert_eq!(exceptions[0].owner, Owner::ItemMaster);
+    assert_eq!(exceptions[0].runbook, "operations.md#unknown-sku");
+    assert!(exceptions[0].message.contains("NEW"));
+    assert!(fulfilment_free(&plan));
+    assert!(!plan.blocked, "a held order is not lost and needs no retry");
+    let held = state.order(&OrderRef::sales("501")).unwrap();
+    assert_eq!(held.held_for, vec![Sku::new("NEW")]);
+    assert_eq!(
+        state.orders_held_for(&"NEW".into()),
+        vec![OrderRef::sales("501")]
+    );
+
+    // The item appears: product created, goods out created, exception resolved.
+    let plan = run(
+        &mut state,
+        &m,
+        &item_event(item("99", "NEW", Tracking::None), 1),
+    );
+    let keys: Vec<&str> = plan.actions.iter().map(|a| a.key.as_str()).collect();
+    assert!(keys.contains(&"NS-ITEM-99"));
+    assert!(keys.contains(&"NS-SO-501"));
+    assert_eq!(resolved(&plan), vec![&exceptions[0].key]);
+    assert!(
+        state
+            .order(&OrderRef::sales("501"))
+            .unwrap()
+            .held_for
+            .is_empty()
+    );
+    assert!(state.orders_held_for(&"NEW".into()).is_empty());
+    assert_eq!(state.open_exceptions().count(), 0);
+}
+
+fn fulfilment_free(plan: &Plan) -> bool {
+    plan.actions.iter().all(|a| {
+        !matches!(
+            a.action,
+            Action::CreateGoodsOut(_) | Action::FulfilSalesOrder(_)
+        )
+    })
+}
+
+#[test]
+fn missing_location_mapping_blocks_the_order_until_retried() {
+    let empty = Mappings::new(MappingTables::default()).unwrap();
+    let mut state = MemoryState::new();
+    run(
+        &mut state,
+        &empty,
+        &item_event(item("11", "A", Tracking::None), 1),
+    );
+    let e = order_event(sales_order_open_with(vec![order_line(3, "11", "A", 5)]), 1);
+    let plan = run(&mut state, &empty, &e);
+    assert!(plan.blocked);
+    let exceptions = raised(&plan);
+    assert_eq!(exceptions.len(), 1);
+    assert_eq!(
+        exceptions[0].kind,
+        ExceptionKind::MissingMapping {
+            table: MappingTable::LocationWarehouse
+        }
+    );
+    assert_eq!(exceptions[0].owner, Owner::Integration);
+    assert!(!state.is_event_seen(&e.source));
+    // Retried unchanged: nothing new, still blocked.
+    let again = run(&mut state, &empty, &e);
+    assert!(again.actions.is_empty() && again.blocked);
+    // Mapping added, event retried: goods out and resolution.
+    let plan = run(&mut state, &mappings(), &e);
+    assert!(!plan.blocked);
+    assert_eq!(resolved(&plan), vec![&exceptions[0].key]);
+    assert!(plan.actions.iter().any(|a| a.key.as_str() == "NS-SO-501"));
+    // plan_order is the retry without an event: nothing left to do.
+    assert!(plan_order(&state, &mappings(), &OrderRef::sales("501"), now()).is_empty());
+}
+
+#[test]
+fn cancelled_order_cancels_its_goods_out_once() {
+    let m = mappings();
+    let mut state = state_with_order();
+    let plan = run(
+        &mut state,
+        &m,
+        &order_event(sales_order(OrderStatus::Cancelled), 2),
+    );
+    assert_eq!(plan.actions.len(), 1);
+    assert_eq!(plan.actions[0].key.as_str(), "NS-SO-501-CANCEL");
+    assert!(matches!(
+        plan.actions[0].action,
+        Action::CancelGoodsOut { .. }
+    ));
+    let plan = run(
+        &mut state,
+        &m,
+        &order_event(sales_order(OrderStatus::Closed), 3),
+    );
+    assert!(plan.actions.is_empty());
+}
+
+#[test]
+fn older_order_event_does_not_undo_newer_state() {
+    let m = mappings();
+    let mut state = state_with_order();
+    run(
+        &mut state,
+        &m,
+        &order_event(sales_order(OrderStatus::Cancelled), 5),
+    );
+    // Revision 4 (still open) arrives late.
+    let plan = run(
+        &mut state,
+        &m,
+        &order_event(sales_order(OrderStatus::Open), 4),
+    );
+    assert!(plan.actions.is_empty());
+    let known = state.order(&OrderRef::sales("501")).unwrap();
+    assert_eq!(known.order.status, OrderStatus::Cancelled);
+    assert_eq!(known.revision, Revision::Sequence(5));
+}
+
+// ---- despatch → fulfilment ----
+
+#[test]
+fn despatch_posts_one_fulfilment_with_carrier_and_tracking() {
+    let m = mappings();
+    let mut state = state_with_order();
+    let e = despatch_event(despatch(9, "1", "501", vec![despatch_line(3, "A", 5, 5)]));
+    let plan = run(&mut state, &m, &e);
+    assert_eq!(plan.actions.len(), 1);
+    let action = &plan.actions[0];
+    assert_eq!(action.key.as_str(), "CLR-DESP-acme-9-1");
+    let Action::FulfilSalesOrder(f) = &action.action else {
+        panic!("expected a fulfilment")
+    };
+    assert_eq!(f.order.as_str(), "501");
+    assert_eq!(f.location.as_str(), "1");
+    assert_eq!(f.ship_method, Some("900".into()));
+    assert_eq!(f.lines.len(), 1);
+    assert_eq!(f.lines[0].order_line, LineNo(3));
+    assert_eq!(f.lines[0].item.as_str(), "11");
+    assert_eq!(f.lines[0].quantity, dec(5));
+    assert_eq!(f.packages[0].tracking_number, Some("TRK1".into()));
+    assert!(plan.changes.contains(&StateChange::Posted {
+        order: OrderRef::sales("501"),
+        lines: vec![LineQuantity {
+            line: LineNo(3),
+            quantity: dec(5)
+        }],
+    }));
+    // The same webhook again: nothing at all.
+    assert!(plan_of(&state, &m, &e).is_empty());
+    // The same despatch seen by a sweep (another source identity): no second fulfilment.
+    let mut sweep = e.clone();
+    sweep.source.event = "sweep".into();
+    assert!(plan_of(&state, &m, &sweep).actions.is_empty());
+}
+
+#[test]
+fn several_despatches_of_one_order_are_several_fulfilments() {
+    let m = mappings();
+    let mut state = state_with_order();
+    let first = run(
+        &mut state,
+        &m,
+        &despatch_event(despatch(9, "1", "501", vec![despatch_line(3, "A", 2, 2)])),
+    );
+    let second = run(
+        &mut state,
+        &m,
+        &despatch_event(despatch(9, "2", "501", vec![despatch_line(3, "A", 3, 3)])),
+    );
+    assert_eq!(fulfilments(&first).len(), 1);
+    assert_eq!(fulfilments(&second).len(), 1);
+    assert_ne!(first.actions[0].key, second.actions[0].key);
+    assert_eq!(
+        state
+            .order(&OrderRef::sales("501"))
+            .unwrap()
+            .posted(LineNo(3)),
+        dec(5)
+    );
+    // A third despatch of the now fully shipped line is refused.
+    let third = run(
+        &mut state,
+        &m,
+        &despatch_event(despatch(9, "3", "501", vec![despatch_line(3, "A", 1, 1)])),
+    );
+    assert!(fulfilments(&third).is_empty());
+    assert_eq!(raised(&third)[0].kind, ExceptionKind::QuantityAboveOpen);
+}
+
+#[test]
+fn quantity_above_open_posts_nothing_for_that_line_only() {
+    let m = mappings();
+    let mut state = state_with_order();
+    let mut lot_line = despatch_line(7, "L", 4, 4);
+    lot_line.lots = vec![LotQuantity {
+        lot: "LOT1".into(),
+        quantity: dec(4),
+    }];
+    let plan = run(
+        &mut state,
+        &m,
+        &despatch_event(despatch(
+            9,
+            "1",
+            "501",
+            vec![despatch_line(3, "A", 6, 6), lot_line],
+        )),
+    );
+    let f = fulfilments(&plan);
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].lines.len(), 1);
+    assert_eq!(f[0].lines[0].order_line, LineNo(7));
+    assert_eq!(f[0].lines[0].lots.len(), 1);
+    let exceptions = raised(&plan);
+    assert_eq!(exceptions.len(), 1);
+    assert_eq!(exceptions[0].kind, ExceptionKind::QuantityAboveOpen);
+    assert_eq!(exceptions[0].owner, Owner::Operations);
+    assert!(exceptions[0].message.contains("only 5 open"));
+}
+
+#[test]
+fn netsuite_fulfilled_quantity_counts_as_not_open() {
+    let m = mappings();
+    let mut state = state_with_order();
+    let mut o = sales_order(OrderStatus::Open);
+    o.lines[0].quantity_done = dec(4); // fulfilled in NetSuite by hand
+    run(&mut state, &m, &order_event(o, 2));
+    let plan = run(
+        &mut state,
+        &m,
+        &despatch_event(despatch(9, "1", "501", vec![despatch_line(3, "A", 2, 2)])),
+    );
+    assert!(fulfilments(&plan).is_empty());
+    assert_eq!(raised(&plan)[0].kind, ExceptionKind::QuantityAboveOpen);
+}
+
+#[test]
+fn despatch_of_cancelled_or_closed_order_is_an_exception() {
+    for status in [OrderStatus::Cancelled, OrderStatus::Closed] {
+        let m = mappings();
+        let mut state = state_with_order();
+        run(&mut state, &m, &order_event(sales_order(status), 2));
+        let plan = run(
+            &mut state,
+            &m,
+            &despatch_event(despatch(9, "1", "501", vec![despatch_line(3, "A", 1, 1)])),
+        );
+        assert!(fulfilments(&plan).is_empty());
+        let exceptions = raised(&plan);
+        assert_eq!(exceptions.len(), 1);
+        assert_eq!(exceptions[0].kind, ExceptionKind::OrderCancelledOrClosed);
+        assert_eq!(exceptions[0].owner, Owner::Operations);
+        assert!(!plan.blocked);
+    }
+}
+
+#[test]
+fn tracked_items_need_matching_lots_or_serials() {
+    let m = mappings();
+    let mut state = state_with_order();
+    let mut wrong_lots = despatch_line(7, "L", 2, 2);
+    wrong_lots.lots = vec![LotQuantity {
+        lot: "LOT1".into(),
+        quantity: dec(1),
+    }];
+    let mut one_serial = despatch_line(12, "S", 2, 2);
+    one_serial.serials = vec!["SN1".into()];
+    let plan = run(
+        &mut state,
+        &m,
+        &despatch_event(despatch(
+            9,
+            "1",
+            "501",
+            vec![despatch_line(7, "L", 1, 1), wrong_lots, one_serial],
+        )),
+    );
+    assert!(fulfilments(&plan).is_empty());
+    let exceptions = raised(&plan);
+    // Lines 7 (twice, one key) and 12.
+    assert_eq!(exceptions.len(), 2);
+    assert!(
+        exceptions
+            .iter()
+            .all(|e| e.kind == ExceptionKind::MissingLotOrSerial)
+    );
+    // With serials: posted, and serials carried.
+    let mut serials = despatch_line(12, "S", 2, 2);
+    serials.serials = vec!["SN1".into(), "SN2".into()];
+    let plan = run(
+        &mut state,
+        &m,
+        &despatch_event(despatch(9, "2", "501", vec![serials])),
+    );
+    assert_eq!(fulfilments(&plan)[0].lines[0].serials.len(), 2);
+}
+
+#[test]
+fn short_pick_posts_only_what_left_and_warns_operations() {
+    let m = mappings();
+    let mut state = state_with_order();
+    let plan = run(
+        &mut state,
+        &m,
+        &despatch_event(despatch(9, "1", "501", vec![despatch_line(3, "A", 5, 3)])),
+    );
+    assert_eq!(fulfilments(&plan)[0].lines[0].quantity, dec(3));
+    let exceptions = raised(&plan);
+    assert_eq!(exceptions.len(), 1);
+    assert_eq!(exceptions[0].kind, ExceptionKind::ShortDespatch);
+    assert_eq!(exceptions[0].severity, Severity::Warning);
+    // A failed pick (nothing left) posts no fulfilment at all.
+    let plan = run(
+        &mut state,
+        &m,
+        &despatch_event(despatch(9, "2", "501", vec![despatch_line(3, "A", 2, 0)])),
+    );
+    assert!(fulfilments(&plan).is_empty());
+    assert_eq!(raised(&plan)[0].kind, ExceptionKind::ShortDespatch);
+}
+
+#[test]
+fn despatch_before_its_order_is_blocked_then_posted_on_retry() {
+    let m = mappings();
+    let mut state = MemoryState::new();
+    run(
+        &mut state,
+        &m,
+        &item_event(item("11", "A", Tracking::None), 1),
+    );
+    let e = despatch_event(despatch(9, "1", "501", vec![despatch_line(3, "A", 1, 1)]));
+    let plan = run(&mut state, &m, &e);
+    assert!(plan.blocked);
+    assert_eq!(raised(&plan)[0].kind, ExceptionKind::UnknownOrder);
+    run(
+        &mut state,
+        &m,
+        &order_event(sales_order_open_with(vec![order_line(3, "11", "A", 5)]), 1),
+    );
+    let plan = run(&mut state, &m, &e);
+    assert_eq!(fulfilments(&plan).len(), 1);
+    assert_eq!(resolved(&plan).len(), 1);
+    assert!(state.is_event_seen(&e.source));
+}
+
+#[test]
+fn unmapped_carrier_or_warehouse_blocks_the_despatch() {
+    let m = mappings();
+    let mut state = state_with_order();
+    let mut d = despatch(9, "1", "501", vec![despatch_line(3, "A", 1, 1)]);
+    d.carrier = Some(CarrierId(4));
+    let plan = run(&mut state, &m, &despatch_event(d.clone()));
+    assert!(plan.blocked && fulfilments(&plan).is_empty());
+    assert_eq!(
+        raised(&plan)[0].kind,
+        ExceptionKind::MissingMapping {
+            table: MappingTable::ShipMethod
+        }
+    );
+    d.carrier = Some(CarrierId(3));
+    d.warehouse = WarehouseId(11);
+    let plan = run(&mut state, &m, &despatch_event(d));
+    assert!(plan.blocked && fulfilments(&plan).is_empty());
+    assert_eq!(
+        raised(&plan)[0].kind,
+        ExceptionKind::MissingMapping {
+            table: MappingTable::LocationWarehouse
+        }
+    );
+}
+
+#[test]
+fn despatch_lines_must_match_the_order_line() {
+    let m = mappings();
+    let mut state = state_with_order();
+    let plan = run(
+        &mut state,
+        &m,
+        &despatch_event(despatch(
+            9,
+            "1",
+            "501",
+            vec![despatch_line(4, "A", 1, 1), despatch_line(7, "A", 1, 1)],
+        )),
+    );
+    assert!(fulfilments(&plan).is_empty());
+    let exceptions = raised(&plan);
+    assert_eq!(exceptions.len(), 2);
+    assert!(
+        exceptions
+            .iter()
+            .all(|e| e.kind == ExceptionKind::UnknownOrderLine)
+    );
+}
+
+// ---- receipts ----
+
+fn receipt(order: OrderRef, lines: Vec<ReceiptLine>) -> Receipt {
+    Receipt {
+        tenant: "acme".into(),
+        goods_in: GoodsInId(40),
+        receipt: "1".into(),
+        order,
+        warehouse: WarehouseId(10),
+        received_at: now(),
+        lines,
+    }
+}
+
+fn receipt_line(line: u64, sku: &str, quantity: i64, condition: StockCondition) -> ReceiptLine {
+    ReceiptLine {
+        order_line: LineNo(line),
+        sku: sku.into(),
+        quantity: dec(quantity),
+        condition,
+        lots: vec![],
+        serials: vec![],
+    }
+}
+
+fn inbound_state(kind: OrderKind) -> MemoryState {
+    let m = mappings();
+    let mut state = MemoryState::new();
+    run(
+        &mut state,
+        &m,
+        &item_event(item("11", "A", Tracking::None), 1),
+    );
+    let plan = run(
+        &mut state,
+        &m,
+        &order_event(
+            order(
+                kind,
+                "700",
+                OrderStatus::Open,
+                vec![order_line(2, "11", "A", 10)],
+            ),
+            1,
+        ),
+    );
+    assert!(matches!(plan.actions[0].action, Action::CreateGoodsIn(_)));
+    state
+}
+
+#[test]
+fn purchase_order_receipt_posts_an_item_receipt() {
+    let m = mappings();
+    let mut state = inbound_state(OrderKind::Purchase);
+    let po = OrderRef {
+        kind: OrderKind::Purchase,
+        id: "700".into(),
+    };
+    let r = receipt(po, vec![receipt_line(2, "A", 6, StockCondition::Sellable)]);
+    let plan = run(
+        &mut state,
+        &m,
+        &event(System::Clarus, "40/1", 1, Payload::Receipt(r)),
+    );
+    assert_eq!(plan.actions.len(), 1);
+    assert_eq!(plan.actions[0].key.as_str(), "CLR-GIN-acme-40-1");
+    let Action::ReceivePurchaseOrder(ir) = &plan.actions[0].action else {
+        panic!("expected ReceivePurchaseOrder")
+    };
+    assert_eq!(ir.lines[0].line.quantity, dec(6));
+    assert_eq!(
+        ir.lines[0].place,
+        Some(StockPlace::Status { status: "1".into() })
+    );
+}
+
+#[test]
+fn return_receipt_keeps_quarantine_apart() {
+    let m = mappings();
+    let mut state = inbound_state(OrderKind::Return);
+    let ra = OrderRef {
+        kind: OrderKind::Return,
+        id: "700".into(),
+    };
+    let r = receipt(
+        ra,
+        vec![
+            receipt_line(2, "A", 3, StockCondition::Sellable),
+            receipt_line(2, "A", 2, StockCondition::Quarantine),
+        ],
+    );
+    let e = event(System::Clarus, "40/1", 1, Payload::Receipt(r));
+    let plan = run(&mut state, &m, &e);
+    let Action::ReceiveReturnAuthorisation(ir) = &plan.actions[0].action else {
+        panic!("expected ReceiveReturnAuthorisation")
+    };
+    let places: Vec<_> = ir
+        .lines
+        .iter()
+        .map(|l| (l.line.quantity, l.place.clone()))
+        .collect();
+    assert_eq!(
+        places,
+        vec![
+            (dec(3), Some(StockPlace::Status { status: "1".into() })),
+            (dec(2), Some(StockPlace::Status { status: "2".into() })),
+        ]
+    );
+
+    // Without a status mapping, quarantined returns are blocked, not posted as sellable.
+    let mut tables = tables();
+    tables.stock_statuses.clear();
+    let unmapped = Mappings::new(tables).unwrap();
+    let mut state = inbound_state(OrderKind::Return);
+    let plan = run(&mut state, &unmapped, &e);
+    assert!(plan.blocked);
+    assert_eq!(
+        raised(&plan)[0].kind,
+        ExceptionKind::MissingMapping {
+            table: MappingTable::StockStatus
+        }
+    );
+}
+
+#[test]
+fn over_receipt_is_an_exception() {
+    let m = mappings();
+    let mut state = inbound_state(OrderKind::Purchase);
+    let po = OrderRef {
+        kind: OrderKind::Purchase,
+        id: "700".into(),
+    };
+    let r = receipt(po, vec![receipt_line(2, "A", 11, StockCondition::Sellable)]);
+    let plan = run(
+        &mut state,
+        &m,
+        &event(System::Clarus, "40/1", 1, Payload::Receipt(r)),
+    );
+    assert_eq!(raised(&plan)[0].kind, ExceptionKind::QuantityAboveOpen);
+    assert!(
+        !plan
+            .actions
+            .iter()
+            .any(|a| matches!(a.action, Action::ReceivePurchaseOrder(_)))
+    );
+}
+
+// ---- stock movements ----
+
+fn movement(id: u64, kind: MovementKind, quantity: i64, reason: Option<u64>) -> Event {
+    event(
+        System::Clarus,
+        &id.to_string(),
+        1,
+        Payload::StockMovement(StockMovement {
+            tenant: "acme".into(),
+            id: MovementId(id),
+            kind,
+            warehouse: WarehouseId(10),
+            sku: "A".into(),
+            quantity: dec(quantity),
+            reason: reason.map(ReasonCodeId),
+            lots: vec![],
+            serials: vec![],
+            occurred_at: now(),
+        }),
+    )
+}
+
+#[test]
+fn adjustments_post_with_the_mapped_account_and_sign() {
+    let m = mappings();
+    let mut state = state_with_order();
+    let plan = run(
+        &mut state,
+        &m,
+        &movement(1, MovementKind::NegativeAdjustment, 2, Some(7)),
+    );
+    assert_eq!(plan.actions[0].key.as_str(), "CLR-MOV-acme-1");
+    let Action::PostInventoryAdjustment(adj) = &plan.actions[0].action else {
+        panic!("expected an adjustment")
+    };
+    assert_eq!(adj.account.as_str(), "501");
+    assert_eq!(adj.quantity, dec(-2));
+    assert_eq!(adj.item.as_str(), "11");
+    let plan = run(
+        &mut state,
+        &m,
+        &movement(2, MovementKind::PositiveAdjustment, 3, None),
+    );
+    let Action::PostInventoryAdjustment(adj) = &plan.actions[0].action else {
+        panic!("expected an adjustment")
+    };
+    assert_eq!((adj.account.as_str(), adj.quantity), ("510", dec(3)));
+}
+
+#[test]
+fn unmapped_adjustment_reason_goes_to_finance() {
+    let m = mappings();
+    let mut state = state_with_order();
+    let plan = run(
+        &mut state,
+        &m,
+        &movement(3, MovementKind::Breakage, 1, None),
+    );
+    assert!(plan.blocked);
+    let exceptions = raised(&plan);
+    assert_eq!(exceptions[0].owner, Owner::Finance);
+    assert_eq!(
+        exceptions[0].runbook,
+        "operations.md#missing-account-mapping"
+    );
+}
+
+#[test]
+fn hold_and_release_move_stock_between_sellable_and_quarantine() {
+    let m = mappings();
+    let mut state = state_with_order();
+    let plan = run(&mut state, &m, &movement(4, MovementKind::Hold, 2, None));
+    let Action::MoveStock(mv) = &plan.actions[0].action else {
+        panic!("expected a stock move")
+    };
+    assert_eq!(mv.from, StockPlace::Status { status: "1".into() });
+    assert_eq!(mv.to, StockPlace::Status { status: "2".into() });
+    let plan = run(&mut state, &m, &movement(5, MovementKind::Release, 2, None));
+    let Action::MoveStock(mv) = &plan.actions[0].action else {
+        panic!("expected a stock move")
+    };
+    assert_eq!(mv.from, StockPlace::Status { status: "2".into() });
+    assert_eq!(mv.quantity, dec(2));
+}
+
+#[test]
+fn invalid_movement_quantity_is_reported_not_posted() {
+    let m = mappings();
+    let mut state = state_with_order();
+    let plan = run(
+        &mut state,
+        &m,
+        &movement(6, MovementKind::NegativeAdjustment, 0, None),
+    );
+    assert_eq!(plan.actions.len(), 1);
+    assert_eq!(raised(&plan)[0].kind, ExceptionKind::InvalidEvent);
+}
+
+// ---- plans are data ----
+
+#[test]
+fn plans_round_trip_through_json() {
+    let m = mappings();
+    let mut state = state_with_order();
+    let plan = run(
+        &mut state,
+        &m,
+        &despatch_event(despatch(9, "1", "501", vec![despatch_line(3, "A", 5, 4)])),
+    );
+    let json = serde_json::to_string(&plan).unwrap();
+    let back: Plan = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, plan);
+}
