@@ -217,3 +217,36 @@ fn empty_credentials_are_refused() {
     let err = TbaCredentials::new(&account, "ck", " ", "tk", "ts").unwrap_err();
     assert!(err.to_string().contains("consumer secret"), "{err}");
 }
+
+#[tokio::test]
+async fn authorize_sends_the_query_it_signed_in_rfc3986_form() {
+    let s = signer();
+    // Built the way reqwest's `.query()` and `query_pairs_mut` build it: spaces as `+`.
+    let mut req = reqwest::Request::new(Method::GET, v1_url_built_with_query_pairs());
+    assert!(req.url().query().unwrap().contains('+'));
+    s.authorize(&mut req).await.unwrap();
+    assert_eq!(
+        req.url().query(),
+        Some("q=externalId%20IS%20%22A%7CB%22&limit=10")
+    );
+    let header = authorization(&req);
+    let nonce_start = header.find("oauth_nonce=\"").unwrap() + 13;
+    let nonce = &header[nonce_start..nonce_start + 32];
+    let ts_start = header.find("oauth_timestamp=\"").unwrap() + 17;
+    let timestamp: u64 = header[ts_start..]
+        .split('"')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    // Same parameters, so the same signature as for the original URL.
+    assert_eq!(
+        header,
+        s.authorization_header(
+            &Method::GET,
+            &v1_url_built_with_query_pairs(),
+            nonce,
+            timestamp
+        )
+    );
+}

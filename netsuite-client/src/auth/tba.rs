@@ -108,7 +108,9 @@ impl TbaCredentials {
 }
 
 /// Signs requests with TBA; an [`Authenticator`] that adds a fresh nonce and the current
-/// timestamp to every request.
+/// timestamp to every request. Before signing, it rewrites the request's query in RFC 3986 form
+/// (`q=a%20b` rather than `q=a+b`; same parameters, same order), so the server decodes exactly
+/// the values that were signed.
 ///
 /// For cross-checks, [`TbaSigner::authorization_header`] signs with a given nonce and timestamp:
 ///
@@ -118,7 +120,8 @@ impl TbaCredentials {
 ///
 /// let account: AccountId = "1234567_SB1".parse().unwrap();
 /// let signer = TbaSigner::new(TbaCredentials::new(&account, "ck", "cs", "tk", "ts").unwrap());
-/// let url = account.rest_base_url().join("rest/record/v1/salesOrder?limit=5").unwrap();
+/// let mut url = account.endpoint().rest_url("record/v1/salesOrder");
+/// url.query_pairs_mut().append_pair("limit", "5");
 /// let header = signer.authorization_header(&reqwest::Method::GET, &url, "abcdefghijklmnopqrst", 1_700_000_000);
 /// assert!(header.starts_with(r#"OAuth realm="1234567_SB1", oauth_consumer_key="ck""#));
 /// ```
@@ -241,9 +244,25 @@ fn base_uri(url: &Url) -> String {
     }
 }
 
+/// Rewrites the query in RFC 3986 form (`%20` for a space, `%2B` for a plus), keeping the
+/// parameter order, so the bytes on the wire decode to exactly the values that were signed
+/// whichever way the server reads `+`.
+fn normalize_query(url: &mut Url) {
+    if url.query().is_none() {
+        return;
+    }
+    let query = url
+        .query_pairs()
+        .map(|(k, v)| format!("{}={}", encode(&k), encode(&v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    url.set_query((!query.is_empty()).then_some(query.as_str()));
+}
+
 #[async_trait]
 impl Authenticator for TbaSigner {
     async fn authorize(&self, request: &mut reqwest::Request) -> Result<(), AuthError> {
+        normalize_query(request.url_mut());
         let nonce = Self::new_nonce();
         let timestamp = unix_seconds(self.clock.now());
         let header = self.authorization_header(request.method(), request.url(), &nonce, timestamp);
@@ -274,6 +293,16 @@ mod tests {
         assert_eq!(base_uri(&u), "https://example.com/a/b");
         let u = Url::parse("http://127.0.0.1:8080/a?x=1").unwrap();
         assert_eq!(base_uri(&u), "http://127.0.0.1:8080/a");
+    }
+
+    #[test]
+    fn query_is_rewritten_in_rfc3986_form() {
+        let mut u = Url::parse("https://h/p?q=a+b%2Bc&x=%7C&empty=").unwrap();
+        normalize_query(&mut u);
+        assert_eq!(u.query(), Some("q=a%20b%2Bc&x=%7C&empty="));
+        let mut none = Url::parse("https://h/p").unwrap();
+        normalize_query(&mut none);
+        assert_eq!(none.as_str(), "https://h/p");
     }
 
     #[test]
