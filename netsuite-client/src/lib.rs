@@ -24,6 +24,7 @@ pub mod jobs;
 pub mod ops;
 pub mod records;
 pub mod retry;
+pub mod suiteql;
 pub mod transform;
 
 pub use client::{ClientBuilder, DEFAULT_CONCURRENCY, NetSuiteClient};

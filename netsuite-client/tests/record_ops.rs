@@ -1,0 +1,366 @@
+//! Record operations against wiremock: exact method, path, query, headers and body.
+
+mod common;
+
+use common::{ExactQuery, NoHeader, client};
+use netsuite_client::records::{RecordRef, SalesOrder, SalesOrderStatus, Select};
+use netsuite_client::{Error, ExternalId, RecordId, RecordKey, RecordType};
+use rust_decimal::Decimal;
+use serde_json::json;
+use wiremock::matchers::{body_json, header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+#[tokio::test]
+async fn get_by_id_with_expand_and_fields() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/services/rest/record/v1/salesOrder/77"))
+        .and(ExactQuery(Some(
+            "expandSubResources=true&fields=tranId%2Citem",
+        )))
+        .and(header("authorization", "Bearer token-0"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": "77", "tranId": "SO1001", "status": {"id": "B", "refName": "Pending Fulfillment"},
+            "item": {"items": [{"line": 3, "quantity": 2, "item": {"id": "501"}}]}
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let so: SalesOrder = client(&server)
+        .get::<SalesOrder>(RecordId::new("77").unwrap())
+        .expand_sub_resources(true)
+        .fields(&["tranId", "item"])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(so.tran_id.as_deref(), Some("SO1001"));
+    assert_eq!(so.status.unwrap().id, SalesOrderStatus::PendingFulfillment);
+    assert_eq!(so.item.unwrap().items[0].line, Some(3));
+}
+
+#[tokio::test]
+async fn get_by_external_id_and_dynamic_type() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(
+            "/services/rest/record/v1/itemReceipt/eid:CLR-RCPT-acme-9",
+        ))
+        .and(ExactQuery(None))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "9", "x": 1})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let v: serde_json::Value = client(&server)
+        .get_as(
+            RecordType::new("itemReceipt").unwrap(),
+            RecordKey::parse("eid:CLR-RCPT-acme-9").unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(v["x"], 1);
+}
+
+#[tokio::test]
+async fn field_names_are_validated_before_sending() {
+    let server = MockServer::start().await;
+    let err = client(&server)
+        .get::<SalesOrder>(RecordId::new("1").unwrap())
+        .fields(&["tranId&q=x"])
+        .send()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidRequest(_)), "{err}");
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn create_returns_the_id_from_location_on_204_and_201() {
+    for status in [204u16, 201] {
+        let server = MockServer::start().await;
+        let location = format!("{}/services/rest/record/v1/salesOrder/1234", server.uri());
+        Mock::given(method("POST"))
+            .and(path("/services/rest/record/v1/salesOrder"))
+            .and(ExactQuery(None))
+            .and(header("content-type", "application/json"))
+            .and(NoHeader("prefer"))
+            .and(body_json(json!({
+                "externalId": "SO-1",
+                "entity": {"id": "12"},
+                "item": {"items": [{"item": {"id": "501"}, "quantity": 2.5}]}
+            })))
+            .respond_with(
+                ResponseTemplate::new(status).insert_header("location", location.as_str()),
+            )
+            .expect(1)
+            .mount(&server)
+            .await;
+        let so = SalesOrder {
+            external_id: Some("SO-1".into()),
+            entity: Some(RecordRef::id(RecordId::new("12").unwrap())),
+            item: Some(
+                vec![netsuite_client::records::SalesOrderLine {
+                    item: Some(RecordRef::id(RecordId::new("501").unwrap())),
+                    quantity: Some(Decimal::new(25, 1)),
+                    ..Default::default()
+                }]
+                .into(),
+            ),
+            ..Default::default()
+        };
+        let id = client(&server).create(&so).send().await.unwrap();
+        assert_eq!(id.as_str(), "1234");
+    }
+}
+
+#[tokio::test]
+async fn create_without_location_is_an_error_that_says_so() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&server)
+        .await;
+    let err = client(&server)
+        .create(&SalesOrder::default())
+        .send()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::UnexpectedResponse(_)), "{err}");
+    assert!(err.to_string().contains("Location"));
+}
+
+#[tokio::test]
+async fn update_patches_with_replace() {
+    let server = MockServer::start().await;
+    Mock::given(method("PATCH"))
+        .and(path("/services/rest/record/v1/salesOrder/77"))
+        .and(ExactQuery(Some("replace=item")))
+        .and(body_json(
+            json!({"memo": "held", "item": {"items": [{"line": 1, "quantity": 1}]}}),
+        ))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let patch = SalesOrder {
+        memo: Some("held".into()),
+        item: Some(
+            vec![netsuite_client::records::SalesOrderLine {
+                line: Some(1),
+                quantity: Some(Decimal::ONE),
+                ..Default::default()
+            }]
+            .into(),
+        ),
+        ..Default::default()
+    };
+    client(&server)
+        .update(RecordId::new("77").unwrap(), &patch)
+        .replace(&["item"])
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn update_that_appends_lines_is_not_retried_after_a_500() {
+    let server = MockServer::start().await;
+    Mock::given(method("PATCH"))
+        .respond_with(ResponseTemplate::new(500))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let patch = SalesOrder {
+        item: Some(vec![netsuite_client::records::SalesOrderLine::default()].into()),
+        ..Default::default()
+    };
+    let err = client(&server)
+        .update(RecordId::new("77").unwrap(), &patch)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.is_outcome_unknown(), "{err}");
+}
+
+#[tokio::test]
+async fn field_only_update_is_retried_after_a_500() {
+    let server = MockServer::start().await;
+    Mock::given(method("PATCH"))
+        .respond_with(ResponseTemplate::new(500))
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PATCH"))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let patch = SalesOrder {
+        memo: Some("x".into()),
+        status: Some(Select::new(SalesOrderStatus::Closed)),
+        ..Default::default()
+    };
+    client(&server)
+        .update(RecordId::new("77").unwrap(), &patch)
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn upsert_puts_by_external_id_and_retries_on_503() {
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .and(path("/services/rest/record/v1/inventoryItem/eid:SKU-1"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/services/rest/record/v1/inventoryItem/eid:SKU-1"))
+        .and(body_json(
+            json!({"itemId": "SKU-1", "displayName": "Widget"}),
+        ))
+        .respond_with(ResponseTemplate::new(204).insert_header(
+            "location",
+            "https://x/services/rest/record/v1/inventoryItem/55",
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let item = netsuite_client::records::InventoryItem {
+        item_id: Some("SKU-1".into()),
+        display_name: Some("Widget".into()),
+        ..Default::default()
+    };
+    let id = client(&server)
+        .upsert(ExternalId::new("SKU-1").unwrap(), &item)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(id.unwrap().as_str(), "55");
+}
+
+#[tokio::test]
+async fn delete_by_external_id() {
+    let server = MockServer::start().await;
+    Mock::given(method("DELETE"))
+        .and(path("/services/rest/record/v1/salesOrder/eid:SO-9"))
+        .and(ExactQuery(None))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
+    client(&server)
+        .delete::<SalesOrder>(ExternalId::new("SO-9").unwrap())
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn list_with_q_encodes_spaces_as_percent_20() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/services/rest/record/v1/salesOrder"))
+        .and(ExactQuery(Some(
+            "q=externalId%20IS%20%22RED%7CPO%7C1337%22&limit=10&offset=20",
+        )))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "links": [], "count": 1, "hasMore": false, "offset": 20, "totalResults": 21,
+            "items": [{"links": [{"rel": "self", "href": "https://x/services/rest/record/v1/salesOrder/8"}], "id": "8"}]
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let page = client(&server)
+        .list::<SalesOrder>()
+        .query(r#"externalId IS "RED|PO|1337""#)
+        .limit(10)
+        .offset(20)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.items[0].id.as_str(), "8");
+    assert_eq!(page.total_results, 21);
+    assert!(!page.has_more);
+}
+
+#[tokio::test]
+async fn api_errors_keep_status_code_detail_path_and_body() {
+    let server = MockServer::start().await;
+    let body = json!({
+        "type": "https://www.rfc-editor.org/rfc/rfc9110.html#section-15.5.1",
+        "title": "Bad Request", "status": 400,
+        "o:errorDetails": [{"detail": "Invalid value for the resource or sub-resource field 'item'.",
+                            "o:errorCode": "INVALID_CONTENT", "o:errorPath": "item.items[0].item"}]
+    });
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(body))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let err = client(&server)
+        .create(&SalesOrder::default())
+        .send()
+        .await
+        .unwrap_err();
+    let api = err.api().expect("api error");
+    assert_eq!(api.status, 400);
+    assert_eq!(
+        api.code(),
+        Some(&netsuite_client::ErrorCode::InvalidContent)
+    );
+    assert_eq!(
+        api.details[0].error_path.as_deref(),
+        Some("item.items[0].item")
+    );
+    assert!(api.raw_body.contains("INVALID_CONTENT"));
+    assert!(!err.is_outcome_unknown());
+}
+
+#[tokio::test]
+async fn a_401_renews_credentials_once_then_explains() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(json!({
+            "title": "Unauthorized", "status": 401,
+            "o:errorDetails": [{"detail": "Invalid login attempt.", "o:errorCode": "INVALID_LOGIN"}]
+        })))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let auth = std::sync::Arc::new(common::TestAuth::default());
+    let c = common::client_with(&server, auth.clone(), 5);
+    let err = c
+        .get::<SalesOrder>(RecordId::new("1").unwrap())
+        .send()
+        .await
+        .unwrap_err();
+    let Error::Unauthorized { scheme, api } = &err else {
+        panic!("{err}")
+    };
+    assert_eq!(*scheme, netsuite_client::auth::AuthScheme::StaticBearer);
+    assert_eq!(api.code(), Some(&netsuite_client::ErrorCode::InvalidLogin));
+    let text = err.to_string();
+    for hint in ["StaticBearer", "realm", "role", "clock", "overload"] {
+        assert!(text.contains(hint), "missing {hint:?} in {text}");
+    }
+    // The second attempt carried the renewed credentials.
+    let reqs = server.received_requests().await.unwrap();
+    assert_eq!(reqs[0].headers["authorization"], "Bearer token-0");
+    assert_eq!(reqs[1].headers["authorization"], "Bearer token-1");
+}
+
+#[tokio::test]
+async fn plain_http_is_refused_unless_allowed() {
+    let err =
+        netsuite_client::NetSuiteClient::builder(std::sync::Arc::new(common::TestAuth::default()))
+            .base_url("http://127.0.0.1:9/services/rest")
+            .build()
+            .unwrap_err();
+    assert!(matches!(err, Error::Config(_)), "{err}");
+    assert!(err.to_string().contains("allow_insecure_http"));
+}
