@@ -1,0 +1,1 @@
+//! Clarus simulator (in progress).

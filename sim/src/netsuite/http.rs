@@ -1,0 +1,523 @@
+//! The NetSuite simulator's HTTP surface: token endpoint, record API, transforms, SuiteQL,
+//! with governance (concurrency limit, latency, faults) and authentication as middleware.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+
+use super::Shared;
+use super::error::NsError;
+use super::records::RecordType;
+use super::suiteql;
+use crate::governance::{Fault, LostReply, lock_unpoisoned as lock};
+use crate::server::ConnectionKill;
+
+const SINGULAR: &str = "application/vnd.oracle.resource+json; type=singular";
+const COLLECTION: &str = "application/vnd.oracle.resource+json; type=collection";
+
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    let api = Router::new()
+        .route("/services/rest/record/v1/{record}", get(list).post(create))
+        .route(
+            "/services/rest/record/v1/{record}/{id}",
+            get(read).patch(update).put(upsert).delete(delete),
+        )
+        .route(
+            "/services/rest/record/v1/{record}/{id}/{sublist}",
+            get(read_sublist),
+        )
+        .route(
+            "/services/rest/record/v1/{record}/{id}/{action}/{target}",
+            get(read_line).post(transform),
+        )
+        .route("/services/rest/query/v1/suiteql", post(suiteql_query))
+        .route(
+            "/services/rest/system/v1/governanceLimits",
+            get(governance_limits),
+        )
+        .layer(middleware::from_fn_with_state(shared.clone(), authenticate))
+        .layer(middleware::from_fn_with_state(shared.clone(), govern));
+    Router::new()
+        .route("/services/rest/auth/oauth2/v1/token", post(token))
+        .merge(api)
+        .fallback(|| async {
+            NsError::not_found("The requested resource does not exist in the simulator.")
+        })
+        .with_state(shared)
+}
+
+// ------------------------------------------------------------------ middleware
+
+async fn govern(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
+    let Some(_permit) = shared.governor.try_enter() else {
+        return NsError::concurrency().into_response();
+    };
+    shared.governor.delay().await;
+    let is_write = request.method() != Method::GET && request.uri().path().contains("/record/v1/");
+    let kill = request.extensions().get::<ConnectionKill>().cloned();
+    match shared.governor.decide(is_write) {
+        None => next.run(request).await,
+        Some(Fault::Throttle) => NsError::concurrency().into_response(),
+        Some(Fault::ServerErrorBeforeCommit) => NsError::unexpected().into_response(),
+        Some(Fault::CommitThenFail(lost)) => {
+            let response = next.run(request).await;
+            if !response.status().is_success() {
+                return response;
+            }
+            match (lost, kill) {
+                (LostReply::DropConnection, Some(kill)) => {
+                    kill.drop_connection();
+                    std::future::pending::<Response>().await
+                }
+                _ => NsError::unexpected().into_response(),
+            }
+        }
+    }
+}
+
+async fn authenticate(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
+    let header = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let ok = if let Some(token) = header.strip_prefix("Bearer ") {
+        lock(&shared.tokens)
+            .get(token.trim())
+            .is_some_and(|expires| *expires > Instant::now())
+    } else if let Some(params) = header.strip_prefix("OAuth ") {
+        // Token-based authentication: the shape is checked, the signature is not verified.
+        [
+            "realm=",
+            "oauth_consumer_key=",
+            "oauth_token=",
+            "oauth_signature_method=\"HMAC-SHA256\"",
+            "oauth_timestamp=",
+            "oauth_nonce=",
+            "oauth_signature=",
+        ]
+        .iter()
+        .all(|p| params.contains(p))
+    } else {
+        false
+    };
+    if ok {
+        next.run(request).await
+    } else {
+        NsError::login().into_response()
+    }
+}
+
+// ------------------------------------------------------------------ token
+
+async fn token(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    let form: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
+    let error = |code: &str, description: &str| {
+        (
+            StatusCode::BAD_REQUEST,
+            axum::Json(json!({"error": code, "error_description": description})),
+        )
+            .into_response()
+    };
+    if form.get("grant_type").map(String::as_str) != Some("client_credentials") {
+        return error(
+            "unsupported_grant_type",
+            "grant_type must be client_credentials",
+        );
+    }
+    if form.get("client_assertion_type").map(String::as_str)
+        != Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+    {
+        return error(
+            "invalid_request",
+            "client_assertion_type must be the JWT bearer type",
+        );
+    }
+    let assertion = form
+        .get("client_assertion")
+        .map(String::as_str)
+        .unwrap_or("");
+    if assertion.split('.').count() != 3 {
+        return error("invalid_client", "client_assertion must be a signed JWT");
+    }
+    let token = format!(
+        "sim-ns-{:016x}",
+        (shared.governor.random() * u64::MAX as f64) as u64
+    );
+    lock(&shared.tokens).insert(token.clone(), Instant::now() + shared.token_ttl);
+    axum::Json(json!({
+        "access_token": token,
+        "expires_in": shared.token_ttl.as_secs().to_string(),
+        "token_type": "bearer",
+    }))
+    .into_response()
+}
+
+// ------------------------------------------------------------------ records
+
+fn record_type(name: &str) -> Result<RecordType, NsError> {
+    RecordType::parse(name).ok_or_else(|| {
+        NsError::not_found(format!(
+            "Record type '{name}' is not served by the simulator."
+        ))
+    })
+}
+
+fn parse_body(body: &Bytes) -> Result<Value, NsError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(json!({}));
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| NsError::content(format!("Invalid JSON in the request body: {e}")))
+}
+
+fn refuse_async(headers: &HeaderMap) -> Result<(), NsError> {
+    let prefer = headers
+        .get("prefer")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if prefer.contains("respond-async") {
+        return Err(NsError::parameter(
+            "Prefer: respond-async is not supported by the simulator; send the request synchronously.",
+        ));
+    }
+    Ok(())
+}
+
+fn created(shared: &Shared, record: RecordType, id: u64) -> Response {
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    let location = format!("{}/services/rest/record/v1/{record}/{id}", shared.base_url);
+    if let Ok(value) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response
+}
+
+fn json_response(content_type: &'static str, value: Value) -> Response {
+    let mut response = (StatusCode::OK, value.to_string()).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
+
+fn flag(query: &HashMap<String, String>, name: &str) -> bool {
+    query
+        .get(name)
+        .is_some_and(|v| v.eq_ignore_ascii_case("true") || v == "T")
+}
+
+fn list_param(query: &HashMap<String, String>, name: &str) -> Vec<String> {
+    query
+        .get(name)
+        .map(|v| {
+            v.split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn list(
+    State(shared): State<Arc<Shared>>,
+    Path(record): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response, NsError> {
+    let record = record_type(&record)?;
+    let (limit, offset) = paging(&query)?;
+    let state = lock(&shared.state);
+    let ids: Vec<u64> = match query.get("q").map(|q| q.trim()) {
+        None | Some("") => state
+            .records
+            .get(&record)
+            .map(|m| m.keys().copied().collect())
+            .unwrap_or_default(),
+        Some(q) => {
+            let ext = q
+                .strip_prefix("externalId IS ")
+                .map(|v| v.trim().trim_matches('"'))
+                .ok_or_else(|| {
+                    NsError::parameter("The simulator supports only q=externalId IS \"...\".")
+                        .at("q")
+                })?;
+            state.find_external(record, ext).into_iter().collect()
+        }
+    };
+    let total = ids.len();
+    let items: Vec<Value> = ids
+        .iter()
+        .skip(offset)
+        .take(limit)
+        .map(|id| json!({"links": [{"rel": "self", "href": format!("{}/services/rest/record/v1/{record}/{id}", shared.base_url)}], "id": id.to_string()}))
+        .collect();
+    let href = format!("{}/services/rest/record/v1/{record}", shared.base_url);
+    Ok(json_response(
+        COLLECTION,
+        collection(&href, items, offset, limit, total),
+    ))
+}
+
+async fn create(
+    State(shared): State<Arc<Shared>>,
+    Path(record): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, NsError> {
+    let record = record_type(&record)?;
+    refuse_async(&headers)?;
+    let body = parse_body(&body)?;
+    let id = lock(&shared.state).create(record, body)?;
+    Ok(created(&shared, record, id))
+}
+
+async fn read(
+    State(shared): State<Arc<Shared>>,
+    Path((record, id)): Path<(String, String)>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response, NsError> {
+    let record = record_type(&record)?;
+    let state = lock(&shared.state);
+    let id = state.resolve_path_id(record, &id)?;
+    let fields = list_param(&query, "fields");
+    let fields = (!fields.is_empty()).then_some(fields);
+    let base = format!("{}/services/rest", shared.base_url);
+    let body = state
+        .render(
+            record,
+            id,
+            &base,
+            flag(&query, "expandSubResources"),
+            fields.as_deref(),
+        )
+        .ok_or_else(|| NsError::not_found("The record instance does not exist."))?;
+    Ok(json_response(SINGULAR, body))
+}
+
+async fn update(
+    State(shared): State<Arc<Shared>>,
+    Path((record, id)): Path<(String, String)>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, NsError> {
+    let record = record_type(&record)?;
+    refuse_async(&headers)?;
+    let body = parse_body(&body)?;
+    let mut state = lock(&shared.state);
+    let id = state.resolve_path_id(record, &id)?;
+    state.update(record, id, body, &list_param(&query, "replace"))?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn upsert(
+    State(shared): State<Arc<Shared>>,
+    Path((record, id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, NsError> {
+    let record = record_type(&record)?;
+    refuse_async(&headers)?;
+    let ext = id.strip_prefix("eid:").ok_or_else(|| {
+        NsError::user(
+            "PUT (upsert) addresses a record by external ID only: /{type}/eid:{externalId}.",
+        )
+    })?;
+    let body = parse_body(&body)?;
+    let (id, _created) = lock(&shared.state).upsert(record, ext, body)?;
+    Ok(created(&shared, record, id))
+}
+
+async fn delete(
+    State(shared): State<Arc<Shared>>,
+    Path((record, id)): Path<(String, String)>,
+) -> Result<Response, NsError> {
+    let record = record_type(&record)?;
+    let mut state = lock(&shared.state);
+    let id = state.resolve_path_id(record, &id)?;
+    state.delete(record, id)?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn read_sublist(
+    State(shared): State<Arc<Shared>>,
+    Path((record, id, sublist)): Path<(String, String, String)>,
+) -> Result<Response, NsError> {
+    let record = record_type(&record)?;
+    let state = lock(&shared.state);
+    let id = state.resolve_path_id(record, &id)?;
+    let lines = state
+        .sublist(record, id, &sublist)
+        .ok_or_else(|| NsError::not_found(format!("{record} has no sublist {sublist}.")))?;
+    let href = format!(
+        "{}/services/rest/record/v1/{record}/{id}/{sublist}",
+        shared.base_url
+    );
+    let total = lines.len();
+    Ok(json_response(
+        COLLECTION,
+        collection(&href, lines, 0, total.max(1), total),
+    ))
+}
+
+async fn read_line(
+    State(shared): State<Arc<Shared>>,
+    Path((record, id, sublist, line)): Path<(String, String, String, String)>,
+) -> Result<Response, NsError> {
+    let record = record_type(&record)?;
+    let state = lock(&shared.state);
+    let id = state.resolve_path_id(record, &id)?;
+    let lines = state
+        .sublist(record, id, &sublist)
+        .ok_or_else(|| NsError::not_found(format!("{record} has no sublist {sublist}.")))?;
+    let wanted: u64 = line
+        .parse()
+        .map_err(|_| NsError::not_found("No such line."))?;
+    let line = lines
+        .into_iter()
+        .find(|l| l.get("line").and_then(crate::json::id_from_json) == Some(wanted))
+        .ok_or_else(|| NsError::not_found(format!("Line {wanted} does not exist.")))?;
+    Ok(json_response(SINGULAR, line))
+}
+
+async fn transform(
+    State(shared): State<Arc<Shared>>,
+    Path((record, id, action, target)): Path<(String, String, String, String)>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, NsError> {
+    if action != "!transform" {
+        return Err(NsError::not_found(format!("Unknown action {action}.")));
+    }
+    let source = record_type(&record)?;
+    let target = record_type(&target)?;
+    refuse_async(&headers)?;
+    let body = parse_body(&body)?;
+    let mut state = lock(&shared.state);
+    let source_id = state.resolve_path_id(source, &id)?;
+    let replace = list_param(&query, "replace").iter().any(|r| r == "item");
+    let new_id = state.transform(source, source_id, target, body, replace)?;
+    Ok(created(&shared, target, new_id))
+}
+
+async fn governance_limits(State(shared): State<Arc<Shared>>) -> Response {
+    let limit = shared.governor.concurrency_limit().unwrap_or(1000);
+    json_response(
+        SINGULAR,
+        json!({
+            "accountConcurrencyLimit": limit,
+            "accountUnallocatedConcurrencyLimit": limit,
+            "integrationConcurrencyLimit": limit,
+            "integrationLimitType": "accountLimit",
+        }),
+    )
+}
+
+// ------------------------------------------------------------------ SuiteQL
+
+fn paging(query: &HashMap<String, String>) -> Result<(usize, usize), NsError> {
+    let limit = match query.get("limit") {
+        None => 1000,
+        Some(v) => v
+            .parse::<usize>()
+            .ok()
+            .filter(|l| (1..=1000).contains(l))
+            .ok_or_else(|| {
+                NsError::parameter("The limit must be an integer from 1 to 1000.").at("limit")
+            })?,
+    };
+    let offset = match query.get("offset") {
+        None => 0,
+        Some(v) => v.parse::<usize>().map_err(|_| {
+            NsError::parameter("The offset must be a non-negative integer.").at("offset")
+        })?,
+    };
+    if offset % limit != 0 {
+        return Err(NsError::parameter(format!(
+            "Invalid offset {offset}: the offset must be a multiple of the limit ({limit})."
+        ))
+        .at("offset"));
+    }
+    Ok((limit, offset))
+}
+
+fn collection(href: &str, items: Vec<Value>, offset: usize, limit: usize, total: usize) -> Value {
+    let link = |rel: &str, o: usize| json!({"rel": rel, "href": format!("{href}?limit={limit}&offset={o}")});
+    let last = if total == 0 {
+        0
+    } else {
+        (total - 1) / limit * limit
+    };
+    let has_more = offset + items.len() < total;
+    let mut links = vec![link("self", offset), link("first", 0)];
+    if offset > 0 {
+        links.push(link("prev", offset.saturating_sub(limit)));
+    }
+    if has_more {
+        links.push(link("next", offset + limit));
+    }
+    links.push(link("last", last));
+    json!({
+        "links": links,
+        "count": items.len(),
+        "hasMore": has_more,
+        "items": items,
+        "offset": offset,
+        "totalResults": total,
+    })
+}
+
+async fn suiteql_query(
+    State(shared): State<Arc<Shared>>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, NsError> {
+    let prefer = headers
+        .get("prefer")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !prefer
+        .split(',')
+        .any(|p| p.trim().eq_ignore_ascii_case("transient"))
+    {
+        return Err(NsError::parameter(
+            "SuiteQL requests need the header Prefer: transient.",
+        ));
+    }
+    let (limit, offset) = paging(&query)?;
+    if offset >= 100_000 {
+        return Err(NsError::parameter(
+            "A SuiteQL query returns at most 100000 rows; use keyset paging.",
+        )
+        .at("offset"));
+    }
+    let body = parse_body(&body)?;
+    let q = body
+        .get("q")
+        .and_then(Value::as_str)
+        .ok_or_else(|| NsError::content("The body must be {\"q\": \"SELECT ...\"}.").at("q"))?;
+    let rows = suiteql::run(&lock(&shared.state), q)?;
+    let total = rows.len();
+    let items: Vec<Value> = rows
+        .into_iter()
+        .skip(offset)
+        .take(limit)
+        .map(Value::Object)
+        .collect();
+    let href = format!("{}/services/rest/query/v1/suiteql", shared.base_url);
+    Ok(json_response(
+        COLLECTION,
+        collection(&href, items, offset, limit, total),
+    ))
+}

@@ -1,0 +1,1176 @@
+//! A small SuiteQL subset evaluated over the simulator's records.
+//!
+//! Supported: one table (`transaction`, `transactionline`, `item`, `inventorybalance`, `location`,
+//! `inventorynumber`, `inventorystatus`) with an optional alias; a select list of columns, `*`,
+//! `BUILTIN.DF(col)`, `BUILTIN.CF(col)`, `TO_CHAR(col, 'mask')`, `SUM`/`COUNT`/`MIN`/`MAX`;
+//! `WHERE` with predicates joined by `AND` (`= != <> < <= > >=`, `[NOT] IN (...)`,
+//! `IS [NOT] NULL`, literals, `TO_TIMESTAMP('...', 'mask')`, `TO_DATE('...', 'mask')`);
+//! `GROUP BY`; `ORDER BY ... [ASC|DESC]`. Anything else (joins, `OR`, sub-queries) is refused
+//! with 400, so an unsupported query fails loudly instead of answering wrong rows.
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, HashMap};
+
+use jiff::Timestamp;
+use jiff::fmt::strtime;
+use rust_decimal::Decimal;
+use serde_json::{Map, Value};
+
+use super::error::NsError;
+use super::records::{RecordType, order_status_name};
+use super::state::State;
+use crate::json::{decimal_from_json, id_from_json};
+
+#[derive(Debug, Clone, PartialEq)]
+enum Token {
+    Word(String),
+    Str(String),
+    Num(String),
+    Sym(&'static str),
+}
+
+fn tokenize(query: &str) -> Result<Vec<Token>, NsError> {
+    let chars: Vec<char> = query.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c.is_whitespace() {
+            i += 1;
+        } else if c == '\'' {
+            let mut text = String::new();
+            i += 1;
+            loop {
+                match chars.get(i) {
+                    None => return Err(invalid("unterminated string literal")),
+                    Some('\'') if chars.get(i + 1) == Some(&'\'') => {
+                        text.push('\'');
+                        i += 2;
+                    }
+                    Some('\'') => {
+                        i += 1;
+                        break;
+                    }
+                    Some(ch) => {
+                        text.push(*ch);
+                        i += 1;
+                    }
+                }
+            }
+            out.push(Token::Str(text));
+        } else if c.is_ascii_digit() {
+            let start = i;
+            while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '.') {
+                i += 1;
+            }
+            out.push(Token::Num(chars[start..i].iter().collect()));
+        } else if c.is_alphabetic() || c == '_' {
+            let start = i;
+            while i < chars.len()
+                && (chars[i].is_alphanumeric() || chars[i] == '_' || chars[i] == '.')
+            {
+                i += 1;
+            }
+            out.push(Token::Word(chars[start..i].iter().collect()));
+        } else {
+            let two: String = chars[i..(i + 2).min(chars.len())].iter().collect();
+            let sym = match two.as_str() {
+                "<=" => Some("<="),
+                ">=" => Some(">="),
+                "<>" => Some("<>"),
+                "!=" => Some("!="),
+                _ => None,
+            };
+            if let Some(sym) = sym {
+                out.push(Token::Sym(sym));
+                i += 2;
+                continue;
+            }
+            let sym = match c {
+                '(' => "(",
+                ')' => ")",
+                ',' => ",",
+                '*' => "*",
+                '=' => "=",
+                '<' => "<",
+                '>' => ">",
+                ';' => ";",
+                other => return Err(invalid(&format!("unexpected character '{other}'"))),
+            };
+            out.push(Token::Sym(sym));
+            i += 1;
+        }
+    }
+    Ok(out)
+}
+
+fn invalid(detail: &str) -> NsError {
+    NsError::new(
+        axum::http::StatusCode::BAD_REQUEST,
+        "INVALID_PARAMETER",
+        format!("Invalid search query. Detailed unprocessed description follows. {detail}"),
+    )
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Expr {
+    Column(String),
+    Str(String),
+    Num(Decimal),
+    Call(String, Vec<Expr>),
+    Star,
+}
+
+impl Expr {
+    fn is_aggregate(&self) -> bool {
+        matches!(self, Expr::Call(name, _) if matches!(name.as_str(), "sum" | "count" | "min" | "max"))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Op {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+#[derive(Debug, Clone)]
+enum Predicate {
+    Compare(Expr, Op, Expr),
+    In(Expr, Vec<Expr>, bool),
+    IsNull(Expr, bool),
+}
+
+#[derive(Debug)]
+struct Query {
+    select: Vec<(Expr, Option<String>)>,
+    table: String,
+    alias: Option<String>,
+    filters: Vec<Predicate>,
+    group_by: Vec<Expr>,
+    order_by: Vec<(Expr, bool)>,
+}
+
+struct Parser {
+    tokens: Vec<Token>,
+    pos: usize,
+}
+
+const RESERVED: [&str; 10] = [
+    "from", "where", "group", "order", "and", "or", "by", "asc", "desc", "join",
+];
+
+impl Parser {
+    fn peek(&self) -> Option<&Token> {
+        self.tokens.get(self.pos)
+    }
+
+    fn peek_word(&self, word: &str) -> bool {
+        matches!(self.peek(), Some(Token::Word(w)) if w.eq_ignore_ascii_case(word))
+    }
+
+    fn eat_word(&mut self, word: &str) -> bool {
+        if self.peek_word(word) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn expect_word(&mut self, word: &str) -> Result<(), NsError> {
+        if self.eat_word(word) {
+            Ok(())
+        } else {
+            Err(invalid(&format!("expected {}", word.to_uppercase())))
+        }
+    }
+
+    fn eat_sym(&mut self, sym: &str) -> bool {
+        if matches!(self.peek(), Some(Token::Sym(s)) if *s == sym) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn expect_sym(&mut self, sym: &str) -> Result<(), NsError> {
+        if self.eat_sym(sym) {
+            Ok(())
+        } else {
+            Err(invalid(&format!("expected '{sym}'")))
+        }
+    }
+
+    fn expr(&mut self) -> Result<Expr, NsError> {
+        match self.peek().cloned() {
+            Some(Token::Str(s)) => {
+                self.pos += 1;
+                Ok(Expr::Str(s))
+            }
+            Some(Token::Num(n)) => {
+                self.pos += 1;
+                n.parse().map(Expr::Num).map_err(|_| invalid("bad number"))
+            }
+            Some(Token::Sym("*")) => {
+                self.pos += 1;
+                Ok(Expr::Star)
+            }
+            Some(Token::Word(w)) => {
+                if RESERVED.iter().any(|r| w.eq_ignore_ascii_case(r)) {
+                    return Err(invalid(&format!("unexpected {w}")));
+                }
+                self.pos += 1;
+                if self.eat_sym("(") {
+                    let mut args = Vec::new();
+                    if !self.eat_sym(")") {
+                        loop {
+                            args.push(self.expr()?);
+                            if self.eat_sym(")") {
+                                break;
+                            }
+                            self.expect_sym(",")?;
+                        }
+                    }
+                    let name = w.to_ascii_lowercase();
+                    if !matches!(
+                        name.as_str(),
+                        "builtin.df"
+                            | "builtin.cf"
+                            | "to_char"
+                            | "to_timestamp"
+                            | "to_date"
+                            | "sum"
+                            | "count"
+                            | "min"
+                            | "max"
+                    ) {
+                        return Err(invalid(&format!(
+                            "the function {w} is not supported by the simulator"
+                        )));
+                    }
+                    Ok(Expr::Call(name, args))
+                } else {
+                    if w.eq_ignore_ascii_case("select") {
+                        return Err(invalid("sub-queries are not supported by the simulator"));
+                    }
+                    Ok(Expr::Column(w.to_ascii_lowercase()))
+                }
+            }
+            _ => Err(invalid("expected an expression")),
+        }
+    }
+
+    fn op(&mut self) -> Option<Op> {
+        let op = match self.peek() {
+            Some(Token::Sym("=")) => Op::Eq,
+            Some(Token::Sym("!=")) | Some(Token::Sym("<>")) => Op::Ne,
+            Some(Token::Sym("<")) => Op::Lt,
+            Some(Token::Sym("<=")) => Op::Le,
+            Some(Token::Sym(">")) => Op::Gt,
+            Some(Token::Sym(">=")) => Op::Ge,
+            _ => return None,
+        };
+        self.pos += 1;
+        Some(op)
+    }
+
+    fn predicate(&mut self) -> Result<Predicate, NsError> {
+        if matches!(self.peek(), Some(Token::Sym("("))) {
+            return Err(invalid(
+                "parenthesised conditions are not supported by the simulator",
+            ));
+        }
+        let left = self.expr()?;
+        if self.eat_word("is") {
+            let negated = self.eat_word("not");
+            self.expect_word("null")?;
+            return Ok(Predicate::IsNull(left, negated));
+        }
+        let negated = self.eat_word("not");
+        if self.eat_word("in") {
+            self.expect_sym("(")?;
+            let mut items = vec![self.expr()?];
+            while self.eat_sym(",") {
+                items.push(self.expr()?);
+            }
+            self.expect_sym(")")?;
+            return Ok(Predicate::In(left, items, negated));
+        }
+        if negated {
+            return Err(invalid("expected IN after NOT"));
+        }
+        let op = self
+            .op()
+            .ok_or_else(|| invalid("expected a comparison operator"))?;
+        Ok(Predicate::Compare(left, op, self.expr()?))
+    }
+
+    fn query(&mut self) -> Result<Query, NsError> {
+        self.expect_word("select")?;
+        let mut select = Vec::new();
+        loop {
+            let expr = self.expr()?;
+            let alias = if self.eat_word("as") {
+                match self.peek().cloned() {
+                    Some(Token::Word(w)) => {
+                        self.pos += 1;
+                        Some(w.to_ascii_lowercase())
+                    }
+                    _ => return Err(invalid("expected an alias")),
+                }
+            } else {
+                match self.peek().cloned() {
+                    Some(Token::Word(w)) if !RESERVED.iter().any(|r| w.eq_ignore_ascii_case(r)) => {
+                        self.pos += 1;
+                        Some(w.to_ascii_lowercase())
+                    }
+                    _ => None,
+                }
+            };
+            select.push((expr, alias));
+            if !self.eat_sym(",") {
+                break;
+            }
+        }
+        self.expect_word("from")?;
+        let table = match self.peek().cloned() {
+            Some(Token::Word(w)) => {
+                self.pos += 1;
+                w.to_ascii_lowercase()
+            }
+            _ => return Err(invalid("expected a table name")),
+        };
+        let alias = match self.peek().cloned() {
+            Some(Token::Word(w))
+                if !RESERVED.iter().any(|r| w.eq_ignore_ascii_case(r))
+                    && !w.eq_ignore_ascii_case("inner")
+                    && !w.eq_ignore_ascii_case("left") =>
+            {
+                self.pos += 1;
+                Some(w.to_ascii_lowercase())
+            }
+            _ => None,
+        };
+        let mut filters = Vec::new();
+        if self.eat_word("where") {
+            filters.push(self.predicate()?);
+            while self.eat_word("and") {
+                filters.push(self.predicate()?);
+            }
+        }
+        let mut group_by = Vec::new();
+        if self.eat_word("group") {
+            self.expect_word("by")?;
+            group_by.push(self.expr()?);
+            while self.eat_sym(",") {
+                group_by.push(self.expr()?);
+            }
+        }
+        let mut order_by = Vec::new();
+        if self.eat_word("order") {
+            self.expect_word("by")?;
+            loop {
+                let expr = self.expr()?;
+                let descending = if self.eat_word("desc") {
+                    true
+                } else {
+                    self.eat_word("asc");
+                    false
+                };
+                order_by.push((expr, descending));
+                if !self.eat_sym(",") {
+                    break;
+                }
+            }
+        }
+        self.eat_sym(";");
+        if let Some(token) = self.peek() {
+            let what = match token {
+                Token::Word(w) => w.clone(),
+                Token::Str(s) => format!("'{s}'"),
+                Token::Num(n) => n.clone(),
+                Token::Sym(s) => (*s).to_string(),
+            };
+            return Err(invalid(&format!(
+                "the simulator does not support '{what}' here (joins, OR and sub-queries are not modelled)"
+            )));
+        }
+        Ok(Query {
+            select,
+            table,
+            alias,
+            filters,
+            group_by,
+            order_by,
+        })
+    }
+}
+
+/// A SuiteQL value.
+#[derive(Debug, Clone, PartialEq)]
+enum Val {
+    Null,
+    Text(String),
+    Num(Decimal),
+    Time(Timestamp),
+}
+
+impl Val {
+    fn render(&self) -> Option<String> {
+        match self {
+            Val::Null => None,
+            Val::Text(s) => Some(s.clone()),
+            Val::Num(n) => Some(n.normalize().to_string()),
+            Val::Time(t) => Some(format_time(*t, "YYYY-MM-DD HH24:MI:SS")),
+        }
+    }
+
+    fn cmp(&self, other: &Val) -> Option<Ordering> {
+        match (self, other) {
+            (Val::Null, _) | (_, Val::Null) => None,
+            (Val::Num(a), Val::Num(b)) => Some(a.cmp(b)),
+            (Val::Time(a), Val::Time(b)) => Some(a.cmp(b)),
+            (Val::Text(a), Val::Text(b)) => Some(a.cmp(b)),
+            (Val::Num(a), Val::Text(b)) => b.trim().parse::<Decimal>().ok().map(|b| a.cmp(&b)),
+            (Val::Text(a), Val::Num(b)) => a.trim().parse::<Decimal>().ok().map(|a| a.cmp(b)),
+            (Val::Time(a), Val::Text(b)) => parse_time(b, None).map(|b| a.cmp(&b)),
+            (Val::Text(a), Val::Time(b)) => parse_time(a, None).map(|a| a.cmp(b)),
+            _ => None,
+        }
+    }
+
+    fn sort_cmp(&self, other: &Val) -> Ordering {
+        match (self, other) {
+            (Val::Null, Val::Null) => Ordering::Equal,
+            (Val::Null, _) => Ordering::Greater,
+            (_, Val::Null) => Ordering::Less,
+            _ => self.cmp(other).unwrap_or(Ordering::Equal),
+        }
+    }
+}
+
+/// A row of a virtual table: raw values, plus display (`BUILTIN.DF`) and criteria (`BUILTIN.CF`) forms.
+#[derive(Debug, Default, Clone)]
+struct Row {
+    values: BTreeMap<String, Val>,
+    display: HashMap<String, String>,
+    criteria: HashMap<String, String>,
+}
+
+impl Row {
+    fn set(&mut self, column: &str, value: Val) {
+        self.values.insert(column.to_string(), value);
+    }
+}
+
+fn text(v: Option<&Value>) -> Val {
+    match v {
+        Some(Value::String(s)) => Val::Text(s.clone()),
+        Some(Value::Number(n)) => Val::Num(n.to_string().parse().unwrap_or_default()),
+        _ => Val::Null,
+    }
+}
+
+fn ref_val(v: Option<&Value>) -> Val {
+    v.and_then(|r| r.get("id"))
+        .and_then(id_from_json)
+        .map(|id| Val::Num(id.into()))
+        .unwrap_or(Val::Null)
+}
+
+fn ref_display(v: Option<&Value>) -> Option<String> {
+    v.and_then(|r| r.get("refName"))
+        .and_then(Value::as_str)
+        .map(str::to_string)
+}
+
+fn boolean(v: Option<&Value>) -> Val {
+    Val::Text(
+        if v.and_then(Value::as_bool).unwrap_or(false) {
+            "T"
+        } else {
+            "F"
+        }
+        .to_string(),
+    )
+}
+
+fn qty(v: Option<&Value>) -> Val {
+    v.and_then(decimal_from_json)
+        .map(Val::Num)
+        .unwrap_or(Val::Null)
+}
+
+fn table(state: &State, name: &str) -> Result<(Vec<Row>, Vec<&'static str>), NsError> {
+    let mut rows = Vec::new();
+    let columns: Vec<&'static str> = match name {
+        "transaction" => {
+            for record in RecordType::ALL.into_iter().filter(|r| r.is_transaction()) {
+                for (id, stored) in state.records.get(&record).into_iter().flatten() {
+                    let b = &stored.body;
+                    let mut row = Row::default();
+                    let code = record.transaction_code().unwrap_or_default();
+                    row.set("id", Val::Num((*id).into()));
+                    row.set("tranid", text(b.get("tranId")));
+                    row.set("type", Val::Text(code.to_string()));
+                    row.display
+                        .insert("type".into(), record.display_name().to_string());
+                    row.set(
+                        "recordtype",
+                        Val::Text(record.as_str().to_ascii_lowercase()),
+                    );
+                    if let Some(status) = b
+                        .get("status")
+                        .and_then(|s| s.get("id"))
+                        .and_then(Value::as_str)
+                    {
+                        row.set("status", Val::Text(status.to_string()));
+                        row.display.insert(
+                            "status".into(),
+                            format!(
+                                "{} : {}",
+                                record.display_name(),
+                                order_status_name(record, status)
+                            ),
+                        );
+                        row.criteria
+                            .insert("status".into(), format!("{code}:{status}"));
+                    } else {
+                        row.set("status", Val::Null);
+                    }
+                    row.set("externalid", text(b.get("externalId")));
+                    row.set("lastmodifieddate", Val::Time(stored.last_modified));
+                    row.set("createddate", Val::Time(stored.created));
+                    row.set("trandate", text(b.get("tranDate")));
+                    row.set("memo", text(b.get("memo")));
+                    for (column, field) in [
+                        ("entity", "entity"),
+                        ("location", "location"),
+                        ("createdfrom", "createdFrom"),
+                    ] {
+                        row.set(column, ref_val(b.get(field)));
+                        if let Some(d) = ref_display(b.get(field)) {
+                            row.display.insert(column.into(), d);
+                        }
+                    }
+                    rows.push(row);
+                }
+            }
+            vec![
+                "id",
+                "tranid",
+                "type",
+                "recordtype",
+                "status",
+                "externalid",
+                "lastmodifieddate",
+                "createddate",
+                "trandate",
+                "memo",
+                "entity",
+                "location",
+                "createdfrom",
+            ]
+        }
+        "transactionline" => {
+            for record in RecordType::ALL.into_iter().filter(|r| r.is_transaction()) {
+                let sublist = record.line_sublist().unwrap_or("item");
+                for (id, stored) in state.records.get(&record).into_iter().flatten() {
+                    let b = &stored.body;
+                    let mut main = Row::default();
+                    main.set("transaction", Val::Num((*id).into()));
+                    main.set("id", Val::Num(0.into()));
+                    main.set("linesequencenumber", Val::Num(0.into()));
+                    main.set("mainline", Val::Text("T".into()));
+                    main.set("location", ref_val(b.get("location")));
+                    main.set("linelastmodifieddate", Val::Time(stored.last_modified));
+                    rows.push(main);
+                    let lines = b
+                        .get(sublist)
+                        .and_then(|s| s.get("items"))
+                        .and_then(Value::as_array)
+                        .cloned()
+                        .unwrap_or_default();
+                    for (n, line) in lines.iter().enumerate() {
+                        let mut row = Row::default();
+                        row.set("transaction", Val::Num((*id).into()));
+                        row.set("id", qty(line.get("line")));
+                        row.set("linesequencenumber", Val::Num((n as u64 + 1).into()));
+                        row.set("mainline", Val::Text("F".into()));
+                        row.set("item", ref_val(line.get("item")));
+                        if let Some(d) = ref_display(line.get("item")) {
+                            row.display.insert("item".into(), d);
+                        }
+                        let location = if line.get("location").is_some() {
+                            line.get("location")
+                        } else {
+                            b.get("location")
+                        };
+                        row.set("location", ref_val(location));
+                        let quantity = line
+                            .get("quantity")
+                            .or_else(|| line.get("adjustQtyBy"))
+                            .and_then(decimal_from_json);
+                        let signed = match (record, quantity) {
+                            (RecordType::SalesOrder | RecordType::ItemFulfillment, Some(q)) => {
+                                Val::Num(-q)
+                            }
+                            (_, Some(q)) => Val::Num(q),
+                            (_, None) => Val::Null,
+                        };
+                        row.set("quantity", signed);
+                        row.set(
+                            "quantityshiprecv",
+                            qty(line
+                                .get("quantityFulfilled")
+                                .or_else(|| line.get("quantityReceived"))),
+                        );
+                        row.set("isclosed", boolean(line.get("isClosed")));
+                        row.set("orderline", qty(line.get("orderLine")));
+                        row.set("linelastmodifieddate", Val::Time(stored.last_modified));
+                        rows.push(row);
+                    }
+                }
+            }
+            vec![
+                "transaction",
+                "id",
+                "linesequencenumber",
+                "mainline",
+                "item",
+                "location",
+                "quantity",
+                "quantityshiprecv",
+                "isclosed",
+                "orderline",
+                "linelastmodifieddate",
+            ]
+        }
+        "item" => {
+            for record in RecordType::ALL.into_iter().filter(|r| r.is_item()) {
+                for (id, stored) in state.records.get(&record).into_iter().flatten() {
+                    let b = &stored.body;
+                    let mut row = Row::default();
+                    row.set("id", Val::Num((*id).into()));
+                    row.set("itemid", text(b.get("itemId")));
+                    row.set("displayname", text(b.get("displayName")));
+                    row.set("upccode", text(b.get("upcCode")));
+                    row.set("externalid", text(b.get("externalId")));
+                    row.set("itemtype", Val::Text("InvtPart".into()));
+                    row.display
+                        .insert("itemtype".into(), "Inventory Item".into());
+                    row.set("islotitem", boolean(b.get("isLotItem")));
+                    row.set("isserialitem", boolean(b.get("isSerialItem")));
+                    row.set("isinactive", boolean(b.get("isInactive")));
+                    row.set("lastmodifieddate", Val::Time(stored.last_modified));
+                    row.set("createddate", Val::Time(stored.created));
+                    rows.push(row);
+                }
+            }
+            vec![
+                "id",
+                "itemid",
+                "displayname",
+                "upccode",
+                "externalid",
+                "itemtype",
+                "islotitem",
+                "isserialitem",
+                "isinactive",
+                "lastmodifieddate",
+                "createddate",
+            ]
+        }
+        "inventorybalance" => {
+            for (key, quantity) in &state.balances {
+                let mut row = Row::default();
+                row.set("item", Val::Num(key.item.into()));
+                row.set("location", Val::Num(key.location.into()));
+                row.set("inventorystatus", Val::Num(key.status.into()));
+                row.set(
+                    "inventorynumber",
+                    key.inventory_number
+                        .map(|n| Val::Num(n.into()))
+                        .unwrap_or(Val::Null),
+                );
+                row.set("binnumber", Val::Null);
+                row.set("quantityonhand", Val::Num(*quantity));
+                row.set("quantityavailable", Val::Num(*quantity));
+                if let Some(item) = state
+                    .item_display(key.item)
+                    .and_then(|b| b.get("itemId"))
+                    .and_then(Value::as_str)
+                {
+                    row.display.insert("item".into(), item.to_string());
+                }
+                for (column, record, id) in [
+                    ("location", RecordType::Location, Some(key.location)),
+                    (
+                        "inventorystatus",
+                        RecordType::InventoryStatus,
+                        Some(key.status),
+                    ),
+                    (
+                        "inventorynumber",
+                        RecordType::InventoryNumber,
+                        key.inventory_number,
+                    ),
+                ] {
+                    let field = if record == RecordType::InventoryNumber {
+                        "inventoryNumber"
+                    } else {
+                        "name"
+                    };
+                    if let Some(name) = id
+                        .and_then(|id| state.get(record, id))
+                        .and_then(|s| s.body.get(field))
+                        .and_then(Value::as_str)
+                    {
+                        row.display.insert(column.into(), name.to_string());
+                    }
+                }
+                rows.push(row);
+            }
+            vec![
+                "item",
+                "location",
+                "inventorystatus",
+                "inventorynumber",
+                "binnumber",
+                "quantityonhand",
+                "quantityavailable",
+            ]
+        }
+        "location" | "inventorystatus" => {
+            let record = if name == "location" {
+                RecordType::Location
+            } else {
+                RecordType::InventoryStatus
+            };
+            for (id, stored) in state.records.get(&record).into_iter().flatten() {
+                let mut row = Row::default();
+                row.set("id", Val::Num((*id).into()));
+                row.set("name", text(stored.body.get("name")));
+                row.set("externalid", text(stored.body.get("externalId")));
+                row.set("isinactive", boolean(stored.body.get("isInactive")));
+                rows.push(row);
+            }
+            vec!["id", "name", "externalid", "isinactive"]
+        }
+        "inventorynumber" => {
+            for (id, stored) in state
+                .records
+                .get(&RecordType::InventoryNumber)
+                .into_iter()
+                .flatten()
+            {
+                let mut row = Row::default();
+                row.set("id", Val::Num((*id).into()));
+                row.set("inventorynumber", text(stored.body.get("inventoryNumber")));
+                row.set("item", ref_val(stored.body.get("item")));
+                row.set("expirationdate", text(stored.body.get("expirationDate")));
+                rows.push(row);
+            }
+            vec!["id", "inventorynumber", "item", "expirationdate"]
+        }
+        other => {
+            return Err(invalid(&format!(
+                "the table {other} is not modelled by the simulator"
+            )));
+        }
+    };
+    Ok((rows, columns))
+}
+
+fn strtime_format(mask: &str) -> String {
+    let mut out = String::new();
+    let mut rest = mask;
+    while !rest.is_empty() {
+        let upper = rest.to_ascii_uppercase();
+        let (piece, len) = if upper.starts_with("YYYY") {
+            ("%Y".to_string(), 4)
+        } else if upper.starts_with("HH24") {
+            ("%H".to_string(), 4)
+        } else if upper.starts_with("MM") {
+            ("%m".to_string(), 2)
+        } else if upper.starts_with("DD") {
+            ("%d".to_string(), 2)
+        } else if upper.starts_with("MI") {
+            ("%M".to_string(), 2)
+        } else if upper.starts_with("SS") {
+            ("%S".to_string(), 2)
+        } else if upper.starts_with("HH") {
+            ("%H".to_string(), 2)
+        } else if let Some(quoted) = rest.strip_prefix('"') {
+            // A double-quoted literal, e.g. "T" in 'YYYY-MM-DD"T"HH24:MI:SS'.
+            let literal = quoted.split('"').next().unwrap_or("");
+            let consumed = (literal.len() + 2).min(rest.len());
+            (literal.replace('%', "%%"), consumed)
+        } else {
+            let ch = rest.chars().next().unwrap_or(' ');
+            (
+                if ch == '%' {
+                    "%%".to_string()
+                } else {
+                    ch.to_string()
+                },
+                ch.len_utf8(),
+            )
+        };
+        out.push_str(&piece);
+        rest = &rest[len.min(rest.len())..];
+    }
+    out
+}
+
+fn format_time(t: Timestamp, mask: &str) -> String {
+    let zoned = t.to_zoned_datetime(jiff::tz::TimeZone::UTC);
+    strtime::format(strtime_format(mask).as_str(), &zoned).unwrap_or_else(|_| t.to_string())
+}
+
+fn parse_time(text: &str, mask: Option<&str>) -> Option<Timestamp> {
+    let text = text.trim();
+    let mut formats: Vec<String> = mask.map(strtime_format).into_iter().collect();
+    formats.extend(["%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"].map(str::to_string));
+    for format in formats {
+        if let Ok(parsed) = strtime::parse(format.as_str(), text) {
+            if let Ok(dt) = parsed.to_datetime() {
+                return dt
+                    .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+                    .ok()
+                    .map(|z| z.timestamp());
+            }
+            if let Ok(date) = parsed.to_date() {
+                return date
+                    .to_zoned_datetime(jiff::tz::TimeZone::UTC)
+                    .ok()
+                    .map(|z| z.timestamp());
+            }
+        }
+    }
+    text.parse::<Timestamp>().ok()
+}
+
+struct Evaluator<'a> {
+    table: &'a str,
+    alias: Option<&'a str>,
+    columns: &'a [&'static str],
+}
+
+impl Evaluator<'_> {
+    fn column<'c>(&self, name: &'c str) -> Result<&'c str, NsError> {
+        let bare = match name.split_once('.') {
+            Some((prefix, column)) if Some(prefix) == self.alias || prefix == self.table => column,
+            Some(_) => return Err(invalid(&format!("Unknown identifier '{name}'"))),
+            None => name,
+        };
+        if self.columns.contains(&bare) {
+            Ok(bare)
+        } else {
+            Err(invalid(&format!(
+                "Unknown identifier '{name}' on table {}",
+                self.table
+            )))
+        }
+    }
+
+    fn eval(&self, expr: &Expr, row: &Row) -> Result<Val, NsError> {
+        Ok(match expr {
+            Expr::Column(name) => row
+                .values
+                .get(self.column(name)?)
+                .cloned()
+                .unwrap_or(Val::Null),
+            Expr::Str(s) => Val::Text(s.clone()),
+            Expr::Num(n) => Val::Num(*n),
+            Expr::Star => return Err(invalid("'*' is only allowed alone or in COUNT(*)")),
+            Expr::Call(name, args) => match (name.as_str(), args.as_slice()) {
+                ("builtin.df", [Expr::Column(c)]) => {
+                    let c = self.column(c)?;
+                    match row.display.get(c) {
+                        Some(d) => Val::Text(d.clone()),
+                        None => row.values.get(c).cloned().unwrap_or(Val::Null),
+                    }
+                }
+                ("builtin.cf", [Expr::Column(c)]) => {
+                    let c = self.column(c)?;
+                    match row.criteria.get(c) {
+                        Some(d) => Val::Text(d.clone()),
+                        None => row.values.get(c).cloned().unwrap_or(Val::Null),
+                    }
+                }
+                ("to_char", [inner, Expr::Str(mask)]) => match self.eval(inner, row)? {
+                    Val::Time(t) => Val::Text(format_time(t, mask)),
+                    other => other,
+                },
+                ("to_timestamp" | "to_date", [Expr::Str(value), rest @ ..]) => {
+                    let mask = match rest {
+                        [Expr::Str(mask)] => Some(mask.as_str()),
+                        [] => None,
+                        _ => return Err(invalid("TO_TIMESTAMP takes a string and a format mask")),
+                    };
+                    parse_time(value, mask)
+                        .map(Val::Time)
+                        .ok_or_else(|| invalid(&format!("cannot read '{value}' as a timestamp")))?
+                }
+                _ => {
+                    return Err(invalid(&format!(
+                        "unsupported use of {}",
+                        name.to_uppercase()
+                    )));
+                }
+            },
+        })
+    }
+
+    fn test(&self, predicate: &Predicate, row: &Row) -> Result<bool, NsError> {
+        Ok(match predicate {
+            Predicate::IsNull(e, negated) => (self.eval(e, row)? == Val::Null) != *negated,
+            Predicate::In(e, items, negated) => {
+                let left = self.eval(e, row)?;
+                let mut found = false;
+                for item in items {
+                    let right = self.eval(item, row)?;
+                    found |= self.equal(e, &left, &right, row)?;
+                }
+                found != *negated && left != Val::Null
+            }
+            Predicate::Compare(l, op, r) => {
+                let left = self.eval(l, row)?;
+                let right = self.eval(r, row)?;
+                match op {
+                    Op::Eq => self.equal(l, &left, &right, row)?,
+                    Op::Ne => {
+                        left != Val::Null
+                            && right != Val::Null
+                            && !self.equal(l, &left, &right, row)?
+                    }
+                    _ => match left.cmp(&right) {
+                        None => false,
+                        Some(ord) => match op {
+                            Op::Lt => ord == Ordering::Less,
+                            Op::Le => ord != Ordering::Greater,
+                            Op::Gt => ord == Ordering::Greater,
+                            Op::Ge => ord != Ordering::Less,
+                            _ => unreachable!("equality handled above"),
+                        },
+                    },
+                }
+            }
+        })
+    }
+
+    /// Equality; a status column also matches its criteria form (`SalesOrd:B`).
+    fn equal(&self, expr: &Expr, left: &Val, right: &Val, row: &Row) -> Result<bool, NsError> {
+        if left.cmp(right) == Some(Ordering::Equal) {
+            return Ok(true);
+        }
+        if let (Expr::Column(c), Val::Text(r)) = (expr, right)
+            && let Some(cf) = row.criteria.get(self.column(c)?)
+        {
+            return Ok(cf == r);
+        }
+        Ok(false)
+    }
+}
+
+fn output_name(expr: &Expr, alias: &Option<String>, n: usize) -> String {
+    match (alias, expr) {
+        (Some(a), _) => a.clone(),
+        (None, Expr::Column(c)) => c.rsplit('.').next().unwrap_or(c).to_string(),
+        _ => format!("expr{n}"),
+    }
+}
+
+/// An output row: the selected (name, value) pairs, then the ORDER BY keys.
+type OutputRow = (Vec<(String, Val)>, Vec<Val>);
+
+/// Runs a query; answers every row (the caller pages), each with `links` and its non-null columns.
+pub(crate) fn run(state: &State, query: &str) -> Result<Vec<Map<String, Value>>, NsError> {
+    let tokens = tokenize(query)?;
+    let q = Parser { tokens, pos: 0 }.query()?;
+    let (rows, columns) = table(state, &q.table)?;
+    let ev = Evaluator {
+        table: &q.table,
+        alias: q.alias.as_deref(),
+        columns: &columns,
+    };
+    let mut kept = Vec::new();
+    for row in rows {
+        let mut ok = true;
+        for f in &q.filters {
+            if !ev.test(f, &row)? {
+                ok = false;
+                break;
+            }
+        }
+        if ok {
+            kept.push(row);
+        }
+    }
+    let select: Vec<(Expr, Option<String>)> = if q.select.len() == 1 && q.select[0].0 == Expr::Star
+    {
+        columns
+            .iter()
+            .map(|c| (Expr::Column((*c).to_string()), None))
+            .collect()
+    } else {
+        q.select.clone()
+    };
+    let aggregated = select.iter().any(|(e, _)| e.is_aggregate()) || !q.group_by.is_empty();
+
+    // Each output row: (values for select items, sort keys).
+    let mut out: Vec<OutputRow> = Vec::new();
+    let names: Vec<String> = select
+        .iter()
+        .enumerate()
+        .map(|(n, (e, a))| output_name(e, a, n + 1))
+        .collect();
+    let order_source = |expr: &Expr| -> Option<usize> {
+        select.iter().enumerate().position(|(n, (e, a))| {
+            e == expr || matches!(expr, Expr::Column(c) if *c == names[n] && (a.is_some() || !matches!(e, Expr::Column(_))))
+        })
+    };
+    if aggregated {
+        for (e, _) in &select {
+            if !e.is_aggregate() && !q.group_by.contains(e) {
+                return Err(invalid("not a GROUP BY expression"));
+            }
+        }
+        let mut groups: BTreeMap<Vec<String>, Vec<&Row>> = BTreeMap::new();
+        for row in &kept {
+            let mut key = Vec::new();
+            for g in &q.group_by {
+                key.push(format!("{:?}", ev.eval(g, row)?));
+            }
+            groups.entry(key).or_default().push(row);
+        }
+        if groups.is_empty() && q.group_by.is_empty() {
+            groups.insert(Vec::new(), Vec::new());
+        }
+        for rows in groups.values() {
+            let mut values = Vec::new();
+            for (n, (e, _)) in select.iter().enumerate() {
+                let v = match e {
+                    Expr::Call(f, args) if e.is_aggregate() => aggregate(&ev, f, args, rows)?,
+                    _ => match rows.first() {
+                        Some(r) => ev.eval(e, r)?,
+                        None => Val::Null,
+                    },
+                };
+                values.push((names[n].clone(), v));
+            }
+            let mut keys = Vec::new();
+            for (o, _) in &q.order_by {
+                let index = order_source(o).ok_or_else(|| {
+                    invalid("ORDER BY must name a selected expression in a grouped query")
+                })?;
+                keys.push(values[index].1.clone());
+            }
+            out.push((values, keys));
+        }
+    } else {
+        for row in &kept {
+            let mut values = Vec::new();
+            for (n, (e, _)) in select.iter().enumerate() {
+                values.push((names[n].clone(), ev.eval(e, row)?));
+            }
+            let mut keys = Vec::new();
+            for (o, _) in &q.order_by {
+                let key = match order_source(o) {
+                    Some(index) => values[index].1.clone(),
+                    None => ev.eval(o, row)?,
+                };
+                keys.push(key);
+            }
+            out.push((values, keys));
+        }
+    }
+    if !q.order_by.is_empty() {
+        out.sort_by(|a, b| {
+            for (i, (_, descending)) in q.order_by.iter().enumerate() {
+                let ord = a.1[i].sort_cmp(&b.1[i]);
+                let ord = if *descending { ord.reverse() } else { ord };
+                if ord != Ordering::Equal {
+                    return ord;
+                }
+            }
+            Ordering::Equal
+        });
+    }
+    Ok(out
+        .into_iter()
+        .map(|(values, _)| {
+            let mut map = Map::new();
+            map.insert("links".into(), Value::Array(Vec::new()));
+            for (name, value) in values {
+                if let Some(text) = value.render() {
+                    map.insert(name, Value::String(text));
+                }
+            }
+            map
+        })
+        .collect())
+}
+
+fn aggregate(
+    ev: &Evaluator<'_>,
+    function: &str,
+    args: &[Expr],
+    rows: &[&Row],
+) -> Result<Val, NsError> {
+    if function == "count" {
+        return Ok(Val::Num(Decimal::from(match args {
+            [Expr::Star] => rows.len(),
+            [e] => {
+                let mut n = 0;
+                for r in rows {
+                    if ev.eval(e, r)? != Val::Null {
+                        n += 1;
+                    }
+                }
+                n
+            }
+            _ => return Err(invalid("COUNT takes one argument")),
+        })));
+    }
+    let [e] = args else {
+        return Err(invalid("aggregates take one argument"));
+    };
+    let mut values = Vec::new();
+    for r in rows {
+        let v = ev.eval(e, r)?;
+        if v != Val::Null {
+            values.push(v);
+        }
+    }
+    Ok(match function {
+        "sum" => {
+            let mut total = Decimal::ZERO;
+            for v in &values {
+                match v {
+                    Val::Num(n) => total += n,
+                    _ => return Err(invalid("SUM needs a numeric column")),
+                }
+            }
+            if values.is_empty() {
+                Val::Null
+            } else {
+                Val::Num(total)
+            }
+        }
+        "min" => values
+            .into_iter()
+            .min_by(|a, b| a.sort_cmp(b))
+            .unwrap_or(Val::Null),
+        _ => values
+            .into_iter()
+            .max_by(|a, b| a.sort_cmp(b))
+            .unwrap_or(Val::Null),
+    })
+}
