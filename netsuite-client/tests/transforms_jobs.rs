@@ -1,0 +1,412 @@
+//! Transforms (exact bodies), asynchronous requests with idempotency keys, job polling, batches.
+
+mod common;
+
+use common::{ExactQuery, NoHeader, client};
+use netsuite_client::jobs::{AsyncJob, BatchOp, PollPolicy};
+use netsuite_client::records::{InventoryItem, ShipStatus};
+use netsuite_client::transform::{
+    Assignment, FulfillmentDraft, ReceiptDraft, ReceiptSource, TrackedPackage, TransformLine,
+};
+use netsuite_client::{Error, IdempotencyKey, RecordId, RecordKey};
+use rust_decimal::Decimal;
+use serde_json::json;
+use std::time::Duration;
+use wiremock::matchers::{body_json, header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+fn id(s: &str) -> RecordId {
+    RecordId::new(s).unwrap()
+}
+
+#[tokio::test]
+async fn sales_order_to_fulfilment_ships_chosen_lines_only() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/services/rest/record/v1/salesOrder/eid:SO-1"))
+        .and(ExactQuery(Some("expandSubResources=true&fields=item")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "item": {"items": [{"line": 1}, {"line": 4}, {"line": 7}, {"line": 9, "isClosed": true}]}
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/services/rest/record/v1/salesOrder/eid:SO-1/!transform/itemFulfillment"))
+        .and(ExactQuery(None))
+        .and(header("content-type", "application/json"))
+        .and(body_json(json!({
+            "externalId": "CLR-DESP-acme-42",
+            "shipStatus": {"id": "C"},
+            "item": {"items": [
+                {"orderLine": 4, "itemReceive": true, "quantity": 3, "location": {"id": "6"},
+                 "inventoryDetail": {"inventoryAssignment": {"items": [
+                     {"issueInventoryNumber": {"id": "801"}, "binNumber": {"id": "20"}, "quantity": 2},
+                     {"issueInventoryNumber": {"id": "802"}, "quantity": 1}
+                 ]}}},
+                {"orderLine": 1, "itemReceive": false},
+                {"orderLine": 7, "itemReceive": false}
+            ]},
+            "package": {"items": [
+                {"packageTrackingNumber": "1Z999", "packageWeight": 1.25, "packageDescr": "UPS Ground"}
+            ]}
+        })))
+        .respond_with(ResponseTemplate::new(204).insert_header(
+            "location",
+            "https://x/services/rest/record/v1/itemFulfillment/9001",
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let c = client(&server);
+    let so = RecordKey::parse("eid:SO-1").unwrap();
+    let lines = c
+        .open_order_lines(
+            netsuite_client::RecordType::new("salesOrder").unwrap(),
+            so.clone(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(lines, vec![1, 4, 7]);
+    let draft = FulfillmentDraft::new(ShipStatus::Shipped)
+        .external_id("CLR-DESP-acme-42")
+        .line(
+            TransformLine::new(4, Decimal::from(3))
+                .location(id("6"))
+                .assign(
+                    Assignment::quantity(Decimal::from(2))
+                        .number("801")
+                        .bin(id("20")),
+                )
+                .assign(Assignment::quantity(Decimal::ONE).number("802")),
+        )
+        .package(TrackedPackage {
+            tracking_number: "1Z999".into(),
+            weight: Some(Decimal::new(125, 2)),
+            description: Some("UPS Ground".into()),
+        });
+    let new_id = c
+        .fulfill_sales_order(so, &draft, &lines)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(new_id.as_str(), "9001");
+}
+
+#[tokio::test]
+async fn drafts_refuse_inconsistent_lines_before_sending() {
+    let lines = [1, 4];
+    let unknown =
+        FulfillmentDraft::new(ShipStatus::Packed).line(TransformLine::new(2, Decimal::ONE));
+    assert!(unknown.to_body(&lines).is_err());
+    let short = FulfillmentDraft::new(ShipStatus::Packed)
+        .line(TransformLine::new(1, Decimal::from(3)).assign(Assignment::quantity(Decimal::ONE)));
+    assert!(
+        short
+            .to_body(&lines)
+            .unwrap_err()
+            .to_string()
+            .contains("add up")
+    );
+    let zero = ReceiptDraft::new().line(TransformLine::new(1, Decimal::ZERO));
+    assert!(zero.to_body(&lines).is_err());
+    let text_lot_outbound = FulfillmentDraft::new(ShipStatus::Shipped).line(
+        TransformLine::new(1, Decimal::ONE)
+            .assign(Assignment::quantity(Decimal::ONE).number("LOT-A")),
+    );
+    assert!(text_lot_outbound.to_body(&lines).is_err());
+}
+
+#[tokio::test]
+async fn return_authorisation_to_receipt_with_status_and_new_lot() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/services/rest/record/v1/returnAuthorization/31/!transform/itemReceipt"))
+        .and(body_json(json!({
+            "externalId": "CLR-RET-acme-5",
+            "item": {"items": [
+                {"orderLine": 2, "itemReceive": true, "quantity": 1,
+                 "inventoryDetail": {"inventoryAssignment": {"items": [
+                     {"receiptInventoryNumber": "LOT-2026-01", "inventoryStatus": {"id": "3"}, "quantity": 1}
+                 ]}}},
+                {"orderLine": 5, "itemReceive": false}
+            ]}
+        })))
+        .respond_with(ResponseTemplate::new(201).insert_header(
+            "location",
+            "https://x/services/rest/record/v1/itemReceipt/77",
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let draft = ReceiptDraft::new().external_id("CLR-RET-acme-5").line(
+        TransformLine::new(2, Decimal::ONE).assign(
+            Assignment::quantity(Decimal::ONE)
+                .number("LOT-2026-01")
+                .status(id("3")),
+        ),
+    );
+    let rid = client(&server)
+        .receive(
+            ReceiptSource::ReturnAuthorization(RecordKey::Id(id("31"))),
+            &draft,
+            &[2, 5],
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rid.as_str(), "77");
+}
+
+#[tokio::test]
+async fn purchase_order_receipt_500_is_an_unknown_outcome() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(
+            "/services/rest/record/v1/purchaseOrder/8/!transform/itemReceipt",
+        ))
+        .respond_with(ResponseTemplate::new(500))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let draft = ReceiptDraft::new().line(TransformLine::new(1, Decimal::from(4)));
+    let err = client(&server)
+        .receive(
+            ReceiptSource::PurchaseOrder(RecordKey::Id(id("8"))),
+            &draft,
+            &[1],
+        )
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.is_outcome_unknown(), "{err}");
+}
+
+#[tokio::test]
+async fn async_transform_sends_the_key_and_is_retried_on_500() {
+    let server = MockServer::start().await;
+    let key = IdempotencyKey::derive("CLR-DESP-acme-43");
+    Mock::given(method("POST"))
+        .and(path(
+            "/services/rest/record/v1/salesOrder/5/!transform/itemFulfillment",
+        ))
+        .respond_with(ResponseTemplate::new(500))
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(
+            "/services/rest/record/v1/salesOrder/5/!transform/itemFulfillment",
+        ))
+        .and(header("prefer", "respond-async"))
+        .and(header("x-netsuite-idempotency-key", key.as_str()))
+        .respond_with(
+            ResponseTemplate::new(202)
+                .insert_header("preference-applied", "respond-async")
+                .insert_header("location", "/services/rest/async/v1/job/123456"),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let draft =
+        FulfillmentDraft::new(ShipStatus::Shipped).line(TransformLine::new(1, Decimal::ONE));
+    let job = client(&server)
+        .fulfill_sales_order(RecordKey::Id(id("5")), &draft, &[1])
+        .send_async(&key)
+        .await
+        .unwrap();
+    assert_eq!(
+        job,
+        AsyncJob {
+            id: "123456".into()
+        }
+    );
+}
+
+#[tokio::test]
+async fn a_reused_idempotency_key_resolves_to_the_original_job() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(400)
+                .insert_header("location", "https://x/services/rest/async/v1/job/777")
+                .set_body_json(json!({"title": "Conflict", "status": 400,
+                    "o:errorDetails": [{"detail": "duplicate key", "o:errorCode": "IDEMPOTENCY_ERROR"}]})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let job = client(&server)
+        .create(&InventoryItem::default())
+        .send_async(&IdempotencyKey::derive("x"))
+        .await
+        .unwrap();
+    assert_eq!(job.id, "777");
+}
+
+#[tokio::test]
+async fn job_polling_reads_every_task_result() {
+    let server = MockServer::start().await;
+    let job_path = "/services/rest/async/v1/job/42";
+    Mock::given(method("GET"))
+        .and(path(job_path))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"id": "42", "completed": false, "progress": "pending"})),
+        )
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(job_path))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"id": "42", "completed": true, "progress": "succeeded"})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("{job_path}/task")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"items": [
+            {"links": [{"rel": "self", "href": "https://x/services/rest/async/v1/job/42/task/1"}]},
+            {"links": [{"rel": "self", "href": "https://x/services/rest/async/v1/job/42/task/2"}]}
+        ]})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    for (task, progress) in [("1", "succeeded"), ("2", "failed")] {
+        Mock::given(method("GET"))
+            .and(path(format!("{job_path}/task/{task}")))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(json!({"completed": true, "progress": progress})),
+            )
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
+    Mock::given(method("GET"))
+        .and(path(format!("{job_path}/task/1/result")))
+        .respond_with(ResponseTemplate::new(204).insert_header(
+            "location",
+            "https://x/services/rest/record/v1/itemFulfillment/555",
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("{job_path}/task/2/result")))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"status": 400,
+            "o:errorDetails": [{"detail": "You cannot fulfil more than ordered.", "o:errorCode": "USER_ERROR"}]})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let tasks = client(&server)
+        .wait_for_job(
+            &AsyncJob { id: "42".into() },
+            PollPolicy {
+                initial: Duration::from_millis(1),
+                max_interval: Duration::from_millis(2),
+                timeout: Duration::from_secs(5),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(tasks.len(), 2);
+    assert_eq!(tasks[0].progress, "succeeded");
+    assert_eq!(
+        tasks[0]
+            .result
+            .as_ref()
+            .unwrap()
+            .record_id
+            .as_ref()
+            .unwrap()
+            .as_str(),
+        "555"
+    );
+    assert_eq!(tasks[1].progress, "failed");
+    let api = tasks[1].result.as_ref().unwrap_err();
+    assert_eq!(api.code(), Some(&netsuite_client::ErrorCode::UserError));
+}
+
+#[tokio::test]
+async fn batch_writes_chunk_by_100_with_derived_keys() {
+    let server = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .and(path("/services/rest/record/v1/inventoryItem"))
+        .and(header("prefer", "respond-async"))
+        .and(header(
+            "content-type",
+            "application/vnd.oracle.resource+json; type=collection",
+        ))
+        .respond_with(
+            ResponseTemplate::new(202).insert_header("location", "/services/rest/async/v1/job/9"),
+        )
+        .expect(3)
+        .mount(&server)
+        .await;
+    let items: Vec<InventoryItem> = (0..250)
+        .map(|i| InventoryItem {
+            external_id: Some(format!("SKU-{i}")),
+            item_id: Some(format!("SKU-{i}")),
+            ..Default::default()
+        })
+        .collect();
+    let jobs = client(&server)
+        .batch(BatchOp::Upsert, &items, "item-sync-2026-01-31")
+        .await
+        .unwrap();
+    assert_eq!(jobs.len(), 3);
+    let reqs = server.received_requests().await.unwrap();
+    let sizes: Vec<usize> = reqs
+        .iter()
+        .map(|r| {
+            let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+            v["items"].as_array().unwrap().len()
+        })
+        .collect();
+    assert_eq!(sizes, vec![100, 100, 50]);
+    let keys: Vec<String> = reqs
+        .iter()
+        .map(|r| {
+            r.headers["x-netsuite-idempotency-key"]
+                .to_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(
+        keys[0],
+        IdempotencyKey::derive("item-sync-2026-01-31#0").as_str()
+    );
+    assert_ne!(keys[0], keys[1]);
+    let first: serde_json::Value = serde_json::from_slice(&reqs[0].body).unwrap();
+    assert_eq!(
+        first["items"][0],
+        json!({"externalId": "SKU-0", "itemId": "SKU-0"})
+    );
+}
+
+#[tokio::test]
+async fn sync_create_sends_no_async_headers() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(NoHeader("prefer"))
+        .and(NoHeader("x-netsuite-idempotency-key"))
+        .respond_with(ResponseTemplate::new(204).insert_header(
+            "location",
+            "https://x/services/rest/record/v1/inventoryItem/3",
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let r = client(&server)
+        .create(&InventoryItem::default())
+        .send()
+        .await;
+    assert!(!matches!(r, Err(Error::Api(_))));
+}
