@@ -12,6 +12,8 @@
 //!   started through [`AuthorizationCodeFlow`].
 //! - [`StaticBearer`]: a bearer token the caller already has.
 //!
+//! [`AuthSettings`] picks and builds one of them from environment variables or another source.
+//!
 //! Every credential type redacts its secrets in `Debug`, and nothing here logs a secret.
 
 use std::sync::Arc;
@@ -23,6 +25,7 @@ mod authorization_code;
 mod client_credentials;
 mod http;
 mod secret;
+mod settings;
 mod static_bearer;
 mod tba;
 mod token_cache;
@@ -34,6 +37,7 @@ pub use authorization_code::{
 pub use client_credentials::{
     ClientCredentialsAuth, ClientCredentialsConfig, JwtAlgorithm, Scope, ScopeClaim,
 };
+pub use settings::AuthSettings;
 pub use static_bearer::StaticBearer;
 pub use tba::{TbaCredentials, TbaSigner};
 
