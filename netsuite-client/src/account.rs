@@ -31,7 +31,12 @@ const MAX_ACCOUNT_ID_LEN: usize = 40;
 /// assert_eq!(id.host(), "1234567-sb1.suitetalk.api.netsuite.com");
 /// assert_eq!(id.rest_base_url().as_str(), "https://1234567-sb1.suitetalk.api.netsuite.com/services/rest");
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+///
+/// In configuration files it (de)serializes as its string form, validated on the way in.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(try_from = "String", into = "String")]
 pub struct AccountId(String);
 
 /// Why a string is not a NetSuite account id.
@@ -405,6 +410,13 @@ mod tests {
         ] {
             assert!(!is_account_shape(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn serde_validates_and_canonicalizes() {
+        let id: AccountId = serde_json::from_str("\"1234567-sb1\"").unwrap();
+        assert_eq!(serde_json::to_string(&id).unwrap(), "\"1234567_SB1\"");
+        assert!(serde_json::from_str::<AccountId>("\"evil.example\"").is_err());
     }
 
     #[test]
