@@ -210,6 +210,7 @@ async fn expired_refresh_token_asks_for_a_new_authorization() {
         .respond_with(ResponseTemplate::new(400).set_body_json(
             json!({"error": "invalid_grant", "error_description": "refresh token expired"}),
         ))
+        .expect(1)
         .mount(&server)
         .await;
     let auth = flow(&server, Arc::new(ManualClock::new())).resume("old");
@@ -224,6 +225,17 @@ async fn expired_refresh_token_asks_for_a_new_authorization() {
         }
         other => panic!("{other:?}"),
     }
+    assert_eq!(auth.refresh_token_secret(), None);
+    // The refused grant is dropped: the next call fails without another token request.
+    let again = auth
+        .authorize(&mut request(&server.uri()))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(again, AuthError::AuthorizationRequired { .. }),
+        "{again:?}"
+    );
+    server.verify().await;
 }
 
 #[tokio::test]

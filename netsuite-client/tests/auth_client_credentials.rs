@@ -357,6 +357,8 @@ async fn expires_in_may_be_a_string_or_a_number() {
         (json!(1800), 1499, 1501),
         // Short tokens renew at half their lifetime.
         (json!("120"), 59, 61),
+        // Absurd lifetimes are capped at a day (renewed 5 minutes before).
+        (json!(u64::MAX), 23 * 3600 + 54 * 60, 23 * 3600 + 56 * 60),
     ] {
         let server = MockServer::start().await;
         Mock::given(method("POST"))

@@ -462,8 +462,17 @@ impl AuthorizationCodeAuth {
             .exchange_refresh_token(&refresh_token)
             .request_async(&OAuth2Http(&self.inner.http))
             .await
-            .map_err(|e| token_error(e, true))?;
-        self.accept(response)
+            .map_err(|e| token_error(e, true));
+        match response {
+            Ok(response) => self.accept(response),
+            Err(error) => {
+                if matches!(error, AuthError::AuthorizationRequired { .. }) {
+                    // The grant is gone: later calls fail at once instead of asking again.
+                    *self.refresh_token_slot() = None;
+                }
+                Err(error)
+            }
+        }
     }
 }
 

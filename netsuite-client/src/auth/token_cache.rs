@@ -15,6 +15,9 @@ use super::{AuthError, SharedClock};
 /// How long before expiry a token is renewed (capped at half its lifetime for short tokens).
 pub(crate) const RENEW_BEFORE_EXPIRY: Duration = Duration::from_secs(5 * 60);
 
+/// Longer `expires_in` values are treated as this (and cannot overflow the clock arithmetic).
+const MAX_CACHED_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
+
 /// A token as the endpoint issued it.
 pub(crate) struct FetchedToken {
     pub(crate) access_token: Secret,
@@ -111,10 +114,11 @@ impl TokenCache {
     }
 
     fn put(slot: &mut Slot, fetched_at: SystemTime, fetched: &FetchedToken) {
-        let margin = RENEW_BEFORE_EXPIRY.min(fetched.lifetime / 2);
+        let lifetime = fetched.lifetime.min(MAX_CACHED_LIFETIME);
+        let margin = RENEW_BEFORE_EXPIRY.min(lifetime / 2);
         slot.cached = Some(Cached {
             token: fetched.access_token.clone(),
-            renew_at: fetched_at + (fetched.lifetime - margin),
+            renew_at: fetched_at + (lifetime - margin),
         });
         slot.last_error = None;
     }
