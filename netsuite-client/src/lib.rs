@@ -22,6 +22,7 @@ pub mod governance;
 mod ids;
 pub mod jobs;
 pub mod ops;
+pub mod quarantine;
 pub mod records;
 pub mod retry;
 pub mod suiteql;

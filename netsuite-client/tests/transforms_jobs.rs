@@ -410,3 +410,119 @@ async fn sync_create_sends_no_async_headers() {
         .await;
     assert!(!matches!(r, Err(Error::Api(_))));
 }
+
+mod quarantine {
+    use super::*;
+    use netsuite_client::quarantine::{
+        Direction, Quarantine, QuarantineConfig, QuarantineMethod, StockMove,
+    };
+
+    fn config() -> QuarantineConfig {
+        QuarantineConfig {
+            sellable_status: Some(id("1")),
+            quarantine_status: Some(id("3")),
+            quarantine_location: Some(id("99")),
+        }
+    }
+
+    fn stock_move() -> StockMove {
+        StockMove {
+            item: id("501"),
+            location: id("6"),
+            quantity: Decimal::from(2),
+            numbers: vec![(id("801"), Decimal::from(2))],
+            external_id: Some("CLR-HOLD-acme-1".into()),
+            memo: Some("damaged".into()),
+        }
+    }
+
+    async fn catalog(server: &MockServer, names: &[&str]) {
+        let items: Vec<_> = names
+            .iter()
+            .map(|n| json!({"name": n, "links": []}))
+            .collect();
+        Mock::given(method("GET"))
+            .and(path("/services/rest/record/v1/metadata-catalog"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"items": items})))
+            .expect(1)
+            .mount(server)
+            .await;
+    }
+
+    #[tokio::test]
+    async fn status_change_when_the_catalog_lists_it() {
+        let server = MockServer::start().await;
+        catalog(&server, &["salesOrder", "inventoryStatusChange"]).await;
+        Mock::given(method("POST"))
+            .and(path("/services/rest/record/v1/inventoryStatusChange"))
+            .and(body_json(json!({
+                "externalId": "CLR-HOLD-acme-1", "location": {"id": "6"},
+                "previousStatus": {"id": "1"}, "revisedStatus": {"id": "3"}, "memo": "damaged",
+                "inventory": {"items": [{"item": {"id": "501"}, "quantity": 2,
+                    "inventoryDetail": {"inventoryAssignment": {"items": [
+                        {"issueInventoryNumber": {"id": "801"}, "quantity": 2}]}}}]}
+            })))
+            .respond_with(ResponseTemplate::new(204).insert_header(
+                "location",
+                "https://x/services/rest/record/v1/inventoryStatusChange/12",
+            ))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let c = client(&server);
+        let q = Quarantine::detect(&c, &config()).await.unwrap();
+        assert!(matches!(q.method(), QuarantineMethod::StatusChange { .. }));
+        let tx = q.apply(&c, Direction::Hold, &stock_move()).await.unwrap();
+        assert_eq!(tx.as_str(), "12");
+    }
+
+    #[tokio::test]
+    async fn transfer_to_the_quarantine_location_otherwise() {
+        let server = MockServer::start().await;
+        catalog(&server, &["salesOrder", "inventoryTransfer"]).await;
+        Mock::given(method("POST"))
+            .and(path("/services/rest/record/v1/inventoryTransfer"))
+            .and(body_json(json!({
+                "externalId": "CLR-HOLD-acme-1", "location": {"id": "99"},
+                "transferLocation": {"id": "6"}, "memo": "damaged",
+                "inventory": {"items": [{"item": {"id": "501"}, "adjustQtyBy": 2,
+                    "inventoryDetail": {"inventoryAssignment": {"items": [
+                        {"issueInventoryNumber": {"id": "801"}, "quantity": 2}]}}}]}
+            })))
+            .respond_with(ResponseTemplate::new(204).insert_header(
+                "location",
+                "https://x/services/rest/record/v1/inventoryTransfer/13",
+            ))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let c = client(&server);
+        let q = Quarantine::detect(&c, &config()).await.unwrap();
+        assert_eq!(
+            q.method(),
+            &QuarantineMethod::LocationTransfer {
+                quarantine_location: id("99")
+            }
+        );
+        // A release moves from the quarantine location back to the stock's location.
+        let tx = q
+            .apply(&c, Direction::Release, &stock_move())
+            .await
+            .unwrap();
+        assert_eq!(tx.as_str(), "13");
+    }
+
+    #[tokio::test]
+    async fn neither_method_available_is_a_configuration_error() {
+        let server = MockServer::start().await;
+        catalog(&server, &["salesOrder"]).await;
+        let cfg = QuarantineConfig {
+            quarantine_location: None,
+            ..config()
+        };
+        let err = Quarantine::detect(&client(&server), &cfg)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Config(_)), "{err}");
+    }
+}
