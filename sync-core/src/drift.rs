@@ -39,6 +39,9 @@ pub struct Thresholds {
 impl Thresholds {
     /// Whether `difference` is within tolerance for on-hand figures of size `base`.
     pub fn tolerates(&self, difference: Decimal, base: Decimal) -> bool {
+        if difference.is_zero() {
+            return true;
+        }
         let difference = difference.abs();
         difference <= self.units || difference * Decimal::ONE_HUNDRED <= self.percent * base.abs()
     }
@@ -217,7 +220,17 @@ impl DriftCalculator {
 
     /// Classifies every position and calls `each` with it, in no particular order; returns the
     /// counts. Use this to stream all rows somewhere.
-    pub fn classify(self, thresholds: Thresholds, mut each: impl FnMut(DriftRow)) -> DriftSummary {
+    pub fn classify(self, thresholds: Thresholds, each: impl FnMut(DriftRow)) -> DriftSummary {
+        self.classify_where(thresholds, |_| true, each)
+    }
+
+    /// Classifies every position, calling `each` only with rows whose class passes `keep`.
+    fn classify_where(
+        self,
+        thresholds: Thresholds,
+        keep: impl Fn(DriftClass) -> bool,
+        mut each: impl FnMut(DriftRow),
+    ) -> DriftSummary {
         let mut summary = DriftSummary::default();
         let Self {
             index,
@@ -233,6 +246,9 @@ impl DriftCalculator {
                 DriftClass::InStep => summary.in_step += 1,
                 DriftClass::ExplainedByInFlight => summary.explained_by_in_flight += 1,
                 DriftClass::Drift => summary.drift += 1,
+            }
+            if !keep(class) {
+                continue;
             }
             each(DriftRow {
                 key: StockKey {
@@ -253,11 +269,11 @@ impl DriftCalculator {
     /// Classifies every position and reports the ones not in step, sorted by position.
     pub fn finish(self, thresholds: Thresholds) -> DriftReport {
         let mut rows = Vec::new();
-        let summary = self.classify(thresholds, |row| {
-            if row.class != DriftClass::InStep {
-                rows.push(row);
-            }
-        });
+        let summary = self.classify_where(
+            thresholds,
+            |class| class != DriftClass::InStep,
+            |row| rows.push(row),
+        );
         rows.sort_unstable_by(|a, b| a.key.cmp(&b.key));
         DriftReport { summary, rows }
     }
@@ -281,7 +297,8 @@ pub fn compare(
     in_flight: impl IntoIterator<Item = StockRow>,
     thresholds: Thresholds,
 ) -> DriftReport {
-    let mut calculator = DriftCalculator::new();
+    let clarus = clarus.into_iter();
+    let mut calculator = DriftCalculator::with_capacity(clarus.size_hint().0);
     for row in clarus {
         calculator.add_clarus(row.key, row.quantity);
     }
