@@ -6,4 +6,6 @@
 //! concurrency budget; webhook intake and pollers; schedules for batched flows and snapshot
 //! reconciliation; and the reports that operations and finance read.
 
+pub mod engine;
+pub mod outbox;
 pub mod store;

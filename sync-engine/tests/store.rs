@@ -37,6 +37,7 @@ fn exception(key: &str) -> NewException {
 fn commit(event_key: &str, actions: Vec<NewAction>) -> PlanCommit {
     PlanCommit {
         event_key: event_key.into(),
+        mark_seen: true,
         document: "SO-1".into(),
         event: json!({"event": event_key}),
         planned_at: t(0),
@@ -65,6 +66,28 @@ async fn a_replayed_event_commits_nothing() {
     assert_eq!(store.state_log().await.unwrap().len(), 1);
     assert!(store.event_seen("e1").await.unwrap());
     assert!(!store.event_seen("e2").await.unwrap());
+}
+
+#[tokio::test]
+async fn a_blocked_event_is_recorded_but_can_be_planned_again() {
+    let store = SqliteStore::open_in_memory().unwrap();
+    let mut blocked = commit("e1", vec![]);
+    blocked.mark_seen = false;
+    assert_eq!(
+        store.commit_plan(blocked).await.unwrap(),
+        CommitOutcome::Committed
+    );
+    assert!(!store.event_seen("e1").await.unwrap());
+    let done = commit("e1", vec![action("A1", "SO-1", t(0))]);
+    assert_eq!(
+        store.commit_plan(done.clone()).await.unwrap(),
+        CommitOutcome::Committed
+    );
+    assert_eq!(
+        store.commit_plan(done).await.unwrap(),
+        CommitOutcome::Duplicate
+    );
+    assert_eq!(store.state_log().await.unwrap().len(), 2);
 }
 
 #[tokio::test]
@@ -233,7 +256,10 @@ async fn state_survives_a_restart_from_the_file() {
             })
             .await
             .unwrap();
-        assert_eq!(store.unprocessed_deliveries(10).await.unwrap()[0].id, id);
+        assert_eq!(
+            store.unprocessed_deliveries(t(0), 10).await.unwrap()[0].id,
+            id
+        );
     }
     let store = SqliteStore::open(&path).unwrap();
     assert!(store.event_seen("e1").await.unwrap());
@@ -249,13 +275,19 @@ async fn state_survives_a_restart_from_the_file() {
             .as_deref(),
         Some("2026-11-01T00:00:00Z")
     );
-    let pending = store.unprocessed_deliveries(10).await.unwrap();
+    let pending = store.unprocessed_deliveries(t(0), 10).await.unwrap();
     assert_eq!(pending.len(), 1);
     assert_eq!(pending[0].delivery.body, b"{\"data\":{}}");
     store
         .mark_delivery_processed(pending[0].id, None)
         .await
         .unwrap();
-    assert!(store.unprocessed_deliveries(10).await.unwrap().is_empty());
+    assert!(
+        store
+            .unprocessed_deliveries(t(0), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -111,6 +111,9 @@ pub struct NewException {
 pub struct PlanCommit {
     /// The event's source identity, used to recognise a duplicate.
     pub event_key: String,
+    /// Whether the event is now complete, so that a redelivery is a duplicate. A blocked event
+    /// (retryable problem) is committed without being marked seen, and planned again later.
+    pub mark_seen: bool,
     /// The document the event belongs to.
     pub document: String,
     /// The event itself, serialised, so a batch can be traced back to what made it.
@@ -205,8 +208,18 @@ pub struct StoredException {
 pub trait Store: Send + Sync + 'static {
     /// Keeps a raw delivery durably; only after this returns may intake answer 2xx.
     async fn record_delivery(&self, delivery: NewDelivery) -> Result<i64, StoreError>;
-    /// Deliveries not yet processed, oldest first.
-    async fn unprocessed_deliveries(&self, limit: usize) -> Result<Vec<Delivery>, StoreError>;
+    /// Deliveries not yet processed and due at `now`, oldest first.
+    async fn unprocessed_deliveries(
+        &self,
+        now: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<Delivery>, StoreError>;
+    /// Puts a delivery aside until `until` (its event was blocked, for example by a missing
+    /// mapping), with a note saying why.
+    async fn defer_delivery(&self, id: i64, until: Timestamp, note: &str)
+    -> Result<(), StoreError>;
+    /// How many deliveries are not yet processed (due or deferred).
+    async fn unprocessed_count(&self) -> Result<u64, StoreError>;
     /// Marks a delivery processed (its event was planned, or it was recorded as unusable).
     async fn mark_delivery_processed(
         &self,
@@ -228,6 +241,9 @@ pub trait Store: Send + Sync + 'static {
         now: Timestamp,
         limit: usize,
     ) -> Result<Vec<OutboxAction>, StoreError>;
+    /// Records that an attempt is about to be sent: until it is completed or failed, a crash
+    /// leaves the action `Ambiguous`, so the record is looked up before anything is sent again.
+    async fn begin_attempt(&self, key: &str) -> Result<(), StoreError>;
     /// Records success with the target system's record id.
     async fn complete_action(
         &self,

@@ -25,10 +25,11 @@ const MIGRATIONS: &[&str] = &[
         received_at INTEGER NOT NULL,
         headers TEXT NOT NULL,
         body BLOB NOT NULL,
+        not_before INTEGER NOT NULL DEFAULT 0,
         processed_at INTEGER,
         note TEXT
     );
-    CREATE INDEX deliveries_unprocessed ON deliveries(processed_at, id);
+    CREATE INDEX deliveries_unprocessed ON deliveries(processed_at, not_before, id);
     CREATE TABLE events (
         event_key TEXT PRIMARY KEY,
         document TEXT NOT NULL,
@@ -298,13 +299,17 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn unprocessed_deliveries(&self, limit: usize) -> Result<Vec<Delivery>, StoreError> {
+    async fn unprocessed_deliveries(
+        &self,
+        now: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<Delivery>, StoreError> {
         self.run(move |c| {
             let mut stmt = c.prepare_cached(
                 "SELECT id, source, received_at, headers, body FROM deliveries
-                 WHERE processed_at IS NULL ORDER BY id LIMIT ?1",
+                 WHERE processed_at IS NULL AND not_before <= ?1 ORDER BY id LIMIT ?2",
             )?;
-            let rows = stmt.query_map([limit as i64], |r| {
+            let rows = stmt.query_map(params![millis(now), limit as i64], |r| {
                 Ok((
                     r.get::<_, i64>(0)?,
                     r.get::<_, String>(1)?,
@@ -346,17 +351,55 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn defer_delivery(
+        &self,
+        id: i64,
+        until: Timestamp,
+        note: &str,
+    ) -> Result<(), StoreError> {
+        let note = note.to_owned();
+        self.run(move |c| {
+            c.execute(
+                "UPDATE deliveries SET not_before = ?2, note = ?3 WHERE id = ?1",
+                params![id, millis(until), note],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn unprocessed_count(&self) -> Result<u64, StoreError> {
+        self.run(|c| {
+            Ok(c.query_row(
+                "SELECT COUNT(*) FROM deliveries WHERE processed_at IS NULL",
+                [],
+                |r| r.get::<_, i64>(0),
+            )? as u64)
+        })
+        .await
+    }
+
     async fn commit_plan(&self, commit: PlanCommit) -> Result<CommitOutcome, StoreError> {
         self.run(move |c| {
             let tx = c.transaction()?;
             let at = millis(commit.planned_at);
-            let inserted = tx.execute(
-                "INSERT OR IGNORE INTO events (event_key, document, event, planned_at)
-                 VALUES (?1, ?2, ?3, ?4)",
-                params![commit.event_key, commit.document, json(&commit.event)?, at],
-            )?;
-            if inserted == 0 {
+            let seen = tx
+                .query_row(
+                    "SELECT 1 FROM events WHERE event_key = ?1",
+                    [&commit.event_key],
+                    |_| Ok(()),
+                )
+                .optional()?
+                .is_some();
+            if seen {
                 return Ok(CommitOutcome::Duplicate);
+            }
+            if commit.mark_seen {
+                tx.execute(
+                    "INSERT INTO events (event_key, document, event, planned_at)
+                     VALUES (?1, ?2, ?3, ?4)",
+                    params![commit.event_key, commit.document, json(&commit.event)?, at],
+                )?;
             }
             for change in &commit.changes {
                 tx.execute(
@@ -436,6 +479,18 @@ impl Store for SqliteStore {
             let mut stmt = c.prepare_cached(&sql)?;
             let rows = stmt.query_map(params![millis(now), limit as i64], read_action)?;
             rows.map(|r| finish_action(r?)).collect()
+        })
+        .await
+    }
+
+    async fn begin_attempt(&self, key: &str) -> Result<(), StoreError> {
+        let key = key.to_owned();
+        self.run(move |c| {
+            c.execute(
+                "UPDATE actions SET status = 'ambiguous' WHERE key = ?1 AND status = 'pending'",
+                [key],
+            )?;
+            Ok(())
         })
         .await
     }

@@ -1,0 +1,399 @@
+//! The engine's planning and outbox against a fake executor: exactly-once effects across
+//! duplicates, ambiguous failures, rejections and restarts.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+use rust_decimal::Decimal;
+use sync_core::*;
+use sync_engine::engine::{Engine, IngestOutcome};
+use sync_engine::outbox::{ActionExecutor, ExecutionError, Outbox, OutboxConfig};
+use sync_engine::store::{ActionStatus, SqliteStore, Store};
+
+fn now() -> Timestamp {
+    "2026-11-27T09:00:00Z".parse().unwrap()
+}
+
+fn mappings() -> Mappings {
+    Mappings::new(MappingTables {
+        locations: vec![LocationMapping {
+            location: "1".into(),
+            warehouse: WarehouseId(10),
+        }],
+        ..MappingTables::default()
+    })
+    .unwrap()
+}
+
+fn netsuite_event(id: &str, payload: Payload) -> Event {
+    Event {
+        source: SourceId {
+            system: System::NetSuite,
+            resource: "record".into(),
+            id: id.into(),
+            event: "updated".into(),
+            revision: Revision::Sequence(1),
+        },
+        occurred_at: now(),
+        payload,
+    }
+}
+
+fn item(id: &str, sku: &str) -> Event {
+    netsuite_event(
+        id,
+        Payload::Item(Item {
+            netsuite_id: id.into(),
+            sku: sku.into(),
+            barcode: None,
+            description: format!("{sku} description"),
+            tracking: Tracking::None,
+            inactive: false,
+        }),
+    )
+}
+
+fn order(id: &str, sku: &str, item_id: &str, quantity: i64) -> Event {
+    netsuite_event(
+        id,
+        Payload::Order(Order {
+            order: OrderRef::sales(id),
+            tran_id: format!("SO{id}"),
+            status: OrderStatus::Open,
+            location: "1".into(),
+            ship_method: None,
+            expected_date: None,
+            lines: vec![OrderLine {
+                line: LineNo(3),
+                item: item_id.into(),
+                sku: sku.into(),
+                quantity: Decimal::from(quantity),
+                quantity_done: Decimal::ZERO,
+                closed: false,
+            }],
+        }),
+    )
+}
+
+fn despatch(goods_out: u64, order: &str, sku: &str, quantity: i64) -> Event {
+    Event {
+        source: SourceId {
+            system: System::Clarus,
+            resource: "goods_out".into(),
+            id: goods_out.to_string().as_str().into(),
+            event: "completed".into(),
+            revision: Revision::Sequence(1),
+        },
+        occurred_at: now(),
+        payload: Payload::Despatch(Despatch {
+            tenant: "acme".into(),
+            goods_out: GoodsOutId(goods_out),
+            despatch: "1".into(),
+            order: order.into(),
+            warehouse: WarehouseId(10),
+            carrier: None,
+            service: None,
+            despatched_at: now(),
+            lines: vec![DespatchLine {
+                order_line: LineNo(3),
+                sku: sku.into(),
+                requested: Decimal::from(quantity),
+                quantity: Decimal::from(quantity),
+                lots: vec![],
+                serials: vec![],
+            }],
+            packages: vec![],
+        }),
+    }
+}
+
+/// A fake target system: applies actions by key, and can be told to fail in given ways.
+#[derive(Default)]
+struct FakeSystem {
+    applied: Mutex<HashMap<String, u32>>,
+    /// Keys whose next attempt commits and then loses the reply.
+    commit_then_fail: Mutex<Vec<String>>,
+    /// Keys always rejected.
+    rejected: Mutex<Vec<String>>,
+    /// Keys refused (retryable) this many more times.
+    refuse: Mutex<HashMap<String, u32>>,
+    lookups: Mutex<u32>,
+}
+
+#[async_trait]
+impl ActionExecutor for FakeSystem {
+    async fn execute(&self, action: &PlannedAction) -> Result<Option<String>, ExecutionError> {
+        let key = action.key.as_str().to_owned();
+        if self.rejected.lock().unwrap().contains(&key) {
+            return Err(ExecutionError::Rejected("INVALID_FLD_VALUE".into()));
+        }
+        if let Some(left) = self.refuse.lock().unwrap().get_mut(&key)
+            && *left > 0
+        {
+            *left -= 1;
+            return Err(ExecutionError::Retryable(
+                "429 CONCURRENCY_LIMIT_EXCEEDED".into(),
+            ));
+        }
+        *self.applied.lock().unwrap().entry(key.clone()).or_default() += 1;
+        let mut ctf = self.commit_then_fail.lock().unwrap();
+        if let Some(pos) = ctf.iter().position(|k| *k == key) {
+            ctf.remove(pos);
+            return Err(ExecutionError::Ambiguous(
+                "connection reset after send".into(),
+            ));
+        }
+        Ok(Some(format!("id-{key}")))
+    }
+
+    async fn find_applied(&self, action: &PlannedAction) -> Result<Option<String>, ExecutionError> {
+        *self.lookups.lock().unwrap() += 1;
+        let key = action.key.as_str();
+        Ok(self
+            .applied
+            .lock()
+            .unwrap()
+            .contains_key(key)
+            .then(|| format!("id-{key}")))
+    }
+}
+
+fn fast() -> OutboxConfig {
+    OutboxConfig {
+        backoff_base: Duration::from_millis(1),
+        backoff_max: Duration::from_millis(5),
+        ..OutboxConfig::default()
+    }
+}
+
+async fn drain(outbox: &Outbox) {
+    for _ in 0..200 {
+        outbox.run_due().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+}
+
+#[tokio::test]
+async fn duplicates_and_restarts_plan_nothing_new() {
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let engine = Engine::open(store.clone(), mappings()).await.unwrap();
+    engine.ingest(&item("77", "MUG"), now()).await.unwrap();
+    let planned = engine
+        .ingest(&order("501", "MUG", "77", 5), now())
+        .await
+        .unwrap();
+    assert_eq!(
+        planned,
+        IngestOutcome::Planned {
+            actions: 1,
+            exceptions: 0
+        }
+    );
+    let first = engine
+        .ingest(&despatch(9, "501", "MUG", 2), now())
+        .await
+        .unwrap();
+    assert_eq!(
+        first,
+        IngestOutcome::Planned {
+            actions: 1,
+            exceptions: 0
+        }
+    );
+    assert_eq!(
+        engine
+            .ingest(&despatch(9, "501", "MUG", 2), now())
+            .await
+            .unwrap(),
+        IngestOutcome::Duplicate
+    );
+
+    // A restarted engine rebuilds its view from the store: the redelivery is still a duplicate.
+    drop(engine);
+    let engine = Engine::open(store.clone(), mappings()).await.unwrap();
+    assert_eq!(
+        engine
+            .ingest(&despatch(9, "501", "MUG", 2), now())
+            .await
+            .unwrap(),
+        IngestOutcome::Duplicate
+    );
+    let kinds: Vec<String> = store
+        .actions()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.action.kind)
+        .collect();
+    assert_eq!(
+        kinds,
+        ["create_product", "create_goods_out", "fulfil_sales_order"]
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_sku_holds_the_order_until_the_item_appears() {
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let engine = Engine::open(store.clone(), mappings()).await.unwrap();
+    let held = engine
+        .ingest(&order("600", "NEW", "88", 1), now())
+        .await
+        .unwrap();
+    assert!(
+        matches!(
+            held,
+            IngestOutcome::Planned {
+                actions: 0,
+                exceptions: 1
+            }
+        ),
+        "{held:?}"
+    );
+    let open = store.exceptions().await.unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].exception.owner, "item_master");
+    assert!(open[0].exception.runbook.starts_with("operations.md#"));
+
+    engine.ingest(&item("88", "NEW"), now()).await.unwrap();
+    let kinds: Vec<String> = store
+        .actions()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.action.kind)
+        .collect();
+    assert!(kinds.contains(&"create_goods_out".to_string()), "{kinds:?}");
+    let exceptions = store.exceptions().await.unwrap();
+    assert!(
+        exceptions.iter().all(|e| e.resolved_at.is_some()),
+        "{exceptions:?}"
+    );
+}
+
+#[tokio::test]
+async fn ambiguous_failures_are_looked_up_and_applied_once() {
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let engine = Engine::open(store.clone(), mappings()).await.unwrap();
+    engine.ingest(&item("77", "MUG"), now()).await.unwrap();
+    engine
+        .ingest(&order("501", "MUG", "77", 5), now())
+        .await
+        .unwrap();
+    engine
+        .ingest(&despatch(9, "501", "MUG", 2), now())
+        .await
+        .unwrap();
+    let fulfil = store
+        .actions()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|a| a.action.kind == "fulfil_sales_order")
+        .unwrap();
+
+    let system = Arc::new(FakeSystem::default());
+    system
+        .commit_then_fail
+        .lock()
+        .unwrap()
+        .push(fulfil.action.key.clone());
+    let outbox = Outbox::new(store.clone(), system.clone(), fast());
+    drain(&outbox).await;
+
+    assert_eq!(system.applied.lock().unwrap()[&fulfil.action.key], 1);
+    assert!(*system.lookups.lock().unwrap() >= 1);
+    let done = store.action(&fulfil.action.key).await.unwrap().unwrap();
+    assert_eq!(done.status, ActionStatus::Done);
+    assert_eq!(done.result_id, Some(format!("id-{}", fulfil.action.key)));
+}
+
+#[tokio::test]
+async fn a_crash_during_an_attempt_leads_to_a_look_up_not_a_resend() {
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let engine = Engine::open(store.clone(), mappings()).await.unwrap();
+    engine.ingest(&item("77", "MUG"), now()).await.unwrap();
+    let product = store.actions().await.unwrap()[0].action.key.clone();
+
+    // The process sent the request (and the system applied it), then died before recording.
+    let system = Arc::new(FakeSystem::default());
+    system.applied.lock().unwrap().insert(product.clone(), 1);
+    store.begin_attempt(&product).await.unwrap();
+
+    let outbox = Outbox::new(store.clone(), system.clone(), fast());
+    drain(&outbox).await;
+    assert_eq!(system.applied.lock().unwrap()[&product], 1);
+    assert_eq!(*system.lookups.lock().unwrap(), 1);
+    assert_eq!(
+        store.action(&product).await.unwrap().unwrap().status,
+        ActionStatus::Done
+    );
+}
+
+#[tokio::test]
+async fn a_rejected_action_raises_an_exception_and_never_blocks_other_documents() {
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let engine = Engine::open(store.clone(), mappings()).await.unwrap();
+    engine.ingest(&item("77", "MUG"), now()).await.unwrap();
+    engine.ingest(&item("78", "CUP"), now()).await.unwrap();
+    let keys: Vec<String> = store
+        .actions()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.action.key)
+        .collect();
+
+    let system = Arc::new(FakeSystem::default());
+    system.rejected.lock().unwrap().push(keys[0].clone());
+    system.refuse.lock().unwrap().insert(keys[1].clone(), 3);
+    let outbox = Outbox::new(store.clone(), system.clone(), fast());
+    drain(&outbox).await;
+
+    assert_eq!(
+        store.action(&keys[0]).await.unwrap().unwrap().status,
+        ActionStatus::Failed
+    );
+    let second = store.action(&keys[1]).await.unwrap().unwrap();
+    assert_eq!(second.status, ActionStatus::Done);
+    assert_eq!(second.attempts, 4);
+    let exceptions = store.exceptions().await.unwrap();
+    assert_eq!(exceptions.len(), 1);
+    assert_eq!(exceptions[0].exception.kind, "action_failed");
+    assert_eq!(exceptions[0].exception.owner, "item_master");
+}
+
+#[tokio::test]
+async fn the_running_outbox_drains_and_stops_on_shutdown() {
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let engine = Engine::open(store.clone(), mappings()).await.unwrap();
+    for i in 0..20 {
+        engine
+            .ingest(&item(&format!("{}", 100 + i), &format!("SKU{i}")), now())
+            .await
+            .unwrap();
+    }
+    let system = Arc::new(FakeSystem::default());
+    let outbox = Outbox::new(store.clone(), system.clone(), fast());
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(async move { outbox.run(stopped).await });
+    for _ in 0..200 {
+        if system.applied.lock().unwrap().len() == 20 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    stop.send(true).unwrap();
+    task.await.unwrap().unwrap();
+    assert_eq!(system.applied.lock().unwrap().len(), 20);
+    assert!(
+        store
+            .actions()
+            .await
+            .unwrap()
+            .iter()
+            .all(|a| a.status == ActionStatus::Done)
+    );
+}
