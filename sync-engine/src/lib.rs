@@ -8,4 +8,5 @@
 
 pub mod engine;
 pub mod outbox;
+pub mod router;
 pub mod store;
