@@ -17,18 +17,27 @@ fn status_kb(field: &str) -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// Time this thread spent on a CPU, in seconds (first field of `/proc/thread-self/schedstat`,
+/// nanoseconds), so that figures stay meaningful on a busy machine.
+fn cpu_seconds() -> f64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+        .map_or(f64::NAN, |ns| ns as f64 / 1e9)
+}
+
 /// Resets the high-water mark to the current resident size (Linux 4.0+).
 fn reset_peak() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
-fn report(label: &str, seconds: f64, summary: &sync_core::DriftSummary) {
+fn report(label: &str, seconds: f64, cpu: f64, summary: &sync_core::DriftSummary) {
     let peak = status_kb("VmHWM:").map_or("unknown".to_owned(), |kb| {
         format!("{:.1} MB", kb as f64 / 1024.0)
     });
     println!(
-        "drift {label}: {} positions in {seconds:.3} s, peak resident memory {peak} \
-         (in step {}, explained {}, drift {})",
+        "drift {label}: {} positions in {seconds:.3} s wall, {cpu:.3} s on CPU, peak resident \
+         memory {peak} (in step {}, explained {}, drift {})",
         summary.positions, summary.in_step, summary.explained_by_in_flight, summary.drift
     );
 }
@@ -43,9 +52,28 @@ fn main() {
         status_kb("VmRSS:").unwrap_or(0) as f64 / 1024.0
     );
 
+    // Generating the rows alone, to tell generation from comparison in the figures below.
+    let start = Instant::now();
+    let cpu = cpu_seconds();
+    let mut buf = String::new();
+    let mut checksum = 0usize;
+    for p in 0..POSITIONS {
+        checksum += key(p, &mut buf).sku.as_str().len();
+        checksum += key(p, &mut buf).location.as_str().len();
+        if in_flight(p).is_some() {
+            checksum += key(p, &mut buf).sku.as_str().len();
+        }
+    }
+    println!(
+        "row generation alone: {:.3} s wall, {:.3} s on CPU (checksum {checksum})",
+        start.elapsed().as_secs_f64(),
+        cpu_seconds() - cpu
+    );
+
     // Streamed: rows are added as they are produced, as the engine adds snapshot pages.
     reset_peak();
     let start = Instant::now();
+    let cpu = cpu_seconds();
     let mut buf = String::new();
     let mut calc = DriftCalculator::with_capacity(POSITIONS);
     for p in 0..POSITIONS {
@@ -58,7 +86,12 @@ fn main() {
         }
     }
     let result = calc.finish(Thresholds::default());
-    report("streamed", start.elapsed().as_secs_f64(), &result.summary);
+    report(
+        "streamed",
+        start.elapsed().as_secs_f64(),
+        cpu_seconds() - cpu,
+        &result.summary,
+    );
     drop(result);
 
     // Preloaded: both snapshots fully in memory first (the peak includes them).
@@ -67,11 +100,9 @@ fn main() {
     let (c, n, f) = rows();
     let loaded = start.elapsed().as_secs_f64();
     let start = Instant::now();
+    let cpu = cpu_seconds();
     let result = drift::compare(c, n, f, Thresholds::default());
+    let (wall, cpu) = (start.elapsed().as_secs_f64(), cpu_seconds() - cpu);
     println!("preloaded rows built in {loaded:.3} s");
-    report(
-        "preloaded (rows in memory)",
-        start.elapsed().as_secs_f64(),
-        &result.summary,
-    );
+    report("preloaded (rows in memory)", wall, cpu, &result.summary);
 }

@@ -15,17 +15,20 @@
 //! exact agreement.
 //!
 //! Rows are added one by one, so snapshots can be streamed page by page without holding them.
-//! Internally locations are interned to small integers and quantities kept in a vector indexed
-//! from a hash map sized up front, which keeps 1,000,000 positions well under 300 MB.
+//! Internally locations are interned to small integers and positions kept in a vector found
+//! through a table of 4-byte indexes sized up front, which keeps 1,000,000 positions well under
+//! 300 MB.
 
 use crate::document::DocumentRef;
 use crate::exception::{Exception, ExceptionKind};
 use crate::ids::{LocationId, Sku};
 use crate::stock::{StockKey, StockRow, StockStatus};
+use hashbrown::HashTable;
 use jiff::Timestamp;
 use rust_decimal::Decimal;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxBuildHasher, FxHashMap};
 use serde::{Deserialize, Serialize};
+use std::hash::BuildHasher;
 
 /// How much difference is tolerated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -143,13 +146,22 @@ struct Quantities {
     in_flight: Decimal,
 }
 
+struct Position {
+    key: PositionKey,
+    quantities: Quantities,
+}
+
 /// Accumulates snapshot and in-flight rows, then classifies every position.
+///
+/// Positions live in a vector in the order first seen; a hash table of 4-byte indexes into it
+/// finds them (hashbrown's `HashTable`, so the table stays small enough to be cache-friendly).
 #[derive(Default)]
 pub struct DriftCalculator {
-    index: FxHashMap<PositionKey, u32>,
-    quantities: Vec<Quantities>,
+    table: HashTable<u32>,
+    positions: Vec<Position>,
     locations: FxHashMap<LocationId, u32>,
     location_names: Vec<LocationId>,
+    last_location: Option<(LocationId, u32)>,
 }
 
 impl DriftCalculator {
@@ -160,11 +172,9 @@ impl DriftCalculator {
 
     /// An empty calculator with room for `positions` positions (avoids regrowth).
     pub fn with_capacity(positions: usize) -> Self {
-        let mut index = FxHashMap::default();
-        index.reserve(positions);
         Self {
-            index,
-            quantities: Vec::with_capacity(positions),
+            table: HashTable::with_capacity(positions),
+            positions: Vec::with_capacity(positions),
             ..Self::default()
         }
     }
@@ -186,36 +196,63 @@ impl DriftCalculator {
 
     /// Positions seen so far.
     pub fn len(&self) -> usize {
-        self.quantities.len()
+        self.positions.len()
     }
 
     /// Whether no position was added.
     pub fn is_empty(&self) -> bool {
-        self.quantities.is_empty()
+        self.positions.is_empty()
     }
 
-    fn slot(&mut self, key: StockKey) -> &mut Quantities {
-        let location = match self.locations.get(&key.location) {
+    fn location_index(&mut self, location: LocationId) -> u32 {
+        if let Some((last, i)) = &self.last_location
+            && *last == location
+        {
+            return *i;
+        }
+        let i = match self.locations.get(&location) {
             Some(&i) => i,
             None => {
                 let i =
                     u32::try_from(self.location_names.len()).expect("fewer than 2^32 locations");
-                self.locations.insert(key.location.clone(), i);
-                self.location_names.push(key.location);
+                self.locations.insert(location.clone(), i);
+                self.location_names.push(location.clone());
                 i
             }
         };
+        self.last_location = Some((location, i));
+        i
+    }
+
+    fn slot(&mut self, key: StockKey) -> &mut Quantities {
+        let location = self.location_index(key.location);
         let position = PositionKey {
             sku: key.sku,
             location,
             status: key.status,
         };
-        let next = u32::try_from(self.quantities.len()).expect("fewer than 2^32 positions");
-        let i = *self.index.entry(position).or_insert(next);
-        if i == next {
-            self.quantities.push(Quantities::default());
-        }
-        &mut self.quantities[i as usize]
+        let hash = FxBuildHasher.hash_one(&position);
+        let Self {
+            table, positions, ..
+        } = self;
+        let found = table
+            .find(hash, |&i| positions[i as usize].key == position)
+            .copied();
+        let i = match found {
+            Some(i) => i,
+            None => {
+                let i = u32::try_from(positions.len()).expect("fewer than 2^32 positions");
+                positions.push(Position {
+                    key: position,
+                    quantities: Quantities::default(),
+                });
+                table.insert_unique(hash, i, |&j| {
+                    FxBuildHasher.hash_one(&positions[j as usize].key)
+                });
+                i
+            }
+        };
+        &mut positions[i as usize].quantities
     }
 
     /// Classifies every position and calls `each` with it, in no particular order; returns the
@@ -233,13 +270,17 @@ impl DriftCalculator {
     ) -> DriftSummary {
         let mut summary = DriftSummary::default();
         let Self {
-            index,
-            quantities,
+            table,
+            positions,
             location_names,
             ..
         } = self;
-        for (position, i) in index {
-            let q = quantities[i as usize];
+        drop(table);
+        for Position {
+            key: position,
+            quantities: q,
+        } in positions
+        {
             let class = classify(q, thresholds);
             summary.positions += 1;
             match class {
