@@ -10,3 +10,5 @@ pub mod engine;
 pub mod outbox;
 pub mod router;
 pub mod store;
+pub mod intake;
+pub mod processor;
