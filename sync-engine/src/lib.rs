@@ -12,3 +12,4 @@ pub mod router;
 pub mod store;
 pub mod intake;
 pub mod processor;
+pub mod config;

@@ -1,0 +1,314 @@
+//! Engine configuration: a TOML file for everything that is not secret, environment variables
+//! for everything that is.
+//!
+//! Every endpoint (NetSuite, Clarus, the webhook listen address) is configurable, so the same
+//! engine runs against the real systems, a sandbox or the simulators. See
+//! `examples/sync.example.toml` for a commented example; secrets are read by the clients
+//! (`NETSUITE_*`, `CLARUS_CLIENT_ID`, `CLARUS_CLIENT_SECRET`) and by the intake
+//! (`CLARUS_WEBHOOK_SECRET`).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use sync_core::{MappingTables, Thresholds};
+
+/// Why the configuration cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML for this schema.
+    #[error("invalid configuration: {0}")]
+    Parse(#[from] toml::de::Error),
+    /// A value is out of range or contradicts another.
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The SQLite file holding the ledger, outbox and exceptions.
+    pub store_path: PathBuf,
+    /// The Clarus tenant name used in idempotency keys (usually the subdomain).
+    pub tenant: String,
+    /// NetSuite connection.
+    pub netsuite: NetSuiteSettings,
+    /// Clarus connection.
+    pub clarus: ClarusSettings,
+    /// The webhook endpoint.
+    pub webhook: WebhookSettings,
+    /// NetSuite polling.
+    #[serde(default)]
+    pub poll: PollSettings,
+    /// The outbox worker.
+    #[serde(default)]
+    pub outbox: OutboxSettings,
+    /// Immediate or batched flows.
+    #[serde(default)]
+    pub cadence: CadenceSettings,
+    /// Stock reconciliation.
+    #[serde(default)]
+    pub drift: DriftSettings,
+    /// Mapping tables between the two systems.
+    #[serde(default)]
+    pub mappings: MappingTables,
+}
+
+/// NetSuite connection settings (credentials come from `NETSUITE_*` variables).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetSuiteSettings {
+    /// Account id, e.g. `1234567` or `1234567_SB1`.
+    pub account_id: String,
+    /// Overrides the host derived from the account id (simulators, proxies).
+    #[serde(default)]
+    pub base_url: Option<String>,
+    /// Allows a plain `http` base URL (simulators only).
+    #[serde(default)]
+    pub allow_http: bool,
+    /// Requests in flight at once; read from `governanceLimits` when absent.
+    #[serde(default)]
+    pub concurrency: Option<usize>,
+}
+
+/// Clarus connection settings (credentials come from `CLARUS_CLIENT_ID` and
+/// `CLARUS_CLIENT_SECRET`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClarusSettings {
+    /// API base URL, `https://clarus-api.com` by default.
+    #[serde(default = "default_clarus_url")]
+    pub base_url: String,
+    /// Tenant subdomain sent as `X-Clarus-Subdomain`.
+    pub subdomain: String,
+    /// REST path prefix: `/api` (the spec) or `/api/v1` (older samples).
+    #[serde(default = "default_prefix")]
+    pub path_prefix: String,
+    /// Allows a plain `http` base URL (simulators only).
+    #[serde(default)]
+    pub allow_http: bool,
+    /// The Clarus account (stock owner) orders and receipts are created under.
+    pub account_id: i64,
+}
+
+/// Webhook endpoint settings (the shared secret comes from `CLARUS_WEBHOOK_SECRET`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookSettings {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// The URL Clarus reaches the endpoint at (behind a proxy it differs from `listen`),
+    /// without the `/{resource}/{event}` suffix.
+    pub public_url: String,
+    /// Largest body accepted.
+    #[serde(default = "default_max_body")]
+    pub max_body_bytes: usize,
+}
+
+/// NetSuite polling settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PollSettings {
+    /// Seconds between polls.
+    pub interval_secs: u64,
+    /// Seconds the `lastmodifieddate` watermark is moved back on each poll (clock skew,
+    /// time zones); duplicates are recognised and ignored.
+    pub overlap_secs: u64,
+}
+
+impl Default for PollSettings {
+    fn default() -> Self {
+        PollSettings {
+            interval_secs: 60,
+            overlap_secs: 300,
+        }
+    }
+}
+
+/// Outbox worker settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutboxSettings {
+    /// Actions running at once across documents.
+    pub max_in_flight: usize,
+    /// Attempts before an action is given up with an exception.
+    pub max_attempts: u32,
+    /// First retry delay in milliseconds (doubles per attempt).
+    pub backoff_base_ms: u64,
+    /// Longest retry delay in seconds.
+    pub backoff_max_secs: u64,
+}
+
+impl Default for OutboxSettings {
+    fn default() -> Self {
+        OutboxSettings {
+            max_in_flight: 32,
+            max_attempts: 12,
+            backoff_base_ms: 200,
+            backoff_max_secs: 300,
+        }
+    }
+}
+
+impl OutboxSettings {
+    /// The outbox worker's configuration.
+    pub fn outbox_config(&self) -> crate::outbox::OutboxConfig {
+        crate::outbox::OutboxConfig {
+            max_in_flight: self.max_in_flight,
+            backoff_base: Duration::from_millis(self.backoff_base_ms),
+            backoff_max: Duration::from_secs(self.backoff_max_secs),
+            max_attempts: self.max_attempts,
+            ..crate::outbox::OutboxConfig::default()
+        }
+    }
+}
+
+/// When a flow's NetSuite postings are sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Cadence {
+    /// As soon as planned.
+    Immediate,
+    /// Collected and sent every `every_secs` seconds, at most `max_lines` lines a transaction.
+    Batched {
+        /// Seconds between batches.
+        every_secs: u64,
+        /// Lines per NetSuite transaction.
+        max_lines: usize,
+    },
+}
+
+/// Cadence per flow. Despatches and receipts are immediate by default; adjustments may be
+/// batched to stay inside NetSuite's governance.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CadenceSettings {
+    /// Fulfilments.
+    pub despatches: Cadence,
+    /// Item receipts.
+    pub receipts: Cadence,
+    /// Inventory adjustments and stock moves.
+    pub adjustments: Cadence,
+}
+
+impl Default for CadenceSettings {
+    fn default() -> Self {
+        CadenceSettings {
+            despatches: Cadence::Immediate,
+            receipts: Cadence::Immediate,
+            adjustments: Cadence::Immediate,
+        }
+    }
+}
+
+/// Reconciliation settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DriftSettings {
+    /// Seconds between snapshot reconciliations.
+    pub interval_secs: u64,
+    /// Tolerated difference in units.
+    pub units: Decimal,
+    /// Tolerated difference in percent of on-hand.
+    pub percent: Decimal,
+}
+
+impl Default for DriftSettings {
+    fn default() -> Self {
+        DriftSettings {
+            interval_secs: 3600,
+            units: Decimal::ZERO,
+            percent: Decimal::ZERO,
+        }
+    }
+}
+
+impl DriftSettings {
+    /// The thresholds for the core's drift computation.
+    pub fn thresholds(&self) -> Thresholds {
+        Thresholds {
+            units: self.units,
+            percent: self.percent,
+        }
+    }
+}
+
+fn default_clarus_url() -> String {
+    "https://clarus-api.com".into()
+}
+
+fn default_prefix() -> String {
+    "/api".into()
+}
+
+fn default_max_body() -> usize {
+    1024 * 1024
+}
+
+impl Config {
+    /// Reads and checks a TOML file.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Self, ConfigError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::from_toml(&text)
+    }
+
+    /// Parses and checks TOML text.
+    pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        let config: Config = toml::from_str(text)?;
+        config.check()?;
+        Ok(config)
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        if self.outbox.max_in_flight == 0 {
+            return Err(ConfigError::Invalid(
+                "outbox.max_in_flight must be at least 1".into(),
+            ));
+        }
+        if self.netsuite.concurrency == Some(0) {
+            return Err(ConfigError::Invalid(
+                "netsuite.concurrency must be at least 1".into(),
+            ));
+        }
+        for (flow, cadence) in [
+            ("despatches", self.cadence.despatches),
+            ("receipts", self.cadence.receipts),
+            ("adjustments", self.cadence.adjustments),
+        ] {
+            if let Cadence::Batched {
+                every_secs,
+                max_lines,
+            } = cadence
+                && (every_secs == 0 || max_lines == 0)
+            {
+                return Err(ConfigError::Invalid(format!(
+                    "cadence.{flow}: every_secs and max_lines must be at least 1"
+                )));
+            }
+        }
+        if self.drift.units < Decimal::ZERO || self.drift.percent < Decimal::ZERO {
+            return Err(ConfigError::Invalid(
+                "drift thresholds cannot be negative".into(),
+            ));
+        }
+        sync_core::Mappings::new(self.mappings.clone())
+            .map_err(|e| ConfigError::Invalid(format!("mappings: {e}")))?;
+        Ok(())
+    }
+}
