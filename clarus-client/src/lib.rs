@@ -43,3 +43,4 @@ pub use config::{
 pub use error::{ApiErrorItem, AuthError, ClarusError, ConfigError, GraphQlError};
 pub use id::{ClarusId, ParseIdError};
 pub use oauth2::PkceCodeVerifier;
+pub use url::Url;
