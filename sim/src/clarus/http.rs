@@ -1,0 +1,651 @@
+//! The Clarus simulator's HTTP surface: OAuth token, REST operations (bodies validated against
+//! the OpenAPI request schemas), GraphQL reads, with governance and authentication as middleware.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{patch, post};
+use base64::Engine;
+use serde_json::{Map, Value, json};
+
+use super::Shared;
+use super::state::{ClarusError, StockStatus};
+use crate::governance::{Fault, LostReply, lock_unpoisoned as lock};
+use crate::json::{decimal_from_json, id_from_json};
+use crate::server::ConnectionKill;
+
+impl IntoResponse for ClarusError {
+    fn into_response(self) -> Response {
+        let mut error = json!({"code": self.code, "symbol": self.symbol, "details": self.details});
+        if let Some(source) = self.source {
+            error["source"] = json!(source);
+        }
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+        (status, axum::Json(json!({"errors": [error]}))).into_response()
+    }
+}
+
+fn unauthorized(message: &str) -> Response {
+    (
+        StatusCode::UNAUTHORIZED,
+        axum::Json(json!({"error": message})),
+    )
+        .into_response()
+}
+
+fn server_error() -> Response {
+    ClarusError {
+        status: 500,
+        code: 931,
+        symbol: "internal_server_error",
+        details: "Something went wrong (simulated fault)".into(),
+        source: None,
+    }
+    .into_response()
+}
+
+fn too_many_requests() -> Response {
+    ClarusError {
+        status: 429,
+        code: 930,
+        symbol: "too_many_requests",
+        details: "Too many concurrent requests (simulated limit)".into(),
+        source: None,
+    }
+    .into_response()
+}
+
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    let p = shared.prefix.clone();
+    let api = Router::new()
+        .route(&format!("{p}/products"), post(create_product))
+        .route(
+            &format!("{p}/products/{{id}}"),
+            patch(update_product).delete(delete_product),
+        )
+        .route(&format!("{p}/goods_in_receipts"), post(create_goods_in))
+        .route(
+            &format!("{p}/goods_in_receipts/{{id}}"),
+            patch(update_goods_in).delete(delete_goods_in),
+        )
+        .route(
+            &format!("{p}/goods_in_receipts/{{id}}/receive"),
+            post(receive_goods_in),
+        )
+        .route(&format!("{p}/goods_outs"), post(create_goods_out))
+        .route(
+            &format!("{p}/goods_outs/{{id}}"),
+            patch(update_goods_out).delete(delete_goods_out),
+        )
+        .route(
+            &format!("{p}/goods_outs/{{id}}/cancel"),
+            post(cancel_goods_out),
+        )
+        .route(
+            &format!("{p}/goods_out_processes/process_picks_async"),
+            post(process_picks),
+        )
+        .route(
+            &format!("{p}/goods_out_processes/short_order_lines"),
+            post(short_order_lines),
+        )
+        .route(&format!("{p}/shipments"), post(create_shipment))
+        .route(
+            &format!("{p}/shipments/{{id}}/submit"),
+            post(submit_shipment),
+        )
+        .route(&format!("{p}/stocks/hold"), post(hold))
+        .route(&format!("{p}/stocks/offhold"), post(offhold))
+        .route(
+            &format!("{p}/stocks/{{id}}/negative_adjustment"),
+            post(negative_adjustment),
+        )
+        .route(&format!("{p}/stock_checks"), post(create_stock_check))
+        .route(&format!("{p}/automations"), post(create_automation))
+        .route(
+            &format!("{p}/automations/{{id}}"),
+            patch(update_automation).delete(delete_automation),
+        )
+        .route("/graphql", post(graphql))
+        .layer(middleware::from_fn_with_state(shared.clone(), authenticate))
+        .layer(middleware::from_fn_with_state(shared.clone(), govern));
+    Router::new()
+        .route("/oauth/token", post(token))
+        .merge(api)
+        .fallback(|| async {
+            ClarusError {
+                status: 404,
+                code: 904,
+                symbol: "route_not_found",
+                details: "No such endpoint in the simulator".into(),
+                source: None,
+            }
+        })
+        .with_state(shared)
+}
+
+// ------------------------------------------------------------------ middleware
+
+async fn govern(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
+    let Some(_permit) = shared.governor.try_enter() else {
+        return too_many_requests();
+    };
+    shared.governor.delay().await;
+    let is_write = request.method() != Method::GET && request.uri().path() != "/graphql";
+    let kill = request.extensions().get::<ConnectionKill>().cloned();
+    match shared.governor.decide(is_write) {
+        None => next.run(request).await,
+        Some(Fault::Throttle) => too_many_requests(),
+        Some(Fault::ServerErrorBeforeCommit) => server_error(),
+        Some(Fault::CommitThenFail(lost)) => {
+            let response = next.run(request).await;
+            if !response.status().is_success() {
+                return response;
+            }
+            match (lost, kill) {
+                (LostReply::DropConnection, Some(kill)) => {
+                    kill.drop_connection();
+                    std::future::pending::<Response>().await
+                }
+                _ => server_error(),
+            }
+        }
+    }
+}
+
+async fn authenticate(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
+    let token = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .unwrap_or("");
+    let valid = lock(&shared.tokens)
+        .get(token)
+        .is_some_and(|expires| *expires > Instant::now());
+    if !valid {
+        return unauthorized("The access token is invalid or has expired");
+    }
+    let subdomain = request
+        .headers()
+        .get("x-clarus-subdomain")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if subdomain != shared.subdomain {
+        return unauthorized("X-Clarus-Subdomain is missing or names another tenant");
+    }
+    next.run(request).await
+}
+
+// ------------------------------------------------------------------ token
+
+async fn token(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.contains("json"));
+    let mut form: HashMap<String, String> = if is_json {
+        serde_json::from_slice::<Map<String, Value>>(&body)
+            .map(|m| {
+                m.into_iter()
+                    .filter_map(|(k, v)| v.as_str().map(|s| (k, s.to_string())))
+                    .collect()
+            })
+            .unwrap_or_default()
+    } else {
+        url::form_urlencoded::parse(&body).into_owned().collect()
+    };
+    if let Some(basic) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+        && let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(basic.trim())
+        && let Some((id, secret)) = String::from_utf8_lossy(&decoded).split_once(':')
+    {
+        form.insert("client_id".into(), id.to_string());
+        form.insert("client_secret".into(), secret.to_string());
+    }
+    if form.get("grant_type").map(String::as_str) != Some("client_credentials") {
+        return (StatusCode::BAD_REQUEST, axum::Json(json!({"error": "unsupported_grant_type", "error_description": "The authorization grant type is not supported by the authorization server."}))).into_response();
+    }
+    let id_ok = form.get("client_id") == Some(&shared.client_id);
+    let secret_ok = form.get("client_secret").is_some_and(|s| {
+        crate::clarus::constant_time_eq(s.as_bytes(), shared.client_secret.as_bytes())
+    });
+    if !id_ok || !secret_ok {
+        return (StatusCode::UNAUTHORIZED, axum::Json(json!({"error": "invalid_client", "error_description": "Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method."}))).into_response();
+    }
+    let token = format!(
+        "sim-clarus-{:016x}",
+        (shared.governor.random() * u64::MAX as f64) as u64
+    );
+    lock(&shared.tokens).insert(token.clone(), Instant::now() + shared.token_ttl);
+    axum::Json(json!({
+        "access_token": token,
+        "token_type": "Bearer",
+        "expires_in": shared.token_ttl.as_secs(),
+        "scope": form.get("scope").cloned().unwrap_or_default(),
+        "created_at": jiff::Timestamp::now().as_second(),
+    }))
+    .into_response()
+}
+
+// ------------------------------------------------------------------ helpers
+
+/// Parses the body and validates it against the operation's request schema.
+fn validated(shared: &Shared, operation: &str, body: &Bytes) -> Result<Value, ClarusError> {
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
+        ClarusError::unprocessable(
+            100,
+            "invalid_json",
+            format!("The body is not valid JSON: {e}"),
+        )
+    })?;
+    if shared.schemas.has(operation) {
+        let violations = shared.schemas.validate(operation, &value);
+        if let Some(first) = violations.first() {
+            let details = violations
+                .iter()
+                .map(|v| format!("{} at '{}'", v.message, v.pointer))
+                .collect::<Vec<_>>()
+                .join("; ");
+            return Err(
+                ClarusError::unprocessable(101, "invalid_request_body", details)
+                    .at(first.pointer.clone()),
+            );
+        }
+    }
+    Ok(value)
+}
+
+fn attributes(body: &Value) -> Map<String, Value> {
+    body.pointer("/data/attributes")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn address(body: &Value) -> Option<Value> {
+    body.pointer("/data/relationships/address/data/attributes")
+        .cloned()
+}
+
+fn data(kind: &str, record: Value) -> Response {
+    let id = record.get("id").cloned().unwrap_or(Value::Null);
+    let mut attributes = record;
+    if let Some(map) = attributes.as_object_mut() {
+        map.remove("id");
+    }
+    axum::Json(json!({"data": {"id": id, "type": kind, "attributes": attributes}})).into_response()
+}
+
+fn path_id(raw: &str) -> Result<u64, ClarusError> {
+    raw.parse().map_err(|_| ClarusError {
+        status: 404,
+        code: 904,
+        symbol: "record_not_found",
+        details: format!("{raw} is not a record id"),
+        source: None,
+    })
+}
+
+fn ids(body: &Value) -> Vec<u64> {
+    body.get("ids")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(id_from_json).collect())
+        .unwrap_or_default()
+}
+
+// ------------------------------------------------------------------ products
+
+async fn create_product(
+    State(shared): State<Arc<Shared>>,
+    body: Bytes,
+) -> Result<Response, ClarusError> {
+    let body = validated(&shared, "createProduct", &body)?;
+    let mut state = lock(&shared.state);
+    let id = state.create_product(attributes(&body))?;
+    Ok(data("products", state.product_json(id)))
+}
+
+async fn update_product(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, ClarusError> {
+    let id = path_id(&id)?;
+    let body = validated(&shared, "updateProduct", &body)?;
+    let mut state = lock(&shared.state);
+    state.update_product(id, attributes(&body))?;
+    Ok(data("products", state.product_json(id)))
+}
+
+async fn delete_product(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+) -> Result<Response, ClarusError> {
+    lock(&shared.state).delete_product(path_id(&id)?)?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+// ------------------------------------------------------------------ goods in
+
+async fn create_goods_in(
+    State(shared): State<Arc<Shared>>,
+    body: Bytes,
+) -> Result<Response, ClarusError> {
+    let body = validated(&shared, "createGoodsInReceipt", &body)?;
+    let mut state = lock(&shared.state);
+    let (id, events) = state.create_goods_in(attributes(&body), address(&body))?;
+    shared.fire(&state, events);
+    Ok(data("goods_in_receipts", state.goods_in_json(id)))
+}
+
+async fn update_goods_in(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, ClarusError> {
+    let id = path_id(&id)?;
+    let body = validated(&shared, "updateGoodsInReceipt", &body)?;
+    let mut state = lock(&shared.state);
+    state.update_goods_in(id, attributes(&body), address(&body))?;
+    Ok(data("goods_in_receipts", state.goods_in_json(id)))
+}
+
+async fn delete_goods_in(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+) -> Result<Response, ClarusError> {
+    let mut state = lock(&shared.state);
+    let events = state.delete_goods_in(path_id(&id)?)?;
+    shared.fire(&state, events);
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn receive_goods_in(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+) -> Result<Response, ClarusError> {
+    let id = path_id(&id)?;
+    let mut state = lock(&shared.state);
+    state.start_receiving(id)?;
+    Ok(data("goods_in_receipts", state.goods_in_json(id)))
+}
+
+// ------------------------------------------------------------------ goods out
+
+async fn create_goods_out(
+    State(shared): State<Arc<Shared>>,
+    body: Bytes,
+) -> Result<Response, ClarusError> {
+    let body = validated(&shared, "createGoodsOut", &body)?;
+    let mut state = lock(&shared.state);
+    let (id, events) = state.create_goods_out(attributes(&body), address(&body))?;
+    shared.fire(&state, events);
+    Ok(data("goods_outs", state.goods_out_json(id)))
+}
+
+async fn update_goods_out(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, ClarusError> {
+    let id = path_id(&id)?;
+    let body = validated(&shared, "updateGoodsOut", &body)?;
+    let mut state = lock(&shared.state);
+    let events = state.update_goods_out(id, attributes(&body), address(&body))?;
+    shared.fire(&state, events);
+    Ok(data("goods_outs", state.goods_out_json(id)))
+}
+
+async fn delete_goods_out(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+) -> Result<Response, ClarusError> {
+    lock(&shared.state).delete_goods_out(path_id(&id)?)?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn cancel_goods_out(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+) -> Result<Response, ClarusError> {
+    let id = path_id(&id)?;
+    let mut state = lock(&shared.state);
+    let (record, events) = state.cancel_goods_out(id)?;
+    shared.fire(&state, events);
+    Ok(data("goods_outs", record))
+}
+
+async fn process_picks(
+    State(shared): State<Arc<Shared>>,
+    body: Bytes,
+) -> Result<Response, ClarusError> {
+    let body = validated(&shared, "processPicksAsync", &body)?;
+    let ids = ids(&body);
+    let mut state = lock(&shared.state);
+    for id in &ids {
+        if !state.goods_outs.contains_key(id) {
+            return Err(ClarusError::unprocessable(
+                37,
+                "invalid_ids_provided",
+                format!("Goods out {id} does not exist"),
+            ));
+        }
+    }
+    let mut references = Vec::new();
+    for id in ids {
+        let reference = format!("pick-{}", state.allocate_id());
+        // Processing is immediate in the simulator; the request is already final when polled.
+        let outcome = match state.allocate(id) {
+            Ok((status, events)) => {
+                shared.fire(&state, events);
+                if status == super::GoodsOutStatus::Pending {
+                    "failed"
+                } else {
+                    "completed"
+                }
+            }
+            Err(_) => "failed",
+        };
+        state
+            .pick_requests
+            .insert(reference.clone(), outcome.to_string());
+        references.push(reference);
+    }
+    Ok(axum::Json(json!({"process_references": references})).into_response())
+}
+
+async fn short_order_lines(
+    State(shared): State<Arc<Shared>>,
+    body: Bytes,
+) -> Result<Response, ClarusError> {
+    let body = validated(&shared, "shortOrderLines", &body)?;
+    let mut state = lock(&shared.state);
+    let events = state.short_order_lines(&ids(&body))?;
+    shared.fire(&state, events);
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+// ------------------------------------------------------------------ shipments
+
+async fn create_shipment(
+    State(shared): State<Arc<Shared>>,
+    body: Bytes,
+) -> Result<Response, ClarusError> {
+    let body = validated(&shared, "createShipment", &body)?;
+    let mut state = lock(&shared.state);
+    let id = state.create_shipment(attributes(&body), address(&body))?;
+    Ok(data("shipments", state.shipment_json(id)))
+}
+
+async fn submit_shipment(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+) -> Result<Response, ClarusError> {
+    let id = path_id(&id)?;
+    let seed = shared.next_tracking();
+    let mut state = lock(&shared.state);
+    state.submit_shipment(id, seed)?;
+    Ok(data("shipments", state.shipment_json(id)))
+}
+
+// ------------------------------------------------------------------ stock
+
+async fn change_hold(
+    shared: Arc<Shared>,
+    operation: &str,
+    body: Bytes,
+    status: StockStatus,
+) -> Result<Response, ClarusError> {
+    let body = validated(&shared, operation, &body)?;
+    let ids = ids(&body);
+    if ids.is_empty() {
+        return Err(ClarusError::unprocessable(
+            36,
+            "empty_ids_provided",
+            "ids is empty",
+        ));
+    }
+    let mut state = lock(&shared.state);
+    for id in &ids {
+        let stock = state.stocks.get(id).ok_or_else(|| {
+            ClarusError::unprocessable(
+                37,
+                "invalid_ids_provided",
+                format!("Stock {id} does not exist"),
+            )
+        })?;
+        if stock.status == status {
+            return Err(ClarusError::unprocessable(
+                910,
+                "stock_already_in_status",
+                format!("Stock {id} is already {}", status.as_str()),
+            ));
+        }
+        if state.free_quantity(*id) < stock.quantity {
+            return Err(ClarusError::unprocessable(
+                911,
+                "not_enough_free_stock",
+                format!("Stock {id} is allocated"),
+            ));
+        }
+    }
+    let extra = json!({"description": body.get("description"), "reason_code_id": body.get("reason_code_id")});
+    let mut events = Vec::new();
+    for id in &ids {
+        let quantity = state.stocks[id].quantity;
+        events.push(state.set_status(*id, quantity, status, extra.clone())?);
+    }
+    shared.fire(&state, events);
+    Ok(axum::Json(
+        json!({"data": {"type": "stocks", "attributes": {"ids": ids, "status": status.as_str()}}}),
+    )
+    .into_response())
+}
+
+async fn hold(State(shared): State<Arc<Shared>>, body: Bytes) -> Result<Response, ClarusError> {
+    change_hold(shared, "holdStocks", body, StockStatus::Held).await
+}
+
+async fn offhold(State(shared): State<Arc<Shared>>, body: Bytes) -> Result<Response, ClarusError> {
+    change_hold(shared, "offholdStocks", body, StockStatus::Available).await
+}
+
+async fn negative_adjustment(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, ClarusError> {
+    let id = path_id(&id)?;
+    let body = validated(&shared, "negativeAdjustmentStock", &body)?;
+    let attrs = attributes(&body);
+    let quantity = attrs
+        .get("quantity")
+        .and_then(decimal_from_json)
+        .unwrap_or_default();
+    let mut state = lock(&shared.state);
+    let event = state.negative_adjustment(
+        id,
+        quantity,
+        json!({"reason_code_id": attrs.get("reason_code_id"), "reason": "negative_adjustment"}),
+    )?;
+    shared.fire(&state, vec![event]);
+    Ok(data("stocks", state.stock_json(id)))
+}
+
+async fn create_stock_check(
+    State(shared): State<Arc<Shared>>,
+    body: Bytes,
+) -> Result<Response, ClarusError> {
+    let body = validated(&shared, "createStockCheck", &body)?;
+    let location = attributes(&body)
+        .get("location_id")
+        .and_then(id_from_json)
+        .unwrap_or_default();
+    let (check, task) = lock(&shared.state).create_stock_check(location)?;
+    Ok(axum::Json(json!({"stock_check_id": check, "task_id": task})).into_response())
+}
+
+// ------------------------------------------------------------------ automations
+
+async fn create_automation(
+    State(shared): State<Arc<Shared>>,
+    body: Bytes,
+) -> Result<Response, ClarusError> {
+    let body = validated(&shared, "createAutomation", &body)?;
+    let mut state = lock(&shared.state);
+    let id = state.create_automation(attributes(&body))?;
+    Ok(data("automations", state.automation_json(id)))
+}
+
+async fn update_automation(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, ClarusError> {
+    let id = path_id(&id)?;
+    let body = validated(&shared, "updateAutomation", &body)?;
+    let mut state = lock(&shared.state);
+    state.update_automation(id, attributes(&body))?;
+    Ok(data("automations", state.automation_json(id)))
+}
+
+async fn delete_automation(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+) -> Result<Response, ClarusError> {
+    let id = path_id(&id)?;
+    let mut state = lock(&shared.state);
+    state
+        .automations
+        .remove(&id)
+        .ok_or_else(|| ClarusError::not_found("Automation", id))?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+// ------------------------------------------------------------------ GraphQL
+
+async fn graphql(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    let body: Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                axum::Json(json!({"errors": [{"message": format!("invalid JSON: {e}")}]})),
+            )
+                .into_response();
+        }
+    };
+    let answer = super::graphql::execute(&lock(&shared.state), &body, shared.max_page_size);
+    axum::Json(answer).into_response()
+}
