@@ -292,6 +292,52 @@ fn missing_location_mapping_blocks_the_order_until_retried() {
 }
 
 #[test]
+fn held_order_released_while_unmapped_is_finished_by_plan_order() {
+    let mut tables = tables();
+    tables.locations.clear();
+    let unmapped = Mappings::new(tables).unwrap();
+    let mut state = MemoryState::new();
+    let o = sales_order_open_with(vec![order_line(3, "99", "NEW", 2)]);
+    let plan = run(&mut state, &unmapped, &order_event(o, 1));
+    assert_eq!(raised(&plan)[0].kind, ExceptionKind::UnknownSku);
+    // The item arrives, but the location has no warehouse: the item event still completes,
+    // the order is no longer held, and the mapping problem is raised on the order.
+    let item_event = item_event(item("99", "NEW", Tracking::None), 1);
+    let plan = run(&mut state, &unmapped, &item_event);
+    assert!(!plan.blocked);
+    assert!(state.is_event_seen(&item_event.source));
+    assert!(plan.actions.iter().all(|a| a.key.as_str() != "NS-SO-501"));
+    let mapping_exception = raised(&plan)
+        .into_iter()
+        .find(|e| {
+            e.kind
+                == ExceptionKind::MissingMapping {
+                    table: MappingTable::LocationWarehouse,
+                }
+        })
+        .expect("missing location mapping raised")
+        .key
+        .clone();
+    assert!(
+        state
+            .order(&OrderRef::sales("501"))
+            .unwrap()
+            .held_for
+            .is_empty()
+    );
+    // Still unmapped: retrying the order is blocked and plans nothing new.
+    let retry = plan_order(&state, &unmapped, &OrderRef::sales("501"), now());
+    assert!(retry.blocked && retry.actions.is_empty());
+    // Mapping fixed: retrying the order releases it and resolves the exception.
+    let retry = plan_order(&state, &mappings(), &OrderRef::sales("501"), now());
+    state.apply(&retry);
+    assert!(!retry.blocked);
+    assert!(retry.actions.iter().any(|a| a.key.as_str() == "NS-SO-501"));
+    assert_eq!(resolved(&retry), vec![&mapping_exception]);
+    assert_eq!(state.open_exceptions().count(), 0);
+}
+
+#[test]
 fn cancelled_order_cancels_its_goods_out_once() {
     let m = mappings();
     let mut state = state_with_order();
