@@ -13,3 +13,5 @@ pub mod store;
 pub mod intake;
 pub mod processor;
 pub mod config;
+pub mod netsuite;
+pub mod service;

@@ -190,6 +190,17 @@ pub struct OutboxAction {
     pub result_id: Option<String>,
 }
 
+/// How many actions of one kind are in one status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionCount {
+    /// Action kind (`fulfil_sales_order`, ...).
+    pub kind: String,
+    /// Status.
+    pub status: ActionStatus,
+    /// Number of actions.
+    pub count: u64,
+}
+
 /// An exception read back from the queue.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredException {
@@ -262,6 +273,8 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
     /// One action by key.
     async fn action(&self, key: &str) -> Result<Option<OutboxAction>, StoreError>;
+    /// How many actions there are per kind and status (reports, quiescence checks).
+    async fn action_counts(&self) -> Result<Vec<ActionCount>, StoreError>;
     /// Every action, in outbox order (reports and tests).
     async fn actions(&self) -> Result<Vec<OutboxAction>, StoreError>;
 

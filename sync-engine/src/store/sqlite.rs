@@ -12,8 +12,8 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde_json::Value;
 
 use super::{
-    ActionStatus, CommitOutcome, Delivery, NewAction, NewDelivery, NewException, OutboxAction,
-    PlanCommit, Store, StoreError, StoredException,
+    ActionCount, ActionStatus, CommitOutcome, Delivery, NewAction, NewDelivery, NewException,
+    OutboxAction, PlanCommit, Store, StoreError, StoredException,
 };
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
@@ -563,6 +563,28 @@ impl Store for SqliteStore {
             let sql = format!("SELECT {ACTION_COLUMNS} FROM actions WHERE key = ?1");
             let row = c.query_row(&sql, [key], read_action).optional()?;
             row.map(finish_action).transpose()
+        })
+        .await
+    }
+
+    async fn action_counts(&self) -> Result<Vec<ActionCount>, StoreError> {
+        self.run(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT kind, status, COUNT(*) FROM actions GROUP BY kind, status ORDER BY kind, status",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (kind, status, count) = row?;
+                out.push(ActionCount {
+                    kind,
+                    status: ActionStatus::parse(&status).unwrap_or(ActionStatus::Failed),
+                    count: count as u64,
+                });
+            }
+            Ok(out)
         })
         .await
     }

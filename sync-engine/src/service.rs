@@ -1,0 +1,170 @@
+//! The running service: webhook intake, delivery processing, the outbox and the pollers,
+//! started together and stopped together.
+//!
+//! Shutdown is graceful: the intake stops taking deliveries, the loops finish the pass they are
+//! in, and the outbox lets running actions complete. Anything not finished is still in the store
+//! and resumes on the next start.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use crate::engine::Engine;
+use crate::outbox::Outbox;
+use crate::processor::Processor;
+use crate::store::{ActionStatus, Store, StoreError};
+
+/// Something run on a schedule: a NetSuite poller, a Clarus sweep, a reconciliation.
+#[async_trait]
+pub trait Scheduled: Send + Sync + 'static {
+    /// A short name for logs.
+    fn name(&self) -> &str;
+    /// How long to wait between runs.
+    fn interval(&self) -> Duration;
+    /// One run; returns how many records it handled. Errors are logged and the next run
+    /// happens as scheduled.
+    async fn run_once(&self, engine: &Engine) -> Result<usize, String>;
+}
+
+/// Where the integration stands: what is still to do.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Backlog {
+    /// Actions waiting to run or to be retried.
+    pub pending_actions: u64,
+    /// Actions whose last attempt had no answer.
+    pub ambiguous_actions: u64,
+    /// Deliveries not yet processed (due or deferred).
+    pub unprocessed_deliveries: u64,
+}
+
+impl Backlog {
+    /// Nothing left to do.
+    pub fn is_empty(&self) -> bool {
+        self.pending_actions == 0 && self.ambiguous_actions == 0 && self.unprocessed_deliveries == 0
+    }
+}
+
+/// Reads the backlog from the store.
+pub async fn backlog(store: &dyn Store) -> Result<Backlog, StoreError> {
+    let mut backlog = Backlog {
+        unprocessed_deliveries: store.unprocessed_count().await?,
+        ..Backlog::default()
+    };
+    for count in store.action_counts().await? {
+        match count.status {
+            ActionStatus::Pending => backlog.pending_actions += count.count,
+            ActionStatus::Ambiguous => backlog.ambiguous_actions += count.count,
+            ActionStatus::Done | ActionStatus::Failed => {}
+        }
+    }
+    Ok(backlog)
+}
+
+/// The parts of a running engine.
+pub struct Service {
+    /// Durable state.
+    pub store: Arc<dyn Store>,
+    /// Planning.
+    pub engine: Arc<Engine>,
+    /// Turns deliveries into plans.
+    pub processor: Arc<Processor>,
+    /// Runs actions.
+    pub outbox: Outbox,
+    /// Pollers, sweeps and reconciliations.
+    pub scheduled: Vec<Arc<dyn Scheduled>>,
+    /// The webhook intake, when this process takes webhooks.
+    pub intake: Option<(tokio::net::TcpListener, axum::Router)>,
+    /// Pause between processing passes when nothing was due.
+    pub idle_poll: Duration,
+}
+
+impl std::fmt::Debug for Service {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Service").finish_non_exhaustive()
+    }
+}
+
+impl Service {
+    /// Runs every part until `shutdown` turns true, then stops them gracefully.
+    pub async fn run(self, shutdown: watch::Receiver<bool>) -> Result<(), StoreError> {
+        let mut tasks: JoinSet<Result<(), StoreError>> = JoinSet::new();
+
+        if let Some((listener, router)) = self.intake {
+            let mut stop = shutdown.clone();
+            tasks.spawn(async move {
+                let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
+                    let _ = stop.wait_for(|s| *s).await;
+                });
+                serve
+                    .await
+                    .map_err(|e| StoreError::Task(format!("webhook intake stopped: {e}")))
+            });
+        }
+
+        {
+            let processor = self.processor.clone();
+            let mut stop = shutdown.clone();
+            let idle = self.idle_poll;
+            tasks.spawn(async move {
+                while !*stop.borrow() {
+                    let stats = match processor.process_due(256).await {
+                        Ok(stats) => stats,
+                        Err(e) => {
+                            tracing::error!(error = %e, "delivery processing failed; retrying");
+                            crate::processor::ProcessStats::default()
+                        }
+                    };
+                    if stats.deliveries == 0 {
+                        tokio::select! {
+                            _ = tokio::time::sleep(idle) => {}
+                            _ = stop.changed() => {}
+                        }
+                    }
+                }
+                Ok(())
+            });
+        }
+
+        {
+            let outbox = self.outbox.clone();
+            let stop = shutdown.clone();
+            tasks.spawn(async move { outbox.run(stop).await });
+        }
+
+        for job in self.scheduled {
+            let engine = self.engine.clone();
+            let mut stop = shutdown.clone();
+            tasks.spawn(async move {
+                while !*stop.borrow() {
+                    match job.run_once(&engine).await {
+                        Ok(n) => tracing::debug!(job = job.name(), handled = n, "scheduled run"),
+                        Err(e) => {
+                            tracing::warn!(job = job.name(), error = %e, "scheduled run failed")
+                        }
+                    }
+                    tokio::select! {
+                        _ = tokio::time::sleep(job.interval()) => {}
+                        _ = stop.changed() => {}
+                    }
+                }
+                Ok(())
+            });
+        }
+
+        let mut result = Ok(());
+        while let Some(done) = tasks.join_next().await {
+            match done {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    tracing::error!(error = %e, "a service task failed");
+                    result = Err(e);
+                }
+                Err(e) => result = Err(StoreError::Task(e.to_string())),
+            }
+        }
+        result
+    }
+}
