@@ -8,6 +8,8 @@ use crate::item::Tracking;
 use crate::key::IdempotencyKey;
 use crate::mapping::StockPlace;
 use crate::order::{CarrierService, OrderRef};
+use crate::receipt::StockCondition;
+use crate::stock::{StockKey, StockRow, StockStatus};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use rust_decimal::Decimal;
@@ -23,6 +25,63 @@ pub struct PlannedAction {
     pub document: DocumentRef,
     /// What to do.
     pub action: Action,
+}
+
+impl Action {
+    /// The change to NetSuite on-hand stock this action makes once done, per position: the
+    /// "in flight" rows of the drift check while the action is pending. Fulfilments remove
+    /// available stock, receipts add it (held for quarantined lines), adjustments change
+    /// available stock, stock moves shift it between available and held. Other actions change
+    /// no stock.
+    pub fn on_hand_changes(&self) -> Vec<StockRow> {
+        let row = |sku: &Sku, location: &LocationId, status, quantity| StockRow {
+            key: StockKey {
+                sku: sku.clone(),
+                location: location.clone(),
+                status,
+            },
+            quantity,
+        };
+        let place_location = |place: &Option<StockPlace>, default: &LocationId| match place {
+            Some(StockPlace::Location { location }) => location.clone(),
+            _ => default.clone(),
+        };
+        match self {
+            Action::FulfilSalesOrder(f) => f
+                .lines
+                .iter()
+                .map(|l| row(&l.sku, &f.location, StockStatus::Available, -l.quantity))
+                .collect(),
+            Action::ReceivePurchaseOrder(r) | Action::ReceiveReturnAuthorisation(r) => r
+                .lines
+                .iter()
+                .map(|l| {
+                    let status = match l.condition {
+                        StockCondition::Sellable => StockStatus::Available,
+                        StockCondition::Quarantine => StockStatus::Held,
+                    };
+                    let location = place_location(&l.place, &r.location);
+                    row(&l.line.sku, &location, status, l.line.quantity)
+                })
+                .collect(),
+            Action::PostInventoryAdjustment(a) => {
+                vec![row(&a.sku, &a.location, StockStatus::Available, a.quantity)]
+            }
+            Action::MoveStock(m) => {
+                let from_status = match m.to_status {
+                    StockStatus::Held => StockStatus::Available,
+                    StockStatus::Available => StockStatus::Held,
+                };
+                let from = place_location(&Some(m.from.clone()), &m.location);
+                let to = place_location(&Some(m.to.clone()), &m.location);
+                vec![
+                    row(&m.sku, &from, from_status, -m.quantity),
+                    row(&m.sku, &to, m.to_status, m.quantity),
+                ]
+            }
+            _ => Vec::new(),
+        }
+    }
 }
 
 /// What must happen.
@@ -120,6 +179,8 @@ pub struct PostedLine {
     pub order_line: LineNo,
     /// NetSuite item.
     pub item: NetSuiteId,
+    /// The item's SKU.
+    pub sku: Sku,
     /// `quantity`.
     pub quantity: Decimal,
     /// `inventoryDetail.inventoryAssignment` lots.
@@ -150,6 +211,8 @@ pub struct Fulfilment {
 pub struct ReceivedLine {
     /// Quantity and item.
     pub line: PostedLine,
+    /// Sellable or quarantine, as received.
+    pub condition: StockCondition,
     /// Inventory status or location to receive into; `None` = the order's location with the
     /// default status.
     pub place: Option<StockPlace>,
@@ -177,6 +240,8 @@ pub struct InventoryAdjustment {
     pub account: NetSuiteId,
     /// NetSuite item.
     pub item: NetSuiteId,
+    /// The item's SKU.
+    pub sku: Sku,
     /// `adjustQtyBy`: positive adds, negative removes.
     pub quantity: Decimal,
     /// Lots (`receiptInventoryNumber` when adding, `issueInventoryNumber` when removing).
@@ -196,8 +261,12 @@ pub struct StockMove {
     pub location: LocationId,
     /// NetSuite item.
     pub item: NetSuiteId,
+    /// The item's SKU.
+    pub sku: Sku,
     /// Quantity moved (positive).
     pub quantity: Decimal,
+    /// The availability the stock moves to: `Held` for a hold, `Available` for a release.
+    pub to_status: StockStatus,
     /// Where it was.
     pub from: StockPlace,
     /// Where it goes.

@@ -918,3 +918,58 @@ fn plans_round_trip_through_json() {
     let back: Plan = serde_json::from_str(&json).unwrap();
     assert_eq!(back, plan);
 }
+
+// ---- in-flight stock of pending actions ----
+
+#[test]
+fn pending_actions_explain_the_stock_difference_they_cause() {
+    let m = mappings();
+    let mut state = state_with_order();
+    let fulfilment = run(
+        &mut state,
+        &m,
+        &despatch_event(despatch(9, "1", "501", vec![despatch_line(3, "A", 5, 5)])),
+    );
+    let hold = run(&mut state, &m, &movement(4, MovementKind::Hold, 2, None));
+    let adjustment = run(
+        &mut state,
+        &m,
+        &movement(5, MovementKind::NegativeAdjustment, 1, None),
+    );
+    let available = StockKey {
+        sku: "A".into(),
+        location: "1".into(),
+        status: StockStatus::Available,
+    };
+    let held = StockKey {
+        status: StockStatus::Held,
+        ..available.clone()
+    };
+    // Clarus already shows all three; NetSuite none of them.
+    let mut calc = DriftCalculator::new();
+    calc.add_netsuite(available.clone(), dec(20));
+    calc.add_clarus(available.clone(), dec(20 - 5 - 2 - 1));
+    calc.add_clarus(held.clone(), dec(2));
+    for plan in [&fulfilment, &hold, &adjustment] {
+        for action in &plan.actions {
+            for row in action.action.on_hand_changes() {
+                calc.add_in_flight(row.key, row.quantity);
+            }
+        }
+    }
+    let report = calc.finish(Thresholds::default());
+    assert_eq!(report.summary.drift, 0, "{:?}", report.rows);
+    assert_eq!(report.summary.explained_by_in_flight, 2);
+    let in_flight: Vec<(StockStatus, rust_decimal::Decimal)> = report
+        .rows
+        .iter()
+        .map(|r| (r.key.status, r.in_flight))
+        .collect();
+    assert_eq!(
+        in_flight,
+        vec![
+            (StockStatus::Available, dec(-5 - 2 - 1)),
+            (StockStatus::Held, dec(2))
+        ]
+    );
+}

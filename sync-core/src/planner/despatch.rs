@@ -205,6 +205,7 @@ pub(super) fn plan_despatch<V: StateView>(cx: &mut Context<'_, V>, despatch: &De
         lines.push(PostedLine {
             order_line: line.order_line,
             item: order_line.item.clone(),
+            sku: order_line.sku.clone(),
             quantity: line.quantity,
             lots: match tracking {
                 Tracking::Lot => line.lots.clone(),

@@ -9,7 +9,7 @@ use crate::item::Tracking;
 use crate::key::{IdempotencyKey, KeyBuilder};
 use crate::mapping::MappingTable;
 use crate::state::StateView;
-use crate::stock::{MovementKind, StockMovement};
+use crate::stock::{MovementKind, StockMovement, StockStatus};
 use rust_decimal::Decimal;
 
 /// The key of a movement's NetSuite posting: `CLR-MOV-<tenant>-<movement>`.
@@ -102,6 +102,7 @@ pub(super) fn plan_movement<V: StateView>(cx: &mut Context<'_, V>, movement: &St
             location: location.clone(),
             account: account.clone(),
             item: item.netsuite_id.clone(),
+            sku: item.sku.clone(),
             quantity: movement.quantity * Decimal::from(sign),
             lots: Vec::new(),
             serials: Vec::new(),
@@ -121,14 +122,24 @@ pub(super) fn plan_movement<V: StateView>(cx: &mut Context<'_, V>, movement: &St
             cx.block();
             return;
         };
-        let (from, to) = match movement.kind {
-            MovementKind::Hold => (places.sellable.clone(), places.quarantine.clone()),
-            _ => (places.quarantine.clone(), places.sellable.clone()),
+        let (from, to, to_status) = match movement.kind {
+            MovementKind::Hold => (
+                places.sellable.clone(),
+                places.quarantine.clone(),
+                StockStatus::Held,
+            ),
+            _ => (
+                places.quarantine.clone(),
+                places.sellable.clone(),
+                StockStatus::Available,
+            ),
         };
         Action::MoveStock(StockMove {
             location: location.clone(),
             item: item.netsuite_id.clone(),
+            sku: item.sku.clone(),
             quantity: movement.quantity,
+            to_status,
             from,
             to,
             lots: Vec::new(),

@@ -203,6 +203,7 @@ pub(super) fn plan_receipt<V: StateView>(cx: &mut Context<'_, V>, receipt: &Rece
             line: PostedLine {
                 order_line: line.order_line,
                 item: order_line.item.clone(),
+                sku: order_line.sku.clone(),
                 quantity: line.quantity,
                 lots: match tracking {
                     Tracking::Lot => line.lots.clone(),
@@ -214,6 +215,7 @@ pub(super) fn plan_receipt<V: StateView>(cx: &mut Context<'_, V>, receipt: &Rece
                 },
             },
             place,
+            condition: line.condition,
         });
     }
     if lines.is_empty() {
