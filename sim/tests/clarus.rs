@@ -322,6 +322,18 @@ async fn an_order_is_allocated_picked_and_despatched_with_tracking() {
         json!([{"tracking_number": "1ZTRACK1"}, {"tracking_number": "1ZTRACK2"}])
     );
 
+    assert_eq!(record["tracking_number"], json!("1ZTRACK1"));
+    let moves = client
+        .graphql(
+            "query($filter: TransactionFilterType) { transactions { all(filter: $filter) { nodes { subtype quantity product { code } } } } }",
+            json!({"filter": {"goods_out_id": {"eq": id.to_string()}}}),
+        )
+        .await;
+    assert_eq!(
+        moves["data"]["transactions"]["all"]["nodes"],
+        json!([{"subtype": "PICK", "quantity": 4, "product": {"code": "SKU-D"}}, {"subtype": "DISP", "quantity": 4, "product": {"code": "SKU-D"}}])
+    );
+
     let (status, body) = client
         .post(&format!("/api/goods_outs/{id}/cancel"), json!({}))
         .await;
@@ -607,6 +619,20 @@ async fn run_adjustments(
     }}});
     let (status, body) = client.post("/api/automations", automation).await;
     assert_eq!(status, StatusCode::OK, "{body}");
+    let found = client
+        .graphql(
+            "query($filter: AutomationFilterType) { automations { all(filter: $filter) { nodes { id resource_name event enabled } } } }",
+            json!({"filter": {"name": {"eq": "stock to ERP"}}}),
+        )
+        .await;
+    assert_eq!(
+        found["data"]["automations"]["all"]["nodes"][0]["resource_name"],
+        json!("stock")
+    );
+    assert_eq!(
+        found["data"]["automations"]["all"]["nodes"][0]["enabled"],
+        json!(true)
+    );
     let handle = sim.handle();
     let product = handle.add_product("SKU-W", "Webhooked").unwrap();
     let location = handle.default_location(MAIN_WAREHOUSE).unwrap();

@@ -334,7 +334,21 @@ async fn transform_prefills_open_lines_and_honours_item_receive_false() {
     assert_eq!(handle.on_hand(world.item_b, world.location, GOOD), dec(100));
     assert_eq!(handle.on_hand(world.item_c, world.location, GOOD), dec(98));
 
-    // The second transform pre-fills only what remains: 3 of line 1 and 3 of line 4.
+    // Excluding a line that is already fully fulfilled (7) is accepted and changes nothing.
+    let body = json!({"item": {"items": [{"orderLine": 1, "quantity": 1}, {"orderLine": 4, "itemReceive": false}, {"orderLine": 7, "itemReceive": false}]}});
+    let (status, headers, body) = client
+        .post(
+            &format!("/record/v1/salesOrder/{so}/!transform/itemFulfillment"),
+            body,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let one = handle
+        .record(RecordType::ItemFulfillment, id_from_location(&headers))
+        .unwrap();
+    assert_eq!(one["item"]["items"].as_array().unwrap().len(), 1);
+
+    // The next transform pre-fills only what remains: 2 of line 1 and 3 of line 4.
     let (status, headers, _) = client
         .post(
             &format!("/record/v1/salesOrder/{so}/!transform/itemFulfillment"),
@@ -356,7 +370,7 @@ async fn transform_prefills_open_lines_and_honours_item_receive_false() {
             )
         })
         .collect();
-    assert_eq!(shipped, vec![(1, 3), (4, 3)]);
+    assert_eq!(shipped, vec![(1, 2), (4, 3)]);
     assert_eq!(
         handle.order_status(OrderKind::SalesOrder, so).as_deref(),
         Some("F")

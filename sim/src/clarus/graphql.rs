@@ -4,7 +4,7 @@
 //! with literal or variable values, nested selections; no fragments or directives), answers
 //! `<root> { all(filter:, first:, after:) { pageInfo edges { cursor node } nodes totalCount } }`
 //! for `products`, `stocks`, `stock_balances`, `goods_in_receipts`, `goods_outs`,
-//! `goods_out_lines`, `shipments` and `packages`, applies the filter operators, pages Relay-style
+//! `goods_out_lines`, `shipments`, `packages`, `transactions` and `automations`, applies the filter operators, pages Relay-style
 //! (cursor = base64 of the position, ordered by id) and returns only the fields asked for.
 
 use std::cmp::Ordering;
@@ -532,6 +532,48 @@ fn nodes(state: &State, root: &str) -> Option<(Vec<Value>, &'static [&'static st
             packages.sort_by_key(|(k, _)| *k);
             common_nodes = packages.into_iter().map(|(_, v)| v).collect();
         }
+        "automations" => {
+            filters = &[
+                "id",
+                "name",
+                "resource_name",
+                "event",
+                "enabled",
+                "integration_id",
+                "created_at",
+            ];
+            common_nodes = state
+                .automations
+                .keys()
+                .map(|k| {
+                    let full = state.automation_json(*k);
+                    let integration = full["actions"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .flat_map(|a| a["parameters"].as_array().cloned().unwrap_or_default())
+                        .find(|p| p["parameter_code"] == json!("integration_id"))
+                        .map(|p| p["value"].clone());
+                    json!({
+                        "id": id(*k), "name": full["name"], "resource_name": full["resource_name"], "event": full["event"],
+                        "enabled": full["enabled"], "integration_id": integration, "created_at": null,
+                    })
+                })
+                .collect();
+        }
+        "transactions" => {
+            filters = &[
+                "id",
+                "subtype",
+                "category",
+                "goods_out_id",
+                "goods_in_receipt_id",
+                "product_id",
+                "product_code",
+                "created_at",
+            ];
+            common_nodes = state.transactions.clone();
+        }
         _ => return None,
     }
     Some((common_nodes, filters))
@@ -722,7 +764,10 @@ fn decode_cursor(cursor: &str) -> Option<usize> {
 
 fn resolve_all(state: &State, root: &str, all: &Field, max_page: usize) -> Result<Value, String> {
     for (name, _) in &all.args {
-        if !matches!(name.as_str(), "filter" | "first" | "after") {
+        if !matches!(
+            name.as_str(),
+            "filter" | "first" | "after" | "include_archived"
+        ) {
             return Err(format!(
                 "argument `{name}` of `all` is not supported by the simulator (use filter, first, after)"
             ));

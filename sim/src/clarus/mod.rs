@@ -161,7 +161,35 @@ pub(crate) struct Shared {
 
 impl Shared {
     /// Fires the webhooks of the automations that match each event.
-    fn fire(&self, state: &State, events: Vec<Event>) {
+    fn fire(&self, state: &State, mut events: Vec<Event>) {
+        // Every stock movement also updates the product's balance in its warehouse.
+        let mut touched: Vec<(u64, u64)> = Vec::new();
+        for event in &events {
+            if event.resource == "stock" {
+                let key = (
+                    event
+                        .record
+                        .get("product_id")
+                        .and_then(crate::json::id_from_json)
+                        .unwrap_or_default(),
+                    event
+                        .record
+                        .get("warehouse_id")
+                        .and_then(crate::json::id_from_json)
+                        .unwrap_or_default(),
+                );
+                if !touched.contains(&key) {
+                    touched.push(key);
+                }
+            }
+        }
+        for (product, warehouse) in touched {
+            events.push(Event {
+                resource: "stock_balance",
+                event: "updated",
+                record: state.balance_json(product, warehouse),
+            });
+        }
         for event in events {
             let payload = webhooks::payload(&event.record);
             let targets = webhooks::targets(state, &event, &payload);

@@ -335,6 +335,8 @@ pub(crate) struct State {
     pub automations: BTreeMap<u64, Automation>,
     pub stock_checks: BTreeMap<u64, StockCheck>,
     pub pick_requests: BTreeMap<String, String>,
+    /// Every stock movement, in order (the `transactions` GraphQL root).
+    pub transactions: Vec<Value>,
 }
 
 fn now() -> Timestamp {
@@ -402,6 +404,7 @@ impl State {
             automations: BTreeMap::new(),
             stock_checks: BTreeMap::new(),
             pick_requests: BTreeMap::new(),
+            transactions: Vec::new(),
         };
         let named = |code: &str, name: &str, warehouse: Option<u64>| Named {
             code: code.into(),
@@ -734,11 +737,106 @@ impl State {
         if let Value::Object(extra) = extra {
             merge(record.as_object_mut().expect("object"), extra, &[]);
         }
+        if let Some(reason) = record.get("reason").cloned().filter(Value::is_string) {
+            record["reason_code"] = json!({"code": reason});
+        }
+        record["string1"] = record.get("batch").cloned().unwrap_or(Value::Null);
+        self.record_transaction(event, &record);
         Event {
             resource: "stock",
             event,
             record,
         }
+    }
+
+    /// Keeps a stock movement for the `transactions` GraphQL root.
+    fn record_transaction(&mut self, event: &str, record: &Value) {
+        let (subtype, category) = match event {
+            "picked" => ("PICK", "outbound"),
+            "dispatched" => ("DISP", "outbound"),
+            "received" => ("RCV", "inbound"),
+            "positively_adjusted" => ("ADJUP", "adjustment"),
+            "negatively_adjusted" => ("ADJDN", "adjustment"),
+            "placed_on_hold" => ("HOLD", "status"),
+            "released_from_hold" => ("RELEASE", "status"),
+            _ => ("OTHER", "other"),
+        };
+        let location = record.get("location").cloned().unwrap_or(Value::Null);
+        let (from, to) = match category {
+            "inbound" => (Value::Null, location),
+            "outbound" => (location, Value::Null),
+            _ if event == "positively_adjusted" => (Value::Null, location),
+            _ if event == "negatively_adjusted" => (location, Value::Null),
+            _ => (location.clone(), location),
+        };
+        let string_id = |v: Option<&Value>| {
+            v.and_then(id_from_json)
+                .map(|n| Value::String(n.to_string()))
+                .unwrap_or(Value::Null)
+        };
+        let stringify = |mut v: Value| {
+            if let Some(id) = v.get("id").and_then(id_from_json) {
+                v["id"] = Value::String(id.to_string());
+            }
+            v
+        };
+        self.transactions.push(json!({
+            "id": string_id(record.get("id")),
+            "subtype": subtype,
+            "category": category,
+            "event": event,
+            "quantity": record.get("quantity"),
+            "status": record.get("status"),
+            "batch": record.get("batch"),
+            "serial_number": record.get("serial_number"),
+            "reason": record.get("reason"),
+            "created_at": record.get("created_at"),
+            "product": stringify(record.get("product").cloned().unwrap_or(Value::Null)),
+            "account": stringify(record.get("account").cloned().unwrap_or(Value::Null)),
+            "warehouse": stringify(record.get("warehouse").cloned().unwrap_or(Value::Null)),
+            "location_from": stringify(from),
+            "location_to": stringify(to),
+            "stock": {"id": string_id(record.get("stock_id"))},
+            "goods_out": record.get("goods_out_id").and_then(id_from_json).map(|id| json!({"id": id.to_string()})),
+            "goods_in_receipt": record.get("goods_in_receipt_id").and_then(id_from_json).map(|id| json!({"id": id.to_string()})),
+            "completing_user": null,
+        }));
+    }
+
+    /// A `stock_balance` record for a product in a warehouse (what `stock_balance.updated` carries).
+    pub(crate) fn balance_json(&self, product: u64, warehouse: u64) -> Value {
+        let mut available = Decimal::ZERO;
+        let mut held = Decimal::ZERO;
+        for s in self
+            .stocks
+            .values()
+            .filter(|s| s.product == product && s.warehouse == warehouse)
+        {
+            match s.status {
+                StockStatus::Available => available += s.quantity,
+                StockStatus::Held => held += s.quantity,
+            }
+        }
+        let (allocated, picked, ordered) = self
+            .committed()
+            .get(&(product, warehouse))
+            .copied()
+            .unwrap_or_default();
+        json!({
+            "product_id": product,
+            "warehouse_id": warehouse,
+            "account_id": 1,
+            "product": self.product_ref(product),
+            "warehouse": Self::named_ref(&self.warehouses, warehouse),
+            "account": Self::named_ref(&self.accounts, 1),
+            "available": decimal_to_json(available - allocated),
+            "allocated": decimal_to_json(allocated),
+            "picked": decimal_to_json(picked),
+            "ordered": decimal_to_json(ordered),
+            "held": decimal_to_json(held),
+            "on_hand": decimal_to_json(available + held + picked),
+            "updated_at": now().to_string(),
+        })
     }
 
     /// Moves `quantity` of a stock record to the other status (splitting the record if needed).
@@ -1656,6 +1754,12 @@ impl State {
             .collect();
         out.insert("lines".into(), Value::Array(lines));
         let shipments: Vec<Value> = o.shipments.iter().map(|s| self.shipment_json(*s)).collect();
+        let tracking = shipments
+            .iter()
+            .rev()
+            .find_map(|s| s.get("tracking_number").filter(|t| !t.is_null()).cloned());
+        out.insert("tracking_number".into(), tracking.unwrap_or(Value::Null));
+        out.insert("status".into(), json!(o.status.code()));
         out.insert("shipments".into(), Value::Array(shipments));
         Value::Object(out)
     }

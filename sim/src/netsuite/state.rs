@@ -1241,6 +1241,11 @@ impl State {
             });
         }
         let order_tran_id = order.body.get("tranId").cloned().unwrap_or(Value::Null);
+        let all_lines: Vec<u64> = sublist_items(&order.body, "item")
+            .into_iter()
+            .flatten()
+            .filter_map(|l| l.get("line").and_then(id_from_json))
+            .collect();
         let entity = order.body.get("entity").cloned();
 
         // Overrides from the body, keyed by orderLine (or line).
@@ -1265,6 +1270,11 @@ impl State {
                     NsError::user("Each line must name the order line it refers to (orderLine).")
                         .at(format!("{path}.orderLine"))
                 })?;
+            let excluded = line.get("itemReceive") == Some(&Value::Bool(false));
+            if excluded && all_lines.contains(&key) && !drafts.iter().any(|d| d.order_line == key) {
+                // Excluding a line that has nothing left to move is harmless.
+                continue;
+            }
             let draft = drafts
                 .iter_mut()
                 .find(|d| d.order_line == key)
