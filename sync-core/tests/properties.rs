@@ -183,7 +183,14 @@ proptest! {
     fn at_most_one_fulfilment_per_despatch_and_never_above_ordered(
         (scenario, events) in any_scenario().prop_flat_map(stream)
     ) {
-        let (_, actions) = process(&events);
+        let (state, actions) = process(&events);
+        // Older order revisions arriving late never undo the newest one.
+        for (o, cancelled) in scenario.cancelled.iter().enumerate() {
+            let known = state.order(&OrderRef::sales(format!("50{o}"))).unwrap();
+            prop_assert_eq!(known.revision, Revision::Sequence(scenario.revisions));
+            let expected = if *cancelled { OrderStatus::Cancelled } else { OrderStatus::Open };
+            prop_assert_eq!(known.order.status, expected);
+        }
         // Every action key is planned once: in particular one fulfilment per despatch.
         let mut keys = BTreeSet::new();
         for a in &actions {
