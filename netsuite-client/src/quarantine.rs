@@ -191,15 +191,14 @@ impl Quarantine {
     pub async fn detect(client: &NetSuiteClient, config: &QuarantineConfig) -> Result<Self, Error> {
         if let (Some(sellable), Some(quarantine)) =
             (&config.sellable_status, &config.quarantine_status)
+            && client.has_record_type(STATUS_CHANGE_TYPE).await?
         {
-            if client.has_record_type(STATUS_CHANGE_TYPE).await? {
-                return Ok(Self {
-                    method: QuarantineMethod::StatusChange {
-                        sellable_status: sellable.clone(),
-                        quarantine_status: quarantine.clone(),
-                    },
-                });
-            }
+            return Ok(Self {
+                method: QuarantineMethod::StatusChange {
+                    sellable_status: sellable.clone(),
+                    quarantine_status: quarantine.clone(),
+                },
+            });
         }
         match &config.quarantine_location {
             Some(loc) => Ok(Self {

@@ -34,15 +34,6 @@ pub const ROW_CAP: u64 = 100_000;
 /// Largest page NetSuite serves.
 pub const MAX_PAGE_SIZE: u32 = 1000;
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct PageBody<T> {
-    #[serde(default = "Vec::new")]
-    items: Vec<T>,
-    #[serde(default)]
-    has_more: bool,
-}
-
 /// Keyset paging past the row cap: `{select} WHERE ({filter}) AND {key} > {last} ORDER BY {key}`.
 ///
 /// ```
@@ -157,7 +148,9 @@ impl<T> Stream for RowStream<T> {
 pub struct StreamOptions {
     /// Rows per page (1 to 1000; default 1000).
     pub page_size: u32,
-    /// Pages fetched ahead of the consumer (default 1).
+    /// Pages fetched and decoded ahead of the consumer, concurrently (default 2). Each page in
+    /// flight is one request under the account's concurrency budget; 1 fetches strictly one page
+    /// at a time.
     pub prefetch: usize,
 }
 
@@ -165,25 +158,52 @@ impl Default for StreamOptions {
     fn default() -> Self {
         Self {
             page_size: MAX_PAGE_SIZE,
-            prefetch: 1,
+            prefetch: 2,
         }
     }
 }
 
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DecodedPage<T> {
+    #[serde(default = "Vec::new")]
+    items: Vec<T>,
+    #[serde(default)]
+    has_more: bool,
+    #[serde(default)]
+    total_results: Option<u64>,
+}
+
+/// A spawned page task that is cancelled when dropped (e.g. when the stream is dropped).
+struct PageTask<T>(tokio::task::JoinHandle<Result<DecodedPage<T>, Error>>);
+
+impl<T> Drop for PageTask<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+type PageSender<T> = mpsc::Sender<Result<Vec<T>, Error>>;
+
+/// How a segment ended.
+struct SegmentEnd {
+    /// The last page said more rows follow, but the segment reached its row limit.
+    more_beyond: bool,
+}
+
 impl NetSuiteClient {
-    /// Fetches one page of a query: `limit` rows from `offset`.
-    pub async fn suiteql_page<T: DeserializeOwned>(
+    async fn fetch_page<T: DeserializeOwned>(
         &self,
         query: &str,
         limit: u32,
         offset: u64,
-    ) -> Result<(Vec<T>, bool), Error> {
+    ) -> Result<DecodedPage<T>, Error> {
         if !(1..=MAX_PAGE_SIZE).contains(&limit) {
             return Err(Error::InvalidRequest(format!(
                 "SuiteQL limit {limit} is outside 1..=1000"
             )));
         }
-        if offset % u64::from(limit) != 0 {
+        if !offset.is_multiple_of(u64::from(limit)) {
             return Err(Error::InvalidRequest(format!(
                 "SuiteQL offset {offset} is not a multiple of the limit {limit}"
             )));
@@ -198,8 +218,89 @@ impl NetSuiteClient {
             .header("prefer", "transient")?
             .json_body(&Body { q: query })?;
         let resp = self.execute(spec).await?;
-        let page: PageBody<T> = resp.json("SuiteQL page")?;
+        resp.json("SuiteQL page")
+    }
+
+    /// Fetches one page of a query: `limit` rows from `offset`; returns the rows and `hasMore`.
+    pub async fn suiteql_page<T: DeserializeOwned>(
+        &self,
+        query: &str,
+        limit: u32,
+        offset: u64,
+    ) -> Result<(Vec<T>, bool), Error> {
+        let page = self.fetch_page::<T>(query, limit, offset).await?;
         Ok((page.items, page.has_more))
+    }
+
+    /// Sends the pages of one query (offsets 0, limit, 2·limit, … below `max_rows`) to `tx` in
+    /// order. After the first page, whose `totalResults` says how many pages there are, up to
+    /// `window` pages are fetched and decoded concurrently. Returns `None` when the consumer is gone.
+    async fn pump_segment<T, F>(
+        &self,
+        text: std::sync::Arc<str>,
+        limit: u32,
+        max_rows: u64,
+        window: usize,
+        tx: &PageSender<T>,
+        mut on_page: F,
+    ) -> Result<Option<SegmentEnd>, Error>
+    where
+        T: DeserializeOwned + Send + 'static,
+        F: FnMut(&[T]) -> Result<(), Error>,
+    {
+        let step = u64::from(limit);
+        let first = self.fetch_page::<T>(&text, limit, 0).await?;
+        let planned_end = first
+            .total_results
+            .filter(|t| *t > 0)
+            .map(|t| t.min(max_rows));
+        let mut last_has_more = first.has_more && !first.items.is_empty();
+        on_page(&first.items)?;
+        if tx.send(Ok(first.items)).await.is_err() {
+            return Ok(None);
+        }
+        let mut next_offset = step;
+        let mut pending: std::collections::VecDeque<PageTask<T>> = Default::default();
+        loop {
+            while last_has_more
+                && next_offset + step <= max_rows
+                && pending.len() < window.max(1)
+                && (pending.is_empty() || planned_end.is_some_and(|end| next_offset < end))
+            {
+                let client = self.clone();
+                let text = std::sync::Arc::clone(&text);
+                let offset = next_offset;
+                pending.push_back(PageTask(tokio::spawn(async move {
+                    client.fetch_page::<T>(&text, limit, offset).await
+                })));
+                next_offset += step;
+            }
+            let Some(mut task) = pending.pop_front() else {
+                break;
+            };
+            let page = match (&mut task.0).await {
+                Ok(page) => page?,
+                Err(join) => {
+                    return Err(Error::UnexpectedResponse(format!(
+                        "SuiteQL page task failed: {join}"
+                    )));
+                }
+            };
+            last_has_more = page.has_more && !page.items.is_empty();
+            on_page(&page.items)?;
+            if tx.send(Ok(page.items)).await.is_err() {
+                return Ok(None);
+            }
+            if !last_has_more {
+                // Later pages were fetched on the strength of totalResults; the server says
+                // there are none, so drop (cancel) them.
+                pending.clear();
+                break;
+            }
+        }
+        Ok(Some(SegmentEnd {
+            more_beyond: last_has_more,
+        }))
     }
 
     /// Streams every row of a query (up to the 100,000-row cap, after which the stream yields
@@ -226,18 +327,16 @@ impl NetSuiteClient {
     {
         let query = query.into();
         self.spawn_pages(options, move |client, tx, limit| async move {
-            let text = query.build()?;
-            let mut offset = 0u64;
-            loop {
-                if offset + u64::from(limit) > ROW_CAP {
-                    return Err(Error::SuiteQlRowCap { cap: ROW_CAP });
+            let text: std::sync::Arc<str> = query.build()?.into();
+            let segment_rows = ROW_CAP / u64::from(limit) * u64::from(limit);
+            let end = client
+                .pump_segment(text, limit, segment_rows, options.prefetch, &tx, |_| Ok(()))
+                .await?;
+            match end {
+                Some(SegmentEnd { more_beyond: true }) => {
+                    Err(Error::SuiteQlRowCap { cap: ROW_CAP })
                 }
-                let (rows, has_more) = client.suiteql_page::<T>(&text, limit, offset).await?;
-                let n = rows.len() as u64;
-                if tx.send(Ok(rows)).await.is_err() || !has_more || n == 0 {
-                    return Ok(());
-                }
-                offset += u64::from(limit);
+                _ => Ok(()),
             }
         })
     }
@@ -260,38 +359,28 @@ impl NetSuiteClient {
             let segment_rows = ROW_CAP / u64::from(limit) * u64::from(limit);
             let mut after: Option<i64> = None;
             loop {
-                let text = keyset.segment_query(after)?;
-                let mut offset = 0u64;
+                let text: std::sync::Arc<str> = keyset.segment_query(after)?.into();
                 let mut last_key = after;
-                let more_after_segment = loop {
-                    let (rows, has_more) =
-                        client.suiteql_page::<T>(&text, limit, offset).await?;
-                    let n = rows.len() as u64;
-                    if let Some(last) = rows.last() {
-                        let k = key_of(last);
-                        if last_key.is_some_and(|prev| k <= prev) {
-                            return Err(Error::UnexpectedResponse(format!(
-                                "keyset column went from {} to {k}: rows are not ordered by the key",
-                                last_key.unwrap_or_default()
-                            )));
+                let end = client
+                    .pump_segment(text, limit, segment_rows, options.prefetch, &tx, |rows| {
+                        if let Some(last) = rows.last() {
+                            let k = key_of(last);
+                            if let Some(prev) = last_key.filter(|prev| k <= *prev) {
+                                return Err(Error::UnexpectedResponse(format!(
+                                    "keyset column went from {prev} to {k}: rows are not ordered by the key"
+                                )));
+                            }
+                            last_key = Some(k);
                         }
-                        last_key = Some(k);
+                        Ok(())
+                    })
+                    .await?;
+                match end {
+                    Some(SegmentEnd { more_beyond: true }) if last_key != after => {
+                        after = last_key;
                     }
-                    if tx.send(Ok(rows)).await.is_err() {
-                        return Ok(());
-                    }
-                    if !has_more || n == 0 {
-                        break false;
-                    }
-                    offset += u64::from(limit);
-                    if offset >= segment_rows {
-                        break true;
-                    }
-                };
-                if !more_after_segment || last_key == after {
-                    return Ok(());
+                    _ => return Ok(()),
                 }
-                after = last_key;
             }
         })
     }
@@ -299,7 +388,7 @@ impl NetSuiteClient {
     fn spawn_pages<T, F, Fut>(&self, options: StreamOptions, run: F) -> RowStream<T>
     where
         T: Send + 'static,
-        F: FnOnce(NetSuiteClient, mpsc::Sender<Result<Vec<T>, Error>>, u32) -> Fut,
+        F: FnOnce(NetSuiteClient, PageSender<T>, u32) -> Fut,
         Fut: std::future::Future<Output = Result<(), Error>> + Send + 'static,
     {
         let (tx, rx) = mpsc::channel(options.prefetch.max(1));

@@ -103,10 +103,10 @@ async fn connection(mut sock: TcpStream, handler: Handler) -> std::io::Result<()
         let target = first.next().unwrap_or("").to_owned();
         let mut content_length = 0usize;
         for line in lines {
-            if let Some((k, v)) = line.split_once(':') {
-                if k.eq_ignore_ascii_case("content-length") {
-                    content_length = v.trim().parse().unwrap_or(0);
-                }
+            if let Some((k, v)) = line.split_once(':')
+                && k.eq_ignore_ascii_case("content-length")
+            {
+                content_length = v.trim().parse().unwrap_or(0);
             }
         }
         while buf.len() < head_end + content_length {
