@@ -8,6 +8,7 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use url::Url;
 
+use crate::account::{AccountId, AllowHttp, Endpoint};
 use crate::auth::{AuthScheme, Authenticator};
 use crate::error::{ApiError, Error, ErrorCode};
 use crate::governance::{ConcurrencyBudget, GovernanceLimits};
@@ -33,10 +34,11 @@ pub const DEFAULT_CONCURRENCY: usize = 5;
 ///
 /// ```no_run
 /// # async fn demo(auth: std::sync::Arc<dyn netsuite_client::auth::Authenticator>) -> Result<(), netsuite_client::Error> {
-/// use netsuite_client::{NetSuiteClient, RecordKey, records::SalesOrder};
+/// use netsuite_client::{NetSuiteClient, RecordKey, account::AccountId, records::SalesOrder};
 ///
+/// let account: AccountId = "1234567_SB1".parse().expect("account id");
 /// let client = NetSuiteClient::builder(auth)
-///     .base_url("https://1234567-sb1.suitetalk.api.netsuite.com/services/rest")
+///     .account(&account)
 ///     .concurrency_limit(15)
 ///     .build()?;
 /// let order: SalesOrder = client
@@ -75,7 +77,7 @@ pub(crate) struct Inner {
 /// Builds a [`NetSuiteClient`].
 pub struct ClientBuilder {
     auth: Arc<dyn Authenticator>,
-    base_url: Option<String>,
+    base_url: Option<BaseUrl>,
     allow_http: bool,
     concurrency: Option<usize>,
     budget: Option<Arc<ConcurrencyBudget>>,
@@ -99,10 +101,24 @@ impl std::fmt::Debug for ClientBuilder {
 }
 
 impl ClientBuilder {
-    /// Sets the base URL, the form `https://<host>/services/rest` (used for simulators and tests,
-    /// or when the account's domain was read from `datacenterurls`).
+    /// Sets the base URL to an account's REST host:
+    /// `https://<account>.suitetalk.api.netsuite.com/services/rest`.
+    pub fn account(mut self, account: &AccountId) -> Self {
+        self.base_url = Some(BaseUrl::Endpoint(account.endpoint()));
+        self
+    }
+
+    /// Sets the base URL to a validated endpoint (an override already checked for `http`).
+    pub fn endpoint(mut self, endpoint: Endpoint) -> Self {
+        self.base_url = Some(BaseUrl::Endpoint(endpoint));
+        self
+    }
+
+    /// Sets the base URL from text: the root (`https://host`) or the REST base
+    /// (`https://host/services/rest`); used for simulators and tests, or when the account's domain
+    /// was read from `datacenterurls`. Plain `http` needs [`ClientBuilder::allow_insecure_http`].
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
-        self.base_url = Some(url.into());
+        self.base_url = Some(BaseUrl::Text(url.into()));
         self
     }
 
@@ -157,26 +173,32 @@ impl ClientBuilder {
 
     /// Validates the configuration and builds the client.
     pub fn build(self) -> Result<NetSuiteClient, Error> {
-        let raw = self.base_url.ok_or_else(|| {
-            Error::Config("no base URL: call .account(..) or .base_url(..)".into())
-        })?;
-        let mut base =
-            Url::parse(&raw).map_err(|e| Error::Config(format!("base URL {raw:?}: {e}")))?;
-        match base.scheme() {
-            "https" => {}
-            "http" if self.allow_http => {}
-            "http" => {
-                return Err(Error::Config(format!(
-                    "base URL {raw:?} uses plain http; call .allow_insecure_http(true) for local simulators"
-                )));
+        let endpoint = match self.base_url {
+            None => {
+                return Err(Error::Config(
+                    "no base URL: call .account(..), .endpoint(..) or .base_url(..)".into(),
+                ));
             }
-            other => return Err(Error::Config(format!("unsupported URL scheme {other:?}"))),
-        }
-        if base.host_str().is_none() || base.query().is_some() || base.fragment().is_some() {
-            return Err(Error::Config(format!(
-                "base URL {raw:?} must be scheme://host[:port]/path without query or fragment"
-            )));
-        }
+            Some(BaseUrl::Endpoint(e)) => e,
+            Some(BaseUrl::Text(raw)) => {
+                let allow = if self.allow_http {
+                    AllowHttp::Yes
+                } else {
+                    AllowHttp::No
+                };
+                Endpoint::new(&raw, allow).map_err(|e| {
+                    Error::Config(format!(
+                        "base URL: {e}{}",
+                        if raw.starts_with("http:") {
+                            " (call .allow_insecure_http(true) for local simulators)"
+                        } else {
+                            ""
+                        }
+                    ))
+                })?
+            }
+        };
+        let mut base = endpoint.rest_base_url();
         let trimmed = base.path().trim_end_matches('/').to_owned();
         base.set_path(&trimmed);
         let http = reqwest::Client::builder()
@@ -208,6 +230,12 @@ impl ClientBuilder {
             }),
         })
     }
+}
+
+#[derive(Debug)]
+enum BaseUrl {
+    Endpoint(Endpoint),
+    Text(String),
 }
 
 /// One request as the client sends it, independent of the attempt.

@@ -364,3 +364,27 @@ async fn plain_http_is_refused_unless_allowed() {
     assert!(matches!(err, Error::Config(_)), "{err}");
     assert!(err.to_string().contains("allow_insecure_http"));
 }
+
+#[test]
+fn the_account_gives_the_rest_base_url() {
+    let account: netsuite_client::account::AccountId = "1234567_sb1".parse().unwrap();
+    let c =
+        netsuite_client::NetSuiteClient::builder(std::sync::Arc::new(common::TestAuth::default()))
+            .account(&account)
+            .build()
+            .unwrap();
+    assert_eq!(
+        c.base_url().as_str(),
+        "https://1234567-sb1.suitetalk.api.netsuite.com/services/rest"
+    );
+    // An override given as the root means the same REST base.
+    let c =
+        netsuite_client::NetSuiteClient::builder(std::sync::Arc::new(common::TestAuth::default()))
+            .base_url("https://proxy.example.com/ns")
+            .build()
+            .unwrap();
+    assert_eq!(
+        c.base_url().as_str(),
+        "https://proxy.example.com/ns/services/rest"
+    );
+}
