@@ -869,3 +869,94 @@ async fn suiteql_answers_the_engine_queries() {
     assert_eq!(rows["items"][1]["onhand"], json!("7"));
     assert_eq!(rows["items"][1]["inventorystatus"], json!("2"));
 }
+
+#[tokio::test]
+async fn async_requests_run_as_jobs_and_idempotency_keys_are_honoured() {
+    let sim = NetSuiteSim::start(NetSuiteConfig::default()).await.unwrap();
+    let handle = sim.handle();
+    let world = seed(&handle);
+    let so = handle
+        .add_order(OrderKind::SalesOrder, three_line_order(&world, "SO-ASYNC"))
+        .unwrap();
+    let client = Client::connect(&sim).await;
+    let submit = || {
+        client
+            .request(
+                reqwest::Method::POST,
+                &format!("/record/v1/salesOrder/{so}/!transform/itemFulfillment"),
+            )
+            .header("Prefer", "respond-async")
+            .header("X-NetSuite-Idempotency-Key", "7d1f6a0e-async-key")
+            .json(&json!({"externalId": "CLR-DESP-ASYNC"}))
+            .send()
+    };
+    let response = submit().await.unwrap();
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    assert_eq!(response.headers()["preference-applied"], "respond-async");
+    let job = response.headers()["location"].to_str().unwrap().to_string();
+    let job_path = job.split("/services/rest").nth(1).unwrap().to_string();
+
+    let (status, state) = client.get(&job_path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        (state["completed"].clone(), state["progress"].clone()),
+        (json!(true), json!("succeeded"))
+    );
+    let (_, tasks) = client.get(&format!("{job_path}/task")).await;
+    let task_id = tasks["items"][0]["id"].as_str().unwrap().to_string();
+    let (_, task) = client.get(&format!("{job_path}/task/{task_id}")).await;
+    assert_eq!(task["progress"], json!("succeeded"));
+    let result = client
+        .request(
+            reqwest::Method::GET,
+            &format!("{job_path}/task/{task_id}/result"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(result.status(), StatusCode::NO_CONTENT);
+    let fulfilment = id_from_location(result.headers());
+    assert_eq!(
+        handle.find_by_external_id(RecordType::ItemFulfillment, "CLR-DESP-ASYNC"),
+        Some(fulfilment)
+    );
+
+    // The same key again is not executed: 400 Conflict pointing at the original job.
+    let again = submit().await.unwrap();
+    assert_eq!(again.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(again.headers()["location"].to_str().unwrap(), job);
+    let body: Value = again.json().await.unwrap();
+    assert_ns_error(&body, 400, "IDEMPOTENCY_ERROR");
+    assert_eq!(body["title"], json!("Conflict"));
+    assert_eq!(handle.count(RecordType::ItemFulfillment), 1);
+
+    // A collection: one task per record; a failing record fails its task only.
+    let response = client
+        .request(reqwest::Method::POST, "/record/v1/location")
+        .header("Prefer", "respond-async")
+        .header("Content-Type", "application/vnd.oracle.resource+json; type=collection")
+        .body(json!({"items": [{"name": "North", "externalId": "LOC-N"}, {"name": "Again", "externalId": "WH-MAIN"}]}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    let job_path = response.headers()["location"]
+        .to_str()
+        .unwrap()
+        .split("/services/rest")
+        .nth(1)
+        .unwrap()
+        .to_string();
+    let (_, state) = client.get(&job_path).await;
+    assert_eq!(state["progress"], json!("failed"));
+    let (status, first) = client.get(&format!("{job_path}/task/1/result")).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{first}");
+    let (status, second) = client.get(&format!("{job_path}/task/2/result")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_ns_error(&second, 400, "USER_ERROR");
+    assert!(
+        handle
+            .find_by_external_id(RecordType::Location, "LOC-N")
+            .is_some()
+    );
+}

@@ -11,6 +11,7 @@ pub(crate) struct NsError {
     pub code: &'static str,
     pub detail: String,
     pub path: Option<String>,
+    pub title: Option<&'static str>,
 }
 
 impl NsError {
@@ -20,7 +21,13 @@ impl NsError {
             code,
             detail: detail.into(),
             path: None,
+            title: None,
         }
+    }
+
+    pub(crate) fn titled(mut self, title: &'static str) -> Self {
+        self.title = Some(title);
+        self
     }
 
     pub(crate) fn at(mut self, path: impl Into<String>) -> Self {
@@ -105,7 +112,7 @@ impl IntoResponse for NsError {
         }
         let body = json!({
             "type": type_link(self.status),
-            "title": self.status.canonical_reason().unwrap_or("Error"),
+            "title": self.title.or(self.status.canonical_reason()).unwrap_or("Error"),
             "status": self.status.as_u16(),
             "o:errorDetails": [detail],
         });

@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 
 use super::Shared;
 use super::error::NsError;
+use super::jobs::{Written, written};
 use super::records::RecordType;
 use super::suiteql;
 use crate::governance::{Fault, LostReply, lock_unpoisoned as lock};
@@ -26,7 +27,10 @@ const COLLECTION: &str = "application/vnd.oracle.resource+json; type=collection"
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     let api = Router::new()
-        .route("/services/rest/record/v1/{record}", get(list).post(create))
+        .route(
+            "/services/rest/record/v1/{record}",
+            get(list).post(create).put(batch_upsert).patch(batch_update),
+        )
         .route(
             "/services/rest/record/v1/{record}/{id}",
             get(read).patch(update).put(upsert).delete(delete),
@@ -40,6 +44,16 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             get(read_line).post(transform),
         )
         .route("/services/rest/query/v1/suiteql", post(suiteql_query))
+        .route("/services/rest/async/v1/job/{id}", get(job_status))
+        .route("/services/rest/async/v1/job/{id}/task", get(job_tasks))
+        .route(
+            "/services/rest/async/v1/job/{id}/task/{task}",
+            get(job_task),
+        )
+        .route(
+            "/services/rest/async/v1/job/{id}/task/{task}/result",
+            get(job_task_result),
+        )
         .route(
             "/services/rest/system/v1/governanceLimits",
             get(governance_limits),
@@ -180,26 +194,59 @@ fn parse_body(body: &Bytes) -> Result<Value, NsError> {
         .map_err(|e| NsError::content(format!("Invalid JSON in the request body: {e}")))
 }
 
-fn refuse_async(headers: &HeaderMap) -> Result<(), NsError> {
-    let prefer = headers
-        .get("prefer")
+/// One write, run directly (synchronous request) or as a task of an asynchronous job.
+type Task = Box<dyn FnOnce(&mut super::state::State) -> Result<Written, NsError> + Send>;
+
+fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
+    headers
+        .get(name)
         .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if prefer.contains("respond-async") {
-        return Err(NsError::parameter(
-            "Prefer: respond-async is not supported by the simulator; send the request synchronously.",
-        ));
-    }
-    Ok(())
+        .unwrap_or("")
 }
 
-fn created(shared: &Shared, record: RecordType, id: u64) -> Response {
-    let mut response = StatusCode::NO_CONTENT.into_response();
-    let location = format!("{}/services/rest/record/v1/{record}/{id}", shared.base_url);
-    if let Ok(value) = HeaderValue::from_str(&location) {
-        response.headers_mut().insert(header::LOCATION, value);
+fn is_collection(headers: &HeaderMap) -> bool {
+    header_text(headers, "content-type").contains("type=collection")
+}
+
+/// Runs the tasks: synchronously (one task, its own answer) or, with `Prefer: respond-async`,
+/// as a job answered 202 + `Location` (a reused idempotency key answers 400 with the original job).
+fn respond(shared: &Shared, headers: &HeaderMap, tasks: Vec<Task>) -> Result<Response, NsError> {
+    if !header_text(headers, "prefer").contains("respond-async") {
+        if tasks.len() != 1 {
+            return Err(NsError::parameter(
+                "Collection requests must be asynchronous (Prefer: respond-async).",
+            ));
+        }
+        let task = tasks.into_iter().next().expect("one task");
+        let outcome = task(&mut lock(&shared.state))?;
+        return Ok(written(&shared.base_url, outcome));
     }
-    response
+    let key = headers
+        .get("x-netsuite-idempotency-key")
+        .and_then(|v| v.to_str().ok());
+    let mut jobs = lock(&shared.jobs);
+    if let Some(conflict) = jobs.reused_key(key, &shared.base_url) {
+        return Ok(conflict);
+    }
+    let started = jiff::Timestamp::now();
+    let outcomes: Vec<Result<Written, NsError>> = {
+        let mut state = lock(&shared.state);
+        tasks.into_iter().map(|task| task(&mut state)).collect()
+    };
+    Ok(jobs.submit(key, outcomes, started, &shared.base_url))
+}
+
+/// The records of a collection body `{"items": [...]}`.
+fn collection_items(body: Value) -> Result<Vec<Value>, NsError> {
+    let items = body
+        .get("items")
+        .and_then(Value::as_array)
+        .cloned()
+        .ok_or_else(|| NsError::content("A collection body is {\"items\": [...]}.").at("items"))?;
+    if items.is_empty() || items.len() > 100 {
+        return Err(NsError::content("A collection request carries 1 to 100 records.").at("items"));
+    }
+    Ok(items)
 }
 
 fn json_response(content_type: &'static str, value: Value) -> Response {
@@ -274,10 +321,96 @@ async fn create(
     body: Bytes,
 ) -> Result<Response, NsError> {
     let record = record_type(&record)?;
-    refuse_async(&headers)?;
     let body = parse_body(&body)?;
-    let id = lock(&shared.state).create(record, body)?;
-    Ok(created(&shared, record, id))
+    let bodies = if is_collection(&headers) {
+        collection_items(body)?
+    } else {
+        vec![body]
+    };
+    let tasks: Vec<Task> = bodies
+        .into_iter()
+        .map(|body| -> Task {
+            Box::new(move |state: &mut super::state::State| {
+                state
+                    .create(record, body)
+                    .map(|id| Written::Created(record, id))
+            })
+        })
+        .collect();
+    respond(&shared, &headers, tasks)
+}
+
+async fn batch_upsert(
+    State(shared): State<Arc<Shared>>,
+    Path(record): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, NsError> {
+    let record = record_type(&record)?;
+    let items = collection_items(parse_body(&body)?)?;
+    let tasks: Vec<Task> = items
+        .into_iter()
+        .map(|body| -> Task {
+            Box::new(move |state: &mut super::state::State| {
+                // An internal id wins over an external id.
+                if let Some(raw) = body.get("id").and_then(crate::json::id_from_json) {
+                    let id = state.resolve_path_id(record, &raw.to_string())?;
+                    let mut body = body;
+                    if let Some(map) = body.as_object_mut() {
+                        map.remove("id");
+                    }
+                    return state
+                        .update(record, id, body, &[])
+                        .map(|()| Written::Created(record, id));
+                }
+                let ext = body
+                    .get("externalId")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+                    .ok_or_else(|| {
+                        NsError::user("A PUT collection identifies records by externalId.")
+                            .at("externalId")
+                    })?;
+                state
+                    .upsert(record, &ext, body)
+                    .map(|(id, _)| Written::Created(record, id))
+            })
+        })
+        .collect();
+    respond(&shared, &headers, tasks)
+}
+
+async fn batch_update(
+    State(shared): State<Arc<Shared>>,
+    Path(record): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, NsError> {
+    let record = record_type(&record)?;
+    let items = collection_items(parse_body(&body)?)?;
+    let tasks: Vec<Task> =
+        items
+            .into_iter()
+            .map(|body| -> Task {
+                Box::new(move |state: &mut super::state::State| {
+                    let key = match (
+                        body.get("id").and_then(crate::json::id_from_json),
+                        body.get("externalId").and_then(Value::as_str),
+                    ) {
+                        (Some(id), _) => id.to_string(),
+                        (None, Some(ext)) => format!("eid:{ext}"),
+                        (None, None) => {
+                            return Err(
+                                NsError::user("Each record needs an id or externalId.").at("id")
+                            );
+                        }
+                    };
+                    let id = state.resolve_path_id(record, &key)?;
+                    state.update(record, id, body, &[]).map(|()| Written::Done)
+                })
+            })
+            .collect();
+    respond(&shared, &headers, tasks)
 }
 
 async fn read(
@@ -311,12 +444,15 @@ async fn update(
     body: Bytes,
 ) -> Result<Response, NsError> {
     let record = record_type(&record)?;
-    refuse_async(&headers)?;
     let body = parse_body(&body)?;
-    let mut state = lock(&shared.state);
-    let id = state.resolve_path_id(record, &id)?;
-    state.update(record, id, body, &list_param(&query, "replace"))?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    let replace = list_param(&query, "replace");
+    let task: Task = Box::new(move |state: &mut super::state::State| {
+        let id = state.resolve_path_id(record, &id)?;
+        state
+            .update(record, id, body, &replace)
+            .map(|()| Written::Done)
+    });
+    respond(&shared, &headers, vec![task])
 }
 
 async fn upsert(
@@ -326,26 +462,34 @@ async fn upsert(
     body: Bytes,
 ) -> Result<Response, NsError> {
     let record = record_type(&record)?;
-    refuse_async(&headers)?;
-    let ext = id.strip_prefix("eid:").ok_or_else(|| {
-        NsError::user(
-            "PUT (upsert) addresses a record by external ID only: /{type}/eid:{externalId}.",
-        )
-    })?;
+    let ext = id
+        .strip_prefix("eid:")
+        .ok_or_else(|| {
+            NsError::user(
+                "PUT (upsert) addresses a record by external ID only: /{type}/eid:{externalId}.",
+            )
+        })?
+        .to_string();
     let body = parse_body(&body)?;
-    let (id, _created) = lock(&shared.state).upsert(record, ext, body)?;
-    Ok(created(&shared, record, id))
+    let task: Task = Box::new(move |state: &mut super::state::State| {
+        state
+            .upsert(record, &ext, body)
+            .map(|(id, _)| Written::Created(record, id))
+    });
+    respond(&shared, &headers, vec![task])
 }
 
 async fn delete(
     State(shared): State<Arc<Shared>>,
     Path((record, id)): Path<(String, String)>,
+    headers: HeaderMap,
 ) -> Result<Response, NsError> {
     let record = record_type(&record)?;
-    let mut state = lock(&shared.state);
-    let id = state.resolve_path_id(record, &id)?;
-    state.delete(record, id)?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    let task: Task = Box::new(move |state: &mut super::state::State| {
+        let id = state.resolve_path_id(record, &id)?;
+        state.delete(record, id).map(|()| Written::Done)
+    });
+    respond(&shared, &headers, vec![task])
 }
 
 async fn read_sublist(
@@ -401,13 +545,46 @@ async fn transform(
     }
     let source = record_type(&record)?;
     let target = record_type(&target)?;
-    refuse_async(&headers)?;
     let body = parse_body(&body)?;
-    let mut state = lock(&shared.state);
-    let source_id = state.resolve_path_id(source, &id)?;
     let replace = list_param(&query, "replace").iter().any(|r| r == "item");
-    let new_id = state.transform(source, source_id, target, body, replace)?;
-    Ok(created(&shared, target, new_id))
+    let task: Task = Box::new(move |state: &mut super::state::State| {
+        let source_id = state.resolve_path_id(source, &id)?;
+        state
+            .transform(source, source_id, target, body, replace)
+            .map(|new_id| Written::Created(target, new_id))
+    });
+    respond(&shared, &headers, vec![task])
+}
+
+async fn job_status(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+) -> Result<Response, NsError> {
+    let body = lock(&shared.jobs).status(&id, &shared.base_url)?;
+    Ok(json_response(SINGULAR, body))
+}
+
+async fn job_tasks(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+) -> Result<Response, NsError> {
+    let body = lock(&shared.jobs).tasks(&id, &shared.base_url)?;
+    Ok(json_response(COLLECTION, body))
+}
+
+async fn job_task(
+    State(shared): State<Arc<Shared>>,
+    Path((id, task)): Path<(String, String)>,
+) -> Result<Response, NsError> {
+    let body = lock(&shared.jobs).task_status(&id, &task, &shared.base_url)?;
+    Ok(json_response(SINGULAR, body))
+}
+
+async fn job_task_result(
+    State(shared): State<Arc<Shared>>,
+    Path((id, task)): Path<(String, String)>,
+) -> Result<Response, NsError> {
+    lock(&shared.jobs).task_result(&id, &task, &shared.base_url)
 }
 
 async fn governance_limits(State(shared): State<Arc<Shared>>) -> Response {

@@ -23,6 +23,7 @@
 
 mod error;
 mod http;
+mod jobs;
 mod records;
 mod state;
 mod suiteql;
@@ -104,6 +105,7 @@ pub(crate) struct Shared {
     state: Mutex<State>,
     governor: Governor,
     tokens: Mutex<HashMap<String, Instant>>,
+    jobs: Mutex<jobs::Jobs>,
     base_url: String,
     token_ttl: Duration,
 }
@@ -135,6 +137,7 @@ impl NetSuiteSim {
                 seed: config.seed,
             }),
             tokens: Mutex::new(HashMap::new()),
+            jobs: Mutex::new(jobs::Jobs::default()),
             base_url: format!("http://{addr}"),
             token_ttl: config.token_ttl,
         });
