@@ -498,7 +498,7 @@ async fn receipts_go_into_quarantine_and_holds_move_stock_between_statuses() {
     let (status, created) = client
         .post(
             "/api/goods_in_receipts",
-            json!({"data": {"type": "goods_in_receipts", "attributes": {"account_id": 1, "warehouse_id": 1, "reference": "RMA-1",
+            json!({"data": {"type": "goods_in_receipts", "attributes": {"account_id": 1, "warehouse_id": 1, "reference": "RMA-1", "external_system_reference1": "NS-RA-77",
                 "lines_changes": [{"type": "ADD", "attributes": {"product_id": product.0, "expected_quantity": 5}}]}}}),
         )
         .await;
@@ -511,6 +511,31 @@ async fn receipts_go_into_quarantine_and_holds_move_stock_between_statuses() {
         )
         .await;
     assert_eq!(status, StatusCode::OK);
+    let (status, reverted) = client
+        .post(
+            &format!("/api/goods_in_receipts/{receipt}/revert"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(reverted["data"]["attributes"]["status"], json!("pending"));
+    let (status, _) = client
+        .post(
+            &format!("/api/goods_in_receipts/{receipt}/receive"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let found = client
+        .graphql(
+            "query($filter: InboundGoodFilterType) { goods_in_receipts { all(filter: $filter) { nodes { id reference status } } } }",
+            json!({"filter": {"external_system_reference1": {"eq": "NS-RA-77"}}}),
+        )
+        .await;
+    assert_eq!(
+        found["data"]["goods_in_receipts"]["all"]["nodes"],
+        json!([{"id": receipt.to_string(), "reference": "RMA-1", "status": "receiving"}])
+    );
 
     let line = ReceivedLine {
         product,

@@ -304,6 +304,7 @@ fn nodes(state: &State, root: &str) -> Option<(Vec<Value>, &'static [&'static st
         "products" => {
             filters = &[
                 "id",
+                "external_system_reference1",
                 "code",
                 "barcode",
                 "all_codes",
@@ -397,6 +398,7 @@ fn nodes(state: &State, root: &str) -> Option<(Vec<Value>, &'static [&'static st
         "goods_in_receipts" => {
             filters = &[
                 "id",
+                "external_system_reference1",
                 "reference",
                 "status",
                 "account_id",
@@ -425,6 +427,7 @@ fn nodes(state: &State, root: &str) -> Option<(Vec<Value>, &'static [&'static st
         "goods_outs" => {
             filters = &[
                 "id",
+                "external_system_reference1",
                 "reference",
                 "goods_out_status_code",
                 "account_id",

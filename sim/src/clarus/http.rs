@@ -79,6 +79,10 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             &format!("{p}/goods_in_receipts/{{id}}/receive"),
             post(receive_goods_in),
         )
+        .route(
+            &format!("{p}/goods_in_receipts/{{id}}/revert"),
+            post(revert_goods_in),
+        )
         .route(&format!("{p}/goods_outs"), post(create_goods_out))
         .route(
             &format!("{p}/goods_outs/{{id}}"),
@@ -378,6 +382,16 @@ async fn receive_goods_in(
     let id = path_id(&id)?;
     let mut state = lock(&shared.state);
     state.start_receiving(id)?;
+    Ok(data("goods_in_receipts", state.goods_in_json(id)))
+}
+
+async fn revert_goods_in(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+) -> Result<Response, ClarusError> {
+    let id = path_id(&id)?;
+    let mut state = lock(&shared.state);
+    state.revert_receiving(id)?;
     Ok(data("goods_in_receipts", state.goods_in_json(id)))
 }
 

@@ -1090,6 +1090,24 @@ impl State {
     }
 
     /// `POST …/receive`: PENDING → receiving (receive tasks created).
+    /// `POST …/revert`: back to pending, if nothing has been received yet.
+    pub(crate) fn revert_receiving(&mut self, id: u64) -> Result<(), ClarusError> {
+        let receipt = self
+            .goods_ins
+            .get_mut(&id)
+            .ok_or_else(|| ClarusError::not_found("Goods in receipt", id))?;
+        if receipt.status != "receiving" || receipt.lines.iter().any(|l| !l.received.is_empty()) {
+            return Err(ClarusError::unprocessable(
+                936,
+                "goods_in_receipt_cannot_revert",
+                "Only a receipt being received with no completed receive task can be reverted",
+            ));
+        }
+        receipt.status = "pending".into();
+        receipt.updated = now();
+        Ok(())
+    }
+
     pub(crate) fn start_receiving(&mut self, id: u64) -> Result<(), ClarusError> {
         let receipt = self
             .goods_ins

@@ -388,28 +388,27 @@ async fn batch_update(
 ) -> Result<Response, NsError> {
     let record = record_type(&record)?;
     let items = collection_items(parse_body(&body)?)?;
-    let tasks: Vec<Task> =
-        items
-            .into_iter()
-            .map(|body| -> Task {
-                Box::new(move |state: &mut super::state::State| {
-                    let key = match (
-                        body.get("id").and_then(crate::json::id_from_json),
-                        body.get("externalId").and_then(Value::as_str),
-                    ) {
-                        (Some(id), _) => id.to_string(),
-                        (None, Some(ext)) => format!("eid:{ext}"),
-                        (None, None) => {
-                            return Err(
-                                NsError::user("Each record needs an id or externalId.").at("id")
-                            );
-                        }
-                    };
-                    let id = state.resolve_path_id(record, &key)?;
-                    state.update(record, id, body, &[]).map(|()| Written::Done)
-                })
+    let tasks: Vec<Task> = items
+        .into_iter()
+        .map(|body| -> Task {
+            Box::new(move |state: &mut super::state::State| {
+                let key = match (
+                    body.get("id").and_then(crate::json::id_from_json),
+                    body.get("externalId").and_then(Value::as_str),
+                ) {
+                    (Some(id), _) => id.to_string(),
+                    (None, Some(ext)) => format!("eid:{ext}"),
+                    (None, None) => {
+                        return Err(
+                            NsError::user("Each record needs an id or externalId.").at("id")
+                        );
+                    }
+                };
+                let id = state.resolve_path_id(record, &key)?;
+                state.update(record, id, body, &[]).map(|()| Written::Done)
             })
-            .collect();
+        })
+        .collect();
     respond(&shared, &headers, tasks)
 }
 
