@@ -573,6 +573,27 @@ async fn adjustments_transfers_and_deletes_move_on_hand() {
     assert_eq!(status, StatusCode::NO_CONTENT);
     assert_eq!(handle.on_hand(world.item_a, world.location, GOOD), dec(75));
     assert_eq!(handle.on_hand(world.item_a, other, GOOD), dec(30));
+    let (_, item) = client
+        .get(&format!(
+            "/record/v1/inventoryItem/{}?expandSubResources=true",
+            world.item_a
+        ))
+        .await;
+    let per_location: Vec<(String, i64)> = item["locations"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["location"]["id"].as_str().unwrap().to_string(),
+                l["quantityOnHand"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        per_location,
+        vec![(world.location.to_string(), 75), (other.to_string(), 30)]
+    );
 
     let (status, _, _) = client
         .send(

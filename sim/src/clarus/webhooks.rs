@@ -110,6 +110,7 @@ pub(crate) struct Webhooks {
     log: std::sync::Arc<Mutex<Vec<WebhookRecord>>>,
     in_flight: std::sync::Arc<AtomicUsize>,
     tasks: Mutex<JoinSet<()>>,
+    runtime: tokio::runtime::Handle,
     client: reqwest::Client,
     subdomain: String,
     api_domain: String,
@@ -202,6 +203,7 @@ pub(crate) fn targets(state: &State, event: &Event, payload: &Value) -> Vec<Targ
 }
 
 impl Webhooks {
+    /// Must be called inside a Tokio runtime (the simulator's `start` is); deliveries run there.
     pub(crate) fn new(
         behaviour: WebhookBehaviour,
         seed: u64,
@@ -215,6 +217,8 @@ impl Webhooks {
             log: std::sync::Arc::new(Mutex::new(Vec::new())),
             in_flight: std::sync::Arc::new(AtomicUsize::new(0)),
             tasks: Mutex::new(JoinSet::new()),
+            // Deliveries run on the simulator's runtime, whichever thread fires the event.
+            runtime: tokio::runtime::Handle::current(),
             client: reqwest::Client::new(),
             subdomain,
             api_domain,
@@ -278,14 +282,17 @@ impl Webhooks {
                 let in_flight = self.in_flight.clone();
                 let mut tasks = lock(&self.tasks);
                 while tasks.try_join_next().is_some() {}
-                tasks.spawn(async move {
-                    tokio::time::sleep(delay).await;
-                    let outcome = send(request, behaviour).await;
-                    if let Some(record) = lock(&log).get_mut(sequence as usize) {
-                        record.copies[copy] = outcome;
-                    }
-                    in_flight.fetch_sub(1, Ordering::SeqCst);
-                });
+                tasks.spawn_on(
+                    async move {
+                        tokio::time::sleep(delay).await;
+                        let outcome = send(request, behaviour).await;
+                        if let Some(record) = lock(&log).get_mut(sequence as usize) {
+                            record.copies[copy] = outcome;
+                        }
+                        in_flight.fetch_sub(1, Ordering::SeqCst);
+                    },
+                    &self.runtime,
+                );
             }
         }
     }

@@ -248,10 +248,9 @@ impl State {
         match body.get("externalId") {
             None | Some(Value::Null) => Ok(()),
             Some(Value::String(ext)) => {
-                if self.find_external(record, ext).is_some()
-                    || self
-                        .external_ids
-                        .contains_key(&(ext_family(record), ext.clone()))
+                if self
+                    .external_ids
+                    .contains_key(&(ext_family(record), ext.clone()))
                 {
                     Err(NsError::user(format!(
                         "A record with external ID {ext} already exists. Error while accessing a resource. \
@@ -1928,7 +1927,14 @@ impl State {
         let self_link = format!("{base}/record/v1/{record}/{id}");
         let mut out = Map::new();
         out.insert("links".into(), json!([{"rel": "self", "href": self_link}]));
-        for (key, value) in &stored.body {
+        let mut body = stored.body.clone();
+        if record.is_item() {
+            body.insert(
+                "locations".into(),
+                json!({"items": self.item_locations(id)}),
+            );
+        }
+        for (key, value) in &body {
             if fields.is_some_and(|f| !f.iter().any(|x| x == key)) {
                 continue;
             }
@@ -1957,9 +1963,34 @@ impl State {
         Some(Value::Object(out))
     }
 
+    /// An item's per-location quantities (its `locations` sublist), all statuses together.
+    fn item_locations(&self, item: u64) -> Vec<Value> {
+        let mut per_location: BTreeMap<u64, Decimal> = BTreeMap::new();
+        for (key, quantity) in self.balances.iter().filter(|(k, _)| k.item == item) {
+            *per_location.entry(key.location).or_default() += *quantity;
+        }
+        per_location
+            .into_iter()
+            .map(|(location, quantity)| {
+                json!({
+                    "location": self.simple_ref(RecordType::Location, location),
+                    "locationId": location,
+                    "quantityOnHand": decimal_to_json(quantity),
+                    "quantityAvailable": decimal_to_json(quantity),
+                    "quantityCommitted": 0,
+                    "quantityBackOrdered": 0,
+                })
+            })
+            .collect()
+    }
+
     /// The lines of a sublist, for `GET /{type}/{id}/{sublist}`.
     pub(crate) fn sublist(&self, record: RecordType, id: u64, name: &str) -> Option<Vec<Value>> {
-        sublist_items(&self.get(record, id)?.body, name).cloned()
+        let stored = self.get(record, id)?;
+        if record.is_item() && name == "locations" {
+            return Some(self.item_locations(id));
+        }
+        sublist_items(&stored.body, name).cloned()
     }
 
     pub(crate) fn item_display(&self, id: u64) -> Option<&Map<String, Value>> {
