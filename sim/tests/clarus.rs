@@ -716,3 +716,58 @@ async fn webhooks_are_duplicated_reordered_and_lost_deterministically_and_logged
     let (other, _, _, _) = run_adjustments(7, 200).await;
     assert_ne!(pattern, other);
 }
+
+#[tokio::test]
+async fn serial_numbers_travel_with_picks_to_the_despatch_record() {
+    let sim = ClarusSim::start(ClarusConfig::default()).await.unwrap();
+    let handle = sim.handle();
+    let warehouse = sim.warehouse();
+    let product = handle.add_product("SER-1", "Serialised").unwrap();
+    let location = handle.default_location(MAIN_WAREHOUSE).unwrap();
+    handle
+        .seed_serials(
+            product,
+            location,
+            &["S-1", "S-2", "S-3"],
+            StockStatus::Available,
+        )
+        .unwrap();
+    assert!(
+        handle
+            .seed_serials(product, location, &["S-2"], StockStatus::Available)
+            .is_err(),
+        "a serial is in stock once"
+    );
+    let client = Client::connect(&sim).await;
+    let (_, created) = client
+        .post(
+            "/api/goods_outs",
+            goods_out_body("SO-SER", &[(product.0, 2)]),
+        )
+        .await;
+    let id = ClarusId(created["data"]["id"].as_u64().unwrap());
+    assert_eq!(warehouse.allocate(id).unwrap(), GoodsOutStatus::Allocated);
+    warehouse.pick(id).unwrap();
+    warehouse
+        .despatch(
+            id,
+            DPD,
+            &[Parcel {
+                tracking_number: "T-S".into(),
+                weight_kg: None,
+            }],
+        )
+        .unwrap();
+    let record = handle.goods_out(id).unwrap();
+    let serials: Vec<&str> = record["lines"][0]["picked_stock"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["serial_number"].as_str().unwrap())
+        .collect();
+    assert_eq!(serials, vec!["S-1", "S-2"]);
+    assert_eq!(
+        handle.on_hand(product, MAIN_WAREHOUSE, StockStatus::Available),
+        dec(1)
+    );
+}

@@ -479,6 +479,53 @@ impl ClarusHandle {
         )))
     }
 
+    /// Puts serialised units at a location (one stock record of quantity 1 per serial number)
+    /// without firing any webhook. Answers the stock ids.
+    pub fn seed_serials(
+        &self,
+        product: ClarusId,
+        location: ClarusId,
+        serial_numbers: &[&str],
+        status: StockStatus,
+    ) -> Result<Vec<ClarusId>, SimError> {
+        let mut state = self.state();
+        if !state.products.contains_key(&product.0) || !state.locations.contains_key(&location.0) {
+            return Err(SimError::Rejected {
+                code: "invalid_ids_provided".into(),
+                detail: "unknown product or location".into(),
+            });
+        }
+        let in_stock = |state: &State, serial: &str| {
+            state.stocks.values().any(|s| {
+                s.product == product.0
+                    && s.serial.as_deref() == Some(serial)
+                    && !s.quantity.is_zero()
+            })
+        };
+        if let Some(duplicate) = serial_numbers.iter().find(|s| in_stock(&state, s)) {
+            return Err(SimError::Rejected {
+                code: "serial_number_in_stock".into(),
+                detail: format!("serial number {duplicate} is already in stock"),
+            });
+        }
+        Ok(serial_numbers
+            .iter()
+            .map(|serial| {
+                ClarusId(state.put_stock(
+                    Placement {
+                        product: product.0,
+                        account: MAIN_ACCOUNT.0,
+                        location: location.0,
+                        status,
+                        batch: None,
+                        serial: Some((*serial).to_string()),
+                    },
+                    Decimal::ONE,
+                ))
+            })
+            .collect())
+    }
+
     /// On-hand of a product in a warehouse in a status (picked stock counts until despatched).
     pub fn on_hand(&self, product: ClarusId, warehouse: ClarusId, status: StockStatus) -> Decimal {
         self.state()
