@@ -181,6 +181,24 @@ impl ClarusClient {
         decode::<DataResponse>(&response.body).map(|r| r.data)
     }
 
+    /// Sends a REST action that answers with a record (200) or with nothing (204).
+    pub(crate) async fn rest_optional_record(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Option<Record>, ClarusError> {
+        let response = self.rest(method, path, &[], body).await?;
+        if response.body.trim().is_empty() {
+            return Ok(None);
+        }
+        #[derive(serde::Deserialize)]
+        struct DataResponse {
+            data: Record,
+        }
+        decode::<DataResponse>(&response.body).map(|r| Some(r.data))
+    }
+
     /// Sends a REST request whose success answer carries nothing the caller needs.
     pub(crate) async fn rest_unit(
         &self,

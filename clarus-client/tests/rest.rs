@@ -407,8 +407,14 @@ async fn goods_in_receipt_actions() {
         let c = client(&server);
         match call {
             0 => c.delete_goods_in_receipt(id(5)).await.unwrap(),
-            1 => assert_eq!(c.receive_goods_in_receipt(id(5)).await.unwrap().id, id(5)),
-            _ => assert_eq!(c.revert_goods_in_receipt(id(5)).await.unwrap().id, id(5)),
+            1 => assert_eq!(
+                c.receive_goods_in_receipt(id(5)).await.unwrap().unwrap().id,
+                id(5)
+            ),
+            _ => assert_eq!(
+                c.revert_goods_in_receipt(id(5)).await.unwrap().unwrap().id,
+                id(5)
+            ),
         }
         assert_no_body(&server).await;
     }
@@ -686,6 +692,39 @@ async fn shipment_actions() {
         }
         assert_no_body(&server).await;
     }
+}
+
+#[tokio::test]
+async fn actions_accept_an_empty_204() {
+    let server = server().await;
+    expect(
+        &server,
+        "POST",
+        "/api/shipments/1530/submit",
+        None,
+        ResponseTemplate::new(204),
+    )
+    .await;
+    assert_eq!(
+        client(&server).submit_shipment(id(1530)).await.unwrap(),
+        None
+    );
+    let server = common::server().await;
+    expect(
+        &server,
+        "POST",
+        "/api/goods_in_receipts/5/receive",
+        None,
+        ResponseTemplate::new(204),
+    )
+    .await;
+    assert_eq!(
+        client(&server)
+            .receive_goods_in_receipt(id(5))
+            .await
+            .unwrap(),
+        None
+    );
 }
 
 #[tokio::test]

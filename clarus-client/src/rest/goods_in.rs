@@ -146,8 +146,13 @@ impl ClarusClient {
     }
 
     /// `POST /goods_in_receipts/{id}/receive`: starts receiving (creates receive tasks).
-    pub async fn receive_goods_in_receipt(&self, id: ClarusId) -> Result<Record, ClarusError> {
-        self.rest_record(
+    ///
+    /// Returns the record Clarus sends back, or `None` when it answers 204 with no body.
+    pub async fn receive_goods_in_receipt(
+        &self,
+        id: ClarusId,
+    ) -> Result<Option<Record>, ClarusError> {
+        self.rest_optional_record(
             Method::POST,
             &format!("/goods_in_receipts/{id}/receive"),
             None,
@@ -156,8 +161,13 @@ impl ClarusClient {
     }
 
     /// `POST /goods_in_receipts/{id}/revert`: back to pending if no task was completed.
-    pub async fn revert_goods_in_receipt(&self, id: ClarusId) -> Result<Record, ClarusError> {
-        self.rest_record(
+    ///
+    /// Returns the record Clarus sends back, or `None` when it answers 204 with no body.
+    pub async fn revert_goods_in_receipt(
+        &self,
+        id: ClarusId,
+    ) -> Result<Option<Record>, ClarusError> {
+        self.rest_optional_record(
             Method::POST,
             &format!("/goods_in_receipts/{id}/revert"),
             None,

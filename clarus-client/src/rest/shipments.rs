@@ -150,14 +150,18 @@ impl ClarusClient {
     }
 
     /// `POST /shipments/{id}/submit`: sends it to the carrier (label and tracking number).
-    pub async fn submit_shipment(&self, id: ClarusId) -> Result<Record, ClarusError> {
-        self.rest_record(Method::POST, &format!("/shipments/{id}/submit"), None)
+    ///
+    /// Returns the record Clarus sends back, or `None` when it answers 204 with no body.
+    pub async fn submit_shipment(&self, id: ClarusId) -> Result<Option<Record>, ClarusError> {
+        self.rest_optional_record(Method::POST, &format!("/shipments/{id}/submit"), None)
             .await
     }
 
     /// `POST /shipments/{id}/cancel`: voids it at the carrier.
-    pub async fn cancel_shipment(&self, id: ClarusId) -> Result<Record, ClarusError> {
-        self.rest_record(Method::POST, &format!("/shipments/{id}/cancel"), None)
+    ///
+    /// Returns the record Clarus sends back, or `None` when it answers 204 with no body.
+    pub async fn cancel_shipment(&self, id: ClarusId) -> Result<Option<Record>, ClarusError> {
+        self.rest_optional_record(Method::POST, &format!("/shipments/{id}/cancel"), None)
             .await
     }
 

@@ -65,13 +65,15 @@ impl ClarusClient {
 
     /// `POST /stock_checks/{id}/record_attempt` (at most two attempts per group). The schema's
     /// envelope for this call has `attributes` and no `type`.
+    ///
+    /// Returns the record Clarus sends back, or `None` when it answers 204 with no body.
     pub async fn record_stock_check_attempt(
         &self,
         stock_check_id: ClarusId,
         attempt: &StockCheckAttempt,
-    ) -> Result<Record, ClarusError> {
+    ) -> Result<Option<Record>, ClarusError> {
         let body = json!({ "data": { "attributes": attempt } });
-        self.rest_record(
+        self.rest_optional_record(
             Method::POST,
             &format!("/stock_checks/{stock_check_id}/record_attempt"),
             Some(body),

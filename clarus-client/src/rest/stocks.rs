@@ -61,12 +61,14 @@ impl ClarusClient {
 
     /// `POST /stocks/{id}/negative_adjustment`: removes `quantity` (> 0, at most what is
     /// available).
+    ///
+    /// Returns the record Clarus sends back, or `None` when it answers 204 with no body.
     pub async fn negative_adjustment(
         &self,
         stock_id: ClarusId,
         quantity: Decimal,
         reason_code_id: Option<ClarusId>,
-    ) -> Result<Record, ClarusError> {
+    ) -> Result<Option<Record>, ClarusError> {
         positive(quantity, "quantity")?;
         let attributes = QuantityChange {
             quantity,
@@ -74,7 +76,7 @@ impl ClarusClient {
             to_account_id: None,
             reason_code_id,
         };
-        self.rest_record(
+        self.rest_optional_record(
             Method::POST,
             &format!("/stocks/{stock_id}/negative_adjustment"),
             Some(envelope("stocks", &attributes, None)),
@@ -83,13 +85,15 @@ impl ClarusClient {
     }
 
     /// `POST /stocks/{id}/move`: moves `quantity` to another location in the same warehouse.
+    ///
+    /// Returns the record Clarus sends back, or `None` when it answers 204 with no body.
     pub async fn move_stock(
         &self,
         stock_id: ClarusId,
         quantity: Decimal,
         to_location_id: ClarusId,
         reason_code_id: Option<ClarusId>,
-    ) -> Result<Record, ClarusError> {
+    ) -> Result<Option<Record>, ClarusError> {
         positive(quantity, "quantity")?;
         let attributes = QuantityChange {
             quantity,
@@ -97,7 +101,7 @@ impl ClarusClient {
             to_account_id: None,
             reason_code_id,
         };
-        self.rest_record(
+        self.rest_optional_record(
             Method::POST,
             &format!("/stocks/{stock_id}/move"),
             Some(envelope("stocks", &attributes, None)),
@@ -106,13 +110,15 @@ impl ClarusClient {
     }
 
     /// `POST /stocks/{id}/transfer`: gives `quantity` to another account (owner).
+    ///
+    /// Returns the record Clarus sends back, or `None` when it answers 204 with no body.
     pub async fn transfer_stock(
         &self,
         stock_id: ClarusId,
         quantity: Decimal,
         to_account_id: ClarusId,
         reason_code_id: Option<ClarusId>,
-    ) -> Result<Record, ClarusError> {
+    ) -> Result<Option<Record>, ClarusError> {
         positive(quantity, "quantity")?;
         let attributes = QuantityChange {
             quantity,
@@ -120,7 +126,7 @@ impl ClarusClient {
             to_account_id: Some(to_account_id),
             reason_code_id,
         };
-        self.rest_record(
+        self.rest_optional_record(
             Method::POST,
             &format!("/stocks/{stock_id}/transfer"),
             Some(envelope("stocks", &attributes, None)),
