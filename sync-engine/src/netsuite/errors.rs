@@ -1,0 +1,148 @@
+//! How a NetSuite client error maps onto the outbox's [`ExecutionError`].
+
+use netsuite_client::Error;
+
+use crate::outbox::ExecutionError;
+
+/// Where in an action a request failed: what may have happened depends on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// A read before the write (the order's lines, lot numbers) or a look-up by `eid:`:
+    /// nothing was changed, whatever went wrong.
+    Read,
+    /// The create or transform itself: a failure after sending may have applied it.
+    Write,
+}
+
+/// Maps a NetSuite client error onto an [`ExecutionError`].
+///
+/// - refused before anything was applied (429, 401, connection not made, 5xx on a read, a token
+///   endpoint that failed) → [`ExecutionError::Retryable`];
+/// - the request may have been applied ([`Error::OutcomeUnknown`], a dropped connection or an
+///   unreadable answer after a write was sent) → [`ExecutionError::Ambiguous`];
+/// - NetSuite refused the request as such (any other 4xx, a request this side found invalid)
+///   → [`ExecutionError::Rejected`], with NetSuite's status, `o:errorCode`, detail and path.
+///
+/// ```
+/// use netsuite_client::{ApiError, Error};
+/// use sync_engine::netsuite::{Stage, classify};
+/// use sync_engine::outbox::ExecutionError;
+///
+/// let body = br#"{"title":"Bad Request","o:errorDetails":[{"detail":"No stock.","o:errorCode":"USER_ERROR"}]}"#;
+/// let error = Error::Api(Box::new(ApiError::from_response(400, body)));
+/// let ExecutionError::Rejected(message) = classify(&error, Stage::Write) else { panic!() };
+/// assert!(message.contains("[USER_ERROR] No stock."));
+/// ```
+pub fn classify(error: &Error, stage: Stage) -> ExecutionError {
+    let message = error.to_string();
+    match error {
+        Error::OutcomeUnknown { .. } => ExecutionError::Ambiguous(message),
+        Error::Api(api) | Error::Unauthorized { api, .. } => match api.status {
+            // The request did not run: throttled (after the client's own retries) or refused
+            // credentials, which a renewal or a fixed configuration cures without changing the
+            // action.
+            401 | 429 => ExecutionError::Retryable(message),
+            // A timeout answer: for a write it may still complete on the server.
+            408 | 500..=599 => match stage {
+                Stage::Read => ExecutionError::Retryable(message),
+                Stage::Write => ExecutionError::Ambiguous(message),
+            },
+            _ => ExecutionError::Rejected(message),
+        },
+        Error::Transport(e) => {
+            if stage == Stage::Read || e.is_connect() {
+                ExecutionError::Retryable(message)
+            } else {
+                ExecutionError::Ambiguous(message)
+            }
+        }
+        Error::Auth(_) => ExecutionError::Retryable(message),
+        Error::UnexpectedResponse(_) | Error::Decode { .. } => match stage {
+            // A 2xx answer to a write that could not be read: the write happened, its id is
+            // unknown; the look-up by `eid:` finds it.
+            Stage::Write => ExecutionError::Ambiguous(message),
+            Stage::Read => ExecutionError::Rejected(message),
+        },
+        _ => ExecutionError::Rejected(message),
+    }
+}
+
+/// Whether `error` is NetSuite answering 404 (the record does not exist).
+pub(crate) fn is_not_found(error: &Error) -> bool {
+    matches!(error, Error::Api(api) if api.status == 404)
+}
+
+/// Whether a write may have been refused because its external id is taken (NetSuite answers 400
+/// `USER_ERROR` "This record already exists", or `DUP_RCRD` in some accounts): worth a look-up.
+pub(crate) fn may_be_duplicate(error: &Error) -> bool {
+    matches!(error, Error::Api(api) if matches!(api.status, 400 | 409))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use netsuite_client::ApiError;
+
+    fn api(status: u16) -> Error {
+        Error::Api(Box::new(ApiError::from_response(
+            status,
+            br#"{"o:errorDetails":[{"detail":"d","o:errorCode":"SOME_CODE"}]}"#,
+        )))
+    }
+
+    #[test]
+    fn statuses_map_by_stage() {
+        let table = [
+            (429, Stage::Write, "retryable"),
+            (429, Stage::Read, "retryable"),
+            (401, Stage::Write, "retryable"),
+            (500, Stage::Read, "retryable"),
+            (503, Stage::Write, "ambiguous"),
+            (400, Stage::Write, "rejected"),
+            (404, Stage::Read, "rejected"),
+            (403, Stage::Write, "rejected"),
+        ];
+        for (status, stage, want) in table {
+            let got = match classify(&api(status), stage) {
+                ExecutionError::Retryable(_) => "retryable",
+                ExecutionError::Ambiguous(_) => "ambiguous",
+                ExecutionError::Rejected(m) => {
+                    assert!(m.contains("[SOME_CODE] d"), "{m}");
+                    "rejected"
+                }
+            };
+            assert_eq!(got, want, "{status} {stage:?}");
+        }
+    }
+
+    #[test]
+    fn unknown_outcomes_and_local_refusals() {
+        let unknown = Error::OutcomeUnknown {
+            method: http_post(),
+            path: "/record/v1/salesOrder/1/!transform/itemFulfillment".into(),
+            cause: Box::new(api(500)),
+        };
+        assert!(matches!(
+            classify(&unknown, Stage::Write),
+            ExecutionError::Ambiguous(_)
+        ));
+        assert!(matches!(
+            classify(&Error::InvalidRequest("x".into()), Stage::Write),
+            ExecutionError::Rejected(_)
+        ));
+        assert!(matches!(
+            classify(
+                &Error::UnexpectedResponse("no Location".into()),
+                Stage::Write
+            ),
+            ExecutionError::Ambiguous(_)
+        ));
+        assert!(may_be_duplicate(&api(400)));
+        assert!(!may_be_duplicate(&api(500)));
+        assert!(is_not_found(&api(404)));
+    }
+
+    fn http_post() -> reqwest::Method {
+        reqwest::Method::POST
+    }
+}

@@ -1,0 +1,49 @@
+//! Shared set-up of the NetSuite tests: a simulator on an ephemeral port and a client for it.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use netsuite_client::NetSuiteClient;
+use netsuite_client::auth::StaticBearer;
+use netsuite_client::retry::Backoff;
+use sim::netsuite::{NetSuiteConfig, NetSuiteSim, RunningNetSuite};
+
+/// A simulator with the default settings.
+pub async fn start() -> RunningNetSuite {
+    NetSuiteSim::start(NetSuiteConfig::default())
+        .await
+        .expect("simulator starts")
+}
+
+/// A client of the simulator, authenticated with a token from its token endpoint.
+pub async fn client(ns: &RunningNetSuite) -> NetSuiteClient {
+    let response: serde_json::Value = reqwest::Client::new()
+        .post(format!(
+            "{}/services/rest/auth/oauth2/v1/token",
+            ns.base_url()
+        ))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            (
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            ),
+            ("client_assertion", "header.payload.signature"),
+        ])
+        .send()
+        .await
+        .expect("token request")
+        .json()
+        .await
+        .expect("token body");
+    let token = response["access_token"].as_str().expect("access token");
+    NetSuiteClient::builder(Arc::new(StaticBearer::new(token).expect("token")))
+        .base_url(format!("{}/services/rest", ns.base_url()))
+        .allow_insecure_http(true)
+        .backoff(Backoff {
+            base: std::time::Duration::from_millis(2),
+            cap: std::time::Duration::from_millis(20),
+        })
+        .build()
+        .expect("client")
+}
