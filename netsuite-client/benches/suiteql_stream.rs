@@ -91,6 +91,15 @@ fn render_page(page: usize) -> Bytes {
     Bytes::from(s)
 }
 
+/// User + system CPU of this process, in milliseconds.
+fn cpu_ms() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) * 10.0
+}
+
 fn peak_rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     status
@@ -134,6 +143,7 @@ fn main() {
         }
         let pages: Vec<Bytes> = (0..PAGES).map(render_page).collect();
         for _ in 0..3 {
+            let cpu0 = cpu_ms();
             let start = Instant::now();
             let mut n = 0;
             for p in &pages {
@@ -141,8 +151,9 @@ fn main() {
                 n += page.items.len();
             }
             println!(
-                "decode only: {n} rows in {:.1} ms",
-                start.elapsed().as_secs_f64() * 1000.0
+                "decode only: {n} rows in {:.1} ms, CPU {:.0} ms",
+                start.elapsed().as_secs_f64() * 1000.0,
+                cpu_ms() - cpu0
             );
         }
         return;
@@ -195,10 +206,13 @@ fn main() {
         .unwrap();
     let warmup = runs > 1;
     let mut times = Vec::new();
+    let mut cpu_total = 0.0;
     for run in 0..runs + usize::from(warmup) {
+        let cpu_start = cpu_ms();
         let start = Instant::now();
-        let rows = rt.block_on(async {
-            let mut stream = client.suiteql::<Row>(
+        let c = client.clone();
+        let consume = async move {
+            let mut stream = c.suiteql::<Row>(
                 "SELECT id, itemid, displayname, upccode, location, quantityonhand, quantityavailable, isinactive, lastmodifieddate, externalid FROM item ORDER BY id",
                 StreamOptions::default(),
             );
@@ -211,22 +225,31 @@ fn main() {
             }
             std::hint::black_box(check);
             n
-        });
+        };
+        // The consumer runs as a task, as it does in an application; CONSUMER=main runs it on
+        // the main thread instead.
+        let rows = if std::env::var("CONSUMER").is_ok_and(|v| v == "main") {
+            rt.block_on(consume)
+        } else {
+            rt.block_on(rt.spawn(consume)).expect("consumer task")
+        };
         let elapsed = start.elapsed();
         assert_eq!(rows, PAGES * ROWS_PER_PAGE);
         if warmup && run == 0 {
             continue;
         }
+        cpu_total += cpu_ms() - cpu_start;
         times.push(elapsed);
     }
     times.sort();
     let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
     println!(
-        "suiteql_stream: {} rows x {runs} runs: min {:.1} ms, median {:.1} ms, max {:.1} ms; client peak RSS {} KiB; process wall {:.1} ms",
+        "suiteql_stream: {} rows x {runs} runs: min {:.1} ms, median {:.1} ms, max {:.1} ms; client CPU {:.0} ms/run; client peak RSS {} KiB; process wall {:.1} ms",
         PAGES * ROWS_PER_PAGE,
         ms(times[0]),
         ms(times[times.len() / 2]),
         ms(times[times.len() - 1]),
+        cpu_total / times.len() as f64,
         peak_rss_kib().unwrap_or(0),
         ms(process_start.elapsed()),
     );

@@ -163,15 +163,86 @@ impl Default for StreamOptions {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
 struct DecodedPage<T> {
-    #[serde(default = "Vec::new")]
     items: Vec<T>,
-    #[serde(default)]
     has_more: bool,
-    #[serde(default)]
     total_results: Option<u64>,
+}
+
+/// Decodes a page with `items` allocated once for the page size (serde's `Vec` would grow by
+/// doubling and copy every row several times; for 100,000 rows that is tens of MB of copying).
+struct PageSeed<T> {
+    capacity: usize,
+    _row: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<'de, T: Deserialize<'de>> serde::de::DeserializeSeed<'de> for PageSeed<T> {
+    type Value = DecodedPage<T>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for PageSeed<T> {
+    type Value = DecodedPage<T>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a SuiteQL result page")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut page = DecodedPage {
+            items: Vec::new(),
+            has_more: false,
+            total_results: None,
+        };
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            match key.as_ref() {
+                "items" => {
+                    page.items = map.next_value_seed(ItemsSeed::<T> {
+                        capacity: self.capacity,
+                        _row: std::marker::PhantomData,
+                    })?
+                }
+                "hasMore" => page.has_more = map.next_value::<Option<bool>>()?.unwrap_or(false),
+                "totalResults" => page.total_results = map.next_value()?,
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(page)
+    }
+}
+
+struct ItemsSeed<T> {
+    capacity: usize,
+    _row: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<'de, T: Deserialize<'de>> serde::de::DeserializeSeed<'de> for ItemsSeed<T> {
+    type Value = Vec<T>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for ItemsSeed<T> {
+    type Value = Vec<T>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an array of rows")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::with_capacity(self.capacity);
+        while let Some(row) = seq.next_element()? {
+            items.push(row);
+        }
+        Ok(items)
+    }
 }
 
 /// A spawned page task that is cancelled when dropped (e.g. when the stream is dropped).
@@ -218,7 +289,14 @@ impl NetSuiteClient {
             .header("prefer", "transient")?
             .json_body(&Body { q: query })?;
         let resp = self.execute(spec).await?;
-        resp.json("SuiteQL page")
+        let seed = PageSeed::<T> {
+            capacity: limit as usize,
+            _row: std::marker::PhantomData,
+        };
+        let mut de = serde_json::Deserializer::from_slice(&resp.body);
+        serde::de::DeserializeSeed::deserialize(seed, &mut de)
+            .and_then(|page| de.end().map(|()| page))
+            .map_err(|e| Error::decode("SuiteQL page", e, &resp.body))
     }
 
     /// Fetches one page of a query: `limit` rows from `offset`; returns the rows and `hasMore`.
