@@ -771,3 +771,55 @@ async fn serial_numbers_travel_with_picks_to_the_despatch_record() {
         dec(1)
     );
 }
+
+#[tokio::test]
+async fn webhooks_to_a_receiver_that_is_down_are_retried_then_logged_as_failed() {
+    let behaviour = WebhookBehaviour {
+        max_attempts: 2,
+        retry_backoff: Duration::from_millis(10),
+        timeout: Duration::from_millis(500),
+        ..WebhookBehaviour::default()
+    };
+    let sim = ClarusSim::start(ClarusConfig {
+        webhooks: behaviour,
+        ..ClarusConfig::default()
+    })
+    .await
+    .unwrap();
+    // A port nothing listens on.
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", closed.local_addr().unwrap());
+    drop(closed);
+    let client = Client::connect(&sim).await;
+    let automation = json!({"data": {"type": "automations", "attributes": {
+        "resource_name": "goods_out", "event": "created", "enabled": true,
+        "actions_changes": [{"type": "ADD", "attributes": {"destination_type": "webhook", "destination_code": "default", "parameters_changes": [
+            {"type": "ADD", "attributes": {"parameter_code": "webhook_url", "value": url}}
+        ]}}]
+    }}});
+    assert_eq!(
+        client.post("/api/automations", automation).await.0,
+        StatusCode::OK
+    );
+    let product = sim.handle().add_product("SKU-F", "F").unwrap();
+    let (status, _) = client
+        .post(
+            "/api/goods_outs",
+            goods_out_body("SO-DOWN", &[(product.0, 1)]),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(sim.handle().wait_for_webhooks(Duration::from_secs(5)).await);
+    let log = sim.handle().webhook_log();
+    assert_eq!(log.len(), 1);
+    assert!(!log[0].lost && !log[0].delivered());
+    assert!(
+        matches!(
+            log[0].copies[0],
+            sim::clarus::DeliveryOutcome::Failed { attempts: 2, .. }
+        ),
+        "{:?}",
+        log[0].copies
+    );
+    assert_eq!(log[0].payload["data"]["reference"], json!("SO-DOWN"));
+}
