@@ -15,3 +15,4 @@ pub mod processor;
 pub mod config;
 pub mod netsuite;
 pub mod service;
+pub mod clarus;

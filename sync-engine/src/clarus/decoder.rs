@@ -1,0 +1,131 @@
+//! Stored Clarus webhook deliveries → core events.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use clarus_client::ClarusClient;
+use clarus_client::webhook::{
+    GoodsInEvent, GoodsOutEvent, StockEvent, WebhookDelivery, WebhookEvent, WebhookHeaders,
+};
+use serde_json::Value;
+use sync_core::{Event, Tenant};
+
+use super::despatch::DespatchReader;
+use super::movement::movement_from_webhook;
+use super::receipt::ReceiptDecoder;
+use crate::processor::{DecodeError, DeliveryDecoder};
+use crate::store::{Delivery, Store};
+
+/// Decodes deliveries stored by the webhook intake (`crate::intake`).
+///
+/// | webhook | event |
+/// |---|---|
+/// | `goods_out` / `completed` | `Despatch`, re-read over GraphQL ([`DespatchReader`]) |
+/// | `goods_in` / `moved_to_part`, `completed` | `Receipt` of the stock received since the last one |
+/// | `stock` / `positively_adjusted`, `negatively_adjusted`, `placed_on_hold`, `released_from_hold` | `StockMovement` |
+/// | anything else | nothing |
+///
+/// A delivery whose `X-ClarusWMS-Subdomain` names another tenant is invalid.
+///
+/// ```no_run
+/// # fn demo(client: clarus_client::ClarusClient, store: std::sync::Arc<dyn sync_engine::store::Store>) {
+/// use sync_engine::clarus::ClarusDecoder;
+/// let decoder = ClarusDecoder::new(client, "acme-warehouse".into(), "acme".into(), store);
+/// # let _ = decoder;
+/// # }
+/// ```
+pub struct ClarusDecoder {
+    subdomain: String,
+    tenant: Tenant,
+    despatches: DespatchReader,
+    receipts: ReceiptDecoder,
+}
+
+impl std::fmt::Debug for ClarusDecoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClarusDecoder")
+            .field("subdomain", &self.subdomain)
+            .field("tenant", &self.tenant)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClarusDecoder {
+    /// A decoder for the Clarus tenant `subdomain`, keying events under `tenant`, keeping
+    /// receipt stages (and reading goods-out line orders) in `store`.
+    pub fn new(
+        client: ClarusClient,
+        subdomain: String,
+        tenant: Tenant,
+        store: Arc<dyn Store>,
+    ) -> Self {
+        ClarusDecoder {
+            subdomain,
+            despatches: DespatchReader::new(client.clone(), tenant.clone())
+                .with_store(store.clone()),
+            receipts: ReceiptDecoder {
+                client,
+                tenant: tenant.clone(),
+                store,
+            },
+            tenant,
+        }
+    }
+
+    /// The reader the decoder re-reads despatches with (shared with [`super::ClarusSweep`]).
+    pub fn despatch_reader(&self) -> &DespatchReader {
+        &self.despatches
+    }
+}
+
+#[async_trait]
+impl DeliveryDecoder for ClarusDecoder {
+    async fn decode(&self, delivery: &Delivery) -> Result<Vec<Event>, DecodeError> {
+        let stored = &delivery.delivery.headers;
+        let header = |name: &str| stored.get(name).and_then(Value::as_str);
+        let pairs = stored
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter_map(|(k, v)| v.as_str().map(|v| (k.as_str(), v)));
+        let headers = WebhookHeaders::from_pairs(pairs);
+        if let Some(subdomain) = headers.subdomain.as_deref()
+            && !subdomain.eq_ignore_ascii_case(&self.subdomain)
+        {
+            return Err(DecodeError::Invalid(format!(
+                "delivery for tenant {subdomain}, this engine serves {}",
+                self.subdomain
+            )));
+        }
+        let route = header("resource_name").zip(header("event"));
+        let parsed = WebhookDelivery::parse(headers.clone(), &delivery.delivery.body, route)
+            .map_err(|e| DecodeError::Invalid(e.to_string()))?;
+        let record = parsed.record();
+        match &parsed.event {
+            WebhookEvent::GoodsOut {
+                event: GoodsOutEvent::Completed,
+                record: typed,
+            } => {
+                let id = typed.id.ok_or_else(|| {
+                    DecodeError::Invalid("goods_out completed webhook without a record id".into())
+                })?;
+                Ok(vec![self.despatches.read(id, Some(record)).await?])
+            }
+            WebhookEvent::GoodsIn {
+                event: GoodsInEvent::Completed | GoodsInEvent::MovedToPart,
+                ..
+            } => self.receipts.decode(record).await,
+            WebhookEvent::Stock {
+                event:
+                    event @ (StockEvent::PositivelyAdjusted
+                    | StockEvent::NegativelyAdjusted
+                    | StockEvent::PlacedOnHold
+                    | StockEvent::ReleasedFromHold),
+                record: typed,
+            } => Ok(movement_from_webhook(&self.tenant, *event, typed, record)?
+                .into_iter()
+                .collect()),
+            _ => Ok(Vec::new()),
+        }
+    }
+}

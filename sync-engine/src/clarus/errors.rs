@@ -1,0 +1,144 @@
+//! Clarus client errors mapped onto the outbox's and the processor's error kinds.
+
+use clarus_client::ClarusError;
+
+use crate::outbox::ExecutionError;
+use crate::processor::DecodeError;
+
+/// What kind of request failed, which decides whether an unknown outcome matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sent {
+    /// A create (`POST /products`, `/goods_outs`, `/goods_in_receipts`): Clarus has no
+    /// idempotency key, so a create that may have reached the server must be looked up before
+    /// it is sent again.
+    Create,
+    /// A request that may be repeated without harm: an update with full attributes, a cancel,
+    /// or a GraphQL read.
+    Repeatable,
+}
+
+/// Maps a Clarus error onto the outbox's error kinds.
+///
+/// - Nothing reached the server (connection refused, token refused, 429, 503): retryable.
+/// - The request may have been applied (timeout, connection lost after sending, any other 5xx,
+///   an unreadable success body): ambiguous for a create, retryable otherwise.
+/// - Clarus refused the request (403, 404, 422 and other 4xx): rejected, keeping every error
+///   entry's code, symbol and details.
+pub fn classify(error: &ClarusError, sent: Sent) -> ExecutionError {
+    let unknown = |message: String| match sent {
+        Sent::Create => ExecutionError::Ambiguous(message),
+        Sent::Repeatable => ExecutionError::Retryable(message),
+    };
+    match error {
+        ClarusError::Transport(e) if e.is_connect() => {
+            ExecutionError::Retryable(format!("Clarus unreachable: {error}"))
+        }
+        ClarusError::Transport(_) => unknown(format!("no answer from Clarus: {error}")),
+        ClarusError::Auth(_) | ClarusError::Unauthorized { .. } => {
+            ExecutionError::Retryable(error.to_string())
+        }
+        ClarusError::Api { status, .. } | ClarusError::UnexpectedStatus { status, .. } => {
+            match *status {
+                429 | 503 => ExecutionError::Retryable(error.to_string()),
+                408 => unknown(error.to_string()),
+                s if s >= 500 => unknown(with_body(error)),
+                _ => ExecutionError::Rejected(with_body(error)),
+            }
+        }
+        ClarusError::Decode { .. } => unknown(with_body(error)),
+        ClarusError::GraphQl { .. } => ExecutionError::Retryable(error.to_string()),
+        ClarusError::Config(_) | ClarusError::InvalidRequest(_) => {
+            ExecutionError::Rejected(error.to_string())
+        }
+        // `ClarusError` is non-exhaustive: a kind added later is treated as an unknown outcome.
+        _ => unknown(error.to_string()),
+    }
+}
+
+/// Maps a failed re-read onto the processor's error kinds: Clarus refusing the read outright
+/// (403, 404, 422) makes the delivery unusable; anything else may pass later.
+pub fn decode_error(context: &str, error: &ClarusError) -> DecodeError {
+    match error.status() {
+        Some(403 | 404 | 422) => DecodeError::Invalid(format!("{context}: {}", with_body(error))),
+        _ => DecodeError::Retryable(format!("{context}: {error}")),
+    }
+}
+
+/// The error's message with Clarus's own entries (code, symbol, details) or a short excerpt of
+/// the body when the body is in no documented shape.
+fn with_body(error: &ClarusError) -> String {
+    match error {
+        ClarusError::UnexpectedStatus { raw_body, .. } | ClarusError::Decode { raw_body, .. }
+            if !raw_body.is_empty() =>
+        {
+            let excerpt: String = raw_body.chars().take(300).collect();
+            format!("{error}: {excerpt}")
+        }
+        _ => error.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unprocessable_keeps_code_symbol_and_details() {
+        let body = r#"{"errors":[{"code":919,"symbol":"order_quantity_required","details":"order_quantity must be greater than 0"}]}"#;
+        let error = ClarusError::from_response(422, body.into());
+        match classify(&error, Sent::Create) {
+            ExecutionError::Rejected(message) => {
+                assert!(message.contains("919"), "{message}");
+                assert!(message.contains("order_quantity_required"), "{message}");
+                assert!(message.contains("greater than 0"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn server_errors_are_ambiguous_only_for_creates() {
+        let error = ClarusError::from_response(500, "oops".into());
+        assert!(matches!(
+            classify(&error, Sent::Create),
+            ExecutionError::Ambiguous(_)
+        ));
+        assert!(matches!(
+            classify(&error, Sent::Repeatable),
+            ExecutionError::Retryable(_)
+        ));
+        let busy = ClarusError::from_response(503, String::new());
+        assert!(matches!(
+            classify(&busy, Sent::Create),
+            ExecutionError::Retryable(_)
+        ));
+        let throttled = ClarusError::from_response(429, String::new());
+        assert!(matches!(
+            classify(&throttled, Sent::Create),
+            ExecutionError::Retryable(_)
+        ));
+    }
+
+    #[test]
+    fn refused_credentials_are_retried_not_rejected() {
+        let error = ClarusError::from_response(401, r#"{"error":"Not authorized"}"#.into());
+        assert!(matches!(
+            classify(&error, Sent::Create),
+            ExecutionError::Retryable(_)
+        ));
+    }
+
+    #[test]
+    fn reads_refused_make_the_delivery_invalid_others_retry() {
+        let missing = ClarusError::from_response(404, r#"{"errors":[]}"#.into());
+        assert!(matches!(
+            decode_error("re-read", &missing),
+            DecodeError::Invalid(_)
+        ));
+        let down = ClarusError::from_response(502, String::new());
+        assert!(matches!(
+            decode_error("re-read", &down),
+            DecodeError::Retryable(_)
+        ));
+    }
+}

@@ -1,0 +1,425 @@
+//! Carries out the Clarus actions the core plans.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use clarus_client::graphql::{Filter, ListQuery, Node};
+use clarus_client::rest::common::{Change, GenericFields};
+use clarus_client::rest::goods_in::{GoodsInLine, GoodsInReceipt};
+use clarus_client::rest::goods_out::{GoodsOut, GoodsOutLine};
+use clarus_client::rest::products::Product;
+use clarus_client::{ClarusClient, ClarusError, ClarusId};
+use futures_util::TryStreamExt;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use sync_core::{
+    Action, OrderKind, OrderRef, PlannedAction, ProductSpec, Tracking, WarehouseOrder,
+};
+
+use super::errors::{Sent, classify};
+use super::nodes::{GoodsInRead, GoodsOutRead};
+use super::products::ProductCache;
+use crate::outbox::{ActionExecutor, ExecutionError};
+use crate::store::Store;
+
+/// Settings of the Clarus executor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExecutorSettings {
+    /// The account (stock owner) goods outs and receipts are created under.
+    pub account_id: ClarusId,
+    /// The stock unit type new products are created with (Clarus requires one).
+    pub stock_unit_type_id: ClarusId,
+}
+
+/// The order of a goods out's lines as created, kept in the store so a despatch can be matched
+/// to NetSuite lines even when the server's line reads lack the line references.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct LineOrder {
+    /// `(NetSuite line, SKU)` per goods-out line, in creation order.
+    pub lines: Vec<(u64, String)>,
+}
+
+/// The store entry holding a goods out's [`LineOrder`].
+pub(crate) fn line_order_name(goods_out: ClarusId) -> String {
+    format!("clarus.goods_out.{goods_out}.lines")
+}
+
+/// Carries out `CreateProduct`, `UpdateProduct`, `CreateGoodsOut`, `CancelGoodsOut` and
+/// `CreateGoodsIn` against Clarus.
+///
+/// Creates are sent once per attempt and never retried blindly: an attempt whose outcome is
+/// unknown is reported [`ExecutionError::Ambiguous`], and the outbox then calls
+/// [`ActionExecutor::find_applied`], which finds the record by `reference` and
+/// `external_system_reference1` (products by `code`).
+///
+/// ```no_run
+/// # fn demo(client: clarus_client::ClarusClient) {
+/// use clarus_client::ClarusId;
+/// use sync_engine::clarus::{ClarusExecutor, ExecutorSettings};
+/// let executor = ClarusExecutor::new(
+///     client,
+///     ExecutorSettings { account_id: ClarusId::new(1), stock_unit_type_id: ClarusId::new(1) },
+/// );
+/// # let _ = executor;
+/// # }
+/// ```
+pub struct ClarusExecutor {
+    client: ClarusClient,
+    settings: ExecutorSettings,
+    products: ProductCache,
+    store: Option<Arc<dyn Store>>,
+}
+
+impl std::fmt::Debug for ClarusExecutor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClarusExecutor")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClarusExecutor {
+    /// An executor over a Clarus client.
+    pub fn new(client: ClarusClient, settings: ExecutorSettings) -> Self {
+        ClarusExecutor {
+            client,
+            settings,
+            products: ProductCache::default(),
+            store: None,
+        }
+    }
+
+    /// Also records, per goods out created, the NetSuite line of each of its lines in creation
+    /// order. The [`super::DespatchReader`] falls back on it when Clarus does not return the
+    /// lines' `external_system_reference1`.
+    pub fn with_store(mut self, store: Arc<dyn Store>) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    fn product_body(&self, spec: &ProductSpec) -> Product {
+        let mut product = Product::new(
+            truncate(&spec.description, 150),
+            self.settings.stock_unit_type_id,
+        );
+        product.code = Some(spec.sku.as_str().to_owned());
+        product.barcode = spec.barcode.as_ref().map(|b| b.as_str().to_owned());
+        product.serial_number_tracking_setting = Some(
+            match spec.tracking {
+                Tracking::Serial => "full_tracking",
+                Tracking::None | Tracking::Lot => "no_tracking",
+            }
+            .to_owned(),
+        );
+        product.stop = Some(spec.inactive);
+        product.generic = GenericFields::with_external_reference(spec.item.as_str());
+        product
+    }
+
+    async fn create_product(&self, spec: &ProductSpec) -> Result<Option<String>, ExecutionError> {
+        let body = self.product_body(spec);
+        match self.client.create_product(&body).await {
+            Ok(record) => {
+                self.products.remember(&spec.sku, record.id);
+                Ok(Some(record.id.to_string()))
+            }
+            // The code exists already (created by hand, or by an earlier attempt whose reply was
+            // lost): make it match the item master instead.
+            Err(e) if e.has_symbol("product_code_exists") => self.update_product(spec).await,
+            Err(e) => Err(classify(&e, Sent::Create)),
+        }
+    }
+
+    async fn update_product(&self, spec: &ProductSpec) -> Result<Option<String>, ExecutionError> {
+        let id = match spec.product {
+            Some(id) => Some(ClarusId::new(id.0 as i64)),
+            None => self
+                .products
+                .resolve(&self.client, &spec.sku)
+                .await
+                .map_err(|e| classify(&e, Sent::Repeatable))?,
+        };
+        let Some(id) = id else {
+            // The item master says the product should exist; it does not yet.
+            return self.create_product_once(spec).await;
+        };
+        let body = self.product_body(spec);
+        self.client
+            .update_product(id, &body)
+            .await
+            .map_err(|e| classify(&e, Sent::Repeatable))?;
+        self.products.remember(&spec.sku, id);
+        Ok(Some(id.to_string()))
+    }
+
+    /// A create that does not fall back on an update (avoids a loop when the code exists but
+    /// cannot be found).
+    async fn create_product_once(
+        &self,
+        spec: &ProductSpec,
+    ) -> Result<Option<String>, ExecutionError> {
+        let record = self
+            .client
+            .create_product(&self.product_body(spec))
+            .await
+            .map_err(|e| classify(&e, Sent::Create))?;
+        self.products.remember(&spec.sku, record.id);
+        Ok(Some(record.id.to_string()))
+    }
+
+    /// Product ids for every line, in line order. A product not in Clarus yet is retryable:
+    /// the item-master flow may create it shortly.
+    async fn product_ids(&self, order: &WarehouseOrder) -> Result<Vec<ClarusId>, ExecutionError> {
+        let mut ids = Vec::with_capacity(order.lines.len());
+        for line in &order.lines {
+            let id = self
+                .products
+                .resolve(&self.client, &line.sku)
+                .await
+                .map_err(|e| classify(&e, Sent::Repeatable))?
+                .ok_or_else(|| {
+                    ExecutionError::Retryable(format!(
+                        "{}: no Clarus product has code {}",
+                        order.reference, line.sku
+                    ))
+                })?;
+            ids.push(id);
+        }
+        Ok(ids)
+    }
+
+    async fn create_goods_out(
+        &self,
+        key: &str,
+        order: &WarehouseOrder,
+    ) -> Result<Option<String>, ExecutionError> {
+        let products = self.product_ids(order).await?;
+        let mut body = GoodsOut::sales_order(
+            self.settings.account_id,
+            order.reference.clone(),
+            expected_date(order),
+        );
+        body.warehouse_id = Some(ClarusId::new(order.warehouse.0 as i64));
+        if let Some(carrier) = order.carrier {
+            body.carrier_id = Some(ClarusId::new(carrier.carrier.0 as i64));
+            body.carrier_service_id = carrier.service.map(|s| ClarusId::new(s.0 as i64));
+        }
+        body.generic = references(order, key, None);
+        body.lines_changes = order
+            .lines
+            .iter()
+            .zip(&products)
+            .map(|(line, product)| {
+                let mut clarus_line = GoodsOutLine::new(*product, line.quantity);
+                clarus_line.alt_line_number = Some(line.order_line.to_string());
+                clarus_line.generic =
+                    GenericFields::with_external_reference(line.order_line.to_string());
+                Change::Add(clarus_line)
+            })
+            .collect();
+        let record = self
+            .client
+            .create_goods_out(&body)
+            .await
+            .map_err(|e| classify(&e, Sent::Create))?;
+        self.record_line_order(record.id, order).await;
+        Ok(Some(record.id.to_string()))
+    }
+
+    async fn record_line_order(&self, goods_out: ClarusId, order: &WarehouseOrder) {
+        let Some(store) = &self.store else { return };
+        let lines = LineOrder {
+            lines: order
+                .lines
+                .iter()
+                .map(|l| (l.order_line.0, l.sku.as_str().to_owned()))
+                .collect(),
+        };
+        let value = serde_json::to_string(&lines).unwrap_or_default();
+        if let Err(e) = store
+            .set_watermark(&line_order_name(goods_out), &value)
+            .await
+        {
+            // Only a fallback for reads that lack line references; the goods out exists.
+            tracing::warn!(%goods_out, error = %e, "could not record the goods out's line order");
+        }
+    }
+
+    async fn goods_outs_for(
+        &self,
+        order: &OrderRef,
+        reference: &str,
+    ) -> Result<Vec<GoodsOutRead>, ExecutionError> {
+        let found: Vec<GoodsOutRead> = list(&self.client, Filter::new().eq("reference", reference))
+            .await
+            .map_err(|e| classify(&e, Sent::Repeatable))?;
+        Ok(found
+            .into_iter()
+            .filter(|g| g.reference.as_deref() == Some(reference))
+            .filter(|g| {
+                g.external_system_reference1
+                    .as_deref()
+                    .is_none_or(|r| r == order.id.as_str())
+            })
+            .filter(|g| g.status_code().as_deref() != Some("CANCELLED"))
+            .collect())
+    }
+
+    async fn cancel_goods_out(
+        &self,
+        order: &OrderRef,
+        reference: &str,
+    ) -> Result<Option<String>, ExecutionError> {
+        let found = self.goods_outs_for(order, reference).await?;
+        let mut last = None;
+        for goods_out in found {
+            match self.client.cancel_goods_out(goods_out.id).await {
+                Ok(()) => {}
+                Err(e) if e.has_symbol("goods_out_already_cancelled") => {}
+                Err(e) => return Err(classify(&e, Sent::Repeatable)),
+            }
+            last = Some(goods_out.id.to_string());
+        }
+        Ok(last)
+    }
+
+    async fn create_goods_in(
+        &self,
+        key: &str,
+        order: &WarehouseOrder,
+    ) -> Result<Option<String>, ExecutionError> {
+        let products = self.product_ids(order).await?;
+        let mut body = GoodsInReceipt::new(
+            self.settings.account_id,
+            ClarusId::new(order.warehouse.0 as i64),
+        );
+        body.reference = Some(order.reference.clone());
+        body.expected_date_of_arrival = order.expected_date.map(|_| expected_date(order));
+        body.generic = references(order, key, Some(order.order.kind));
+        body.lines_changes = order
+            .lines
+            .iter()
+            .zip(&products)
+            .map(|(line, product)| {
+                let mut clarus_line = GoodsInLine::new(*product, line.quantity);
+                clarus_line.alt_line_number = Some(line.order_line.to_string());
+                clarus_line.generic =
+                    GenericFields::with_external_reference(line.order_line.to_string());
+                Change::Add(clarus_line)
+            })
+            .collect();
+        let record = self
+            .client
+            .create_goods_in_receipt(&body)
+            .await
+            .map_err(|e| classify(&e, Sent::Create))?;
+        Ok(Some(record.id.to_string()))
+    }
+
+    async fn find_goods_in(
+        &self,
+        order: &WarehouseOrder,
+    ) -> Result<Option<String>, ExecutionError> {
+        let found: Vec<GoodsInRead> = list(
+            &self.client,
+            Filter::new().eq("reference", order.reference.as_str()),
+        )
+        .await
+        .map_err(|e| classify(&e, Sent::Repeatable))?;
+        Ok(found
+            .into_iter()
+            .filter(|g| g.reference.as_deref() == Some(order.reference.as_str()))
+            .filter(|g| {
+                g.external_system_reference1
+                    .as_deref()
+                    .is_none_or(|r| r == order.order.id.as_str())
+            })
+            .find(|g| {
+                !g.status
+                    .as_deref()
+                    .is_some_and(|s| s.eq_ignore_ascii_case("cancelled"))
+            })
+            .map(|g| g.id.to_string()))
+    }
+}
+
+/// `external_system_reference1` = NetSuite order id, `2` = idempotency key, `3` = order kind
+/// (receipts only: `PO` or `RA`, so a receipt is posted against the right record type).
+fn references(order: &WarehouseOrder, key: &str, kind: Option<OrderKind>) -> GenericFields {
+    GenericFields {
+        external_system_reference1: Some(order.order.id.as_str().to_owned()),
+        external_system_reference2: Some(key.to_owned()),
+        external_system_reference3: kind.map(|k| k.code().to_owned()),
+        ..GenericFields::default()
+    }
+}
+
+/// The expected date at midnight UTC, or now when the order has none (Clarus requires a
+/// dispatch date on goods outs).
+fn expected_date(order: &WarehouseOrder) -> Timestamp {
+    order
+        .expected_date
+        .and_then(|d| d.to_zoned_datetime(jiff::tz::TimeZone::UTC).ok())
+        .map(|z| z.timestamp())
+        .unwrap_or_else(Timestamp::now)
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    text.chars().take(max).collect()
+}
+
+/// Every node of `N` matching `filter`.
+pub(crate) async fn list<N: Node>(
+    client: &ClarusClient,
+    filter: Filter,
+) -> Result<Vec<N>, ClarusError> {
+    client
+        .list_all::<N>(ListQuery::new(filter, 100))
+        .try_collect()
+        .await
+}
+
+#[async_trait]
+impl ActionExecutor for ClarusExecutor {
+    async fn execute(&self, action: &PlannedAction) -> Result<Option<String>, ExecutionError> {
+        let key = action.key.as_str();
+        match &action.action {
+            Action::CreateProduct(spec) => self.create_product(spec).await,
+            Action::UpdateProduct(spec) => self.update_product(spec).await,
+            Action::CreateGoodsOut(order) => self.create_goods_out(key, order).await,
+            Action::CancelGoodsOut { order, reference } => {
+                self.cancel_goods_out(order, reference).await
+            }
+            Action::CreateGoodsIn(order) => self.create_goods_in(key, order).await,
+            other => Err(ExecutionError::Rejected(format!(
+                "{} is not a Clarus action",
+                crate::engine::action_kind(other)
+            ))),
+        }
+    }
+
+    async fn find_applied(&self, action: &PlannedAction) -> Result<Option<String>, ExecutionError> {
+        match &action.action {
+            Action::CreateProduct(spec) => Ok(self
+                .products
+                .resolve(&self.client, &spec.sku)
+                .await
+                .map_err(|e| classify(&e, Sent::Repeatable))?
+                .map(|id| id.to_string())),
+            Action::CreateGoodsOut(order) => {
+                let found = self
+                    .goods_outs_for(&order.order, &order.reference)
+                    .await?
+                    .into_iter()
+                    .next();
+                if let Some(goods_out) = &found {
+                    self.record_line_order(goods_out.id, order).await;
+                }
+                Ok(found.map(|g| g.id.to_string()))
+            }
+            Action::CreateGoodsIn(order) => self.find_goods_in(order).await,
+            // Updates and cancellations are repeatable: sending them again is the look-up.
+            _ => Ok(None),
+        }
+    }
+}

@@ -1,0 +1,48 @@
+//! The Clarus side of the engine.
+//!
+//! - [`ClarusExecutor`]: carries out the Clarus actions the core plans (products, goods outs and
+//!   their cancellation, goods-in receipts) and finds a create again by `reference` after an
+//!   ambiguous attempt (Clarus has no idempotency key).
+//! - [`ClarusDecoder`]: turns stored webhook deliveries into core events (despatches, receipts,
+//!   stock movements). Webhooks are unsigned, so a despatch is re-read over GraphQL and built
+//!   from what Clarus holds, not from what the body claims.
+//! - [`ClarusSweep`]: lists goods outs completed since a watermark and produces the same events
+//!   as their webhooks (same [`sync_core::SourceId`]), so a lost webhook is caught and a
+//!   duplicate is a no-op.
+//! - [`StockSnapshotReader`]: Clarus on-hand per SKU × NetSuite location × status for the
+//!   drift check.
+//!
+//! # What goes where in Clarus
+//!
+//! | Clarus field | value |
+//! |---|---|
+//! | product `code` / `external_system_reference1` | SKU / NetSuite item internal id |
+//! | goods out and goods-in `reference` | NetSuite `tranId` |
+//! | goods out and goods-in `external_system_reference1` | NetSuite order internal id |
+//! | goods out and goods-in `external_system_reference2` | the action's idempotency key |
+//! | goods-in `external_system_reference3` | order kind, `PO` or `RA` |
+//! | line `external_system_reference1` (and `alt_line_number`) | NetSuite order line (`line`) |
+//!
+//! The NetSuite id goes in `external_system_reference1` because the despatch and receipt flows
+//! read it back as the order they belong to; the idempotency key goes beside it so a person
+//! (or a look-up) can tell which planned action created a record.
+
+mod decoder;
+mod despatch;
+mod errors;
+mod executor;
+mod movement;
+mod nodes;
+mod products;
+mod receipt;
+mod snapshot;
+mod sweep;
+
+pub use decoder::ClarusDecoder;
+pub use despatch::{DESPATCH_EVENT, DespatchReader};
+pub use errors::{Sent, classify, decode_error};
+pub use executor::{ClarusExecutor, ExecutorSettings};
+pub use movement::movement_from_webhook;
+pub use receipt::{RECEIPT_EVENT, receipt_watermark_name};
+pub use snapshot::{SkippedStock, SnapshotSummary, StockSnapshotReader};
+pub use sweep::{ClarusSweep, SWEEP_WATERMARK, SweepError, SweepReport};

@@ -1,0 +1,155 @@
+//! GraphQL node selections the adapter needs beyond the client's documented ones: the generic
+//! fields (`external_system_reference1..3`), `updated_at` and dispatch dates, which Clarus
+//! exposes beyond its published field lists ("more fields via introspection").
+
+use clarus_client::ClarusId;
+use clarus_client::graphql::{ClarusDateTime, CodeRef, GoodsOutStatus, IdRef, Node};
+use rust_decimal::Decimal;
+use serde::Deserialize;
+
+/// A goods out as the despatch re-read and the sweep need it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub(crate) struct GoodsOutRead {
+    pub id: ClarusId,
+    #[serde(default)]
+    pub reference: Option<String>,
+    #[serde(default)]
+    pub goods_out_status: Option<GoodsOutStatus>,
+    #[serde(default)]
+    pub external_system_reference1: Option<String>,
+    #[serde(default)]
+    pub actual_date_of_dispatch: Option<ClarusDateTime>,
+    #[serde(default)]
+    pub updated_at: Option<ClarusDateTime>,
+    #[serde(default)]
+    pub warehouse: Option<IdRef>,
+    #[serde(default)]
+    pub carrier: Option<IdRef>,
+    #[serde(default)]
+    pub carrier_service: Option<IdRef>,
+}
+
+impl GoodsOutRead {
+    /// The status code, upper case (`COMPLETED`, `CANCELLED`, …).
+    pub fn status_code(&self) -> Option<String> {
+        self.goods_out_status
+            .as_ref()
+            .and_then(|s| s.code.as_deref())
+            .map(str::to_ascii_uppercase)
+    }
+}
+
+impl Node for GoodsOutRead {
+    const ROOT: &'static str = "goods_outs";
+    const FILTER_TYPE: &'static str = "GoodsOutsFilterType";
+    const FIELDS: &'static str = "id reference goods_out_status { code name } external_system_reference1 actual_date_of_dispatch updated_at warehouse { id } carrier { id } carrier_service { id }";
+}
+
+/// A goods-out line with its quantities and NetSuite line reference.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub(crate) struct GoodsOutLineRead {
+    pub id: ClarusId,
+    #[serde(default)]
+    pub order_quantity: Option<Decimal>,
+    #[serde(default)]
+    pub dispatch_quantity: Option<Decimal>,
+    #[serde(default)]
+    pub product: Option<CodeRef>,
+    #[serde(default)]
+    pub external_system_reference1: Option<String>,
+}
+
+impl Node for GoodsOutLineRead {
+    const ROOT: &'static str = "goods_out_lines";
+    const FILTER_TYPE: &'static str = "GoodsOutLineFilterType";
+    const FIELDS: &'static str =
+        "id order_quantity dispatch_quantity product { id code } external_system_reference1";
+}
+
+/// A shipment of a goods out.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub(crate) struct ShipmentRead {
+    pub id: ClarusId,
+    #[serde(default)]
+    pub tracking_number: Option<String>,
+    #[serde(default)]
+    pub carrier: Option<IdRef>,
+    #[serde(default)]
+    pub carrier_service: Option<IdRef>,
+}
+
+impl Node for ShipmentRead {
+    const ROOT: &'static str = "shipments";
+    const FILTER_TYPE: &'static str = "ShipmentFilterType";
+    const FIELDS: &'static str = "id tracking_number carrier { id } carrier_service { id }";
+}
+
+/// A parcel of a shipment.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub(crate) struct PackageRead {
+    pub id: ClarusId,
+    #[serde(default)]
+    pub tracking_number: Option<String>,
+    #[serde(default)]
+    pub shipment: Option<IdRef>,
+}
+
+impl Node for PackageRead {
+    const ROOT: &'static str = "packages";
+    const FILTER_TYPE: &'static str = "PackageFilterType";
+    const FIELDS: &'static str = "id tracking_number shipment { id }";
+}
+
+/// A goods-in receipt with its received quantities per line.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub(crate) struct GoodsInRead {
+    pub id: ClarusId,
+    #[serde(default)]
+    pub reference: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub external_system_reference1: Option<String>,
+    #[serde(default)]
+    pub actual_date_of_receipt: Option<ClarusDateTime>,
+    #[serde(default)]
+    pub updated_at: Option<ClarusDateTime>,
+    #[serde(default)]
+    pub warehouse: Option<IdRef>,
+    #[serde(default)]
+    pub lines: Option<Vec<GoodsInLineRead>>,
+}
+
+impl Node for GoodsInRead {
+    const ROOT: &'static str = "goods_in_receipts";
+    const FILTER_TYPE: &'static str = "InboundGoodFilterType";
+    const FIELDS: &'static str = "id reference status external_system_reference1 actual_date_of_receipt updated_at warehouse { id } lines { id received_quantity }";
+}
+
+/// A goods-in line's received quantity.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub(crate) struct GoodsInLineRead {
+    pub id: ClarusId,
+    #[serde(default)]
+    pub received_quantity: Option<Decimal>,
+}
+
+/// One stock record, with the warehouse it is in.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub(crate) struct StockRead {
+    pub id: ClarusId,
+    #[serde(default)]
+    pub quantity: Option<Decimal>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub product: Option<CodeRef>,
+    #[serde(default)]
+    pub warehouse: Option<IdRef>,
+}
+
+impl Node for StockRead {
+    const ROOT: &'static str = "stocks";
+    const FILTER_TYPE: &'static str = "StockFilterType";
+    const FIELDS: &'static str = "id quantity status product { id code } warehouse { id }";
+}

@@ -1,0 +1,327 @@
+//! Receipts: a goods-in `moved_to_part` or `completed` webhook as a core [`Receipt`] of what
+//! was received since the last receipt reported.
+//!
+//! Clarus sends the whole goods-in record, with every stock entry received so far on each line
+//! (`received_stock`: quantity, batch, serial, `available` or `held`). Entries are only ever
+//! added, so the total number of entries is a stage that grows with each receipt. The receipt
+//! of stage `k` is the entries added since the previous stage reported; stages are kept in the
+//! store (one entry per goods in, see [`receipt_watermark_name`]) so that decoding the same
+//! delivery again gives the same receipt, a late delivery of an earlier stage gives nothing
+//! (a later stage already covered it), and a lost webhook is covered by the next one.
+//!
+//! Stock received `held` is quarantine; `available` is sellable. The record is re-read over
+//! GraphQL first: it must exist, not be cancelled, and hold at least what the body claims on
+//! every line.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use clarus_client::graphql::Filter;
+use clarus_client::{ClarusClient, ClarusId};
+use jiff::Timestamp;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sync_core::{
+    Event, GoodsInId, LineNo, Name, NetSuiteId, OrderKind, OrderRef, Payload, Receipt, ReceiptId,
+    ReceiptLine, Revision, Sku, SourceId, StockCondition, System, Tenant, WarehouseId,
+};
+
+use super::despatch::{decimal, id_u64, json_id, line_reference, lots_and_serials, non_empty};
+use super::errors::decode_error;
+use super::executor::list;
+use super::nodes::GoodsInRead;
+use crate::processor::DecodeError;
+use crate::store::Store;
+
+/// The event name of receipt identities (the same for `moved_to_part` and `completed`: both
+/// report stock received).
+pub const RECEIPT_EVENT: &str = "received";
+
+/// The store entry holding the stages reported for a goods in.
+pub fn receipt_watermark_name(goods_in: ClarusId) -> String {
+    format!("clarus.goods_in.{goods_in}.stages")
+}
+
+/// Stages reported: stage → entries per Clarus line at that stage.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct Stages {
+    stages: BTreeMap<u64, BTreeMap<String, usize>>,
+}
+
+/// One received stock entry of the body.
+#[derive(Debug, Clone)]
+struct Entry {
+    raw: Value,
+    quantity: Decimal,
+    held: bool,
+}
+
+/// One line of the body.
+struct BodyLine {
+    id: ClarusId,
+    sku: Option<String>,
+    order_line: Option<LineNo>,
+    entries: Vec<Entry>,
+}
+
+/// Decodes goods-in webhooks into receipts.
+pub(crate) struct ReceiptDecoder {
+    pub client: ClarusClient,
+    pub tenant: Tenant,
+    pub store: Arc<dyn Store>,
+}
+
+impl ReceiptDecoder {
+    pub async fn decode(&self, record: &Value) -> Result<Vec<Event>, DecodeError> {
+        let id = record
+            .get("id")
+            .and_then(json_id)
+            .ok_or_else(|| DecodeError::Invalid("goods-in webhook without a record id".into()))?;
+        let context = format!("re-reading goods in {id}");
+        let read: Vec<GoodsInRead> = list(&self.client, Filter::new().eq("id", id))
+            .await
+            .map_err(|e| decode_error(&context, &e))?;
+        let read = read.into_iter().find(|g| g.id == id).ok_or_else(|| {
+            DecodeError::Invalid(format!("goods in {id} does not exist in Clarus"))
+        })?;
+        let status = read.status.clone().unwrap_or_default().to_ascii_lowercase();
+        if matches!(status.as_str(), "cancelled" | "pending" | "draft") {
+            return Err(DecodeError::Invalid(format!(
+                "goods in {id} is reported received but Clarus has it {status}"
+            )));
+        }
+
+        let order_id = read
+            .external_system_reference1
+            .clone()
+            .or_else(|| field(record, "external_system_reference1"))
+            .filter(|r| !r.trim().is_empty())
+            .ok_or_else(|| {
+                DecodeError::Invalid(format!(
+                    "goods in {id} names no NetSuite order in external_system_reference1"
+                ))
+            })?;
+        let kind = match field(record, "external_system_reference3").as_deref() {
+            Some("PO") => OrderKind::Purchase,
+            Some("RA") => OrderKind::Return,
+            other => {
+                return Err(DecodeError::Invalid(format!(
+                    "goods in {id} has order kind {other:?} in external_system_reference3; expected PO or RA"
+                )));
+            }
+        };
+        let warehouse = read
+            .warehouse
+            .as_ref()
+            .map(|w| w.id)
+            .or_else(|| record.get("warehouse_id").and_then(json_id))
+            .ok_or_else(|| DecodeError::Invalid(format!("goods in {id} has no warehouse")))?;
+        let received_at = read
+            .actual_date_of_receipt
+            .as_ref()
+            .and_then(|d| d.timestamp())
+            .or_else(|| read.updated_at.as_ref().and_then(|d| d.timestamp()))
+            .or_else(|| {
+                field(record, "actual_date_of_arrival").and_then(|t| t.parse::<Timestamp>().ok())
+            })
+            .ok_or_else(|| DecodeError::Invalid(format!("goods in {id} has no receipt date")))?;
+
+        let lines = body_lines(record);
+        // The body may not claim more than Clarus holds.
+        let held: HashMap<ClarusId, Decimal> = read
+            .lines
+            .iter()
+            .flatten()
+            .map(|l| (l.id, l.received_quantity.unwrap_or_default()))
+            .collect();
+        for line in &lines {
+            let claimed: Decimal = line.entries.iter().map(|e| e.quantity).sum();
+            if let Some(actual) = held.get(&line.id)
+                && claimed > *actual
+            {
+                return Err(DecodeError::Invalid(format!(
+                    "goods in {id} line {}: the webhook claims {claimed} received, Clarus holds {actual}",
+                    line.id
+                )));
+            }
+        }
+
+        let counts: BTreeMap<String, usize> = lines
+            .iter()
+            .map(|l| (l.id.to_string(), l.entries.len()))
+            .collect();
+        let stage: u64 = counts.values().map(|c| *c as u64).sum();
+        if stage == 0 {
+            return Ok(Vec::new());
+        }
+        let Some(previous) = self.stage_base(id, stage, &counts).await? else {
+            return Ok(Vec::new());
+        };
+
+        // Entries added since the previous stage, per (order line, condition).
+        let mut grouped: BTreeMap<(LineNo, bool), (String, Vec<Value>, Decimal)> = BTreeMap::new();
+        for line in &lines {
+            let from = previous.get(&line.id.to_string()).copied().unwrap_or(0);
+            let new = line.entries.get(from..).unwrap_or_default();
+            if new.is_empty() {
+                continue;
+            }
+            let order_line = line.order_line.ok_or_else(|| {
+                DecodeError::Invalid(format!(
+                    "goods in {id} line {} names no NetSuite order line",
+                    line.id
+                ))
+            })?;
+            let sku = line.sku.clone().ok_or_else(|| {
+                DecodeError::Invalid(format!("goods in {id} line {} has no product", line.id))
+            })?;
+            for entry in new {
+                let slot = grouped
+                    .entry((order_line, entry.held))
+                    .or_insert_with(|| (sku.clone(), Vec::new(), Decimal::ZERO));
+                slot.1.push(entry.raw.clone());
+                slot.2 += entry.quantity;
+            }
+        }
+        let receipt_lines: Vec<ReceiptLine> = grouped
+            .into_iter()
+            .map(|((order_line, held), (sku, entries, quantity))| {
+                let (lots, serials, _) = lots_and_serials(&entries);
+                ReceiptLine {
+                    order_line,
+                    sku: Sku::new(sku),
+                    quantity,
+                    condition: if held {
+                        StockCondition::Quarantine
+                    } else {
+                        StockCondition::Sellable
+                    },
+                    lots,
+                    serials,
+                }
+            })
+            .collect();
+        if receipt_lines.is_empty() {
+            return Ok(Vec::new());
+        }
+        let receipt = Receipt {
+            tenant: self.tenant.clone(),
+            goods_in: GoodsInId(id_u64(id)?),
+            receipt: ReceiptId::new(stage.to_string()),
+            order: OrderRef {
+                kind,
+                id: NetSuiteId::new(order_id.trim()),
+            },
+            warehouse: WarehouseId(id_u64(warehouse)?),
+            received_at,
+            lines: receipt_lines,
+        };
+        Ok(vec![Event {
+            source: SourceId {
+                system: System::Clarus,
+                resource: Name::new("goods_in"),
+                id: Name::new(id.to_string()),
+                event: Name::new(RECEIPT_EVENT),
+                revision: Revision::Sequence(stage),
+            },
+            occurred_at: received_at,
+            payload: Payload::Receipt(receipt),
+        }])
+    }
+
+    /// The entry counts of the stage before `stage`, recording `stage` when it is new; `None`
+    /// when a later stage was reported already (it covered this one).
+    async fn stage_base(
+        &self,
+        id: ClarusId,
+        stage: u64,
+        counts: &BTreeMap<String, usize>,
+    ) -> Result<Option<BTreeMap<String, usize>>, DecodeError> {
+        let name = receipt_watermark_name(id);
+        let store_error =
+            |e| DecodeError::Retryable(format!("receipt stages of goods in {id}: {e}"));
+        let mut stages: Stages = match self.store.watermark(&name).await.map_err(store_error)? {
+            Some(text) => serde_json::from_str(&text).map_err(|e| {
+                DecodeError::Invalid(format!("stored receipt stages of goods in {id}: {e}"))
+            })?,
+            None => Stages::default(),
+        };
+        let previous = |stages: &Stages| {
+            stages
+                .stages
+                .range(..stage)
+                .next_back()
+                .map(|(_, c)| c.clone())
+                .unwrap_or_default()
+        };
+        if stages.stages.contains_key(&stage) {
+            return Ok(Some(previous(&stages)));
+        }
+        if stages
+            .stages
+            .keys()
+            .next_back()
+            .is_some_and(|last| *last > stage)
+        {
+            return Ok(None);
+        }
+        let base = previous(&stages);
+        stages.stages.insert(stage, counts.clone());
+        let text = serde_json::to_string(&stages).unwrap_or_default();
+        self.store
+            .set_watermark(&name, &text)
+            .await
+            .map_err(store_error)?;
+        Ok(Some(base))
+    }
+}
+
+fn field(record: &Value, name: &str) -> Option<String> {
+    non_empty(record.get(name).and_then(Value::as_str)).map(str::to_owned)
+}
+
+fn body_lines(record: &Value) -> Vec<BodyLine> {
+    record
+        .get("lines")
+        .or_else(|| record.get("goods_in_receipt_lines"))
+        .and_then(Value::as_array)
+        .map(|lines| {
+            lines
+                .iter()
+                .filter_map(|l| {
+                    let id = json_id(l.get("id")?)?;
+                    let sku = non_empty(
+                        l.get("product_code")
+                            .and_then(Value::as_str)
+                            .or_else(|| l.pointer("/product/code").and_then(Value::as_str)),
+                    )
+                    .map(str::to_owned);
+                    let order_line = ["external_system_reference1", "alt_line_number"]
+                        .iter()
+                        .find_map(|k| line_reference(l.get(*k).and_then(Value::as_str)));
+                    let entries = l
+                        .get("received_stock")
+                        .and_then(Value::as_array)
+                        .map(|entries| {
+                            entries
+                                .iter()
+                                .map(|e| Entry {
+                                    raw: e.clone(),
+                                    quantity: decimal(e.get("quantity")).unwrap_or_default(),
+                                    held: e.get("status").and_then(Value::as_str) == Some("held"),
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    Some(BodyLine {
+                        id,
+                        sku,
+                        order_line,
+                        entries,
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
