@@ -293,10 +293,21 @@ impl NetSuiteClient {
             capacity: limit as usize,
             _row: std::marker::PhantomData,
         };
-        let mut de = serde_json::Deserializer::from_slice(&resp.body);
-        serde::de::DeserializeSeed::deserialize(seed, &mut de)
-            .and_then(|page| de.end().map(|()| page))
-            .map_err(|e| Error::decode("SuiteQL page", e, &resp.body))
+        // Validating UTF-8 once for the whole body is cheaper than serde_json checking each of
+        // the page's ten thousand strings; invalid bodies take the checking path for its error.
+        let decoded = match std::str::from_utf8(&resp.body) {
+            Ok(text) => {
+                let mut de = serde_json::Deserializer::from_str(text);
+                serde::de::DeserializeSeed::deserialize(seed, &mut de)
+                    .and_then(|page| de.end().map(|()| page))
+            }
+            Err(_) => {
+                let mut de = serde_json::Deserializer::from_slice(&resp.body);
+                serde::de::DeserializeSeed::deserialize(seed, &mut de)
+                    .and_then(|page| de.end().map(|()| page))
+            }
+        };
+        decoded.map_err(|e| Error::decode("SuiteQL page", e, &resp.body))
     }
 
     /// Fetches one page of a query: `limit` rows from `offset`; returns the rows and `hasMore`.

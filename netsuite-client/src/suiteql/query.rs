@@ -246,6 +246,27 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_string_binds_as_exactly_one_literal(value in "[^\\x00]{0,40}") {
+            let q = Query::new("SELECT id FROM item WHERE itemid = ? AND 1 = ?")
+                .bind(value.as_str())
+                .bind(1i64)
+                .build()
+                .unwrap();
+            let lit = q
+                .strip_prefix("SELECT id FROM item WHERE itemid = ")
+                .and_then(|r| r.strip_suffix(" AND 1 = 1"))
+                .expect("the rest of the query is untouched");
+            proptest::prop_assert!(lit.starts_with('\'') && lit.ends_with('\'') && lit.len() >= 2);
+            let inner = &lit[1..lit.len() - 1];
+            // Inside the literal every quote is doubled, so no quote can end it early.
+            proptest::prop_assert_eq!(inner.matches('\'').count() % 2, 0);
+            proptest::prop_assert!(!inner.replace("''", "").contains('\''));
+            proptest::prop_assert_eq!(inner.replace("''", "'"), value);
+        }
+    }
+
     #[test]
     fn placeholders_inside_quotes_are_text() {
         let q = Query::new("SELECT '?' AS q, id FROM item WHERE id IN ? AND qty > ?")
