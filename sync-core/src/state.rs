@@ -238,6 +238,16 @@ impl MemoryState {
         }
     }
 
+    /// Records that an action with this key was planned (when loading from storage).
+    pub fn record_planned(&mut self, key: IdempotencyKey) {
+        self.planned.insert(key);
+    }
+
+    /// Records that an event was planned completely (when loading from storage).
+    pub fn record_seen(&mut self, source: SourceId) {
+        self.seen.insert(source);
+    }
+
     /// Opens an exception (also used when loading open exceptions from storage).
     pub fn open_exception(&mut self, exception: Exception) {
         let key = exception.key.clone();

@@ -973,3 +973,50 @@ fn pending_actions_explain_the_stock_difference_they_cause() {
         ]
     );
 }
+
+#[test]
+fn a_state_loaded_from_storage_answers_like_the_one_that_planned() {
+    let m = mappings();
+    let mut planned_here = state_with_order();
+    let e = despatch_event(despatch(9, "1", "501", vec![despatch_line(3, "A", 2, 2)]));
+    let plan = run(&mut planned_here, &m, &e);
+
+    // Rebuild from what an engine stores: the known records, planned keys and seen events.
+    let mut loaded = MemoryState::new();
+    for (id, sku, tracking) in [
+        ("11", "A", Tracking::None),
+        ("12", "L", Tracking::Lot),
+        ("13", "S", Tracking::Serial),
+    ] {
+        loaded.apply_change(&StateChange::ItemKnown(KnownItem {
+            item: item(id, sku, tracking),
+            revision: Revision::Sequence(1),
+        }));
+    }
+    loaded.apply_change(&StateChange::OrderKnown {
+        order: sales_order(OrderStatus::Open),
+        revision: Revision::Sequence(1),
+    });
+    loaded.apply_change(&StateChange::Posted {
+        order: OrderRef::sales("501"),
+        lines: vec![LineQuantity {
+            line: LineNo(3),
+            quantity: dec(2),
+        }],
+    });
+    for action in &plan.actions {
+        loaded.record_planned(action.key.clone());
+    }
+    loaded.record_seen(e.source.clone());
+
+    assert!(plan_of(&loaded, &m, &e).is_empty());
+    let next = despatch_event(despatch(9, "2", "501", vec![despatch_line(3, "A", 4, 4)]));
+    assert_eq!(
+        plan_of(&loaded, &m, &next),
+        plan_of(&planned_here, &m, &next)
+    );
+    assert_eq!(
+        raised(&plan_of(&loaded, &m, &next))[0].kind,
+        ExceptionKind::QuantityAboveOpen
+    );
+}
