@@ -1,0 +1,189 @@
+//! Shared set-up of the Clarus tests: a simulator, a client for it, a store, the webhook intake
+//! subscribed to the simulator's automations, and builders of planned actions.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use clarus_client::webhook::{SYNC_SUBSCRIPTIONS, WebhookSecret, WebhookTarget};
+use clarus_client::{ClarusClient, ClarusConfig, Credentials, Secret, Url};
+use jiff::Timestamp;
+use rust_decimal::Decimal;
+use sim::clarus::{ClarusSim, RunningClarus};
+use sync_core::*;
+use sync_engine::clarus::{ClarusExecutor, ExecutorSettings};
+use sync_engine::intake::{IntakeConfig, router};
+use sync_engine::store::{Delivery, SqliteStore, Store};
+
+pub const TENANT: &str = "acme";
+pub const SUBDOMAIN: &str = "acme-warehouse";
+const WEBHOOK_SECRET: &str = "a-long-shared-secret-0123456789";
+
+/// A simulator, a client, a store and an intake receiving the simulator's webhooks.
+pub struct Rig {
+    pub sim: RunningClarus,
+    pub client: ClarusClient,
+    pub store: Arc<dyn Store>,
+}
+
+impl Rig {
+    pub async fn start() -> Rig {
+        let sim = ClarusSim::start(sim::clarus::ClarusConfig::default())
+            .await
+            .expect("simulator starts");
+        let client = ClarusClient::new(
+            ClarusConfig::builder(
+                SUBDOMAIN,
+                Credentials::client_credentials("sim-client", Secret::new("sim-secret")),
+            )
+            .base_url(sim.base_url())
+            .allow_insecure_http(true)
+            .timeout(Duration::from_secs(5))
+            .build()
+            .expect("config"),
+        )
+        .expect("client");
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().expect("store"));
+        let secret = WebhookSecret::new(Secret::new(WEBHOOK_SECRET));
+        let app = router(
+            store.clone(),
+            IntakeConfig {
+                secret: secret.clone(),
+                max_body_bytes: 1 << 20,
+            },
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let target = WebhookTarget::new(
+            Url::parse(&format!("http://{addr}/webhooks/clarus")).unwrap(),
+            Some(secret),
+            "netsuite-sync",
+        );
+        client
+            .ensure_webhook_automations(&target, SYNC_SUBSCRIPTIONS)
+            .await
+            .expect("subscribed");
+        Rig { sim, client, store }
+    }
+
+    pub fn executor(&self) -> ClarusExecutor {
+        ClarusExecutor::new(
+            self.client.clone(),
+            ExecutorSettings {
+                account_id: clarus_client::ClarusId::new(1),
+                stock_unit_type_id: clarus_client::ClarusId::new(1),
+            },
+        )
+        .with_store(self.store.clone())
+    }
+
+    /// Waits for the simulator's webhooks, then answers the stored deliveries of one pair.
+    pub async fn deliveries(&self, resource: &str, event: &str) -> Vec<Delivery> {
+        assert!(
+            self.sim
+                .handle()
+                .wait_for_webhooks(Duration::from_secs(5))
+                .await
+        );
+        self.store
+            .unprocessed_deliveries(Timestamp::now(), 1000)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|d| {
+                d.delivery.headers["resource_name"] == resource
+                    && d.delivery.headers["event"] == event
+            })
+            .collect()
+    }
+}
+
+pub fn dec(n: i64) -> Decimal {
+    Decimal::from(n)
+}
+
+pub fn planned(key: &str, document: DocumentRef, action: Action) -> PlannedAction {
+    PlannedAction {
+        key: IdempotencyKey::parse(key).unwrap(),
+        document,
+        action,
+    }
+}
+
+pub fn product_spec(item: &str, sku: &str) -> ProductSpec {
+    ProductSpec {
+        item: item.into(),
+        product: None,
+        sku: sku.into(),
+        barcode: Some(format!("500{item}").as_str().into()),
+        description: format!("Product {sku}"),
+        tracking: Tracking::None,
+        inactive: false,
+    }
+}
+
+pub fn create_product(item: &str, sku: &str) -> PlannedAction {
+    planned(
+        &format!("CLR-PROD-{item}"),
+        DocumentRef::Item { id: item.into() },
+        Action::CreateProduct(product_spec(item, sku)),
+    )
+}
+
+/// A warehouse order for NetSuite order `id` (`tranId` `reference`) at warehouse 1.
+pub fn warehouse_order(
+    kind: OrderKind,
+    id: &str,
+    reference: &str,
+    lines: &[(u64, &str, i64)],
+) -> WarehouseOrder {
+    WarehouseOrder {
+        order: OrderRef {
+            kind,
+            id: id.into(),
+        },
+        reference: reference.into(),
+        warehouse: WarehouseId(1),
+        carrier: Some(CarrierService {
+            carrier: CarrierId(1),
+            service: None,
+        }),
+        expected_date: Some("2026-11-30".parse().unwrap()),
+        lines: lines
+            .iter()
+            .map(|(line, sku, quantity)| WarehouseOrderLine {
+                order_line: LineNo(*line),
+                sku: (*sku).into(),
+                quantity: dec(*quantity),
+            })
+            .collect(),
+    }
+}
+
+pub fn create_goods_out(id: &str, reference: &str, lines: &[(u64, &str, i64)]) -> PlannedAction {
+    let order = warehouse_order(OrderKind::Sales, id, reference, lines);
+    planned(
+        &format!("CLR-GO-{id}"),
+        DocumentRef::Order {
+            order: order.order.clone(),
+        },
+        Action::CreateGoodsOut(order),
+    )
+}
+
+pub fn create_goods_in(
+    kind: OrderKind,
+    id: &str,
+    reference: &str,
+    lines: &[(u64, &str, i64)],
+) -> PlannedAction {
+    let order = warehouse_order(kind, id, reference, lines);
+    planned(
+        &format!("CLR-GI-{id}"),
+        DocumentRef::Order {
+            order: order.order.clone(),
+        },
+        Action::CreateGoodsIn(order),
+    )
+}
