@@ -94,7 +94,12 @@ impl Record for InventoryTransfer {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct InventoryTransferLine {
     /// Line number (not sequential; use it as `orderLine` when transforming). (`line`)
-    #[serde(rename = "line", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "line",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::suiteql::lenient::opt_i64"
+    )]
     pub line: Option<i64>,
     /// Item. (`item`)
     #[serde(rename = "item", default, skip_serializing_if = "Option::is_none")]

@@ -42,21 +42,33 @@ pub struct InventoryItem {
     #[serde(
         rename = "isInactive",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::suiteql::lenient::opt_bool"
     )]
     pub is_inactive: Option<bool>,
     /// Lot numbered. (`isLotItem`)
-    #[serde(rename = "isLotItem", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "isLotItem",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::suiteql::lenient::opt_bool"
+    )]
     pub is_lot_item: Option<bool>,
     /// Serialized. (`isSerialItem`)
     #[serde(
         rename = "isSerialItem",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::suiteql::lenient::opt_bool"
     )]
     pub is_serial_item: Option<bool>,
     /// Uses bins. (`useBins`)
-    #[serde(rename = "useBins", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "useBins",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::suiteql::lenient::opt_bool"
+    )]
     pub use_bins: Option<bool>,
     /// Weight. (`weight`)
     #[serde(
@@ -179,21 +191,33 @@ pub struct LotNumberedInventoryItem {
     #[serde(
         rename = "isInactive",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::suiteql::lenient::opt_bool"
     )]
     pub is_inactive: Option<bool>,
     /// Lot numbered. (`isLotItem`)
-    #[serde(rename = "isLotItem", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "isLotItem",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::suiteql::lenient::opt_bool"
+    )]
     pub is_lot_item: Option<bool>,
     /// Serialized. (`isSerialItem`)
     #[serde(
         rename = "isSerialItem",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::suiteql::lenient::opt_bool"
     )]
     pub is_serial_item: Option<bool>,
     /// Uses bins. (`useBins`)
-    #[serde(rename = "useBins", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "useBins",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::suiteql::lenient::opt_bool"
+    )]
     pub use_bins: Option<bool>,
     /// Weight. (`weight`)
     #[serde(
@@ -316,21 +340,33 @@ pub struct SerializedInventoryItem {
     #[serde(
         rename = "isInactive",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::suiteql::lenient::opt_bool"
     )]
     pub is_inactive: Option<bool>,
     /// Lot numbered. (`isLotItem`)
-    #[serde(rename = "isLotItem", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "isLotItem",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::suiteql::lenient::opt_bool"
+    )]
     pub is_lot_item: Option<bool>,
     /// Serialized. (`isSerialItem`)
     #[serde(
         rename = "isSerialItem",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::suiteql::lenient::opt_bool"
     )]
     pub is_serial_item: Option<bool>,
     /// Uses bins. (`useBins`)
-    #[serde(rename = "useBins", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "useBins",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::suiteql::lenient::opt_bool"
+    )]
     pub use_bins: Option<bool>,
     /// Weight. (`weight`)
     #[serde(
@@ -426,7 +462,8 @@ pub struct ItemLocation {
     #[serde(
         rename = "locationId",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::suiteql::lenient::opt_i64"
     )]
     pub location_id: Option<i64>,
     /// Quantity on hand (read only). (`quantityOnHand`)

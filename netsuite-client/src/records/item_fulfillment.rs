@@ -109,7 +109,12 @@ pub struct ItemFulfillment {
     )]
     pub ship_carrier: Option<Select>,
     /// Internal id of the source order. (`orderId`)
-    #[serde(rename = "orderId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "orderId",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::suiteql::lenient::opt_i64"
+    )]
     pub order_id: Option<i64>,
     /// Destination location. (`transferLocation`)
     #[serde(
@@ -140,16 +145,27 @@ impl Record for ItemFulfillment {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ItemFulfillmentLine {
     /// The source order line this line fulfils or receives. (`orderLine`)
-    #[serde(rename = "orderLine", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "orderLine",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::suiteql::lenient::opt_i64"
+    )]
     pub order_line: Option<i64>,
     /// Line number (not sequential; use it as `orderLine` when transforming). (`line`)
-    #[serde(rename = "line", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "line",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::suiteql::lenient::opt_i64"
+    )]
     pub line: Option<i64>,
     /// Whether this line is fulfilled/received; `false` leaves it out. (`itemReceive`)
     #[serde(
         rename = "itemReceive",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::suiteql::lenient::opt_bool"
     )]
     pub item_receive: Option<bool>,
     /// Item. (`item`)

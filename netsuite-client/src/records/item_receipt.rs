@@ -101,16 +101,27 @@ impl Record for ItemReceipt {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ItemReceiptLine {
     /// The source order line this line fulfils or receives. (`orderLine`)
-    #[serde(rename = "orderLine", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "orderLine",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::suiteql::lenient::opt_i64"
+    )]
     pub order_line: Option<i64>,
     /// Line number (not sequential; use it as `orderLine` when transforming). (`line`)
-    #[serde(rename = "line", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "line",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::suiteql::lenient::opt_i64"
+    )]
     pub line: Option<i64>,
     /// Whether this line is fulfilled/received; `false` leaves it out. (`itemReceive`)
     #[serde(
         rename = "itemReceive",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::suiteql::lenient::opt_bool"
     )]
     pub item_receive: Option<bool>,
     /// Item. (`item`)
@@ -181,7 +192,8 @@ pub struct ItemReceiptLine {
     #[serde(
         rename = "isDropShipment",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::suiteql::lenient::opt_bool"
     )]
     pub is_drop_shipment: Option<bool>,
     /// Links returned by NetSuite (never written).

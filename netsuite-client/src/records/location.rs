@@ -37,24 +37,32 @@ pub struct Location {
     #[serde(
         rename = "isInactive",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::suiteql::lenient::opt_bool"
     )]
     pub is_inactive: Option<bool>,
     /// Inventory here counts as available. (`makeInventoryAvailable`)
     #[serde(
         rename = "makeInventoryAvailable",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::suiteql::lenient::opt_bool"
     )]
     pub make_inventory_available: Option<bool>,
     /// Uses bins. (`useBins`)
-    #[serde(rename = "useBins", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "useBins",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::suiteql::lenient::opt_bool"
+    )]
     pub use_bins: Option<bool>,
     /// Uses NetSuite WMS. (`useWarehouseManagement`)
     #[serde(
         rename = "useWarehouseManagement",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::suiteql::lenient::opt_bool"
     )]
     pub use_warehouse_management: Option<bool>,
     /// Location type. (`locationType`)

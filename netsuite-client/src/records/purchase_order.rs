@@ -102,7 +102,12 @@ impl Record for PurchaseOrder {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct PurchaseOrderLine {
     /// Line number (not sequential; use it as `orderLine` when transforming). (`line`)
-    #[serde(rename = "line", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "line",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::suiteql::lenient::opt_i64"
+    )]
     pub line: Option<i64>,
     /// Item. (`item`)
     #[serde(rename = "item", default, skip_serializing_if = "Option::is_none")]
@@ -149,7 +154,12 @@ pub struct PurchaseOrderLine {
     )]
     pub inventory_detail: Option<InventoryDetail>,
     /// Line closed. (`isClosed`)
-    #[serde(rename = "isClosed", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "isClosed",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::suiteql::lenient::opt_bool"
+    )]
     pub is_closed: Option<bool>,
     /// Expected receipt date. (`expectedReceiptDate`)
     #[serde(

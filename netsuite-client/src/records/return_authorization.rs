@@ -103,7 +103,12 @@ impl Record for ReturnAuthorization {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ReturnAuthorizationLine {
     /// Line number (not sequential; use it as `orderLine` when transforming). (`line`)
-    #[serde(rename = "line", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "line",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::suiteql::lenient::opt_i64"
+    )]
     pub line: Option<i64>,
     /// Line key that never changes. (`lineUniqueKey`)
     #[serde(
@@ -157,7 +162,12 @@ pub struct ReturnAuthorizationLine {
     )]
     pub inventory_detail: Option<InventoryDetail>,
     /// Line closed. (`isClosed`)
-    #[serde(rename = "isClosed", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "isClosed",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::suiteql::lenient::opt_bool"
+    )]
     pub is_closed: Option<bool>,
     /// Unit of measure. (`units`)
     #[serde(rename = "units", default, skip_serializing_if = "Option::is_none")]

@@ -81,7 +81,8 @@ pub struct SalesOrder {
     #[serde(
         rename = "shipComplete",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::suiteql::lenient::opt_bool"
     )]
     pub ship_complete: Option<bool>,
     /// Customer PO or other reference number. (`otherRefNum`)
@@ -113,7 +114,12 @@ impl Record for SalesOrder {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SalesOrderLine {
     /// Line number (not sequential; use it as `orderLine` when transforming). (`line`)
-    #[serde(rename = "line", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "line",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::suiteql::lenient::opt_i64"
+    )]
     pub line: Option<i64>,
     /// Line key that never changes. (`lineUniqueKey`)
     #[serde(
@@ -199,7 +205,12 @@ pub struct SalesOrderLine {
     )]
     pub inventory_detail: Option<InventoryDetail>,
     /// Line closed. (`isClosed`)
-    #[serde(rename = "isClosed", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "isClosed",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::suiteql::lenient::opt_bool"
+    )]
     pub is_closed: Option<bool>,
     /// Commit inventory setting (1, 2 or 3). (`commitInventory`)
     #[serde(

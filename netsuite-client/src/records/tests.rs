@@ -76,3 +76,18 @@ fn inventory_assignment_writes_exact_field_names() {
         serde_json::json!({"issueInventoryNumber": {"id": "88"}, "binNumber": {"id": "20"}, "quantity": 2})
     );
 }
+
+#[test]
+fn line_numbers_and_flags_arrive_as_numbers_or_strings() {
+    let body = r#"{"item": {"items": [
+        {"orderLine": "4", "itemReceive": "T", "quantity": "1"},
+        {"orderLine": 5, "itemReceive": false}
+    ]}}"#;
+    let f: ItemFulfillment = serde_json::from_str(body).unwrap();
+    let lines = f.item.unwrap().items;
+    assert_eq!(lines[0].order_line, Some(4));
+    assert_eq!(lines[0].item_receive, Some(true));
+    assert_eq!(lines[1].order_line, Some(5));
+    assert_eq!(lines[1].item_receive, Some(false));
+    assert!(serde_json::from_str::<ItemFulfillment>(r#"{"orderId": "x"}"#).is_err());
+}

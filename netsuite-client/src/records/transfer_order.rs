@@ -81,20 +81,27 @@ pub struct TransferOrder {
     #[serde(
         rename = "shipComplete",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::suiteql::lenient::opt_bool"
     )]
     pub ship_complete: Option<bool>,
     /// Employee. (`employee`)
     #[serde(rename = "employee", default, skip_serializing_if = "Option::is_none")]
     pub employee: Option<RecordRef>,
     /// Firmed. (`firmed`)
-    #[serde(rename = "firmed", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "firmed",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::suiteql::lenient::opt_bool"
+    )]
     pub firmed: Option<bool>,
     /// Use item cost as transfer cost. (`useItemCostAsTransferCost`)
     #[serde(
         rename = "useItemCostAsTransferCost",
         default,
-        skip_serializing_if = "Option::is_none"
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::suiteql::lenient::opt_bool"
     )]
     pub use_item_cost_as_transfer_cost: Option<bool>,
     /// Tracking numbers. (`trackingNumbers`)
@@ -123,7 +130,12 @@ impl Record for TransferOrder {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct TransferOrderLine {
     /// Line number (not sequential; use it as `orderLine` when transforming). (`line`)
-    #[serde(rename = "line", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "line",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::suiteql::lenient::opt_i64"
+    )]
     pub line: Option<i64>,
     /// Item. (`item`)
     #[serde(rename = "item", default, skip_serializing_if = "Option::is_none")]
@@ -199,7 +211,12 @@ pub struct TransferOrderLine {
     )]
     pub inventory_detail: Option<InventoryDetail>,
     /// Line closed. (`isClosed`)
-    #[serde(rename = "isClosed", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "isClosed",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::suiteql::lenient::opt_bool"
+    )]
     pub is_closed: Option<bool>,
     /// Commit inventory setting (1, 2 or 3). (`commitInventory`)
     #[serde(
