@@ -242,3 +242,40 @@ async fn the_watermark_and_status_limit_what_is_read() {
     w.ns.shutdown().await;
     fresh.ns.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_netsuite_failure_stops_the_pass_and_keeps_the_watermark() {
+    let w = world().await;
+    w.order(OrderKind::SalesOrder, Some(w.main));
+    let poller = w.poller(PollerConfig::default()).await;
+    w.h.set_faults(sim::FaultRates {
+        server_error_before_commit: 1.0,
+        ..sim::FaultRates::NONE
+    });
+    let failed = poller.poll_once().await;
+    assert!(
+        matches!(
+            failed,
+            Err(sync_engine::netsuite::PollError::NetSuite {
+                kind: PollKind::Items,
+                ..
+            })
+        ),
+        "{failed:?}"
+    );
+    let store = w.engine.store();
+    assert_eq!(
+        store
+            .watermark(&watermark_name(PollKind::Items))
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(store.actions().await.unwrap().is_empty());
+    // Once NetSuite answers again, the next pass takes everything.
+    w.h.set_faults(sim::FaultRates::NONE);
+    let reports = by_kind(poller.poll_once().await.unwrap());
+    assert_eq!(reports["item"].planned, 2);
+    assert_eq!(reports["salesOrder"].planned, 1);
+    w.ns.shutdown().await;
+}

@@ -23,7 +23,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::TryStreamExt;
+use futures_util::{StreamExt, TryStreamExt, stream};
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 use netsuite_client::records::{InventoryItem, PurchaseOrder, ReturnAuthorization, SalesOrder};
@@ -32,6 +32,7 @@ use netsuite_client::{NetSuiteClient, RecordId, RecordKey, RecordType};
 use serde::Deserialize;
 use sync_core::{Event, NetSuiteId};
 use tokio::sync::{Mutex, watch};
+use tracing::Instrument;
 
 use super::convert::{self, ConversionError, SkuIndex};
 use super::errors::is_not_found;
@@ -103,6 +104,9 @@ pub struct PollerConfig {
     pub initial_watermark: Option<Timestamp>,
     /// SuiteQL page size (1 to 1000). Default 1000.
     pub page_size: u32,
+    /// Records read at once (ingestion stays in order). The client's concurrency budget still
+    /// bounds the requests in flight. Default 4.
+    pub read_concurrency: usize,
 }
 
 impl Default for PollerConfig {
@@ -113,6 +117,7 @@ impl Default for PollerConfig {
             kinds: PollKind::ALL.to_vec(),
             initial_watermark: None,
             page_size: 1000,
+            read_concurrency: 4,
         }
     }
 }
@@ -191,6 +196,24 @@ struct ItemSkuRow {
     itemid: String,
 }
 
+/// What a row needs.
+enum Triage {
+    /// Ingested before at this modification time.
+    Unchanged,
+    /// An order in a status that needs nothing.
+    Filtered,
+    /// To be read as this record type.
+    Read(RecordType),
+}
+
+/// A record as read.
+enum Fetched {
+    Item(InventoryItem),
+    Sales(SalesOrder),
+    Purchase(PurchaseOrder),
+    Return(ReturnAuthorization),
+}
+
 #[derive(Default)]
 struct PollerState {
     /// Modification time last ingested, per record: a row at the same time needs no read.
@@ -253,9 +276,10 @@ impl NetSuitePoller {
             if *shutdown.borrow() {
                 return;
             }
-            let span = tracing::info_span!("netsuite_poll");
-            let _enter = span.enter();
-            match self.poll_once().await {
+            let pass = self
+                .poll_once()
+                .instrument(tracing::info_span!("netsuite_poll"));
+            match pass.await {
                 Ok(reports) => {
                     for (kind, r) in reports {
                         tracing::debug!(?kind, ?r, "NetSuite poll pass");
@@ -263,7 +287,6 @@ impl NetSuitePoller {
                 }
                 Err(e) => tracing::warn!(error = %e, "NetSuite poll pass failed"),
             }
-            drop(_enter);
             tokio::select! {
                 _ = tokio::time::sleep(interval) => {}
                 _ = shutdown.changed() => {}
@@ -365,6 +388,37 @@ impl NetSuitePoller {
         outcome.map(|()| report)
     }
 
+    /// What to do with one row, decided before any record is read.
+    fn triage(
+        &self,
+        kind: PollKind,
+        row: &ChangedRow,
+        state: &PollerState,
+    ) -> Result<(Timestamp, Triage), PollError> {
+        let modified = self
+            .parse_account_time(&row.modified)
+            .ok_or_else(|| PollError::BadRow {
+                kind,
+                message: format!("record {}: modified {:?}", row.id, row.modified),
+            })?;
+        if state.seen.get(&(kind, row.id)) == Some(&modified) {
+            return Ok((modified, Triage::Unchanged));
+        }
+        if kind != PollKind::Items {
+            let letter = row
+                .status
+                .as_deref()
+                .and_then(|s| s.rsplit(':').next())
+                .unwrap_or_default();
+            if !INGESTED_STATUSES.contains(&letter) {
+                return Ok((modified, Triage::Filtered));
+            }
+        }
+        Ok((modified, Triage::Read(record_type_of(kind, row))))
+    }
+
+    /// Reads the rows' records (several at once, in order), converts and ingests them one by
+    /// one. `newest` follows the last row handled, so a failure leaves it before the failed row.
     async fn ingest_rows(
         &self,
         kind: PollKind,
@@ -373,46 +427,52 @@ impl NetSuitePoller {
         report: &mut PollReport,
         newest: &mut Option<Timestamp>,
     ) -> Result<(), PollError> {
+        let mut plans = Vec::with_capacity(rows.len());
         for row in rows {
-            let modified =
-                self.parse_account_time(&row.modified)
-                    .ok_or_else(|| PollError::BadRow {
-                        kind,
-                        message: format!("record {}: modified {:?}", row.id, row.modified),
-                    })?;
+            plans.push((row.id, self.triage(kind, row, state)?));
+        }
+        let mut steps = stream::iter(plans)
+            .map(|(id, (modified, triage))| async move {
+                let fetched = match &triage {
+                    Triage::Read(record_type) => Some(self.fetch(kind, record_type, id).await),
+                    Triage::Unchanged | Triage::Filtered => None,
+                };
+                (id, modified, triage, fetched)
+            })
+            .buffered(self.config.read_concurrency.max(1));
+        while let Some((id, modified, triage, fetched)) = steps.next().await {
             let advance = |newest: &mut Option<Timestamp>| {
                 if newest.is_none_or(|n| modified > n) {
                     *newest = Some(modified);
                 }
             };
-            if state.seen.get(&(kind, row.id)) == Some(&modified) {
-                report.unchanged += 1;
-                advance(newest);
-                continue;
-            }
-            if kind != PollKind::Items {
-                let letter = row
-                    .status
-                    .as_deref()
-                    .and_then(|s| s.rsplit(':').next())
-                    .unwrap_or_default();
-                if !INGESTED_STATUSES.contains(&letter) {
+            let record_type = match triage {
+                Triage::Unchanged => {
+                    report.unchanged += 1;
+                    advance(newest);
+                    continue;
+                }
+                Triage::Filtered => {
                     report.filtered += 1;
                     advance(newest);
                     continue;
                 }
-            }
-            let record_type = record_type_of(kind, row);
-            let converted = match self.read(kind, &record_type, row.id, state).await {
-                Ok(Some(converted)) => converted,
-                Ok(None) => {
+                Triage::Read(record_type) => record_type,
+            };
+            let record = match fetched {
+                Some(Ok(Some(record))) => record,
+                Some(Ok(None)) | None => {
                     report.missing += 1;
                     advance(newest);
                     continue;
                 }
-                Err(source) => return Err(PollError::NetSuite { kind, source }),
+                Some(Err(source)) => return Err(PollError::NetSuite { kind, source }),
             };
             report.fetched += 1;
+            let converted = self
+                .convert(&record_type, record, &mut state.skus)
+                .await
+                .map_err(|source| PollError::NetSuite { kind, source })?;
             match converted {
                 Ok(event) => {
                     match self.engine.ingest(&event, Timestamp::now()).await? {
@@ -421,7 +481,7 @@ impl NetSuitePoller {
                         IngestOutcome::Blocked { exceptions } => {
                             // The order is recorded; the engine re-plans it when its exception
                             // is retried or the mapping fixed.
-                            tracing::info!(record = %record_type, id = row.id, exceptions, "record blocked");
+                            tracing::info!(record = %record_type, id, exceptions, "record blocked");
                             report.blocked += 1;
                         }
                     }
@@ -433,27 +493,26 @@ impl NetSuitePoller {
                 }
                 Err(problem) => {
                     report.invalid += 1;
-                    self.raise_invalid(&record_type, row.id, modified, &problem)
+                    self.raise_invalid(&record_type, id, modified, &problem)
                         .await?;
                 }
             }
-            state.seen.insert((kind, row.id), modified);
+            state.seen.insert((kind, id), modified);
             advance(newest);
         }
         Ok(())
     }
 
-    /// Reads one record and converts it. `Ok(None)`: it no longer exists.
-    async fn read(
+    /// Reads one record with its sublists. `Ok(None)`: it no longer exists.
+    async fn fetch(
         &self,
         kind: PollKind,
         record_type: &RecordType,
         id: i64,
-        state: &mut PollerState,
-    ) -> Result<Option<Result<Event, ConversionError>>, netsuite_client::Error> {
+    ) -> Result<Option<Fetched>, netsuite_client::Error> {
         let key = RecordKey::Id(RecordId::new(id.to_string())?);
         macro_rules! fetch {
-            ($ty:ty) => {
+            ($ty:ty, $variant:ident) => {
                 match self
                     .client
                     .get_as::<$ty>(record_type.clone(), key)
@@ -461,54 +520,60 @@ impl NetSuitePoller {
                     .send()
                     .await
                 {
-                    Ok(record) => record,
-                    Err(e) if is_not_found(&e) => return Ok(None),
-                    Err(e) => return Err(e),
+                    Ok(record) => Ok(Some(Fetched::$variant(record))),
+                    Err(e) if is_not_found(&e) => Ok(None),
+                    Err(e) => Err(e),
                 }
             };
         }
-        Ok(Some(match kind {
-            PollKind::Items => {
-                let record = fetch!(InventoryItem);
-                convert::item_event(record_type.as_str(), &record)
-            }
-            PollKind::SalesOrders => {
-                let record = fetch!(SalesOrder);
+        match kind {
+            PollKind::Items => fetch!(InventoryItem, Item),
+            PollKind::SalesOrders => fetch!(SalesOrder, Sales),
+            PollKind::PurchaseOrders => fetch!(PurchaseOrder, Purchase),
+            PollKind::ReturnAuthorisations => fetch!(ReturnAuthorization, Return),
+        }
+    }
+
+    /// Converts a record, first learning the SKUs of the items its lines name.
+    async fn convert(
+        &self,
+        record_type: &RecordType,
+        record: Fetched,
+        skus: &mut SkuIndex,
+    ) -> Result<Result<Event, ConversionError>, netsuite_client::Error> {
+        Ok(match record {
+            Fetched::Item(r) => convert::item_event(record_type.as_str(), &r),
+            Fetched::Sales(r) => {
                 let items = convert::line_items(
-                    record
-                        .item
+                    r.item
                         .iter()
                         .flat_map(|s| &s.items)
                         .map(|l| l.item.as_ref()),
                 );
-                self.learn_skus(&items, &mut state.skus).await?;
-                convert::sales_order_event(&record, &state.skus)
+                self.learn_skus(&items, skus).await?;
+                convert::sales_order_event(&r, skus)
             }
-            PollKind::PurchaseOrders => {
-                let record = fetch!(PurchaseOrder);
+            Fetched::Purchase(r) => {
                 let items = convert::line_items(
-                    record
-                        .item
+                    r.item
                         .iter()
                         .flat_map(|s| &s.items)
                         .map(|l| l.item.as_ref()),
                 );
-                self.learn_skus(&items, &mut state.skus).await?;
-                convert::purchase_order_event(&record, &state.skus)
+                self.learn_skus(&items, skus).await?;
+                convert::purchase_order_event(&r, skus)
             }
-            PollKind::ReturnAuthorisations => {
-                let record = fetch!(ReturnAuthorization);
+            Fetched::Return(r) => {
                 let items = convert::line_items(
-                    record
-                        .item
+                    r.item
                         .iter()
                         .flat_map(|s| &s.items)
                         .map(|l| l.item.as_ref()),
                 );
-                self.learn_skus(&items, &mut state.skus).await?;
-                convert::return_authorization_event(&record, &state.skus)
+                self.learn_skus(&items, skus).await?;
+                convert::return_authorization_event(&r, skus)
             }
-        }))
+        })
     }
 
     /// Looks up the SKUs of items not yet in the index, in one query.
