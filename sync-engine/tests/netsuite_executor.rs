@@ -304,6 +304,28 @@ async fn a_lost_reply_is_ambiguous_and_the_record_is_found_not_duplicated() {
         assert_eq!(w.h.count_transactions_with_external_id(&key), 1);
     }
     assert_eq!(w.h.on_hand(w.mug, w.main, GOOD), d(8));
+
+    // The lost fulfilment shipped everything that was left: sent again, its lines are no longer
+    // open, and it is still recognised as posted rather than rejected.
+    let all = fulfil(
+        "CLR-DESP-acme-9-all",
+        &w,
+        so,
+        vec![line(1, w.mug, "MUG", 3)],
+    );
+    w.h.inject_fault(Fault::CommitThenFail(LostReply::ServerError));
+    assert!(matches!(
+        w.exec.execute(&all).await,
+        Err(ExecutionError::Ambiguous(_))
+    ));
+    let stored =
+        w.h.find_by_external_id(RecordType::ItemFulfillment, "CLR-DESP-acme-9-all")
+            .unwrap();
+    assert_eq!(
+        w.exec.execute(&all).await.unwrap(),
+        Some(stored.to_string())
+    );
+    assert_eq!(w.h.on_hand(w.mug, w.main, GOOD), d(5));
     assert!(w.h.duplicate_external_ids().is_empty());
     w.ns.shutdown().await;
 }

@@ -356,12 +356,19 @@ impl NetSuiteExecutor {
             )));
         }
         let open = self.open_lines(SALES_ORDER, &f.order).await?;
-        let mut body = draft.to_body(&open).map_err(|e| {
-            ExecutionError::Rejected(format!(
-                "sales order {}: {e} (already fulfilled, closed or not a line of the order)",
-                f.order
-            ))
-        })?;
+        let mut body = match draft.to_body(&open) {
+            Ok(body) => body,
+            Err(e) => {
+                // The lines may be done because this very fulfilment was posted before.
+                if let Some(id) = self.lookup(ITEM_FULFILLMENT, eid).await? {
+                    return Ok(Some(id));
+                }
+                return Err(ExecutionError::Rejected(format!(
+                    "sales order {}: {e} (already fulfilled, closed or not a line of the order)",
+                    f.order
+                )));
+            }
+        };
         body.shipped_date = body.tran_date;
         if let Some(ship_method) = &f.ship_method {
             body.ship_method = Some(RecordRef::id(record_id(
@@ -440,13 +447,17 @@ impl NetSuiteExecutor {
             )));
         }
         let open = self.open_lines(record, &r.order.id).await?;
-        // Built here (not by `receive`) so that a line that is not open is a clear rejection.
-        draft.to_body(&open).map_err(|e| {
-            ExecutionError::Rejected(format!(
+        // Checked here (not only by `receive`) so that a line that is not open is a clear
+        // rejection, unless this very receipt was posted before.
+        if let Err(e) = draft.to_body(&open) {
+            if let Some(id) = self.lookup(ITEM_RECEIPT, eid).await? {
+                return Ok(Some(id));
+            }
+            return Err(ExecutionError::Rejected(format!(
                 "{}: {e} (already received, closed or not a line of the order)",
                 r.order
-            ))
-        })?;
+            )));
+        }
         let sent = self.client.receive(source, &draft, &open).send().await;
         self.settle(ITEM_RECEIPT, eid, sent).await
     }
