@@ -94,6 +94,18 @@ impl Error {
         }
     }
 
+    /// True when NetSuite answered 404 or said the record does not exist (`NONEXISTENT_ID`,
+    /// `RCRD_DSNT_EXIST`): the answer a reconcile lookup by `eid:` expects when nothing was created.
+    pub fn is_not_found(&self) -> bool {
+        self.api().is_some_and(|a| {
+            a.status == 404
+                || matches!(
+                    a.code(),
+                    Some(ErrorCode::NonexistentId | ErrorCode::RecordDoesNotExist)
+                )
+        })
+    }
+
     /// True when the caller must reconcile (look up by external id) before retrying.
     pub fn is_outcome_unknown(&self) -> bool {
         matches!(self, Self::OutcomeUnknown { .. })

@@ -388,3 +388,26 @@ fn the_account_gives_the_rest_base_url() {
         "https://proxy.example.com/ns/services/rest"
     );
 }
+
+#[tokio::test]
+async fn a_missing_record_is_recognisable_for_reconciliation() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/services/rest/record/v1/itemFulfillment/eid:CLR-DESP-acme-7"))
+        .respond_with(ResponseTemplate::new(404).set_body_json(json!({
+            "title": "Not Found", "status": 404,
+            "o:errorDetails": [{"detail": "The record instance does not exist.", "o:errorCode": "NONEXISTENT_ID"}]
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let err = client(&server)
+        .get::<netsuite_client::records::ItemFulfillment>(
+            ExternalId::new("CLR-DESP-acme-7").unwrap(),
+        )
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.is_not_found(), "{err}");
+    assert!(!err.is_outcome_unknown());
+}
