@@ -46,9 +46,6 @@ pub enum ExceptionKind {
     UnknownOrderLine,
     /// A despatch or receipt arrived for a cancelled or closed order.
     OrderCancelledOrClosed,
-    /// An order's lines changed in NetSuite after it was released to the warehouse; the Clarus
-    /// goods out or goods in was not changed.
-    OrderChangedAfterRelease,
     /// More was despatched or received than is open on the order line.
     QuantityAboveOpen,
     /// A lot- or serial-tracked item moved without (matching) lots or serials.
@@ -73,7 +70,6 @@ impl ExceptionKind {
             Self::UnknownSku | Self::SkuMismatch | Self::BarcodeMismatch => Owner::ItemMaster,
             Self::UnknownOrder | Self::UnknownOrderLine | Self::InvalidEvent => Owner::Integration,
             Self::OrderCancelledOrClosed
-            | Self::OrderChangedAfterRelease
             | Self::QuantityAboveOpen
             | Self::MissingLotOrSerial
             | Self::ShortDespatch
@@ -88,9 +84,7 @@ impl ExceptionKind {
     /// How urgent.
     pub fn severity(self) -> Severity {
         match self {
-            Self::BarcodeMismatch | Self::ShortDespatch | Self::OrderChangedAfterRelease => {
-                Severity::Warning
-            }
+            Self::BarcodeMismatch | Self::ShortDespatch => Severity::Warning,
             _ => Severity::Error,
         }
     }
@@ -104,7 +98,6 @@ impl ExceptionKind {
             Self::UnknownOrder => "unknown-order",
             Self::UnknownOrderLine => "unknown-order-line",
             Self::OrderCancelledOrClosed => "order-cancelled-or-closed",
-            Self::OrderChangedAfterRelease => "order-changed-after-release",
             Self::QuantityAboveOpen => "quantity-above-open",
             Self::MissingLotOrSerial => "missing-lot-or-serial",
             Self::ShortDespatch => "short-despatch",

@@ -167,13 +167,13 @@ fn open_sales_order_creates_a_goods_out_with_open_lines() {
     assert_eq!(goods_out.lines.len(), 1);
     assert_eq!(goods_out.lines[0].order_line, LineNo(3));
     assert_eq!(goods_out.lines[0].quantity, dec(4));
-    // A later revision of the same open order does not create a second goods out (its changed
-    // lines are reported instead).
+    // A later revision of the same open order does not create a second goods out.
     let again = sales_order_open_with(vec![order_line(3, "11", "A", 5)]);
-    let plan = run(&mut state, &m, &order_event(again, 2));
-    assert!(fulfilment_free(&plan));
-    let kinds: Vec<ExceptionKind> = raised(&plan).iter().map(|e| e.kind).collect();
-    assert_eq!(kinds, vec![ExceptionKind::OrderChangedAfterRelease]);
+    assert!(
+        run(&mut state, &m, &order_event(again, 2))
+            .actions
+            .is_empty()
+    );
 }
 
 fn sales_order_open_with(lines: Vec<OrderLine>) -> Order {
@@ -358,36 +358,6 @@ fn cancelled_order_cancels_its_goods_out_once() {
         &order_event(sales_order(OrderStatus::Closed), 3),
     );
     assert!(plan.actions.is_empty());
-}
-
-#[test]
-fn line_changes_after_release_warn_operations_once() {
-    let m = mappings();
-    let mut state = state_with_order();
-    // NetSuite's own progress is not a change.
-    let mut progressed = sales_order(OrderStatus::Open);
-    progressed.lines[0].quantity_done = dec(1);
-    assert!(
-        run(&mut state, &m, &order_event(progressed, 2))
-            .actions
-            .is_empty()
-    );
-    // A changed quantity is.
-    let mut changed = sales_order(OrderStatus::Open);
-    changed.lines[0].quantity = dec(8);
-    let plan = run(&mut state, &m, &order_event(changed.clone(), 3));
-    let exceptions = raised(&plan);
-    assert_eq!(exceptions.len(), 1);
-    assert_eq!(exceptions[0].kind, ExceptionKind::OrderChangedAfterRelease);
-    assert_eq!(exceptions[0].owner, Owner::Operations);
-    assert_eq!(exceptions[0].severity, Severity::Warning);
-    // No second goods out, and the open quantity follows the new line.
-    assert!(fulfilment_free(&plan));
-    changed.lines[1].closed = true;
-    assert!(raised(&run(&mut state, &m, &order_event(changed, 4))).is_empty());
-    let open = state.order(&OrderRef::sales("501")).unwrap();
-    assert_eq!(open.open_quantity(LineNo(3)), Some(dec(8)));
-    assert_eq!(open.open_quantity(LineNo(7)), Some(dec(0)));
 }
 
 #[test]

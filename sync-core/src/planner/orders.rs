@@ -30,43 +30,9 @@ pub(super) fn plan_order_event<V: StateView>(
             revision: source.revision,
         });
     }
-    if let Some(previous) = known
-        && order.status == OrderStatus::Open
-        && lines_changed(&previous.order, order)
-        && cx.view.is_planned(&release_key(&order.order))
-    {
-        let document = DocumentRef::Order {
-            order: order.order.clone(),
-        };
-        cx.raise(
-            ExceptionKind::OrderChangedAfterRelease,
-            &document,
-            &[],
-            format!(
-                "{} {} changed its lines after it was released to the warehouse; the Clarus \
-                 order was not changed: check it against NetSuite",
-                order.order, order.tran_id
-            ),
-        );
-    }
     if evaluate(cx, order, known, None) {
         cx.block();
     }
-}
-
-/// Whether lines were added, removed, re-itemed, re-quantified or closed. NetSuite's own
-/// progress (`quantity_done`) does not count as a change.
-fn lines_changed(before: &Order, after: &Order) -> bool {
-    let shape = |o: &Order| {
-        let mut lines: Vec<_> = o
-            .lines
-            .iter()
-            .map(|l| (l.line, l.item.clone(), l.quantity, l.closed))
-            .collect();
-        lines.sort_by_key(|l| l.0);
-        lines
-    };
-    shape(before) != shape(after)
 }
 
 /// The key of the Clarus goods out or goods in created for an order: `NS-SO-<id>`,
