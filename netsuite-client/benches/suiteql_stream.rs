@@ -211,10 +211,17 @@ fn main() {
         let cpu_start = cpu_ms();
         let start = Instant::now();
         let c = client.clone();
+        let options = StreamOptions {
+            prefetch: std::env::var("PREFETCH")
+                .ok()
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(StreamOptions::default().prefetch),
+            ..StreamOptions::default()
+        };
         let consume = async move {
             let mut stream = c.suiteql::<Row>(
                 "SELECT id, itemid, displayname, upccode, location, quantityonhand, quantityavailable, isinactive, lastmodifieddate, externalid FROM item ORDER BY id",
-                StreamOptions::default(),
+                options,
             );
             let mut n = 0usize;
             let mut check = 0usize;
