@@ -16,3 +16,4 @@ pub mod config;
 pub mod netsuite;
 pub mod service;
 pub mod clarus;
+pub mod reconcile;

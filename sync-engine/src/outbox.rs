@@ -267,7 +267,7 @@ impl Outbox {
     ) -> Result<(), StoreError> {
         let exception = NewException {
             key: format!("EX-ACTION-{}", outbox.action.key),
-            kind: "action_failed".into(),
+            kind: "action-failed".into(),
             owner: owner.into(),
             severity: "error".into(),
             document: outbox.action.document.clone(),

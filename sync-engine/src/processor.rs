@@ -131,7 +131,7 @@ impl Processor {
                     .raise_exception(
                         NewException {
                             key: format!("EX-DELIVERY-{}", delivery.id),
-                            kind: "invalid_delivery".into(),
+                            kind: "invalid-delivery".into(),
                             owner: "integration".into(),
                             severity: "error".into(),
                             document: format!("delivery {}", delivery.id),

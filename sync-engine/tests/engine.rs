@@ -361,7 +361,7 @@ async fn a_rejected_action_raises_an_exception_and_never_blocks_other_documents(
     assert_eq!(second.attempts, 4);
     let exceptions = store.exceptions().await.unwrap();
     assert_eq!(exceptions.len(), 1);
-    assert_eq!(exceptions[0].exception.kind, "action_failed");
+    assert_eq!(exceptions[0].exception.kind, "action-failed");
     assert_eq!(exceptions[0].exception.owner, "item_master");
 }
 

@@ -148,7 +148,7 @@ async fn the_processor_plans_each_delivery_once_and_keeps_bad_ones_with_an_excep
     assert_eq!(products, ["create_product", "create_product"]);
     let exceptions = store.exceptions().await.unwrap();
     assert_eq!(exceptions.len(), 1);
-    assert_eq!(exceptions[0].exception.kind, "invalid_delivery");
+    assert_eq!(exceptions[0].exception.kind, "invalid-delivery");
     assert_eq!(
         exceptions[0].exception.runbook,
         "operations.md#invalid-delivery"
