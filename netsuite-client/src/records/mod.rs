@@ -11,9 +11,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{RecordId, RecordType};
 
+mod bin;
 mod inventory_adjustment;
 mod inventory_detail;
 mod inventory_number;
+mod inventory_status;
 mod inventory_transfer;
 mod item;
 mod item_fulfillment;
@@ -25,9 +27,11 @@ mod sales_order;
 mod status;
 mod transfer_order;
 
+pub use bin::Bin;
 pub use inventory_adjustment::{InventoryAdjustment, InventoryAdjustmentLine};
 pub use inventory_detail::{InventoryAssignment, InventoryDetail};
 pub use inventory_number::InventoryNumber;
+pub use inventory_status::InventoryStatus;
 pub use inventory_transfer::{InventoryTransfer, InventoryTransferLine};
 pub use item::{InventoryItem, ItemLocation, LotNumberedInventoryItem, SerializedInventoryItem};
 pub use item_fulfillment::{ItemFulfillment, ItemFulfillmentLine, Package};
