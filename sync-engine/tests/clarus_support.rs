@@ -15,18 +15,24 @@ use sync_engine::clarus::{ClarusExecutor, ExecutorSettings};
 use sync_engine::intake::{IntakeConfig, router};
 use sync_engine::store::{Delivery, SqliteStore, Store};
 
+/// The tenant name in idempotency keys.
 pub const TENANT: &str = "acme";
+/// The simulator's subdomain.
 pub const SUBDOMAIN: &str = "acme-warehouse";
 const WEBHOOK_SECRET: &str = "a-long-shared-secret-0123456789";
 
 /// A simulator, a client, a store and an intake receiving the simulator's webhooks.
 pub struct Rig {
+    /// The simulator.
     pub sim: RunningClarus,
+    /// A client of the simulator.
     pub client: ClarusClient,
+    /// The store the intake writes deliveries to.
     pub store: Arc<dyn Store>,
 }
 
 impl Rig {
+    /// Starts everything and subscribes the intake to the sync's webhooks.
     pub async fn start() -> Rig {
         let sim = ClarusSim::start(sim::clarus::ClarusConfig::default())
             .await
@@ -67,6 +73,7 @@ impl Rig {
         Rig { sim, client, store }
     }
 
+    /// An executor for account 1, recording line orders in the store.
     pub fn executor(&self) -> ClarusExecutor {
         ClarusExecutor::new(
             self.client.clone(),
@@ -99,10 +106,12 @@ impl Rig {
     }
 }
 
+/// A whole-number decimal.
 pub fn dec(n: i64) -> Decimal {
     Decimal::from(n)
 }
 
+/// A planned action.
 pub fn planned(key: &str, document: DocumentRef, action: Action) -> PlannedAction {
     PlannedAction {
         key: IdempotencyKey::parse(key).unwrap(),
@@ -111,6 +120,7 @@ pub fn planned(key: &str, document: DocumentRef, action: Action) -> PlannedActio
     }
 }
 
+/// A product spec for NetSuite item `item`.
 pub fn product_spec(item: &str, sku: &str) -> ProductSpec {
     ProductSpec {
         item: item.into(),
@@ -123,6 +133,7 @@ pub fn product_spec(item: &str, sku: &str) -> ProductSpec {
     }
 }
 
+/// `CreateProduct` for NetSuite item `item`.
 pub fn create_product(item: &str, sku: &str) -> PlannedAction {
     planned(
         &format!("CLR-PROD-{item}"),
@@ -161,6 +172,7 @@ pub fn warehouse_order(
     }
 }
 
+/// `CreateGoodsOut` for sales order `id`.
 pub fn create_goods_out(id: &str, reference: &str, lines: &[(u64, &str, i64)]) -> PlannedAction {
     let order = warehouse_order(OrderKind::Sales, id, reference, lines);
     planned(
@@ -172,6 +184,7 @@ pub fn create_goods_out(id: &str, reference: &str, lines: &[(u64, &str, i64)]) -
     )
 }
 
+/// `CreateGoodsIn` for a purchase order or return authorisation.
 pub fn create_goods_in(
     kind: OrderKind,
     id: &str,

@@ -43,10 +43,18 @@ pub fn receipt_watermark_name(goods_in: ClarusId) -> String {
     format!("clarus.goods_in.{goods_in}.stages")
 }
 
-/// Stages reported: stage → entries per Clarus line at that stage.
+/// Stages reported: stage → what was recorded when it was first decoded.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct Stages {
-    stages: BTreeMap<u64, BTreeMap<String, usize>>,
+    stages: BTreeMap<u64, Stage>,
+}
+
+/// One reported stage: entries per Clarus line, and when that receipt happened (kept so that
+/// decoding the delivery again, after the record moved on, gives the same event).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Stage {
+    counts: BTreeMap<String, usize>,
+    received_at: Timestamp,
 }
 
 /// One received stock entry of the body.
@@ -117,14 +125,15 @@ impl ReceiptDecoder {
             .map(|w| w.id)
             .or_else(|| record.get("warehouse_id").and_then(json_id))
             .ok_or_else(|| DecodeError::Invalid(format!("goods in {id} has no warehouse")))?;
-        let received_at = read
-            .actual_date_of_receipt
-            .as_ref()
-            .and_then(|d| d.timestamp())
-            .or_else(|| read.updated_at.as_ref().and_then(|d| d.timestamp()))
+        // The body's date is the one of this receipt; the re-read has the latest one.
+        let received_at = field(record, "actual_date_of_arrival")
+            .and_then(|t| t.parse::<Timestamp>().ok())
             .or_else(|| {
-                field(record, "actual_date_of_arrival").and_then(|t| t.parse::<Timestamp>().ok())
+                read.actual_date_of_receipt
+                    .as_ref()
+                    .and_then(|d| d.timestamp())
             })
+            .or_else(|| read.updated_at.as_ref().and_then(|d| d.timestamp()))
             .ok_or_else(|| DecodeError::Invalid(format!("goods in {id} has no receipt date")))?;
 
         let lines = body_lines(record);
@@ -155,7 +164,11 @@ impl ReceiptDecoder {
         if stage == 0 {
             return Ok(Vec::new());
         }
-        let Some(previous) = self.stage_base(id, stage, &counts).await? else {
+        let current = Stage {
+            counts,
+            received_at,
+        };
+        let Some((previous, received_at)) = self.stage_base(id, stage, current).await? else {
             return Ok(Vec::new());
         };
 
@@ -230,14 +243,15 @@ impl ReceiptDecoder {
         }])
     }
 
-    /// The entry counts of the stage before `stage`, recording `stage` when it is new; `None`
-    /// when a later stage was reported already (it covered this one).
+    /// The entry counts of the stage before `stage` and the receipt time of `stage`, recording
+    /// `stage` when it is new; `None` when a later stage was reported already (it covered this
+    /// one).
     async fn stage_base(
         &self,
         id: ClarusId,
         stage: u64,
-        counts: &BTreeMap<String, usize>,
-    ) -> Result<Option<BTreeMap<String, usize>>, DecodeError> {
+        current: Stage,
+    ) -> Result<Option<(BTreeMap<String, usize>, Timestamp)>, DecodeError> {
         let name = receipt_watermark_name(id);
         let store_error =
             |e| DecodeError::Retryable(format!("receipt stages of goods in {id}: {e}"));
@@ -252,11 +266,11 @@ impl ReceiptDecoder {
                 .stages
                 .range(..stage)
                 .next_back()
-                .map(|(_, c)| c.clone())
+                .map(|(_, s)| s.counts.clone())
                 .unwrap_or_default()
         };
-        if stages.stages.contains_key(&stage) {
-            return Ok(Some(previous(&stages)));
+        if let Some(recorded) = stages.stages.get(&stage) {
+            return Ok(Some((previous(&stages), recorded.received_at)));
         }
         if stages
             .stages
@@ -267,13 +281,14 @@ impl ReceiptDecoder {
             return Ok(None);
         }
         let base = previous(&stages);
-        stages.stages.insert(stage, counts.clone());
+        let received_at = current.received_at;
+        stages.stages.insert(stage, current);
         let text = serde_json::to_string(&stages).unwrap_or_default();
         self.store
             .set_watermark(&name, &text)
             .await
             .map_err(store_error)?;
-        Ok(Some(base))
+        Ok(Some((base, received_at)))
     }
 }
 

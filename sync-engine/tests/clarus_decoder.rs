@@ -1,0 +1,585 @@
+//! Clarus webhooks, delivered by the simulator to the engine's intake, decoded into core events;
+//! the GraphQL sweep; the stock snapshot.
+
+#[path = "clarus_support.rs"]
+mod support;
+
+use jiff::Timestamp;
+use rust_decimal::Decimal;
+use serde_json::json;
+use sim::clarus::{
+    ClarusId, DPD, MAIN_WAREHOUSE, Parcel, ReceivedLine, StockStatus as SimStatus, WebhookBehaviour,
+};
+use support::*;
+use sync_core::*;
+use sync_engine::clarus::{ClarusDecoder, ClarusSweep, DespatchReader, StockSnapshotReader};
+use sync_engine::engine::{Engine, IngestOutcome};
+use sync_engine::outbox::ActionExecutor;
+use sync_engine::processor::{DecodeError, DeliveryDecoder};
+use sync_engine::store::{Delivery, NewDelivery};
+
+fn id_of(result: Option<String>) -> ClarusId {
+    ClarusId(result.expect("an id").parse().expect("numeric id"))
+}
+
+fn decoder(rig: &Rig) -> ClarusDecoder {
+    ClarusDecoder::new(
+        rig.client.clone(),
+        SUBDOMAIN.into(),
+        TENANT.into(),
+        rig.store.clone(),
+    )
+}
+
+/// A product with 10 available at the main warehouse.
+async fn stocked_product(rig: &Rig, item: &str, sku: &str) -> ClarusId {
+    let product = id_of(
+        rig.executor()
+            .execute(&create_product(item, sku))
+            .await
+            .unwrap(),
+    );
+    let handle = rig.sim.handle();
+    let location = handle.default_location(MAIN_WAREHOUSE).unwrap();
+    handle
+        .seed_stock(product, location, dec(10), SimStatus::Available, None)
+        .unwrap();
+    product
+}
+
+/// A goods out for NetSuite order `id` line 3, allocated and picked (at most `picked`).
+async fn picked_order(
+    rig: &Rig,
+    id: &str,
+    sku: &str,
+    quantity: i64,
+    picked: Option<(ClarusId, i64)>,
+) -> ClarusId {
+    let goods_out = id_of(
+        rig.executor()
+            .execute(&create_goods_out(
+                id,
+                &format!("SO{id}"),
+                &[(3, sku, quantity)],
+            ))
+            .await
+            .unwrap(),
+    );
+    let warehouse = rig.sim.warehouse();
+    warehouse.allocate(goods_out).unwrap();
+    match picked {
+        Some((product, q)) => warehouse
+            .short_pick(goods_out, &[(product, dec(q))])
+            .unwrap(),
+        None => warehouse.pick(goods_out).unwrap(),
+    }
+    goods_out
+}
+
+fn parcels(numbers: &[&str]) -> Vec<Parcel> {
+    numbers
+        .iter()
+        .map(|n| Parcel {
+            tracking_number: (*n).into(),
+            weight_kg: Some(dec(2)),
+        })
+        .collect()
+}
+
+fn despatch_of(event: &Event) -> &Despatch {
+    match &event.payload {
+        Payload::Despatch(d) => d,
+        other => panic!("not a despatch: {other:?}"),
+    }
+}
+
+fn fake_delivery(
+    resource: &str,
+    event: &str,
+    subdomain: &str,
+    body: serde_json::Value,
+) -> Delivery {
+    Delivery {
+        id: 9999,
+        delivery: NewDelivery {
+            source: "clarus-webhook".into(),
+            received_at: Timestamp::now(),
+            headers: json!({"resource_name": resource, "event": event, "x-claruswms-subdomain": subdomain}),
+            body: serde_json::to_vec(&body).unwrap(),
+        },
+    }
+}
+
+#[tokio::test]
+async fn a_despatch_webhook_is_re_read_into_a_despatch_with_tracking() {
+    let rig = Rig::start().await;
+    let product = stocked_product(&rig, "77", "MUG-RED").await;
+    let _ = product;
+    let goods_out = picked_order(&rig, "501", "MUG-RED", 3, None).await;
+    rig.sim
+        .warehouse()
+        .despatch(goods_out, DPD, &parcels(&["TRK-1", "TRK-2"]))
+        .unwrap();
+
+    let deliveries = rig.deliveries("goods_out", "completed").await;
+    assert_eq!(deliveries.len(), 1);
+    let events = decoder(&rig).decode(&deliveries[0]).await.unwrap();
+    assert_eq!(events.len(), 1);
+    let despatch = despatch_of(&events[0]);
+    assert_eq!(despatch.tenant.as_str(), TENANT);
+    assert_eq!(despatch.goods_out, GoodsOutId(goods_out.0));
+    assert_eq!(despatch.order.as_str(), "501");
+    assert_eq!(despatch.warehouse, WarehouseId(1));
+    assert_eq!(despatch.carrier, Some(CarrierId(DPD.0)));
+    assert_eq!(despatch.lines.len(), 1);
+    let line = &despatch.lines[0];
+    assert_eq!(line.order_line, LineNo(3));
+    assert_eq!(line.sku.as_str(), "MUG-RED");
+    assert_eq!((line.requested, line.quantity), (dec(3), dec(3)));
+    let tracking: Vec<&str> = despatch
+        .packages
+        .iter()
+        .filter_map(|p| p.tracking_number.as_ref().map(|t| t.as_str()))
+        .collect();
+    assert_eq!(tracking, ["TRK-1", "TRK-2"]);
+    let source = &events[0].source;
+    assert_eq!(source.system, System::Clarus);
+    assert_eq!(source.resource.as_str(), "goods_out");
+    assert_eq!(source.id.as_str(), goods_out.to_string());
+    assert_eq!(source.event.as_str(), "completed");
+    assert!(matches!(source.revision, Revision::ModifiedAt(t) if t == despatch.despatched_at));
+}
+
+#[tokio::test]
+async fn a_short_pick_despatches_less_than_requested() {
+    let rig = Rig::start().await;
+    let product = stocked_product(&rig, "77", "MUG-RED").await;
+    let goods_out = picked_order(&rig, "501", "MUG-RED", 3, Some((product, 1))).await;
+    rig.sim
+        .warehouse()
+        .despatch(goods_out, DPD, &parcels(&["TRK-9"]))
+        .unwrap();
+    let deliveries = rig.deliveries("goods_out", "completed").await;
+    let events = decoder(&rig).decode(&deliveries[0]).await.unwrap();
+    let line = &despatch_of(&events[0]).lines[0];
+    assert_eq!(line.requested, dec(3));
+    assert_eq!(line.quantity, dec(1));
+    assert_eq!(line.short_quantity(), dec(2));
+}
+
+#[tokio::test]
+async fn webhook_bodies_are_not_trusted() {
+    let rig = Rig::start().await;
+    let product = stocked_product(&rig, "77", "MUG-RED").await;
+    let _ = product;
+    let pending = id_of(
+        rig.executor()
+            .execute(&create_goods_out("601", "SO601", &[(3, "MUG-RED", 2)]))
+            .await
+            .unwrap(),
+    );
+    let decoder = decoder(&rig);
+    // A forged "completed" for an order still pending in Clarus.
+    let forged = fake_delivery(
+        "goods_out",
+        "completed",
+        SUBDOMAIN,
+        json!({"data": {"id": pending.0, "external_system_reference1": "601",
+            "lines": [{"id": 1, "dispatch_quantity": 2, "external_system_reference1": "3"}]}}),
+    );
+    assert!(matches!(
+        decoder.decode(&forged).await,
+        Err(DecodeError::Invalid(m)) if m.contains("PENDING")
+    ));
+    // A goods out that does not exist.
+    let missing = fake_delivery(
+        "goods_out",
+        "completed",
+        SUBDOMAIN,
+        json!({"data": {"id": 424242}}),
+    );
+    assert!(matches!(
+        decoder.decode(&missing).await,
+        Err(DecodeError::Invalid(_))
+    ));
+    // Another tenant's delivery.
+    let other = fake_delivery(
+        "goods_out",
+        "completed",
+        "someone-else",
+        json!({"data": {"id": pending.0}}),
+    );
+    assert!(matches!(
+        decoder.decode(&other).await,
+        Err(DecodeError::Invalid(_))
+    ));
+    // Not JSON.
+    let mut garbage = fake_delivery("goods_out", "completed", SUBDOMAIN, json!({}));
+    garbage.delivery.body = b"<xml/>".to_vec();
+    assert!(matches!(
+        decoder.decode(&garbage).await,
+        Err(DecodeError::Invalid(_))
+    ));
+    // Events the integration does not act on decode to nothing.
+    let created = fake_delivery(
+        "goods_out",
+        "created",
+        SUBDOMAIN,
+        json!({"data": {"id": pending.0}}),
+    );
+    assert_eq!(decoder.decode(&created).await.unwrap(), vec![]);
+
+    // A completed order whose body claims more than was despatched: the re-read wins.
+    let goods_out = picked_order(&rig, "602", "MUG-RED", 3, None).await;
+    rig.sim
+        .warehouse()
+        .despatch(goods_out, DPD, &parcels(&["TRK-5"]))
+        .unwrap();
+    let inflated = fake_delivery(
+        "goods_out",
+        "completed",
+        SUBDOMAIN,
+        json!({"data": {"id": goods_out.0, "lines": [{"dispatch_quantity": 300}]}}),
+    );
+    let events = decoder.decode(&inflated).await.unwrap();
+    assert_eq!(despatch_of(&events[0]).lines[0].quantity, dec(3));
+}
+
+#[tokio::test]
+async fn a_receipt_into_quarantine_then_a_sellable_one() {
+    let rig = Rig::start().await;
+    let product = stocked_product(&rig, "77", "MUG-RED").await;
+    let goods_in = id_of(
+        rig.executor()
+            .execute(&create_goods_in(
+                OrderKind::Purchase,
+                "700",
+                "PO700",
+                &[(1, "MUG-RED", 6)],
+            ))
+            .await
+            .unwrap(),
+    );
+    let received = |quantity| ReceivedLine {
+        product,
+        quantity: dec(quantity),
+        batch: None,
+        serial_numbers: vec![],
+    };
+    let warehouse = rig.sim.warehouse();
+    warehouse
+        .receive(goods_in, &[received(4)], SimStatus::Held, false)
+        .unwrap();
+    let part = rig.deliveries("goods_in", "moved_to_part").await;
+    assert_eq!(part.len(), 1);
+    let decoder = decoder(&rig);
+    let first = decoder.decode(&part[0]).await.unwrap();
+    assert_eq!(first.len(), 1);
+    let Payload::Receipt(receipt) = &first[0].payload else {
+        panic!("{first:?}")
+    };
+    assert_eq!(
+        receipt.order,
+        OrderRef {
+            kind: OrderKind::Purchase,
+            id: "700".into()
+        }
+    );
+    assert_eq!(receipt.goods_in, GoodsInId(goods_in.0));
+    assert_eq!(receipt.lines.len(), 1);
+    assert_eq!(receipt.lines[0].order_line, LineNo(1));
+    assert_eq!(receipt.lines[0].quantity, dec(4));
+    assert_eq!(receipt.lines[0].condition, StockCondition::Quarantine);
+
+    warehouse
+        .receive(goods_in, &[received(2)], SimStatus::Available, true)
+        .unwrap();
+    let done = rig.deliveries("goods_in", "completed").await;
+    let second = decoder.decode(&done[0]).await.unwrap();
+    let Payload::Receipt(rest) = &second[0].payload else {
+        panic!("{second:?}")
+    };
+    assert_ne!(rest.receipt, receipt.receipt);
+    assert_eq!(
+        rest.lines.len(),
+        1,
+        "only what arrived since the first receipt"
+    );
+    assert_eq!(rest.lines[0].quantity, dec(2));
+    assert_eq!(rest.lines[0].condition, StockCondition::Sellable);
+
+    // Decoding a delivery again gives the same event (a retry after a deferral).
+    assert_eq!(decoder.decode(&part[0]).await.unwrap(), first);
+    assert_eq!(decoder.decode(&done[0]).await.unwrap(), second);
+}
+
+#[tokio::test]
+async fn a_late_part_receipt_is_covered_by_the_later_one() {
+    let rig = Rig::start().await;
+    let product = stocked_product(&rig, "77", "MUG-RED").await;
+    let goods_in = id_of(
+        rig.executor()
+            .execute(&create_goods_in(
+                OrderKind::Return,
+                "900",
+                "RMA9",
+                &[(2, "MUG-RED", 6)],
+            ))
+            .await
+            .unwrap(),
+    );
+    let line = |quantity| ReceivedLine {
+        product,
+        quantity: dec(quantity),
+        batch: Some("LOT-1".into()),
+        serial_numbers: vec![],
+    };
+    let warehouse = rig.sim.warehouse();
+    warehouse
+        .receive(goods_in, &[line(1)], SimStatus::Held, false)
+        .unwrap();
+    warehouse
+        .receive(goods_in, &[line(3)], SimStatus::Available, true)
+        .unwrap();
+    let part = rig.deliveries("goods_in", "moved_to_part").await;
+    let done = rig.deliveries("goods_in", "completed").await;
+    let decoder = decoder(&rig);
+    // The completion is processed first: it reports everything received.
+    let events = decoder.decode(&done[0]).await.unwrap();
+    let Payload::Receipt(receipt) = &events[0].payload else {
+        panic!("{events:?}")
+    };
+    assert_eq!(receipt.order.kind, OrderKind::Return);
+    let by_condition: Vec<(StockCondition, Decimal)> = receipt
+        .lines
+        .iter()
+        .map(|l| (l.condition, l.quantity))
+        .collect();
+    assert_eq!(
+        by_condition,
+        [
+            (StockCondition::Sellable, dec(3)),
+            (StockCondition::Quarantine, dec(1))
+        ]
+    );
+    assert_eq!(receipt.lines[0].lots[0].lot.as_str(), "LOT-1");
+    // The earlier part receipt arriving late adds nothing.
+    assert_eq!(decoder.decode(&part[0]).await.unwrap(), vec![]);
+}
+
+#[tokio::test]
+async fn adjustments_holds_and_breakages_become_stock_movements() {
+    let rig = Rig::start().await;
+    let product = stocked_product(&rig, "77", "MUG-RED").await;
+    let handle = rig.sim.handle();
+    let location = handle.default_location(MAIN_WAREHOUSE).unwrap();
+    let warehouse = rig.sim.warehouse();
+    warehouse
+        .adjust(product, location, dec(5), "found")
+        .unwrap();
+    warehouse.breakage(product, location, dec(2)).unwrap();
+    warehouse
+        .hold(product, MAIN_WAREHOUSE, dec(1), "damaged")
+        .unwrap();
+    let decoder = decoder(&rig);
+    let mut seen = Vec::new();
+    for (event, kind) in [
+        ("positively_adjusted", MovementKind::PositiveAdjustment),
+        ("negatively_adjusted", MovementKind::Breakage),
+        ("placed_on_hold", MovementKind::Hold),
+    ] {
+        let deliveries = rig.deliveries("stock", event).await;
+        assert_eq!(deliveries.len(), 1, "{event}");
+        let events = decoder.decode(&deliveries[0]).await.unwrap();
+        let Payload::StockMovement(movement) = &events[0].payload else {
+            panic!("{events:?}")
+        };
+        assert_eq!(movement.kind, kind);
+        assert_eq!(movement.sku.as_str(), "MUG-RED");
+        assert_eq!(movement.warehouse, WarehouseId(1));
+        assert_eq!(events[0].source.event.as_str(), event);
+        seen.push(movement.quantity);
+    }
+    assert_eq!(seen, [dec(5), dec(2), dec(1)]);
+}
+
+fn mappings() -> Mappings {
+    Mappings::new(MappingTables {
+        locations: vec![LocationMapping {
+            location: "1".into(),
+            warehouse: WarehouseId(1),
+        }],
+        ship_methods: vec![ShipMethodMapping {
+            carrier: CarrierId(DPD.0),
+            service: None,
+            ship_method: "900".into(),
+        }],
+        ..MappingTables::default()
+    })
+    .unwrap()
+}
+
+fn netsuite_event(id: &str, payload: Payload) -> Event {
+    Event {
+        source: SourceId {
+            system: System::NetSuite,
+            resource: "record".into(),
+            id: id.into(),
+            event: "updated".into(),
+            revision: Revision::Sequence(1),
+        },
+        occurred_at: Timestamp::now(),
+        payload,
+    }
+}
+
+/// The item and open sales orders the engine needs to plan despatches.
+async fn seed_netsuite(engine: &Engine, orders: &[&str]) {
+    let item = Item {
+        netsuite_id: "77".into(),
+        sku: "MUG-RED".into(),
+        barcode: None,
+        description: "Red mug".into(),
+        tracking: Tracking::None,
+        inactive: false,
+    };
+    engine
+        .ingest(&netsuite_event("77", Payload::Item(item)), Timestamp::now())
+        .await
+        .unwrap();
+    for id in orders {
+        let order = Order {
+            order: OrderRef::sales(*id),
+            tran_id: format!("SO{id}"),
+            status: OrderStatus::Open,
+            location: "1".into(),
+            ship_method: None,
+            expected_date: None,
+            lines: vec![OrderLine {
+                line: LineNo(3),
+                item: "77".into(),
+                sku: "MUG-RED".into(),
+                quantity: dec(3),
+                quantity_done: Decimal::ZERO,
+                closed: false,
+            }],
+        };
+        engine
+            .ingest(&netsuite_event(id, Payload::Order(order)), Timestamp::now())
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn the_sweep_catches_lost_despatch_webhooks_and_ignores_seen_ones() {
+    let rig = Rig::start().await;
+    let engine = Engine::open(rig.store.clone(), mappings()).await.unwrap();
+    seed_netsuite(&engine, &["501", "502"]).await;
+    stocked_product(&rig, "77", "MUG-RED").await;
+    let decoder = decoder(&rig);
+
+    // The first despatch arrives by webhook and is planned.
+    let first = picked_order(&rig, "501", "MUG-RED", 3, None).await;
+    rig.sim
+        .warehouse()
+        .despatch(first, DPD, &parcels(&["TRK-1"]))
+        .unwrap();
+    let deliveries = rig.deliveries("goods_out", "completed").await;
+    let from_webhook = decoder.decode(&deliveries[0]).await.unwrap().remove(0);
+    let outcome = engine
+        .ingest(&from_webhook, Timestamp::now())
+        .await
+        .unwrap();
+    assert!(
+        matches!(outcome, IngestOutcome::Planned { actions: 1, .. }),
+        "{outcome:?} {:#?}",
+        rig.store.exceptions().await.unwrap()
+    );
+    let reader =
+        DespatchReader::new(rig.client.clone(), TENANT.into()).with_store(rig.store.clone());
+    let from_sweep = reader
+        .read(clarus_client::ClarusId::new(first.0 as i64), None)
+        .await
+        .unwrap();
+    assert_eq!(from_sweep.source, from_webhook.source);
+    assert_eq!(from_sweep.payload, from_webhook.payload);
+
+    let sweep = ClarusSweep::new(rig.client.clone(), reader, rig.store.clone());
+    let report = sweep.run(&engine).await.unwrap();
+    assert_eq!(
+        (report.scanned, report.planned, report.duplicates),
+        (1, 0, 1)
+    );
+    assert!(report.failed.is_empty(), "{:?}", report.failed);
+
+    // The second despatch's webhook is lost: the sweep plans it.
+    rig.sim.handle().set_webhook_behaviour(WebhookBehaviour {
+        loss_rate: 1.0,
+        ..WebhookBehaviour::default()
+    });
+    let second = picked_order(&rig, "502", "MUG-RED", 3, None).await;
+    rig.sim
+        .warehouse()
+        .despatch(second, DPD, &parcels(&["TRK-2"]))
+        .unwrap();
+    assert_eq!(rig.deliveries("goods_out", "completed").await.len(), 1);
+    let report = sweep.run(&engine).await.unwrap();
+    assert_eq!(report.planned, 1, "{report:?}");
+    assert!(report.watermark.is_some());
+    let key = format!("CLR-DESP-{TENANT}-{second}-{second}");
+    let action = rig
+        .store
+        .action(&key)
+        .await
+        .unwrap()
+        .expect("fulfilment planned");
+    assert_eq!(action.action.kind, "fulfil_sales_order");
+    let payload = action.action.payload.to_string();
+    assert!(payload.contains("TRK-2"), "{payload}");
+
+    // Sweeping again plans nothing new.
+    let report = sweep.run(&engine).await.unwrap();
+    assert_eq!(report.planned, 0);
+}
+
+#[tokio::test]
+async fn the_snapshot_counts_picked_stock_and_reports_unmapped_warehouses() {
+    let rig = Rig::start().await;
+    let product = stocked_product(&rig, "77", "MUG-RED").await;
+    let handle = rig.sim.handle();
+    let location = handle.default_location(MAIN_WAREHOUSE).unwrap();
+    handle
+        .seed_stock(product, location, dec(2), SimStatus::Held, None)
+        .unwrap();
+    // 3 picked but not despatched: still on hand.
+    picked_order(&rig, "501", "MUG-RED", 3, None).await;
+    let other = handle.add_warehouse("WH2", "Overflow");
+    let other_location = handle.default_location(other).unwrap();
+    handle
+        .seed_stock(product, other_location, dec(4), SimStatus::Available, None)
+        .unwrap();
+
+    let reader = StockSnapshotReader::new(rig.client.clone(), mappings());
+    let (rows, summary) = reader.read().await.unwrap();
+    let found: Vec<(StockStatus, Decimal)> = rows
+        .iter()
+        .map(|r| {
+            assert_eq!(r.key.sku.as_str(), "MUG-RED");
+            assert_eq!(r.key.location.as_str(), "1");
+            (r.key.status, r.quantity)
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (StockStatus::Available, dec(10)),
+            (StockStatus::Held, dec(2))
+        ]
+    );
+    assert_eq!(summary.skipped.len(), 1);
+    assert_eq!(summary.skipped[0].quantity, dec(4));
+    let mut drift = DriftCalculator::new();
+    let summary = reader.read_into(&mut drift).await.unwrap();
+    assert_eq!(summary.positions, 2);
+}
