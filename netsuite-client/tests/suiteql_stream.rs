@@ -243,3 +243,60 @@ async fn invalid_page_sizes_are_refused_before_sending() {
     ));
     assert!(server.received_requests().await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn dropping_the_stream_stops_fetching() {
+    let requests = Arc::new(AtomicUsize::new(0));
+    let client = capped_server(50_000, requests.clone()).await;
+    let mut stream = client.suiteql::<KeyRow>(
+        "SELECT id, itemid FROM item ORDER BY id",
+        StreamOptions::default(),
+    );
+    for _ in 0..1500 {
+        stream.next().await.unwrap().unwrap();
+    }
+    drop(stream);
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let after_drop = requests.load(Ordering::SeqCst);
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    assert_eq!(
+        requests.load(Ordering::SeqCst),
+        after_drop,
+        "no request after the drop"
+    );
+    // Two pages consumed, at most the prefetch window and the channel's pages beyond them.
+    assert!(after_drop <= 2 + 2 + 2, "{after_drop} requests");
+}
+
+#[tokio::test]
+async fn keyset_rows_out_of_order_are_an_error() {
+    let server = MockServer::start().await;
+    for (query, ids, more) in [
+        ("limit=2&offset=0", [10, 20], true),
+        ("limit=2&offset=2", [5, 6], false),
+    ] {
+        Mock::given(method("POST"))
+            .and(ExactQuery(Some(query)))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "hasMore": more, "totalResults": 4,
+                "items": [{"id": ids[0].to_string(), "itemid": "A"}, {"id": ids[1].to_string(), "itemid": "B"}]
+            })))
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
+    let rows: Vec<Result<KeyRow, Error>> = client(&server)
+        .suiteql_keyset::<KeyRow, _>(
+            Keyset::new("SELECT id, itemid FROM item", "id"),
+            |r| r.id,
+            StreamOptions {
+                page_size: 2,
+                prefetch: 1,
+            },
+        )
+        .collect()
+        .await;
+    assert_eq!(rows.len(), 3, "two rows, then the error");
+    let err = rows[2].as_ref().unwrap_err();
+    assert!(err.to_string().contains("not ordered"), "{err}");
+}
