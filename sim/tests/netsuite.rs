@@ -981,3 +981,38 @@ async fn async_requests_run_as_jobs_and_idempotency_keys_are_honoured() {
             .is_some()
     );
 }
+
+#[tokio::test]
+async fn handle_updates_are_seen_by_suiteql_pollers() {
+    let sim = NetSuiteSim::start(NetSuiteConfig::default()).await.unwrap();
+    let handle = sim.handle();
+    let item = handle
+        .add_item(NewItem::new("SKU-U", ItemKind::Inventory))
+        .unwrap();
+    handle
+        .update_record(
+            RecordType::InventoryItem,
+            item,
+            json!({"displayName": "Renamed", "upcCode": "5012345678900"}),
+        )
+        .unwrap();
+    let client = Client::connect(&sim).await;
+    let (_, rows) = client
+        .suiteql(
+            &format!("SELECT displayname, upccode FROM item WHERE id = {item}"),
+            10,
+            0,
+        )
+        .await;
+    assert_eq!(rows["items"][0]["displayname"], json!("Renamed"));
+    assert_eq!(rows["items"][0]["upccode"], json!("5012345678900"));
+    assert!(
+        handle
+            .update_record(RecordType::InventoryItem, item, json!({"externalId": 5}))
+            .is_err()
+    );
+    handle
+        .delete_record(RecordType::InventoryItem, item)
+        .unwrap();
+    assert_eq!(handle.count(RecordType::InventoryItem), 0);
+}

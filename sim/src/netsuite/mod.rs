@@ -328,6 +328,24 @@ impl NetSuiteHandle {
             .map_err(rejected)
     }
 
+    /// Updates a record exactly as `PATCH /record/v1/{type}/{id}` would (same validation; the
+    /// record's `lastModifiedDate` moves, so SuiteQL pollers see the change).
+    pub fn update_record(
+        &self,
+        record: RecordType,
+        id: InternalId,
+        patch: Value,
+    ) -> Result<(), SimError> {
+        self.state()
+            .update(record, id.0, patch, &[])
+            .map_err(rejected)
+    }
+
+    /// Deletes a record exactly as `DELETE /record/v1/{type}/{id}` would (postings are reversed).
+    pub fn delete_record(&self, record: RecordType, id: InternalId) -> Result<(), SimError> {
+        self.state().delete(record, id.0).map_err(rejected)
+    }
+
     /// Adds a location.
     pub fn add_location(
         &self,

@@ -1556,10 +1556,11 @@ impl State {
         let stored = self
             .get(record, id)
             .ok_or_else(|| NsError::not_found(format!("{record} {id} does not exist.")))?;
-        if let Some(Value::String(ext)) = patch.get("externalId")
-            && stored.body.get("externalId").and_then(Value::as_str) != Some(ext.as_str())
-        {
-            self.check_external_id_free(record, &patch)?;
+        match patch.get("externalId") {
+            None | Some(Value::Null) => {}
+            Some(Value::String(ext))
+                if stored.body.get("externalId").and_then(Value::as_str) == Some(ext.as_str()) => {}
+            Some(_) => self.check_external_id_free(record, &patch)?,
         }
         let mut body = stored.body.clone();
         let posting = stored.posting.clone();
