@@ -272,6 +272,15 @@ async fn an_order_is_allocated_picked_and_despatched_with_tracking() {
         handle.goods_out_status(ClarusId(id)),
         Some(GoodsOutStatus::Allocated)
     );
+    let requests = client
+        .graphql(
+            "query($filter: PickProcessingRequestFilterType) { pick_processing_requests { all(filter: $filter) { edges { node { status process_reference goods_out { id } } } } } }",
+            json!({"filter": {"process_reference": {"eq": processed["process_references"][0]}}}),
+        )
+        .await;
+    let node = &requests["data"]["pick_processing_requests"]["all"]["edges"][0]["node"];
+    assert_eq!(node["status"], json!("completed"));
+    assert_eq!(node["goods_out"]["id"], json!(id.to_string()));
 
     warehouse.pick(ClarusId(id)).unwrap();
     assert_eq!(

@@ -4,7 +4,8 @@
 //! with literal or variable values, nested selections; no fragments or directives), answers
 //! `<root> { all(filter:, first:, after:) { pageInfo edges { cursor node } nodes totalCount } }`
 //! for `products`, `stocks`, `stock_balances`, `goods_in_receipts`, `goods_outs`,
-//! `goods_out_lines`, `shipments`, `packages`, `transactions` and `automations`, applies the filter operators, pages Relay-style
+//! `goods_out_lines`, `shipments`, `packages`, `transactions`, `automations` and
+//! `pick_processing_requests`, applies the filter operators, pages Relay-style
 //! (cursor = base64 of the position, ordered by id) and returns only the fields asked for.
 
 use std::cmp::Ordering;
@@ -563,6 +564,17 @@ fn nodes(state: &State, root: &str) -> Option<(Vec<Value>, &'static [&'static st
                     })
                 })
                 .collect();
+        }
+        "pick_processing_requests" => {
+            filters = &[
+                "goods_out_id",
+                "goods_out_reference",
+                "status",
+                "process_reference",
+                "created_at",
+                "updated_at",
+            ];
+            common_nodes = state.pick_requests.clone();
         }
         "transactions" => {
             filters = &[

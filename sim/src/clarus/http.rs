@@ -458,22 +458,36 @@ async fn process_picks(
     }
     let mut references = Vec::new();
     for id in ids {
-        let reference = format!("pick-{}", state.allocate_id());
+        let reference = format!("PPR-{}", state.allocate_id());
         // Processing is immediate in the simulator; the request is already final when polled.
-        let outcome = match state.allocate(id) {
+        let (status, message) = match state.allocate(id) {
+            Ok((super::GoodsOutStatus::Pending, _)) => (
+                "failed",
+                "not_enough_stocks_for_picking: no stock could be allocated".to_string(),
+            ),
             Ok((status, events)) => {
                 shared.fire(&state, events);
-                if status == super::GoodsOutStatus::Pending {
-                    "failed"
-                } else {
-                    "completed"
-                }
+                (
+                    "completed",
+                    format!("Pick processing completed: {}", status.code()),
+                )
             }
-            Err(_) => "failed",
+            Err(e) => ("failed", format!("{}: {}", e.symbol, e.details)),
         };
-        state
-            .pick_requests
-            .insert(reference.clone(), outcome.to_string());
+        let goods_out = state
+            .goods_outs
+            .get(&id)
+            .and_then(|o| o.attrs.get("reference").cloned())
+            .unwrap_or(Value::Null);
+        let now = jiff::Timestamp::now().to_string();
+        state.pick_requests.push(json!({
+            "process_reference": reference,
+            "status": status,
+            "message": message,
+            "goods_out": {"id": id.to_string(), "reference": goods_out},
+            "created_at": now,
+            "updated_at": now,
+        }));
         references.push(reference);
     }
     Ok(axum::Json(json!({"process_references": references})).into_response())
@@ -562,7 +576,7 @@ async fn change_hold(
     }
     shared.fire(&state, events);
     Ok(axum::Json(
-        json!({"data": {"type": "stocks", "attributes": {"ids": ids, "status": status.as_str()}}}),
+        json!({"data": {"id": ids[0], "type": "stocks", "attributes": {"ids": ids, "status": status.as_str()}}}),
     )
     .into_response())
 }

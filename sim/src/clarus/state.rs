@@ -334,7 +334,8 @@ pub(crate) struct State {
     pub shipments: BTreeMap<u64, Shipment>,
     pub automations: BTreeMap<u64, Automation>,
     pub stock_checks: BTreeMap<u64, StockCheck>,
-    pub pick_requests: BTreeMap<String, String>,
+    /// Pick processing requests, in order (the `pick_processing_requests` GraphQL root).
+    pub pick_requests: Vec<Value>,
     /// Every stock movement, in order (the `transactions` GraphQL root).
     pub transactions: Vec<Value>,
 }
@@ -403,7 +404,7 @@ impl State {
             shipments: BTreeMap::new(),
             automations: BTreeMap::new(),
             stock_checks: BTreeMap::new(),
-            pick_requests: BTreeMap::new(),
+            pick_requests: Vec::new(),
             transactions: Vec::new(),
         };
         let named = |code: &str, name: &str, warehouse: Option<u64>| Named {
