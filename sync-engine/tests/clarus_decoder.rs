@@ -583,3 +583,84 @@ async fn the_snapshot_counts_picked_stock_and_reports_unmapped_warehouses() {
     let summary = reader.read_into(&mut drift).await.unwrap();
     assert_eq!(summary.positions, 2);
 }
+
+#[tokio::test]
+async fn the_sweep_raises_a_receipt_it_cannot_rebuild() {
+    let rig = Rig::start().await;
+    let engine = Engine::open(rig.store.clone(), mappings()).await.unwrap();
+    let product = stocked_product(&rig, "77", "MUG-RED").await;
+    let executor = rig.executor();
+    let received = |quantity| ReceivedLine {
+        product,
+        quantity: dec(quantity),
+        batch: None,
+        serial_numbers: vec![],
+    };
+    let decoder = decoder(&rig);
+    let sweep = ClarusSweep::new(
+        rig.client.clone(),
+        DespatchReader::new(rig.client.clone(), TENANT.into()).with_store(rig.store.clone()),
+        rig.store.clone(),
+    );
+
+    // Every webhook arrives: nothing to catch.
+    let complete = id_of(
+        executor
+            .execute(&create_goods_in(
+                OrderKind::Purchase,
+                "700",
+                "PO700",
+                &[(1, "MUG-RED", 3)],
+            ))
+            .await
+            .unwrap(),
+    );
+    let warehouse = rig.sim.warehouse();
+    warehouse
+        .receive(complete, &[received(3)], SimStatus::Available, true)
+        .unwrap();
+    for delivery in rig.deliveries("goods_in", "completed").await {
+        decoder.decode(&delivery).await.unwrap();
+    }
+    let report = sweep.run(&engine).await.unwrap();
+    assert_eq!(report.receipts_scanned, 1);
+    assert!(report.gaps.is_empty(), "{report:?}");
+
+    // The part receipt arrives, the completion's webhook is lost.
+    let partial = id_of(
+        executor
+            .execute(&create_goods_in(
+                OrderKind::Purchase,
+                "701",
+                "PO701",
+                &[(1, "MUG-RED", 6)],
+            ))
+            .await
+            .unwrap(),
+    );
+    warehouse
+        .receive(partial, &[received(4)], SimStatus::Held, false)
+        .unwrap();
+    for delivery in rig.deliveries("goods_in", "moved_to_part").await {
+        assert_eq!(decoder.decode(&delivery).await.unwrap().len(), 1);
+    }
+    rig.sim.handle().set_webhook_behaviour(WebhookBehaviour {
+        loss_rate: 1.0,
+        ..WebhookBehaviour::default()
+    });
+    warehouse
+        .receive(partial, &[received(2)], SimStatus::Available, true)
+        .unwrap();
+    let report = sweep.run(&engine).await.unwrap();
+    assert_eq!(report.gaps.len(), 1, "{report:?}");
+    let gap = &report.gaps[0];
+    assert_eq!(gap.goods_in.get(), partial.0 as i64);
+    assert_eq!((gap.received_in_clarus, gap.reported), (dec(6), dec(4)));
+    let exceptions = rig.store.exceptions().await.unwrap();
+    let raised = exceptions
+        .iter()
+        .find(|e| e.exception.kind == "receipt_not_reported")
+        .expect("raised for operations");
+    assert_eq!(raised.exception.owner, "operations");
+    assert!(raised.resolved_at.is_none());
+}

@@ -45,4 +45,7 @@ pub use executor::{ClarusExecutor, ExecutorSettings};
 pub use movement::movement_from_webhook;
 pub use receipt::{RECEIPT_EVENT, receipt_watermark_name};
 pub use snapshot::{SkippedStock, SnapshotSummary, StockSnapshotReader};
-pub use sweep::{ClarusSweep, SWEEP_WATERMARK, SweepError, SweepReport};
+pub use sweep::{
+    ClarusSweep, RECEIPT_SWEEP_WATERMARK, ReceiptGap, SWEEP_WATERMARK, SweepError, SweepFailure,
+    SweepReport,
+};

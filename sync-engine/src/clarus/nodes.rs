@@ -153,3 +153,60 @@ impl Node for StockRead {
     const FILTER_TYPE: &'static str = "StockFilterType";
     const FIELDS: &'static str = "id quantity status product { id code } warehouse { id }";
 }
+
+/// A goods-in receipt with everything a receipt is built from: the order references and, per
+/// line, the stock received (status, batch, serial). Used by the sweep to rebuild what a lost
+/// webhook carried.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub(crate) struct GoodsInDetailRead {
+    pub id: ClarusId,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub external_system_reference1: Option<String>,
+    #[serde(default)]
+    pub external_system_reference3: Option<String>,
+    #[serde(default)]
+    pub actual_date_of_receipt: Option<ClarusDateTime>,
+    #[serde(default)]
+    pub updated_at: Option<ClarusDateTime>,
+    #[serde(default)]
+    pub warehouse: Option<IdRef>,
+    #[serde(default)]
+    pub lines: Option<Vec<GoodsInDetailLine>>,
+}
+
+impl Node for GoodsInDetailRead {
+    const ROOT: &'static str = "goods_in_receipts";
+    const FILTER_TYPE: &'static str = "InboundGoodFilterType";
+    const FIELDS: &'static str = "id status external_system_reference1 external_system_reference3 actual_date_of_receipt updated_at warehouse { id } lines { id received_quantity external_system_reference1 alt_line_number product { id code } received_stock { quantity batch serial_number status } }";
+}
+
+/// A goods-in line with its received stock.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub(crate) struct GoodsInDetailLine {
+    pub id: ClarusId,
+    #[serde(default)]
+    pub received_quantity: Option<Decimal>,
+    #[serde(default)]
+    pub external_system_reference1: Option<String>,
+    #[serde(default)]
+    pub alt_line_number: Option<String>,
+    #[serde(default)]
+    pub product: Option<CodeRef>,
+    #[serde(default)]
+    pub received_stock: Option<Vec<ReceivedStockRead>>,
+}
+
+/// One stock entry received on a goods-in line.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub(crate) struct ReceivedStockRead {
+    #[serde(default)]
+    pub quantity: Option<Decimal>,
+    #[serde(default)]
+    pub batch: Option<String>,
+    #[serde(default)]
+    pub serial_number: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+}

@@ -21,7 +21,7 @@ use clarus_client::{ClarusClient, ClarusId};
 use jiff::Timestamp;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Value, json};
 use sync_core::{
     Event, GoodsInId, LineNo, Name, NetSuiteId, OrderKind, OrderRef, Payload, Receipt, ReceiptId,
     ReceiptLine, Revision, Sku, SourceId, StockCondition, System, Tenant, WarehouseId,
@@ -30,7 +30,7 @@ use sync_core::{
 use super::despatch::{decimal, id_u64, json_id, line_reference, lots_and_serials, non_empty};
 use super::errors::decode_error;
 use super::executor::list;
-use super::nodes::GoodsInRead;
+use super::nodes::{GoodsInDetailRead, GoodsInRead};
 use crate::processor::DecodeError;
 use crate::store::Store;
 
@@ -55,6 +55,9 @@ struct Stages {
 struct Stage {
     counts: BTreeMap<String, usize>,
     received_at: Timestamp,
+    /// Total quantity received up to this stage.
+    #[serde(default)]
+    quantity: Decimal,
 }
 
 /// One received stock entry of the body.
@@ -167,6 +170,11 @@ impl ReceiptDecoder {
         let current = Stage {
             counts,
             received_at,
+            quantity: lines
+                .iter()
+                .flat_map(|l| &l.entries)
+                .map(|e| e.quantity)
+                .sum(),
         };
         let Some((previous, received_at)) = self.stage_base(id, stage, current).await? else {
             return Ok(Vec::new());
@@ -292,6 +300,64 @@ impl ReceiptDecoder {
     }
 }
 
+impl ReceiptDecoder {
+    /// The total quantity reported by receipts of goods in `id` so far.
+    pub async fn reported_quantity(&self, id: ClarusId) -> Result<Decimal, DecodeError> {
+        let stored = self
+            .store
+            .watermark(&receipt_watermark_name(id))
+            .await
+            .map_err(|e| DecodeError::Retryable(format!("receipt stages of goods in {id}: {e}")))?;
+        let stages: Stages = stored
+            .and_then(|text| serde_json::from_str(&text).ok())
+            .unwrap_or_default();
+        Ok(stages
+            .stages
+            .values()
+            .next_back()
+            .map(|s| s.quantity)
+            .unwrap_or_default())
+    }
+}
+
+/// The webhook record a goods in would be sent with, rebuilt from a GraphQL read; `None` when
+/// the read lacks the received stock detail (status, batch, serial) of a line that has stock.
+pub(crate) fn record_from_detail(detail: &GoodsInDetailRead) -> Option<Value> {
+    let mut lines = Vec::new();
+    for line in detail.lines.iter().flatten() {
+        let received = line.received_quantity.unwrap_or_default();
+        let stock = line.received_stock.clone().unwrap_or_default();
+        let total: Decimal = stock.iter().filter_map(|s| s.quantity).sum();
+        if total != received || stock.iter().any(|s| s.status.is_none()) {
+            return None;
+        }
+        lines.push(json!({
+            "id": line.id,
+            "product_code": line.product.as_ref().and_then(|p| p.code.clone()),
+            "external_system_reference1": line.external_system_reference1,
+            "alt_line_number": line.alt_line_number,
+            "received_stock": stock.iter().map(|s| json!({
+                "quantity": s.quantity,
+                "batch": s.batch,
+                "serial_number": s.serial_number,
+                "status": s.status,
+            })).collect::<Vec<_>>(),
+        }));
+    }
+    Some(json!({
+        "id": detail.id,
+        "external_system_reference1": detail.external_system_reference1,
+        "external_system_reference3": detail.external_system_reference3,
+        "warehouse_id": detail.warehouse.as_ref().map(|w| w.id),
+        "actual_date_of_arrival": detail
+            .actual_date_of_receipt
+            .as_ref()
+            .and_then(|d| d.timestamp())
+            .map(|t| t.to_string()),
+        "lines": lines,
+    }))
+}
+
 fn field(record: &Value, name: &str) -> Option<String> {
     non_empty(record.get(name).and_then(Value::as_str)).map(str::to_owned)
 }
@@ -339,4 +405,48 @@ fn body_lines(record: &Value) -> Vec<BodyLine> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn detail(stock: Value) -> GoodsInDetailRead {
+        serde_json::from_value(json!({
+            "id": "12", "status": "completed", "external_system_reference1": "700",
+            "external_system_reference3": "PO", "actual_date_of_receipt": "2026-11-27T10:00:00Z",
+            "warehouse": {"id": "1"},
+            "lines": [{"id": "5", "received_quantity": 3, "external_system_reference1": "4",
+                "product": {"id": "9", "code": "MUG"}, "received_stock": stock}]
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_read_with_received_stock_rebuilds_the_webhook_record() {
+        let read = detail(json!([
+            {"quantity": 1, "batch": "L1", "status": "held"},
+            {"quantity": 2, "batch": "L1", "status": "available"}
+        ]));
+        let record = record_from_detail(&read).expect("complete");
+        assert_eq!(record["external_system_reference3"], "PO");
+        assert_eq!(record["warehouse_id"], 1);
+        let lines = body_lines(&record);
+        assert_eq!(lines.len(), 1);
+        assert_eq!(lines[0].order_line, Some(LineNo(4)));
+        assert_eq!(lines[0].sku.as_deref(), Some("MUG"));
+        let held: Vec<(bool, Decimal)> = lines[0]
+            .entries
+            .iter()
+            .map(|e| (e.held, e.quantity))
+            .collect();
+        assert_eq!(held, [(true, Decimal::ONE), (false, Decimal::from(2))]);
+    }
+
+    #[test]
+    fn a_read_without_the_detail_is_not_rebuilt() {
+        assert!(record_from_detail(&detail(Value::Null)).is_none());
+        // Entries that do not add up to the received quantity are not trusted either.
+        assert!(record_from_detail(&detail(json!([{"quantity": 1, "status": "held"}]))).is_none());
+    }
 }
