@@ -4,6 +4,8 @@
 #[path = "clarus_support.rs"]
 mod support;
 
+use std::sync::Arc;
+
 use jiff::Timestamp;
 use rust_decimal::Decimal;
 use serde_json::json;
@@ -15,7 +17,7 @@ use sync_core::*;
 use sync_engine::clarus::{ClarusDecoder, ClarusSweep, DespatchReader, StockSnapshotReader};
 use sync_engine::engine::{Engine, IngestOutcome};
 use sync_engine::outbox::ActionExecutor;
-use sync_engine::processor::{DecodeError, DeliveryDecoder};
+use sync_engine::processor::{DecodeError, DeliveryDecoder, Processor};
 use sync_engine::store::{Delivery, NewDelivery};
 
 fn id_of(result: Option<String>) -> ClarusId {
@@ -663,4 +665,41 @@ async fn the_sweep_raises_a_receipt_it_cannot_rebuild() {
         .expect("raised for operations");
     assert_eq!(raised.exception.owner, "operations");
     assert!(raised.resolved_at.is_none());
+}
+
+#[tokio::test]
+async fn duplicated_webhooks_through_the_processor_plan_one_fulfilment() {
+    let rig = Rig::start().await;
+    rig.sim.handle().set_webhook_behaviour(WebhookBehaviour {
+        duplicate_rate: 1.0,
+        ..WebhookBehaviour::default()
+    });
+    let engine = Arc::new(Engine::open(rig.store.clone(), mappings()).await.unwrap());
+    seed_netsuite(&engine, &["501"]).await;
+    stocked_product(&rig, "77", "MUG-RED").await;
+    let goods_out = picked_order(&rig, "501", "MUG-RED", 3, None).await;
+    rig.sim
+        .warehouse()
+        .despatch(goods_out, DPD, &parcels(&["TRK-1"]))
+        .unwrap();
+    assert_eq!(rig.deliveries("goods_out", "completed").await.len(), 2);
+
+    let processor = Processor::new(rig.store.clone(), engine.clone(), Arc::new(decoder(&rig)));
+    let stats = processor.process_due(100).await.unwrap();
+    assert_eq!(stats.planned, 1, "{stats:?}");
+    assert_eq!(stats.duplicates, 1, "{stats:?}");
+    assert_eq!(stats.invalid, 0, "{stats:?}");
+    let fulfilments: Vec<_> = rig
+        .store
+        .actions()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|a| a.action.kind == "fulfil_sales_order")
+        .collect();
+    assert_eq!(fulfilments.len(), 1);
+    assert_eq!(
+        fulfilments[0].action.key,
+        format!("CLR-DESP-{TENANT}-{goods_out}-{goods_out}")
+    );
 }
