@@ -823,9 +823,34 @@ async fn suiteql_paging_rules_and_value_shapes() {
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let (status, _) = client
-        .suiteql("SELECT id FROM item WHERE id = 1 OR id = 2", 10, 0)
+        .suiteql(
+            "SELECT id FROM item WHERE id IN (SELECT item FROM inventorybalance)",
+            10,
+            0,
+        )
         .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(status, StatusCode::BAD_REQUEST, "sub-queries are refused");
+
+    // The client's keyset continuation: `{select} WHERE ({filter}) AND {key} > {last} ORDER BY {key}`.
+    let (status, rows) = client
+        .suiteql(
+            &format!("SELECT id, itemid FROM item WHERE (isinactive = 'F' AND (itemid = 'SKU-0' OR itemid BETWEEN 'SKU-3' AND 'SKU-4')) AND id > {first_id} ORDER BY id"),
+            10,
+            0,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{rows}");
+    let skus: Vec<&str> = rows["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["itemid"].as_str().unwrap())
+        .collect();
+    assert_eq!(skus, vec!["SKU-3", "SKU-4"]);
+    let (_, none) = client
+        .suiteql("SELECT id FROM item WHERE NOT (isinactive = 'F')", 10, 0)
+        .await;
+    assert_eq!(none["totalResults"], json!(0));
 }
 
 #[tokio::test]
@@ -889,6 +914,51 @@ async fn suiteql_answers_the_engine_queries() {
     assert_eq!(rows["items"][0]["onhand"], json!("100"));
     assert_eq!(rows["items"][1]["onhand"], json!("7"));
     assert_eq!(rows["items"][1]["inventorystatus"], json!("2"));
+
+    // The engine's own shapes, verbatim.
+    let (status, items) = client
+        .suiteql(
+            "SELECT id, islotitem, isserialitem, TO_CHAR(lastmodifieddate, 'YYYY-MM-DD HH24:MI:SS') AS modified FROM item WHERE itemtype = 'InvtPart' AND lastmodifieddate >= TO_TIMESTAMP('2000-01-01 00:00:00', 'YYYY-MM-DD HH24:MI:SS') ORDER BY lastmodifieddate, id",
+            1000,
+            0,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{items}");
+    assert_eq!(items["totalResults"], json!(3));
+    assert!(items["items"][0]["modified"].as_str().unwrap().len() == 19);
+    let (status, orders) = client
+        .suiteql(
+            "SELECT id, status, TO_CHAR(lastmodifieddate, 'YYYY-MM-DD HH24:MI:SS') AS modified FROM transaction WHERE type = 'SalesOrd' AND lastmodifieddate >= TO_TIMESTAMP('2000-01-01 00:00:00', 'YYYY-MM-DD HH24:MI:SS') ORDER BY lastmodifieddate, id",
+            1000,
+            0,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{orders}");
+    assert_eq!(orders["items"][0]["status"], json!("B"));
+    let snapshot = format!(
+        "SELECT item, inventorystatus, SUM(quantityonhand) AS quantityonhand FROM inventorybalance WHERE location = '{}' GROUP BY item, inventorystatus ORDER BY item, inventorystatus",
+        world.location
+    );
+    let (status, balances) = client.suiteql(&snapshot, 1000, 0).await;
+    assert_eq!(status, StatusCode::OK, "{balances}");
+    assert_eq!(
+        balances["totalResults"],
+        json!(4),
+        "three items in Good, one also in Quarantine"
+    );
+    assert_eq!(balances["items"][0]["quantityonhand"], json!("100"));
+    let (status, by_ids) = client
+        .suiteql(
+            &format!(
+                "SELECT id, itemid FROM item WHERE id IN ({}, {}) ORDER BY id",
+                world.item_a, world.item_c
+            ),
+            1000,
+            0,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(by_ids["items"][1]["itemid"], json!("SKU-C"));
 }
 
 #[tokio::test]

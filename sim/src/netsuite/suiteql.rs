@@ -3,10 +3,11 @@
 //! Supported: one table (`transaction`, `transactionline`, `item`, `inventorybalance`, `location`,
 //! `inventorynumber`, `inventorystatus`) with an optional alias; a select list of columns, `*`,
 //! `BUILTIN.DF(col)`, `BUILTIN.CF(col)`, `TO_CHAR(col, 'mask')`, `SUM`/`COUNT`/`MIN`/`MAX`;
-//! `WHERE` with predicates joined by `AND` (`= != <> < <= > >=`, `[NOT] IN (...)`,
-//! `IS [NOT] NULL`, literals, `TO_TIMESTAMP('...', 'mask')`, `TO_DATE('...', 'mask')`);
-//! `GROUP BY`; `ORDER BY ... [ASC|DESC]`. Anything else (joins, `OR`, sub-queries) is refused
-//! with 400, so an unsupported query fails loudly instead of answering wrong rows.
+//! `WHERE` with predicates (`= != <> < <= > >=`, `[NOT] IN (...)`, `BETWEEN a AND b`,
+//! `IS [NOT] NULL`, literals, `TO_TIMESTAMP('...', 'mask')`, `TO_DATE('...', 'mask')`) combined
+//! with `AND`, `OR`, `NOT` and parentheses; `GROUP BY`; `ORDER BY ... [ASC|DESC]`. Anything else
+//! (joins, sub-queries, other functions) is refused with 400, so an unsupported query fails loudly
+//! instead of answering wrong rows.
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};
@@ -142,6 +143,16 @@ enum Predicate {
     Compare(Expr, Op, Expr),
     In(Expr, Vec<Expr>, bool),
     IsNull(Expr, bool),
+    Between(Expr, Expr, Expr),
+}
+
+/// A `WHERE` condition: predicates combined with `AND`, `OR`, `NOT` and parentheses.
+#[derive(Debug, Clone)]
+enum Cond {
+    Pred(Predicate),
+    And(Vec<Cond>),
+    Or(Vec<Cond>),
+    Not(Box<Cond>),
 }
 
 #[derive(Debug)]
@@ -149,7 +160,7 @@ struct Query {
     select: Vec<(Expr, Option<String>)>,
     table: String,
     alias: Option<String>,
-    filters: Vec<Predicate>,
+    filter: Option<Cond>,
     group_by: Vec<Expr>,
     order_by: Vec<(Expr, bool)>,
 }
@@ -279,17 +290,54 @@ impl Parser {
         Some(op)
     }
 
-    fn predicate(&mut self) -> Result<Predicate, NsError> {
-        if matches!(self.peek(), Some(Token::Sym("("))) {
-            return Err(invalid(
-                "parenthesised conditions are not supported by the simulator",
-            ));
+    fn condition(&mut self) -> Result<Cond, NsError> {
+        let mut parts = vec![self.conjunction()?];
+        while self.eat_word("or") {
+            parts.push(self.conjunction()?);
         }
+        Ok(if parts.len() == 1 {
+            parts.remove(0)
+        } else {
+            Cond::Or(parts)
+        })
+    }
+
+    fn conjunction(&mut self) -> Result<Cond, NsError> {
+        let mut parts = vec![self.atom()?];
+        while self.eat_word("and") {
+            parts.push(self.atom()?);
+        }
+        Ok(if parts.len() == 1 {
+            parts.remove(0)
+        } else {
+            Cond::And(parts)
+        })
+    }
+
+    fn atom(&mut self) -> Result<Cond, NsError> {
+        if self.eat_word("not") {
+            return Ok(Cond::Not(Box::new(self.atom()?)));
+        }
+        if self.eat_sym("(") {
+            let inner = self.condition()?;
+            self.expect_sym(")")?;
+            return Ok(inner);
+        }
+        Ok(Cond::Pred(self.predicate()?))
+    }
+
+    fn predicate(&mut self) -> Result<Predicate, NsError> {
         let left = self.expr()?;
         if self.eat_word("is") {
             let negated = self.eat_word("not");
             self.expect_word("null")?;
             return Ok(Predicate::IsNull(left, negated));
+        }
+        if self.eat_word("between") {
+            let low = self.expr()?;
+            self.expect_word("and")?;
+            let high = self.expr()?;
+            return Ok(Predicate::Between(left, low, high));
         }
         let negated = self.eat_word("not");
         if self.eat_word("in") {
@@ -356,13 +404,11 @@ impl Parser {
             }
             _ => None,
         };
-        let mut filters = Vec::new();
-        if self.eat_word("where") {
-            filters.push(self.predicate()?);
-            while self.eat_word("and") {
-                filters.push(self.predicate()?);
-            }
-        }
+        let filter = if self.eat_word("where") {
+            Some(self.condition()?)
+        } else {
+            None
+        };
         let mut group_by = Vec::new();
         if self.eat_word("group") {
             self.expect_word("by")?;
@@ -404,7 +450,7 @@ impl Parser {
             select,
             table,
             alias,
-            filters,
+            filter,
             group_by,
             order_by,
         })
@@ -928,8 +974,41 @@ impl Evaluator<'_> {
         })
     }
 
+    fn holds(&self, cond: &Cond, row: &Row) -> Result<bool, NsError> {
+        Ok(match cond {
+            Cond::Pred(p) => self.test(p, row)?,
+            Cond::Not(inner) => !self.holds(inner, row)?,
+            Cond::And(parts) => {
+                for part in parts {
+                    if !self.holds(part, row)? {
+                        return Ok(false);
+                    }
+                }
+                true
+            }
+            Cond::Or(parts) => {
+                for part in parts {
+                    if self.holds(part, row)? {
+                        return Ok(true);
+                    }
+                }
+                false
+            }
+        })
+    }
+
     fn test(&self, predicate: &Predicate, row: &Row) -> Result<bool, NsError> {
         Ok(match predicate {
+            Predicate::Between(e, low, high) => {
+                let v = self.eval(e, row)?;
+                matches!(
+                    v.cmp(&self.eval(low, row)?),
+                    Some(Ordering::Greater | Ordering::Equal)
+                ) && matches!(
+                    v.cmp(&self.eval(high, row)?),
+                    Some(Ordering::Less | Ordering::Equal)
+                )
+            }
             Predicate::IsNull(e, negated) => (self.eval(e, row)? == Val::Null) != *negated,
             Predicate::In(e, items, negated) => {
                 let left = self.eval(e, row)?;
@@ -1002,14 +1081,11 @@ pub(crate) fn run(state: &State, query: &str) -> Result<Vec<Map<String, Value>>,
     };
     let mut kept = Vec::new();
     for row in rows {
-        let mut ok = true;
-        for f in &q.filters {
-            if !ev.test(f, &row)? {
-                ok = false;
-                break;
-            }
-        }
-        if ok {
+        let keep = match &q.filter {
+            Some(cond) => ev.holds(cond, &row)?,
+            None => true,
+        };
+        if keep {
             kept.push(row);
         }
     }
