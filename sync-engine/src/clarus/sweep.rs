@@ -333,12 +333,26 @@ impl ClarusSweep {
             .filter_map(|l| l.received_quantity)
             .sum();
         let reported = self.receipts.reported_quantity(goods_in.id).await?;
+        let id = goods_in.id;
+        let key = format!("EX-CLARUS-RECEIPT-GAP-{id}");
         if received <= reported {
+            // A later webhook may have carried what was missing: clear a gap raised earlier.
+            match self
+                .store
+                .resolve_exception(
+                    &key,
+                    "a later receipt reported everything Clarus shows received",
+                    Timestamp::now(),
+                )
+                .await
+            {
+                Ok(()) | Err(StoreError::NotFound { .. }) => {}
+                Err(e) => tracing::warn!(%id, error = %e, "could not resolve a receipt gap"),
+            }
             return Ok(());
         }
-        let id = goods_in.id;
         let exception = NewException {
-            key: format!("EX-CLARUS-RECEIPT-GAP-{id}"),
+            key,
             kind: "receipt_not_reported".into(),
             owner: "operations".into(),
             severity: "error".into(),
