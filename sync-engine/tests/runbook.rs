@@ -135,7 +135,7 @@ fn used_anchors() -> BTreeMap<String, BTreeSet<String>> {
     }
 
     let mut sources = Vec::new();
-    for dir in ["sync-core/src", "sync-engine/src", "examples/src"] {
+    for dir in ["sync-core/src", "sync-engine/src", "examples"] {
         files(&root.join(dir), "rs", &mut sources);
     }
     assert!(
