@@ -1,8 +1,195 @@
-//! The end-to-end demo: both simulators in-process, a simulated warehouse day through the engine.
+//! The end-to-end demo: both simulators in-process, a simulated warehouse day through the engine
+//! to quiescence, then a summary and a JSON report.
+//!
+//! ```text
+//! cargo run --release -p examples --bin demo -- [--orders 500] [--seed 7] [--calm]
+//! ```
 
-fn main() {
-    println!(
-        "The end-to-end demo arrives with the sync engine (see README.md, 'Status'). \
-         Until then this binary only says so."
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use examples::harness::{EngineOptions, RunningEngine, SetupError, Systems, SystemsOptions};
+use examples::report;
+use examples::scenario::{self, ScenarioOptions, WarehouseDay};
+use indicatif::{ProgressBar, ProgressStyle};
+use sync_engine::service::backlog;
+
+/// Runs a simulated warehouse day through the Clarus ⇄ NetSuite engine.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Args {
+    /// Sales orders in the day (purchase orders, returns and stock movements in proportion).
+    #[arg(long, default_value_t = 500)]
+    orders: usize,
+    /// Seed of every random choice; the same seed plays the same day.
+    #[arg(long, default_value_t = 7)]
+    seed: u64,
+    /// Turn faults off: no NetSuite errors or lost replies, no duplicate or lost webhooks.
+    #[arg(long)]
+    calm: bool,
+    /// Where to write the JSON report.
+    #[arg(long, default_value = "target/demo/report.json")]
+    report: PathBuf,
+    /// Give up if the day has not settled after this many seconds.
+    #[arg(long, default_value_t = 600)]
+    timeout_secs: u64,
+}
+
+#[tokio::main]
+async fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "error".into()),
+        )
+        .init();
+    let args = Args::parse();
+    match run(&args).await {
+        Ok(true) => {}
+        Ok(false) => std::process::exit(2),
+        Err(e) => {
+            eprintln!("demo failed: {e}");
+            std::process::exit(1);
+        }
+    }
+}
+
+fn bar(len: u64, message: &'static str) -> ProgressBar {
+    let bar = ProgressBar::new(len);
+    bar.set_style(
+        ProgressStyle::with_template("{msg:>22} [{bar:40}] {pos}/{len} {elapsed}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
     );
+    bar.set_message(message);
+    bar
+}
+
+/// Waits until the engine has nothing left to do and the warehouse is idle for a while.
+async fn settle(
+    systems: &Systems,
+    engine: &RunningEngine,
+    day: &mut WarehouseDay,
+    deadline: Instant,
+    progress: &ProgressBar,
+    total: usize,
+) -> Result<bool, SetupError> {
+    let mut quiet = 0;
+    while Instant::now() < deadline {
+        let worked = day.step(systems)?;
+        let idle = systems
+            .clarus
+            .handle()
+            .wait_for_webhooks(Duration::ZERO)
+            .await;
+        let backlog = backlog(engine.store.as_ref()).await?;
+        let finished = day.stats.despatched + day.stats.cancelled + day.stats.received;
+        progress.set_position(finished.min(total) as u64);
+        if worked == 0 && idle && backlog.is_empty() {
+            quiet += 1;
+            // Long enough for a NetSuite poll and a Clarus sweep to find nothing new.
+            if quiet >= 40 {
+                return Ok(true);
+            }
+        } else {
+            quiet = 0;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(false)
+}
+
+async fn run(args: &Args) -> Result<bool, SetupError> {
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(args.timeout_secs);
+    let options = if args.calm {
+        SystemsOptions::calm(args.seed)
+    } else {
+        SystemsOptions::faulty(args.seed)
+    };
+    let scenario_options = ScenarioOptions::day(args.orders, args.seed);
+    println!(
+        "Starting the NetSuite and Clarus simulators ({})",
+        if args.calm {
+            "calm"
+        } else {
+            "faults on: NetSuite 5xx and lost replies, duplicate, reordered and lost webhooks"
+        }
+    );
+    let systems = Systems::start(&options).await?;
+    let work = tempdir()?;
+    let engine_options = EngineOptions::fast(work.join("sync.sqlite"));
+
+    // Item master: NetSuite items reach Clarus as products.
+    let mut seeded = scenario::seed_items(&systems, &scenario_options)?;
+    let engine = RunningEngine::start(&systems, &engine_options).await?;
+    let items = bar(seeded.items.len() as u64, "item master");
+    while !scenario::products_ready(&systems, &seeded) {
+        if Instant::now() > deadline {
+            return Err("items did not reach Clarus in time".into());
+        }
+        let cl = systems.clarus.handle();
+        let ready = seeded
+            .items
+            .iter()
+            .filter(|(sku, _)| cl.find_product(sku).is_some())
+            .count();
+        items.set_position(ready as u64);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    items.finish();
+    scenario::seed_clarus_stock(&systems, &scenario_options, &seeded)?;
+
+    // The day: orders, purchase orders and returns through the warehouse.
+    scenario::seed_orders(&systems, &scenario_options, &mut seeded)?;
+    let total = seeded.sales_orders.len() + seeded.purchase_orders.len() + seeded.returns.len();
+    let documents = bar(total as u64, "orders and receipts");
+    let mut day = WarehouseDay::new(&scenario_options, &seeded);
+    let mut settled = settle(&systems, &engine, &mut day, deadline, &documents, total).await?;
+    documents.finish();
+
+    // Stock movements once the picking is done.
+    if settled {
+        let moves = bar(scenario_options.movements as u64, "stock movements");
+        day.move_stock(&systems, &seeded)?;
+        moves.set_position(day.stats.movements as u64);
+        settled = settle(&systems, &engine, &mut day, deadline, &moves, total).await?;
+        moves.finish();
+    }
+
+    let unfinished = day.unfinished(&systems);
+    let report = report::gather(
+        &systems,
+        engine.store.as_ref(),
+        &scenario_options,
+        &day.stats,
+        unfinished,
+        started.elapsed().as_secs_f64(),
+    )
+    .await?;
+    engine.stop().await;
+
+    println!();
+    print!("{}", report.summary());
+    if let Some(dir) = args.report.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(&args.report, serde_json::to_vec_pretty(&report)?)?;
+    println!("\nJSON report: {}", args.report.display());
+    let _ = std::fs::remove_dir_all(&work);
+    if !settled {
+        eprintln!("the day did not settle within {} s", args.timeout_secs);
+    }
+    Ok(settled)
+}
+
+fn tempdir() -> Result<PathBuf, SetupError> {
+    let dir = std::env::temp_dir().join(format!(
+        "clarus-netsuite-demo-{}-{}",
+        std::process::id(),
+        jiff::Timestamp::now().as_millisecond()
+    ));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
 }

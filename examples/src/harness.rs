@@ -1,0 +1,419 @@
+//! Wiring of the whole integration against the built-in simulators: both simulators, the clients,
+//! the engine with its store, intake, outbox, NetSuite poller and Clarus sweep.
+//!
+//! The demo, the per-flow examples and the end-to-end tests all start from here, so they run the
+//! same code a production deployment runs, with only the endpoints pointing at the simulators.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use clarus_client::webhook::{SYNC_SUBSCRIPTIONS, WebhookSecret, WebhookTarget};
+use clarus_client::{ClarusClient, ClarusConfig, Credentials, Secret, Url};
+use netsuite_client::NetSuiteClient;
+use netsuite_client::account::{AllowHttp, Endpoint};
+use netsuite_client::auth::{ClientCredentialsAuth, ClientCredentialsConfig, JwtAlgorithm};
+use sim::clarus::{ClarusSim, RunningClarus, WebhookBehaviour};
+use sim::netsuite::{NetSuiteConfig, NetSuiteSim, RunningNetSuite};
+use sim::{FaultRates, netsuite};
+use sync_core::{
+    AccountMapping, CarrierId, LocationMapping, MappingTables, Mappings, MovementKind,
+    ShipMethodMapping, StatusMapping, StockPlace, Tenant, WarehouseId,
+};
+use sync_engine::clarus::{ClarusDecoder, ClarusExecutor, ClarusSweep, ExecutorSettings};
+use sync_engine::engine::Engine;
+use sync_engine::intake::{IntakeConfig, router};
+use sync_engine::netsuite::{ExecutorConfig, NetSuiteExecutor, NetSuitePoller, PollerConfig};
+use sync_engine::outbox::{Outbox, OutboxConfig};
+use sync_engine::processor::Processor;
+use sync_engine::router::Router;
+use sync_engine::service::{Scheduled, Service};
+use sync_engine::store::{SqliteStore, Store};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// The Clarus tenant the demo runs as (used in idempotency keys).
+pub const TENANT: &str = "acme";
+/// The Clarus subdomain of the simulated tenant.
+pub const SUBDOMAIN: &str = "acme-warehouse";
+const WEBHOOK_SECRET: &str = "demo-webhook-secret-0123456789abcdef";
+const DEMO_KEY: &[u8] = include_bytes!("../demo/simulator-m2m-key.pem");
+
+/// Anything that went wrong setting the demo up.
+pub type SetupError = Box<dyn std::error::Error + Send + Sync>;
+
+/// How the simulated systems behave.
+#[derive(Debug, Clone)]
+pub struct SystemsOptions {
+    /// Seed of every random choice (faults, webhook duplicates and loss).
+    pub seed: u64,
+    /// Latency of every NetSuite request.
+    pub netsuite_latency: Duration,
+    /// NetSuite's account concurrency limit.
+    pub netsuite_limit: usize,
+    /// NetSuite faults (5xx before commit, commit then lost reply).
+    pub netsuite_faults: FaultRates,
+    /// Clarus webhook duplicates, loss and reordering.
+    pub webhooks: WebhookBehaviour,
+}
+
+impl SystemsOptions {
+    /// Well-behaved systems: no faults, no duplicates, nothing lost.
+    pub fn calm(seed: u64) -> Self {
+        SystemsOptions {
+            seed,
+            netsuite_latency: Duration::ZERO,
+            netsuite_limit: 15,
+            netsuite_faults: FaultRates::NONE,
+            webhooks: WebhookBehaviour {
+                duplicate_rate: 0.0,
+                loss_rate: 0.0,
+                reorder_window: Duration::ZERO,
+                ..WebhookBehaviour::default()
+            },
+        }
+    }
+
+    /// A bad day: NetSuite faults including lost replies, duplicated, reordered and lost webhooks.
+    pub fn faulty(seed: u64) -> Self {
+        SystemsOptions {
+            seed,
+            netsuite_latency: Duration::from_millis(5),
+            netsuite_limit: 15,
+            netsuite_faults: FaultRates {
+                server_error_before_commit: 0.05,
+                commit_then_fail: 0.05,
+                drop_connection_share: 0.5,
+            },
+            webhooks: WebhookBehaviour {
+                duplicate_rate: 0.3,
+                loss_rate: 0.05,
+                reorder_window: Duration::from_millis(30),
+                ..WebhookBehaviour::default()
+            },
+        }
+    }
+}
+
+/// Both simulators with the reference data the integration needs (a location and warehouse,
+/// a carrier, a Clarus account) and the mapping tables that join them.
+pub struct Systems {
+    /// The NetSuite simulator.
+    pub netsuite: RunningNetSuite,
+    /// The Clarus simulator.
+    pub clarus: RunningClarus,
+    /// NetSuite location of the warehouse.
+    pub location: netsuite::InternalId,
+    /// The Clarus warehouse.
+    pub warehouse: sim::clarus::ClarusId,
+    /// The Clarus location stock is kept at.
+    pub bin: sim::clarus::ClarusId,
+    /// The Clarus carrier despatches go out with.
+    pub carrier: sim::clarus::ClarusId,
+    /// The Clarus account (stock owner).
+    pub account: sim::clarus::ClarusId,
+    /// The mapping tables between the two.
+    pub mappings: Mappings,
+}
+
+impl std::fmt::Debug for Systems {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Systems").finish_non_exhaustive()
+    }
+}
+
+impl Systems {
+    /// Starts both simulators and seeds the reference data.
+    pub async fn start(options: &SystemsOptions) -> Result<Systems, SetupError> {
+        let netsuite = NetSuiteSim::start(NetSuiteConfig {
+            latency: options.netsuite_latency,
+            concurrency_limit: Some(options.netsuite_limit),
+            faults: options.netsuite_faults,
+            seed: options.seed,
+            ..NetSuiteConfig::default()
+        })
+        .await?;
+        let clarus = ClarusSim::start(sim::clarus::ClarusConfig {
+            seed: options.seed,
+            subdomain: SUBDOMAIN.into(),
+            webhooks: options.webhooks.clone(),
+            ..sim::clarus::ClarusConfig::default()
+        })
+        .await?;
+        let ns = netsuite.handle();
+        let location = ns.add_location("Main warehouse", None)?;
+        let cl = clarus.handle();
+        let account = cl.add_account("ACME", "Acme Trading");
+        let warehouse = cl.add_warehouse("MAIN", "Main warehouse");
+        let bin = cl
+            .default_location(warehouse)
+            .unwrap_or_else(|| cl.add_location(warehouse, "A-01-01"));
+        let carrier = cl.add_carrier("DPD", "DPD Next Day");
+        let location_id = location.0.to_string();
+        let mappings = Mappings::new(MappingTables {
+            locations: vec![LocationMapping {
+                location: location_id.as_str().into(),
+                warehouse: WarehouseId(warehouse.0),
+            }],
+            adjustment_accounts: [
+                MovementKind::PositiveAdjustment,
+                MovementKind::NegativeAdjustment,
+                MovementKind::Breakage,
+                MovementKind::StockCheckGain,
+                MovementKind::StockCheckLoss,
+            ]
+            .into_iter()
+            .map(|kind| AccountMapping {
+                kind,
+                reason: None,
+                account: "540".into(),
+            })
+            .collect(),
+            stock_statuses: vec![StatusMapping {
+                location: location_id.as_str().into(),
+                sellable: StockPlace::Status {
+                    status: netsuite::GOOD.0.to_string().as_str().into(),
+                },
+                quarantine: StockPlace::Status {
+                    status: netsuite::QUARANTINE.0.to_string().as_str().into(),
+                },
+            }],
+            ship_methods: vec![ShipMethodMapping {
+                carrier: CarrierId(carrier.0),
+                service: None,
+                ship_method: "92".into(),
+            }],
+        })?;
+        Ok(Systems {
+            netsuite,
+            clarus,
+            location,
+            warehouse,
+            bin,
+            carrier,
+            account,
+            mappings,
+        })
+    }
+
+    /// A NetSuite client for the simulator, signing in with OAuth 2.0 client credentials.
+    pub fn netsuite_client(&self) -> Result<NetSuiteClient, SetupError> {
+        let endpoint = Endpoint::new(self.netsuite.base_url(), AllowHttp::Yes)?;
+        let auth = ClientCredentialsAuth::new(ClientCredentialsConfig::new(
+            &endpoint,
+            "demo-client",
+            "demo-certificate",
+            JwtAlgorithm::ES256,
+            DEMO_KEY,
+        )?)?;
+        Ok(NetSuiteClient::builder(Arc::new(auth))
+            .endpoint(endpoint)
+            .concurrency_limit(15)
+            .build()?)
+    }
+
+    /// A Clarus client for the simulator.
+    pub fn clarus_client(&self) -> Result<ClarusClient, SetupError> {
+        Ok(ClarusClient::new(
+            ClarusConfig::builder(
+                SUBDOMAIN,
+                Credentials::client_credentials("sim-client", Secret::new("sim-secret")),
+            )
+            .base_url(self.clarus.base_url())
+            .allow_insecure_http(true)
+            .timeout(Duration::from_secs(10))
+            .build()?,
+        )?)
+    }
+}
+
+/// How the engine runs.
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    /// The SQLite file.
+    pub store_path: PathBuf,
+    /// Pause between NetSuite polls and Clarus sweeps.
+    pub poll_interval: Duration,
+    /// Outbox retries.
+    pub outbox: OutboxConfig,
+}
+
+impl EngineOptions {
+    /// Fast settings for the simulators.
+    pub fn fast(store_path: impl AsRef<Path>) -> Self {
+        EngineOptions {
+            store_path: store_path.as_ref().to_owned(),
+            poll_interval: Duration::from_millis(150),
+            outbox: OutboxConfig {
+                max_in_flight: 32,
+                backoff_base: Duration::from_millis(20),
+                backoff_max: Duration::from_millis(500),
+                max_attempts: 25,
+                idle_poll: Duration::from_millis(10),
+            },
+        }
+    }
+}
+
+struct PollJob {
+    poller: NetSuitePoller,
+    interval: Duration,
+}
+
+#[async_trait]
+impl Scheduled for PollJob {
+    fn name(&self) -> &str {
+        "netsuite-poll"
+    }
+    fn interval(&self) -> Duration {
+        self.interval
+    }
+    async fn run_once(&self, _: &Engine) -> Result<usize, String> {
+        let reports = self.poller.poll_once().await.map_err(|e| e.to_string())?;
+        Ok(reports.len())
+    }
+}
+
+struct SweepJob {
+    sweep: ClarusSweep,
+    interval: Duration,
+}
+
+#[async_trait]
+impl Scheduled for SweepJob {
+    fn name(&self) -> &str {
+        "clarus-sweep"
+    }
+    fn interval(&self) -> Duration {
+        self.interval
+    }
+    async fn run_once(&self, engine: &Engine) -> Result<usize, String> {
+        self.sweep.run(engine).await.map_err(|e| e.to_string())?;
+        Ok(0)
+    }
+}
+
+/// A running engine: stop it gracefully, or kill it to simulate a crash.
+pub struct RunningEngine {
+    /// Its store.
+    pub store: Arc<dyn Store>,
+    /// Its planner.
+    pub engine: Arc<Engine>,
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl std::fmt::Debug for RunningEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunningEngine").finish_non_exhaustive()
+    }
+}
+
+impl RunningEngine {
+    /// Opens the store, subscribes the webhooks and starts every part of the engine.
+    pub async fn start(systems: &Systems, options: &EngineOptions) -> Result<Self, SetupError> {
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&options.store_path)?);
+        let engine = Arc::new(Engine::open(store.clone(), systems.mappings.clone()).await?);
+        let netsuite = systems.netsuite_client()?;
+        let clarus = systems.clarus_client()?;
+        let tenant: Tenant = TENANT.into();
+
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let webhook_url = Url::parse(&format!(
+            "http://{}/webhooks/clarus",
+            listener.local_addr()?
+        ))?;
+        let secret = WebhookSecret::new(Secret::new(WEBHOOK_SECRET));
+        clarus
+            .ensure_webhook_automations(
+                &WebhookTarget::new(webhook_url, Some(secret.clone()), "netsuite-sync"),
+                SYNC_SUBSCRIPTIONS,
+            )
+            .await?;
+        let intake = router(
+            store.clone(),
+            IntakeConfig {
+                secret,
+                max_body_bytes: 1 << 20,
+            },
+        );
+
+        let clarus_executor = ClarusExecutor::new(
+            clarus.clone(),
+            ExecutorSettings {
+                account_id: clarus_client::ClarusId::new(systems.account.0 as i64),
+                stock_unit_type_id: clarus_client::ClarusId::new(1),
+            },
+        )
+        .with_store(store.clone());
+        let netsuite_executor = NetSuiteExecutor::new(
+            netsuite.clone(),
+            ExecutorConfig {
+                mappings: Some(systems.mappings.clone()),
+                ..ExecutorConfig::default()
+            },
+        );
+        let executor = Arc::new(Router::new(
+            Arc::new(clarus_executor),
+            Arc::new(netsuite_executor),
+        ));
+        let decoder = ClarusDecoder::new(
+            clarus.clone(),
+            SUBDOMAIN.into(),
+            tenant.clone(),
+            store.clone(),
+        );
+        let sweep = ClarusSweep::new(
+            clarus.clone(),
+            decoder.despatch_reader().clone(),
+            store.clone(),
+        );
+        let poller = NetSuitePoller::new(netsuite, engine.clone(), PollerConfig::default());
+        let mut processor = Processor::new(store.clone(), engine.clone(), Arc::new(decoder));
+        processor.retry_after = Duration::from_millis(300);
+
+        let service = Service {
+            store: store.clone(),
+            engine: engine.clone(),
+            processor: Arc::new(processor),
+            outbox: Outbox::new(store.clone(), executor, options.outbox.clone()),
+            scheduled: vec![
+                Arc::new(PollJob {
+                    poller,
+                    interval: options.poll_interval,
+                }),
+                Arc::new(SweepJob {
+                    sweep,
+                    interval: options.poll_interval * 4,
+                }),
+            ],
+            intake: Some((listener, intake)),
+            idle_poll: Duration::from_millis(10),
+        };
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(async move {
+            if let Err(e) = service.run(stopped).await {
+                tracing::error!(error = %e, "engine stopped with an error");
+            }
+        });
+        Ok(RunningEngine {
+            store,
+            engine,
+            stop,
+            task,
+        })
+    }
+
+    /// Stops gracefully: running actions finish, nothing new starts.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+
+    /// Stops at once, as a crash would: whatever was in flight is abandoned mid-way.
+    pub async fn kill(self) {
+        self.task.abort();
+        let _ = self.task.await;
+    }
+}

@@ -1,0 +1,296 @@
+//! The end-of-day report: what each flow did, what NetSuite holds, what went wrong and for whom,
+//! and whether the two systems agree on stock.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use jiff::Timestamp;
+use rust_decimal::Decimal;
+use serde::Serialize;
+use sim::netsuite::RecordType;
+use sync_core::Thresholds;
+use sync_engine::clarus::StockSnapshotReader;
+use sync_engine::netsuite::OnHandReader;
+use sync_engine::reconcile::reconcile;
+use sync_engine::store::{ActionStatus, Store};
+
+use crate::harness::{SetupError, Systems};
+use crate::scenario::{ScenarioOptions, WarehouseStats};
+
+/// Counts of one action kind by status.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ActionTally {
+    /// Applied.
+    pub done: u64,
+    /// Given up (an exception says why).
+    pub failed: u64,
+    /// Still waiting or being retried.
+    pub pending: u64,
+}
+
+/// Exceptions of one owner.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct OwnerTally {
+    /// Still open.
+    pub open: u64,
+    /// Resolved (by a later event or a person).
+    pub resolved: u64,
+}
+
+/// What the simulated webhooks did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct WebhookTally {
+    /// Webhooks fired by the warehouse.
+    pub fired: usize,
+    /// Of which sent twice.
+    pub duplicated: usize,
+    /// Of which never sent (caught later by the GraphQL sweep).
+    pub lost: usize,
+}
+
+/// NetSuite's view of the load.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct NetSuiteTally {
+    /// Requests that reached NetSuite.
+    pub requests: u64,
+    /// Requests refused with 429 (concurrency limit); absorbed by the client.
+    pub throttled: u64,
+    /// 5xx answers injected before commit.
+    pub server_errors: u64,
+    /// Writes committed whose reply was lost.
+    pub lost_replies: u64,
+    /// Most requests in flight at once.
+    pub max_in_flight: u64,
+    /// Transactions created, by record type.
+    pub transactions: BTreeMap<String, usize>,
+    /// External ids held by more than one transaction (must be zero).
+    pub duplicate_external_ids: usize,
+}
+
+/// Stock agreement after the day.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DriftTally {
+    /// Positions (SKU × location × status) compared.
+    pub positions: usize,
+    /// In step.
+    pub in_step: usize,
+    /// Explained by movements still in flight.
+    pub explained_by_in_flight: usize,
+    /// Unexplained drift.
+    pub drift: usize,
+    /// Sum of the unexplained differences, in units.
+    pub unexplained_units: Decimal,
+}
+
+/// The whole report, as written to JSON.
+#[derive(Debug, Clone, Serialize)]
+pub struct DemoReport {
+    /// When the report was made.
+    pub generated_at: Timestamp,
+    /// Wall-clock seconds of the simulated day.
+    pub elapsed_secs: f64,
+    /// Sales orders, purchase orders and returns seeded.
+    pub seeded: BTreeMap<String, usize>,
+    /// What the warehouse did.
+    pub warehouse: WarehouseStats,
+    /// Goods outs the warehouse could not finish, by Clarus status (no stock, say).
+    pub unfinished_goods_outs: BTreeMap<String, usize>,
+    /// Engine actions by kind.
+    pub actions: BTreeMap<String, ActionTally>,
+    /// NetSuite load and records.
+    pub netsuite: NetSuiteTally,
+    /// Webhooks.
+    pub webhooks: WebhookTally,
+    /// Exceptions by owner.
+    pub exceptions_by_owner: BTreeMap<String, OwnerTally>,
+    /// Open exceptions by kind.
+    pub open_exceptions_by_kind: BTreeMap<String, u64>,
+    /// Stock agreement.
+    pub drift: DriftTally,
+}
+
+/// Gathers the report from the simulators and the engine's store, reconciling stock on the way.
+pub async fn gather(
+    systems: &Systems,
+    store: &dyn Store,
+    scenario: &ScenarioOptions,
+    warehouse: &WarehouseStats,
+    unfinished_goods_outs: BTreeMap<String, usize>,
+    elapsed_secs: f64,
+) -> Result<DemoReport, SetupError> {
+    let mut actions: BTreeMap<String, ActionTally> = BTreeMap::new();
+    for count in store.action_counts().await? {
+        let tally = actions.entry(count.kind).or_default();
+        match count.status {
+            ActionStatus::Done => tally.done += count.count,
+            ActionStatus::Failed => tally.failed += count.count,
+            ActionStatus::Pending | ActionStatus::Ambiguous => tally.pending += count.count,
+        }
+    }
+    let mut exceptions_by_owner: BTreeMap<String, OwnerTally> = BTreeMap::new();
+    let mut open_exceptions_by_kind: BTreeMap<String, u64> = BTreeMap::new();
+    for e in store.exceptions().await? {
+        let tally = exceptions_by_owner
+            .entry(e.exception.owner.clone())
+            .or_default();
+        if e.resolved_at.is_some() {
+            tally.resolved += 1;
+        } else {
+            tally.open += 1;
+            *open_exceptions_by_kind.entry(e.exception.kind).or_default() += 1;
+        }
+    }
+
+    let ns = systems.netsuite.handle();
+    let stats = ns.stats();
+    let transactions = [
+        RecordType::ItemFulfillment,
+        RecordType::ItemReceipt,
+        RecordType::InventoryAdjustment,
+        RecordType::InventoryStatusChange,
+        RecordType::InventoryTransfer,
+    ]
+    .into_iter()
+    .map(|t| (t.as_str().to_owned(), ns.count(t)))
+    .collect();
+    let netsuite = NetSuiteTally {
+        requests: stats.requests,
+        throttled: stats.throttled,
+        server_errors: stats.server_errors_before_commit,
+        lost_replies: stats.commits_then_failed,
+        max_in_flight: stats.max_in_flight,
+        transactions,
+        duplicate_external_ids: ns.duplicate_external_ids().len(),
+    };
+
+    let log = systems.clarus.handle().webhook_log();
+    let webhooks = WebhookTally {
+        fired: log.len(),
+        duplicated: log.iter().filter(|w| w.copies.len() > 1).count(),
+        lost: log.iter().filter(|w| w.lost).count(),
+    };
+
+    let (clarus_rows, _) =
+        StockSnapshotReader::new(systems.clarus_client()?, systems.mappings.clone())
+            .read()
+            .await?;
+    let (netsuite_rows, _) =
+        OnHandReader::new(systems.netsuite_client()?, systems.mappings.clone())
+            .read()
+            .await?;
+    let drift = reconcile(
+        store,
+        clarus_rows,
+        netsuite_rows,
+        Thresholds::default(),
+        Timestamp::now(),
+    )
+    .await?;
+    let drift = DriftTally {
+        positions: drift.summary.positions,
+        in_step: drift.summary.in_step,
+        explained_by_in_flight: drift.summary.explained_by_in_flight,
+        drift: drift.summary.drift,
+        unexplained_units: drift
+            .rows
+            .iter()
+            .filter(|r| r.class == sync_core::DriftClass::Drift)
+            .map(|r| r.unexplained.abs())
+            .sum(),
+    };
+
+    Ok(DemoReport {
+        generated_at: Timestamp::now(),
+        elapsed_secs,
+        seeded: BTreeMap::from([
+            ("sales_orders".to_owned(), scenario.orders),
+            ("purchase_orders".to_owned(), scenario.purchase_orders),
+            ("return_authorisations".to_owned(), scenario.returns),
+            ("items".to_owned(), scenario.skus),
+        ]),
+        warehouse: warehouse.clone(),
+        unfinished_goods_outs,
+        actions,
+        netsuite,
+        webhooks,
+        exceptions_by_owner,
+        open_exceptions_by_kind,
+        drift,
+    })
+}
+
+impl DemoReport {
+    /// A summary for people, one line per figure.
+    pub fn summary(&self) -> String {
+        let mut out = String::new();
+        let w = &self.warehouse;
+        let _ = writeln!(out, "Simulated warehouse day in {:.1} s", self.elapsed_secs);
+        let _ = writeln!(
+            out,
+            "  seeded:      {} sales orders, {} purchase orders, {} returns, {} items",
+            self.seeded["sales_orders"],
+            self.seeded["purchase_orders"],
+            self.seeded["return_authorisations"],
+            self.seeded["items"]
+        );
+        let _ = writeln!(
+            out,
+            "  warehouse:   {} despatched ({} short-picked, {} parcels), {} cancelled, {} receipts ({} into quarantine), {} stock movements",
+            w.despatched,
+            w.short_picked,
+            w.parcels,
+            w.cancelled,
+            w.received,
+            w.quarantined,
+            w.movements
+        );
+        if !self.unfinished_goods_outs.is_empty() {
+            let _ = writeln!(
+                out,
+                "  not despatched (warehouse): {:?}",
+                self.unfinished_goods_outs
+            );
+        }
+        let _ = writeln!(out, "  documents per flow (done / failed / pending):");
+        for (kind, t) in &self.actions {
+            let _ = writeln!(
+                out,
+                "    {kind:<30} {:>5} / {:>3} / {:>3}",
+                t.done, t.failed, t.pending
+            );
+        }
+        let n = &self.netsuite;
+        let _ = writeln!(out, "  NetSuite transactions created:");
+        for (kind, count) in &n.transactions {
+            let _ = writeln!(out, "    {kind:<30} {count:>5}");
+        }
+        let _ = writeln!(
+            out,
+            "  NetSuite load: {} requests, {} throttled (429, absorbed), {} injected 5xx, {} lost replies, at most {} in flight",
+            n.requests, n.throttled, n.server_errors, n.lost_replies, n.max_in_flight
+        );
+        let _ = writeln!(
+            out,
+            "  duplicates: {} webhooks sent twice, {} lost (caught by the sweep), {} duplicate NetSuite transactions",
+            self.webhooks.duplicated, self.webhooks.lost, n.duplicate_external_ids
+        );
+        let _ = writeln!(out, "  exceptions by owner (open / resolved):");
+        for (owner, t) in &self.exceptions_by_owner {
+            let _ = writeln!(out, "    {owner:<30} {:>5} / {:>5}", t.open, t.resolved);
+        }
+        if !self.open_exceptions_by_kind.is_empty() {
+            let _ = writeln!(
+                out,
+                "  open exceptions by kind: {:?}",
+                self.open_exceptions_by_kind
+            );
+        }
+        let d = &self.drift;
+        let _ = writeln!(
+            out,
+            "  stock: {} positions, {} in step, {} explained by in-flight movements, {} drifting ({} units unexplained)",
+            d.positions, d.in_step, d.explained_by_in_flight, d.drift, d.unexplained_units
+        );
+        out
+    }
+}
