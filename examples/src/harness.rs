@@ -137,7 +137,7 @@ impl Systems {
         let clarus = ClarusSim::start(sim::clarus::ClarusConfig {
             seed: options.seed,
             subdomain: SUBDOMAIN.into(),
-            webhooks: options.webhooks.clone(),
+            webhooks: options.webhooks,
             ..sim::clarus::ClarusConfig::default()
         })
         .await?;
