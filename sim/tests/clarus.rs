@@ -508,7 +508,7 @@ async fn receipts_go_into_quarantine_and_holds_move_stock_between_statuses() {
         .post(
             "/api/goods_in_receipts",
             json!({"data": {"type": "goods_in_receipts", "attributes": {"account_id": 1, "warehouse_id": 1, "reference": "RMA-1", "external_system_reference1": "NS-RA-77",
-                "lines_changes": [{"type": "ADD", "attributes": {"product_id": product.0, "expected_quantity": 5}}]}}}),
+                "lines_changes": [{"type": "ADD", "attributes": {"product_id": product.0, "expected_quantity": 5, "external_system_reference1": "4"}}]}}}),
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{created}");
@@ -562,6 +562,16 @@ async fn receipts_go_into_quarantine_and_holds_move_stock_between_statuses() {
     assert_eq!(
         handle.goods_in(receipt).unwrap()["status"],
         json!("completed")
+    );
+    let swept = client
+        .graphql(
+            "{ goods_in_receipts { all(filter: {external_system_reference1: {eq: \"NS-RA-77\"}}) { nodes { status external_system_reference1 lines { external_system_reference1 received_quantity received_stock { quantity batch status } } } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        swept["data"]["goods_in_receipts"]["all"]["nodes"][0],
+        json!({"status": "completed", "external_system_reference1": "NS-RA-77", "lines": [{"external_system_reference1": "4", "received_quantity": 5, "received_stock": [{"quantity": 5, "batch": "RET-1", "status": "held"}]}]})
     );
 
     warehouse

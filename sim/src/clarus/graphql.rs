@@ -293,6 +293,20 @@ fn attr(attrs: &Map<String, Value>, key: &str) -> Value {
     attrs.get(key).cloned().unwrap_or(Value::Null)
 }
 
+/// A node from a record's stored attributes (generic fields such as `external_system_reference1`,
+/// `alt_line_number` or `string1` included; raw `*_id` integers left out), overlaid with `fields`.
+fn with_attrs(attrs: &Map<String, Value>, fields: Value) -> Value {
+    let mut node: Map<String, Value> = attrs
+        .iter()
+        .filter(|(k, _)| !k.ends_with("_id") && !k.ends_with("_changes"))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if let Value::Object(fields) = fields {
+        node.extend(fields);
+    }
+    Value::Object(node)
+}
+
 fn attr_id(attrs: &Map<String, Value>, key: &str) -> Option<u64> {
     attrs.get(key).and_then(crate::json::id_from_json)
 }
@@ -412,16 +426,30 @@ fn nodes(state: &State, root: &str) -> Option<(Vec<Value>, &'static [&'static st
                 .goods_ins
                 .iter()
                 .map(|(k, r)| {
-                    let full = state.goods_in_json(*k);
-                    json!({
-                        "id": id(*k), "reference": attr(&r.attrs, "reference"), "status": r.status, "receipt_type": full["receipt_type"],
+                    let lines: Vec<Value> = r
+                        .lines
+                        .iter()
+                        .map(|l| {
+                            with_attrs(&l.attrs, json!({
+                                "id": id(l.id), "product": product(state, l.product),
+                                "expected_quantity": decimal_to_json(l.expected), "received_quantity": decimal_to_json(l.received_quantity()),
+                                "received_stock": l.received.iter().map(|x| json!({
+                                    "stock": {"id": id(x.stock)}, "quantity": decimal_to_json(x.quantity), "batch": x.batch,
+                                    "serial_number": x.serial, "status": x.status.as_str(),
+                                })).collect::<Vec<_>>(),
+                            }))
+                        })
+                        .collect();
+                    with_attrs(&r.attrs, json!({
+                        "id": id(*k), "reference": attr(&r.attrs, "reference"), "status": r.status,
+                        "receipt_type": r.attrs.get("receipt_type").cloned().unwrap_or(json!("standard")),
                         "expected_date_of_receipt": attr(&r.attrs, "expected_date_of_arrival"), "actual_date_of_receipt": r.received_at.map(|t| t.to_string()),
-                        "notes": attr(&r.attrs, "notes"), "external_system_reference1": attr(&r.attrs, "external_system_reference1"),
                         "account": attr_id(&r.attrs, "account_id").map(|a| named(&state.accounts, a)),
                         "warehouse": attr_id(&r.attrs, "warehouse_id").map(|w| named(&state.warehouses, w)),
-                        "lines": r.lines.iter().map(|l| json!({"id": id(l.id), "product": product(state, l.product), "expected_quantity": decimal_to_json(l.expected), "received_quantity": decimal_to_json(l.received_quantity())})).collect::<Vec<_>>(),
+                        "supplier": attr_id(&r.attrs, "supplier_id").map(|s| json!({"id": id(s)})),
+                        "lines": lines,
                         "created_at": r.created.to_string(), "updated_at": r.updated.to_string(),
-                    })
+                    }))
                 })
                 .collect();
         }
@@ -442,7 +470,7 @@ fn nodes(state: &State, root: &str) -> Option<(Vec<Value>, &'static [&'static st
                 .goods_outs
                 .iter()
                 .map(|(k, o)| {
-                    json!({
+                    with_attrs(&o.attrs, json!({
                         "id": id(*k), "reference": attr(&o.attrs, "reference"), "priority": attr(&o.attrs, "priority"),
                         "expected_date_of_dispatch": attr(&o.attrs, "expected_date_of_dispatch"), "actual_date_of_dispatch": o.dispatched.map(|t| t.to_string()),
                         "goods_out_status": {"code": o.status.code(), "name": status_name(o.status)},
@@ -450,8 +478,10 @@ fn nodes(state: &State, root: &str) -> Option<(Vec<Value>, &'static [&'static st
                         "account": attr_id(&o.attrs, "account_id").map(|a| named(&state.accounts, a)),
                         "warehouse": attr_id(&o.attrs, "warehouse_id").map(|w| named(&state.warehouses, w)),
                         "carrier": attr_id(&o.attrs, "carrier_id").map(|c| named(&state.carriers, c)),
+                        "carrier_service": attr_id(&o.attrs, "carrier_service_id").map(|c| json!({"id": id(c)})),
+                        "customer": attr_id(&o.attrs, "customer_id").map(|c| json!({"id": id(c)})),
                         "created_at": o.created.to_string(), "updated_at": o.updated.to_string(),
-                    })
+                    }))
                 })
                 .collect();
         }
@@ -471,7 +501,7 @@ fn nodes(state: &State, root: &str) -> Option<(Vec<Value>, &'static [&'static st
             let mut lines: Vec<(u64, Value)> = Vec::new();
             for (k, o) in &state.goods_outs {
                 for l in &o.lines {
-                    lines.push((l.id, json!({
+                    lines.push((l.id, with_attrs(&l.attrs, json!({
                         "id": id(l.id), "order_quantity": decimal_to_json(l.order_quantity), "allocated_quantity": decimal_to_json(l.allocated()),
                         "pick_quantity": decimal_to_json(l.picked()), "dispatch_quantity": decimal_to_json(l.dispatch_quantity), "short_status": l.short_status,
                         "product": product(state, l.product), "goods_out": {"id": id(*k), "reference": attr(&o.attrs, "reference")},
@@ -481,7 +511,7 @@ fn nodes(state: &State, root: &str) -> Option<(Vec<Value>, &'static [&'static st
                         "carrier": attr_id(&o.attrs, "carrier_id").map(|c| named(&state.carriers, c)),
                         "picked_stock": l.picks.iter().map(|p| json!({"stock_id": id(p.stock), "quantity": decimal_to_json(p.quantity), "batch": p.batch, "serial_number": p.serial})).collect::<Vec<_>>(),
                         "created_at": l.created.to_string(),
-                    })));
+                    }))));
                 }
             }
             lines.sort_by_key(|(k, _)| *k);
