@@ -842,3 +842,28 @@ async fn webhooks_to_a_receiver_that_is_down_are_retried_then_logged_as_failed()
     );
     assert_eq!(log[0].payload["data"]["reference"], json!("SO-DOWN"));
 }
+
+#[tokio::test]
+async fn a_lost_reply_after_commit_leaves_the_record_created() {
+    let sim = ClarusSim::start(ClarusConfig::default()).await.unwrap();
+    let handle = sim.handle();
+    let client = Client::connect(&sim).await;
+    handle.inject_fault(sim::Fault::CommitThenFail(sim::LostReply::ServerError));
+    let (status, body) = client.post("/api/products", product_body("SKU-LOST")).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(body["errors"].is_array());
+    assert!(
+        handle.find_product("SKU-LOST").is_some(),
+        "the product exists although the reply was a 500"
+    );
+    let (status, body) = client.post("/api/products", product_body("SKU-LOST")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_clarus_error(&body, "product_code_exists");
+
+    handle.inject_fault(sim::Fault::ServerErrorBeforeCommit);
+    let (status, _) = client
+        .post("/api/products", product_body("SKU-NEVER"))
+        .await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(handle.find_product("SKU-NEVER").is_none());
+}

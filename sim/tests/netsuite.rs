@@ -1086,3 +1086,121 @@ async fn handle_updates_are_seen_by_suiteql_pollers() {
         .unwrap();
     assert_eq!(handle.count(RecordType::InventoryItem), 0);
 }
+
+#[tokio::test]
+async fn picked_fulfilments_post_stock_only_when_shipped_and_deletes_reverse_everything() {
+    let sim = NetSuiteSim::start(NetSuiteConfig::default()).await.unwrap();
+    let handle = sim.handle();
+    let world = seed(&handle);
+    let so = handle
+        .add_order(OrderKind::SalesOrder, three_line_order(&world, "SO-PPS"))
+        .unwrap();
+    let client = Client::connect(&sim).await;
+    let body = json!({"shipStatus": {"id": "A"}, "item": {"items": [{"orderLine": 4, "itemReceive": false}, {"orderLine": 7, "itemReceive": false}]}});
+    let (status, headers, _) = client
+        .post(
+            &format!("/record/v1/salesOrder/{so}/!transform/itemFulfillment"),
+            body,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let fulfilment = id_from_location(&headers);
+    assert_eq!(
+        handle.on_hand(world.item_a, world.location, GOOD),
+        dec(100),
+        "picked is not shipped"
+    );
+    assert_eq!(
+        handle.order_lines(OrderKind::SalesOrder, so)[0].processed,
+        dec(5)
+    );
+
+    let path = format!("/record/v1/itemFulfillment/{fulfilment}");
+    let (status, _, _) = client
+        .send(
+            reqwest::Method::PATCH,
+            &path,
+            Some(json!({"shipStatus": {"id": "C"}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(handle.on_hand(world.item_a, world.location, GOOD), dec(95));
+    let (status, _, body) = client
+        .send(
+            reqwest::Method::PATCH,
+            &path,
+            Some(json!({"shipStatus": {"id": "B"}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let (status, _, _) = client
+        .send(
+            reqwest::Method::PATCH,
+            &path,
+            Some(json!({"item": {"items": [{"orderLine": 1, "quantity": 1}]}})),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "posted lines are not edited in place"
+    );
+
+    let (_, lines) = client
+        .suiteql(&format!("SELECT transaction, orderline, item, quantity FROM transactionline WHERE transaction = {fulfilment} AND mainline = 'F'"), 10, 0)
+        .await;
+    assert_eq!(lines["items"][0]["quantity"], json!("-5"));
+    assert_eq!(lines["items"][0]["orderline"], json!("1"));
+
+    let (status, _, _) = client.send(reqwest::Method::DELETE, &path, None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(handle.on_hand(world.item_a, world.location, GOOD), dec(100));
+    assert_eq!(
+        handle.order_lines(OrderKind::SalesOrder, so)[0].processed,
+        dec(0)
+    );
+    assert_eq!(
+        handle.order_status(OrderKind::SalesOrder, so).as_deref(),
+        Some("B")
+    );
+}
+
+#[tokio::test]
+async fn put_by_external_id_creates_then_updates() {
+    let sim = NetSuiteSim::start(NetSuiteConfig::default()).await.unwrap();
+    let client = Client::connect(&sim).await;
+    let path = "/record/v1/inventoryItem/eid:ITEM-PUT";
+    let (status, headers, _) = client
+        .send(
+            reqwest::Method::PUT,
+            path,
+            Some(json!({"itemId": "SKU-PUT", "displayName": "First"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let id = id_from_location(&headers);
+    let (status, headers, _) = client
+        .send(
+            reqwest::Method::PUT,
+            path,
+            Some(json!({"itemId": "SKU-PUT", "displayName": "Second"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(id_from_location(&headers), id, "the same record is updated");
+    let (_, item) = client.get(path).await;
+    assert_eq!(item["displayName"], json!("Second"));
+    assert_eq!(sim.handle().count(RecordType::InventoryItem), 1);
+    let (status, _, _) = client
+        .send(
+            reqwest::Method::PUT,
+            &format!("/record/v1/inventoryItem/{id}"),
+            Some(json!({"itemId": "X"})),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "PUT addresses records by external id only"
+    );
+}
