@@ -411,6 +411,11 @@ fn mappings() -> Mappings {
             location: "1".into(),
             warehouse: WarehouseId(1),
         }],
+        stock_statuses: vec![StatusMapping {
+            location: "1".into(),
+            sellable: StockPlace::Status { status: "1".into() },
+            quarantine: StockPlace::Status { status: "2".into() },
+        }],
         ship_methods: vec![ShipMethodMapping {
             carrier: CarrierId(DPD.0),
             service: None,
@@ -470,6 +475,39 @@ async fn seed_netsuite(engine: &Engine, orders: &[&str]) {
             .ingest(&netsuite_event(id, Payload::Order(order)), Timestamp::now())
             .await
             .unwrap();
+    }
+}
+
+/// Open purchase orders for item 77, 6 on line 1, received at location 1.
+async fn seed_purchase_orders(engine: &Engine, orders: &[&str]) {
+    for id in orders {
+        let order = Order {
+            order: OrderRef {
+                kind: OrderKind::Purchase,
+                id: (*id).into(),
+            },
+            tran_id: format!("PO{id}"),
+            status: OrderStatus::Open,
+            location: "1".into(),
+            ship_method: None,
+            expected_date: None,
+            lines: vec![OrderLine {
+                line: LineNo(1),
+                item: "77".into(),
+                sku: "MUG-RED".into(),
+                quantity: dec(6),
+                quantity_done: Decimal::ZERO,
+                closed: false,
+            }],
+        };
+        let outcome = engine
+            .ingest(&netsuite_event(id, Payload::Order(order)), Timestamp::now())
+            .await
+            .unwrap();
+        assert!(
+            matches!(outcome, IngestOutcome::Planned { .. }),
+            "{outcome:?}"
+        );
     }
 }
 
@@ -587,9 +625,11 @@ async fn the_snapshot_counts_picked_stock_and_reports_unmapped_warehouses() {
 }
 
 #[tokio::test]
-async fn the_sweep_raises_a_receipt_it_cannot_rebuild() {
+async fn the_sweep_rebuilds_a_receipt_whose_webhook_was_lost() {
     let rig = Rig::start().await;
     let engine = Engine::open(rig.store.clone(), mappings()).await.unwrap();
+    seed_netsuite(&engine, &[]).await;
+    seed_purchase_orders(&engine, &["700", "701"]).await;
     let product = stocked_product(&rig, "77", "MUG-RED").await;
     let executor = rig.executor();
     let received = |quantity| ReceivedLine {
@@ -604,8 +644,9 @@ async fn the_sweep_raises_a_receipt_it_cannot_rebuild() {
         DespatchReader::new(rig.client.clone(), TENANT.into()).with_store(rig.store.clone()),
         rig.store.clone(),
     );
+    let warehouse = rig.sim.warehouse();
 
-    // Every webhook arrives: nothing to catch.
+    // Every webhook arrives: the sweep finds only what is known.
     let complete = id_of(
         executor
             .execute(&create_goods_in(
@@ -617,18 +658,23 @@ async fn the_sweep_raises_a_receipt_it_cannot_rebuild() {
             .await
             .unwrap(),
     );
-    let warehouse = rig.sim.warehouse();
     warehouse
         .receive(complete, &[received(3)], SimStatus::Available, true)
         .unwrap();
     for delivery in rig.deliveries("goods_in", "completed").await {
-        decoder.decode(&delivery).await.unwrap();
+        for event in decoder.decode(&delivery).await.unwrap() {
+            let outcome = engine.ingest(&event, Timestamp::now()).await.unwrap();
+            assert!(
+                matches!(outcome, IngestOutcome::Planned { .. }),
+                "{outcome:?}"
+            );
+        }
     }
     let report = sweep.run(&engine).await.unwrap();
     assert_eq!(report.receipts_scanned, 1);
-    assert!(report.gaps.is_empty(), "{report:?}");
+    assert_eq!((report.planned, report.duplicates), (0, 1), "{report:?}");
 
-    // The part receipt arrives, the completion's webhook is lost.
+    // The part receipt (quarantine) arrives; the completion's webhook is lost.
     let partial = id_of(
         executor
             .execute(&create_goods_in(
@@ -644,7 +690,9 @@ async fn the_sweep_raises_a_receipt_it_cannot_rebuild() {
         .receive(partial, &[received(4)], SimStatus::Held, false)
         .unwrap();
     for delivery in rig.deliveries("goods_in", "moved_to_part").await {
-        assert_eq!(decoder.decode(&delivery).await.unwrap().len(), 1);
+        for event in decoder.decode(&delivery).await.unwrap() {
+            engine.ingest(&event, Timestamp::now()).await.unwrap();
+        }
     }
     rig.sim.handle().set_webhook_behaviour(WebhookBehaviour {
         loss_rate: 1.0,
@@ -654,81 +702,38 @@ async fn the_sweep_raises_a_receipt_it_cannot_rebuild() {
         .receive(partial, &[received(2)], SimStatus::Available, true)
         .unwrap();
     let report = sweep.run(&engine).await.unwrap();
-    assert_eq!(report.gaps.len(), 1, "{report:?}");
-    let gap = &report.gaps[0];
-    assert_eq!(gap.goods_in.get(), partial.0 as i64);
-    assert_eq!((gap.received_in_clarus, gap.reported), (dec(6), dec(4)));
-    let exceptions = rig.store.exceptions().await.unwrap();
-    let raised = exceptions
-        .iter()
-        .find(|e| e.exception.kind == "receipt_not_reported")
-        .expect("raised for operations");
-    assert_eq!(raised.exception.owner, "operations");
-    assert!(raised.resolved_at.is_none());
-
-    // A part receipt's webhook is lost, the next one arrives and carries it: the gap the sweep
-    // raised in between is resolved by the following sweep.
-    let later = id_of(
-        executor
-            .execute(&create_goods_in(
-                OrderKind::Purchase,
-                "702",
-                "PO702",
-                &[(1, "MUG-RED", 9)],
-            ))
-            .await
-            .unwrap(),
-    );
-    warehouse
-        .receive(later, &[received(4)], SimStatus::Available, false)
-        .unwrap();
-    let report = sweep.run(&engine).await.unwrap();
+    assert_eq!(report.planned, 1, "{report:?}");
     assert!(
-        report
-            .gaps
-            .iter()
-            .any(|g| g.goods_in.get() == later.0 as i64),
+        report.failed.is_empty() && report.gaps.is_empty(),
         "{report:?}"
     );
-    rig.sim
-        .handle()
-        .set_webhook_behaviour(WebhookBehaviour::default());
-    warehouse
-        .receive(later, &[received(2)], SimStatus::Available, false)
-        .unwrap();
-    let mut carried = Decimal::ZERO;
-    for delivery in rig.deliveries("goods_in", "moved_to_part").await {
-        for event in decoder.decode(&delivery).await.unwrap() {
-            if let Payload::Receipt(r) = &event.payload
-                && r.goods_in.0 == later.0
-            {
-                carried += r.lines.iter().map(|l| l.quantity).sum::<Decimal>();
-            }
-        }
-    }
-    assert_eq!(
-        carried,
-        dec(6),
-        "the missed part travels with the next receipt"
-    );
-    let report = sweep.run(&engine).await.unwrap();
-    assert!(
-        report
-            .gaps
-            .iter()
-            .all(|g| g.goods_in.get() != later.0 as i64),
-        "{report:?}"
-    );
-    let key = format!("EX-CLARUS-RECEIPT-GAP-{later}");
-    let resolved = rig
+    // Only the sellable 2 received since the quarantine receipt, under the stage's own key.
+    let key = format!("CLR-GIN-{TENANT}-{partial}-2");
+    let action = rig
         .store
-        .exceptions()
+        .action(&key)
         .await
         .unwrap()
-        .into_iter()
-        .find(|e| e.exception.key == key)
-        .expect("raised earlier");
-    assert!(resolved.resolved_at.is_some());
+        .expect("receipt planned");
+    assert_eq!(action.action.kind, "receive_purchase_order");
+    let posted: ItemReceipt = match serde_json::from_value::<PlannedAction>(action.action.payload)
+        .unwrap()
+        .action
+    {
+        Action::ReceivePurchaseOrder(receipt) => receipt,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(posted.lines.len(), 1);
+    assert_eq!(posted.lines[0].line.quantity, dec(2));
+    assert_eq!(
+        posted.lines[0].place,
+        Some(StockPlace::Status { status: "1".into() })
+    );
+
+    // Sweeping again finds the same receipt stage: a duplicate.
+    let report = sweep.run(&engine).await.unwrap();
+    assert_eq!(report.planned, 0, "{report:?}");
+    assert!(report.duplicates >= 1, "{report:?}");
 }
 
 #[tokio::test]
@@ -766,4 +771,48 @@ async fn duplicated_webhooks_through_the_processor_plan_one_fulfilment() {
         fulfilments[0].action.key,
         format!("CLR-DESP-{TENANT}-{goods_out}-{goods_out}")
     );
+}
+
+#[tokio::test]
+async fn lines_without_references_are_matched_by_the_recorded_line_order() {
+    use clarus_client::rest::common::{Change, GenericFields};
+    use clarus_client::rest::goods_out::{GoodsOut, GoodsOutLine};
+
+    let rig = Rig::start().await;
+    let product = stocked_product(&rig, "77", "MUG-RED").await;
+    // A goods out whose lines carry no NetSuite line reference (created by another tool).
+    let mut body = GoodsOut::sales_order(
+        clarus_client::ClarusId::new(1),
+        "SO801",
+        "2026-11-30T00:00:00Z".parse().unwrap(),
+    );
+    body.warehouse_id = Some(clarus_client::ClarusId::new(1));
+    body.generic = GenericFields::with_external_reference("801");
+    body.lines_changes = vec![Change::Add(GoodsOutLine::new(
+        clarus_client::ClarusId::new(product.0 as i64),
+        dec(3),
+    ))];
+    let created = rig.client.create_goods_out(&body).await.unwrap();
+    let goods_out = ClarusId(created.id.get() as u64);
+    let reader =
+        DespatchReader::new(rig.client.clone(), TENANT.into()).with_store(rig.store.clone());
+    let warehouse = rig.sim.warehouse();
+    warehouse.allocate(goods_out).unwrap();
+    warehouse.pick(goods_out).unwrap();
+    warehouse
+        .despatch(goods_out, DPD, &parcels(&["TRK-8"]))
+        .unwrap();
+
+    // Without a line order the despatch cannot name its order line.
+    assert!(matches!(
+        reader.read(created.id, None).await,
+        Err(DecodeError::Invalid(m)) if m.contains("names no NetSuite order line")
+    ));
+    // The executor's look-up of the planned create records the order's lines for it.
+    let action = create_goods_out("801", "SO801", &[(5, "MUG-RED", 3)]);
+    let found = rig.executor().find_applied(&action).await.unwrap();
+    assert_eq!(found, Some(created.id.to_string()));
+    let event = reader.read(created.id, None).await.unwrap();
+    let line = &despatch_of(&event).lines[0];
+    assert_eq!((line.order_line, line.quantity), (LineNo(5), dec(3)));
 }
