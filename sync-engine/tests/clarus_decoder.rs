@@ -816,3 +816,47 @@ async fn lines_without_references_are_matched_by_the_recorded_line_order() {
     let line = &despatch_of(&event).lines[0];
     assert_eq!((line.order_line, line.quantity), (LineNo(5), dec(3)));
 }
+
+#[tokio::test]
+async fn despatched_lots_are_read_back_for_the_webhook_and_the_sweep_alike() {
+    let rig = Rig::start().await;
+    let product = id_of(
+        rig.executor()
+            .execute(&create_product("88", "WINE-RED"))
+            .await
+            .unwrap(),
+    );
+    let handle = rig.sim.handle();
+    let location = handle.default_location(MAIN_WAREHOUSE).unwrap();
+    for lot in ["LOT-A", "LOT-B"] {
+        handle
+            .seed_stock(product, location, dec(2), SimStatus::Available, Some(lot))
+            .unwrap();
+    }
+    let goods_out = picked_order(&rig, "801", "WINE-RED", 3, None).await;
+    rig.sim
+        .warehouse()
+        .despatch(goods_out, DPD, &parcels(&["TRK-3"]))
+        .unwrap();
+    let deliveries = rig.deliveries("goods_out", "completed").await;
+    let from_webhook = decoder(&rig)
+        .decode(&deliveries[0])
+        .await
+        .unwrap()
+        .remove(0);
+    let reader = DespatchReader::new(rig.client.clone(), TENANT.into());
+    let from_sweep = reader
+        .read(clarus_client::ClarusId::new(goods_out.0 as i64), None)
+        .await
+        .unwrap();
+    assert_eq!(from_sweep, from_webhook);
+    let lots: Vec<(String, Decimal)> = despatch_of(&from_sweep).lines[0]
+        .lots
+        .iter()
+        .map(|l| (l.lot.as_str().to_owned(), l.quantity))
+        .collect();
+    assert_eq!(
+        lots,
+        [("LOT-A".to_owned(), dec(2)), ("LOT-B".to_owned(), dec(1))]
+    );
+}

@@ -210,3 +210,23 @@ pub(crate) struct ReceivedStockRead {
     #[serde(default)]
     pub status: Option<String>,
 }
+
+/// A stock transaction (`DISP`, `PICK`, `RCV`, …) with the batch and serial it moved.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub(crate) struct TransactionRead {
+    pub id: ClarusId,
+    #[serde(default)]
+    pub quantity: Option<Decimal>,
+    #[serde(default)]
+    pub batch: Option<String>,
+    #[serde(default)]
+    pub serial_number: Option<String>,
+    #[serde(default)]
+    pub product: Option<CodeRef>,
+}
+
+impl Node for TransactionRead {
+    const ROOT: &'static str = "transactions";
+    const FILTER_TYPE: &'static str = "TransactionFilterType";
+    const FIELDS: &'static str = "id quantity batch serial_number product { id code }";
+}
