@@ -43,6 +43,10 @@ pub fn receipt_watermark_name(goods_in: ClarusId) -> String {
     format!("clarus.goods_in.{goods_in}.stages")
 }
 
+/// Serialises updates of receipt stages within the process (the store is one SQLite file
+/// owned by one process).
+static STAGE_UPDATES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// Stages reported: stage → what was recorded when it was first decoded.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct Stages {
@@ -260,6 +264,9 @@ impl ReceiptDecoder {
         stage: u64,
         current: Stage,
     ) -> Result<Option<(BTreeMap<String, usize>, Timestamp)>, DecodeError> {
+        // Read-modify-write of the stages: the webhook processor and the sweep may decode the
+        // same goods in at once, and a stage lost between them would count entries twice.
+        let _serialised = STAGE_UPDATES.lock().await;
         let name = receipt_watermark_name(id);
         let store_error =
             |e| DecodeError::Retryable(format!("receipt stages of goods in {id}: {e}"));
