@@ -860,3 +860,34 @@ async fn despatched_lots_are_read_back_for_the_webhook_and_the_sweep_alike() {
         [("LOT-A".to_owned(), dec(2)), ("LOT-B".to_owned(), dec(1))]
     );
 }
+
+#[tokio::test]
+async fn an_unreachable_clarus_makes_re_reads_and_creates_retryable() {
+    let rig = Rig::start().await;
+    stocked_product(&rig, "77", "MUG-RED").await;
+    let goods_out = picked_order(&rig, "501", "MUG-RED", 3, None).await;
+    rig.sim
+        .warehouse()
+        .despatch(goods_out, DPD, &parcels(&["TRK-1"]))
+        .unwrap();
+    let deliveries = rig.deliveries("goods_out", "completed").await;
+    let decoder = decoder(&rig);
+    let executor = rig.executor();
+    let Rig { sim, .. } = rig;
+    sim.shutdown().await;
+
+    match decoder.decode(&deliveries[0]).await {
+        Err(DecodeError::Retryable(message)) => {
+            assert!(message.contains("re-reading"), "{message}")
+        }
+        other => panic!("{other:?}"),
+    }
+    // Nothing can have been sent: retry, no look-up needed.
+    match executor
+        .execute(&create_goods_out("502", "SO502", &[(3, "MUG-RED", 1)]))
+        .await
+    {
+        Err(sync_engine::outbox::ExecutionError::Retryable(_)) => {}
+        other => panic!("{other:?}"),
+    }
+}
