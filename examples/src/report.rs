@@ -80,6 +80,8 @@ pub struct DriftTally {
     pub drift: usize,
     /// Sum of the unexplained differences, in units.
     pub unexplained_units: Decimal,
+    /// The drifting positions: `SKU @ location (status): clarus / netsuite / in flight`.
+    pub drifting: Vec<String>,
 }
 
 /// The whole report, as written to JSON.
@@ -107,6 +109,36 @@ pub struct DemoReport {
     pub open_exceptions_by_kind: BTreeMap<String, u64>,
     /// Stock agreement.
     pub drift: DriftTally,
+    /// Clarus goods outs despatched whose sales order has nothing fulfilled in NetSuite (must be
+    /// empty once the day has settled).
+    pub despatched_without_fulfilment: Vec<String>,
+}
+
+/// References of despatched goods outs whose NetSuite sales order shows no fulfilled quantity.
+fn despatched_without_fulfilment(systems: &Systems) -> Vec<String> {
+    let cl = systems.clarus.handle();
+    let ns = systems.netsuite.handle();
+    cl.goods_out_ids()
+        .into_iter()
+        .filter(|id| cl.goods_out_status(*id) == Some(sim::clarus::GoodsOutStatus::Completed))
+        .filter_map(|id| {
+            let order = cl.goods_out(id)?;
+            let reference = order.get("reference")?.as_str()?.to_owned();
+            let netsuite: u64 = match order.get("external_system_reference1")? {
+                serde_json::Value::String(s) => s.parse().ok()?,
+                serde_json::Value::Number(n) => n.as_u64()?,
+                _ => return None,
+            };
+            let lines = ns.order_lines(
+                sim::netsuite::OrderKind::SalesOrder,
+                sim::netsuite::InternalId(netsuite),
+            );
+            lines
+                .iter()
+                .all(|l| l.processed.is_zero())
+                .then(|| format!("{reference} (goods out {})", id.0))
+        })
+        .collect()
 }
 
 /// Gathers the report from the simulators and the engine's store, reconciling stock on the way.
@@ -197,7 +229,19 @@ pub async fn gather(
             .filter(|r| r.class == sync_core::DriftClass::Drift)
             .map(|r| r.unexplained.abs())
             .sum(),
+        drifting: drift
+            .rows
+            .iter()
+            .filter(|r| r.class == sync_core::DriftClass::Drift)
+            .map(|r| {
+                format!(
+                    "{} @ {} ({:?}): clarus {} / netsuite {} / in flight {}",
+                    r.key.sku, r.key.location, r.key.status, r.clarus, r.netsuite, r.in_flight
+                )
+            })
+            .collect(),
     };
+    let despatched_without_fulfilment = despatched_without_fulfilment(systems);
 
     Ok(DemoReport {
         generated_at: Timestamp::now(),
@@ -216,6 +260,7 @@ pub async fn gather(
         exceptions_by_owner,
         open_exceptions_by_kind,
         drift,
+        despatched_without_fulfilment,
     })
 }
 
@@ -278,6 +323,13 @@ impl DemoReport {
         for (owner, t) in &self.exceptions_by_owner {
             let _ = writeln!(out, "    {owner:<30} {:>5} / {:>5}", t.open, t.resolved);
         }
+        if !self.despatched_without_fulfilment.is_empty() {
+            let _ = writeln!(
+                out,
+                "  DESPATCHED WITHOUT A FULFILMENT IN NETSUITE: {:?}",
+                self.despatched_without_fulfilment
+            );
+        }
         if !self.open_exceptions_by_kind.is_empty() {
             let _ = writeln!(
                 out,
@@ -291,6 +343,9 @@ impl DemoReport {
             "  stock: {} positions, {} in step, {} explained by in-flight movements, {} drifting ({} units unexplained)",
             d.positions, d.in_step, d.explained_by_in_flight, d.drift, d.unexplained_units
         );
+        for row in &d.drifting {
+            let _ = writeln!(out, "    drifting: {row}");
+        }
         out
     }
 }

@@ -293,8 +293,13 @@ impl WarehouseDay {
                         Some((ClarusId(product), (wanted / Decimal::TWO).floor()))
                     })
                     .collect();
-                wh.short_pick(id, &caps)?;
-                self.stats.short_picked += 1;
+                // A line of one unit cannot be half picked: pick the order in full instead.
+                if caps.iter().any(|(_, q)| *q > Decimal::ZERO) {
+                    wh.short_pick(id, &caps)?;
+                    self.stats.short_picked += 1;
+                } else {
+                    wh.pick(id)?;
+                }
             } else {
                 wh.pick(id)?;
             }
