@@ -101,6 +101,8 @@ pub struct ClarusSettings {
     pub allow_http: bool,
     /// The Clarus account (stock owner) orders and receipts are created under.
     pub account_id: i64,
+    /// The Clarus stock unit type new products are created with (Clarus requires one).
+    pub stock_unit_type_id: i64,
 }
 
 /// Webhook endpoint settings (the shared secret comes from `CLARUS_WEBHOOK_SECRET`).
@@ -115,6 +117,9 @@ pub struct WebhookSettings {
     /// Largest body accepted.
     #[serde(default = "default_max_body")]
     pub max_body_bytes: usize,
+    /// Prefix of the names of the automations created in Clarus.
+    #[serde(default = "default_automation_prefix")]
+    pub automation_prefix: String,
 }
 
 /// NetSuite polling settings.
@@ -126,6 +131,11 @@ pub struct PollSettings {
     /// Seconds the `lastmodifieddate` watermark is moved back on each poll (clock skew,
     /// time zones); duplicates are recognised and ignored.
     pub overlap_secs: u64,
+    /// Seconds between Clarus GraphQL sweeps that catch webhooks that never came.
+    pub sweep_interval_secs: u64,
+    /// The NetSuite account's time zone (IANA name), in which SuiteQL reads timestamps and
+    /// transaction dates are written.
+    pub time_zone: String,
 }
 
 impl Default for PollSettings {
@@ -133,6 +143,8 @@ impl Default for PollSettings {
         PollSettings {
             interval_secs: 60,
             overlap_secs: 300,
+            sweep_interval_secs: 300,
+            time_zone: "UTC".into(),
         }
     }
 }
@@ -253,6 +265,10 @@ fn default_prefix() -> String {
     "/api".into()
 }
 
+fn default_automation_prefix() -> String {
+    "netsuite-sync".into()
+}
+
 fn default_max_body() -> usize {
     1024 * 1024
 }
@@ -276,6 +292,12 @@ impl Config {
     }
 
     fn check(&self) -> Result<(), ConfigError> {
+        if jiff::tz::TimeZone::get(&self.poll.time_zone).is_err() {
+            return Err(ConfigError::Invalid(format!(
+                "poll.time_zone: unknown time zone {:?}",
+                self.poll.time_zone
+            )));
+        }
         if self.outbox.max_in_flight == 0 {
             return Err(ConfigError::Invalid(
                 "outbox.max_in_flight must be at least 1".into(),

@@ -17,3 +17,4 @@ pub mod netsuite;
 pub mod service;
 pub mod clarus;
 pub mod reconcile;
+pub mod assemble;

@@ -13,6 +13,9 @@ fn the_example_configuration_is_valid() {
     assert_eq!(config.netsuite.account_id, "1234567_SB1");
     assert_eq!(config.netsuite.concurrency, Some(5));
     assert_eq!(config.clarus.path_prefix, "/api");
+    assert_eq!(config.clarus.stock_unit_type_id, 1);
+    assert_eq!(config.poll.time_zone, "UTC");
+    assert_eq!(config.webhook.automation_prefix, "netsuite-sync");
     assert_eq!(config.webhook.listen.port(), 8080);
     assert_eq!(
         config.cadence.adjustments,
@@ -42,6 +45,10 @@ fn unknown_keys_and_bad_values_are_refused() {
     let zero = EXAMPLE.replace("max_in_flight = 32", "max_in_flight = 0");
     let err = Config::from_toml(&zero).unwrap_err();
     assert!(err.to_string().contains("max_in_flight"), "{err}");
+
+    let zone = EXAMPLE.replace("time_zone = \"UTC\"", "time_zone = \"Mars/Olympus\"");
+    let err = Config::from_toml(&zone).unwrap_err();
+    assert!(err.to_string().contains("time_zone"), "{err}");
 
     let batch = EXAMPLE.replace("every_secs = 900", "every_secs = 0");
     let err = Config::from_toml(&batch).unwrap_err();

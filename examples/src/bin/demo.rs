@@ -17,7 +17,7 @@ use sync_engine::service::backlog;
 
 /// Runs a simulated warehouse day through the Clarus ⇄ NetSuite engine.
 #[derive(Debug, Parser)]
-#[command(version, about)]
+#[command(version)]
 struct Args {
     /// Sales orders in the day (purchase orders, returns and stock movements in proportion).
     #[arg(long, default_value_t = 500)]

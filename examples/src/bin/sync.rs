@@ -1,0 +1,304 @@
+//! `sync`: the Clarus ⇄ NetSuite engine against real endpoints, from a configuration file.
+//!
+//! ```text
+//! sync --config sync.toml check-config
+//! sync --config sync.toml run
+//! sync --config sync.toml status
+//! sync --config sync.toml exceptions list [--owner finance] [--all]
+//! sync --config sync.toml exceptions resolve <KEY> --note "fixed the mapping"
+//! ```
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use clarus_client::webhook::WebhookSecret;
+use clarus_client::{ClarusClient, ClarusConfig, ClarusId, Credentials, PathPrefix, Secret, Url};
+use jiff::Timestamp;
+use netsuite_client::NetSuiteClient;
+use netsuite_client::account::{AccountId, AllowHttp, Endpoint};
+use netsuite_client::auth::AuthSettings;
+use sync_core::Mappings;
+use sync_engine::assemble::{Parts, WebhookParts, assemble};
+use sync_engine::config::Config;
+use sync_engine::netsuite::{ExecutorConfig, PollerConfig};
+use sync_engine::service::backlog;
+use sync_engine::store::{SqliteStore, Store};
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+const SETTINGS_HELP: &str = concat!(
+    "SETTINGS\n\nEvery setting lives in the TOML file given with --config; secrets come from the \
+environment. The commented example below (examples/sync.example.toml) explains each one.\n\n\
+ENVIRONMENT\n\n  NETSUITE_AUTH, NETSUITE_CLIENT_ID, NETSUITE_CERTIFICATE_ID, NETSUITE_PRIVATE_KEY_FILE,\n  \
+NETSUITE_JWT_ALGORITHM, NETSUITE_SCOPES          OAuth 2.0 client credentials (M2M)\n  \
+NETSUITE_CONSUMER_KEY, NETSUITE_CONSUMER_SECRET, NETSUITE_TOKEN_ID, NETSUITE_TOKEN_SECRET   TBA\n  \
+NETSUITE_REFRESH_TOKEN, NETSUITE_REDIRECT_URL, NETSUITE_CLIENT_SECRET   authorization code\n  \
+NETSUITE_ACCESS_TOKEN                             a bearer token as it is\n  \
+CLARUS_CLIENT_ID, CLARUS_CLIENT_SECRET            Clarus OAuth client credentials\n  \
+CLARUS_WEBHOOK_SECRET                             shared secret Clarus webhooks present (?token=)\n  \
+RUST_LOG                                          log filter, e.g. info,sync_engine=debug\n\n\
+EXAMPLE CONFIGURATION\n\n",
+    include_str!("../../sync.example.toml")
+);
+
+/// Runs the Clarus WMS ⇄ NetSuite integration against real endpoints.
+#[derive(Debug, Parser)]
+#[command(version, after_long_help = SETTINGS_HELP)]
+struct Args {
+    /// The configuration file (see `sync --help` for every setting).
+    #[arg(long, short, env = "SYNC_CONFIG", default_value = "sync.toml")]
+    config: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Checks the configuration and the secrets in the environment, and prints the settings.
+    CheckConfig,
+    /// Runs the engine (webhook intake, NetSuite poller, outbox, Clarus sweep, reconciliation)
+    /// until interrupted; a second start resumes from the store.
+    Run,
+    /// Prints the backlog and open exceptions from the store.
+    Status,
+    /// Lists or resolves exceptions.
+    Exceptions {
+        #[command(subcommand)]
+        command: ExceptionCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ExceptionCommand {
+    /// Lists exceptions (open ones unless --all).
+    List {
+        /// Only this owner: operations, finance, item_master or integration.
+        #[arg(long)]
+        owner: Option<String>,
+        /// Include resolved exceptions.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Resolves an exception with a note (kept in the audit trail).
+    Resolve {
+        /// The exception's key.
+        key: String,
+        /// Why it is resolved.
+        #[arg(long)]
+        note: String,
+    },
+}
+
+#[tokio::main]
+async fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let args = Args::parse();
+    if let Err(e) = run(args).await {
+        eprintln!("sync: {e}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(args: Args) -> Result<(), BoxError> {
+    let config = Config::from_file(&args.config)?;
+    match args.command {
+        Command::CheckConfig => check_config(&config),
+        Command::Run => run_engine(config).await,
+        Command::Status => status(&config).await,
+        Command::Exceptions { command } => exceptions(&config, command).await,
+    }
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn require(name: &'static str) -> Result<String, BoxError> {
+    env(name).ok_or_else(|| format!("set {name} in the environment").into())
+}
+
+fn netsuite_client(config: &Config) -> Result<NetSuiteClient, BoxError> {
+    let account = AccountId::new(&config.netsuite.account_id)?;
+    let endpoint = match &config.netsuite.base_url {
+        Some(url) => {
+            let allow = if config.netsuite.allow_http {
+                AllowHttp::Yes
+            } else {
+                AllowHttp::No
+            };
+            Endpoint::new(url, allow)?
+        }
+        None => account.endpoint(),
+    };
+    let auth = AuthSettings::from_env()?.build(&account, &endpoint)?;
+    let mut builder = NetSuiteClient::builder(auth).endpoint(endpoint);
+    if let Some(limit) = config.netsuite.concurrency {
+        builder = builder.concurrency_limit(limit);
+    }
+    Ok(builder.build()?)
+}
+
+fn clarus_client(config: &Config) -> Result<ClarusClient, BoxError> {
+    let settings = &config.clarus;
+    let prefix = match settings.path_prefix.as_str() {
+        "/api" => PathPrefix::Api,
+        "/api/v1" => PathPrefix::ApiV1,
+        other => PathPrefix::Custom(other.to_owned()),
+    };
+    Ok(ClarusClient::new(
+        ClarusConfig::builder(
+            &settings.subdomain,
+            Credentials::client_credentials(
+                require("CLARUS_CLIENT_ID")?,
+                Secret::new(require("CLARUS_CLIENT_SECRET")?),
+            ),
+        )
+        .base_url(&settings.base_url)
+        .allow_insecure_http(settings.allow_http)
+        .path_prefix(prefix)
+        .build()?,
+    )?)
+}
+
+fn check_config(config: &Config) -> Result<(), BoxError> {
+    netsuite_client(config)?;
+    clarus_client(config)?;
+    require("CLARUS_WEBHOOK_SECRET")?;
+    println!("configuration is valid");
+    println!("  store:      {}", config.store_path.display());
+    println!("  NetSuite:   account {}", config.netsuite.account_id);
+    println!(
+        "  Clarus:     {} ({}), account {}",
+        config.clarus.base_url, config.clarus.subdomain, config.clarus.account_id
+    );
+    println!(
+        "  webhooks:   listen {}, public {}",
+        config.webhook.listen, config.webhook.public_url
+    );
+    println!(
+        "  mappings:   {} locations, {} accounts, {} status places, {} ship methods",
+        config.mappings.locations.len(),
+        config.mappings.adjustment_accounts.len(),
+        config.mappings.stock_statuses.len(),
+        config.mappings.ship_methods.len()
+    );
+    Ok(())
+}
+
+async fn run_engine(config: Config) -> Result<(), BoxError> {
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.store_path)?);
+    let mappings = Mappings::new(config.mappings.clone())?;
+    let time_zone = jiff::tz::TimeZone::get(&config.poll.time_zone)?;
+    let listener = tokio::net::TcpListener::bind(config.webhook.listen).await?;
+    let assembled = assemble(Parts {
+        store: store.clone(),
+        mappings: mappings.clone(),
+        netsuite: netsuite_client(&config)?,
+        clarus: clarus_client(&config)?,
+        tenant: config.tenant.as_str().into(),
+        subdomain: config.clarus.subdomain.clone(),
+        clarus_account: ClarusId::new(config.clarus.account_id),
+        stock_unit_type: ClarusId::new(config.clarus.stock_unit_type_id),
+        netsuite_executor: ExecutorConfig {
+            time_zone: time_zone.clone(),
+            mappings: Some(mappings),
+        },
+        poller: PollerConfig {
+            overlap: Duration::from_secs(config.poll.overlap_secs),
+            time_zone,
+            ..PollerConfig::default()
+        },
+        poll_interval: Duration::from_secs(config.poll.interval_secs),
+        sweep_interval: Duration::from_secs(config.poll.sweep_interval_secs),
+        outbox: config.outbox.outbox_config(),
+        webhooks: Some(WebhookParts {
+            listener,
+            public_url: Url::parse(&config.webhook.public_url)?,
+            secret: WebhookSecret::new(Secret::new(require("CLARUS_WEBHOOK_SECRET")?)),
+            max_body_bytes: config.webhook.max_body_bytes,
+            automation_prefix: config.webhook.automation_prefix.clone(),
+        }),
+        retry_blocked_after: Duration::from_secs(30),
+        reconcile: Some((
+            config.drift.thresholds(),
+            Duration::from_secs(config.drift.interval_secs),
+        )),
+    })
+    .await?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let service = tokio::spawn(assembled.service.run(stopped));
+    tracing::info!(listen = %config.webhook.listen, "engine running; Ctrl-C stops it gracefully");
+    tokio::signal::ctrl_c().await?;
+    tracing::info!("stopping: running actions finish, the rest resumes on the next start");
+    let _ = stop.send(true);
+    service.await??;
+    Ok(())
+}
+
+async fn status(config: &Config) -> Result<(), BoxError> {
+    let store = SqliteStore::open(&config.store_path)?;
+    let backlog = backlog(&store).await?;
+    println!(
+        "backlog: {} actions pending, {} awaiting look-up, {} deliveries unprocessed",
+        backlog.pending_actions, backlog.ambiguous_actions, backlog.unprocessed_deliveries
+    );
+    for count in store.action_counts().await? {
+        println!(
+            "  {:<30} {:<10} {}",
+            count.kind,
+            format!("{:?}", count.status),
+            count.count
+        );
+    }
+    let open = store
+        .exceptions()
+        .await?
+        .into_iter()
+        .filter(|e| e.resolved_at.is_none())
+        .count();
+    println!("open exceptions: {open}");
+    Ok(())
+}
+
+async fn exceptions(config: &Config, command: ExceptionCommand) -> Result<(), BoxError> {
+    let store = SqliteStore::open(&config.store_path)?;
+    match command {
+        ExceptionCommand::List { owner, all } => {
+            for e in store.exceptions().await? {
+                if (!all && e.resolved_at.is_some())
+                    || owner.as_deref().is_some_and(|o| o != e.exception.owner)
+                {
+                    continue;
+                }
+                println!(
+                    "{}  {:<12} {:<28} {}  {}\n    {}  (runbook: docs/{})",
+                    e.raised_at,
+                    e.exception.owner,
+                    e.exception.kind,
+                    e.exception.document,
+                    if e.resolved_at.is_some() {
+                        "resolved"
+                    } else {
+                        "OPEN"
+                    },
+                    e.exception.message,
+                    e.exception.runbook
+                );
+                println!("    key: {}", e.exception.key);
+            }
+        }
+        ExceptionCommand::Resolve { key, note } => {
+            store
+                .resolve_exception(&key, &note, Timestamp::now())
+                .await?;
+            println!("resolved {key}");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,285 @@
+//! Assembly of a complete engine from its parts: the one place where the store, the two
+//! clients, the executors, the webhook intake, the NetSuite poller and the Clarus sweep are
+//! joined into a [`Service`].
+//!
+//! The `sync` runner builds the clients from its configuration file and environment, the demo
+//! builds them for the simulators; both then call [`assemble`], so they run the same engine.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use clarus_client::webhook::{SYNC_SUBSCRIPTIONS, WebhookSecret, WebhookTarget};
+use clarus_client::{ClarusClient, ClarusError, ClarusId, Url};
+use jiff::Timestamp;
+use netsuite_client::NetSuiteClient;
+use sync_core::{Mappings, Tenant, Thresholds};
+
+use crate::clarus::{
+    ClarusDecoder, ClarusExecutor, ClarusSweep, ExecutorSettings, StockSnapshotReader,
+};
+use crate::engine::{Engine, EngineError};
+use crate::intake::{IntakeConfig, router};
+use crate::netsuite::{
+    ExecutorConfig, NetSuiteExecutor, NetSuitePoller, OnHandReader, PollerConfig,
+};
+use crate::outbox::{Outbox, OutboxConfig};
+use crate::processor::Processor;
+use crate::reconcile::reconcile;
+use crate::router::Router;
+use crate::service::{Scheduled, Service};
+use crate::store::Store;
+
+/// Why an engine could not be assembled.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AssembleError {
+    /// The store could not be read.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    /// Subscribing the webhooks in Clarus failed.
+    #[error("subscribing Clarus webhooks failed: {0}")]
+    Subscribe(#[from] ClarusError),
+    /// The webhook URL is not usable.
+    #[error("webhook URL: {0}")]
+    Url(String),
+}
+
+/// Everything an engine is made of.
+pub struct Parts {
+    /// Durable state.
+    pub store: Arc<dyn Store>,
+    /// Mapping tables.
+    pub mappings: Mappings,
+    /// NetSuite client (its concurrency budget is the account's).
+    pub netsuite: NetSuiteClient,
+    /// Clarus client.
+    pub clarus: ClarusClient,
+    /// Tenant name used in idempotency keys.
+    pub tenant: Tenant,
+    /// Clarus subdomain (webhooks from another tenant are refused).
+    pub subdomain: String,
+    /// Clarus account (stock owner) for goods outs and receipts.
+    pub clarus_account: ClarusId,
+    /// Clarus stock unit type for new products.
+    pub stock_unit_type: ClarusId,
+    /// The NetSuite account's settings for postings.
+    pub netsuite_executor: ExecutorConfig,
+    /// NetSuite polling.
+    pub poller: PollerConfig,
+    /// Pause between NetSuite polls.
+    pub poll_interval: Duration,
+    /// Pause between Clarus sweeps.
+    pub sweep_interval: Duration,
+    /// Outbox retries and parallelism.
+    pub outbox: OutboxConfig,
+    /// Where webhooks are taken, when this process takes them: the bound listener, the URL
+    /// Clarus reaches it at (without `/{resource}/{event}`), the shared secret and body limit.
+    pub webhooks: Option<WebhookParts>,
+    /// How long a blocked delivery waits before it is tried again.
+    pub retry_blocked_after: Duration,
+    /// Scheduled stock reconciliation: thresholds and interval.
+    pub reconcile: Option<(Thresholds, Duration)>,
+}
+
+impl std::fmt::Debug for Parts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Parts").finish_non_exhaustive()
+    }
+}
+
+/// The webhook intake's parts.
+#[derive(Debug)]
+pub struct WebhookParts {
+    /// The bound listener.
+    pub listener: tokio::net::TcpListener,
+    /// The URL Clarus calls, without the `/{resource}/{event}` suffix.
+    pub public_url: Url,
+    /// The shared secret each delivery must present.
+    pub secret: WebhookSecret,
+    /// Largest body accepted.
+    pub max_body_bytes: usize,
+    /// Prefix of the automations' names in Clarus.
+    pub automation_prefix: String,
+}
+
+struct PollJob {
+    poller: NetSuitePoller,
+    interval: Duration,
+}
+
+#[async_trait]
+impl Scheduled for PollJob {
+    fn name(&self) -> &str {
+        "netsuite-poll"
+    }
+    fn interval(&self) -> Duration {
+        self.interval
+    }
+    async fn run_once(&self, _: &Engine) -> Result<usize, String> {
+        let reports = self.poller.poll_once().await.map_err(|e| e.to_string())?;
+        Ok(reports.len())
+    }
+}
+
+struct SweepJob {
+    sweep: ClarusSweep,
+    interval: Duration,
+}
+
+#[async_trait]
+impl Scheduled for SweepJob {
+    fn name(&self) -> &str {
+        "clarus-sweep"
+    }
+    fn interval(&self) -> Duration {
+        self.interval
+    }
+    async fn run_once(&self, engine: &Engine) -> Result<usize, String> {
+        self.sweep.run(engine).await.map_err(|e| e.to_string())?;
+        Ok(0)
+    }
+}
+
+/// Scheduled reconciliation: both snapshots, in-flight movements, drift exceptions.
+struct ReconcileJob {
+    clarus: StockSnapshotReader,
+    netsuite: OnHandReader,
+    store: Arc<dyn Store>,
+    thresholds: Thresholds,
+    interval: Duration,
+}
+
+#[async_trait]
+impl Scheduled for ReconcileJob {
+    fn name(&self) -> &str {
+        "reconcile"
+    }
+    fn interval(&self) -> Duration {
+        self.interval
+    }
+    async fn run_once(&self, _: &Engine) -> Result<usize, String> {
+        let (clarus, _) = self.clarus.read().await.map_err(|e| e.to_string())?;
+        let (netsuite, _) = self.netsuite.read().await.map_err(|e| e.to_string())?;
+        let report = reconcile(
+            self.store.as_ref(),
+            clarus,
+            netsuite,
+            self.thresholds,
+            Timestamp::now(),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        tracing::info!(
+            positions = report.summary.positions,
+            drift = report.summary.drift,
+            "stock reconciled"
+        );
+        Ok(report.summary.positions)
+    }
+}
+
+/// An assembled engine, ready to run.
+pub struct Assembled {
+    /// The service to run.
+    pub service: Service,
+    /// The planner (for reports and people's actions while it runs).
+    pub engine: Arc<Engine>,
+}
+
+impl std::fmt::Debug for Assembled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Assembled").finish_non_exhaustive()
+    }
+}
+
+/// Joins the parts into a service, subscribing the Clarus webhooks the sync needs (idempotently)
+/// when this process takes webhooks.
+pub async fn assemble(parts: Parts) -> Result<Assembled, AssembleError> {
+    let store = parts.store;
+    let engine = Arc::new(Engine::open(store.clone(), parts.mappings.clone()).await?);
+
+    let intake = match parts.webhooks {
+        Some(webhooks) => {
+            parts
+                .clarus
+                .ensure_webhook_automations(
+                    &WebhookTarget::new(
+                        webhooks.public_url,
+                        Some(webhooks.secret.clone()),
+                        &webhooks.automation_prefix,
+                    ),
+                    SYNC_SUBSCRIPTIONS,
+                )
+                .await?;
+            let app = router(
+                store.clone(),
+                IntakeConfig {
+                    secret: webhooks.secret,
+                    max_body_bytes: webhooks.max_body_bytes,
+                },
+            );
+            Some((webhooks.listener, app))
+        }
+        None => None,
+    };
+
+    let clarus_executor = ClarusExecutor::new(
+        parts.clarus.clone(),
+        ExecutorSettings {
+            account_id: parts.clarus_account,
+            stock_unit_type_id: parts.stock_unit_type,
+        },
+    )
+    .with_store(store.clone());
+    let netsuite_executor = NetSuiteExecutor::new(parts.netsuite.clone(), parts.netsuite_executor);
+    let executor = Arc::new(Router::new(
+        Arc::new(clarus_executor),
+        Arc::new(netsuite_executor),
+    ));
+    let decoder = ClarusDecoder::new(
+        parts.clarus.clone(),
+        parts.subdomain,
+        parts.tenant,
+        store.clone(),
+    );
+    let sweep = ClarusSweep::new(
+        parts.clarus.clone(),
+        decoder.despatch_reader().clone(),
+        store.clone(),
+    );
+    let mut scheduled: Vec<Arc<dyn Scheduled>> = Vec::new();
+    if let Some((thresholds, interval)) = parts.reconcile {
+        scheduled.push(Arc::new(ReconcileJob {
+            clarus: StockSnapshotReader::new(parts.clarus.clone(), parts.mappings.clone()),
+            netsuite: OnHandReader::new(parts.netsuite.clone(), parts.mappings.clone()),
+            store: store.clone(),
+            thresholds,
+            interval,
+        }));
+    }
+    let poller = NetSuitePoller::new(parts.netsuite, engine.clone(), parts.poller);
+    let mut processor = Processor::new(store.clone(), engine.clone(), Arc::new(decoder));
+    processor.retry_after = parts.retry_blocked_after;
+
+    let service = Service {
+        store: store.clone(),
+        engine: engine.clone(),
+        processor: Arc::new(processor),
+        outbox: Outbox::new(store, executor, parts.outbox),
+        scheduled: {
+            scheduled.push(Arc::new(PollJob {
+                poller,
+                interval: parts.poll_interval,
+            }));
+            scheduled.push(Arc::new(SweepJob {
+                sweep,
+                interval: parts.sweep_interval,
+            }));
+            scheduled
+        },
+        intake,
+        idle_poll: Duration::from_millis(10),
+    };
+    Ok(Assembled { service, engine })
+}
