@@ -14,7 +14,10 @@ use sync_core::{
 };
 use tokio::sync::Mutex;
 
-use crate::store::{CommitOutcome, NewAction, NewException, PlanCommit, Store, StoreError};
+use crate::config::{Cadence, CadenceSettings};
+use crate::store::{
+    CommitOutcome, NewAction, NewException, PlanCommit, Store, StoreError, WAITING_FOR_BATCH,
+};
 
 /// Errors from planning and recording.
 #[derive(Debug, thiserror::Error)]
@@ -102,6 +105,7 @@ pub struct Engine {
     store: Arc<dyn Store>,
     mappings: Mappings,
     state: Mutex<MemoryState>,
+    cadence: CadenceSettings,
 }
 
 impl std::fmt::Debug for Engine {
@@ -130,7 +134,45 @@ impl Engine {
             store,
             mappings,
             state: Mutex::new(state),
+            cadence: CadenceSettings::default(),
         })
+    }
+
+    /// Sets the cadence per flow (immediate by default). With adjustments `Batched`, planned
+    /// inventory adjustments wait in the outbox for a [`crate::batch::Batcher`] instead of
+    /// running one by one; the other flows are unaffected (despatches and receipts are always
+    /// posted as planned, stock moves too).
+    ///
+    /// ```no_run
+    /// # async fn demo(store: std::sync::Arc<dyn sync_engine::store::Store>, mappings: sync_core::Mappings)
+    /// # -> Result<(), sync_engine::engine::EngineError> {
+    /// use sync_engine::config::{Cadence, CadenceSettings};
+    /// use sync_engine::engine::Engine;
+    ///
+    /// let cadence = CadenceSettings {
+    ///     adjustments: Cadence::Batched { every_secs: 300, max_lines: 200 },
+    ///     ..CadenceSettings::default()
+    /// };
+    /// let engine = Engine::open(store, mappings).await?.with_cadence(cadence);
+    /// # Ok(()) }
+    /// ```
+    pub fn with_cadence(mut self, cadence: CadenceSettings) -> Self {
+        self.cadence = cadence;
+        self
+    }
+
+    /// The cadence per flow.
+    pub fn cadence(&self) -> &CadenceSettings {
+        &self.cadence
+    }
+
+    /// When a planned action may first run: now, or never by the outbox when its flow is
+    /// batched (a batcher takes it).
+    fn not_before(&self, action: &Action, now: Timestamp) -> Timestamp {
+        match (action, self.cadence.adjustments) {
+            (Action::PostInventoryAdjustment(_), Cadence::Batched { .. }) => WAITING_FOR_BATCH,
+            _ => now,
+        }
     }
 
     /// The store the engine records into.
@@ -234,7 +276,10 @@ impl Engine {
                 Action::ResolveException { exception, .. } => {
                     resolved.push(exception.as_str().to_owned())
                 }
-                _ => actions.push(outbox_action(planned, now)?),
+                _ => actions.push(outbox_action(
+                    planned,
+                    self.not_before(&planned.action, now),
+                )?),
             }
         }
         let commit = PlanCommit {
@@ -252,13 +297,16 @@ impl Engine {
     }
 }
 
-fn outbox_action(planned: &PlannedAction, now: Timestamp) -> Result<NewAction, serde_json::Error> {
+fn outbox_action(
+    planned: &PlannedAction,
+    not_before: Timestamp,
+) -> Result<NewAction, serde_json::Error> {
     Ok(NewAction {
         key: planned.key.as_str().to_owned(),
         document: document_key(&planned.document),
         kind: action_kind(&planned.action).to_owned(),
         payload: serde_json::to_value(planned)?,
-        not_before: now,
+        not_before,
     })
 }
 

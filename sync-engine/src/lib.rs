@@ -17,4 +17,5 @@ pub mod netsuite;
 pub mod service;
 pub mod clarus;
 pub mod reconcile;
+pub mod batch;
 pub mod assemble;

@@ -480,6 +480,96 @@ impl NetSuiteExecutor {
         eid: &ExternalId,
         a: &InventoryAdjustment,
     ) -> Result<Option<String>, ExecutionError> {
+        let line = self.adjustment_line(a).await?;
+        let location = RecordRef::id(record_id(a.location.as_str(), "location")?);
+        let body = NsAdjustment {
+            external_id: Some(eid.to_string()),
+            tran_date: Some(self.date(a.occurred_at)),
+            memo: (!a.memo.is_empty()).then(|| a.memo.clone()),
+            account: Some(RecordRef::id(record_id(a.account.as_str(), "account")?)),
+            adj_location: Some(location),
+            inventory: Some(Sublist::from(vec![line])),
+            ..Default::default()
+        };
+        let sent = self.client.create(&body).send().await;
+        self.settle(INVENTORY_ADJUSTMENT, eid, sent).await
+    }
+
+    /// Posts several adjustments of one location and one account as ONE `inventoryAdjustment`
+    /// with one line per adjustment (in the order given, each line carrying its adjustment's
+    /// memo), under `external_id`. The transaction date is that of the latest adjustment.
+    /// A create refused because the external id is taken is answered with the existing record.
+    ///
+    /// Used by batched cadence (see `crate::batch`); a single adjustment is posted the same way
+    /// as the outbox posts it, apart from the external id and header memo.
+    pub async fn post_adjustments(
+        &self,
+        external_id: &str,
+        memo: &str,
+        adjustments: &[InventoryAdjustment],
+    ) -> Result<Option<String>, ExecutionError> {
+        let eid = ExternalId::new(external_id).map_err(|e| {
+            ExecutionError::Rejected(format!("batch key cannot be an external id: {e}"))
+        })?;
+        let Some(first) = adjustments.first() else {
+            return Err(ExecutionError::Rejected(
+                "an inventory adjustment needs at least one line".into(),
+            ));
+        };
+        if let Some(other) = adjustments
+            .iter()
+            .find(|a| a.location != first.location || a.account != first.account)
+        {
+            return Err(ExecutionError::Rejected(format!(
+                "one inventory adjustment cannot post to location {} account {} and location {} account {}",
+                first.location, first.account, other.location, other.account
+            )));
+        }
+        let mut lines = Vec::with_capacity(adjustments.len());
+        for a in adjustments {
+            let mut line = self.adjustment_line(a).await?;
+            line.memo = (!a.memo.is_empty()).then(|| a.memo.clone());
+            lines.push(line);
+        }
+        let latest = adjustments
+            .iter()
+            .map(|a| a.occurred_at)
+            .max()
+            .unwrap_or(first.occurred_at);
+        let body = NsAdjustment {
+            external_id: Some(eid.to_string()),
+            tran_date: Some(self.date(latest)),
+            memo: (!memo.is_empty()).then(|| memo.to_owned()),
+            account: Some(RecordRef::id(record_id(first.account.as_str(), "account")?)),
+            adj_location: Some(RecordRef::id(record_id(
+                first.location.as_str(),
+                "location",
+            )?)),
+            inventory: Some(Sublist::from(lines)),
+            ..Default::default()
+        };
+        let sent = self.client.create(&body).send().await;
+        self.settle(INVENTORY_ADJUSTMENT, &eid, sent).await
+    }
+
+    /// The internal id of the inventory adjustment with this external id, if NetSuite has one
+    /// (the look-up after an ambiguous [`NetSuiteExecutor::post_adjustments`]).
+    pub async fn find_adjustment(
+        &self,
+        external_id: &str,
+    ) -> Result<Option<String>, ExecutionError> {
+        let eid = ExternalId::new(external_id).map_err(|e| {
+            ExecutionError::Rejected(format!("batch key cannot be an external id: {e}"))
+        })?;
+        self.lookup(INVENTORY_ADJUSTMENT, &eid).await
+    }
+
+    /// One `inventory` line of an adjustment: the signed quantity at its location, with lots,
+    /// serials and the location's sellable status when the account uses statuses.
+    async fn adjustment_line(
+        &self,
+        a: &InventoryAdjustment,
+    ) -> Result<InventoryAdjustmentLine, ExecutionError> {
         if a.quantity.is_zero() {
             return Err(ExecutionError::Rejected(format!(
                 "adjustment of item {} by zero",
@@ -529,23 +619,13 @@ impl NetSuiteExecutor {
                 x.inventory_status = Some(status.clone());
             }
         }
-        let body = NsAdjustment {
-            external_id: Some(eid.to_string()),
-            tran_date: Some(self.date(a.occurred_at)),
-            memo: (!a.memo.is_empty()).then(|| a.memo.clone()),
-            account: Some(RecordRef::id(record_id(a.account.as_str(), "account")?)),
-            adj_location: Some(location.clone()),
-            inventory: Some(Sublist::from(vec![InventoryAdjustmentLine {
-                item: Some(RecordRef::id(record_id(a.item.as_str(), "item")?)),
-                location: Some(location),
-                adjust_qty_by: Some(a.quantity),
-                inventory_detail: detail(assignments),
-                ..Default::default()
-            }])),
+        Ok(InventoryAdjustmentLine {
+            item: Some(RecordRef::id(record_id(a.item.as_str(), "item")?)),
+            location: Some(location),
+            adjust_qty_by: Some(a.quantity),
+            inventory_detail: detail(assignments),
             ..Default::default()
-        };
-        let sent = self.client.create(&body).send().await;
-        self.settle(INVENTORY_ADJUSTMENT, eid, sent).await
+        })
     }
 
     async fn move_stock(
