@@ -204,6 +204,37 @@ impl Batcher {
         }
     }
 
+    /// Sets up the adjustments' cadence at start-up; the batcher returned, if any, goes into the
+    /// service's scheduled jobs. With `Batched`, that is a batcher with its window and line
+    /// limit. With `Immediate`, adjustments an earlier batched run left waiting are handed back
+    /// to the outbox, and a batcher is returned only if batches formed earlier are still open,
+    /// to finish them (it forms no new ones, as nothing waits any more).
+    pub async fn for_cadence(
+        store: Arc<dyn Store>,
+        poster: Arc<dyn AdjustmentPoster>,
+        cadence: Cadence,
+    ) -> Result<Option<Self>, StoreError> {
+        match BatchConfig::from_cadence(cadence) {
+            Some(config) => Ok(Some(Batcher::new(store, poster, config))),
+            None => {
+                let released = store
+                    .release_waiting(ADJUSTMENT_KIND, Timestamp::now())
+                    .await?;
+                if released > 0 {
+                    tracing::info!(
+                        released,
+                        "adjustments waiting for a batch handed to the outbox"
+                    );
+                }
+                if store.open_batches(ADJUSTMENT_KIND).await?.is_empty() {
+                    return Ok(None);
+                }
+                let config = BatchConfig::new(Duration::from_secs(60), 1);
+                Ok(Some(Batcher::new(store, poster, config)))
+            }
+        }
+    }
+
     /// The configuration.
     pub fn config(&self) -> &BatchConfig {
         &self.config

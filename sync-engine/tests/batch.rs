@@ -17,11 +17,11 @@ use sim::netsuite::{
     GOOD, InternalId, ItemKind, NetSuiteHandle, NewItem, QUARANTINE, RecordType, RunningNetSuite,
 };
 use sim::{Fault, LostReply};
-use sync_core::PlannedAction;
 use sync_core::{
     AccountMapping, Event, LocationMapping, MappingTables, Mappings, MovementId, MovementKind,
     Payload, Revision, SourceId, StatusMapping, StockMovement, StockPlace, System, WarehouseId,
 };
+use sync_core::{Action, InventoryAdjustment, PlannedAction};
 use sync_engine::batch::{ADJUSTMENT_KIND, BatchConfig, Batcher};
 use sync_engine::config::{Cadence, CadenceSettings};
 use sync_engine::engine::{Engine, IngestOutcome};
@@ -386,22 +386,109 @@ async fn immediate_cadence_posts_each_adjustment_on_its_own() {
 }
 
 #[tokio::test]
-async fn waiting_adjustments_are_released_to_the_outbox_when_the_cadence_turns_immediate() {
+async fn switching_back_to_immediate_releases_waiting_adjustments_and_finishes_open_batches() {
     let w = world().await;
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
     let engine = w.engine(store.clone(), batched(10)).await;
-    ingest(&engine, &movement(1, 10, "MUG", 2)).await;
-    ingest(&engine, &movement(2, 10, "MUG", -1)).await;
-    assert_eq!(w.outbox(store.clone()).run_due().await.unwrap(), 0);
-    let released = store
-        .release_waiting(ADJUSTMENT_KIND, Timestamp::now())
+    for id in 1..=3 {
+        ingest(&engine, &movement(id, 10, "MUG", 1)).await;
+    }
+    let (formed, _) = w
+        .batcher(store.clone(), 10)
+        .form(Timestamp::now())
         .await
         .unwrap();
-    assert_eq!(released, 2);
-    // Both documents are due now; each adjustment is posted on its own.
+    ingest(&engine, &movement(4, 10, "MUG", 2)).await;
+    ingest(&engine, &movement(5, 10, "MUG", -1)).await;
+    assert_eq!(w.outbox(store.clone()).run_due().await.unwrap(), 0);
+
+    // Restarted with immediate adjustments.
+    let batcher = Batcher::for_cadence(
+        store.clone(),
+        Arc::new(w.executor.clone()),
+        Cadence::Immediate,
+    )
+    .await
+    .unwrap()
+    .expect("a batcher to finish the open batch");
+    assert!(
+        store
+            .waiting_for_batch(ADJUSTMENT_KIND, 100)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // The two adjustments not in a batch are posted on their own by the outbox...
     assert_eq!(w.outbox(store.clone()).run_due().await.unwrap(), 2);
     assert_eq!(w.adjustment_lines(), vec![1, 1]);
-    assert_eq!(w.h.on_hand(w.mug, w.main, GOOD), Decimal::from(101));
+    // ...and the batch formed before is finished with its members.
+    let run = batcher.run(Timestamp::now()).await.unwrap();
+    assert_eq!((run.formed, run.completed), (0, 1), "{run:?}");
+    assert_eq!(w.adjustment_lines(), vec![1, 1, 3]);
+    assert!(
+        w.h.find_by_external_id(RecordType::InventoryAdjustment, &formed[0])
+            .is_some()
+    );
+    assert_eq!(w.h.on_hand(w.mug, w.main, GOOD), Decimal::from(104));
+    // With nothing open, immediate cadence needs no batcher.
+    assert!(
+        Batcher::for_cadence(
+            store.clone(),
+            Arc::new(w.executor.clone()),
+            Cadence::Immediate
+        )
+        .await
+        .unwrap()
+        .is_none()
+    );
+    w.ns.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_batch_posted_just_before_a_crash_is_found_after_the_restart() {
+    let w = world().await;
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let engine = w.engine(store.clone(), batched(10)).await;
+    for id in 1..=2 {
+        ingest(&engine, &movement(id, 10, "PLATE", 2)).await;
+    }
+    let batcher = w.batcher(store.clone(), 10);
+    let (formed, _) = batcher.form(Timestamp::now()).await.unwrap();
+    let key = formed[0].clone();
+    // The attempt is recorded, the post reaches NetSuite, and the process dies before the
+    // answer is recorded.
+    store.begin_batch_attempt(&key).await.unwrap();
+    let adjustments: Vec<InventoryAdjustment> = store
+        .batch_members(&key)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| {
+            let planned: PlannedAction = serde_json::from_value(m.action.action.payload).unwrap();
+            match planned.action {
+                Action::PostInventoryAdjustment(a) => a,
+                other => panic!("{other:?}"),
+            }
+        })
+        .collect();
+    let posted = w
+        .executor
+        .post_adjustments(&key, "posted before the crash", &adjustments)
+        .await
+        .unwrap()
+        .unwrap();
+
+    let run = w
+        .batcher(store.clone(), 10)
+        .run(Timestamp::now())
+        .await
+        .unwrap();
+    assert_eq!((run.formed, run.completed), (0, 1), "{run:?}");
+    assert_eq!(w.h.count(RecordType::InventoryAdjustment), 1);
+    let batch = store.batch(&key).await.unwrap().unwrap();
+    assert_eq!(batch.status, ActionStatus::Done);
+    assert_eq!(batch.result_id, Some(posted));
+    assert_eq!(w.h.on_hand(w.plate, w.main, GOOD), Decimal::from(104));
     w.ns.shutdown().await;
 }
 
