@@ -781,6 +781,16 @@ impl State {
             }
             v
         };
+        // The reason code as the movement's webhook names it: its id (when the request gave
+        // one) and its code.
+        let reason_code_id = record
+            .get("reason_code_id")
+            .or_else(|| record.pointer("/reason_code/id"));
+        let reason_code_text = record.pointer("/reason_code/code").cloned();
+        let reason_code = match (string_id(reason_code_id), reason_code_text) {
+            (Value::Null, None | Some(Value::Null)) => Value::Null,
+            (id, code) => json!({"id": id, "code": code}),
+        };
         self.transactions.push(json!({
             "id": string_id(record.get("id")),
             "subtype": subtype,
@@ -791,6 +801,7 @@ impl State {
             "batch": record.get("batch"),
             "serial_number": record.get("serial_number"),
             "reason": record.get("reason"),
+            "reason_code": reason_code,
             "created_at": record.get("created_at"),
             "product": stringify(record.get("product").cloned().unwrap_or(Value::Null)),
             "account": stringify(record.get("account").cloned().unwrap_or(Value::Null)),

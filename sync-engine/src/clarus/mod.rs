@@ -9,6 +9,8 @@
 //! - [`ClarusSweep`]: lists goods outs completed since a watermark and produces the same events
 //!   as their webhooks (same [`sync_core::SourceId`]), so a lost webhook is caught and a
 //!   duplicate is a no-op.
+//! - [`MovementSweep`]: the same for stock movements (adjustments, holds, releases, stock-check
+//!   differences), read from Clarus stock transactions.
 //! - [`StockSnapshotReader`]: Clarus on-hand per SKU × NetSuite location × status for the
 //!   drift check.
 //!
@@ -32,6 +34,7 @@ mod despatch;
 mod errors;
 mod executor;
 mod movement;
+mod movement_sweep;
 mod nodes;
 mod products;
 mod receipt;
@@ -43,6 +46,9 @@ pub use despatch::{DESPATCH_EVENT, DespatchReader};
 pub use errors::{Sent, classify, decode_error};
 pub use executor::{ClarusExecutor, ExecutorSettings};
 pub use movement::movement_from_webhook;
+pub use movement_sweep::{
+    MOVEMENT_SUBTYPES, MOVEMENT_SWEEP_WATERMARK, MovementSweep, MovementSweepReport,
+};
 pub use receipt::{RECEIPT_EVENT, receipt_watermark_name};
 pub use snapshot::{SkippedStock, SnapshotSummary, StockSnapshotReader};
 pub use sweep::{
