@@ -21,7 +21,9 @@ use sync_core::{
     AccountMapping, CarrierId, LocationMapping, MappingTables, Mappings, MovementKind,
     ShipMethodMapping, StatusMapping, StockPlace, Tenant, WarehouseId,
 };
-use sync_engine::clarus::{ClarusDecoder, ClarusExecutor, ClarusSweep, ExecutorSettings};
+use sync_engine::clarus::{
+    ClarusDecoder, ClarusExecutor, ClarusSweep, ExecutorSettings, MovementSweep,
+};
 use sync_engine::engine::Engine;
 use sync_engine::intake::{IntakeConfig, router};
 use sync_engine::netsuite::{ExecutorConfig, NetSuiteExecutor, NetSuitePoller, PollerConfig};
@@ -294,6 +296,25 @@ impl Scheduled for SweepJob {
     }
 }
 
+struct MovementSweepJob {
+    sweep: MovementSweep,
+    interval: Duration,
+}
+
+#[async_trait]
+impl Scheduled for MovementSweepJob {
+    fn name(&self) -> &str {
+        "clarus-movement-sweep"
+    }
+    fn interval(&self) -> Duration {
+        self.interval
+    }
+    async fn run_once(&self, engine: &Engine) -> Result<usize, String> {
+        let report = self.sweep.run(engine).await.map_err(|e| e.to_string())?;
+        Ok(report.planned)
+    }
+}
+
 /// A running engine: stop it gracefully, or kill it to simulate a crash.
 pub struct RunningEngine {
     /// Its store.
@@ -369,6 +390,7 @@ impl RunningEngine {
             decoder.despatch_reader().clone(),
             store.clone(),
         );
+        let movement_sweep = MovementSweep::new(clarus.clone(), tenant.clone(), store.clone());
         let poller = NetSuitePoller::new(netsuite, engine.clone(), PollerConfig::default());
         let mut processor = Processor::new(store.clone(), engine.clone(), Arc::new(decoder));
         processor.retry_after = Duration::from_millis(300);
@@ -385,6 +407,10 @@ impl RunningEngine {
                 }),
                 Arc::new(SweepJob {
                     sweep,
+                    interval: options.poll_interval * 4,
+                }),
+                Arc::new(MovementSweepJob {
+                    sweep: movement_sweep,
                     interval: options.poll_interval * 4,
                 }),
             ],
