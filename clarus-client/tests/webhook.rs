@@ -357,6 +357,14 @@ async fn ensure_webhook_automations_is_idempotent() {
         .respond_with(AutomationList)
         .mount(&server)
         .await;
+    // Enabling an existing automation is a no-op when it is enabled; these answers do not
+    // list the actions, so the automations are left pointing where they point.
+    Mock::given(method("PATCH"))
+        .and(path("/api/automations/21"))
+        .respond_with(data_response(21, "automations"))
+        .expect(1)
+        .mount(&server)
+        .await;
     Mock::given(method("PATCH"))
         .and(path("/api/automations/22"))
         .respond_with(data_response(22, "automations"))
@@ -424,4 +432,73 @@ async fn ensure_webhook_automations_is_idempotent() {
     for r in requests.iter().filter(|r| r.url.path() == "/graphql") {
         assert_valid("listAutomations", &body(r));
     }
+}
+
+/// An automation whose webhook action sends to `url`, as the answer to an update lists it.
+fn automation_sending_to(id: i64, url: &str) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(json!({"data": {"id": id, "type": "automations",
+        "attributes": {"enabled": true, "actions": [{"id": 501, "destination_type": "webhook",
+            "destination_code": "default", "parameters": [
+                {"id": 601, "parameter_code": "webhook_url", "value": url},
+                {"id": 602, "parameter_code": "webhook_method", "value": "POST"}]}]}}}))
+}
+
+#[tokio::test]
+async fn an_automation_sending_elsewhere_is_retargeted_and_one_sending_here_is_kept() {
+    let server = server().await;
+    Mock::given(method("POST"))
+        .and(path("/graphql"))
+        .respond_with(AutomationList)
+        .mount(&server)
+        .await;
+    // 21 sends to the receiver's old address; 22 already sends to the target.
+    Mock::given(method("PATCH"))
+        .and(path("/api/automations/21"))
+        .respond_with(automation_sending_to(
+            21,
+            "https://old.example.com/hooks/clarus/goods_out/completed?token=tok",
+        ))
+        .expect(2)
+        .mount(&server)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(path("/api/automations/22"))
+        .respond_with(automation_sending_to(
+            22,
+            "https://sync.example.com/hooks/clarus/goods_out/cancelled?token=tok",
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let target = WebhookTarget::new(
+        "https://sync.example.com/hooks/clarus".parse().unwrap(),
+        Some(WebhookSecret::new(Secret::new("tok"))),
+        "netsuite-sync",
+    );
+    let outcomes = client(&server)
+        .ensure_webhook_automations(&target, &SYNC_SUBSCRIPTIONS[..2])
+        .await
+        .unwrap();
+    assert_eq!(
+        outcomes,
+        vec![
+            SubscriptionOutcome::Retargeted(ClarusId::new(21)),
+            SubscriptionOutcome::Enabled(ClarusId::new(22)),
+        ]
+    );
+    let requests = api_requests(&server).await;
+    let retarget = requests
+        .iter()
+        .filter(|r| r.url.path() == "/api/automations/21")
+        .map(body)
+        .nth(1)
+        .expect("a second update of 21");
+    assert_valid("updateAutomation", &retarget);
+    let changes = &retarget["data"]["attributes"]["actions_changes"];
+    assert_eq!(changes[0], json!({"type": "DESTROY", "id": 501}));
+    assert_eq!(changes[1]["type"], "ADD");
+    assert_eq!(
+        changes[1]["attributes"]["parameters_changes"][0]["attributes"]["value"],
+        "https://sync.example.com/hooks/clarus/goods_out/completed?token=tok"
+    );
 }

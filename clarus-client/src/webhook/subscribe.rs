@@ -1,9 +1,12 @@
 //! Creating the automations the sync needs, idempotently.
 
 use futures_util::TryStreamExt;
+use serde::Deserialize;
+use serde_json::Value;
 use url::Url;
 
 use super::verify::{TOKEN_QUERY_PARAM, WebhookSecret};
+use crate::client::Record;
 use crate::graphql::{AutomationNode, Filter, ListQuery};
 use crate::rest::automations::{Automation, AutomationAction, AutomationUpdate};
 use crate::rest::common::Change;
@@ -74,11 +77,17 @@ pub enum SubscriptionOutcome {
     Existing(ClarusId),
     /// An automation of that name existed but was disabled; it was enabled.
     Enabled(ClarusId),
+    /// An automation of that name existed but sent its webhooks to another URL (the receiver
+    /// moved); its webhook action was replaced by one for the target, and it was enabled.
+    Retargeted(ClarusId),
 }
 
 impl ClarusClient {
     /// Makes sure one webhook automation exists and is enabled for each pair, found by name.
-    /// Safe to run repeatedly. Existing automations are not modified apart from enabling.
+    /// Safe to run repeatedly. An existing automation is enabled, and when the answer to that
+    /// update shows it sending webhooks anywhere but the target's URL (the receiver moved to a
+    /// new address), its webhook actions are replaced by one for the target. When the answer
+    /// does not list the actions, the automation is left pointing where it points.
     pub async fn ensure_webhook_automations(
         &self,
         target: &WebhookTarget,
@@ -99,18 +108,36 @@ impl ClarusClient {
                         .is_none_or(|r| r == resource_name)
                     && a.event.as_deref().is_none_or(|e| e == event)
             });
+            let url = subscription_url(target, resource_name, event);
             let outcome = match found {
-                Some(a) if a.enabled == Some(false) => {
+                Some(a) => {
+                    // Clarus serves no read of an automation's actions; the answer to an update
+                    // carries them, so enabling (a no-op when enabled) also tells where it sends.
                     let update = AutomationUpdate {
                         enabled: Some(true),
                         ..AutomationUpdate::default()
                     };
-                    self.update_automation(a.id, &update).await?;
-                    SubscriptionOutcome::Enabled(a.id)
+                    let record = self.update_automation(a.id, &update).await?;
+                    match webhook_actions(&record) {
+                        Some(actions) if !(actions.len() == 1 && actions[0].1 == url.as_str()) => {
+                            let mut actions_changes: Vec<Change<AutomationAction>> =
+                                actions.iter().map(|(id, _)| Change::Delete(*id)).collect();
+                            actions_changes.push(Change::Add(AutomationAction::webhook(
+                                url.as_str(),
+                                &target.method,
+                            )));
+                            let retarget = AutomationUpdate {
+                                actions_changes,
+                                ..AutomationUpdate::default()
+                            };
+                            self.update_automation(a.id, &retarget).await?;
+                            SubscriptionOutcome::Retargeted(a.id)
+                        }
+                        _ if a.enabled == Some(false) => SubscriptionOutcome::Enabled(a.id),
+                        _ => SubscriptionOutcome::Existing(a.id),
+                    }
                 }
-                Some(a) => SubscriptionOutcome::Existing(a.id),
                 None => {
-                    let url = subscription_url(target, resource_name, event);
                     let automation = Automation {
                         resource_name: resource_name.to_owned(),
                         event: event.to_owned(),
@@ -130,4 +157,30 @@ impl ClarusClient {
         }
         Ok(outcomes)
     }
+}
+
+/// The webhook actions of an automation record as `(action id, webhook_url)`, or `None` when
+/// the record does not list its actions.
+fn webhook_actions(record: &Record) -> Option<Vec<(ClarusId, String)>> {
+    let actions = record.attributes.get("actions")?.as_array()?;
+    Some(
+        actions
+            .iter()
+            .filter(|a| a.get("destination_type").and_then(Value::as_str) == Some("webhook"))
+            .filter_map(|a| {
+                let id = ClarusId::deserialize(a.get("id")?).ok()?;
+                let url = a
+                    .get("parameters")?
+                    .as_array()?
+                    .iter()
+                    .find(|p| {
+                        p.get("parameter_code").and_then(Value::as_str) == Some("webhook_url")
+                    })?
+                    .get("value")?
+                    .as_str()?
+                    .to_owned();
+                Some((id, url))
+            })
+            .collect(),
+    )
 }

@@ -189,6 +189,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                     SubscriptionOutcome::Created(id) => format!("created #{id}"),
                     SubscriptionOutcome::Existing(id) => format!("exists #{id}"),
                     SubscriptionOutcome::Enabled(id) => format!("enabled #{id}"),
+                    SubscriptionOutcome::Retargeted(id) => format!("pointed here #{id}"),
                 };
                 println!("{resource}.{event}: {what}");
             }
