@@ -567,6 +567,13 @@ async fn adjustments_transfers_and_deletes_move_on_hand() {
     assert_eq!(status, StatusCode::NO_CONTENT);
     assert_eq!(handle.on_hand(world.item_a, world.location, GOOD), dec(105));
 
+    // A removal without inventory detail takes stock away.
+    let (status, _, _) = client
+        .post("/record/v1/inventoryAdjustment", json!({"account": {"id": "500"}, "inventory": {"items": [{"item": {"id": world.item_b.to_string()}, "location": {"id": world.location.to_string()}, "adjustQtyBy": -3}]}}))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(handle.on_hand(world.item_b, world.location, GOOD), dec(97));
+
     let (status, _, _) = client
         .post("/record/v1/inventoryTransfer", json!({"location": {"id": world.location.to_string()}, "transferLocation": {"id": other.to_string()}, "inventory": {"items": [{"item": {"id": world.item_a.to_string()}, "adjustQtyBy": 30}]}}))
         .await;

@@ -584,11 +584,13 @@ impl State {
                 ))
                 .at(format!("{path}.inventoryDetail")));
             }
+            // Like the detail lines below, the assignment carries the size of the change; the
+            // direction gives its sign (a negative `adjustQtyBy` removes stock).
             return Ok(vec![Assignment {
                 lot: None,
                 status: default_status,
                 to_status: None,
-                quantity,
+                quantity: quantity.abs(),
             }]);
         };
         let mut out = Vec::new();
