@@ -1,0 +1,837 @@
+//! End-to-end tests of every flow: both simulators and the whole engine (intake, processor,
+//! outbox, NetSuite poller, Clarus sweep) on a store in a temporary directory. Each test seeds
+//! the systems through their own handles, plays the warehouse, and asserts the NetSuite records
+//! and the stock of both systems that result.
+
+mod support;
+
+use std::sync::Arc;
+
+use examples::harness::SystemsOptions;
+use jiff::Timestamp;
+use netsuite_client::RecordId;
+use netsuite_client::records::SalesOrder;
+use serde_json::Value;
+use sim::clarus::{ClarusId, GoodsOutStatus, StockStatus, WebhookBehaviour};
+use sim::netsuite::{GOOD, InternalId, ItemKind, NewItem, OrderKind, QUARANTINE, RecordType};
+use support::*;
+use sync_core::{NetSuiteId, Sku};
+use sync_engine::engine::{Engine, IngestOutcome};
+use sync_engine::netsuite::convert::{SkuIndex, sales_order_event};
+use sync_engine::store::{SqliteStore, Store, StoredException};
+
+/// The engine's exceptions of one kind (`short-despatch`, `unknown-sku`, ...).
+async fn exceptions_of(flow: &Flow, kind: &str) -> Vec<StoredException> {
+    flow.exceptions()
+        .await
+        .into_iter()
+        .filter(|e| e.exception.kind == kind)
+        .collect()
+}
+
+/// Open exceptions of any kind, as `kind: message` lines for assertion messages.
+async fn open_exceptions(flow: &Flow) -> Vec<String> {
+    flow.exceptions()
+        .await
+        .into_iter()
+        .filter(|e| e.resolved_at.is_none())
+        .map(|e| format!("{}: {}", e.exception.kind, e.exception.message))
+        .collect()
+}
+
+/// `(item id, orderLine, quantity)` of each line of a fulfilment or receipt.
+fn lines_of(record: &Value) -> Vec<(String, u64, rust_decimal::Decimal)> {
+    let mut lines: Vec<_> = sublist(record, "item")
+        .iter()
+        .map(|l| {
+            (
+                ref_id(l, "item").expect("line item"),
+                l.get("orderLine")
+                    .and_then(Value::as_u64)
+                    .expect("orderLine"),
+                dec(l, "quantity"),
+            )
+        })
+        .collect();
+    lines.sort();
+    lines
+}
+
+/// The line of a record for one item.
+fn line_for<'a>(record: &'a Value, item: &SeededItem) -> &'a Value {
+    sublist(record, "item")
+        .iter()
+        .find(|l| ref_id(l, "item").as_deref() == Some(item.item.0.to_string().as_str()))
+        .unwrap_or_else(|| panic!("no line for {} in {record:#}", item.sku))
+}
+
+/// `(number, quantity)` of each inventory assignment of a line, the number read from the
+/// issued or received inventory number's `refName` or id.
+fn assignments(line: &Value) -> Vec<(String, rust_decimal::Decimal, Option<String>)> {
+    let rows = line
+        .get("inventoryDetail")
+        .and_then(|d| d.get("inventoryAssignment"))
+        .and_then(|a| a.get("items"))
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let mut out: Vec<_> = rows
+        .iter()
+        .map(|a| {
+            let number = ["issueInventoryNumber", "receiptInventoryNumber"]
+                .iter()
+                .find_map(|f| {
+                    let n = a.get(*f)?;
+                    n.get("refName")
+                        .or_else(|| n.get("id"))
+                        .and_then(Value::as_str)
+                        .or_else(|| n.as_str())
+                        .map(str::to_owned)
+                })
+                .unwrap_or_default();
+            (number, dec(a, "quantity"), ref_id(a, "inventoryStatus"))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// The one fulfilment of a sales order, once the engine has settled.
+async fn only_fulfilment(flow: &Flow, order: InternalId) -> Value {
+    eventually("a fulfilment", || {
+        flow.created_from(RecordType::ItemFulfillment, order)
+            .into_iter()
+            .next()
+    })
+    .await;
+    flow.settle().await;
+    let fulfilments = flow.created_from(RecordType::ItemFulfillment, order);
+    assert_eq!(fulfilments.len(), 1, "{fulfilments:#?}");
+    fulfilments.into_iter().next().expect("one")
+}
+
+/// The one receipt of a purchase order or return, once the engine has settled.
+async fn only_receipt(flow: &Flow, order: InternalId) -> Value {
+    eventually("a receipt", || {
+        flow.created_from(RecordType::ItemReceipt, order)
+            .into_iter()
+            .next()
+    })
+    .await;
+    flow.settle().await;
+    let receipts = flow.created_from(RecordType::ItemReceipt, order);
+    assert_eq!(receipts.len(), 1, "{receipts:#?}");
+    receipts.into_iter().next().expect("one")
+}
+
+fn processed(flow: &Flow, kind: OrderKind, order: InternalId) -> Vec<(u64, rust_decimal::Decimal)> {
+    flow.ns()
+        .order_lines(kind, order)
+        .iter()
+        .map(|l| (l.line, l.processed))
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Order to cash
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_despatch_posts_one_shipped_fulfilment_with_carrier_tracking_and_lines() {
+    let flow = Flow::calm().await;
+    let mug = flow.item("MUG-RED", ItemKind::Inventory, 10).await;
+    let tea = flow.item("TEA-EARL", ItemKind::Inventory, 5).await;
+    let so = flow.order(OrderKind::SalesOrder, "SO-FULL", &[(&mug, 3), (&tea, 2)]);
+
+    let out = flow.goods_out("SO-FULL").await;
+    let goods_out = flow.cl().goods_out(out).expect("goods out");
+    assert_eq!(goods_out["external_system_reference1"], so.0.to_string());
+    assert_eq!(goods_out["warehouse_id"], flow.systems.warehouse.0);
+    flow.pick_and_despatch(out, &["TRK-1", "TRK-2"]);
+
+    let f = only_fulfilment(&flow, so).await;
+    assert_eq!(ref_id(&f, "shipStatus").as_deref(), Some("C"), "{f:#}");
+    assert_eq!(ref_id(&f, "shipMethod").as_deref(), Some("92"), "{f:#}");
+    assert_eq!(
+        ref_id(&f, "location"),
+        Some(flow.systems.location.0.to_string())
+    );
+    assert!(
+        f["externalId"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("CLR-DESP-acme-")),
+        "{f:#}"
+    );
+    let tracking: Vec<&str> = sublist(&f, "package")
+        .iter()
+        .filter_map(|p| p["packageTrackingNumber"].as_str())
+        .collect();
+    assert_eq!(tracking, ["TRK-1", "TRK-2"]);
+    // NetSuite numbers the order lines 1, 4, 7, ...: the fulfilment names them, not 1..n.
+    assert_eq!(
+        lines_of(&f),
+        [
+            (mug.item.0.to_string(), 1, d(3)),
+            (tea.item.0.to_string(), 4, d(2))
+        ]
+    );
+    assert_eq!(
+        processed(&flow, OrderKind::SalesOrder, so),
+        [(1, d(3)), (4, d(2))]
+    );
+    assert_eq!(flow.on_hand(&mug)[0], (d(7), d(7)));
+    assert_eq!(flow.on_hand(&tea)[0], (d(3), d(3)));
+    flow.assert_stock_agrees(&[&mug, &tea]);
+    flow.assert_no_duplicate_transactions();
+    assert_eq!(open_exceptions(&flow).await, Vec::<String>::new());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn short_pick_fulfils_only_what_was_picked_and_raises_a_short_despatch_for_operations() {
+    let flow = Flow::calm().await;
+    let mug = flow.item("MUG-BLUE", ItemKind::Inventory, 10).await;
+    let tea = flow.item("TEA-GREEN", ItemKind::Inventory, 10).await;
+    let so = flow.order(OrderKind::SalesOrder, "SO-SHORT", &[(&mug, 4), (&tea, 2)]);
+    let out = flow.goods_out("SO-SHORT").await;
+    let wh = flow.wh();
+    assert_eq!(
+        wh.allocate(out).expect("allocate"),
+        GoodsOutStatus::Allocated
+    );
+    // The picker finds only one mug.
+    wh.short_pick(out, &[(mug.product, d(1))])
+        .expect("short pick");
+    flow.despatch(out, &["TRK-S1"]);
+
+    let f = only_fulfilment(&flow, so).await;
+    assert_eq!(
+        lines_of(&f),
+        [
+            (mug.item.0.to_string(), 1, d(1)),
+            (tea.item.0.to_string(), 4, d(2))
+        ]
+    );
+    assert_eq!(
+        processed(&flow, OrderKind::SalesOrder, so),
+        [(1, d(1)), (4, d(2))]
+    );
+    assert_eq!(flow.on_hand(&mug)[0], (d(9), d(9)));
+    flow.assert_stock_agrees(&[&mug, &tea]);
+
+    let short = exceptions_of(&flow, "short-despatch").await;
+    assert_eq!(short.len(), 1, "{short:#?}");
+    assert_eq!(short[0].exception.owner, "operations");
+    assert!(
+        short[0].exception.message.contains("MUG-BLUE"),
+        "{}",
+        short[0].exception.message
+    );
+    assert!(short[0].resolved_at.is_none());
+    flow.assert_no_duplicate_transactions();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partial_allocation_despatches_what_was_in_stock() {
+    let flow = Flow::calm().await;
+    let mug = flow.item("MUG-GREEN", ItemKind::Inventory, 10).await;
+    let lamp = flow.item("LAMP-1", ItemKind::Inventory, 1).await;
+    let so = flow.order(OrderKind::SalesOrder, "SO-PART", &[(&mug, 2), (&lamp, 3)]);
+    let out = flow.goods_out("SO-PART").await;
+    let wh = flow.wh();
+    // Only one lamp is in stock: the order is part-allocated, the rest shorted.
+    assert_eq!(
+        wh.allocate(out).expect("allocate"),
+        GoodsOutStatus::PartAllocated
+    );
+    wh.short_order_lines(out).expect("short the rest");
+    assert_eq!(
+        flow.cl().goods_out_status(out),
+        Some(GoodsOutStatus::Allocated)
+    );
+    wh.pick(out).expect("pick");
+    flow.despatch(out, &["TRK-P1"]);
+
+    let f = only_fulfilment(&flow, so).await;
+    assert_eq!(
+        lines_of(&f),
+        [
+            (mug.item.0.to_string(), 1, d(2)),
+            (lamp.item.0.to_string(), 4, d(1))
+        ]
+    );
+    assert_eq!(
+        processed(&flow, OrderKind::SalesOrder, so),
+        [(1, d(2)), (4, d(1))]
+    );
+    assert_eq!(flow.on_hand(&lamp)[0], (d(0), d(0)));
+    flow.assert_stock_agrees(&[&mug, &lamp]);
+    let short = exceptions_of(&flow, "short-despatch").await;
+    assert_eq!(short.len(), 1, "{short:#?}");
+    assert_eq!(short[0].exception.owner, "operations");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sales_order_cancelled_after_release_cancels_the_goods_out_and_fulfils_nothing() {
+    let flow = Flow::calm().await;
+    let mug = flow.item("MUG-CANCEL", ItemKind::Inventory, 10).await;
+    let so = flow.order(OrderKind::SalesOrder, "SO-CANCEL", &[(&mug, 3)]);
+    let out = flow.goods_out("SO-CANCEL").await;
+    assert_eq!(
+        flow.wh().allocate(out).expect("allocate"),
+        GoodsOutStatus::Allocated
+    );
+    // The customer cancels a while later (NetSuite's modification times have whole seconds;
+    // see `a_change_in_the_same_second_as_the_version_polled_is_not_lost`).
+    next_second().await;
+
+    flow.ns()
+        .cancel_order(OrderKind::SalesOrder, so)
+        .expect("cancel in NetSuite");
+    let cl = flow.cl();
+    eventually("the goods out to be cancelled", || {
+        (cl.goods_out_status(out) == Some(GoodsOutStatus::Cancelled)).then_some(())
+    })
+    .await;
+    flow.settle().await;
+
+    assert!(
+        flow.created_from(RecordType::ItemFulfillment, so)
+            .is_empty()
+    );
+    // The allocation is released: all ten mugs are free again, in both systems.
+    assert_eq!(flow.on_hand(&mug)[0], (d(10), d(10)));
+    assert!(
+        flow.wh()
+            .adjust(mug.product, flow.systems.bin, d(-10), "check")
+            .is_ok(),
+        "the cancelled order still holds stock"
+    );
+    assert_eq!(open_exceptions(&flow).await, Vec::<String>::new());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "bug: the NetSuite poller and the engine identify an order version by its \
+            lastModifiedDate, which has whole seconds; a change in the same second as the \
+            version already ingested is skipped as unchanged and never planned"]
+async fn a_change_in_the_same_second_as_the_version_polled_is_not_lost() {
+    let flow = Flow::calm().await;
+    let mug = flow.item("MUG-SAME-SECOND", ItemKind::Inventory, 10).await;
+    next_second().await;
+    let so = flow.order(OrderKind::SalesOrder, "SO-SAME-SECOND", &[(&mug, 3)]);
+    // The goods out is created within a few hundred milliseconds; the cancellation follows in
+    // the same second as the order's creation.
+    let out = flow.goods_out("SO-SAME-SECOND").await;
+    flow.ns()
+        .cancel_order(OrderKind::SalesOrder, so)
+        .expect("cancel in NetSuite");
+    let cl = flow.cl();
+    eventually("the goods out to be cancelled", || {
+        (cl.goods_out_status(out) == Some(GoodsOutStatus::Cancelled)).then_some(())
+    })
+    .await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Item master
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_for_an_unknown_sku_is_held_then_released_when_the_item_appears() {
+    let mut flow = Flow::without_engine(SystemsOptions::calm(5)).await;
+    let ns = flow.ns();
+    let item = ns
+        .add_item(NewItem::new("KETTLE-NEW", ItemKind::Inventory))
+        .expect("item");
+    let kettle = SeededItem {
+        sku: "KETTLE-NEW".into(),
+        item,
+        product: ClarusId(0),
+    };
+    let so = flow.order(OrderKind::SalesOrder, "SO-HELD", &[(&kettle, 2)]);
+
+    // The order pass reaches the order before the item pass has read its item (the item was
+    // created between the two). Reproduced without timing luck: the order is read and ingested
+    // as the poller does, on the engine's store, before the engine runs.
+    {
+        let store: Arc<dyn Store> =
+            Arc::new(SqliteStore::open(&flow.options.store_path).expect("store"));
+        let engine = Engine::open(store.clone(), flow.systems.mappings.clone())
+            .await
+            .expect("engine");
+        let client = flow.systems.netsuite_client().expect("client");
+        let record: SalesOrder = client
+            .get_as::<SalesOrder>(
+                netsuite_client::RecordType::from_static("salesOrder"),
+                RecordId::new(so.0.to_string()).expect("id"),
+            )
+            .expand_sub_resources(true)
+            .send()
+            .await
+            .expect("sales order");
+        let mut skus = SkuIndex::new();
+        skus.insert(NetSuiteId::new(item.0.to_string()), Sku::new("KETTLE-NEW"));
+        let event = sales_order_event(&record, &skus).expect("converts");
+        let outcome = engine
+            .ingest(&event, Timestamp::now())
+            .await
+            .expect("ingest");
+        assert!(
+            !matches!(outcome, IngestOutcome::Duplicate),
+            "the order was planned: {outcome:?}"
+        );
+        let held: Vec<_> = store
+            .exceptions()
+            .await
+            .expect("exceptions")
+            .into_iter()
+            .filter(|e| e.exception.kind == "unknown-sku")
+            .collect();
+        assert_eq!(held.len(), 1, "{held:#?}");
+        assert_eq!(held[0].exception.owner, "item_master");
+        assert!(held[0].exception.message.contains("KETTLE-NEW"));
+        assert!(held[0].resolved_at.is_none());
+        let actions = store.actions().await.expect("actions");
+        assert!(
+            actions.iter().all(|a| a.action.kind != "create_goods_out"),
+            "a held order must not reach the warehouse: {actions:#?}"
+        );
+    }
+
+    // The engine runs: its item pass reads the item, creates the product and releases the order.
+    flow.restart().await;
+    let product = flow.product("KETTLE-NEW").await;
+    let out = flow.goods_out("SO-HELD").await;
+    flow.settle().await;
+    let goods_out = flow.cl().goods_out(out).expect("goods out");
+    let lines = goods_out["lines"].as_array().expect("lines");
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["product_id"], product.0);
+    assert_eq!(dec(&lines[0], "order_quantity"), d(2));
+    assert_eq!(flow.cl().find_goods_outs("SO-HELD").len(), 1);
+
+    let held = exceptions_of(&flow, "unknown-sku").await;
+    assert_eq!(held.len(), 1, "{held:#?}");
+    assert!(held[0].resolved_at.is_some(), "{held:#?}");
+    assert_eq!(open_exceptions(&flow).await, Vec::<String>::new());
+
+    // And the released order runs to cash like any other.
+    let kettle = flow.stock(&SeededItem { product, ..kettle }, ItemKind::Inventory, 4);
+    flow.pick_and_despatch(out, &["TRK-K1"]);
+    let f = only_fulfilment(&flow, so).await;
+    assert_eq!(lines_of(&f), [(item.0.to_string(), 1, d(2))]);
+    flow.assert_stock_agrees(&[&kettle]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lots and serial numbers
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lot_numbered_item_is_fulfilled_from_the_lot_that_was_picked() {
+    let flow = Flow::calm().await;
+    let milk = flow.item("MILK-LOT", ItemKind::LotNumbered, 10).await;
+    let so = flow.order(OrderKind::SalesOrder, "SO-LOT", &[(&milk, 3)]);
+    let out = flow.goods_out("SO-LOT").await;
+    flow.pick_and_despatch(out, &["TRK-L1"]);
+
+    let f = only_fulfilment(&flow, so).await;
+    let line = line_for(&f, &milk);
+    assert_eq!(dec(line, "quantity"), d(3));
+    let lots: Vec<_> = assignments(line)
+        .into_iter()
+        .map(|(n, q, _)| (n, q))
+        .collect();
+    assert_eq!(lots, [("MILK-LOT-LOT1".to_owned(), d(3))], "{line:#}");
+    assert_eq!(flow.ns().lot_on_hand(milk.item, "MILK-LOT-LOT1"), d(7));
+    flow.assert_stock_agrees(&[&milk]);
+    assert_eq!(open_exceptions(&flow).await, Vec::<String>::new());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_serialized_item_is_fulfilled_with_the_serial_numbers_that_were_picked() {
+    let flow = Flow::calm().await;
+    let phone = flow.item("PHONE-SN", ItemKind::Serialized, 3).await;
+    let so = flow.order(OrderKind::SalesOrder, "SO-SERIAL", &[(&phone, 2)]);
+    let out = flow.goods_out("SO-SERIAL").await;
+    flow.pick_and_despatch(out, &["TRK-N1"]);
+
+    let f = only_fulfilment(&flow, so).await;
+    let line = line_for(&f, &phone);
+    assert_eq!(dec(line, "quantity"), d(2));
+    let serials: Vec<String> = assignments(line)
+        .into_iter()
+        .map(|(n, q, _)| {
+            assert_eq!(q, d(1));
+            n
+        })
+        .collect();
+    assert_eq!(serials.len(), 2, "{line:#}");
+    // The serial numbers NetSuite issued are the ones that left the warehouse.
+    let left: Vec<String> = (1..=3)
+        .map(|n| format!("PHONE-SN-SN{n}"))
+        .filter(|s| {
+            !flow
+                .cl()
+                .stocks(phone.product)
+                .iter()
+                .any(|st| st["serial_number"].as_str() == Some(s))
+        })
+        .collect();
+    assert_eq!(serials, left);
+    for n in 1..=3 {
+        let serial = format!("PHONE-SN-SN{n}");
+        let expected = if serials.contains(&serial) { 0 } else { 1 };
+        assert_eq!(flow.ns().lot_on_hand(phone.item, &serial), d(expected));
+    }
+    flow.assert_stock_agrees(&[&phone]);
+    assert_eq!(open_exceptions(&flow).await, Vec::<String>::new());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lot_item_despatched_without_a_lot_raises_missing_lot_and_posts_nothing_for_it() {
+    let flow = Flow::calm().await;
+    let mug = flow.item("MUG-PLAIN", ItemKind::Inventory, 5).await;
+    let milk = flow.item("MILK-NOLOT", ItemKind::LotNumbered, 0).await;
+    // The warehouse holds the lot item without a batch number.
+    flow.cl()
+        .seed_stock(
+            milk.product,
+            flow.systems.bin,
+            d(4),
+            StockStatus::Available,
+            None,
+        )
+        .expect("stock");
+    flow.ns()
+        .set_lot_on_hand(
+            milk.item,
+            "MILK-NOLOT-LOT1",
+            flow.systems.location,
+            GOOD,
+            d(4),
+        )
+        .expect("lot");
+    let so = flow.order(OrderKind::SalesOrder, "SO-NOLOT", &[(&mug, 1), (&milk, 2)]);
+    let out = flow.goods_out("SO-NOLOT").await;
+    flow.pick_and_despatch(out, &["TRK-X1"]);
+
+    let f = only_fulfilment(&flow, so).await;
+    assert_eq!(lines_of(&f), [(mug.item.0.to_string(), 1, d(1))]);
+    assert_eq!(
+        processed(&flow, OrderKind::SalesOrder, so),
+        [(1, d(1)), (4, d(0))]
+    );
+    let missing = exceptions_of(&flow, "missing-lot-or-serial").await;
+    assert_eq!(missing.len(), 1, "{missing:#?}");
+    assert_eq!(missing[0].exception.owner, "operations");
+    assert!(missing[0].resolved_at.is_none());
+    assert!(missing[0].exception.message.contains("MILK-NOLOT"));
+    // NetSuite still holds the lot the warehouse shipped: the exception is the difference.
+    assert_eq!(flow.ns().lot_on_hand(milk.item, "MILK-NOLOT-LOT1"), d(4));
+    flow.assert_no_duplicate_transactions();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Inbound and returns
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_purchase_order_received_in_the_warehouse_posts_a_receipt_of_what_arrived() {
+    let flow = Flow::calm().await;
+    let mug = flow.item("MUG-PO", ItemKind::Inventory, 4).await;
+    let tea = flow.item("TEA-PO", ItemKind::Inventory, 0).await;
+    let po = flow.order(OrderKind::PurchaseOrder, "PO-1", &[(&mug, 20), (&tea, 6)]);
+    let gin = flow.goods_in("PO-1").await;
+    let receipt = flow.cl().goods_in(gin).expect("goods in");
+    assert_eq!(receipt["lines"].as_array().map(Vec::len), Some(2));
+
+    // Everything on the first line arrived, half of the second.
+    flow.receive(gin, &[(&mug, 20), (&tea, 3)], StockStatus::Available);
+
+    let r = only_receipt(&flow, po).await;
+    assert_eq!(
+        lines_of(&r),
+        [
+            (mug.item.0.to_string(), 1, d(20)),
+            (tea.item.0.to_string(), 4, d(3))
+        ]
+    );
+    assert_eq!(
+        processed(&flow, OrderKind::PurchaseOrder, po),
+        [(1, d(20)), (4, d(3))]
+    );
+    assert_eq!(flow.on_hand(&mug)[0], (d(24), d(24)));
+    assert_eq!(flow.on_hand(&tea)[0], (d(3), d(3)));
+    flow.assert_stock_agrees(&[&mug, &tea]);
+    flow.assert_no_duplicate_transactions();
+    assert_eq!(open_exceptions(&flow).await, Vec::<String>::new());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_return_received_into_quarantine_is_received_into_the_quarantine_status() {
+    let flow = Flow::calm().await;
+    let mug = flow.item("MUG-RA", ItemKind::Inventory, 10).await;
+    let ra = flow.order(OrderKind::ReturnAuthorization, "RA-Q", &[(&mug, 2)]);
+    let gin = flow.goods_in("RA-Q").await;
+    flow.receive(gin, &[(&mug, 2)], StockStatus::Held);
+
+    let r = only_receipt(&flow, ra).await;
+    let line = line_for(&r, &mug);
+    assert_eq!(dec(line, "quantity"), d(2));
+    let statuses: Vec<_> = assignments(line)
+        .into_iter()
+        .map(|(_, q, s)| (q, s))
+        .collect();
+    assert_eq!(
+        statuses,
+        [(d(2), Some(QUARANTINE.0.to_string()))],
+        "{line:#}"
+    );
+    assert_eq!(flow.on_hand(&mug), [(d(10), d(10)), (d(2), d(2))]);
+    flow.assert_stock_agrees(&[&mug]);
+    assert_eq!(
+        processed(&flow, OrderKind::ReturnAuthorization, ra),
+        [(1, d(2))]
+    );
+    flow.assert_no_duplicate_transactions();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_return_received_sellable_goes_back_into_sellable_stock() {
+    let flow = Flow::calm().await;
+    let mug = flow.item("MUG-RA-OK", ItemKind::Inventory, 10).await;
+    let ra = flow.order(OrderKind::ReturnAuthorization, "RA-OK", &[(&mug, 3)]);
+    let gin = flow.goods_in("RA-OK").await;
+    flow.receive(gin, &[(&mug, 3)], StockStatus::Available);
+
+    let r = only_receipt(&flow, ra).await;
+    assert_eq!(lines_of(&r), [(mug.item.0.to_string(), 1, d(3))]);
+    assert_eq!(flow.on_hand(&mug), [(d(13), d(13)), (d(0), d(0))]);
+    flow.assert_stock_agrees(&[&mug]);
+    assert_eq!(open_exceptions(&flow).await, Vec::<String>::new());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Adjustments
+// ---------------------------------------------------------------------------------------------
+
+/// Waits until NetSuite shows `[(sellable), (quarantine)]` for an item in both systems.
+async fn both_show(flow: &Flow, item: &SeededItem, sellable: i64, quarantine: i64) {
+    let want = [(d(sellable), d(sellable)), (d(quarantine), d(quarantine))];
+    let started = std::time::Instant::now();
+    while flow.on_hand(item) != want {
+        assert!(
+            started.elapsed() < WAIT,
+            "{}: (NetSuite, Clarus) on-hand {:?}, expected {want:?}\n{}",
+            item.sku,
+            flow.on_hand(item),
+            dump(flow).await
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// The sum of `adjustQtyBy` over the NetSuite inventory adjustment lines of an item.
+fn adjusted(flow: &Flow, item: &SeededItem) -> rust_decimal::Decimal {
+    flow.ns()
+        .records(RecordType::InventoryAdjustment)
+        .iter()
+        .flat_map(|a| sublist(a, "inventory").to_vec())
+        .filter(|l| ref_id(l, "item") == Some(item.item.0.to_string()))
+        .map(|l| dec(&l, "adjustQtyBy"))
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stock_movements_in_the_warehouse_leave_netsuite_equal_to_clarus() {
+    let flow = Flow::calm().await;
+    let mug = flow.item("MUG-ADJ", ItemKind::Inventory, 20).await;
+    let tea = flow.item("TEA-ADJ", ItemKind::Inventory, 20).await;
+    let (wh, bin, warehouse) = (flow.wh(), flow.systems.bin, flow.systems.warehouse);
+
+    // A day of movements, each reaching NetSuite before the next one touches the same stock.
+    wh.adjust(mug.product, bin, d(5), "found")
+        .expect("positive");
+    both_show(&flow, &mug, 25, 0).await;
+    assert_eq!(adjusted(&flow, &mug), d(5));
+
+    wh.adjust(tea.product, bin, d(-3), "lost")
+        .expect("negative");
+    both_show(&flow, &tea, 17, 0).await;
+    assert_eq!(adjusted(&flow, &tea), d(-3));
+
+    wh.breakage(mug.product, bin, d(2)).expect("breakage");
+    both_show(&flow, &mug, 23, 0).await;
+    assert_eq!(adjusted(&flow, &mug), d(3));
+
+    wh.hold(tea.product, warehouse, d(4), "damaged packaging")
+        .expect("hold");
+    both_show(&flow, &tea, 13, 4).await;
+    wh.release(tea.product, warehouse, d(1), "repacked")
+        .expect("release");
+    both_show(&flow, &tea, 14, 3).await;
+    assert_eq!(
+        adjusted(&flow, &tea),
+        d(-3),
+        "status changes adjust nothing"
+    );
+    assert_eq!(flow.ns().count(RecordType::InventoryStatusChange), 2);
+
+    let difference = wh.stock_check(mug.product, bin, d(21)).expect("count");
+    assert_eq!(difference, d(-2));
+    both_show(&flow, &mug, 21, 0).await;
+    assert_eq!(adjusted(&flow, &mug), d(1));
+
+    flow.settle().await;
+    let adjustments = flow.ns().records(RecordType::InventoryAdjustment);
+    // Four adjustments (found, lost, breakage, count) to the mapped account, at the location.
+    assert_eq!(adjustments.len(), 4, "{adjustments:#?}");
+    for a in &adjustments {
+        assert_eq!(ref_id(a, "account").as_deref(), Some("540"), "{a:#}");
+        for line in sublist(a, "inventory") {
+            assert_eq!(
+                ref_id(line, "location"),
+                Some(flow.systems.location.0.to_string()),
+                "{a:#}"
+            );
+        }
+    }
+    assert_eq!(flow.on_hand(&mug), [(d(21), d(21)), (d(0), d(0))]);
+    assert_eq!(flow.on_hand(&tea), [(d(14), d(14)), (d(3), d(3))]);
+    flow.assert_stock_agrees(&[&mug, &tea]);
+    flow.assert_no_duplicate_transactions();
+    assert_eq!(open_exceptions(&flow).await, Vec::<String>::new());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "bug: each Clarus stock movement is its own outbox document, so a hold and the \
+            release that follows it post to NetSuite in parallel; the release can reach NetSuite \
+            first, fails with USER_ERROR insufficient quantity, is given up (action-failed for \
+            finance) and NetSuite stays off by the released quantity"]
+async fn a_hold_and_its_release_back_to_back_leave_netsuite_equal_to_clarus() {
+    let flow = Flow::calm().await;
+    let tea = flow.item("TEA-HOLD", ItemKind::Inventory, 20).await;
+    let (wh, warehouse) = (flow.wh(), flow.systems.warehouse);
+    wh.hold(tea.product, warehouse, d(4), "damaged packaging")
+        .expect("hold");
+    wh.release(tea.product, warehouse, d(1), "repacked")
+        .expect("release");
+    both_show(&flow, &tea, 17, 3).await;
+    flow.settle().await;
+    flow.assert_stock_agrees(&[&tea]);
+    assert_eq!(open_exceptions(&flow).await, Vec::<String>::new());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Duplicates and restarts
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_webhook_delivered_twice_creates_no_duplicate_transaction() {
+    let mut options = SystemsOptions::calm(17);
+    options.webhooks = WebhookBehaviour {
+        duplicate_rate: 1.0,
+        ..options.webhooks
+    };
+    let flow = Flow::start(options).await;
+    let mug = flow.item("MUG-DUP", ItemKind::Inventory, 10).await;
+    let tea = flow.item("TEA-DUP", ItemKind::Inventory, 10).await;
+    let so = flow.order(OrderKind::SalesOrder, "SO-DUP", &[(&mug, 2), (&tea, 1)]);
+    let po = flow.order(OrderKind::PurchaseOrder, "PO-DUP", &[(&tea, 5)]);
+    let ra = flow.order(OrderKind::ReturnAuthorization, "RA-DUP", &[(&mug, 1)]);
+    let out = flow.goods_out("SO-DUP").await;
+    flow.pick_and_despatch(out, &["TRK-D1"]);
+    let gin = flow.goods_in("PO-DUP").await;
+    flow.receive(gin, &[(&tea, 5)], StockStatus::Available);
+    let rin = flow.goods_in("RA-DUP").await;
+    flow.receive(rin, &[(&mug, 1)], StockStatus::Held);
+    flow.wh()
+        .adjust(mug.product, flow.systems.bin, d(2), "found")
+        .expect("adjust");
+
+    only_fulfilment(&flow, so).await;
+    only_receipt(&flow, po).await;
+    only_receipt(&flow, ra).await;
+    flow.settle().await;
+
+    let log = flow.cl().webhook_log();
+    assert!(!log.is_empty());
+    assert!(
+        log.iter().all(|w| w.copies.len() == 2),
+        "every webhook is sent twice"
+    );
+    flow.assert_no_duplicate_transactions();
+    assert_eq!(flow.ns().count(RecordType::ItemFulfillment), 1);
+    assert_eq!(flow.ns().count(RecordType::ItemReceipt), 2);
+    assert_eq!(
+        processed(&flow, OrderKind::SalesOrder, so),
+        [(1, d(2)), (4, d(1))]
+    );
+    // 10 − 2 despatched + 2 found; 1 returned into quarantine.
+    assert_eq!(flow.on_hand(&mug), [(d(10), d(10)), (d(1), d(1))]);
+    assert_eq!(flow.on_hand(&tea)[0], (d(14), d(14)));
+    flow.assert_stock_agrees(&[&mug, &tea]);
+    assert_eq!(open_exceptions(&flow).await, Vec::<String>::new());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_engine_killed_mid_day_and_restarted_completes_the_day_once() {
+    let mut flow = Flow::calm().await;
+    let mug = flow.item("MUG-RESTART", ItemKind::Inventory, 50).await;
+    let tea = flow.item("TEA-RESTART", ItemKind::Inventory, 50).await;
+    let orders: Vec<(String, InternalId)> = (1..=6)
+        .map(|n| {
+            let tran_id = format!("SO-R{n}");
+            let so = flow.order(OrderKind::SalesOrder, &tran_id, &[(&mug, n), (&tea, 1)]);
+            (tran_id, so)
+        })
+        .collect();
+    let po = flow.order(OrderKind::PurchaseOrder, "PO-R", &[(&mug, 10)]);
+    let mut outs = Vec::new();
+    for (tran_id, _) in &orders {
+        outs.push(flow.goods_out(tran_id).await);
+    }
+    let gin = flow.goods_in("PO-R").await;
+
+    // Morning: half the orders go out while the engine runs.
+    for out in &outs[..3] {
+        flow.pick_and_despatch(*out, &["TRK-AM"]);
+    }
+    // The engine dies in the middle of it; the warehouse goes on working.
+    flow.kill().await;
+    for out in &outs[3..] {
+        flow.pick_and_despatch(*out, &["TRK-PM"]);
+    }
+    flow.receive(gin, &[(&mug, 10)], StockStatus::Available);
+    flow.wh()
+        .adjust(tea.product, flow.systems.bin, d(-2), "lost")
+        .expect("adjust");
+
+    // Restarted on the same store, it finishes the day: webhooks it missed are retried by
+    // Clarus or found by the sweep.
+    flow.restart().await;
+    for (_, so) in &orders {
+        only_fulfilment(&flow, *so).await;
+    }
+    only_receipt(&flow, po).await;
+    eventually("the adjustment to reach NetSuite", || {
+        (flow.on_hand(&tea)[0].0 == flow.on_hand(&tea)[0].1).then_some(())
+    })
+    .await;
+    flow.settle().await;
+
+    flow.assert_no_duplicate_transactions();
+    assert_eq!(flow.ns().count(RecordType::ItemFulfillment), 6);
+    assert_eq!(flow.ns().count(RecordType::ItemReceipt), 1);
+    for (n, (_, so)) in orders.iter().enumerate() {
+        assert_eq!(
+            processed(&flow, OrderKind::SalesOrder, *so),
+            [(1, d(n as i64 + 1)), (4, d(1))]
+        );
+    }
+    // 50 − (1+…+6) + 10 = 39 mugs; 50 − 6 − 2 = 42 teas.
+    assert_eq!(flow.on_hand(&mug)[0], (d(39), d(39)));
+    assert_eq!(flow.on_hand(&tea)[0], (d(42), d(42)));
+    flow.assert_stock_agrees(&[&mug, &tea]);
+    assert_eq!(open_exceptions(&flow).await, Vec::<String>::new());
+}
