@@ -15,9 +15,11 @@ use jiff::Timestamp;
 use netsuite_client::NetSuiteClient;
 use sync_core::{Mappings, Tenant, Thresholds};
 
+use crate::batch::Batcher;
 use crate::clarus::{
     ClarusDecoder, ClarusExecutor, ClarusSweep, ExecutorSettings, StockSnapshotReader,
 };
+use crate::config::CadenceSettings;
 use crate::engine::{Engine, EngineError};
 use crate::intake::{IntakeConfig, router};
 use crate::netsuite::{
@@ -37,6 +39,9 @@ pub enum AssembleError {
     /// The store could not be read.
     #[error(transparent)]
     Engine(#[from] EngineError),
+    /// The store could not be read while setting up batches.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
     /// Subscribing the webhooks in Clarus failed.
     #[error("subscribing Clarus webhooks failed: {0}")]
     Subscribe(#[from] ClarusError),
@@ -80,6 +85,8 @@ pub struct Parts {
     pub retry_blocked_after: Duration,
     /// Scheduled stock reconciliation: thresholds and interval.
     pub reconcile: Option<(Thresholds, Duration)>,
+    /// Immediate or batched postings per flow.
+    pub cadence: CadenceSettings,
 }
 
 impl std::fmt::Debug for Parts {
@@ -197,7 +204,11 @@ impl std::fmt::Debug for Assembled {
 /// when this process takes webhooks.
 pub async fn assemble(parts: Parts) -> Result<Assembled, AssembleError> {
     let store = parts.store;
-    let engine = Arc::new(Engine::open(store.clone(), parts.mappings.clone()).await?);
+    let engine = Arc::new(
+        Engine::open(store.clone(), parts.mappings.clone())
+            .await?
+            .with_cadence(parts.cadence.clone()),
+    );
 
     let intake = match parts.webhooks {
         Some(webhooks) => {
@@ -233,6 +244,12 @@ pub async fn assemble(parts: Parts) -> Result<Assembled, AssembleError> {
     )
     .with_store(store.clone());
     let netsuite_executor = NetSuiteExecutor::new(parts.netsuite.clone(), parts.netsuite_executor);
+    let batcher = Batcher::for_cadence(
+        store.clone(),
+        Arc::new(netsuite_executor.clone()),
+        parts.cadence.adjustments,
+    )
+    .await?;
     let executor = Arc::new(Router::new(
         Arc::new(clarus_executor),
         Arc::new(netsuite_executor),
@@ -249,6 +266,9 @@ pub async fn assemble(parts: Parts) -> Result<Assembled, AssembleError> {
         store.clone(),
     );
     let mut scheduled: Vec<Arc<dyn Scheduled>> = Vec::new();
+    if let Some(batcher) = batcher {
+        scheduled.push(Arc::new(batcher));
+    }
     if let Some((thresholds, interval)) = parts.reconcile {
         scheduled.push(Arc::new(ReconcileJob {
             clarus: StockSnapshotReader::new(parts.clarus.clone(), parts.mappings.clone()),

@@ -1,21 +1,30 @@
 //! The imperative shell of the Clarus WMS ⇄ NetSuite integration.
 //!
-//! Will hold: adapters between the clients' wire types and `sync-core`'s domain model; durable
-//! state in embedded SQLite (ledger of seen events and applied actions, outbox, exception queue,
-//! watermarks) behind a store trait; workers that run the outbox per document under NetSuite's
-//! concurrency budget; webhook intake and pollers; schedules for batched flows and snapshot
-//! reconciliation; and the reports that operations and finance read.
+//! `sync-core` decides what must happen; this crate makes it happen, durably:
+//!
+//! - [`intake`] takes Clarus webhooks (shared secret checked in constant time, body limited) and
+//!   stores each delivery before answering; [`processor`] decodes stored deliveries into core
+//!   events; [`netsuite::NetSuitePoller`] and [`clarus::ClarusSweep`] find what no webhook told.
+//! - [`engine::Engine`] plans each event with `sync-core` and commits the plan (event seen,
+//!   state changes, actions, exceptions) to the [`store`] in one transaction.
+//! - [`outbox::Outbox`] runs the actions in order per document and in parallel across documents,
+//!   through [`router::Router`] to the [`clarus`] and [`netsuite`] executors, retrying with
+//!   backoff and looking a record up before resending after an ambiguous failure; [`batch`]
+//!   aggregates adjustments when their cadence is batched.
+//! - [`reconcile`] compares stock snapshots with in-flight movements counted.
+//! - [`config`] reads the TOML configuration, [`assemble`] joins the parts, and [`service`] runs
+//!   them together with a graceful stop.
 
-pub mod engine;
-pub mod outbox;
-pub mod router;
-pub mod store;
-pub mod intake;
-pub mod processor;
-pub mod config;
-pub mod netsuite;
-pub mod service;
-pub mod clarus;
-pub mod reconcile;
-pub mod batch;
 pub mod assemble;
+pub mod batch;
+pub mod clarus;
+pub mod config;
+pub mod engine;
+pub mod intake;
+pub mod netsuite;
+pub mod outbox;
+pub mod processor;
+pub mod reconcile;
+pub mod router;
+pub mod service;
+pub mod store;

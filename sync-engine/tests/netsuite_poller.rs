@@ -181,7 +181,7 @@ async fn a_bad_record_raises_an_exception_and_the_others_go_on() {
     let exceptions = w.engine.store().exceptions().await.unwrap();
     let raised: Vec<_> = exceptions
         .iter()
-        .filter(|e| e.exception.kind == "invalid_record")
+        .filter(|e| e.exception.kind == "invalid-record")
         .collect();
     assert_eq!(raised.len(), 1);
     let e = &raised[0].exception;

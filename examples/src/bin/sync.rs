@@ -229,6 +229,7 @@ async fn run_engine(config: Config) -> Result<(), BoxError> {
             config.drift.thresholds(),
             Duration::from_secs(config.drift.interval_secs),
         )),
+        cadence: config.cadence.clone(),
     })
     .await?;
     let (stop, stopped) = tokio::sync::watch::channel(false);

@@ -353,7 +353,7 @@ impl ClarusSweep {
         }
         let exception = NewException {
             key,
-            kind: "receipt_not_reported".into(),
+            kind: "receipt-not-reported".into(),
             owner: "operations".into(),
             severity: "error".into(),
             document: format!("goods in {id}"),

@@ -9,7 +9,7 @@
 //!    with `expandSubResources=true`, converted and handed to [`Engine::ingest`], which drops
 //!    a version it has seen before (its source identity includes `lastModifiedDate`).
 //! 3. The watermark moves to the newest modification time ingested, only after the ingests
-//!    succeeded. A record that cannot be converted raises an `invalid_record` exception and the
+//!    succeeded. A record that cannot be converted raises an `invalid-record` exception and the
 //!    pass goes on; a NetSuite or store failure stops the pass where it was, and the next pass
 //!    starts from there.
 //!
@@ -139,7 +139,7 @@ pub struct PollReport {
     pub duplicates: usize,
     /// Records the engine could not finish planning (see their exceptions).
     pub blocked: usize,
-    /// Records that could not be converted (an `invalid_record` exception each).
+    /// Records that could not be converted (an `invalid-record` exception each).
     pub invalid: usize,
     /// Records listed by the query but gone when read.
     pub missing: usize,
@@ -613,7 +613,7 @@ impl NetSuitePoller {
         tracing::warn!(record = %record_type, id, error = %problem, "NetSuite record cannot be converted");
         let exception = NewException {
             key: format!("EX-NS-INVALID-{record_type}-{id}"),
-            kind: "invalid_record".into(),
+            kind: "invalid-record".into(),
             owner: "integration".into(),
             severity: "error".into(),
             document: format!("NetSuite {record_type} {id}"),
