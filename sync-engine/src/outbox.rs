@@ -150,7 +150,12 @@ impl Outbox {
                     }
                     let this = self.clone();
                     let document = action.action.document.clone();
-                    let span = tracing::info_span!("action", key = %action.action.key, kind = %action.action.kind);
+                    let span = tracing::info_span!(
+                        "action",
+                        document = %action.action.document,
+                        key = %action.action.key,
+                        kind = %action.action.kind
+                    );
                     running.spawn(
                         async move { (document, this.attempt(action).await) }.instrument(span),
                     );
