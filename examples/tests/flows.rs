@@ -187,6 +187,25 @@ async fn full_despatch_posts_one_shipped_fulfilment_with_carrier_tracking_and_li
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "bug: the despatch reader asks Clarus GraphQL for packages' id, tracking_number and \
+            shipment only (sync-engine/src/clarus/nodes.rs PackageRead) and sets weight_kg to \
+            None (clarus/despatch.rs), so the fulfilment's packages carry no packageWeight"]
+async fn parcel_weights_reach_the_fulfilment_packages() {
+    let flow = Flow::calm().await;
+    let mug = flow.item("MUG-WEIGHT", ItemKind::Inventory, 10).await;
+    let so = flow.order(OrderKind::SalesOrder, "SO-WEIGHT", &[(&mug, 1)]);
+    let out = flow.goods_out("SO-WEIGHT").await;
+    // Every parcel weighs 1.2 kg.
+    flow.pick_and_despatch(out, &["TRK-W1", "TRK-W2"]);
+    let f = only_fulfilment(&flow, so).await;
+    let weights: Vec<_> = sublist(&f, "package")
+        .iter()
+        .map(|p| dec(p, "packageWeight"))
+        .collect();
+    assert_eq!(weights, [rust_decimal::Decimal::new(12, 1); 2], "{f:#}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn short_pick_fulfils_only_what_was_picked_and_raises_a_short_despatch_for_operations() {
     let flow = Flow::calm().await;
     let mug = flow.item("MUG-BLUE", ItemKind::Inventory, 10).await;

@@ -1,0 +1,188 @@
+//! Inbound, step by step: a NetSuite purchase order becomes a Clarus goods-in receipt, the
+//! warehouse receives what arrived (all of one line, half of the other), and the engine posts an
+//! item receipt of exactly that to NetSuite, raising on-hand there.
+//!
+//! ```text
+//! cargo run -p examples --bin flow_inbound
+//! ```
+
+use std::time::{Duration, Instant};
+
+use examples::harness::{EngineOptions, RunningEngine, SetupError, Systems, SystemsOptions};
+use rust_decimal::Decimal;
+use serde_json::Value;
+use sim::clarus::{ReceivedLine, StockStatus};
+use sim::netsuite::{GOOD, ItemKind, NewItem, NewOrder, NewOrderLine, OrderKind, RecordType};
+use sync_engine::service::backlog;
+
+#[tokio::main]
+async fn main() {
+    if let Err(e) = run().await {
+        eprintln!("flow_inbound failed: {e}");
+        std::process::exit(1);
+    }
+}
+
+async fn run() -> Result<(), SetupError> {
+    // 1. Both simulators and the engine on a fresh store.
+    let systems = Systems::start(&SystemsOptions::calm(2)).await?;
+    let dir = std::env::temp_dir().join(format!("flow-inbound-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let engine =
+        RunningEngine::start(&systems, &EngineOptions::fast(dir.join("sync.sqlite"))).await?;
+    let (ns, cl, wh) = (
+        systems.netsuite.handle(),
+        systems.clarus.handle(),
+        systems.clarus.warehouse(),
+    );
+
+    // 2. Two NetSuite items, which the engine creates as Clarus products. Mugs start with 4 in
+    //    stock in both systems, tea with none.
+    let mug = ns.add_item(NewItem::new("MUG-BLUE", ItemKind::Inventory))?;
+    let tea = ns.add_item(NewItem::new("TEA-GREEN", ItemKind::Inventory))?;
+    ns.set_on_hand(mug, systems.location, GOOD, Decimal::from(4));
+    let mug_product = wait_for("the mug product", || cl.find_product("MUG-BLUE")).await?;
+    let tea_product = wait_for("the tea product", || cl.find_product("TEA-GREEN")).await?;
+    cl.seed_stock(
+        mug_product,
+        systems.bin,
+        Decimal::from(4),
+        StockStatus::Available,
+        None,
+    )?;
+
+    // 3. Purchasing orders 20 mugs and 6 teas from a supplier. The engine releases the purchase
+    //    order to the warehouse as an expected goods-in receipt.
+    let po = ns.add_order(
+        OrderKind::PurchaseOrder,
+        NewOrder {
+            tran_id: Some("PO-2001".into()),
+            location: Some(systems.location),
+            lines: vec![
+                NewOrderLine {
+                    item: mug,
+                    quantity: Decimal::from(20),
+                    location: None,
+                },
+                NewOrderLine {
+                    item: tea,
+                    quantity: Decimal::from(6),
+                    location: None,
+                },
+            ],
+            ..NewOrder::default()
+        },
+    )?;
+    let goods_in = wait_for("the goods-in receipt", || {
+        cl.find_goods_ins("PO-2001").first().copied()
+    })
+    .await?;
+    let receipt = cl.goods_in(goods_in).unwrap_or_default();
+    println!("NetSuite purchase order {po} PO-2001 became Clarus goods in {goods_in}:");
+    for line in rows(&receipt, "lines") {
+        println!(
+            "  expecting {} x {}",
+            text(&line["product_code"]),
+            line["expected_quantity"]
+        );
+    }
+
+    // 4. The lorry brings all the mugs but only 3 teas; the warehouse receives and puts away.
+    let lines = [(mug_product, 20), (tea_product, 3)].map(|(product, quantity)| ReceivedLine {
+        product,
+        quantity: Decimal::from(quantity),
+        batch: None,
+        serial_numbers: Vec::new(),
+    });
+    wh.receive(goods_in, &lines, StockStatus::Available, true)?;
+    println!("Clarus: received 20 MUG-BLUE and 3 TEA-GREEN against goods in {goods_in}");
+
+    // 5. The receipt webhook reaches the engine, which transforms the purchase order into an
+    //    item receipt of what arrived, line by line (NetSuite's own line numbers).
+    let receipt = wait_for("the item receipt", || {
+        ns.records(RecordType::ItemReceipt)
+            .into_iter()
+            .find(|r| r["createdFrom"]["id"].as_str() == Some(po.to_string().as_str()))
+    })
+    .await?;
+    settle(&systems, &engine).await?;
+    println!(
+        "NetSuite item receipt {} (externalId {}):",
+        text(&receipt["tranId"]),
+        text(&receipt["externalId"])
+    );
+    for line in rows(&receipt, "item") {
+        println!(
+            "  order line {}: {} x {}",
+            line["orderLine"],
+            text(&line["item"]["refName"]),
+            line["quantity"]
+        );
+    }
+
+    // 6. The purchase order shows what is still to come; on-hand agrees in both systems.
+    for line in ns.order_lines(OrderKind::PurchaseOrder, po) {
+        println!(
+            "  PO line {}: ordered {}, received {}",
+            line.line, line.quantity, line.processed
+        );
+    }
+    for (sku, item, product) in [
+        ("MUG-BLUE", mug, mug_product),
+        ("TEA-GREEN", tea, tea_product),
+    ] {
+        println!(
+            "{sku} on hand: NetSuite {}, Clarus {}",
+            ns.on_hand(item, systems.location, GOOD),
+            cl.on_hand(product, systems.warehouse, StockStatus::Available)
+        );
+    }
+    engine.stop().await;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+/// A JSON value for people: strings without their quotes.
+fn text(value: &Value) -> String {
+    value
+        .as_str()
+        .map_or_else(|| value.to_string(), str::to_owned)
+}
+
+/// The rows of a NetSuite sublist.
+fn rows<'a>(record: &'a Value, sublist: &str) -> &'a [Value] {
+    record[sublist]["items"]
+        .as_array()
+        .map_or(&[], Vec::as_slice)
+}
+
+/// Polls until `check` finds something, for up to 15 seconds.
+async fn wait_for<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> Result<T, SetupError> {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Some(found) = check() {
+            return Ok(found);
+        }
+        if Instant::now() > deadline {
+            return Err(format!("timed out waiting for {what}").into());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Waits until the engine has had nothing to do for a moment (no webhook in flight, empty
+/// outbox), so a late duplicate would have shown.
+async fn settle(systems: &Systems, engine: &RunningEngine) -> Result<(), SetupError> {
+    let mut quiet = 0;
+    while quiet < 15 {
+        let idle = systems
+            .clarus
+            .handle()
+            .wait_for_webhooks(Duration::ZERO)
+            .await;
+        let empty = backlog(engine.store.as_ref()).await?.is_empty();
+        quiet = if idle && empty { quiet + 1 } else { 0 };
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(())
+}

@@ -1,0 +1,192 @@
+//! Order to cash, step by step: a NetSuite sales order becomes a Clarus goods out, the warehouse
+//! picks and despatches it, and the engine posts the shipped item fulfilment back to NetSuite.
+//!
+//! ```text
+//! cargo run -p examples --bin flow_order_to_cash
+//! ```
+
+use std::time::{Duration, Instant};
+
+use examples::harness::{EngineOptions, RunningEngine, SetupError, Systems, SystemsOptions};
+use rust_decimal::Decimal;
+use serde_json::Value;
+use sim::clarus::{Parcel, StockStatus};
+use sim::netsuite::{GOOD, ItemKind, NewItem, NewOrder, NewOrderLine, OrderKind, RecordType};
+use sync_engine::service::backlog;
+
+#[tokio::main]
+async fn main() {
+    if let Err(e) = run().await {
+        eprintln!("flow_order_to_cash failed: {e}");
+        std::process::exit(1);
+    }
+}
+
+async fn run() -> Result<(), SetupError> {
+    // 1. Both simulators, with a NetSuite location mapped to a Clarus warehouse, a carrier mapped
+    //    to a NetSuite ship method, and the engine running against them on a fresh store.
+    let systems = Systems::start(&SystemsOptions::calm(1)).await?;
+    let dir = std::env::temp_dir().join(format!("flow-order-to-cash-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let engine =
+        RunningEngine::start(&systems, &EngineOptions::fast(dir.join("sync.sqlite"))).await?;
+    let (ns, cl, wh) = (
+        systems.netsuite.handle(),
+        systems.clarus.handle(),
+        systems.clarus.warehouse(),
+    );
+
+    // 2. The item master lives in NetSuite: the engine's poller finds the new item and creates
+    //    the Clarus product. Both systems then get the same opening stock of 10.
+    let mut mug = NewItem::new("MUG-RED", ItemKind::Inventory);
+    mug.display_name = Some("Red mug".into());
+    let item = ns.add_item(mug)?;
+    ns.set_on_hand(item, systems.location, GOOD, Decimal::from(10));
+    let product = wait_for("the Clarus product", || cl.find_product("MUG-RED")).await?;
+    cl.seed_stock(
+        product,
+        systems.bin,
+        Decimal::from(10),
+        StockStatus::Available,
+        None,
+    )?;
+    println!("NetSuite item {item} MUG-RED is Clarus product {product}; 10 in stock in both");
+
+    // 3. A customer orders 3 mugs in NetSuite. The engine releases the order to the warehouse as
+    //    a goods out whose reference is the order's tranId.
+    let order = ns.add_order(
+        OrderKind::SalesOrder,
+        NewOrder {
+            tran_id: Some("SO-1001".into()),
+            location: Some(systems.location),
+            lines: vec![NewOrderLine {
+                item,
+                quantity: Decimal::from(3),
+                location: None,
+            }],
+            ..NewOrder::default()
+        },
+    )?;
+    let goods_out = wait_for("the goods out", || {
+        cl.find_goods_outs("SO-1001").first().copied()
+    })
+    .await?;
+    let g = cl.goods_out(goods_out).unwrap_or_default();
+    println!(
+        "NetSuite sales order {order} SO-1001 became Clarus goods out {goods_out} ({}), {} line(s), \
+         NetSuite order {}",
+        text(&g["status"]),
+        g["lines"].as_array().map_or(0, Vec::len),
+        text(&g["external_system_reference1"])
+    );
+
+    // 4. The warehouse allocates, picks and despatches it in two parcels with the carrier.
+    wh.allocate(goods_out)?;
+    wh.pick(goods_out)?;
+    let parcels = ["TRK-0001", "TRK-0002"].map(|t| Parcel {
+        tracking_number: t.into(),
+        weight_kg: Some(Decimal::new(8, 1)),
+    });
+    wh.despatch(goods_out, systems.carrier, &parcels)?;
+    println!(
+        "Clarus: goods out {goods_out} is {:?}",
+        cl.goods_out_status(goods_out)
+    );
+
+    // 5. The despatch webhook reaches the engine, which transforms the sales order into a
+    //    shipped item fulfilment (its externalId is the idempotency key of the despatch).
+    let created_from_order =
+        |r: &Value| r["createdFrom"]["id"].as_str() == Some(order.to_string().as_str());
+    let fulfilment = wait_for("the item fulfilment", || {
+        ns.records(RecordType::ItemFulfillment)
+            .into_iter()
+            .find(created_from_order)
+    })
+    .await?;
+    settle(&systems, &engine).await?;
+    println!(
+        "NetSuite item fulfilment {} (externalId {}): shipStatus {}, shipMethod {}",
+        text(&fulfilment["tranId"]),
+        text(&fulfilment["externalId"]),
+        text(&fulfilment["shipStatus"]["refName"]),
+        text(&fulfilment["shipMethod"]["id"])
+    );
+    for package in rows(&fulfilment, "package") {
+        println!("  package {}", text(&package["packageTrackingNumber"]));
+    }
+    for line in rows(&fulfilment, "item") {
+        println!(
+            "  order line {}: {} x {}",
+            line["orderLine"],
+            text(&line["item"]["refName"]),
+            line["quantity"]
+        );
+    }
+
+    // 6. Both systems now agree: 7 mugs left, the order fulfilled, nothing for anyone to fix.
+    println!(
+        "Sales order status {} (F: pending billing); on hand: NetSuite {}, Clarus {}",
+        ns.order_status(OrderKind::SalesOrder, order)
+            .unwrap_or_default(),
+        ns.on_hand(item, systems.location, GOOD),
+        cl.on_hand(product, systems.warehouse, StockStatus::Available)
+    );
+    println!(
+        "Open exceptions: {}",
+        engine
+            .store
+            .exceptions()
+            .await?
+            .iter()
+            .filter(|e| e.resolved_at.is_none())
+            .count()
+    );
+    engine.stop().await;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+/// A JSON value for people: strings without their quotes.
+fn text(value: &Value) -> String {
+    value
+        .as_str()
+        .map_or_else(|| value.to_string(), str::to_owned)
+}
+
+/// The rows of a NetSuite sublist.
+fn rows<'a>(record: &'a Value, sublist: &str) -> &'a [Value] {
+    record[sublist]["items"]
+        .as_array()
+        .map_or(&[], Vec::as_slice)
+}
+
+/// Polls until `check` finds something, for up to 15 seconds.
+async fn wait_for<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> Result<T, SetupError> {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Some(found) = check() {
+            return Ok(found);
+        }
+        if Instant::now() > deadline {
+            return Err(format!("timed out waiting for {what}").into());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Waits until the engine has had nothing to do for a moment (no webhook in flight, empty
+/// outbox), so a late duplicate would have shown.
+async fn settle(systems: &Systems, engine: &RunningEngine) -> Result<(), SetupError> {
+    let mut quiet = 0;
+    while quiet < 15 {
+        let idle = systems
+            .clarus
+            .handle()
+            .wait_for_webhooks(Duration::ZERO)
+            .await;
+        let empty = backlog(engine.store.as_ref()).await?.is_empty();
+        quiet = if idle && empty { quiet + 1 } else { 0 };
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(())
+}
