@@ -296,6 +296,9 @@ impl Scheduled for SweepJob {
     }
 }
 
+/// How far back of their watermarks the Clarus sweeps start against the simulators.
+const SWEEP_OVERLAP: Duration = Duration::from_secs(2);
+
 struct MovementSweepJob {
     sweep: MovementSweep,
     interval: Duration,
@@ -385,12 +388,16 @@ impl RunningEngine {
             tenant.clone(),
             store.clone(),
         );
-        let sweep = ClarusSweep::new(
+        // The simulators share the engine's clock, so a short overlap is enough; the default
+        // (five minutes) would make every pass re-read every despatch of the last five minutes.
+        let mut sweep = ClarusSweep::new(
             clarus.clone(),
             decoder.despatch_reader().clone(),
             store.clone(),
         );
-        let movement_sweep = MovementSweep::new(clarus.clone(), tenant.clone(), store.clone());
+        sweep.overlap = SWEEP_OVERLAP;
+        let mut movement_sweep = MovementSweep::new(clarus.clone(), tenant.clone(), store.clone());
+        movement_sweep.overlap = SWEEP_OVERLAP;
         let poller = NetSuitePoller::new(netsuite, engine.clone(), PollerConfig::default());
         let mut processor = Processor::new(store.clone(), engine.clone(), Arc::new(decoder));
         processor.retry_after = Duration::from_millis(300);
