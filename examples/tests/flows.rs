@@ -98,7 +98,7 @@ fn assignments(line: &Value) -> Vec<(String, rust_decimal::Decimal, Option<Strin
 
 /// The one fulfilment of a sales order, once the engine has settled.
 async fn only_fulfilment(flow: &Flow, order: InternalId) -> Value {
-    eventually("a fulfilment", || {
+    flow.wait_for("a fulfilment", || {
         flow.created_from(RecordType::ItemFulfillment, order)
             .into_iter()
             .next()
@@ -112,7 +112,7 @@ async fn only_fulfilment(flow: &Flow, order: InternalId) -> Value {
 
 /// The one receipt of a purchase order or return, once the engine has settled.
 async fn only_receipt(flow: &Flow, order: InternalId) -> Value {
-    eventually("a receipt", || {
+    flow.wait_for("a receipt", || {
         flow.created_from(RecordType::ItemReceipt, order)
             .into_iter()
             .next()
@@ -290,6 +290,97 @@ async fn partial_allocation_despatches_what_was_in_stock() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_order_despatched_in_two_goods_outs_is_fulfilled_twice_for_what_each_shipped() {
+    let flow = Flow::calm().await;
+    let mug = flow.item("MUG-SPLIT", ItemKind::Inventory, 10).await;
+    let tea = flow.item("TEA-SPLIT", ItemKind::Inventory, 10).await;
+    let so = flow.order(OrderKind::SalesOrder, "SO-SPLIT", &[(&mug, 5), (&tea, 2)]);
+    let first = flow.goods_out("SO-SPLIT").await;
+    let wh = flow.wh();
+    assert_eq!(
+        wh.allocate(first).expect("allocate"),
+        GoodsOutStatus::Allocated
+    );
+    wh.short_pick(first, &[(mug.product, d(3))])
+        .expect("short pick");
+    flow.despatch(first, &["TRK-SPLIT-1"]);
+    flow.wait_for("the first fulfilment", || {
+        flow.created_from(RecordType::ItemFulfillment, so)
+            .into_iter()
+            .next()
+    })
+    .await;
+
+    // The warehouse raises a back order for the two mugs it could not pick, with the same
+    // NetSuite references as the first goods out (order id, order line number).
+    let mut back_order = clarus_client::rest::goods_out::GoodsOut::sales_order(
+        clarus_client::ClarusId::new(flow.systems.account.0 as i64),
+        "SO-SPLIT-B",
+        Timestamp::now(),
+    );
+    back_order.warehouse_id = Some(clarus_client::ClarusId::new(
+        flow.systems.warehouse.0 as i64,
+    ));
+    back_order.generic = clarus_client::rest::common::GenericFields {
+        external_system_reference1: Some(so.0.to_string()),
+        external_system_reference2: Some(format!("NS-SO-{}-B", so.0)),
+        ..Default::default()
+    };
+    let mut line = clarus_client::rest::goods_out::GoodsOutLine::new(
+        clarus_client::ClarusId::new(mug.product.0 as i64),
+        d(2),
+    );
+    line.alt_line_number = Some("1".into());
+    line.generic = clarus_client::rest::common::GenericFields::with_external_reference("1");
+    back_order.lines_changes = vec![clarus_client::rest::common::Change::Add(line)];
+    let created = flow
+        .systems
+        .clarus_client()
+        .expect("client")
+        .create_goods_out(&back_order)
+        .await
+        .expect("back order");
+    let second = ClarusId(created.id.to_string().parse().expect("id"));
+    flow.pick_and_despatch(second, &["TRK-SPLIT-2"]);
+
+    flow.wait_for("the second fulfilment", || {
+        (flow.created_from(RecordType::ItemFulfillment, so).len() == 2).then_some(())
+    })
+    .await;
+    flow.settle().await;
+    let fulfilments = flow.created_from(RecordType::ItemFulfillment, so);
+    assert_eq!(fulfilments.len(), 2, "{fulfilments:#?}");
+    assert_eq!(
+        lines_of(&fulfilments[0]),
+        [
+            (mug.item.0.to_string(), 1, d(3)),
+            (tea.item.0.to_string(), 4, d(2))
+        ]
+    );
+    assert_eq!(
+        lines_of(&fulfilments[1]),
+        [(mug.item.0.to_string(), 1, d(2))]
+    );
+    let tracking: Vec<Vec<&str>> = fulfilments
+        .iter()
+        .map(|f| {
+            sublist(f, "package")
+                .iter()
+                .filter_map(|p| p["packageTrackingNumber"].as_str())
+                .collect()
+        })
+        .collect();
+    assert_eq!(tracking, [["TRK-SPLIT-1"], ["TRK-SPLIT-2"]]);
+    assert_eq!(
+        processed(&flow, OrderKind::SalesOrder, so),
+        [(1, d(5)), (4, d(2))]
+    );
+    assert_eq!(flow.on_hand(&mug)[0], (d(5), d(5)));
+    flow.assert_stock_agrees(&[&mug, &tea]);
+    flow.assert_no_duplicate_transactions();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sales_order_cancelled_after_release_cancels_the_goods_out_and_fulfils_nothing() {
     let flow = Flow::calm().await;
     let mug = flow.item("MUG-CANCEL", ItemKind::Inventory, 10).await;
@@ -307,7 +398,7 @@ async fn a_sales_order_cancelled_after_release_cancels_the_goods_out_and_fulfils
         .cancel_order(OrderKind::SalesOrder, so)
         .expect("cancel in NetSuite");
     let cl = flow.cl();
-    eventually("the goods out to be cancelled", || {
+    flow.wait_for("the goods out to be cancelled", || {
         (cl.goods_out_status(out) == Some(GoodsOutStatus::Cancelled)).then_some(())
     })
     .await;
@@ -344,7 +435,7 @@ async fn a_change_in_the_same_second_as_the_version_polled_is_not_lost() {
         .cancel_order(OrderKind::SalesOrder, so)
         .expect("cancel in NetSuite");
     let cl = flow.cl();
-    eventually("the goods out to be cancelled", || {
+    flow.wait_for("the goods out to be cancelled", || {
         (cl.goods_out_status(out) == Some(GoodsOutStatus::Cancelled)).then_some(())
     })
     .await;
@@ -833,7 +924,7 @@ async fn an_engine_killed_mid_day_and_restarted_completes_the_day_once() {
         only_fulfilment(&flow, *so).await;
     }
     only_receipt(&flow, po).await;
-    eventually("the adjustment to reach NetSuite", || {
+    flow.wait_for("the adjustment to reach NetSuite", || {
         (flow.on_hand(&tea)[0].0 == flow.on_hand(&tea)[0].1).then_some(())
     })
     .await;

@@ -2,9 +2,6 @@
 //! temporary directory, seeding helpers that go through the systems' own handles, and waits that
 //! poll for an observable outcome instead of sleeping a fixed time.
 
-#![allow(dead_code)]
-
-use std::future::Future;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -103,7 +100,7 @@ impl Flow {
         self
     }
 
-    /// Starts the engine again on the same store (after [`Flow::kill`] or [`Flow::stop`]).
+    /// Starts the engine again on the same store (after [`Flow::kill`]).
     pub async fn restart(&mut self) {
         assert!(self.engine.is_none(), "the engine is already running");
         self.engine = Some(
@@ -117,13 +114,6 @@ impl Flow {
     pub async fn kill(&mut self) {
         if let Some(engine) = self.engine.take() {
             engine.kill().await;
-        }
-    }
-
-    /// Stops the engine gracefully.
-    pub async fn stop(&mut self) {
-        if let Some(engine) = self.engine.take() {
-            engine.stop().await;
         }
     }
 
@@ -311,6 +301,21 @@ impl Flow {
             .expect("receive");
     }
 
+    /// Polls `check` until it answers `Some`; after [`WAIT`] the test fails with the engine's
+    /// actions and exceptions in the message.
+    pub async fn wait_for<T>(&self, what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+        let started = Instant::now();
+        loop {
+            if let Some(value) = check() {
+                return value;
+            }
+            if started.elapsed() >= WAIT {
+                panic!("timed out waiting for {what}\n{}", dump(self).await);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     /// Waits until the engine has nothing to do and no webhook is in flight, for [`QUIET`] in a
     /// row.
     pub async fn settle(&self) {
@@ -330,11 +335,13 @@ impl Flow {
             } else {
                 quiet_since = None;
             }
-            assert!(
-                started.elapsed() < WAIT,
-                "the engine did not settle: {:?}",
-                backlog(self.engine().store.as_ref()).await
-            );
+            if started.elapsed() >= WAIT {
+                panic!(
+                    "the engine did not settle: {:?}\n{}",
+                    backlog(self.engine().store.as_ref()).await,
+                    dump(self).await
+                );
+            }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
@@ -418,22 +425,6 @@ pub async fn eventually<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> 
     let started = Instant::now();
     loop {
         if let Some(value) = check() {
-            return value;
-        }
-        assert!(started.elapsed() < WAIT, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-/// Polls an async `check` until it answers `Some`, failing the test after [`WAIT`].
-pub async fn eventually_async<T, F, Fut>(what: &str, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let started = Instant::now();
-    loop {
-        if let Some(value) = check().await {
             return value;
         }
         assert!(started.elapsed() < WAIT, "timed out waiting for {what}");
