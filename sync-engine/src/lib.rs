@@ -12,9 +12,12 @@
 //!   backoff and looking a record up before resending after an ambiguous failure; [`batch`]
 //!   aggregates adjustments when their cadence is batched.
 //! - [`reconcile`] compares stock snapshots with in-flight movements counted.
+//! - [`alerts`] pushes new exceptions to their owners by webhook and email, grouped and
+//!   throttled.
 //! - [`config`] reads the TOML configuration, [`assemble`] joins the parts, and [`service`] runs
 //!   them together with a graceful stop.
 
+pub mod alerts;
 pub mod assemble;
 pub mod batch;
 pub mod clarus;
