@@ -523,3 +523,54 @@ fn settings_are_checked_when_built() {
     assert!(good.build(env).is_ok());
     assert!(toml::from_str::<AlertsSettings>("colour = 1").is_err());
 }
+
+#[tokio::test]
+async fn late_commits_and_reopened_exceptions_are_alerted_once() {
+    let receiver = Receiver::start(0).await;
+    let alerter = Alerter::new(
+        Routes::new().route("operations", receiver.sink("ops-chat")),
+        AlerterSettings {
+            throttle: Duration::ZERO,
+            ..settings()
+        },
+    );
+    let store = store();
+    store
+        .raise_exception(exception("a", "operations", "unknown-sku"), at(100))
+        .await
+        .unwrap();
+    assert_eq!(alerter.run_at(store.as_ref(), at(101)).await.delivered, 1);
+
+    // Planned at 99 s but committed after the run that saw the exception of 100 s.
+    store
+        .raise_exception(exception("b", "operations", "unknown-sku"), at(99))
+        .await
+        .unwrap();
+    let run = alerter.run_at(store.as_ref(), at(102)).await;
+    assert_eq!((run.new_exceptions, run.delivered), (1, 1));
+    assert!(
+        receiver.bodies()[1]["text"]
+            .as_str()
+            .unwrap()
+            .contains("doc-b")
+    );
+
+    // Nothing new: nothing sent.
+    assert_eq!(
+        alerter.run_at(store.as_ref(), at(103)).await.new_exceptions,
+        0
+    );
+
+    // Resolved, then raised again: alerted again.
+    store
+        .resolve_exception("a", "fixed", at(200))
+        .await
+        .unwrap();
+    store
+        .raise_exception(exception("a", "operations", "unknown-sku"), at(300))
+        .await
+        .unwrap();
+    let run = alerter.run_at(store.as_ref(), at(301)).await;
+    assert_eq!((run.new_exceptions, run.delivered), (1, 1));
+    assert_eq!(receiver.bodies().len(), 3);
+}

@@ -1,6 +1,6 @@
 //! The scheduled job that turns new exceptions into alerts.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -131,33 +131,43 @@ pub struct Alerter {
     settings: AlerterSettings,
 }
 
-/// Exceptions already seen: everything raised before `at`, and `keys` raised exactly at `at`.
+/// How far before the newest `raised_at` seen the alerter still looks for exceptions: an
+/// exception's `raised_at` is taken when its plan is made, a moment before it is committed, so a
+/// run can see a later exception before an earlier one lands.
+const LOOKBACK: SignedDuration = SignedDuration::from_secs(120);
+
+/// Exceptions already seen: everything raised more than [`LOOKBACK`] before `high`, and the
+/// exceptions in `seen` (key and `raised_at`, so a reopened exception counts as new).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct Cursor {
-    at: Option<Timestamp>,
-    keys: BTreeSet<String>,
+    high: Option<Timestamp>,
+    seen: BTreeMap<String, Timestamp>,
 }
 
 impl Cursor {
+    fn horizon(&self) -> Option<Timestamp> {
+        self.high
+            .map(|high| high.checked_sub(LOOKBACK).unwrap_or(Timestamp::MIN))
+    }
+
     fn is_new(&self, e: &StoredException) -> bool {
-        match self.at {
+        match self.horizon() {
             None => true,
-            Some(at) => {
-                e.raised_at > at || (e.raised_at == at && !self.keys.contains(&e.exception.key))
+            Some(horizon) => {
+                e.raised_at >= horizon && self.seen.get(&e.exception.key) != Some(&e.raised_at)
             }
         }
     }
 
     fn advance(&mut self, e: &StoredException) {
-        match self.at {
-            Some(at) if e.raised_at < at => {}
-            Some(at) if e.raised_at == at => {
-                self.keys.insert(e.exception.key.clone());
-            }
-            _ => {
-                self.at = Some(e.raised_at);
-                self.keys = BTreeSet::from([e.exception.key.clone()]);
-            }
+        self.high = Some(self.high.map_or(e.raised_at, |high| high.max(e.raised_at)));
+        self.seen.insert(e.exception.key.clone(), e.raised_at);
+    }
+
+    /// Forgets what is now behind the horizon.
+    fn prune(&mut self) {
+        if let Some(horizon) = self.horizon() {
+            self.seen.retain(|_, raised_at| *raised_at >= horizon);
         }
     }
 }
@@ -331,6 +341,7 @@ impl Alerter {
 
     /// Forgets channels with nothing pending whose throttle window has passed.
     fn prune(&self, state: &mut State, now: Timestamp) {
+        state.cursor.prune();
         let throttle = signed(self.settings.throttle);
         state.channels.retain(|c| {
             c.pending.is_some() || c.last_sent_at.is_some_and(|at| now < later(at, throttle))
