@@ -24,6 +24,7 @@ pub mod clarus;
 pub mod config;
 pub mod engine;
 pub mod intake;
+pub mod monitor;
 pub mod netsuite;
 pub mod outbox;
 pub mod processor;

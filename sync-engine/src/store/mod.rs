@@ -256,6 +256,39 @@ pub struct BatchMember {
     pub event: Option<Value>,
 }
 
+/// An event as recorded in the ledger when its plan was committed (reports, monitoring).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordedEvent {
+    /// The event's source identity key.
+    pub event_key: String,
+    /// The document the event was committed under.
+    pub document: String,
+    /// The event itself, serialised (a re-plan records a small note instead of an event).
+    pub event: Value,
+    /// When the engine planned it.
+    pub planned_at: Timestamp,
+}
+
+/// An action's place in time: when it was planned and when its status last changed
+/// (reports, monitoring). Carries no payload.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActionRecord {
+    /// The action's key.
+    pub key: String,
+    /// The document the action belongs to.
+    pub document: String,
+    /// Action kind (`fulfil_sales_order`, ...).
+    pub kind: String,
+    /// Where it stands.
+    pub status: ActionStatus,
+    /// The key of the event whose plan enqueued it.
+    pub event_key: String,
+    /// When it was planned.
+    pub created_at: Timestamp,
+    /// When its status last changed (for a done action: when it was done).
+    pub updated_at: Timestamp,
+}
+
 /// An exception read back from the queue.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredException {
@@ -332,6 +365,10 @@ pub trait Store: Send + Sync + 'static {
     async fn action_counts(&self) -> Result<Vec<ActionCount>, StoreError>;
     /// Every action, in outbox order (reports and tests).
     async fn actions(&self) -> Result<Vec<OutboxAction>, StoreError>;
+    /// Every action's timestamps and status, in outbox order, without payloads (monitoring).
+    async fn action_records(&self) -> Result<Vec<ActionRecord>, StoreError>;
+    /// Every event recorded in the ledger, in planning order (monitoring).
+    async fn recorded_events(&self) -> Result<Vec<RecordedEvent>, StoreError>;
 
     /// Raises an exception outside a plan (worker failures, stuck documents).
     async fn raise_exception(

@@ -12,9 +12,9 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde_json::Value;
 
 use super::{
-    ActionCount, ActionStatus, BatchMember, CommitOutcome, Delivery, NewAction, NewBatch,
-    NewDelivery, NewException, OutboxAction, PlanCommit, Store, StoreError, StoredBatch,
-    StoredException, WAITING_FOR_BATCH,
+    ActionCount, ActionRecord, ActionStatus, BatchMember, CommitOutcome, Delivery, NewAction,
+    NewBatch, NewDelivery, NewException, OutboxAction, PlanCommit, RecordedEvent, Store,
+    StoreError, StoredBatch, StoredException, WAITING_FOR_BATCH,
 };
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
@@ -654,6 +654,58 @@ impl Store for SqliteStore {
             let mut stmt = c.prepare_cached(&sql)?;
             let rows = stmt.query_map([], read_action)?;
             rows.map(|r| finish_action(r?)).collect()
+        })
+        .await
+    }
+
+    async fn action_records(&self) -> Result<Vec<ActionRecord>, StoreError> {
+        self.run(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT key, document, kind, status, event_key, created_at, updated_at
+                 FROM actions ORDER BY seq",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                let status: String = r.get(3)?;
+                Ok(ActionRecord {
+                    key: r.get(0)?,
+                    document: r.get(1)?,
+                    kind: r.get(2)?,
+                    status: ActionStatus::parse(&status).unwrap_or(ActionStatus::Failed),
+                    event_key: r.get(4)?,
+                    created_at: from_millis(r.get(5)?),
+                    updated_at: from_millis(r.get(6)?),
+                })
+            })?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+        .await
+    }
+
+    async fn recorded_events(&self) -> Result<Vec<RecordedEvent>, StoreError> {
+        self.run(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT event_key, document, event, planned_at FROM events
+                 ORDER BY planned_at, rowid",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, i64>(3)?,
+                ))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (event_key, document, event, planned_at) = row?;
+                out.push(RecordedEvent {
+                    event_key,
+                    document,
+                    event: parse_json(&event)?,
+                    planned_at: from_millis(planned_at),
+                });
+            }
+            Ok(out)
         })
         .await
     }

@@ -1,0 +1,922 @@
+//! Monitoring: where every document stands, which ones are stuck, and what blocks a month-end
+//! close.
+//!
+//! Nothing here keeps its own bookkeeping. A document's lifecycle is derived from what the
+//! [`Store`] already records: the events the engine planned (with their planning time) and the
+//! outbox actions (with the time they were planned and the time they were done).
+//!
+//! - Sales order: imported (order event planned) → sent to Clarus (`create_goods_out` done) →
+//!   despatched (despatch event planned) → Item Fulfilment posted (`fulfil_sales_order` done).
+//! - Purchase order and return authorisation: imported → sent to Clarus (`create_goods_in`
+//!   done) → received (receipt event planned) → Item Receipt posted.
+//! - Adjustment (a Clarus stock movement): seen (movement event planned) → posted (its
+//!   inventory adjustment or stock move done).
+//!
+//! A despatch is linked to its sales order, and a receipt to its order, through the event's
+//! own payload (`Despatch::order`, `Receipt::order`), so no extra record is needed.
+//!
+//! [`StuckDetector`] raises a `stuck-document` exception when a document sits in a stage longer
+//! than that stage's threshold, and resolves it once the stage completes. [`close_check`] lists
+//! what would block closing a month.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use jiff::{SignedDuration, Timestamp};
+use serde::{Deserialize, Serialize};
+use sync_core::{DocumentRef, Event, OrderKind, OrderRef, Payload};
+
+use crate::engine::{Engine, document_key};
+use crate::service::Scheduled;
+use crate::store::{ActionRecord, ActionStatus, NewException, Store, StoreError};
+
+/// The exception kind raised for a stuck document.
+pub const STUCK_KIND: &str = "stuck-document";
+/// The runbook anchor of a stuck document.
+pub const STUCK_RUNBOOK: &str = "operations.md#stuck-document";
+/// The exception kind whose open rows are unexplained drift.
+const DRIFT_KIND: &str = "stock-drift";
+
+/// Errors from monitoring.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MonitorError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A value could not be serialised for an exception.
+    #[error("serialisation failed: {0}")]
+    Serde(#[from] serde_json::Error),
+}
+
+/// A business flow a document goes through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Flow {
+    /// Sales order to Item Fulfilment.
+    SalesOrder,
+    /// Purchase order to Item Receipt.
+    PurchaseOrder,
+    /// Return authorisation to Item Receipt.
+    ReturnAuthorisation,
+    /// Clarus stock movement to inventory adjustment (or stock move).
+    Adjustment,
+}
+
+impl Flow {
+    /// The stages of the flow, in order.
+    pub fn stages(self) -> &'static [Stage] {
+        match self {
+            Flow::SalesOrder => &[
+                Stage::Imported,
+                Stage::SentToClarus,
+                Stage::Despatched,
+                Stage::FulfilmentPosted,
+            ],
+            Flow::PurchaseOrder | Flow::ReturnAuthorisation => &[
+                Stage::Imported,
+                Stage::SentToClarus,
+                Stage::Received,
+                Stage::ReceiptPosted,
+            ],
+            Flow::Adjustment => &[Stage::Seen, Stage::Posted],
+        }
+    }
+
+    /// A short, stable name (`sales_order`, ...).
+    pub fn code(self) -> &'static str {
+        match self {
+            Flow::SalesOrder => "sales_order",
+            Flow::PurchaseOrder => "purchase_order",
+            Flow::ReturnAuthorisation => "return_authorisation",
+            Flow::Adjustment => "adjustment",
+        }
+    }
+
+    fn of_order(kind: OrderKind) -> Flow {
+        match kind {
+            OrderKind::Sales => Flow::SalesOrder,
+            OrderKind::Purchase => Flow::PurchaseOrder,
+            OrderKind::Return => Flow::ReturnAuthorisation,
+        }
+    }
+}
+
+impl fmt::Display for Flow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// A stage of a document's lifecycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// The NetSuite order was planned by the engine.
+    Imported,
+    /// Its goods out or goods-in receipt exists in Clarus.
+    SentToClarus,
+    /// Clarus despatched (part of) the sales order.
+    Despatched,
+    /// Every despatch is posted as an Item Fulfilment.
+    FulfilmentPosted,
+    /// Clarus received (part of) the order.
+    Received,
+    /// Every receipt is posted as an Item Receipt.
+    ReceiptPosted,
+    /// The Clarus stock movement was planned by the engine.
+    Seen,
+    /// The movement is posted to NetSuite.
+    Posted,
+}
+
+impl Stage {
+    /// A short, stable name (`fulfilment_posted`, ...), as used in the configuration.
+    pub fn code(self) -> &'static str {
+        match self {
+            Stage::Imported => "imported",
+            Stage::SentToClarus => "sent_to_clarus",
+            Stage::Despatched => "despatched",
+            Stage::FulfilmentPosted => "fulfilment_posted",
+            Stage::Received => "received",
+            Stage::ReceiptPosted => "receipt_posted",
+            Stage::Seen => "seen",
+            Stage::Posted => "posted",
+        }
+    }
+
+    /// Whether reaching the stage is a posting to the NetSuite ledger.
+    pub fn is_ledger(self) -> bool {
+        matches!(
+            self,
+            Stage::FulfilmentPosted | Stage::ReceiptPosted | Stage::Posted
+        )
+    }
+}
+
+impl fmt::Display for Stage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// A stage reached, and when.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct StageMark {
+    /// The stage.
+    pub stage: Stage,
+    /// When the store recorded it.
+    pub at: Timestamp,
+}
+
+/// Where the NetSuite posting of one piece of warehouse activity stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Posting {
+    /// Posted.
+    Posted {
+        /// When the last of its actions was done.
+        at: Timestamp,
+    },
+    /// In the outbox, not yet done (pending, retrying, waiting for a batch or for a look-up).
+    Queued,
+    /// The outbox gave up; an `action-failed` exception says why.
+    Failed,
+    /// Nothing was queued and an open exception holds it.
+    Withheld,
+    /// Nothing was queued and nothing holds it (for example a despatch of a cancelled order,
+    /// its exception resolved): there is nothing to post.
+    NothingToPost,
+}
+
+impl Posting {
+    /// Whether the posting is settled (posted, or nothing to post).
+    pub fn is_settled(self) -> bool {
+        matches!(self, Posting::Posted { .. } | Posting::NothingToPost)
+    }
+}
+
+/// One despatch, receipt or stock movement, and its posting.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WarehouseActivity {
+    /// The despatch, receipt or movement.
+    pub document: DocumentRef,
+    /// When it happened in Clarus (the posting's transaction date).
+    pub occurred_at: Timestamp,
+    /// When the engine planned it.
+    pub recorded_at: Timestamp,
+    /// Its NetSuite posting.
+    pub posting: Posting,
+}
+
+/// One document's lifecycle.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DocumentLifecycle {
+    /// The order, or the stock movement for adjustments.
+    pub document: DocumentRef,
+    /// Its flow.
+    pub flow: Flow,
+    /// The stages currently reached, in flow order. A later despatch not yet posted takes the
+    /// posted stage away again until it is posted.
+    pub stages: Vec<StageMark>,
+    /// Despatches, receipts or the movement itself, oldest first.
+    pub activity: Vec<WarehouseActivity>,
+    /// The stage the document waits in for the next one, and since when; `None` when it waits
+    /// for nothing the integration does (complete, cancelled, not yet released).
+    pub waiting: Option<StageMark>,
+}
+
+impl DocumentLifecycle {
+    /// When a stage was reached, if it currently is.
+    pub fn reached(&self, stage: Stage) -> Option<Timestamp> {
+        self.stages.iter().find(|m| m.stage == stage).map(|m| m.at)
+    }
+
+    /// The furthest stage reached.
+    pub fn stage(&self) -> Option<Stage> {
+        self.stages.last().map(|m| m.stage)
+    }
+
+    /// Warehouse activity whose posting is not settled.
+    pub fn unposted(&self) -> impl Iterator<Item = &WarehouseActivity> {
+        self.activity.iter().filter(|a| !a.posting.is_settled())
+    }
+}
+
+const LEDGER_KINDS: &[&str] = &[
+    "fulfil_sales_order",
+    "receive_purchase_order",
+    "receive_return_authorisation",
+    "post_inventory_adjustment",
+    "move_stock",
+];
+
+/// Builder of one lifecycle while reading the store.
+struct Draft {
+    document: DocumentRef,
+    flow: Flow,
+    imported: Option<Timestamp>,
+    activity: Vec<WarehouseActivity>,
+}
+
+/// Derives every order's and movement's lifecycle from the store, oldest first.
+pub async fn lifecycles(store: &dyn Store) -> Result<Vec<DocumentLifecycle>, MonitorError> {
+    let events = store.recorded_events().await?;
+    let actions = store.action_records().await?;
+    let held: HashSet<String> = store
+        .exceptions()
+        .await?
+        .into_iter()
+        .filter(|e| e.resolved_at.is_none() && e.exception.kind != STUCK_KIND)
+        .map(|e| e.exception.document)
+        .collect();
+    let mut by_document: HashMap<&str, Vec<&ActionRecord>> = HashMap::new();
+    for action in &actions {
+        by_document
+            .entry(&action.document)
+            .or_default()
+            .push(action);
+    }
+
+    let mut drafts: BTreeMap<String, Draft> = BTreeMap::new();
+    let mut order_seen: Vec<String> = Vec::new();
+    let draft = |drafts: &mut BTreeMap<String, Draft>,
+                 order_seen: &mut Vec<String>,
+                 document: DocumentRef,
+                 flow: Flow| {
+        let key = document_key(&document);
+        if !drafts.contains_key(&key) {
+            order_seen.push(key.clone());
+        }
+        drafts.entry(key.clone()).or_insert_with(|| Draft {
+            document,
+            flow,
+            imported: None,
+            activity: Vec::new(),
+        });
+        key
+    };
+
+    for recorded in &events {
+        // A re-plan records a note rather than an event; it adds no stage.
+        let Ok(event) = serde_json::from_value::<Event>(recorded.event.clone()) else {
+            continue;
+        };
+        let (owner, flow, part) = match &event.payload {
+            Payload::Order(order) => {
+                let document = DocumentRef::Order {
+                    order: order.order.clone(),
+                };
+                let key = draft(
+                    &mut drafts,
+                    &mut order_seen,
+                    document,
+                    Flow::of_order(order.order.kind),
+                );
+                let d = drafts.get_mut(&key).expect("draft just made");
+                d.imported.get_or_insert(recorded.planned_at);
+                continue;
+            }
+            Payload::Despatch(despatch) => (
+                DocumentRef::Order {
+                    order: OrderRef::sales(despatch.order.clone()),
+                },
+                Flow::SalesOrder,
+                DocumentRef::Despatch {
+                    tenant: despatch.tenant.clone(),
+                    goods_out: despatch.goods_out,
+                    despatch: despatch.despatch.clone(),
+                },
+            ),
+            Payload::Receipt(receipt) => (
+                DocumentRef::Order {
+                    order: receipt.order.clone(),
+                },
+                Flow::of_order(receipt.order.kind),
+                DocumentRef::Receipt {
+                    tenant: receipt.tenant.clone(),
+                    goods_in: receipt.goods_in,
+                    receipt: receipt.receipt.clone(),
+                },
+            ),
+            Payload::StockMovement(movement) => {
+                let document = DocumentRef::Movement {
+                    tenant: movement.tenant.clone(),
+                    movement: movement.id,
+                };
+                (document.clone(), Flow::Adjustment, document)
+            }
+            Payload::Item(_) | Payload::ClarusProduct(_) => continue,
+        };
+        let part_key = document_key(&part);
+        let ledger: Vec<&ActionRecord> = by_document
+            .get(part_key.as_str())
+            .map(|list| {
+                list.iter()
+                    .copied()
+                    .filter(|a| LEDGER_KINDS.contains(&a.kind.as_str()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let posting = posting(&ledger, held.contains(&part.to_string()));
+        let key = draft(&mut drafts, &mut order_seen, owner, flow);
+        let d = drafts.get_mut(&key).expect("draft just made");
+        if let Some(existing) = d.activity.iter_mut().find(|a| a.document == part) {
+            // A later version of the same despatch or receipt: keep the first time seen.
+            existing.posting = posting;
+        } else {
+            d.activity.push(WarehouseActivity {
+                document: part,
+                occurred_at: event.occurred_at,
+                recorded_at: recorded.planned_at,
+                posting,
+            });
+        }
+    }
+
+    Ok(order_seen
+        .into_iter()
+        .filter_map(|key| {
+            let d = drafts.remove(&key)?;
+            let actions = by_document.get(key.as_str()).cloned().unwrap_or_default();
+            Some(finish(d, &actions))
+        })
+        .collect())
+}
+
+fn posting(ledger: &[&ActionRecord], held: bool) -> Posting {
+    if ledger.is_empty() {
+        return if held {
+            Posting::Withheld
+        } else {
+            Posting::NothingToPost
+        };
+    }
+    if ledger.iter().any(|a| a.status == ActionStatus::Failed) {
+        return Posting::Failed;
+    }
+    if ledger.iter().all(|a| a.status == ActionStatus::Done) {
+        let at = ledger.iter().map(|a| a.updated_at).max();
+        return Posting::Posted {
+            at: at.unwrap_or(Timestamp::UNIX_EPOCH),
+        };
+    }
+    Posting::Queued
+}
+
+fn finish(d: Draft, order_actions: &[&ActionRecord]) -> DocumentLifecycle {
+    let mut stages = Vec::new();
+    let mut waiting = None;
+    let activity_stage = match d.flow {
+        Flow::SalesOrder => Stage::Despatched,
+        Flow::PurchaseOrder | Flow::ReturnAuthorisation => Stage::Received,
+        Flow::Adjustment => Stage::Seen,
+    };
+    let posted_stage = match d.flow {
+        Flow::SalesOrder => Stage::FulfilmentPosted,
+        Flow::PurchaseOrder | Flow::ReturnAuthorisation => Stage::ReceiptPosted,
+        Flow::Adjustment => Stage::Posted,
+    };
+
+    if d.flow != Flow::Adjustment {
+        if let Some(at) = d.imported {
+            stages.push(StageMark {
+                stage: Stage::Imported,
+                at,
+            });
+        }
+        let send_kind = if d.flow == Flow::SalesOrder {
+            "create_goods_out"
+        } else {
+            "create_goods_in"
+        };
+        let sends: Vec<&&ActionRecord> = order_actions
+            .iter()
+            .filter(|a| a.kind == send_kind)
+            .collect();
+        let sent = sends
+            .iter()
+            .filter(|a| a.status == ActionStatus::Done)
+            .map(|a| a.updated_at)
+            .min();
+        if let Some(at) = sent {
+            stages.push(StageMark {
+                stage: Stage::SentToClarus,
+                at,
+            });
+        } else if let Some(since) = sends
+            .iter()
+            .filter(|a| a.status != ActionStatus::Done)
+            .map(|a| a.created_at)
+            .min()
+            && d.activity.is_empty()
+        {
+            waiting = Some(StageMark {
+                stage: Stage::Imported,
+                at: since,
+            });
+        }
+        let cancelled = order_actions.iter().any(|a| a.kind == "cancel_goods_out");
+        if let Some(at) = sent
+            && d.activity.is_empty()
+            && !cancelled
+        {
+            waiting = Some(StageMark {
+                stage: Stage::SentToClarus,
+                at,
+            });
+        }
+    }
+
+    if let Some(first) = d.activity.iter().map(|a| a.recorded_at).min() {
+        stages.push(StageMark {
+            stage: activity_stage,
+            at: first,
+        });
+        let all_settled = d.activity.iter().all(|a| a.posting.is_settled());
+        let last_posted = d
+            .activity
+            .iter()
+            .filter_map(|a| match a.posting {
+                Posting::Posted { at } => Some(at),
+                _ => None,
+            })
+            .max();
+        match last_posted {
+            Some(at) if all_settled => stages.push(StageMark {
+                stage: posted_stage,
+                at,
+            }),
+            _ => {}
+        }
+        waiting = d
+            .activity
+            .iter()
+            .filter(|a| !a.posting.is_settled())
+            .map(|a| a.recorded_at)
+            .min()
+            .map(|at| StageMark {
+                stage: activity_stage,
+                at,
+            });
+    }
+
+    let mut activity = d.activity;
+    activity.sort_by_key(|a| a.recorded_at);
+    DocumentLifecycle {
+        document: d.document,
+        flow: d.flow,
+        stages,
+        activity,
+        waiting,
+    }
+}
+
+/// How many documents of a flow stand at a stage (the furthest stage each reached).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StageCount {
+    /// The flow.
+    pub flow: Flow,
+    /// The stage; `None` for documents with no stage recorded yet.
+    pub stage: Option<Stage>,
+    /// Number of documents.
+    pub count: u64,
+}
+
+/// Documents per flow and furthest stage, in flow and stage order (the `status` report).
+pub fn stage_counts(lifecycles: &[DocumentLifecycle]) -> Vec<StageCount> {
+    let mut counts: BTreeMap<(Flow, Option<Stage>), u64> = BTreeMap::new();
+    for l in lifecycles {
+        *counts.entry((l.flow, l.stage())).or_default() += 1;
+    }
+    counts
+        .into_iter()
+        .map(|((flow, stage), count)| StageCount { flow, stage, count })
+        .collect()
+}
+
+/// How long a document may sit in a stage before it is stuck, and how often to look.
+///
+/// In TOML (`after_secs` keys are [`Stage::code`]s; a stage left out is never stuck):
+///
+/// ```toml
+/// every_secs = 60
+/// [after_secs]
+/// imported = 900
+/// despatched = 900
+/// received = 900
+/// seen = 900
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StuckConfig {
+    /// Seconds between two checks.
+    pub every_secs: u64,
+    /// Seconds a document may wait in a stage for the next one.
+    pub after_secs: BTreeMap<Stage, u64>,
+}
+
+impl Default for StuckConfig {
+    /// Every minute; 15 minutes for an order to reach Clarus and for warehouse activity to be
+    /// posted. Waiting in Clarus for a despatch or receipt is the warehouse's pace, never stuck.
+    fn default() -> Self {
+        StuckConfig {
+            every_secs: 60,
+            after_secs: [
+                (Stage::Imported, 900),
+                (Stage::Despatched, 900),
+                (Stage::Received, 900),
+                (Stage::Seen, 900),
+            ]
+            .into_iter()
+            .collect(),
+        }
+    }
+}
+
+/// A document waiting in a stage beyond its threshold.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StuckDocument {
+    /// The document.
+    pub document: DocumentRef,
+    /// Its flow.
+    pub flow: Flow,
+    /// The stage it waits in.
+    pub stage: Stage,
+    /// The stage it waits for.
+    pub awaiting: Stage,
+    /// Since when.
+    pub since: Timestamp,
+    /// Who must act: `finance` when a ledger posting is awaited, `operations` otherwise.
+    pub owner: &'static str,
+}
+
+impl StuckDocument {
+    /// The key of its exception: one per document and stage.
+    pub fn exception_key(&self) -> String {
+        format!(
+            "{STUCK_KIND}:{}:{}",
+            self.stage.code(),
+            document_key(&self.document)
+        )
+    }
+
+    fn exception(&self, now: Timestamp) -> Result<NewException, serde_json::Error> {
+        let minutes = now.duration_since(self.since).as_secs() / 60;
+        Ok(NewException {
+            key: self.exception_key(),
+            kind: STUCK_KIND.to_owned(),
+            owner: self.owner.to_owned(),
+            severity: "error".to_owned(),
+            document: self.document.to_string(),
+            message: format!(
+                "{} has been {} for {minutes} min without being {}",
+                self.document,
+                self.stage.code().replace('_', " "),
+                self.awaiting.code().replace('_', " ")
+            ),
+            runbook: STUCK_RUNBOOK.to_owned(),
+            payload: serde_json::to_value(self)?,
+        })
+    }
+}
+
+/// The documents waiting beyond their stage's threshold at `now`.
+pub fn stuck_documents(
+    lifecycles: &[DocumentLifecycle],
+    config: &StuckConfig,
+    now: Timestamp,
+) -> Vec<StuckDocument> {
+    lifecycles
+        .iter()
+        .filter_map(|l| {
+            let waiting = l.waiting?;
+            let limit = config.after_secs.get(&waiting.stage)?;
+            let age = now.duration_since(waiting.at);
+            if age < SignedDuration::from_secs(i64::try_from(*limit).unwrap_or(i64::MAX)) {
+                return None;
+            }
+            let stages = l.flow.stages();
+            let next = stages
+                .iter()
+                .position(|s| *s == waiting.stage)
+                .and_then(|i| stages.get(i + 1))
+                .copied()?;
+            Some(StuckDocument {
+                document: l.document.clone(),
+                flow: l.flow,
+                stage: waiting.stage,
+                awaiting: next,
+                since: waiting.at,
+                owner: if next.is_ledger() {
+                    "finance"
+                } else {
+                    "operations"
+                },
+            })
+        })
+        .collect()
+}
+
+/// What one stuck check did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct StuckReport {
+    /// Documents stuck now (their exceptions raised, or still open).
+    pub stuck: Vec<StuckDocument>,
+    /// Keys of stuck exceptions resolved because their stage completed.
+    pub resolved: Vec<String>,
+}
+
+/// Raises `stuck-document` exceptions for documents waiting beyond their stage's threshold and
+/// resolves them once the stage completes. Runs as a [`Scheduled`] job.
+///
+/// ```no_run
+/// # async fn demo(store: &dyn sync_engine::store::Store) -> Result<(), sync_engine::monitor::MonitorError> {
+/// use sync_engine::monitor::{StuckConfig, StuckDetector};
+///
+/// let detector = StuckDetector::new(StuckConfig::default());
+/// let report = detector.check(store, jiff::Timestamp::now()).await?;
+/// println!("{} stuck, {} resolved", report.stuck.len(), report.resolved.len());
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct StuckDetector {
+    config: StuckConfig,
+}
+
+impl StuckDetector {
+    /// A detector with these thresholds.
+    pub fn new(config: StuckConfig) -> Self {
+        StuckDetector { config }
+    }
+
+    /// One check at `now`.
+    pub async fn check(
+        &self,
+        store: &dyn Store,
+        now: Timestamp,
+    ) -> Result<StuckReport, MonitorError> {
+        let lifecycles = lifecycles(store).await?;
+        let stuck = stuck_documents(&lifecycles, &self.config, now);
+        let keys: HashSet<String> = stuck.iter().map(StuckDocument::exception_key).collect();
+        for document in &stuck {
+            store.raise_exception(document.exception(now)?, now).await?;
+        }
+        let mut resolved = Vec::new();
+        for open in store.exceptions().await? {
+            if open.resolved_at.is_none()
+                && open.exception.kind == STUCK_KIND
+                && !keys.contains(&open.exception.key)
+            {
+                store
+                    .resolve_exception(
+                        &open.exception.key,
+                        "the document left the stage it was stuck in",
+                        now,
+                    )
+                    .await?;
+                resolved.push(open.exception.key);
+            }
+        }
+        Ok(StuckReport { stuck, resolved })
+    }
+}
+
+#[async_trait]
+impl Scheduled for StuckDetector {
+    fn name(&self) -> &str {
+        "stuck-detector"
+    }
+
+    fn interval(&self) -> Duration {
+        Duration::from_secs(self.config.every_secs.max(1))
+    }
+
+    async fn run_once(&self, engine: &Engine) -> Result<usize, String> {
+        let report = self
+            .check(engine.store().as_ref(), Timestamp::now())
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(report.stuck.len() + report.resolved.len())
+    }
+}
+
+/// A period to close: from `start` (inclusive) to `end` (exclusive), in a time zone.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClosePeriod {
+    /// First day.
+    pub start: Date,
+    /// The day after the last day.
+    pub end: Date,
+    /// The time zone the days are in (NetSuite's, for posting dates).
+    pub time_zone: TimeZone,
+}
+
+/// A period that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{input}` is not a period: expected YYYY-MM")]
+pub struct PeriodError {
+    /// What was given.
+    pub input: String,
+}
+
+impl ClosePeriod {
+    /// The calendar month of `year` and `month` (1-12), in UTC.
+    pub fn month(year: i16, month: i8) -> Result<Self, PeriodError> {
+        let error = || PeriodError {
+            input: format!("{year:04}-{month:02}"),
+        };
+        let start = Date::new(year, month, 1).map_err(|_| error())?;
+        let end = start
+            .checked_add(jiff::Span::new().months(1))
+            .map_err(|_| error())?;
+        Ok(ClosePeriod {
+            start,
+            end,
+            time_zone: TimeZone::UTC,
+        })
+    }
+
+    /// The same days in another time zone.
+    pub fn in_time_zone(mut self, time_zone: TimeZone) -> Self {
+        self.time_zone = time_zone;
+        self
+    }
+
+    /// Whether `at` falls in the period.
+    pub fn contains(&self, at: Timestamp) -> bool {
+        let day = self.time_zone.to_datetime(at).date();
+        self.start <= day && day < self.end
+    }
+}
+
+impl FromStr for ClosePeriod {
+    type Err = PeriodError;
+
+    /// Reads `YYYY-MM`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let error = || PeriodError {
+            input: s.to_owned(),
+        };
+        let (year, month) = s.trim().split_once('-').ok_or_else(error)?;
+        if year.len() != 4 || month.len() != 2 {
+            return Err(error());
+        }
+        let year: i16 = year.parse().map_err(|_| error())?;
+        let month: i8 = month.parse().map_err(|_| error())?;
+        ClosePeriod::month(year, month).map_err(|_| error())
+    }
+}
+
+/// An open exception as the close check shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OpenException {
+    /// Its key (for `sync exceptions resolve`).
+    pub key: String,
+    /// Its kind.
+    pub kind: String,
+    /// Its owner.
+    pub owner: String,
+    /// The document concerned.
+    pub document: String,
+    /// What happened.
+    pub message: String,
+    /// When it was raised.
+    pub raised_at: Timestamp,
+    /// Runbook anchor in the operations guide.
+    pub runbook: String,
+}
+
+/// Warehouse activity of the period not yet posted to NetSuite.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UnpostedDocument {
+    /// The order or movement.
+    pub document: String,
+    /// Its flow.
+    pub flow: Flow,
+    /// The despatch, receipt or movement not posted.
+    pub activity: String,
+    /// When it happened in Clarus.
+    pub occurred_at: Timestamp,
+    /// Where its posting stands.
+    pub posting: Posting,
+}
+
+/// What would block closing a period.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CloseCheck {
+    /// The period, `YYYY-MM-DD..YYYY-MM-DD` (end exclusive).
+    pub period: String,
+    /// Whether anything below blocks the close.
+    pub blocking: bool,
+    /// Despatches, receipts and movements that happened in the period and are not posted.
+    pub unposted_documents: Vec<UnpostedDocument>,
+    /// Every open exception, by owner.
+    pub open_exceptions_by_owner: BTreeMap<String, Vec<OpenException>>,
+    /// Open stock-drift exceptions: positions where the two systems disagree beyond what
+    /// in-flight movements explain.
+    pub unexplained_drift_rows: Vec<OpenException>,
+}
+
+/// What would block closing `period`: warehouse activity of the period not posted to NetSuite,
+/// open exceptions (all of them: an open exception may concern any period) and unexplained
+/// drift.
+pub async fn close_check(
+    store: &dyn Store,
+    period: &ClosePeriod,
+) -> Result<CloseCheck, MonitorError> {
+    let lifecycles = lifecycles(store).await?;
+    let mut unposted_documents = Vec::new();
+    for l in &lifecycles {
+        for a in l.unposted() {
+            if period.contains(a.occurred_at) {
+                unposted_documents.push(UnpostedDocument {
+                    document: l.document.to_string(),
+                    flow: l.flow,
+                    activity: a.document.to_string(),
+                    occurred_at: a.occurred_at,
+                    posting: a.posting,
+                });
+            }
+        }
+    }
+    unposted_documents.sort_by_key(|u| u.occurred_at);
+    let mut open_exceptions_by_owner: BTreeMap<String, Vec<OpenException>> = BTreeMap::new();
+    let mut unexplained_drift_rows = Vec::new();
+    for e in store.exceptions().await? {
+        if e.resolved_at.is_some() {
+            continue;
+        }
+        let open = OpenException {
+            key: e.exception.key,
+            kind: e.exception.kind,
+            owner: e.exception.owner,
+            document: e.exception.document,
+            message: e.exception.message,
+            raised_at: e.raised_at,
+            runbook: e.exception.runbook,
+        };
+        if open.kind == DRIFT_KIND {
+            unexplained_drift_rows.push(open.clone());
+        }
+        open_exceptions_by_owner
+            .entry(open.owner.clone())
+            .or_default()
+            .push(open);
+    }
+    let blocking = !unposted_documents.is_empty()
+        || !open_exceptions_by_owner.is_empty()
+        || !unexplained_drift_rows.is_empty();
+    Ok(CloseCheck {
+        period: format!("{}..{}", period.start, period.end),
+        blocking,
+        unposted_documents,
+        open_exceptions_by_owner,
+        unexplained_drift_rows,
+    })
+}

@@ -1,0 +1,445 @@
+//! Monitoring against the real engine and store with a fake executor: lifecycle stages with
+//! their timestamps, stuck documents raised and resolved, and the month-end close check.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use jiff::{SignedDuration, Timestamp};
+use rust_decimal::Decimal;
+use sync_core::*;
+use sync_engine::engine::Engine;
+use sync_engine::monitor::{
+    ClosePeriod, Flow, Posting, STUCK_KIND, STUCK_RUNBOOK, Stage, StuckConfig, StuckDetector,
+    close_check, lifecycles, stage_counts,
+};
+use sync_engine::outbox::{ActionExecutor, ExecutionError, Outbox, OutboxConfig};
+use sync_engine::store::{NewException, SqliteStore, Store};
+
+/// When things happened in Clarus and NetSuite (the posting dates).
+fn business_time() -> Timestamp {
+    "2026-11-27T09:00:00Z".parse().unwrap()
+}
+
+fn mappings() -> Mappings {
+    Mappings::new(MappingTables {
+        locations: vec![LocationMapping {
+            location: "1".into(),
+            warehouse: WarehouseId(10),
+        }],
+        ..MappingTables::default()
+    })
+    .unwrap()
+}
+
+fn netsuite_event(id: &str, payload: Payload) -> Event {
+    Event {
+        source: SourceId {
+            system: System::NetSuite,
+            resource: "record".into(),
+            id: id.into(),
+            event: "updated".into(),
+            revision: Revision::Sequence(1),
+        },
+        occurred_at: business_time(),
+        payload,
+    }
+}
+
+fn item(id: &str, sku: &str) -> Event {
+    netsuite_event(
+        id,
+        Payload::Item(Item {
+            netsuite_id: id.into(),
+            sku: sku.into(),
+            barcode: None,
+            description: format!("{sku} description"),
+            tracking: Tracking::None,
+            inactive: false,
+        }),
+    )
+}
+
+fn order(id: &str, sku: &str, item_id: &str) -> Event {
+    netsuite_event(
+        id,
+        Payload::Order(Order {
+            order: OrderRef::sales(id),
+            tran_id: format!("SO{id}"),
+            status: OrderStatus::Open,
+            location: "1".into(),
+            ship_method: None,
+            expected_date: None,
+            lines: vec![OrderLine {
+                line: LineNo(3),
+                item: item_id.into(),
+                sku: sku.into(),
+                quantity: Decimal::from(5),
+                quantity_done: Decimal::ZERO,
+                closed: false,
+            }],
+        }),
+    )
+}
+
+fn despatch(goods_out: u64, order: &str, sku: &str) -> Event {
+    Event {
+        source: SourceId {
+            system: System::Clarus,
+            resource: "goods_out".into(),
+            id: goods_out.to_string().as_str().into(),
+            event: "completed".into(),
+            revision: Revision::Sequence(1),
+        },
+        occurred_at: business_time(),
+        payload: Payload::Despatch(Despatch {
+            tenant: "acme".into(),
+            goods_out: GoodsOutId(goods_out),
+            despatch: "1".into(),
+            order: order.into(),
+            warehouse: WarehouseId(10),
+            carrier: None,
+            service: None,
+            despatched_at: business_time(),
+            lines: vec![DespatchLine {
+                order_line: LineNo(3),
+                sku: sku.into(),
+                requested: Decimal::from(5),
+                quantity: Decimal::from(5),
+                lots: vec![],
+                serials: vec![],
+            }],
+            packages: vec![],
+        }),
+    }
+}
+
+/// A target system that applies everything, except the keys it is told to hold back.
+#[derive(Default)]
+struct FakeSystem {
+    held_kinds: Mutex<Vec<&'static str>>,
+}
+
+#[async_trait]
+impl ActionExecutor for FakeSystem {
+    async fn execute(&self, action: &PlannedAction) -> Result<Option<String>, ExecutionError> {
+        let kind = sync_engine::engine::action_kind(&action.action);
+        if self.held_kinds.lock().unwrap().contains(&kind) {
+            return Err(ExecutionError::Retryable("503 service unavailable".into()));
+        }
+        Ok(Some(format!("id-{}", action.key.as_str())))
+    }
+
+    async fn find_applied(
+        &self,
+        _action: &PlannedAction,
+    ) -> Result<Option<String>, ExecutionError> {
+        Ok(None)
+    }
+}
+
+fn fast() -> OutboxConfig {
+    OutboxConfig {
+        backoff_base: Duration::from_millis(1),
+        backoff_max: Duration::from_millis(2),
+        // A held action is retried, never given up, while the tests hold it.
+        max_attempts: u32::MAX,
+        ..OutboxConfig::default()
+    }
+}
+
+async fn drain(outbox: &Outbox) {
+    for _ in 0..50 {
+        outbox.run_due().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+}
+
+struct Setup {
+    store: Arc<dyn Store>,
+    engine: Engine,
+    system: Arc<FakeSystem>,
+    outbox: Outbox,
+}
+
+async fn setup() -> Setup {
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let engine = Engine::open(store.clone(), mappings()).await.unwrap();
+    let system = Arc::new(FakeSystem::default());
+    let outbox = Outbox::new(store.clone(), system.clone(), fast());
+    Setup {
+        store,
+        engine,
+        system,
+        outbox,
+    }
+}
+
+/// Now, to the millisecond the store keeps.
+fn now_ms() -> Timestamp {
+    Timestamp::from_millisecond(Timestamp::now().as_millisecond()).unwrap()
+}
+
+fn minutes(n: i64) -> SignedDuration {
+    SignedDuration::from_mins(n)
+}
+
+#[tokio::test]
+async fn an_order_to_cash_records_every_stage_with_its_time() {
+    let s = setup().await;
+    let imported_at = now_ms() - minutes(30);
+    s.engine
+        .ingest(&item("77", "MUG"), imported_at)
+        .await
+        .unwrap();
+    s.engine
+        .ingest(&order("501", "MUG", "77"), imported_at)
+        .await
+        .unwrap();
+
+    let l = lifecycles(s.store.as_ref()).await.unwrap();
+    assert_eq!(l.len(), 1);
+    assert_eq!(l[0].flow, Flow::SalesOrder);
+    assert_eq!(l[0].stage(), Some(Stage::Imported));
+    assert_eq!(l[0].reached(Stage::Imported), Some(imported_at));
+    assert_eq!(l[0].waiting.map(|w| w.stage), Some(Stage::Imported));
+
+    drain(&s.outbox).await;
+    let l = lifecycles(s.store.as_ref()).await.unwrap();
+    assert_eq!(l[0].stage(), Some(Stage::SentToClarus));
+    let sent_at = l[0].reached(Stage::SentToClarus).unwrap();
+    assert!(sent_at > imported_at);
+
+    let despatched_at = now_ms();
+    s.engine
+        .ingest(&despatch(9, "501", "MUG"), despatched_at)
+        .await
+        .unwrap();
+    let l = lifecycles(s.store.as_ref()).await.unwrap();
+    assert_eq!(l[0].stage(), Some(Stage::Despatched));
+    assert_eq!(l[0].reached(Stage::Despatched), Some(despatched_at));
+    assert_eq!(l[0].activity.len(), 1);
+    assert_eq!(l[0].activity[0].posting, Posting::Queued);
+    assert_eq!(l[0].activity[0].occurred_at, business_time());
+    let waiting = l[0].waiting.unwrap();
+    assert_eq!(
+        (waiting.stage, waiting.at),
+        (Stage::Despatched, despatched_at)
+    );
+
+    drain(&s.outbox).await;
+    let l = lifecycles(s.store.as_ref()).await.unwrap();
+    let stages: Vec<Stage> = l[0].stages.iter().map(|m| m.stage).collect();
+    assert_eq!(
+        stages,
+        [
+            Stage::Imported,
+            Stage::SentToClarus,
+            Stage::Despatched,
+            Stage::FulfilmentPosted
+        ]
+    );
+    let times: Vec<Timestamp> = l[0].stages.iter().map(|m| m.at).collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+    assert!(matches!(l[0].activity[0].posting, Posting::Posted { .. }));
+    assert_eq!(l[0].waiting, None);
+
+    let counts = stage_counts(&l);
+    assert_eq!(counts.len(), 1);
+    assert_eq!(counts[0].stage, Some(Stage::FulfilmentPosted));
+    assert_eq!(counts[0].count, 1);
+}
+
+#[tokio::test]
+async fn a_despatch_without_its_fulfilment_is_stuck_until_the_fulfilment_is_done() {
+    let s = setup().await;
+    let start = now_ms();
+    s.engine.ingest(&item("77", "MUG"), start).await.unwrap();
+    s.engine
+        .ingest(&order("501", "MUG", "77"), start)
+        .await
+        .unwrap();
+    // A second order sent to Clarus and never despatched: waiting in the warehouse is not
+    // stuck by default.
+    s.engine
+        .ingest(&order("502", "MUG", "77"), start)
+        .await
+        .unwrap();
+    drain(&s.outbox).await;
+    s.system
+        .held_kinds
+        .lock()
+        .unwrap()
+        .push("fulfil_sales_order");
+    s.engine
+        .ingest(&despatch(9, "501", "MUG"), start)
+        .await
+        .unwrap();
+    drain(&s.outbox).await;
+
+    let detector = StuckDetector::new(StuckConfig::default());
+    let early = detector
+        .check(s.store.as_ref(), start + minutes(10))
+        .await
+        .unwrap();
+    assert!(early.stuck.is_empty(), "{early:?}");
+    assert!(s.store.exceptions().await.unwrap().is_empty());
+
+    let late = start + minutes(16);
+    let report = detector.check(s.store.as_ref(), late).await.unwrap();
+    assert_eq!(report.stuck.len(), 1, "{report:?}");
+    let stuck = &report.stuck[0];
+    assert_eq!(stuck.stage, Stage::Despatched);
+    assert_eq!(stuck.awaiting, Stage::FulfilmentPosted);
+    assert_eq!(
+        stuck.document,
+        DocumentRef::Order {
+            order: OrderRef::sales("501")
+        }
+    );
+    // Checking again keeps one open exception.
+    detector
+        .check(s.store.as_ref(), late + minutes(1))
+        .await
+        .unwrap();
+    let exceptions = s.store.exceptions().await.unwrap();
+    assert_eq!(exceptions.len(), 1, "{exceptions:?}");
+    let e = &exceptions[0];
+    assert_eq!(e.exception.kind, STUCK_KIND);
+    assert_eq!(e.exception.owner, "finance");
+    assert_eq!(e.exception.runbook, STUCK_RUNBOOK);
+    assert_eq!(e.raised_at, late);
+    assert!(e.resolved_at.is_none());
+    assert!(
+        e.exception.message.contains("16 min"),
+        "{}",
+        e.exception.message
+    );
+
+    // NetSuite takes the fulfilment; the next check resolves the exception.
+    s.system.held_kinds.lock().unwrap().clear();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    drain(&s.outbox).await;
+    let report = detector
+        .check(s.store.as_ref(), late + minutes(2))
+        .await
+        .unwrap();
+    assert!(report.stuck.is_empty(), "{report:?}");
+    assert_eq!(report.resolved, vec![e.exception.key.clone()]);
+    let exceptions = s.store.exceptions().await.unwrap();
+    assert_eq!(exceptions[0].resolved_at, Some(late + minutes(2)));
+
+    // With a threshold for the warehouse stage, the undespatched order becomes stuck for
+    // operations.
+    let mut config = StuckConfig::default();
+    config.after_secs.insert(Stage::SentToClarus, 3600);
+    let report = StuckDetector::new(config)
+        .check(s.store.as_ref(), start + minutes(61))
+        .await
+        .unwrap();
+    assert_eq!(report.stuck.len(), 1, "{report:?}");
+    assert_eq!(report.stuck[0].stage, Stage::SentToClarus);
+    assert_eq!(report.stuck[0].owner, "operations");
+}
+
+#[tokio::test]
+async fn close_check_blocks_on_unposted_despatches_exceptions_and_drift() {
+    let s = setup().await;
+    let now = now_ms();
+    s.engine.ingest(&item("77", "MUG"), now).await.unwrap();
+    s.engine
+        .ingest(&order("501", "MUG", "77"), now)
+        .await
+        .unwrap();
+    // An order for an unknown SKU: held with an exception for the item master.
+    s.engine
+        .ingest(&order("600", "NEW", "88"), now)
+        .await
+        .unwrap();
+    drain(&s.outbox).await;
+    s.system
+        .held_kinds
+        .lock()
+        .unwrap()
+        .push("fulfil_sales_order");
+    s.engine
+        .ingest(&despatch(9, "501", "MUG"), now)
+        .await
+        .unwrap();
+    drain(&s.outbox).await;
+
+    let november: ClosePeriod = "2026-11".parse().unwrap();
+    let check = close_check(s.store.as_ref(), &november).await.unwrap();
+    assert!(check.blocking);
+    assert_eq!(check.period, "2026-11-01..2026-12-01");
+    assert_eq!(check.unposted_documents.len(), 1, "{check:?}");
+    let unposted = &check.unposted_documents[0];
+    assert_eq!(unposted.flow, Flow::SalesOrder);
+    assert_eq!(unposted.posting, Posting::Queued);
+    assert!(unposted.activity.contains("goods out 9"), "{unposted:?}");
+    assert_eq!(
+        check
+            .open_exceptions_by_owner
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>(),
+        ["item_master"]
+    );
+    assert!(check.unexplained_drift_rows.is_empty());
+
+    // October had no activity: only the open exception blocks it.
+    let october: ClosePeriod = "2026-10".parse().unwrap();
+    let check = close_check(s.store.as_ref(), &october).await.unwrap();
+    assert!(check.unposted_documents.is_empty());
+    assert!(check.blocking);
+
+    // Everything posted and resolved: November can close, until drift is found.
+    s.system.held_kinds.lock().unwrap().clear();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    drain(&s.outbox).await;
+    for e in s.store.exceptions().await.unwrap() {
+        s.engine
+            .resolve_exception(&e.exception.key, "item will not be stocked", now)
+            .await
+            .unwrap();
+    }
+    let check = close_check(s.store.as_ref(), &november).await.unwrap();
+    assert!(!check.blocking, "{check:?}");
+    assert!(check.unposted_documents.is_empty());
+    assert!(check.open_exceptions_by_owner.is_empty());
+
+    s.store
+        .raise_exception(
+            NewException {
+                key: "DRIFT-MUG-1-A".into(),
+                kind: "stock-drift".into(),
+                owner: "operations".into(),
+                severity: "error".into(),
+                document: "MUG at location 1 (Available)".into(),
+                message: "Clarus 10, NetSuite 8, in flight 0".into(),
+                runbook: "operations.md#stock-drift".into(),
+                payload: serde_json::json!({}),
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    let check = close_check(s.store.as_ref(), &november).await.unwrap();
+    assert!(check.blocking);
+    assert_eq!(check.unexplained_drift_rows.len(), 1);
+    assert_eq!(check.unexplained_drift_rows[0].key, "DRIFT-MUG-1-A");
+}
+
+#[test]
+fn a_period_is_a_month_in_a_time_zone() {
+    let november: ClosePeriod = "2026-11".parse().unwrap();
+    assert!(november.contains("2026-11-30T23:59:59Z".parse().unwrap()));
+    assert!(!november.contains("2026-12-01T00:00:00Z".parse().unwrap()));
+    assert!(!november.contains("2026-10-31T23:59:59Z".parse().unwrap()));
+    // 07:00 UTC on 1 December is still 30 November in Los Angeles.
+    let pacific = november.in_time_zone(jiff::tz::TimeZone::get("America/Los_Angeles").unwrap());
+    assert!(pacific.contains("2026-12-01T07:00:00Z".parse().unwrap()));
+    for bad in ["2026-13", "2026-1", "26-11", "november", "2026-11-01"] {
+        assert!(bad.parse::<ClosePeriod>().is_err(), "{bad}");
+    }
+}
