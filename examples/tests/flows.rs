@@ -885,6 +885,40 @@ async fn every_webhook_delivered_twice_creates_no_duplicate_transaction() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fulfilment_whose_reply_is_lost_is_looked_up_not_posted_again() {
+    let flow = Flow::calm().await;
+    let mug = flow.item("MUG-LOST-REPLY", ItemKind::Inventory, 10).await;
+    let tea = flow.item("TEA-LOST-REPLY", ItemKind::Inventory, 10).await;
+    let so = flow.order(OrderKind::SalesOrder, "SO-LOST-1", &[(&mug, 2)]);
+    let po = flow.order(OrderKind::PurchaseOrder, "PO-LOST-1", &[(&tea, 4)]);
+    let out = flow.goods_out("SO-LOST-1").await;
+    let gin = flow.goods_in("PO-LOST-1").await;
+
+    // NetSuite commits the fulfilment, then the connection drops before the reply.
+    flow.ns()
+        .inject_fault(sim::Fault::CommitThenFail(sim::LostReply::DropConnection));
+    flow.pick_and_despatch(out, &["TRK-LOST-1"]);
+    let f = only_fulfilment(&flow, so).await;
+    assert_eq!(lines_of(&f), [(mug.item.0.to_string(), 1, d(2))]);
+
+    // Then a receipt whose commit is answered with a 500.
+    flow.ns()
+        .inject_fault(sim::Fault::CommitThenFail(sim::LostReply::ServerError));
+    flow.receive(gin, &[(&tea, 4)], StockStatus::Available);
+    let r = only_receipt(&flow, po).await;
+    assert_eq!(lines_of(&r), [(tea.item.0.to_string(), 1, d(4))]);
+
+    assert_eq!(flow.ns().stats().commits_then_failed, 2);
+    assert_eq!(flow.ns().count(RecordType::ItemFulfillment), 1);
+    assert_eq!(flow.ns().count(RecordType::ItemReceipt), 1);
+    flow.assert_no_duplicate_transactions();
+    assert_eq!(flow.on_hand(&mug)[0], (d(8), d(8)));
+    assert_eq!(flow.on_hand(&tea)[0], (d(14), d(14)));
+    flow.assert_stock_agrees(&[&mug, &tea]);
+    assert_eq!(open_exceptions(&flow).await, Vec::<String>::new());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_engine_killed_mid_day_and_restarted_completes_the_day_once() {
     let mut flow = Flow::calm().await;
     let mug = flow.item("MUG-RESTART", ItemKind::Inventory, 50).await;
