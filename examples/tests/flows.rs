@@ -678,6 +678,62 @@ async fn a_purchase_order_received_in_the_warehouse_posts_a_receipt_of_what_arri
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lot_and_serial_items_are_received_with_the_lots_and_serials_the_warehouse_booked() {
+    let flow = Flow::calm().await;
+    let milk = flow.item("MILK-IN", ItemKind::LotNumbered, 0).await;
+    let phone = flow.item("PHONE-IN", ItemKind::Serialized, 0).await;
+    let po = flow.order(
+        OrderKind::PurchaseOrder,
+        "PO-TRACKED",
+        &[(&milk, 6), (&phone, 2)],
+    );
+    let gin = flow.goods_in("PO-TRACKED").await;
+    flow.wh()
+        .receive(
+            gin,
+            &[
+                sim::clarus::ReceivedLine {
+                    product: milk.product,
+                    quantity: d(6),
+                    batch: Some("B-2026-11".into()),
+                    serial_numbers: Vec::new(),
+                },
+                sim::clarus::ReceivedLine {
+                    product: phone.product,
+                    quantity: d(2),
+                    batch: None,
+                    serial_numbers: vec!["IMEI-1".into(), "IMEI-2".into()],
+                },
+            ],
+            StockStatus::Available,
+            true,
+        )
+        .expect("receive");
+
+    let r = only_receipt(&flow, po).await;
+    let lots: Vec<_> = assignments(line_for(&r, &milk))
+        .into_iter()
+        .map(|(n, q, _)| (n, q))
+        .collect();
+    assert_eq!(lots, [("B-2026-11".to_owned(), d(6))], "{r:#}");
+    let serials: Vec<_> = assignments(line_for(&r, &phone))
+        .into_iter()
+        .map(|(n, q, _)| (n, q))
+        .collect();
+    assert_eq!(
+        serials,
+        [("IMEI-1".to_owned(), d(1)), ("IMEI-2".to_owned(), d(1))],
+        "{r:#}"
+    );
+    let ns = flow.ns();
+    assert_eq!(ns.lot_on_hand(milk.item, "B-2026-11"), d(6));
+    assert_eq!(ns.lot_on_hand(phone.item, "IMEI-1"), d(1));
+    assert_eq!(ns.lot_on_hand(phone.item, "IMEI-2"), d(1));
+    flow.assert_stock_agrees(&[&milk, &phone]);
+    assert_eq!(open_exceptions(&flow).await, Vec::<String>::new());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_return_received_into_quarantine_is_received_into_the_quarantine_status() {
     let flow = Flow::calm().await;
     let mug = flow.item("MUG-RA", ItemKind::Inventory, 10).await;
