@@ -3,7 +3,8 @@
 //! ```text
 //! sync --config sync.toml check-config
 //! sync --config sync.toml run
-//! sync --config sync.toml status
+//! sync --config sync.toml status [--json]
+//! sync --config sync.toml close-check --period 2026-11 [--json]
 //! sync --config sync.toml exceptions list [--owner finance] [--all]
 //! sync --config sync.toml exceptions resolve <KEY> --note "fixed the mapping"
 //! ```
@@ -22,6 +23,7 @@ use netsuite_client::auth::AuthSettings;
 use sync_core::Mappings;
 use sync_engine::assemble::{Parts, WebhookParts, assemble};
 use sync_engine::config::Config;
+use sync_engine::monitor::{ClosePeriod, Posting, close_check, lifecycles, stage_counts};
 use sync_engine::netsuite::{ExecutorConfig, PollerConfig};
 use sync_engine::service::backlog;
 use sync_engine::store::{SqliteStore, Store};
@@ -61,8 +63,23 @@ enum Command {
     /// Runs the engine (webhook intake, NetSuite poller, outbox, Clarus sweep, reconciliation)
     /// until interrupted; a second start resumes from the store.
     Run,
-    /// Prints the backlog and open exceptions from the store.
-    Status,
+    /// Prints the backlog, documents per stage and open exceptions from the store.
+    Status {
+        /// Print JSON for machines instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Lists what would block closing a month: warehouse activity of the period not posted to
+    /// NetSuite, open exceptions by owner, unexplained drift. Exits with code 3 while anything
+    /// blocks.
+    CloseCheck {
+        /// The period, YYYY-MM, in the NetSuite time zone (`poll.time_zone`).
+        #[arg(long)]
+        period: ClosePeriod,
+        /// Print JSON for machines instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Lists or resolves exceptions.
     Exceptions {
         #[command(subcommand)]
@@ -110,7 +127,13 @@ async fn run(args: Args) -> Result<(), BoxError> {
     match args.command {
         Command::CheckConfig => check_config(&config),
         Command::Run => run_engine(config).await,
-        Command::Status => status(&config).await,
+        Command::Status { json } => status(&config, json).await,
+        Command::CloseCheck { period, json } => {
+            if close_check_report(&config, period, json).await? {
+                std::process::exit(CLOSE_BLOCKED);
+            }
+            Ok(())
+        }
         Command::Exceptions { command } => exceptions(&config, command).await,
     }
 }
@@ -242,9 +265,42 @@ async fn run_engine(config: Config) -> Result<(), BoxError> {
     Ok(())
 }
 
-async fn status(config: &Config) -> Result<(), BoxError> {
+async fn status(config: &Config, json: bool) -> Result<(), BoxError> {
     let store = SqliteStore::open(&config.store_path)?;
     let backlog = backlog(&store).await?;
+    let documents = stage_counts(&lifecycles(&store).await?);
+    if json {
+        let open = store
+            .exceptions()
+            .await?
+            .into_iter()
+            .filter(|e| e.resolved_at.is_none())
+            .count();
+        let actions: Vec<_> = store
+            .action_counts()
+            .await?
+            .into_iter()
+            .map(|c| {
+                serde_json::json!({
+                    "kind": c.kind,
+                    "status": format!("{:?}", c.status).to_lowercase(),
+                    "count": c.count,
+                })
+            })
+            .collect();
+        let report = serde_json::json!({
+            "backlog": {
+                "pending_actions": backlog.pending_actions,
+                "ambiguous_actions": backlog.ambiguous_actions,
+                "unprocessed_deliveries": backlog.unprocessed_deliveries,
+            },
+            "actions": actions,
+            "documents": documents,
+            "open_exceptions": open,
+        });
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(());
+    }
     println!(
         "backlog: {} actions pending, {} awaiting look-up, {} deliveries unprocessed",
         backlog.pending_actions, backlog.ambiguous_actions, backlog.unprocessed_deliveries
@@ -264,7 +320,72 @@ async fn status(config: &Config) -> Result<(), BoxError> {
         .filter(|e| e.resolved_at.is_none())
         .count();
     println!("open exceptions: {open}");
+    println!("documents per stage:");
+    for count in documents {
+        println!(
+            "  {:<22} {:<20} {}",
+            count.flow.code(),
+            count.stage.map_or("(none)", |s| s.code()),
+            count.count
+        );
+    }
     Ok(())
+}
+
+/// Exit code of `close-check` while something blocks the close.
+const CLOSE_BLOCKED: i32 = 3;
+
+/// Prints the close check; returns whether anything blocks.
+async fn close_check_report(
+    config: &Config,
+    period: ClosePeriod,
+    json: bool,
+) -> Result<bool, BoxError> {
+    let store = SqliteStore::open(&config.store_path)?;
+    let period = period.in_time_zone(jiff::tz::TimeZone::get(&config.poll.time_zone)?);
+    let check = close_check(&store, &period).await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&check)?);
+        return Ok(check.blocking);
+    }
+    println!(
+        "close check {} ({}): {}",
+        check.period,
+        config.poll.time_zone,
+        if check.blocking { "BLOCKED" } else { "clear" }
+    );
+    println!("not posted to NetSuite: {}", check.unposted_documents.len());
+    for u in &check.unposted_documents {
+        let posting = match u.posting {
+            Posting::Queued => "queued",
+            Posting::Failed => "failed",
+            Posting::Withheld => "held by an exception",
+            Posting::Posted { .. } | Posting::NothingToPost => "settled",
+        };
+        println!(
+            "  {}  {:<20} {}: {}  ({posting})",
+            u.occurred_at,
+            u.flow.code(),
+            u.document,
+            u.activity
+        );
+    }
+    let open: usize = check.open_exceptions_by_owner.values().map(Vec::len).sum();
+    println!("open exceptions: {open}");
+    for (owner, list) in &check.open_exceptions_by_owner {
+        println!("  {owner}: {}", list.len());
+        for e in list {
+            println!(
+                "    {}  {:<28} {}  (runbook: docs/{})\n      key: {}",
+                e.raised_at, e.kind, e.document, e.runbook, e.key
+            );
+        }
+    }
+    println!("unexplained drift: {}", check.unexplained_drift_rows.len());
+    for d in &check.unexplained_drift_rows {
+        println!("  {}: {}", d.document, d.message);
+    }
+    Ok(check.blocking)
 }
 
 async fn exceptions(config: &Config, command: ExceptionCommand) -> Result<(), BoxError> {

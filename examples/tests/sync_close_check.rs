@@ -1,0 +1,230 @@
+//! The `sync` binary's `close-check` and `status` against a store on disk: exit code 3 while
+//! anything blocks the close, 0 once everything is posted and resolved.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use rust_decimal::Decimal;
+use sync_core::*;
+use sync_engine::engine::Engine;
+use sync_engine::store::{ActionStatus, SqliteStore, Store};
+
+fn business_time() -> Timestamp {
+    "2026-11-15T10:00:00Z".parse().unwrap()
+}
+
+fn event(system: System, id: &str, payload: Payload) -> Event {
+    Event {
+        source: SourceId {
+            system,
+            resource: "record".into(),
+            id: id.into(),
+            event: "updated".into(),
+            revision: Revision::Sequence(1),
+        },
+        occurred_at: business_time(),
+        payload,
+    }
+}
+
+fn scratch_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "sync-close-check-{}-{}",
+        std::process::id(),
+        Timestamp::now().as_nanosecond()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn write_config(dir: &Path) -> PathBuf {
+    let example = include_str!("../sync.example.toml");
+    let store = dir.join("store.sqlite");
+    let config = example.replace(
+        "store_path = \"clarus-netsuite.sqlite\"",
+        &format!("store_path = {:?}", store.display().to_string()),
+    );
+    assert_ne!(config, example, "the example's store_path line changed");
+    let path = dir.join("sync.toml");
+    std::fs::write(&path, config).unwrap();
+    path
+}
+
+fn sync(config: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sync"))
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .env("RUST_LOG", "error")
+        .output()
+        .unwrap()
+}
+
+/// A despatched sales order whose fulfilment is not yet posted, plus an order held by an
+/// unknown SKU (an open exception for the item master).
+async fn seed(store_path: &Path) {
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(store_path).unwrap());
+    let mappings = Mappings::new(MappingTables {
+        locations: vec![LocationMapping {
+            location: "1".into(),
+            warehouse: WarehouseId(10),
+        }],
+        ..MappingTables::default()
+    })
+    .unwrap();
+    let engine = Engine::open(store, mappings).await.unwrap();
+    let now = Timestamp::now();
+    let item = Item {
+        netsuite_id: "77".into(),
+        sku: "MUG".into(),
+        barcode: None,
+        description: "Mug".into(),
+        tracking: Tracking::None,
+        inactive: false,
+    };
+    engine
+        .ingest(&event(System::NetSuite, "77", Payload::Item(item)), now)
+        .await
+        .unwrap();
+    let order = |id: &str, sku: &str, item: &str| Order {
+        order: OrderRef::sales(id),
+        tran_id: format!("SO{id}"),
+        status: OrderStatus::Open,
+        location: "1".into(),
+        ship_method: None,
+        expected_date: None,
+        lines: vec![OrderLine {
+            line: LineNo(1),
+            item: item.into(),
+            sku: sku.into(),
+            quantity: Decimal::ONE,
+            quantity_done: Decimal::ZERO,
+            closed: false,
+        }],
+    };
+    for (id, sku, item) in [("501", "MUG", "77"), ("600", "NEW", "88")] {
+        engine
+            .ingest(
+                &event(System::NetSuite, id, Payload::Order(order(id, sku, item))),
+                now,
+            )
+            .await
+            .unwrap();
+    }
+    let despatch = Despatch {
+        tenant: "acme".into(),
+        goods_out: GoodsOutId(9),
+        despatch: "1".into(),
+        order: "501".into(),
+        warehouse: WarehouseId(10),
+        carrier: None,
+        service: None,
+        despatched_at: business_time(),
+        lines: vec![DespatchLine {
+            order_line: LineNo(1),
+            sku: "MUG".into(),
+            requested: Decimal::ONE,
+            quantity: Decimal::ONE,
+            lots: vec![],
+            serials: vec![],
+        }],
+        packages: vec![],
+    };
+    engine
+        .ingest(
+            &event(System::Clarus, "9", Payload::Despatch(despatch)),
+            now,
+        )
+        .await
+        .unwrap();
+}
+
+/// Marks every action done, as the outbox would once NetSuite and Clarus took them.
+async fn post_everything(store_path: &Path) {
+    let store = SqliteStore::open(store_path).unwrap();
+    for action in store.actions().await.unwrap() {
+        if action.status != ActionStatus::Done {
+            store
+                .complete_action(&action.action.key, Some("1".into()), Timestamp::now())
+                .await
+                .unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn close_check_exits_3_while_anything_blocks_and_0_once_clear() {
+    let dir = scratch_dir();
+    let config = write_config(&dir);
+    let store_path = dir.join("store.sqlite");
+    seed(&store_path).await;
+
+    let blocked = sync(&config, &["close-check", "--period", "2026-11", "--json"]);
+    assert_eq!(
+        blocked.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&blocked.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&blocked.stdout).unwrap();
+    assert_eq!(report["blocking"], true);
+    assert_eq!(report["unposted_documents"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        report["open_exceptions_by_owner"]["item_master"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // The table for people says the same.
+    let table = sync(&config, &["close-check", "--period", "2026-11"]);
+    assert_eq!(table.status.code(), Some(3));
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(text.contains("BLOCKED"), "{text}");
+    assert!(text.contains("goods out 9"), "{text}");
+
+    let status = sync(&config, &["status", "--json"]);
+    assert!(status.status.success());
+    let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    let documents = status["documents"].as_array().unwrap();
+    assert!(
+        documents
+            .iter()
+            .any(|d| d["flow"] == "sales_order" && d["stage"] == "despatched" && d["count"] == 1),
+        "{documents:?}"
+    );
+
+    // A period without activity is blocked only by the open exception.
+    let october = sync(&config, &["close-check", "--period", "2026-10", "--json"]);
+    assert_eq!(october.status.code(), Some(3));
+    let report: serde_json::Value = serde_json::from_slice(&october.stdout).unwrap();
+    assert!(report["unposted_documents"].as_array().unwrap().is_empty());
+
+    post_everything(&store_path).await;
+    let key = report["open_exceptions_by_owner"]["item_master"][0]["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let resolved = sync(
+        &config,
+        &["exceptions", "resolve", &key, "--note", "item not stocked"],
+    );
+    assert!(resolved.status.success());
+
+    let clear = sync(&config, &["close-check", "--period", "2026-11", "--json"]);
+    assert_eq!(
+        clear.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&clear.stdout)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&clear.stdout).unwrap();
+    assert_eq!(report["blocking"], false);
+
+    let bad = sync(&config, &["close-check", "--period", "2026-13"]);
+    assert_eq!(bad.status.code(), Some(2), "clap rejects a bad period");
+    let _ = std::fs::remove_dir_all(&dir);
+}
