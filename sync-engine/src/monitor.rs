@@ -276,11 +276,13 @@ pub async fn lifecycles(store: &dyn Store) -> Result<Vec<DocumentLifecycle>, Mon
         .map(|e| e.exception.document)
         .collect();
     let mut by_document: HashMap<&str, Vec<&ActionRecord>> = HashMap::new();
+    let mut by_event: HashMap<&str, Vec<&ActionRecord>> = HashMap::new();
     for action in &actions {
         by_document
             .entry(&action.document)
             .or_default()
             .push(action);
+        by_event.entry(&action.event_key).or_default().push(action);
     }
 
     let mut drafts: BTreeMap<String, Draft> = BTreeMap::new();
@@ -354,15 +356,18 @@ pub async fn lifecycles(store: &dyn Store) -> Result<Vec<DocumentLifecycle>, Mon
             Payload::Item(_) | Payload::ClarusProduct(_) => continue,
         };
         let part_key = document_key(&part);
-        let ledger: Vec<&ActionRecord> = by_document
+        // Ledger actions of the part: those filed under its document, and those its event
+        // planned (stock postings run in their item and location's lane instead).
+        let mut ledger: Vec<&ActionRecord> = by_document
             .get(part_key.as_str())
-            .map(|list| {
-                list.iter()
-                    .copied()
-                    .filter(|a| LEDGER_KINDS.contains(&a.kind.as_str()))
-                    .collect()
-            })
-            .unwrap_or_default();
+            .into_iter()
+            .chain(by_event.get(recorded.event_key.as_str()))
+            .flatten()
+            .copied()
+            .filter(|a| LEDGER_KINDS.contains(&a.kind.as_str()))
+            .collect();
+        ledger.sort_by(|a, b| a.key.cmp(&b.key));
+        ledger.dedup_by(|a, b| a.key == b.key);
         let posting = posting(&ledger, held.contains(&part.to_string()));
         let key = draft(&mut drafts, &mut order_seen, owner, flow);
         let d = drafts.get_mut(&key).expect("draft just made");

@@ -27,6 +27,11 @@ fn mappings() -> Mappings {
             location: "1".into(),
             warehouse: WarehouseId(10),
         }],
+        adjustment_accounts: vec![AccountMapping {
+            kind: MovementKind::Breakage,
+            reason: None,
+            account: "541".into(),
+        }],
         ..MappingTables::default()
     })
     .unwrap()
@@ -83,6 +88,10 @@ fn order(id: &str, sku: &str, item_id: &str) -> Event {
 }
 
 fn despatch(goods_out: u64, order: &str, sku: &str) -> Event {
+    despatch_of(goods_out, order, sku, 5)
+}
+
+fn despatch_of(goods_out: u64, order: &str, sku: &str, quantity: i64) -> Event {
     Event {
         source: SourceId {
             system: System::Clarus,
@@ -104,8 +113,8 @@ fn despatch(goods_out: u64, order: &str, sku: &str) -> Event {
             lines: vec![DespatchLine {
                 order_line: LineNo(3),
                 sku: sku.into(),
-                requested: Decimal::from(5),
-                quantity: Decimal::from(5),
+                requested: Decimal::from(quantity),
+                quantity: Decimal::from(quantity),
                 lots: vec![],
                 serials: vec![],
             }],
@@ -442,4 +451,111 @@ fn a_period_is_a_month_in_a_time_zone() {
     for bad in ["2026-13", "2026-1", "26-11", "november", "2026-11-01"] {
         assert!(bad.parse::<ClosePeriod>().is_err(), "{bad}");
     }
+}
+
+fn breakage(id: u64) -> Event {
+    Event {
+        source: SourceId {
+            system: System::Clarus,
+            resource: "stock_transaction".into(),
+            id: id.to_string().as_str().into(),
+            event: "breakage".into(),
+            revision: Revision::Sequence(1),
+        },
+        occurred_at: business_time(),
+        payload: Payload::StockMovement(StockMovement {
+            tenant: "acme".into(),
+            id: MovementId(id),
+            kind: MovementKind::Breakage,
+            warehouse: WarehouseId(10),
+            sku: "MUG".into(),
+            quantity: Decimal::ONE,
+            reason: None,
+            lots: vec![],
+            serials: vec![],
+            occurred_at: business_time(),
+        }),
+    }
+}
+
+#[tokio::test]
+async fn an_adjustment_is_seen_then_posted() {
+    let s = setup().await;
+    let seen_at = now_ms();
+    s.engine.ingest(&item("77", "MUG"), seen_at).await.unwrap();
+    s.engine.ingest(&breakage(4401), seen_at).await.unwrap();
+    let l = lifecycles(s.store.as_ref()).await.unwrap();
+    assert_eq!(l.len(), 1, "{l:?}");
+    assert_eq!(l[0].flow, Flow::Adjustment);
+    assert_eq!(l[0].stage(), Some(Stage::Seen));
+    assert_eq!(l[0].reached(Stage::Seen), Some(seen_at));
+    let stuck = StuckDetector::new(StuckConfig::default())
+        .check(s.store.as_ref(), seen_at + minutes(20))
+        .await
+        .unwrap();
+    assert_eq!(stuck.stuck.len(), 1);
+    assert_eq!(stuck.stuck[0].owner, "finance");
+
+    drain(&s.outbox).await;
+    let l = lifecycles(s.store.as_ref()).await.unwrap();
+    assert_eq!(l[0].stage(), Some(Stage::Posted));
+    assert!(l[0].reached(Stage::Posted).unwrap() >= seen_at);
+}
+
+#[tokio::test]
+async fn a_despatch_held_by_an_exception_blocks_until_a_person_resolves_it() {
+    let s = setup().await;
+    let start = now_ms();
+    s.engine.ingest(&item("77", "MUG"), start).await.unwrap();
+    s.engine
+        .ingest(&order("501", "MUG", "77"), start)
+        .await
+        .unwrap();
+    drain(&s.outbox).await;
+    // Nine despatched against five ordered: nothing is posted, an exception holds it.
+    s.engine
+        .ingest(&despatch_of(9, "501", "MUG", 9), start)
+        .await
+        .unwrap();
+    drain(&s.outbox).await;
+
+    let l = lifecycles(s.store.as_ref()).await.unwrap();
+    assert_eq!(l[0].activity[0].posting, Posting::Withheld);
+    assert_eq!(l[0].stage(), Some(Stage::Despatched));
+    let detector = StuckDetector::new(StuckConfig::default());
+    let report = detector
+        .check(s.store.as_ref(), start + minutes(20))
+        .await
+        .unwrap();
+    assert_eq!(report.stuck.len(), 1);
+    let november: ClosePeriod = "2026-11".parse().unwrap();
+    let check = close_check(s.store.as_ref(), &november).await.unwrap();
+    assert_eq!(check.unposted_documents.len(), 1);
+    assert_eq!(check.unposted_documents[0].posting, Posting::Withheld);
+    assert_eq!(
+        check.open_exceptions_by_owner.keys().collect::<Vec<_>>(),
+        ["finance", "operations"],
+        "{check:?}"
+    );
+
+    // Operations decide the extra units were a counting error and resolve the exception.
+    for e in s.store.exceptions().await.unwrap() {
+        if e.exception.kind != STUCK_KIND {
+            s.engine
+                .resolve_exception(&e.exception.key, "counted wrong; 5 left", start)
+                .await
+                .unwrap();
+        }
+    }
+    let l = lifecycles(s.store.as_ref()).await.unwrap();
+    assert_eq!(l[0].activity[0].posting, Posting::NothingToPost);
+    assert_eq!(l[0].waiting, None);
+    let report = detector
+        .check(s.store.as_ref(), start + minutes(21))
+        .await
+        .unwrap();
+    assert!(report.stuck.is_empty());
+    assert_eq!(report.resolved.len(), 1);
+    let check = close_check(s.store.as_ref(), &november).await.unwrap();
+    assert!(!check.blocking, "{check:?}");
 }
