@@ -559,3 +559,97 @@ async fn a_despatch_held_by_an_exception_blocks_until_a_person_resolves_it() {
     let check = close_check(s.store.as_ref(), &november).await.unwrap();
     assert!(!check.blocking, "{check:?}");
 }
+
+fn purchase_order(id: &str) -> Event {
+    netsuite_event(
+        id,
+        Payload::Order(Order {
+            order: OrderRef {
+                kind: OrderKind::Purchase,
+                id: id.into(),
+            },
+            tran_id: format!("PO{id}"),
+            status: OrderStatus::Open,
+            location: "1".into(),
+            ship_method: None,
+            expected_date: None,
+            lines: vec![OrderLine {
+                line: LineNo(1),
+                item: "77".into(),
+                sku: "MUG".into(),
+                quantity: Decimal::from(10),
+                quantity_done: Decimal::ZERO,
+                closed: false,
+            }],
+        }),
+    )
+}
+
+fn receipt(goods_in: u64, order: &str) -> Event {
+    Event {
+        source: SourceId {
+            system: System::Clarus,
+            resource: "goods_in".into(),
+            id: goods_in.to_string().as_str().into(),
+            event: "received".into(),
+            revision: Revision::Sequence(1),
+        },
+        occurred_at: business_time(),
+        payload: Payload::Receipt(Receipt {
+            tenant: "acme".into(),
+            goods_in: GoodsInId(goods_in),
+            receipt: "1".into(),
+            order: OrderRef {
+                kind: OrderKind::Purchase,
+                id: order.into(),
+            },
+            warehouse: WarehouseId(10),
+            received_at: business_time(),
+            lines: vec![ReceiptLine {
+                order_line: LineNo(1),
+                sku: "MUG".into(),
+                quantity: Decimal::from(10),
+                condition: StockCondition::Sellable,
+                lots: vec![],
+                serials: vec![],
+            }],
+        }),
+    }
+}
+
+#[tokio::test]
+async fn a_purchase_order_goes_from_imported_to_receipt_posted() {
+    let s = setup().await;
+    let start = now_ms();
+    s.engine.ingest(&item("77", "MUG"), start).await.unwrap();
+    s.engine
+        .ingest(&purchase_order("700"), start)
+        .await
+        .unwrap();
+    drain(&s.outbox).await;
+    let received_at = now_ms();
+    s.engine
+        .ingest(&receipt(31, "700"), received_at)
+        .await
+        .unwrap();
+    let l = lifecycles(s.store.as_ref()).await.unwrap();
+    assert_eq!(l.len(), 1, "{l:?}");
+    assert_eq!(l[0].flow, Flow::PurchaseOrder);
+    assert_eq!(l[0].stage(), Some(Stage::Received));
+    assert_eq!(l[0].reached(Stage::Imported), Some(start));
+    assert_eq!(l[0].reached(Stage::Received), Some(received_at));
+    assert_eq!(l[0].waiting.map(|w| w.stage), Some(Stage::Received));
+
+    drain(&s.outbox).await;
+    let l = lifecycles(s.store.as_ref()).await.unwrap();
+    let stages: Vec<Stage> = l[0].stages.iter().map(|m| m.stage).collect();
+    assert_eq!(
+        stages,
+        [
+            Stage::Imported,
+            Stage::SentToClarus,
+            Stage::Received,
+            Stage::ReceiptPosted
+        ]
+    );
+}
