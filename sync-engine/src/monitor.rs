@@ -264,7 +264,18 @@ struct Draft {
     activity: Vec<WarehouseActivity>,
 }
 
-/// Derives every order's and movement's lifecycle from the store, oldest first.
+/// Derives every order's and movement's lifecycle from the store, in the order each was first
+/// seen.
+///
+/// ```no_run
+/// # async fn demo(store: &dyn sync_engine::store::Store) -> Result<(), sync_engine::monitor::MonitorError> {
+/// use sync_engine::monitor::lifecycles;
+///
+/// for document in lifecycles(store).await? {
+///     println!("{} ({}): {:?}", document.document, document.flow, document.stage());
+/// }
+/// # Ok(()) }
+/// ```
 pub async fn lifecycles(store: &dyn Store) -> Result<Vec<DocumentLifecycle>, MonitorError> {
     let events = store.recorded_events().await?;
     let actions = store.action_records().await?;
@@ -871,6 +882,21 @@ pub struct CloseCheck {
 /// What would block closing `period`: warehouse activity of the period not posted to NetSuite,
 /// open exceptions (all of them: an open exception may concern any period) and unexplained
 /// drift.
+///
+/// ```no_run
+/// # async fn demo(store: &dyn sync_engine::store::Store) -> Result<(), Box<dyn std::error::Error>> {
+/// use sync_engine::monitor::{ClosePeriod, close_check};
+///
+/// let period: ClosePeriod = "2026-11".parse()?;
+/// let period = period.in_time_zone(jiff::tz::TimeZone::get("America/New_York")?);
+/// let check = close_check(store, &period).await?;
+/// if check.blocking {
+///     for u in &check.unposted_documents {
+///         println!("not posted: {} ({})", u.activity, u.document);
+///     }
+/// }
+/// # Ok(()) }
+/// ```
 pub async fn close_check(
     store: &dyn Store,
     period: &ClosePeriod,
