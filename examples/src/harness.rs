@@ -398,7 +398,16 @@ impl RunningEngine {
         sweep.overlap = SWEEP_OVERLAP;
         let mut movement_sweep = MovementSweep::new(clarus.clone(), tenant.clone(), store.clone());
         movement_sweep.overlap = SWEEP_OVERLAP;
-        let poller = NetSuitePoller::new(netsuite, engine.clone(), PollerConfig::default());
+        // The simulators share this process's clock: a changed record needs re-reading only
+        // briefly (real accounts keep the default window, which covers clock differences).
+        let poller = NetSuitePoller::new(
+            netsuite,
+            engine.clone(),
+            PollerConfig {
+                reread_window: Duration::from_secs(2),
+                ..PollerConfig::default()
+            },
+        );
         let mut processor = Processor::new(store.clone(), engine.clone(), Arc::new(decoder));
         processor.retry_after = Duration::from_millis(300);
 

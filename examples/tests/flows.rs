@@ -187,9 +187,10 @@ async fn full_despatch_posts_one_shipped_fulfilment_with_carrier_tracking_and_li
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "bug: the despatch reader asks Clarus GraphQL for packages' id, tracking_number and \
-            shipment only (sync-engine/src/clarus/nodes.rs PackageRead) and sets weight_kg to \
-            None (clarus/despatch.rs), so the fulfilment's packages carry no packageWeight"]
+#[ignore = "limitation: Clarus documents no weight on GraphQL packages (only id, tracking_number, \
+            shipment, storage_unit_type), so the despatch reader does not ask for one and \
+            fulfilment packages carry no packageWeight; asking for an undocumented field could \
+            make every despatch read fail on a real tenant"]
 async fn parcel_weights_reach_the_fulfilment_packages() {
     let flow = Flow::calm().await;
     let mug = flow.item("MUG-WEIGHT", ItemKind::Inventory, 10).await;
@@ -420,9 +421,6 @@ async fn a_sales_order_cancelled_after_release_cancels_the_goods_out_and_fulfils
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "bug: the NetSuite poller and the engine identify an order version by its \
-            lastModifiedDate, which has whole seconds; a change in the same second as the \
-            version already ingested is skipped as unchanged and never planned"]
 async fn a_change_in_the_same_second_as_the_version_polled_is_not_lost() {
     let flow = Flow::calm().await;
     let mug = flow.item("MUG-SAME-SECOND", ItemKind::Inventory, 10).await;
@@ -435,8 +433,14 @@ async fn a_change_in_the_same_second_as_the_version_polled_is_not_lost() {
         .cancel_order(OrderKind::SalesOrder, so)
         .expect("cancel in NetSuite");
     let cl = flow.cl();
+    // Clarus deletes a cancelled goods out that was still pending, and keeps an allocated one
+    // as cancelled.
     flow.wait_for("the goods out to be cancelled", || {
-        (cl.goods_out_status(out) == Some(GoodsOutStatus::Cancelled)).then_some(())
+        matches!(
+            cl.goods_out_status(out),
+            None | Some(GoodsOutStatus::Cancelled)
+        )
+        .then_some(())
     })
     .await;
 }
@@ -870,12 +874,6 @@ async fn stock_movements_in_the_warehouse_leave_netsuite_equal_to_clarus() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "bug: stock postings of one item and location share \
-            an outbox lane in arrival order, but the release's webhook can arrive before the \
-            hold's; the release then posts first, fails with USER_ERROR insufficient quantity, \
-            is given up (action-failed for finance) and NetSuite stays off by the released \
-            quantity. Order a lane by Clarus transaction, or retry that rejection while an \
-            earlier movement of the lane may still come"]
 async fn a_hold_and_its_release_back_to_back_leave_netsuite_equal_to_clarus() {
     // Webhooks may arrive out of order (Clarus does not promise an order): up to 100 ms apart.
     let mut options = SystemsOptions::calm(23);

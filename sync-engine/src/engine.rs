@@ -297,30 +297,13 @@ impl Engine {
     }
 }
 
-/// The outbox lane an action runs in: actions of one lane run one after another, in the order
-/// planned. Most actions run in their document's lane. Stock postings (adjustments and moves
-/// between sellable and quarantine) run in the lane of the stock position they change, item ×
-/// location: a hold and the release that follows it are separate Clarus movements, and posting
-/// them in parallel could let the release reach NetSuite first and fail for lack of held stock.
-pub fn ordering_key(planned: &PlannedAction) -> String {
-    match &planned.action {
-        Action::PostInventoryAdjustment(a) => stock_lane(a.item.as_str(), a.location.as_str()),
-        Action::MoveStock(m) => stock_lane(m.item.as_str(), m.location.as_str()),
-        _ => document_key(&planned.document),
-    }
-}
-
-fn stock_lane(item: &str, location: &str) -> String {
-    serde_json::json!({"type": "stock", "item": item, "location": location}).to_string()
-}
-
 fn outbox_action(
     planned: &PlannedAction,
     not_before: Timestamp,
 ) -> Result<NewAction, serde_json::Error> {
     Ok(NewAction {
         key: planned.key.as_str().to_owned(),
-        document: ordering_key(planned),
+        document: document_key(&planned.document),
         kind: action_kind(&planned.action).to_owned(),
         payload: serde_json::to_value(planned)?,
         not_before,

@@ -366,7 +366,8 @@ async fn immediate_cadence_posts_each_adjustment_on_its_own() {
         .await
         .unwrap();
     assert_eq!(run.formed, 0);
-    assert_eq!(w.outbox(store.clone()).run_due().await.unwrap(), 3);
+    // Adjustments of one item and location run one after another (one stock lane).
+    assert_eq!(drain(&w.outbox(store.clone())).await, 3);
     assert_eq!(w.adjustment_lines(), vec![1, 1, 1]);
     let actions = store.actions().await.unwrap();
     let adjustments: Vec<_> = actions
@@ -419,7 +420,7 @@ async fn switching_back_to_immediate_releases_waiting_adjustments_and_finishes_o
             .is_empty()
     );
     // The two adjustments not in a batch are posted on their own by the outbox...
-    assert_eq!(w.outbox(store.clone()).run_due().await.unwrap(), 2);
+    assert_eq!(drain(&w.outbox(store.clone())).await, 2);
     assert_eq!(w.adjustment_lines(), vec![1, 1]);
     // ...and the batch formed before is finished with its members.
     let run = batcher.run(Timestamp::now()).await.unwrap();
@@ -641,4 +642,16 @@ async fn a_rejected_batch_fails_every_member_with_one_exception_naming_them() {
         .unwrap();
     assert_eq!((again.formed, again.completed, again.failed), (0, 0, 0));
     w.ns.shutdown().await;
+}
+
+/// Runs the outbox until nothing is due; answers how many actions ran.
+async fn drain(outbox: &Outbox) -> usize {
+    let mut ran = 0;
+    loop {
+        let now = outbox.run_due().await.unwrap();
+        if now == 0 {
+            return ran;
+        }
+        ran += now;
+    }
 }

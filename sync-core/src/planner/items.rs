@@ -17,7 +17,11 @@ pub(super) fn plan_item<V: StateView>(cx: &mut Context<'_, V>, source: &SourceId
         // An older version than the one recorded: it must not undo the newer one.
         return;
     }
-    if known.is_none_or(|k| source.revision > k.revision) {
+    // NetSuite times have whole seconds: a version saved in the same second as the one known,
+    // with other content, is the newer one.
+    if known.is_none_or(|k| {
+        source.revision > k.revision || (source.revision == k.revision && k.item != *item)
+    }) {
         cx.change(StateChange::ItemKnown(KnownItem {
             item: item.clone(),
             revision: source.revision,

@@ -24,7 +24,11 @@ pub(super) fn plan_order_event<V: StateView>(
         // An older version than the one recorded: it must not undo the newer one.
         return;
     }
-    if known.is_none_or(|s| source.revision > s.revision) {
+    // NetSuite times have whole seconds: a version saved in the same second as the one known,
+    // with other content, is the newer one.
+    if known.is_none_or(|s| {
+        source.revision > s.revision || (source.revision == s.revision && s.order != *order)
+    }) {
         cx.change(StateChange::OrderKnown {
             order: order.clone(),
             revision: source.revision,

@@ -104,15 +104,35 @@ impl SkuIndex {
     }
 }
 
-/// The source identity of a NetSuite record version.
-pub fn source_id(record_type: &str, id: &str, last_modified: Timestamp) -> SourceId {
+/// The source identity of a NetSuite record version: the record, its `lastModifiedDate`, and a
+/// fingerprint of what the integration reads from it.
+///
+/// NetSuite's modification times have whole seconds, so two versions saved within one second
+/// share a time; the fingerprint (`updated-<16 hex digits>`) tells them apart, while a version
+/// read again unchanged keeps its identity and is recognised as a duplicate.
+pub fn source_id(
+    record_type: &str,
+    id: &str,
+    last_modified: Timestamp,
+    payload: &Payload,
+) -> SourceId {
     SourceId {
         system: System::NetSuite,
         resource: record_type.into(),
         id: id.into(),
-        event: "updated".into(),
+        event: format!("updated-{:016x}", fingerprint(payload))
+            .as_str()
+            .into(),
         revision: Revision::ModifiedAt(last_modified),
     }
+}
+
+/// FNV-1a (64 bits) of the payload's JSON: stable across runs and builds, unlike `std`'s hasher.
+fn fingerprint(payload: &Payload) -> u64 {
+    let bytes = serde_json::to_vec(payload).unwrap_or_default();
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |hash, b| {
+        (hash ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }
 
 struct Context<'a> {
@@ -198,10 +218,12 @@ pub fn item_event(record_type: &str, record: &InventoryItem) -> Result<Event, Co
             id: item.netsuite_id.to_string(),
             field: "lastModifiedDate".into(),
         })?;
+    let id = item.netsuite_id.clone();
+    let payload = Payload::Item(item);
     Ok(Event {
-        source: source_id(record_type, item.netsuite_id.as_str(), modified),
+        source: source_id(record_type, id.as_str(), modified, &payload),
         occurred_at: modified,
-        payload: Payload::Item(item),
+        payload,
     })
 }
 
@@ -324,10 +346,12 @@ fn build(raw: RawOrder<'_>, skus: &SkuIndex) -> Result<(Order, Timestamp), Conve
 }
 
 fn order_event(record: &str, (order, modified): (Order, Timestamp)) -> Event {
+    let id = order.order.id.clone();
+    let payload = Payload::Order(order);
     Event {
-        source: source_id(record, order.order.id.as_str(), modified),
+        source: source_id(record, id.as_str(), modified, &payload),
         occurred_at: modified,
-        payload: Payload::Order(order),
+        payload,
     }
 }
 

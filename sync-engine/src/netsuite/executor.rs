@@ -740,6 +740,25 @@ fn tran_date_extra(date: Option<jiff::civil::Date>) -> netsuite_client::records:
     extra
 }
 
+/// A removal refused for lack of stock may be waiting for a movement still on its way: Clarus
+/// webhooks arrive out of order, so a release can be planned before the hold it undoes, or a
+/// removal before the receipt that supplied the stock. Such a refusal is retried (with the
+/// outbox's backoff, up to its attempt limit, after which it is given up with an exception)
+/// instead of being given up at once.
+fn stock_may_be_in_flight(
+    result: Result<Option<String>, ExecutionError>,
+) -> Result<Option<String>, ExecutionError> {
+    match result {
+        Err(ExecutionError::Rejected(message))
+            if message.to_ascii_lowercase().contains("insufficient")
+                || message.to_ascii_lowercase().contains("not enough") =>
+        {
+            Err(ExecutionError::Retryable(message))
+        }
+        other => other,
+    }
+}
+
 #[async_trait]
 impl ActionExecutor for NetSuiteExecutor {
     async fn execute(&self, action: &PlannedAction) -> Result<Option<String>, ExecutionError> {
@@ -748,8 +767,15 @@ impl ActionExecutor for NetSuiteExecutor {
             Action::FulfilSalesOrder(f) => self.fulfil(&eid, f).await,
             Action::ReceivePurchaseOrder(r) => self.receive(&eid, OrderKind::Purchase, r).await,
             Action::ReceiveReturnAuthorisation(r) => self.receive(&eid, OrderKind::Return, r).await,
-            Action::PostInventoryAdjustment(a) => self.adjust(&eid, a).await,
-            Action::MoveStock(m) => self.move_stock(&eid, m).await,
+            Action::PostInventoryAdjustment(a) => {
+                let result = self.adjust(&eid, a).await;
+                if a.quantity < Decimal::ZERO {
+                    stock_may_be_in_flight(result)
+                } else {
+                    result
+                }
+            }
+            Action::MoveStock(m) => stock_may_be_in_flight(self.move_stock(&eid, m).await),
             other => Err(ExecutionError::Rejected(format!(
                 "{} is not a NetSuite action",
                 crate::engine::action_kind(other)

@@ -107,6 +107,12 @@ pub struct PollerConfig {
     /// Records read at once (ingestion stays in order). The client's concurrency budget still
     /// bounds the requests in flight. Default 4.
     pub read_concurrency: usize,
+    /// How long after its modification time a record is read again even though its time has not
+    /// moved. NetSuite's times have whole seconds, so a record read during the second it was
+    /// changed in may change again within that second without its time moving; reading it again
+    /// until this window has passed (it must exceed the clock difference between NetSuite and
+    /// this process) catches that change. Default 30 seconds.
+    pub reread_window: Duration,
 }
 
 impl Default for PollerConfig {
@@ -118,6 +124,7 @@ impl Default for PollerConfig {
             initial_watermark: None,
             page_size: 1000,
             read_concurrency: 4,
+            reread_window: Duration::from_secs(30),
         }
     }
 }
@@ -216,8 +223,9 @@ enum Fetched {
 
 #[derive(Default)]
 struct PollerState {
-    /// Modification time last ingested, per record: a row at the same time needs no read.
-    seen: HashMap<(PollKind, i64), Timestamp>,
+    /// Modification time last ingested per record, and when it was read: a row at the same
+    /// time needs no read once the re-read window after that time has passed.
+    seen: HashMap<(PollKind, i64), (Timestamp, Timestamp)>,
     skus: SkuIndex,
 }
 
@@ -383,7 +391,9 @@ impl NetSuitePoller {
             .watermark
             .map(|w| w.saturating_sub(overlap).unwrap_or(w))
         {
-            state.seen.retain(|(k, _), at| *k != kind || *at >= floor);
+            state
+                .seen
+                .retain(|(k, _), (at, _)| *k != kind || *at >= floor);
         }
         outcome.map(|()| report)
     }
@@ -401,7 +411,11 @@ impl NetSuitePoller {
                 kind,
                 message: format!("record {}: modified {:?}", row.id, row.modified),
             })?;
-        if state.seen.get(&(kind, row.id)) == Some(&modified) {
+        let window = SignedDuration::try_from(self.config.reread_window).unwrap_or_default();
+        if let Some((seen, read_at)) = state.seen.get(&(kind, row.id))
+            && *seen == modified
+            && *read_at >= modified + window
+        {
             return Ok((modified, Triage::Unchanged));
         }
         if kind != PollKind::Items {
@@ -497,7 +511,7 @@ impl NetSuitePoller {
                         .await?;
                 }
             }
-            state.seen.insert((kind, id), modified);
+            state.seen.insert((kind, id), (modified, Timestamp::now()));
             advance(newest);
         }
         Ok(())

@@ -528,15 +528,21 @@ impl Store for SqliteStore {
         limit: usize,
     ) -> Result<Vec<OutboxAction>, StoreError> {
         self.run(move |c| {
+            // Actions waiting for a batch are posted by the batcher, not the outbox: they are
+            // left out of their lane so they do not hold up the actions behind them.
             let sql = format!(
                 "SELECT {ACTION_COLUMNS} FROM actions
                  WHERE seq IN (SELECT MIN(seq) FROM actions
-                               WHERE status IN ('pending', 'ambiguous') GROUP BY document)
+                               WHERE status IN ('pending', 'ambiguous') AND not_before < ?3
+                               GROUP BY document)
                    AND not_before <= ?1 AND next_attempt_at <= ?1
                  ORDER BY seq LIMIT ?2"
             );
             let mut stmt = c.prepare_cached(&sql)?;
-            let rows = stmt.query_map(params![millis(now), limit as i64], read_action)?;
+            let rows = stmt.query_map(
+                params![millis(now), limit as i64, millis(WAITING_FOR_BATCH)],
+                read_action,
+            )?;
             rows.map(|r| finish_action(r?)).collect()
         })
         .await
