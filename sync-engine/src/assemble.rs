@@ -17,7 +17,8 @@ use sync_core::{Mappings, Tenant, Thresholds};
 
 use crate::batch::Batcher;
 use crate::clarus::{
-    ClarusDecoder, ClarusExecutor, ClarusSweep, ExecutorSettings, StockSnapshotReader,
+    ClarusDecoder, ClarusExecutor, ClarusSweep, ExecutorSettings, MovementSweep,
+    StockSnapshotReader,
 };
 use crate::config::CadenceSettings;
 use crate::engine::{Engine, EngineError};
@@ -87,6 +88,8 @@ pub struct Parts {
     pub reconcile: Option<(Thresholds, Duration)>,
     /// Immediate or batched postings per flow.
     pub cadence: CadenceSettings,
+    /// Further scheduled jobs (alerts, stuck-document detection, ...).
+    pub extra_scheduled: Vec<Arc<dyn Scheduled>>,
 }
 
 impl std::fmt::Debug for Parts {
@@ -138,6 +141,25 @@ struct SweepJob {
 impl Scheduled for SweepJob {
     fn name(&self) -> &str {
         "clarus-sweep"
+    }
+    fn interval(&self) -> Duration {
+        self.interval
+    }
+    async fn run_once(&self, engine: &Engine) -> Result<usize, String> {
+        self.sweep.run(engine).await.map_err(|e| e.to_string())?;
+        Ok(0)
+    }
+}
+
+struct MovementSweepJob {
+    sweep: MovementSweep,
+    interval: Duration,
+}
+
+#[async_trait]
+impl Scheduled for MovementSweepJob {
+    fn name(&self) -> &str {
+        "clarus-movement-sweep"
     }
     fn interval(&self) -> Duration {
         self.interval
@@ -254,6 +276,8 @@ pub async fn assemble(parts: Parts) -> Result<Assembled, AssembleError> {
         Arc::new(clarus_executor),
         Arc::new(netsuite_executor),
     ));
+    let movement_sweep =
+        MovementSweep::new(parts.clarus.clone(), parts.tenant.clone(), store.clone());
     let decoder = ClarusDecoder::new(
         parts.clarus.clone(),
         parts.subdomain,
@@ -296,6 +320,11 @@ pub async fn assemble(parts: Parts) -> Result<Assembled, AssembleError> {
                 sweep,
                 interval: parts.sweep_interval,
             }));
+            scheduled.push(Arc::new(MovementSweepJob {
+                sweep: movement_sweep,
+                interval: parts.sweep_interval,
+            }));
+            scheduled.extend(parts.extra_scheduled);
             scheduled
         },
         intake,

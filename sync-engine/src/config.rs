@@ -64,6 +64,20 @@ pub struct Config {
     /// Mapping tables between the two systems.
     #[serde(default)]
     pub mappings: MappingTables,
+    /// Alert sinks and routing by owner.
+    #[serde(default)]
+    pub alerts: crate::alerts::AlertsSettings,
+    /// Document monitoring.
+    #[serde(default)]
+    pub monitor: MonitorSettings,
+}
+
+/// Document monitoring settings.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MonitorSettings {
+    /// Age thresholds per stage after which a document is raised as stuck.
+    pub stuck: crate::monitor::StuckConfig,
 }
 
 /// NetSuite connection settings (credentials come from `NETSUITE_*` variables).

@@ -23,9 +23,10 @@ use netsuite_client::auth::AuthSettings;
 use sync_core::Mappings;
 use sync_engine::assemble::{Parts, WebhookParts, assemble};
 use sync_engine::config::Config;
+use sync_engine::monitor::StuckDetector;
 use sync_engine::monitor::{ClosePeriod, Posting, close_check, lifecycles, stage_counts};
 use sync_engine::netsuite::{ExecutorConfig, PollerConfig};
-use sync_engine::service::backlog;
+use sync_engine::service::{Scheduled, backlog};
 use sync_engine::store::{SqliteStore, Store};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -193,6 +194,7 @@ fn check_config(config: &Config) -> Result<(), BoxError> {
     netsuite_client(config)?;
     clarus_client(config)?;
     require("CLARUS_WEBHOOK_SECRET")?;
+    let jobs = extra_jobs(config)?;
     println!("configuration is valid");
     println!("  store:      {}", config.store_path.display());
     println!("  NetSuite:   account {}", config.netsuite.account_id);
@@ -203,6 +205,10 @@ fn check_config(config: &Config) -> Result<(), BoxError> {
     println!(
         "  webhooks:   listen {}, public {}",
         config.webhook.listen, config.webhook.public_url
+    );
+    println!(
+        "  scheduled:  {}",
+        jobs.iter().map(|j| j.name()).collect::<Vec<_>>().join(", ")
     );
     println!(
         "  mappings:   {} locations, {} accounts, {} status places, {} ship methods",
@@ -253,6 +259,7 @@ async fn run_engine(config: Config) -> Result<(), BoxError> {
             Duration::from_secs(config.drift.interval_secs),
         )),
         cadence: config.cadence.clone(),
+        extra_scheduled: extra_jobs(&config)?,
     })
     .await?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -263,6 +270,16 @@ async fn run_engine(config: Config) -> Result<(), BoxError> {
     let _ = stop.send(true);
     service.await??;
     Ok(())
+}
+
+/// Alerts (when any route is configured) and stuck-document detection.
+fn extra_jobs(config: &Config) -> Result<Vec<Arc<dyn Scheduled>>, BoxError> {
+    let mut jobs: Vec<Arc<dyn Scheduled>> =
+        vec![Arc::new(StuckDetector::new(config.monitor.stuck.clone()))];
+    if !config.alerts.routes.is_empty() {
+        jobs.push(Arc::new(config.alerts.build(env)?));
+    }
+    Ok(jobs)
 }
 
 async fn status(config: &Config, json: bool) -> Result<(), BoxError> {
