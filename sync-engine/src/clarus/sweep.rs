@@ -261,6 +261,13 @@ impl ClarusSweep {
         report.scanned = found.len();
         let mut progress = Progress::new(since);
         for goods_out in &found {
+            // A despatch already planned from its webhook (or an earlier pass) needs no re-read:
+            // the listed header names its identity, and the ledger knows it.
+            if self.despatch_seen(goods_out).await? {
+                report.duplicates += 1;
+                progress.seen(updated(goods_out), false);
+                continue;
+            }
             let retry_later = match self.reader.read(goods_out.id, None).await {
                 Ok(event) => self.ingest(engine, &event, report).await?,
                 Err(e) => Self::failed(report, "goods_out", goods_out.id, e),
@@ -275,6 +282,24 @@ impl ClarusSweep {
             report.watermark = Some(next);
         }
         Ok(())
+    }
+
+    /// Whether the despatch of this completed goods out is already in the ledger, judged from
+    /// its listed header (the same identity [`DespatchReader::read`] gives it).
+    async fn despatch_seen(&self, goods_out: &GoodsOutRead) -> Result<bool, SweepError> {
+        let despatched_at = goods_out
+            .actual_date_of_dispatch
+            .as_ref()
+            .and_then(|d| d.timestamp())
+            .or_else(|| goods_out.updated_at.as_ref().and_then(|d| d.timestamp()));
+        let Some(despatched_at) = despatched_at else {
+            return Ok(false);
+        };
+        let source = super::despatch::despatch_source(goods_out.id, despatched_at);
+        Ok(self
+            .store
+            .event_seen(&crate::engine::event_key(&source))
+            .await?)
     }
 
     async fn sweep_receipts(
