@@ -195,6 +195,8 @@ pub struct WarehouseStats {
     pub movements: usize,
     /// Parcels shipped.
     pub parcels: usize,
+    /// Goods outs with nothing to pick (every line shorted), left in Clarus.
+    pub unpickable: usize,
 }
 
 /// The simulated warehouse staff.
@@ -281,27 +283,34 @@ impl WarehouseDay {
             if status != Some(GoodsOutStatus::Allocated) {
                 continue;
             }
-            if self.rng.random_bool(self.options.short_pick_rate) {
-                let caps: Vec<(ClarusId, Decimal)> = order
-                    .get("lines")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|line| {
-                        let product = text(line, "product_id")?.parse().ok()?;
-                        let wanted = decimal(line, "order_quantity");
-                        Some((ClarusId(product), (wanted / Decimal::TWO).floor()))
-                    })
-                    .collect();
-                // A line of one unit cannot be half picked: pick the order in full instead.
-                if caps.iter().any(|(_, q)| *q > Decimal::ZERO) {
-                    wh.short_pick(id, &caps)?;
-                    self.stats.short_picked += 1;
-                } else {
-                    wh.pick(id)?;
-                }
+            let short = self.rng.random_bool(self.options.short_pick_rate);
+            let caps: Vec<(ClarusId, Decimal)> = order
+                .get("lines")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|line| {
+                    let product = text(line, "product_id")?.parse().ok()?;
+                    let wanted = decimal(line, "order_quantity");
+                    Some((ClarusId(product), (wanted / Decimal::TWO).floor()))
+                })
+                .collect();
+            // A short pick that would pick nothing (lines of one unit, or lines shorted at
+            // allocation) is a full pick instead.
+            let picked = if short
+                && caps.iter().any(|(_, q)| *q > Decimal::ZERO)
+                && wh.short_pick(id, &caps).is_ok()
+            {
+                self.stats.short_picked += 1;
+                true
             } else {
-                wh.pick(id)?;
+                wh.pick(id).is_ok()
+            };
+            if !picked {
+                // Nothing could be picked (everything shorted): the order stays in Clarus.
+                self.stats.unpickable += 1;
+                self.finished_outs.insert(id.0);
+                continue;
             }
             let parcels: Vec<Parcel> = (0..self.rng.random_range(1..=2))
                 .map(|n| Parcel {
