@@ -8,8 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
-use clarus_client::webhook::{SYNC_SUBSCRIPTIONS, WebhookSecret, WebhookTarget};
+use clarus_client::webhook::WebhookSecret;
 use clarus_client::{ClarusClient, ClarusConfig, Credentials, Secret, Url};
 use netsuite_client::NetSuiteClient;
 use netsuite_client::account::{AllowHttp, Endpoint};
@@ -19,18 +18,13 @@ use sim::netsuite::{NetSuiteConfig, NetSuiteSim, RunningNetSuite};
 use sim::{FaultRates, netsuite};
 use sync_core::{
     AccountMapping, CarrierId, LocationMapping, MappingTables, Mappings, MovementKind,
-    ShipMethodMapping, StatusMapping, StockPlace, Tenant, WarehouseId,
+    ShipMethodMapping, StatusMapping, StockPlace, WarehouseId,
 };
-use sync_engine::clarus::{
-    ClarusDecoder, ClarusExecutor, ClarusSweep, ExecutorSettings, MovementSweep,
-};
+use sync_engine::assemble::{Assembled, Parts, WebhookParts, assemble};
+use sync_engine::config::CadenceSettings;
 use sync_engine::engine::Engine;
-use sync_engine::intake::{IntakeConfig, router};
-use sync_engine::netsuite::{ExecutorConfig, NetSuiteExecutor, NetSuitePoller, PollerConfig};
-use sync_engine::outbox::{Outbox, OutboxConfig};
-use sync_engine::processor::Processor;
-use sync_engine::router::Router;
-use sync_engine::service::{Scheduled, Service};
+use sync_engine::netsuite::{ExecutorConfig, PollerConfig};
+use sync_engine::outbox::OutboxConfig;
 use sync_engine::store::{SqliteStore, Store};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -41,6 +35,8 @@ pub const TENANT: &str = "acme";
 pub const SUBDOMAIN: &str = "acme-warehouse";
 const WEBHOOK_SECRET: &str = "demo-webhook-secret-0123456789abcdef";
 const DEMO_KEY: &[u8] = include_bytes!("../demo/simulator-m2m-key.pem");
+/// How far back of their watermarks the Clarus sweeps start against the simulators.
+const SWEEP_OVERLAP: Duration = Duration::from_secs(2);
 
 /// Anything that went wrong setting the demo up.
 pub type SetupError = Box<dyn std::error::Error + Send + Sync>;
@@ -258,66 +254,6 @@ impl EngineOptions {
     }
 }
 
-struct PollJob {
-    poller: NetSuitePoller,
-    interval: Duration,
-}
-
-#[async_trait]
-impl Scheduled for PollJob {
-    fn name(&self) -> &str {
-        "netsuite-poll"
-    }
-    fn interval(&self) -> Duration {
-        self.interval
-    }
-    async fn run_once(&self, _: &Engine) -> Result<usize, String> {
-        let reports = self.poller.poll_once().await.map_err(|e| e.to_string())?;
-        Ok(reports.len())
-    }
-}
-
-struct SweepJob {
-    sweep: ClarusSweep,
-    interval: Duration,
-}
-
-#[async_trait]
-impl Scheduled for SweepJob {
-    fn name(&self) -> &str {
-        "clarus-sweep"
-    }
-    fn interval(&self) -> Duration {
-        self.interval
-    }
-    async fn run_once(&self, engine: &Engine) -> Result<usize, String> {
-        self.sweep.run(engine).await.map_err(|e| e.to_string())?;
-        Ok(0)
-    }
-}
-
-/// How far back of their watermarks the Clarus sweeps start against the simulators.
-const SWEEP_OVERLAP: Duration = Duration::from_secs(2);
-
-struct MovementSweepJob {
-    sweep: MovementSweep,
-    interval: Duration,
-}
-
-#[async_trait]
-impl Scheduled for MovementSweepJob {
-    fn name(&self) -> &str {
-        "clarus-movement-sweep"
-    }
-    fn interval(&self) -> Duration {
-        self.interval
-    }
-    async fn run_once(&self, engine: &Engine) -> Result<usize, String> {
-        let report = self.sweep.run(engine).await.map_err(|e| e.to_string())?;
-        Ok(report.planned)
-    }
-}
-
 /// A running engine: stop it gracefully, or kill it to simulate a crash.
 pub struct RunningEngine {
     /// Its store.
@@ -335,104 +271,52 @@ impl std::fmt::Debug for RunningEngine {
 }
 
 impl RunningEngine {
-    /// Opens the store, subscribes the webhooks and starts every part of the engine.
+    /// Opens the store, subscribes the webhooks and starts every part of the engine, assembled
+    /// exactly as `sync run` assembles it, with the simulators' clients.
     pub async fn start(systems: &Systems, options: &EngineOptions) -> Result<Self, SetupError> {
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&options.store_path)?);
-        let engine = Arc::new(Engine::open(store.clone(), systems.mappings.clone()).await?);
-        let netsuite = systems.netsuite_client()?;
-        let clarus = systems.clarus_client()?;
-        let tenant: Tenant = TENANT.into();
-
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let webhook_url = Url::parse(&format!(
+        let public_url = Url::parse(&format!(
             "http://{}/webhooks/clarus",
             listener.local_addr()?
         ))?;
-        let secret = WebhookSecret::new(Secret::new(WEBHOOK_SECRET));
-        clarus
-            .ensure_webhook_automations(
-                &WebhookTarget::new(webhook_url, Some(secret.clone()), "netsuite-sync"),
-                SYNC_SUBSCRIPTIONS,
-            )
-            .await?;
-        let intake = router(
-            store.clone(),
-            IntakeConfig {
-                secret,
-                max_body_bytes: 1 << 20,
-            },
-        );
-
-        let clarus_executor = ClarusExecutor::new(
-            clarus.clone(),
-            ExecutorSettings {
-                account_id: clarus_client::ClarusId::new(systems.account.0 as i64),
-                stock_unit_type_id: clarus_client::ClarusId::new(1),
-            },
-        )
-        .with_store(store.clone());
-        let netsuite_executor = NetSuiteExecutor::new(
-            netsuite.clone(),
-            ExecutorConfig {
+        let Assembled { service, engine } = assemble(Parts {
+            store: store.clone(),
+            mappings: systems.mappings.clone(),
+            netsuite: systems.netsuite_client()?,
+            clarus: systems.clarus_client()?,
+            tenant: TENANT.into(),
+            subdomain: SUBDOMAIN.into(),
+            clarus_account: clarus_client::ClarusId::new(systems.account.0 as i64),
+            stock_unit_type: clarus_client::ClarusId::new(1),
+            netsuite_executor: ExecutorConfig {
                 mappings: Some(systems.mappings.clone()),
                 ..ExecutorConfig::default()
             },
-        );
-        let executor = Arc::new(Router::new(
-            Arc::new(clarus_executor),
-            Arc::new(netsuite_executor),
-        ));
-        let decoder = ClarusDecoder::new(
-            clarus.clone(),
-            SUBDOMAIN.into(),
-            tenant.clone(),
-            store.clone(),
-        );
-        // The simulators share the engine's clock, so a short overlap is enough; the default
-        // (five minutes) would make every pass re-read every despatch of the last five minutes.
-        let mut sweep = ClarusSweep::new(
-            clarus.clone(),
-            decoder.despatch_reader().clone(),
-            store.clone(),
-        );
-        sweep.overlap = SWEEP_OVERLAP;
-        let mut movement_sweep = MovementSweep::new(clarus.clone(), tenant.clone(), store.clone());
-        movement_sweep.overlap = SWEEP_OVERLAP;
-        // The simulators share this process's clock: a changed record needs re-reading only
-        // briefly (real accounts keep the default window, which covers clock differences).
-        let poller = NetSuitePoller::new(
-            netsuite,
-            engine.clone(),
-            PollerConfig {
+            // The simulators share this process's clock: a changed record needs re-reading
+            // only briefly, and the sweeps need only a short overlap (real accounts keep the
+            // defaults, which cover clock differences).
+            poller: PollerConfig {
                 reread_window: Duration::from_secs(2),
                 ..PollerConfig::default()
             },
-        );
-        let mut processor = Processor::new(store.clone(), engine.clone(), Arc::new(decoder));
-        processor.retry_after = Duration::from_millis(300);
-
-        let service = Service {
-            store: store.clone(),
-            engine: engine.clone(),
-            processor: Arc::new(processor),
-            outbox: Outbox::new(store.clone(), executor, options.outbox.clone()),
-            scheduled: vec![
-                Arc::new(PollJob {
-                    poller,
-                    interval: options.poll_interval,
-                }),
-                Arc::new(SweepJob {
-                    sweep,
-                    interval: options.poll_interval * 4,
-                }),
-                Arc::new(MovementSweepJob {
-                    sweep: movement_sweep,
-                    interval: options.poll_interval * 4,
-                }),
-            ],
-            intake: Some((listener, intake)),
-            idle_poll: Duration::from_millis(10),
-        };
+            poll_interval: options.poll_interval,
+            sweep_interval: options.poll_interval * 4,
+            sweep_overlap: Some(SWEEP_OVERLAP),
+            outbox: options.outbox.clone(),
+            webhooks: Some(WebhookParts {
+                listener,
+                public_url,
+                secret: WebhookSecret::new(Secret::new(WEBHOOK_SECRET)),
+                max_body_bytes: 1 << 20,
+                automation_prefix: "netsuite-sync".into(),
+            }),
+            retry_blocked_after: Duration::from_millis(300),
+            reconcile: None,
+            cadence: CadenceSettings::default(),
+            extra_scheduled: Vec::new(),
+        })
+        .await?;
         let (stop, stopped) = watch::channel(false);
         let task = tokio::spawn(async move {
             if let Err(e) = service.run(stopped).await {

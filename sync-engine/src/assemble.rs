@@ -77,6 +77,9 @@ pub struct Parts {
     pub poll_interval: Duration,
     /// Pause between Clarus sweeps.
     pub sweep_interval: Duration,
+    /// How far back of their watermarks the Clarus sweeps look again (clock differences);
+    /// `None` keeps the sweeps' default.
+    pub sweep_overlap: Option<Duration>,
     /// Outbox retries and parallelism.
     pub outbox: OutboxConfig,
     /// Where webhooks are taken, when this process takes them: the bound listener, the URL
@@ -276,7 +279,7 @@ pub async fn assemble(parts: Parts) -> Result<Assembled, AssembleError> {
         Arc::new(clarus_executor),
         Arc::new(netsuite_executor),
     ));
-    let movement_sweep =
+    let mut movement_sweep =
         MovementSweep::new(parts.clarus.clone(), parts.tenant.clone(), store.clone());
     let decoder = ClarusDecoder::new(
         parts.clarus.clone(),
@@ -284,11 +287,15 @@ pub async fn assemble(parts: Parts) -> Result<Assembled, AssembleError> {
         parts.tenant,
         store.clone(),
     );
-    let sweep = ClarusSweep::new(
+    let mut sweep = ClarusSweep::new(
         parts.clarus.clone(),
         decoder.despatch_reader().clone(),
         store.clone(),
     );
+    if let Some(overlap) = parts.sweep_overlap {
+        sweep.overlap = overlap;
+        movement_sweep.overlap = overlap;
+    }
     let mut scheduled: Vec<Arc<dyn Scheduled>> = Vec::new();
     if let Some(batcher) = batcher {
         scheduled.push(Arc::new(batcher));
