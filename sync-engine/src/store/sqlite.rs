@@ -103,6 +103,35 @@ const MIGRATIONS: &[&str] = &[
         updated_at INTEGER NOT NULL
     );
     CREATE INDEX batches_open ON batches(status, created_at);",
+    // 3: drift history. One row per reconciliation run (its summary as JSON) and one row per
+    // position that was not in step at that run (the row as JSON), so the trend of a position
+    // and of the whole account can be shown without keeping every in-step position.
+    "CREATE TABLE drift_runs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at INTEGER NOT NULL,
+        summary TEXT NOT NULL
+    );
+    CREATE INDEX drift_runs_at ON drift_runs(at);
+    CREATE TABLE drift_rows (
+        run_id INTEGER NOT NULL REFERENCES drift_runs(id) ON DELETE CASCADE,
+        position TEXT NOT NULL,
+        class TEXT NOT NULL,
+        row TEXT NOT NULL,
+        PRIMARY KEY (run_id, position)
+    );
+    CREATE INDEX drift_rows_position ON drift_rows(position, run_id);",
+    // 4: requests people make about exceptions (retry) from outside the running engine; the
+    // engine handles them in order and records the outcome, the audit trail keeps both.
+    "CREATE TABLE exception_requests (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        key TEXT NOT NULL,
+        request TEXT NOT NULL,
+        note TEXT,
+        requested_at INTEGER NOT NULL,
+        handled_at INTEGER,
+        outcome TEXT
+    );
+    CREATE INDEX exception_requests_open ON exception_requests(handled_at, seq);",
 ];
 
 /// [`Store`] on an embedded SQLite database.

@@ -43,7 +43,7 @@ CLARUS_CLIENT_ID, CLARUS_CLIENT_SECRET            Clarus OAuth client credential
 CLARUS_WEBHOOK_SECRET                             shared secret Clarus webhooks present (?token=)\n  \
 RUST_LOG                                          log filter, e.g. info,sync_engine=debug\n\n\
 EXAMPLE CONFIGURATION\n\n",
-    include_str!("../../sync.example.toml")
+    include_str!("../../../sync.example.toml")
 );
 
 /// Runs the Clarus WMS ⇄ NetSuite integration against real endpoints.
