@@ -22,6 +22,7 @@ use crate::clarus::{
 };
 use crate::config::CadenceSettings;
 use crate::engine::{Engine, EngineError};
+use crate::exceptions::RequestHandler;
 use crate::intake::{IntakeConfig, router};
 use crate::netsuite::{
     ExecutorConfig, NetSuiteExecutor, NetSuitePoller, OnHandReader, PollerConfig,
@@ -50,6 +51,9 @@ pub enum AssembleError {
     #[error("webhook URL: {0}")]
     Url(String),
 }
+
+/// How often the engine looks for retries and resolutions people made from the command line.
+pub const REQUEST_POLL_INTERVAL: Duration = Duration::from_secs(2);
 
 /// Everything an engine is made of.
 pub struct Parts {
@@ -300,15 +304,24 @@ pub async fn assemble(parts: Parts) -> Result<Assembled, AssembleError> {
     if let Some(batcher) = batcher {
         scheduled.push(Arc::new(batcher));
     }
+    let mut stock_recheck: Option<Arc<dyn Scheduled>> = None;
     if let Some((thresholds, interval)) = parts.reconcile {
-        scheduled.push(Arc::new(ReconcileJob {
+        let job: Arc<dyn Scheduled> = Arc::new(ReconcileJob {
             clarus: StockSnapshotReader::new(parts.clarus.clone(), parts.mappings.clone()),
             netsuite: OnHandReader::new(parts.netsuite.clone(), parts.mappings.clone()),
             store: store.clone(),
             thresholds,
             interval,
-        }));
+        });
+        stock_recheck = Some(job.clone());
+        scheduled.push(job);
     }
+    // Retries people ask for run here, with this engine's clients; a drift retry re-reads
+    // stock through the same reconciliation as the schedule.
+    scheduled.push(Arc::new(RequestHandler::new(
+        stock_recheck,
+        REQUEST_POLL_INTERVAL,
+    )));
     let poller = NetSuitePoller::new(parts.netsuite, engine.clone(), parts.poller);
     let mut processor = Processor::new(store.clone(), engine.clone(), Arc::new(decoder));
     processor.retry_after = parts.retry_blocked_after;

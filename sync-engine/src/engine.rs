@@ -254,6 +254,15 @@ impl Engine {
         Ok(())
     }
 
+    /// Applies to the view a resolution already recorded in the store (by a person, from
+    /// another process). Returns whether the exception was open in the view.
+    pub async fn forget_exception(&self, key: &str) -> bool {
+        let Ok(key) = IdempotencyKey::parse(key) else {
+            return false;
+        };
+        self.state.lock().await.resolve_exception(&key).is_some()
+    }
+
     /// Runs `f` with the current view (reports, drift: in-flight quantities).
     pub async fn with_state<T>(&self, f: impl FnOnce(&MemoryState) -> T) -> T {
         f(&*self.state.lock().await)

@@ -23,6 +23,7 @@ pub mod batch;
 pub mod clarus;
 pub mod config;
 pub mod engine;
+pub mod exceptions;
 pub mod intake;
 pub mod monitor;
 pub mod netsuite;

@@ -53,7 +53,7 @@ pub async fn reconcile(
         if let Some(exception) = row.exception(now) {
             let stored = stored_exception(&exception)?;
             drifting.insert(stored.key.clone());
-            store.raise_exception(stored, now).await?;
+            store.refresh_exception(stored, now).await?;
         }
     }
     for open in store.exceptions().await? {

@@ -302,6 +302,41 @@ pub struct StoredException {
     pub resolution_note: Option<String>,
 }
 
+/// One entry of an exception's audit trail: every change to an exception is kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    /// Position in the trail (increasing across all exceptions).
+    pub seq: i64,
+    /// The exception's key.
+    pub key: String,
+    /// When the change happened.
+    pub at: Timestamp,
+    /// What changed: `raised`, `updated`, `resolved`, `reopened`, `retry-requested`, `retried`.
+    pub change: String,
+    /// The note given with the change (a resolution note, a retry's outcome).
+    pub note: Option<String>,
+}
+
+/// A request a person made about an exception from outside the running engine (the `sync`
+/// command line), handled by the engine in order (see `crate::exceptions::RequestHandler`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExceptionRequest {
+    /// Position in the request queue.
+    pub seq: i64,
+    /// The exception's key.
+    pub key: String,
+    /// What was asked (`retry`).
+    pub request: String,
+    /// The note given with the request.
+    pub note: Option<String>,
+    /// When it was asked.
+    pub requested_at: Timestamp,
+    /// When the engine handled it, once it did.
+    pub handled_at: Option<Timestamp>,
+    /// What handling it did, once handled.
+    pub outcome: Option<String>,
+}
+
 /// Durable state of the engine. Implementations must make [`Store::commit_plan`] atomic.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -376,6 +411,13 @@ pub trait Store: Send + Sync + 'static {
         exception: NewException,
         at: Timestamp,
     ) -> Result<(), StoreError>;
+    /// Raises an exception, or refreshes an open one with the newest message and payload (the
+    /// audit trail records an `updated` entry when the message changed).
+    async fn refresh_exception(
+        &self,
+        exception: NewException,
+        at: Timestamp,
+    ) -> Result<(), StoreError>;
     /// Resolves an open exception with a note; resolving a resolved one changes nothing.
     async fn resolve_exception(
         &self,
@@ -385,6 +427,42 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
     /// Every exception, open first, then by time raised.
     async fn exceptions(&self) -> Result<Vec<StoredException>, StoreError>;
+    /// One exception by key.
+    async fn exception(&self, key: &str) -> Result<Option<StoredException>, StoreError>;
+    /// The audit trail of one exception, oldest first.
+    async fn exception_audit(&self, key: &str) -> Result<Vec<AuditEntry>, StoreError>;
+    /// Audit entries of every exception after position `after_seq`, in order (a running
+    /// engine learns from them what people changed from outside).
+    async fn audit_since(&self, after_seq: i64) -> Result<Vec<AuditEntry>, StoreError>;
+    /// Queues a request to retry an exception and records it in the audit trail. Fails with
+    /// [`StoreError::NotFound`] when there is no such exception.
+    async fn request_retry(
+        &self,
+        key: &str,
+        note: Option<&str>,
+        at: Timestamp,
+    ) -> Result<i64, StoreError>;
+    /// Requests not handled yet, oldest first.
+    async fn open_requests(&self) -> Result<Vec<ExceptionRequest>, StoreError>;
+    /// Every request about one exception, oldest first.
+    async fn requests_for(&self, key: &str) -> Result<Vec<ExceptionRequest>, StoreError>;
+    /// Records what handling a request did, in the request and in the audit trail.
+    async fn finish_request(
+        &self,
+        seq: i64,
+        outcome: &str,
+        at: Timestamp,
+    ) -> Result<(), StoreError>;
+    /// Puts a failed action back in the outbox, due at `at`, with its attempts reset. Returns
+    /// whether it was failed (an action that is pending, ambiguous or done is left alone).
+    async fn retry_action(&self, key: &str, at: Timestamp) -> Result<bool, StoreError>;
+    /// Puts a failed batch and its failed members back, due at `at`, with the attempts reset.
+    /// Returns whether the batch was failed.
+    async fn retry_batch(&self, key: &str, at: Timestamp) -> Result<bool, StoreError>;
+    /// Makes every deferred delivery due at `at`. Returns how many were waiting.
+    async fn wake_deferred_deliveries(&self, at: Timestamp) -> Result<u64, StoreError>;
+    /// Hands a processed delivery back for processing at `at`. Returns whether it existed.
+    async fn reprocess_delivery(&self, id: i64, at: Timestamp) -> Result<bool, StoreError>;
 
     /// Actions of `kind` waiting for a batch and not yet in one, oldest first.
     async fn waiting_for_batch(
