@@ -460,7 +460,7 @@ impl Batcher {
                     kind: "action-failed".into(),
                     owner: "finance".into(),
                     severity: "error".into(),
-                    document: action.action.document.clone(),
+                    document: crate::engine::document_label(&action.action.document),
                     message: format!("{} {key} failed: {message}", action.action.kind),
                     runbook: "operations.md#action-failed".into(),
                     payload: serde_json::json!({ "action": key, "error": message }),

@@ -80,6 +80,13 @@ pub fn document_key(document: &DocumentRef) -> String {
     serde_json::to_string(document).unwrap_or_else(|_| document.to_string())
 }
 
+/// A document key (see [`document_key`]) as people read it: `SO 1001`, `item 77`, ...
+pub fn document_label(key: &str) -> String {
+    serde_json::from_str::<DocumentRef>(key)
+        .map(|d| d.to_string())
+        .unwrap_or_else(|_| key.to_owned())
+}
+
 /// The store's form of a core exception.
 pub fn stored_exception(exception: &Exception) -> Result<NewException, serde_json::Error> {
     Ok(NewException {

@@ -275,7 +275,7 @@ impl Outbox {
             kind: "action-failed".into(),
             owner: owner.into(),
             severity: "error".into(),
-            document: outbox.action.document.clone(),
+            document: crate::engine::document_label(&outbox.action.document),
             message: format!(
                 "{} {} failed: {message}",
                 outbox.action.kind, outbox.action.key

@@ -5,9 +5,13 @@
 //! sync --config sync.toml run
 //! sync --config sync.toml status [--json]
 //! sync --config sync.toml close-check --period 2026-11 [--json]
-//! sync --config sync.toml exceptions list [--owner finance] [--all]
+//! sync --config sync.toml exceptions list [--owner finance] [--kind unknown-sku] [--older-than 1d] [--json]
+//! sync --config sync.toml exceptions show <KEY> [--json]
+//! sync --config sync.toml exceptions retry <KEY> | --kind action-failed [--note "..."]
 //! sync --config sync.toml exceptions resolve <KEY> --note "fixed the mapping"
 //! ```
+
+mod exceptions;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -16,7 +20,6 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use clarus_client::webhook::WebhookSecret;
 use clarus_client::{ClarusClient, ClarusConfig, ClarusId, Credentials, PathPrefix, Secret, Url};
-use jiff::Timestamp;
 use netsuite_client::NetSuiteClient;
 use netsuite_client::account::{AccountId, AllowHttp, Endpoint};
 use netsuite_client::auth::AuthSettings;
@@ -81,31 +84,10 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Lists or resolves exceptions.
+    /// Lists, shows, retries or resolves exceptions.
     Exceptions {
         #[command(subcommand)]
-        command: ExceptionCommand,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-enum ExceptionCommand {
-    /// Lists exceptions (open ones unless --all).
-    List {
-        /// Only this owner: operations, finance, item_master or integration.
-        #[arg(long)]
-        owner: Option<String>,
-        /// Include resolved exceptions.
-        #[arg(long)]
-        all: bool,
-    },
-    /// Resolves an exception with a note (kept in the audit trail).
-    Resolve {
-        /// The exception's key.
-        key: String,
-        /// Why it is resolved.
-        #[arg(long)]
-        note: String,
+        command: exceptions::ExceptionCommand,
     },
 }
 
@@ -135,7 +117,7 @@ async fn run(args: Args) -> Result<(), BoxError> {
             }
             Ok(())
         }
-        Command::Exceptions { command } => exceptions(&config, command).await,
+        Command::Exceptions { command } => exceptions::run(&config, command).await,
     }
 }
 
@@ -404,41 +386,4 @@ async fn close_check_report(
         println!("  {}: {}", d.document, d.message);
     }
     Ok(check.blocking)
-}
-
-async fn exceptions(config: &Config, command: ExceptionCommand) -> Result<(), BoxError> {
-    let store = SqliteStore::open(&config.store_path)?;
-    match command {
-        ExceptionCommand::List { owner, all } => {
-            for e in store.exceptions().await? {
-                if (!all && e.resolved_at.is_some())
-                    || owner.as_deref().is_some_and(|o| o != e.exception.owner)
-                {
-                    continue;
-                }
-                println!(
-                    "{}  {:<12} {:<28} {}  {}\n    {}  (runbook: docs/{})",
-                    e.raised_at,
-                    e.exception.owner,
-                    e.exception.kind,
-                    e.exception.document,
-                    if e.resolved_at.is_some() {
-                        "resolved"
-                    } else {
-                        "OPEN"
-                    },
-                    e.exception.message,
-                    e.exception.runbook
-                );
-                println!("    key: {}", e.exception.key);
-            }
-        }
-        ExceptionCommand::Resolve { key, note } => {
-            store
-                .resolve_exception(&key, &note, Timestamp::now())
-                .await?;
-            println!("resolved {key}");
-        }
-    }
-    Ok(())
 }

@@ -1,0 +1,276 @@
+//! The `sync exceptions` commands against a store on disk: filters, a retry queued from the
+//! command line and carried out by the engine, and the audit trail `show` prints.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use rust_decimal::Decimal;
+use serde_json::Value;
+use sync_core::*;
+use sync_engine::engine::Engine;
+use sync_engine::exceptions::RequestHandler;
+use sync_engine::store::{ActionStatus, NewException, SqliteStore, Store};
+
+fn event(id: &str, payload: Payload) -> Event {
+    Event {
+        source: SourceId {
+            system: System::NetSuite,
+            resource: "record".into(),
+            id: id.into(),
+            event: "updated".into(),
+            revision: Revision::Sequence(1),
+        },
+        occurred_at: Timestamp::now(),
+        payload,
+    }
+}
+
+fn scratch_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "sync-exceptions-{}-{}",
+        std::process::id(),
+        Timestamp::now().as_nanosecond()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn write_config(dir: &Path) -> PathBuf {
+    let example = include_str!("../sync.example.toml");
+    let store = dir.join("store.sqlite");
+    let config = example.replace(
+        "store_path = \"clarus-netsuite.sqlite\"",
+        &format!("store_path = {:?}", store.display().to_string()),
+    );
+    assert_ne!(config, example, "the example's store_path line changed");
+    let path = dir.join("sync.toml");
+    std::fs::write(&path, config).unwrap();
+    path
+}
+
+fn sync(config: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sync"))
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .env("RUST_LOG", "error")
+        .output()
+        .unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "sync failed: {}\n{}",
+        String::from_utf8_lossy(&output.stderr),
+        String::from_utf8_lossy(&output.stdout)
+    );
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+fn json(output: &Output) -> Value {
+    serde_json::from_str(&stdout(output)).unwrap()
+}
+
+fn mappings() -> Mappings {
+    Mappings::new(MappingTables {
+        locations: vec![LocationMapping {
+            location: "1".into(),
+            warehouse: WarehouseId(10),
+        }],
+        ..MappingTables::default()
+    })
+    .unwrap()
+}
+
+/// An order held by an unknown SKU, a product creation the outbox gave up on, and a NetSuite
+/// record that cannot be read.
+async fn seed(store: &Arc<dyn Store>) -> (Engine, String) {
+    let engine = Engine::open(store.clone(), mappings()).await.unwrap();
+    let now = Timestamp::now();
+    let item = Item {
+        netsuite_id: "77".into(),
+        sku: "MUG".into(),
+        barcode: None,
+        description: "Mug".into(),
+        tracking: Tracking::None,
+        inactive: false,
+    };
+    engine
+        .ingest(&event("77", Payload::Item(item)), now)
+        .await
+        .unwrap();
+    let order = Order {
+        order: OrderRef::sales("600"),
+        tran_id: "SO600".into(),
+        status: OrderStatus::Open,
+        location: "1".into(),
+        ship_method: None,
+        expected_date: None,
+        lines: vec![OrderLine {
+            line: LineNo(1),
+            item: "88".into(),
+            sku: "NEW".into(),
+            quantity: Decimal::ONE,
+            quantity_done: Decimal::ZERO,
+            closed: false,
+        }],
+    };
+    engine
+        .ingest(&event("600", Payload::Order(order)), now)
+        .await
+        .unwrap();
+    // The outbox gave up on the product creation, as it does after a permanent refusal.
+    let action = store.actions().await.unwrap()[0].action.clone();
+    store
+        .fail_action(&action.key, "INVALID_FLD_VALUE", false, None)
+        .await
+        .unwrap();
+    let failure = NewException {
+        key: format!("EX-ACTION-{}", action.key),
+        kind: "action-failed".into(),
+        owner: "item_master".into(),
+        severity: "error".into(),
+        document: action.document.clone(),
+        message: format!("{} {} failed: INVALID_FLD_VALUE", action.kind, action.key),
+        runbook: "operations.md#action-failed".into(),
+        payload: serde_json::json!({ "action": action.key, "error": "INVALID_FLD_VALUE" }),
+    };
+    store.raise_exception(failure, now).await.unwrap();
+    store
+        .raise_exception(
+            NewException {
+                key: "EX-NS-INVALID-salesOrder-7".into(),
+                kind: "invalid-record".into(),
+                owner: "integration".into(),
+                severity: "error".into(),
+                document: "NetSuite salesOrder 7".into(),
+                message: "NetSuite salesOrder 7 cannot be read".into(),
+                runbook: "operations.md#invalid-record".into(),
+                payload: serde_json::json!({}),
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    (engine, action.key)
+}
+
+#[tokio::test]
+async fn exceptions_are_filtered_retried_through_the_engine_and_audited() {
+    let dir = scratch_dir();
+    let config = write_config(&dir);
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.join("store.sqlite")).unwrap());
+    let (engine, action) = seed(&store).await;
+
+    // Filters.
+    let all = json(&sync(&config, &["exceptions", "list", "--json"]));
+    assert_eq!(all.as_array().unwrap().len(), 3, "{all:#}");
+    let unknown = json(&sync(
+        &config,
+        &["exceptions", "list", "--json", "--kind", "unknown-sku"],
+    ));
+    assert_eq!(unknown.as_array().unwrap().len(), 1);
+    assert_eq!(unknown[0]["owner"], "item_master");
+    let by_document = json(&sync(
+        &config,
+        &["exceptions", "list", "--json", "--document", "so 600"],
+    ));
+    assert_eq!(by_document.as_array().unwrap().len(), 1, "{all:#}");
+    assert_eq!(by_document[0]["kind"], "unknown-sku");
+    let old = stdout(&sync(
+        &config,
+        &["exceptions", "list", "--older-than", "1d"],
+    ));
+    assert!(old.contains("no exceptions match"), "{old}");
+    let table = stdout(&sync(
+        &config,
+        &["exceptions", "list", "--owner", "integration"],
+    ));
+    assert!(
+        table.contains("invalid-record") && !table.contains("unknown-sku"),
+        "{table}"
+    );
+
+    // A retry that cannot help is refused, with the reason, and nothing is queued.
+    let refused = sync(
+        &config,
+        &["exceptions", "retry", "EX-NS-INVALID-salesOrder-7"],
+    );
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stdout).contains("cannot be retried"));
+    assert!(store.open_requests().await.unwrap().is_empty());
+
+    // Retry every failed action; the engine carries it out.
+    let queued = stdout(&sync(
+        &config,
+        &[
+            "exceptions",
+            "retry",
+            "--kind",
+            "action-failed",
+            "--note",
+            "field fixed in NetSuite",
+        ],
+    ));
+    assert!(queued.contains("1 retry queued"), "{queued}");
+    let key = format!("EX-ACTION-{action}");
+    let waiting = json(&sync(&config, &["exceptions", "show", &key, "--json"]));
+    assert_eq!(waiting["retries"][0]["note"], "field fixed in NetSuite");
+    assert!(waiting["retries"][0]["handled_at"].is_null());
+
+    let handled = RequestHandler::new(None, Duration::from_secs(1))
+        .handle(&engine)
+        .await
+        .unwrap();
+    assert_eq!(handled.retries.len(), 1);
+    assert_eq!(
+        store.action(&action).await.unwrap().unwrap().status,
+        ActionStatus::Pending
+    );
+
+    let shown = json(&sync(&config, &["exceptions", "show", &key, "--json"]));
+    assert!(!shown["exception"]["resolved_at"].is_null(), "{shown:#}");
+    let changes: Vec<&str> = shown["audit"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["change"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        changes,
+        ["raised", "retry-requested", "resolved", "retried"]
+    );
+    assert!(
+        shown["retries"][0]["outcome"]
+            .as_str()
+            .unwrap()
+            .contains("back in the outbox")
+    );
+    let text = stdout(&sync(&config, &["exceptions", "show", &key]));
+    assert!(
+        text.contains("retry-requested") && text.contains("field fixed"),
+        "{text}"
+    );
+
+    // Resolve with a note; the open list shrinks.
+    let unknown_key = unknown[0]["key"].as_str().unwrap();
+    stdout(&sync(
+        &config,
+        &[
+            "exceptions",
+            "resolve",
+            unknown_key,
+            "--note",
+            "SKU withdrawn",
+        ],
+    ));
+    let open = json(&sync(&config, &["exceptions", "list", "--json"]));
+    assert_eq!(open.as_array().unwrap().len(), 1);
+    let with_resolved = json(&sync(&config, &["exceptions", "list", "--json", "--all"]));
+    assert_eq!(with_resolved.as_array().unwrap().len(), 3);
+    std::fs::remove_dir_all(&dir).ok();
+}
