@@ -17,6 +17,7 @@ use sim::netsuite::{GOOD, InternalId, ItemKind, NewItem, OrderKind, QUARANTINE, 
 use support::*;
 use sync_core::{NetSuiteId, Sku};
 use sync_engine::engine::{Engine, IngestOutcome};
+use sync_engine::exceptions::request_retry;
 use sync_engine::netsuite::convert::{SkuIndex, sales_order_event};
 use sync_engine::store::{SqliteStore, Store, StoredException};
 
@@ -982,6 +983,57 @@ async fn a_fulfilment_whose_reply_is_lost_is_looked_up_not_posted_again() {
     assert_eq!(flow.on_hand(&mug)[0], (d(8), d(8)));
     assert_eq!(flow.on_hand(&tea)[0], (d(14), d(14)));
     flow.assert_stock_agrees(&[&mug, &tea]);
+    assert_eq!(open_exceptions(&flow).await, Vec::<String>::new());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fulfilment_refused_by_netsuite_posts_once_when_retried_after_the_fix() {
+    let flow = Flow::calm().await;
+    let mug = flow.item("MUG-REFUSED", ItemKind::Inventory, 10).await;
+    let so = flow.order(OrderKind::SalesOrder, "SO-REFUSED-1", &[(&mug, 2)]);
+    let out = flow.goods_out("SO-REFUSED-1").await;
+
+    // NetSuite refuses the fulfilment (a closed period): the outbox gives up and says why.
+    flow.ns().inject_fault(sim::Fault::Refuse);
+    flow.pick_and_despatch(out, &["TRK-REFUSED-1"]);
+    flow.settle().await;
+    let failed = exceptions_of(&flow, "action-failed").await;
+    assert_eq!(failed.len(), 1, "{}", dump(&flow).await);
+    let failed = &failed[0];
+    assert_eq!(failed.exception.owner, "finance");
+    assert!(failed.exception.message.contains("period"), "{failed:?}");
+    assert!(failed.exception.document.contains("despatch"), "{failed:?}");
+    assert_eq!(flow.ns().count(RecordType::ItemFulfillment), 0);
+
+    // Finance reopens the period and retries from the command line; the running engine
+    // carries the retry out.
+    let store = flow.engine().store.clone();
+    let key = failed.exception.key.clone();
+    request_retry(
+        store.as_ref(),
+        &key,
+        Some("period reopened"),
+        Timestamp::now(),
+    )
+    .await
+    .expect("retry queued");
+    let f = only_fulfilment(&flow, so).await;
+    assert_eq!(lines_of(&f), [(mug.item.0.to_string(), 1, d(2))]);
+
+    let after = store.exception(&key).await.unwrap().unwrap();
+    assert!(after.resolved_at.is_some(), "{after:?}");
+    let trail: Vec<String> = store
+        .exception_audit(&key)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.change)
+        .collect();
+    assert_eq!(trail, ["raised", "retry-requested", "resolved", "retried"]);
+    assert_eq!(flow.ns().stats().refused, 1);
+    flow.assert_no_duplicate_transactions();
+    assert_eq!(flow.on_hand(&mug)[0], (d(8), d(8)));
+    flow.assert_stock_agrees(&[&mug]);
     assert_eq!(open_exceptions(&flow).await, Vec::<String>::new());
 }
 

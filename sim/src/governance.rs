@@ -39,6 +39,10 @@ pub enum Fault {
     CommitThenFail(LostReply),
     /// Answer as if the concurrency limit had been reached.
     Throttle,
+    /// Refuse the write as a business rule does, committing nothing (NetSuite: 400 `USER_ERROR`
+    /// "the accounting period is closed"; Clarus: 422). Retrying the same request is refused
+    /// only while the fault is scripted again.
+    Refuse,
 }
 
 /// How a reply is lost after the write has been committed.
@@ -61,6 +65,8 @@ pub struct GovernanceStats {
     pub server_errors_before_commit: u64,
     /// Writes committed whose reply was then lost.
     pub commits_then_failed: u64,
+    /// Writes refused by a scripted business-rule refusal.
+    pub refused: u64,
     /// The highest number of requests in flight at once.
     pub max_in_flight: u64,
 }
@@ -180,6 +186,7 @@ impl Governor {
             Fault::ServerErrorBeforeCommit => stats.server_errors_before_commit += 1,
             Fault::CommitThenFail(_) => stats.commits_then_failed += 1,
             Fault::Throttle => stats.throttled += 1,
+            Fault::Refuse => stats.refused += 1,
         }
     }
 

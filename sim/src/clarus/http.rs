@@ -148,6 +148,12 @@ async fn govern(State(shared): State<Arc<Shared>>, request: Request, next: Next)
         None => next.run(request).await,
         Some(Fault::Throttle) => too_many_requests(),
         Some(Fault::ServerErrorBeforeCommit) => server_error(),
+        Some(Fault::Refuse) => ClarusError::unprocessable(
+            422,
+            "unprocessable_entity",
+            "The request was refused by a business rule (simulated refusal)",
+        )
+        .into_response(),
         Some(Fault::CommitThenFail(lost)) => {
             let response = next.run(request).await;
             if !response.status().is_success() {

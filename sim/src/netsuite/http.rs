@@ -82,6 +82,10 @@ async fn govern(State(shared): State<Arc<Shared>>, request: Request, next: Next)
         None => next.run(request).await,
         Some(Fault::Throttle) => NsError::concurrency().into_response(),
         Some(Fault::ServerErrorBeforeCommit) => NsError::unexpected().into_response(),
+        Some(Fault::Refuse) => NsError::user(
+            "The accounting period for this transaction date is closed (simulated refusal).",
+        )
+        .into_response(),
         Some(Fault::CommitThenFail(lost)) => {
             let response = next.run(request).await;
             if !response.status().is_success() {
