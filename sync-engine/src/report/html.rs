@@ -192,9 +192,9 @@ struct Bar {
     metric: String,
 }
 
-const CHART_WIDTH: f64 = 520.0;
-const LABEL_WIDTH: f64 = 170.0;
-const BAR_SPACE: f64 = 290.0;
+const CHART_WIDTH: f64 = 480.0;
+const LABEL_WIDTH: f64 = 160.0;
+const BAR_SPACE: f64 = 270.0;
 const ROW: f64 = 24.0;
 
 /// A horizontal bar chart; a bar is drawn for every value above zero (at least 2 px wide).
@@ -680,10 +680,10 @@ pub fn render(report: &OperationsReport, options: &HtmlOptions) -> String {
     );
     let _ = write!(
         out,
-        "<h1>{}</h1><p class=\"sub\">As of <time data-metric=\"generated_at\" datetime=\"{}\">{}</time></p>",
+        "<h1>{}</h1><p class=\"sub\">As of <time datetime=\"{}\">{}</time></p>",
         escape(&options.title),
         report.generated_at,
-        report.generated_at
+        when(report.generated_at)
     );
     out.push_str("<nav><a href=\"#summary\">Summary</a><a href=\"#funnel\">Lifecycle funnel</a><a href=\"#exceptions\">Exceptions</a><a href=\"#backlog\">Backlog</a><a href=\"#drift\">Stock drift</a></nav>");
     summary(&mut out, report);

@@ -7,7 +7,10 @@
 //! sync --config sync.toml close-check --period 2026-11 [--json]
 //! sync --config sync.toml exceptions list [--owner finance] [--all]
 //! sync --config sync.toml exceptions resolve <KEY> --note "fixed the mapping"
+//! sync --config sync.toml report --out report.html [--json report.json]
 //! ```
+
+mod report;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -86,6 +89,9 @@ enum Command {
         #[command(subcommand)]
         command: ExceptionCommand,
     },
+    /// Writes the operations report: one self-contained HTML page (lifecycle funnel, exceptions
+    /// by owner and age with runbook links, backlog, drift), and JSON with the same figures.
+    Report(report::ReportArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -136,6 +142,7 @@ async fn run(args: Args) -> Result<(), BoxError> {
             Ok(())
         }
         Command::Exceptions { command } => exceptions(&config, command).await,
+        Command::Report(report_args) => report::run(&config, report_args).await,
     }
 }
 
