@@ -1,17 +1,21 @@
 //! The end-of-day report: what each flow did, what NetSuite holds, what went wrong and for whom,
-//! and whether the two systems agree on stock.
+//! and whether the two systems agree on stock; and the writer of the operations report
+//! (`sync_engine::report`) as HTML and JSON files.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::path::Path;
 
 use jiff::Timestamp;
 use rust_decimal::Decimal;
 use serde::Serialize;
 use sim::netsuite::RecordType;
-use sync_core::Thresholds;
+use sync_core::{DriftReport, Thresholds};
 use sync_engine::clarus::StockSnapshotReader;
 use sync_engine::netsuite::OnHandReader;
 use sync_engine::reconcile::reconcile;
+use sync_engine::report::html::{self, HtmlOptions};
+use sync_engine::report::{DriftInput, OperationsReport, ReportOptions, build};
 use sync_engine::store::{ActionStatus, Store};
 
 use crate::harness::{SetupError, Systems};
@@ -112,6 +116,9 @@ pub struct DemoReport {
     /// Clarus goods outs despatched whose sales order has nothing fulfilled in NetSuite (must be
     /// empty once the day has settled).
     pub despatched_without_fulfilment: Vec<String>,
+    /// The stock comparison behind `drift`, position by position (for the operations report).
+    #[serde(skip)]
+    pub compared: DriftReport,
 }
 
 /// References of despatched goods outs whose NetSuite sales order shows no fulfilled quantity.
@@ -139,6 +146,31 @@ fn despatched_without_fulfilment(systems: &Systems) -> Vec<String> {
                 .then(|| format!("{reference} (goods out {})", id.0))
         })
         .collect()
+}
+
+/// Reads both systems' stock and reconciles it at `now` (raising and resolving drift exceptions
+/// as the scheduled reconciliation does); returns the comparison.
+pub async fn reconcile_now(
+    systems: &Systems,
+    store: &dyn Store,
+    now: Timestamp,
+) -> Result<DriftReport, SetupError> {
+    let (clarus_rows, _) =
+        StockSnapshotReader::new(systems.clarus_client()?, systems.mappings.clone())
+            .read()
+            .await?;
+    let (netsuite_rows, _) =
+        OnHandReader::new(systems.netsuite_client()?, systems.mappings.clone())
+            .read()
+            .await?;
+    Ok(reconcile(
+        store,
+        clarus_rows,
+        netsuite_rows,
+        Thresholds::default(),
+        now,
+    )
+    .await?)
 }
 
 /// Gathers the report from the simulators and the engine's store, reconciling stock on the way.
@@ -202,34 +234,19 @@ pub async fn gather(
         lost: log.iter().filter(|w| w.lost).count(),
     };
 
-    let (clarus_rows, _) =
-        StockSnapshotReader::new(systems.clarus_client()?, systems.mappings.clone())
-            .read()
-            .await?;
-    let (netsuite_rows, _) =
-        OnHandReader::new(systems.netsuite_client()?, systems.mappings.clone())
-            .read()
-            .await?;
-    let drift = reconcile(
-        store,
-        clarus_rows,
-        netsuite_rows,
-        Thresholds::default(),
-        Timestamp::now(),
-    )
-    .await?;
+    let compared = reconcile_now(systems, store, Timestamp::now()).await?;
     let drift = DriftTally {
-        positions: drift.summary.positions,
-        in_step: drift.summary.in_step,
-        explained_by_in_flight: drift.summary.explained_by_in_flight,
-        drift: drift.summary.drift,
-        unexplained_units: drift
+        positions: compared.summary.positions,
+        in_step: compared.summary.in_step,
+        explained_by_in_flight: compared.summary.explained_by_in_flight,
+        drift: compared.summary.drift,
+        unexplained_units: compared
             .rows
             .iter()
             .filter(|r| r.class == sync_core::DriftClass::Drift)
             .map(|r| r.unexplained.abs())
             .sum(),
-        drifting: drift
+        drifting: compared
             .rows
             .iter()
             .filter(|r| r.class == sync_core::DriftClass::Drift)
@@ -261,6 +278,7 @@ pub async fn gather(
         open_exceptions_by_kind,
         drift,
         despatched_without_fulfilment,
+        compared,
     })
 }
 
@@ -347,5 +365,38 @@ impl DemoReport {
             let _ = writeln!(out, "    drifting: {row}");
         }
         out
+    }
+}
+
+/// Builds the operations report from the store at `now` and writes it as a self-contained HTML
+/// page, and as JSON when `json` is given. Creates missing directories.
+pub async fn write_operations_report(
+    store: &dyn Store,
+    drift: DriftInput,
+    now: Timestamp,
+    html: &Path,
+    json: Option<&Path>,
+    options: &HtmlOptions,
+) -> Result<OperationsReport, SetupError> {
+    let report = build(store, drift, &ReportOptions::default(), now).await?;
+    for path in std::iter::once(html).chain(json) {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+    }
+    std::fs::write(html, html::render(&report, options))?;
+    if let Some(json) = json {
+        std::fs::write(json, serde_json::to_vec_pretty(&report)?)?;
+    }
+    Ok(report)
+}
+
+/// A link to this checkout's operations guide (`docs/operations.md`) as a `file://` URL, when
+/// the checkout is where the binary was built; the relative default otherwise.
+pub fn local_guide_url() -> String {
+    let guide = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/operations.md");
+    match guide.canonicalize() {
+        Ok(path) => format!("file://{}", path.display()),
+        Err(_) => HtmlOptions::default().guide_url,
     }
 }

@@ -12,6 +12,8 @@
 //!   backoff and looking a record up before resending after an ambiguous failure; [`batch`]
 //!   aggregates adjustments when their cadence is batched.
 //! - [`reconcile`] compares stock snapshots with in-flight movements counted.
+//! - [`report`] gathers lifecycles, exceptions, backlog and drift into one JSON report and a
+//!   self-contained HTML page.
 //! - [`alerts`] pushes new exceptions to their owners by webhook and email, grouped and
 //!   throttled.
 //! - [`config`] reads the TOML configuration, [`assemble`] joins the parts, and [`service`] runs
@@ -30,6 +32,7 @@ pub mod netsuite;
 pub mod outbox;
 pub mod processor;
 pub mod reconcile;
+pub mod report;
 pub mod router;
 pub mod service;
 pub mod store;

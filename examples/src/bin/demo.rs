@@ -1,5 +1,6 @@
 //! The end-to-end demo: both simulators in-process, a simulated warehouse day through the engine
-//! to quiescence, then a summary and a JSON report.
+//! to quiescence, then a summary, a JSON report, and the operations report as one self-contained
+//! HTML page (with its JSON beside it).
 //!
 //! ```text
 //! cargo run --release -p examples --bin demo -- [--orders 500] [--seed 7] [--calm]
@@ -13,6 +14,8 @@ use examples::harness::{EngineOptions, RunningEngine, SetupError, Systems, Syste
 use examples::report;
 use examples::scenario::{self, ScenarioOptions, WarehouseDay};
 use indicatif::{ProgressBar, ProgressStyle};
+use sync_engine::report::html::HtmlOptions;
+use sync_engine::report::{DriftInput, DriftPositionRow, DriftTrendPoint};
 use sync_engine::service::backlog;
 
 /// Runs a simulated warehouse day through the Clarus ⇄ NetSuite engine.
@@ -31,6 +34,10 @@ struct Args {
     /// Where to write the JSON report.
     #[arg(long, default_value = "target/demo/report.json")]
     report: PathBuf,
+    /// Where to write the operations report, a self-contained HTML page; its JSON goes beside
+    /// it with the extension `.json`.
+    #[arg(long, default_value = "target/demo/operations-report.html")]
+    html_report: PathBuf,
     /// Give up if the day has not settled after this many seconds.
     #[arg(long, default_value_t = 600)]
     timeout_secs: u64,
@@ -149,6 +156,16 @@ async fn run(args: &Args) -> Result<bool, SetupError> {
     let mut settled = settle(&systems, &engine, &mut day, deadline, &documents, total).await?;
     documents.finish();
 
+    // A reconciliation once the orders are through: the first point of the drift trend.
+    let mut drift = DriftInput::default();
+    if settled {
+        let at = jiff::Timestamp::now();
+        let compared = report::reconcile_now(&systems, engine.store.as_ref(), at).await?;
+        drift
+            .trend
+            .push(DriftTrendPoint::from_report(at, &compared, None));
+    }
+
     // Stock movements once the picking is done.
     if settled {
         let moves = bar(scenario_options.movements as u64, "stock movements");
@@ -168,6 +185,32 @@ async fn run(args: &Args) -> Result<bool, SetupError> {
         started.elapsed().as_secs_f64(),
     )
     .await?;
+    // The end-of-day reconciliation (made by `gather`) is the latest point and gives the
+    // positions. The simulated NetSuite keeps no average cost, so no value is shown.
+    drift.trend.push(DriftTrendPoint::from_report(
+        report.generated_at,
+        &report.compared,
+        None,
+    ));
+    drift.positions = report
+        .compared
+        .rows
+        .iter()
+        .map(|row| DriftPositionRow::from_row(row, None))
+        .collect();
+    let html_json = args.html_report.with_extension("json");
+    report::write_operations_report(
+        engine.store.as_ref(),
+        drift,
+        jiff::Timestamp::now(),
+        &args.html_report,
+        Some(&html_json),
+        &HtmlOptions {
+            guide_url: report::local_guide_url(),
+            ..HtmlOptions::default()
+        },
+    )
+    .await?;
     engine.stop().await;
 
     println!();
@@ -177,6 +220,11 @@ async fn run(args: &Args) -> Result<bool, SetupError> {
     }
     std::fs::write(&args.report, serde_json::to_vec_pretty(&report)?)?;
     println!("\nJSON report: {}", args.report.display());
+    println!(
+        "Operations report (open in a browser): {} (JSON: {})",
+        args.html_report.display(),
+        html_json.display()
+    );
     let _ = std::fs::remove_dir_all(&work);
     if !settled {
         eprintln!("the day did not settle within {} s", args.timeout_secs);

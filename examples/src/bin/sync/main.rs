@@ -9,9 +9,11 @@
 //! sync --config sync.toml exceptions show <KEY> [--json]
 //! sync --config sync.toml exceptions retry <KEY> | --kind action-failed [--note "..."]
 //! sync --config sync.toml exceptions resolve <KEY> --note "fixed the mapping"
+//! sync --config sync.toml report --out report.html [--json report.json]
 //! ```
 
 mod exceptions;
+mod report;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -89,6 +91,9 @@ enum Command {
         #[command(subcommand)]
         command: exceptions::ExceptionCommand,
     },
+    /// Writes the operations report: one self-contained HTML page (lifecycle funnel, exceptions
+    /// by owner and age with runbook links, backlog, drift), and JSON with the same figures.
+    Report(report::ReportArgs),
 }
 
 #[tokio::main]
@@ -118,6 +123,7 @@ async fn run(args: Args) -> Result<(), BoxError> {
             Ok(())
         }
         Command::Exceptions { command } => exceptions::run(&config, command).await,
+        Command::Report(report_args) => report::run(&config, report_args).await,
     }
 }
 
