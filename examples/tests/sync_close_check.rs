@@ -1,9 +1,12 @@
 //! The `sync` binary's `close-check` and `status` against a store on disk: exit code 3 while
 //! anything blocks the close, 0 once everything is posted and resolved.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod cli;
+
+use std::path::Path;
 use std::sync::Arc;
+
+use cli::*;
 
 use jiff::Timestamp;
 use rust_decimal::Decimal;
@@ -15,101 +18,20 @@ fn business_time() -> Timestamp {
     "2026-11-15T10:00:00Z".parse().unwrap()
 }
 
-fn event(system: System, id: &str, payload: Payload) -> Event {
-    Event {
-        source: SourceId {
-            system,
-            resource: "record".into(),
-            id: id.into(),
-            event: "updated".into(),
-            revision: Revision::Sequence(1),
-        },
-        occurred_at: business_time(),
-        payload,
-    }
-}
-
-fn scratch_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "sync-close-check-{}-{}",
-        std::process::id(),
-        Timestamp::now().as_nanosecond()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn write_config(dir: &Path) -> PathBuf {
-    let example = include_str!("../sync.example.toml");
-    let store = dir.join("store.sqlite");
-    let config = example.replace(
-        "store_path = \"clarus-netsuite.sqlite\"",
-        &format!("store_path = {:?}", store.display().to_string()),
-    );
-    assert_ne!(config, example, "the example's store_path line changed");
-    let path = dir.join("sync.toml");
-    std::fs::write(&path, config).unwrap();
-    path
-}
-
-fn sync(config: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sync"))
-        .arg("--config")
-        .arg(config)
-        .args(args)
-        .env("RUST_LOG", "error")
-        .output()
-        .unwrap()
-}
-
 /// A despatched sales order whose fulfilment is not yet posted, plus an order held by an
 /// unknown SKU (an open exception for the item master).
 async fn seed(store_path: &Path) {
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(store_path).unwrap());
-    let mappings = Mappings::new(MappingTables {
-        locations: vec![LocationMapping {
-            location: "1".into(),
-            warehouse: WarehouseId(10),
-        }],
-        ..MappingTables::default()
-    })
-    .unwrap();
-    let engine = Engine::open(store, mappings).await.unwrap();
+    let engine = Engine::open(store, one_location()).await.unwrap();
     let now = Timestamp::now();
-    let item = Item {
-        netsuite_id: "77".into(),
-        sku: "MUG".into(),
-        barcode: None,
-        description: "Mug".into(),
-        tracking: Tracking::None,
-        inactive: false,
-    };
+    let netsuite = |id: &str, payload| event(System::NetSuite, id, business_time(), payload);
     engine
-        .ingest(&event(System::NetSuite, "77", Payload::Item(item)), now)
+        .ingest(&netsuite("77", item("77", "MUG")), now)
         .await
         .unwrap();
-    let order = |id: &str, sku: &str, item: &str| Order {
-        order: OrderRef::sales(id),
-        tran_id: format!("SO{id}"),
-        status: OrderStatus::Open,
-        location: "1".into(),
-        ship_method: None,
-        expected_date: None,
-        lines: vec![OrderLine {
-            line: LineNo(1),
-            item: item.into(),
-            sku: sku.into(),
-            quantity: Decimal::ONE,
-            quantity_done: Decimal::ZERO,
-            closed: false,
-        }],
-    };
     for (id, sku, item) in [("501", "MUG", "77"), ("600", "NEW", "88")] {
         engine
-            .ingest(
-                &event(System::NetSuite, id, Payload::Order(order(id, sku, item))),
-                now,
-            )
+            .ingest(&netsuite(id, order(id, sku, item)), now)
             .await
             .unwrap();
     }
@@ -134,7 +56,12 @@ async fn seed(store_path: &Path) {
     };
     engine
         .ingest(
-            &event(System::Clarus, "9", Payload::Despatch(despatch)),
+            &event(
+                System::Clarus,
+                "9",
+                business_time(),
+                Payload::Despatch(despatch),
+            ),
             now,
         )
         .await
@@ -156,7 +83,7 @@ async fn post_everything(store_path: &Path) {
 
 #[tokio::test]
 async fn close_check_exits_3_while_anything_blocks_and_0_once_clear() {
-    let dir = scratch_dir();
+    let dir = scratch_dir("sync-close-check");
     let config = write_config(&dir);
     let store_path = dir.join("store.sqlite");
     seed(&store_path).await;

@@ -1,65 +1,20 @@
 //! The `sync exceptions` commands against a store on disk: filters, a retry queued from the
 //! command line and carried out by the engine, and the audit trail `show` prints.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod cli;
+
+use std::process::Output;
 use std::sync::Arc;
+
+use cli::*;
 use std::time::Duration;
 
 use jiff::Timestamp;
-use rust_decimal::Decimal;
 use serde_json::Value;
 use sync_core::*;
 use sync_engine::engine::Engine;
 use sync_engine::exceptions::RequestHandler;
 use sync_engine::store::{ActionStatus, NewException, SqliteStore, Store};
-
-fn event(id: &str, payload: Payload) -> Event {
-    Event {
-        source: SourceId {
-            system: System::NetSuite,
-            resource: "record".into(),
-            id: id.into(),
-            event: "updated".into(),
-            revision: Revision::Sequence(1),
-        },
-        occurred_at: Timestamp::now(),
-        payload,
-    }
-}
-
-fn scratch_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "sync-exceptions-{}-{}",
-        std::process::id(),
-        Timestamp::now().as_nanosecond()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn write_config(dir: &Path) -> PathBuf {
-    let example = include_str!("../sync.example.toml");
-    let store = dir.join("store.sqlite");
-    let config = example.replace(
-        "store_path = \"clarus-netsuite.sqlite\"",
-        &format!("store_path = {:?}", store.display().to_string()),
-    );
-    assert_ne!(config, example, "the example's store_path line changed");
-    let path = dir.join("sync.toml");
-    std::fs::write(&path, config).unwrap();
-    path
-}
-
-fn sync(config: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sync"))
-        .arg("--config")
-        .arg(config)
-        .args(args)
-        .env("RUST_LOG", "error")
-        .output()
-        .unwrap()
-}
 
 fn stdout(output: &Output) -> String {
     assert!(
@@ -75,52 +30,18 @@ fn json(output: &Output) -> Value {
     serde_json::from_str(&stdout(output)).unwrap()
 }
 
-fn mappings() -> Mappings {
-    Mappings::new(MappingTables {
-        locations: vec![LocationMapping {
-            location: "1".into(),
-            warehouse: WarehouseId(10),
-        }],
-        ..MappingTables::default()
-    })
-    .unwrap()
-}
-
 /// An order held by an unknown SKU, a product creation the outbox gave up on, and a NetSuite
 /// record that cannot be read.
 async fn seed(store: &Arc<dyn Store>) -> (Engine, String) {
-    let engine = Engine::open(store.clone(), mappings()).await.unwrap();
+    let engine = Engine::open(store.clone(), one_location()).await.unwrap();
     let now = Timestamp::now();
-    let item = Item {
-        netsuite_id: "77".into(),
-        sku: "MUG".into(),
-        barcode: None,
-        description: "Mug".into(),
-        tracking: Tracking::None,
-        inactive: false,
-    };
+    let netsuite = |id: &str, payload| event(System::NetSuite, id, now, payload);
     engine
-        .ingest(&event("77", Payload::Item(item)), now)
+        .ingest(&netsuite("77", item("77", "MUG")), now)
         .await
         .unwrap();
-    let order = Order {
-        order: OrderRef::sales("600"),
-        tran_id: "SO600".into(),
-        status: OrderStatus::Open,
-        location: "1".into(),
-        ship_method: None,
-        expected_date: None,
-        lines: vec![OrderLine {
-            line: LineNo(1),
-            item: "88".into(),
-            sku: "NEW".into(),
-            quantity: Decimal::ONE,
-            quantity_done: Decimal::ZERO,
-            closed: false,
-        }],
-    };
     engine
-        .ingest(&event("600", Payload::Order(order)), now)
+        .ingest(&netsuite("600", order("600", "NEW", "88")), now)
         .await
         .unwrap();
     // The outbox gave up on the product creation, as it does after a permanent refusal.
@@ -161,7 +82,7 @@ async fn seed(store: &Arc<dyn Store>) -> (Engine, String) {
 
 #[tokio::test]
 async fn exceptions_are_filtered_retried_through_the_engine_and_audited() {
-    let dir = scratch_dir();
+    let dir = scratch_dir("sync-exceptions");
     let config = write_config(&dir);
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.join("store.sqlite")).unwrap());
     let (engine, action) = seed(&store).await;

@@ -1,95 +1,32 @@
 //! `sync report` against a store on disk: the HTML page and its JSON are written, with the
 //! store's documents and exceptions in them.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod cli;
+
+use std::path::Path;
 use std::sync::Arc;
 
+use cli::*;
+
 use jiff::Timestamp;
-use rust_decimal::Decimal;
 use serde_json::Value;
 use sync_core::*;
 use sync_engine::engine::Engine;
 use sync_engine::store::{SqliteStore, Store};
 
-fn scratch_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "sync-report-{}-{}",
-        std::process::id(),
-        Timestamp::now().as_nanosecond()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn write_config(dir: &Path) -> PathBuf {
-    let example = include_str!("../sync.example.toml");
-    let store = dir.join("store.sqlite");
-    let config = example.replace(
-        "store_path = \"clarus-netsuite.sqlite\"",
-        &format!("store_path = {:?}", store.display().to_string()),
-    );
-    assert_ne!(config, example, "the example's store_path line changed");
-    let path = dir.join("sync.toml");
-    std::fs::write(&path, config).unwrap();
-    path
-}
-
 /// Two sales orders, one of them held by an unknown SKU (an open item-master exception).
 async fn seed(store_path: &Path) {
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(store_path).unwrap());
-    let mappings = Mappings::new(MappingTables {
-        locations: vec![LocationMapping {
-            location: "1".into(),
-            warehouse: WarehouseId(10),
-        }],
-        ..MappingTables::default()
-    })
-    .unwrap();
-    let engine = Engine::open(store, mappings).await.unwrap();
+    let engine = Engine::open(store, one_location()).await.unwrap();
     let now = Timestamp::now();
-    let event = |id: &str, payload: Payload| Event {
-        source: SourceId {
-            system: System::NetSuite,
-            resource: "record".into(),
-            id: id.into(),
-            event: "updated".into(),
-            revision: Revision::Sequence(1),
-        },
-        occurred_at: now,
-        payload,
-    };
-    let item = Item {
-        netsuite_id: "77".into(),
-        sku: "MUG".into(),
-        barcode: None,
-        description: "Mug".into(),
-        tracking: Tracking::None,
-        inactive: false,
-    };
+    let netsuite = |id: &str, payload| event(System::NetSuite, id, now, payload);
     engine
-        .ingest(&event("77", Payload::Item(item)), now)
+        .ingest(&netsuite("77", item("77", "MUG")), now)
         .await
         .unwrap();
     for (id, sku, item) in [("501", "MUG", "77"), ("600", "NEW<1>", "88")] {
-        let order = Order {
-            order: OrderRef::sales(id),
-            tran_id: format!("SO{id}"),
-            status: OrderStatus::Open,
-            location: "1".into(),
-            ship_method: None,
-            expected_date: None,
-            lines: vec![OrderLine {
-                line: LineNo(1),
-                item: item.into(),
-                sku: sku.into(),
-                quantity: Decimal::ONE,
-                quantity_done: Decimal::ZERO,
-                closed: false,
-            }],
-        };
         engine
-            .ingest(&event(id, Payload::Order(order)), now)
+            .ingest(&netsuite(id, order(id, sku, item)), now)
             .await
             .unwrap();
     }
@@ -97,23 +34,24 @@ async fn seed(store_path: &Path) {
 
 #[tokio::test]
 async fn report_writes_the_page_and_its_json() {
-    let dir = scratch_dir();
+    let dir = scratch_dir("sync-report");
     let config = write_config(&dir);
     seed(&dir.join("store.sqlite")).await;
     let html = dir.join("out/report.html");
     let json = dir.join("out/report.json");
 
-    let output = Command::new(env!("CARGO_BIN_EXE_sync"))
-        .arg("--config")
-        .arg(&config)
-        .args(["report", "--out"])
-        .arg(&html)
-        .arg("--json")
-        .arg(&json)
-        .args(["--guide-url", "https://intranet.example/ops.html"])
-        .env("RUST_LOG", "error")
-        .output()
-        .unwrap();
+    let output = sync(
+        &config,
+        &[
+            "report".as_ref(),
+            "--out".as_ref(),
+            html.as_os_str(),
+            "--json".as_ref(),
+            json.as_os_str(),
+            "--guide-url".as_ref(),
+            "https://intranet.example/ops.html".as_ref(),
+        ],
+    );
     assert!(
         output.status.success(),
         "{}",

@@ -1,0 +1,108 @@
+//! Shared set-up of the tests that run the `sync` binary against a store on disk: a scratch
+//! directory, the example configuration pointed at it, and a small seeded ledger.
+
+// Each test binary uses part of this module.
+#![allow(dead_code)]
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use jiff::Timestamp;
+use rust_decimal::Decimal;
+use sync_core::*;
+
+/// A fresh directory under the system's temporary directory.
+pub fn scratch_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "{name}-{}-{}",
+        std::process::id(),
+        Timestamp::now().as_nanosecond()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The example configuration with its store in `dir` (`dir/store.sqlite`); returns its path.
+pub fn write_config(dir: &Path) -> PathBuf {
+    let example = include_str!("../../sync.example.toml");
+    let store = dir.join("store.sqlite");
+    let config = example.replace(
+        "store_path = \"clarus-netsuite.sqlite\"",
+        &format!("store_path = {:?}", store.display().to_string()),
+    );
+    assert_ne!(config, example, "the example's store_path line changed");
+    let path = dir.join("sync.toml");
+    std::fs::write(&path, config).unwrap();
+    path
+}
+
+/// Runs `sync --config <config> <args>` and returns what it printed.
+pub fn sync<S: AsRef<OsStr>>(config: &Path, args: &[S]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sync"))
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .env("RUST_LOG", "error")
+        .output()
+        .unwrap()
+}
+
+/// NetSuite location 1 is Clarus warehouse 10.
+pub fn one_location() -> Mappings {
+    Mappings::new(MappingTables {
+        locations: vec![LocationMapping {
+            location: "1".into(),
+            warehouse: WarehouseId(10),
+        }],
+        ..MappingTables::default()
+    })
+    .unwrap()
+}
+
+/// An event from `system` about record `id`.
+pub fn event(system: System, id: &str, at: Timestamp, payload: Payload) -> Event {
+    Event {
+        source: SourceId {
+            system,
+            resource: "record".into(),
+            id: id.into(),
+            event: "updated".into(),
+            revision: Revision::Sequence(1),
+        },
+        occurred_at: at,
+        payload,
+    }
+}
+
+/// A NetSuite inventory item.
+pub fn item(id: &str, sku: &str) -> Payload {
+    Payload::Item(Item {
+        netsuite_id: id.into(),
+        sku: sku.into(),
+        barcode: None,
+        description: format!("{sku} description"),
+        tracking: Tracking::None,
+        inactive: false,
+    })
+}
+
+/// An open sales order `SO<id>` for one unit of one item at location 1.
+pub fn order(id: &str, sku: &str, item: &str) -> Payload {
+    Payload::Order(Order {
+        order: OrderRef::sales(id),
+        tran_id: format!("SO{id}"),
+        status: OrderStatus::Open,
+        location: "1".into(),
+        ship_method: None,
+        expected_date: None,
+        lines: vec![OrderLine {
+            line: LineNo(1),
+            item: item.into(),
+            sku: sku.into(),
+            quantity: Decimal::ONE,
+            quantity_done: Decimal::ZERO,
+            closed: false,
+        }],
+    })
+}
