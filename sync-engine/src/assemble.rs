@@ -13,22 +13,17 @@ use clarus_client::webhook::{SYNC_SUBSCRIPTIONS, WebhookSecret, WebhookTarget};
 use clarus_client::{ClarusClient, ClarusError, ClarusId, Url};
 use jiff::Timestamp;
 use netsuite_client::NetSuiteClient;
-use sync_core::{Mappings, Tenant, Thresholds};
+use sync_core::{Mappings, Tenant};
 
 use crate::batch::Batcher;
-use crate::clarus::{
-    ClarusDecoder, ClarusExecutor, ClarusSweep, ExecutorSettings, MovementSweep,
-    StockSnapshotReader,
-};
+use crate::clarus::{ClarusDecoder, ClarusExecutor, ClarusSweep, ExecutorSettings, MovementSweep};
 use crate::config::CadenceSettings;
 use crate::engine::{Engine, EngineError};
 use crate::intake::{IntakeConfig, router};
-use crate::netsuite::{
-    ExecutorConfig, NetSuiteExecutor, NetSuitePoller, OnHandReader, PollerConfig,
-};
+use crate::netsuite::{ExecutorConfig, NetSuiteExecutor, NetSuitePoller, PollerConfig};
 use crate::outbox::{Outbox, OutboxConfig};
 use crate::processor::Processor;
-use crate::reconcile::reconcile;
+use crate::reconcile::{ReconcileSettings, Reconciler};
 use crate::router::Router;
 use crate::service::{Scheduled, Service};
 use crate::store::Store;
@@ -87,8 +82,8 @@ pub struct Parts {
     pub webhooks: Option<WebhookParts>,
     /// How long a blocked delivery waits before it is tried again.
     pub retry_blocked_after: Duration,
-    /// Scheduled stock reconciliation: thresholds and interval.
-    pub reconcile: Option<(Thresholds, Duration)>,
+    /// Scheduled stock reconciliation: thresholds, interval, history and value alert.
+    pub reconcile: Option<ReconcileSettings>,
     /// Immediate or batched postings per flow.
     pub cadence: CadenceSettings,
     /// Further scheduled jobs (alerts, stuck-document detection, ...).
@@ -173,13 +168,10 @@ impl Scheduled for MovementSweepJob {
     }
 }
 
-/// Scheduled reconciliation: both snapshots, in-flight movements, drift exceptions.
+/// Scheduled reconciliation: both snapshots, costs, in-flight movements, drift history and
+/// exceptions.
 struct ReconcileJob {
-    clarus: StockSnapshotReader,
-    netsuite: OnHandReader,
-    store: Arc<dyn Store>,
-    thresholds: Thresholds,
-    interval: Duration,
+    reconciler: Reconciler,
 }
 
 #[async_trait]
@@ -188,26 +180,23 @@ impl Scheduled for ReconcileJob {
         "reconcile"
     }
     fn interval(&self) -> Duration {
-        self.interval
+        self.reconciler.settings().interval
     }
     async fn run_once(&self, _: &Engine) -> Result<usize, String> {
-        let (clarus, _) = self.clarus.read().await.map_err(|e| e.to_string())?;
-        let (netsuite, _) = self.netsuite.read().await.map_err(|e| e.to_string())?;
-        let report = reconcile(
-            self.store.as_ref(),
-            clarus,
-            netsuite,
-            self.thresholds,
-            Timestamp::now(),
-        )
-        .await
-        .map_err(|e| e.to_string())?;
+        let run = self
+            .reconciler
+            .run_once(Timestamp::now())
+            .await
+            .map_err(|e| e.to_string())?;
+        let summary = &run.snapshot.run.summary;
         tracing::info!(
-            positions = report.summary.positions,
-            drift = report.summary.drift,
+            positions = summary.positions,
+            drift = summary.drift,
+            value_impact = %summary.value_impact,
+            pruned_runs = run.pruned_runs,
             "stock reconciled"
         );
-        Ok(report.summary.positions)
+        Ok(summary.positions)
     }
 }
 
@@ -300,13 +289,15 @@ pub async fn assemble(parts: Parts) -> Result<Assembled, AssembleError> {
     if let Some(batcher) = batcher {
         scheduled.push(Arc::new(batcher));
     }
-    if let Some((thresholds, interval)) = parts.reconcile {
+    if let Some(settings) = parts.reconcile {
         scheduled.push(Arc::new(ReconcileJob {
-            clarus: StockSnapshotReader::new(parts.clarus.clone(), parts.mappings.clone()),
-            netsuite: OnHandReader::new(parts.netsuite.clone(), parts.mappings.clone()),
-            store: store.clone(),
-            thresholds,
-            interval,
+            reconciler: Reconciler::new(
+                store.clone(),
+                parts.clarus.clone(),
+                parts.netsuite.clone(),
+                parts.mappings.clone(),
+                settings,
+            ),
         }));
     }
     let poller = NetSuitePoller::new(parts.netsuite, engine.clone(), parts.poller);

@@ -11,7 +11,9 @@
 //!   through [`router::Router`] to the [`clarus`] and [`netsuite`] executors, retrying with
 //!   backoff and looking a record up before resending after an ambiguous failure; [`batch`]
 //!   aggregates adjustments when their cadence is batched.
-//! - [`reconcile`] compares stock snapshots with in-flight movements counted.
+//! - [`reconcile`] compares stock snapshots with in-flight movements counted, and values the
+//!   drift at NetSuite's average cost; [`drift_history`] keeps every run so the trend is
+//!   visible.
 //! - [`alerts`] pushes new exceptions to their owners by webhook and email, grouped and
 //!   throttled.
 //! - [`config`] reads the TOML configuration, [`assemble`] joins the parts, and [`service`] runs
@@ -22,6 +24,7 @@ pub mod assemble;
 pub mod batch;
 pub mod clarus;
 pub mod config;
+pub mod drift_history;
 pub mod engine;
 pub mod intake;
 pub mod monitor;
