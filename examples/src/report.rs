@@ -8,10 +8,10 @@ use jiff::Timestamp;
 use rust_decimal::Decimal;
 use serde::Serialize;
 use sim::netsuite::RecordType;
-use sync_core::Thresholds;
 use sync_engine::clarus::StockSnapshotReader;
-use sync_engine::netsuite::OnHandReader;
-use sync_engine::reconcile::reconcile;
+use sync_engine::drift_history;
+use sync_engine::netsuite::{CostReader, OnHandReader};
+use sync_engine::reconcile::{ReconcileSettings, reconcile};
 use sync_engine::store::{ActionStatus, Store};
 
 use crate::harness::{SetupError, Systems};
@@ -80,6 +80,12 @@ pub struct DriftTally {
     pub drift: usize,
     /// Sum of the unexplained differences, in units.
     pub unexplained_units: Decimal,
+    /// Value of the unexplained differences at NetSuite's average cost (magnitudes added up).
+    pub value_impact: Decimal,
+    /// Drifting positions whose cost NetSuite does not know (not in `value_impact`).
+    pub drift_without_cost: usize,
+    /// Reconciliation runs in the drift history, this final one included.
+    pub history_runs: usize,
     /// The drifting positions: `SKU @ location (status): clarus / netsuite / in flight`.
     pub drifting: Vec<String>,
 }
@@ -150,6 +156,51 @@ pub async fn gather(
     unfinished_goods_outs: BTreeMap<String, usize>,
     elapsed_secs: f64,
 ) -> Result<DemoReport, SetupError> {
+    // Reconcile first: the final run resolves drift exceptions that earlier runs raised while
+    // movements were on their way, so the exception tally below sees where things ended.
+    let (clarus_rows, _) =
+        StockSnapshotReader::new(systems.clarus_client()?, systems.mappings.clone())
+            .read()
+            .await?;
+    let (netsuite_rows, _) =
+        OnHandReader::new(systems.netsuite_client()?, systems.mappings.clone())
+            .read()
+            .await?;
+    let costs = CostReader::new(systems.netsuite_client()?, systems.mappings.clone())
+        .read()
+        .await?;
+    let reconciled = reconcile(
+        store,
+        clarus_rows,
+        netsuite_rows,
+        Some(&costs),
+        &ReconcileSettings::default(),
+        Timestamp::now(),
+    )
+    .await?;
+    let summary = &reconciled.snapshot.run.summary;
+    let drift = DriftTally {
+        positions: summary.positions,
+        in_step: summary.in_step,
+        explained_by_in_flight: summary.explained_by_in_flight,
+        drift: summary.drift,
+        unexplained_units: summary.unexplained_units,
+        value_impact: summary.value_impact,
+        drift_without_cost: summary.drift_without_cost,
+        history_runs: drift_history::trend(store, None, usize::MAX).await?.len(),
+        drifting: reconciled
+            .snapshot
+            .rows
+            .iter()
+            .filter(|r| r.class == sync_core::DriftClass::Drift)
+            .map(|r| {
+                format!(
+                    "{} @ {} ({:?}): clarus {} / netsuite {} / in flight {}",
+                    r.sku, r.location, r.status, r.clarus, r.netsuite, r.in_flight
+                )
+            })
+            .collect(),
+    };
     let mut actions: BTreeMap<String, ActionTally> = BTreeMap::new();
     for count in store.action_counts().await? {
         let tally = actions.entry(count.kind).or_default();
@@ -202,45 +253,6 @@ pub async fn gather(
         lost: log.iter().filter(|w| w.lost).count(),
     };
 
-    let (clarus_rows, _) =
-        StockSnapshotReader::new(systems.clarus_client()?, systems.mappings.clone())
-            .read()
-            .await?;
-    let (netsuite_rows, _) =
-        OnHandReader::new(systems.netsuite_client()?, systems.mappings.clone())
-            .read()
-            .await?;
-    let drift = reconcile(
-        store,
-        clarus_rows,
-        netsuite_rows,
-        Thresholds::default(),
-        Timestamp::now(),
-    )
-    .await?;
-    let drift = DriftTally {
-        positions: drift.summary.positions,
-        in_step: drift.summary.in_step,
-        explained_by_in_flight: drift.summary.explained_by_in_flight,
-        drift: drift.summary.drift,
-        unexplained_units: drift
-            .rows
-            .iter()
-            .filter(|r| r.class == sync_core::DriftClass::Drift)
-            .map(|r| r.unexplained.abs())
-            .sum(),
-        drifting: drift
-            .rows
-            .iter()
-            .filter(|r| r.class == sync_core::DriftClass::Drift)
-            .map(|r| {
-                format!(
-                    "{} @ {} ({:?}): clarus {} / netsuite {} / in flight {}",
-                    r.key.sku, r.key.location, r.key.status, r.clarus, r.netsuite, r.in_flight
-                )
-            })
-            .collect(),
-    };
     let despatched_without_fulfilment = despatched_without_fulfilment(systems);
 
     Ok(DemoReport {
@@ -340,8 +352,15 @@ impl DemoReport {
         let d = &self.drift;
         let _ = writeln!(
             out,
-            "  stock: {} positions, {} in step, {} explained by in-flight movements, {} drifting ({} units unexplained)",
-            d.positions, d.in_step, d.explained_by_in_flight, d.drift, d.unexplained_units
+            "  stock: {} positions, {} in step, {} explained by in-flight movements, {} drifting ({} units unexplained, valued at {}; {} without a cost); {} reconciliations in the drift history",
+            d.positions,
+            d.in_step,
+            d.explained_by_in_flight,
+            d.drift,
+            d.unexplained_units,
+            d.value_impact.round_dp(2),
+            d.drift_without_cost,
+            d.history_runs
         );
         for row in &d.drifting {
             let _ = writeln!(out, "    drifting: {row}");

@@ -34,6 +34,9 @@ struct Args {
     /// Give up if the day has not settled after this many seconds.
     #[arg(long, default_value_t = 600)]
     timeout_secs: u64,
+    /// Seconds between the scheduled stock reconciliations (each kept in the drift history).
+    #[arg(long, default_value_t = 3)]
+    reconcile_every_secs: u64,
 }
 
 #[tokio::main]
@@ -119,7 +122,8 @@ async fn run(args: &Args) -> Result<bool, SetupError> {
     );
     let systems = Systems::start(&options).await?;
     let work = tempdir()?;
-    let engine_options = EngineOptions::fast(work.join("sync.sqlite"));
+    let engine_options = EngineOptions::fast(work.join("sync.sqlite"))
+        .reconciling_every(Duration::from_secs(args.reconcile_every_secs.max(1)));
 
     // Item master: NetSuite items reach Clarus as products.
     let mut seeded = scenario::seed_items(&systems, &scenario_options)?;

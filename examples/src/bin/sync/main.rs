@@ -7,7 +7,10 @@
 //! sync --config sync.toml close-check --period 2026-11 [--json]
 //! sync --config sync.toml exceptions list [--owner finance] [--all]
 //! sync --config sync.toml exceptions resolve <KEY> --note "fixed the mapping"
+//! sync --config sync.toml drift [--now] [--history N] [--sku SKU] [--json]
 //! ```
+
+mod drift;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -86,6 +89,9 @@ enum Command {
         #[command(subcommand)]
         command: ExceptionCommand,
     },
+    /// Shows stock drift from the drift history: the latest reconciliation (valued at NetSuite's
+    /// average cost), or the trend; `--now` reconciles against the live systems first.
+    Drift(drift::DriftArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -136,6 +142,7 @@ async fn run(args: Args) -> Result<(), BoxError> {
             Ok(())
         }
         Command::Exceptions { command } => exceptions(&config, command).await,
+        Command::Drift(args) => drift::drift(&config, args).await,
     }
 }
 
@@ -255,10 +262,7 @@ async fn run_engine(config: Config) -> Result<(), BoxError> {
             automation_prefix: config.webhook.automation_prefix.clone(),
         }),
         retry_blocked_after: Duration::from_secs(30),
-        reconcile: Some((
-            config.drift.thresholds(),
-            Duration::from_secs(config.drift.interval_secs),
-        )),
+        reconcile: Some(config.drift.reconcile_settings()),
         cadence: config.cadence.clone(),
         extra_scheduled: extra_jobs(&config)?,
     })
