@@ -169,9 +169,12 @@ impl Scheduled for MovementSweepJob {
 }
 
 /// Scheduled reconciliation: both snapshots, costs, in-flight movements, drift history and
-/// exceptions.
+/// exceptions. The first run comes one interval after the service starts, not at once: at
+/// start-up the engine is still working off what happened while it was stopped (deliveries,
+/// the first poll), and comparing stock then would report that backlog as drift.
 struct ReconcileJob {
     reconciler: Reconciler,
+    first_run_at: std::sync::Mutex<Option<std::time::Instant>>,
 }
 
 #[async_trait]
@@ -183,6 +186,17 @@ impl Scheduled for ReconcileJob {
         self.reconciler.settings().interval
     }
     async fn run_once(&self, _: &Engine) -> Result<usize, String> {
+        {
+            let now = std::time::Instant::now();
+            let mut first = self
+                .first_run_at
+                .lock()
+                .map_err(|_| "reconcile schedule lock poisoned".to_owned())?;
+            let at = *first.get_or_insert(now + self.interval());
+            if now < at {
+                return Ok(0);
+            }
+        }
         let run = self
             .reconciler
             .run_once(Timestamp::now())
@@ -298,6 +312,7 @@ pub async fn assemble(parts: Parts) -> Result<Assembled, AssembleError> {
                 parts.mappings.clone(),
                 settings,
             ),
+            first_run_at: std::sync::Mutex::new(None),
         }));
     }
     let poller = NetSuitePoller::new(parts.netsuite, engine.clone(), parts.poller);

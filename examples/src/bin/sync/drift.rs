@@ -121,6 +121,11 @@ fn class(class: DriftClass) -> &'static str {
     }
 }
 
+/// A time to the second, for people.
+fn seconds(at: Timestamp) -> String {
+    format!("{at:.0}")
+}
+
 fn units(d: Decimal) -> String {
     d.normalize().to_string()
 }
@@ -167,7 +172,12 @@ fn print_snapshot(snapshot: &DriftSnapshot, sku: Option<&Sku>) {
     let s = &run.summary;
     println!(
         "drift run #{} at {}: {} positions, {} in step, {} explained by movements in flight, {} drifting",
-        run.id, run.at, s.positions, s.in_step, s.explained_by_in_flight, s.drift
+        run.id,
+        seconds(run.at),
+        s.positions,
+        s.in_step,
+        s.explained_by_in_flight,
+        s.drift
     );
     println!(
         "  tolerance: {} units or {} % of on-hand",
@@ -259,7 +269,7 @@ fn print_trend(runs: &[DriftRun]) {
             let s = &r.summary;
             vec![
                 format!("#{}", r.id),
-                r.at.to_string(),
+                seconds(r.at),
                 s.positions.to_string(),
                 s.in_step.to_string(),
                 s.explained_by_in_flight.to_string(),
@@ -303,13 +313,13 @@ fn print_sku_history(sku: &Sku, points: &[SkuPoint]) {
     let mut rows = Vec::new();
     for point in points {
         if point.rows.is_empty() {
-            let mut cells = vec![format!("#{}", point.run_id), point.at.to_string()];
+            let mut cells = vec![format!("#{}", point.run_id), seconds(point.at)];
             cells.push("in step".to_owned());
             cells.extend(std::iter::repeat_n(String::new(), 8));
             rows.push(cells);
         }
         for r in &point.rows {
-            let mut cells = vec![format!("#{}", point.run_id), point.at.to_string()];
+            let mut cells = vec![format!("#{}", point.run_id), seconds(point.at)];
             cells.extend(row_cells(r).into_iter().enumerate().filter_map(|(i, c)| {
                 // The SKU is in the title.
                 (i != 1).then_some(c)
