@@ -426,3 +426,73 @@ async fn without_a_threshold_or_without_costs_finance_is_not_alerted() {
             .all(|r| r.class == DriftClass::Drift && r.value_impact.is_none())
     );
 }
+
+/// A sink keeping what it is given.
+#[derive(Debug, Default)]
+struct Recording {
+    name: String,
+    alerts: std::sync::Mutex<Vec<sync_engine::alerts::Alert>>,
+}
+
+#[async_trait::async_trait]
+impl sync_engine::alerts::AlertSink for Recording {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    async fn deliver(
+        &self,
+        alert: &sync_engine::alerts::Alert,
+    ) -> Result<(), sync_engine::alerts::DeliveryError> {
+        self.alerts.lock().unwrap().push(alert.clone());
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn the_value_alert_reaches_finance_and_the_drift_operations() {
+    use sync_engine::alerts::{Alerter, AlerterSettings, Routes};
+
+    let store = SqliteStore::open_in_memory().unwrap();
+    let operations = Arc::new(Recording {
+        name: "operations-chat".into(),
+        ..Recording::default()
+    });
+    let finance = Arc::new(Recording {
+        name: "finance-mail".into(),
+        ..Recording::default()
+    });
+    let alerter = Alerter::new(
+        Routes::new()
+            .route("operations", operations.clone())
+            .route("finance", finance.clone()),
+        AlerterSettings::default(),
+    );
+    run(
+        &store,
+        &[("MUG", 30), ("CUP", 20)],
+        &[("MUG", 10), ("CUP", 10)],
+        Some(&costs()),
+        &settings(Some(100)),
+        at(0),
+    )
+    .await;
+    let sent = alerter.run_at(&store, at(0)).await;
+    assert_eq!(sent.delivered, 2, "{sent:?}");
+    let finance = finance.alerts.lock().unwrap().clone();
+    assert_eq!(finance.len(), 1);
+    assert_eq!(finance[0].kind, DRIFT_VALUE_KIND);
+    assert_eq!(finance[0].runbook, "operations.md#drift-value");
+    // 20 × 12.50 + 10 × 4.50 = 295.00
+    assert!(
+        finance[0].examples[0].message.contains("295"),
+        "{}",
+        finance[0].examples[0].message
+    );
+    let operations = operations.alerts.lock().unwrap().clone();
+    assert_eq!(operations.len(), 1);
+    assert_eq!(operations[0].kind, DRIFT_KIND);
+    assert_eq!(
+        operations[0].count, 2,
+        "one alert for both drifting positions"
+    );
+}
