@@ -267,3 +267,46 @@ async fn drift_now_values_records_and_alerts_and_the_history_shows_the_trend() {
 
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_running_engine_reconciles_on_schedule_after_one_interval_and_keeps_the_history() {
+    use examples::harness::{EngineOptions, RunningEngine};
+    use std::time::{Duration, Instant};
+
+    let systems = Systems::start(&SystemsOptions::calm(37)).await.unwrap();
+    let dir = scratch_dir();
+    let interval = Duration::from_millis(600);
+    let started = Instant::now();
+    let engine = RunningEngine::start(
+        &systems,
+        &EngineOptions::fast(dir.join("sync.sqlite")).reconciling_every(interval),
+    )
+    .await
+    .unwrap();
+    // Not at once: the first run waits one interval.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let early = engine.store.drift_runs(None, 10).await.unwrap();
+    if started.elapsed() < interval {
+        assert!(
+            early.is_empty(),
+            "a run {early:?} before the first interval"
+        );
+    }
+    // Then on schedule, each run recorded.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let runs = loop {
+        let runs = engine.store.drift_runs(None, 10).await.unwrap();
+        if runs.len() >= 2 {
+            break runs;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "only {} run(s) recorded",
+            runs.len()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(runs[0].at > runs[1].at);
+    engine.stop().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
