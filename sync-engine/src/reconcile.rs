@@ -190,11 +190,9 @@ fn value_exception(
     let summary = &snapshot.run.summary;
     let day = jiff::tz::TimeZone::UTC.to_datetime(now).date().to_string();
     let mut message = format!(
-        "unexplained stock drift valued at {} (threshold {threshold}; net {}) over {} drifting \
-         position(s)",
-        summary.value_impact.normalize(),
-        summary.net_value_impact.normalize(),
-        summary.drift
+        "unexplained stock drift valued at {:.2} (threshold {threshold}; net {:.2}) over {} \
+         drifting position(s)",
+        summary.value_impact, summary.net_value_impact, summary.drift
     );
     if summary.drift_without_cost > 0 {
         message.push_str(&format!(
@@ -209,11 +207,11 @@ fn value_exception(
         .take(3)
         .map(|r| {
             format!(
-                "{} @ {}: {} units, {}",
+                "{} @ {}: {} units, {:.2}",
                 r.sku,
                 r.location,
                 r.unexplained,
-                r.value_impact.unwrap_or_default().normalize()
+                r.value_impact.unwrap_or_default()
             )
         })
         .collect();

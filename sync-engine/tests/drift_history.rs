@@ -325,7 +325,11 @@ async fn finance_is_alerted_once_a_day_while_the_value_is_above_the_threshold() 
     assert_eq!(finance.owner, "finance");
     assert_eq!(finance.runbook, "operations.md#drift-value");
     assert!(
-        finance.message.contains("125") && finance.message.contains("1 more without"),
+        finance.message.contains("valued at 125.00 (threshold 100")
+            && finance.message.contains("1 more without")
+            && finance
+                .message
+                .contains("largest: MUG @ 1: 10 units, 125.00"),
         "{}",
         finance.message
     );
