@@ -25,6 +25,7 @@ use sync_engine::config::CadenceSettings;
 use sync_engine::engine::Engine;
 use sync_engine::netsuite::{ExecutorConfig, PollerConfig};
 use sync_engine::outbox::OutboxConfig;
+use sync_engine::reconcile::ReconcileSettings;
 use sync_engine::store::{SqliteStore, Store};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -235,6 +236,8 @@ pub struct EngineOptions {
     pub poll_interval: Duration,
     /// Outbox retries.
     pub outbox: OutboxConfig,
+    /// Scheduled stock reconciliation (recorded in the drift history), or none.
+    pub reconcile: Option<ReconcileSettings>,
 }
 
 impl EngineOptions {
@@ -250,7 +253,18 @@ impl EngineOptions {
                 max_attempts: 25,
                 idle_poll: Duration::from_millis(10),
             },
+            reconcile: None,
         }
+    }
+
+    /// Runs the scheduled reconciliation every `interval` (exact thresholds, the default
+    /// history retention), as `sync run` does every `[drift] interval_secs`.
+    pub fn reconciling_every(mut self, interval: Duration) -> Self {
+        self.reconcile = Some(ReconcileSettings {
+            interval,
+            ..ReconcileSettings::default()
+        });
+        self
     }
 }
 
@@ -312,7 +326,7 @@ impl RunningEngine {
                 automation_prefix: "netsuite-sync".into(),
             }),
             retry_blocked_after: Duration::from_millis(300),
-            reconcile: None,
+            reconcile: options.reconcile.clone(),
             cadence: CadenceSettings::default(),
             extra_scheduled: Vec::new(),
         })

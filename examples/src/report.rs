@@ -10,10 +10,10 @@ use jiff::Timestamp;
 use rust_decimal::Decimal;
 use serde::Serialize;
 use sim::netsuite::RecordType;
-use sync_core::{DriftReport, Thresholds};
 use sync_engine::clarus::StockSnapshotReader;
-use sync_engine::netsuite::OnHandReader;
-use sync_engine::reconcile::reconcile;
+use sync_engine::drift_history;
+use sync_engine::netsuite::{CostReader, OnHandReader};
+use sync_engine::reconcile::{ReconcileSettings, Reconciliation, reconcile};
 use sync_engine::report::html::{self, HtmlOptions};
 use sync_engine::report::{DriftInput, OperationsReport, ReportOptions, build};
 use sync_engine::store::{ActionStatus, Store};
@@ -84,6 +84,12 @@ pub struct DriftTally {
     pub drift: usize,
     /// Sum of the unexplained differences, in units.
     pub unexplained_units: Decimal,
+    /// Value of the unexplained differences at NetSuite's average cost (magnitudes added up).
+    pub value_impact: Decimal,
+    /// Drifting positions whose cost NetSuite does not know (not in `value_impact`).
+    pub drift_without_cost: usize,
+    /// Reconciliation runs in the drift history, this final one included.
+    pub history_runs: usize,
     /// The drifting positions: `SKU @ location (status): clarus / netsuite / in flight`.
     pub drifting: Vec<String>,
 }
@@ -116,9 +122,6 @@ pub struct DemoReport {
     /// Clarus goods outs despatched whose sales order has nothing fulfilled in NetSuite (must be
     /// empty once the day has settled).
     pub despatched_without_fulfilment: Vec<String>,
-    /// The stock comparison behind `drift`, position by position (for the operations report).
-    #[serde(skip)]
-    pub compared: DriftReport,
 }
 
 /// References of despatched goods outs whose NetSuite sales order shows no fulfilled quantity.
@@ -148,13 +151,13 @@ fn despatched_without_fulfilment(systems: &Systems) -> Vec<String> {
         .collect()
 }
 
-/// Reads both systems' stock and reconciles it at `now` (raising and resolving drift exceptions
-/// as the scheduled reconciliation does); returns the comparison.
+/// Reads both systems' stock and NetSuite's costs and reconciles at `now`, as the scheduled
+/// reconciliation does: drift exceptions raised and resolved, the run kept in the drift history.
 pub async fn reconcile_now(
     systems: &Systems,
     store: &dyn Store,
     now: Timestamp,
-) -> Result<DriftReport, SetupError> {
+) -> Result<Reconciliation, SetupError> {
     let (clarus_rows, _) =
         StockSnapshotReader::new(systems.clarus_client()?, systems.mappings.clone())
             .read()
@@ -163,11 +166,15 @@ pub async fn reconcile_now(
         OnHandReader::new(systems.netsuite_client()?, systems.mappings.clone())
             .read()
             .await?;
+    let costs = CostReader::new(systems.netsuite_client()?, systems.mappings.clone())
+        .read()
+        .await?;
     Ok(reconcile(
         store,
         clarus_rows,
         netsuite_rows,
-        Thresholds::default(),
+        Some(&costs),
+        &ReconcileSettings::default(),
         now,
     )
     .await?)
@@ -182,6 +189,32 @@ pub async fn gather(
     unfinished_goods_outs: BTreeMap<String, usize>,
     elapsed_secs: f64,
 ) -> Result<DemoReport, SetupError> {
+    // Reconcile first: the final run resolves drift exceptions that earlier runs raised while
+    // movements were on their way, so the exception tally below sees where things ended.
+    let reconciled = reconcile_now(systems, store, Timestamp::now()).await?;
+    let summary = &reconciled.snapshot.run.summary;
+    let drift = DriftTally {
+        positions: summary.positions,
+        in_step: summary.in_step,
+        explained_by_in_flight: summary.explained_by_in_flight,
+        drift: summary.drift,
+        unexplained_units: summary.unexplained_units,
+        value_impact: summary.value_impact,
+        drift_without_cost: summary.drift_without_cost,
+        history_runs: drift_history::trend(store, None, usize::MAX).await?.len(),
+        drifting: reconciled
+            .snapshot
+            .rows
+            .iter()
+            .filter(|r| r.class == sync_core::DriftClass::Drift)
+            .map(|r| {
+                format!(
+                    "{} @ {} ({:?}): clarus {} / netsuite {} / in flight {}",
+                    r.sku, r.location, r.status, r.clarus, r.netsuite, r.in_flight
+                )
+            })
+            .collect(),
+    };
     let mut actions: BTreeMap<String, ActionTally> = BTreeMap::new();
     for count in store.action_counts().await? {
         let tally = actions.entry(count.kind).or_default();
@@ -234,30 +267,6 @@ pub async fn gather(
         lost: log.iter().filter(|w| w.lost).count(),
     };
 
-    let compared = reconcile_now(systems, store, Timestamp::now()).await?;
-    let drift = DriftTally {
-        positions: compared.summary.positions,
-        in_step: compared.summary.in_step,
-        explained_by_in_flight: compared.summary.explained_by_in_flight,
-        drift: compared.summary.drift,
-        unexplained_units: compared
-            .rows
-            .iter()
-            .filter(|r| r.class == sync_core::DriftClass::Drift)
-            .map(|r| r.unexplained.abs())
-            .sum(),
-        drifting: compared
-            .rows
-            .iter()
-            .filter(|r| r.class == sync_core::DriftClass::Drift)
-            .map(|r| {
-                format!(
-                    "{} @ {} ({:?}): clarus {} / netsuite {} / in flight {}",
-                    r.key.sku, r.key.location, r.key.status, r.clarus, r.netsuite, r.in_flight
-                )
-            })
-            .collect(),
-    };
     let despatched_without_fulfilment = despatched_without_fulfilment(systems);
 
     Ok(DemoReport {
@@ -278,7 +287,6 @@ pub async fn gather(
         open_exceptions_by_kind,
         drift,
         despatched_without_fulfilment,
-        compared,
     })
 }
 
@@ -358,8 +366,15 @@ impl DemoReport {
         let d = &self.drift;
         let _ = writeln!(
             out,
-            "  stock: {} positions, {} in step, {} explained by in-flight movements, {} drifting ({} units unexplained)",
-            d.positions, d.in_step, d.explained_by_in_flight, d.drift, d.unexplained_units
+            "  stock: {} positions, {} in step, {} explained by in-flight movements, {} drifting ({} units unexplained, valued at {}; {} without a cost); {} reconciliations in the drift history",
+            d.positions,
+            d.in_step,
+            d.explained_by_in_flight,
+            d.drift,
+            d.unexplained_units,
+            d.value_impact.round_dp(2),
+            d.drift_without_cost,
+            d.history_runs
         );
         for row in &d.drifting {
             let _ = writeln!(out, "    drifting: {row}");

@@ -89,7 +89,28 @@ pub fn seed_items(systems: &Systems, options: &ScenarioOptions) -> Result<Seeded
         );
         seeded.items.push((sku, id));
     }
+    seed_costs(systems, options, &seeded);
     Ok(seeded)
+}
+
+/// Gives the items NetSuite average costs (1.00 to 80.00): item-wide for every item, a cost of
+/// its own at the warehouse location for every third, none at all for every twentieth (a new
+/// item NetSuite has not costed yet, whose drift shows without a value).
+fn seed_costs(systems: &Systems, options: &ScenarioOptions, seeded: &Seeded) {
+    let ns = systems.netsuite.handle();
+    // A generator of its own, so costs do not change the day's other choices.
+    let mut rng = StdRng::seed_from_u64(options.seed ^ 0x00C0_57C0_57C0_57C0);
+    for (n, (_, item)) in seeded.items.iter().enumerate() {
+        if n % 20 == 19 {
+            continue;
+        }
+        let cost = Decimal::new(rng.random_range(100..=8000), 2);
+        ns.set_average_cost(*item, Some(cost));
+        if n % 3 == 2 {
+            let at_location = cost + Decimal::new(rng.random_range(-50..=50), 2);
+            ns.set_location_average_cost(*item, systems.location, Some(at_location));
+        }
+    }
 }
 
 /// Whether every item has reached Clarus as a product.

@@ -24,7 +24,7 @@ use rust_decimal::Decimal;
 use serde_json::Value;
 use sync_core::DriftClass;
 use sync_engine::report::html::HtmlOptions;
-use sync_engine::report::{DriftInput, DriftPositionRow, DriftTrendPoint};
+use sync_engine::report::{DriftInput, DriftTrendPoint};
 use sync_engine::service::backlog;
 use sync_engine::store::NewException;
 
@@ -377,38 +377,37 @@ async fn write_reports(dir: &Path) -> (PathBuf, PathBuf) {
         on_hand - Decimal::from(3),
     );
     let now = Timestamp::now();
-    let compared = reconcile_now(&systems, store.as_ref(), now).await.unwrap();
+    let reconciled = reconcile_now(&systems, store.as_ref(), now).await.unwrap();
+    let latest = &reconciled.snapshot;
     assert!(
-        compared
-            .rows
-            .iter()
-            .any(|r| r.class == DriftClass::Drift && r.key.sku.as_str() == sku),
-        "{compared:?}"
+        latest.rows.iter().any(|r| r.class == DriftClass::Drift
+            && r.sku.as_str() == sku
+            && r.value_impact.is_some()),
+        "{latest:?}"
     );
-    let cost = Decimal::new(425, 2);
+    // Two earlier points of the trend, then the runs the history holds.
+    let positions = latest.run.summary.positions as u64;
+    let history = DriftInput::from_history(store.as_ref(), 100).await.unwrap();
+    let mut trend = vec![
+        DriftTrendPoint {
+            at: now - SignedDuration::from_hours(2),
+            positions,
+            drift: 2,
+            unexplained_units: Decimal::from(7),
+            value_impact: Some(Decimal::new(2975, 2)),
+        },
+        DriftTrendPoint {
+            at: now - SignedDuration::from_hours(1),
+            positions,
+            drift: 0,
+            unexplained_units: Decimal::ZERO,
+            value_impact: None,
+        },
+    ];
+    trend.extend(history.trend);
     let drift = DriftInput {
-        trend: vec![
-            DriftTrendPoint {
-                at: now - SignedDuration::from_hours(2),
-                positions: compared.summary.positions as u64,
-                drift: 2,
-                unexplained_units: Decimal::from(7),
-                value_impact: Some(Decimal::new(2975, 2)),
-            },
-            DriftTrendPoint {
-                at: now - SignedDuration::from_hours(1),
-                positions: compared.summary.positions as u64,
-                drift: 0,
-                unexplained_units: Decimal::ZERO,
-                value_impact: None,
-            },
-            DriftTrendPoint::from_report(now, &compared, Some(Decimal::from(3) * cost)),
-        ],
-        positions: compared
-            .rows
-            .iter()
-            .map(|r| DriftPositionRow::from_row(r, (r.key.sku.as_str() == sku).then_some(cost)))
-            .collect(),
+        trend,
+        positions: history.positions,
     };
 
     // Exceptions of other owners and ages, one with markup in its document and message.

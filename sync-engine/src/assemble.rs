@@ -13,23 +13,18 @@ use clarus_client::webhook::{SYNC_SUBSCRIPTIONS, WebhookSecret, WebhookTarget};
 use clarus_client::{ClarusClient, ClarusError, ClarusId, Url};
 use jiff::Timestamp;
 use netsuite_client::NetSuiteClient;
-use sync_core::{Mappings, Tenant, Thresholds};
+use sync_core::{Mappings, Tenant};
 
 use crate::batch::Batcher;
-use crate::clarus::{
-    ClarusDecoder, ClarusExecutor, ClarusSweep, ExecutorSettings, MovementSweep,
-    StockSnapshotReader,
-};
+use crate::clarus::{ClarusDecoder, ClarusExecutor, ClarusSweep, ExecutorSettings, MovementSweep};
 use crate::config::CadenceSettings;
 use crate::engine::{Engine, EngineError};
 use crate::exceptions::RequestHandler;
 use crate::intake::{IntakeConfig, router};
-use crate::netsuite::{
-    ExecutorConfig, NetSuiteExecutor, NetSuitePoller, OnHandReader, PollerConfig,
-};
+use crate::netsuite::{ExecutorConfig, NetSuiteExecutor, NetSuitePoller, PollerConfig};
 use crate::outbox::{Outbox, OutboxConfig};
 use crate::processor::Processor;
-use crate::reconcile::reconcile;
+use crate::reconcile::{ReconcileSettings, Reconciler};
 use crate::router::Router;
 use crate::service::{Scheduled, Service};
 use crate::store::Store;
@@ -91,8 +86,8 @@ pub struct Parts {
     pub webhooks: Option<WebhookParts>,
     /// How long a blocked delivery waits before it is tried again.
     pub retry_blocked_after: Duration,
-    /// Scheduled stock reconciliation: thresholds and interval.
-    pub reconcile: Option<(Thresholds, Duration)>,
+    /// Scheduled stock reconciliation: thresholds, interval, history and value alert.
+    pub reconcile: Option<ReconcileSettings>,
     /// Immediate or batched postings per flow.
     pub cadence: CadenceSettings,
     /// Further scheduled jobs (alerts, stuck-document detection, ...).
@@ -177,13 +172,13 @@ impl Scheduled for MovementSweepJob {
     }
 }
 
-/// Scheduled reconciliation: both snapshots, in-flight movements, drift exceptions.
+/// Scheduled reconciliation: both snapshots, costs, in-flight movements, drift history and
+/// exceptions. The first run comes one interval after the service starts, not at once: at
+/// start-up the engine is still working off what happened while it was stopped (deliveries,
+/// the first poll), and comparing stock then would report that backlog as drift.
 struct ReconcileJob {
-    clarus: StockSnapshotReader,
-    netsuite: OnHandReader,
-    store: Arc<dyn Store>,
-    thresholds: Thresholds,
-    interval: Duration,
+    reconciler: Arc<Reconciler>,
+    first_run_at: std::sync::Mutex<Option<std::time::Instant>>,
 }
 
 #[async_trait]
@@ -192,26 +187,58 @@ impl Scheduled for ReconcileJob {
         "reconcile"
     }
     fn interval(&self) -> Duration {
-        self.interval
+        self.reconciler.settings().interval
     }
     async fn run_once(&self, _: &Engine) -> Result<usize, String> {
-        let (clarus, _) = self.clarus.read().await.map_err(|e| e.to_string())?;
-        let (netsuite, _) = self.netsuite.read().await.map_err(|e| e.to_string())?;
-        let report = reconcile(
-            self.store.as_ref(),
-            clarus,
-            netsuite,
-            self.thresholds,
-            Timestamp::now(),
-        )
-        .await
-        .map_err(|e| e.to_string())?;
+        {
+            let now = std::time::Instant::now();
+            let mut first = self
+                .first_run_at
+                .lock()
+                .map_err(|_| "reconcile schedule lock poisoned".to_owned())?;
+            let at = *first.get_or_insert(now + self.interval());
+            if now < at {
+                return Ok(0);
+            }
+        }
+        let run = self
+            .reconciler
+            .run_once(Timestamp::now())
+            .await
+            .map_err(|e| e.to_string())?;
+        let summary = &run.snapshot.run.summary;
         tracing::info!(
-            positions = report.summary.positions,
-            drift = report.summary.drift,
+            positions = summary.positions,
+            drift = summary.drift,
+            value_impact = %summary.value_impact,
+            pruned_runs = run.pruned_runs,
             "stock reconciled"
         );
-        Ok(report.summary.positions)
+        Ok(summary.positions)
+    }
+}
+
+/// The same reconciliation on demand, without the schedule's start-up delay: a person's retry
+/// of a drift exception reads both systems at once.
+struct StockRecheck {
+    reconciler: Arc<Reconciler>,
+}
+
+#[async_trait]
+impl Scheduled for StockRecheck {
+    fn name(&self) -> &str {
+        "stock-recheck"
+    }
+    fn interval(&self) -> Duration {
+        self.reconciler.settings().interval
+    }
+    async fn run_once(&self, _: &Engine) -> Result<usize, String> {
+        let run = self
+            .reconciler
+            .run_once(Timestamp::now())
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(run.snapshot.run.summary.positions)
     }
 }
 
@@ -305,16 +332,21 @@ pub async fn assemble(parts: Parts) -> Result<Assembled, AssembleError> {
         scheduled.push(Arc::new(batcher));
     }
     let mut stock_recheck: Option<Arc<dyn Scheduled>> = None;
-    if let Some((thresholds, interval)) = parts.reconcile {
-        let job: Arc<dyn Scheduled> = Arc::new(ReconcileJob {
-            clarus: StockSnapshotReader::new(parts.clarus.clone(), parts.mappings.clone()),
-            netsuite: OnHandReader::new(parts.netsuite.clone(), parts.mappings.clone()),
-            store: store.clone(),
-            thresholds,
-            interval,
-        });
-        stock_recheck = Some(job.clone());
-        scheduled.push(job);
+    if let Some(settings) = parts.reconcile {
+        let reconciler = Arc::new(Reconciler::new(
+            store.clone(),
+            parts.clarus.clone(),
+            parts.netsuite.clone(),
+            parts.mappings.clone(),
+            settings,
+        ));
+        stock_recheck = Some(Arc::new(StockRecheck {
+            reconciler: reconciler.clone(),
+        }));
+        scheduled.push(Arc::new(ReconcileJob {
+            reconciler,
+            first_run_at: std::sync::Mutex::new(None),
+        }));
     }
     // Retries people ask for run here, with this engine's clients; a drift retry re-reads
     // stock through the same reconciliation as the schedule.

@@ -249,6 +249,12 @@ pub struct DriftSettings {
     pub units: Decimal,
     /// Tolerated difference in percent of on-hand.
     pub percent: Decimal,
+    /// Days of drift history kept (each run's summary and the positions not in step).
+    pub history_days: u32,
+    /// Value of unexplained drift, in the account currency at NetSuite's average cost, above
+    /// which one exception is raised for finance (`drift-value`). Absent: finance is not
+    /// alerted on value.
+    pub value_alert_threshold: Option<Decimal>,
 }
 
 impl Default for DriftSettings {
@@ -257,6 +263,8 @@ impl Default for DriftSettings {
             interval_secs: 3600,
             units: Decimal::ZERO,
             percent: Decimal::ZERO,
+            history_days: 90,
+            value_alert_threshold: None,
         }
     }
 }
@@ -267,6 +275,16 @@ impl DriftSettings {
         Thresholds {
             units: self.units,
             percent: self.percent,
+        }
+    }
+
+    /// The settings of the scheduled (and on-demand) reconciliation.
+    pub fn reconcile_settings(&self) -> crate::reconcile::ReconcileSettings {
+        crate::reconcile::ReconcileSettings {
+            thresholds: self.thresholds(),
+            interval: Duration::from_secs(self.interval_secs),
+            history_days: self.history_days,
+            value_alert_threshold: self.value_alert_threshold,
         }
     }
 }
@@ -341,6 +359,25 @@ impl Config {
         if self.drift.units < Decimal::ZERO || self.drift.percent < Decimal::ZERO {
             return Err(ConfigError::Invalid(
                 "drift thresholds cannot be negative".into(),
+            ));
+        }
+        if self.drift.interval_secs == 0 {
+            return Err(ConfigError::Invalid(
+                "drift.interval_secs must be at least 1".into(),
+            ));
+        }
+        if self.drift.history_days == 0 {
+            return Err(ConfigError::Invalid(
+                "drift.history_days must be at least 1".into(),
+            ));
+        }
+        if self
+            .drift
+            .value_alert_threshold
+            .is_some_and(|v| v < Decimal::ZERO)
+        {
+            return Err(ConfigError::Invalid(
+                "drift.value_alert_threshold cannot be negative".into(),
             ));
         }
         sync_core::Mappings::new(self.mappings.clone())

@@ -11,7 +11,9 @@
 //!   through [`router::Router`] to the [`clarus`] and [`netsuite`] executors, retrying with
 //!   backoff and looking a record up before resending after an ambiguous failure; [`batch`]
 //!   aggregates adjustments when their cadence is batched.
-//! - [`reconcile`] compares stock snapshots with in-flight movements counted.
+//! - [`reconcile`] compares stock snapshots with in-flight movements counted, and values the
+//!   drift at NetSuite's average cost; [`drift_history`] keeps every run so the trend is
+//!   visible.
 //! - [`report`] gathers lifecycles, exceptions, backlog and drift into one JSON report and a
 //!   self-contained HTML page.
 //! - [`alerts`] pushes new exceptions to their owners by webhook and email, grouped and
@@ -24,6 +26,7 @@ pub mod assemble;
 pub mod batch;
 pub mod clarus;
 pub mod config;
+pub mod drift_history;
 pub mod engine;
 pub mod exceptions;
 pub mod intake;

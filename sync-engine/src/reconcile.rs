@@ -2,21 +2,102 @@
 //! the outbox counted as in flight, per SKU × location × status.
 //!
 //! The snapshots come from the adapters (`clarus::StockSnapshotReader`,
-//! `netsuite::OnHandReader`); this module adds the in-flight rows from the store, runs the core's
-//! drift computation, raises an exception for every drifting position and resolves the drift
-//! exceptions of positions that are back in step.
+//! `netsuite::OnHandReader`), the unit costs from `netsuite::CostReader`; [`reconcile`] adds the
+//! in-flight rows from the store, runs the core's drift computation, records the run with its
+//! valued rows in the [drift history](crate::drift_history) (pruned to the retention), raises an
+//! exception for operations for every drifting position, resolves the drift exceptions of
+//! positions that are back in step, and raises one exception for finance when the value of the
+//! unexplained drift exceeds the configured threshold. [`Reconciler`] reads both systems and
+//! reconciles; the scheduled job and `sync drift --now` both run it.
 
 use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
 
+use clarus_client::{ClarusClient, ClarusError};
 use jiff::Timestamp;
+use netsuite_client::NetSuiteClient;
+use rust_decimal::Decimal;
 use sync_core::drift::compare;
-use sync_core::{DriftClass, DriftReport, PlannedAction, StockRow, Thresholds};
+use sync_core::{
+    DriftClass, DriftReport, IdempotencyKey, Mappings, PlannedAction, StockRow, Thresholds,
+};
 
+use crate::clarus::StockSnapshotReader;
+use crate::drift_history::{self, DriftRunSummary, DriftSnapshot, HistoryError};
 use crate::engine::{EngineError, stored_exception};
-use crate::store::{ActionStatus, Store};
+use crate::netsuite::{CostReader, OnHandReader, SnapshotError, UnitCosts};
+use crate::store::{ActionStatus, NewException, Store};
 
 /// Kind of the exceptions raised for drifting positions.
 pub const DRIFT_KIND: &str = "stock-drift";
+
+/// Kind of the exception raised for finance when the value of the unexplained drift exceeds
+/// the threshold.
+pub const DRIFT_VALUE_KIND: &str = "drift-value";
+
+/// Runbook entry of [`DRIFT_VALUE_KIND`].
+pub const DRIFT_VALUE_RUNBOOK: &str = "operations.md#drift-value";
+
+/// How reconciliation runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReconcileSettings {
+    /// Tolerated differences.
+    pub thresholds: Thresholds,
+    /// Time between scheduled runs.
+    pub interval: Duration,
+    /// Days of drift history kept; older runs are pruned at each run.
+    pub history_days: u32,
+    /// Value of unexplained drift (in the account currency) above which finance is alerted;
+    /// `None` never alerts finance.
+    pub value_alert_threshold: Option<Decimal>,
+}
+
+impl Default for ReconcileSettings {
+    fn default() -> Self {
+        ReconcileSettings {
+            thresholds: Thresholds::default(),
+            interval: Duration::from_secs(3600),
+            history_days: 90,
+            value_alert_threshold: None,
+        }
+    }
+}
+
+/// What one reconciliation did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reconciliation {
+    /// The comparison, as the core computed it.
+    pub report: DriftReport,
+    /// The run as recorded in the drift history, with its valued rows.
+    pub snapshot: DriftSnapshot,
+    /// Runs pruned from the history because they were older than the retention.
+    pub pruned_runs: u64,
+}
+
+/// A reconciliation could not run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReconcileError {
+    /// Reading Clarus stock failed.
+    #[error("reading Clarus stock failed: {0}")]
+    Clarus(#[from] ClarusError),
+    /// Reading NetSuite on-hand failed.
+    #[error(transparent)]
+    NetSuite(#[from] SnapshotError),
+    /// The store failed.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+}
+
+impl From<HistoryError> for EngineError {
+    fn from(e: HistoryError) -> Self {
+        match e {
+            HistoryError::Store(e) => EngineError::Store(e),
+            HistoryError::Payload(e) => EngineError::Serde(e),
+        }
+    }
+}
 
 /// The signed on-hand changes of NetSuite actions not yet done (pending or ambiguous).
 pub async fn in_flight_rows(store: &dyn Store) -> Result<Vec<StockRow>, EngineError> {
@@ -34,17 +115,27 @@ pub async fn in_flight_rows(store: &dyn Store) -> Result<Vec<StockRow>, EngineEr
     Ok(rows)
 }
 
-/// Compares the two snapshots, counting in-flight movements; raises an exception for each
-/// drifting position and resolves those of positions no longer drifting.
+/// Compares the two snapshots, counting in-flight movements; values the rows at `costs`
+/// (`None` when NetSuite's costs could not be read), records the run in the drift history and
+/// prunes runs older than the retention; raises an exception for each drifting position and
+/// resolves those of positions no longer drifting; raises or resolves the finance exception
+/// on the value of the drift.
 pub async fn reconcile(
     store: &dyn Store,
     clarus: Vec<StockRow>,
     netsuite: Vec<StockRow>,
-    thresholds: Thresholds,
+    costs: Option<&UnitCosts>,
+    settings: &ReconcileSettings,
     now: Timestamp,
-) -> Result<DriftReport, EngineError> {
+) -> Result<Reconciliation, EngineError> {
     let in_flight = in_flight_rows(store).await?;
-    let report = compare(clarus, netsuite, in_flight, thresholds);
+    let report = compare(clarus, netsuite, in_flight, settings.thresholds);
+
+    let rows = drift_history::value_rows(&report, costs);
+    let summary = DriftRunSummary::new(report.summary, &rows, settings.thresholds, costs.is_some());
+    let snapshot = drift_history::record(store, now, summary, rows).await?;
+    let pruned_runs = drift_history::prune(store, settings.history_days, now).await?;
+
     let mut drifting = HashSet::new();
     for row in &report.rows {
         if row.class != DriftClass::Drift {
@@ -56,15 +147,171 @@ pub async fn reconcile(
             store.refresh_exception(stored, now).await?;
         }
     }
+    let value_exception = match settings.value_alert_threshold {
+        Some(threshold) if snapshot.run.summary.value_impact > threshold => {
+            let exception = value_exception(&snapshot, threshold, now)?;
+            let key = exception.key.clone();
+            store.raise_exception(exception, now).await?;
+            Some(key)
+        }
+        _ => None,
+    };
     for open in store.exceptions().await? {
-        if open.resolved_at.is_none()
-            && open.exception.kind == DRIFT_KIND
-            && !drifting.contains(&open.exception.key)
-        {
+        if open.resolved_at.is_some() {
+            continue;
+        }
+        let key = &open.exception.key;
+        if open.exception.kind == DRIFT_KIND && !drifting.contains(key) {
             store
-                .resolve_exception(&open.exception.key, "back in step at reconciliation", now)
+                .resolve_exception(key, "back in step at reconciliation", now)
                 .await?;
+        } else if open.exception.kind == DRIFT_VALUE_KIND && value_exception.as_ref() != Some(key) {
+            let note = match &value_exception {
+                Some(current) => format!("superseded by {current}"),
+                None => "drift value at or under the threshold at reconciliation".to_owned(),
+            };
+            store.resolve_exception(key, &note, now).await?;
         }
     }
-    Ok(report)
+    Ok(Reconciliation {
+        report,
+        snapshot,
+        pruned_runs,
+    })
+}
+
+/// The finance exception of the day (UTC) `now` falls in: one per day while the value stays
+/// above the threshold, so finance is reminded daily but not at every run.
+fn value_exception(
+    snapshot: &DriftSnapshot,
+    threshold: Decimal,
+    now: Timestamp,
+) -> Result<NewException, serde_json::Error> {
+    let summary = &snapshot.run.summary;
+    let day = jiff::tz::TimeZone::UTC.to_datetime(now).date().to_string();
+    let mut message = format!(
+        "unexplained stock drift valued at {:.2} (threshold {threshold}; net {:.2}) over {} \
+         drifting position(s)",
+        summary.value_impact, summary.net_value_impact, summary.drift
+    );
+    if summary.drift_without_cost > 0 {
+        message.push_str(&format!(
+            "; {} more without a NetSuite cost",
+            summary.drift_without_cost
+        ));
+    }
+    let largest: Vec<String> = snapshot
+        .rows
+        .iter()
+        .filter(|r| r.class == DriftClass::Drift && r.value_impact.is_some())
+        .take(3)
+        .map(|r| {
+            format!(
+                "{} @ {}: {} units, {:.2}",
+                r.sku,
+                r.location,
+                r.unexplained,
+                r.value_impact.unwrap_or_default()
+            )
+        })
+        .collect();
+    if !largest.is_empty() {
+        message.push_str(&format!("; largest: {}", largest.join(", ")));
+    }
+    Ok(NewException {
+        key: IdempotencyKey::build("EXC", &[DRIFT_VALUE_KIND, &day])
+            .as_str()
+            .to_owned(),
+        kind: DRIFT_VALUE_KIND.to_owned(),
+        owner: "finance".to_owned(),
+        severity: "error".to_owned(),
+        document: format!("inventory value {day}"),
+        message,
+        runbook: DRIFT_VALUE_RUNBOOK.to_owned(),
+        payload: serde_json::json!({
+            "day": day,
+            "threshold": threshold,
+            "run": snapshot.run,
+        }),
+    })
+}
+
+/// Reads both systems and reconciles: the scheduled reconciliation and an on-demand one run
+/// exactly this.
+///
+/// ```no_run
+/// # async fn demo(
+/// #     store: std::sync::Arc<dyn sync_engine::store::Store>,
+/// #     clarus: clarus_client::ClarusClient,
+/// #     netsuite: netsuite_client::NetSuiteClient,
+/// #     mappings: sync_core::Mappings,
+/// # ) -> Result<(), sync_engine::reconcile::ReconcileError> {
+/// use sync_engine::reconcile::{ReconcileSettings, Reconciler};
+///
+/// let reconciler = Reconciler::new(store, clarus, netsuite, mappings, ReconcileSettings::default());
+/// let run = reconciler.run_once(jiff::Timestamp::now()).await?;
+/// println!("{} drifting, valued at {}", run.snapshot.run.summary.drift, run.snapshot.run.summary.value_impact);
+/// # Ok(()) }
+/// ```
+pub struct Reconciler {
+    store: Arc<dyn Store>,
+    clarus: StockSnapshotReader,
+    netsuite: OnHandReader,
+    costs: CostReader,
+    settings: ReconcileSettings,
+}
+
+impl std::fmt::Debug for Reconciler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reconciler")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Reconciler {
+    /// A reconciler of the positions `mappings` place.
+    pub fn new(
+        store: Arc<dyn Store>,
+        clarus: ClarusClient,
+        netsuite: NetSuiteClient,
+        mappings: Mappings,
+        settings: ReconcileSettings,
+    ) -> Self {
+        Reconciler {
+            store,
+            clarus: StockSnapshotReader::new(clarus, mappings.clone()),
+            costs: CostReader::new(netsuite.clone(), mappings.clone()),
+            netsuite: OnHandReader::new(netsuite, mappings),
+            settings,
+        }
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &ReconcileSettings {
+        &self.settings
+    }
+
+    /// Reads Clarus stock, NetSuite on-hand and NetSuite costs, then [`reconcile`]s. When the
+    /// costs cannot be read the run is still recorded, with every value unknown.
+    pub async fn run_once(&self, now: Timestamp) -> Result<Reconciliation, ReconcileError> {
+        let (clarus, _) = self.clarus.read().await?;
+        let (netsuite, _) = self.netsuite.read().await?;
+        let costs = match self.costs.read().await {
+            Ok(costs) => Some(costs),
+            Err(e) => {
+                tracing::warn!(error = %e, "reading NetSuite costs failed; drift is not valued");
+                None
+            }
+        };
+        Ok(reconcile(
+            self.store.as_ref(),
+            clarus,
+            netsuite,
+            costs.as_ref(),
+            &self.settings,
+            now,
+        )
+        .await?)
+    }
 }

@@ -61,3 +61,33 @@ fn unknown_keys_and_bad_values_are_refused() {
     let err = Config::from_toml(&duplicate_location).unwrap_err();
     assert!(err.to_string().contains("mappings"), "{err}");
 }
+
+#[test]
+fn drift_history_and_value_alert_settings_are_read_and_checked() {
+    let config = Config::from_toml(EXAMPLE).unwrap();
+    let settings = config.drift.reconcile_settings();
+    assert_eq!(settings.history_days, 90);
+    assert_eq!(settings.value_alert_threshold, Some(Decimal::from(1000)));
+    assert_eq!(settings.interval, Duration::from_secs(3600));
+    assert_eq!(settings.thresholds, config.drift.thresholds());
+
+    // Both are optional: 90 days of history, no value alert.
+    let without = EXAMPLE
+        .replace("history_days = 90", "")
+        .replace("value_alert_threshold = 1000", "");
+    let config = Config::from_toml(&without).unwrap();
+    assert_eq!(config.drift.history_days, 90);
+    assert_eq!(config.drift.value_alert_threshold, None);
+
+    for (good, bad, named) in [
+        ("history_days = 90", "history_days = 0", "history_days"),
+        (
+            "value_alert_threshold = 1000",
+            "value_alert_threshold = -5",
+            "value_alert_threshold",
+        ),
+    ] {
+        let err = Config::from_toml(&EXAMPLE.replace(good, bad)).unwrap_err();
+        assert!(err.to_string().contains(named), "{err}");
+    }
+}

@@ -12,7 +12,7 @@ use sync_core::*;
 use sync_engine::engine::Engine;
 use sync_engine::exceptions::{RequestHandler, RetryError, RetryWay, request_retry};
 use sync_engine::outbox::{ActionExecutor, ExecutionError, Outbox, OutboxConfig};
-use sync_engine::reconcile::reconcile;
+use sync_engine::reconcile::{ReconcileSettings, reconcile};
 use sync_engine::service::Scheduled;
 use sync_engine::store::{ActionStatus, NewException, SqliteStore, Store};
 
@@ -371,14 +371,24 @@ impl Scheduled for Snapshots {
         *self.reads.lock().unwrap() += 1;
         let clarus = vec![Self::row(*self.clarus.lock().unwrap())];
         let netsuite = vec![Self::row(*self.netsuite.lock().unwrap())];
-        let thresholds = Thresholds {
-            units: Decimal::ZERO,
-            percent: Decimal::ZERO,
+        let settings = ReconcileSettings {
+            thresholds: Thresholds {
+                units: Decimal::ZERO,
+                percent: Decimal::ZERO,
+            },
+            ..ReconcileSettings::default()
         };
-        let report = reconcile(self.store.as_ref(), clarus, netsuite, thresholds, now())
-            .await
-            .map_err(|e| e.to_string())?;
-        Ok(report.summary.positions)
+        let run = reconcile(
+            self.store.as_ref(),
+            clarus,
+            netsuite,
+            None,
+            &settings,
+            now(),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        Ok(run.report.summary.positions)
     }
 }
 

@@ -7,7 +7,7 @@ use jiff::Timestamp;
 use rust_decimal::Decimal;
 use sync_core::*;
 use sync_engine::engine::Engine;
-use sync_engine::reconcile::{DRIFT_KIND, in_flight_rows, reconcile};
+use sync_engine::reconcile::{DRIFT_KIND, ReconcileSettings, in_flight_rows, reconcile};
 use sync_engine::store::{SqliteStore, Store};
 
 fn now() -> Timestamp {
@@ -129,11 +129,13 @@ async fn in_flight_fulfilments_explain_the_difference_and_the_rest_is_drift() {
         store.as_ref(),
         clarus,
         netsuite,
-        Thresholds::default(),
+        None,
+        &ReconcileSettings::default(),
         now(),
     )
     .await
-    .unwrap();
+    .unwrap()
+    .report;
     assert_eq!(report.summary.explained_by_in_flight, 1);
     assert_eq!(report.summary.drift, 1);
     let open: Vec<_> = store
@@ -164,11 +166,13 @@ async fn in_flight_fulfilments_explain_the_difference_and_the_rest_is_drift() {
         store.as_ref(),
         clarus,
         netsuite,
-        Thresholds::default(),
+        None,
+        &ReconcileSettings::default(),
         now(),
     )
     .await
-    .unwrap();
+    .unwrap()
+    .report;
     assert_eq!(report.summary.drift, 0);
     assert!(
         store

@@ -14,8 +14,8 @@ use examples::harness::{EngineOptions, RunningEngine, SetupError, Systems, Syste
 use examples::report;
 use examples::scenario::{self, ScenarioOptions, WarehouseDay};
 use indicatif::{ProgressBar, ProgressStyle};
+use sync_engine::report::DriftInput;
 use sync_engine::report::html::HtmlOptions;
-use sync_engine::report::{DriftInput, DriftPositionRow, DriftTrendPoint};
 use sync_engine::service::backlog;
 
 /// Runs a simulated warehouse day through the Clarus ⇄ NetSuite engine.
@@ -41,6 +41,9 @@ struct Args {
     /// Give up if the day has not settled after this many seconds.
     #[arg(long, default_value_t = 600)]
     timeout_secs: u64,
+    /// Seconds between the scheduled stock reconciliations (each kept in the drift history).
+    #[arg(long, default_value_t = 3)]
+    reconcile_every_secs: u64,
 }
 
 #[tokio::main]
@@ -126,7 +129,8 @@ async fn run(args: &Args) -> Result<bool, SetupError> {
     );
     let systems = Systems::start(&options).await?;
     let work = tempdir()?;
-    let engine_options = EngineOptions::fast(work.join("sync.sqlite"));
+    let engine_options = EngineOptions::fast(work.join("sync.sqlite"))
+        .reconciling_every(Duration::from_secs(args.reconcile_every_secs.max(1)));
 
     // Item master: NetSuite items reach Clarus as products.
     let mut seeded = scenario::seed_items(&systems, &scenario_options)?;
@@ -156,16 +160,6 @@ async fn run(args: &Args) -> Result<bool, SetupError> {
     let mut settled = settle(&systems, &engine, &mut day, deadline, &documents, total).await?;
     documents.finish();
 
-    // A reconciliation once the orders are through: the first point of the drift trend.
-    let mut drift = DriftInput::default();
-    if settled {
-        let at = jiff::Timestamp::now();
-        let compared = report::reconcile_now(&systems, engine.store.as_ref(), at).await?;
-        drift
-            .trend
-            .push(DriftTrendPoint::from_report(at, &compared, None));
-    }
-
     // Stock movements once the picking is done.
     if settled {
         let moves = bar(scenario_options.movements as u64, "stock movements");
@@ -185,19 +179,9 @@ async fn run(args: &Args) -> Result<bool, SetupError> {
         started.elapsed().as_secs_f64(),
     )
     .await?;
-    // The end-of-day reconciliation (made by `gather`) is the latest point and gives the
-    // positions. The simulated NetSuite keeps no average cost, so no value is shown.
-    drift.trend.push(DriftTrendPoint::from_report(
-        report.generated_at,
-        &report.compared,
-        None,
-    ));
-    drift.positions = report
-        .compared
-        .rows
-        .iter()
-        .map(|row| DriftPositionRow::from_row(row, None))
-        .collect();
+    // The scheduled reconciliations of the day and the end-of-day one (made by `gather`) are
+    // the drift history the report shows.
+    let drift = DriftInput::from_history(engine.store.as_ref(), 500).await?;
     let html_json = args.html_report.with_extension("json");
     report::write_operations_report(
         engine.store.as_ref(),

@@ -379,6 +379,28 @@ impl NetSuiteHandle {
         self.create_record(item.kind.record_type(), body)
     }
 
+    /// Sets an item's average cost (`averageCost` on the record, `item.averagecost` in SuiteQL),
+    /// or clears it with `None`. Returns `false` when the item does not exist.
+    pub fn set_average_cost(&self, item: InternalId, cost: Option<Decimal>) -> bool {
+        self.state().set_average_cost(item.0, cost)
+    }
+
+    /// Sets an item's average cost at one location (`averagecostmli` of SuiteQL
+    /// `inventoryitemlocations`, kept where the account costs per location), or clears it with
+    /// `None`.
+    pub fn set_location_average_cost(
+        &self,
+        item: InternalId,
+        location: InternalId,
+        cost: Option<Decimal>,
+    ) {
+        let mut state = self.state();
+        match cost {
+            Some(cost) => state.location_costs.insert((item.0, location.0), cost),
+            None => state.location_costs.remove(&(item.0, location.0)),
+        };
+    }
+
     /// Sets on-hand of a plain item (no lot) directly, without a transaction.
     pub fn set_on_hand(
         &self,

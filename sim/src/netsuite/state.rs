@@ -110,6 +110,8 @@ pub(crate) struct State {
     pub records: BTreeMap<RecordType, BTreeMap<u64, Stored>>,
     external_ids: HashMap<(RecordType, String), u64>,
     pub balances: BTreeMap<BalanceKey, Decimal>,
+    /// Average cost per item at a location (`averagecostmli`), where the account keeps one.
+    pub location_costs: BTreeMap<(u64, u64), Decimal>,
     pub allow_negative_inventory: bool,
     pub default_status: u64,
 }
@@ -152,6 +154,7 @@ impl State {
             records: BTreeMap::new(),
             external_ids: HashMap::new(),
             balances: BTreeMap::new(),
+            location_costs: BTreeMap::new(),
             allow_negative_inventory,
             default_status: 1,
         };
@@ -1998,6 +2001,24 @@ impl State {
 
     pub(crate) fn item_display(&self, id: u64) -> Option<&Map<String, Value>> {
         self.item_body(id)
+    }
+
+    /// Sets an item's average cost (`averageCost`) in place, as NetSuite's costing does: the
+    /// record's `lastModifiedDate` does not move. `false` when the item does not exist.
+    pub(crate) fn set_average_cost(&mut self, item: u64, cost: Option<Decimal>) -> bool {
+        let Some(kind) = self.item_kind(item) else {
+            return false;
+        };
+        let Some(stored) = self.get_mut(kind.record_type(), item) else {
+            return false;
+        };
+        match cost {
+            Some(cost) => stored
+                .body
+                .insert("averageCost".into(), decimal_to_json(cost)),
+            None => stored.body.remove("averageCost"),
+        };
+        true
     }
 }
 

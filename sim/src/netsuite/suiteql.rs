@@ -713,6 +713,7 @@ fn table(state: &State, name: &str) -> Result<(Vec<Row>, Vec<&'static str>), NsE
                     row.set("islotitem", boolean(b.get("isLotItem")));
                     row.set("isserialitem", boolean(b.get("isSerialItem")));
                     row.set("isinactive", boolean(b.get("isInactive")));
+                    row.set("averagecost", qty(b.get("averageCost")));
                     row.set("lastmodifieddate", Val::Time(stored.last_modified));
                     row.set("createddate", Val::Time(stored.created));
                     rows.push(row);
@@ -728,8 +729,55 @@ fn table(state: &State, name: &str) -> Result<(Vec<Row>, Vec<&'static str>), NsE
                 "islotitem",
                 "isserialitem",
                 "isinactive",
+                "averagecost",
                 "lastmodifieddate",
                 "createddate",
+            ]
+        }
+        "inventoryitemlocations" => {
+            // One row per item and location, as NetSuite keeps with Multi-Location Inventory:
+            // on-hand summed over statuses and lots, and the location's average cost where one
+            // is kept (NULL otherwise).
+            let mut on_hand: BTreeMap<(u64, u64), Decimal> = BTreeMap::new();
+            for (key, quantity) in &state.balances {
+                *on_hand.entry((key.item, key.location)).or_default() += *quantity;
+            }
+            let locations: Vec<u64> = state
+                .records
+                .get(&RecordType::Location)
+                .into_iter()
+                .flatten()
+                .map(|(id, _)| *id)
+                .collect();
+            for record in RecordType::ALL.into_iter().filter(|r| r.is_item()) {
+                for (item, _) in state.records.get(&record).into_iter().flatten() {
+                    for location in &locations {
+                        let quantity = on_hand
+                            .get(&(*item, *location))
+                            .copied()
+                            .unwrap_or_default();
+                        let cost = state.location_costs.get(&(*item, *location)).copied();
+                        let mut row = Row::default();
+                        row.set("item", Val::Num((*item).into()));
+                        row.set("location", Val::Num((*location).into()));
+                        row.set("quantityonhand", Val::Num(quantity));
+                        row.set("quantityavailable", Val::Num(quantity));
+                        row.set("averagecostmli", cost.map_or(Val::Null, Val::Num));
+                        row.set(
+                            "onhandvaluemli",
+                            cost.map_or(Val::Null, |c| Val::Num(c * quantity)),
+                        );
+                        rows.push(row);
+                    }
+                }
+            }
+            vec![
+                "item",
+                "location",
+                "quantityonhand",
+                "quantityavailable",
+                "averagecostmli",
+                "onhandvaluemli",
             ]
         }
         "inventorybalance" => {

@@ -27,8 +27,9 @@ use std::collections::BTreeMap;
 use jiff::{SignedDuration, Timestamp};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use sync_core::{DriftClass, DriftReport, DriftRow, LocationId, Sku, StockStatus};
+use sync_core::{DriftClass, LocationId, Sku, StockStatus};
 
+use crate::drift_history::{self, DriftRun, HistoryError, ValuedDriftRow};
 use crate::monitor::{DocumentLifecycle, Flow, MonitorError, Stage, lifecycles};
 use crate::service::backlog;
 use crate::store::{ActionStatus, Store, StoreError, StoredException};
@@ -86,19 +87,15 @@ pub struct DriftTrendPoint {
 }
 
 impl DriftTrendPoint {
-    /// The point of one reconciliation run's outcome.
-    pub fn from_report(at: Timestamp, report: &DriftReport, value_impact: Option<Decimal>) -> Self {
+    /// The point of one recorded reconciliation run.
+    pub fn from_run(run: &DriftRun) -> Self {
+        let summary = &run.summary;
         DriftTrendPoint {
-            at,
-            positions: report.summary.positions as u64,
-            drift: report.summary.drift as u64,
-            unexplained_units: report
-                .rows
-                .iter()
-                .filter(|r| r.class == DriftClass::Drift)
-                .map(|r| r.unexplained.abs())
-                .sum(),
-            value_impact,
+            at: run.at,
+            positions: summary.positions as u64,
+            drift: summary.drift as u64,
+            unexplained_units: summary.unexplained_units,
+            value_impact: summary.valued.then_some(summary.value_impact),
         }
     }
 }
@@ -127,18 +124,18 @@ pub struct DriftPositionRow {
 }
 
 impl DriftPositionRow {
-    /// The row of a compared position, valued at `average_cost` when it is known.
-    pub fn from_row(row: &DriftRow, average_cost: Option<Decimal>) -> Self {
+    /// The row of a recorded position.
+    pub fn from_valued(row: &ValuedDriftRow) -> Self {
         DriftPositionRow {
-            sku: row.key.sku.clone(),
-            location: row.key.location.clone(),
-            status: row.key.status,
+            sku: row.sku.clone(),
+            location: row.location.clone(),
+            status: row.status,
             class: row.class,
             clarus: row.clarus,
             netsuite: row.netsuite,
             in_flight: row.in_flight,
             unexplained: row.unexplained,
-            value_impact: average_cost.map(|cost| row.unexplained * cost),
+            value_impact: row.value_impact,
         }
     }
 }
@@ -151,6 +148,26 @@ pub struct DriftInput {
     pub trend: Vec<DriftTrendPoint>,
     /// Positions of the latest run.
     pub positions: Vec<DriftPositionRow>,
+}
+
+impl DriftInput {
+    /// The drift history as the report shows it: the last `runs` reconciliation runs and the
+    /// positions of the latest one that were not in step.
+    pub async fn from_history(store: &dyn Store, runs: usize) -> Result<Self, HistoryError> {
+        let trend = drift_history::trend(store, None, runs).await?;
+        let positions = match drift_history::latest(store).await? {
+            Some(latest) => latest
+                .rows
+                .iter()
+                .map(DriftPositionRow::from_valued)
+                .collect(),
+            None => Vec::new(),
+        };
+        Ok(DriftInput {
+            trend: trend.iter().map(DriftTrendPoint::from_run).collect(),
+            positions,
+        })
+    }
 }
 
 /// How many documents of a flow reached a stage.

@@ -10,8 +10,10 @@
 //! sync --config sync.toml exceptions retry <KEY> | --kind action-failed [--note "..."]
 //! sync --config sync.toml exceptions resolve <KEY> --note "fixed the mapping"
 //! sync --config sync.toml report --out report.html [--json report.json]
+//! sync --config sync.toml drift [--now] [--history N] [--sku SKU] [--json]
 //! ```
 
+mod drift;
 mod exceptions;
 mod report;
 
@@ -91,6 +93,9 @@ enum Command {
         #[command(subcommand)]
         command: exceptions::ExceptionCommand,
     },
+    /// Shows stock drift from the drift history: the latest reconciliation (valued at NetSuite's
+    /// average cost), or the trend; `--now` reconciles against the live systems first.
+    Drift(drift::DriftArgs),
     /// Writes the operations report: one self-contained HTML page (lifecycle funnel, exceptions
     /// by owner and age with runbook links, backlog, drift), and JSON with the same figures.
     Report(report::ReportArgs),
@@ -124,6 +129,7 @@ async fn run(args: Args) -> Result<(), BoxError> {
         }
         Command::Exceptions { command } => exceptions::run(&config, command).await,
         Command::Report(report_args) => report::run(&config, report_args).await,
+        Command::Drift(args) => drift::drift(&config, args).await,
     }
 }
 
@@ -243,10 +249,7 @@ async fn run_engine(config: Config) -> Result<(), BoxError> {
             automation_prefix: config.webhook.automation_prefix.clone(),
         }),
         retry_blocked_after: Duration::from_secs(30),
-        reconcile: Some((
-            config.drift.thresholds(),
-            Duration::from_secs(config.drift.interval_secs),
-        )),
+        reconcile: Some(config.drift.reconcile_settings()),
         cadence: config.cadence.clone(),
         extra_scheduled: extra_jobs(&config)?,
     })

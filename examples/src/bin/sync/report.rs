@@ -12,6 +12,9 @@ use sync_engine::store::SqliteStore;
 
 use crate::BoxError;
 
+/// Reconciliation runs the drift trend shows (about a week at the default hourly schedule).
+const DRIFT_RUNS: usize = 168;
+
 /// Options of `sync report`.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
@@ -29,8 +32,7 @@ pub struct ReportArgs {
 /// Builds the report from the store now and writes it.
 pub async fn run(config: &Config, args: ReportArgs) -> Result<(), BoxError> {
     let store = SqliteStore::open(&config.store_path)?;
-    // The store keeps no reconciliation history yet: the drift section says so.
-    let drift = DriftInput::default();
+    let drift = DriftInput::from_history(&store, DRIFT_RUNS).await?;
     let report = write_operations_report(
         &store,
         drift,
