@@ -258,10 +258,12 @@ impl EngineOptions {
     }
 
     /// Runs the scheduled reconciliation every `interval` (exact thresholds, the default
-    /// history retention), as `sync run` does every `[drift] interval_secs`.
+    /// history retention, a drift confirmed by two runs), as `sync run` does every
+    /// `[drift] interval_secs`.
     pub fn reconciling_every(mut self, interval: Duration) -> Self {
         self.reconcile = Some(ReconcileSettings {
             interval,
+            confirm_runs: 2,
             ..ReconcileSettings::default()
         });
         self

@@ -255,6 +255,9 @@ pub struct DriftSettings {
     /// which one exception is raised for finance (`drift-value`). Absent: finance is not
     /// alerted on value.
     pub value_alert_threshold: Option<Decimal>,
+    /// Consecutive reconciliations a position must drift in before its `stock-drift`
+    /// exception is raised (1: at once; 2 confirms a difference seen at a busy moment).
+    pub confirm_runs: u32,
 }
 
 impl Default for DriftSettings {
@@ -265,6 +268,7 @@ impl Default for DriftSettings {
             percent: Decimal::ZERO,
             history_days: 90,
             value_alert_threshold: None,
+            confirm_runs: 1,
         }
     }
 }
@@ -285,6 +289,7 @@ impl DriftSettings {
             interval: Duration::from_secs(self.interval_secs),
             history_days: self.history_days,
             value_alert_threshold: self.value_alert_threshold,
+            confirm_runs: self.confirm_runs,
         }
     }
 }
@@ -369,6 +374,11 @@ impl Config {
         if self.drift.history_days == 0 {
             return Err(ConfigError::Invalid(
                 "drift.history_days must be at least 1".into(),
+            ));
+        }
+        if self.drift.confirm_runs == 0 {
+            return Err(ConfigError::Invalid(
+                "drift.confirm_runs must be at least 1".into(),
             ));
         }
         if self

@@ -20,7 +20,8 @@ use netsuite_client::NetSuiteClient;
 use rust_decimal::Decimal;
 use sync_core::drift::compare;
 use sync_core::{
-    DriftClass, DriftReport, IdempotencyKey, Mappings, PlannedAction, StockRow, Thresholds,
+    DriftClass, DriftReport, IdempotencyKey, Mappings, PlannedAction, StockKey, StockRow,
+    Thresholds,
 };
 
 use crate::clarus::StockSnapshotReader;
@@ -51,6 +52,11 @@ pub struct ReconcileSettings {
     /// Value of unexplained drift (in the account currency) above which finance is alerted;
     /// `None` never alerts finance.
     pub value_alert_threshold: Option<Decimal>,
+    /// Consecutive runs a position must drift in before its `stock-drift` exception is raised
+    /// (1: at once). At 2, a difference seen while a movement was still on its way to the
+    /// engine (a webhook queued, or lost until the sweep finds it) is confirmed by the next run
+    /// before anyone is alerted. An open exception is always refreshed or resolved.
+    pub confirm_runs: u32,
 }
 
 impl Default for ReconcileSettings {
@@ -60,6 +66,7 @@ impl Default for ReconcileSettings {
             interval: Duration::from_secs(3600),
             history_days: 90,
             value_alert_threshold: None,
+            confirm_runs: 1,
         }
     }
 }
@@ -137,6 +144,19 @@ pub async fn reconcile(
     let pruned_runs = drift_history::prune(store, settings.history_days, now).await?;
 
     let mut drifting = HashSet::new();
+    let open: HashSet<String> = store
+        .exceptions()
+        .await?
+        .into_iter()
+        .filter(|e| e.resolved_at.is_none() && e.exception.kind == DRIFT_KIND)
+        .map(|e| e.exception.key)
+        .collect();
+    let recent_runs: Vec<i64> = store
+        .drift_runs(None, settings.confirm_runs.max(1) as usize)
+        .await?
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
     for row in &report.rows {
         if row.class != DriftClass::Drift {
             continue;
@@ -144,7 +164,11 @@ pub async fn reconcile(
         if let Some(exception) = row.exception(now) {
             let stored = stored_exception(&exception)?;
             drifting.insert(stored.key.clone());
-            store.refresh_exception(stored, now).await?;
+            if open.contains(&stored.key)
+                || confirmed(store, &row.key, &recent_runs, settings.confirm_runs).await?
+            {
+                store.refresh_exception(stored, now).await?;
+            }
         }
     }
     let value_exception = match settings.value_alert_threshold {
@@ -178,6 +202,30 @@ pub async fn reconcile(
         snapshot,
         pruned_runs,
     })
+}
+
+/// Whether the position drifted in each of the last `confirm_runs` runs (`recent_runs`, newest
+/// first, the current run included).
+async fn confirmed(
+    store: &dyn Store,
+    key: &StockKey,
+    recent_runs: &[i64],
+    confirm_runs: u32,
+) -> Result<bool, EngineError> {
+    if confirm_runs <= 1 {
+        return Ok(true);
+    }
+    if recent_runs.len() < confirm_runs as usize {
+        return Ok(false);
+    }
+    let history = store
+        .drift_position_history(&drift_history::position_id(key), confirm_runs as usize)
+        .await?;
+    Ok(recent_runs.iter().all(|run| {
+        history
+            .iter()
+            .any(|h| h.run_id == *run && h.class == "drift")
+    }))
 }
 
 /// The finance exception of the day (UTC) `now` falls in: one per day while the value stays

@@ -183,3 +183,56 @@ async fn in_flight_fulfilments_explain_the_difference_and_the_rest_is_drift() {
             .all(|e| e.exception.kind != DRIFT_KIND || e.resolved_at.is_some())
     );
 }
+
+#[tokio::test]
+async fn with_confirmation_a_drift_is_raised_only_when_the_next_run_sees_it_too() {
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let settings = ReconcileSettings {
+        confirm_runs: 2,
+        ..ReconcileSettings::default()
+    };
+    let open_drift = |store: Arc<dyn Store>| async move {
+        store
+            .exceptions()
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.exception.kind == DRIFT_KIND && e.resolved_at.is_none())
+            .count()
+    };
+    let run = |clarus: i64, netsuite: i64| {
+        let store = store.clone();
+        let settings = settings.clone();
+        async move {
+            reconcile(
+                store.as_ref(),
+                vec![row("MUG", StockStatus::Available, clarus)],
+                vec![row("MUG", StockStatus::Available, netsuite)],
+                None,
+                &settings,
+                now(),
+            )
+            .await
+            .unwrap()
+            .report
+            .summary
+            .drift
+        }
+    };
+
+    // A difference seen once (a movement on its way) raises nothing; the next run sees it gone.
+    assert_eq!(run(10, 8).await, 1);
+    assert_eq!(open_drift(store.clone()).await, 0);
+    assert_eq!(run(10, 10).await, 0);
+    assert_eq!(open_drift(store.clone()).await, 0);
+
+    // A difference seen in two runs in a row is raised, and refreshed while it lasts.
+    assert_eq!(run(10, 7).await, 1);
+    assert_eq!(open_drift(store.clone()).await, 0);
+    assert_eq!(run(10, 7).await, 1);
+    assert_eq!(open_drift(store.clone()).await, 1);
+    assert_eq!(run(10, 6).await, 1);
+    assert_eq!(open_drift(store.clone()).await, 1);
+    assert_eq!(run(10, 10).await, 0);
+    assert_eq!(open_drift(store.clone()).await, 0);
+}
