@@ -16,6 +16,8 @@
 //!   visible.
 //! - [`report`] gathers lifecycles, exceptions, backlog and drift into one JSON report and a
 //!   self-contained HTML page.
+//! - [`exceptions`] lets people work the exception queue from outside the engine: filters,
+//!   retries carried out by the running engine, resolutions applied to its view.
 //! - [`alerts`] pushes new exceptions to their owners by webhook and email, grouped and
 //!   throttled.
 //! - [`config`] reads the TOML configuration, [`assemble`] joins the parts, and [`service`] runs
