@@ -2,26 +2,19 @@
 //! systems, values the drift at NetSuite's average cost, records the run and raises the
 //! exceptions; the history then shows the latest run, the trend and one SKU's story.
 
+mod cli;
+
 use std::path::{Path, PathBuf};
+
+use cli::{json, scratch_dir, stdout};
 use std::process::{Command, Output};
 
 use examples::harness::{Systems, SystemsOptions};
-use jiff::Timestamp;
 use rust_decimal::Decimal;
 use serde_json::Value;
 use sim::clarus::StockStatus;
 use sim::netsuite::{GOOD, ItemKind, NewItem, QUARANTINE};
 use sync_engine::store::{SqliteStore, Store};
-
-fn scratch_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "sync-drift-{}-{}",
-        std::process::id(),
-        Timestamp::now().as_nanosecond()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 /// A configuration for the simulators, finance alerted above 10.00 of drift.
 fn write_config(dir: &Path, systems: &Systems) -> PathBuf {
@@ -99,21 +92,6 @@ async fn sync(config: &Path, args: &[&str]) -> Output {
     .unwrap()
 }
 
-fn stdout(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "sync failed ({}): {}\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr),
-        String::from_utf8_lossy(&output.stdout)
-    );
-    String::from_utf8(output.stdout.clone()).unwrap()
-}
-
-fn json(output: &Output) -> Value {
-    serde_json::from_str(&stdout(output)).unwrap()
-}
-
 /// A decimal as the JSON output writes it (a string).
 fn dec(value: &Value) -> Decimal {
     value
@@ -164,7 +142,7 @@ async fn drift_now_values_records_and_alerts_and_the_history_shows_the_trend() {
         .unwrap();
         items.push(item);
     }
-    let dir = scratch_dir();
+    let dir = scratch_dir("sync-drift");
     let config = write_config(&dir, &systems);
     let store_path = dir.join("store.sqlite");
 
@@ -274,7 +252,7 @@ async fn the_running_engine_reconciles_on_schedule_after_one_interval_and_keeps_
     use std::time::{Duration, Instant};
 
     let systems = Systems::start(&SystemsOptions::calm(37)).await.unwrap();
-    let dir = scratch_dir();
+    let dir = scratch_dir("sync-drift");
     let interval = Duration::from_millis(600);
     let started = Instant::now();
     let engine = RunningEngine::start(

@@ -3,32 +3,16 @@
 
 mod cli;
 
-use std::process::Output;
 use std::sync::Arc;
 
 use cli::*;
 use std::time::Duration;
 
 use jiff::Timestamp;
-use serde_json::Value;
 use sync_core::*;
 use sync_engine::engine::Engine;
 use sync_engine::exceptions::RequestHandler;
 use sync_engine::store::{ActionStatus, NewException, SqliteStore, Store};
-
-fn stdout(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "sync failed: {}\n{}",
-        String::from_utf8_lossy(&output.stderr),
-        String::from_utf8_lossy(&output.stdout)
-    );
-    String::from_utf8(output.stdout.clone()).unwrap()
-}
-
-fn json(output: &Output) -> Value {
-    serde_json::from_str(&stdout(output)).unwrap()
-}
 
 /// An order held by an unknown SKU, a product creation the outbox gave up on, and a NetSuite
 /// record that cannot be read.

@@ -48,6 +48,23 @@ pub fn sync<S: AsRef<OsStr>>(config: &Path, args: &[S]) -> Output {
         .unwrap()
 }
 
+/// What `sync` printed, after checking that it succeeded.
+pub fn stdout(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "sync failed ({}): {}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr),
+        String::from_utf8_lossy(&output.stdout)
+    );
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+/// What `sync --json` printed, parsed.
+pub fn json(output: &Output) -> serde_json::Value {
+    serde_json::from_str(&stdout(output)).unwrap()
+}
+
 /// NetSuite location 1 is Clarus warehouse 10.
 pub fn one_location() -> Mappings {
     Mappings::new(MappingTables {
