@@ -502,3 +502,78 @@ async fn an_automation_sending_elsewhere_is_retargeted_and_one_sending_here_is_k
         "https://sync.example.com/hooks/clarus/goods_out/completed?token=tok"
     );
 }
+
+#[test]
+fn pick_lists_name_the_goods_outs_they_cover() {
+    let d = parse("goods_out_pick_list", "created");
+    let WebhookEvent::GoodsOutPickList {
+        event: PickListEvent::Created,
+        record,
+    } = &d.event
+    else {
+        panic!("{:?}", d.event)
+    };
+    assert_eq!(record.id, Some(ClarusId::new(880)));
+    assert_eq!(record.reference.as_deref(), Some("PL-880"));
+    assert_eq!(
+        record.covered_goods_outs(),
+        vec![ClarusId::new(3301), ClarusId::new(3302)]
+    );
+    assert_eq!(d.event.record_id(), Some(ClarusId::new(880)));
+
+    // Other plausible shapes: one id, objects, string ids; each goods out once.
+    let body = json!({"data": {"id": "881", "goods_out_id": "12",
+        "goods_outs": [{"id": 12, "reference": "SO1"}, {"id": "13"}, "bad"],
+        "goods_out": {"id": 14}}});
+    let d = WebhookDelivery::parse(
+        WebhookHeaders::default(),
+        body.to_string().as_bytes(),
+        Some(("goods_out_pick_list", "picked")),
+    )
+    .unwrap();
+    let WebhookEvent::GoodsOutPickList { record, .. } = &d.event else {
+        panic!("{:?}", d.event)
+    };
+    assert_eq!(
+        record.covered_goods_outs(),
+        vec![ClarusId::new(12), ClarusId::new(13), ClarusId::new(14)]
+    );
+
+    // A pick list that names no goods out covers none, and is still typed.
+    let d = WebhookDelivery::parse(
+        WebhookHeaders::default(),
+        br#"{"data": {"id": 882, "goods_out_ids": "oops"}}"#,
+        Some(("goods_out_pick_list", "completed")),
+    )
+    .unwrap();
+    let WebhookEvent::GoodsOutPickList { record, .. } = &d.event else {
+        panic!("{:?}", d.event)
+    };
+    assert!(record.covered_goods_outs().is_empty());
+}
+
+#[test]
+fn sync_subscriptions_are_documented_pairs_each_once() {
+    let documented = documented_pairs();
+    for pair in SYNC_SUBSCRIPTIONS {
+        assert!(
+            documented.contains(pair),
+            "{pair:?} is not a documented pair"
+        );
+        assert_eq!(
+            SYNC_SUBSCRIPTIONS.iter().filter(|p| *p == pair).count(),
+            1,
+            "{pair:?} twice"
+        );
+    }
+    // Warehouse progress of sales orders: processed for picking, then picked.
+    for pair in [
+        ("goods_out", "processed"),
+        ("goods_out_pick_list", "created"),
+        ("goods_out_pick_list", "picked"),
+        ("goods_out_pick_list", "completed"),
+    ] {
+        assert!(SYNC_SUBSCRIPTIONS.contains(&pair), "{pair:?} missing");
+    }
+    assert_eq!(SYNC_SUBSCRIPTIONS.len(), 14);
+}

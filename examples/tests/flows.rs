@@ -18,6 +18,7 @@ use support::*;
 use sync_core::{NetSuiteId, Sku};
 use sync_engine::engine::{Engine, IngestOutcome};
 use sync_engine::exceptions::request_retry;
+use sync_engine::monitor::{self, DocumentLifecycle, Stage, lifecycles};
 use sync_engine::netsuite::convert::{SkuIndex, sales_order_event};
 use sync_engine::store::{SqliteStore, Store, StoredException};
 
@@ -419,6 +420,87 @@ async fn a_sales_order_cancelled_after_release_cancels_the_goods_out_and_fulfils
         "the cancelled order still holds stock"
     );
     assert_eq!(open_exceptions(&flow).await, Vec::<String>::new());
+}
+
+/// The lifecycle of sales order `so` once it has reached `stage`.
+async fn sales_order_reaching(flow: &Flow, so: InternalId, stage: Stage) -> DocumentLifecycle {
+    let document = sync_core::DocumentRef::Order {
+        order: sync_core::OrderRef::sales(so.0.to_string()),
+    };
+    let started = std::time::Instant::now();
+    loop {
+        let found = lifecycles(flow.engine().store.as_ref())
+            .await
+            .expect("lifecycles")
+            .into_iter()
+            .find(|l| l.document == document);
+        if let Some(l) = found.filter(|l| l.reached(stage).is_some()) {
+            return l;
+        }
+        if started.elapsed() > std::time::Duration::from_secs(20) {
+            panic!("{so:?} never reached {stage}\n{}", dump(flow).await);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_despatched_order_goes_through_every_sales_order_stage_in_time_order() {
+    let flow = Flow::calm().await;
+    let mug = flow.item("MUG-STAGES", ItemKind::Inventory, 10).await;
+    let so = flow.order(OrderKind::SalesOrder, "SO-STAGES", &[(&mug, 2)]);
+    let out = flow.goods_out("SO-STAGES").await;
+    sales_order_reaching(&flow, so, Stage::SentToClarus).await;
+
+    // Processing picks: goods out `processed` and pick list `created`.
+    assert_eq!(
+        flow.wh().allocate(out).expect("allocate"),
+        GoodsOutStatus::Allocated
+    );
+    let l = sales_order_reaching(&flow, so, Stage::Acknowledged).await;
+    assert_eq!(l.stage(), Some(Stage::Acknowledged));
+    assert_eq!(l.waiting.map(|w| w.stage), Some(Stage::Acknowledged));
+    // Picking: pick list `picked`.
+    flow.wh().pick(out).expect("pick");
+    let l = sales_order_reaching(&flow, so, Stage::Picking).await;
+    assert_eq!(l.stage(), Some(Stage::Picking));
+    flow.despatch(out, &["TRK-ST"]);
+    only_fulfilment(&flow, so).await;
+    let l = sales_order_reaching(&flow, so, Stage::FulfilmentPosted).await;
+    flow.settle().await;
+
+    let stages: Vec<Stage> = l.stages.iter().map(|m| m.stage).collect();
+    assert_eq!(stages, monitor::Flow::SalesOrder.stages());
+    assert_eq!(stages.len(), 6);
+    let times: Vec<Timestamp> = l.stages.iter().map(|m| m.at).collect();
+    assert!(
+        times.windows(2).all(|w| w[0] < w[1]),
+        "each stage after the one before: {:?}",
+        l.stages
+    );
+    assert_eq!(l.waiting, None);
+    assert_eq!(open_exceptions(&flow).await, Vec::<String>::new());
+
+    // Another order whose progress webhooks are all lost: despatched, it has necessarily been
+    // acknowledged and picked, at the time of its despatch.
+    let so2 = flow.order(OrderKind::SalesOrder, "SO-STAGES-2", &[(&mug, 1)]);
+    let out2 = flow.goods_out("SO-STAGES-2").await;
+    sales_order_reaching(&flow, so2, Stage::SentToClarus).await;
+    let calm = SystemsOptions::calm(11).webhooks;
+    flow.cl().set_webhook_behaviour(WebhookBehaviour {
+        loss_rate: 1.0,
+        ..calm
+    });
+    flow.wh().allocate(out2).expect("allocate");
+    flow.wh().pick(out2).expect("pick");
+    flow.cl().set_webhook_behaviour(calm);
+    flow.despatch(out2, &["TRK-ST2"]);
+    let l = sales_order_reaching(&flow, so2, Stage::FulfilmentPosted).await;
+    let despatched = l.reached(Stage::Despatched).expect("despatched");
+    assert_eq!(l.reached(Stage::Acknowledged), Some(despatched));
+    assert_eq!(l.reached(Stage::Picking), Some(despatched));
+    let times: Vec<Timestamp> = l.stages.iter().map(|m| m.at).collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{:?}", l.stages);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

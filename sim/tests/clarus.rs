@@ -867,3 +867,117 @@ async fn a_lost_reply_after_commit_leaves_the_record_created() {
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
     assert!(handle.find_product("SKU-NEVER").is_none());
 }
+
+#[tokio::test]
+async fn processing_picking_and_despatch_fire_goods_out_and_pick_list_webhooks() {
+    let sim = ClarusSim::start(ClarusConfig::default()).await.unwrap();
+    let (url, _received) = receiver().await;
+    let client = Client::connect(&sim).await;
+    let pairs = [
+        ("goods_out", "processed"),
+        ("goods_out", "completed"),
+        ("goods_out_pick_list", "created"),
+        ("goods_out_pick_list", "picked"),
+        ("goods_out_pick_list", "completed"),
+        ("goods_out_pick_list", "cancelled"),
+    ];
+    for (resource, event) in pairs {
+        let automation = json!({"data": {"type": "automations", "attributes": {
+            "resource_name": resource, "event": event, "name": format!("{resource}.{event}"), "enabled": true,
+            "actions_changes": [{"type": "ADD", "attributes": {"destination_type": "webhook", "destination_code": "erp", "parameters_changes": [
+                {"type": "ADD", "attributes": {"parameter_code": "webhook_url", "value": url}}
+            ]}}]
+        }}});
+        let (status, body) = client.post("/api/automations", automation).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    let handle = sim.handle();
+    let warehouse = sim.warehouse();
+    let product = handle.add_product("SKU-P", "Picked").unwrap();
+    let location = handle.default_location(MAIN_WAREHOUSE).unwrap();
+    handle
+        .seed_stock(product, location, dec(10), StockStatus::Available, None)
+        .unwrap();
+    let mut ids = Vec::new();
+    for reference in ["SO-201", "SO-202"] {
+        let (status, created) = client
+            .post(
+                "/api/goods_outs",
+                goods_out_body(reference, &[(product.0, 2)]),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{created}");
+        ids.push(created["data"]["id"].as_u64().unwrap());
+    }
+    let (shipped, cancelled) = (ClarusId(ids[0]), ClarusId(ids[1]));
+    let (status, _) = client
+        .post(
+            "/api/goods_out_processes/process_picks_async",
+            json!({"ids": [shipped.0]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    warehouse.pick(shipped).unwrap();
+    warehouse
+        .despatch(
+            shipped,
+            DPD,
+            &[Parcel {
+                tracking_number: "1ZPL".into(),
+                weight_kg: None,
+            }],
+        )
+        .unwrap();
+    warehouse.allocate(cancelled).unwrap();
+    warehouse.cancel(cancelled).unwrap();
+    assert!(handle.wait_for_webhooks(Duration::from_secs(5)).await);
+
+    let log = handle.webhook_log();
+    let of = |goods_out: ClarusId| -> Vec<(String, String)> {
+        log.iter()
+            .filter(|r| {
+                let data = &r.payload["data"];
+                data["id"].as_u64() == Some(goods_out.0) && r.resource == "goods_out"
+                    || data["goods_out_ids"]
+                        .as_array()
+                        .is_some_and(|ids| ids.contains(&json!(goods_out.0)))
+            })
+            .map(|r| (r.resource.clone(), r.event.clone()))
+            .collect()
+    };
+    let pairs = |items: &[(&str, &str)]| -> Vec<(String, String)> {
+        items
+            .iter()
+            .map(|(r, e)| (r.to_string(), e.to_string()))
+            .collect()
+    };
+    assert_eq!(
+        of(shipped),
+        pairs(&[
+            ("goods_out", "processed"),
+            ("goods_out_pick_list", "created"),
+            ("goods_out_pick_list", "picked"),
+            ("goods_out_pick_list", "completed"),
+            ("goods_out", "completed"),
+        ])
+    );
+    assert_eq!(
+        of(cancelled),
+        pairs(&[
+            ("goods_out", "processed"),
+            ("goods_out_pick_list", "created"),
+            ("goods_out_pick_list", "cancelled"),
+        ])
+    );
+    // Each goods out has its own pick list, named in every event of it.
+    let lists: Vec<&Value> = log
+        .iter()
+        .filter(|r| r.resource == "goods_out_pick_list" && r.event == "created")
+        .map(|r| &r.payload["data"])
+        .collect();
+    assert_eq!(lists.len(), 2);
+    assert_ne!(lists[0]["id"], lists[1]["id"]);
+    assert_eq!(lists[0]["goods_out_ids"], json!([shipped.0]));
+    assert!(lists[0]["reference"].as_str().unwrap().starts_with("PL-"));
+    assert!(lists[0]["updated_at"].is_string());
+}

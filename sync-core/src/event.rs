@@ -3,6 +3,7 @@
 use crate::despatch::Despatch;
 use crate::item::{ClarusProduct, Item};
 use crate::order::Order;
+use crate::progress::GoodsOutProgress;
 use crate::receipt::Receipt;
 use crate::stock::StockMovement;
 use compact_str::CompactString;
@@ -93,6 +94,8 @@ pub enum Payload {
     Receipt(Receipt),
     /// Clarus adjusted, held, released or counted stock.
     StockMovement(StockMovement),
+    /// A Clarus goods out reached a milestone before despatch (acknowledged, picking).
+    GoodsOutProgress(GoodsOutProgress),
 }
 
 /// One input event.

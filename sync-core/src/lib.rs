@@ -125,6 +125,7 @@ pub mod key;
 pub mod mapping;
 pub mod order;
 pub mod planner;
+pub mod progress;
 pub mod receipt;
 pub mod state;
 pub mod stock;
@@ -151,6 +152,7 @@ pub use mapping::{
 };
 pub use order::{CarrierService, Order, OrderKind, OrderLine, OrderRef, OrderStatus};
 pub use planner::{Plan, plan, plan_order};
+pub use progress::{GoodsOutMilestone, GoodsOutProgress};
 pub use receipt::{Receipt, ReceiptLine, StockCondition};
 pub use state::{KnownItem, LineQuantity, MemoryState, OrderState, StateChange, StateView};
 pub use stock::{MovementKind, StockKey, StockMovement, StockRow, StockStatus};

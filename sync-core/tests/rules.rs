@@ -608,6 +608,105 @@ fn despatch_before_its_order_is_blocked_then_posted_on_retry() {
     assert!(state.is_event_seen(&e.source));
 }
 
+// ---- warehouse progress ----
+
+fn progress_event(goods_out: u64, order: &str, milestone: GoodsOutMilestone) -> Event {
+    let progress = GoodsOutProgress {
+        tenant: "acme".into(),
+        goods_out: GoodsOutId(goods_out),
+        order: order.into(),
+        milestone,
+    };
+    Event {
+        source: progress.source_id(),
+        occurred_at: now(),
+        payload: Payload::GoodsOutProgress(progress),
+    }
+}
+
+#[test]
+fn progress_of_a_known_order_is_recorded_once_and_plans_no_action() {
+    let m = mappings();
+    let mut state = state_with_order();
+    let before = state.order(&OrderRef::sales("501")).cloned();
+    let e = progress_event(9, "501", GoodsOutMilestone::Acknowledged);
+    let plan = run(&mut state, &m, &e);
+    assert!(plan.actions.is_empty());
+    assert!(!plan.blocked);
+    assert_eq!(plan.changes, vec![StateChange::EventSeen(e.source.clone())]);
+    // The order itself is untouched: progress is informational.
+    assert_eq!(state.order(&OrderRef::sales("501")).cloned(), before);
+    // A redelivery plans nothing.
+    assert!(plan_of(&state, &m, &e).is_empty());
+    // The next milestone is another identity, recorded in its turn.
+    let picking = progress_event(9, "501", GoodsOutMilestone::Picking);
+    assert_ne!(picking.source, e.source);
+    assert_eq!(
+        run(&mut state, &m, &picking).changes,
+        vec![StateChange::EventSeen(picking.source.clone())]
+    );
+}
+
+#[test]
+fn every_report_of_one_milestone_shares_one_identity() {
+    // A goods out `processed` webhook and a pick list `created` webhook both report the
+    // acknowledgement of goods out 9: the second plans nothing.
+    let a = progress_event(9, "501", GoodsOutMilestone::Acknowledged);
+    let b = progress_event(9, "501", GoodsOutMilestone::Acknowledged);
+    assert_eq!(a.source, b.source);
+    assert_eq!(a.source.event.as_str(), "acknowledged");
+    // Never the identity of the despatch of the same goods out.
+    let despatch = despatch_event(despatch(9, "1", "501", vec![despatch_line(3, "A", 1, 1)]));
+    assert_ne!(a.source.event, despatch.source.event);
+    assert_ne!(
+        progress_event(10, "501", GoodsOutMilestone::Acknowledged).source,
+        a.source
+    );
+}
+
+#[test]
+fn progress_of_an_unknown_order_records_nothing_and_raises_nothing() {
+    let m = mappings();
+    let state = state_with_order();
+    let plan = plan_of(
+        &state,
+        &m,
+        &progress_event(9, "777", GoodsOutMilestone::Picking),
+    );
+    assert!(plan.is_empty());
+    assert!(!plan.blocked);
+    // A purchase order with the same internal id is not the sales order.
+    let inbound = inbound_state(OrderKind::Purchase);
+    let plan = plan_of(
+        &inbound,
+        &m,
+        &progress_event(9, "700", GoodsOutMilestone::Picking),
+    );
+    assert!(plan.is_empty());
+}
+
+#[test]
+fn progress_does_not_disturb_the_despatch_that_follows() {
+    let m = mappings();
+    let mut state = state_with_order();
+    run(
+        &mut state,
+        &m,
+        &progress_event(9, "501", GoodsOutMilestone::Acknowledged),
+    );
+    run(
+        &mut state,
+        &m,
+        &progress_event(9, "501", GoodsOutMilestone::Picking),
+    );
+    let plan = run(
+        &mut state,
+        &m,
+        &despatch_event(despatch(9, "1", "501", vec![despatch_line(3, "A", 5, 5)])),
+    );
+    assert_eq!(fulfilments(&plan).len(), 1);
+}
+
 #[test]
 fn unmapped_carrier_or_warehouse_blocks_the_despatch() {
     let m = mappings();

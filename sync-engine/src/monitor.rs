@@ -6,14 +6,22 @@
 //! outbox actions (with the time they were planned and the time they were done).
 //!
 //! - Sales order: imported (order event planned) → sent to Clarus (`create_goods_out` done) →
-//!   despatched (despatch event planned) → Item Fulfilment posted (`fulfil_sales_order` done).
+//!   acknowledged (goods out processed for picking: its progress event planned) → picking (a
+//!   pick list of it picked) → despatched (despatch event planned) → Item Fulfilment posted
+//!   (`fulfil_sales_order` done).
 //! - Purchase order and return authorisation: imported → sent to Clarus (`create_goods_in`
 //!   done) → received (receipt event planned) → Item Receipt posted.
 //! - Adjustment (a Clarus stock movement): seen (movement event planned) → posted (its
 //!   inventory adjustment or stock move done).
 //!
 //! A despatch is linked to its sales order, and a receipt to its order, through the event's
-//! own payload (`Despatch::order`, `Receipt::order`), so no extra record is needed.
+//! own payload (`Despatch::order`, `Receipt::order`, `GoodsOutProgress::order`), so no extra
+//! record is needed.
+//!
+//! Each stage is stamped with the earliest evidence of it or of any later stage: a despatched
+//! goods out was necessarily acknowledged and picked, so when the webhook of a milestone was
+//! lost the milestone counts as reached when the next one was, and evidence recorded out of
+//! order never makes the times along a flow decrease.
 //!
 //! [`StuckDetector`] raises a `stuck-document` exception when a document sits in a stage longer
 //! than that stage's threshold, and resolves it once the stage completes. [`close_check`] lists
@@ -29,7 +37,7 @@ use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
-use sync_core::{DocumentRef, Event, OrderKind, OrderRef, Payload};
+use sync_core::{DocumentRef, Event, GoodsOutMilestone, OrderKind, OrderRef, Payload};
 
 use crate::engine::{Engine, document_key};
 use crate::service::Scheduled;
@@ -75,6 +83,8 @@ impl Flow {
             Flow::SalesOrder => &[
                 Stage::Imported,
                 Stage::SentToClarus,
+                Stage::Acknowledged,
+                Stage::Picking,
                 Stage::Despatched,
                 Stage::FulfilmentPosted,
             ],
@@ -121,6 +131,10 @@ pub enum Stage {
     Imported,
     /// Its goods out or goods-in receipt exists in Clarus.
     SentToClarus,
+    /// Clarus processed the goods out for picking (stock allocated, on a pick list).
+    Acknowledged,
+    /// The warehouse picked the goods out (or part of it).
+    Picking,
     /// Clarus despatched (part of) the sales order.
     Despatched,
     /// Every despatch is posted as an Item Fulfilment.
@@ -141,6 +155,8 @@ impl Stage {
         match self {
             Stage::Imported => "imported",
             Stage::SentToClarus => "sent_to_clarus",
+            Stage::Acknowledged => "acknowledged",
+            Stage::Picking => "picking",
             Stage::Despatched => "despatched",
             Stage::FulfilmentPosted => "fulfilment_posted",
             Stage::Received => "received",
@@ -261,6 +277,8 @@ struct Draft {
     document: DocumentRef,
     flow: Flow,
     imported: Option<Timestamp>,
+    /// Warehouse milestones of a sales order's goods out, when first recorded.
+    milestones: BTreeMap<GoodsOutMilestone, Timestamp>,
     activity: Vec<WarehouseActivity>,
 }
 
@@ -310,6 +328,7 @@ pub async fn lifecycles(store: &dyn Store) -> Result<Vec<DocumentLifecycle>, Mon
             document,
             flow,
             imported: None,
+            milestones: BTreeMap::new(),
             activity: Vec::new(),
         });
         key
@@ -333,6 +352,19 @@ pub async fn lifecycles(store: &dyn Store) -> Result<Vec<DocumentLifecycle>, Mon
                 );
                 let d = drafts.get_mut(&key).expect("draft just made");
                 d.imported.get_or_insert(recorded.planned_at);
+                continue;
+            }
+            Payload::GoodsOutProgress(progress) => {
+                let document = DocumentRef::Order {
+                    order: OrderRef::sales(progress.order.clone()),
+                };
+                let key = draft(&mut drafts, &mut order_seen, document, Flow::SalesOrder);
+                let d = drafts.get_mut(&key).expect("draft just made");
+                let first = d
+                    .milestones
+                    .entry(progress.milestone)
+                    .or_insert(recorded.planned_at);
+                *first = (*first).min(recorded.planned_at);
                 continue;
             }
             Payload::Despatch(despatch) => (
@@ -438,6 +470,8 @@ fn finish(d: Draft, order_actions: &[&ActionRecord]) -> DocumentLifecycle {
         Flow::PurchaseOrder | Flow::ReturnAuthorisation => Stage::ReceiptPosted,
         Flow::Adjustment => Stage::Posted,
     };
+    let first_activity = d.activity.iter().map(|a| a.recorded_at).min();
+    let cancelled = order_actions.iter().any(|a| a.kind == "cancel_goods_out");
 
     if d.flow != Flow::Adjustment {
         if let Some(at) = d.imported {
@@ -477,19 +511,36 @@ fn finish(d: Draft, order_actions: &[&ActionRecord]) -> DocumentLifecycle {
                 at: since,
             });
         }
-        let cancelled = order_actions.iter().any(|a| a.kind == "cancel_goods_out");
-        if let Some(at) = sent
-            && d.activity.is_empty()
-            && !cancelled
-        {
-            waiting = Some(StageMark {
-                stage: Stage::SentToClarus,
-                at,
-            });
+    }
+
+    if d.flow == Flow::SalesOrder {
+        // A goods out that was picked was acknowledged, and one that was despatched was
+        // picked: a milestone whose webhook was lost counts as reached when the next one was.
+        let picking = [
+            d.milestones.get(&GoodsOutMilestone::Picking).copied(),
+            first_activity,
+        ]
+        .into_iter()
+        .flatten()
+        .min();
+        let acknowledged = [
+            d.milestones.get(&GoodsOutMilestone::Acknowledged).copied(),
+            picking,
+        ]
+        .into_iter()
+        .flatten()
+        .min();
+        for (stage, at) in [
+            (Stage::Acknowledged, acknowledged),
+            (Stage::Picking, picking),
+        ] {
+            if let Some(at) = at {
+                stages.push(StageMark { stage, at });
+            }
         }
     }
 
-    if let Some(first) = d.activity.iter().map(|a| a.recorded_at).min() {
+    if let Some(first) = first_activity {
         stages.push(StageMark {
             stage: activity_stage,
             at: first,
@@ -510,6 +561,22 @@ fn finish(d: Draft, order_actions: &[&ActionRecord]) -> DocumentLifecycle {
             }),
             _ => {}
         }
+    }
+
+    // A stage was reached no later than any stage after it: evidence recorded out of order
+    // (a warehouse webhook handled before the create was marked done) moves the earlier
+    // stage back, so times never decrease along the flow.
+    for i in (0..stages.len().saturating_sub(1)).rev() {
+        stages[i].at = stages[i].at.min(stages[i + 1].at);
+    }
+
+    if d.activity.is_empty() {
+        // Sent, acknowledged or picking: waiting in Clarus for the next stage, unless the
+        // order was cancelled.
+        if !cancelled && let Some(mark) = stages.iter().rev().find(|m| m.stage != Stage::Imported) {
+            waiting = Some(*mark);
+        }
+    } else {
         waiting = d
             .activity
             .iter()

@@ -755,9 +755,13 @@ async fn duplicated_webhooks_through_the_processor_plan_one_fulfilment() {
 
     let processor = Processor::new(rig.store.clone(), engine.clone(), Arc::new(decoder(&rig)));
     let stats = processor.process_due(100).await.unwrap();
-    assert_eq!(stats.planned, 1, "{stats:?}");
-    assert_eq!(stats.duplicates, 1, "{stats:?}");
+    // Planned once each: the despatch, and the goods out's acknowledgement and picking
+    // (reported by goods out `processed` and pick list `created`, then pick list `picked` and
+    // `completed`). Every other copy of those ten webhooks is a duplicate.
+    assert_eq!(stats.planned, 3, "{stats:?}");
+    assert_eq!(stats.duplicates, 7, "{stats:?}");
     assert_eq!(stats.invalid, 0, "{stats:?}");
+    assert_eq!(stats.deferred, 0, "{stats:?}");
     let fulfilments: Vec<_> = rig
         .store
         .actions()
@@ -890,4 +894,124 @@ async fn an_unreachable_clarus_makes_re_reads_and_creates_retryable() {
         Err(sync_engine::outbox::ExecutionError::Retryable(_)) => {}
         other => panic!("{other:?}"),
     }
+}
+
+fn progress_of(event: &Event) -> &GoodsOutProgress {
+    match &event.payload {
+        Payload::GoodsOutProgress(p) => p,
+        other => panic!("not progress: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn processing_and_pick_list_webhooks_become_warehouse_progress() {
+    let rig = Rig::start().await;
+    stocked_product(&rig, "77", "MUG-RED").await;
+    let goods_out = picked_order(&rig, "501", "MUG-RED", 3, None).await;
+    let decoder = decoder(&rig);
+
+    let processed = rig.deliveries("goods_out", "processed").await;
+    assert_eq!(processed.len(), 1);
+    let events = decoder.decode(&processed[0]).await.unwrap();
+    assert_eq!(events.len(), 1);
+    let acknowledged = progress_of(&events[0]);
+    assert_eq!(acknowledged.milestone, GoodsOutMilestone::Acknowledged);
+    assert_eq!(acknowledged.goods_out, GoodsOutId(goods_out.0));
+    assert_eq!(acknowledged.order.as_str(), "501");
+    assert_eq!(acknowledged.tenant.as_str(), TENANT);
+    assert_eq!(events[0].source, acknowledged.source_id());
+
+    // The pick list names only goods-out ids: the order comes from re-reading the goods out.
+    let created = rig.deliveries("goods_out_pick_list", "created").await;
+    assert_eq!(created.len(), 1);
+    let from_list = decoder.decode(&created[0]).await.unwrap();
+    assert_eq!(from_list.len(), 1);
+    assert_eq!(progress_of(&from_list[0]), acknowledged);
+    assert_eq!(
+        from_list[0].source, events[0].source,
+        "one identity per milestone"
+    );
+
+    let picked = rig.deliveries("goods_out_pick_list", "picked").await;
+    assert_eq!(picked.len(), 1);
+    let events = decoder.decode(&picked[0]).await.unwrap();
+    assert_eq!(events.len(), 1);
+    let picking = progress_of(&events[0]);
+    assert_eq!(picking.milestone, GoodsOutMilestone::Picking);
+    assert_eq!(picking.order.as_str(), "501");
+    assert_ne!(events[0].source, from_list[0].source);
+}
+
+#[tokio::test]
+async fn a_consolidated_pick_list_gives_progress_for_each_goods_out_it_names() {
+    let rig = Rig::start().await;
+    stocked_product(&rig, "77", "MUG-RED").await;
+    let first = picked_order(&rig, "501", "MUG-RED", 2, None).await;
+    let second = picked_order(&rig, "502", "MUG-RED", 2, None).await;
+    // A goods out keyed by hand in Clarus names no NetSuite order: no progress for it.
+    let manual = clarus_client::rest::goods_out::GoodsOut::sales_order(
+        clarus_client::ClarusId::new(1),
+        "MANUAL-1",
+        "2026-11-30T00:00:00Z".parse().unwrap(),
+    );
+    let foreign = rig.client.create_goods_out(&manual).await.unwrap().id;
+    let foreign = ClarusId(foreign.get() as u64);
+    let body = json!({"data": {"id": 77001, "reference": "PL-BATCH",
+        "goods_out_ids": [first.0, second.0, foreign.0, 999_999],
+        "updated_at": "2026-11-27T10:15:00Z"}});
+    let delivery = fake_delivery("goods_out_pick_list", "picked", SUBDOMAIN, body);
+    let events = decoder(&rig).decode(&delivery).await.unwrap();
+    let got: Vec<(GoodsOutId, &str, GoodsOutMilestone)> = events
+        .iter()
+        .map(progress_of)
+        .map(|p| (p.goods_out, p.order.as_str(), p.milestone))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (GoodsOutId(first.0), "501", GoodsOutMilestone::Picking),
+            (GoodsOutId(second.0), "502", GoodsOutMilestone::Picking),
+        ]
+    );
+    assert_eq!(
+        events[0].occurred_at,
+        "2026-11-27T10:15:00Z".parse::<Timestamp>().unwrap()
+    );
+}
+
+#[tokio::test]
+async fn progress_webhooks_that_name_nothing_usable_give_no_event() {
+    let rig = Rig::start().await;
+    let decoder = decoder(&rig);
+    // A pick list in a shape that names no goods out, and a cancelled pick list.
+    for (event, body) in [
+        ("picked", json!({"data": {"id": 5, "reference": "PL-5"}})),
+        (
+            "cancelled",
+            json!({"data": {"id": 6, "goods_out_ids": [1]}}),
+        ),
+    ] {
+        let delivery = fake_delivery("goods_out_pick_list", event, SUBDOMAIN, body);
+        assert_eq!(decoder.decode(&delivery).await.unwrap(), vec![]);
+    }
+    // A processed goods out of another sales channel: no NetSuite order in the body, and
+    // none on re-reading (it does not exist in the simulator either).
+    let delivery = fake_delivery(
+        "goods_out",
+        "processed",
+        SUBDOMAIN,
+        json!({"data": {"id": 424242, "reference": "WEB-1"}}),
+    );
+    assert_eq!(decoder.decode(&delivery).await.unwrap(), vec![]);
+    // Without a record id the body is malformed.
+    let delivery = fake_delivery(
+        "goods_out",
+        "processed",
+        SUBDOMAIN,
+        json!({"data": {"reference": "SO1"}}),
+    );
+    assert!(matches!(
+        decoder.decode(&delivery).await,
+        Err(DecodeError::Invalid(_))
+    ));
 }

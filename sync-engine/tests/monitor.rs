@@ -123,6 +123,20 @@ fn despatch_of(goods_out: u64, order: &str, sku: &str, quantity: i64) -> Event {
     }
 }
 
+fn progress(goods_out: u64, order: &str, milestone: GoodsOutMilestone) -> Event {
+    let progress = GoodsOutProgress {
+        tenant: "acme".into(),
+        goods_out: GoodsOutId(goods_out),
+        order: order.into(),
+        milestone,
+    };
+    Event {
+        source: progress.source_id(),
+        occurred_at: business_time(),
+        payload: Payload::GoodsOutProgress(progress),
+    }
+}
+
 /// A target system that applies everything, except the keys it is told to hold back.
 #[derive(Default)]
 struct FakeSystem {
@@ -189,6 +203,10 @@ fn now_ms() -> Timestamp {
     Timestamp::from_millisecond(Timestamp::now().as_millisecond()).unwrap()
 }
 
+fn millis(n: i64) -> SignedDuration {
+    SignedDuration::from_millis(n)
+}
+
 fn minutes(n: i64) -> SignedDuration {
     SignedDuration::from_mins(n)
 }
@@ -219,7 +237,45 @@ async fn an_order_to_cash_records_every_stage_with_its_time() {
     let sent_at = l[0].reached(Stage::SentToClarus).unwrap();
     assert!(sent_at > imported_at);
 
-    let despatched_at = now_ms();
+    // Milliseconds apart, so the despatch's fulfilment is due when the outbox runs.
+    let acknowledged_at = sent_at + millis(1);
+    s.engine
+        .ingest(
+            &progress(9, "501", GoodsOutMilestone::Acknowledged),
+            acknowledged_at,
+        )
+        .await
+        .unwrap();
+    let l = lifecycles(s.store.as_ref()).await.unwrap();
+    assert_eq!(l[0].stage(), Some(Stage::Acknowledged));
+    assert_eq!(l[0].reached(Stage::Acknowledged), Some(acknowledged_at));
+    assert_eq!(
+        l[0].waiting.map(|w| (w.stage, w.at)),
+        Some((Stage::Acknowledged, acknowledged_at))
+    );
+    // The same milestone reported again (a pick list `created` after goods out `processed`)
+    // changes nothing.
+    s.engine
+        .ingest(
+            &progress(9, "501", GoodsOutMilestone::Acknowledged),
+            acknowledged_at + millis(1),
+        )
+        .await
+        .unwrap();
+    let picking_at = acknowledged_at + millis(2);
+    s.engine
+        .ingest(&progress(9, "501", GoodsOutMilestone::Picking), picking_at)
+        .await
+        .unwrap();
+    let l = lifecycles(s.store.as_ref()).await.unwrap();
+    assert_eq!(l[0].reached(Stage::Acknowledged), Some(acknowledged_at));
+    assert_eq!(l[0].stage(), Some(Stage::Picking));
+    assert_eq!(
+        l[0].waiting.map(|w| (w.stage, w.at)),
+        Some((Stage::Picking, picking_at))
+    );
+
+    let despatched_at = picking_at + millis(3);
     s.engine
         .ingest(&despatch(9, "501", "MUG"), despatched_at)
         .await
@@ -236,6 +292,8 @@ async fn an_order_to_cash_records_every_stage_with_its_time() {
         (Stage::Despatched, despatched_at)
     );
 
+    // Past the planned times, so the fulfilment is due and posted after them.
+    tokio::time::sleep(Duration::from_millis(10)).await;
     drain(&s.outbox).await;
     let l = lifecycles(s.store.as_ref()).await.unwrap();
     let stages: Vec<Stage> = l[0].stages.iter().map(|m| m.stage).collect();
@@ -244,12 +302,25 @@ async fn an_order_to_cash_records_every_stage_with_its_time() {
         [
             Stage::Imported,
             Stage::SentToClarus,
+            Stage::Acknowledged,
+            Stage::Picking,
             Stage::Despatched,
             Stage::FulfilmentPosted
         ]
     );
+    assert_eq!(stages, Flow::SalesOrder.stages());
     let times: Vec<Timestamp> = l[0].stages.iter().map(|m| m.at).collect();
-    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+    assert!(times.windows(2).all(|w| w[0] < w[1]), "{times:?}");
+    assert_eq!(
+        &times[..5],
+        [
+            imported_at,
+            sent_at,
+            acknowledged_at,
+            picking_at,
+            despatched_at
+        ]
+    );
     assert!(matches!(l[0].activity[0].posting, Posting::Posted { .. }));
     assert_eq!(l[0].waiting, None);
 
@@ -257,6 +328,134 @@ async fn an_order_to_cash_records_every_stage_with_its_time() {
     assert_eq!(counts.len(), 1);
     assert_eq!(counts[0].stage, Some(Stage::FulfilmentPosted));
     assert_eq!(counts[0].count, 1);
+}
+
+#[tokio::test]
+async fn milestones_whose_webhooks_were_lost_are_reached_with_the_next_one() {
+    let s = setup().await;
+    let start = now_ms() - minutes(30);
+    s.engine.ingest(&item("77", "MUG"), start).await.unwrap();
+    for id in ["501", "502"] {
+        s.engine
+            .ingest(&order(id, "MUG", "77"), start)
+            .await
+            .unwrap();
+    }
+    drain(&s.outbox).await;
+    let sent_at = lifecycles(s.store.as_ref()).await.unwrap()[0]
+        .reached(Stage::SentToClarus)
+        .unwrap();
+
+    // 501: no progress webhook arrived at all, then the despatch.
+    let despatched_at = sent_at + minutes(10);
+    s.engine
+        .ingest(&despatch(9, "501", "MUG"), despatched_at)
+        .await
+        .unwrap();
+    // 502: only the picking webhook arrived, then the acknowledgement late (out of order).
+    let picking_at = sent_at + minutes(5);
+    s.engine
+        .ingest(&progress(10, "502", GoodsOutMilestone::Picking), picking_at)
+        .await
+        .unwrap();
+    s.engine
+        .ingest(
+            &progress(10, "502", GoodsOutMilestone::Acknowledged),
+            picking_at + minutes(1),
+        )
+        .await
+        .unwrap();
+    // Progress for a goods out of an order the integration does not know is not recorded.
+    let unknown = s
+        .engine
+        .ingest(&progress(11, "999", GoodsOutMilestone::Picking), picking_at)
+        .await
+        .unwrap();
+    assert_eq!(unknown, sync_engine::engine::IngestOutcome::Duplicate);
+
+    let l = lifecycles(s.store.as_ref()).await.unwrap();
+    assert_eq!(l.len(), 2, "{l:?}");
+    let of = |id: &str| {
+        l.iter()
+            .find(|d| {
+                d.document
+                    == DocumentRef::Order {
+                        order: OrderRef::sales(id),
+                    }
+            })
+            .unwrap()
+    };
+    let first = of("501");
+    assert_eq!(first.reached(Stage::Acknowledged), Some(despatched_at));
+    assert_eq!(first.reached(Stage::Picking), Some(despatched_at));
+    assert_eq!(first.reached(Stage::Despatched), Some(despatched_at));
+    let second = of("502");
+    assert_eq!(second.stage(), Some(Stage::Picking));
+    assert_eq!(second.reached(Stage::Acknowledged), Some(picking_at));
+    assert_eq!(second.reached(Stage::Picking), Some(picking_at));
+    assert_eq!(
+        second.waiting.map(|w| (w.stage, w.at)),
+        Some((Stage::Picking, picking_at))
+    );
+    for document in [first, second] {
+        let times: Vec<Timestamp> = document.stages.iter().map(|m| m.at).collect();
+        assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+    }
+}
+
+#[tokio::test]
+async fn an_order_sitting_in_a_warehouse_stage_is_stuck_only_when_configured() {
+    let s = setup().await;
+    let start = now_ms();
+    s.engine.ingest(&item("77", "MUG"), start).await.unwrap();
+    s.engine
+        .ingest(&order("501", "MUG", "77"), start)
+        .await
+        .unwrap();
+    drain(&s.outbox).await;
+    let acknowledged_at = now_ms();
+    s.engine
+        .ingest(
+            &progress(9, "501", GoodsOutMilestone::Acknowledged),
+            acknowledged_at,
+        )
+        .await
+        .unwrap();
+
+    // By default the warehouse's pace is never stuck.
+    let later = acknowledged_at + minutes(600);
+    let report = StuckDetector::new(StuckConfig::default())
+        .check(s.store.as_ref(), later)
+        .await
+        .unwrap();
+    assert!(report.stuck.is_empty(), "{report:?}");
+
+    // With a threshold on `acknowledged`, an order not picked within it is stuck, for
+    // operations, and resolved once picking is reported.
+    let config: StuckConfig = toml_config("every_secs = 60\n[after_secs]\nacknowledged = 3600\n");
+    let detector = StuckDetector::new(config);
+    let report = detector.check(s.store.as_ref(), later).await.unwrap();
+    assert_eq!(report.stuck.len(), 1, "{report:?}");
+    let stuck = &report.stuck[0];
+    assert_eq!(
+        (stuck.stage, stuck.awaiting, stuck.owner),
+        (Stage::Acknowledged, Stage::Picking, "operations")
+    );
+    assert_eq!(stuck.since, acknowledged_at);
+    s.engine
+        .ingest(&progress(9, "501", GoodsOutMilestone::Picking), later)
+        .await
+        .unwrap();
+    let report = detector
+        .check(s.store.as_ref(), later + minutes(1))
+        .await
+        .unwrap();
+    assert!(report.stuck.is_empty(), "{report:?}");
+    assert_eq!(report.resolved.len(), 1, "{report:?}");
+}
+
+fn toml_config(text: &str) -> StuckConfig {
+    toml::from_str(text).unwrap()
 }
 
 #[tokio::test]

@@ -226,6 +226,10 @@ pub struct GoodsOutRecord {
     pub external_system_reference1: Option<String>,
     #[serde(default, deserialize_with = "lenient")]
     pub tracking_number: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub created_at: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub updated_at: Option<String>,
     /// Lines, from `lines` or `goods_out_lines`.
     #[serde(default, alias = "goods_out_lines", deserialize_with = "lenient_vec")]
     pub lines: Vec<GoodsOutLineRecord>,
@@ -257,6 +261,55 @@ pub struct GoodsOutLineRecord {
     pub external_system_reference1: Option<String>,
     #[serde(default, deserialize_with = "lenient")]
     pub string1: Option<String>,
+}
+
+/// Lenient view of a goods-out pick list record. The pick list's own attributes carry
+/// `goods_out_ids` (the API's `GoodsOutPickListAttributes`); one pick list may cover several
+/// goods outs (consolidated picks). Payloads are undocumented, so the goods outs are also read
+/// from `goods_out_id`, `goods_outs` and `goods_out`; see [`PickListRecord::covered_goods_outs`].
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[allow(missing_docs)]
+pub struct PickListRecord {
+    #[serde(default, deserialize_with = "lenient")]
+    pub id: Option<ClarusId>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub reference: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub status: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub warehouse_id: Option<ClarusId>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub created_at: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub updated_at: Option<String>,
+    #[serde(default, deserialize_with = "lenient_vec")]
+    pub goods_out_ids: Vec<ClarusId>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub goods_out_id: Option<ClarusId>,
+    #[serde(default, deserialize_with = "lenient_vec")]
+    pub goods_outs: Vec<RecordRef>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub goods_out: Option<RecordRef>,
+}
+
+impl PickListRecord {
+    /// Every goods out the pick list names, in the order given, each once.
+    pub fn covered_goods_outs(&self) -> Vec<ClarusId> {
+        let mut ids: Vec<ClarusId> = Vec::new();
+        let named = self
+            .goods_out_ids
+            .iter()
+            .copied()
+            .chain(self.goods_out_id)
+            .chain(self.goods_outs.iter().filter_map(|g| g.id))
+            .chain(self.goods_out.as_ref().and_then(|g| g.id));
+        for id in named {
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        ids
+    }
 }
 
 /// Lenient view of a goods-in receipt record.
@@ -408,7 +461,7 @@ pub enum WebhookEvent {
         /// The event.
         event: PickListEvent,
         /// The pick list.
-        record: OtherRecord,
+        record: PickListRecord,
     },
     /// `stock` / any of its events.
     Stock {
@@ -533,10 +586,10 @@ impl WebhookEvent {
         match self {
             Self::GoodsOut { record, .. } => record.id,
             Self::GoodsIn { record, .. } => record.id,
+            Self::GoodsOutPickList { record, .. } => record.id,
             Self::Stock { record, .. } => record.id,
             Self::StockBalanceUpdated { record } => record.id,
-            Self::GoodsOutPickList { record, .. }
-            | Self::LoadDropDispatched { record }
+            Self::LoadDropDispatched { record }
             | Self::PutawayTaskCompleted { record }
             | Self::Invoice { record, .. }
             | Self::FailureEventLogCreated { record }

@@ -13,6 +13,9 @@ use crate::rest::common::Change;
 use crate::{ClarusClient, ClarusError, ClarusId};
 
 /// The `(resource_name, event)` pairs the NetSuite sync listens to.
+///
+/// Despatches, receipts and stock movements drive postings; goods out `processed` and the pick
+/// list events only record a sales order's progress in the warehouse (acknowledged, picking).
 pub const SYNC_SUBSCRIPTIONS: &[(&str, &str)] = &[
     ("goods_out", "completed"),
     ("goods_out", "cancelled"),
@@ -24,6 +27,10 @@ pub const SYNC_SUBSCRIPTIONS: &[(&str, &str)] = &[
     ("stock", "released_from_hold"),
     ("stock", "account_transferred"),
     ("stock_balance", "updated"),
+    ("goods_out", "processed"),
+    ("goods_out_pick_list", "created"),
+    ("goods_out_pick_list", "picked"),
+    ("goods_out_pick_list", "completed"),
 ];
 
 /// Where and how webhooks are delivered.

@@ -284,6 +284,19 @@ pub(crate) struct Shipment {
     pub updated: Timestamp,
 }
 
+/// A pick list: the picking work of one or more goods outs. Processing picks opens one per
+/// goods out; picking marks it `picked`; despatch `completed`; cancelling the goods out
+/// `cancelled`. Pick lists have their own id sequence, as each Clarus table does.
+#[derive(Debug, Clone)]
+pub(crate) struct PickList {
+    pub goods_outs: Vec<u64>,
+    pub account: u64,
+    pub warehouse: u64,
+    pub status: &'static str,
+    pub created: Timestamp,
+    pub updated: Timestamp,
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct AutomationAction {
     pub id: u64,
@@ -332,6 +345,8 @@ pub(crate) struct State {
     pub goods_outs: BTreeMap<u64, GoodsOut>,
     pub goods_ins: BTreeMap<u64, GoodsIn>,
     pub shipments: BTreeMap<u64, Shipment>,
+    pub pick_lists: BTreeMap<u64, PickList>,
+    next_pick_list: u64,
     pub automations: BTreeMap<u64, Automation>,
     pub stock_checks: BTreeMap<u64, StockCheck>,
     /// Pick processing requests, in order (the `pick_processing_requests` GraphQL root).
@@ -402,6 +417,8 @@ impl State {
             goods_outs: BTreeMap::new(),
             goods_ins: BTreeMap::new(),
             shipments: BTreeMap::new(),
+            pick_lists: BTreeMap::new(),
+            next_pick_list: 0,
             automations: BTreeMap::new(),
             stock_checks: BTreeMap::new(),
             pick_requests: Vec::new(),
@@ -1436,6 +1453,9 @@ impl State {
         }
         o.status = GoodsOutStatus::Cancelled;
         o.updated = now();
+        if let Some(list) = self.pick_list_of(id) {
+            events.push(self.move_pick_list(list, "cancelled"));
+        }
         let record = self.goods_out_json(id);
         events.push(Event {
             resource: "goods_out",
@@ -1509,15 +1529,17 @@ impl State {
         o.lines = lines;
         o.status = status;
         o.updated = now();
-        let events = if any {
-            vec![Event {
+        let mut events = Vec::new();
+        if any {
+            events.push(Event {
                 resource: "goods_out",
                 event: "processed",
                 record: self.goods_out_json(id),
-            }]
-        } else {
-            Vec::new()
-        };
+            });
+            if self.pick_list_of(id).is_none() {
+                events.push(self.open_pick_list(id));
+            }
+        }
         Ok((status, events))
     }
 
@@ -1642,6 +1664,9 @@ impl State {
         o.lines = lines;
         o.status = GoodsOutStatus::Pick;
         o.updated = now();
+        if let Some(list) = self.pick_list_of(id) {
+            events.push(self.move_pick_list(list, "picked"));
+        }
         Ok(events)
     }
 
@@ -1733,12 +1758,85 @@ impl State {
                 json!({"goods_out_id": id, "reference": reference}),
             ));
         }
+        if let Some(list) = self.pick_list_of(id) {
+            events.push(self.move_pick_list(list, "completed"));
+        }
         events.push(Event {
             resource: "goods_out",
             event: "completed",
             record: self.goods_out_json(id),
         });
         Ok(events)
+    }
+
+    // ------------------------------------------------------------------ pick lists
+
+    /// The open pick list (not completed or cancelled) covering a goods out.
+    pub(crate) fn pick_list_of(&self, goods_out: u64) -> Option<u64> {
+        self.pick_lists
+            .iter()
+            .find(|(_, l)| {
+                l.goods_outs.contains(&goods_out) && !matches!(l.status, "completed" | "cancelled")
+            })
+            .map(|(id, _)| *id)
+    }
+
+    /// Opens a pick list for a goods out: its `created` event.
+    fn open_pick_list(&mut self, goods_out: u64) -> Event {
+        self.next_pick_list += 1;
+        let id = self.next_pick_list;
+        let attrs = self
+            .goods_outs
+            .get(&goods_out)
+            .map(|o| o.attrs.clone())
+            .unwrap_or_default();
+        let t = now();
+        self.pick_lists.insert(
+            id,
+            PickList {
+                goods_outs: vec![goods_out],
+                account: id_attr(&attrs, "account_id").unwrap_or(1),
+                warehouse: id_attr(&attrs, "warehouse_id").unwrap_or(1),
+                status: "created",
+                created: t,
+                updated: t,
+            },
+        );
+        Event {
+            resource: "goods_out_pick_list",
+            event: "created",
+            record: self.pick_list_json(id),
+        }
+    }
+
+    /// Moves a pick list to `status` (`picked`, `completed`, `cancelled`): the event of that name.
+    fn move_pick_list(&mut self, id: u64, status: &'static str) -> Event {
+        if let Some(list) = self.pick_lists.get_mut(&id) {
+            list.status = status;
+            list.updated = now();
+        }
+        Event {
+            resource: "goods_out_pick_list",
+            event: status,
+            record: self.pick_list_json(id),
+        }
+    }
+
+    /// A pick list as its webhooks carry it: its attributes with the goods outs it covers.
+    pub(crate) fn pick_list_json(&self, id: u64) -> Value {
+        let Some(list) = self.pick_lists.get(&id) else {
+            return Value::Null;
+        };
+        json!({
+            "id": id,
+            "reference": format!("PL-{id}"),
+            "status": list.status,
+            "account_id": list.account,
+            "warehouse_id": list.warehouse,
+            "goods_out_ids": list.goods_outs,
+            "created_at": list.created.to_string(),
+            "updated_at": list.updated.to_string(),
+        })
     }
 
     pub(crate) fn goods_out_json(&self, id: u64) -> Value {

@@ -7,6 +7,8 @@
 //! - an event carrying an older revision of a document than the one known changes nothing;
 //! - a problem a person must fix raises an exception (once, by key), and when the problem goes
 //!   away on a later plan the exception is resolved;
+//! - warehouse progress of a goods out (acknowledged, picking) plans no action; it is recorded
+//!   (marked seen) for a sales order this integration knows, and ignored otherwise;
 //! - when the problem is retryable (a missing mapping, an order not known yet) the plan is
 //!   [`blocked`](Plan::blocked): the event is not marked seen, so planning it again after the fix
 //!   does the work. Held orders are re-planned by [`plan_order`] or when their item arrives.
@@ -15,6 +17,7 @@ mod despatch;
 mod items;
 mod movement;
 mod orders;
+mod progress;
 mod receipt;
 
 pub use despatch::despatch_key;
@@ -70,6 +73,11 @@ pub fn plan(view: &impl StateView, mappings: &Mappings, event: &Event, now: Time
         Payload::Despatch(despatch) => despatch::plan_despatch(&mut cx, despatch),
         Payload::Receipt(receipt) => receipt::plan_receipt(&mut cx, receipt),
         Payload::StockMovement(movement) => movement::plan_movement(&mut cx, movement),
+        Payload::GoodsOutProgress(progress) => {
+            if !progress::is_recorded(view, progress) {
+                return Plan::default();
+            }
+        }
     }
     cx.finish(Some(event))
 }

@@ -129,6 +129,7 @@ pub fn event(system: System, id: &str, revision: u64, payload: Payload) -> Event
         Payload::Despatch(_) => "goods_out",
         Payload::Receipt(_) => "goods_in",
         Payload::StockMovement(_) => "stock",
+        Payload::GoodsOutProgress(_) => "goods_out",
     };
     Event {
         source: SourceId {

@@ -12,6 +12,7 @@ use sync_core::{Event, Tenant};
 
 use super::despatch::DespatchReader;
 use super::movement::movement_from_webhook;
+use super::progress::ProgressReader;
 use super::receipt::ReceiptDecoder;
 use crate::processor::{DecodeError, DeliveryDecoder};
 use crate::store::{Delivery, Store};
@@ -21,6 +22,9 @@ use crate::store::{Delivery, Store};
 /// | webhook | event |
 /// |---|---|
 /// | `goods_out` / `completed` | `Despatch`, re-read over GraphQL ([`DespatchReader`]) |
+/// | `goods_out` / `processed` | `GoodsOutProgress`: acknowledged |
+/// | `goods_out_pick_list` / `created` | `GoodsOutProgress`: acknowledged, per goods out on the list |
+/// | `goods_out_pick_list` / `picked`, `completed` | `GoodsOutProgress`: picking, per goods out on the list |
 /// | `goods_in` / `moved_to_part`, `completed` | `Receipt` of the stock received since the last one |
 /// | `stock` / `positively_adjusted`, `negatively_adjusted`, `placed_on_hold`, `released_from_hold` | `StockMovement` |
 /// | anything else | nothing |
@@ -39,6 +43,7 @@ pub struct ClarusDecoder {
     tenant: Tenant,
     despatches: DespatchReader,
     receipts: ReceiptDecoder,
+    progress: ProgressReader,
 }
 
 impl std::fmt::Debug for ClarusDecoder {
@@ -63,6 +68,10 @@ impl ClarusDecoder {
             subdomain,
             despatches: DespatchReader::new(client.clone(), tenant.clone())
                 .with_store(store.clone()),
+            progress: ProgressReader {
+                client: client.clone(),
+                tenant: tenant.clone(),
+            },
             receipts: ReceiptDecoder {
                 client,
                 tenant: tenant.clone(),
@@ -111,6 +120,14 @@ impl DeliveryDecoder for ClarusDecoder {
                 })?;
                 Ok(vec![self.despatches.read(id, Some(record)).await?])
             }
+            WebhookEvent::GoodsOut {
+                event: GoodsOutEvent::Processed,
+                record: typed,
+            } => self.progress.processed(typed).await,
+            WebhookEvent::GoodsOutPickList {
+                event,
+                record: typed,
+            } => self.progress.pick_list(*event, typed).await,
             WebhookEvent::GoodsIn {
                 event: GoodsInEvent::Completed | GoodsInEvent::MovedToPart,
                 ..

@@ -5,7 +5,8 @@
 //!   ambiguous attempt (Clarus has no idempotency key).
 //! - [`ClarusDecoder`]: turns stored webhook deliveries into core events (despatches, receipts,
 //!   stock movements). Webhooks are unsigned, so a despatch is re-read over GraphQL and built
-//!   from what Clarus holds, not from what the body claims.
+//!   from what Clarus holds, not from what the body claims. Goods out `processed` and
+//!   pick-list webhooks become warehouse progress (acknowledged, picking) for the monitor.
 //! - [`ClarusSweep`]: lists goods outs completed since a watermark and produces the same events
 //!   as their webhooks (same [`sync_core::SourceId`]), so a lost webhook is caught and a
 //!   duplicate is a no-op.
@@ -37,6 +38,7 @@ mod movement;
 mod movement_sweep;
 mod nodes;
 mod products;
+mod progress;
 mod receipt;
 mod snapshot;
 mod sweep;

@@ -152,6 +152,8 @@ fn stage_label(stage: Stage) -> &'static str {
     match stage {
         Stage::Imported => "Imported",
         Stage::SentToClarus => "Sent to Clarus",
+        Stage::Acknowledged => "Acknowledged by Clarus",
+        Stage::Picking => "Picking",
         Stage::Despatched => "Despatched",
         Stage::FulfilmentPosted => "Item Fulfilment posted",
         Stage::Received => "Received",

@@ -118,9 +118,20 @@ fn funnel_counts_documents_that_reached_each_stage() {
         lifecycle(
             Flow::SalesOrder,
             "3",
-            &[Imported, SentToClarus, Despatched, FulfilmentPosted],
+            &[
+                Imported,
+                SentToClarus,
+                Acknowledged,
+                Picking,
+                Despatched,
+                FulfilmentPosted,
+            ],
         ),
-        lifecycle(Flow::SalesOrder, "4", &[Imported, SentToClarus, Despatched]),
+        lifecycle(
+            Flow::SalesOrder,
+            "4",
+            &[Imported, SentToClarus, Acknowledged],
+        ),
         lifecycle(
             Flow::PurchaseOrder,
             "5",
@@ -144,7 +155,9 @@ fn funnel_counts_documents_that_reached_each_stage() {
         [
             (Imported, 4),
             (SentToClarus, 3),
-            (Despatched, 2),
+            (Acknowledged, 2),
+            (Picking, 1),
+            (Despatched, 1),
             (FulfilmentPosted, 1)
         ]
     );
