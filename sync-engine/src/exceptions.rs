@@ -203,7 +203,8 @@ pub fn retry_way(exception: &StoredException) -> Result<RetryWay, RetryError> {
             None => not_retryable("the exception does not name its delivery"),
         },
         "invalid-record" => not_retryable(
-            "correct the record in NetSuite; the poller reads it again when it changes",
+            "correct the record in NetSuite; the poller reads it again when it changes and \
+             closes this exception",
         ),
         "receipt-not-reported" => {
             not_retryable("Clarus must report the receipt; the sweep checks again on every run")

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use rust_decimal::Decimal;
 use sim::netsuite::{
-    InternalId, ItemKind, NetSuiteHandle, NewItem, NewOrder, NewOrderLine, OrderKind,
+    InternalId, ItemKind, NetSuiteHandle, NewItem, NewOrder, NewOrderLine, OrderKind, RecordType,
     RunningNetSuite,
 };
 use sync_core::{LocationMapping, MappingTables, Mappings, WarehouseId};
@@ -192,6 +192,30 @@ async fn a_bad_record_raises_an_exception_and_the_others_go_on() {
     // The watermark moved past both: the bad order is not read again until it changes.
     let again = by_kind(poller.poll_once().await.unwrap());
     assert_eq!(again["salesOrder"].fetched, 0);
+
+    // Corrected in NetSuite (a second later: modification times have whole seconds), it is
+    // read again, planned, and its exception closes by itself.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    w.h.update_record(
+        RecordType::SalesOrder,
+        bad,
+        serde_json::json!({ "location": { "id": w.main.0.to_string() } }),
+    )
+    .unwrap();
+    let fixed = by_kind(poller.poll_once().await.unwrap());
+    assert_eq!(fixed["salesOrder"].planned, 1, "{fixed:?}");
+    let key = format!("EX-NS-INVALID-salesOrder-{bad}");
+    let closed = w.engine.store().exception(&key).await.unwrap().unwrap();
+    assert!(closed.resolved_at.is_some(), "{closed:?}");
+    assert!(
+        w.engine
+            .store()
+            .actions()
+            .await
+            .unwrap()
+            .iter()
+            .any(|a| a.action.key == format!("NS-SO-{bad}"))
+    );
     w.ns.shutdown().await;
 }
 

@@ -489,6 +489,7 @@ impl NetSuitePoller {
                 .map_err(|source| PollError::NetSuite { kind, source })?;
             match converted {
                 Ok(event) => {
+                    self.resolve_invalid(&record_type, id).await?;
                     match self.engine.ingest(&event, Timestamp::now()).await? {
                         IngestOutcome::Duplicate => report.duplicates += 1,
                         IngestOutcome::Planned { .. } => report.planned += 1,
@@ -617,6 +618,27 @@ impl NetSuitePoller {
         Ok(())
     }
 
+    /// Closes the `invalid-record` exception of a record that now reads well (it was corrected
+    /// in NetSuite, which changed its modification time, so the poller read it again).
+    async fn resolve_invalid(&self, record_type: &RecordType, id: i64) -> Result<(), StoreError> {
+        let key = invalid_key(record_type, id);
+        let store = self.engine.store();
+        if store
+            .exception(&key)
+            .await?
+            .is_some_and(|e| e.resolved_at.is_none())
+        {
+            store
+                .resolve_exception(
+                    &key,
+                    "the record reads well since it was corrected in NetSuite",
+                    Timestamp::now(),
+                )
+                .await?;
+        }
+        Ok(())
+    }
+
     async fn raise_invalid(
         &self,
         record_type: &RecordType,
@@ -626,7 +648,7 @@ impl NetSuitePoller {
     ) -> Result<(), StoreError> {
         tracing::warn!(record = %record_type, id, error = %problem, "NetSuite record cannot be converted");
         let exception = NewException {
-            key: format!("EX-NS-INVALID-{record_type}-{id}"),
+            key: invalid_key(record_type, id),
             kind: "invalid-record".into(),
             owner: "integration".into(),
             severity: "error".into(),
@@ -642,9 +664,10 @@ impl NetSuitePoller {
                 "error": problem.to_string(),
             }),
         };
+        // Read again while still invalid: the exception shows the latest problem.
         self.engine
             .store()
-            .raise_exception(exception, Timestamp::now())
+            .refresh_exception(exception, Timestamp::now())
             .await
     }
 }
@@ -660,4 +683,9 @@ fn record_type_of(kind: PollKind, row: &ChangedRow) -> RecordType {
         PollKind::PurchaseOrders => "purchaseOrder",
         PollKind::ReturnAuthorisations => "returnAuthorization",
     })
+}
+
+/// The key of the `invalid-record` exception of one NetSuite record.
+fn invalid_key(record_type: &RecordType, id: i64) -> String {
+    format!("EX-NS-INVALID-{record_type}-{id}")
 }
