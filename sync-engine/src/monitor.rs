@@ -60,6 +60,9 @@ pub enum MonitorError {
     /// A value could not be serialised for an exception.
     #[error("serialisation failed: {0}")]
     Serde(#[from] serde_json::Error),
+    /// The drift history could not be read.
+    #[error(transparent)]
+    DriftHistory(#[from] crate::drift_history::HistoryError),
 }
 
 /// A business flow a document goes through.
@@ -944,6 +947,39 @@ pub struct CloseCheck {
     /// Open stock-drift exceptions: positions where the two systems disagree beyond what
     /// in-flight movements explain.
     pub unexplained_drift_rows: Vec<OpenException>,
+    /// The latest reconciliation, when one was recorded.
+    pub last_reconciliation: Option<ReconciliationSeen>,
+    /// Positions drifting at the latest reconciliation that have no open exception yet (a
+    /// drift waiting for `[drift] confirm_runs` to confirm it): they block the close too.
+    pub unconfirmed_drift: Vec<DriftSeen>,
+}
+
+/// The latest reconciliation as the close check shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReconciliationSeen {
+    /// When it compared the systems.
+    pub at: Timestamp,
+    /// Positions compared.
+    pub positions: usize,
+    /// Positions drifting.
+    pub drift: usize,
+}
+
+/// A drifting position of the latest reconciliation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DriftSeen {
+    /// The stock position (SKU, location, status).
+    pub document: String,
+    /// Clarus on hand.
+    pub clarus: rust_decimal::Decimal,
+    /// NetSuite on hand.
+    pub netsuite: rust_decimal::Decimal,
+    /// In flight to NetSuite.
+    pub in_flight: rust_decimal::Decimal,
+    /// `clarus − netsuite − in_flight`.
+    pub unexplained: rust_decimal::Decimal,
+    /// Its value at NetSuite's average cost, when known.
+    pub value_impact: Option<rust_decimal::Decimal>,
 }
 
 /// What would block closing `period`: warehouse activity of the period not posted to NetSuite,
@@ -1007,14 +1043,50 @@ pub async fn close_check(
             .or_default()
             .push(open);
     }
+    let latest = crate::drift_history::latest(store).await?;
+    let mut unconfirmed_drift = Vec::new();
+    if let Some(snapshot) = &latest {
+        let open: HashSet<&str> = unexplained_drift_rows
+            .iter()
+            .map(|e| e.document.as_str())
+            .collect();
+        for row in &snapshot.rows {
+            if row.class != sync_core::DriftClass::Drift {
+                continue;
+            }
+            let document = DocumentRef::StockPosition {
+                sku: row.sku.clone(),
+                location: row.location.clone(),
+                status: row.status,
+            }
+            .to_string();
+            if !open.contains(document.as_str()) {
+                unconfirmed_drift.push(DriftSeen {
+                    document,
+                    clarus: row.clarus,
+                    netsuite: row.netsuite,
+                    in_flight: row.in_flight,
+                    unexplained: row.unexplained,
+                    value_impact: row.value_impact,
+                });
+            }
+        }
+    }
     let blocking = !unposted_documents.is_empty()
         || !open_exceptions_by_owner.is_empty()
-        || !unexplained_drift_rows.is_empty();
+        || !unexplained_drift_rows.is_empty()
+        || !unconfirmed_drift.is_empty();
     Ok(CloseCheck {
         period: format!("{}..{}", period.start, period.end),
         blocking,
         unposted_documents,
         open_exceptions_by_owner,
         unexplained_drift_rows,
+        last_reconciliation: latest.map(|s| ReconciliationSeen {
+            at: s.run.at,
+            positions: s.run.summary.positions,
+            drift: s.run.summary.drift,
+        }),
+        unconfirmed_drift,
     })
 }

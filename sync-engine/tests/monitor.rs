@@ -14,6 +14,7 @@ use sync_engine::monitor::{
     close_check, lifecycles, stage_counts,
 };
 use sync_engine::outbox::{ActionExecutor, ExecutionError, Outbox, OutboxConfig};
+use sync_engine::reconcile::{ReconcileSettings, reconcile};
 use sync_engine::store::{NewException, SqliteStore, Store};
 
 /// When things happened in Clarus and NetSuite (the posting dates).
@@ -636,6 +637,40 @@ async fn close_check_blocks_on_unposted_despatches_exceptions_and_drift() {
     assert!(check.blocking);
     assert_eq!(check.unexplained_drift_rows.len(), 1);
     assert_eq!(check.unexplained_drift_rows[0].key, "DRIFT-MUG-1-A");
+
+    // A drift seen by the last reconciliation but not yet confirmed (no exception) blocks too.
+    s.store
+        .resolve_exception("DRIFT-MUG-1-A", "counted", now)
+        .await
+        .unwrap();
+    let settings = ReconcileSettings {
+        confirm_runs: 2,
+        ..ReconcileSettings::default()
+    };
+    let mug = |quantity: i64| {
+        vec![StockRow {
+            key: StockKey {
+                sku: "MUG".into(),
+                location: "1".into(),
+                status: StockStatus::Available,
+            },
+            quantity: Decimal::from(quantity),
+        }]
+    };
+    reconcile(s.store.as_ref(), mug(10), mug(8), None, &settings, now)
+        .await
+        .unwrap();
+    let check = close_check(s.store.as_ref(), &november).await.unwrap();
+    assert!(check.blocking, "{check:?}");
+    assert!(check.unexplained_drift_rows.is_empty());
+    assert_eq!(check.last_reconciliation.as_ref().map(|r| r.drift), Some(1));
+    assert_eq!(check.unconfirmed_drift.len(), 1, "{check:?}");
+    assert_eq!(check.unconfirmed_drift[0].unexplained, Decimal::from(2));
+    reconcile(s.store.as_ref(), mug(10), mug(10), None, &settings, now)
+        .await
+        .unwrap();
+    let check = close_check(s.store.as_ref(), &november).await.unwrap();
+    assert!(!check.blocking, "{check:?}");
 }
 
 #[test]

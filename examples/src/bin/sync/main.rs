@@ -394,5 +394,24 @@ async fn close_check_report(
     for d in &check.unexplained_drift_rows {
         println!("  {}: {}", d.document, d.message);
     }
+    match &check.last_reconciliation {
+        Some(r) => println!(
+            "last reconciliation: {} ({} positions, {} drifting)",
+            r.at, r.positions, r.drift
+        ),
+        None => println!("last reconciliation: none recorded (see `sync drift --now`)"),
+    }
+    if !check.unconfirmed_drift.is_empty() {
+        println!(
+            "drifting at the last reconciliation, not yet confirmed: {}",
+            check.unconfirmed_drift.len()
+        );
+        for d in &check.unconfirmed_drift {
+            println!(
+                "  {}: Clarus {}, NetSuite {}, in flight {}, unexplained {}",
+                d.document, d.clarus, d.netsuite, d.in_flight, d.unexplained
+            );
+        }
+    }
     Ok(check.blocking)
 }
