@@ -123,6 +123,9 @@ async fn close_check_exits_3_while_anything_blocks_and_0_once_clear() {
             .any(|d| d["flow"] == "sales_order" && d["stage"] == "despatched" && d["count"] == 1),
         "{documents:?}"
     );
+    assert_eq!(status["open_exceptions"], 1);
+    assert_eq!(status["open_exceptions_by_owner"]["item_master"], 1);
+    assert!(status["last_reconciliation"].is_null(), "{status:#}");
 
     // A period without activity is blocked only by the open exception.
     let october = sync(&config, &["close-check", "--period", "2026-10", "--json"]);

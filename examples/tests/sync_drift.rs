@@ -213,6 +213,11 @@ async fn drift_now_values_records_and_alerts_and_the_history_shows_the_trend() {
     let out = stdout(&sync(&config, &["drift", "--now"]).await);
     assert!(out.contains("every position is in step"), "{out}");
     assert!(open_kinds(&store_path).await.is_empty());
+    let status = json(&sync(&config, &["status", "--json"]).await);
+    assert_eq!(
+        status["last_reconciliation"]["summary"]["drift"], 0,
+        "{status:#}"
+    );
 
     // The trend, oldest first, and the story of one SKU, newest first.
     let trend = json(&sync(&config, &["drift", "--history", "10", "--json"]).await);

@@ -278,16 +278,19 @@ async fn status(config: &Config, json: bool) -> Result<(), BoxError> {
     let store = SqliteStore::open(&config.store_path)?;
     let backlog = backlog(&store).await?;
     let documents = stage_counts(&lifecycles(&store).await?);
+    let actions = store.action_counts().await?;
+    let mut open_by_owner: std::collections::BTreeMap<String, usize> = Default::default();
+    for e in store.exceptions().await? {
+        if e.resolved_at.is_none() {
+            *open_by_owner.entry(e.exception.owner).or_default() += 1;
+        }
+    }
+    let open: usize = open_by_owner.values().sum();
+    let last_run = sync_engine::drift_history::trend(&store, None, 1)
+        .await?
+        .pop();
     if json {
-        let open = store
-            .exceptions()
-            .await?
-            .into_iter()
-            .filter(|e| e.resolved_at.is_none())
-            .count();
-        let actions: Vec<_> = store
-            .action_counts()
-            .await?
+        let actions: Vec<_> = actions
             .into_iter()
             .map(|c| {
                 serde_json::json!({
@@ -306,6 +309,8 @@ async fn status(config: &Config, json: bool) -> Result<(), BoxError> {
             "actions": actions,
             "documents": documents,
             "open_exceptions": open,
+            "open_exceptions_by_owner": open_by_owner,
+            "last_reconciliation": last_run,
         });
         println!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(());
@@ -314,7 +319,7 @@ async fn status(config: &Config, json: bool) -> Result<(), BoxError> {
         "backlog: {} actions pending, {} awaiting look-up, {} deliveries unprocessed",
         backlog.pending_actions, backlog.ambiguous_actions, backlog.unprocessed_deliveries
     );
-    for count in store.action_counts().await? {
+    for count in actions {
         println!(
             "  {:<30} {:<10} {}",
             count.kind,
@@ -322,13 +327,21 @@ async fn status(config: &Config, json: bool) -> Result<(), BoxError> {
             count.count
         );
     }
-    let open = store
-        .exceptions()
-        .await?
-        .into_iter()
-        .filter(|e| e.resolved_at.is_none())
-        .count();
     println!("open exceptions: {open}");
+    for (owner, count) in &open_by_owner {
+        println!("  {owner:<12} {count}");
+    }
+    match &last_run {
+        Some(run) => println!(
+            "last reconciliation: {} ({} positions, {} drifting, {} units unexplained, valued at {:.2})",
+            run.at,
+            run.summary.positions,
+            run.summary.drift,
+            run.summary.unexplained_units,
+            run.summary.value_impact
+        ),
+        None => println!("last reconciliation: none recorded"),
+    }
     println!("documents per stage:");
     for count in documents {
         println!(
