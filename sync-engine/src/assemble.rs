@@ -176,10 +176,18 @@ impl Scheduled for MovementSweepJob {
 /// exceptions. The first run comes one interval after the service starts, not at once: at
 /// start-up the engine is still working off what happened while it was stopped (deliveries,
 /// the first poll), and comparing stock then would report that backlog as drift.
+///
+/// For the same reason a run first waits, a little, for the warehouse events already received to
+/// be processed: stock that left Clarus but is not yet planned is in no one's "in flight". The
+/// wait is bounded ([`MAX_QUIET_WAIT`], and half the interval), so a queue that never empties
+/// delays a run but cannot skip it.
 struct ReconcileJob {
     reconciler: Arc<Reconciler>,
     first_run_at: std::sync::Mutex<Option<std::time::Instant>>,
 }
+
+/// The longest a scheduled reconciliation waits for the delivery queue to empty.
+const MAX_QUIET_WAIT: Duration = Duration::from_secs(10);
 
 #[async_trait]
 impl Scheduled for ReconcileJob {
@@ -189,7 +197,7 @@ impl Scheduled for ReconcileJob {
     fn interval(&self) -> Duration {
         self.reconciler.settings().interval
     }
-    async fn run_once(&self, _: &Engine) -> Result<usize, String> {
+    async fn run_once(&self, engine: &Engine) -> Result<usize, String> {
         {
             let now = std::time::Instant::now();
             let mut first = self
@@ -200,6 +208,22 @@ impl Scheduled for ReconcileJob {
             if now < at {
                 return Ok(0);
             }
+        }
+        let wait_until = std::time::Instant::now() + MAX_QUIET_WAIT.min(self.interval() / 2);
+        loop {
+            let waiting = engine
+                .store()
+                .unprocessed_deliveries(Timestamp::now(), 1)
+                .await
+                .map_err(|e| e.to_string())?;
+            if waiting.is_empty() {
+                break;
+            }
+            if std::time::Instant::now() >= wait_until {
+                tracing::info!("reconciling while warehouse events still wait to be processed");
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let run = self
             .reconciler
