@@ -8,14 +8,11 @@
 //! cargo run -p examples --bin flow_adjustments
 //! ```
 
-use std::time::{Duration, Instant};
-
 use examples::harness::{EngineOptions, RunningEngine, SetupError, Systems, SystemsOptions};
+use examples::walkthrough::{rows, settle, text, wait_for};
 use rust_decimal::Decimal;
-use serde_json::Value;
 use sim::clarus::{ClarusId, StockStatus};
 use sim::netsuite::{GOOD, InternalId, ItemKind, NewItem, QUARANTINE, RecordType};
-use sync_engine::service::backlog;
 
 #[tokio::main]
 async fn main() {
@@ -149,49 +146,4 @@ async fn agree(systems: &Systems, item: InternalId, product: ClarusId) -> Result
         (sellable.0 == sellable.1 && quarantine.0 == quarantine.1).then_some(())
     })
     .await
-}
-
-/// A JSON value for people: strings without their quotes.
-fn text(value: &Value) -> String {
-    value
-        .as_str()
-        .map_or_else(|| value.to_string(), str::to_owned)
-}
-
-/// The rows of a NetSuite sublist.
-fn rows<'a>(record: &'a Value, sublist: &str) -> &'a [Value] {
-    record[sublist]["items"]
-        .as_array()
-        .map_or(&[], Vec::as_slice)
-}
-
-/// Polls until `check` finds something, for up to 15 seconds.
-async fn wait_for<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> Result<T, SetupError> {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        if let Some(found) = check() {
-            return Ok(found);
-        }
-        if Instant::now() > deadline {
-            return Err(format!("timed out waiting for {what}").into());
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-/// Waits until the engine has had nothing to do for a moment (no webhook in flight, empty
-/// outbox), so a late duplicate would have shown.
-async fn settle(systems: &Systems, engine: &RunningEngine) -> Result<(), SetupError> {
-    let mut quiet = 0;
-    while quiet < 15 {
-        let idle = systems
-            .clarus
-            .handle()
-            .wait_for_webhooks(Duration::ZERO)
-            .await;
-        let empty = backlog(engine.store.as_ref()).await?.is_empty();
-        quiet = if idle && empty { quiet + 1 } else { 0 };
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    Ok(())
 }

@@ -10,9 +10,10 @@
 //! cargo run -p examples --bin flow_item_master
 //! ```
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use examples::harness::{EngineOptions, RunningEngine, SetupError, Systems, SystemsOptions};
+use examples::walkthrough::{text, wait_for};
 use serde_json::{Value, json};
 use sim::netsuite::{ItemKind, NewItem, RecordType};
 
@@ -100,25 +101,4 @@ fn describe(product: &Value) -> String {
         .map(|(k, v)| format!("{k}={}", text(v)))
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-/// A JSON value for people: strings without their quotes.
-fn text(value: &Value) -> String {
-    value
-        .as_str()
-        .map_or_else(|| value.to_string(), str::to_owned)
-}
-
-/// Polls until `check` finds something, for up to 15 seconds.
-async fn wait_for<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> Result<T, SetupError> {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        if let Some(found) = check() {
-            return Ok(found);
-        }
-        if Instant::now() > deadline {
-            return Err(format!("timed out waiting for {what}").into());
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }

@@ -5,14 +5,12 @@
 //! cargo run -p examples --bin flow_order_to_cash
 //! ```
 
-use std::time::{Duration, Instant};
-
 use examples::harness::{EngineOptions, RunningEngine, SetupError, Systems, SystemsOptions};
+use examples::walkthrough::{rows, settle, text, wait_for};
 use rust_decimal::Decimal;
 use serde_json::Value;
 use sim::clarus::{Parcel, StockStatus};
 use sim::netsuite::{GOOD, ItemKind, NewItem, NewOrder, NewOrderLine, OrderKind, RecordType};
-use sync_engine::service::backlog;
 
 #[tokio::main]
 async fn main() {
@@ -143,50 +141,5 @@ async fn run() -> Result<(), SetupError> {
     );
     engine.stop().await;
     let _ = std::fs::remove_dir_all(&dir);
-    Ok(())
-}
-
-/// A JSON value for people: strings without their quotes.
-fn text(value: &Value) -> String {
-    value
-        .as_str()
-        .map_or_else(|| value.to_string(), str::to_owned)
-}
-
-/// The rows of a NetSuite sublist.
-fn rows<'a>(record: &'a Value, sublist: &str) -> &'a [Value] {
-    record[sublist]["items"]
-        .as_array()
-        .map_or(&[], Vec::as_slice)
-}
-
-/// Polls until `check` finds something, for up to 15 seconds.
-async fn wait_for<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> Result<T, SetupError> {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        if let Some(found) = check() {
-            return Ok(found);
-        }
-        if Instant::now() > deadline {
-            return Err(format!("timed out waiting for {what}").into());
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-/// Waits until the engine has had nothing to do for a moment (no webhook in flight, empty
-/// outbox), so a late duplicate would have shown.
-async fn settle(systems: &Systems, engine: &RunningEngine) -> Result<(), SetupError> {
-    let mut quiet = 0;
-    while quiet < 15 {
-        let idle = systems
-            .clarus
-            .handle()
-            .wait_for_webhooks(Duration::ZERO)
-            .await;
-        let empty = backlog(engine.store.as_ref()).await?.is_empty();
-        quiet = if idle && empty { quiet + 1 } else { 0 };
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
     Ok(())
 }
