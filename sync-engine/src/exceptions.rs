@@ -430,20 +430,21 @@ impl RequestHandler {
         let Some(last) = entries.last().map(|e| e.seq) else {
             return Ok(0);
         };
-        let resolved: HashSet<&str> = entries
+        let resolved_since: HashSet<&str> = entries
             .iter()
             .filter(|e| e.change == "resolved")
             .map(|e| e.key.as_str())
             .collect();
         let mut applied = 0;
-        for key in resolved {
-            let still_resolved = engine
-                .store()
-                .exception(key)
-                .await?
-                .is_some_and(|e| e.resolved_at.is_some());
-            if still_resolved && engine.forget_exception(key).await {
-                applied += 1;
+        if !resolved_since.is_empty() {
+            // One read of the queue, not one per key: the first pass sees the whole trail.
+            for e in engine.store().exceptions().await? {
+                if e.resolved_at.is_some()
+                    && resolved_since.contains(e.exception.key.as_str())
+                    && engine.forget_exception(&e.exception.key).await
+                {
+                    applied += 1;
+                }
             }
         }
         *seen = last;

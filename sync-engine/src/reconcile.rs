@@ -144,12 +144,21 @@ pub async fn reconcile(
     let pruned_runs = drift_history::prune(store, settings.history_days, now).await?;
 
     let mut drifting = HashSet::new();
-    let open: HashSet<String> = store
+    // The drift exceptions open before this run: read once, to refresh, confirm and resolve.
+    let open_before: Vec<NewException> = store
         .exceptions()
         .await?
         .into_iter()
-        .filter(|e| e.resolved_at.is_none() && e.exception.kind == DRIFT_KIND)
-        .map(|e| e.exception.key)
+        .filter(|e| {
+            e.resolved_at.is_none()
+                && (e.exception.kind == DRIFT_KIND || e.exception.kind == DRIFT_VALUE_KIND)
+        })
+        .map(|e| e.exception)
+        .collect();
+    let open: HashSet<&str> = open_before
+        .iter()
+        .filter(|e| e.kind == DRIFT_KIND)
+        .map(|e| e.key.as_str())
         .collect();
     let recent_runs: Vec<i64> = store
         .drift_runs(None, settings.confirm_runs.max(1) as usize)
@@ -164,7 +173,7 @@ pub async fn reconcile(
         if let Some(exception) = row.exception(now) {
             let stored = stored_exception(&exception)?;
             drifting.insert(stored.key.clone());
-            if open.contains(&stored.key)
+            if open.contains(stored.key.as_str())
                 || confirmed(store, &row.key, &recent_runs, settings.confirm_runs).await?
             {
                 store.refresh_exception(stored, now).await?;
@@ -180,16 +189,13 @@ pub async fn reconcile(
         }
         _ => None,
     };
-    for open in store.exceptions().await? {
-        if open.resolved_at.is_some() {
-            continue;
-        }
-        let key = &open.exception.key;
-        if open.exception.kind == DRIFT_KIND && !drifting.contains(key) {
+    for open in &open_before {
+        let key = &open.key;
+        if open.kind == DRIFT_KIND && !drifting.contains(key) {
             store
                 .resolve_exception(key, "back in step at reconciliation", now)
                 .await?;
-        } else if open.exception.kind == DRIFT_VALUE_KIND && value_exception.as_ref() != Some(key) {
+        } else if open.kind == DRIFT_VALUE_KIND && value_exception.as_ref() != Some(key) {
             let note = match &value_exception {
                 Some(current) => format!("superseded by {current}"),
                 None => "drift value at or under the threshold at reconciliation".to_owned(),
