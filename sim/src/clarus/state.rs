@@ -396,6 +396,26 @@ fn is_delete(kind: &str) -> bool {
     kind == "DESTROY" || kind == "REMOVE"
 }
 
+/// The position of the existing line an `UPDATE` or delete change names by `id`.
+fn changed_line<L>(
+    lines: &[L],
+    id_of: impl Fn(&L) -> u64,
+    change: &Map<String, Value>,
+    source: &str,
+) -> Result<usize, ClarusError> {
+    let id = id_from_json(change.get("id").unwrap_or(&Value::Null)).ok_or_else(|| {
+        ClarusError::unprocessable(914, "line_id_required", "id is required").at(source)
+    })?;
+    lines.iter().position(|l| id_of(l) == id).ok_or_else(|| {
+        ClarusError::unprocessable(
+            37,
+            "invalid_ids_provided",
+            format!("Line {id} does not exist"),
+        )
+        .at(source)
+    })
+}
+
 fn merge(into: &mut Map<String, Value>, from: Map<String, Value>, skip: &[&str]) {
     for (k, v) in from {
         if !skip.contains(&k.as_str()) {
@@ -982,20 +1002,7 @@ impl State {
                     });
                 }
                 k if k == "UPDATE" || is_delete(k) => {
-                    let id = id_from_json(change.get("id").unwrap_or(&Value::Null)).ok_or_else(
-                        || {
-                            ClarusError::unprocessable(914, "line_id_required", "id is required")
-                                .at(source.clone())
-                        },
-                    )?;
-                    let index = lines.iter().position(|l| l.id == id).ok_or_else(|| {
-                        ClarusError::unprocessable(
-                            37,
-                            "invalid_ids_provided",
-                            format!("Line {id} does not exist"),
-                        )
-                        .at(source.clone())
-                    })?;
+                    let index = changed_line(lines, |l| l.id, &change, &source)?;
                     if is_delete(k) {
                         lines.remove(index);
                     } else {
@@ -1242,20 +1249,7 @@ impl State {
                     });
                 }
                 k if k == "UPDATE" || is_delete(k) => {
-                    let id = id_from_json(change.get("id").unwrap_or(&Value::Null)).ok_or_else(
-                        || {
-                            ClarusError::unprocessable(914, "line_id_required", "id is required")
-                                .at(source.clone())
-                        },
-                    )?;
-                    let index = lines.iter().position(|l| l.id == id).ok_or_else(|| {
-                        ClarusError::unprocessable(
-                            37,
-                            "invalid_ids_provided",
-                            format!("Line {id} does not exist"),
-                        )
-                        .at(source.clone())
-                    })?;
+                    let index = changed_line(lines, |l| l.id, &change, &source)?;
                     if is_delete(k) {
                         lines.remove(index);
                     } else {
