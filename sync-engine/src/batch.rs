@@ -457,7 +457,7 @@ impl Batcher {
             .raise_exception(
                 NewException {
                     key: format!("EX-ACTION-{key}"),
-                    kind: "action-failed".into(),
+                    kind: crate::exceptions::ACTION_FAILED_KIND.into(),
                     owner: "finance".into(),
                     severity: "error".into(),
                     document: crate::engine::document_label(&action.action.document),
@@ -493,7 +493,7 @@ fn batch_exception(batch: &StoredBatch, message: &str) -> NewException {
     let members = &batch.batch.members;
     NewException {
         key: format!("EX-BATCH-{key}"),
-        kind: "action-failed".into(),
+        kind: crate::exceptions::ACTION_FAILED_KIND.into(),
         owner: "finance".into(),
         severity: "error".into(),
         document: format!(

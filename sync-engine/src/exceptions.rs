@@ -30,13 +30,12 @@ use sync_core::{DocumentRef, Exception};
 use tokio::sync::Mutex;
 
 use crate::engine::{Engine, EngineError};
+use crate::reconcile::DRIFT_KIND;
 use crate::service::Scheduled;
 use crate::store::{Store, StoreError, StoredException};
 
 /// Kind of the exceptions raised for actions the outbox gave up on.
 pub const ACTION_FAILED_KIND: &str = "action-failed";
-/// Kind of the exceptions raised for drifting stock positions.
-pub const STOCK_DRIFT_KIND: &str = "stock-drift";
 /// Kind of the exceptions raised for deliveries that could not be decoded.
 pub const INVALID_DELIVERY_KIND: &str = "invalid-delivery";
 
@@ -137,8 +136,8 @@ pub enum RetryWay {
     RecheckStock,
     /// Make deferred deliveries due again, and plan a held NetSuite order again.
     ReplayDocument {
-        /// The document the exception concerns, when the exception names one.
-        document: Option<DocumentRef>,
+        /// The document the exception concerns.
+        document: DocumentRef,
     },
     /// Decode a delivery again.
     ReprocessDelivery {
@@ -193,7 +192,7 @@ pub fn retry_way(exception: &StoredException) -> Result<RetryWay, RetryError> {
                 None => not_retryable("the exception does not name its action"),
             }
         }
-        STOCK_DRIFT_KIND => Ok(RetryWay::RecheckStock),
+        DRIFT_KIND => Ok(RetryWay::RecheckStock),
         INVALID_DELIVERY_KIND => match e
             .key
             .strip_prefix("EX-DELIVERY-")
@@ -214,7 +213,7 @@ pub fn retry_way(exception: &StoredException) -> Result<RetryWay, RetryError> {
         ),
         _ => match serde_json::from_value::<Exception>(e.payload.clone()) {
             Ok(core) => Ok(RetryWay::ReplayDocument {
-                document: Some(core.document),
+                document: core.document,
             }),
             Err(_) => not_retryable("the exception was not raised by planning"),
         },
@@ -389,7 +388,7 @@ impl RequestHandler {
                     *replayed_deliveries = true;
                     parts.push(format!("{woken} deferred deliveries are due again"));
                 }
-                if let Some(DocumentRef::Order { order }) = &document {
+                if let DocumentRef::Order { order } = &document {
                     let outcome = engine.replan_order(order, now).await?;
                     parts.push(format!("order {order} planned again: {outcome:?}"));
                 }

@@ -40,6 +40,7 @@ use serde::{Deserialize, Serialize};
 use sync_core::{DocumentRef, Event, GoodsOutMilestone, OrderKind, OrderRef, Payload};
 
 use crate::engine::{Engine, document_key};
+use crate::reconcile::DRIFT_KIND;
 use crate::service::Scheduled;
 use crate::store::{ActionRecord, ActionStatus, NewException, Store, StoreError};
 
@@ -47,8 +48,6 @@ use crate::store::{ActionRecord, ActionStatus, NewException, Store, StoreError};
 pub const STUCK_KIND: &str = "stuck-document";
 /// The runbook anchor of a stuck document.
 pub const STUCK_RUNBOOK: &str = "operations.md#stuck-document";
-/// The exception kind whose open rows are unexplained drift.
-const DRIFT_KIND: &str = "stock-drift";
 
 /// Errors from monitoring.
 #[derive(Debug, thiserror::Error)]

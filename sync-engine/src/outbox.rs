@@ -272,7 +272,7 @@ impl Outbox {
     ) -> Result<(), StoreError> {
         let exception = NewException {
             key: format!("EX-ACTION-{}", outbox.action.key),
-            kind: "action-failed".into(),
+            kind: crate::exceptions::ACTION_FAILED_KIND.into(),
             owner: owner.into(),
             severity: "error".into(),
             document: crate::engine::document_label(&outbox.action.document),

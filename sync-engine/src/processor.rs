@@ -131,7 +131,7 @@ impl Processor {
                     .raise_exception(
                         NewException {
                             key: format!("EX-DELIVERY-{}", delivery.id),
-                            kind: "invalid-delivery".into(),
+                            kind: crate::exceptions::INVALID_DELIVERY_KIND.into(),
                             owner: "integration".into(),
                             severity: "error".into(),
                             document: format!("delivery {}", delivery.id),

@@ -394,7 +394,12 @@ fn summary(out: &mut String, report: &OperationsReport) {
         "units unexplained",
     );
     if let Some(value) = report.drift.value_impact {
-        card(out, "drift.value_impact", value, "drift value impact");
+        card(
+            out,
+            "drift.value_impact",
+            value,
+            "drift value (without sign)",
+        );
     }
     out.push_str("</div></section>");
 }

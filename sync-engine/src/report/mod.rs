@@ -423,7 +423,8 @@ pub struct DriftSection {
     pub drifting_positions: u64,
     /// Sum of the unexplained differences of drifting positions, without sign.
     pub unexplained_units: Decimal,
-    /// Signed valuation of the drifting positions whose cost is known; `None` when none is.
+    /// Valuation of the drifting positions whose cost is known, each counted without sign (as
+    /// the drift history's run summary and `sync drift` count it); `None` when none is known.
     pub value_impact: Option<Decimal>,
 }
 
@@ -473,7 +474,7 @@ impl DriftSection {
             .collect();
         let value_impact = drifting
             .iter()
-            .filter_map(|r| r.value_impact)
+            .filter_map(|r| r.value_impact.map(|v| v.abs()))
             .reduce(|a, b| a + b);
         DriftSection {
             drifting_positions: drifting.len() as u64,

@@ -304,7 +304,8 @@ fn drift_is_ordered_in_time_and_summed_per_sku() {
     assert!(drift.trend[0].at < drift.trend[1].at);
     assert_eq!(drift.drifting_positions, 3);
     assert_eq!(drift.unexplained_units, Decimal::from(16));
-    assert_eq!(drift.value_impact, Some(Decimal::from(20)));
+    // −25 and +45, counted without sign as the drift history's run summary counts them.
+    assert_eq!(drift.value_impact, Some(Decimal::from(70)));
     type Sums<'a> = (&'a str, u64, u64, Decimal, Decimal, Option<Decimal>);
     let skus: Vec<Sums> = drift
         .by_sku

@@ -333,12 +333,16 @@ async fn status(config: &Config, json: bool) -> Result<(), BoxError> {
     }
     match &last_run {
         Some(run) => println!(
-            "last reconciliation: {} ({} positions, {} drifting, {} units unexplained, valued at {:.2})",
+            "last reconciliation: {} ({} positions, {} drifting, {} units unexplained, valued at {})",
             run.at,
             run.summary.positions,
             run.summary.drift,
             run.summary.unexplained_units,
-            run.summary.value_impact
+            if run.summary.valued {
+                format!("{:.2}", run.summary.value_impact)
+            } else {
+                "unknown (costs not read)".to_owned()
+            }
         ),
         None => println!("last reconciliation: none recorded"),
     }
