@@ -300,10 +300,10 @@ pub async fn lifecycles(store: &dyn Store) -> Result<Vec<DocumentLifecycle>, Mon
     let events = store.recorded_events().await?;
     let actions = store.action_records().await?;
     let held: HashSet<String> = store
-        .exceptions()
+        .open_exceptions()
         .await?
         .into_iter()
-        .filter(|e| e.resolved_at.is_none() && e.exception.kind != STUCK_KIND)
+        .filter(|e| e.exception.kind != STUCK_KIND)
         .map(|e| e.exception.document)
         .collect();
     let mut by_document: HashMap<&str, Vec<&ActionRecord>> = HashMap::new();
@@ -793,11 +793,8 @@ impl StuckDetector {
             store.raise_exception(document.exception(now)?, now).await?;
         }
         let mut resolved = Vec::new();
-        for open in store.exceptions().await? {
-            if open.resolved_at.is_none()
-                && open.exception.kind == STUCK_KIND
-                && !keys.contains(&open.exception.key)
-            {
+        for open in store.open_exceptions().await? {
+            if open.exception.kind == STUCK_KIND && !keys.contains(&open.exception.key) {
                 store
                     .resolve_exception(
                         &open.exception.key,
@@ -1021,10 +1018,7 @@ pub async fn close_check(
     unposted_documents.sort_by_key(|u| u.occurred_at);
     let mut open_exceptions_by_owner: BTreeMap<String, Vec<OpenException>> = BTreeMap::new();
     let mut unexplained_drift_rows = Vec::new();
-    for e in store.exceptions().await? {
-        if e.resolved_at.is_some() {
-            continue;
-        }
+    for e in store.open_exceptions().await? {
         let open = OpenException {
             key: e.exception.key,
             kind: e.exception.kind,

@@ -146,13 +146,10 @@ pub async fn reconcile(
     let mut drifting = HashSet::new();
     // The drift exceptions open before this run: read once, to refresh, confirm and resolve.
     let open_before: Vec<NewException> = store
-        .exceptions()
+        .open_exceptions()
         .await?
         .into_iter()
-        .filter(|e| {
-            e.resolved_at.is_none()
-                && (e.exception.kind == DRIFT_KIND || e.exception.kind == DRIFT_VALUE_KIND)
-        })
+        .filter(|e| e.exception.kind == DRIFT_KIND || e.exception.kind == DRIFT_VALUE_KIND)
         .map(|e| e.exception)
         .collect();
     let open: HashSet<&str> = open_before

@@ -219,6 +219,7 @@ async fn exceptions_are_kept_once_resolved_and_reopened() {
     let all = store.exceptions().await.unwrap();
     assert_eq!(all[0].resolved_at, Some(t(10)));
     assert_eq!(all[0].resolution_note.as_deref(), Some("item created"));
+    assert!(store.open_exceptions().await.unwrap().is_empty());
 
     store
         .raise_exception(exception("EX-1"), t(20))
@@ -227,6 +228,9 @@ async fn exceptions_are_kept_once_resolved_and_reopened() {
     let all = store.exceptions().await.unwrap();
     assert_eq!(all[0].resolved_at, None);
     assert_eq!(all[0].raised_at, t(20));
+    let open = store.open_exceptions().await.unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].exception.key, "EX-1");
 
     assert!(store.resolve_exception("nope", "x", t(30)).await.is_err());
 }

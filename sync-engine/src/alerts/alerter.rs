@@ -215,7 +215,7 @@ impl Alerter {
                 return run;
             }
         };
-        match store.exceptions().await {
+        match store.open_exceptions().await {
             Ok(exceptions) => self.collect(&mut state, &exceptions, &mut run),
             Err(e) => tracing::warn!(error = %e, "cannot read exceptions; alerting next run"),
         }

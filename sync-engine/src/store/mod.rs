@@ -476,6 +476,9 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
     /// Every exception, open first, then by time raised.
     async fn exceptions(&self) -> Result<Vec<StoredException>, StoreError>;
+    /// The open exceptions, by time raised (monitoring, alerts, reconciliation: the queue of
+    /// what still needs someone, without the resolved history).
+    async fn open_exceptions(&self) -> Result<Vec<StoredException>, StoreError>;
     /// One exception by key.
     async fn exception(&self, key: &str) -> Result<Option<StoredException>, StoreError>;
     /// The audit trail of one exception, oldest first.

@@ -133,6 +133,8 @@ const MIGRATIONS: &[&str] = &[
         outcome TEXT
     );
     CREATE INDEX exception_requests_open ON exception_requests(handled_at, seq);",
+    // 5: the open exceptions are read on every monitoring, alert and reconciliation pass.
+    "CREATE INDEX exceptions_open ON exceptions(raised_at, key) WHERE resolved_at IS NULL;",
 ];
 
 /// [`Store`] on an embedded SQLite database.
@@ -875,6 +877,23 @@ impl Store for SqliteStore {
             let sql = format!(
                 "SELECT {EXCEPTION_COLUMNS} FROM exceptions
                  ORDER BY resolved_at IS NOT NULL, raised_at, key"
+            );
+            let mut stmt = c.prepare_cached(&sql)?;
+            let rows = stmt.query_map([], read_exception)?;
+            let mut out = Vec::new();
+            for row in rows {
+                out.push(finish_exception(row?)?);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn open_exceptions(&self) -> Result<Vec<StoredException>, StoreError> {
+        self.run(|c| {
+            let sql = format!(
+                "SELECT {EXCEPTION_COLUMNS} FROM exceptions WHERE resolved_at IS NULL
+                 ORDER BY raised_at, key"
             );
             let mut stmt = c.prepare_cached(&sql)?;
             let rows = stmt.query_map([], read_exception)?;

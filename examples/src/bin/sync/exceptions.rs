@@ -244,10 +244,10 @@ async fn retry(
     let keys: Vec<String> = match (key, kind) {
         (Some(key), _) => vec![key],
         (None, Some(kind)) => store
-            .exceptions()
+            .open_exceptions()
             .await?
             .into_iter()
-            .filter(|e| e.resolved_at.is_none() && e.exception.kind == kind)
+            .filter(|e| e.exception.kind == kind)
             .map(|e| e.exception.key)
             .collect(),
         (None, None) => return Err("name an exception key or --kind".into()),

@@ -280,10 +280,8 @@ async fn status(config: &Config, json: bool) -> Result<(), BoxError> {
     let documents = stage_counts(&lifecycles(&store).await?);
     let actions = store.action_counts().await?;
     let mut open_by_owner: std::collections::BTreeMap<String, usize> = Default::default();
-    for e in store.exceptions().await? {
-        if e.resolved_at.is_none() {
-            *open_by_owner.entry(e.exception.owner).or_default() += 1;
-        }
+    for e in store.open_exceptions().await? {
+        *open_by_owner.entry(e.exception.owner).or_default() += 1;
     }
     let open: usize = open_by_owner.values().sum();
     let last_run = sync_engine::drift_history::trend(&store, None, 1)
