@@ -5,15 +5,14 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
+use std::sync::Arc;
 
 use jiff::Timestamp;
 use rust_decimal::Decimal;
 use serde::Serialize;
 use sim::netsuite::RecordType;
-use sync_engine::clarus::StockSnapshotReader;
 use sync_engine::drift_history;
-use sync_engine::netsuite::{CostReader, OnHandReader};
-use sync_engine::reconcile::{ReconcileSettings, Reconciliation, reconcile};
+use sync_engine::reconcile::{ReconcileSettings, Reconciler, Reconciliation};
 use sync_engine::report::html::{self, HtmlOptions};
 use sync_engine::report::{DriftInput, OperationsReport, ReportOptions, build};
 use sync_engine::store::{ActionStatus, Store};
@@ -151,39 +150,28 @@ fn despatched_without_fulfilment(systems: &Systems) -> Vec<String> {
         .collect()
 }
 
-/// Reads both systems' stock and NetSuite's costs and reconciles at `now`, as the scheduled
-/// reconciliation does: drift exceptions raised and resolved, the run kept in the drift history.
+/// Reconciles the simulators' stock at `now` exactly as the scheduled reconciliation does
+/// (`Reconciler::run_once`): drift exceptions raised and resolved, the run kept in the drift
+/// history.
 pub async fn reconcile_now(
     systems: &Systems,
-    store: &dyn Store,
+    store: Arc<dyn Store>,
     now: Timestamp,
 ) -> Result<Reconciliation, SetupError> {
-    let (clarus_rows, _) =
-        StockSnapshotReader::new(systems.clarus_client()?, systems.mappings.clone())
-            .read()
-            .await?;
-    let (netsuite_rows, _) =
-        OnHandReader::new(systems.netsuite_client()?, systems.mappings.clone())
-            .read()
-            .await?;
-    let costs = CostReader::new(systems.netsuite_client()?, systems.mappings.clone())
-        .read()
-        .await?;
-    Ok(reconcile(
+    let reconciler = Reconciler::new(
         store,
-        clarus_rows,
-        netsuite_rows,
-        Some(&costs),
-        &ReconcileSettings::default(),
-        now,
-    )
-    .await?)
+        systems.clarus_client()?,
+        systems.netsuite_client()?,
+        systems.mappings.clone(),
+        ReconcileSettings::default(),
+    );
+    Ok(reconciler.run_once(now).await?)
 }
 
 /// Gathers the report from the simulators and the engine's store, reconciling stock on the way.
 pub async fn gather(
     systems: &Systems,
-    store: &dyn Store,
+    store: &Arc<dyn Store>,
     scenario: &ScenarioOptions,
     warehouse: &WarehouseStats,
     unfinished_goods_outs: BTreeMap<String, usize>,
@@ -191,7 +179,8 @@ pub async fn gather(
 ) -> Result<DemoReport, SetupError> {
     // Reconcile first: the final run resolves drift exceptions that earlier runs raised while
     // movements were on their way, so the exception tally below sees where things ended.
-    let reconciled = reconcile_now(systems, store, Timestamp::now()).await?;
+    let reconciled = reconcile_now(systems, store.clone(), Timestamp::now()).await?;
+    let store = store.as_ref();
     let summary = &reconciled.snapshot.run.summary;
     let drift = DriftTally {
         positions: summary.positions,

@@ -424,7 +424,7 @@ async fn a_faulty_day_with_engine_crashes_loses_nothing_and_ends_in_step() {
 
     let report = report::gather(
         &systems,
-        chaos.engine().store.as_ref(),
+        &chaos.engine().store,
         &scenario_options,
         &day.stats,
         day.unfinished(&systems),

@@ -377,7 +377,7 @@ async fn write_reports(dir: &Path) -> (PathBuf, PathBuf) {
         on_hand - Decimal::from(3),
     );
     let now = Timestamp::now();
-    let reconciled = reconcile_now(&systems, store.as_ref(), now).await.unwrap();
+    let reconciled = reconcile_now(&systems, store.clone(), now).await.unwrap();
     let latest = &reconciled.snapshot;
     assert!(
         latest.rows.iter().any(|r| r.class == DriftClass::Drift

@@ -172,7 +172,7 @@ async fn run(args: &Args) -> Result<bool, SetupError> {
     let unfinished = day.unfinished(&systems);
     let report = report::gather(
         &systems,
-        engine.store.as_ref(),
+        &engine.store,
         &scenario_options,
         &day.stats,
         unfinished,
