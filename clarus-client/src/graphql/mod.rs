@@ -2,12 +2,19 @@
 //!
 //! Requests are `POST /graphql` with `{query, variables}`; a response carrying `errors` is a
 //! [`crate::ClarusError::GraphQl`] even when the HTTP status is 200.
+//!
+//! [`documented`] holds what Clarus documents per list root (node fields, filters and their
+//! operators), with checks of a selection or a filter against it.
 
+pub mod documented;
 mod filter;
 mod lookup;
 mod nodes;
 mod paging;
 
+pub use documented::{
+    DocumentedField, DocumentedFilter, DocumentedRoot, DocumentedSchema, Undocumented,
+};
 pub use filter::{Filter, FilterValue};
 pub use nodes::*;
 pub use paging::{ListQuery, Node, Page, PageInfo, decode_page, query_text};

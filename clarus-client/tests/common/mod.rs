@@ -1,5 +1,6 @@
 //! Shared test helpers: a wiremock server with a token endpoint, a client pointed at it, and
-//! validation of request bodies against Clarus's OpenAPI request schemas.
+//! validation of request bodies against Clarus's OpenAPI request schemas (the project-owned
+//! `spec/clarus-requests.json`).
 
 #![allow(dead_code)]
 
@@ -11,10 +12,9 @@ use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-pub const SPEC_PATH: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/specs/clarus-api.json"
-);
+/// The project-owned subset of Clarus's OpenAPI file (request schemas, components, the GraphQL
+/// list operations with their examples); see `tests/spec_files.rs`.
+pub const SPEC_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/spec/clarus-requests.json");
 pub const TOKEN: &str = "tok-1";
 pub const SUBDOMAIN: &str = "acme-warehouse";
 
