@@ -3,7 +3,9 @@
 //! joined into a [`Service`].
 //!
 //! The `sync` runner builds the clients from its configuration file and environment, the demo
-//! builds them for the simulators; both then call [`assemble`], so they run the same engine.
+//! builds them for the simulators; both then call [`assemble`] (or [`assemble_with_health`] to
+//! set the health thresholds), so they run the same engine. The service's [`Health`] registry is
+//! shared with the webhook intake, which serves it as `GET /readyz`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,17 +18,21 @@ use netsuite_client::NetSuiteClient;
 use sync_core::{Mappings, Tenant};
 
 use crate::batch::Batcher;
+use crate::clarus::SweepError;
 use crate::clarus::{ClarusDecoder, ClarusExecutor, ClarusSweep, ExecutorSettings, MovementSweep};
 use crate::config::CadenceSettings;
 use crate::engine::{Engine, EngineError};
 use crate::exceptions::RequestHandler;
-use crate::intake::{IntakeConfig, router};
-use crate::netsuite::{ExecutorConfig, NetSuiteExecutor, NetSuitePoller, PollerConfig};
+use crate::health::{Connection, Health};
+use crate::intake::{IntakeConfig, router_with_health};
+use crate::netsuite::{
+    ExecutorConfig, NetSuiteExecutor, NetSuitePoller, PollError, PollerConfig, SnapshotError,
+};
 use crate::outbox::{Outbox, OutboxConfig};
 use crate::processor::Processor;
-use crate::reconcile::{ReconcileSettings, Reconciler};
+use crate::reconcile::{ReconcileError, ReconcileSettings, Reconciler};
 use crate::router::Router;
-use crate::service::{Scheduled, Service};
+use crate::service::{JobError, Scheduled, Service};
 use crate::store::Store;
 
 /// Why an engine could not be assembled.
@@ -128,8 +134,11 @@ impl Scheduled for PollJob {
     fn interval(&self) -> Duration {
         self.interval
     }
-    async fn run_once(&self, _: &Engine) -> Result<usize, String> {
-        let reports = self.poller.poll_once().await.map_err(|e| e.to_string())?;
+    fn connections(&self) -> &[Connection] {
+        &[Connection::NetSuite]
+    }
+    async fn run_once(&self, _: &Engine) -> Result<usize, JobError> {
+        let reports = self.poller.poll_once().await.map_err(poll_error)?;
         Ok(reports.len())
     }
 }
@@ -147,8 +156,11 @@ impl Scheduled for SweepJob {
     fn interval(&self) -> Duration {
         self.interval
     }
-    async fn run_once(&self, engine: &Engine) -> Result<usize, String> {
-        self.sweep.run(engine).await.map_err(|e| e.to_string())?;
+    fn connections(&self) -> &[Connection] {
+        &[Connection::Clarus]
+    }
+    async fn run_once(&self, engine: &Engine) -> Result<usize, JobError> {
+        self.sweep.run(engine).await.map_err(sweep_error)?;
         Ok(0)
     }
 }
@@ -166,8 +178,11 @@ impl Scheduled for MovementSweepJob {
     fn interval(&self) -> Duration {
         self.interval
     }
-    async fn run_once(&self, engine: &Engine) -> Result<usize, String> {
-        self.sweep.run(engine).await.map_err(|e| e.to_string())?;
+    fn connections(&self) -> &[Connection] {
+        &[Connection::Clarus]
+    }
+    async fn run_once(&self, engine: &Engine) -> Result<usize, JobError> {
+        self.sweep.run(engine).await.map_err(sweep_error)?;
         Ok(0)
     }
 }
@@ -197,7 +212,10 @@ impl Scheduled for ReconcileJob {
     fn interval(&self) -> Duration {
         self.reconciler.settings().interval
     }
-    async fn run_once(&self, engine: &Engine) -> Result<usize, String> {
+    fn connections(&self) -> &[Connection] {
+        BOTH
+    }
+    async fn run_once(&self, engine: &Engine) -> Result<usize, JobError> {
         {
             let now = std::time::Instant::now();
             let mut first = self
@@ -229,7 +247,7 @@ impl Scheduled for ReconcileJob {
             .reconciler
             .run_once(Timestamp::now())
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(reconcile_error)?;
         let summary = &run.snapshot.run.summary;
         tracing::info!(
             positions = summary.positions,
@@ -256,13 +274,48 @@ impl Scheduled for StockRecheck {
     fn interval(&self) -> Duration {
         self.reconciler.settings().interval
     }
-    async fn run_once(&self, _: &Engine) -> Result<usize, String> {
+    fn connections(&self) -> &[Connection] {
+        BOTH
+    }
+    async fn run_once(&self, _: &Engine) -> Result<usize, JobError> {
         let run = self
             .reconciler
             .run_once(Timestamp::now())
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(reconcile_error)?;
         Ok(run.snapshot.run.summary.positions)
+    }
+}
+
+/// The connections a reconciliation reads.
+const BOTH: &[Connection] = &[Connection::Clarus, Connection::NetSuite];
+
+/// A failed poll: NetSuite's failures are classified (credentials refused cannot pass by
+/// waiting); a store or planning failure is no connection's fault.
+fn poll_error(e: PollError) -> JobError {
+    match &e {
+        PollError::NetSuite { source, .. } => JobError::netsuite(e.to_string(), source),
+        _ => JobError::from(e.to_string()),
+    }
+}
+
+/// A failed Clarus sweep: a GraphQL read the tenant's schema refuses, or credentials refused,
+/// cannot pass by waiting.
+fn sweep_error(e: SweepError) -> JobError {
+    match &e {
+        SweepError::Clarus(source) => JobError::clarus(e.to_string(), source),
+        SweepError::Engine(_) | SweepError::Store(_) => JobError::from(e.to_string()),
+    }
+}
+
+/// A failed reconciliation, blamed on the system whose read failed.
+fn reconcile_error(e: ReconcileError) -> JobError {
+    match &e {
+        ReconcileError::Clarus(source) => JobError::clarus(e.to_string(), source),
+        ReconcileError::NetSuite(SnapshotError::NetSuite(source)) => {
+            JobError::netsuite(e.to_string(), source)
+        }
+        ReconcileError::Engine(_) => JobError::from(e.to_string()),
     }
 }
 
@@ -281,8 +334,20 @@ impl std::fmt::Debug for Assembled {
 }
 
 /// Joins the parts into a service, subscribing the Clarus webhooks the sync needs (idempotently)
-/// when this process takes webhooks.
+/// when this process takes webhooks. Health thresholds are the defaults
+/// ([`crate::health::HealthConfig::default`]); [`assemble_with_health`] sets them.
 pub async fn assemble(parts: Parts) -> Result<Assembled, AssembleError> {
+    assemble_with_health(parts, Health::default()).await
+}
+
+/// [`assemble`] with the given health registry: the service reports every scheduled run to it,
+/// the intake serves it as `GET /readyz`, and the processor raises `delivery-stalled` after its
+/// [`delivery_stall`](crate::health::HealthConfig::delivery_stall). Keep a clone to read it, or
+/// read `service.health`.
+pub async fn assemble_with_health(
+    parts: Parts,
+    health: Health,
+) -> Result<Assembled, AssembleError> {
     let store = parts.store;
     let engine = Arc::new(
         Engine::open(store.clone(), parts.mappings.clone())
@@ -303,12 +368,13 @@ pub async fn assemble(parts: Parts) -> Result<Assembled, AssembleError> {
                     SYNC_SUBSCRIPTIONS,
                 )
                 .await?;
-            let app = router(
+            let app = router_with_health(
                 store.clone(),
                 IntakeConfig {
                     secret: webhooks.secret,
                     max_body_bytes: webhooks.max_body_bytes,
                 },
+                health.clone(),
             );
             Some((webhooks.listener, app))
         }
@@ -381,6 +447,7 @@ pub async fn assemble(parts: Parts) -> Result<Assembled, AssembleError> {
     let poller = NetSuitePoller::new(parts.netsuite, engine.clone(), parts.poller);
     let mut processor = Processor::new(store.clone(), engine.clone(), Arc::new(decoder));
     processor.retry_after = parts.retry_blocked_after;
+    processor.stall_after = health.config().delivery_stall;
 
     let service = Service {
         store: store.clone(),
@@ -405,6 +472,7 @@ pub async fn assemble(parts: Parts) -> Result<Assembled, AssembleError> {
         },
         intake,
         idle_poll: Duration::from_millis(10),
+        health,
     };
     Ok(Assembled { service, engine })
 }

@@ -525,7 +525,7 @@ impl Scheduled for Batcher {
         self.config.every
     }
 
-    async fn run_once(&self, _engine: &Engine) -> Result<usize, String> {
+    async fn run_once(&self, _engine: &Engine) -> Result<usize, crate::service::JobError> {
         let run = self
             .run(Timestamp::now())
             .await

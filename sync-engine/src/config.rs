@@ -70,6 +70,47 @@ pub struct Config {
     /// Document monitoring.
     #[serde(default)]
     pub monitor: MonitorSettings,
+    /// Scheduled-job and delivery health: when a failing job or a stalled delivery raises an
+    /// exception, and when readiness turns a job or connection stale.
+    #[serde(default)]
+    pub health: HealthSettings,
+}
+
+/// Health settings (`[health]`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HealthSettings {
+    /// Failed runs in a row after which a scheduled job raises its `job-failing` exception (an
+    /// error that waiting cannot clear, such as refused credentials, raises it at once).
+    pub failures_before_exception: u32,
+    /// Seconds a delivery may keep failing to be read before it raises its `delivery-stalled`
+    /// exception.
+    pub delivery_stall_secs: u64,
+    /// Seconds without a success after which a job or connection is stale in `/readyz`, at the
+    /// least (a job is stale after three of its intervals when that is longer).
+    pub stale_floor_secs: u64,
+}
+
+impl Default for HealthSettings {
+    fn default() -> Self {
+        let d = crate::health::HealthConfig::default();
+        HealthSettings {
+            failures_before_exception: d.failures_before_exception,
+            delivery_stall_secs: d.delivery_stall.as_secs(),
+            stale_floor_secs: d.stale_floor.as_secs(),
+        }
+    }
+}
+
+impl HealthSettings {
+    /// The health registry's configuration.
+    pub fn health_config(&self) -> crate::health::HealthConfig {
+        crate::health::HealthConfig {
+            failures_before_exception: self.failures_before_exception,
+            stale_floor: Duration::from_secs(self.stale_floor_secs),
+            delivery_stall: Duration::from_secs(self.delivery_stall_secs),
+        }
+    }
 }
 
 /// Document monitoring settings.
@@ -388,6 +429,16 @@ impl Config {
         {
             return Err(ConfigError::Invalid(
                 "drift.value_alert_threshold cannot be negative".into(),
+            ));
+        }
+        if self.health.failures_before_exception == 0 {
+            return Err(ConfigError::Invalid(
+                "health.failures_before_exception must be at least 1".into(),
+            ));
+        }
+        if self.health.delivery_stall_secs == 0 || self.health.stale_floor_secs == 0 {
+            return Err(ConfigError::Invalid(
+                "health.delivery_stall_secs and health.stale_floor_secs must be at least 1".into(),
             ));
         }
         sync_core::Mappings::new(self.mappings.clone())

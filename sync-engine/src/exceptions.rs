@@ -361,7 +361,11 @@ impl RequestHandler {
                     Some(result) => result.clone(),
                     None => {
                         let result = match &self.stock_recheck {
-                            Some(job) => job.run_once(engine).await.map(|_| ()),
+                            Some(job) => job
+                                .run_once(engine)
+                                .await
+                                .map(|_| ())
+                                .map_err(|e| e.to_string()),
                             None => Err("no reconciliation is configured".to_owned()),
                         };
                         *stock_rechecked = Some(result.clone());
@@ -459,7 +463,7 @@ impl Scheduled for RequestHandler {
     fn interval(&self) -> Duration {
         self.interval
     }
-    async fn run_once(&self, engine: &Engine) -> Result<usize, String> {
+    async fn run_once(&self, engine: &Engine) -> Result<usize, crate::service::JobError> {
         let done = self.handle(engine).await.map_err(|e| e.to_string())?;
         Ok(done.retries.len() + done.resolutions_applied)
     }

@@ -5,18 +5,23 @@
 //! `clarus_client::webhook::subscription_url`) and is compared in constant time. Processing
 //! happens later, from the store ([`crate::processor`]): a slow NetSuite never makes Clarus wait,
 //! and a crash after the answer loses nothing.
+//!
+//! The same router answers probes: `GET /livez` (the process serves), `GET /health` (its older
+//! name) and, when given the service's [`Health`] ([`router_with_health`]), `GET /readyz`
+//! (the ledger is moving).
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::post;
+use axum::routing::{get, post};
+use axum::{Json, Router};
 use clarus_client::webhook::WebhookSecret;
 use jiff::Timestamp;
 use serde_json::{Map, Value};
 
+use crate::health::{Health, Readiness};
 use crate::store::{NewDelivery, Store};
 
 /// The `source` of deliveries taken by this endpoint.
@@ -37,16 +42,48 @@ struct IntakeState {
     secret: WebhookSecret,
 }
 
-/// The intake router: `POST /webhooks/clarus/{resource}/{event}?token=…`.
+/// The intake router: `POST /webhooks/clarus/{resource}/{event}?token=…`, and the liveness
+/// probe `GET /livez` (`200 ok` while the process serves). `GET /health` is an alias of `/livez`,
+/// kept for probes set up before it existed. Readiness (`/readyz`) needs the service's health:
+/// see [`router_with_health`].
 pub fn router(store: Arc<dyn Store>, config: IntakeConfig) -> Router {
     Router::new()
         .route("/webhooks/clarus/{resource}/{event}", post(receive))
-        .route("/health", axum::routing::get(|| async { "ok" }))
+        .route("/livez", get(live))
+        .route("/health", get(live))
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .with_state(IntakeState {
             store,
             secret: config.secret,
         })
+}
+
+/// [`router`] with the readiness probe `GET /readyz`: `200` with a JSON [`Readiness`] (every
+/// connection and scheduled job with its last success and failure and its failures in a row)
+/// while every one is moving, `503` with the same body when any is stale or failing, so a load
+/// balancer stops routing to an instance that is not moving the ledger.
+pub fn router_with_health(store: Arc<dyn Store>, config: IntakeConfig, health: Health) -> Router {
+    router(store, config).route(
+        "/readyz",
+        get(move || {
+            let health = health.clone();
+            async move { ready(&health) }
+        }),
+    )
+}
+
+async fn live() -> &'static str {
+    "ok"
+}
+
+fn ready(health: &Health) -> (StatusCode, Json<Readiness>) {
+    let readiness = health.readiness();
+    let status = if readiness.ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(readiness))
 }
 
 async fn receive(

@@ -20,6 +20,8 @@
 //!   retries carried out by the running engine, resolutions applied to its view.
 //! - [`alerts`] pushes new exceptions to their owners by webhook and email, grouped and
 //!   throttled.
+//! - [`health`] records every scheduled run, raises an exception for a job that keeps failing
+//!   and answers readiness (`/readyz`) per job and per connection.
 //! - [`config`] reads the TOML configuration, [`assemble`] joins the parts, and [`service`] runs
 //!   them together with a graceful stop.
 
@@ -31,6 +33,7 @@ pub mod config;
 pub mod drift_history;
 pub mod engine;
 pub mod exceptions;
+pub mod health;
 pub mod intake;
 pub mod monitor;
 pub mod netsuite;

@@ -819,7 +819,7 @@ impl Scheduled for StuckDetector {
         Duration::from_secs(self.config.every_secs.max(1))
     }
 
-    async fn run_once(&self, engine: &Engine) -> Result<usize, String> {
+    async fn run_once(&self, engine: &Engine) -> Result<usize, crate::service::JobError> {
         let report = self
             .check(engine.store().as_ref(), Timestamp::now())
             .await

@@ -5,17 +5,33 @@
 //! the delivery marked processed. A delivery whose event is blocked (for example by a missing
 //! mapping) is put aside and tried again later; one that cannot be decoded is kept with a note
 //! and an exception, never dropped silently. One bad delivery never stops the others.
+//!
+//! A delivery that keeps failing to decode for a passing reason (the source system unreachable,
+//! its read refused) is tried again and again; once it has waited longer than
+//! [`Processor::stall_after`] since it was received, a `delivery-stalled` exception names it
+//! (owner `integration`), and it is resolved when the delivery is finally processed.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use jiff::{SignedDuration, Timestamp};
+use jiff::{SignedDuration, Timestamp, Unit};
+use serde_json::{Value, json};
 use sync_core::Event;
 use tracing::Instrument;
 
 use crate::engine::{Engine, EngineError, IngestOutcome};
-use crate::store::{Delivery, NewException, Store};
+use crate::store::{Delivery, NewException, Store, StoreError};
+
+/// Kind of the exception raised for a delivery that has waited too long to be decoded.
+pub const DELIVERY_STALLED_KIND: &str = "delivery-stalled";
+/// Runbook entry of [`DELIVERY_STALLED_KIND`].
+pub const DELIVERY_STALLED_RUNBOOK: &str = "operations.md#delivery-stalled";
+
+/// The key of the `delivery-stalled` exception of a delivery.
+pub fn stalled_exception_key(delivery: i64) -> String {
+    format!("EX-INTEGRATION-DELIVERY-{delivery}")
+}
 
 /// Why a delivery could not be turned into events.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -58,6 +74,10 @@ pub struct Processor {
     decoder: Arc<dyn DeliveryDecoder>,
     /// How long a blocked delivery waits before it is tried again.
     pub retry_after: Duration,
+    /// How long after it was received a delivery that still cannot be decoded (a passing
+    /// failure, tried again every [`Processor::retry_after`]) raises its `delivery-stalled`
+    /// exception. 30 minutes by default.
+    pub stall_after: Duration,
 }
 
 impl std::fmt::Debug for Processor {
@@ -78,6 +98,7 @@ impl Processor {
             engine,
             decoder,
             retry_after: Duration::from_secs(30),
+            stall_after: crate::health::HealthConfig::default().delivery_stall,
         }
     }
 
@@ -114,15 +135,23 @@ impl Processor {
                     stats.deferred += 1;
                     self.defer(delivery, "an event is blocked; see its exception")
                         .await?;
+                    // Read at last: what holds it now is its event's own exception.
+                    self.clear_stall(
+                        delivery,
+                        "decoded; its event now waits on its own exception",
+                    )
+                    .await?;
                 } else {
                     self.store
                         .mark_delivery_processed(delivery.id, None)
                         .await?;
+                    self.clear_stall(delivery, "processed").await?;
                 }
             }
             Err(DecodeError::Retryable(message)) => {
                 stats.deferred += 1;
                 self.defer(delivery, &message).await?;
+                self.check_stall(delivery, &message).await?;
             }
             Err(DecodeError::Invalid(message)) => {
                 stats.invalid += 1;
@@ -148,9 +177,91 @@ impl Processor {
                 self.store
                     .mark_delivery_processed(delivery.id, Some(message))
                     .await?;
+                self.clear_stall(
+                    delivery,
+                    "processed as invalid; see its invalid-delivery exception",
+                )
+                .await?;
             }
         }
         Ok(())
+    }
+
+    /// Whether the delivery was received longer than [`Processor::stall_after`] ago.
+    fn stalled(&self, delivery: &Delivery, now: Timestamp) -> bool {
+        let waited = now.duration_since(delivery.delivery.received_at);
+        waited > SignedDuration::try_from(self.stall_after).unwrap_or(SignedDuration::MAX)
+    }
+
+    /// Raises, or refreshes with the latest reason, the `delivery-stalled` exception of a
+    /// delivery that has waited too long. The store keeps no "first deferred at", so the wait
+    /// counts from when the delivery was received.
+    async fn check_stall(&self, delivery: &Delivery, reason: &str) -> Result<(), EngineError> {
+        let now = Timestamp::now();
+        if !self.stalled(delivery, now) {
+            return Ok(());
+        }
+        let d = &delivery.delivery;
+        let header = |name: &str| d.headers.get(name).and_then(Value::as_str);
+        let record = record_id(&d.body);
+        let mut about = Vec::new();
+        match (header("resource_name"), header("event")) {
+            (Some(resource), Some(event)) => about.push(format!("{resource}/{event}")),
+            (Some(resource), None) => about.push(resource.to_owned()),
+            _ => {}
+        }
+        if let Some(id) = &record {
+            about.push(format!("record {id}"));
+        }
+        let named = if about.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", about.join(", "))
+        };
+        let since = d.received_at.round(Unit::Second).unwrap_or(d.received_at);
+        let minutes = self.stall_after.as_secs() / 60;
+        let exception = NewException {
+            key: stalled_exception_key(delivery.id),
+            kind: DELIVERY_STALLED_KIND.into(),
+            owner: "integration".into(),
+            severity: "error".into(),
+            document: format!("delivery {}", delivery.id),
+            message: format!(
+                "delivery {} from {}{named} has waited since {since} (more than {minutes} \
+                 minutes) and still cannot be read; it is tried again every {} seconds; last \
+                 reason: {reason}",
+                delivery.id,
+                d.source,
+                self.retry_after.as_secs()
+            ),
+            runbook: DELIVERY_STALLED_RUNBOOK.into(),
+            payload: json!({
+                "delivery": delivery.id,
+                "source": d.source,
+                "resource": header("resource_name"),
+                "event": header("event"),
+                "record": record,
+                "received_at": d.received_at,
+                "reason": reason,
+            }),
+        };
+        tracing::warn!(id = delivery.id, %reason, "delivery stalled");
+        self.store.refresh_exception(exception, now).await?;
+        Ok(())
+    }
+
+    /// Resolves the `delivery-stalled` exception of a delivery that moved on, if it had one.
+    async fn clear_stall(&self, delivery: &Delivery, what: &str) -> Result<(), EngineError> {
+        let now = Timestamp::now();
+        let note = format!("delivery {} {what}", delivery.id);
+        match self
+            .store
+            .resolve_exception(&stalled_exception_key(delivery.id), &note, now)
+            .await
+        {
+            Ok(()) | Err(StoreError::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
     }
 
     async fn defer(&self, delivery: &Delivery, note: &str) -> Result<(), EngineError> {
@@ -158,5 +269,19 @@ impl Processor {
             Timestamp::now() + SignedDuration::try_from(self.retry_after).unwrap_or_default();
         self.store.defer_delivery(delivery.id, until, note).await?;
         Ok(())
+    }
+}
+
+/// The id of the record a delivery's body names (`data.id`, or `id` at the top), if any.
+fn record_id(body: &[u8]) -> Option<String> {
+    let body: Value = serde_json::from_slice(body).ok()?;
+    let record = match body.get("data") {
+        Some(data @ Value::Object(_)) => data,
+        _ => &body,
+    };
+    match record.get("id")? {
+        Value::String(id) => Some(id.clone()),
+        Value::Number(id) => Some(id.to_string()),
+        _ => None,
     }
 }

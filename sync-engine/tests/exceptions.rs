@@ -13,7 +13,7 @@ use sync_engine::engine::Engine;
 use sync_engine::exceptions::{RequestHandler, RetryError, RetryWay, request_retry};
 use sync_engine::outbox::{ActionExecutor, ExecutionError, Outbox, OutboxConfig};
 use sync_engine::reconcile::{ReconcileSettings, reconcile};
-use sync_engine::service::Scheduled;
+use sync_engine::service::{JobError, Scheduled};
 use sync_engine::store::{ActionStatus, NewException, SqliteStore, Store};
 
 fn now() -> Timestamp {
@@ -367,7 +367,7 @@ impl Scheduled for Snapshots {
     fn interval(&self) -> Duration {
         Duration::from_secs(60)
     }
-    async fn run_once(&self, _: &Engine) -> Result<usize, String> {
+    async fn run_once(&self, _: &Engine) -> Result<usize, JobError> {
         *self.reads.lock().unwrap() += 1;
         let clarus = vec![Self::row(*self.clarus.lock().unwrap())];
         let netsuite = vec![Self::row(*self.netsuite.lock().unwrap())];

@@ -11,10 +11,11 @@ use clarus_client::webhook::WebhookSecret;
 use jiff::Timestamp;
 use sync_core::*;
 use sync_engine::engine::Engine;
+use sync_engine::health::Health;
 use sync_engine::intake::{IntakeConfig, router};
 use sync_engine::outbox::{ActionExecutor, ExecutionError, Outbox, OutboxConfig};
 use sync_engine::processor::{DecodeError, DeliveryDecoder, Processor};
-use sync_engine::service::{Scheduled, Service, backlog};
+use sync_engine::service::{JobError, Scheduled, Service, backlog};
 use sync_engine::store::{Delivery, SqliteStore, Store};
 
 const TOKEN: &str = "0123456789abcdef0123456789abcdef";
@@ -78,7 +79,7 @@ impl Scheduled for Ticker {
     fn interval(&self) -> Duration {
         Duration::from_millis(10)
     }
-    async fn run_once(&self, _: &Engine) -> Result<usize, String> {
+    async fn run_once(&self, _: &Engine) -> Result<usize, JobError> {
         *self.0.lock().unwrap() += 1;
         Ok(0)
     }
@@ -120,6 +121,7 @@ async fn start(
             ),
         )),
         idle_poll: Duration::from_millis(5),
+        health: Health::default(),
     };
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let task = tokio::spawn(async move { service.run(stopped).await.unwrap() });

@@ -392,7 +392,7 @@ impl Scheduled for Alerter {
         self.settings.interval
     }
 
-    async fn run_once(&self, engine: &Engine) -> Result<usize, String> {
+    async fn run_once(&self, engine: &Engine) -> Result<usize, crate::service::JobError> {
         let run = self.run_at(engine.store().as_ref(), Timestamp::now()).await;
         Ok(run.delivered)
     }

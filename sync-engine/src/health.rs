@@ -1,0 +1,859 @@
+//! Whether the engine is moving the ledger: the health of every scheduled job and of the two
+//! connections they depend on, Clarus and NetSuite.
+//!
+//! The service reports every run of every [`Scheduled`](crate::service::Scheduled) job to one
+//! shared [`Health`] registry. The registry keeps, per job and per connection, the last success,
+//! the last failure and how many runs failed in a row, and turns a job that keeps failing into an
+//! exception with an owner (`job-failing`, owner `integration`, key `EX-INTEGRATION-JOB-<job>`):
+//!
+//! - after [`HealthConfig::failures_before_exception`] failed runs in a row (3 by default), or at
+//!   once when the error cannot pass by waiting ([`JobError::Persistent`]: credentials refused,
+//!   a GraphQL query the tenant's schema does not accept);
+//! - refreshed with the latest error on every further failed run;
+//! - resolved by the first success.
+//!
+//! [`Health::readiness`] says whether every job and connection is moving: none has gone without a
+//! success for longer than `max(3 × its interval, stale floor)` and none is failing. The intake
+//! serves it as `GET /readyz` (see [`crate::intake::router_with_health`]).
+//!
+//! Time comes from a clock given to the registry ([`Health::with_clock`]), `Timestamp::now` by
+//! default, so tests control it.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use clarus_client::{ClarusError, GraphQlError};
+use jiff::{SignedDuration, Timestamp, Unit};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::service::JobError;
+use crate::store::{NewException, Store, StoreError};
+
+/// Kind of the exception raised for a scheduled job that keeps failing.
+pub const JOB_FAILING_KIND: &str = "job-failing";
+/// Runbook entry of [`JOB_FAILING_KIND`].
+pub const JOB_FAILING_RUNBOOK: &str = "operations.md#job-failing";
+/// Prefix of the key of a job's exception; the job's name follows.
+pub const JOB_EXCEPTION_PREFIX: &str = "EX-INTEGRATION-JOB-";
+
+/// The key of the `job-failing` exception of `job`.
+pub fn job_exception_key(job: &str) -> String {
+    format!("{JOB_EXCEPTION_PREFIX}{job}")
+}
+
+/// A system the engine reads from or writes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Connection {
+    /// Clarus WMS (REST and GraphQL).
+    Clarus,
+    /// NetSuite (REST records and SuiteQL).
+    NetSuite,
+}
+
+impl Connection {
+    /// The connection's name in readiness and messages: `clarus`, `netsuite`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Connection::Clarus => "clarus",
+            Connection::NetSuite => "netsuite",
+        }
+    }
+}
+
+impl fmt::Display for Connection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `extensions.code` values graphql-ruby (Clarus's GraphQL server) gives static validation
+/// errors: the query does not fit the schema, and sending it again cannot help.
+pub const GRAPHQL_VALIDATION_CODES: &[&str] = &[
+    "undefinedField",
+    "argumentNotAccepted",
+    "argumentLiteralsIncompatible",
+    "argumentNotUnique",
+    "missingRequiredArguments",
+    "missingRequiredInputObjectAttribute",
+    "undefinedType",
+    "selectionMismatch",
+    "fieldConflict",
+    "cannotSpreadFragment",
+    "fragmentOnNonCompositeType",
+    "undefinedFragment",
+    "directiveNotDefined",
+    "directiveCannotBeApplied",
+    "directiveNotUniqueForLocation",
+    "variableMismatch",
+    "variableNotDefined",
+    "variableNotUsed",
+    "variableRequiresValidType",
+    "defaultValueInvalidType",
+    "missingQueryConfiguration",
+    "missingMutationConfiguration",
+    "missingSubscriptionConfiguration",
+];
+
+/// Phrases of graphql-ruby's validation messages, for servers that send no `extensions.code`.
+const GRAPHQL_VALIDATION_PHRASES: &[&str] = &["doesn't exist on type", "doesn't accept argument"];
+
+/// OAuth error codes a token endpoint uses for a passing problem.
+const PASSING_OAUTH_ERRORS: &[&str] = &["server_error", "temporarily_unavailable", "slow_down"];
+
+/// Whether a GraphQL error says the query does not fit the server's schema.
+pub fn graphql_error_is_validation(error: &GraphQlError) -> bool {
+    let code = error
+        .extensions
+        .as_ref()
+        .and_then(|e| e.get("code"))
+        .and_then(Value::as_str);
+    code.is_some_and(|c| GRAPHQL_VALIDATION_CODES.contains(&c))
+        || GRAPHQL_VALIDATION_PHRASES
+            .iter()
+            .any(|p| error.message.contains(p))
+}
+
+/// Whether a Clarus error cannot pass by waiting: a GraphQL validation error (the tenant's schema
+/// lacks a field or argument asked for), credentials refused (401, 403, the token endpoint
+/// refusing the client), or a configuration the client rejected.
+pub fn clarus_error_is_persistent(error: &ClarusError) -> bool {
+    match error {
+        ClarusError::GraphQl { errors, .. } => errors.iter().any(graphql_error_is_validation),
+        ClarusError::Unauthorized { .. } | ClarusError::Config(_) => true,
+        ClarusError::Api { status, .. } | ClarusError::UnexpectedStatus { status, .. } => {
+            matches!(status, 401 | 403)
+        }
+        ClarusError::Auth(clarus_client::AuthError::Refused { error, .. }) => {
+            !PASSING_OAUTH_ERRORS.contains(&error.as_str())
+        }
+        ClarusError::Auth(clarus_client::AuthError::AuthorizationRequired) => true,
+        _ => false,
+    }
+}
+
+/// Whether a NetSuite error cannot pass by waiting: credentials or permissions refused (401,
+/// 403, the token endpoint refusing the client), or an authentication or client configuration
+/// that cannot work.
+pub fn netsuite_error_is_persistent(error: &netsuite_client::Error) -> bool {
+    use netsuite_client::Error;
+    use netsuite_client::auth::AuthError;
+    match error {
+        Error::Unauthorized { .. } | Error::Config(_) => true,
+        Error::Api(api) => matches!(api.status, 401 | 403),
+        Error::Auth(AuthError::TokenRejected { status, error, .. }) => {
+            let passing = status.is_some_and(|s| s == 429 || s >= 500)
+                || error
+                    .as_deref()
+                    .is_some_and(|e| PASSING_OAUTH_ERRORS.contains(&e));
+            !passing
+        }
+        Error::Auth(AuthError::Config { .. } | AuthError::AuthorizationRequired { .. }) => true,
+        _ => false,
+    }
+}
+
+/// Settings of the health registry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HealthConfig {
+    /// Failed runs in a row after which a job's exception is raised (at least 1).
+    pub failures_before_exception: u32,
+    /// The shortest time without a success after which a job or connection is stale, whatever
+    /// its interval (a job is stale after `max(3 × interval, stale_floor)`).
+    pub stale_floor: Duration,
+    /// How long one delivery may keep failing to decode before its `delivery-stalled` exception
+    /// is raised (see [`crate::processor::Processor::stall_after`]).
+    pub delivery_stall: Duration,
+}
+
+impl Default for HealthConfig {
+    /// 3 failures, a 5-minute floor, 30 minutes for a delivery.
+    fn default() -> Self {
+        HealthConfig {
+            failures_before_exception: 3,
+            stale_floor: Duration::from_secs(5 * 60),
+            delivery_stall: Duration::from_secs(30 * 60),
+        }
+    }
+}
+
+/// Where a job or connection stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Condition {
+    /// Succeeding recently.
+    Ok,
+    /// Failed past the threshold, or with an error waiting cannot clear.
+    Failing,
+    /// No success for longer than allowed.
+    Stale,
+}
+
+/// The last failure of a job or connection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Failure {
+    /// When.
+    pub at: Timestamp,
+    /// The error.
+    pub message: String,
+    /// Whether waiting cannot clear it.
+    pub persistent: bool,
+}
+
+/// One job or connection in [`Readiness`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ComponentHealth {
+    /// The job's or connection's name.
+    pub name: String,
+    /// Where it stands.
+    pub condition: Condition,
+    /// For a job, the connections it depends on (empty for a connection).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub connections: Vec<Connection>,
+    /// Seconds between runs (for a connection: of its most frequent job).
+    pub interval_secs: u64,
+    /// Seconds without a success after which it is stale.
+    pub stale_after_secs: u64,
+    /// The last success, if any since the service started.
+    pub last_success: Option<Timestamp>,
+    /// The last failure, if any since the service started.
+    pub last_failure: Option<Failure>,
+    /// Failed runs since the last success.
+    pub consecutive_failures: u32,
+    /// The first failure since the last success, while failing.
+    pub failing_since: Option<Timestamp>,
+}
+
+/// Whether the engine is moving the ledger: `/readyz`'s answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Readiness {
+    /// Every job and connection is [`Condition::Ok`].
+    pub ready: bool,
+    /// When this was read.
+    pub checked_at: Timestamp,
+    /// Clarus and NetSuite, as seen by the jobs that depend on them.
+    pub connections: Vec<ComponentHealth>,
+    /// Every scheduled job.
+    pub jobs: Vec<ComponentHealth>,
+}
+
+/// The outcomes of one job or connection.
+#[derive(Debug, Clone)]
+struct Track {
+    /// Registration: the start of the wait for a first success.
+    since: Timestamp,
+    interval: Duration,
+    last_success: Option<Timestamp>,
+    last_failure: Option<Failure>,
+    consecutive_failures: u32,
+    failing_since: Option<Timestamp>,
+}
+
+impl Track {
+    fn new(since: Timestamp, interval: Duration) -> Self {
+        Track {
+            since,
+            interval,
+            last_success: None,
+            last_failure: None,
+            consecutive_failures: 0,
+            failing_since: None,
+        }
+    }
+
+    fn succeed(&mut self, now: Timestamp) {
+        self.last_success = Some(now);
+        self.consecutive_failures = 0;
+        self.failing_since = None;
+    }
+
+    fn fail(&mut self, now: Timestamp, error: &JobError) {
+        self.consecutive_failures += 1;
+        self.failing_since.get_or_insert(now);
+        self.last_failure = Some(Failure {
+            at: now,
+            message: error.message().to_owned(),
+            persistent: error.is_persistent(),
+        });
+    }
+
+    /// Failing past the threshold, or last failed with an error waiting cannot clear.
+    fn failing(&self, threshold: u32) -> bool {
+        self.consecutive_failures >= threshold.max(1)
+            || (self.consecutive_failures > 0
+                && self.last_failure.as_ref().is_some_and(|f| f.persistent))
+    }
+
+    fn stale_after(&self, floor: Duration) -> Duration {
+        (self.interval.saturating_mul(3)).max(floor)
+    }
+
+    /// How it looks at `now`; `raised` says its exception is open and it still fails.
+    fn view(
+        &self,
+        name: &str,
+        connections: &[Connection],
+        raised: bool,
+        config: &HealthConfig,
+        now: Timestamp,
+    ) -> ComponentHealth {
+        let stale_after = self.stale_after(config.stale_floor);
+        let waited = now.duration_since(self.last_success.unwrap_or(self.since));
+        let condition = if raised || self.failing(config.failures_before_exception) {
+            Condition::Failing
+        } else if waited > SignedDuration::try_from(stale_after).unwrap_or(SignedDuration::MAX) {
+            Condition::Stale
+        } else {
+            Condition::Ok
+        };
+        ComponentHealth {
+            name: name.to_owned(),
+            condition,
+            connections: connections.to_vec(),
+            interval_secs: self.interval.as_secs(),
+            stale_after_secs: stale_after.as_secs(),
+            last_success: self.last_success,
+            last_failure: self.last_failure.clone(),
+            consecutive_failures: self.consecutive_failures,
+            failing_since: self.failing_since,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct JobState {
+    track: Track,
+    connections: Vec<Connection>,
+    /// Its exception was raised and not resolved since: further failures refresh it.
+    raised: bool,
+    /// Its exception may be open: resolve it on the next success. True at start-up, since an
+    /// exception raised before a restart is still open in the store.
+    may_be_open: bool,
+}
+
+impl JobState {
+    fn new(since: Timestamp, interval: Duration) -> Self {
+        JobState {
+            track: Track::new(since, interval),
+            connections: Vec::new(),
+            raised: false,
+            may_be_open: true,
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct State {
+    jobs: BTreeMap<String, JobState>,
+    connections: BTreeMap<Connection, Track>,
+}
+
+/// What the store must be told after a run.
+#[derive(Debug)]
+enum Step {
+    Nothing,
+    Raise(NewException),
+    Refresh(NewException),
+    Resolve(String),
+}
+
+type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
+
+struct Inner {
+    config: HealthConfig,
+    clock: Clock,
+    state: Mutex<State>,
+}
+
+/// The shared health registry: cheap to clone, every clone sees the same state.
+#[derive(Clone)]
+pub struct Health {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for Health {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Health")
+            .field("config", &self.inner.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Health {
+    fn default() -> Self {
+        Health::new(HealthConfig::default())
+    }
+}
+
+impl Health {
+    /// A registry reading the system clock.
+    pub fn new(config: HealthConfig) -> Self {
+        Health::with_clock(config, Timestamp::now)
+    }
+
+    /// A registry reading time from `clock`.
+    pub fn with_clock(
+        config: HealthConfig,
+        clock: impl Fn() -> Timestamp + Send + Sync + 'static,
+    ) -> Self {
+        Health {
+            inner: Arc::new(Inner {
+                config,
+                clock: Arc::new(clock),
+                state: Mutex::new(State::default()),
+            }),
+        }
+    }
+
+    /// Its settings.
+    pub fn config(&self) -> &HealthConfig {
+        &self.inner.config
+    }
+
+    /// The registry's time.
+    pub fn now(&self) -> Timestamp {
+        (self.inner.clock)()
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock leaves counters, never a broken invariant: go on.
+        self.inner
+            .state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Declares a job (the service does it when it starts the job): from now on it is expected to
+    /// succeed every `interval`, and its successes count for `connections`. Registering a job
+    /// again updates its interval and connections and keeps its record.
+    pub fn register(&self, job: &str, interval: Duration, connections: &[Connection]) {
+        let now = self.now();
+        let mut state = self.state();
+        for &c in connections {
+            let track = state
+                .connections
+                .entry(c)
+                .or_insert_with(|| Track::new(now, interval));
+            track.interval = track.interval.min(interval);
+        }
+        let entry = state
+            .jobs
+            .entry(job.to_owned())
+            .or_insert_with(|| JobState::new(now, interval));
+        entry.track.interval = interval;
+        entry.connections = connections.to_vec();
+    }
+
+    /// Records one run of `job` and raises, refreshes or resolves its `job-failing` exception in
+    /// `store`. A job not registered is registered with no interval and no connection.
+    pub async fn record(
+        &self,
+        store: &dyn Store,
+        job: &str,
+        outcome: &Result<usize, JobError>,
+    ) -> Result<(), StoreError> {
+        let now = self.now();
+        match self.note(job, outcome.as_ref().map(|_| ()), now) {
+            Step::Nothing => Ok(()),
+            Step::Raise(exception) => store.raise_exception(exception, now).await,
+            Step::Refresh(exception) => store.refresh_exception(exception, now).await,
+            Step::Resolve(key) => {
+                let note = format!("job {job} succeeded again");
+                match store.resolve_exception(&key, &note, now).await {
+                    Ok(()) | Err(StoreError::NotFound { .. }) => {
+                        if let Some(state) = self.state().jobs.get_mut(job) {
+                            state.may_be_open = false;
+                            state.raised = false;
+                        }
+                        Ok(())
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+        }
+    }
+
+    /// Updates the record under the lock and says what the store must be told.
+    fn note(&self, job: &str, outcome: Result<(), &JobError>, now: Timestamp) -> Step {
+        let threshold = self.inner.config.failures_before_exception.max(1);
+        let mut state = self.state();
+        let state = &mut *state;
+        let entry = state
+            .jobs
+            .entry(job.to_owned())
+            .or_insert_with(|| JobState::new(now, Duration::ZERO));
+        match outcome {
+            Ok(()) => {
+                entry.track.succeed(now);
+                for c in &entry.connections {
+                    if let Some(track) = state.connections.get_mut(c) {
+                        track.succeed(now);
+                    }
+                }
+                if entry.raised || entry.may_be_open {
+                    Step::Resolve(job_exception_key(job))
+                } else {
+                    Step::Nothing
+                }
+            }
+            Err(error) => {
+                entry.track.fail(now, error);
+                // The connection the error names, or none: a store or planning failure is no
+                // connection's fault.
+                if let Some(c) = error.connection()
+                    && let Some(track) = state.connections.get_mut(&c)
+                {
+                    track.fail(now, error);
+                }
+                if entry.raised {
+                    Step::Refresh(job_exception(job, entry, error))
+                } else if entry.track.failing(threshold) {
+                    entry.raised = true;
+                    entry.may_be_open = true;
+                    Step::Raise(job_exception(job, entry, error))
+                } else {
+                    Step::Nothing
+                }
+            }
+        }
+    }
+
+    /// Where every job and connection stands now.
+    pub fn readiness(&self) -> Readiness {
+        let now = self.now();
+        let config = &self.inner.config;
+        let state = self.state();
+        let connections: Vec<ComponentHealth> = state
+            .connections
+            .iter()
+            .map(|(c, track)| track.view(c.as_str(), &[], false, config, now))
+            .collect();
+        let jobs: Vec<ComponentHealth> = state
+            .jobs
+            .iter()
+            .map(|(name, job)| {
+                // Raised and not yet resolved counts only while the job still fails: a
+                // resolution the store refused is tried again on the next success.
+                let raised = job.raised && job.track.consecutive_failures > 0;
+                job.track.view(name, &job.connections, raised, config, now)
+            })
+            .collect();
+        let ready = connections
+            .iter()
+            .chain(&jobs)
+            .all(|c| c.condition == Condition::Ok);
+        Readiness {
+            ready,
+            checked_at: now,
+            connections,
+            jobs,
+        }
+    }
+}
+
+/// The `job-failing` exception of a job that has just failed again.
+fn job_exception(job: &str, state: &JobState, error: &JobError) -> NewException {
+    let track = &state.track;
+    let runs = track.consecutive_failures;
+    let since = track.failing_since.unwrap_or(track.since);
+    let runs_text = if runs == 1 {
+        "1 run".to_owned()
+    } else {
+        format!("{runs} runs")
+    };
+    let depends = if state.connections.is_empty() {
+        String::new()
+    } else {
+        let names: Vec<&str> = state.connections.iter().map(|c| c.as_str()).collect();
+        format!(" (depends on {})", names.join(" and "))
+    };
+    let cause = if error.is_persistent() {
+        "; the error will not clear by waiting (credentials refused, or the other system's schema \
+         lacks what is asked for)"
+    } else {
+        ""
+    };
+    NewException {
+        key: job_exception_key(job),
+        kind: JOB_FAILING_KIND.into(),
+        owner: "integration".into(),
+        severity: "error".into(),
+        document: format!("job {job}"),
+        message: format!(
+            "scheduled job {job}{depends} has failed {runs_text} in a row since {}{cause}; last \
+             error: {error}",
+            seconds(since)
+        ),
+        runbook: JOB_FAILING_RUNBOOK.into(),
+        payload: json!({
+            "job": job,
+            "connections": state.connections,
+            "consecutive_failures": runs,
+            "failing_since": since,
+            "last_error": error.message(),
+            "persistent": error.is_persistent(),
+            "connection": error.connection(),
+        }),
+    }
+}
+
+/// A timestamp to the second, for messages.
+fn seconds(t: Timestamp) -> Timestamp {
+    t.round(Unit::Second).unwrap_or(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::SqliteStore;
+
+    /// A registry whose clock the test moves.
+    fn registry(threshold: u32) -> (Health, Arc<Mutex<Timestamp>>) {
+        let clock = Arc::new(Mutex::new(Timestamp::from_second(1_700_000_000).unwrap()));
+        let read = clock.clone();
+        let health = Health::with_clock(
+            HealthConfig {
+                failures_before_exception: threshold,
+                ..HealthConfig::default()
+            },
+            move || *read.lock().unwrap(),
+        );
+        (health, clock)
+    }
+
+    fn advance(clock: &Mutex<Timestamp>, secs: i64) {
+        let mut now = clock.lock().unwrap();
+        *now += SignedDuration::from_secs(secs);
+    }
+
+    fn failed(message: &str) -> Result<usize, JobError> {
+        Err(JobError::transient(message).on(Connection::Clarus))
+    }
+
+    async fn open(store: &SqliteStore, job: &str) -> Option<crate::store::StoredException> {
+        store
+            .exception(&job_exception_key(job))
+            .await
+            .unwrap()
+            .filter(|e| e.resolved_at.is_none())
+    }
+
+    #[tokio::test]
+    async fn n_failures_raise_once_then_refresh_and_a_success_resolves() {
+        let store = SqliteStore::open_in_memory().unwrap();
+        let (health, clock) = registry(3);
+        health.register(
+            "clarus-sweep",
+            Duration::from_secs(60),
+            &[Connection::Clarus],
+        );
+
+        for i in 1..=2 {
+            health
+                .record(&store, "clarus-sweep", &failed(&format!("timeout {i}")))
+                .await
+                .unwrap();
+            advance(&clock, 60);
+        }
+        assert!(open(&store, "clarus-sweep").await.is_none());
+
+        health
+            .record(&store, "clarus-sweep", &failed("timeout 3"))
+            .await
+            .unwrap();
+        let raised = open(&store, "clarus-sweep").await.expect("raised");
+        let e = &raised.exception;
+        assert_eq!(e.kind, "job-failing");
+        assert_eq!(e.owner, "integration");
+        assert_eq!(e.severity, "error");
+        assert_eq!(e.runbook, "operations.md#job-failing");
+        assert!(e.message.contains("clarus-sweep"), "{}", e.message);
+        assert!(e.message.contains("3 runs"), "{}", e.message);
+        assert!(e.message.contains("2023-11-14T22:13:20Z"), "{}", e.message);
+        assert!(e.message.contains("timeout 3"), "{}", e.message);
+        assert_eq!(store.exceptions().await.unwrap().len(), 1, "one exception");
+
+        advance(&clock, 60);
+        health
+            .record(&store, "clarus-sweep", &failed("timeout 4"))
+            .await
+            .unwrap();
+        let refreshed = open(&store, "clarus-sweep").await.unwrap();
+        assert!(refreshed.exception.message.contains("4 runs"));
+        assert!(refreshed.exception.message.contains("timeout 4"));
+        assert_eq!(refreshed.raised_at, raised.raised_at);
+        let trail = store
+            .exception_audit(&job_exception_key("clarus-sweep"))
+            .await
+            .unwrap();
+        let changes: Vec<&str> = trail.iter().map(|a| a.change.as_str()).collect();
+        assert_eq!(changes, ["raised", "updated"]);
+
+        health.record(&store, "clarus-sweep", &Ok(4)).await.unwrap();
+        let resolved = store
+            .exception(&job_exception_key("clarus-sweep"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(resolved.resolved_at.is_some());
+        assert_eq!(
+            resolved.resolution_note.as_deref(),
+            Some("job clarus-sweep succeeded again")
+        );
+        // Failing again starts the count again.
+        health
+            .record(&store, "clarus-sweep", &failed("again"))
+            .await
+            .unwrap();
+        assert!(open(&store, "clarus-sweep").await.is_none());
+    }
+
+    #[tokio::test]
+    async fn a_persistent_error_raises_at_once() {
+        let store = SqliteStore::open_in_memory().unwrap();
+        let (health, _) = registry(3);
+        health.register(
+            "netsuite-poll",
+            Duration::from_secs(60),
+            &[Connection::NetSuite],
+        );
+        let refused =
+            Err(JobError::persistent("NetSuite refused the credentials").on(Connection::NetSuite));
+        health
+            .record(&store, "netsuite-poll", &refused)
+            .await
+            .unwrap();
+        let e = open(&store, "netsuite-poll").await.expect("raised at once");
+        assert!(
+            e.exception.message.contains("1 run"),
+            "{}",
+            e.exception.message
+        );
+        assert!(e.exception.message.contains("will not clear by waiting"));
+        assert_eq!(e.exception.payload["persistent"], true);
+        let ready = health.readiness();
+        assert!(!ready.ready);
+        assert_eq!(ready.jobs[0].condition, Condition::Failing);
+        assert_eq!(ready.connections[0].name, "netsuite");
+        assert_eq!(ready.connections[0].condition, Condition::Failing);
+    }
+
+    #[tokio::test]
+    async fn the_first_success_after_a_restart_resolves_an_exception_left_open() {
+        let store = SqliteStore::open_in_memory().unwrap();
+        let (before, _) = registry(1);
+        before
+            .record(&store, "reconcile", &failed("Clarus down"))
+            .await
+            .unwrap();
+        assert!(open(&store, "reconcile").await.is_some());
+        let (after, _) = registry(1);
+        after.record(&store, "reconcile", &Ok(0)).await.unwrap();
+        assert!(open(&store, "reconcile").await.is_none());
+        // A job that never failed resolves nothing and raises no error.
+        after.record(&store, "other", &Ok(0)).await.unwrap();
+    }
+
+    #[test]
+    fn a_job_without_a_recent_success_is_stale() {
+        let (health, clock) = registry(3);
+        health.register(
+            "reconcile",
+            Duration::from_secs(600),
+            &[Connection::Clarus, Connection::NetSuite],
+        );
+        health.register(
+            "netsuite-poll",
+            Duration::from_secs(10),
+            &[Connection::NetSuite],
+        );
+        assert!(health.readiness().ready, "nothing is due yet at start");
+
+        // The poll's limit is the 5-minute floor (3 × 10 s is shorter); reconcile's 30 minutes.
+        advance(&clock, 301);
+        let ready = health.readiness();
+        assert!(!ready.ready);
+        let poll = ready
+            .jobs
+            .iter()
+            .find(|j| j.name == "netsuite-poll")
+            .unwrap();
+        assert_eq!(poll.condition, Condition::Stale);
+        assert_eq!(poll.stale_after_secs, 300);
+        let reconcile = ready.jobs.iter().find(|j| j.name == "reconcile").unwrap();
+        assert_eq!(reconcile.condition, Condition::Ok);
+        assert_eq!(reconcile.stale_after_secs, 1800);
+        let netsuite = ready
+            .connections
+            .iter()
+            .find(|c| c.name == "netsuite")
+            .unwrap();
+        assert_eq!(netsuite.condition, Condition::Stale);
+        assert_eq!(netsuite.interval_secs, 10);
+
+        // The connection counts the success of any job depending on it.
+        let store_less = health.note("netsuite-poll", Ok(()), health.now());
+        assert!(matches!(store_less, Step::Resolve(_)));
+        let ready = health.readiness();
+        assert!(ready.ready, "{ready:#?}");
+        let poll = ready
+            .jobs
+            .iter()
+            .find(|j| j.name == "netsuite-poll")
+            .unwrap();
+        assert_eq!(poll.last_success, Some(health.now()));
+
+        advance(&clock, 1801 - 301);
+        let ready = health.readiness();
+        let reconcile = ready.jobs.iter().find(|j| j.name == "reconcile").unwrap();
+        assert_eq!(reconcile.condition, Condition::Stale);
+    }
+
+    #[test]
+    fn errors_are_classified_from_the_clients_fields() {
+        let graphql = |body: &str| ClarusError::GraphQl {
+            errors: serde_json::from_str(body).unwrap(),
+            raw_body: body.to_owned(),
+        };
+        let missing_field = graphql(
+            r#"[{"message":"Field 'carrier' doesn't exist on type 'GoodsOut'","extensions":{"code":"undefinedField"}}]"#,
+        );
+        assert!(clarus_error_is_persistent(&missing_field));
+        let no_code =
+            graphql(r#"[{"message":"Field 'goodsOuts' doesn't accept argument 'since'"}]"#);
+        assert!(clarus_error_is_persistent(&no_code));
+        let timeout = graphql(r#"[{"message":"Timeout on GoodsOut.lines"}]"#);
+        assert!(!clarus_error_is_persistent(&timeout));
+        assert!(clarus_error_is_persistent(&ClarusError::from_response(
+            401,
+            r#"{"error":"Not authorized"}"#.into()
+        )));
+        assert!(clarus_error_is_persistent(&ClarusError::from_response(
+            403,
+            r#"{"errors":[]}"#.into()
+        )));
+        assert!(!clarus_error_is_persistent(&ClarusError::from_response(
+            503,
+            "busy".into()
+        )));
+
+        let netsuite = |status: u16| {
+            netsuite_client::Error::Api(Box::new(netsuite_client::ApiError::from_response(
+                status, b"{}",
+            )))
+        };
+        assert!(netsuite_error_is_persistent(&netsuite(403)));
+        assert!(!netsuite_error_is_persistent(&netsuite(500)));
+
+        let e = JobError::clarus("listing failed", &missing_field);
+        assert!(e.is_persistent());
+        assert_eq!(e.connection(), Some(Connection::Clarus));
+        assert_eq!(e.to_string(), "listing failed");
+        let plain: JobError = "store busy".to_owned().into();
+        assert!(!plain.is_persistent());
+        assert_eq!(plain.connection(), None);
+    }
+}
