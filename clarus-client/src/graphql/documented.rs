@@ -2,7 +2,7 @@
 //!
 //! Clarus publishes its GraphQL per list root only as markdown in its OpenAPI file: a "Query
 //! Structure" block (the node fields) and an "Available Filters" table (filter, input type,
-//! operators), adding that "more fields and filters [are] available via GraphQL introspection".
+//! operators), adding that more fields and filters are "available via GraphQL introspection".
 //! A tenant may serve more, but only the documented part is promised. This module carries that
 //! documentation (`spec/clarus-graphql.json`, derived from the full spec by
 //! `tests/spec_files.rs` and compiled into the crate) and checks selections and filters against

@@ -680,6 +680,10 @@ async fn graphql(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
                 .into_response();
         }
     };
-    let answer = super::graphql::execute(&lock(&shared.state), &body, shared.max_page_size);
+    let settings = super::graphql::Settings {
+        max_page: shared.max_page_size,
+        profile: shared.graphql_profile,
+    };
+    let answer = super::graphql::execute(&lock(&shared.state), &body, settings);
     axum::Json(answer).into_response()
 }

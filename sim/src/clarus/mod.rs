@@ -1,11 +1,13 @@
 //! A stateful Clarus WMS simulator.
 //!
 //! Serves `POST /oauth/token` (client credentials), the REST operations the client uses under a
-//! configurable prefix (`/api` by default) with request bodies validated against the request
-//! schemas of `clarus-api.json` (422 on failure), `POST /graphql` for the documented list roots,
-//! and a [`Warehouse`] driver that picks, short-picks, despatches, receives, adjusts, holds and
-//! counts. Every change fires webhooks to the URLs registered through automations, with seeded
-//! duplicates, reordering and loss, and every webhook fired is logged.
+//! configurable prefix (`/api` by default) with request bodies validated against Clarus's request
+//! schemas (`clarus-client/spec/clarus-requests.json`, 422 on failure), `POST /graphql` for the
+//! documented list roots (as documented, or with the extras a richer tenant serves: see
+//! [`GraphqlProfile`]), and a [`Warehouse`] driver that picks, short-picks, despatches,
+//! receives, adjusts, holds and counts. Every change fires webhooks to the URLs registered
+//! through automations, with seeded duplicates, reordering and loss, and every webhook fired is
+//! logged.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), sim::SimError> {
@@ -21,10 +23,16 @@
 //! # Ok(()) }
 //! ```
 
+mod documented;
 mod graphql;
 mod http;
+mod introspection;
+mod nodes;
+mod parse;
 mod schema;
 mod state;
+mod types;
+mod validate;
 mod webhooks;
 
 use std::collections::{BTreeMap, HashMap};
@@ -39,6 +47,7 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use subtle::ConstantTimeEq;
 
+pub use graphql::GraphqlProfile;
 pub use state::{ClarusId, GoodsOutStatus, StockStatus};
 pub use webhooks::{DeliveryOutcome, WebhookBehaviour, WebhookRecord};
 
@@ -58,10 +67,11 @@ pub const MAIN_WAREHOUSE: ClarusId = ClarusId(1);
 /// The seeded carrier DPD (id 1); UPS is id 2.
 pub const DPD: ClarusId = ClarusId(1);
 
-/// The default location of the Clarus OpenAPI file: `shared/specs` beside the repository.
+/// The default request schemas: the project-owned subset of Clarus's OpenAPI file,
+/// `clarus-client/spec/clarus-requests.json` in this repository.
 pub const DEFAULT_SPEC_PATH: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../shared/specs/clarus-api.json"
+    "/../clarus-client/spec/clarus-requests.json"
 );
 
 /// Settings of a Clarus simulator.
@@ -89,12 +99,16 @@ pub struct ClarusConfig {
     pub token_ttl: Duration,
     /// REST path prefix, `/api` (the spec) or `/api/v1` (some samples). Default `/api`.
     pub api_prefix: String,
-    /// Path of `clarus-api.json`. Default [`DEFAULT_SPEC_PATH`].
+    /// Path of the OpenAPI file whose request schemas validate REST bodies (any file with the
+    /// operations' `requestBody` and the `components` they refer to, such as Clarus's full
+    /// `clarus-api.json`). Default [`DEFAULT_SPEC_PATH`].
     pub spec_path: PathBuf,
     /// Webhook duplicates, reordering and loss.
     pub webhooks: WebhookBehaviour,
     /// Largest GraphQL page (`first` is clamped to it). Default 500.
     pub graphql_max_page_size: usize,
+    /// The GraphQL served: as documented, or extended. Default [`GraphqlProfile::Extended`].
+    pub graphql_profile: GraphqlProfile,
     /// Value of the `X-ClarusWMS-API-Domain` webhook header. Default `clarus-api.com`.
     pub api_domain: String,
 }
@@ -113,6 +127,7 @@ impl fmt::Debug for ClarusConfig {
             .field("api_prefix", &self.api_prefix)
             .field("spec_path", &self.spec_path)
             .field("webhooks", &self.webhooks)
+            .field("graphql_profile", &self.graphql_profile)
             .finish_non_exhaustive()
     }
 }
@@ -134,6 +149,7 @@ impl Default for ClarusConfig {
             spec_path: PathBuf::from(DEFAULT_SPEC_PATH),
             webhooks: WebhookBehaviour::default(),
             graphql_max_page_size: 500,
+            graphql_profile: GraphqlProfile::default(),
             api_domain: "clarus-api.com".into(),
         }
     }
@@ -155,6 +171,7 @@ pub(crate) struct Shared {
     token_ttl: Duration,
     prefix: String,
     max_page_size: usize,
+    graphql_profile: GraphqlProfile,
     tracking: AtomicU64,
     base_url: String,
 }
@@ -207,7 +224,7 @@ impl Shared {
 pub struct ClarusSim;
 
 impl ClarusSim {
-    /// Loads the OpenAPI file, starts a simulator on `config.bind` and answers once it accepts
+    /// Loads the request schemas, starts a simulator on `config.bind` and answers once it accepts
     /// connections.
     pub async fn start(config: ClarusConfig) -> Result<RunningClarus, SimError> {
         let schemas = RequestSchemas::load(&config.spec_path)?;
@@ -245,6 +262,7 @@ impl ClarusSim {
             token_ttl: config.token_ttl,
             prefix,
             max_page_size: config.graphql_max_page_size.max(1),
+            graphql_profile: config.graphql_profile,
             tracking: AtomicU64::new(config.seed % 1_000_000),
             base_url: format!("http://{addr}"),
         });
