@@ -34,38 +34,22 @@ const REQUESTS_FILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/spec/clarus-re
 const GRAPHQL_FILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/spec/clarus-graphql.json");
 const UPDATE: &str = "CLARUS_SPEC_UPDATE=1 cargo test -p clarus-client --test spec_files";
 
-/// Operations whose request schema is kept, besides every `list*` GraphQL operation: those the
-/// simulator validates (`OPERATIONS` in `sim/src/clarus/schema.rs`) and those the tests of this
-/// crate check bodies against. [`the_operation_list_covers_the_simulator_and_the_tests`] keeps
-/// it complete.
-const REQUEST_OPERATIONS: &[&str] = &[
-    "createAccountProduct",
-    "createAutomation",
-    "createGoodsInReceipt",
-    "createGoodsOut",
-    "createPackage",
-    "createProduct",
-    "createProductStorageUnit",
-    "createShipment",
-    "createStockCheck",
-    "holdStocks",
-    "moveStock",
-    "negativeAdjustmentStock",
-    "offholdStocks",
-    "priorityProductStorageUnit",
-    "processPicksAsync",
-    "recordStockCheckAttempt",
-    "resolveStockCheckRecords",
-    "shortOrderLines",
-    "transferStock",
-    "updateAutomation",
-    "updateGoodsInReceipt",
-    "updateGoodsOut",
-    "updatePackage",
-    "updateProduct",
-    "updateProductStorageUnit",
-    "updateShipment",
-];
+/// Operations whose request schema is kept besides every `list*` GraphQL operation, separated by
+/// spaces: those the simulator validates (`OPERATIONS` in `sim/src/clarus/schema.rs`) and those
+/// the tests of this crate check bodies against.
+/// [`the_operation_list_covers_the_simulator_and_the_tests`] keeps it complete.
+const REQUEST_OPERATIONS: &str = "\
+    createAccountProduct createAutomation createGoodsInReceipt createGoodsOut createPackage \
+    createProduct createProductStorageUnit createShipment createStockCheck holdStocks \
+    moveStock negativeAdjustmentStock offholdStocks priorityProductStorageUnit \
+    processPicksAsync recordStockCheckAttempt resolveStockCheckRecords shortOrderLines \
+    transferStock updateAutomation updateGoodsInReceipt updateGoodsOut updatePackage \
+    updateProduct updateProductStorageUnit updateShipment\
+";
+
+fn request_operations() -> impl Iterator<Item = &'static str> {
+    REQUEST_OPERATIONS.split_whitespace()
+}
 
 /// The number of documented GraphQL list roots.
 const LIST_ROOTS: usize = 70;
@@ -120,7 +104,7 @@ fn the_operation_list_covers_the_simulator_and_the_tests() {
     assert!(!sim_ops.is_empty());
     for op in &sim_ops {
         assert!(
-            REQUEST_OPERATIONS.contains(&op.as_str()),
+            request_operations().any(|kept| kept == op),
             "the simulator validates {op}; add it to REQUEST_OPERATIONS, then {UPDATE}"
         );
     }
@@ -217,34 +201,17 @@ fn pretty(value: &Value) -> String {
     text
 }
 
-/// The first differing line of two texts, with a little context.
+/// The first differing line of two texts.
 fn first_difference(have: &str, want: &str) -> String {
-    if have.is_empty() {
-        return "  the committed file is missing or empty".into();
-    }
     let (h, w): (Vec<&str>, Vec<&str>) = (have.lines().collect(), want.lines().collect());
-    let at = h
-        .iter()
-        .zip(&w)
-        .position(|(a, b)| a != b)
-        .unwrap_or(h.len().min(w.len()));
-    let window = |lines: &[&str]| {
-        lines
-            .iter()
-            .enumerate()
-            .skip(at.saturating_sub(2))
-            .take(5)
-            .map(|(i, l)| format!("  {:>6} {l}", i + 1))
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
+    let at = h.iter().zip(&w).take_while(|(a, b)| a == b).count();
     format!(
-        "  first difference at line {} (committed {} lines, derived {} lines)\n  committed:\n{}\n  derived:\n{}",
-        at + 1,
+        "  committed {} lines, derived {} lines; first difference at line {}:\n  committed: {}\n  derived:   {}",
         h.len(),
         w.len(),
-        window(&h),
-        window(&w)
+        at + 1,
+        h.get(at).unwrap_or(&"(end of file)"),
+        w.get(at).unwrap_or(&"(end of file)"),
     )
 }
 
@@ -257,7 +224,7 @@ fn derive_requests(spec: &Value) -> Value {
     for (path, method, op) in operations(spec) {
         let id = op_id(op);
         let list = is_list_operation(path, op);
-        if !list && !REQUEST_OPERATIONS.contains(&id) {
+        if !list && !request_operations().any(|kept| kept == id) {
             continue;
         }
         let mut kept = Map::new();
@@ -282,8 +249,8 @@ fn derive_requests(spec: &Value) -> Value {
             .expect("a path item")
             .insert(method.clone(), Value::Object(kept));
     }
-    for op in REQUEST_OPERATIONS {
-        assert!(found.contains(*op), "the full spec has no operation {op}");
+    for op in request_operations() {
+        assert!(found.contains(op), "the full spec has no operation {op}");
     }
     assert_eq!(lists, LIST_ROOTS, "list operations in the full spec");
     json!({
@@ -477,15 +444,11 @@ fn tokenize(text: &str, in_strings: bool) -> Vec<(Token, usize, usize)> {
                 i += 1;
             }
             let name = text[start..i].trim_start_matches('$').to_owned();
-            out.push((
-                if c == '$' {
-                    Token::Var(name)
-                } else {
-                    Token::Name(name)
-                },
-                start,
-                i,
-            ));
+            let token = match c {
+                '$' => Token::Var(name),
+                _ => Token::Name(name),
+            };
+            out.push((token, start, i));
         } else if "{}():!".contains(c) {
             out.push((Token::Punct(c), start, i + 1));
             i += 1;
@@ -614,16 +577,10 @@ fn document_root(markdown: &str) -> Result<DocumentedBlock, String> {
     let [root] = top.as_slice() else {
         return Err("expected exactly one root".into());
     };
-    let all = root
-        .children
-        .iter()
-        .find(|f| f.name == "all")
-        .ok_or("the root has no `all`")?;
-    let node = all
-        .children
-        .iter()
-        .find(|f| f.name == "edges")
-        .and_then(|e| e.children.iter().find(|f| f.name == "node"))
+    let child = |s: &Selection, name: &str| s.children.iter().find(|f| f.name == name).cloned();
+    let all = child(root, "all").ok_or("the root has no `all`")?;
+    let node = child(&all, "edges")
+        .and_then(|e| child(&e, "node"))
         .ok_or("no `edges { node }`")?;
     let arguments: BTreeMap<String, String> = all
         .arguments
@@ -645,7 +602,7 @@ fn document_root(markdown: &str) -> Result<DocumentedBlock, String> {
         root: root.name.clone(),
         filter_type,
         arguments,
-        fields: node.children.clone(),
+        fields: node.children,
     })
 }
 
@@ -763,16 +720,13 @@ fn other_styles(spec: &Value, roots: &BTreeSet<String>) -> Vec<Value> {
 }
 
 fn snake(name: &str) -> String {
-    let mut out = String::new();
-    for c in name.chars() {
+    name.chars().fold(String::new(), |mut out, c| {
         if c.is_ascii_uppercase() {
             out.push('_');
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
         }
-    }
-    out
+        out.push(c.to_ascii_lowercase());
+        out
+    })
 }
 
 fn collect_strings<'a>(value: &'a Value, pointer: String, out: &mut Vec<(String, &'a str)>) {
@@ -797,11 +751,11 @@ fn collect_strings<'a>(value: &'a Value, pointer: String, out: &mut Vec<(String,
 
 const SAMPLE: &str = "Intro text.\n\n## Query Structure\n\n```graphql\nquery($filter: WidgetFilterType) {\n  widgets {\n    all(filter: $filter) {\n      edges {\n        node {\n          id\n          code\n          widget_status {\n            code\n            name\n          }\n          owner { id }\n        }\n      }\n    }\n  }\n}\n```\n\n### Available Filters\n\n| Filter | Input Type | Operators | Description |\n|--------|-----------|-----------|-------------|\n| `code` | StringInputType | `eq`, `ilike`, `in` | Widget code |\n| `owner_id` | IdInputType | `eq`, `in`, `filled` | Owner ID |\n\nThe `all` field also accepts an optional `include_archived: Boolean` argument.\n\n### Filter Operators\n\n| Input Type | Operators |\n|-----------|----------|\n| StringInputType | `eq` (exact) |\n";
 
-fn leaf(name: &str) -> Selection {
+fn sel(name: &str, children: Vec<Selection>) -> Selection {
     Selection {
         name: name.into(),
         arguments: Vec::new(),
-        children: Vec::new(),
+        children,
     }
 }
 
@@ -814,17 +768,13 @@ fn the_query_structure_block_is_parsed() {
         doc.arguments,
         BTreeMap::from([("filter".to_owned(), "WidgetFilterType".to_owned())])
     );
-    let status = Selection {
-        name: "widget_status".into(),
-        arguments: Vec::new(),
-        children: vec![leaf("code"), leaf("name")],
-    };
-    let owner = Selection {
-        name: "owner".into(),
-        arguments: Vec::new(),
-        children: vec![leaf("id")],
-    };
-    assert_eq!(doc.fields, vec![leaf("id"), leaf("code"), status, owner]);
+    let status = sel(
+        "widget_status",
+        vec![sel("code", vec![]), sel("name", vec![])],
+    );
+    let owner = sel("owner", vec![sel("id", vec![])]);
+    let (id, code) = (sel("id", vec![]), sel("code", vec![]));
+    assert_eq!(doc.fields, vec![id, code, status, owner]);
     assert!(document_root("no block here").is_err());
     assert!(
         document_root("```graphql\n{ widgets { all { edges { node { id } } } } }\n```").is_err()
@@ -835,14 +785,14 @@ fn the_query_structure_block_is_parsed() {
 fn the_filter_table_and_extra_arguments_are_parsed() {
     let rows = filter_table(SAMPLE);
     assert_eq!(rows.len(), 2, "the operator table is not read as filters");
+    let row = &rows[0];
     assert_eq!(
-        rows[0],
-        FilterRow {
-            name: "code".into(),
-            input_type: "StringInputType".into(),
-            operators: vec!["eq".into(), "ilike".into(), "in".into()],
-            description: "Widget code".into(),
-        }
+        (row.name.as_str(), row.input_type.as_str()),
+        ("code", "StringInputType")
+    );
+    assert_eq!(
+        (row.operators.join(" "), row.description.as_str()),
+        ("eq ilike in".into(), "Widget code")
     );
     assert_eq!(rows[1].operators, ["eq", "in", "filled"]);
     assert_eq!(
@@ -853,28 +803,24 @@ fn the_filter_table_and_extra_arguments_are_parsed() {
 
 #[test]
 fn type_names_follow_the_rule() {
-    assert_eq!(node_type_name("goods_outs"), "GoodsOut");
-    assert_eq!(node_type_name("goods_in_receipts"), "GoodsInReceipt");
-    assert_eq!(node_type_name("stocks"), "Stock");
-    assert_eq!(node_type_name("currencies"), "Currency");
-    assert_eq!(node_type_name("warehouses"), "Warehouse");
+    for (root, node) in [
+        ("goods_outs", "GoodsOut"),
+        ("goods_in_receipts", "GoodsInReceipt"),
+        ("stocks", "Stock"),
+        ("currencies", "Currency"),
+        ("warehouses", "Warehouse"),
+    ] {
+        assert_eq!(node_type_name(root), node);
+    }
     let roots = BTreeSet::from(["GoodsOut".to_owned(), "ReportQuery".to_owned()]);
-    assert_eq!(
-        nested_type_name("GoodsOut", "goods_out_status", &roots),
-        "GoodsOutStatus"
-    );
-    assert_eq!(
-        nested_type_name("GoodsOut", "account", &roots),
-        "GoodsOutAccount"
-    );
-    assert_eq!(
-        nested_type_name("GoodsOutLine", "goods_out", &roots),
-        "GoodsOutLineGoodsOut"
-    );
-    assert_eq!(
-        nested_type_name("Report", "report_query", &roots),
-        "ReportReportQuery"
-    );
+    for (parent, field, nested) in [
+        ("GoodsOut", "goods_out_status", "GoodsOutStatus"),
+        ("GoodsOut", "account", "GoodsOutAccount"),
+        ("GoodsOutLine", "goods_out", "GoodsOutLineGoodsOut"),
+        ("Report", "report_query", "ReportReportQuery"),
+    ] {
+        assert_eq!(nested_type_name(parent, field, &roots), nested);
+    }
 }
 
 #[test]
