@@ -40,6 +40,8 @@ pub enum ExceptionKind {
     SkuMismatch,
     /// NetSuite and Clarus disagree about a product's barcode.
     BarcodeMismatch,
+    /// A Clarus product's code is the SKU of no NetSuite item.
+    UnknownProduct,
     /// A warehouse event names an order that is not known.
     UnknownOrder,
     /// A warehouse event names an order line that is not on the order.
@@ -67,7 +69,9 @@ impl ExceptionKind {
     /// Who must act.
     pub fn owner(self) -> Owner {
         match self {
-            Self::UnknownSku | Self::SkuMismatch | Self::BarcodeMismatch => Owner::ItemMaster,
+            Self::UnknownSku | Self::SkuMismatch | Self::BarcodeMismatch | Self::UnknownProduct => {
+                Owner::ItemMaster
+            }
             Self::UnknownOrder | Self::UnknownOrderLine | Self::InvalidEvent => Owner::Integration,
             Self::OrderCancelledOrClosed
             | Self::QuantityAboveOpen
@@ -84,7 +88,7 @@ impl ExceptionKind {
     /// How urgent.
     pub fn severity(self) -> Severity {
         match self {
-            Self::BarcodeMismatch | Self::ShortDespatch => Severity::Warning,
+            Self::BarcodeMismatch | Self::UnknownProduct | Self::ShortDespatch => Severity::Warning,
             _ => Severity::Error,
         }
     }
@@ -95,6 +99,7 @@ impl ExceptionKind {
             Self::UnknownSku => "unknown-sku",
             Self::SkuMismatch => "sku-mismatch",
             Self::BarcodeMismatch => "barcode-mismatch",
+            Self::UnknownProduct => "unknown-product",
             Self::UnknownOrder => "unknown-order",
             Self::UnknownOrderLine => "unknown-order-line",
             Self::OrderCancelledOrClosed => "order-cancelled-or-closed",

@@ -433,6 +433,11 @@ pub async fn assemble_with_health(
         stock_recheck = Some(Arc::new(StockRecheck {
             reconciler: reconciler.clone(),
         }));
+        // Clarus products checked against the item master, on the reconciliation's schedule.
+        scheduled.push(Arc::new(
+            crate::clarus::ProductSweep::new(parts.clarus.clone())
+                .every(reconciler.settings().interval),
+        ));
         scheduled.push(Arc::new(ReconcileJob {
             reconciler,
             first_run_at: std::sync::Mutex::new(None),

@@ -9,6 +9,7 @@ use sim::clarus::GoodsOutStatus;
 use sim::{Fault, LostReply};
 use support::*;
 use sync_core::*;
+use sync_engine::clarus::ProductSweep;
 use sync_engine::outbox::{ActionExecutor, ExecutionError};
 
 fn id_of(result: Option<String>) -> sim::clarus::ClarusId {
@@ -236,4 +237,175 @@ async fn a_create_whose_reply_is_lost_is_found_not_sent_again() {
     handle.inject_fault(Fault::ServerErrorBeforeCommit);
     assert!(executor.execute(&other).await.is_err());
     assert_eq!(executor.find_applied(&other).await.unwrap(), None);
+}
+
+/// An engine over the rig's store that knows items 77 (`MUG-RED`, barcode `50077`) and 78
+/// (`MUG-BLUE`, barcode `50078`), the barcodes [`product_spec`] gives their products.
+async fn engine_knowing_items(rig: &Rig) -> sync_engine::engine::Engine {
+    let engine = sync_engine::engine::Engine::open(
+        rig.store.clone(),
+        Mappings::new(MappingTables::default()).unwrap(),
+    )
+    .await
+    .unwrap();
+    for (id, sku) in [("77", "MUG-RED"), ("78", "MUG-BLUE")] {
+        let item = Item {
+            netsuite_id: id.into(),
+            sku: sku.into(),
+            barcode: Some(format!("500{id}").as_str().into()),
+            description: format!("Product {sku}"),
+            tracking: Tracking::None,
+            inactive: false,
+        };
+        let event = Event {
+            source: SourceId {
+                system: System::NetSuite,
+                resource: "inventoryItem".into(),
+                id: id.into(),
+                event: "updated".into(),
+                revision: Revision::Sequence(1),
+            },
+            occurred_at: jiff::Timestamp::now(),
+            payload: Payload::Item(item),
+        };
+        engine.ingest(&event, jiff::Timestamp::now()).await.unwrap();
+    }
+    engine
+}
+
+/// `(kind, document)` of the open exceptions, sorted.
+async fn open_exceptions(rig: &Rig) -> Vec<(String, String)> {
+    let mut open: Vec<(String, String)> = rig
+        .store
+        .open_exceptions()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.exception.kind, e.exception.document))
+        .collect();
+    open.sort();
+    open
+}
+
+#[tokio::test]
+async fn the_product_sweep_checks_clarus_products_against_the_item_master() {
+    let rig = Rig::start().await;
+    let executor = rig.executor();
+    let engine = engine_knowing_items(&rig).await;
+    // MUG-RED agrees with its item; MUG-BLUE was given another barcode in Clarus; TEA-LOOSE was
+    // created by hand in Clarus and is no NetSuite item.
+    executor
+        .execute(&create_product("77", "MUG-RED"))
+        .await
+        .unwrap();
+    let mut wrong = product_spec("78", "MUG-BLUE");
+    wrong.barcode = Some("999".into());
+    let blue = id_of(
+        executor
+            .execute(&planned(
+                "CLR-PROD-78",
+                DocumentRef::Item { id: "78".into() },
+                Action::CreateProduct(wrong),
+            ))
+            .await
+            .unwrap(),
+    );
+    let tea = rig
+        .sim
+        .handle()
+        .add_product("TEA-LOOSE", "Loose tea")
+        .unwrap();
+
+    let sweep = ProductSweep::new(rig.client.clone());
+    let report = sweep.run(&engine).await.unwrap();
+    assert_eq!(report.products, 3, "{report:?}");
+    assert_eq!(report.planned, 3, "{report:?}");
+    assert_eq!(report.exceptions, 2, "{report:?}");
+    assert_eq!(
+        open_exceptions(&rig).await,
+        vec![
+            ("barcode-mismatch".to_owned(), "item 78".to_owned()),
+            (
+                "unknown-product".to_owned(),
+                format!("Clarus product {tea}")
+            ),
+        ]
+    );
+    let exceptions = rig.store.open_exceptions().await.unwrap();
+    let barcode = exceptions
+        .iter()
+        .find(|e| e.exception.kind == "barcode-mismatch")
+        .unwrap();
+    assert_eq!(barcode.exception.owner, "item_master");
+    assert_eq!(barcode.exception.severity, "warning");
+    for text in ["50078", "999", &format!("product {blue}")] {
+        assert!(
+            barcode.exception.message.contains(text),
+            "{}",
+            barcode.exception.message
+        );
+    }
+    let unknown = exceptions
+        .iter()
+        .find(|e| e.exception.kind == "unknown-product")
+        .unwrap();
+    assert_eq!(unknown.exception.owner, "item_master");
+    assert_eq!(unknown.exception.runbook, "operations.md#unknown-product");
+    assert!(unknown.exception.message.contains("TEA-LOOSE"));
+    // Each read carries the product's identity: resource, id, fingerprint and version.
+    let reads: Vec<serde_json::Value> = rig
+        .store
+        .recorded_events()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.event["source"].clone())
+        .filter(|s| s["resource"] == "product")
+        .collect();
+    assert_eq!(reads.len(), 3);
+    for source in &reads {
+        assert_eq!(source["system"], "clarus");
+        assert!(source["event"].as_str().unwrap().starts_with("read-"));
+        assert_eq!(source["revision"], json!({"sequence": 1}));
+    }
+
+    // Nothing changed: nothing is planned, nothing recorded.
+    let log = rig.store.state_log().await.unwrap().len();
+    let report = sweep.run(&engine).await.unwrap();
+    assert_eq!((report.unchanged, report.planned), (3, 0), "{report:?}");
+    assert_eq!(rig.store.state_log().await.unwrap().len(), log);
+
+    // The barcode is corrected in Clarus: the next run reads the change and resolves.
+    executor
+        .execute(&planned(
+            "CLR-PROD-78-2",
+            DocumentRef::Item { id: "78".into() },
+            Action::UpdateProduct(product_spec("78", "MUG-BLUE")),
+        ))
+        .await
+        .unwrap();
+    let report = sweep.run(&engine).await.unwrap();
+    assert_eq!((report.unchanged, report.planned), (2, 1), "{report:?}");
+    assert_eq!(
+        open_exceptions(&rig).await,
+        vec![(
+            "unknown-product".to_owned(),
+            format!("Clarus product {tea}")
+        )]
+    );
+    let resolved = rig
+        .store
+        .exceptions()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|e| e.exception.kind == "barcode-mismatch")
+        .unwrap();
+    assert!(resolved.resolved_at.is_some());
+
+    // And again with nothing changed: nothing planned.
+    let log = rig.store.state_log().await.unwrap().len();
+    let report = sweep.run(&engine).await.unwrap();
+    assert_eq!((report.unchanged, report.planned), (3, 0), "{report:?}");
+    assert_eq!(rig.store.state_log().await.unwrap().len(), log);
 }

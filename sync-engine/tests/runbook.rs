@@ -28,6 +28,7 @@ fn core_kinds() -> Vec<ExceptionKind> {
         ExceptionKind::UnknownSku,
         ExceptionKind::SkuMismatch,
         ExceptionKind::BarcodeMismatch,
+        ExceptionKind::UnknownProduct,
         ExceptionKind::UnknownOrder,
         ExceptionKind::UnknownOrderLine,
         ExceptionKind::OrderCancelledOrClosed,
@@ -62,6 +63,7 @@ fn listed(kind: ExceptionKind) {
         ExceptionKind::UnknownSku
         | ExceptionKind::SkuMismatch
         | ExceptionKind::BarcodeMismatch
+        | ExceptionKind::UnknownProduct
         | ExceptionKind::UnknownOrder
         | ExceptionKind::UnknownOrderLine
         | ExceptionKind::OrderCancelledOrClosed

@@ -38,6 +38,7 @@ mod movement;
 mod movement_sweep;
 mod nodes;
 mod products;
+mod products_sweep;
 mod progress;
 mod receipt;
 mod snapshot;
@@ -51,6 +52,7 @@ pub use movement::movement_from_webhook;
 pub use movement_sweep::{
     MOVEMENT_SUBTYPES, MOVEMENT_SWEEP_WATERMARK, MovementSweep, MovementSweepReport,
 };
+pub use products_sweep::{ProductCheck, ProductSweep, ProductSweepReport};
 pub use receipt::{RECEIPT_EVENT, receipt_watermark_name};
 pub use snapshot::{SkippedStock, SnapshotSummary, StockSnapshotReader};
 pub use sweep::{
