@@ -19,6 +19,7 @@ use super::error::NsError;
 use super::jobs::{Written, written};
 use super::records::RecordType;
 use super::suiteql;
+use super::traffic::RequestKind;
 use crate::governance::{Fault, LostReply, lock_unpoisoned as lock};
 use crate::server::ConnectionKill;
 
@@ -71,7 +72,31 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
 
 // ------------------------------------------------------------------ middleware
 
+/// Classifies a request for the traffic counts; a SuiteQL request's body is read (and put back)
+/// to name the table it queries.
+async fn classify(request: Request) -> (Request, RequestKind) {
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    if !path.ends_with("/query/v1/suiteql") {
+        return (request, RequestKind::classify(&method, &path, None));
+    }
+    let (parts, body) = request.into_parts();
+    let bytes = axum::body::to_bytes(body, 1 << 20)
+        .await
+        .unwrap_or_default();
+    let q = serde_json::from_slice::<Value>(&bytes)
+        .ok()
+        .and_then(|v| v.get("q")?.as_str().map(str::to_owned));
+    let kind = RequestKind::classify(&method, &path, q.as_deref());
+    (
+        Request::from_parts(parts, axum::body::Body::from(bytes)),
+        kind,
+    )
+}
+
 async fn govern(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
+    let (request, kind) = classify(request).await;
+    shared.traffic.record(kind);
     let Some(_permit) = shared.governor.try_enter() else {
         return NsError::concurrency().into_response();
     };

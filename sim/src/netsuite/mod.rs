@@ -24,9 +24,12 @@
 mod error;
 mod http;
 mod jobs;
+mod oneworld;
 mod records;
+mod schema;
 mod state;
 mod suiteql;
+mod traffic;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -39,6 +42,7 @@ use serde_json::{Value, json};
 
 pub use records::RecordType;
 pub use state::ItemKind;
+pub use traffic::{RequestCounts, RequestKind};
 
 use crate::SimError;
 use crate::governance::{
@@ -84,6 +88,10 @@ pub struct NetSuiteConfig {
     pub token_ttl: Duration,
     /// Whether fulfilments and adjustments may drive on-hand below zero. Default false.
     pub allow_negative_inventory: bool,
+    /// A OneWorld account (with subsidiaries): inventory adjustments, transfers and status
+    /// changes need a `subsidiary` (400 `USER_ERROR` "Please enter value(s) for: Subsidiary"
+    /// without one), and a location that names its subsidiary must belong to it. Default false.
+    pub one_world: bool,
 }
 
 impl Default for NetSuiteConfig {
@@ -97,6 +105,7 @@ impl Default for NetSuiteConfig {
             seed: 0,
             token_ttl: Duration::from_secs(3600),
             allow_negative_inventory: false,
+            one_world: false,
         }
     }
 }
@@ -106,6 +115,7 @@ pub(crate) struct Shared {
     governor: Governor,
     tokens: Mutex<HashMap<String, Instant>>,
     jobs: Mutex<jobs::Jobs>,
+    traffic: traffic::Traffic,
     base_url: String,
     token_ttl: Duration,
 }
@@ -128,7 +138,11 @@ impl NetSuiteSim {
             source,
         })?;
         let shared = Arc::new(Shared {
-            state: Mutex::new(State::new(config.allow_negative_inventory)),
+            state: Mutex::new({
+                let mut state = State::new(config.allow_negative_inventory);
+                state.one_world = config.one_world;
+                state
+            }),
             governor: Governor::new(GovernanceSettings {
                 latency: config.latency,
                 latency_jitter: config.latency_jitter,
@@ -138,6 +152,7 @@ impl NetSuiteSim {
             }),
             tokens: Mutex::new(HashMap::new()),
             jobs: Mutex::new(jobs::Jobs::default()),
+            traffic: traffic::Traffic::default(),
             base_url: format!("http://{addr}"),
             token_ttl: config.token_ttl,
         });
@@ -664,6 +679,11 @@ impl NetSuiteHandle {
     /// Counters of the governance layer (requests, 429s, faults, peak concurrency).
     pub fn stats(&self) -> GovernanceStats {
         self.shared.governor.stats()
+    }
+
+    /// Governed requests received so far, by kind (what a posting costs, apart from polling).
+    pub fn request_counts(&self) -> RequestCounts {
+        self.shared.traffic.snapshot()
     }
 
     /// Invalidates every issued access token (the next request answers 401).

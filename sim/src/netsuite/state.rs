@@ -12,6 +12,7 @@ use serde_json::{Map, Value, json};
 
 use super::error::NsError;
 use super::records::{RecordType, order_status_name};
+use super::schema;
 use crate::json::{decimal_from_json, decimal_to_json, id_from_json, now_seconds};
 
 /// Where on-hand stock sits: item × location × inventory status (× lot or serial number).
@@ -114,6 +115,8 @@ pub(crate) struct State {
     pub location_costs: BTreeMap<(u64, u64), Decimal>,
     pub allow_negative_inventory: bool,
     pub default_status: u64,
+    /// Whether the account has subsidiaries (see `oneworld.rs`).
+    pub one_world: bool,
 }
 
 const LINE_STEP: u64 = 3;
@@ -157,6 +160,7 @@ impl State {
             location_costs: BTreeMap::new(),
             allow_negative_inventory,
             default_status: 1,
+            one_world: false,
         };
         let now = now_seconds();
         for (id, name) in [(1, "Good"), (2, "Quarantine"), (3, "Damaged")] {
@@ -342,7 +346,9 @@ impl State {
         if body.contains_key("id") {
             return Err(NsError::content("The id field is read-only on create.").at("id"));
         }
+        schema::check(record, &body)?;
         self.check_external_id_free(record, &body)?;
+        self.check_subsidiary(record, &body)?;
         match record {
             r if r.is_item() => self.create_item(record, body),
             RecordType::Location | RecordType::InventoryStatus => self.create_named(record, body),
@@ -472,7 +478,6 @@ impl State {
         &self,
         mut line: Map<String, Value>,
         number: u64,
-        record: RecordType,
         path: &str,
     ) -> Result<Map<String, Value>, NsError> {
         let item = self.resolve_ref(
@@ -499,7 +504,10 @@ impl State {
         line.insert("line".into(), json!(number));
         line.insert("item".into(), self.item_ref(item));
         line.insert("quantity".into(), decimal_to_json(quantity));
-        line.insert(qty_field(record).into(), json!(0));
+        // Order lines carry both `quantityFulfilled` and `quantityReceived` (as the browser
+        // lists them); only the record's own one moves.
+        line.insert("quantityFulfilled".into(), json!(0));
+        line.insert("quantityReceived".into(), json!(0));
         line.entry("isClosed").or_insert(json!(false));
         Self::normalise_loose_refs(&mut line);
         Ok(line)
@@ -527,7 +535,6 @@ impl State {
             normalised.push(Value::Object(self.order_line(
                 line,
                 1 + LINE_STEP * i as u64,
-                record,
                 &format!("item.items[{i}]"),
             )?));
         }
@@ -1177,6 +1184,7 @@ impl State {
         let Value::Object(mut body) = body else {
             return Err(NsError::content("The request body must be a JSON object."));
         };
+        schema::check(target, &body)?;
         self.check_external_id_free(target, &body)?;
         let order = self.get(source, source_id).ok_or_else(|| {
             NsError::not_found(format!("The record instance does not exist. Provide a valid record instance ID ({source} {source_id})."))
@@ -1558,6 +1566,7 @@ impl State {
             return Err(NsError::content("The request body must be a JSON object."));
         };
         patch.remove("id");
+        schema::check(record, &patch)?;
         let stored = self
             .get(record, id)
             .ok_or_else(|| NsError::not_found(format!("{record} {id} does not exist.")))?;
@@ -1664,7 +1673,7 @@ impl State {
                                 .and_then(decimal_from_json)
                                 .unwrap_or_default();
                             let normalised =
-                                self.order_line(merged, key.unwrap_or_default(), record, &path)?;
+                                self.order_line(merged, key.unwrap_or_default(), &path)?;
                             let quantity = normalised
                                 .get("quantity")
                                 .and_then(decimal_from_json)
@@ -1691,9 +1700,7 @@ impl State {
                                 ))
                                 .at(format!("{path}.line")));
                             }
-                            result.push(Value::Object(
-                                self.order_line(line, next_line, record, &path)?,
-                            ));
+                            result.push(Value::Object(self.order_line(line, next_line, &path)?));
                             next_line += LINE_STEP;
                         }
                     }

@@ -670,12 +670,16 @@ fn table(state: &State, name: &str) -> Result<(Vec<Row>, Vec<&'static str>), NsE
                             (_, None) => Val::Null,
                         };
                         row.set("quantity", signed);
-                        row.set(
-                            "quantityshiprecv",
-                            qty(line
-                                .get("quantityFulfilled")
-                                .or_else(|| line.get("quantityReceived"))),
-                        );
+                        // Sales order lines count what was fulfilled, purchase order and
+                        // return lines what was received (both fields are on every line).
+                        let done = match record {
+                            RecordType::SalesOrder => line.get("quantityFulfilled"),
+                            RecordType::PurchaseOrder | RecordType::ReturnAuthorization => {
+                                line.get("quantityReceived")
+                            }
+                            _ => None,
+                        };
+                        row.set("quantityshiprecv", qty(done));
                         row.set("isclosed", boolean(line.get("isClosed")));
                         row.set("orderline", qty(line.get("orderLine")));
                         row.set("linelastmodifieddate", Val::Time(stored.last_modified));
