@@ -273,6 +273,7 @@ impl NetSuiteClient {
                 http::header::CONTENT_TYPE,
                 HeaderValue::from_static("application/vnd.oracle.resource+json; type=collection"),
             );
+            crate::ops::strict_property_names(&mut spec);
             spec.body = Some(encode_body(&Collection { items: chunk })?);
             jobs.push(self.submit_async(spec, &key).await?);
         }

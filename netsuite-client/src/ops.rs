@@ -54,12 +54,24 @@ pub(crate) fn id_from_location(resp: &crate::client::RawResponse) -> Result<Reco
         .map_err(|_| Error::UnexpectedResponse(format!("Location {loc:?} does not end in an id")))
 }
 
+/// `X-NetSuite-PropertyNameValidation: Error`, sent with every write: NetSuite's default for
+/// writes is `Warning`, which drops a field the account does not have (a `subsidiary` on an
+/// account without subsidiaries, a misspelt custom field) and saves the record without it. With
+/// `Error` the write is refused and says which field, as the simulator always does.
+pub(crate) fn strict_property_names(spec: &mut RequestSpec) {
+    spec.headers.insert(
+        http::header::HeaderName::from_static("x-netsuite-propertynamevalidation"),
+        http::HeaderValue::from_static("Error"),
+    );
+}
+
 fn json_spec(method: Method, path: String, idempotency: Idempotency, body: Bytes) -> RequestSpec {
     let mut spec = RequestSpec::new(method, path, idempotency);
     spec.headers.insert(
         http::header::CONTENT_TYPE,
         http::HeaderValue::from_static("application/json"),
     );
+    strict_property_names(&mut spec);
     spec.body = Some(body);
     spec
 }

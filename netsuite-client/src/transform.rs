@@ -2,10 +2,13 @@
 //! order → item receipt (`POST /record/v1/{source}/{id}/!transform/{target}`).
 //!
 //! A transform pre-fills every open line of the source with its remaining quantity, so a partial
-//! fulfilment or receipt must say `itemReceive: false` for every line it leaves out. The drafts
-//! here take only the lines that move and mark the rest from the source order's own line numbers
-//! (which are not 1..n). Lots and serials go through `inventoryDetail`: `issueInventoryNumber`
-//! (an existing number) on fulfilments, `receiptInventoryNumber` (free text) on receipts.
+//! fulfilment or receipt must either say `itemReceive: false` for every line it leaves out (the
+//! drafts' `to_body`, given the source order's own line numbers, which are not 1..n), or send
+//! only its lines with `?replace=item` (`to_lines_body`, [`NetSuiteClient::fulfill_lines`],
+//! [`NetSuiteClient::receive_lines`]), which needs no read of the order first. Lots and serials
+//! go through `inventoryDetail`: `issueInventoryNumber` (an existing number) on fulfilments,
+//! `receiptInventoryNumber` (free text) on receipts; an assignment may also name its
+//! `inventoryStatus`, so one receipt line can put part of its units in each status.
 
 use http::Method;
 use rust_decimal::Decimal;
@@ -14,7 +17,7 @@ use crate::client::{NetSuiteClient, RequestSpec};
 use crate::error::Error;
 use crate::ids::{IdempotencyKey, RecordId, RecordKey, RecordType};
 use crate::jobs::AsyncJob;
-use crate::ops::{encode_body, id_from_location};
+use crate::ops::{encode_body, field_list, id_from_location, strict_property_names};
 use crate::records::{
     InventoryAssignment, InventoryDetail, ItemFulfillment, ItemFulfillmentLine, ItemReceipt,
     ItemReceiptLine, Package, RecordRef, Select, ShipStatus, Sublist,
@@ -162,7 +165,8 @@ impl TransformLine {
     }
 }
 
-fn check_lines(lines: &[TransformLine], open_lines: &[i64]) -> Result<(), Error> {
+/// Checks the lines; with `open_lines`, also that each is a line of the source order.
+fn check_lines(lines: &[TransformLine], open_lines: Option<&[i64]>) -> Result<(), Error> {
     if lines.is_empty() {
         return Err(Error::InvalidRequest("no lines to transform".into()));
     }
@@ -171,11 +175,13 @@ fn check_lines(lines: &[TransformLine], open_lines: &[i64]) -> Result<(), Error>
         l.check()?;
         if !seen.insert(l.order_line) {
             return Err(Error::InvalidRequest(format!(
-                "order line {} appears twice",
+                "order line {} appears twice: a transform takes each order line once (put its parts in assignments)",
                 l.order_line
             )));
         }
-        if !open_lines.contains(&l.order_line) {
+        if let Some(open_lines) = open_lines
+            && !open_lines.contains(&l.order_line)
+        {
             return Err(Error::InvalidRequest(format!(
                 "order line {} is not a line of the source order (lines: {open_lines:?})",
                 l.order_line
@@ -247,8 +253,31 @@ impl FulfillmentDraft {
     /// The transform body, given every line number of the source order: chosen lines with their
     /// quantities and inventory detail, `itemReceive: false` for all others.
     pub fn to_body(&self, order_lines: &[i64]) -> Result<ItemFulfillment, Error> {
-        check_lines(&self.lines, order_lines)?;
-        let mut items = Vec::with_capacity(order_lines.len());
+        check_lines(&self.lines, Some(order_lines))?;
+        let mut body = self.body()?;
+        let items = &mut body.item.get_or_insert_with(Sublist::default).items;
+        for &n in order_lines {
+            if !self.lines.iter().any(|l| l.order_line == n) {
+                items.push(ItemFulfillmentLine {
+                    order_line: Some(n),
+                    item_receive: Some(false),
+                    ..Default::default()
+                });
+            }
+        }
+        Ok(body)
+    }
+
+    /// The transform body with only the draft's lines, to send with `?replace=item`
+    /// ([`NetSuiteClient::fulfill_lines`]): the order's other lines are left out without a read
+    /// of the order.
+    pub fn to_lines_body(&self) -> Result<ItemFulfillment, Error> {
+        check_lines(&self.lines, None)?;
+        self.body()
+    }
+
+    fn body(&self) -> Result<ItemFulfillment, Error> {
+        let mut items = Vec::with_capacity(self.lines.len());
         for l in &self.lines {
             items.push(ItemFulfillmentLine {
                 order_line: Some(l.order_line),
@@ -258,15 +287,6 @@ impl FulfillmentDraft {
                 inventory_detail: inventory_detail(&l.assignments, Direction::Outbound)?,
                 ..Default::default()
             });
-        }
-        for &n in order_lines {
-            if !self.lines.iter().any(|l| l.order_line == n) {
-                items.push(ItemFulfillmentLine {
-                    order_line: Some(n),
-                    item_receive: Some(false),
-                    ..Default::default()
-                });
-            }
         }
         let packages: Vec<Package> = self
             .packages
@@ -328,8 +348,30 @@ impl ReceiptDraft {
 
     /// The transform body, given every line number of the source order.
     pub fn to_body(&self, order_lines: &[i64]) -> Result<ItemReceipt, Error> {
-        check_lines(&self.lines, order_lines)?;
-        let mut items = Vec::with_capacity(order_lines.len());
+        check_lines(&self.lines, Some(order_lines))?;
+        let mut body = self.body()?;
+        let items = &mut body.item.get_or_insert_with(Sublist::default).items;
+        for &n in order_lines {
+            if !self.lines.iter().any(|l| l.order_line == n) {
+                items.push(ItemReceiptLine {
+                    order_line: Some(n),
+                    item_receive: Some(false),
+                    ..Default::default()
+                });
+            }
+        }
+        Ok(body)
+    }
+
+    /// The transform body with only the draft's lines, to send with `?replace=item`
+    /// ([`NetSuiteClient::receive_lines`]).
+    pub fn to_lines_body(&self) -> Result<ItemReceipt, Error> {
+        check_lines(&self.lines, None)?;
+        self.body()
+    }
+
+    fn body(&self) -> Result<ItemReceipt, Error> {
+        let mut items = Vec::with_capacity(self.lines.len());
         for l in &self.lines {
             items.push(ItemReceiptLine {
                 order_line: Some(l.order_line),
@@ -339,15 +381,6 @@ impl ReceiptDraft {
                 inventory_detail: inventory_detail(&l.assignments, Direction::Inbound)?,
                 ..Default::default()
             });
-        }
-        for &n in order_lines {
-            if !self.lines.iter().any(|l| l.order_line == n) {
-                items.push(ItemReceiptLine {
-                    order_line: Some(n),
-                    item_receive: Some(false),
-                    ..Default::default()
-                });
-            }
         }
         Ok(ItemReceipt {
             external_id: self.external_id.clone(),
@@ -396,9 +429,18 @@ pub struct Transform {
     source_key: RecordKey,
     target: RecordType,
     body: Result<bytes::Bytes, Error>,
+    replace: Vec<&'static str>,
 }
 
 impl Transform {
+    /// Replaces these sublists of the pre-filled target (`?replace=item`): source lines the body
+    /// leaves out are not transformed, so no `itemReceive: false` lines (and no read of the
+    /// source's line numbers) are needed.
+    pub fn replace(mut self, sublists: &[&'static str]) -> Self {
+        self.replace.extend_from_slice(sublists);
+        self
+    }
+
     fn into_spec(self, idempotency: Idempotency) -> Result<(NetSuiteClient, RequestSpec), Error> {
         let body = self.body?;
         let mut spec = RequestSpec::new(
@@ -415,6 +457,10 @@ impl Transform {
             http::header::CONTENT_TYPE,
             http::HeaderValue::from_static("application/json"),
         );
+        if !self.replace.is_empty() {
+            spec = spec.query("replace", field_list(&self.replace)?);
+        }
+        strict_property_names(&mut spec);
         spec.body = Some(body);
         Ok((self.client, spec))
     }
@@ -464,6 +510,7 @@ impl NetSuiteClient {
             source_key,
             target,
             body: encode_body(body),
+            replace: Vec::new(),
         }
     }
 
@@ -504,6 +551,36 @@ impl NetSuiteClient {
             source_key: sales_order,
             target: RecordType::from_static("itemFulfillment"),
             body,
+            replace: Vec::new(),
+        }
+    }
+
+    /// Sales order → item fulfilment of the draft's lines only (`?replace=item`): one request,
+    /// no read of the order's line numbers first.
+    pub fn fulfill_lines(&self, sales_order: RecordKey, draft: &FulfillmentDraft) -> Transform {
+        let body = draft.to_lines_body().and_then(|b| encode_body(&b));
+        Transform {
+            client: self.clone(),
+            source: RecordType::from_static("salesOrder"),
+            source_key: sales_order,
+            target: RecordType::from_static("itemFulfillment"),
+            body,
+            replace: vec!["item"],
+        }
+    }
+
+    /// Purchase order, return authorisation or transfer order → item receipt of the draft's
+    /// lines only (`?replace=item`): one request, no read of the order's line numbers first.
+    pub fn receive_lines(&self, source: ReceiptSource, draft: &ReceiptDraft) -> Transform {
+        let (source_type, key) = source.parts();
+        let body = draft.to_lines_body().and_then(|b| encode_body(&b));
+        Transform {
+            client: self.clone(),
+            source: RecordType::from_static(source_type),
+            source_key: key.clone(),
+            target: RecordType::from_static("itemReceipt"),
+            body,
+            replace: vec!["item"],
         }
     }
 
@@ -522,6 +599,7 @@ impl NetSuiteClient {
             source_key: key.clone(),
             target: RecordType::from_static("itemReceipt"),
             body,
+            replace: Vec::new(),
         }
     }
 }

@@ -94,6 +94,89 @@ async fn sales_order_to_fulfilment_ships_chosen_lines_only() {
 }
 
 #[tokio::test]
+async fn line_transforms_send_only_their_lines_with_replace_and_strict_names() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(
+            "/services/rest/record/v1/returnAuthorization/31/!transform/itemReceipt",
+        ))
+        .and(ExactQuery(Some("replace=item")))
+        .and(header("x-netsuite-propertynamevalidation", "Error"))
+        .and(body_json(json!({
+            "externalId": "CLR-GIN-acme-5",
+            "item": {"items": [
+                {"orderLine": 4, "itemReceive": true, "quantity": 3, "location": {"id": "6"},
+                 "inventoryDetail": {"inventoryAssignment": {"items": [
+                     {"inventoryStatus": {"id": "1"}, "quantity": 2},
+                     {"inventoryStatus": {"id": "2"}, "quantity": 1}
+                 ]}}}
+            ]}
+        })))
+        .respond_with(ResponseTemplate::new(204).insert_header(
+            "location",
+            "https://x/services/rest/record/v1/itemReceipt/78",
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(
+            "/services/rest/record/v1/salesOrder/12/!transform/itemFulfillment",
+        ))
+        .and(ExactQuery(Some("replace=item")))
+        .and(header("x-netsuite-propertynamevalidation", "Error"))
+        .and(body_json(json!({
+            "externalId": "CLR-DESP-acme-9",
+            "shipStatus": {"id": "C"},
+            "item": {"items": [{"orderLine": 7, "itemReceive": true, "quantity": 1}]}
+        })))
+        .respond_with(ResponseTemplate::new(204).insert_header(
+            "location",
+            "https://x/services/rest/record/v1/itemFulfillment/79",
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let c = client(&server);
+    let receipt = ReceiptDraft::new().external_id("CLR-GIN-acme-5").line(
+        TransformLine::new(4, Decimal::from(3))
+            .location(id("6"))
+            .assign(Assignment::quantity(Decimal::from(2)).status(id("1")))
+            .assign(Assignment::quantity(Decimal::ONE).status(id("2"))),
+    );
+    let rid = c
+        .receive_lines(
+            ReceiptSource::ReturnAuthorization(RecordKey::Id(id("31"))),
+            &receipt,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rid.as_str(), "78");
+    let fulfilment = FulfillmentDraft::new(ShipStatus::Shipped)
+        .external_id("CLR-DESP-acme-9")
+        .line(TransformLine::new(7, Decimal::ONE));
+    let fid = c
+        .fulfill_lines(RecordKey::Id(id("12")), &fulfilment)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fid.as_str(), "79");
+
+    // Each order line once: parts of one line are assignments, not lines.
+    let twice = ReceiptDraft::new()
+        .line(TransformLine::new(4, Decimal::ONE))
+        .line(TransformLine::new(4, Decimal::ONE));
+    assert!(
+        twice
+            .to_lines_body()
+            .unwrap_err()
+            .to_string()
+            .contains("appears twice")
+    );
+}
+
+#[tokio::test]
 async fn drafts_refuse_inconsistent_lines_before_sending() {
     let lines = [1, 4];
     let unknown =
