@@ -32,7 +32,7 @@ use serde_json::Value;
 use sim::FaultRates;
 use sim::clarus::{GoodsOutStatus, WebhookBehaviour, WebhookRecord};
 use sim::netsuite::{InternalId, OrderKind};
-use sync_engine::clarus::{MOVEMENT_SWEEP_WATERMARK, SWEEP_WATERMARK, movement_from_webhook};
+use sync_engine::clarus::{MOVEMENT_SWEEP_WATERMARK, despatch_source, movement_from_webhook};
 use sync_engine::engine::event_key;
 use sync_engine::service::backlog;
 
@@ -164,20 +164,20 @@ async fn settle(
     Ok(false)
 }
 
-/// Whether the engine's Clarus sweeps have read up to the newest completed goods out and the
-/// newest stock movement: until then a lost webhook may still be waiting to be caught.
+/// Whether every completed goods out's despatch has been seen and the movement sweep has read
+/// up to the newest stock movement: until then a lost webhook may still be waiting to be caught.
 async fn sweeps_caught_up(systems: &Systems, chaos: &Chaos) -> Result<bool, SetupError> {
     let cl = systems.clarus.handle();
-    let newest_despatch = cl
-        .goods_out_ids()
-        .into_iter()
-        .filter(|id| cl.goods_out_status(*id) == Some(GoodsOutStatus::Completed))
-        .filter_map(|id| {
-            text(&cl.goods_out(id)?, "updated_at")?
-                .parse::<Timestamp>()
-                .ok()
-        })
-        .max();
+    let store = chaos.engine().store.clone();
+    for id in cl.goods_out_ids() {
+        if cl.goods_out_status(id) != Some(GoodsOutStatus::Completed) {
+            continue;
+        }
+        let source = despatch_source(clarus_client::ClarusId::new(id.0 as i64));
+        if !store.event_seen(&event_key(&source)).await? {
+            return Ok(false);
+        }
+    }
     let newest_movement = cl
         .webhook_log()
         .iter()
@@ -188,21 +188,14 @@ async fn sweeps_caught_up(systems: &Systems, chaos: &Chaos) -> Result<bool, Setu
                 .ok()
         })
         .max();
-    let store = chaos.engine().store.clone();
-    for (name, newest) in [
-        (SWEEP_WATERMARK, newest_despatch),
-        (MOVEMENT_SWEEP_WATERMARK, newest_movement),
-    ] {
-        let Some(newest) = newest else { continue };
-        let swept = store
-            .watermark(name)
-            .await?
-            .and_then(|w| w.parse::<Timestamp>().ok());
-        if swept.is_none_or(|swept| swept < newest) {
-            return Ok(false);
-        }
-    }
-    Ok(true)
+    let Some(newest) = newest_movement else {
+        return Ok(true);
+    };
+    let swept = store
+        .watermark(MOVEMENT_SWEEP_WATERMARK)
+        .await?
+        .and_then(|w| w.parse::<Timestamp>().ok());
+    Ok(swept.is_some_and(|swept| swept >= newest))
 }
 
 /// Despatched goods outs whose NetSuite sales order has not fulfilled what Clarus despatched.

@@ -1160,12 +1160,32 @@ async fn an_engine_killed_mid_day_and_restarted_completes_the_day_once() {
         .adjust(tea.product, flow.systems.bin, d(-2), "lost")
         .expect("adjust");
 
-    // Restarted on the same store, it finishes the day: webhooks it missed are retried by
-    // Clarus or found by the sweep.
+    // Restarted on the same store, it finishes the day: despatches and stock movements whose
+    // webhooks were missed are found by the sweeps.
     flow.restart().await;
     for (_, so) in &orders {
         only_fulfilment(&flow, *so).await;
     }
+    // A receipt cannot be read back from Clarus (no documented read of its lines): the sweep
+    // raises the gap for operations, who re-send the webhook; the receipt posts and the gap
+    // closes by itself.
+    let started = std::time::Instant::now();
+    let gap = loop {
+        let open = open_exceptions(&flow).await;
+        if let Some(gap) = open
+            .into_iter()
+            .find(|e| e.starts_with("receipt-not-reported"))
+        {
+            break gap;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "no receipt gap raised"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert!(gap.contains("PO-R"), "{gap}");
+    assert_eq!(flow.cl().resend_undelivered("goods_in", "completed"), 1);
     only_receipt(&flow, po).await;
     flow.wait_for("the adjustment to reach NetSuite", || {
         (flow.on_hand(&tea)[0].0 == flow.on_hand(&tea)[0].1).then_some(())
@@ -1186,5 +1206,9 @@ async fn an_engine_killed_mid_day_and_restarted_completes_the_day_once() {
     assert_eq!(flow.on_hand(&mug)[0], (d(39), d(39)));
     assert_eq!(flow.on_hand(&tea)[0], (d(42), d(42)));
     flow.assert_stock_agrees(&[&mug, &tea]);
-    assert_eq!(open_exceptions(&flow).await, Vec::<String>::new());
+    // The adjustment reached NetSuite through the sweep, without its reason: finance checks
+    // the account.
+    let open = open_exceptions(&flow).await;
+    assert_eq!(open.len(), 1, "{open:#?}");
+    assert!(open[0].starts_with("movement-rebuilt"), "{open:#?}");
 }

@@ -107,9 +107,18 @@ fn assert_clarus_error(body: &Value, symbol: &str) {
     assert!(error["details"].is_string(), "{body}");
 }
 
+/// These tests read the simulator's own records back through every field it builds: the
+/// richer tenant profile (the documented one is tested in `clarus_graphql.rs`).
+fn extended() -> ClarusConfig {
+    ClarusConfig {
+        graphql_profile: sim::clarus::GraphqlProfile::Extended,
+        ..ClarusConfig::default()
+    }
+}
+
 #[tokio::test]
 async fn oauth_and_the_subdomain_header_are_required() {
-    let sim = ClarusSim::start(ClarusConfig::default()).await.unwrap();
+    let sim = ClarusSim::start(extended()).await.unwrap();
     let http = reqwest::Client::new();
     let response = http
         .post(format!("{}/oauth/token", sim.base_url()))
@@ -150,7 +159,7 @@ async fn oauth_and_the_subdomain_header_are_required() {
 
 #[tokio::test]
 async fn request_bodies_are_validated_against_the_openapi_schemas() {
-    let sim = ClarusSim::start(ClarusConfig::default()).await.unwrap();
+    let sim = ClarusSim::start(extended()).await.unwrap();
     let client = Client::connect(&sim).await;
 
     let (status, body) = client
@@ -231,7 +240,7 @@ async fn request_bodies_are_validated_against_the_openapi_schemas() {
 
 #[tokio::test]
 async fn an_order_is_allocated_picked_and_despatched_with_tracking() {
-    let sim = ClarusSim::start(ClarusConfig::default()).await.unwrap();
+    let sim = ClarusSim::start(extended()).await.unwrap();
     let handle = sim.handle();
     let warehouse = sim.warehouse();
     let product = handle.add_product("SKU-D", "Despatched").unwrap();
@@ -356,7 +365,7 @@ async fn an_order_is_allocated_picked_and_despatched_with_tracking() {
 
 #[tokio::test]
 async fn a_short_order_is_shorted_picked_and_despatched_short() {
-    let sim = ClarusSim::start(ClarusConfig::default()).await.unwrap();
+    let sim = ClarusSim::start(extended()).await.unwrap();
     let handle = sim.handle();
     let warehouse = sim.warehouse();
     let a = handle.add_product("SKU-A", "A").unwrap();
@@ -433,7 +442,7 @@ async fn a_short_order_is_shorted_picked_and_despatched_short() {
 
 #[tokio::test]
 async fn graphql_pages_relay_style_and_returns_only_the_asked_fields() {
-    let sim = ClarusSim::start(ClarusConfig::default()).await.unwrap();
+    let sim = ClarusSim::start(extended()).await.unwrap();
     let handle = sim.handle();
     for n in 0..5 {
         handle
@@ -499,7 +508,7 @@ async fn graphql_pages_relay_style_and_returns_only_the_asked_fields() {
 
 #[tokio::test]
 async fn receipts_go_into_quarantine_and_holds_move_stock_between_statuses() {
-    let sim = ClarusSim::start(ClarusConfig::default()).await.unwrap();
+    let sim = ClarusSim::start(extended()).await.unwrap();
     let handle = sim.handle();
     let warehouse = sim.warehouse();
     let product = handle.add_product("SKU-R", "Returned").unwrap();
@@ -648,7 +657,7 @@ async fn run_adjustments(
     let sim = ClarusSim::start(ClarusConfig {
         seed,
         webhooks: behaviour,
-        ..ClarusConfig::default()
+        ..extended()
     })
     .await
     .unwrap();
@@ -738,7 +747,7 @@ async fn webhooks_are_duplicated_reordered_and_lost_deterministically_and_logged
 
 #[tokio::test]
 async fn serial_numbers_travel_with_picks_to_the_despatch_record() {
-    let sim = ClarusSim::start(ClarusConfig::default()).await.unwrap();
+    let sim = ClarusSim::start(extended()).await.unwrap();
     let handle = sim.handle();
     let warehouse = sim.warehouse();
     let product = handle.add_product("SER-1", "Serialised").unwrap();
@@ -801,7 +810,7 @@ async fn webhooks_to_a_receiver_that_is_down_are_retried_then_logged_as_failed()
     };
     let sim = ClarusSim::start(ClarusConfig {
         webhooks: behaviour,
-        ..ClarusConfig::default()
+        ..extended()
     })
     .await
     .unwrap();
@@ -845,7 +854,7 @@ async fn webhooks_to_a_receiver_that_is_down_are_retried_then_logged_as_failed()
 
 #[tokio::test]
 async fn a_lost_reply_after_commit_leaves_the_record_created() {
-    let sim = ClarusSim::start(ClarusConfig::default()).await.unwrap();
+    let sim = ClarusSim::start(extended()).await.unwrap();
     let handle = sim.handle();
     let client = Client::connect(&sim).await;
     handle.inject_fault(sim::Fault::CommitThenFail(sim::LostReply::ServerError));
@@ -870,7 +879,7 @@ async fn a_lost_reply_after_commit_leaves_the_record_created() {
 
 #[tokio::test]
 async fn processing_picking_and_despatch_fire_goods_out_and_pick_list_webhooks() {
-    let sim = ClarusSim::start(ClarusConfig::default()).await.unwrap();
+    let sim = ClarusSim::start(extended()).await.unwrap();
     let (url, _received) = receiver().await;
     let client = Client::connect(&sim).await;
     let pairs = [

@@ -61,6 +61,8 @@ pub enum ExceptionKind {
     },
     /// An event is malformed (for example a quantity that is not positive).
     InvalidEvent,
+    /// A stock movement moves more than the configured limit: taken for an error, not posted.
+    ImplausibleQuantity,
     /// Stock differs between Clarus and NetSuite beyond what movements in flight explain.
     StockDrift,
 }
@@ -77,6 +79,7 @@ impl ExceptionKind {
             | Self::QuantityAboveOpen
             | Self::MissingLotOrSerial
             | Self::ShortDespatch
+            | Self::ImplausibleQuantity
             | Self::StockDrift => Owner::Operations,
             Self::MissingMapping { table } => match table {
                 MappingTable::AdjustmentAccount => Owner::Finance,
@@ -113,6 +116,7 @@ impl ExceptionKind {
                 MappingTable::ShipMethod => "missing-ship-method-mapping",
             },
             Self::InvalidEvent => "invalid-event",
+            Self::ImplausibleQuantity => "implausible-quantity",
             Self::StockDrift => "stock-drift",
         }
     }

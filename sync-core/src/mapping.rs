@@ -8,6 +8,7 @@
 use crate::ids::{CarrierId, CarrierServiceId, LocationId, NetSuiteId, ReasonCodeId, WarehouseId};
 use crate::order::CarrierService;
 use crate::stock::MovementKind;
+use rust_decimal::Decimal;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
@@ -147,9 +148,36 @@ pub struct Mappings {
     statuses: FxHashMap<LocationId, usize>,
     ship_methods: FxHashMap<(CarrierId, Option<CarrierServiceId>), usize>,
     carrier_by_ship_method: FxHashMap<NetSuiteId, CarrierService>,
+    movement_limit: Decimal,
 }
 
 impl Mappings {
+    /// The default [`Mappings::movement_limit`]: 100,000 units.
+    pub const DEFAULT_MOVEMENT_LIMIT: Decimal = Decimal::from_parts(100_000, 0, 0, false, 0);
+
+    /// Sets the largest quantity one stock movement may move before it is taken for an error
+    /// and raised for operations instead of posted (default
+    /// [`Mappings::DEFAULT_MOVEMENT_LIMIT`]). Not part of the serialised tables.
+    ///
+    /// ```
+    /// use rust_decimal::Decimal;
+    /// use sync_core::{MappingTables, Mappings};
+    ///
+    /// let mappings = Mappings::new(MappingTables::default())
+    ///     .unwrap()
+    ///     .with_movement_limit(Decimal::from(5_000));
+    /// assert_eq!(mappings.movement_limit(), Decimal::from(5_000));
+    /// ```
+    pub fn with_movement_limit(mut self, limit: Decimal) -> Self {
+        self.movement_limit = limit;
+        self
+    }
+
+    /// The largest quantity one stock movement may move.
+    pub fn movement_limit(&self) -> Decimal {
+        self.movement_limit
+    }
+
     /// Validates and indexes the tables.
     pub fn new(tables: MappingTables) -> Result<Self, MappingError> {
         let mut warehouse_by_location = FxHashMap::default();
@@ -211,6 +239,7 @@ impl Mappings {
             statuses,
             ship_methods,
             carrier_by_ship_method,
+            movement_limit: Self::DEFAULT_MOVEMENT_LIMIT,
         })
     }
 

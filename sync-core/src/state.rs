@@ -79,6 +79,16 @@ impl OrderState {
         let done = order_line.quantity_done.max(self.posted(line));
         Some((order_line.quantity - done).max(Decimal::ZERO))
     }
+
+    /// Open in NetSuite with something still to ship or receive on some line: the warehouse
+    /// may yet report on it, so a lost warehouse webhook about it is still worth looking for.
+    pub fn awaits_warehouse(&self) -> bool {
+        self.order.status == crate::OrderStatus::Open
+            && self.order.lines.iter().any(|l| {
+                self.open_quantity(l.line)
+                    .is_some_and(|q| q > Decimal::ZERO)
+            })
+    }
 }
 
 /// A change to what is known, returned by the planner with its actions.
@@ -267,6 +277,11 @@ impl MemoryState {
             }
         }
         Some(exception)
+    }
+
+    /// Every order known, in no particular order.
+    pub fn orders(&self) -> impl Iterator<Item = &OrderState> {
+        self.orders.values()
     }
 
     /// Open exceptions, in no particular order.

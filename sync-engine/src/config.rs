@@ -74,6 +74,26 @@ pub struct Config {
     /// exception, and when readiness turns a job or connection stale.
     #[serde(default)]
     pub health: HealthSettings,
+    /// Plausibility limits on what Clarus reports.
+    #[serde(default)]
+    pub limits: LimitsSettings,
+}
+
+/// Plausibility limits (`[limits]`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsSettings {
+    /// The largest quantity one stock movement may move; a larger one raises
+    /// `implausible-quantity` for operations instead of being posted. Default 100,000.
+    pub max_movement_quantity: rust_decimal::Decimal,
+}
+
+impl Default for LimitsSettings {
+    fn default() -> Self {
+        LimitsSettings {
+            max_movement_quantity: sync_core::Mappings::DEFAULT_MOVEMENT_LIMIT,
+        }
+    }
 }
 
 /// Health settings (`[health]`).
@@ -441,8 +461,19 @@ impl Config {
                 "health.delivery_stall_secs and health.stale_floor_secs must be at least 1".into(),
             ));
         }
-        sync_core::Mappings::new(self.mappings.clone())
-            .map_err(|e| ConfigError::Invalid(format!("mappings: {e}")))?;
+        if self.limits.max_movement_quantity <= rust_decimal::Decimal::ZERO {
+            return Err(ConfigError::Invalid(
+                "limits.max_movement_quantity must be positive".into(),
+            ));
+        }
+        self.mapping_tables()?;
         Ok(())
+    }
+
+    /// The mapping tables, validated and indexed, with the configured limits.
+    pub fn mapping_tables(&self) -> Result<sync_core::Mappings, ConfigError> {
+        Ok(sync_core::Mappings::new(self.mappings.clone())
+            .map_err(|e| ConfigError::Invalid(format!("mappings: {e}")))?
+            .with_movement_limit(self.limits.max_movement_quantity))
     }
 }

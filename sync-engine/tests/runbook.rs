@@ -48,6 +48,7 @@ fn core_kinds() -> Vec<ExceptionKind> {
             table: MappingTable::ShipMethod,
         },
         ExceptionKind::InvalidEvent,
+        ExceptionKind::ImplausibleQuantity,
         ExceptionKind::StockDrift,
     ];
     for kind in &kinds {
@@ -78,6 +79,7 @@ fn listed(kind: ExceptionKind) {
                 | MappingTable::ShipMethod,
         }
         | ExceptionKind::InvalidEvent
+        | ExceptionKind::ImplausibleQuantity
         | ExceptionKind::StockDrift => {}
     }
 }

@@ -41,12 +41,12 @@ pub enum GraphqlProfile {
     /// Anything else (a field such as `updated_at` or `external_system_reference1` on
     /// `goods_outs`, a filter such as `id` or `updated_at`, an operator a filter does not list)
     /// refuses the whole query with graphql-ruby's validation errors at HTTP 200 and no `data`.
+    /// The default: the engine must work against a tenant that offers no more than this.
+    #[default]
     Documented,
     /// What a richer tenant serves: the documented fields and filters plus every field and
     /// filter the simulator builds (`external_system_reference1`, `updated_at`, `lines`,
     /// `batch`, …, and `nodes`/`totalCount` beside `edges`); an unknown field answers `null`.
-    /// The default.
-    #[default]
     Extended,
 }
 

@@ -643,6 +643,30 @@ impl ClarusHandle {
         self.shared.webhooks.log()
     }
 
+    /// Sends again every webhook of `resource`/`event` that never reached its receiver (lost,
+    /// or every attempt failed), to its automation's current destinations: what a person does
+    /// from Clarus's automation log when the integration reports a webhook missing. Answers how
+    /// many were sent again.
+    pub fn resend_undelivered(&self, resource: &str, event: &str) -> usize {
+        let pending = |r: &WebhookRecord| r.copies.contains(&DeliveryOutcome::Pending);
+        let undelivered: Vec<WebhookRecord> = self
+            .shared
+            .webhooks
+            .log()
+            .into_iter()
+            .filter(|r| r.resource == resource && r.event == event)
+            .filter(|r| !r.delivered() && !pending(r))
+            .collect();
+        for record in &undelivered {
+            let targets = {
+                let state = lock(&self.shared.state);
+                webhooks::targets_for(&state, resource, event, &record.payload)
+            };
+            self.shared.webhooks.send_again(record.sequence, targets);
+        }
+        undelivered.len()
+    }
+
     /// Waits until no webhook copy is waiting or being sent (or `timeout` passes; answers whether
     /// it became idle).
     pub async fn wait_for_webhooks(&self, timeout: Duration) -> bool {
@@ -775,7 +799,8 @@ impl Warehouse {
         self.run(|s| s.cancel_goods_out(goods_out.0).map(|(_, e)| ((), e)))
     }
 
-    /// Receives stock against a goods-in receipt into `status` (held = quarantine). With
+    /// Receives stock against a goods-in receipt into `status` (held = quarantine: the stock is
+    /// placed on hold as it is put away, firing `stock` / `placed_on_hold` after `received`). With
     /// `complete`, the receipt is completed (put away); otherwise it stays part-received.
     pub fn receive(
         &self,
@@ -896,6 +921,16 @@ impl Warehouse {
                         quantity,
                         json!({"goods_in_receipt_id": goods_in.0, "reference": reference}),
                     ));
+                    if status == StockStatus::Held {
+                        // Stock received into quarantine is placed on hold as it is put away,
+                        // with the `stock` webhook that comes with it.
+                        events.push(s.stock_event(
+                            "placed_on_hold",
+                            stock,
+                            quantity,
+                            json!({"reason": "received_on_hold"}),
+                        ));
+                    }
                 }
             }
             let now = jiff::Timestamp::now();

@@ -167,11 +167,20 @@ fn condition_holds(condition: &serde_json::Map<String, Value>, payload: &Value) 
 
 /// The webhook destinations of enabled automations whose conditions match the event.
 pub(crate) fn targets(state: &State, event: &Event, payload: &Value) -> Vec<Target> {
+    targets_for(state, event.resource, event.event, payload)
+}
+
+/// The webhook destinations of enabled automations for `resource`/`event` whose conditions
+/// match the payload.
+pub(crate) fn targets_for(
+    state: &State,
+    resource: &str,
+    event: &str,
+    payload: &Value,
+) -> Vec<Target> {
     let mut out = Vec::new();
     for (id, automation) in &state.automations {
-        if !automation.enabled
-            || automation.resource_name != event.resource
-            || automation.event != event.event
+        if !automation.enabled || automation.resource_name != resource || automation.event != event
         {
             continue;
         }
@@ -325,6 +334,45 @@ impl Webhooks {
 
     pub(crate) fn log(&self) -> Vec<WebhookRecord> {
         lock(&self.log).clone()
+    }
+
+    /// Sends logged webhook `sequence` again to `targets` (its automation's destinations as
+    /// they are now), once each, without loss, duplicates or delay: a person re-sending it from
+    /// the automation log. The outcome is added to the record's copies.
+    pub(crate) fn send_again(&self, sequence: u64, targets: Vec<Target>) {
+        let behaviour = *lock(&self.behaviour);
+        let Some(payload) = lock(&self.log)
+            .get(sequence as usize)
+            .map(|r| r.payload.clone())
+        else {
+            return;
+        };
+        for target in targets {
+            let copy = {
+                let mut log = lock(&self.log);
+                let Some(record) = log.get_mut(sequence as usize) else {
+                    return;
+                };
+                record.copies.push(DeliveryOutcome::Pending);
+                record.copies.len() - 1
+            };
+            self.in_flight.fetch_add(1, Ordering::SeqCst);
+            let request = self.request(&target, &payload, behaviour.timeout);
+            let log = self.log.clone();
+            let in_flight = self.in_flight.clone();
+            let mut tasks = lock(&self.tasks);
+            while tasks.try_join_next().is_some() {}
+            tasks.spawn_on(
+                async move {
+                    let outcome = send(request, behaviour).await;
+                    if let Some(record) = lock(&log).get_mut(sequence as usize) {
+                        record.copies[copy] = outcome;
+                    }
+                    in_flight.fetch_sub(1, Ordering::SeqCst);
+                },
+                &self.runtime,
+            );
+        }
     }
 
     pub(crate) fn in_flight(&self) -> usize {

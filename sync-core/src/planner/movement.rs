@@ -53,6 +53,23 @@ pub(super) fn plan_movement<V: StateView>(cx: &mut Context<'_, V>, movement: &St
         );
         return;
     }
+    if movement.quantity > cx.mappings.movement_limit() {
+        cx.raise(
+            ExceptionKind::ImplausibleQuantity,
+            &document,
+            &[],
+            format!(
+                "stock movement {} moves {} × {}, more than the limit of {} per movement; \
+                 nothing was posted. Check the movement in Clarus: if it is real, raise the \
+                 limit and retry",
+                movement.id,
+                movement.quantity,
+                movement.sku,
+                cx.mappings.movement_limit()
+            ),
+        );
+        return;
+    }
     let Some(known) = cx.view.item(&movement.sku) else {
         cx.raise(
             ExceptionKind::UnknownSku,

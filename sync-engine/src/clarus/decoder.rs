@@ -8,10 +8,10 @@ use clarus_client::webhook::{
     GoodsInEvent, GoodsOutEvent, StockEvent, WebhookDelivery, WebhookEvent, WebhookHeaders,
 };
 use serde_json::Value;
-use sync_core::{Event, Tenant};
+use sync_core::{Event, Payload, Tenant};
 
 use super::despatch::DespatchReader;
-use super::movement::movement_from_webhook;
+use super::movement::{MovementVerifier, movement_from_webhook};
 use super::progress::ProgressReader;
 use super::receipt::ReceiptDecoder;
 use crate::processor::{DecodeError, DeliveryDecoder};
@@ -26,7 +26,7 @@ use crate::store::{Delivery, Store};
 /// | `goods_out_pick_list` / `created` | `GoodsOutProgress`: acknowledged, per goods out on the list |
 /// | `goods_out_pick_list` / `picked`, `completed` | `GoodsOutProgress`: picking, per goods out on the list |
 /// | `goods_in` / `moved_to_part`, `completed` | `Receipt` of the stock received since the last one |
-/// | `stock` / `positively_adjusted`, `negatively_adjusted`, `placed_on_hold`, `released_from_hold` | `StockMovement` |
+/// | `stock` / `positively_adjusted`, `negatively_adjusted`, `placed_on_hold`, `released_from_hold` | `StockMovement`, once Clarus lists its transaction; nothing for a hold a receipt made (the receipt posts it into quarantine) |
 /// | anything else | nothing |
 ///
 /// A delivery whose `X-ClarusWMS-Subdomain` names another tenant is invalid.
@@ -44,6 +44,7 @@ pub struct ClarusDecoder {
     despatches: DespatchReader,
     receipts: ReceiptDecoder,
     progress: ProgressReader,
+    movements: MovementVerifier,
 }
 
 impl std::fmt::Debug for ClarusDecoder {
@@ -69,8 +70,12 @@ impl ClarusDecoder {
             despatches: DespatchReader::new(client.clone(), tenant.clone())
                 .with_store(store.clone()),
             progress: ProgressReader {
-                client: client.clone(),
                 tenant: tenant.clone(),
+                store: store.clone(),
+            },
+            movements: MovementVerifier {
+                client: client.clone(),
+                store: store.clone(),
             },
             receipts: ReceiptDecoder {
                 client,
@@ -129,9 +134,13 @@ impl DeliveryDecoder for ClarusDecoder {
                 record: typed,
             } => self.progress.pick_list(*event, typed).await,
             WebhookEvent::GoodsIn {
-                event: GoodsInEvent::Completed | GoodsInEvent::MovedToPart,
+                event: event @ (GoodsInEvent::Completed | GoodsInEvent::MovedToPart),
                 ..
-            } => self.receipts.decode(record).await,
+            } => {
+                self.receipts
+                    .decode(record, *event == GoodsInEvent::Completed)
+                    .await
+            }
             WebhookEvent::Stock {
                 event:
                     event @ (StockEvent::PositivelyAdjusted
@@ -139,9 +148,25 @@ impl DeliveryDecoder for ClarusDecoder {
                     | StockEvent::PlacedOnHold
                     | StockEvent::ReleasedFromHold),
                 record: typed,
-            } => Ok(movement_from_webhook(&self.tenant, *event, typed, record)?
-                .into_iter()
-                .collect()),
+            } => {
+                let Some(movement) = movement_from_webhook(&self.tenant, *event, typed, record)?
+                else {
+                    return Ok(Vec::new());
+                };
+                if let Payload::StockMovement(m) = &movement.payload {
+                    let now = jiff::Timestamp::now();
+                    if *event == StockEvent::PlacedOnHold
+                        && self
+                            .movements
+                            .made_by_receipt(record, typed, m, now)
+                            .await?
+                    {
+                        return Ok(Vec::new());
+                    }
+                    self.movements.confirm(*event, typed, m, now).await?;
+                }
+                Ok(vec![movement])
+            }
             _ => Ok(Vec::new()),
         }
     }

@@ -1,10 +1,22 @@
-//! Despatches: a completed goods out, re-read over GraphQL, as a core [`Despatch`] event.
+//! Despatches: a completed goods out, confirmed over GraphQL, as a core [`Despatch`] event.
 //!
-//! Webhooks are unsigned, so the webhook body is only a hint: the goods out, its lines, its
-//! shipments and their parcels are read back from Clarus and the despatch is built from what
-//! Clarus holds. The webhook path and the [`super::ClarusSweep`] both go through
-//! [`DespatchReader::read`], so both produce the same [`SourceId`] for the same despatch:
-//! `(Clarus, goods_out, <id>, completed, ModifiedAt(actual_date_of_dispatch))`.
+//! Webhooks are unsigned, so the webhook body is only a hint. Clarus documents few fields on its
+//! GraphQL reads, so each part of a despatch comes from the most trustworthy place that has it:
+//!
+//! | part | from | confirmed by |
+//! |---|---|---|
+//! | goods out identity, status `COMPLETED`, warehouse, carrier | `goods_outs` filtered by `reference` | the read itself |
+//! | NetSuite sales order | the engine's record of the goods out it created ([`LineOrder`]), else the body's `external_system_reference1` | both must agree when both exist |
+//! | lines, SKUs, despatched quantities | `goods_out_lines` filtered by `goods_out_id` | the read itself |
+//! | NetSuite line of each Clarus line | the recorded line order (by position, the SKU must match), else the body's line references | |
+//! | parcels and tracking | `shipments` by `goods_out_id`, `packages` by `shipment_id` | the read itself |
+//! | carrier service | the shipments | the read itself |
+//! | lots and serials | the body's `picked_stock`, when it adds up to the despatched quantity | not readable in Clarus (see `docs/decisions/`) |
+//! | despatch date | the body's `actual_date_of_dispatch`, else the goods out's last `DISP` transaction | |
+//!
+//! The webhook path and the [`super::ClarusSweep`] both go through [`DespatchReader::read`], so
+//! both produce the same [`SourceId`] for the same despatch: `(Clarus, goods_out, <id>,
+//! completed, Sequence(1))` (Clarus completes a goods out once).
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -21,7 +33,7 @@ use sync_core::{
 };
 
 use super::errors::decode_error;
-use super::executor::{LineOrder, line_order_name, list};
+use super::executor::{LineOrder, list};
 use super::nodes::{GoodsOutLineRead, GoodsOutRead, PackageRead, ShipmentRead, TransactionRead};
 use crate::processor::DecodeError;
 use crate::store::Store;
@@ -45,6 +57,14 @@ impl std::fmt::Debug for DespatchReader {
     }
 }
 
+/// What is known of a goods out before Clarus is read: the reference to read it by, and the
+/// sales order and lines it was created for.
+struct Known {
+    reference: String,
+    order: String,
+    lines: Option<LineOrder>,
+}
+
 impl DespatchReader {
     /// A reader for the tenant `tenant` (the name used in idempotency keys).
     pub fn new(client: ClarusClient, tenant: Tenant) -> Self {
@@ -55,8 +75,8 @@ impl DespatchReader {
         }
     }
 
-    /// Falls back on the line order the [`super::ClarusExecutor`] recorded in `store` when
-    /// Clarus returns goods-out lines without their `external_system_reference1`.
+    /// Reads the engine's record of each goods out it created (sales order, reference, line
+    /// order) from `store`: without it, only what the webhook body claims is there to go on.
     pub fn with_store(mut self, store: Arc<dyn Store>) -> Self {
         self.store = Some(store);
         self
@@ -67,20 +87,80 @@ impl DespatchReader {
         &self.tenant
     }
 
-    /// Reads goods out `id` and builds its despatch. `hint` is the webhook's record, used only
-    /// for what GraphQL does not expose (lot and serial numbers of picked stock, line
-    /// references when the line read lacks them); quantities, status, dates and tracking always
-    /// come from the re-read.
+    /// What the engine and the body say of goods out `id`; they must agree.
+    async fn known(&self, id: ClarusId, hint: Option<&Value>) -> Result<Known, DecodeError> {
+        let recorded = match &self.store {
+            Some(store) => LineOrder::load(store.as_ref(), id).await.map_err(|e| {
+                DecodeError::Retryable(format!("reading the record of goods out {id}: {e}"))
+            })?,
+            None => None,
+        };
+        let claimed = |name: &str| {
+            hint.and_then(|h| h.get(name))
+                .and_then(Value::as_str)
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned)
+        };
+        let recorded_order = recorded.as_ref().and_then(|r| r.order.clone());
+        let recorded_reference = recorded.as_ref().and_then(|r| r.reference.clone());
+        let claimed_order = claimed("external_system_reference1");
+        let claimed_reference = claimed("reference");
+        if let (Some(r), Some(c)) = (&recorded_order, &claimed_order)
+            && r != c
+        {
+            return Err(DecodeError::Invalid(format!(
+                "goods out {id}: the webhook names sales order {c}, but the engine created it for {r}"
+            )));
+        }
+        if let (Some(r), Some(c)) = (&recorded_reference, &claimed_reference)
+            && r != c
+        {
+            return Err(DecodeError::Invalid(format!(
+                "goods out {id}: the webhook names reference {c}, but the engine created it as {r}"
+            )));
+        }
+        let reference = recorded_reference.or(claimed_reference).ok_or_else(|| {
+            DecodeError::Invalid(format!(
+                "goods out {id}: neither the webhook nor the engine's records give its reference, \
+                 so it cannot be confirmed in Clarus"
+            ))
+        })?;
+        let order = recorded_order.or(claimed_order).ok_or_else(|| {
+            DecodeError::Invalid(format!(
+                "goods out {id} ({reference}) names no NetSuite sales order: the engine did not \
+                 create it and the webhook has no external_system_reference1"
+            ))
+        })?;
+        Ok(Known {
+            reference,
+            order,
+            lines: recorded,
+        })
+    }
+
+    /// Reads goods out `id` and builds its despatch. `hint` is the webhook's record: it gives
+    /// the reference to confirm the goods out by, the line references and the lots and serials
+    /// picked (Clarus documents no read of them); status, quantities, warehouse and tracking
+    /// always come from Clarus.
     ///
-    /// Errors: the goods out does not exist, is not `COMPLETED`, or names no NetSuite order →
-    /// [`DecodeError::Invalid`]; Clarus could not be read → [`DecodeError::Retryable`].
+    /// Errors: the goods out does not exist, is not `COMPLETED`, disagrees with the engine's
+    /// record, or cannot be tied to a NetSuite order → [`DecodeError::Invalid`]; Clarus could
+    /// not be read → [`DecodeError::Retryable`].
     pub async fn read(&self, id: ClarusId, hint: Option<&Value>) -> Result<Event, DecodeError> {
-        let context = format!("re-reading goods out {id}");
-        let header: Vec<GoodsOutRead> = list(&self.client, Filter::new().eq("id", id))
-            .await
-            .map_err(|e| decode_error(&context, &e))?;
+        let known = self.known(id, hint).await?;
+        let context = format!("re-reading goods out {id} ({})", known.reference);
+        let header: Vec<GoodsOutRead> = list(
+            &self.client,
+            Filter::new().eq("reference", known.reference.as_str()),
+        )
+        .await
+        .map_err(|e| decode_error(&context, &e))?;
         let header = header.into_iter().find(|g| g.id == id).ok_or_else(|| {
-            DecodeError::Invalid(format!("goods out {id} does not exist in Clarus"))
+            DecodeError::Invalid(format!(
+                "goods out {id} ({}) does not exist in Clarus",
+                known.reference
+            ))
         })?;
         match header.status_code().as_deref() {
             Some("COMPLETED") => {}
@@ -91,29 +171,11 @@ impl DespatchReader {
                 )));
             }
         }
-        let order = header
-            .external_system_reference1
-            .as_deref()
-            .map(str::trim)
-            .filter(|r| !r.is_empty())
-            .ok_or_else(|| {
-                DecodeError::Invalid(format!(
-                    "goods out {id} ({}) names no NetSuite sales order in external_system_reference1",
-                    header.reference.as_deref().unwrap_or("no reference")
-                ))
-            })?
-            .to_owned();
         let warehouse = header
             .warehouse
             .as_ref()
             .map(|w| w.id)
             .ok_or_else(|| DecodeError::Invalid(format!("goods out {id} has no warehouse")))?;
-        let despatched_at = header
-            .actual_date_of_dispatch
-            .as_ref()
-            .and_then(|d| d.timestamp())
-            .or_else(|| header.updated_at.as_ref().and_then(|d| d.timestamp()))
-            .ok_or_else(|| DecodeError::Invalid(format!("goods out {id} has no dispatch date")))?;
 
         let lines: Vec<GoodsOutLineRead> = list(&self.client, Filter::new().eq("goods_out_id", id))
             .await
@@ -131,12 +193,23 @@ impl DespatchReader {
             .await
             .map_err(|e| decode_error(&context, &e))?
         };
+        let despatched_at = match hint
+            .and_then(|h| h.get("actual_date_of_dispatch"))
+            .and_then(Value::as_str)
+            .and_then(|t| clarus_client::graphql::ClarusDateTime(t.to_owned()).timestamp())
+        {
+            Some(at) => at,
+            None => self
+                .last_dispatch(id, &context)
+                .await?
+                .unwrap_or_else(Timestamp::now),
+        };
 
         let hinted = HintedLines::new(hint);
-        let line_order = self.line_order(id, &lines, &hinted).await?;
-        let dispatched = self.dispatched_stock(id, &lines).await;
+        let mut ordered: Vec<&GoodsOutLineRead> = lines.iter().collect();
+        ordered.sort_by_key(|l| l.id);
         let mut despatch_lines = Vec::with_capacity(lines.len());
-        for (position, line) in lines.iter().enumerate() {
+        for (position, line) in ordered.into_iter().enumerate() {
             let sku = line
                 .product
                 .as_ref()
@@ -144,15 +217,14 @@ impl DespatchReader {
                 .ok_or_else(|| {
                     DecodeError::Invalid(format!("goods out {id} line {} has no product", line.id))
                 })?;
-            let order_line = line_reference(line.external_system_reference1.as_deref())
+            // The engine's own record first: the body is unsigned.
+            let order_line = known
+                .lines
+                .as_ref()
+                .and_then(|o| o.lines.get(position))
+                .filter(|(_, s)| s == sku)
+                .map(|(l, _)| LineNo(*l))
                 .or_else(|| hinted.order_line(line.id))
-                .or_else(|| {
-                    line_order
-                        .as_ref()
-                        .and_then(|o| o.lines.get(position))
-                        .filter(|(_, s)| s == sku)
-                        .map(|(l, _)| LineNo(*l))
-                })
                 .ok_or_else(|| {
                     DecodeError::Invalid(format!(
                         "goods out {id} line {} ({sku}) names no NetSuite order line",
@@ -160,12 +232,7 @@ impl DespatchReader {
                     ))
                 })?;
             let quantity = line.dispatch_quantity.unwrap_or_default();
-            let (lots, serials) = match dispatched.get(sku) {
-                Some((lots, serials, total)) if *total == quantity => {
-                    (lots.clone(), serials.clone())
-                }
-                _ => hinted.picked(line.id, quantity),
-            };
+            let (lots, serials) = hinted.picked(line.id, quantity);
             despatch_lines.push(DespatchLine {
                 order_line,
                 sku: Sku::new(sku),
@@ -181,27 +248,19 @@ impl DespatchReader {
             .as_ref()
             .or_else(|| shipments.iter().find_map(|s| s.carrier.as_ref()))
             .map(|c| c.id);
-        let service = header
-            .carrier_service
-            .as_ref()
-            .or_else(|| shipments.iter().find_map(|s| s.carrier_service.as_ref()))
+        let service = shipments
+            .iter()
+            .find_map(|s| s.carrier_service.as_ref())
             .map(|c| c.id);
         let mut parcels: Vec<Package> = Vec::new();
-        for shipment in &shipments {
+        let mut by_shipment: Vec<&ShipmentRead> = shipments.iter().collect();
+        by_shipment.sort_by_key(|s| s.id);
+        for shipment in by_shipment {
             let mut of_shipment: Vec<&PackageRead> = packages
                 .iter()
                 .filter(|p| p.shipment.as_ref().map(|s| s.id) == Some(shipment.id))
                 .collect();
             of_shipment.sort_by_key(|p| p.id);
-            if of_shipment.is_empty() {
-                if let Some(tracking) = non_empty(shipment.tracking_number.as_deref()) {
-                    parcels.push(Package {
-                        tracking_number: Some(TrackingNumber::new(tracking)),
-                        weight_kg: None,
-                    });
-                }
-                continue;
-            }
             for package in of_shipment {
                 parcels.push(Package {
                     tracking_number: non_empty(package.tracking_number.as_deref())
@@ -216,7 +275,7 @@ impl DespatchReader {
             goods_out: GoodsOutId(id_u64(id)?),
             // Clarus completes a goods out once: the goods out is its one despatch.
             despatch: DespatchId::new(id.to_string()),
-            order: NetSuiteId::new(order),
+            order: NetSuiteId::new(known.order),
             warehouse: WarehouseId(id_u64(warehouse)?),
             carrier: carrier.map(id_u64).transpose()?.map(CarrierId),
             service: service.map(id_u64).transpose()?.map(CarrierServiceId),
@@ -225,88 +284,44 @@ impl DespatchReader {
             packages: parcels,
         };
         Ok(Event {
-            source: despatch_source(id, despatched_at),
+            source: despatch_source(id),
             occurred_at: despatched_at,
             payload: Payload::Despatch(despatch),
         })
     }
 
-    /// Lots and serials despatched per SKU, from the goods out's `DISP` stock transactions, for
-    /// SKUs on exactly one line. Only a refinement: when the read fails (a server without batch
-    /// and serial on transactions) the despatch goes on with what the webhook body listed.
-    async fn dispatched_stock(
+    /// When the goods out's stock last left: its newest `DISP` transaction (documented filters
+    /// `goods_out_id` and `subtype`); `None` when Clarus lists none.
+    pub(crate) async fn last_dispatch(
         &self,
         id: ClarusId,
-        lines: &[GoodsOutLineRead],
-    ) -> HashMap<String, (Vec<LotQuantity>, Vec<SerialNumber>, Decimal)> {
-        let mut per_sku: HashMap<String, Vec<Value>> = HashMap::new();
-        if lines
-            .iter()
-            .all(|l| l.dispatch_quantity.unwrap_or_default().is_zero())
-        {
-            return HashMap::new();
-        }
+        context: &str,
+    ) -> Result<Option<Timestamp>, DecodeError> {
         let filter = Filter::new().eq("goods_out_id", id).eq("subtype", "DISP");
-        let transactions: Vec<TransactionRead> = match list(&self.client, filter).await {
-            Ok(t) => t,
-            Err(e) => {
-                tracing::debug!(goods_out = %id, error = %e, "despatched stock transactions not read");
-                return HashMap::new();
-            }
-        };
-        for t in transactions {
-            let Some(code) = t.product.and_then(|p| p.code) else {
-                continue;
-            };
-            per_sku.entry(code).or_default().push(serde_json::json!({
-                "quantity": t.quantity.map(|q| q.abs()),
-                "batch": t.batch,
-                "serial_number": t.serial_number,
-            }));
-        }
-        let mut lines_per_sku: HashMap<&str, usize> = HashMap::new();
-        for line in lines {
-            if let Some(code) = line.product.as_ref().and_then(|p| p.code.as_deref()) {
-                *lines_per_sku.entry(code).or_default() += 1;
-            }
-        }
-        per_sku
-            .into_iter()
-            .filter(|(sku, _)| lines_per_sku.get(sku.as_str()) == Some(&1))
-            .map(|(sku, entries)| (sku, lots_and_serials(&entries)))
-            .collect()
-    }
-
-    /// The recorded line order, needed only when some line has no reference of its own.
-    async fn line_order(
-        &self,
-        id: ClarusId,
-        lines: &[GoodsOutLineRead],
-        hinted: &HintedLines,
-    ) -> Result<Option<LineOrder>, DecodeError> {
-        let complete = lines.iter().all(|l| {
-            line_reference(l.external_system_reference1.as_deref()).is_some()
-                || hinted.order_line(l.id).is_some()
-        });
-        let Some(store) = self.store.as_ref().filter(|_| !complete) else {
-            return Ok(None);
-        };
-        let stored = store
-            .watermark(&line_order_name(id))
+        let transactions: Vec<TransactionRead> = list(&self.client, filter)
             .await
-            .map_err(|e| DecodeError::Retryable(format!("reading the line order of {id}: {e}")))?;
-        Ok(stored.and_then(|s| serde_json::from_str(&s).ok()))
+            .map_err(|e| decode_error(context, &e))?;
+        Ok(transactions
+            .iter()
+            .filter_map(TransactionRead::created)
+            .max())
     }
 }
 
-/// The identity of a despatch: the same for its webhook and for the sweep.
-pub(crate) fn despatch_source(id: ClarusId, despatched_at: Timestamp) -> SourceId {
+/// The identity of the despatch of goods out `id`: the same for its webhook and for the sweep.
+///
+/// ```
+/// let source = sync_engine::clarus::despatch_source(clarus_client::ClarusId::new(42));
+/// assert_eq!(source.id.as_str(), "42");
+/// assert_eq!(source.event.as_str(), sync_engine::clarus::DESPATCH_EVENT);
+/// ```
+pub fn despatch_source(id: ClarusId) -> SourceId {
     SourceId {
         system: System::Clarus,
         resource: Name::new("goods_out"),
         id: Name::new(id.to_string()),
         event: Name::new(DESPATCH_EVENT),
-        revision: Revision::ModifiedAt(despatched_at),
+        revision: Revision::Sequence(1),
     }
 }
 

@@ -20,7 +20,7 @@ use super::errors::{Sent, classify};
 use super::nodes::{GoodsInRead, GoodsOutRead};
 use super::products::ProductCache;
 use crate::outbox::{ActionExecutor, ExecutionError};
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 
 /// Settings of the Clarus executor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,12 +31,63 @@ pub struct ExecutorSettings {
     pub stock_unit_type_id: ClarusId,
 }
 
-/// The order of a goods out's lines as created, kept in the store so a despatch can be matched
-/// to NetSuite lines even when the server's line reads lack the line references.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// What the engine knows of a goods out it created, kept in the store: the NetSuite sales order
+/// it belongs to, its `reference`, and its lines in creation order. Clarus documents none of
+/// the generic fields (`external_system_reference1`, line references) on its GraphQL reads, so
+/// a despatch is matched to its order and lines from this record, and the webhook's claims are
+/// checked against it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub(crate) struct LineOrder {
     /// `(NetSuite line, SKU)` per goods-out line, in creation order.
     pub lines: Vec<(u64, String)>,
+    /// The NetSuite sales order's internal id (absent in records written before it was kept).
+    #[serde(default)]
+    pub order: Option<String>,
+    /// The goods out's `reference` (the sales order's `tranId`).
+    #[serde(default)]
+    pub reference: Option<String>,
+}
+
+impl LineOrder {
+    /// The record of goods out `id` in `store`, if one was kept (and reads).
+    pub async fn load(store: &dyn Store, id: ClarusId) -> Result<Option<LineOrder>, StoreError> {
+        Ok(store
+            .watermark(&line_order_name(id))
+            .await?
+            .and_then(|text| serde_json::from_str(&text).ok()))
+    }
+}
+
+/// What the engine knows of a goods-in receipt it created: the NetSuite order it receives and
+/// the receipt's `reference`, kept so a receipt webhook's claims can be checked against it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct GoodsInOrder {
+    /// The NetSuite order's internal id.
+    pub order: String,
+    /// `PO` or `RA`.
+    pub kind: String,
+    /// The receipt's `reference` (the order's `tranId`).
+    pub reference: String,
+}
+
+impl GoodsInOrder {
+    /// The store entry holding the record of goods in `id`.
+    fn name(id: ClarusId) -> String {
+        format!("clarus.goods_in.{id}.order")
+    }
+
+    /// The record of goods in `id` in `store`, if one was kept (and reads).
+    pub async fn load(store: &dyn Store, id: ClarusId) -> Result<Option<Self>, StoreError> {
+        Ok(store
+            .watermark(&Self::name(id))
+            .await?
+            .and_then(|text| serde_json::from_str(&text).ok()))
+    }
+
+    async fn save(&self, store: &dyn Store, id: ClarusId) -> Result<(), StoreError> {
+        let text = serde_json::to_string(self).unwrap_or_default();
+        store.set_watermark(&Self::name(id), &text).await
+    }
 }
 
 /// The store entry holding a goods out's [`LineOrder`].
@@ -234,6 +285,8 @@ impl ClarusExecutor {
                 .iter()
                 .map(|l| (l.order_line.0, l.sku.as_str().to_owned()))
                 .collect(),
+            order: Some(order.order.id.as_str().to_owned()),
+            reference: Some(order.reference.clone()),
         };
         let value = serde_json::to_string(&lines).unwrap_or_default();
         if let Err(e) = store
@@ -245,32 +298,25 @@ impl ClarusExecutor {
         }
     }
 
-    async fn goods_outs_for(
-        &self,
-        order: &OrderRef,
-        reference: &str,
-    ) -> Result<Vec<GoodsOutRead>, ExecutionError> {
+    /// The goods outs with this `reference` that are not cancelled (the reference is the
+    /// sales order's `tranId`, unique among sales orders).
+    async fn goods_outs_for(&self, reference: &str) -> Result<Vec<GoodsOutRead>, ExecutionError> {
         let found: Vec<GoodsOutRead> = list(&self.client, Filter::new().eq("reference", reference))
             .await
             .map_err(|e| classify(&e, Sent::Repeatable))?;
         Ok(found
             .into_iter()
             .filter(|g| g.reference.as_deref() == Some(reference))
-            .filter(|g| {
-                g.external_system_reference1
-                    .as_deref()
-                    .is_none_or(|r| r == order.id.as_str())
-            })
             .filter(|g| g.status_code().as_deref() != Some("CANCELLED"))
             .collect())
     }
 
     async fn cancel_goods_out(
         &self,
-        order: &OrderRef,
+        _order: &OrderRef,
         reference: &str,
     ) -> Result<Option<String>, ExecutionError> {
-        let found = self.goods_outs_for(order, reference).await?;
+        let found = self.goods_outs_for(reference).await?;
         let mut last = None;
         for goods_out in found {
             match self.client.cancel_goods_out(goods_out.id).await {
@@ -313,7 +359,21 @@ impl ClarusExecutor {
             .create_goods_in_receipt(&body)
             .await
             .map_err(|e| classify(&e, Sent::Create))?;
+        self.record_goods_in(record.id, order).await;
         Ok(Some(record.id.to_string()))
+    }
+
+    async fn record_goods_in(&self, goods_in: ClarusId, order: &WarehouseOrder) {
+        let Some(store) = &self.store else { return };
+        let kept = GoodsInOrder {
+            order: order.order.id.as_str().to_owned(),
+            kind: order.order.kind.code().to_owned(),
+            reference: order.reference.clone(),
+        };
+        if let Err(e) = kept.save(store.as_ref(), goods_in).await {
+            // The receipt decoder falls back on the webhook body; the goods in exists.
+            tracing::warn!(%goods_in, error = %e, "could not record the goods in's order");
+        }
     }
 
     async fn find_goods_in(
@@ -329,11 +389,6 @@ impl ClarusExecutor {
         Ok(found
             .into_iter()
             .filter(|g| g.reference.as_deref() == Some(order.reference.as_str()))
-            .filter(|g| {
-                g.external_system_reference1
-                    .as_deref()
-                    .is_none_or(|r| r == order.order.id.as_str())
-            })
             .find(|g| {
                 !g.status
                     .as_deref()
@@ -408,7 +463,7 @@ impl ActionExecutor for ClarusExecutor {
                 .map(|id| id.to_string())),
             Action::CreateGoodsOut(order) => {
                 let found = self
-                    .goods_outs_for(&order.order, &order.reference)
+                    .goods_outs_for(&order.reference)
                     .await?
                     .into_iter()
                     .next();
@@ -417,7 +472,13 @@ impl ActionExecutor for ClarusExecutor {
                 }
                 Ok(found.map(|g| g.id.to_string()))
             }
-            Action::CreateGoodsIn(order) => self.find_goods_in(order).await,
+            Action::CreateGoodsIn(order) => {
+                let found = self.find_goods_in(order).await?;
+                if let Some(id) = found.as_deref().and_then(|id| id.parse::<i64>().ok()) {
+                    self.record_goods_in(ClarusId::new(id), order).await;
+                }
+                Ok(found)
+            }
             // Updates and cancellations are repeatable: sending them again is the look-up.
             _ => Ok(None),
         }

@@ -7,9 +7,10 @@
 //!   stock movements). Webhooks are unsigned, so a despatch is re-read over GraphQL and built
 //!   from what Clarus holds, not from what the body claims. Goods out `processed` and
 //!   pick-list webhooks become warehouse progress (acknowledged, picking) for the monitor.
-//! - [`ClarusSweep`]: lists goods outs completed since a watermark and produces the same events
-//!   as their webhooks (same [`sync_core::SourceId`]), so a lost webhook is caught and a
-//!   duplicate is a no-op.
+//! - [`ClarusSweep`]: asks Clarus about the goods outs and receipts of the orders the ledger
+//!   still waits for, and produces the same despatch events as their webhooks (same
+//!   [`sync_core::SourceId`]), so a lost webhook is caught and a duplicate is a no-op; a lost
+//!   receipt, which Clarus documents no read for, raises an exception.
 //! - [`MovementSweep`]: the same for stock movements (adjustments, holds, releases, stock-check
 //!   differences), read from Clarus stock transactions.
 //! - [`StockSnapshotReader`]: Clarus on-hand per SKU × NetSuite location × status for the
@@ -26,9 +27,10 @@
 //! | goods-in `external_system_reference3` | order kind, `PO` or `RA` |
 //! | line `external_system_reference1` (and `alt_line_number`) | NetSuite order line (`line`) |
 //!
-//! The NetSuite id goes in `external_system_reference1` because the despatch and receipt flows
-//! read it back as the order they belong to; the idempotency key goes beside it so a person
-//! (or a look-up) can tell which planned action created a record.
+//! These generic fields are written for people and for the webhook bodies (which carry the full
+//! record); Clarus documents none of them on its GraphQL reads, so the engine never asks for
+//! them. It keeps its own record of each goods out and goods in it creates (order, reference,
+//! line order) and checks the webhook's claims against it.
 
 mod decoder;
 mod despatch;
@@ -45,17 +47,15 @@ mod snapshot;
 mod sweep;
 
 pub use decoder::ClarusDecoder;
-pub use despatch::{DESPATCH_EVENT, DespatchReader};
+pub use despatch::{DESPATCH_EVENT, DespatchReader, despatch_source};
 pub use errors::{Sent, classify, decode_error};
 pub use executor::{ClarusExecutor, ExecutorSettings};
 pub use movement::movement_from_webhook;
 pub use movement_sweep::{
-    MOVEMENT_SUBTYPES, MOVEMENT_SWEEP_WATERMARK, MovementSweep, MovementSweepReport,
+    MOVEMENT_REBUILT, MOVEMENT_SUBTYPES, MOVEMENT_SWEEP_WATERMARK, MovementSweep,
+    MovementSweepReport,
 };
 pub use products_sweep::{ProductCheck, ProductSweep, ProductSweepReport};
 pub use receipt::{RECEIPT_EVENT, receipt_watermark_name};
 pub use snapshot::{SkippedStock, SnapshotSummary, StockSnapshotReader};
-pub use sweep::{
-    ClarusSweep, RECEIPT_SWEEP_WATERMARK, ReceiptGap, SWEEP_WATERMARK, SweepError, SweepFailure,
-    SweepReport,
-};
+pub use sweep::{ClarusSweep, ReceiptGap, SweepError, SweepFailure, SweepReport};

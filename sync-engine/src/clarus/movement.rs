@@ -1,8 +1,11 @@
 //! Stock movements: `stock` webhooks (adjustments, holds, releases, stock-check differences) as
-//! core [`StockMovement`] events.
+//! core [`StockMovement`] events, each confirmed against Clarus's stock transactions before it
+//! is planned ([`MovementVerifier`]): a webhook is a hint, and a forged one must post nothing.
 
+use clarus_client::graphql::Filter;
 use clarus_client::webhook::{StockEvent, StockRecord};
-use jiff::Timestamp;
+use clarus_client::{ClarusClient, ClarusId};
+use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
 use sync_core::{
     Event, LotQuantity, MovementId, MovementKind, Name, Payload, ReasonCodeId, Revision,
@@ -10,7 +13,12 @@ use sync_core::{
 };
 
 use super::despatch::{id_u64, lots_and_serials, non_empty};
+use super::executor::list;
+use super::nodes::TransactionRead;
+use super::receipt::{HeldByReceipt, held_by_receipt_name};
 use crate::processor::DecodeError;
+use crate::store::Store;
+use std::sync::Arc;
 
 /// The movement kind of a stock event and its reason: a negative adjustment for `breakage` is
 /// a breakage; adjustments made by a stock check (`stock_check`) are stock-check gains or losses.
@@ -114,6 +122,180 @@ pub fn movement_from_webhook(
         occurred_at,
         payload: Payload::StockMovement(movement),
     }))
+}
+
+/// The store entry marking hold movement `movement` as a receipt's own quarantine (its value
+/// names the goods in).
+pub(crate) fn receipt_hold_name(movement: u64) -> String {
+    format!("clarus.stock_movement.{movement}.made_by_receipt")
+}
+
+/// The product id a stock webhook names, if any.
+fn product_id(record: &StockRecord) -> Option<ClarusId> {
+    record
+        .product
+        .as_ref()
+        .and_then(|p| p.id)
+        .or(record.product_id)
+}
+
+/// How long after a movement its transaction may take to be listed before a webhook naming it
+/// is taken for forged.
+const LISTING_GRACE: SignedDuration = SignedDuration::from_secs(120);
+
+/// How far the webhook's `created_at` may lie from the transaction's.
+const CLOCK_WINDOW: SignedDuration = SignedDuration::from_secs(60);
+
+/// Confirms a stock webhook's movement through a documented read: `transactions` of the
+/// movement's subtype in its warehouse around its time (filters `subtype`, `warehouse_id`,
+/// `created_at`, and `product_id` when the body names the product), which must list a
+/// transaction with the movement's id, product and quantity.
+#[derive(Clone)]
+pub(crate) struct MovementVerifier {
+    pub(crate) client: ClarusClient,
+    pub(crate) store: Arc<dyn Store>,
+}
+
+/// How far before a hold a receipt of the same product may have put that stock away.
+const RECEIPT_WINDOW: SignedDuration = SignedDuration::from_mins(10);
+
+impl MovementVerifier {
+    /// Whether a `placed_on_hold` is a receipt's own quarantine (the receipt decoder recorded
+    /// the stock record as received held): the receipt posts it into quarantine, so the hold
+    /// must not move it again. A hold of a product that Clarus received in the same warehouse
+    /// just before, whose receipt webhook has not been processed yet, waits for it
+    /// ([`DecodeError::Retryable`]) during the listing grace.
+    pub(crate) async fn made_by_receipt(
+        &self,
+        raw: &Value,
+        record: &StockRecord,
+        movement: &StockMovement,
+        now: Timestamp,
+    ) -> Result<bool, DecodeError> {
+        let Some(stock) = raw.get("stock_id").and_then(super::despatch::json_id) else {
+            return Ok(false);
+        };
+        let name = held_by_receipt_name(stock);
+        let store_error =
+            |e| DecodeError::Retryable(format!("reading holds made by receipts: {e}"));
+        let recorded: Option<HeldByReceipt> = self
+            .store
+            .watermark(&name)
+            .await
+            .map_err(store_error)?
+            .and_then(|text| serde_json::from_str(&text).ok());
+        if let Some(mut held) = recorded {
+            // The first hold of the received quantity is the receipt's; it claims the record,
+            // so a copy of the same webhook is recognised and any other hold is posted.
+            match held.hold {
+                Some(claimed) if claimed == movement.id.0 => return Ok(true),
+                None if held.quantity == movement.quantity => {
+                    held.hold = Some(movement.id.0);
+                    let text = serde_json::to_string(&held).unwrap_or_default();
+                    self.store
+                        .set_watermark(&name, &text)
+                        .await
+                        .map_err(store_error)?;
+                    // The movement sweep finds the hold's transaction too: it must know.
+                    self.store
+                        .set_watermark(
+                            &receipt_hold_name(movement.id.0),
+                            &held.goods_in.to_string(),
+                        )
+                        .await
+                        .map_err(store_error)?;
+                    tracing::debug!(%stock, goods_in = %held.goods_in, "hold made by a receipt: posted by the receipt");
+                    return Ok(true);
+                }
+                _ => return Ok(false),
+            }
+        }
+        if now - movement.occurred_at >= LISTING_GRACE {
+            return Ok(false);
+        }
+        let mut filter = Filter::new()
+            .eq("subtype", "RCV")
+            .eq("warehouse_id", ClarusId::new(movement.warehouse.0 as i64))
+            .from("created_at", movement.occurred_at - RECEIPT_WINDOW)
+            .to("created_at", movement.occurred_at);
+        if let Some(product) = product_id(record) {
+            filter = filter.eq("product_id", product);
+        }
+        let context = format!("looking for the receipt behind hold {}", movement.id.0);
+        let received: Vec<TransactionRead> = list(&self.client, filter)
+            .await
+            .map_err(|e| super::errors::decode_error(&context, &e))?;
+        if received.is_empty() {
+            return Ok(false);
+        }
+        Err(DecodeError::Retryable(format!(
+            "hold {} of stock {stock} follows a receipt of {} not yet processed; waiting for the \
+             receipt's webhook, which posts its quarantine",
+            movement.id.0, movement.sku
+        )))
+    }
+
+    /// `Ok` when Clarus lists the movement as the webhook describes it.
+    ///
+    /// Errors: Clarus has no such transaction, or one that differs → [`DecodeError::Invalid`]
+    /// (after a grace for listing delay, [`DecodeError::Retryable`] before it); Clarus could
+    /// not be read → [`DecodeError::Retryable`].
+    pub(crate) async fn confirm(
+        &self,
+        event: StockEvent,
+        record: &StockRecord,
+        movement: &StockMovement,
+        now: Timestamp,
+    ) -> Result<(), DecodeError> {
+        let id = movement.id.0;
+        let Some(subtype) = super::movement_sweep::MOVEMENT_SUBTYPES
+            .iter()
+            .find(|(_, e)| *e == event)
+            .map(|(s, _)| *s)
+        else {
+            return Ok(());
+        };
+        let mut filter = Filter::new()
+            .eq("subtype", subtype)
+            .eq("warehouse_id", ClarusId::new(movement.warehouse.0 as i64))
+            .from("created_at", movement.occurred_at - CLOCK_WINDOW)
+            .to("created_at", movement.occurred_at + CLOCK_WINDOW);
+        if let Some(product) = product_id(record) {
+            filter = filter.eq("product_id", product);
+        }
+        let context = format!("confirming stock movement {id} in Clarus");
+        let listed: Vec<TransactionRead> = list(&self.client, filter)
+            .await
+            .map_err(|e| super::errors::decode_error(&context, &e))?;
+        let Some(found) = listed.iter().find(|t| t.id.get() == id as i64) else {
+            let message = format!(
+                "stock movement {id} ({} {} × {}) is not among Clarus's {subtype} transactions \
+                 of warehouse {} around {}: not posted",
+                event.as_str(),
+                movement.quantity,
+                movement.sku,
+                movement.warehouse,
+                movement.occurred_at
+            );
+            return Err(if now - movement.occurred_at < LISTING_GRACE {
+                DecodeError::Retryable(message)
+            } else {
+                DecodeError::Invalid(message)
+            });
+        };
+        let quantity = found.quantity.map(|q| q.abs());
+        let sku = found.product.as_ref().and_then(|p| p.code.as_deref());
+        if quantity != Some(movement.quantity) || sku.is_some_and(|s| s != movement.sku.as_str()) {
+            return Err(DecodeError::Invalid(format!(
+                "stock movement {id}: the webhook says {} × {}, Clarus's transaction {} × {}: not posted",
+                movement.quantity,
+                movement.sku,
+                quantity.map_or_else(|| "no quantity".to_owned(), |q| q.to_string()),
+                sku.unwrap_or("no product")
+            )));
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -2,10 +2,17 @@
 //! whose `stock` webhook never came.
 //!
 //! Lists Clarus `transactions` of the movement subtypes created since a watermark (minus an
-//! overlap), rebuilds each as the record its webhook carries and decodes it with the same
+//! overlap), one query per mapped warehouse (documented filters `subtype`, `warehouse_id`,
+//! `created_at`), rebuilds each as the record its webhook carries and decodes it with the same
 //! [`movement_from_webhook`] the webhook path uses. The event therefore has the same
-//! [`sync_core::SourceId`] (`(Clarus, stock, <movement id>, <event>, created_at)`) and the same
-//! [`sync_core::StockMovement`], so a movement seen through both is planned once.
+//! [`sync_core::SourceId`] (`(Clarus, stock, <movement id>, <event>, created_at)`), so a movement
+//! seen through both is planned once.
+//!
+//! Clarus documents no reason, batch or serial on transactions, so a rebuilt movement is poorer
+//! than its webhook: an adjustment posts to its kind's default account, and a lot or serial
+//! item cannot be posted at all (the core raises its exception). So the sweep leaves every
+//! transaction younger than the overlap to its webhook, and each movement it does post raises
+//! a `movement-rebuilt` warning for finance to check the account.
 //!
 //! Assumptions (Clarus documents neither): a movement's transaction has the id of the stock
 //! record its webhook sends, and the subtypes of adjustments and status changes are the ones in
@@ -14,21 +21,24 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use clarus_client::graphql::{ClarusDateTime, Filter, Node};
+use clarus_client::graphql::Filter;
 use clarus_client::webhook::{StockEvent, StockRecord};
 use clarus_client::{ClarusClient, ClarusId};
 use jiff::{SignedDuration, Timestamp};
-use rust_decimal::Decimal;
-use serde::Deserialize;
 use serde_json::{Value, json};
-use sync_core::{Event, Tenant};
+use sync_core::{Event, MovementKind, Payload, Tenant, WarehouseId};
 
 use super::executor::list;
-use super::movement::movement_from_webhook;
+use super::movement::{movement_from_webhook, receipt_hold_name};
+// A stock transaction, with the documented fields a movement is rebuilt from.
+use super::nodes::TransactionRead as MovementRead;
 use super::sweep::{SweepError, SweepFailure};
 use crate::engine::{Engine, IngestOutcome};
 use crate::processor::DecodeError;
-use crate::store::{Store, StoreError};
+use crate::store::{NewException, Store, StoreError};
+
+/// The kind of the warning raised for a movement posted from its transaction.
+pub const MOVEMENT_REBUILT: &str = "movement-rebuilt";
 
 /// The store entry holding the movement sweep's watermark (an RFC 3339 `created_at`).
 pub const MOVEMENT_SWEEP_WATERMARK: &str = "clarus.sweep.stock_movement.created_at";
@@ -42,47 +52,6 @@ pub const MOVEMENT_SUBTYPES: [(&str, StockEvent); 4] = [
     ("RELEASE", StockEvent::ReleasedFromHold),
 ];
 
-/// `{ id code }` of a reference whose parts may each be missing.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-struct LooseRef {
-    #[serde(default)]
-    id: Option<ClarusId>,
-    #[serde(default)]
-    code: Option<String>,
-}
-
-/// A stock transaction with everything a movement is built from.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-struct MovementRead {
-    id: ClarusId,
-    #[serde(default)]
-    subtype: Option<String>,
-    #[serde(default)]
-    quantity: Option<Decimal>,
-    #[serde(default)]
-    status: Option<String>,
-    #[serde(default)]
-    batch: Option<String>,
-    #[serde(default)]
-    serial_number: Option<String>,
-    #[serde(default)]
-    reason: Option<String>,
-    #[serde(default)]
-    reason_code: Option<LooseRef>,
-    #[serde(default)]
-    created_at: Option<ClarusDateTime>,
-    #[serde(default)]
-    product: Option<LooseRef>,
-    #[serde(default)]
-    warehouse: Option<LooseRef>,
-}
-
-impl Node for MovementRead {
-    const ROOT: &'static str = "transactions";
-    const FILTER_TYPE: &'static str = "TransactionFilterType";
-    const FIELDS: &'static str = "id subtype quantity status batch serial_number reason reason_code { id code } created_at product { id code } warehouse { id }";
-}
-
 impl MovementRead {
     fn event(&self) -> Option<StockEvent> {
         let subtype = self.subtype.as_deref()?.trim();
@@ -92,38 +61,25 @@ impl MovementRead {
             .map(|(_, e)| *e)
     }
 
-    fn created(&self) -> Option<Timestamp> {
-        self.created_at.as_ref().and_then(ClarusDateTime::timestamp)
-    }
-
-    /// The record the movement's `stock` webhook carries.
-    fn webhook_record(&self) -> Value {
-        let reference = |r: &Option<LooseRef>| {
-            r.as_ref()
-                .map(|r| json!({"id": r.id, "code": r.code}))
-                .unwrap_or(Value::Null)
-        };
+    /// The record the movement's `stock` webhook carries, as far as documented reads give it:
+    /// no reason, batch or serial (Clarus documents none of them on transactions), and the
+    /// warehouse the query was filtered by.
+    fn webhook_record(&self, warehouse: ClarusId) -> Value {
         json!({
             "id": self.id,
             "created_at": self.created_at.as_ref().map(|c| c.0.clone()),
-            "product": reference(&self.product),
-            "warehouse": reference(&self.warehouse),
+            "product": self.product.as_ref().map(|p| json!({"id": p.id, "code": p.code})),
+            "warehouse_id": warehouse,
             "quantity": self.quantity,
-            "status": self.status,
-            "reason": self.reason,
-            "reason_code": reference(&self.reason_code),
-            "batch": self.batch,
-            "string1": self.batch,
-            "serial_number": self.serial_number,
         })
     }
 
     /// The event its webhook would decode to (`None` for a subtype the sweep does not act on).
-    fn to_event(&self, tenant: &Tenant) -> Result<Option<Event>, DecodeError> {
+    fn to_event(&self, tenant: &Tenant, warehouse: ClarusId) -> Result<Option<Event>, DecodeError> {
         let Some(event) = self.event() else {
             return Ok(None);
         };
-        let raw = self.webhook_record();
+        let raw = self.webhook_record(warehouse);
         let record: StockRecord = serde_json::from_value(raw.clone())
             .map_err(|e| DecodeError::Invalid(format!("stock transaction {}: {e}", self.id)))?;
         movement_from_webhook(tenant, event, &record, &raw)
@@ -141,6 +97,8 @@ pub struct MovementSweepReport {
     pub duplicates: usize,
     /// Movements blocked by the core (see its exceptions); swept again next time.
     pub blocked: usize,
+    /// Transactions younger than the overlap, left to their webhook for now.
+    pub waiting: usize,
     /// Transactions that could not be turned into movements.
     pub failed: Vec<SweepFailure>,
     /// The watermark after the sweep.
@@ -198,17 +156,37 @@ impl MovementSweep {
     }
 
     /// Sweeps once: ingests a movement for every movement transaction created since the
-    /// watermark (minus the overlap), then moves the watermark up to the newest one, but not
-    /// past the oldest one that must be swept again (blocked, or failed with a retryable error).
+    /// watermark (minus the overlap) and older than the overlap, then moves the watermark up to
+    /// the newest one, but not past the oldest one that must be swept again (too young, blocked,
+    /// or failed with a retryable error).
+    ///
+    /// Errors: Clarus could not be listed, planning or the store failed.
     pub async fn run(&self, engine: &Engine) -> Result<MovementSweepReport, SweepError> {
         let since = self.watermark().await?;
-        let mut filter = Filter::new().any_of("subtype", MOVEMENT_SUBTYPES.map(|(s, _)| s));
-        if let Some(since) = since {
-            let overlap = SignedDuration::try_from(self.overlap).unwrap_or_default();
-            filter = filter.from("created_at", since - overlap);
+        let overlap = SignedDuration::try_from(self.overlap).unwrap_or_default();
+        let now = Timestamp::now();
+        let mut warehouses: Vec<WarehouseId> = engine
+            .mappings()
+            .tables()
+            .locations
+            .iter()
+            .map(|l| l.warehouse)
+            .collect();
+        warehouses.sort();
+        warehouses.dedup();
+        let mut found: Vec<(ClarusId, MovementRead)> = Vec::new();
+        for warehouse in warehouses {
+            let warehouse = ClarusId::new(warehouse.0 as i64);
+            let mut filter = Filter::new()
+                .any_of("subtype", MOVEMENT_SUBTYPES.map(|(s, _)| s))
+                .eq("warehouse_id", warehouse);
+            if let Some(since) = since {
+                filter = filter.from("created_at", since - overlap);
+            }
+            let read: Vec<MovementRead> = list(&self.client, filter).await?;
+            found.extend(read.into_iter().map(|t| (warehouse, t)));
         }
-        let mut found: Vec<MovementRead> = list(&self.client, filter).await?;
-        found.sort_by_key(|t| (t.created(), t.id));
+        found.sort_by_key(|(_, t)| (t.created(), t.id));
         let mut report = MovementSweepReport {
             scanned: found.len(),
             watermark: since,
@@ -216,36 +194,17 @@ impl MovementSweep {
         };
         let mut newest = since;
         let mut hold_at: Option<Timestamp> = None;
-        for transaction in &found {
-            let retry_later = match transaction.to_event(&self.tenant) {
-                Ok(Some(event)) => match engine.ingest(&event, Timestamp::now()).await? {
-                    IngestOutcome::Planned { .. } => {
-                        report.planned += 1;
-                        false
-                    }
-                    IngestOutcome::Duplicate => {
-                        report.duplicates += 1;
-                        false
-                    }
-                    IngestOutcome::Blocked { .. } => {
-                        report.blocked += 1;
-                        true
-                    }
-                },
-                Ok(None) => false,
-                Err(error) => {
-                    let retry = matches!(error, DecodeError::Retryable(_));
-                    tracing::warn!(id = %transaction.id, %error, "sweep could not read a stock movement");
-                    report.failed.push(SweepFailure {
-                        resource: "stock",
-                        id: transaction.id,
-                        error,
-                    });
-                    retry
-                }
-            };
+        for (warehouse, transaction) in &found {
             let Some(created) = transaction.created() else {
                 continue;
+            };
+            let retry_later = if created > now - overlap {
+                // Young: its webhook, with reason, batch and serial, may still be on its way.
+                report.waiting += 1;
+                true
+            } else {
+                self.sweep_one(engine, *warehouse, transaction, &mut report)
+                    .await?
             };
             if retry_later {
                 hold_at = Some(hold_at.map_or(created, |h| h.min(created)));
@@ -265,31 +224,127 @@ impl MovementSweep {
         }
         Ok(report)
     }
+
+    /// Ingests one settled transaction; `true` when it must be swept again.
+    async fn sweep_one(
+        &self,
+        engine: &Engine,
+        warehouse: ClarusId,
+        transaction: &MovementRead,
+        report: &mut MovementSweepReport,
+    ) -> Result<bool, SweepError> {
+        let event = match transaction.to_event(&self.tenant, warehouse) {
+            Ok(Some(event)) => event,
+            Ok(None) => return Ok(false),
+            Err(error) => {
+                let retry = matches!(error, DecodeError::Retryable(_));
+                tracing::warn!(id = %transaction.id, %error, "sweep could not read a stock movement");
+                report.failed.push(SweepFailure {
+                    resource: "stock",
+                    id: transaction.id,
+                    error,
+                });
+                return Ok(retry);
+            }
+        };
+        if transaction.event() == Some(StockEvent::PlacedOnHold)
+            && self
+                .store
+                .watermark(&receipt_hold_name(transaction.id.get() as u64))
+                .await?
+                .is_some()
+        {
+            // A receipt's own quarantine, posted by the receipt: its webhook said so.
+            report.duplicates += 1;
+            return Ok(false);
+        }
+        Ok(match engine.ingest(&event, Timestamp::now()).await? {
+            IngestOutcome::Planned { .. } => {
+                report.planned += 1;
+                self.flag_rebuilt(&event).await?;
+                false
+            }
+            IngestOutcome::Duplicate => {
+                report.duplicates += 1;
+                false
+            }
+            IngestOutcome::Blocked { .. } => {
+                report.blocked += 1;
+                true
+            }
+        })
+    }
+
+    /// A movement posted from its transaction lacks the reason its webhook carried: finance
+    /// checks the account it went to.
+    async fn flag_rebuilt(&self, event: &Event) -> Result<(), StoreError> {
+        let Payload::StockMovement(movement) = &event.payload else {
+            return Ok(());
+        };
+        if matches!(movement.kind, MovementKind::Hold | MovementKind::Release) {
+            // Status changes move no value: no account to check.
+            return Ok(());
+        }
+        let id = movement.id.0;
+        tracing::warn!(movement = id, sku = %movement.sku, "stock movement posted from the sweep, without its reason");
+        let exception = NewException {
+            key: format!("EX-CLARUS-MOVEMENT-REBUILT-{id}"),
+            kind: MOVEMENT_REBUILT.into(),
+            owner: "finance".into(),
+            severity: "warning".into(),
+            document: format!("stock movement {id}"),
+            message: format!(
+                "stock movement {id} ({:?}, {} × {} in warehouse {}) reached NetSuite through the \
+                 sweep because its webhook never arrived; Clarus documents no reason on stock \
+                 transactions, so it was posted to the default account of its kind: check the \
+                 account and reclassify if needed",
+                movement.kind, movement.quantity, movement.sku, movement.warehouse
+            ),
+            runbook: "operations.md#movement-rebuilt".into(),
+            payload: json!({
+                "movement": id,
+                "kind": format!("{:?}", movement.kind),
+                "sku": movement.sku.as_str(),
+                "quantity": movement.quantity,
+                "warehouse": movement.warehouse.0,
+                "occurred_at": movement.occurred_at.to_string(),
+            }),
+        };
+        self.store
+            .raise_exception(exception, Timestamp::now())
+            .await
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sync_core::{MovementKind, Payload};
+    use rust_decimal::Decimal;
 
     fn read(value: Value) -> MovementRead {
         serde_json::from_value(value).unwrap()
     }
 
+    const WAREHOUSE: ClarusId = ClarusId::new(1);
+
     #[test]
-    fn a_stock_check_loss_transaction_becomes_the_webhooks_movement() {
+    fn a_loss_transaction_becomes_a_negative_adjustment_in_the_queried_warehouse() {
         let transaction = read(json!({
-            "id": "88", "subtype": "ADJDN", "quantity": "2", "status": "available",
-            "reason": "stock_check", "created_at": "2026-11-27T10:00:00.5Z",
-            "product": {"id": "5", "code": "MUG"}, "warehouse": {"id": "1"}
+            "id": "88", "subtype": "ADJDN", "quantity": "2", "created_at": "2026-11-27T10:00:00.5Z",
+            "product": {"id": "5", "code": "MUG"}
         }));
-        let event = transaction.to_event(&Tenant::new("acme")).unwrap().unwrap();
+        let event = transaction
+            .to_event(&Tenant::new("acme"), WAREHOUSE)
+            .unwrap()
+            .unwrap();
         let Payload::StockMovement(m) = &event.payload else {
             panic!("{event:?}")
         };
-        assert_eq!(m.kind, MovementKind::StockCheckLoss);
+        // Without the reason a webhook carries, a loss is a plain negative adjustment.
+        assert_eq!(m.kind, MovementKind::NegativeAdjustment);
         assert_eq!(m.quantity, Decimal::from(2));
         assert_eq!(m.sku.as_str(), "MUG");
+        assert_eq!(m.warehouse, WarehouseId(1));
         assert_eq!(event.source.id.as_str(), "88");
         assert_eq!(event.source.event.as_str(), "negatively_adjusted");
     }
@@ -297,17 +352,21 @@ mod tests {
     #[test]
     fn other_subtypes_are_not_movements() {
         let transaction = read(json!({"id": "9", "subtype": "PICK", "quantity": 1}));
-        assert_eq!(transaction.to_event(&Tenant::new("acme")).unwrap(), None);
+        assert_eq!(
+            transaction
+                .to_event(&Tenant::new("acme"), WAREHOUSE)
+                .unwrap(),
+            None
+        );
     }
 
     #[test]
     fn a_transaction_without_a_product_is_invalid() {
         let transaction = read(json!({
-            "id": "10", "subtype": "HOLD", "quantity": 1, "created_at": "2026-11-27T10:00:00Z",
-            "warehouse": {"id": "1"}
+            "id": "10", "subtype": "HOLD", "quantity": 1, "created_at": "2026-11-27T10:00:00Z"
         }));
         assert!(matches!(
-            transaction.to_event(&Tenant::new("acme")),
+            transaction.to_event(&Tenant::new("acme"), WAREHOUSE),
             Err(DecodeError::Invalid(_))
         ));
     }

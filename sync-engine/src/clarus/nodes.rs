@@ -1,13 +1,16 @@
-//! GraphQL node selections the adapter needs beyond the client's documented ones: the generic
-//! fields (`external_system_reference1..3`), `updated_at` and dispatch dates, which Clarus
-//! exposes beyond its published field lists ("more fields via introspection").
+//! GraphQL node selections of the adapter: only the node fields Clarus documents for each root
+//! (the "Query Structure" of each `/graphql#ListXxx` operation of its OpenAPI, kept in
+//! `clarus-client/spec/clarus-graphql.json`). Anything else a tenant may offer ("more fields via
+//! introspection") is never asked for: a tenant without it would refuse the whole query.
+//! What the documented reads cannot give (NetSuite references, lots and serials, receipt lines)
+//! comes from the webhook body and the engine's own records, as `docs/decisions/` describes.
 
 use clarus_client::ClarusId;
 use clarus_client::graphql::{ClarusDateTime, CodeRef, GoodsOutStatus, IdRef, Node};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
-/// A goods out as the despatch re-read and the sweep need it.
+/// A goods out as the despatch re-read, the sweep and the executor need it.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub(crate) struct GoodsOutRead {
     pub id: ClarusId,
@@ -16,17 +19,9 @@ pub(crate) struct GoodsOutRead {
     #[serde(default)]
     pub goods_out_status: Option<GoodsOutStatus>,
     #[serde(default)]
-    pub external_system_reference1: Option<String>,
-    #[serde(default)]
-    pub actual_date_of_dispatch: Option<ClarusDateTime>,
-    #[serde(default)]
-    pub updated_at: Option<ClarusDateTime>,
-    #[serde(default)]
     pub warehouse: Option<IdRef>,
     #[serde(default)]
     pub carrier: Option<IdRef>,
-    #[serde(default)]
-    pub carrier_service: Option<IdRef>,
 }
 
 impl GoodsOutRead {
@@ -42,10 +37,11 @@ impl GoodsOutRead {
 impl Node for GoodsOutRead {
     const ROOT: &'static str = "goods_outs";
     const FILTER_TYPE: &'static str = "GoodsOutsFilterType";
-    const FIELDS: &'static str = "id reference goods_out_status { code name } external_system_reference1 actual_date_of_dispatch updated_at warehouse { id } carrier { id } carrier_service { id }";
+    const FIELDS: &'static str =
+        "id reference goods_out_status { code name } warehouse { id } carrier { id }";
 }
 
-/// A goods-out line with its quantities and NetSuite line reference.
+/// A goods-out line with its quantities.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub(crate) struct GoodsOutLineRead {
     pub id: ClarusId,
@@ -55,15 +51,12 @@ pub(crate) struct GoodsOutLineRead {
     pub dispatch_quantity: Option<Decimal>,
     #[serde(default)]
     pub product: Option<CodeRef>,
-    #[serde(default)]
-    pub external_system_reference1: Option<String>,
 }
 
 impl Node for GoodsOutLineRead {
     const ROOT: &'static str = "goods_out_lines";
     const FILTER_TYPE: &'static str = "GoodsOutLineFilterType";
-    const FIELDS: &'static str =
-        "id order_quantity dispatch_quantity product { id code } external_system_reference1";
+    const FIELDS: &'static str = "id order_quantity dispatch_quantity product { id code }";
 }
 
 /// A shipment of a goods out.
@@ -71,7 +64,7 @@ impl Node for GoodsOutLineRead {
 pub(crate) struct ShipmentRead {
     pub id: ClarusId,
     #[serde(default)]
-    pub tracking_number: Option<String>,
+    pub status: Option<String>,
     #[serde(default)]
     pub carrier: Option<IdRef>,
     #[serde(default)]
@@ -81,7 +74,7 @@ pub(crate) struct ShipmentRead {
 impl Node for ShipmentRead {
     const ROOT: &'static str = "shipments";
     const FILTER_TYPE: &'static str = "ShipmentFilterType";
-    const FIELDS: &'static str = "id tracking_number carrier { id } carrier_service { id }";
+    const FIELDS: &'static str = "id status carrier { id } carrier_service { id }";
 }
 
 /// A parcel of a shipment.
@@ -100,7 +93,7 @@ impl Node for PackageRead {
     const FIELDS: &'static str = "id tracking_number shipment { id }";
 }
 
-/// A goods-in receipt with its received quantities per line.
+/// A goods-in receipt: identity, status and receipt date.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub(crate) struct GoodsInRead {
     pub id: ClarusId,
@@ -109,32 +102,19 @@ pub(crate) struct GoodsInRead {
     #[serde(default)]
     pub status: Option<String>,
     #[serde(default)]
-    pub external_system_reference1: Option<String>,
-    #[serde(default)]
     pub actual_date_of_receipt: Option<ClarusDateTime>,
     #[serde(default)]
-    pub updated_at: Option<ClarusDateTime>,
-    #[serde(default)]
     pub warehouse: Option<IdRef>,
-    #[serde(default)]
-    pub lines: Option<Vec<GoodsInLineRead>>,
 }
 
 impl Node for GoodsInRead {
     const ROOT: &'static str = "goods_in_receipts";
     const FILTER_TYPE: &'static str = "InboundGoodFilterType";
-    const FIELDS: &'static str = "id reference status external_system_reference1 actual_date_of_receipt updated_at warehouse { id } lines { id received_quantity }";
+    const FIELDS: &'static str = "id reference status actual_date_of_receipt warehouse { id }";
 }
 
-/// A goods-in line's received quantity.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub(crate) struct GoodsInLineRead {
-    pub id: ClarusId,
-    #[serde(default)]
-    pub received_quantity: Option<Decimal>,
-}
-
-/// One stock record, with the warehouse it is in.
+/// One stock record (the warehouse is the query's `warehouse_id` filter: Clarus documents no
+/// warehouse field on stock).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub(crate) struct StockRead {
     pub id: ClarusId,
@@ -144,89 +124,90 @@ pub(crate) struct StockRead {
     pub status: Option<String>,
     #[serde(default)]
     pub product: Option<CodeRef>,
-    #[serde(default)]
-    pub warehouse: Option<IdRef>,
 }
 
 impl Node for StockRead {
     const ROOT: &'static str = "stocks";
     const FILTER_TYPE: &'static str = "StockFilterType";
-    const FIELDS: &'static str = "id quantity status product { id code } warehouse { id }";
+    const FIELDS: &'static str = "id quantity status product { id code }";
 }
 
-/// A goods-in receipt with everything a receipt is built from: the order references and, per
-/// line, the stock received (status, batch, serial). Used by the sweep to rebuild what a lost
-/// webhook carried.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub(crate) struct GoodsInDetailRead {
-    pub id: ClarusId,
-    #[serde(default)]
-    pub status: Option<String>,
-    #[serde(default)]
-    pub external_system_reference1: Option<String>,
-    #[serde(default)]
-    pub external_system_reference3: Option<String>,
-    #[serde(default)]
-    pub actual_date_of_receipt: Option<ClarusDateTime>,
-    #[serde(default)]
-    pub updated_at: Option<ClarusDateTime>,
-    #[serde(default)]
-    pub warehouse: Option<IdRef>,
-    #[serde(default)]
-    pub lines: Option<Vec<GoodsInDetailLine>>,
-}
-
-impl Node for GoodsInDetailRead {
-    const ROOT: &'static str = "goods_in_receipts";
-    const FILTER_TYPE: &'static str = "InboundGoodFilterType";
-    const FIELDS: &'static str = "id status external_system_reference1 external_system_reference3 actual_date_of_receipt updated_at warehouse { id } lines { id received_quantity external_system_reference1 alt_line_number product { id code } received_stock { quantity batch serial_number status } }";
-}
-
-/// A goods-in line with its received stock.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub(crate) struct GoodsInDetailLine {
-    pub id: ClarusId,
-    #[serde(default)]
-    pub received_quantity: Option<Decimal>,
-    #[serde(default)]
-    pub external_system_reference1: Option<String>,
-    #[serde(default)]
-    pub alt_line_number: Option<String>,
-    #[serde(default)]
-    pub product: Option<CodeRef>,
-    #[serde(default)]
-    pub received_stock: Option<Vec<ReceivedStockRead>>,
-}
-
-/// One stock entry received on a goods-in line.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub(crate) struct ReceivedStockRead {
-    #[serde(default)]
-    pub quantity: Option<Decimal>,
-    #[serde(default)]
-    pub batch: Option<String>,
-    #[serde(default)]
-    pub serial_number: Option<String>,
-    #[serde(default)]
-    pub status: Option<String>,
-}
-
-/// A stock transaction (`DISP`, `PICK`, `RCV`, …) with the batch and serial it moved.
+/// A stock transaction (`DISP`, `ADJUP`, `HOLD`, …): what moved, when and where.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub(crate) struct TransactionRead {
     pub id: ClarusId,
     #[serde(default)]
+    pub subtype: Option<String>,
+    #[serde(default)]
     pub quantity: Option<Decimal>,
     #[serde(default)]
-    pub batch: Option<String>,
-    #[serde(default)]
-    pub serial_number: Option<String>,
+    pub created_at: Option<ClarusDateTime>,
     #[serde(default)]
     pub product: Option<CodeRef>,
+}
+
+impl TransactionRead {
+    /// When the transaction was made.
+    pub fn created(&self) -> Option<jiff::Timestamp> {
+        self.created_at.as_ref().and_then(ClarusDateTime::timestamp)
+    }
 }
 
 impl Node for TransactionRead {
     const ROOT: &'static str = "transactions";
     const FILTER_TYPE: &'static str = "TransactionFilterType";
-    const FIELDS: &'static str = "id quantity batch serial_number product { id code }";
+    const FIELDS: &'static str = "id subtype quantity created_at product { id code }";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clarus_client::graphql::Filter;
+    use clarus_client::graphql::documented::DocumentedSchema;
+
+    fn documented<N: Node>(filters: &[Filter]) {
+        let root = DocumentedSchema::get()
+            .root(N::ROOT)
+            .unwrap_or_else(|| panic!("{} is not a documented root", N::ROOT));
+        assert_eq!(root.filter_type, N::FILTER_TYPE, "{}", N::ROOT);
+        root.check_selection(N::FIELDS)
+            .unwrap_or_else(|e| panic!("{e}"));
+        for filter in filters {
+            root.check_filters(filter).unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+
+    /// Every read of the adapter asks for documented fields with documented filters, exactly as
+    /// the adapter builds them.
+    #[test]
+    fn every_read_is_documented() {
+        let id = ClarusId::new(7);
+        documented::<GoodsOutRead>(&[
+            Filter::new().eq("reference", "SO1"),
+            Filter::new()
+                .any_of("reference", ["SO1", "SO2"])
+                .eq("goods_out_status_code", "COMPLETED"),
+        ]);
+        documented::<GoodsOutLineRead>(&[Filter::new().eq("goods_out_id", id)]);
+        documented::<ShipmentRead>(&[Filter::new().eq("goods_out_id", id)]);
+        documented::<PackageRead>(&[Filter::new().any_of("shipment_id", [id])]);
+        documented::<GoodsInRead>(&[
+            Filter::new().eq("reference", "PO1"),
+            Filter::new().any_of("reference", ["PO1", "PO2"]),
+        ]);
+        documented::<StockRead>(&[Filter::new().eq("warehouse_id", id)]);
+        documented::<TransactionRead>(&[
+            Filter::new().eq("goods_out_id", id).eq("subtype", "DISP"),
+            Filter::new()
+                .eq("subtype", "ADJUP")
+                .eq("warehouse_id", id)
+                .from("created_at", "2026-01-01T00:00:00Z")
+                .to("created_at", "2026-01-01T00:02:00Z")
+                .eq("product_id", id),
+            Filter::new()
+                .any_of("subtype", ["ADJUP", "ADJDN", "HOLD", "RELEASE"])
+                .eq("warehouse_id", id)
+                .from("created_at", "2026-01-01T00:00:00Z"),
+        ]);
+    }
 }

@@ -10,29 +10,31 @@
 //! Progress only feeds the monitor, so the decoder is lenient where a despatch is strict: a
 //! goods out that names no NetSuite order (another sales channel of the tenant) or no longer
 //! exists gives no event, and a pick list that names no goods out gives none either. A goods
-//! out's NetSuite order comes from the webhook body when it carries
-//! `external_system_reference1`; pick lists carry only goods-out ids, so their goods outs are
-//! re-read over GraphQL (one query for all of them).
+//! out's NetSuite order comes from the engine's record of the goods outs it created, else from
+//! the webhook body's `external_system_reference1`; pick lists carry only goods-out ids, which
+//! are looked up in the same records (Clarus documents neither an `id` filter nor the generic
+//! fields on its goods-out reads, so nothing is asked of Clarus).
 
-use clarus_client::graphql::{ClarusDateTime, Filter};
+use std::sync::Arc;
+
+use clarus_client::ClarusId;
+use clarus_client::graphql::ClarusDateTime;
 use clarus_client::webhook::{GoodsOutRecord, PickListEvent, PickListRecord};
-use clarus_client::{ClarusClient, ClarusId};
 use jiff::Timestamp;
 use sync_core::{
     Event, GoodsOutId, GoodsOutMilestone, GoodsOutProgress, NetSuiteId, Payload, Tenant,
 };
 
 use super::despatch::{id_u64, non_empty};
-use super::errors::decode_error;
-use super::executor::list;
-use super::nodes::GoodsOutRead;
+use super::executor::LineOrder;
 use crate::processor::DecodeError;
+use crate::store::Store;
 
 /// Turns progress webhooks into events.
 #[derive(Clone)]
 pub(crate) struct ProgressReader {
-    pub(crate) client: ClarusClient,
     pub(crate) tenant: Tenant,
+    pub(crate) store: Arc<dyn Store>,
 }
 
 impl ProgressReader {
@@ -52,9 +54,9 @@ impl ProgressReader {
             .as_deref()
             .and_then(timestamp)
             .unwrap_or_else(Timestamp::now);
-        let order = match non_empty(record.external_system_reference1.as_deref()) {
-            Some(order) => Some(order.to_owned()),
-            None => self.orders_of(&[id]).await?.pop().map(|(_, order)| order),
+        let order = match self.orders_of(&[id]).await?.pop() {
+            Some((_, order)) => Some(order),
+            None => non_empty(record.external_system_reference1.as_deref()).map(str::to_owned),
         };
         let Some(order) = order else {
             tracing::debug!(goods_out = %id, "processed goods out names no NetSuite order");
@@ -104,24 +106,18 @@ impl ProgressReader {
             .collect()
     }
 
-    /// The NetSuite order of each goods out that exists and names one, in the order asked.
+    /// The NetSuite order of each goods out the engine created, in the order asked.
     async fn orders_of(&self, ids: &[ClarusId]) -> Result<Vec<(ClarusId, String)>, DecodeError> {
-        let context = format!("re-reading goods outs {ids:?} for their NetSuite orders");
-        let filter = match ids {
-            [one] => Filter::new().eq("id", *one),
-            many => Filter::new().any_of("id", many.iter().copied()),
-        };
-        let read: Vec<GoodsOutRead> = list(&self.client, filter)
-            .await
-            .map_err(|e| decode_error(&context, &e))?;
-        Ok(ids
-            .iter()
-            .filter_map(|id| {
-                let goods_out = read.iter().find(|g| g.id == *id)?;
-                let order = non_empty(goods_out.external_system_reference1.as_deref())?;
-                Some((*id, order.to_owned()))
-            })
-            .collect())
+        let mut found = Vec::with_capacity(ids.len());
+        for id in ids {
+            let record = LineOrder::load(self.store.as_ref(), *id)
+                .await
+                .map_err(|e| DecodeError::Retryable(format!("reading goods out {id}: {e}")))?;
+            if let Some(order) = record.and_then(|r| r.order) {
+                found.push((*id, order));
+            }
+        }
+        Ok(found)
     }
 
     fn event(

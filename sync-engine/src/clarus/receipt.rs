@@ -9,19 +9,22 @@
 //! delivery again gives the same receipt, a late delivery of an earlier stage gives nothing
 //! (a later stage already covered it), and a lost webhook is covered by the next one.
 //!
-//! Stock received `held` is quarantine; `available` is sellable. The record is re-read over
-//! GraphQL first: it must exist, not be cancelled, and hold at least what the body claims on
-//! every line.
+//! Stock received `held` is quarantine; `available` is sellable. The receipt is confirmed over
+//! GraphQL first (`goods_in_receipts` filtered by `reference`, the documented fields): it must
+//! exist with the body's id and must not be draft, pending or cancelled. The NetSuite order and
+//! its kind come from the engine's record of the receipt it created when there is one (the body
+//! must agree with it), else from the body. Clarus documents no read of receipt lines, so the
+//! lines, quantities, lots and serials are the body's; `docs/decisions/` says what that risks.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use clarus_client::graphql::Filter;
+use clarus_client::graphql::{ClarusDateTime, Filter};
 use clarus_client::{ClarusClient, ClarusId};
 use jiff::Timestamp;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use sync_core::{
     Event, GoodsInId, LineNo, Name, NetSuiteId, OrderKind, OrderRef, Payload, Receipt, ReceiptId,
     ReceiptLine, Revision, Sku, SourceId, StockCondition, System, Tenant, WarehouseId,
@@ -29,8 +32,8 @@ use sync_core::{
 
 use super::despatch::{decimal, id_u64, json_id, line_reference, lots_and_serials, non_empty};
 use super::errors::decode_error;
-use super::executor::list;
-use super::nodes::{GoodsInDetailRead, GoodsInRead};
+use super::executor::{GoodsInOrder, list};
+use super::nodes::GoodsInRead;
 use crate::processor::DecodeError;
 use crate::store::Store;
 
@@ -51,6 +54,44 @@ static STAGE_UPDATES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(())
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct Stages {
     stages: BTreeMap<u64, Stage>,
+    /// The goods in's `completed` webhook was decoded: everything received was reported.
+    #[serde(default)]
+    completed: bool,
+    /// When the sweep first saw the goods in completed in Clarus.
+    #[serde(default)]
+    seen_completed_at: Option<Timestamp>,
+}
+
+/// Whether a goods in that Clarus shows completed was reported completely.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Completion {
+    /// Its `completed` webhook was decoded.
+    pub reported: bool,
+    /// When the sweep first saw it completed.
+    pub seen_completed_at: Timestamp,
+    /// Total quantity its receipts reported.
+    pub reported_quantity: Decimal,
+}
+
+/// Stock a receipt put on hold, and the hold movement that reported it (once one did).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct HeldByReceipt {
+    /// The goods in.
+    pub goods_in: ClarusId,
+    /// The quantity it received held into the stock record.
+    pub quantity: Decimal,
+    /// The `placed_on_hold` movement that reported this quarantine.
+    pub hold: Option<u64>,
+}
+
+/// The store entry of a stock record a receipt put on hold ([`HeldByReceipt`]).
+pub(crate) fn held_by_receipt_name(stock: ClarusId) -> String {
+    format!("clarus.stock.{stock}.held_by_receipt")
+}
+
+/// The key of the exception raised when a completed goods in was never reported.
+pub(crate) fn receipt_gap_key(goods_in: ClarusId) -> String {
+    format!("EX-CLARUS-RECEIPT-GAP-{goods_in}")
 }
 
 /// One reported stage: entries per Clarus line, and when that receipt happened (kept so that
@@ -88,17 +129,70 @@ pub(crate) struct ReceiptDecoder {
 }
 
 impl ReceiptDecoder {
-    pub async fn decode(&self, record: &Value) -> Result<Vec<Event>, DecodeError> {
+    /// Decodes a goods-in webhook body; `completed` for the `completed` event, which reports
+    /// that everything was received (recorded once decoded, and closes a receipt gap).
+    pub async fn decode(&self, record: &Value, completed: bool) -> Result<Vec<Event>, DecodeError> {
         let id = record
             .get("id")
             .and_then(json_id)
             .ok_or_else(|| DecodeError::Invalid("goods-in webhook without a record id".into()))?;
-        let context = format!("re-reading goods in {id}");
-        let read: Vec<GoodsInRead> = list(&self.client, Filter::new().eq("id", id))
+        let events = self.decode_stage(id, record).await?;
+        if completed {
+            self.mark_completed(id).await?;
+        }
+        Ok(events)
+    }
+
+    async fn decode_stage(&self, id: ClarusId, record: &Value) -> Result<Vec<Event>, DecodeError> {
+        let kept = GoodsInOrder::load(self.store.as_ref(), id)
             .await
-            .map_err(|e| decode_error(&context, &e))?;
+            .map_err(|e| {
+                DecodeError::Retryable(format!("reading the record of goods in {id}: {e}"))
+            })?;
+        let claimed_reference = field(record, "reference");
+        let claimed_order = field(record, "external_system_reference1");
+        let claimed_kind = field(record, "external_system_reference3");
+        if let Some(kept) = &kept {
+            let differs = |claimed: &Option<String>, kept: &str| {
+                claimed.as_deref().is_some_and(|c| c.trim() != kept)
+            };
+            if differs(&claimed_reference, &kept.reference)
+                || differs(&claimed_order, &kept.order)
+                || differs(&claimed_kind, &kept.kind)
+            {
+                return Err(DecodeError::Invalid(format!(
+                    "goods in {id}: the webhook names {} / order {} / {}, but the engine created it \
+                     as {} for order {} ({})",
+                    claimed_reference.as_deref().unwrap_or("no reference"),
+                    claimed_order.as_deref().unwrap_or("none"),
+                    claimed_kind.as_deref().unwrap_or("no kind"),
+                    kept.reference,
+                    kept.order,
+                    kept.kind
+                )));
+            }
+        }
+        let reference = kept
+            .as_ref()
+            .map(|k| k.reference.clone())
+            .or(claimed_reference)
+            .ok_or_else(|| {
+                DecodeError::Invalid(format!(
+                    "goods in {id}: neither the webhook nor the engine's records give its \
+                     reference, so it cannot be confirmed in Clarus"
+                ))
+            })?;
+        let context = format!("re-reading goods in {id} ({reference})");
+        let read: Vec<GoodsInRead> = list(
+            &self.client,
+            Filter::new().eq("reference", reference.as_str()),
+        )
+        .await
+        .map_err(|e| decode_error(&context, &e))?;
         let read = read.into_iter().find(|g| g.id == id).ok_or_else(|| {
-            DecodeError::Invalid(format!("goods in {id} does not exist in Clarus"))
+            DecodeError::Invalid(format!(
+                "goods in {id} ({reference}) does not exist in Clarus"
+            ))
         })?;
         let status = read.status.clone().unwrap_or_default().to_ascii_lowercase();
         if matches!(status.as_str(), "cancelled" | "pending" | "draft") {
@@ -107,17 +201,22 @@ impl ReceiptDecoder {
             )));
         }
 
-        let order_id = read
-            .external_system_reference1
-            .clone()
-            .or_else(|| field(record, "external_system_reference1"))
+        let order_id = kept
+            .as_ref()
+            .map(|k| k.order.clone())
+            .or(claimed_order)
             .filter(|r| !r.trim().is_empty())
             .ok_or_else(|| {
                 DecodeError::Invalid(format!(
                     "goods in {id} names no NetSuite order in external_system_reference1"
                 ))
             })?;
-        let kind = match field(record, "external_system_reference3").as_deref() {
+        let kind = match kept
+            .as_ref()
+            .map(|k| k.kind.clone())
+            .or(claimed_kind)
+            .as_deref()
+        {
             Some("PO") => OrderKind::Purchase,
             Some("RA") => OrderKind::Return,
             other => {
@@ -130,39 +229,21 @@ impl ReceiptDecoder {
             .warehouse
             .as_ref()
             .map(|w| w.id)
-            .or_else(|| record.get("warehouse_id").and_then(json_id))
             .ok_or_else(|| DecodeError::Invalid(format!("goods in {id} has no warehouse")))?;
-        // The body's date is the one of this receipt; the re-read has the latest one.
+        // The body's date is the one of this receipt; the re-read has the latest one. A stage
+        // keeps the date it was first decoded with, so `now` is only a last resort.
         let received_at = field(record, "actual_date_of_arrival")
-            .and_then(|t| t.parse::<Timestamp>().ok())
+            .or_else(|| field(record, "actual_date_of_receipt"))
+            .and_then(|t| ClarusDateTime(t).timestamp())
             .or_else(|| {
                 read.actual_date_of_receipt
                     .as_ref()
                     .and_then(|d| d.timestamp())
             })
-            .or_else(|| read.updated_at.as_ref().and_then(|d| d.timestamp()))
-            .ok_or_else(|| DecodeError::Invalid(format!("goods in {id} has no receipt date")))?;
+            .unwrap_or_else(Timestamp::now);
 
         let lines = body_lines(record);
-        // The body may not claim more than Clarus holds.
-        let held: HashMap<ClarusId, Decimal> = read
-            .lines
-            .iter()
-            .flatten()
-            .map(|l| (l.id, l.received_quantity.unwrap_or_default()))
-            .collect();
-        for line in &lines {
-            let claimed: Decimal = line.entries.iter().map(|e| e.quantity).sum();
-            if let Some(actual) = held.get(&line.id)
-                && claimed > *actual
-            {
-                return Err(DecodeError::Invalid(format!(
-                    "goods in {id} line {}: the webhook claims {claimed} received, Clarus holds {actual}",
-                    line.id
-                )));
-            }
-        }
-
+        self.record_held_stock(id, &lines).await?;
         let counts: BTreeMap<String, usize> = lines
             .iter()
             .map(|l| (l.id.to_string(), l.entries.len()))
@@ -308,61 +389,118 @@ impl ReceiptDecoder {
 }
 
 impl ReceiptDecoder {
-    /// The total quantity reported by receipts of goods in `id` so far.
-    pub async fn reported_quantity(&self, id: ClarusId) -> Result<Decimal, DecodeError> {
+    /// Records every stock record the receipt put on hold: a `placed_on_hold` webhook for it is
+    /// the receipt's own quarantine, which the receipt posts, not a movement to post again.
+    /// A record already kept (and perhaps claimed by its hold) is left as it is.
+    async fn record_held_stock(&self, id: ClarusId, lines: &[BodyLine]) -> Result<(), DecodeError> {
+        let store_error =
+            |e| DecodeError::Retryable(format!("recording stock held by goods in {id}: {e}"));
+        for entry in lines.iter().flat_map(|l| &l.entries).filter(|e| e.held) {
+            let Some(stock) = entry.raw.get("stock_id").and_then(json_id) else {
+                continue;
+            };
+            let name = held_by_receipt_name(stock);
+            if self
+                .store
+                .watermark(&name)
+                .await
+                .map_err(store_error)?
+                .is_some()
+            {
+                continue;
+            }
+            let held = HeldByReceipt {
+                goods_in: id,
+                quantity: entry.quantity,
+                hold: None,
+            };
+            let text = serde_json::to_string(&held).unwrap_or_default();
+            self.store
+                .set_watermark(&name, &text)
+                .await
+                .map_err(store_error)?;
+        }
+        Ok(())
+    }
+
+    async fn load_stages(&self, id: ClarusId) -> Result<Stages, DecodeError> {
         let stored = self
             .store
             .watermark(&receipt_watermark_name(id))
             .await
             .map_err(|e| DecodeError::Retryable(format!("receipt stages of goods in {id}: {e}")))?;
-        let stages: Stages = stored
-            .and_then(|text| serde_json::from_str(&text).ok())
-            .unwrap_or_default();
-        Ok(stages
-            .stages
-            .values()
-            .next_back()
-            .map(|s| s.quantity)
-            .unwrap_or_default())
-    }
-}
-
-/// The webhook record a goods in would be sent with, rebuilt from a GraphQL read; `None` when
-/// the read lacks the received stock detail (status, batch, serial) of a line that has stock.
-pub(crate) fn record_from_detail(detail: &GoodsInDetailRead) -> Option<Value> {
-    let mut lines = Vec::new();
-    for line in detail.lines.iter().flatten() {
-        let received = line.received_quantity.unwrap_or_default();
-        let stock = line.received_stock.clone().unwrap_or_default();
-        let total: Decimal = stock.iter().filter_map(|s| s.quantity).sum();
-        if total != received || stock.iter().any(|s| s.status.is_none()) {
-            return None;
+        match stored {
+            Some(text) => serde_json::from_str(&text).map_err(|e| {
+                DecodeError::Invalid(format!("stored receipt stages of goods in {id}: {e}"))
+            }),
+            None => Ok(Stages::default()),
         }
-        lines.push(json!({
-            "id": line.id,
-            "product_code": line.product.as_ref().and_then(|p| p.code.clone()),
-            "external_system_reference1": line.external_system_reference1,
-            "alt_line_number": line.alt_line_number,
-            "received_stock": stock.iter().map(|s| json!({
-                "quantity": s.quantity,
-                "batch": s.batch,
-                "serial_number": s.serial_number,
-                "status": s.status,
-            })).collect::<Vec<_>>(),
-        }));
     }
-    Some(json!({
-        "id": detail.id,
-        "external_system_reference1": detail.external_system_reference1,
-        "external_system_reference3": detail.external_system_reference3,
-        "warehouse_id": detail.warehouse.as_ref().map(|w| w.id),
-        "actual_date_of_arrival": detail
-            .actual_date_of_receipt
-            .as_ref()
-            .and_then(|d| d.timestamp())
-            .map(|t| t.to_string()),
-        "lines": lines,
-    }))
+
+    async fn save_stages(&self, id: ClarusId, stages: &Stages) -> Result<(), DecodeError> {
+        let text = serde_json::to_string(stages).unwrap_or_default();
+        self.store
+            .set_watermark(&receipt_watermark_name(id), &text)
+            .await
+            .map_err(|e| DecodeError::Retryable(format!("receipt stages of goods in {id}: {e}")))
+    }
+
+    /// Records that goods in `id`'s `completed` webhook was decoded, and closes its receipt
+    /// gap exception if the sweep had raised one.
+    async fn mark_completed(&self, id: ClarusId) -> Result<(), DecodeError> {
+        {
+            let _serialised = STAGE_UPDATES.lock().await;
+            let mut stages = self.load_stages(id).await?;
+            if stages.completed {
+                return Ok(());
+            }
+            stages.completed = true;
+            self.save_stages(id, &stages).await?;
+        }
+        match self
+            .store
+            .resolve_exception(
+                &receipt_gap_key(id),
+                "the goods in's completed webhook arrived and was processed",
+                Timestamp::now(),
+            )
+            .await
+        {
+            Ok(()) | Err(crate::store::StoreError::NotFound { .. }) => Ok(()),
+            Err(e) => Err(DecodeError::Retryable(format!(
+                "closing the receipt gap of goods in {id}: {e}"
+            ))),
+        }
+    }
+
+    /// Whether goods in `id`, which Clarus shows completed at `now`, was reported completely;
+    /// records when the sweep first saw it completed.
+    pub async fn completion(
+        &self,
+        id: ClarusId,
+        now: Timestamp,
+    ) -> Result<Completion, DecodeError> {
+        let _serialised = STAGE_UPDATES.lock().await;
+        let mut stages = self.load_stages(id).await?;
+        let seen_completed_at = match stages.seen_completed_at {
+            Some(at) => at,
+            None => {
+                stages.seen_completed_at = Some(now);
+                self.save_stages(id, &stages).await?;
+                now
+            }
+        };
+        Ok(Completion {
+            reported: stages.completed,
+            seen_completed_at,
+            reported_quantity: stages
+                .stages
+                .values()
+                .next_back()
+                .map(|s| s.quantity)
+                .unwrap_or_default(),
+        })
+    }
 }
 
 fn field(record: &Value, name: &str) -> Option<String> {
@@ -417,27 +555,18 @@ fn body_lines(record: &Value) -> Vec<BodyLine> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn detail(stock: Value) -> GoodsInDetailRead {
-        serde_json::from_value(json!({
-            "id": "12", "status": "completed", "external_system_reference1": "700",
-            "external_system_reference3": "PO", "actual_date_of_receipt": "2026-11-27T10:00:00Z",
-            "warehouse": {"id": "1"},
-            "lines": [{"id": "5", "received_quantity": 3, "external_system_reference1": "4",
-                "product": {"id": "9", "code": "MUG"}, "received_stock": stock}]
-        }))
-        .unwrap()
-    }
+    use serde_json::json;
 
     #[test]
-    fn a_read_with_received_stock_rebuilds_the_webhook_record() {
-        let read = detail(json!([
-            {"quantity": 1, "batch": "L1", "status": "held"},
-            {"quantity": 2, "batch": "L1", "status": "available"}
-        ]));
-        let record = record_from_detail(&read).expect("complete");
-        assert_eq!(record["external_system_reference3"], "PO");
-        assert_eq!(record["warehouse_id"], 1);
+    fn body_lines_keep_held_and_available_entries_apart() {
+        let record = json!({
+            "id": 12,
+            "lines": [{"id": "5", "product_code": "MUG", "external_system_reference1": "4",
+                "received_stock": [
+                    {"quantity": 1, "batch": "L1", "status": "held"},
+                    {"quantity": 2, "batch": "L1", "status": "available"}
+                ]}]
+        });
         let lines = body_lines(&record);
         assert_eq!(lines.len(), 1);
         assert_eq!(lines[0].order_line, Some(LineNo(4)));
@@ -448,12 +577,5 @@ mod tests {
             .map(|e| (e.held, e.quantity))
             .collect();
         assert_eq!(held, [(true, Decimal::ONE), (false, Decimal::from(2))]);
-    }
-
-    #[test]
-    fn a_read_without_the_detail_is_not_rebuilt() {
-        assert!(record_from_detail(&detail(Value::Null)).is_none());
-        // Entries that do not add up to the received quantity are not trusted either.
-        assert!(record_from_detail(&detail(json!([{"quantity": 1, "status": "held"}]))).is_none());
     }
 }

@@ -1,10 +1,12 @@
 //! Clarus on-hand per SKU × NetSuite location × status, for the drift check.
 //!
-//! Reads every stock record (`stocks`: quantity, `available` or `held`, product, warehouse) and
-//! adds the picked-but-not-despatched quantity of `stock_balances` to available: picked stock
-//! has left its location but not the warehouse, and NetSuite only takes it off hand when the
-//! fulfilment is posted. Warehouses are placed at their NetSuite location through the location
-//! mapping; stock in an unmapped warehouse is reported, not guessed.
+//! Reads the stock records of each mapped warehouse (`stocks` filtered by `warehouse_id`:
+//! quantity, `available` or `held`, product) and adds the picked-but-not-despatched quantity of
+//! `stock_balances` to available: picked stock has left its location but not the warehouse, and
+//! NetSuite only takes it off hand when the fulfilment is posted. Warehouses are placed at their
+//! NetSuite location through the location mapping; stock in an unmapped warehouse is not read
+//! (Clarus documents no warehouse field on stock records), and balances of an unmapped
+//! warehouse are reported, not guessed.
 
 use std::collections::BTreeMap;
 
@@ -68,41 +70,55 @@ impl StockSnapshotReader {
     pub async fn read(&self) -> Result<(Vec<StockRow>, SnapshotSummary), ClarusError> {
         let mut summary = SnapshotSummary::default();
         let mut positions: BTreeMap<StockKey, Decimal> = BTreeMap::new();
-        let stocks: Vec<StockRead> = list(&self.client, Filter::new()).await?;
-        summary.stock_records = stocks.len();
-        for stock in stocks {
-            let quantity = stock.quantity.unwrap_or_default();
-            if quantity.is_zero() {
-                continue;
-            }
-            let status = match stock
-                .status
-                .as_deref()
-                .map(str::to_ascii_lowercase)
-                .as_deref()
-            {
-                Some("available") => StockStatus::Available,
-                Some("held") => StockStatus::Held,
-                other => {
-                    summary.skipped.push(SkippedStock {
-                        sku: stock.product.and_then(|p| p.code),
-                        warehouse: stock.warehouse.map(|w| w.id),
-                        quantity,
-                        reason: format!("unknown stock status {other:?}"),
-                    });
+        // Clarus documents no warehouse field on stock, but a `warehouse_id` filter: one read
+        // per mapped warehouse places every record.
+        let mut warehouses: Vec<WarehouseId> = self
+            .mappings
+            .tables()
+            .locations
+            .iter()
+            .map(|l| l.warehouse)
+            .collect();
+        warehouses.sort();
+        warehouses.dedup();
+        for warehouse_id in warehouses {
+            let warehouse = ClarusId::new(warehouse_id.0 as i64);
+            let stocks: Vec<StockRead> =
+                list(&self.client, Filter::new().eq("warehouse_id", warehouse)).await?;
+            summary.stock_records += stocks.len();
+            for stock in stocks {
+                let quantity = stock.quantity.unwrap_or_default();
+                if quantity.is_zero() {
                     continue;
                 }
-            };
-            let sku = stock.product.as_ref().and_then(|p| p.code.clone());
-            let warehouse = stock.warehouse.as_ref().map(|w| w.id);
-            self.place(
-                &mut positions,
-                &mut summary,
-                sku,
-                warehouse,
-                status,
-                quantity,
-            );
+                let status = match stock
+                    .status
+                    .as_deref()
+                    .map(str::to_ascii_lowercase)
+                    .as_deref()
+                {
+                    Some("available") => StockStatus::Available,
+                    Some("held") => StockStatus::Held,
+                    other => {
+                        summary.skipped.push(SkippedStock {
+                            sku: stock.product.and_then(|p| p.code),
+                            warehouse: Some(warehouse),
+                            quantity,
+                            reason: format!("unknown stock status {other:?}"),
+                        });
+                        continue;
+                    }
+                };
+                let sku = stock.product.as_ref().and_then(|p| p.code.clone());
+                self.place(
+                    &mut positions,
+                    &mut summary,
+                    sku,
+                    Some(warehouse),
+                    status,
+                    quantity,
+                );
+            }
         }
         let balances: Vec<StockBalanceNode> = list(&self.client, Filter::new()).await?;
         for balance in balances {

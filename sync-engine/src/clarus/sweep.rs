@@ -1,111 +1,112 @@
 //! The GraphQL sweep: catches despatches and receipts whose webhook never came.
 //!
-//! Lists goods outs `COMPLETED` and changed since the watermark (minus an overlap), re-reads
-//! each with the same [`DespatchReader`] the webhook path uses, and ingests the events. A
-//! despatch already seen through its webhook has the same [`sync_core::SourceId`], so it is a
-//! duplicate and plans nothing. The watermark only moves past goods outs that were ingested.
+//! Clarus documents no change-date field or filter on goods outs and receipts, so the sweep does
+//! not list what changed: it asks about what the ledger is still waiting for. The NetSuite
+//! orders that are open with something left to ship or receive
+//! ([`sync_core::OrderState::awaits_warehouse`]) are looked up by `reference` (their `tranId`,
+//! documented filter with `in`), in chunks of [`CHUNK`].
 //!
-//! Goods ins `receiving` or `completed` are swept the same way when Clarus returns their
-//! received stock (status, batch, serial per entry): the record is rebuilt as its webhook
-//! would carry it and decoded by the same receipt decoder, so the receipt stage (and the
-//! identity) is the same. When the read lacks that detail, the sweep compares quantities and
-//! raises a [`ReceiptGap`] exception for operations instead of guessing sellable vs quarantine.
+//! - A goods out found `COMPLETED` whose despatch was not seen is re-read with the same
+//!   [`DespatchReader`] the webhook path uses, once its last `DISP` transaction is older than the
+//!   overlap (so a webhook still on its way wins, with its lots and serials). Its despatch has
+//!   the same [`sync_core::SourceId`] as the webhook's, so seeing both plans once.
+//! - Clarus documents no read of a receipt's lines, so a lost receipt cannot be rebuilt. A goods
+//!   in found `completed` whose `completed` webhook was never processed, for longer than the
+//!   overlap, raises a `receipt-not-reported` exception for operations, closed by itself when
+//!   the webhook is processed.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use clarus_client::graphql::Filter;
 use clarus_client::{ClarusClient, ClarusError, ClarusId};
 use jiff::{SignedDuration, Timestamp};
-
 use rust_decimal::Decimal;
-use sync_core::Event;
+use serde_json::json;
+use sync_core::{Event, OrderKind};
 
-use super::despatch::DespatchReader;
+use super::despatch::{DespatchReader, despatch_source};
 use super::executor::list;
-use super::nodes::{GoodsInDetailRead, GoodsOutRead};
-use super::receipt::{ReceiptDecoder, record_from_detail};
-use crate::engine::{Engine, EngineError, IngestOutcome};
+use super::nodes::{GoodsInRead, GoodsOutRead};
+use super::receipt::{ReceiptDecoder, receipt_gap_key};
+use crate::engine::{Engine, EngineError, IngestOutcome, event_key};
 use crate::processor::DecodeError;
 use crate::store::{NewException, Store, StoreError};
 
-/// The store entry holding the goods-out sweep's watermark (an RFC 3339 `updated_at`).
-pub const SWEEP_WATERMARK: &str = "clarus.sweep.goods_out.updated_at";
-
-/// The store entry holding the goods-in sweep's watermark (an RFC 3339 `updated_at`).
-pub const RECEIPT_SWEEP_WATERMARK: &str = "clarus.sweep.goods_in.updated_at";
+/// References asked for in one query.
+pub const CHUNK: usize = 50;
 
 /// Why a sweep stopped.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SweepError {
-    /// Listing goods outs failed; nothing was ingested and the watermark is unchanged.
-    #[error("listing completed goods outs failed: {0}")]
+    /// Clarus could not be listed.
+    #[error("listing goods outs or receipts in Clarus failed: {0}")]
     Clarus(#[from] ClarusError),
-    /// Planning or recording an event failed.
+    /// Planning failed.
     #[error(transparent)]
     Engine(#[from] EngineError),
-    /// The watermark could not be read or written.
+    /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
-/// A goods out or goods in the sweep could not turn into an event.
+/// A record the sweep found but could not turn into an event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SweepFailure {
     /// `goods_out` or `goods_in`.
     pub resource: &'static str,
-    /// The record.
+    /// The Clarus id.
     pub id: ClarusId,
-    /// Why; retryable ones are swept again next time, invalid ones are reported every time
-    /// until fixed.
+    /// Why.
     pub error: DecodeError,
 }
 
-/// A goods in holding more received stock than its receipts reported, whose detail (status,
-/// batch, serial per entry) Clarus's GraphQL read did not return: its last webhook was lost
-/// and the receipt cannot be rebuilt. Raised as an exception for operations.
+/// A completed goods in whose `completed` webhook was never processed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReceiptGap {
     /// The goods in.
     pub goods_in: ClarusId,
-    /// Quantity Clarus shows received.
-    pub received_in_clarus: Decimal,
-    /// Quantity reported by receipts so far.
+    /// Its reference.
+    pub reference: String,
+    /// Quantity its receipts reported so far.
     pub reported: Decimal,
 }
 
 /// What one sweep did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SweepReport {
-    /// Completed goods outs found since the goods-out watermark.
+    /// Open sales orders asked about.
+    pub orders_asked: usize,
+    /// Completed goods outs found for them.
     pub scanned: usize,
-    /// Receiving or completed goods ins found since the goods-in watermark.
+    /// Receipts found for open inbound orders.
     pub receipts_scanned: usize,
-    /// Events planned now (their webhook never came, or has not been processed yet).
+    /// Events planned.
     pub planned: usize,
-    /// Events already known (seen through their webhook or an earlier sweep).
+    /// Already seen.
     pub duplicates: usize,
-    /// Events blocked by the core (see its exceptions); swept again next time.
+    /// Completed too recently: left for their webhook, looked at again next run.
+    pub waiting: usize,
+    /// Planned but blocked (deferred by the core).
     pub blocked: usize,
-    /// Records that could not be turned into events.
+    /// Found but not decodable.
     pub failed: Vec<SweepFailure>,
-    /// Goods ins whose lost receipt could not be rebuilt (raised as exceptions).
+    /// Completed receipts never reported (an exception was raised for each).
     pub gaps: Vec<ReceiptGap>,
-    /// The goods-out watermark after the sweep.
-    pub watermark: Option<Timestamp>,
 }
 
-/// Sweeps Clarus for completed goods outs and received goods ins.
+/// Sweeps Clarus for despatches and receipts of open orders whose webhook was lost.
 ///
 /// ```no_run
-/// # async fn demo(reader: sync_engine::clarus::DespatchReader, client: clarus_client::ClarusClient,
-/// #   store: std::sync::Arc<dyn sync_engine::store::Store>, engine: &sync_engine::engine::Engine)
-/// #   -> Result<(), sync_engine::clarus::SweepError> {
-/// use sync_engine::clarus::ClarusSweep;
-/// let sweep = ClarusSweep::new(client, reader, store);
+/// # async fn demo(client: clarus_client::ClarusClient,
+/// #     reader: sync_engine::clarus::DespatchReader,
+/// #     store: std::sync::Arc<dyn sync_engine::store::Store>,
+/// #     engine: &sync_engine::engine::Engine) -> Result<(), sync_engine::clarus::SweepError> {
+/// let sweep = sync_engine::clarus::ClarusSweep::new(client, reader, store);
 /// let report = sweep.run(engine).await?;
-/// println!("{} events caught by the sweep", report.planned);
+/// println!("{} despatches planned, {} receipt gaps", report.planned, report.gaps.len());
 /// # Ok(()) }
 /// ```
 pub struct ClarusSweep {
@@ -113,8 +114,10 @@ pub struct ClarusSweep {
     reader: DespatchReader,
     receipts: ReceiptDecoder,
     store: Arc<dyn Store>,
-    /// How far back of the watermark each sweep starts (clock skew between Clarus's writes and
-    /// its `updated_at`). Default five minutes.
+    /// When each completed goods out without a `DISP` transaction was first seen (in memory: a
+    /// restart only delays it by one overlap).
+    first_seen: Mutex<HashMap<ClarusId, Timestamp>>,
+    /// How long a completed record is left to its webhook before the sweep acts. Default 5 min.
     pub overlap: Duration,
 }
 
@@ -126,45 +129,8 @@ impl std::fmt::Debug for ClarusSweep {
     }
 }
 
-/// Where a watermark may move after a pass: up to the newest change seen, but not past the
-/// oldest record that must be swept again.
-struct Progress {
-    since: Option<Timestamp>,
-    newest: Option<Timestamp>,
-    hold_at: Option<Timestamp>,
-}
-
-impl Progress {
-    fn new(since: Option<Timestamp>) -> Self {
-        Progress {
-            since,
-            newest: since,
-            hold_at: None,
-        }
-    }
-
-    fn seen(&mut self, changed: Option<Timestamp>, retry_later: bool) {
-        let Some(changed) = changed else { return };
-        if retry_later {
-            self.hold_at = Some(self.hold_at.map_or(changed, |h| h.min(changed)));
-        }
-        self.newest = Some(self.newest.map_or(changed, |n| n.max(changed)));
-    }
-
-    /// The new watermark, when it moved.
-    fn next(&self) -> Option<Timestamp> {
-        let next = match self.hold_at {
-            // The filter includes its bound, so holding at the record sweeps it again.
-            Some(hold) => self.since.map_or(hold, |s| s.max(hold)),
-            None => self.newest?,
-        };
-        (Some(next) != self.since).then_some(next)
-    }
-}
-
 impl ClarusSweep {
-    /// A sweep over `client`, reading despatches with `reader` (the same reader the webhook
-    /// decoder uses) and keeping its watermarks and the receipt stages in `store`.
+    /// A sweep reading with `client`, re-reading despatches with `reader`.
     pub fn new(client: ClarusClient, reader: DespatchReader, store: Arc<dyn Store>) -> Self {
         ClarusSweep {
             receipts: ReceiptDecoder {
@@ -175,70 +141,15 @@ impl ClarusSweep {
             client,
             reader,
             store,
+            first_seen: Mutex::new(HashMap::new()),
             overlap: Duration::from_secs(300),
         }
     }
 
-    fn filter_since(&self, filter: Filter, since: Option<Timestamp>) -> Filter {
-        match since {
-            Some(since) => {
-                let overlap = SignedDuration::try_from(self.overlap).unwrap_or_default();
-                filter.from("updated_at", since - overlap)
-            }
-            None => filter,
-        }
-    }
-
-    async fn watermark(&self, name: &str) -> Result<Option<Timestamp>, StoreError> {
-        Ok(self
-            .store
-            .watermark(name)
-            .await?
-            .and_then(|w| w.parse::<Timestamp>().ok()))
-    }
-
-    /// Ingests one event; answers whether the record must be swept again.
-    async fn ingest(
-        &self,
-        engine: &Engine,
-        event: &Event,
-        report: &mut SweepReport,
-    ) -> Result<bool, EngineError> {
-        Ok(match engine.ingest(event, Timestamp::now()).await? {
-            IngestOutcome::Planned { .. } => {
-                report.planned += 1;
-                false
-            }
-            IngestOutcome::Duplicate => {
-                report.duplicates += 1;
-                false
-            }
-            IngestOutcome::Blocked { .. } => {
-                report.blocked += 1;
-                true
-            }
-        })
-    }
-
-    fn failed(
-        report: &mut SweepReport,
-        resource: &'static str,
-        id: ClarusId,
-        error: DecodeError,
-    ) -> bool {
-        let retry = matches!(error, DecodeError::Retryable(_));
-        tracing::warn!(%resource, %id, %error, "sweep could not read a record");
-        report.failed.push(SweepFailure {
-            resource,
-            id,
-            error,
-        });
-        retry
-    }
-
-    /// Sweeps once: ingests a despatch for every completed goods out and the receipts of every
-    /// received goods in changed since the watermarks, and moves each watermark up to the
-    /// oldest record that must be swept again.
+    /// Sweeps despatches, then receipts.
+    ///
+    /// Errors: Clarus could not be listed, planning or the store failed. Records that could not
+    /// be read are reported in [`SweepReport::failed`] and looked at again next run.
     pub async fn run(&self, engine: &Engine) -> Result<SweepReport, SweepError> {
         let mut report = SweepReport::default();
         self.sweep_despatches(engine, &mut report).await?;
@@ -246,60 +157,112 @@ impl ClarusSweep {
         Ok(report)
     }
 
+    fn settled(&self, at: Timestamp, now: Timestamp) -> bool {
+        let overlap = SignedDuration::try_from(self.overlap).unwrap_or_default();
+        now - overlap >= at
+    }
+
+    async fn ingest(
+        &self,
+        engine: &Engine,
+        event: &Event,
+        report: &mut SweepReport,
+    ) -> Result<(), EngineError> {
+        match engine.ingest(event, Timestamp::now()).await? {
+            IngestOutcome::Planned { .. } => report.planned += 1,
+            IngestOutcome::Duplicate => report.duplicates += 1,
+            IngestOutcome::Blocked { .. } => report.blocked += 1,
+        }
+        Ok(())
+    }
+
+    fn failed(report: &mut SweepReport, resource: &'static str, id: ClarusId, error: DecodeError) {
+        tracing::warn!(%resource, %id, %error, "sweep could not read a record");
+        report.failed.push(SweepFailure {
+            resource,
+            id,
+            error,
+        });
+    }
+
+    /// `(tranId, internal id)` of the open orders of these kinds, sorted by `tranId`.
+    async fn awaited(engine: &Engine, kinds: &[OrderKind]) -> Vec<(String, String)> {
+        let mut orders: Vec<(String, String)> = engine
+            .with_state(|state| {
+                state
+                    .orders()
+                    .filter(|o| kinds.contains(&o.order.order.kind) && o.awaits_warehouse())
+                    .map(|o| {
+                        (
+                            o.order.tran_id.clone(),
+                            o.order.order.id.as_str().to_owned(),
+                        )
+                    })
+                    .collect()
+            })
+            .await;
+        orders.sort();
+        orders
+    }
+
     async fn sweep_despatches(
         &self,
         engine: &Engine,
         report: &mut SweepReport,
     ) -> Result<(), SweepError> {
-        let since = self.watermark(SWEEP_WATERMARK).await?;
-        let filter = self.filter_since(
-            Filter::new().eq("goods_out_status_code", "COMPLETED"),
-            since,
-        );
-        let mut found: Vec<GoodsOutRead> = list(&self.client, filter).await?;
-        found.sort_by_key(|g| (updated(g), g.id));
-        report.scanned = found.len();
-        let mut progress = Progress::new(since);
-        for goods_out in &found {
-            // A despatch already planned from its webhook (or an earlier pass) needs no re-read:
-            // the listed header names its identity, and the ledger knows it.
-            if self.despatch_seen(goods_out).await? {
-                report.duplicates += 1;
-                progress.seen(updated(goods_out), false);
-                continue;
+        let orders = Self::awaited(engine, &[OrderKind::Sales]).await;
+        report.orders_asked = orders.len();
+        for chunk in orders.chunks(CHUNK) {
+            let filter = Filter::new()
+                .any_of("reference", chunk.iter().map(|(r, _)| r.as_str()))
+                .eq("goods_out_status_code", "COMPLETED");
+            let found: Vec<GoodsOutRead> = list(&self.client, filter).await?;
+            for goods_out in found {
+                let Some((reference, order)) = chunk
+                    .iter()
+                    .find(|(r, _)| goods_out.reference.as_deref() == Some(r.as_str()))
+                else {
+                    continue;
+                };
+                report.scanned += 1;
+                let source = despatch_source(goods_out.id);
+                if self.store.event_seen(&event_key(&source)).await? {
+                    report.duplicates += 1;
+                    continue;
+                }
+                let context = format!("sweeping goods out {} ({reference})", goods_out.id);
+                let now = Timestamp::now();
+                let despatched_at = match self.reader.last_dispatch(goods_out.id, &context).await {
+                    Ok(Some(at)) => at,
+                    // No stock transaction listed: count from when the sweep first saw it.
+                    Ok(None) => *self
+                        .first_seen
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .entry(goods_out.id)
+                        .or_insert(now),
+                    Err(e) => {
+                        Self::failed(report, "goods_out", goods_out.id, e);
+                        continue;
+                    }
+                };
+                if !self.settled(despatched_at, now) {
+                    report.waiting += 1;
+                    continue;
+                }
+                // What the ledger knows, in the shape of the webhook body it stands in for.
+                let hint = json!({
+                    "reference": reference,
+                    "external_system_reference1": order,
+                    "actual_date_of_dispatch": despatched_at.to_string(),
+                });
+                match self.reader.read(goods_out.id, Some(&hint)).await {
+                    Ok(event) => self.ingest(engine, &event, report).await?,
+                    Err(e) => Self::failed(report, "goods_out", goods_out.id, e),
+                }
             }
-            let retry_later = match self.reader.read(goods_out.id, None).await {
-                Ok(event) => self.ingest(engine, &event, report).await?,
-                Err(e) => Self::failed(report, "goods_out", goods_out.id, e),
-            };
-            progress.seen(updated(goods_out), retry_later);
-        }
-        report.watermark = since;
-        if let Some(next) = progress.next() {
-            self.store
-                .set_watermark(SWEEP_WATERMARK, &next.to_string())
-                .await?;
-            report.watermark = Some(next);
         }
         Ok(())
-    }
-
-    /// Whether the despatch of this completed goods out is already in the ledger, judged from
-    /// its listed header (the same identity [`DespatchReader::read`] gives it).
-    async fn despatch_seen(&self, goods_out: &GoodsOutRead) -> Result<bool, SweepError> {
-        let despatched_at = goods_out
-            .actual_date_of_dispatch
-            .as_ref()
-            .and_then(|d| d.timestamp())
-            .or_else(|| goods_out.updated_at.as_ref().and_then(|d| d.timestamp()));
-        let Some(despatched_at) = despatched_at else {
-            return Ok(false);
-        };
-        let source = super::despatch::despatch_source(goods_out.id, despatched_at);
-        Ok(self
-            .store
-            .event_seen(&crate::engine::event_key(&source))
-            .await?)
     }
 
     async fn sweep_receipts(
@@ -307,115 +270,83 @@ impl ClarusSweep {
         engine: &Engine,
         report: &mut SweepReport,
     ) -> Result<(), SweepError> {
-        let since = self.watermark(RECEIPT_SWEEP_WATERMARK).await?;
-        let filter = self.filter_since(
-            Filter::new().any_of("status", ["receiving", "completed"]),
-            since,
-        );
-        let mut found: Vec<GoodsInDetailRead> = list(&self.client, filter).await?;
-        let changed = |g: &GoodsInDetailRead| g.updated_at.as_ref().and_then(|d| d.timestamp());
-        found.sort_by_key(|g| (changed(g), g.id));
-        report.receipts_scanned = found.len();
-        let mut progress = Progress::new(since);
-        for goods_in in &found {
-            let retry_later = match record_from_detail(goods_in) {
-                Some(record) => match self.receipts.decode(&record).await {
-                    Ok(events) => {
-                        let mut retry = false;
-                        for event in &events {
-                            retry |= self.ingest(engine, event, report).await?;
-                        }
-                        retry
-                    }
-                    Err(e) => Self::failed(report, "goods_in", goods_in.id, e),
-                },
-                None => match self.check_gap(goods_in, report).await {
-                    Ok(()) => false,
-                    Err(e) => Self::failed(report, "goods_in", goods_in.id, e),
-                },
-            };
-            progress.seen(changed(goods_in), retry_later);
-        }
-        if let Some(next) = progress.next() {
-            self.store
-                .set_watermark(RECEIPT_SWEEP_WATERMARK, &next.to_string())
-                .await?;
+        let orders = Self::awaited(engine, &[OrderKind::Purchase, OrderKind::Return]).await;
+        for chunk in orders.chunks(CHUNK) {
+            let filter = Filter::new().any_of("reference", chunk.iter().map(|(r, _)| r.as_str()));
+            let found: Vec<GoodsInRead> = list(&self.client, filter).await?;
+            for goods_in in found {
+                let Some(reference) = goods_in
+                    .reference
+                    .as_deref()
+                    .filter(|r| chunk.iter().any(|(c, _)| c == r))
+                else {
+                    continue;
+                };
+                report.receipts_scanned += 1;
+                // Receipt statuses are open strings: only `completed` says everything arrived.
+                let completed = goods_in
+                    .status
+                    .as_deref()
+                    .is_some_and(|s| s.eq_ignore_ascii_case("completed"));
+                if !completed {
+                    continue;
+                }
+                if let Err(e) = self.check_gap(goods_in.id, reference, report).await {
+                    Self::failed(report, "goods_in", goods_in.id, e);
+                }
+            }
         }
         Ok(())
     }
 
-    /// Without the received stock detail, a receipt cannot be rebuilt: compare quantities and
-    /// raise an exception when Clarus holds more than was reported.
+    /// Raises a receipt gap for a completed goods in whose `completed` webhook was not
+    /// processed within the overlap.
     async fn check_gap(
         &self,
-        goods_in: &GoodsInDetailRead,
+        id: ClarusId,
+        reference: &str,
         report: &mut SweepReport,
     ) -> Result<(), DecodeError> {
-        let received: Decimal = goods_in
-            .lines
-            .iter()
-            .flatten()
-            .filter_map(|l| l.received_quantity)
-            .sum();
-        let reported = self.receipts.reported_quantity(goods_in.id).await?;
-        let id = goods_in.id;
-        let key = format!("EX-CLARUS-RECEIPT-GAP-{id}");
-        if received <= reported {
-            // A later webhook may have carried what was missing: clear a gap raised earlier.
-            match self
-                .store
-                .resolve_exception(
-                    &key,
-                    "a later receipt reported everything Clarus shows received",
-                    Timestamp::now(),
-                )
-                .await
-            {
-                Ok(()) | Err(StoreError::NotFound { .. }) => {}
-                Err(e) => tracing::warn!(%id, error = %e, "could not resolve a receipt gap"),
-            }
+        let now = Timestamp::now();
+        let completion = self.receipts.completion(id, now).await?;
+        if completion.reported {
             return Ok(());
         }
+        if !self.settled(completion.seen_completed_at, now) {
+            report.waiting += 1;
+            return Ok(());
+        }
+        let reported = completion.reported_quantity;
         let exception = NewException {
-            key,
+            key: receipt_gap_key(id),
             kind: "receipt-not-reported".into(),
             owner: "operations".into(),
             severity: "error".into(),
-            document: format!("goods in {id}"),
+            document: format!("goods in {reference}"),
             message: format!(
-                "goods in {id}: Clarus shows {received} received but receipts reported {reported}; \
-                 its webhook was lost and the received stock cannot be read back, so the rest was \
-                 not posted to NetSuite"
+                "goods in {id} ({reference}) is completed in Clarus, but its completed webhook was \
+                 never processed: whatever arrived after the receipts reported so far \
+                 ({reported} units) is not posted to NetSuite. Clarus documents no read of \
+                 receipt lines, so the engine cannot rebuild it: re-send the webhook from \
+                 Clarus, or post the rest by hand"
             ),
             runbook: "operations.md#receipt-not-reported".into(),
-            payload: serde_json::json!({
+            payload: json!({
                 "goods_in": id,
-                "received_in_clarus": received,
+                "reference": reference,
                 "reported": reported,
+                "completed_seen_at": completion.seen_completed_at.to_string(),
             }),
         };
         self.store
-            .raise_exception(exception, Timestamp::now())
+            .raise_exception(exception, now)
             .await
             .map_err(|e| DecodeError::Retryable(format!("raising the receipt gap of {id}: {e}")))?;
         report.gaps.push(ReceiptGap {
             goods_in: id,
-            received_in_clarus: received,
+            reference: reference.to_owned(),
             reported,
         });
         Ok(())
     }
-}
-
-fn updated(goods_out: &GoodsOutRead) -> Option<Timestamp> {
-    goods_out
-        .updated_at
-        .as_ref()
-        .and_then(|d| d.timestamp())
-        .or_else(|| {
-            goods_out
-                .actual_date_of_dispatch
-                .as_ref()
-                .and_then(|d| d.timestamp())
-        })
 }

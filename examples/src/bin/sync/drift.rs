@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 use rust_decimal::Decimal;
-use sync_core::{DriftClass, Mappings, Sku, StockStatus};
+use sync_core::{DriftClass, Sku, StockStatus};
 use sync_engine::config::Config;
 use sync_engine::drift_history::{self, DriftRun, DriftSnapshot, SkuPoint, ValuedDriftRow};
 use sync_engine::reconcile::Reconciler;
@@ -48,7 +48,7 @@ pub async fn drift(config: &Config, args: DriftArgs) -> Result<(), BoxError> {
             store.clone(),
             clarus_client(config)?,
             netsuite_client(config)?,
-            Mappings::new(config.mappings.clone())?,
+            config.mapping_tables()?,
             config.drift.reconcile_settings(),
         );
         let run = reconciler.run_once(Timestamp::now()).await?;

@@ -27,9 +27,9 @@ use clarus_client::{ClarusClient, ClarusConfig, ClarusId, Credentials, PathPrefi
 use netsuite_client::NetSuiteClient;
 use netsuite_client::account::{AccountId, AllowHttp, Endpoint};
 use netsuite_client::auth::AuthSettings;
-use sync_core::Mappings;
-use sync_engine::assemble::{Parts, WebhookParts, assemble};
+use sync_engine::assemble::{Parts, WebhookParts, assemble_with_health};
 use sync_engine::config::Config;
+use sync_engine::health::Health;
 use sync_engine::monitor::StuckDetector;
 use sync_engine::monitor::{ClosePeriod, Posting, close_check, lifecycles, stage_counts};
 use sync_engine::netsuite::{ExecutorConfig, PollerConfig};
@@ -216,43 +216,47 @@ fn check_config(config: &Config) -> Result<(), BoxError> {
 
 async fn run_engine(config: Config) -> Result<(), BoxError> {
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.store_path)?);
-    let mappings = Mappings::new(config.mappings.clone())?;
+    let mappings = config.mapping_tables()?;
     let time_zone = jiff::tz::TimeZone::get(&config.poll.time_zone)?;
     let listener = tokio::net::TcpListener::bind(config.webhook.listen).await?;
-    let assembled = assemble(Parts {
-        store: store.clone(),
-        mappings: mappings.clone(),
-        netsuite: netsuite_client(&config)?,
-        clarus: clarus_client(&config)?,
-        tenant: config.tenant.as_str().into(),
-        subdomain: config.clarus.subdomain.clone(),
-        clarus_account: ClarusId::new(config.clarus.account_id),
-        stock_unit_type: ClarusId::new(config.clarus.stock_unit_type_id),
-        netsuite_executor: ExecutorConfig {
-            time_zone: time_zone.clone(),
-            mappings: Some(mappings),
+    let health = Health::new(config.health.health_config());
+    let assembled = assemble_with_health(
+        Parts {
+            store: store.clone(),
+            mappings: mappings.clone(),
+            netsuite: netsuite_client(&config)?,
+            clarus: clarus_client(&config)?,
+            tenant: config.tenant.as_str().into(),
+            subdomain: config.clarus.subdomain.clone(),
+            clarus_account: ClarusId::new(config.clarus.account_id),
+            stock_unit_type: ClarusId::new(config.clarus.stock_unit_type_id),
+            netsuite_executor: ExecutorConfig {
+                time_zone: time_zone.clone(),
+                mappings: Some(mappings),
+            },
+            poller: PollerConfig {
+                overlap: Duration::from_secs(config.poll.overlap_secs),
+                time_zone,
+                ..PollerConfig::default()
+            },
+            poll_interval: Duration::from_secs(config.poll.interval_secs),
+            sweep_interval: Duration::from_secs(config.poll.sweep_interval_secs),
+            sweep_overlap: None,
+            outbox: config.outbox.outbox_config(),
+            webhooks: Some(WebhookParts {
+                listener,
+                public_url: Url::parse(&config.webhook.public_url)?,
+                secret: WebhookSecret::new(Secret::new(require("CLARUS_WEBHOOK_SECRET")?)),
+                max_body_bytes: config.webhook.max_body_bytes,
+                automation_prefix: config.webhook.automation_prefix.clone(),
+            }),
+            retry_blocked_after: Duration::from_secs(30),
+            reconcile: Some(config.drift.reconcile_settings()),
+            cadence: config.cadence.clone(),
+            extra_scheduled: extra_jobs(&config)?,
         },
-        poller: PollerConfig {
-            overlap: Duration::from_secs(config.poll.overlap_secs),
-            time_zone,
-            ..PollerConfig::default()
-        },
-        poll_interval: Duration::from_secs(config.poll.interval_secs),
-        sweep_interval: Duration::from_secs(config.poll.sweep_interval_secs),
-        sweep_overlap: None,
-        outbox: config.outbox.outbox_config(),
-        webhooks: Some(WebhookParts {
-            listener,
-            public_url: Url::parse(&config.webhook.public_url)?,
-            secret: WebhookSecret::new(Secret::new(require("CLARUS_WEBHOOK_SECRET")?)),
-            max_body_bytes: config.webhook.max_body_bytes,
-            automation_prefix: config.webhook.automation_prefix.clone(),
-        }),
-        retry_blocked_after: Duration::from_secs(30),
-        reconcile: Some(config.drift.reconcile_settings()),
-        cadence: config.cadence.clone(),
-        extra_scheduled: extra_jobs(&config)?,
-    })
+        health,
+    )
     .await?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let service = tokio::spawn(assembled.service.run(stopped));
