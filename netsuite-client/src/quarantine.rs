@@ -115,6 +115,15 @@ pub struct InventoryStatusChange {
     /// Memo.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memo: Option<String>,
+    /// Subsidiary (OneWorld accounts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subsidiary: Option<RecordRef>,
+    /// Department.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department: Option<RecordRef>,
+    /// Class.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class: Option<RecordRef>,
     /// Lines.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inventory: Option<Sublist<StatusChangeLine>>,

@@ -212,7 +212,8 @@ async fn fulfils_chosen_lines_only_with_lots_packages_and_ship_method() {
         f["package"]["items"][0]["packageTrackingNumber"],
         "1Z999AA10123456784"
     );
-    // Line 4 (the plates) was left out with itemReceive:false; NetSuite line numbers kept.
+    // Line 4 (the plates) was left out (only shipping lines are sent, with replace=item);
+    // NetSuite line numbers kept.
     assert_eq!(lines_of(&f), vec![(1, d(2)), (7, d(2))]);
     assert_eq!(
         w.processed(OrderKind::SalesOrder, so),
@@ -257,7 +258,9 @@ async fn partial_despatches_add_up_and_over_despatch_is_rejected() {
     assert_eq!(w.h.on_hand(w.mug, w.main, GOOD), d(5));
     assert_eq!(w.h.on_hand(w.plate, w.main, GOOD), d(2));
 
-    // Line 1 is complete: a third despatch of it is refused before anything is sent.
+    // Line 1 is complete: NetSuite refuses a third despatch of it, and the refusal (not about
+    // the external id) is not followed by a look-up.
+    let before = w.h.request_counts();
     let third = w
         .exec
         .execute(&fulfil(
@@ -268,10 +271,11 @@ async fn partial_despatches_add_up_and_over_despatch_is_rejected() {
         ))
         .await;
     match third {
-        Err(ExecutionError::Rejected(m)) => assert!(m.contains("order line 1"), "{m}"),
+        Err(ExecutionError::Rejected(m)) => assert!(m.contains("Line 1"), "{m}"),
         other => panic!("expected a rejection, got {other:?}"),
     }
     assert_eq!(w.h.count(RecordType::ItemFulfillment), 2);
+    assert_eq!(w.h.request_counts().total() - before.total(), 1);
     w.ns.shutdown().await;
 }
 

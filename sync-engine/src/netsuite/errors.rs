@@ -72,10 +72,27 @@ pub(crate) fn is_not_found(error: &Error) -> bool {
     matches!(error, Error::Api(api) if api.status == 404)
 }
 
-/// Whether a write may have been refused because its external id is taken (NetSuite answers 400
-/// `USER_ERROR` "This record already exists", or `DUP_RCRD` in some accounts): worth a look-up.
+/// Whether a write was refused because its external id is taken: worth a look-up by `eid:`,
+/// since an earlier attempt may have applied it. NetSuite answers 400 (409 in some accounts)
+/// with `USER_ERROR` "... already exists", a `DUP_…` code, or a detail pointing at
+/// `externalId`. Other refusals (no stock, a closed period, a line not open) are not looked up:
+/// the look-up would cost a request and find nothing, since an attempt whose outcome was unknown
+/// is looked up by the outbox before it is sent again.
 pub(crate) fn may_be_duplicate(error: &Error) -> bool {
-    matches!(error, Error::Api(api) if matches!(api.status, 400 | 409))
+    let Error::Api(api) = error else {
+        return false;
+    };
+    if !matches!(api.status, 400 | 409) {
+        return false;
+    }
+    api.details.iter().any(|d| {
+        let code = d.code.as_ref().map(|c| c.as_str()).unwrap_or_default();
+        let text = d.detail.as_deref().unwrap_or_default().to_ascii_lowercase();
+        code.starts_with("DUP")
+            || d.error_path.as_deref() == Some("externalId")
+            || text.contains("already exist")
+            || text.contains("duplicate")
+    })
 }
 
 #[cfg(test)]
@@ -137,8 +154,21 @@ mod tests {
             ),
             ExecutionError::Ambiguous(_)
         ));
-        assert!(may_be_duplicate(&api(400)));
+        assert!(!may_be_duplicate(&api(400)));
         assert!(!may_be_duplicate(&api(500)));
+        for body in [
+            r#"{"o:errorDetails":[{"detail":"A record with external ID K already exists.","o:errorCode":"USER_ERROR"}]}"#,
+            r#"{"o:errorDetails":[{"detail":"x","o:errorCode":"DUP_RCRD"}]}"#,
+            r#"{"o:errorDetails":[{"detail":"x","o:errorCode":"USER_ERROR","o:errorPath":"externalId"}]}"#,
+        ] {
+            let e = Error::Api(Box::new(ApiError::from_response(400, body.as_bytes())));
+            assert!(may_be_duplicate(&e), "{body}");
+        }
+        let no_stock = Error::Api(Box::new(ApiError::from_response(
+            400,
+            br#"{"o:errorDetails":[{"detail":"Insufficient quantity on hand.","o:errorCode":"USER_ERROR"}]}"#,
+        )));
+        assert!(!may_be_duplicate(&no_stock));
         assert!(is_not_found(&api(404)));
     }
 

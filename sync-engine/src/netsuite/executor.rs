@@ -4,6 +4,13 @@
 //! after an ambiguous attempt [`ActionExecutor::find_applied`] finds it with
 //! `GET /record/v1/{type}/eid:{key}`, and a create refused because the external id is taken is
 //! recognised as already applied.
+//!
+//! A posting on a fault-free day is one request: fulfilments and receipts are transforms of the
+//! moving lines only (`?replace=item`), so the order is not read first; creates are sent as they
+//! are. The look-up by `eid:` happens only after an ambiguous failure (the outbox asks
+//! [`ActionExecutor::find_applied`]) or a refusal that says the external id is taken. Lot and
+//! serial numbers going out are looked up (one SuiteQL query) because NetSuite wants their
+//! internal ids.
 
 use async_trait::async_trait;
 use jiff::Timestamp;
@@ -25,13 +32,13 @@ use sync_core::{
     NetSuiteId, OrderKind, PlannedAction, PostedLine, SerialNumber, StockMove, StockPlace,
 };
 
+use super::convert::receipt_lines;
 use super::errors::{Stage, classify, is_not_found, may_be_duplicate};
 use super::lots::inventory_number_ids;
+use super::segments::{LocationSegments, Segments};
 use crate::outbox::{ActionExecutor, ExecutionError};
 
 const SALES_ORDER: RecordType = RecordType::from_static("salesOrder");
-const PURCHASE_ORDER: RecordType = RecordType::from_static("purchaseOrder");
-const RETURN_AUTHORIZATION: RecordType = RecordType::from_static("returnAuthorization");
 const ITEM_FULFILLMENT: RecordType = RecordType::from_static("itemFulfillment");
 const ITEM_RECEIPT: RecordType = RecordType::from_static("itemReceipt");
 const INVENTORY_ADJUSTMENT: RecordType = RecordType::from_static("inventoryAdjustment");
@@ -77,6 +84,7 @@ impl Default for ExecutorConfig {
 pub struct NetSuiteExecutor {
     client: NetSuiteClient,
     config: ExecutorConfig,
+    segments: LocationSegments,
 }
 
 /// The record type an action creates, and the external id it carries.
@@ -158,57 +166,44 @@ struct IdOnly {
     id: Option<RecordId>,
 }
 
-#[derive(Deserialize)]
-struct OrderLines {
-    #[serde(default)]
-    item: Option<Sublist<OrderLineState>>,
-}
-
-#[derive(Deserialize)]
-struct OrderLineState {
-    line: Option<i64>,
-    #[serde(
-        default,
-        deserialize_with = "netsuite_client::decimal::option::deserialize"
-    )]
-    quantity: Option<Decimal>,
-    #[serde(
-        rename = "quantityFulfilled",
-        default,
-        deserialize_with = "netsuite_client::decimal::option::deserialize"
-    )]
-    quantity_fulfilled: Option<Decimal>,
-    #[serde(
-        rename = "quantityReceived",
-        default,
-        deserialize_with = "netsuite_client::decimal::option::deserialize"
-    )]
-    quantity_received: Option<Decimal>,
-    #[serde(rename = "isClosed", default)]
-    is_closed: Option<bool>,
-}
-
-impl OrderLineState {
-    /// Whether a transform of the order lists this line: not closed, something left to do.
-    fn is_open(&self) -> bool {
-        if self.is_closed == Some(true) {
-            return false;
-        }
-        let Some(quantity) = self.quantity else {
-            return true;
-        };
-        let done = self
-            .quantity_fulfilled
-            .or(self.quantity_received)
-            .unwrap_or_default();
-        quantity.abs() > done.abs()
-    }
-}
-
 impl NetSuiteExecutor {
     /// An executor sending through `client`.
     pub fn new(client: NetSuiteClient, config: ExecutorConfig) -> Self {
-        NetSuiteExecutor { client, config }
+        NetSuiteExecutor {
+            client,
+            config,
+            segments: LocationSegments::new(),
+        }
+    }
+
+    /// Names these segments (OneWorld `subsidiary`, `department`, `class`) on the inventory
+    /// adjustments, transfers and status changes of each location (a transfer takes those of
+    /// the location the stock leaves).
+    pub fn with_location_segments(mut self, segments: LocationSegments) -> Self {
+        self.segments = segments;
+        self
+    }
+
+    /// The segments of a location's transactions, as references.
+    fn segments_of(&self, location: &LocationId) -> Result<SegmentRefs, ExecutionError> {
+        let Some(segments) = self.segments.get(location) else {
+            return Ok(SegmentRefs::default());
+        };
+        let Segments {
+            subsidiary,
+            department,
+            class,
+        } = segments;
+        let reference = |id: &Option<NetSuiteId>, what: &str| {
+            id.as_ref()
+                .map(|id| record_id(id.as_str(), what).map(RecordRef::id))
+                .transpose()
+        };
+        Ok(SegmentRefs {
+            subsidiary: reference(subsidiary, "subsidiary")?,
+            department: reference(department, "department")?,
+            class: reference(class, "class")?,
+        })
     }
 
     /// The client in use.
@@ -218,36 +213,6 @@ impl NetSuiteExecutor {
 
     fn date(&self, at: Timestamp) -> jiff::civil::Date {
         at.to_zoned_datetime(self.config.time_zone.clone()).date()
-    }
-
-    /// The line numbers a transform of the order lists (open lines), read from NetSuite.
-    async fn open_lines(
-        &self,
-        record: RecordType,
-        order: &NetSuiteId,
-    ) -> Result<Vec<i64>, ExecutionError> {
-        let key = RecordKey::Id(record_id(order.as_str(), "order")?);
-        let order_lines: OrderLines = self
-            .client
-            .get_as(record.clone(), key)
-            .expand_sub_resources(true)
-            .send()
-            .await
-            .map_err(|e| {
-                if is_not_found(&e) {
-                    ExecutionError::Rejected(format!("{record} {order} does not exist: {e}"))
-                } else {
-                    classify(&e, Stage::Read)
-                }
-            })?;
-        Ok(order_lines
-            .item
-            .map(|s| s.items)
-            .unwrap_or_default()
-            .into_iter()
-            .filter(OrderLineState::is_open)
-            .filter_map(|l| l.line)
-            .collect())
     }
 
     /// Assignments issuing existing lots and serials (outbound lines).
@@ -355,20 +320,11 @@ impl NetSuiteExecutor {
                 f.order
             )));
         }
-        let open = self.open_lines(SALES_ORDER, &f.order).await?;
-        let mut body = match draft.to_body(&open) {
-            Ok(body) => body,
-            Err(e) => {
-                // The lines may be done because this very fulfilment was posted before.
-                if let Some(id) = self.lookup(ITEM_FULFILLMENT, eid).await? {
-                    return Ok(Some(id));
-                }
-                return Err(ExecutionError::Rejected(format!(
-                    "sales order {}: {e} (already fulfilled, closed or not a line of the order)",
-                    f.order
-                )));
-            }
-        };
+        // Only the shipping lines, with `replace=item`: the order's other lines stay out of the
+        // fulfilment without a read of the order first.
+        let mut body = draft.to_lines_body().map_err(|e| {
+            ExecutionError::Rejected(format!("fulfilment of sales order {}: {e}", f.order))
+        })?;
         body.shipped_date = body.tran_date;
         if let Some(ship_method) = &f.ship_method {
             body.ship_method = Some(RecordRef::id(record_id(
@@ -391,6 +347,7 @@ impl NetSuiteExecutor {
         let sent = self
             .client
             .transform(SALES_ORDER, order, ITEM_FULFILLMENT, &body)
+            .replace(&["item"])
             .send()
             .await;
         self.settle(ITEM_FULFILLMENT, eid, sent).await
@@ -402,14 +359,11 @@ impl NetSuiteExecutor {
         kind: OrderKind,
         r: &ItemReceipt,
     ) -> Result<Option<String>, ExecutionError> {
-        let (record, source) = {
+        let source = {
             let key = RecordKey::Id(record_id(r.order.id.as_str(), "order")?);
             match kind {
-                OrderKind::Purchase => (PURCHASE_ORDER, ReceiptSource::PurchaseOrder(key)),
-                OrderKind::Return => (
-                    RETURN_AUTHORIZATION,
-                    ReceiptSource::ReturnAuthorization(key),
-                ),
+                OrderKind::Purchase => ReceiptSource::PurchaseOrder(key),
+                OrderKind::Return => ReceiptSource::ReturnAuthorization(key),
                 OrderKind::Sales => {
                     return Err(ExecutionError::Rejected(format!(
                         "{} cannot be received",
@@ -420,23 +374,30 @@ impl NetSuiteExecutor {
         };
         let mut draft = ReceiptDraft::new().external_id(eid.as_str());
         draft.tran_date = Some(self.date(r.received_at));
-        for received in r.lines.iter().filter(|l| l.line.quantity > Decimal::ZERO) {
-            let line = &received.line;
-            let (location, status) = match &received.place {
-                Some(place) => place_at(place, &r.location),
-                None => (r.location.clone(), None),
-            };
-            let mut out = TransformLine::new(line_number(line)?, line.quantity)
-                .location(record_id(location.as_str(), "location")?);
-            let mut assignments = Self::receipt_assignments(&line.lots, &line.serials);
-            if assignments.is_empty() && status.is_some() {
-                assignments.push(Assignment::quantity(line.quantity));
-            }
-            for mut a in assignments {
-                if let Some(status) = &status {
-                    a = a.status(record_id(status.as_str(), "inventory status")?);
+        // One receipt line per order line: units received sellable and quarantined on the same
+        // order line are parts of it, each in its own inventory status.
+        let lines = receipt_lines(r).map_err(|e| ExecutionError::Rejected(e.to_string()))?;
+        for received in lines {
+            let line_no = i64::try_from(received.order_line.0).map_err(|_| {
+                ExecutionError::Rejected(format!(
+                    "order line {} is out of range",
+                    received.order_line
+                ))
+            })?;
+            let mut out = TransformLine::new(line_no, received.quantity)
+                .location(record_id(received.location.as_str(), "location")?);
+            let with_status = received.parts.iter().any(|p| p.status.is_some());
+            for part in &received.parts {
+                let mut assignments = Self::receipt_assignments(&part.lots, &part.serials);
+                if assignments.is_empty() && with_status {
+                    assignments.push(Assignment::quantity(part.quantity));
                 }
-                out = out.assign(a);
+                for mut a in assignments {
+                    if let Some(status) = &part.status {
+                        a = a.status(record_id(status.as_str(), "inventory status")?);
+                    }
+                    out = out.assign(a);
+                }
             }
             draft = draft.line(out);
         }
@@ -446,19 +407,10 @@ impl NetSuiteExecutor {
                 r.order
             )));
         }
-        let open = self.open_lines(record, &r.order.id).await?;
-        // Checked here (not only by `receive`) so that a line that is not open is a clear
-        // rejection, unless this very receipt was posted before.
-        if let Err(e) = draft.to_body(&open) {
-            if let Some(id) = self.lookup(ITEM_RECEIPT, eid).await? {
-                return Ok(Some(id));
-            }
-            return Err(ExecutionError::Rejected(format!(
-                "{}: {e} (already received, closed or not a line of the order)",
-                r.order
-            )));
-        }
-        let sent = self.client.receive(source, &draft, &open).send().await;
+        // Only the received lines, with `replace=item`: no read of the order first. A line that
+        // is not open any more is NetSuite's refusal to report.
+        let transform = self.client.receive_lines(source, &draft);
+        let sent = transform.send().await;
         self.settle(ITEM_RECEIPT, eid, sent).await
     }
 
@@ -482,12 +434,16 @@ impl NetSuiteExecutor {
     ) -> Result<Option<String>, ExecutionError> {
         let line = self.adjustment_line(a).await?;
         let location = RecordRef::id(record_id(a.location.as_str(), "location")?);
+        let segments = self.segments_of(&a.location)?;
         let body = NsAdjustment {
             external_id: Some(eid.to_string()),
             tran_date: Some(self.date(a.occurred_at)),
             memo: (!a.memo.is_empty()).then(|| a.memo.clone()),
             account: Some(RecordRef::id(record_id(a.account.as_str(), "account")?)),
             adj_location: Some(location),
+            subsidiary: segments.subsidiary,
+            department: segments.department,
+            class: segments.class,
             inventory: Some(Sublist::from(vec![line])),
             ..Default::default()
         };
@@ -536,6 +492,7 @@ impl NetSuiteExecutor {
             .map(|a| a.occurred_at)
             .max()
             .unwrap_or(first.occurred_at);
+        let segments = self.segments_of(&first.location)?;
         let body = NsAdjustment {
             external_id: Some(eid.to_string()),
             tran_date: Some(self.date(latest)),
@@ -545,6 +502,9 @@ impl NetSuiteExecutor {
                 first.location.as_str(),
                 "location",
             )?)),
+            subsidiary: segments.subsidiary,
+            department: segments.department,
+            class: segments.class,
             inventory: Some(Sublist::from(lines)),
             ..Default::default()
         };
@@ -658,6 +618,7 @@ impl NetSuiteExecutor {
         let tran_date = Some(self.date(m.occurred_at));
         match move_kind(m)? {
             MoveKind::StatusChange { location, from, to } => {
+                let segments = self.segments_of(&location)?;
                 let body = InventoryStatusChange {
                     external_id: Some(eid.to_string()),
                     location: Some(RecordRef::id(record_id(location.as_str(), "location")?)),
@@ -670,6 +631,9 @@ impl NetSuiteExecutor {
                         "inventory status",
                     )?)),
                     memo,
+                    subsidiary: segments.subsidiary,
+                    department: segments.department,
+                    class: segments.class,
                     inventory: Some(Sublist::from(vec![StatusChangeLine {
                         item: Some(item),
                         quantity: Some(m.quantity),
@@ -700,10 +664,14 @@ impl NetSuiteExecutor {
                         }
                     }
                 }
+                let segments = self.segments_of(&from.0)?;
                 let body = InventoryTransfer {
                     external_id: Some(eid.to_string()),
                     tran_date,
                     memo,
+                    subsidiary: segments.subsidiary,
+                    department: segments.department,
+                    class: segments.class,
                     location: Some(RecordRef::id(record_id(from.0.as_str(), "location")?)),
                     transfer_location: Some(RecordRef::id(record_id(to.0.as_str(), "location")?)),
                     inventory: Some(Sublist::from(vec![InventoryTransferLine {
@@ -719,6 +687,14 @@ impl NetSuiteExecutor {
             }
         }
     }
+}
+
+/// A location's segments as references, ready for a body.
+#[derive(Default)]
+struct SegmentRefs {
+    subsidiary: Option<RecordRef>,
+    department: Option<RecordRef>,
+    class: Option<RecordRef>,
 }
 
 fn detail(assignments: Vec<InventoryAssignment>) -> Option<InventoryDetail> {

@@ -19,10 +19,12 @@ mod errors;
 mod executor;
 mod lots;
 mod poller;
+mod segments;
 mod snapshot;
 
 pub use costs::{CostReader, UnitCosts};
 pub use errors::{Stage, classify};
 pub use executor::{ExecutorConfig, NetSuiteExecutor};
 pub use poller::{NetSuitePoller, PollError, PollKind, PollReport, PollerConfig, watermark_name};
+pub use segments::{LocationSegments, Segments};
 pub use snapshot::{OnHandReader, SkippedBalance, SnapshotError, SnapshotSummary};

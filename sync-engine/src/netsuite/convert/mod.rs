@@ -1,4 +1,6 @@
-//! NetSuite records → `sync-core` items and orders, and the [`Event`]s that carry them.
+//! NetSuite records → `sync-core` items and orders, and the [`Event`]s that carry them; and the
+//! other way, a planned receipt's lines → NetSuite item-receipt lines ([`receipt_lines`]: one line
+//! per order line, its units split by inventory status).
 //!
 //! Each event's source identity is (NetSuite, record type, internal id, `updated`,
 //! `lastModifiedDate`), so a record polled twice without a change is the same event and the
@@ -19,6 +21,10 @@ use sync_core::{
     Barcode, Event, Item, LineNo, LocationId, NetSuiteId, Order, OrderKind, OrderLine, OrderRef,
     OrderStatus, Payload, Revision, Sku, SourceId, System, Tracking,
 };
+
+mod receipt;
+
+pub use receipt::{ReceiptLineError, ReceivedOrderLine, ReceivedPart, receipt_lines};
 
 /// Item types (`itemType` on transaction lines) that are stock the warehouse handles. Other
 /// lines (services, discounts, shipping, descriptions, kits) are not sent to the warehouse.
@@ -531,6 +537,34 @@ mod tests {
         assert_eq!(order.lines[0].line, LineNo(3));
         assert_eq!(order.lines[0].sku, Sku::new("MUG-RED"));
         assert_eq!(order.lines[0].open_quantity(), Decimal::from(3));
+    }
+
+    #[test]
+    fn open_quantities_come_from_the_field_of_the_order_type() {
+        // Every order line lists both quantityFulfilled and quantityReceived; only the one that
+        // fits the record counts, whichever comes first.
+        let line = serde_json::json!({"line": 1, "item": {"id": "77"}, "quantity": 5,
+            "quantityFulfilled": 0, "quantityReceived": 3, "itemType": {"id": "InvtPart"}});
+        let header = serde_json::json!({"id": "9", "status": {"id": "E"}, "location": {"id": "1"},
+            "lastModifiedDate": "2026-11-27T09:00:00Z", "item": {"items": [line]}});
+        let po: PurchaseOrder = serde_json::from_value(header.clone()).unwrap();
+        assert_eq!(
+            purchase_order(&po, &skus()).unwrap().lines[0].quantity_done,
+            Decimal::from(3)
+        );
+        let ra: ReturnAuthorization = serde_json::from_value(header.clone()).unwrap();
+        assert_eq!(
+            return_authorization(&ra, &skus()).unwrap().lines[0].quantity_done,
+            Decimal::from(3)
+        );
+        let mut so = header;
+        so["item"]["items"][0]["quantityFulfilled"] = serde_json::json!(2);
+        so["item"]["items"][0]["quantityReceived"] = serde_json::json!(0);
+        let so: SalesOrder = serde_json::from_value(so).unwrap();
+        assert_eq!(
+            sales_order(&so, &skus()).unwrap().lines[0].quantity_done,
+            Decimal::from(2)
+        );
     }
 
     #[test]
