@@ -10,7 +10,7 @@ use std::sync::Arc;
 use jiff::Timestamp;
 use rust_decimal::Decimal;
 use serde::Serialize;
-use sim::netsuite::RecordType;
+use sim::netsuite::{RecordType, RequestKind};
 use sync_engine::drift_history;
 use sync_engine::reconcile::{ReconcileSettings, Reconciler, Reconciliation};
 use sync_engine::report::html::{self, HtmlOptions};
@@ -68,6 +68,34 @@ pub struct NetSuiteTally {
     pub transactions: BTreeMap<String, usize>,
     /// External ids held by more than one transaction (must be zero).
     pub duplicate_external_ids: usize,
+    /// Requests by kind (`transform salesOrder>itemFulfillment`, `suiteql transaction`, ...).
+    pub requests_by_kind: BTreeMap<String, u64>,
+    /// Requests made to post transactions: creates, transforms, changes, look-ups by external
+    /// id, reads of posted transactions and lot/serial number look-ups (polling, reconciliation
+    /// and other reads aside).
+    pub posting_requests: u64,
+    /// Posting requests per transaction created (none when nothing was posted).
+    pub requests_per_posted_transaction: Option<Decimal>,
+}
+
+/// Transaction types the engine posts.
+const POSTED: [RecordType; 5] = [
+    RecordType::ItemFulfillment,
+    RecordType::ItemReceipt,
+    RecordType::InventoryAdjustment,
+    RecordType::InventoryStatusChange,
+    RecordType::InventoryTransfer,
+];
+
+/// Whether a request serves a posting rather than polling or reconciliation (see
+/// [`NetSuiteTally::posting_requests`]).
+pub fn is_posting_request(kind: &RequestKind) -> bool {
+    match kind {
+        RequestKind::LookupByExternalId(_) => true,
+        RequestKind::Read(record) => POSTED.iter().any(|t| t.as_str() == record),
+        RequestKind::SuiteQl(table) => table == "inventorynumber",
+        other => other.is_write(),
+    }
 }
 
 /// Stock agreement after the day.
@@ -229,16 +257,15 @@ pub async fn gather(
 
     let ns = systems.netsuite.handle();
     let stats = ns.stats();
-    let transactions = [
-        RecordType::ItemFulfillment,
-        RecordType::ItemReceipt,
-        RecordType::InventoryAdjustment,
-        RecordType::InventoryStatusChange,
-        RecordType::InventoryTransfer,
-    ]
-    .into_iter()
-    .map(|t| (t.as_str().to_owned(), ns.count(t)))
-    .collect();
+    let transactions: BTreeMap<String, usize> = POSTED
+        .into_iter()
+        .map(|t| (t.as_str().to_owned(), ns.count(t)))
+        .collect();
+    let counts = ns.request_counts();
+    let posting_requests = counts.count(is_posting_request);
+    let posted: usize = transactions.values().sum();
+    let requests_per_posted_transaction =
+        (posted > 0).then(|| (Decimal::from(posting_requests) / Decimal::from(posted)).round_dp(2));
     let netsuite = NetSuiteTally {
         requests: stats.requests,
         throttled: stats.throttled,
@@ -247,6 +274,9 @@ pub async fn gather(
         max_in_flight: stats.max_in_flight,
         transactions,
         duplicate_external_ids: ns.duplicate_external_ids().len(),
+        requests_by_kind: counts.by_label(),
+        posting_requests,
+        requests_per_posted_transaction,
     };
 
     let log = systems.clarus.handle().webhook_log();
@@ -329,6 +359,14 @@ impl DemoReport {
             "  NetSuite load: {} requests, {} throttled (429, absorbed), {} injected 5xx, {} lost replies, at most {} in flight",
             n.requests, n.throttled, n.server_errors, n.lost_replies, n.max_in_flight
         );
+        if let Some(per) = n.requests_per_posted_transaction {
+            let _ = writeln!(
+                out,
+                "  NetSuite requests per posted transaction (polling aside): {per:.2} ({} requests for {} transactions)",
+                n.posting_requests,
+                n.transactions.values().sum::<usize>()
+            );
+        }
         let _ = writeln!(
             out,
             "  duplicates: {} webhooks sent twice, {} lost (caught by the sweep), {} duplicate NetSuite transactions",
