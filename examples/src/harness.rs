@@ -359,3 +359,24 @@ impl RunningEngine {
         let _ = self.task.await;
     }
 }
+
+/// What operations does about `receipt-not-reported` (the runbook in `docs/operations.md`):
+/// while one is open, re-send from Clarus every goods-in `completed` webhook that never reached
+/// the integration. Clarus documents no read of receipt lines, so a lost receipt webhook is
+/// recovered only this way. Answers how many webhooks were sent again.
+pub async fn resend_lost_receipts(
+    systems: &Systems,
+    store: &dyn Store,
+) -> Result<usize, SetupError> {
+    let open = store.open_exceptions().await?;
+    if !open
+        .iter()
+        .any(|e| e.exception.kind == "receipt-not-reported")
+    {
+        return Ok(0);
+    }
+    Ok(systems
+        .clarus
+        .handle()
+        .resend_undelivered("goods_in", "completed"))
+}

@@ -218,6 +218,9 @@ pub struct WarehouseStats {
     pub parcels: usize,
     /// Goods outs with nothing to pick (every line shorted), left in Clarus.
     pub unpickable: usize,
+    /// Goods-in `completed` webhooks that never arrived, re-sent from Clarus by operations
+    /// after the integration raised `receipt-not-reported`.
+    pub receipts_resent: usize,
 }
 
 /// The simulated warehouse staff.

@@ -1133,3 +1133,59 @@ async fn progress_webhooks_that_name_nothing_usable_give_no_event() {
         Err(DecodeError::Invalid(_))
     ));
 }
+
+/// A read the tenant's GraphQL refuses (a field it does not offer, as after a schema change)
+/// raises `job-failing` for integration within the one run that met it, and readiness fails.
+#[tokio::test]
+async fn a_query_the_tenant_refuses_raises_job_failing_within_one_run() {
+    use clarus_client::graphql::{ListQuery, Node};
+    use futures_util::TryStreamExt;
+    use sync_engine::health::{Connection, Health};
+    use sync_engine::service::JobError;
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Refused {
+        #[allow(dead_code)]
+        id: clarus_client::ClarusId,
+    }
+    impl Node for Refused {
+        const ROOT: &'static str = "goods_outs";
+        const FILTER_TYPE: &'static str = "GoodsOutsFilterType";
+        const FIELDS: &'static str = "id updated_at";
+    }
+
+    let rig = Rig::start().await;
+    let error = rig
+        .client
+        .list_all::<Refused>(ListQuery::new(clarus_client::graphql::Filter::new(), 10))
+        .try_collect::<Vec<_>>()
+        .await
+        .expect_err("the documented tenant has no updated_at on goods outs");
+    // As the sweep job reports it: its error's text, classified by the Clarus error.
+    let swept = sync_engine::clarus::SweepError::Clarus(error);
+    let sync_engine::clarus::SweepError::Clarus(source) = &swept else {
+        unreachable!()
+    };
+    let failure = JobError::clarus(swept.to_string(), source);
+    assert!(failure.is_persistent(), "{failure:?}");
+
+    let health = Health::default();
+    health.register(
+        "clarus-sweep",
+        std::time::Duration::from_secs(60),
+        &[Connection::Clarus],
+    );
+    health
+        .record(rig.store.as_ref(), "clarus-sweep", &Err(failure))
+        .await
+        .unwrap();
+    let open = rig.store.open_exceptions().await.unwrap();
+    assert_eq!(open.len(), 1, "{open:#?}");
+    let raised = &open[0].exception;
+    assert_eq!(
+        (raised.kind.as_str(), raised.owner.as_str()),
+        ("job-failing", "integration")
+    );
+    assert!(raised.message.contains("updated_at"), "{}", raised.message);
+    assert!(!health.readiness().ready);
+}

@@ -10,7 +10,9 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use examples::harness::{EngineOptions, RunningEngine, SetupError, Systems, SystemsOptions};
+use examples::harness::{
+    EngineOptions, RunningEngine, SetupError, Systems, SystemsOptions, resend_lost_receipts,
+};
 use examples::report;
 use examples::scenario::{self, ScenarioOptions, WarehouseDay};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -93,10 +95,13 @@ async fn settle(
             .handle()
             .wait_for_webhooks(Duration::ZERO)
             .await;
+        // Operations works the queue as the runbook says: a lost receipt webhook is re-sent.
+        let resent = resend_lost_receipts(systems, engine.store.as_ref()).await?;
+        day.stats.receipts_resent += resent;
         let backlog = backlog(engine.store.as_ref()).await?;
         let finished = day.stats.despatched + day.stats.cancelled + day.stats.received;
         progress.set_position(finished.min(total) as u64);
-        if worked == 0 && idle && backlog.is_empty() {
+        if worked == 0 && idle && resent == 0 && backlog.is_empty() {
             quiet += 1;
             // Long enough for a NetSuite poll and a Clarus sweep to find nothing new.
             if quiet >= 40 {

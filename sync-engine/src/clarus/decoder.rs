@@ -156,10 +156,7 @@ impl DeliveryDecoder for ClarusDecoder {
                 if let Payload::StockMovement(m) = &movement.payload {
                     let now = jiff::Timestamp::now();
                     if *event == StockEvent::PlacedOnHold
-                        && self
-                            .movements
-                            .made_by_receipt(record, typed, m, now)
-                            .await?
+                        && self.movements.made_by_receipt(record, typed, m).await?
                     {
                         return Ok(Vec::new());
                     }

@@ -50,7 +50,7 @@ pub use decoder::ClarusDecoder;
 pub use despatch::{DESPATCH_EVENT, DespatchReader, despatch_source};
 pub use errors::{Sent, classify, decode_error};
 pub use executor::{ClarusExecutor, ExecutorSettings};
-pub use movement::movement_from_webhook;
+pub use movement::{hold_made_by_receipt, movement_from_webhook};
 pub use movement_sweep::{
     MOVEMENT_REBUILT, MOVEMENT_SUBTYPES, MOVEMENT_SWEEP_WATERMARK, MovementSweep,
     MovementSweepReport,

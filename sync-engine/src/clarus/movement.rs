@@ -130,6 +130,20 @@ pub(crate) fn receipt_hold_name(movement: u64) -> String {
     format!("clarus.stock_movement.{movement}.made_by_receipt")
 }
 
+/// Whether hold movement `movement` was taken for a receipt's own quarantine (and so left to the
+/// receipt, not posted as a status change).
+///
+/// Errors: the store could not be read.
+pub async fn hold_made_by_receipt(
+    store: &dyn Store,
+    movement: u64,
+) -> Result<bool, crate::store::StoreError> {
+    Ok(store
+        .watermark(&receipt_hold_name(movement))
+        .await?
+        .is_some())
+}
+
 /// The product id a stock webhook names, if any.
 fn product_id(record: &StockRecord) -> Option<ClarusId> {
     record
@@ -156,83 +170,103 @@ pub(crate) struct MovementVerifier {
     pub(crate) store: Arc<dyn Store>,
 }
 
-/// How far before a hold a receipt of the same product may have put that stock away.
-const RECEIPT_WINDOW: SignedDuration = SignedDuration::from_mins(10);
+/// How long before a hold a receipt of the same stock makes the hold the receipt's own
+/// quarantine.
+pub(crate) const RECEIPT_HOLD_WINDOW: SignedDuration = SignedDuration::from_secs(60);
+
+/// Whether Clarus lists a receipt (`RCV` transaction) of exactly `quantity` of `sku` into
+/// `location` (when known) in `warehouse` within [`RECEIPT_HOLD_WINDOW`] before `at`: a hold
+/// right after it is the receipt putting that stock into quarantine, which the receipt's webhook
+/// reports as held stock and the receipt posts. Documented filters and fields only.
+pub(crate) async fn receipt_just_before(
+    client: &ClarusClient,
+    product: Option<ClarusId>,
+    sku: &str,
+    warehouse: ClarusId,
+    location: Option<ClarusId>,
+    quantity: rust_decimal::Decimal,
+    at: Timestamp,
+) -> Result<bool, clarus_client::ClarusError> {
+    let mut filter = Filter::new()
+        .eq("subtype", "RCV")
+        .eq("warehouse_id", warehouse)
+        .from("created_at", at - RECEIPT_HOLD_WINDOW)
+        .to("created_at", at);
+    if let Some(product) = product {
+        filter = filter.eq("product_id", product);
+    }
+    let received: Vec<TransactionRead> = list(client, filter).await?;
+    Ok(received.iter().any(|t| {
+        t.quantity.map(|q| q.abs()) == Some(quantity)
+            && t.product.as_ref().and_then(|p| p.code.as_deref()) == Some(sku)
+            && location.is_none_or(|l| t.location_to.as_ref().map(|r| r.id) == Some(l))
+    }))
+}
 
 impl MovementVerifier {
-    /// Whether a `placed_on_hold` is a receipt's own quarantine (the receipt decoder recorded
-    /// the stock record as received held): the receipt posts it into quarantine, so the hold
-    /// must not move it again. A hold of a product that Clarus received in the same warehouse
-    /// just before, whose receipt webhook has not been processed yet, waits for it
-    /// ([`DecodeError::Retryable`]) during the listing grace.
+    /// Whether a `placed_on_hold` is a receipt's own quarantine, which the receipt posts into
+    /// quarantine, so the hold must not move it again: the receipt decoder recorded the stock
+    /// record as received held (and this hold claims it), or Clarus lists a receipt of the
+    /// same quantity into the same location just before it ([`receipt_just_before`]). Either
+    /// way the movement is marked so the movement sweep leaves its transaction alone too.
     pub(crate) async fn made_by_receipt(
         &self,
         raw: &Value,
         record: &StockRecord,
         movement: &StockMovement,
-        now: Timestamp,
     ) -> Result<bool, DecodeError> {
-        let Some(stock) = raw.get("stock_id").and_then(super::despatch::json_id) else {
-            return Ok(false);
-        };
-        let name = held_by_receipt_name(stock);
         let store_error =
             |e| DecodeError::Retryable(format!("reading holds made by receipts: {e}"));
-        let recorded: Option<HeldByReceipt> = self
-            .store
-            .watermark(&name)
-            .await
-            .map_err(store_error)?
-            .and_then(|text| serde_json::from_str(&text).ok());
-        if let Some(mut held) = recorded {
-            // The first hold of the received quantity is the receipt's; it claims the record,
-            // so a copy of the same webhook is recognised and any other hold is posted.
-            match held.hold {
-                Some(claimed) if claimed == movement.id.0 => return Ok(true),
-                None if held.quantity == movement.quantity => {
-                    held.hold = Some(movement.id.0);
-                    let text = serde_json::to_string(&held).unwrap_or_default();
-                    self.store
-                        .set_watermark(&name, &text)
-                        .await
-                        .map_err(store_error)?;
-                    // The movement sweep finds the hold's transaction too: it must know.
-                    self.store
-                        .set_watermark(
-                            &receipt_hold_name(movement.id.0),
-                            &held.goods_in.to_string(),
-                        )
-                        .await
-                        .map_err(store_error)?;
-                    tracing::debug!(%stock, goods_in = %held.goods_in, "hold made by a receipt: posted by the receipt");
-                    return Ok(true);
+        let mut made = false;
+        if let Some(stock) = raw.get("stock_id").and_then(super::despatch::json_id) {
+            let name = held_by_receipt_name(stock);
+            let recorded: Option<HeldByReceipt> = self
+                .store
+                .watermark(&name)
+                .await
+                .map_err(store_error)?
+                .and_then(|text| serde_json::from_str(&text).ok());
+            if let Some(mut held) = recorded {
+                // The first hold of the received quantity is the receipt's; it claims the
+                // record, so a copy of the same webhook is recognised and any other is posted.
+                match held.hold {
+                    Some(claimed) if claimed == movement.id.0 => made = true,
+                    None if held.quantity == movement.quantity => {
+                        held.hold = Some(movement.id.0);
+                        let text = serde_json::to_string(&held).unwrap_or_default();
+                        self.store
+                            .set_watermark(&name, &text)
+                            .await
+                            .map_err(store_error)?;
+                        made = true;
+                    }
+                    _ => return Ok(false),
                 }
-                _ => return Ok(false),
             }
         }
-        if now - movement.occurred_at >= LISTING_GRACE {
-            return Ok(false);
-        }
-        let mut filter = Filter::new()
-            .eq("subtype", "RCV")
-            .eq("warehouse_id", ClarusId::new(movement.warehouse.0 as i64))
-            .from("created_at", movement.occurred_at - RECEIPT_WINDOW)
-            .to("created_at", movement.occurred_at);
-        if let Some(product) = product_id(record) {
-            filter = filter.eq("product_id", product);
-        }
-        let context = format!("looking for the receipt behind hold {}", movement.id.0);
-        let received: Vec<TransactionRead> = list(&self.client, filter)
+        if !made {
+            let location = record.location.as_ref().and_then(|l| l.id);
+            let context = format!("looking for the receipt behind hold {}", movement.id.0);
+            made = receipt_just_before(
+                &self.client,
+                product_id(record),
+                movement.sku.as_str(),
+                ClarusId::new(movement.warehouse.0 as i64),
+                location,
+                movement.quantity,
+                movement.occurred_at,
+            )
             .await
             .map_err(|e| super::errors::decode_error(&context, &e))?;
-        if received.is_empty() {
-            return Ok(false);
         }
-        Err(DecodeError::Retryable(format!(
-            "hold {} of stock {stock} follows a receipt of {} not yet processed; waiting for the \
-             receipt's webhook, which posts its quarantine",
-            movement.id.0, movement.sku
-        )))
+        if made {
+            tracing::debug!(movement = movement.id.0, sku = %movement.sku, "hold made by a receipt: posted by the receipt");
+            self.store
+                .set_watermark(&receipt_hold_name(movement.id.0), "receipt")
+                .await
+                .map_err(store_error)?;
+        }
+        Ok(made)
     }
 
     /// `Ok` when Clarus lists the movement as the webhook describes it.

@@ -29,7 +29,7 @@ use serde_json::{Value, json};
 use sync_core::{Event, MovementKind, Payload, Tenant, WarehouseId};
 
 use super::executor::list;
-use super::movement::{movement_from_webhook, receipt_hold_name};
+use super::movement::{movement_from_webhook, receipt_hold_name, receipt_just_before};
 // A stock transaction, with the documented fields a movement is rebuilt from.
 use super::nodes::TransactionRead as MovementRead;
 use super::sweep::{SweepError, SweepFailure};
@@ -248,13 +248,9 @@ impl MovementSweep {
             }
         };
         if transaction.event() == Some(StockEvent::PlacedOnHold)
-            && self
-                .store
-                .watermark(&receipt_hold_name(transaction.id.get() as u64))
-                .await?
-                .is_some()
+            && self.made_by_receipt(warehouse, transaction).await?
         {
-            // A receipt's own quarantine, posted by the receipt: its webhook said so.
+            // A receipt's own quarantine, posted by the receipt.
             report.duplicates += 1;
             return Ok(false);
         }
@@ -273,6 +269,48 @@ impl MovementSweep {
                 true
             }
         })
+    }
+
+    /// Whether a hold transaction is a receipt's own quarantine: its webhook said so (the
+    /// decoder marked it), or a receipt of the same quantity into the same location just
+    /// preceded it.
+    async fn made_by_receipt(
+        &self,
+        warehouse: ClarusId,
+        transaction: &MovementRead,
+    ) -> Result<bool, SweepError> {
+        let id = transaction.id.get() as u64;
+        if self
+            .store
+            .watermark(&receipt_hold_name(id))
+            .await?
+            .is_some()
+        {
+            return Ok(true);
+        }
+        let (Some(quantity), Some(at), Some(sku)) = (
+            transaction.quantity.map(|q| q.abs()),
+            transaction.created(),
+            transaction.product.as_ref().and_then(|p| p.code.as_deref()),
+        ) else {
+            return Ok(false);
+        };
+        let location = transaction
+            .location_to
+            .as_ref()
+            .or(transaction.location_from.as_ref())
+            .map(|l| l.id);
+        let product = transaction.product.as_ref().map(|p| p.id);
+        Ok(receipt_just_before(
+            &self.client,
+            product,
+            sku,
+            warehouse,
+            location,
+            quantity,
+            at,
+        )
+        .await?)
     }
 
     /// A movement posted from its transaction lacks the reason its webhook carried: finance

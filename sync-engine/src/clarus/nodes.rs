@@ -144,6 +144,10 @@ pub(crate) struct TransactionRead {
     pub created_at: Option<ClarusDateTime>,
     #[serde(default)]
     pub product: Option<CodeRef>,
+    #[serde(default)]
+    pub location_from: Option<IdRef>,
+    #[serde(default)]
+    pub location_to: Option<IdRef>,
 }
 
 impl TransactionRead {
@@ -156,7 +160,7 @@ impl TransactionRead {
 impl Node for TransactionRead {
     const ROOT: &'static str = "transactions";
     const FILTER_TYPE: &'static str = "TransactionFilterType";
-    const FIELDS: &'static str = "id subtype quantity created_at product { id code }";
+    const FIELDS: &'static str = "id subtype quantity created_at product { id code } location_from { id } location_to { id }";
 }
 
 #[cfg(test)]
