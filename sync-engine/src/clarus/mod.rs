@@ -55,6 +55,7 @@ pub use movement_sweep::{
     MOVEMENT_REBUILT, MOVEMENT_SUBTYPES, MOVEMENT_SWEEP_WATERMARK, MovementSweep,
     MovementSweepReport,
 };
+pub use nodes::engine_reads;
 pub use products_sweep::{ProductCheck, ProductSweep, ProductSweepReport};
 pub use receipt::{RECEIPT_EVENT, receipt_watermark_name};
 pub use snapshot::{SkippedStock, SnapshotSummary, StockSnapshotReader};

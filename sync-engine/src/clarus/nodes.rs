@@ -10,6 +10,23 @@ use clarus_client::graphql::{ClarusDateTime, CodeRef, GoodsOutStatus, IdRef, Nod
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
+/// Every GraphQL read the engine makes of Clarus: `(root, node selection)`, for a check of the
+/// tenant's schema (each field must be offered) and for `sync doctor`.
+pub fn engine_reads() -> Vec<(&'static str, &'static str)> {
+    use clarus_client::graphql::{ProductNode, StockBalanceNode};
+    vec![
+        (GoodsOutRead::ROOT, GoodsOutRead::FIELDS),
+        (GoodsOutLineRead::ROOT, GoodsOutLineRead::FIELDS),
+        (ShipmentRead::ROOT, ShipmentRead::FIELDS),
+        (PackageRead::ROOT, PackageRead::FIELDS),
+        (GoodsInRead::ROOT, GoodsInRead::FIELDS),
+        (StockRead::ROOT, StockRead::FIELDS),
+        (TransactionRead::ROOT, TransactionRead::FIELDS),
+        (StockBalanceNode::ROOT, StockBalanceNode::FIELDS),
+        (ProductNode::ROOT, ProductNode::FIELDS),
+    ]
+}
+
 /// A goods out as the despatch re-read, the sweep and the executor need it.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub(crate) struct GoodsOutRead {
@@ -178,6 +195,17 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}"));
         for filter in filters {
             root.check_filters(filter).unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+
+    #[test]
+    fn every_listed_read_is_documented() {
+        for (root, fields) in engine_reads() {
+            DocumentedSchema::get()
+                .root(root)
+                .unwrap_or_else(|| panic!("{root} is not a documented root"))
+                .check_selection(fields)
+                .unwrap_or_else(|e| panic!("{e}"));
         }
     }
 

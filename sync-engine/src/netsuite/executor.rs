@@ -55,6 +55,9 @@ pub struct ExecutorConfig {
     /// stock is an inventory status is posted in that status (accounts with the Inventory Status
     /// feature require one). Without them adjustments take the account's default status.
     pub mappings: Option<Mappings>,
+    /// OneWorld `subsidiary`, `department` and `class` per location (from
+    /// `[netsuite.locations."<id>"]`); see [`NetSuiteExecutor::with_location_segments`].
+    pub segments: LocationSegments,
 }
 
 impl Default for ExecutorConfig {
@@ -62,6 +65,7 @@ impl Default for ExecutorConfig {
         ExecutorConfig {
             time_zone: TimeZone::UTC,
             mappings: None,
+            segments: LocationSegments::default(),
         }
     }
 }
@@ -171,8 +175,8 @@ impl NetSuiteExecutor {
     pub fn new(client: NetSuiteClient, config: ExecutorConfig) -> Self {
         NetSuiteExecutor {
             client,
+            segments: config.segments.clone(),
             config,
-            segments: LocationSegments::new(),
         }
     }
 

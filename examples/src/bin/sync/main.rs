@@ -11,8 +11,10 @@
 //! sync --config sync.toml exceptions resolve <KEY> --note "fixed the mapping"
 //! sync --config sync.toml report --out report.html [--json report.json]
 //! sync --config sync.toml drift [--now] [--history N] [--sku SKU] [--json]
+//! sync --config sync.toml doctor [--json]
 //! ```
 
+mod doctor;
 mod drift;
 mod exceptions;
 mod report;
@@ -99,6 +101,11 @@ enum Command {
     /// Writes the operations report: one self-contained HTML page (lifecycle funnel, exceptions
     /// by owner and age with runbook links, backlog, drift), and JSON with the same figures.
     Report(report::ReportArgs),
+    /// Checks the configured systems before going live, changing nothing: credentials,
+    /// governance, record types, every mapping row, Clarus fields and automations, a test
+    /// delivery to the intake, OneWorld, and what the first run would create. Exits with code 4
+    /// when any check fails.
+    Doctor(doctor::DoctorArgs),
 }
 
 #[tokio::main]
@@ -130,6 +137,7 @@ async fn run(args: Args) -> Result<(), BoxError> {
         Command::Exceptions { command } => exceptions::run(&config, command).await,
         Command::Report(report_args) => report::run(&config, report_args).await,
         Command::Drift(args) => drift::drift(&config, args).await,
+        Command::Doctor(args) => doctor::run(&config, args).await,
     }
 }
 
@@ -233,6 +241,7 @@ async fn run_engine(config: Config) -> Result<(), BoxError> {
             netsuite_executor: ExecutorConfig {
                 time_zone: time_zone.clone(),
                 mappings: Some(mappings),
+                segments: config.netsuite_location_segments()?,
             },
             poller: PollerConfig {
                 overlap: Duration::from_secs(config.poll.overlap_secs),
