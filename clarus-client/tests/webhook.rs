@@ -568,6 +568,7 @@ fn sync_subscriptions_are_documented_pairs_each_once() {
     }
     // Warehouse progress of sales orders: processed for picking, then picked.
     for pair in [
+        ("goods_out", "updated"),
         ("goods_out", "processed"),
         ("goods_out_pick_list", "created"),
         ("goods_out_pick_list", "picked"),
@@ -575,5 +576,5 @@ fn sync_subscriptions_are_documented_pairs_each_once() {
     ] {
         assert!(SYNC_SUBSCRIPTIONS.contains(&pair), "{pair:?} missing");
     }
-    assert_eq!(SYNC_SUBSCRIPTIONS.len(), 14);
+    assert_eq!(SYNC_SUBSCRIPTIONS.len(), 15);
 }

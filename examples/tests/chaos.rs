@@ -35,7 +35,7 @@ use sim::FaultRates;
 use sim::clarus::{GoodsOutStatus, WebhookBehaviour, WebhookRecord};
 use sim::netsuite::{InternalId, OrderKind};
 use sync_engine::clarus::{
-    MOVEMENT_SWEEP_WATERMARK, despatch_source, hold_made_by_receipt, movement_from_webhook,
+    MOVEMENT_SWEEP_WATERMARK, despatch_reported, hold_made_by_receipt, movement_from_webhook,
 };
 use sync_engine::engine::event_key;
 use sync_engine::service::backlog;
@@ -186,8 +186,11 @@ async fn sweeps_caught_up(systems: &Systems, chaos: &Chaos) -> Result<bool, Setu
         if cl.goods_out_status(id) != Some(GoodsOutStatus::Completed) {
             continue;
         }
-        let source = despatch_source(clarus_client::ClarusId::new(id.0 as i64));
-        if !store.event_seen(&event_key(&source)).await? {
+        let goods_out = clarus_client::ClarusId::new(id.0 as i64);
+        if !despatch_reported(store.as_ref(), goods_out)
+            .await
+            .map_err(|e| e.to_string())?
+        {
             return Ok(false);
         }
     }

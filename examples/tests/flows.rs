@@ -12,7 +12,7 @@ use jiff::Timestamp;
 use netsuite_client::RecordId;
 use netsuite_client::records::SalesOrder;
 use serde_json::Value;
-use sim::clarus::{ClarusId, GoodsOutStatus, StockStatus, WebhookBehaviour};
+use sim::clarus::{ClarusId, GoodsOutStatus, Parcel, StockStatus, WebhookBehaviour};
 use sim::netsuite::{GOOD, InternalId, ItemKind, NewItem, OrderKind, QUARANTINE, RecordType};
 use support::*;
 use sync_core::{NetSuiteId, Sku};
@@ -290,6 +290,76 @@ async fn partial_allocation_despatches_what_was_in_stock() {
     let short = exceptions_of(&flow, "short-despatch").await;
     assert_eq!(short.len(), 1, "{short:#?}");
     assert_eq!(short[0].exception.owner, "operations");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_goods_out_shipped_in_two_shipments_is_fulfilled_per_shipment_as_each_leaves() {
+    let flow = Flow::calm().await;
+    let mug = flow.item("MUG-PART", ItemKind::Inventory, 10).await;
+    let tea = flow.item("TEA-PART", ItemKind::Inventory, 10).await;
+    let so = flow.order(OrderKind::SalesOrder, "SO-PART", &[(&mug, 5), (&tea, 2)]);
+    let out = flow.goods_out("SO-PART").await;
+    let wh = flow.wh();
+    assert_eq!(
+        wh.allocate(out).expect("allocate"),
+        GoodsOutStatus::Allocated
+    );
+    wh.pick(out).expect("pick");
+    // The first shipment leaves with 3 mugs; the goods out stays open for the rest.
+    wh.despatch_part(
+        out,
+        flow.systems.carrier,
+        &[(mug.product, d(3))],
+        &[Parcel {
+            tracking_number: "TRK-PART-1".into(),
+            weight_kg: None,
+        }],
+    )
+    .expect("part despatch");
+    let first = flow
+        .wait_for("the first shipment's fulfilment", || {
+            flow.created_from(RecordType::ItemFulfillment, so)
+                .into_iter()
+                .next()
+        })
+        .await;
+    assert_eq!(flow.cl().goods_out_status(out), Some(GoodsOutStatus::Pick));
+    let items = |record: &Value| -> Vec<(String, rust_decimal::Decimal)> {
+        lines_of(record)
+            .into_iter()
+            .map(|(item, _, quantity)| (item, quantity))
+            .collect()
+    };
+    assert_eq!(items(&first), vec![(mug.item.0.to_string(), d(3))]);
+    assert!(first.to_string().contains("TRK-PART-1"), "{first}");
+
+    // The second shipment completes the goods out: only what it carried is fulfilled.
+    flow.despatch(out, &["TRK-PART-2"]);
+    flow.wait_for("the second shipment's fulfilment", || {
+        (flow.created_from(RecordType::ItemFulfillment, so).len() == 2).then_some(())
+    })
+    .await;
+    flow.settle().await;
+    let fulfilments = flow.created_from(RecordType::ItemFulfillment, so);
+    assert_eq!(fulfilments.len(), 2, "{fulfilments:#?}");
+    let second = fulfilments
+        .iter()
+        .find(|f| f.to_string().contains("TRK-PART-2"))
+        .expect("the second fulfilment carries the second parcel");
+    let mut expected = vec![
+        (mug.item.0.to_string(), d(2)),
+        (tea.item.0.to_string(), d(2)),
+    ];
+    expected.sort();
+    assert_eq!(items(second), expected);
+    flow.assert_no_duplicate_transactions();
+    let done: Vec<rust_decimal::Decimal> = processed(&flow, OrderKind::SalesOrder, so)
+        .into_iter()
+        .map(|(_, quantity)| quantity)
+        .collect();
+    assert_eq!(done, [d(5), d(2)]);
+    flow.assert_stock_agrees(&[&mug, &tea]);
+    assert_eq!(open_exceptions(&flow).await, Vec::<String>::new());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -14,10 +14,12 @@ use crate::{ClarusClient, ClarusError, ClarusId};
 
 /// The `(resource_name, event)` pairs the NetSuite sync listens to.
 ///
-/// Despatches, receipts and stock movements drive postings; goods out `processed` and the pick
+/// Despatches (goods out `completed`, and `updated` for a part shipment), receipts and stock
+/// movements drive postings; goods out `processed` and the pick
 /// list events only record a sales order's progress in the warehouse (acknowledged, picking).
 pub const SYNC_SUBSCRIPTIONS: &[(&str, &str)] = &[
     ("goods_out", "completed"),
+    ("goods_out", "updated"),
     ("goods_out", "cancelled"),
     ("goods_in", "completed"),
     ("goods_in", "moved_to_part"),

@@ -789,7 +789,28 @@ impl Warehouse {
             .map(|p| (p.tracking_number.clone(), p.weight_kg))
             .collect();
         self.run(|s| {
-            s.despatch(goods_out.0, carrier.0, packages)
+            s.despatch(goods_out.0, carrier.0, packages, None)
+                .map(|e| ((), e))
+        })
+    }
+
+    /// Ships part of a picked order in a shipment of its own (at most `lines` of each listed
+    /// product, with one tracking number per parcel); the order stays open for the rest and
+    /// `goods_out.updated` fires. A later [`Warehouse::despatch`] ships the rest and completes it.
+    pub fn despatch_part(
+        &self,
+        goods_out: ClarusId,
+        carrier: ClarusId,
+        lines: &[(ClarusId, Decimal)],
+        parcels: &[Parcel],
+    ) -> Result<(), SimError> {
+        let packages = parcels
+            .iter()
+            .map(|p| (p.tracking_number.clone(), p.weight_kg))
+            .collect();
+        let part: HashMap<u64, Decimal> = lines.iter().map(|(p, q)| (p.0, *q)).collect();
+        self.run(|s| {
+            s.despatch(goods_out.0, carrier.0, packages, Some(&part))
                 .map(|e| ((), e))
         })
     }

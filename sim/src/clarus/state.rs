@@ -1664,12 +1664,16 @@ impl State {
         Ok(events)
     }
 
-    /// Despatches a picked order: a shipment with packages and tracking numbers; COMPLETED.
+    /// Despatches a picked order: a shipment with packages and tracking numbers. With `part`
+    /// (quantity per product), only that much leaves and the order stays in PICK (a part
+    /// shipment: `goods_out.updated` fires); without it, everything picked and not yet
+    /// dispatched leaves and the order is COMPLETED.
     pub(crate) fn despatch(
         &mut self,
         id: u64,
         carrier: u64,
         packages: Vec<(String, Option<Decimal>)>,
+        part: Option<&HashMap<u64, Decimal>>,
     ) -> Result<Vec<Event>, ClarusError> {
         let order = self
             .goods_outs
@@ -1730,18 +1734,40 @@ impl State {
         );
         let mut events = Vec::new();
         let o = self.goods_outs.get_mut(&id).expect("checked");
-        o.status = GoodsOutStatus::Completed;
-        o.dispatched = Some(t);
         o.updated = t;
         o.shipments.push(shipment_id);
         o.attrs.insert("carrier_id".into(), json!(carrier));
-        o.attrs
-            .insert("actual_date_of_dispatch".into(), json!(t.to_string()));
+        if part.is_none() {
+            o.status = GoodsOutStatus::Completed;
+            o.dispatched = Some(t);
+            o.attrs
+                .insert("actual_date_of_dispatch".into(), json!(t.to_string()));
+        }
+        let mut budget = part.cloned();
         let mut dispatched = Vec::new();
         for line in o.lines.iter_mut() {
-            line.dispatch_quantity = line.picked();
+            let left = line.picked() - line.dispatch_quantity;
+            let now = match budget.as_mut().map(|b| b.entry(line.product).or_default()) {
+                Some(cap) => {
+                    let q = (*cap).min(left).max(Decimal::ZERO);
+                    *cap -= q;
+                    q
+                }
+                None => left,
+            };
+            if now <= Decimal::ZERO {
+                continue;
+            }
+            line.dispatch_quantity += now;
+            // Picked stock left its location at the pick: the dispatch only reports it, from
+            // the line's picks in order.
+            let mut rest = now;
             for p in &line.picks {
-                dispatched.push((p.stock, p.quantity));
+                let q = p.quantity.min(rest);
+                if q > Decimal::ZERO {
+                    dispatched.push((p.stock, q));
+                    rest -= q;
+                }
             }
         }
         for (stock, q) in dispatched {
@@ -1751,6 +1777,14 @@ impl State {
                 q,
                 json!({"goods_out_id": id, "reference": reference}),
             ));
+        }
+        if part.is_some() {
+            events.push(Event {
+                resource: "goods_out",
+                event: "updated",
+                record: self.goods_out_json(id),
+            });
+            return Ok(events);
         }
         if let Some(list) = self.pick_list_of(id) {
             events.push(self.move_pick_list(list, "completed"));

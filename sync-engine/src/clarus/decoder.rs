@@ -21,7 +21,8 @@ use crate::store::{Delivery, Store};
 ///
 /// | webhook | event |
 /// |---|---|
-/// | `goods_out` / `completed` | `Despatch`, re-read over GraphQL ([`DespatchReader`]) |
+/// | `goods_out` / `completed` | `Despatch` of what left and no shipment reported yet, re-read over GraphQL ([`DespatchReader`]) |
+/// | `goods_out` / `updated` | `Despatch` of each shipment that left since the last one (a part shipment) |
 /// | `goods_out` / `processed` | `GoodsOutProgress`: acknowledged |
 /// | `goods_out_pick_list` / `created` | `GoodsOutProgress`: acknowledged, per goods out on the list |
 /// | `goods_out_pick_list` / `picked`, `completed` | `GoodsOutProgress`: picking, per goods out on the list |
@@ -117,13 +118,17 @@ impl DeliveryDecoder for ClarusDecoder {
         let record = parsed.record();
         match &parsed.event {
             WebhookEvent::GoodsOut {
-                event: GoodsOutEvent::Completed,
+                event: event @ (GoodsOutEvent::Completed | GoodsOutEvent::Updated),
                 record: typed,
             } => {
+                let completed = *event == GoodsOutEvent::Completed;
                 let id = typed.id.ok_or_else(|| {
-                    DecodeError::Invalid("goods_out completed webhook without a record id".into())
+                    DecodeError::Invalid(format!(
+                        "goods_out {} webhook without a record id",
+                        event.as_str()
+                    ))
                 })?;
-                Ok(vec![self.despatches.read(id, Some(record)).await?])
+                self.despatches.read(id, Some(record), completed).await
             }
             WebhookEvent::GoodsOut {
                 event: GoodsOutEvent::Processed,

@@ -1,27 +1,30 @@
-//! Despatches: a completed goods out, confirmed over GraphQL, as a core [`Despatch`] event.
+//! Despatches: the shipments of a goods out, confirmed over GraphQL, as core [`Despatch`]
+//! events, one per shipment (or per group of shipments that left between two reads).
 //!
 //! Webhooks are unsigned, so the webhook body is only a hint. Clarus documents few fields on its
 //! GraphQL reads, so each part of a despatch comes from the most trustworthy place that has it:
 //!
 //! | part | from | confirmed by |
 //! |---|---|---|
-//! | goods out identity, status `COMPLETED`, warehouse, carrier | `goods_outs` filtered by `reference` | the read itself |
+//! | goods out identity, status, warehouse, carrier | `goods_outs` filtered by `reference` | the read itself |
 //! | NetSuite sales order | the engine's record of the goods out it created ([`LineOrder`]), else the body's `external_system_reference1` | both must agree when both exist |
-//! | lines, SKUs, despatched quantities | `goods_out_lines` filtered by `goods_out_id` | the read itself |
+//! | shipments that left | `shipments` by `goods_out_id`: `dispatched`, or every one once the goods out is `COMPLETED` | the read itself |
+//! | lines, SKUs, quantities | `goods_out_lines` by `goods_out_id`: what `dispatch_quantity` grew by since the last report | the read itself |
 //! | NetSuite line of each Clarus line | the recorded line order (by position, the SKU must match), else the body's line references | |
-//! | parcels and tracking | `shipments` by `goods_out_id`, `packages` by `shipment_id` | the read itself |
-//! | carrier service | the shipments | the read itself |
-//! | lots and serials | the body's `picked_stock`, when it adds up to the despatched quantity | not readable in Clarus (see `docs/decisions/`) |
-//! | despatch date | the body's `actual_date_of_dispatch`, else the goods out's last `DISP` transaction | |
+//! | parcels and tracking | `packages` filtered by `shipment_id` | the read itself |
+//! | lots and serials | the body's `picked_stock`, only when it adds up to the quantity | not readable in Clarus |
+//! | despatch date | the body's `actual_date_of_dispatch` for the completing shipment, else the goods out's newest `DISP` transaction | |
 //!
-//! The webhook path and the [`super::ClarusSweep`] both go through [`DespatchReader::read`], so
-//! both produce the same [`SourceId`] for the same despatch: `(Clarus, goods_out, <id>,
-//! completed, Sequence(1))` (Clarus completes a goods out once).
+//! Each shipment is posted as soon as it leaves (`goods_out.updated`, or the sweep), so goods that
+//! shipped are billed without waiting for the rest; the completion posts only what no shipment
+//! posted yet, and carries the short-despatch check. What was reported is kept
+//! ([`super::shipped`]), so the webhook path, the [`super::ClarusSweep`] and a re-read after a
+//! restart give the same events with the same [`SourceId`]s.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use clarus_client::graphql::Filter;
+use clarus_client::graphql::{ClarusDateTime, Filter};
 use clarus_client::{ClarusClient, ClarusId};
 use jiff::Timestamp;
 use rust_decimal::Decimal;
@@ -35,13 +38,17 @@ use sync_core::{
 use super::errors::decode_error;
 use super::executor::{LineOrder, list};
 use super::nodes::{GoodsOutLineRead, GoodsOutRead, PackageRead, ShipmentRead, TransactionRead};
+use super::shipped::{GROUP_UPDATES, Group, GroupLine, Shipped};
 use crate::processor::DecodeError;
 use crate::store::Store;
 
-/// The event name of despatch identities (the Clarus `goods_out` event that fires on despatch).
+/// The event name of a goods out's completion (the Clarus `goods_out` event that fires on it).
 pub const DESPATCH_EVENT: &str = "completed";
 
-/// Reads a completed goods out from Clarus and builds its despatch event.
+/// The event name of a shipment's despatch identity.
+pub const SHIPMENT_EVENT: &str = "dispatched";
+
+/// Reads the shipments of a goods out from Clarus and builds their despatch events.
 #[derive(Clone)]
 pub struct DespatchReader {
     client: ClarusClient,
@@ -76,7 +83,9 @@ impl DespatchReader {
     }
 
     /// Reads the engine's record of each goods out it created (sales order, reference, line
-    /// order) from `store`: without it, only what the webhook body claims is there to go on.
+    /// order) from `store`, and keeps there what was reported of each goods out's shipments.
+    /// Without a store, only what the webhook body claims is there to go on, and nothing is
+    /// kept between reads.
     pub fn with_store(mut self, store: Arc<dyn Store>) -> Self {
         self.store = Some(store);
         self
@@ -139,15 +148,22 @@ impl DespatchReader {
         })
     }
 
-    /// Reads goods out `id` and builds its despatch. `hint` is the webhook's record: it gives
-    /// the reference to confirm the goods out by, the line references and the lots and serials
-    /// picked (Clarus documents no read of them); status, quantities, warehouse and tracking
-    /// always come from Clarus.
+    /// Reads goods out `id` and builds a despatch event for every group of its shipments that
+    /// left: those reported before (the same events again) and one for the shipments that left
+    /// since. `hint` is the webhook's record: it gives the reference to confirm the goods out by,
+    /// the line references and the lots and serials picked (Clarus documents no read of them);
+    /// status, quantities, warehouse and tracking always come from Clarus. With `completed`, the
+    /// caller was told the goods out completed: Clarus must show it `COMPLETED`.
     ///
-    /// Errors: the goods out does not exist, is not `COMPLETED`, disagrees with the engine's
-    /// record, or cannot be tied to a NetSuite order → [`DecodeError::Invalid`]; Clarus could
-    /// not be read → [`DecodeError::Retryable`].
-    pub async fn read(&self, id: ClarusId, hint: Option<&Value>) -> Result<Event, DecodeError> {
+    /// Errors: the goods out does not exist, is not `COMPLETED` when `completed`, disagrees with
+    /// the engine's record, or cannot be tied to a NetSuite order → [`DecodeError::Invalid`];
+    /// Clarus could not be read → [`DecodeError::Retryable`].
+    pub async fn read(
+        &self,
+        id: ClarusId,
+        hint: Option<&Value>,
+        completed: bool,
+    ) -> Result<Vec<Event>, DecodeError> {
         let known = self.known(id, hint).await?;
         let context = format!("re-reading goods out {id} ({})", known.reference);
         let header: Vec<GoodsOutRead> = list(
@@ -162,53 +178,130 @@ impl DespatchReader {
                 known.reference
             ))
         })?;
-        match header.status_code().as_deref() {
-            Some("COMPLETED") => {}
-            other => {
-                return Err(DecodeError::Invalid(format!(
-                    "goods out {id} is reported despatched but Clarus has it {}",
-                    other.unwrap_or("without a status")
-                )));
-            }
+        let is_completed = header.status_code().as_deref() == Some("COMPLETED");
+        if completed && !is_completed {
+            return Err(DecodeError::Invalid(format!(
+                "goods out {id} is reported despatched but Clarus has it {}",
+                header
+                    .status_code()
+                    .unwrap_or_else(|| "without a status".into())
+            )));
         }
         let warehouse = header
             .warehouse
             .as_ref()
             .map(|w| w.id)
             .ok_or_else(|| DecodeError::Invalid(format!("goods out {id} has no warehouse")))?;
-
-        let lines: Vec<GoodsOutLineRead> = list(&self.client, Filter::new().eq("goods_out_id", id))
-            .await
-            .map_err(|e| decode_error(&context, &e))?;
         let shipments: Vec<ShipmentRead> = list(&self.client, Filter::new().eq("goods_out_id", id))
             .await
             .map_err(|e| decode_error(&context, &e))?;
-        let packages: Vec<PackageRead> = if shipments.is_empty() {
-            Vec::new()
-        } else {
-            list(
-                &self.client,
-                Filter::new().any_of("shipment_id", shipments.iter().map(|s| s.id)),
-            )
-            .await
-            .map_err(|e| decode_error(&context, &e))?
-        };
-        let despatched_at = match hint
-            .and_then(|h| h.get("actual_date_of_dispatch"))
-            .and_then(Value::as_str)
-            .and_then(|t| clarus_client::graphql::ClarusDateTime(t.to_owned()).timestamp())
-        {
-            Some(at) => at,
-            None => self
-                .last_dispatch(id, &context)
-                .await?
-                .unwrap_or_else(Timestamp::now),
-        };
+        // Shipment statuses are open strings: `dispatched` has left, and every shipment of a
+        // completed goods out has.
+        let mut gone: Vec<&ShipmentRead> = shipments
+            .iter()
+            .filter(|s| {
+                is_completed
+                    || s.status
+                        .as_deref()
+                        .is_some_and(|st| st.eq_ignore_ascii_case("dispatched"))
+            })
+            .collect();
+        gone.sort_by_key(|s| s.id);
 
+        let _serialised = GROUP_UPDATES.lock().await;
+        let mut shipped = match &self.store {
+            Some(store) => Shipped::load(store.as_ref(), id).await?,
+            None => Shipped::default(),
+        };
+        if shipped.groups.is_empty() && is_completed && self.posted_whole(id, &known).await? {
+            // Posted as one despatch before shipments were told apart: that posting stands.
+            shipped.groups.push(Group {
+                despatch: id.to_string(),
+                shipments: gone.iter().map(|s| s.id).collect(),
+                lines: Vec::new(),
+                tracking: Vec::new(),
+                service: None,
+                despatched_at: Timestamp::now(),
+                completes: true,
+            });
+            if let Some(store) = &self.store {
+                shipped.save(store.as_ref(), id).await?;
+            }
+        }
+        let new: Vec<&ShipmentRead> = gone
+            .iter()
+            .copied()
+            .filter(|s| !shipped.reported(s.id))
+            .collect();
+        let owes_completion = is_completed && !shipped.complete();
+        if (!new.is_empty() || owes_completion)
+            && let Some(group) = self
+                .new_group(id, &known, hint, &shipped, &new, is_completed, &context)
+                .await?
+        {
+            shipped.groups.push(group);
+            if let Some(store) = &self.store {
+                shipped.save(store.as_ref(), id).await?;
+            }
+        }
         let hinted = HintedLines::new(hint);
+        let carrier = header.carrier.as_ref().map(|c| c.id);
+        shipped
+            .groups
+            .iter()
+            .filter(|g| !g.lines.is_empty())
+            .map(|g| self.event(id, &known.order, warehouse, carrier, g, &hinted))
+            .collect()
+    }
+
+    /// Whether the goods out was posted as one despatch named after itself (as before its
+    /// shipments were told apart): its fulfilment was planned.
+    async fn posted_whole(&self, id: ClarusId, known: &Known) -> Result<bool, DecodeError> {
+        let Some(store) = &self.store else {
+            return Ok(false);
+        };
+        let whole = Despatch {
+            tenant: self.tenant.clone(),
+            goods_out: GoodsOutId(id_u64(id)?),
+            despatch: DespatchId::new(id.to_string()),
+            order: NetSuiteId::new(known.order.as_str()),
+            warehouse: WarehouseId(0),
+            carrier: None,
+            service: None,
+            despatched_at: Timestamp::UNIX_EPOCH,
+            lines: Vec::new(),
+            packages: Vec::new(),
+        };
+        let key = sync_core::planner::despatch_key(&whole);
+        Ok(store
+            .action(key.as_str())
+            .await
+            .map_err(|e| DecodeError::Retryable(format!("reading the despatch of {id}: {e}")))?
+            .is_some())
+    }
+
+    /// The group of the shipments that left since the last report: what each line's
+    /// `dispatch_quantity` grew by, with the shipments' parcels. `None` when nothing grew yet
+    /// (a shipment marked dispatched before its lines were).
+    #[allow(clippy::too_many_arguments)]
+    async fn new_group(
+        &self,
+        id: ClarusId,
+        known: &Known,
+        hint: Option<&Value>,
+        shipped: &Shipped,
+        new: &[&ShipmentRead],
+        completes: bool,
+        context: &str,
+    ) -> Result<Option<Group>, DecodeError> {
+        let lines: Vec<GoodsOutLineRead> = list(&self.client, Filter::new().eq("goods_out_id", id))
+            .await
+            .map_err(|e| decode_error(context, &e))?;
         let mut ordered: Vec<&GoodsOutLineRead> = lines.iter().collect();
         ordered.sort_by_key(|l| l.id);
-        let mut despatch_lines = Vec::with_capacity(lines.len());
+        let reported = shipped.reported_per_line();
+        let hinted = HintedLines::new(hint);
+        let mut group_lines = Vec::new();
         for (position, line) in ordered.into_iter().enumerate() {
             let sku = line
                 .product
@@ -231,61 +324,134 @@ impl DespatchReader {
                         line.id
                     ))
                 })?;
-            let quantity = line.dispatch_quantity.unwrap_or_default();
-            let (lots, serials) = hinted.picked(line.id, quantity);
-            despatch_lines.push(DespatchLine {
-                order_line,
-                sku: Sku::new(sku),
-                requested: line.order_quantity.unwrap_or_default(),
+            let before = reported.get(&line.id).copied().unwrap_or_default();
+            let quantity = (line.dispatch_quantity.unwrap_or_default() - before).max(Decimal::ZERO);
+            let requested = if completes {
+                (line.order_quantity.unwrap_or_default() - before).max(quantity)
+            } else {
+                quantity
+            };
+            if quantity.is_zero() && !(completes && requested > Decimal::ZERO) {
+                continue;
+            }
+            group_lines.push(GroupLine {
+                line: line.id,
+                order_line: order_line.0,
+                sku: sku.to_owned(),
+                requested,
                 quantity,
-                lots,
-                serials,
             });
         }
-
-        let carrier = header
-            .carrier
-            .as_ref()
-            .or_else(|| shipments.iter().find_map(|s| s.carrier.as_ref()))
-            .map(|c| c.id);
-        let service = shipments
-            .iter()
-            .find_map(|s| s.carrier_service.as_ref())
-            .map(|c| c.id);
-        let mut parcels: Vec<Package> = Vec::new();
-        let mut by_shipment: Vec<&ShipmentRead> = shipments.iter().collect();
-        by_shipment.sort_by_key(|s| s.id);
-        for shipment in by_shipment {
-            let mut of_shipment: Vec<&PackageRead> = packages
-                .iter()
-                .filter(|p| p.shipment.as_ref().map(|s| s.id) == Some(shipment.id))
-                .collect();
-            of_shipment.sort_by_key(|p| p.id);
-            for package in of_shipment {
-                parcels.push(Package {
-                    tracking_number: non_empty(package.tracking_number.as_deref())
-                        .map(TrackingNumber::new),
-                    weight_kg: None,
-                });
-            }
+        if group_lines.iter().all(|l| l.quantity.is_zero()) && !completes {
+            return Ok(None);
         }
+        let tracking = if new.is_empty() {
+            Vec::new()
+        } else {
+            let packages: Vec<PackageRead> = list(
+                &self.client,
+                Filter::new().any_of("shipment_id", new.iter().map(|s| s.id)),
+            )
+            .await
+            .map_err(|e| decode_error(context, &e))?;
+            let mut tracking = Vec::new();
+            for shipment in new {
+                let mut of_shipment: Vec<&PackageRead> = packages
+                    .iter()
+                    .filter(|p| p.shipment.as_ref().map(|s| s.id) == Some(shipment.id))
+                    .collect();
+                of_shipment.sort_by_key(|p| p.id);
+                tracking.extend(
+                    of_shipment
+                        .into_iter()
+                        .map(|p| non_empty(p.tracking_number.as_deref()).map(str::to_owned)),
+                );
+            }
+            tracking
+        };
+        let despatched_at = match hint
+            .filter(|_| completes)
+            .and_then(|h| h.get("actual_date_of_dispatch"))
+            .and_then(Value::as_str)
+            .and_then(|t| ClarusDateTime(t.to_owned()).timestamp())
+        {
+            Some(at) => at,
+            None => self
+                .last_dispatch(id, context)
+                .await?
+                .unwrap_or_else(Timestamp::now),
+        };
+        let despatch = match new.last() {
+            Some(newest) => newest.id.to_string(),
+            // Completed with no shipment left to report: named after the goods out.
+            None => id.to_string(),
+        };
+        Ok(Some(Group {
+            despatch,
+            shipments: new.iter().map(|s| s.id).collect(),
+            lines: group_lines,
+            tracking,
+            service: new
+                .iter()
+                .find_map(|s| s.carrier_service.as_ref())
+                .map(|c| c.id),
+            despatched_at,
+            completes,
+        }))
+    }
 
+    /// The despatch event of one group.
+    fn event(
+        &self,
+        id: ClarusId,
+        order: &str,
+        warehouse: ClarusId,
+        carrier: Option<ClarusId>,
+        group: &Group,
+        hinted: &HintedLines,
+    ) -> Result<Event, DecodeError> {
+        let lines = group
+            .lines
+            .iter()
+            .map(|l| {
+                let (lots, serials) = hinted.picked(l.line, l.quantity);
+                DespatchLine {
+                    order_line: LineNo(l.order_line),
+                    sku: Sku::new(&l.sku),
+                    requested: l.requested,
+                    quantity: l.quantity,
+                    lots,
+                    serials,
+                }
+            })
+            .collect();
         let despatch = Despatch {
             tenant: self.tenant.clone(),
             goods_out: GoodsOutId(id_u64(id)?),
-            // Clarus completes a goods out once: the goods out is its one despatch.
-            despatch: DespatchId::new(id.to_string()),
-            order: NetSuiteId::new(known.order),
+            despatch: DespatchId::new(group.despatch.as_str()),
+            order: NetSuiteId::new(order),
             warehouse: WarehouseId(id_u64(warehouse)?),
             carrier: carrier.map(id_u64).transpose()?.map(CarrierId),
-            service: service.map(id_u64).transpose()?.map(CarrierServiceId),
-            despatched_at,
-            lines: despatch_lines,
-            packages: parcels,
+            service: group.service.map(id_u64).transpose()?.map(CarrierServiceId),
+            despatched_at: group.despatched_at,
+            lines,
+            packages: group
+                .tracking
+                .iter()
+                .map(|t| Package {
+                    tracking_number: t.as_deref().map(TrackingNumber::new),
+                    weight_kg: None,
+                })
+                .collect(),
+        };
+        let source = if group.despatch == id.to_string() {
+            despatch_source(id)
+        } else {
+            shipment_source(&group.despatch)
         };
         Ok(Event {
-            source: despatch_source(id),
-            occurred_at: despatched_at,
+            source,
+            occurred_at: group.despatched_at,
             payload: Payload::Despatch(despatch),
         })
     }
@@ -308,7 +474,8 @@ impl DespatchReader {
     }
 }
 
-/// The identity of the despatch of goods out `id`: the same for its webhook and for the sweep.
+/// The identity of the despatch that completes goods out `id` without a shipment of its own to
+/// report: the same for its webhook and for the sweep.
 ///
 /// ```
 /// let source = sync_engine::clarus::despatch_source(clarus_client::ClarusId::new(42));
@@ -321,6 +488,23 @@ pub fn despatch_source(id: ClarusId) -> SourceId {
         resource: Name::new("goods_out"),
         id: Name::new(id.to_string()),
         event: Name::new(DESPATCH_EVENT),
+        revision: Revision::Sequence(1),
+    }
+}
+
+/// The identity of the despatch of a shipment (or of the group named after it).
+///
+/// ```
+/// let source = sync_engine::clarus::shipment_source("7001");
+/// assert_eq!(source.resource.as_str(), "shipment");
+/// assert_eq!(source.event.as_str(), sync_engine::clarus::SHIPMENT_EVENT);
+/// ```
+pub fn shipment_source(shipment: &str) -> SourceId {
+    SourceId {
+        system: System::Clarus,
+        resource: Name::new("shipment"),
+        id: Name::new(shipment),
+        event: Name::new(SHIPMENT_EVENT),
         revision: Revision::Sequence(1),
     }
 }

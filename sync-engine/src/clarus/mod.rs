@@ -43,11 +43,15 @@ mod products;
 mod products_sweep;
 mod progress;
 mod receipt;
+mod schema_check;
+mod shipped;
 mod snapshot;
 mod sweep;
 
 pub use decoder::ClarusDecoder;
-pub use despatch::{DESPATCH_EVENT, DespatchReader, despatch_source};
+pub use despatch::{
+    DESPATCH_EVENT, DespatchReader, SHIPMENT_EVENT, despatch_source, shipment_source,
+};
 pub use errors::{Sent, classify, decode_error};
 pub use executor::{ClarusExecutor, ExecutorSettings};
 pub use movement::{hold_made_by_receipt, movement_from_webhook};
@@ -58,5 +62,10 @@ pub use movement_sweep::{
 pub use nodes::engine_reads;
 pub use products_sweep::{ProductCheck, ProductSweep, ProductSweepReport};
 pub use receipt::{RECEIPT_EVENT, receipt_watermark_name};
+pub use schema_check::{
+    CLARUS_SCHEMA_KEY, CLARUS_SCHEMA_KIND, ClarusSchemaCheck, IntrospectionError, MissingField,
+    SchemaCheckOutcome, SchemaExceptionChange, SchemaReport, apply_schema_report, compare_schema,
+};
+pub use shipped::despatch_reported;
 pub use snapshot::{SkippedStock, SnapshotSummary, StockSnapshotReader};
 pub use sweep::{ClarusSweep, ReceiptGap, SweepError, SweepFailure, SweepReport};

@@ -6,10 +6,11 @@
 //! ([`sync_core::OrderState::awaits_warehouse`]) are looked up by `reference` (their `tranId`,
 //! documented filter with `in`), in chunks of [`CHUNK`].
 //!
-//! - A goods out found `COMPLETED` whose despatch was not seen is re-read with the same
-//!   [`DespatchReader`] the webhook path uses, once its last `DISP` transaction is older than the
-//!   overlap (so a webhook still on its way wins, with its lots and serials). Its despatch has
-//!   the same [`sync_core::SourceId`] as the webhook's, so seeing both plans once.
+//! - A goods out being picked or completed whose stock left (its newest `DISP` transaction)
+//!   without everything being reported is read again with the same [`DespatchReader`] the
+//!   webhook path uses, once that is older than the overlap (so a webhook still on its way wins,
+//!   with its lots and serials). Its despatches have the same [`sync_core::SourceId`]s as the
+//!   webhook's, so seeing both plans once.
 //! - Clarus documents no read of a receipt's lines, so a lost receipt cannot be rebuilt. A goods
 //!   in found `completed` whose `completed` webhook was never processed, for longer than the
 //!   overlap, raises a `receipt-not-reported` exception for operations, closed by itself when
@@ -26,13 +27,21 @@ use rust_decimal::Decimal;
 use serde_json::json;
 use sync_core::{Event, OrderKind};
 
-use super::despatch::{DespatchReader, despatch_source};
+use super::despatch::DespatchReader;
 use super::executor::list;
 use super::nodes::{GoodsInRead, GoodsOutRead};
 use super::receipt::{ReceiptDecoder, receipt_gap_key};
-use crate::engine::{Engine, EngineError, IngestOutcome, event_key};
+use super::shipped::Shipped;
+use crate::engine::{Engine, EngineError, IngestOutcome};
 use crate::processor::DecodeError;
 use crate::store::{NewException, Store, StoreError};
+
+/// Why one goods out was not swept: its own failure (reported, the sweep goes on) or one that
+/// stops the sweep.
+enum Swept {
+    Failed(DecodeError),
+    Stop(SweepError),
+}
 
 /// References asked for in one query.
 pub const CHUNK: usize = 50;
@@ -213,9 +222,10 @@ impl ClarusSweep {
         let orders = Self::awaited(engine, &[OrderKind::Sales]).await;
         report.orders_asked = orders.len();
         for chunk in orders.chunks(CHUNK) {
+            // Being picked (a part may have shipped) or completed.
             let filter = Filter::new()
                 .any_of("reference", chunk.iter().map(|(r, _)| r.as_str()))
-                .eq("goods_out_status_code", "COMPLETED");
+                .any_of("goods_out_status_code", ["PICK", "COMPLETED"]);
             let found: Vec<GoodsOutRead> = list(&self.client, filter).await?;
             for goods_out in found {
                 let Some((reference, order)) = chunk
@@ -225,42 +235,76 @@ impl ClarusSweep {
                     continue;
                 };
                 report.scanned += 1;
-                let source = despatch_source(goods_out.id);
-                if self.store.event_seen(&event_key(&source)).await? {
-                    report.duplicates += 1;
-                    continue;
-                }
-                let context = format!("sweeping goods out {} ({reference})", goods_out.id);
-                let now = Timestamp::now();
-                let despatched_at = match self.reader.last_dispatch(goods_out.id, &context).await {
-                    Ok(Some(at)) => at,
-                    // No stock transaction listed: count from when the sweep first saw it.
-                    Ok(None) => *self
-                        .first_seen
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner)
-                        .entry(goods_out.id)
-                        .or_insert(now),
-                    Err(e) => {
-                        Self::failed(report, "goods_out", goods_out.id, e);
-                        continue;
+                if let Err(e) = self
+                    .sweep_goods_out(engine, &goods_out, reference, order, report)
+                    .await
+                {
+                    match e {
+                        Swept::Failed(e) => Self::failed(report, "goods_out", goods_out.id, e),
+                        Swept::Stop(e) => return Err(e),
                     }
-                };
-                if !self.settled(despatched_at, now) {
-                    report.waiting += 1;
-                    continue;
-                }
-                // What the ledger knows, in the shape of the webhook body it stands in for.
-                let hint = json!({
-                    "reference": reference,
-                    "external_system_reference1": order,
-                    "actual_date_of_dispatch": despatched_at.to_string(),
-                });
-                match self.reader.read(goods_out.id, Some(&hint)).await {
-                    Ok(event) => self.ingest(engine, &event, report).await?,
-                    Err(e) => Self::failed(report, "goods_out", goods_out.id, e),
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// Looks at one goods out of an awaited order: reads it again when stock left it that was
+    /// not reported, once that is older than the overlap.
+    async fn sweep_goods_out(
+        &self,
+        engine: &Engine,
+        goods_out: &GoodsOutRead,
+        reference: &str,
+        order: &str,
+        report: &mut SweepReport,
+    ) -> Result<(), Swept> {
+        let completed = goods_out.status_code().as_deref() == Some("COMPLETED");
+        let shipped = Shipped::load(self.store.as_ref(), goods_out.id)
+            .await
+            .map_err(Swept::Failed)?;
+        if completed && shipped.complete() {
+            report.duplicates += 1;
+            return Ok(());
+        }
+        let context = format!("sweeping goods out {} ({reference})", goods_out.id);
+        let now = Timestamp::now();
+        let despatched_at = match self
+            .reader
+            .last_dispatch(goods_out.id, &context)
+            .await
+            .map_err(Swept::Failed)?
+        {
+            Some(at) => at,
+            // Being picked and nothing dispatched: nothing to report yet.
+            None if !completed => return Ok(()),
+            // Completed with no stock transaction listed: count from when first seen.
+            None => *self
+                .first_seen
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .entry(goods_out.id)
+                .or_insert(now),
+        };
+        if !self.settled(despatched_at, now) {
+            report.waiting += 1;
+            return Ok(());
+        }
+        // What the ledger knows, in the shape of the webhook body it stands in for.
+        let hint = json!({
+            "reference": reference,
+            "external_system_reference1": order,
+            "actual_date_of_dispatch": despatched_at.to_string(),
+        });
+        let events = self
+            .reader
+            .read(goods_out.id, Some(&hint), false)
+            .await
+            .map_err(Swept::Failed)?;
+        for event in &events {
+            self.ingest(engine, event, report)
+                .await
+                .map_err(|e| Swept::Stop(e.into()))?;
         }
         Ok(())
     }
