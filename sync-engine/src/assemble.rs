@@ -473,6 +473,11 @@ pub async fn assemble_with_health(
                 interval: parts.sweep_interval,
             }));
             scheduled.extend(parts.extra_scheduled);
+            // The tenant's schema, checked at start-up, every 10 minutes, and again soon after
+            // a Clarus job's read is refused for good.
+            let schema_check = crate::clarus::ClarusSchemaCheck::new(parts.clarus.clone());
+            let mut scheduled = schema_check.watch_all(scheduled);
+            scheduled.insert(0, Arc::new(schema_check));
             scheduled
         },
         intake,

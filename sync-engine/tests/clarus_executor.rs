@@ -409,3 +409,429 @@ async fn the_product_sweep_checks_clarus_products_against_the_item_master() {
     assert_eq!((report.unchanged, report.planned), (3, 0), "{report:?}");
     assert_eq!(rig.store.state_log().await.unwrap().len(), log);
 }
+
+// ------------------------------------------------------ go-live: adopting what Clarus already has
+
+/// The go-live record as the NetSuite poller writes it on a store's first poll (store entry
+/// `go_live`), with the adoption window ending `open_for` from now (negative: already closed).
+async fn go_live_window(rig: &Rig, open_for: jiff::SignedDuration) {
+    let now = jiff::Timestamp::now();
+    let record = json!({
+        "first_poll": now.to_string(),
+        "start_from": null,
+        "adopt_until": (now + open_for).to_string(),
+    });
+    rig.store
+        .set_watermark("go_live", &record.to_string())
+        .await
+        .unwrap();
+}
+
+/// Products `MUG-RED` (item 77) and `MUG-BLUE` (item 78) in Clarus with 10 available each.
+async fn stocked_mugs(
+    rig: &Rig,
+    executor: &sync_engine::clarus::ClarusExecutor,
+) -> (sim::clarus::ClarusId, sim::clarus::ClarusId) {
+    let handle = rig.sim.handle();
+    let location = handle
+        .default_location(sim::clarus::MAIN_WAREHOUSE)
+        .unwrap();
+    let mut ids = Vec::new();
+    for (item, sku) in [("77", "MUG-RED"), ("78", "MUG-BLUE")] {
+        let id = id_of(executor.execute(&create_product(item, sku)).await.unwrap());
+        handle
+            .seed_stock(
+                id,
+                location,
+                dec(10),
+                sim::clarus::StockStatus::Available,
+                None,
+            )
+            .unwrap();
+        ids.push(id);
+    }
+    (ids[0], ids[1])
+}
+
+fn clarus_id(id: sim::clarus::ClarusId) -> clarus_client::ClarusId {
+    clarus_client::ClarusId::new(id.0 as i64)
+}
+
+/// A goods out entered by hand in Clarus: a reference, lines `(product, quantity)`, and no
+/// NetSuite reference anywhere.
+async fn goods_out_by_hand(
+    rig: &Rig,
+    reference: &str,
+    lines: &[(sim::clarus::ClarusId, i64)],
+) -> sim::clarus::ClarusId {
+    use clarus_client::rest::common::Change;
+    use clarus_client::rest::goods_out::{GoodsOut, GoodsOutLine};
+    let mut body = GoodsOut::sales_order(
+        clarus_client::ClarusId::new(1),
+        reference,
+        "2026-11-30T00:00:00Z".parse().unwrap(),
+    );
+    body.warehouse_id = Some(clarus_client::ClarusId::new(1));
+    body.lines_changes = lines
+        .iter()
+        .map(|(product, quantity)| {
+            Change::Add(GoodsOutLine::new(clarus_id(*product), dec(*quantity)))
+        })
+        .collect();
+    let created = rig.client.create_goods_out(&body).await.unwrap();
+    sim::clarus::ClarusId(created.id.get() as u64)
+}
+
+/// The mappings the adopted records' despatches and receipts are planned with.
+fn go_live_mappings() -> Mappings {
+    Mappings::new(MappingTables {
+        locations: vec![LocationMapping {
+            location: "1".into(),
+            warehouse: WarehouseId(1),
+        }],
+        stock_statuses: vec![StatusMapping {
+            location: "1".into(),
+            sellable: StockPlace::Status { status: "1".into() },
+            quarantine: StockPlace::Status { status: "2".into() },
+        }],
+        ship_methods: vec![ShipMethodMapping {
+            carrier: CarrierId(sim::clarus::DPD.0),
+            service: None,
+            ship_method: "900".into(),
+        }],
+        ..MappingTables::default()
+    })
+    .unwrap()
+}
+
+/// An engine over the rig's store that knows items 77 and 78 and the open NetSuite order
+/// `order` (`tranId` `tran_id`, lines `(line, item, quantity)` at location 1).
+async fn engine_knowing_order(
+    rig: &Rig,
+    order: OrderRef,
+    tran_id: &str,
+    lines: &[(u64, &str, i64)],
+) -> sync_engine::engine::Engine {
+    let engine = sync_engine::engine::Engine::open(rig.store.clone(), go_live_mappings())
+        .await
+        .unwrap();
+    let event = |id: &str, payload| Event {
+        source: SourceId {
+            system: System::NetSuite,
+            resource: "record".into(),
+            id: id.into(),
+            event: "updated".into(),
+            revision: Revision::Sequence(1),
+        },
+        occurred_at: jiff::Timestamp::now(),
+        payload,
+    };
+    let sku = |item: &str| if item == "77" { "MUG-RED" } else { "MUG-BLUE" };
+    for item in ["77", "78"] {
+        let item = Item {
+            netsuite_id: item.into(),
+            sku: sku(item).into(),
+            barcode: None,
+            description: sku(item).into(),
+            tracking: Tracking::None,
+            inactive: false,
+        };
+        let id = item.netsuite_id.as_str().to_owned();
+        engine
+            .ingest(&event(&id, Payload::Item(item)), jiff::Timestamp::now())
+            .await
+            .unwrap();
+    }
+    let id = order.id.as_str().to_owned();
+    let order = Order {
+        order,
+        tran_id: tran_id.into(),
+        status: OrderStatus::Open,
+        location: "1".into(),
+        ship_method: None,
+        expected_date: None,
+        lines: lines
+            .iter()
+            .map(|(line, item, quantity)| OrderLine {
+                line: LineNo(*line),
+                item: (*item).into(),
+                sku: sku(item).into(),
+                quantity: dec(*quantity),
+                quantity_done: rust_decimal::Decimal::ZERO,
+                closed: false,
+            })
+            .collect(),
+    };
+    engine
+        .ingest(&event(&id, Payload::Order(order)), jiff::Timestamp::now())
+        .await
+        .unwrap();
+    engine
+}
+
+/// The store's count of adopted records (store entry `clarus.adopted`).
+async fn adopted(rig: &Rig) -> serde_json::Value {
+    rig.store
+        .watermark("clarus.adopted")
+        .await
+        .unwrap()
+        .map(|text| serde_json::from_str(&text).unwrap())
+        .unwrap_or(serde_json::Value::Null)
+}
+
+#[tokio::test]
+async fn a_goods_out_already_in_clarus_is_adopted_during_the_go_live_window() {
+    use sync_engine::processor::DeliveryDecoder as _;
+    let rig = Rig::start().await;
+    let executor = rig.executor();
+    let (red, blue) = stocked_mugs(&rig, &executor).await;
+    let handle = rig.sim.handle();
+
+    // Steady state (no go-live record, or its window closed): a create is one request, no
+    // look-up first.
+    for window in [None, Some(jiff::SignedDuration::from_hours(-1))] {
+        if let Some(window) = window {
+            go_live_window(&rig, window).await;
+        }
+        let executor = rig.executor();
+        executor
+            .execute(&create_product("77", "MUG-RED"))
+            .await
+            .unwrap();
+        let before = handle.stats().requests;
+        let reference = format!("SO90{}", u8::from(window.is_some()));
+        executor
+            .execute(&create_goods_out("900", &reference, &[(1, "MUG-RED", 1)]))
+            .await
+            .unwrap();
+        assert_eq!(handle.stats().requests - before, 1, "{window:?}");
+    }
+
+    // The previous integration entered SO1001 in Clarus, its lines in another order than
+    // NetSuite's and without any NetSuite reference.
+    let by_hand = goods_out_by_hand(&rig, "SO1001", &[(blue, 5), (red, 2)]).await;
+    go_live_window(&rig, jiff::SignedDuration::from_hours(1)).await;
+    let action = create_goods_out("501", "SO1001", &[(3, "MUG-RED", 2), (7, "MUG-BLUE", 5)]);
+    let executor = rig.executor();
+    assert_eq!(id_of(executor.execute(&action).await.unwrap()), by_hand);
+    assert_eq!(
+        handle.find_goods_outs("SO1001"),
+        vec![by_hand],
+        "no second goods out"
+    );
+    assert_eq!(
+        adopted(&rig).await,
+        json!({"goods_outs": 1, "goods_ins": 0})
+    );
+    assert!(open_exceptions(&rig).await.is_empty());
+    // Run again (the outbox retrying, say): the same goods out, still one.
+    assert_eq!(id_of(executor.execute(&action).await.unwrap()), by_hand);
+    assert_eq!(handle.find_goods_outs("SO1001").len(), 1);
+
+    // Its despatch is tied to the NetSuite order and lines by the engine's record, and posts
+    // one fulfilment.
+    let engine = engine_knowing_order(
+        &rig,
+        OrderRef::sales("501"),
+        "SO1001",
+        &[(3, "77", 2), (7, "78", 5)],
+    )
+    .await;
+    let warehouse = rig.sim.warehouse();
+    warehouse.allocate(by_hand).unwrap();
+    warehouse.pick(by_hand).unwrap();
+    warehouse
+        .despatch(
+            by_hand,
+            sim::clarus::DPD,
+            &[sim::clarus::Parcel {
+                tracking_number: "TRK-1".into(),
+                weight_kg: Some(dec(1)),
+            }],
+        )
+        .unwrap();
+    let deliveries = rig.deliveries("goods_out", "completed").await;
+    assert_eq!(deliveries.len(), 1);
+    let decoder = sync_engine::clarus::ClarusDecoder::new(
+        rig.client.clone(),
+        SUBDOMAIN.into(),
+        TENANT.into(),
+        rig.store.clone(),
+    );
+    for event in decoder.decode(&deliveries[0]).await.unwrap() {
+        engine.ingest(&event, jiff::Timestamp::now()).await.unwrap();
+    }
+    let fulfilments: Vec<Fulfilment> = rig
+        .store
+        .actions()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|a| a.action.kind == "fulfil_sales_order")
+        .map(|a| {
+            match serde_json::from_value::<PlannedAction>(a.action.payload)
+                .unwrap()
+                .action
+            {
+                Action::FulfilSalesOrder(f) => f,
+                other => panic!("{other:?}"),
+            }
+        })
+        .collect();
+    assert_eq!(fulfilments.len(), 1, "{fulfilments:?}");
+    assert_eq!(fulfilments[0].order.as_str(), "501");
+    let mut posted: Vec<(LineNo, String, rust_decimal::Decimal)> = fulfilments[0]
+        .lines
+        .iter()
+        .map(|l| (l.order_line, l.sku.as_str().to_owned(), l.quantity))
+        .collect();
+    posted.sort();
+    assert_eq!(
+        posted,
+        vec![
+            (LineNo(3), "MUG-RED".to_owned(), dec(2)),
+            (LineNo(7), "MUG-BLUE".to_owned(), dec(5)),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn adopted_goods_outs_whose_lines_do_not_match_raise_and_cancelled_ones_are_not_adopted() {
+    let rig = Rig::start().await;
+    let executor = rig.executor();
+    let (red, _blue) = stocked_mugs(&rig, &executor).await;
+    let handle = rig.sim.handle();
+    go_live_window(&rig, jiff::SignedDuration::from_hours(1)).await;
+
+    // Entered with one line where NetSuite has two: adopted, not guessed, and integration told.
+    let by_hand = goods_out_by_hand(&rig, "SO1002", &[(red, 2)]).await;
+    let action = create_goods_out("502", "SO1002", &[(3, "MUG-RED", 2), (7, "MUG-BLUE", 5)]);
+    assert_eq!(id_of(executor.execute(&action).await.unwrap()), by_hand);
+    assert_eq!(handle.find_goods_outs("SO1002"), vec![by_hand]);
+    let key = format!("EX-CLARUS-ADOPTED-LINES-{by_hand}");
+    let raised = rig.store.exception(&key).await.unwrap().expect("raised");
+    assert_eq!(raised.exception.kind, "adopted-lines-unmatched");
+    assert_eq!(raised.exception.owner, "integration");
+    assert_eq!(raised.exception.document, action.document.to_string());
+    for text in ["SO1002", "MUG-BLUE", "line 7"] {
+        assert!(
+            raised.exception.message.contains(text),
+            "{}",
+            raised.exception.message
+        );
+    }
+
+    // A cancelled goods out with the reference is not adopted: a new one is created.
+    let cancelled = goods_out_by_hand(&rig, "SO1003", &[(red, 1)]).await;
+    rig.sim.warehouse().allocate(cancelled).unwrap();
+    rig.sim.warehouse().cancel(cancelled).unwrap();
+    let action = create_goods_out("503", "SO1003", &[(3, "MUG-RED", 1)]);
+    let created = id_of(executor.execute(&action).await.unwrap());
+    assert_ne!(created, cancelled);
+    assert_eq!(handle.find_goods_outs("SO1003").len(), 2);
+    assert_eq!(
+        adopted(&rig).await,
+        json!({"goods_outs": 1, "goods_ins": 0})
+    );
+}
+
+#[tokio::test]
+async fn a_goods_in_receipt_already_in_clarus_is_adopted_during_the_go_live_window() {
+    use clarus_client::rest::common::Change;
+    use clarus_client::rest::goods_in::{GoodsInLine, GoodsInReceipt};
+    use sync_engine::processor::DeliveryDecoder as _;
+    let rig = Rig::start().await;
+    let executor = rig.executor();
+    let (red, _blue) = stocked_mugs(&rig, &executor).await;
+    let handle = rig.sim.handle();
+
+    // Entered by the previous integration: the reference and its line numbers, no NetSuite
+    // order id or kind.
+    let mut body = GoodsInReceipt::new(
+        clarus_client::ClarusId::new(1),
+        clarus_client::ClarusId::new(1),
+    );
+    body.reference = Some("PO700".into());
+    let mut line = GoodsInLine::new(clarus_id(red), dec(4));
+    line.alt_line_number = Some("1".into());
+    body.lines_changes = vec![Change::Add(line)];
+    let by_hand = rig.client.create_goods_in_receipt(&body).await.unwrap();
+    let by_hand = sim::clarus::ClarusId(by_hand.id.get() as u64);
+
+    go_live_window(&rig, jiff::SignedDuration::from_hours(1)).await;
+    let action = create_goods_in(OrderKind::Purchase, "700", "PO700", &[(1, "MUG-RED", 4)]);
+    assert_eq!(id_of(executor.execute(&action).await.unwrap()), by_hand);
+    assert_eq!(
+        handle.find_goods_ins("PO700"),
+        vec![by_hand],
+        "no second receipt"
+    );
+    assert_eq!(
+        adopted(&rig).await,
+        json!({"goods_outs": 0, "goods_ins": 1})
+    );
+
+    // Its receipt is posted against purchase order 700 from the engine's record: one receipt.
+    let engine = engine_knowing_order(
+        &rig,
+        OrderRef {
+            kind: OrderKind::Purchase,
+            id: "700".into(),
+        },
+        "PO700",
+        &[(1, "77", 4)],
+    )
+    .await;
+    rig.sim
+        .warehouse()
+        .receive(
+            by_hand,
+            &[sim::clarus::ReceivedLine {
+                product: red,
+                quantity: dec(4),
+                batch: None,
+                serial_numbers: vec![],
+            }],
+            sim::clarus::StockStatus::Available,
+            true,
+        )
+        .unwrap();
+    let decoder = sync_engine::clarus::ClarusDecoder::new(
+        rig.client.clone(),
+        SUBDOMAIN.into(),
+        TENANT.into(),
+        rig.store.clone(),
+    );
+    for delivery in rig.deliveries("goods_in", "completed").await {
+        for event in decoder.decode(&delivery).await.unwrap() {
+            engine.ingest(&event, jiff::Timestamp::now()).await.unwrap();
+        }
+    }
+    let receipts: Vec<ItemReceipt> = rig
+        .store
+        .actions()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|a| a.action.kind == "receive_purchase_order")
+        .map(|a| {
+            match serde_json::from_value::<PlannedAction>(a.action.payload)
+                .unwrap()
+                .action
+            {
+                Action::ReceivePurchaseOrder(r) => r,
+                other => panic!("{other:?}"),
+            }
+        })
+        .collect();
+    assert_eq!(receipts.len(), 1, "{receipts:?}");
+    assert_eq!(receipts[0].order.id.as_str(), "700");
+    assert_eq!(receipts[0].lines.len(), 1);
+    assert_eq!(
+        (
+            receipts[0].lines[0].line.order_line,
+            receipts[0].lines[0].line.quantity
+        ),
+        (LineNo(1), dec(4))
+    );
+}

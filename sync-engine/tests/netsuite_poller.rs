@@ -312,3 +312,184 @@ fn settled() -> PollerConfig {
         ..PollerConfig::default()
     }
 }
+
+/// The store's go-live record (store entry `go_live`).
+async fn go_live(w: &World) -> Option<serde_json::Value> {
+    w.engine
+        .store()
+        .watermark("go_live")
+        .await
+        .unwrap()
+        .map(|text| serde_json::from_str(&text).unwrap())
+}
+
+fn at(value: &serde_json::Value) -> jiff::Timestamp {
+    value.as_str().expect("a time").parse().expect("RFC 3339")
+}
+
+#[tokio::test]
+async fn the_cut_over_leaves_orders_not_modified_since_on_a_new_store() {
+    let w = world().await;
+    let before = w.order(OrderKind::SalesOrder, Some(w.main));
+    w.order(OrderKind::PurchaseOrder, Some(w.main));
+    // NetSuite's modification times have whole seconds: the cut-over is a whole second after
+    // the orders above were last modified.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let cutover = jiff::Timestamp::from_second(jiff::Timestamp::now().as_second()).unwrap();
+    let after = w.order(OrderKind::SalesOrder, Some(w.main));
+    let poller = w
+        .poller(PollerConfig {
+            start_from: Some(cutover),
+            adopt_existing_for: Duration::from_secs(3600),
+            ..settled()
+        })
+        .await;
+
+    let first = by_kind(poller.poll_once().await.unwrap());
+    // Items are read in full: the orders need them.
+    assert_eq!(first["item"].planned, 2, "{first:?}");
+    assert_eq!(first["salesOrder"].rows, 1, "{first:?}");
+    assert_eq!(first["salesOrder"].planned, 1, "{first:?}");
+    assert_eq!(first["purchaseOrder"].rows, 0, "{first:?}");
+    let keys: Vec<String> = w
+        .engine
+        .store()
+        .actions()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.action.key)
+        .collect();
+    assert!(keys.contains(&format!("NS-SO-{after}")), "{keys:?}");
+    assert!(!keys.contains(&format!("NS-SO-{before}")), "{keys:?}");
+    assert_eq!(w.action_kinds().await["create_goods_out"], 1);
+    assert!(!w.action_kinds().await.contains_key("create_goods_in"));
+
+    // The first poll recorded the go-live: its time, the cut-over and the adoption window.
+    let record = go_live(&w).await.expect("go-live recorded");
+    assert_eq!(at(&record["start_from"]), cutover);
+    let first_poll = at(&record["first_poll"]);
+    assert!(first_poll >= cutover && first_poll <= jiff::Timestamp::now());
+    assert_eq!(
+        at(&record["adopt_until"]),
+        first_poll + jiff::SignedDuration::from_hours(1)
+    );
+
+    // Restarted without the settings: the recorded cut-over still holds (not even the overlap
+    // goes back before it), and the window follows the configuration (now closed).
+    let restarted = w.poller(settled()).await;
+    let again = by_kind(restarted.poll_once().await.unwrap());
+    assert_eq!(again["salesOrder"].rows, 1, "{again:?}");
+    assert_eq!(again["purchaseOrder"].rows, 0, "{again:?}");
+    let record = go_live(&w).await.unwrap();
+    assert_eq!(at(&record["start_from"]), cutover);
+    assert_eq!(at(&record["first_poll"]), first_poll);
+    assert_eq!(at(&record["adopt_until"]), first_poll);
+
+    // An order changed after the cut-over is read like any other.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    w.h.update_record(
+        RecordType::SalesOrder,
+        before,
+        serde_json::json!({ "location": { "id": w.main.0.to_string() } }),
+    )
+    .unwrap();
+    let changed = by_kind(restarted.poll_once().await.unwrap());
+    assert_eq!(changed["salesOrder"].planned, 1, "{changed:?}");
+    assert_eq!(w.action_kinds().await["create_goods_out"], 2);
+    w.ns.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_cut_over_is_ignored_on_a_store_that_has_polled() {
+    let w = world().await;
+    w.order(OrderKind::SalesOrder, Some(w.main));
+    // A store that polled before this version: watermarks, no go-live record.
+    w.engine
+        .store()
+        .set_watermark(&watermark_name(PollKind::Items), "2020-01-01T00:00:00Z")
+        .await
+        .unwrap();
+    let poller = w
+        .poller(PollerConfig {
+            start_from: Some(jiff::Timestamp::now() + jiff::SignedDuration::from_hours(1)),
+            adopt_existing_for: Duration::from_secs(3600),
+            ..settled()
+        })
+        .await;
+    let reports = by_kind(poller.poll_once().await.unwrap());
+    assert_eq!(reports["salesOrder"].planned, 1, "{reports:?}");
+    // No go-live record: no cut-over, and no adoption window for the Clarus executor.
+    assert_eq!(go_live(&w).await, None);
+
+    // On a new store the cut-over is taken from the configuration until a record is ingested.
+    let fresh = world().await;
+    fresh.order(OrderKind::SalesOrder, Some(fresh.main));
+    let ahead = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(1);
+    let sales_only = |start_from| PollerConfig {
+        kinds: vec![PollKind::SalesOrders],
+        start_from,
+        ..settled()
+    };
+    let reports = by_kind(
+        fresh
+            .poller(sales_only(Some(ahead)))
+            .await
+            .poll_once()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(reports["salesOrder"].rows, 0, "{reports:?}");
+    let reports = by_kind(
+        fresh
+            .poller(sales_only(None))
+            .await
+            .poll_once()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(reports["salesOrder"].planned, 1, "{reports:?}");
+    let record = go_live(&fresh).await.unwrap();
+    assert_eq!(record["start_from"], serde_json::Value::Null);
+    w.ns.shutdown().await;
+    fresh.ns.shutdown().await;
+}
+
+#[test]
+fn the_go_live_settings_are_read_from_poll() {
+    let config = |poll: &str| {
+        sync_engine::config::Config::from_toml(&format!(
+            r#"
+store_path = "sync.sqlite"
+tenant = "acme"
+[netsuite]
+account_id = "1234567"
+[clarus]
+subdomain = "acme"
+account_id = 1
+stock_unit_type_id = 1
+[webhook]
+listen = "127.0.0.1:0"
+public_url = "https://sync.example.com/webhooks"
+[poll]
+{poll}
+"#
+        ))
+    };
+    let defaults = config("").unwrap();
+    assert_eq!(defaults.poll.start_from, None);
+    assert_eq!(
+        defaults.poll.adopt_existing_for(),
+        Duration::from_secs(72 * 3600)
+    );
+    let cutover: jiff::Timestamp = "2026-12-01T00:00:00Z".parse().unwrap();
+    let quoted =
+        config("start_from = \"2026-12-01T01:00:00+01:00\"\nadopt_existing_hours = 0").unwrap();
+    assert_eq!(quoted.poll.start_from, Some(cutover));
+    assert_eq!(quoted.poll.adopt_existing_for(), Duration::ZERO);
+    let toml_datetime = config("start_from = 2026-12-01T00:00:00Z").unwrap();
+    assert_eq!(toml_datetime.poll.start_from, Some(cutover));
+    // No offset: which instant is meant is unclear.
+    assert!(config("start_from = \"2026-12-01T00:00:00\"").is_err());
+    assert!(config("start_from = 2026-12-01").is_err());
+}

@@ -11,6 +11,7 @@ mod filter;
 mod lookup;
 mod nodes;
 mod paging;
+mod raw;
 
 pub use documented::{
     DocumentedField, DocumentedFilter, DocumentedRoot, DocumentedSchema, Undocumented,

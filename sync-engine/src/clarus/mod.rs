@@ -63,8 +63,10 @@ pub use nodes::engine_reads;
 pub use products_sweep::{ProductCheck, ProductSweep, ProductSweepReport};
 pub use receipt::{RECEIPT_EVENT, receipt_watermark_name};
 pub use schema_check::{
-    CLARUS_SCHEMA_KEY, CLARUS_SCHEMA_KIND, ClarusSchemaCheck, IntrospectionError, MissingField,
-    SchemaCheckOutcome, SchemaExceptionChange, SchemaReport, apply_schema_report, compare_schema,
+    CLARUS_SCHEMA_KEY, CLARUS_SCHEMA_KIND, CLARUS_SCHEMA_RUNBOOK, ClarusSchemaCheck,
+    INTROSPECTION_QUERY, IntrospectionError, MissingField, RECHECK_GAP, SCHEMA_CHECK_INTERVAL,
+    SCHEMA_CHECK_JOB, SchemaCheckOutcome, SchemaExceptionChange, SchemaReport, apply_schema_report,
+    compare_schema, flow_of_root, schema_exception,
 };
 pub use shipped::despatch_reported;
 pub use snapshot::{SkippedStock, SnapshotSummary, StockSnapshotReader};

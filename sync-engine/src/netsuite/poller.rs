@@ -13,6 +13,13 @@
 //!    pass goes on; a NetSuite or store failure stops the pass where it was, and the next pass
 //!    starts from there.
 //!
+//! Go-live: on a store's first poll the poller writes the go-live record (store entry
+//! `go_live`: the time of that poll, the cut-over [`PollerConfig::start_from`] and the end of the
+//! adoption window [`PollerConfig::adopt_existing_for`]). Orders last modified before the
+//! recorded cut-over are never read; items are read in full, since orders need them. The Clarus
+//! executor reads the window's end to decide whether to look for an existing goods out or
+//! receipt before creating one (`docs/decisions/go-live.md`).
+//!
 //! Queries use only one table, `AND`-joined conditions and `TO_CHAR`/`TO_TIMESTAMP`, which is
 //! what the NetSuite simulator supports as well. Order statuses are filtered after the query
 //! (the status column reads `B` in some accounts and `SalesOrd:B` in others); orders pending
@@ -29,7 +36,7 @@ use jiff::{SignedDuration, Timestamp};
 use netsuite_client::records::{InventoryItem, PurchaseOrder, ReturnAuthorization, SalesOrder};
 use netsuite_client::suiteql::{Query, StreamOptions, lenient};
 use netsuite_client::{NetSuiteClient, RecordId, RecordKey, RecordType};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use sync_core::{Event, NetSuiteId};
 use tokio::sync::{Mutex, watch};
 use tracing::Instrument;
@@ -113,6 +120,18 @@ pub struct PollerConfig {
     /// until this window has passed (it must exceed the clock difference between NetSuite and
     /// this process) catches that change. Default 30 seconds.
     pub reread_window: Duration,
+    /// The cut-over: on a store that has not ingested anything yet, orders (sales, purchase,
+    /// returns) last modified before this time are not read, so a go-live does not pick up
+    /// every open order. Items are read in full (orders need them). Kept in the store's
+    /// go-live record at the first poll and taken from there once the first record is ingested
+    /// (the setting is then ignored). Default `None`: orders are read from the beginning.
+    pub start_from: Option<Timestamp>,
+    /// The go-live window: for this long after the store's first poll the Clarus executor looks
+    /// Clarus up by `reference` before creating a goods out or goods-in receipt and adopts one
+    /// that exists instead of creating a second (one extra request per create). Measured from
+    /// the first poll kept in the store; a store that polled before the go-live record existed
+    /// has no window. Default zero: no look-ups.
+    pub adopt_existing_for: Duration,
 }
 
 impl Default for PollerConfig {
@@ -125,8 +144,27 @@ impl Default for PollerConfig {
             page_size: 1000,
             read_concurrency: 4,
             reread_window: Duration::from_secs(30),
+            start_from: None,
+            adopt_existing_for: Duration::ZERO,
         }
     }
+}
+
+/// The store entry of the go-live record. The Clarus executor reads its `adopt_until` under the
+/// same name (`sync-engine/src/clarus/executor.rs`).
+const GO_LIVE_RECORD: &str = "go_live";
+
+/// What the store keeps of its go-live, written on its first poll.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct GoLive {
+    /// When the store was first polled: the start of the adoption window.
+    first_poll: Timestamp,
+    /// The cut-over: orders last modified before it are not read.
+    #[serde(default)]
+    start_from: Option<Timestamp>,
+    /// The end of the adoption window (`first_poll` + [`PollerConfig::adopt_existing_for`]).
+    #[serde(default)]
+    adopt_until: Option<Timestamp>,
 }
 
 /// What one pass over one kind did.
@@ -247,6 +285,9 @@ pub struct NetSuitePoller {
     engine: Arc<Engine>,
     config: PollerConfig,
     state: Mutex<PollerState>,
+    /// The go-live record as this process settled it on its first pass (`None` inside: the
+    /// store polled before go-live records were kept).
+    go_live: Mutex<Option<Option<GoLive>>>,
 }
 
 impl std::fmt::Debug for NetSuitePoller {
@@ -265,6 +306,7 @@ impl NetSuitePoller {
             engine,
             config,
             state: Mutex::new(PollerState::default()),
+            go_live: Mutex::new(None),
         }
     }
 
@@ -360,6 +402,17 @@ impl NetSuitePoller {
         let watermark = stored.or(self.config.initial_watermark);
         let overlap = SignedDuration::try_from(self.config.overlap).unwrap_or_default();
         let since = watermark.map(|w| w.saturating_sub(overlap).unwrap_or(w));
+        // Settled before anything is ingested, whatever the kind: the first poll records it.
+        let go_live = self.go_live().await?;
+        // Orders never go back before the cut-over, not even by the overlap.
+        let cutover = match kind {
+            PollKind::Items => None,
+            _ => go_live.and_then(|g| g.start_from),
+        };
+        let since = match (since, cutover) {
+            (Some(since), Some(cutover)) => Some(since.max(cutover)),
+            (since, cutover) => since.or(cutover),
+        };
         let mut report = PollReport {
             watermark,
             ..PollReport::default()
@@ -396,6 +449,68 @@ impl NetSuitePoller {
                 .retain(|(k, _), (at, _)| *k != kind || *at >= floor);
         }
         outcome.map(|()| report)
+    }
+
+    /// The store's go-live record, settled once per process: written on the store's first poll
+    /// (no go-live record, no watermark of any kind); its cut-over taken from the configuration
+    /// until the first record is ingested; its adoption window's end always re-computed from the
+    /// configuration, so a changed window applies from the next start. A store that polled
+    /// before go-live records were kept gets none (no cut-over, no adoption).
+    async fn go_live(&self) -> Result<Option<GoLive>, StoreError> {
+        let mut settled = self.go_live.lock().await;
+        if let Some(known) = &*settled {
+            return Ok(known.clone());
+        }
+        let store = self.engine.store();
+        let stored: Option<GoLive> = store
+            .watermark(GO_LIVE_RECORD)
+            .await?
+            .and_then(|text| serde_json::from_str(&text).ok());
+        let mut ingested = false;
+        for kind in PollKind::ALL {
+            if store.watermark(&watermark_name(kind)).await?.is_some() {
+                ingested = true;
+                break;
+            }
+        }
+        let record = match stored.clone() {
+            None if ingested => None,
+            None => Some(GoLive {
+                first_poll: Timestamp::now(),
+                start_from: self.config.start_from,
+                adopt_until: None,
+            }),
+            Some(record) => Some(record),
+        }
+        .map(|mut record| {
+            if !ingested {
+                record.start_from = self.config.start_from;
+            }
+            let window = SignedDuration::try_from(self.config.adopt_existing_for)
+                .unwrap_or(SignedDuration::MAX);
+            record.adopt_until = Some(
+                record
+                    .first_poll
+                    .checked_add(window)
+                    .unwrap_or(Timestamp::MAX),
+            );
+            record
+        });
+        if let Some(record) = &record
+            && stored.as_ref() != Some(record)
+        {
+            let text = serde_json::to_string(record).unwrap_or_default();
+            store.set_watermark(GO_LIVE_RECORD, &text).await?;
+            tracing::info!(
+                first_poll = %record.first_poll,
+                start_from = ?record.start_from.map(|t| t.to_string()),
+                adopt_until = ?record.adopt_until.map(|t| t.to_string()),
+                new = stored.is_none(),
+                "go-live record of this store"
+            );
+        }
+        *settled = Some(record.clone());
+        Ok(record)
     }
 
     /// What to do with one row, decided before any record is read.

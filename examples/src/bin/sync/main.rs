@@ -246,6 +246,8 @@ async fn run_engine(config: Config) -> Result<(), BoxError> {
             poller: PollerConfig {
                 overlap: Duration::from_secs(config.poll.overlap_secs),
                 time_zone,
+                start_from: config.poll.start_from,
+                adopt_existing_for: config.poll.adopt_existing_for(),
                 ..PollerConfig::default()
             },
             poll_interval: Duration::from_secs(config.poll.interval_secs),
