@@ -410,6 +410,132 @@ async fn the_product_sweep_checks_clarus_products_against_the_item_master() {
     assert_eq!(rig.store.state_log().await.unwrap().len(), log);
 }
 
+/// A client of `sim` with the rig's settings and the given client secret.
+fn client_of(sim: &sim::clarus::RunningClarus, secret: &str) -> clarus_client::ClarusClient {
+    clarus_client::ClarusClient::new(
+        clarus_client::ClarusConfig::builder(
+            SUBDOMAIN,
+            clarus_client::Credentials::client_credentials(
+                "sim-client",
+                clarus_client::Secret::new(secret),
+            ),
+        )
+        .base_url(sim.base_url())
+        .allow_insecure_http(true)
+        .timeout(std::time::Duration::from_secs(5))
+        .build()
+        .expect("config"),
+    )
+    .expect("client")
+}
+
+/// A scheduled job that fails as told, depending on Clarus.
+struct Failing(sync_engine::service::JobError);
+
+#[async_trait::async_trait]
+impl sync_engine::service::Scheduled for Failing {
+    fn name(&self) -> &str {
+        "failing"
+    }
+    fn interval(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(1)
+    }
+    fn connections(&self) -> &[sync_engine::health::Connection] {
+        &[sync_engine::health::Connection::Clarus]
+    }
+    async fn run_once(
+        &self,
+        _: &sync_engine::engine::Engine,
+    ) -> Result<usize, sync_engine::service::JobError> {
+        Err(self.0.clone())
+    }
+}
+
+#[tokio::test]
+async fn the_schema_check_finds_every_read_in_the_documented_tenant() {
+    use sync_engine::clarus::{ClarusSchemaCheck, SchemaCheckOutcome};
+    use sync_engine::service::Scheduled;
+
+    let rig = Rig::start().await;
+    let engine = engine_knowing_items(&rig).await;
+    let check = ClarusSchemaCheck::new(rig.client.clone());
+    let report = check.report().await.unwrap();
+    assert!(report.is_complete(), "{report:?}");
+    // The documented tenant offers exactly the documentation: nothing more.
+    assert!(report.extras.is_empty(), "{:?}", report.extras);
+    assert!(report.checked > 50, "{report:?}");
+
+    assert_eq!(check.name(), "clarus-schema");
+    assert_eq!(check.interval(), std::time::Duration::from_secs(600));
+    assert!(check.run_once(&engine).await.unwrap() > 50);
+    assert!(open_exceptions(&rig).await.is_empty());
+    assert!(matches!(
+        check
+            .check(rig.store.as_ref(), jiff::Timestamp::now())
+            .await,
+        Ok(SchemaCheckOutcome::Complete(_))
+    ));
+
+    // A job whose Clarus read is refused for good prompts a recheck, carried out after its run;
+    // another right after waits for the gap; a passing failure prompts none.
+    let fresh = ClarusSchemaCheck::new(rig.client.clone());
+    let refused = fresh.watch(std::sync::Arc::new(Failing(
+        sync_engine::service::JobError::persistent(
+            "Field 'carrier' doesn't exist on type 'GoodsOut'",
+        )
+        .on(sync_engine::health::Connection::Clarus),
+    )));
+    assert_eq!(refused.name(), "failing");
+    assert!(refused.run_once(&engine).await.unwrap_err().is_persistent());
+    assert!(!fresh.recheck_pending(), "rechecked within the run");
+    refused.run_once(&engine).await.unwrap_err();
+    assert!(fresh.recheck_pending(), "too soon after the last check");
+    let other = ClarusSchemaCheck::new(rig.client.clone());
+    let passing = other.watch(std::sync::Arc::new(Failing(
+        sync_engine::service::JobError::transient("timeout")
+            .on(sync_engine::health::Connection::Clarus),
+    )));
+    passing.run_once(&engine).await.unwrap_err();
+    assert!(!other.recheck_pending());
+    assert!(open_exceptions(&rig).await.is_empty());
+}
+
+#[tokio::test]
+async fn the_schema_check_lists_what_a_richer_tenant_offers_beyond_the_documentation() {
+    use sync_engine::clarus::ClarusSchemaCheck;
+    use sync_engine::service::Scheduled;
+
+    let sim = sim::clarus::ClarusSim::start(sim::clarus::ClarusConfig {
+        graphql_profile: sim::clarus::GraphqlProfile::Extended,
+        ..sim::clarus::ClarusConfig::default()
+    })
+    .await
+    .expect("simulator starts");
+    let rig = Rig::start().await;
+    let engine = engine_knowing_items(&rig).await;
+    let check = ClarusSchemaCheck::new(client_of(&sim, "sim-secret"));
+    let report = check.report().await.unwrap();
+    assert!(report.is_complete(), "{report:?}");
+    let goods_out = &report.extras["GoodsOut"];
+    for extra in ["external_system_reference1", "updated_at", "customer"] {
+        assert!(goods_out.contains(&extra.to_owned()), "{goods_out:?}");
+    }
+    assert!(
+        report.extras["GoodsOutWarehouse"].contains(&"name".to_owned()),
+        "{:?}",
+        report.extras
+    );
+    assert!(check.run_once(&engine).await.is_ok());
+    assert!(open_exceptions(&rig).await.is_empty());
+
+    // A tenant whose introspection cannot be read (here: credentials refused) is a warning, not
+    // an exception, and the run does not fail.
+    let blind = ClarusSchemaCheck::new(client_of(&sim, "wrong-secret"));
+    assert!(blind.report().await.is_err());
+    assert_eq!(blind.run_once(&engine).await, Ok(0));
+    assert!(open_exceptions(&rig).await.is_empty());
+}
+
 // ------------------------------------------------------ go-live: adopting what Clarus already has
 
 /// The go-live record as the NetSuite poller writes it on a store's first poll (store entry
