@@ -171,13 +171,19 @@ pub(crate) struct MovementVerifier {
 }
 
 /// How long before a hold a receipt of the same stock makes the hold the receipt's own
-/// quarantine.
-pub(crate) const RECEIPT_HOLD_WINDOW: SignedDuration = SignedDuration::from_secs(60);
+/// quarantine: the hold is part of putting the received stock away, in the same second.
+pub(crate) const RECEIPT_HOLD_WINDOW: SignedDuration = SignedDuration::from_secs(1);
 
 /// Whether Clarus lists a receipt (`RCV` transaction) of exactly `quantity` of `sku` into
 /// `location` (when known) in `warehouse` within [`RECEIPT_HOLD_WINDOW`] before `at`: a hold
 /// right after it is the receipt putting that stock into quarantine, which the receipt's webhook
 /// reports as held stock and the receipt posts. Documented filters and fields only.
+///
+/// ```text
+/// RCV  12 × MUG → A-01   10:00:00.120
+/// HOLD 12 × MUG @ A-01   10:00:00.135   ← the receipt's own quarantine
+/// HOLD  2 × MUG @ A-01   10:04:10       ← a movement of its own
+/// ```
 pub(crate) async fn receipt_just_before(
     client: &ClarusClient,
     product: Option<ClarusId>,

@@ -301,7 +301,7 @@ impl MovementSweep {
             .or(transaction.location_from.as_ref())
             .map(|l| l.id);
         let product = transaction.product.as_ref().map(|p| p.id);
-        Ok(receipt_just_before(
+        let made = receipt_just_before(
             &self.client,
             product,
             sku,
@@ -310,7 +310,13 @@ impl MovementSweep {
             quantity,
             at,
         )
-        .await?)
+        .await?;
+        if made {
+            self.store
+                .set_watermark(&receipt_hold_name(id), "receipt")
+                .await?;
+        }
+        Ok(made)
     }
 
     /// A movement posted from its transaction lacks the reason its webhook carried: finance
