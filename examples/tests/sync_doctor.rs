@@ -1,0 +1,649 @@
+//! `sync doctor` against both simulators: a healthy configuration (the engine's intake running,
+//! so the test delivery lands) passes with exit code 0; a broken one (a location mapped to a
+//! warehouse Clarus does not have, no intake at `webhook.public_url`) fails those lines with
+//! their hints and exits with code 4. The first-run count is checked against seeded orders.
+//!
+//! The Clarus simulator serves no `warehouses` and `carriers` GraphQL roots (documented, not
+//! modelled), so the doctor reaches it through a small front that answers those two reads from
+//! the seeded reference data and passes every other request through unchanged.
+
+mod cli;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use cli::scratch_dir;
+use examples::harness::{Systems, SystemsOptions};
+use jiff::Timestamp;
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+use sim::netsuite::{GOOD, ItemKind, NewItem, NewOrder, NewOrderLine, OrderKind, QUARANTINE};
+use sync_engine::service::backlog;
+use sync_engine::store::{SqliteStore, Store};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+const SECRET: &str = "doctor-test-secret-0123456789abcdef";
+
+/// What the test sets in the environment of `sync` (the simulators' credentials).
+fn environment(command: &mut Command) -> &mut Command {
+    command
+        .env("RUST_LOG", "error")
+        .env("NETSUITE_AUTH", "m2m")
+        .env("NETSUITE_CLIENT_ID", "demo-client")
+        .env("NETSUITE_CERTIFICATE_ID", "demo-certificate")
+        .env(
+            "NETSUITE_PRIVATE_KEY_FILE",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/demo/simulator-m2m-key.pem"),
+        )
+        .env("NETSUITE_JWT_ALGORITHM", "ES256")
+        .env("CLARUS_CLIENT_ID", "sim-client")
+        .env("CLARUS_CLIENT_SECRET", "sim-secret")
+        .env("CLARUS_WEBHOOK_SECRET", SECRET)
+}
+
+/// Where the configuration points.
+struct Setting<'a> {
+    clarus_url: &'a str,
+    listen: SocketAddr,
+    warehouse: u64,
+}
+
+/// A configuration for the simulators; returns its path.
+fn write_config(dir: &Path, name: &str, systems: &Systems, setting: &Setting<'_>) -> PathBuf {
+    let location = systems.location.0;
+    let config = format!(
+        r#"store_path = {store:?}
+tenant = "acme"
+
+[netsuite]
+account_id = "1234567"
+base_url = {netsuite:?}
+allow_http = true
+concurrency = 5
+
+[clarus]
+base_url = {clarus:?}
+subdomain = "acme-warehouse"
+allow_http = true
+account_id = {account}
+stock_unit_type_id = 1
+
+[webhook]
+listen = "{listen}"
+public_url = "http://{listen}/webhooks/clarus"
+
+[[mappings.locations]]
+location = "{location}"
+warehouse = {warehouse}
+
+[[mappings.stock_statuses]]
+location = "{location}"
+sellable = {{ type = "status", status = "{good}" }}
+quarantine = {{ type = "status", status = "{quarantine}" }}
+
+[[mappings.adjustment_accounts]]
+kind = "negative_adjustment"
+account = "540"
+
+[[mappings.ship_methods]]
+carrier = {carrier}
+ship_method = "92"
+"#,
+        store = dir.join("store.sqlite").display().to_string(),
+        netsuite = systems.netsuite.base_url(),
+        clarus = setting.clarus_url,
+        account = systems.account.0,
+        listen = setting.listen,
+        warehouse = setting.warehouse,
+        carrier = systems.carrier.0,
+        good = GOOD.0,
+        quarantine = QUARANTINE.0,
+    );
+    let path = dir.join(name);
+    std::fs::write(&path, config).unwrap();
+    path
+}
+
+/// Runs `sync --config <config> <args>` on the blocking pool (the simulators keep serving).
+async fn sync(config: &Path, args: &[&str]) -> Output {
+    let config = config.to_owned();
+    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    tokio::task::spawn_blocking(move || {
+        environment(
+            Command::new(env!("CARGO_BIN_EXE_sync"))
+                .arg("--config")
+                .arg(&config)
+                .args(&args),
+        )
+        .output()
+        .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+/// `sync run` in the background, killed when dropped.
+struct Engine(Child);
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `sync run` and waits until its intake answers `GET /livez` (it subscribes the
+/// automations in Clarus before it serves).
+async fn start_engine(config: &Path, listen: SocketAddr) -> Engine {
+    let child = environment(
+        Command::new(env!("CARGO_BIN_EXE_sync"))
+            .arg("--config")
+            .arg(config)
+            .arg("run"),
+    )
+    .stdout(Stdio::null())
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap();
+    let engine = Engine(child);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Ok(mut stream) = TcpStream::connect(listen).await {
+            let _ = stream
+                .write_all(b"GET /livez HTTP/1.1\r\nhost: doctor\r\nconnection: close\r\n\r\n")
+                .await;
+            let mut answer = Vec::new();
+            let read =
+                tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut answer)).await;
+            if read.is_ok() && answer.starts_with(b"HTTP/1.1 200") {
+                return engine;
+            }
+        }
+        assert!(Instant::now() < deadline, "sync run did not start serving");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A free port on loopback (nothing listens on it once this returns).
+fn free_address() -> SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+}
+
+/// The checks of `sync doctor --json`, by name: (outcome, detail, hint).
+fn by_name(report: &Value) -> BTreeMap<String, (String, String, String)> {
+    report["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .map(|c| {
+            let s = |k: &str| c[k].as_str().unwrap_or_default().to_owned();
+            (s("name"), (s("outcome"), s("detail"), s("hint")))
+        })
+        .collect()
+}
+
+/// The records the Clarus front answers itself: `(id, code, name)`.
+struct Directory {
+    warehouses: Vec<(u64, &'static str, &'static str)>,
+    carriers: Vec<(u64, &'static str, &'static str)>,
+}
+
+impl Directory {
+    /// The answer to a `warehouses` or `carriers` list query, or `None` to pass it on.
+    fn answer(&self, body: &[u8]) -> Option<Vec<u8>> {
+        let request: Value = serde_json::from_slice(body).ok()?;
+        let query = request["query"].as_str()?;
+        let (root, rows, extra) = if query.contains("{ warehouses {") {
+            ("warehouses", &self.warehouses, json!({}))
+        } else if query.contains("{ carriers {") {
+            ("carriers", &self.carriers, json!({"active": true}))
+        } else {
+            return None;
+        };
+        let edges: Vec<Value> = rows
+            .iter()
+            .enumerate()
+            .map(|(i, (id, code, name))| {
+                let mut node = json!({"id": id.to_string(), "code": code, "name": name});
+                for (k, v) in extra.as_object().into_iter().flatten() {
+                    node[k] = v.clone();
+                }
+                json!({"cursor": format!("c{i}"), "node": node})
+            })
+            .collect();
+        let page = json!({"pageInfo": {"hasNextPage": false, "endCursor": null}, "edges": edges});
+        Some(serde_json::to_vec(&json!({"data": {root: {"all": page}}})).unwrap())
+    }
+}
+
+/// A front for the Clarus simulator: answers `warehouses` and `carriers` from `directory`, passes
+/// every other request to `upstream`. Returns its base URL.
+async fn clarus_front(upstream: SocketAddr, directory: Directory) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let directory = Arc::new(directory);
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let directory = directory.clone();
+            tokio::spawn(async move {
+                let _ = serve(stream, upstream, &directory).await;
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+/// One client connection: requests in turn, each answered or passed on.
+async fn serve(
+    mut client: TcpStream,
+    upstream: SocketAddr,
+    directory: &Directory,
+) -> std::io::Result<()> {
+    let mut buffer = Vec::new();
+    loop {
+        let Some((head, body)) = read_request(&mut client, &mut buffer).await? else {
+            return Ok(());
+        };
+        let own = head
+            .starts_with("POST /graphql ")
+            .then(|| directory.answer(&body))
+            .flatten();
+        let response = match own {
+            Some(json) => {
+                let mut response = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+                    json.len()
+                )
+                .into_bytes();
+                response.extend(json);
+                response
+            }
+            None => {
+                // Passed on with `connection: close`, so the answer ends where the stream does.
+                let head: String = head
+                    .split("\r\n")
+                    .filter(|l| !l.to_ascii_lowercase().starts_with("connection:"))
+                    .filter(|l| !l.is_empty())
+                    .map(|l| format!("{l}\r\n"))
+                    .collect();
+                let mut upstream = TcpStream::connect(upstream).await?;
+                upstream
+                    .write_all(format!("{head}connection: close\r\n\r\n").as_bytes())
+                    .await?;
+                upstream.write_all(&body).await?;
+                let mut response = Vec::new();
+                upstream.read_to_end(&mut response).await?;
+                response
+            }
+        };
+        client.write_all(&response).await?;
+    }
+}
+
+/// Reads one request (head and `content-length` body); `None` at the end of the stream.
+async fn read_request(
+    stream: &mut TcpStream,
+    buffer: &mut Vec<u8>,
+) -> std::io::Result<Option<(String, Vec<u8>)>> {
+    let mut chunk = [0u8; 8192];
+    let end = loop {
+        if let Some(i) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        let n = stream.read(&mut chunk).await?;
+        if n == 0 {
+            return Ok(None);
+        }
+        buffer.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&buffer[..end]).into_owned();
+    let length: usize = head
+        .lines()
+        .find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.eq_ignore_ascii_case("content-length")
+                .then(|| value.trim().parse().ok())
+                .flatten()
+        })
+        .unwrap_or(0);
+    while buffer.len() < end + length {
+        let n = stream.read(&mut chunk).await?;
+        if n == 0 {
+            return Ok(None);
+        }
+        buffer.extend_from_slice(&chunk[..n]);
+    }
+    let body = buffer[end..end + length].to_vec();
+    buffer.drain(..end + length);
+    Ok(Some((head, body)))
+}
+
+fn directory(systems: &Systems) -> Directory {
+    Directory {
+        warehouses: vec![(systems.warehouse.0, "MAIN", "Main warehouse")],
+        carriers: vec![(systems.carrier.0, "DPD", "DPD Next Day")],
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_healthy_configuration_passes() {
+    let systems = Systems::start(&SystemsOptions::calm(41)).await.unwrap();
+    let dir = scratch_dir("sync-doctor");
+    let listen = free_address();
+    let front = clarus_front(systems.clarus.addr(), directory(&systems)).await;
+    let warehouse = systems.warehouse.0;
+    let engine_config = write_config(
+        &dir,
+        "engine.toml",
+        &systems,
+        &Setting {
+            clarus_url: systems.clarus.base_url(),
+            listen,
+            warehouse,
+        },
+    );
+    let config = write_config(
+        &dir,
+        "sync.toml",
+        &systems,
+        &Setting {
+            clarus_url: &front,
+            listen,
+            warehouse,
+        },
+    );
+    let engine = start_engine(&engine_config, listen).await;
+    // Its first poll records the go-live in the store (`docs/decisions/go-live.md`).
+    let store = SqliteStore::open(dir.join("store.sqlite")).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while store.watermark("go_live").await.unwrap().is_none() {
+        assert!(Instant::now() < deadline, "no first poll");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    let output = sync(&config, &["doctor", "--json"]).await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    let checks = by_name(&report);
+    let outcome = |name: &str| {
+        checks
+            .get(name)
+            .unwrap_or_else(|| panic!("no check {name}: {report:#}"))
+            .0
+            .clone()
+    };
+    for name in [
+        "NetSuite credentials",
+        "Clarus credentials",
+        "NetSuite concurrency",
+        "NetSuite record types",
+        "NetSuite features",
+        "NetSuite SuiteQL",
+        "NetSuite locations",
+        "Clarus warehouses",
+        "NetSuite inventory statuses",
+        "Clarus carriers",
+        "Clarus GraphQL fields",
+        "Clarus automations",
+        "Webhook test delivery",
+        "First run",
+    ] {
+        assert_eq!(outcome(name), "pass", "{name}: {:?}", checks[name]);
+    }
+    // What the simulator cannot tell: it models no `account`, `shipitem` or `subsidiary` table.
+    for name in [
+        "NetSuite adjustment accounts",
+        "NetSuite ship methods",
+        "NetSuite OneWorld",
+    ] {
+        assert_eq!(outcome(name), "warn", "{name}: {:?}", checks[name]);
+    }
+    assert_eq!(report["failed"], 0);
+    assert!(
+        checks["NetSuite concurrency"]
+            .1
+            .contains("the engine will use 5 requests in flight"),
+        "{:?}",
+        checks["NetSuite concurrency"]
+    );
+    let needed = clarus_client::webhook::SYNC_SUBSCRIPTIONS.len();
+    assert!(
+        checks["Clarus automations"]
+            .1
+            .starts_with(&format!("{needed} of {needed} present and enabled")),
+        "{:?}",
+        checks["Clarus automations"]
+    );
+    assert_eq!(
+        checks["First run"].1,
+        "would create 0 goods outs, 0 receipts; 0 already exist in Clarus; the store has polled \
+         NetSuite before: this is no longer a first run, and what Clarus has may be the engine's own"
+    );
+    assert!(
+        checks["Clarus GraphQL fields"]
+            .1
+            .contains("nothing beyond the documentation"),
+        "{:?}",
+        checks["Clarus GraphQL fields"]
+    );
+
+    // The running engine stored the test delivery and decoded it to nothing: no exception.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while backlog(&store).await.unwrap().unprocessed_deliveries > 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the test delivery was not processed"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(store.exceptions().await.unwrap(), []);
+
+    // The table: one line per check, hints under warnings.
+    let output = sync(&config, &["doctor"]).await;
+    let table = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{table}");
+    assert!(
+        table
+            .lines()
+            .any(|l| l.starts_with("PASS  Webhook test delivery") && l.contains("accepted")),
+        "{table}"
+    );
+    assert!(
+        table.contains("WARN  NetSuite OneWorld") && table.contains("hint: "),
+        "{table}"
+    );
+    assert!(!table.contains(SECRET), "the secret is never printed");
+    assert!(!table.contains("FAIL"), "{table}");
+    drop(engine);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broken_configuration_fails_with_hints_and_exit_code_4() {
+    let systems = Systems::start(&SystemsOptions::calm(43)).await.unwrap();
+    let ns = systems.netsuite.handle();
+    let mug = ns
+        .add_item(NewItem::new("MUG", ItemKind::Inventory))
+        .unwrap();
+    let overflow = ns.add_location("Overflow", None).unwrap();
+    let order = |tran_id: &str, location, pending_approval| NewOrder {
+        tran_id: Some(tran_id.into()),
+        location: Some(location),
+        lines: vec![NewOrderLine {
+            item: mug,
+            quantity: Decimal::ONE,
+            location: None,
+        }],
+        pending_approval,
+        ..NewOrder::default()
+    };
+    let so = OrderKind::SalesOrder;
+    ns.add_order(so, order("SO-A", systems.location, false))
+        .unwrap();
+    ns.add_order(so, order("SO-B", systems.location, false))
+        .unwrap();
+    ns.add_order(so, order("SO-C", systems.location, true))
+        .unwrap();
+    ns.add_order(so, order("SO-E", overflow, false)).unwrap();
+    ns.add_order(
+        OrderKind::PurchaseOrder,
+        order("PO-D", systems.location, false),
+    )
+    .unwrap();
+    // SO-B is already in Clarus (created by hand, say).
+    let product = systems.clarus.handle().add_product("MUG", "Mug").unwrap();
+    let mut goods_out = clarus_client::rest::goods_out::GoodsOut::sales_order(
+        clarus_client::ClarusId::new(systems.account.0 as i64),
+        "SO-B",
+        Timestamp::now(),
+    );
+    goods_out.warehouse_id = Some(clarus_client::ClarusId::new(systems.warehouse.0 as i64));
+    goods_out.lines_changes = vec![clarus_client::rest::common::Change::Add(
+        clarus_client::rest::goods_out::GoodsOutLine::new(
+            clarus_client::ClarusId::new(product.0 as i64),
+            Decimal::ONE,
+        ),
+    )];
+    systems
+        .clarus_client()
+        .unwrap()
+        .create_goods_out(&goods_out)
+        .await
+        .unwrap();
+
+    let dir = scratch_dir("sync-doctor");
+    let front = clarus_front(systems.clarus.addr(), directory(&systems)).await;
+    let config = write_config(
+        &dir,
+        "sync.toml",
+        &systems,
+        &Setting {
+            clarus_url: &front,
+            // Nothing listens there: no engine runs.
+            listen: free_address(),
+            warehouse: 999,
+        },
+    );
+
+    let output = sync(&config, &["doctor", "--json"]).await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(4),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    let checks = by_name(&report);
+
+    let (outcome, detail, hint) = &checks["Clarus warehouses"];
+    assert_eq!(outcome, "fail");
+    assert!(
+        detail.contains("warehouse 999 (location") && detail.contains("MAIN"),
+        "{detail}"
+    );
+    assert!(hint.contains("[[mappings.locations]]"), "{hint}");
+
+    let (outcome, detail, hint) = &checks["Webhook test delivery"];
+    assert_eq!(outcome, "fail");
+    assert!(detail.contains("did not arrive"), "{detail}");
+    assert!(hint.contains("start `sync run`"), "{hint}");
+    assert!(!stdout.contains(SECRET), "the secret is never printed");
+
+    // No engine ever ran: the automations are missing, which `sync run` fixes by itself.
+    let (outcome, detail, _) = &checks["Clarus automations"];
+    assert_eq!(outcome, "warn");
+    let needed = clarus_client::webhook::SYNC_SUBSCRIPTIONS.len();
+    assert!(
+        detail.starts_with(&format!("{needed} of {needed} missing")),
+        "{detail}"
+    );
+
+    // The NetSuite side of the mapping is fine.
+    assert_eq!(checks["NetSuite locations"].0, "pass");
+
+    // SO-A and SO-B would become goods outs, PO-D a receipt; SO-C waits for approval, SO-E is at
+    // a location without a mapping; SO-B is in Clarus already.
+    // Adopted, not created again, within the default adoption window.
+    let (outcome, detail, _) = &checks["First run"];
+    assert_eq!(outcome, "pass");
+    assert_eq!(
+        detail,
+        &format!(
+            "would create 1 goods outs, 1 receipts; 1 already exist in Clarus (would be adopted, \
+             not created again: SO-B); 1 open orders at locations without a mapping ({}) would wait",
+            overflow.0
+        )
+    );
+    let first_run = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "First run")
+        .unwrap();
+    let mut tran_ids: Vec<&str> = first_run["data"]["orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["tranid"].as_str().unwrap())
+        .collect();
+    tran_ids.sort_unstable();
+    assert_eq!(tran_ids, ["PO-D", "SO-A", "SO-B"]);
+
+    assert_eq!(
+        report["failed"], 2,
+        "only the two broken things fail: {report:#}"
+    );
+    assert!(
+        !dir.join("store.sqlite").exists(),
+        "the doctor creates no store"
+    );
+
+    // With adoption off, SO-B would be created a second time.
+    let text = std::fs::read_to_string(&config).unwrap();
+    let no_adoption = dir.join("no-adoption.toml");
+    std::fs::write(
+        &no_adoption,
+        format!("{text}\n[poll]\nadopt_existing_hours = 0\n"),
+    )
+    .unwrap();
+    let report: Value =
+        serde_json::from_slice(&sync(&no_adoption, &["doctor", "--json"]).await.stdout).unwrap();
+    let (outcome, detail, hint) = &by_name(&report)["First run"];
+    assert_eq!(outcome, "warn");
+    assert!(
+        detail.starts_with(
+            "would create 2 goods outs, 1 receipts; 1 of them already exist in Clarus and would \
+             be created a second time (adoption is off: SO-B)"
+        ),
+        "{detail}"
+    );
+    assert!(hint.contains("adopt_existing_hours"), "{hint}");
+
+    // The table shows each failure with its hint on the next line.
+    let output = sync(&config, &["doctor"]).await;
+    assert_eq!(output.status.code(), Some(4));
+    let table = String::from_utf8_lossy(&output.stdout);
+    let lines: Vec<&str> = table.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.starts_with("FAIL  Clarus warehouses"))
+        .unwrap_or_else(|| panic!("{table}"));
+    assert!(lines[at + 1].trim_start().starts_with("hint: "), "{table}");
+    assert!(table.contains("(exit code 4)"), "{table}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
