@@ -380,3 +380,46 @@ pub async fn resend_lost_receipts(
         .handle()
         .resend_undelivered("goods_in", "completed"))
 }
+
+/// Whether the engine's Clarus sweeps have caught up with the warehouse: every completed goods
+/// out's despatch is reported, and the movement sweep has read up to the newest stock movement
+/// (adjustment, hold or release). Until then a lost webhook may still be waiting to be caught.
+pub async fn sweeps_caught_up(systems: &Systems, store: &dyn Store) -> Result<bool, SetupError> {
+    let cl = systems.clarus.handle();
+    for id in cl.goods_out_ids() {
+        if cl.goods_out_status(id) != Some(sim::clarus::GoodsOutStatus::Completed) {
+            continue;
+        }
+        let goods_out = clarus_client::ClarusId::new(id.0 as i64);
+        if !sync_engine::clarus::despatch_reported(store, goods_out).await? {
+            return Ok(false);
+        }
+    }
+    let movements = [
+        "positively_adjusted",
+        "negatively_adjusted",
+        "placed_on_hold",
+        "released_from_hold",
+    ];
+    let newest = cl
+        .webhook_log()
+        .iter()
+        .filter(|w| w.resource == "stock" && movements.contains(&w.event.as_str()))
+        .filter_map(|w| {
+            w.payload
+                .get("data")?
+                .get("created_at")?
+                .as_str()?
+                .parse::<jiff::Timestamp>()
+                .ok()
+        })
+        .max();
+    let Some(newest) = newest else {
+        return Ok(true);
+    };
+    let swept = store
+        .watermark(sync_engine::clarus::MOVEMENT_SWEEP_WATERMARK)
+        .await?
+        .and_then(|w| w.parse::<jiff::Timestamp>().ok());
+    Ok(swept.is_some_and(|swept| swept >= newest))
+}

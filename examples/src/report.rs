@@ -334,6 +334,13 @@ impl DemoReport {
             w.quarantined,
             w.movements
         );
+        if w.receipts_resent > 0 {
+            let _ = writeln!(
+                out,
+                "  operations:  {} lost goods-in webhooks re-sent from Clarus after `receipt-not-reported` (receipt lines cannot be read back)",
+                w.receipts_resent
+            );
+        }
         if !self.unfinished_goods_outs.is_empty() {
             let _ = writeln!(
                 out,

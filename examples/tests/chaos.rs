@@ -25,18 +25,16 @@ use std::time::{Duration, Instant};
 use clarus_client::webhook::{StockEvent, StockRecord};
 use examples::harness::{
     EngineOptions, RunningEngine, SetupError, Systems, SystemsOptions, resend_lost_receipts,
+    sweeps_caught_up,
 };
 use examples::report;
 use examples::scenario::{self, ScenarioOptions, Seeded, WarehouseDay};
-use jiff::Timestamp;
 use rust_decimal::Decimal;
 use serde_json::Value;
 use sim::FaultRates;
 use sim::clarus::{GoodsOutStatus, WebhookBehaviour, WebhookRecord};
 use sim::netsuite::{InternalId, OrderKind};
-use sync_engine::clarus::{
-    MOVEMENT_SWEEP_WATERMARK, despatch_reported, hold_made_by_receipt, movement_from_webhook,
-};
+use sync_engine::clarus::{hold_made_by_receipt, movement_from_webhook};
 use sync_engine::engine::event_key;
 use sync_engine::service::backlog;
 
@@ -162,7 +160,7 @@ async fn settle(
             && idle
             && resent == 0
             && backlog.is_empty()
-            && sweeps_caught_up(systems, chaos).await?
+            && sweeps_caught_up(systems, store.as_ref()).await?
         {
             quiet += 1;
             // Long enough for a NetSuite poll to find nothing new.
@@ -175,43 +173,6 @@ async fn settle(
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     Ok(false)
-}
-
-/// Whether every completed goods out's despatch has been seen and the movement sweep has read
-/// up to the newest stock movement: until then a lost webhook may still be waiting to be caught.
-async fn sweeps_caught_up(systems: &Systems, chaos: &Chaos) -> Result<bool, SetupError> {
-    let cl = systems.clarus.handle();
-    let store = chaos.engine().store.clone();
-    for id in cl.goods_out_ids() {
-        if cl.goods_out_status(id) != Some(GoodsOutStatus::Completed) {
-            continue;
-        }
-        let goods_out = clarus_client::ClarusId::new(id.0 as i64);
-        if !despatch_reported(store.as_ref(), goods_out)
-            .await
-            .map_err(|e| e.to_string())?
-        {
-            return Ok(false);
-        }
-    }
-    let newest_movement = cl
-        .webhook_log()
-        .iter()
-        .filter(|w| w.resource == "stock")
-        .filter_map(|w| {
-            text(w.payload.get("data")?, "created_at")?
-                .parse::<Timestamp>()
-                .ok()
-        })
-        .max();
-    let Some(newest) = newest_movement else {
-        return Ok(true);
-    };
-    let swept = store
-        .watermark(MOVEMENT_SWEEP_WATERMARK)
-        .await?
-        .and_then(|w| w.parse::<Timestamp>().ok());
-    Ok(swept.is_some_and(|swept| swept >= newest))
 }
 
 /// Despatched goods outs whose NetSuite sales order has not fulfilled what Clarus despatched.

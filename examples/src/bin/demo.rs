@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use examples::harness::{
     EngineOptions, RunningEngine, SetupError, Systems, SystemsOptions, resend_lost_receipts,
+    sweeps_caught_up,
 };
 use examples::report;
 use examples::scenario::{self, ScenarioOptions, WarehouseDay};
@@ -101,7 +102,12 @@ async fn settle(
         let backlog = backlog(engine.store.as_ref()).await?;
         let finished = day.stats.despatched + day.stats.cancelled + day.stats.received;
         progress.set_position(finished.min(total) as u64);
-        if worked == 0 && idle && resent == 0 && backlog.is_empty() {
+        if worked == 0
+            && idle
+            && resent == 0
+            && backlog.is_empty()
+            && sweeps_caught_up(systems, engine.store.as_ref()).await?
+        {
             quiet += 1;
             // Long enough for a NetSuite poll and a Clarus sweep to find nothing new.
             if quiet >= 40 {

@@ -543,7 +543,11 @@ impl ClarusExecutor {
                 severity: "error".into(),
                 document: document.to_string(),
                 message: format!(
-                    "{document} {}: goods out {goods_out} was already in Clarus and was adopted                      instead of creating a second one, but its lines ({}) cannot be matched one                      to one by SKU to the order's open lines ({}). Its despatch cannot be tied                      to order lines unless the webhook names them: compare the goods out in                      Clarus with the order in NetSuite.",
+                    "{document} {}: goods out {goods_out} was already in Clarus and was adopted \
+                     instead of creating a second one, but its lines ({}) cannot be matched one \
+                     to one by SKU to the order's open lines ({}). Its despatch cannot be tied \
+                     to order lines unless the webhook names them: compare the goods out in \
+                     Clarus with the order in NetSuite.",
                     order.reference,
                     if found.is_empty() {
                         "none".to_owned()
@@ -552,7 +556,7 @@ impl ClarusExecutor {
                     },
                     wanted.join(", ")
                 ),
-                runbook: "operations.md#unknown-order-line".into(),
+                runbook: "operations.md#adopted-lines-unmatched".into(),
                 payload: serde_json::json!({
                     "goods_out": goods_out.to_string(),
                     "order": order.order.id.as_str(),
