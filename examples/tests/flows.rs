@@ -811,6 +811,54 @@ async fn a_lot_item_despatched_without_a_lot_raises_missing_lot_and_posts_nothin
 // ---------------------------------------------------------------------------------------------
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_part_receipt_posts_what_arrived_before_the_rest_comes() {
+    let flow = Flow::calm().await;
+    let tea = flow.item("TEA-PART-IN", ItemKind::Inventory, 0).await;
+    let po = flow.order(OrderKind::PurchaseOrder, "PO-PART", &[(&tea, 5)]);
+    let gin = flow.goods_in("PO-PART").await;
+    // Two arrive; the receipt stays open (`goods_in.moved_to_part`).
+    flow.wh()
+        .receive(
+            gin,
+            &[sim::clarus::ReceivedLine {
+                product: tea.product,
+                quantity: d(2),
+                batch: None,
+                serial_numbers: Vec::new(),
+            }],
+            StockStatus::Available,
+            false,
+        )
+        .expect("part receipt");
+    let first = flow
+        .wait_for("the part receipt", || {
+            flow.created_from(RecordType::ItemReceipt, po)
+                .into_iter()
+                .next()
+        })
+        .await;
+    assert_eq!(lines_of(&first)[0].2, d(2));
+    // The rest arrives and completes it: a second receipt of only what arrived since.
+    flow.receive(gin, &[(&tea, 3)], StockStatus::Available);
+    flow.wait_for("the second receipt", || {
+        (flow.created_from(RecordType::ItemReceipt, po).len() == 2).then_some(())
+    })
+    .await;
+    flow.settle().await;
+    let mut quantities: Vec<_> = flow
+        .created_from(RecordType::ItemReceipt, po)
+        .iter()
+        .map(|r| lines_of(r)[0].2)
+        .collect();
+    quantities.sort();
+    assert_eq!(quantities, [d(2), d(3)]);
+    assert_eq!(processed(&flow, OrderKind::PurchaseOrder, po)[0].1, d(5));
+    flow.assert_stock_agrees(&[&tea]);
+    flow.assert_no_duplicate_transactions();
+    assert_eq!(open_exceptions(&flow).await, Vec::<String>::new());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_purchase_order_received_in_the_warehouse_posts_a_receipt_of_what_arrived() {
     let flow = Flow::calm().await;
     let mug = flow.item("MUG-PO", ItemKind::Inventory, 4).await;
@@ -925,6 +973,67 @@ async fn a_return_received_into_quarantine_is_received_into_the_quarantine_statu
         [(1, d(2))]
     );
     flow.assert_no_duplicate_transactions();
+    // Clarus put the received stock on hold, with its own `stock.placed_on_hold` webhook: the
+    // receipt posted that quarantine, so the hold posts nothing.
+    assert!(
+        flow.cl()
+            .webhook_log()
+            .iter()
+            .any(|w| w.resource == "stock" && w.event == "placed_on_hold")
+    );
+    assert_eq!(flow.ns().count(RecordType::InventoryStatusChange), 0);
+    assert_eq!(flow.ns().count(RecordType::InventoryTransfer), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_return_line_received_part_held_part_sellable_posts_one_receipt_line_split_by_status() {
+    let flow = Flow::calm().await;
+    let mug = flow.item("MUG-RA-SPLIT", ItemKind::Inventory, 10).await;
+    let ra = flow.order(OrderKind::ReturnAuthorization, "RA-SPLIT", &[(&mug, 3)]);
+    let gin = flow.goods_in("RA-SPLIT").await;
+    // One unit arrives damaged (on hold); its webhooks are lost, so the completion reports both
+    // receivings in one receipt.
+    flow.cl().set_webhook_behaviour(WebhookBehaviour {
+        loss_rate: 1.0,
+        ..WebhookBehaviour::default()
+    });
+    flow.wh()
+        .receive(
+            gin,
+            &[sim::clarus::ReceivedLine {
+                product: mug.product,
+                quantity: d(1),
+                batch: None,
+                serial_numbers: Vec::new(),
+            }],
+            StockStatus::Held,
+            false,
+        )
+        .expect("part receipt");
+    flow.cl().set_webhook_behaviour(WebhookBehaviour::default());
+    flow.receive(gin, &[(&mug, 2)], StockStatus::Available);
+
+    let r = only_receipt(&flow, ra).await;
+    // One receipt line for the order line, with the split as assignments in their statuses.
+    assert_eq!(sublist(&r, "item").len(), 1, "{r:#}");
+    let line = line_for(&r, &mug);
+    assert_eq!(dec(line, "quantity"), d(3));
+    let mut statuses: Vec<_> = assignments(line)
+        .into_iter()
+        .map(|(_, q, s)| (q, s))
+        .collect();
+    statuses.sort();
+    let mut expected = vec![
+        (d(1), Some(QUARANTINE.0.to_string())),
+        (d(2), Some(GOOD.0.to_string())),
+    ];
+    expected.sort();
+    assert_eq!(statuses, expected, "{line:#}");
+    flow.settle().await;
+    assert_eq!(flow.on_hand(&mug), [(d(12), d(12)), (d(1), d(1))]);
+    flow.assert_stock_agrees(&[&mug]);
+    flow.assert_no_duplicate_transactions();
+    assert_eq!(flow.ns().count(RecordType::InventoryStatusChange), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
