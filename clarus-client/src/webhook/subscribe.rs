@@ -19,7 +19,6 @@ use crate::{ClarusClient, ClarusError, ClarusId};
 /// list events only record a sales order's progress in the warehouse (acknowledged, picking).
 pub const SYNC_SUBSCRIPTIONS: &[(&str, &str)] = &[
     ("goods_out", "completed"),
-    ("goods_out", "updated"),
     ("goods_out", "cancelled"),
     ("goods_in", "completed"),
     ("goods_in", "moved_to_part"),
@@ -33,6 +32,7 @@ pub const SYNC_SUBSCRIPTIONS: &[(&str, &str)] = &[
     ("goods_out_pick_list", "created"),
     ("goods_out_pick_list", "picked"),
     ("goods_out_pick_list", "completed"),
+    ("goods_out", "updated"),
 ];
 
 /// Where and how webhooks are delivered.
