@@ -784,14 +784,7 @@ impl Warehouse {
         carrier: ClarusId,
         parcels: &[Parcel],
     ) -> Result<(), SimError> {
-        let packages = parcels
-            .iter()
-            .map(|p| (p.tracking_number.clone(), p.weight_kg))
-            .collect();
-        self.run(|s| {
-            s.despatch(goods_out.0, carrier.0, packages, None)
-                .map(|e| ((), e))
-        })
+        self.ship(goods_out, carrier, parcels, None)
     }
 
     /// Ships part of a picked order in a shipment of its own (at most `lines` of each listed
@@ -804,13 +797,24 @@ impl Warehouse {
         lines: &[(ClarusId, Decimal)],
         parcels: &[Parcel],
     ) -> Result<(), SimError> {
+        let part: HashMap<u64, Decimal> = lines.iter().map(|(p, q)| (p.0, *q)).collect();
+        self.ship(goods_out, carrier, parcels, Some(&part))
+    }
+
+    /// One shipment of a picked order: `part` (quantity per product) or everything left.
+    fn ship(
+        &self,
+        goods_out: ClarusId,
+        carrier: ClarusId,
+        parcels: &[Parcel],
+        part: Option<&HashMap<u64, Decimal>>,
+    ) -> Result<(), SimError> {
         let packages = parcels
             .iter()
             .map(|p| (p.tracking_number.clone(), p.weight_kg))
             .collect();
-        let part: HashMap<u64, Decimal> = lines.iter().map(|(p, q)| (p.0, *q)).collect();
         self.run(|s| {
-            s.despatch(goods_out.0, carrier.0, packages, Some(&part))
+            s.despatch(goods_out.0, carrier.0, packages, part)
                 .map(|e| ((), e))
         })
     }

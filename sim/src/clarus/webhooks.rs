@@ -285,23 +285,8 @@ impl Webhooks {
                 continue;
             }
             for (copy, delay) in delays.into_iter().enumerate() {
-                self.in_flight.fetch_add(1, Ordering::SeqCst);
                 let request = self.request(&target, payload, behaviour.timeout);
-                let log = self.log.clone();
-                let in_flight = self.in_flight.clone();
-                let mut tasks = lock(&self.tasks);
-                while tasks.try_join_next().is_some() {}
-                tasks.spawn_on(
-                    async move {
-                        tokio::time::sleep(delay).await;
-                        let outcome = send(request, behaviour).await;
-                        if let Some(record) = lock(&log).get_mut(sequence as usize) {
-                            record.copies[copy] = outcome;
-                        }
-                        in_flight.fetch_sub(1, Ordering::SeqCst);
-                    },
-                    &self.runtime,
-                );
+                self.spawn_copy(request, behaviour, sequence, copy, delay);
             }
         }
     }
@@ -356,23 +341,37 @@ impl Webhooks {
                 record.copies.push(DeliveryOutcome::Pending);
                 record.copies.len() - 1
             };
-            self.in_flight.fetch_add(1, Ordering::SeqCst);
             let request = self.request(&target, &payload, behaviour.timeout);
-            let log = self.log.clone();
-            let in_flight = self.in_flight.clone();
-            let mut tasks = lock(&self.tasks);
-            while tasks.try_join_next().is_some() {}
-            tasks.spawn_on(
-                async move {
-                    let outcome = send(request, behaviour).await;
-                    if let Some(record) = lock(&log).get_mut(sequence as usize) {
-                        record.copies[copy] = outcome;
-                    }
-                    in_flight.fetch_sub(1, Ordering::SeqCst);
-                },
-                &self.runtime,
-            );
+            self.spawn_copy(request, behaviour, sequence, copy, Duration::ZERO);
         }
+    }
+
+    /// Sends one copy of logged webhook `sequence` after `delay`, recording its outcome as
+    /// copy `copy` of the record.
+    fn spawn_copy(
+        &self,
+        request: reqwest::RequestBuilder,
+        behaviour: WebhookBehaviour,
+        sequence: u64,
+        copy: usize,
+        delay: Duration,
+    ) {
+        self.in_flight.fetch_add(1, Ordering::SeqCst);
+        let log = self.log.clone();
+        let in_flight = self.in_flight.clone();
+        let mut tasks = lock(&self.tasks);
+        while tasks.try_join_next().is_some() {}
+        tasks.spawn_on(
+            async move {
+                tokio::time::sleep(delay).await;
+                let outcome = send(request, behaviour).await;
+                if let Some(record) = lock(&log).get_mut(sequence as usize) {
+                    record.copies[copy] = outcome;
+                }
+                in_flight.fetch_sub(1, Ordering::SeqCst);
+            },
+            &self.runtime,
+        );
     }
 
     pub(crate) fn in_flight(&self) -> usize {

@@ -701,6 +701,23 @@ fn truncate(text: &str, max: usize) -> String {
     text.chars().take(max).collect()
 }
 
+/// The Clarus warehouses of the location mapping, each once, in id order: the documented
+/// `warehouse_id` filter is how stock and transactions are read per warehouse.
+pub(crate) fn mapped_warehouses(mappings: &sync_core::Mappings) -> Vec<ClarusId> {
+    let mut warehouses: Vec<u64> = mappings
+        .tables()
+        .locations
+        .iter()
+        .map(|l| l.warehouse.0)
+        .collect();
+    warehouses.sort_unstable();
+    warehouses.dedup();
+    warehouses
+        .into_iter()
+        .map(|w| ClarusId::new(w as i64))
+        .collect()
+}
+
 /// Every node of `N` matching `filter`.
 pub(crate) async fn list<N: Node>(
     client: &ClarusClient,

@@ -26,9 +26,9 @@ use clarus_client::webhook::{StockEvent, StockRecord};
 use clarus_client::{ClarusClient, ClarusId};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
-use sync_core::{Event, MovementKind, Payload, Tenant, WarehouseId};
+use sync_core::{Event, MovementKind, Payload, Tenant};
 
-use super::executor::list;
+use super::executor::{list, mapped_warehouses};
 use super::movement::{movement_from_webhook, receipt_hold_name, receipt_just_before};
 // A stock transaction, with the documented fields a movement is rebuilt from.
 use super::nodes::TransactionRead as MovementRead;
@@ -165,18 +165,8 @@ impl MovementSweep {
         let since = self.watermark().await?;
         let overlap = SignedDuration::try_from(self.overlap).unwrap_or_default();
         let now = Timestamp::now();
-        let mut warehouses: Vec<WarehouseId> = engine
-            .mappings()
-            .tables()
-            .locations
-            .iter()
-            .map(|l| l.warehouse)
-            .collect();
-        warehouses.sort();
-        warehouses.dedup();
         let mut found: Vec<(ClarusId, MovementRead)> = Vec::new();
-        for warehouse in warehouses {
-            let warehouse = ClarusId::new(warehouse.0 as i64);
+        for warehouse in mapped_warehouses(engine.mappings()) {
             let mut filter = Filter::new()
                 .any_of("subtype", MOVEMENT_SUBTYPES.map(|(s, _)| s))
                 .eq("warehouse_id", warehouse);
@@ -388,7 +378,7 @@ mod tests {
         assert_eq!(m.kind, MovementKind::NegativeAdjustment);
         assert_eq!(m.quantity, Decimal::from(2));
         assert_eq!(m.sku.as_str(), "MUG");
-        assert_eq!(m.warehouse, WarehouseId(1));
+        assert_eq!(m.warehouse, sync_core::WarehouseId(1));
         assert_eq!(event.source.id.as_str(), "88");
         assert_eq!(event.source.event.as_str(), "negatively_adjusted");
     }

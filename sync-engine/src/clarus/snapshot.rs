@@ -15,7 +15,7 @@ use clarus_client::{ClarusClient, ClarusError, ClarusId};
 use rust_decimal::Decimal;
 use sync_core::{DriftCalculator, Mappings, Sku, StockKey, StockRow, StockStatus, WarehouseId};
 
-use super::executor::list;
+use super::executor::{list, mapped_warehouses};
 use super::nodes::StockRead;
 
 /// Stock that could not be placed, and why.
@@ -72,17 +72,7 @@ impl StockSnapshotReader {
         let mut positions: BTreeMap<StockKey, Decimal> = BTreeMap::new();
         // Clarus documents no warehouse field on stock, but a `warehouse_id` filter: one read
         // per mapped warehouse places every record.
-        let mut warehouses: Vec<WarehouseId> = self
-            .mappings
-            .tables()
-            .locations
-            .iter()
-            .map(|l| l.warehouse)
-            .collect();
-        warehouses.sort();
-        warehouses.dedup();
-        for warehouse_id in warehouses {
-            let warehouse = ClarusId::new(warehouse_id.0 as i64);
+        for warehouse in mapped_warehouses(&self.mappings) {
             let stocks: Vec<StockRead> =
                 list(&self.client, Filter::new().eq("warehouse_id", warehouse)).await?;
             summary.stock_records += stocks.len();
