@@ -10,8 +10,8 @@ use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 use sync_core::{MappingTables, Mappings};
 use sync_engine::alerts::{
-    AlertSettingsError, Alerter, AlerterSettings, AlertsSettings, EmailSecurity, EmailSink,
-    EmailSinkConfig, Routes, STATE_WATERMARK, WebhookSink,
+    Alert, AlertSettingsError, AlertSink, Alerter, AlerterSettings, AlertsSettings, DeliveryError,
+    EmailSecurity, EmailSink, EmailSinkConfig, Routes, STATE_WATERMARK, WebhookSink,
 };
 use sync_engine::engine::Engine;
 use sync_engine::service::Scheduled;
@@ -573,4 +573,134 @@ async fn late_commits_and_reopened_exceptions_are_alerted_once() {
     let run = alerter.run_at(store.as_ref(), at(301)).await;
     assert_eq!((run.new_exceptions, run.delivered), (1, 1));
     assert_eq!(receiver.bodies().len(), 3);
+}
+
+#[test]
+fn alert_webhooks_need_https_except_on_loopback() {
+    let parse = |text: &str| toml::from_str::<AlertsSettings>(text).unwrap();
+    let hooks = parse("[webhooks.ops]\nurl_env = \"HOOK_URL\"\n");
+    let with_url = |url: &'static str| move |name: &str| (name == "HOOK_URL").then(|| url.into());
+
+    let refused = hooks.build(with_url("http://hooks.example.com/services/T0/B0/SECRET"));
+    match refused {
+        Err(AlertSettingsError::InsecureUrl { sink }) => assert_eq!(sink, "ops"),
+        other => panic!("plain http to a remote host was accepted: {other:?}"),
+    }
+    let message = hooks
+        .build(with_url("http://10.1.2.3/hook/SECRET"))
+        .unwrap_err()
+        .to_string();
+    assert!(message.contains("must use https"), "{message}");
+    assert!(!message.contains("SECRET"), "{message}");
+
+    for url in [
+        "https://hooks.example.com/services/T0/B0/X",
+        "http://127.0.0.1:8080/hook",
+        "http://localhost:8080/hook",
+        "http://[::1]:8080/hook",
+    ] {
+        assert!(hooks.build(with_url(url)).is_ok(), "{url} was refused");
+    }
+
+    // The sink itself refuses too, whoever builds it.
+    let direct = WebhookSink::new(
+        "ops",
+        "http://hooks.example.com/x".parse().unwrap(),
+        Duration::from_secs(1),
+    );
+    assert!(
+        matches!(direct, Err(DeliveryError::Insecure(_))),
+        "{direct:?}"
+    );
+}
+
+#[test]
+fn smtp_credentials_without_tls_are_refused() {
+    let parse = |text: &str| toml::from_str::<AlertsSettings>(text).unwrap();
+    let env = |name: &str| (name == "SMTP_PASSWORD").then(|| "hunter2".to_string());
+    let mail = |security: &str| {
+        parse(&format!(
+            "[email.m]\nhost = \"smtp.example.com\"\nsecurity = \"{security}\"\n\
+             username = \"alerts\"\npassword_env = \"SMTP_PASSWORD\"\n\
+             from = \"sync@example.com\"\nto = [\"ap@example.com\"]\n"
+        ))
+    };
+    let refused = mail("none").build(env);
+    match refused {
+        Err(AlertSettingsError::PlaintextCredentials { sink }) => assert_eq!(sink, "m"),
+        other => panic!("SMTP credentials without TLS were accepted: {other:?}"),
+    }
+    assert!(mail("start_tls").build(env).is_ok());
+    assert!(mail("tls").build(env).is_ok());
+    // Without credentials a plain relay is still fine (a relay on the same host).
+    let relay = parse(
+        "[email.m]\nhost = \"127.0.0.1\"\nsecurity = \"none\"\n\
+         from = \"sync@example.com\"\nto = [\"ap@example.com\"]\n",
+    );
+    assert!(relay.build(env).is_ok());
+
+    // The sink itself refuses too.
+    let direct = EmailSink::new(
+        "m",
+        EmailSinkConfig {
+            host: "smtp.example.com".into(),
+            port: 25,
+            security: EmailSecurity::None,
+            credentials: Some(("alerts".into(), "hunter2".into())),
+            from: "sync@example.com".into(),
+            to: vec!["ap@example.com".into()],
+            timeout: Duration::from_secs(1),
+        },
+    );
+    assert!(
+        matches!(direct, Err(DeliveryError::Insecure(_))),
+        "{direct:?}"
+    );
+}
+
+#[tokio::test]
+async fn alert_webhooks_follow_no_redirect() {
+    // A receiver answering every POST with a redirect to another receiver, which must never
+    // be reached.
+    let target = Receiver::start(0).await;
+    let location = target.url.to_string();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move || {
+            let location = location.clone();
+            async move {
+                (
+                    StatusCode::TEMPORARY_REDIRECT,
+                    [(axum::http::header::LOCATION, location)],
+                    "moved",
+                )
+            }
+        }),
+    );
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let sink = WebhookSink::new(
+        "ops",
+        format!("http://{addr}/hook").parse().unwrap(),
+        Duration::from_secs(5),
+    )
+    .unwrap();
+    let alert = Alert {
+        owner: "operations".into(),
+        kind: "unknown_sku".into(),
+        severity: "error".into(),
+        count: 1,
+        first_raised_at: t0(),
+        last_raised_at: t0(),
+        runbook: "operations.md#unknown-sku".into(),
+        examples: vec![],
+    };
+    let outcome = sink.deliver(&alert).await;
+    assert!(
+        matches!(outcome, Err(DeliveryError::Rejected { status: 307, .. })),
+        "{outcome:?}"
+    );
+    assert_eq!(target.requests.load(Ordering::SeqCst), 0);
 }

@@ -295,3 +295,40 @@ async fn state_survives_a_restart_from_the_file() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The store holds business data and webhook bodies: its file, WAL and shared-memory file are
+/// readable by their owner only, whatever the umask.
+#[cfg(unix)]
+#[tokio::test]
+async fn the_store_files_are_private_to_their_owner() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let dir = std::env::temp_dir().join(format!("sync-engine-store-mode-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("state.sqlite");
+    let mode = |suffix: &str| {
+        let file = dir.join(format!("state.sqlite{suffix}"));
+        std::fs::metadata(&file)
+            .unwrap_or_else(|e| panic!("{}: {e}", file.display()))
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    let store = SqliteStore::open(&path).unwrap();
+    store
+        .record_delivery(NewDelivery {
+            source: "clarus-webhook".into(),
+            received_at: t(0),
+            headers: json!({}),
+            body: b"{\"data\":{}}".to_vec(),
+        })
+        .await
+        .unwrap();
+    // While the store is open in WAL mode, SQLite keeps the -wal and -shm files next to it.
+    for suffix in ["", "-wal", "-shm"] {
+        assert_eq!(mode(suffix), 0o600, "state.sqlite{suffix}");
+    }
+    drop(store);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -20,6 +20,7 @@ pub enum EmailSecurity {
     /// TLS from the first byte (port 465 usually).
     Tls,
     /// No encryption at all: only for a relay on the same host or network, and for tests.
+    /// Refused together with credentials, which would cross the network in clear.
     None,
 }
 
@@ -101,9 +102,16 @@ impl std::fmt::Debug for EmailSink {
 }
 
 impl EmailSink {
-    /// A sink sending to `config.to`; fails when an address cannot be parsed or there are no
-    /// recipients.
+    /// A sink sending to `config.to`; fails when an address cannot be parsed, there are no
+    /// recipients, or credentials would be sent without TLS ([`EmailSecurity::None`] with
+    /// credentials: [`DeliveryError::Insecure`]).
     pub fn new(name: impl Into<String>, config: EmailSinkConfig) -> Result<Self, DeliveryError> {
+        if config.security == EmailSecurity::None && config.credentials.is_some() {
+            return Err(DeliveryError::Insecure(format!(
+                "SMTP credentials for {} would be sent in clear: use `start_tls` or `tls`",
+                config.host
+            )));
+        }
         let from: Mailbox = config
             .from
             .parse()

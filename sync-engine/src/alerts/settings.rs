@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::webhook::is_secure_url;
 use super::{
     AlertSink, Alerter, AlerterSettings, DeliveryError, EmailSecurity, EmailSink, EmailSinkConfig,
     Routes, WebhookSink,
@@ -41,6 +42,26 @@ pub enum AlertSettingsError {
         /// The sink.
         sink: String,
     },
+    /// A webhook URL is plain `http` to a host other than loopback: the URL's token and the
+    /// alerts would cross the network unencrypted.
+    #[error(
+        "alerts sink `{sink}`: the webhook URL must use https (plain http is accepted only for \
+         localhost, 127.0.0.0/8 and ::1)"
+    )]
+    InsecureUrl {
+        /// The sink.
+        sink: String,
+    },
+    /// An email sink has a user name and password but `security = "none"`: the SMTP password
+    /// would be sent in clear.
+    #[error(
+        "alerts sink `{sink}`: SMTP authentication without TLS would send the password in \
+         clear; set security = \"start_tls\" or \"tls\""
+    )]
+    PlaintextCredentials {
+        /// The sink.
+        sink: String,
+    },
     /// A sink could not be built (an email address that does not parse, for example).
     #[error("alerts sink `{sink}`: {source}")]
     Sink {
@@ -73,7 +94,8 @@ pub struct EmailSettings {
     /// `start_tls` (default), `tls` or `none`.
     #[serde(default)]
     pub security: EmailSecurity,
-    /// SMTP user name, when the server requires authentication.
+    /// SMTP user name, when the server requires authentication; refused with `security =
+    /// "none"`.
     pub username: Option<String>,
     /// The environment variable holding the SMTP password (required with `username`).
     pub password_env: Option<String>,
@@ -202,6 +224,9 @@ impl AlertsSettings {
                 .ok()
                 .filter(|u: &url::Url| matches!(u.scheme(), "http" | "https"))
                 .ok_or_else(|| AlertSettingsError::InvalidUrl { sink: name.clone() })?;
+            if !is_secure_url(&url) {
+                return Err(AlertSettingsError::InsecureUrl { sink: name.clone() });
+            }
             let sink = WebhookSink::new(name.clone(), url, timeout).map_err(|source| {
                 AlertSettingsError::Sink {
                     sink: name.clone(),
@@ -213,6 +238,9 @@ impl AlertsSettings {
         for (name, email) in &self.email {
             if sinks.contains_key(name.as_str()) {
                 return Err(AlertSettingsError::DuplicateSink(name.clone()));
+            }
+            if email.security == EmailSecurity::None && email.username.is_some() {
+                return Err(AlertSettingsError::PlaintextCredentials { sink: name.clone() });
             }
             let credentials = match (&email.username, &email.password_env) {
                 (Some(user), Some(variable)) => {

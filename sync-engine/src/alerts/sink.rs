@@ -4,7 +4,8 @@ use async_trait::async_trait;
 
 use super::Alert;
 
-/// Why an alert could not be delivered. Every variant is retried on a later run.
+/// Why an alert could not be delivered, or a sink not built. Every variant a delivery returns
+/// is retried on a later run; [`DeliveryError::Insecure`] comes only from building a sink.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum DeliveryError {
@@ -33,6 +34,10 @@ pub enum DeliveryError {
     /// The message could not be built (for example an address the server would reject).
     #[error("cannot build the message: {0}")]
     Message(String),
+    /// The sink would send secrets or alerts without encryption: a plain-http webhook URL to a
+    /// host other than loopback, or SMTP credentials without TLS. Refused when the sink is built.
+    #[error("refused, not encrypted: {0}")]
+    Insecure(String),
 }
 
 /// Somewhere alerts are delivered: a webhook, an email list.

@@ -39,6 +39,20 @@ impl std::fmt::Debug for WebhookSink {
     }
 }
 
+/// Whether alerts may be posted to `url`: `https`, or `http` to a loopback host.
+pub(crate) fn is_secure_url(url: &Url) -> bool {
+    match url.scheme() {
+        "https" => url.host().is_some(),
+        "http" => match url.host() {
+            Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            None => false,
+        },
+        _ => false,
+    }
+}
+
 /// The URL without path, query or credentials, for logs.
 fn redacted_url(url: &Url) -> String {
     format!(
@@ -50,14 +64,27 @@ fn redacted_url(url: &Url) -> String {
 
 impl WebhookSink {
     /// A sink posting to `url`, giving up on one request after `timeout`.
+    ///
+    /// The URL must be `https`; plain `http` is accepted only for a loopback host (`localhost`,
+    /// `127.0.0.0/8`, `::1`: simulators and tests), because the URL and the alerts carry a
+    /// token and business details. Redirects are never followed: a webhook answering 3xx is a
+    /// failed delivery, so a compromised or misconfigured receiver cannot send the alert (or,
+    /// after a downgrade, its token) somewhere else.
     pub fn new(
         name: impl Into<String>,
         url: Url,
         timeout: Duration,
     ) -> Result<Self, DeliveryError> {
+        if !is_secure_url(&url) {
+            return Err(DeliveryError::Insecure(format!(
+                "webhook URL {} must use https (http only for a loopback host)",
+                redacted_url(&url)
+            )));
+        }
         let client = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout)
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| DeliveryError::Transport(e.to_string()))?;
         Ok(WebhookSink {

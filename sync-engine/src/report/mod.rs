@@ -15,8 +15,8 @@
 //! use sync_engine::report::{DriftInput, ReportOptions, build, html};
 //!
 //! let report = build(store, DriftInput::default(), &ReportOptions::default(), jiff::Timestamp::now()).await?;
-//! std::fs::write("report.json", serde_json::to_vec_pretty(&report)?)?;
-//! std::fs::write("report.html", html::render(&report, &html::HtmlOptions::default()))?;
+//! sync_engine::report::write_file("report.json", serde_json::to_vec_pretty(&report)?)?;
+//! sync_engine::report::write_file("report.html", html::render(&report, &html::HtmlOptions::default()))?;
 //! # Ok(()) }
 //! ```
 
@@ -44,6 +44,46 @@ pub enum ReportError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A report file could not be written.
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// Writes a report file readable and writable by its owner only (0600 on Unix): reports show
+/// documents, customers' orders, stock and values, so they are not left world-readable. The
+/// file is created or truncated, and an existing file is brought back to 0600.
+pub fn write_file(
+    path: impl AsRef<std::path::Path>,
+    contents: impl AsRef<[u8]>,
+) -> Result<(), ReportError> {
+    use std::io::Write as _;
+
+    let path = path.as_ref();
+    let error = |source| ReportError::Write {
+        path: path.to_owned(),
+        source,
+    };
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path).map_err(error)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .map_err(error)?;
+    }
+    file.write_all(contents.as_ref()).map_err(error)?;
+    file.sync_all().map_err(error)
 }
 
 /// Every flow, in the order the report shows them.
@@ -637,3 +677,30 @@ pub async fn build(
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(all(test, unix))]
+mod file_mode_tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn report_files_are_private_to_their_owner() {
+        let dir = std::env::temp_dir().join(format!("sync-report-mode-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("report.html");
+        // An existing world-readable file is brought back to 0600 and overwritten.
+        std::fs::write(&path, "old and longer contents").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        super::write_file(&path, "<html></html>").unwrap();
+        let fresh = dir.join("report.json");
+        super::write_file(&fresh, "{}").unwrap();
+        for (file, contents) in [(&path, "<html></html>"), (&fresh, "{}")] {
+            let mode = std::fs::metadata(file).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{}", file.display());
+            assert_eq!(std::fs::read_to_string(file).unwrap(), contents);
+        }
+        let missing = super::write_file(dir.join("no/such/dir.json"), "{}").unwrap_err();
+        assert!(missing.to_string().contains("dir.json"), "{missing}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -150,11 +150,24 @@ impl std::fmt::Debug for SqliteStore {
 }
 
 impl SqliteStore {
-    /// Opens (or creates) the database file, turns on WAL and runs pending migrations.
+    /// Opens (or creates) the database file, turns on WAL with `synchronous=FULL` and runs
+    /// pending migrations.
+    ///
+    /// The store holds business data and webhook bodies, so on Unix a new database file is
+    /// created readable and writable by its owner only (0600) before SQLite opens it; SQLite
+    /// gives the `-wal` and `-shm` files it creates the main file's permissions. An existing
+    /// file keeps its permissions (a warning is logged when others can read it).
+    ///
+    /// `synchronous=FULL` makes every commit reach the disk before it returns, so a delivery
+    /// recorded before a webhook is answered 202 survives a power loss (with `NORMAL` in WAL
+    /// mode the last commits can be lost until the next checkpoint). The cost is measured in
+    /// `docs/performance.md`.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let path = path.as_ref();
+        create_private(path)?;
         let conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
         Self::with_connection(conn)
     }
 
@@ -187,6 +200,50 @@ impl SqliteStore {
         .await
         .map_err(|e| StoreError::Task(e.to_string()))?
     }
+}
+
+/// Creates the database file with mode 0600 when it does not exist yet (Unix), so SQLite never
+/// creates it with the process umask's default (usually world-readable 0644).
+#[cfg(unix)]
+fn create_private(path: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            if let Ok(meta) = std::fs::metadata(path)
+                && meta.permissions().mode() & 0o077 != 0
+            {
+                tracing::warn!(
+                    path = %path.display(),
+                    mode = format_args!("{:o}", meta.permissions().mode() & 0o777),
+                    "the store file can be read by other users; `chmod 600` it and its -wal/-shm files"
+                );
+            }
+            Ok(())
+        }
+        Err(e) => Err(cannot_create(path, &e)),
+    }
+}
+
+/// Elsewhere SQLite creates the file itself, with the platform's default permissions.
+#[cfg(not(unix))]
+fn create_private(_path: &Path) -> Result<(), StoreError> {
+    Ok(())
+}
+
+/// The error SQLite itself gives for a file it cannot open, with the reason.
+#[cfg(unix)]
+fn cannot_create(path: &Path, e: &std::io::Error) -> StoreError {
+    StoreError::Database(rusqlite::Error::SqliteFailure(
+        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CANTOPEN),
+        Some(format!("cannot create {}: {e}", path.display())),
+    ))
 }
 
 fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
