@@ -22,8 +22,13 @@ use url::Url;
 use crate::config::{ClarusConfig, ClientAuthMethod, Credentials};
 use crate::error::{AuthError, ConfigError};
 
+/// Longest token lifetime believed from a token endpoint: a longer `expires_in` is read as this,
+/// so an absurd value can neither overflow the clock arithmetic nor keep a token for years.
+pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
+
 /// The token response Clarus's `/oauth/token` is assumed to send: RFC 6749 §5.1 plus
-/// Doorkeeper's `created_at`. `expires_in` is read from a number or a numeric string.
+/// Doorkeeper's `created_at`. `expires_in` is read from a number or a numeric string; a negative
+/// or zero lifetime means "renew on next use" and anything above [`MAX_TOKEN_LIFETIME`] is capped.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ClarusTokenResponse {
     access_token: AccessToken,
@@ -46,21 +51,44 @@ pub struct ClarusTokenResponse {
     created_at: Option<i64>,
 }
 
+/// Reads `expires_in` as whole seconds clamped to `0..=MAX_TOKEN_LIFETIME`: a number (integer or
+/// float, negative read as 0) or a string holding one. Anything else is an error.
 fn lenient_seconds<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum Seconds {
         Number(u64),
+        Signed(i64),
         Float(f64),
         Text(String),
     }
     Ok(match Option::<Seconds>::deserialize(deserializer)? {
         None => None,
-        Some(Seconds::Number(n)) => Some(n),
-        Some(Seconds::Float(f)) if f >= 0.0 => Some(f as u64),
-        Some(Seconds::Float(_)) => None,
-        Some(Seconds::Text(t)) => Some(t.trim().parse().map_err(serde::de::Error::custom)?),
+        Some(Seconds::Number(n)) => Some(clamp_seconds(n as f64)),
+        Some(Seconds::Signed(n)) => Some(clamp_seconds(n as f64)),
+        Some(Seconds::Float(f)) => Some(clamp_seconds(f)),
+        Some(Seconds::Text(t)) => {
+            let seconds = t
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|f| !f.is_nan())
+                .ok_or_else(|| serde::de::Error::custom("expires_in is not a number of seconds"))?;
+            Some(clamp_seconds(seconds))
+        }
     })
+}
+
+/// Whole seconds in `0..=MAX_TOKEN_LIFETIME` (negative and NaN read as 0).
+fn clamp_seconds(seconds: f64) -> u64 {
+    let max = MAX_TOKEN_LIFETIME.as_secs();
+    if seconds.is_nan() || seconds <= 0.0 {
+        0
+    } else if seconds >= max as f64 {
+        max
+    } else {
+        seconds as u64
+    }
 }
 
 impl TokenResponse for ClarusTokenResponse {
@@ -73,7 +101,8 @@ impl TokenResponse for ClarusTokenResponse {
         &self.token_type
     }
     fn expires_in(&self) -> Option<Duration> {
-        self.expires_in.map(Duration::from_secs)
+        self.expires_in
+            .map(|s| Duration::from_secs(s).min(MAX_TOKEN_LIFETIME))
     }
     fn refresh_token(&self) -> Option<&RefreshToken> {
         self.refresh_token.as_ref()
@@ -105,6 +134,12 @@ pub enum OAuthHttpError {
     /// The response could not be turned into an `http` response.
     #[error(transparent)]
     Http(#[from] oauth2::http::Error),
+    /// The token endpoint answered with a redirect, which is not followed.
+    #[error("the token endpoint answered HTTP {status} (a redirect); redirects are not followed")]
+    Redirect {
+        /// The 3xx status.
+        status: u16,
+    },
 }
 
 /// Adapter that lets `oauth2` send token requests with reqwest 0.13 (the `oauth2` crate's own
@@ -137,6 +172,11 @@ impl<'c> AsyncHttpClient<'c> for OAuthHttpClient {
         Box::pin(async move {
             let request = reqwest::Request::try_from(request)?;
             let response = self.client.execute(request).await?;
+            if response.status().is_redirection() {
+                return Err(OAuthHttpError::Redirect {
+                    status: response.status().as_u16(),
+                });
+            }
             let mut builder = oauth2::http::Response::builder().status(response.status());
             for (name, value) in response.headers() {
                 builder = builder.header(name, value);
@@ -245,9 +285,12 @@ impl TokenManager {
     pub(crate) async fn token(&self) -> Result<IssuedToken, AuthError> {
         let mut state = self.state.lock().await;
         if let Some(current) = &state.current {
-            let fresh = current
-                .expires_at
-                .is_none_or(|at| Instant::now() + self.renew_before_expiry < at);
+            // Checked: a huge renewal margin makes the token stale, never a panic.
+            let fresh = current.expires_at.is_none_or(|at| {
+                Instant::now()
+                    .checked_add(self.renew_before_expiry)
+                    .is_some_and(|renew_from| renew_from < at)
+            });
             if fresh {
                 return Ok(IssuedToken {
                     secret: current.token.secret().clone(),
@@ -352,7 +395,7 @@ impl TokenManager {
         let secret = response.access_token().secret().clone();
         state.current = Some(CachedToken {
             token: response.access_token().clone(),
-            expires_at: response.expires_in().map(|d| Instant::now() + d),
+            expires_at: response.expires_in().map(expiry_from_now),
         });
         IssuedToken {
             secret,
@@ -361,23 +404,61 @@ impl TokenManager {
     }
 }
 
+/// When a token issued now with `lifetime` expires. The lifetime is capped at
+/// [`MAX_TOKEN_LIFETIME`]; if the clock cannot represent the sum the token counts as already
+/// expired (renewed on next use), never a panic.
+fn expiry_from_now(lifetime: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(lifetime.min(MAX_TOKEN_LIFETIME))
+        .unwrap_or(now)
+}
+
+/// Maps an `oauth2` error. The response body is never kept: a token response can hold tokens,
+/// so only the OAuth `error` and `error_description` (or a scrubbed parser message) survive.
 fn map_token_error(err: RequestTokenError<OAuthHttpError, BasicErrorResponse>) -> AuthError {
     match err {
         RequestTokenError::ServerResponse(response) => AuthError::Refused {
             error: response.error().as_ref().to_owned(),
             description: response.error_description().cloned(),
-            raw_body: serde_json::to_string(&response).unwrap_or_default(),
         },
+        RequestTokenError::Request(OAuthHttpError::Redirect { status }) => {
+            AuthError::Redirect { status }
+        }
         RequestTokenError::Request(e) => AuthError::Transport(e.to_string()),
-        RequestTokenError::Parse(e, body) => AuthError::InvalidResponse {
-            message: e.to_string(),
-            raw_body: String::from_utf8_lossy(&body).into_owned(),
+        RequestTokenError::Parse(e, _body) => AuthError::InvalidResponse {
+            message: scrub_values(&e.to_string()),
         },
         RequestTokenError::Other(message) => AuthError::InvalidResponse {
-            message,
-            raw_body: String::new(),
+            message: scrub_values(&message),
         },
     }
+}
+
+/// Blanks the quoted parts of a parser message (serde quotes the offending value in backticks
+/// or double quotes), so a token of the wrong type cannot reach an error message.
+fn scrub_values(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut closing: Option<char> = None;
+    for c in message.chars() {
+        match closing {
+            Some(end) if c == end => {
+                out.push('…');
+                out.push(c);
+                closing = None;
+            }
+            Some(_) => {}
+            None => {
+                out.push(c);
+                if c == '`' || c == '"' {
+                    closing = Some(c);
+                }
+            }
+        }
+    }
+    if closing.is_some() {
+        out.push('…');
+    }
+    out
 }
 
 #[cfg(test)]
@@ -401,6 +482,66 @@ mod tests {
         let r: ClarusTokenResponse =
             serde_json::from_str(r#"{"access_token":"abc","token_type":"Bearer"}"#).unwrap();
         assert_eq!(r.expires_in(), None);
+    }
+
+    fn response_with(expires_in: &str) -> Result<ClarusTokenResponse, serde_json::Error> {
+        serde_json::from_str(&format!(
+            r#"{{"access_token":"abc","token_type":"Bearer","expires_in":{expires_in}}}"#
+        ))
+    }
+
+    #[test]
+    fn absurd_lifetimes_are_capped_or_renewed_on_next_use_never_a_panic() {
+        let day = Some(MAX_TOKEN_LIFETIME);
+        let now = Some(Duration::ZERO);
+        for (raw, expected) in [
+            ("18446744073709551615", day),
+            ("\"18446744073709551615\"", day),
+            ("1e300", day),
+            ("\"1e300\"", day),
+            ("-5", now),
+            ("\"-5\"", now),
+            ("-1e300", now),
+            ("0", now),
+            ("0.5", now),
+            ("3600.9", Some(Duration::from_secs(3600))),
+        ] {
+            let r = response_with(raw).unwrap_or_else(|e| panic!("{raw}: {e}"));
+            assert_eq!(r.expires_in(), expected, "{raw}");
+            let mut state = TokenState::default();
+            let issued = TokenManager::store(&mut state, r);
+            assert_eq!(issued.secret, "abc");
+            let at = state.current.unwrap().expires_at.unwrap();
+            assert!(at <= Instant::now() + MAX_TOKEN_LIFETIME, "{raw}");
+        }
+        // Not a number: an unreadable token response (a typed error), not a panic.
+        let err = response_with("\"abc\"").unwrap_err();
+        assert!(err.to_string().contains("expires_in"), "{err}");
+        // Clock arithmetic past what `Instant` holds falls back to "expired".
+        let _ = expiry_from_now(Duration::MAX);
+        assert!(expiry_from_now(Duration::ZERO) <= Instant::now());
+    }
+
+    #[test]
+    fn zero_lifetime_renews_on_next_use() {
+        let r = response_with("0").unwrap();
+        let mut state = TokenState::default();
+        TokenManager::store(&mut state, r);
+        let at = state.current.unwrap().expires_at.unwrap();
+        assert!(Instant::now() >= at);
+    }
+
+    #[test]
+    fn token_errors_keep_no_body() {
+        let err = map_token_error(RequestTokenError::Other(
+            r#"unexpected "tok-12345678""#.to_owned(),
+        ));
+        let text = format!("{err:?} {err}");
+        assert!(!text.contains("12345678"), "{text}");
+        assert_eq!(
+            scrub_values(r#"invalid type: string "s3cr3t", expected `u64` at x"#),
+            r#"invalid type: string "…", expected `…` at x"#
+        );
     }
 
     #[test]

@@ -79,9 +79,12 @@ impl Record {
 }
 
 impl ClarusClient {
-    /// Builds a client. No request is sent until the first call.
+    /// Builds a client. No request is sent until the first call. The client follows no
+    /// redirects: a 3xx answer is returned as [`ClarusError::Redirect`], so the bearer token,
+    /// the tenant header and the request body never reach another host.
     pub fn new(config: ClarusConfig) -> Result<Self, ConfigError> {
         let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
             .https_only(!config.allow_http)
             .timeout(config.timeout)
             .user_agent(concat!("clarus-client/", env!("CARGO_PKG_VERSION")))
@@ -238,6 +241,18 @@ impl ClarusClient {
             }
             let response = request.send().await?;
             let status = response.status();
+            if status.is_redirection() {
+                let location = response
+                    .headers()
+                    .get(reqwest::header::LOCATION)
+                    .and_then(|v| v.to_str().ok())
+                    .map(location_without_query);
+                tracing::warn!(%method, path = url.path(), status = status.as_u16(), "Clarus answered a redirect; not followed");
+                return Err(ClarusError::Redirect {
+                    status: status.as_u16(),
+                    location,
+                });
+            }
             let text = response.text().await?;
             tracing::debug!(%method, path = url.path(), status = status.as_u16(), "clarus call");
             if status == StatusCode::UNAUTHORIZED && !reauthenticated {
@@ -253,6 +268,24 @@ impl ClarusClient {
             }
             return Err(ClarusError::from_response(status.as_u16(), text));
         }
+    }
+}
+
+/// A `Location` value without its query, fragment or user info (which could carry secrets).
+fn location_without_query(location: &str) -> String {
+    match Url::parse(location) {
+        Ok(mut url) => {
+            url.set_query(None);
+            url.set_fragment(None);
+            let _ = url.set_username("");
+            let _ = url.set_password(None);
+            url.to_string()
+        }
+        Err(_) => location
+            .split(['?', '#'])
+            .next()
+            .unwrap_or_default()
+            .to_owned(),
     }
 }
 
@@ -302,6 +335,15 @@ pub(crate) fn apply_delete_word(value: &mut Value, word: DeleteChangeType) {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn redirect_locations_lose_query_and_user_info() {
+        assert_eq!(
+            location_without_query("https://u:p@other.example/x?token=abc#f"),
+            "https://other.example/x"
+        );
+        assert_eq!(location_without_query("/relative?token=abc"), "/relative");
+    }
 
     #[test]
     fn rewrites_only_line_and_package_deletes() {

@@ -212,10 +212,16 @@ impl ClarusConfig {
     /// | `CLARUS_DELETE_CHANGE_TYPE` | `DESTROY` or `REMOVE` | `DESTROY` |
     /// | `CLARUS_ALLOW_HTTP` | `1`/`true` to allow a plain-http base URL | off |
     /// | `CLARUS_TOKEN_AUTH` | `basic` or `body` client authentication | `basic` |
+    ///
+    /// A `CLARUS_BASE_URL` with a user name or password in it is refused
+    /// ([`ConfigError::EmbeddedCredentials`]).
     pub fn from_env() -> Result<Self, ConfigError> {
-        fn var(name: &'static str) -> Option<String> {
-            std::env::var(name).ok().filter(|v| !v.trim().is_empty())
-        }
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// [`Self::from_env`] reading its variables through `lookup`.
+    fn from_lookup(lookup: impl Fn(&'static str) -> Option<String>) -> Result<Self, ConfigError> {
+        let var = |name: &'static str| lookup(name).filter(|v| !v.trim().is_empty());
         let client_id = var("CLARUS_CLIENT_ID").ok_or(ConfigError::Missing("CLARUS_CLIENT_ID"))?;
         let secret =
             var("CLARUS_CLIENT_SECRET").ok_or(ConfigError::Missing("CLARUS_CLIENT_SECRET"))?;
@@ -290,7 +296,8 @@ pub struct ClarusConfigBuilder {
 }
 
 impl ClarusConfigBuilder {
-    /// Sets the API base URL (scheme and host, optionally a path).
+    /// Sets the API base URL (scheme and host, optionally a path). A URL with a user name or
+    /// password in it (`https://user:password@host`) is refused by [`Self::build`].
     pub fn base_url(mut self, url: &str) -> Self {
         self.base_url = url.to_owned();
         self
@@ -332,12 +339,16 @@ impl ClarusConfigBuilder {
         self
     }
 
-    /// Validates and builds the configuration.
+    /// Validates and builds the configuration. A base URL embedding a user name or password is
+    /// refused with [`ConfigError::EmbeddedCredentials`]; no error repeats such a password.
     pub fn build(self) -> Result<ClarusConfig, ConfigError> {
         let mut base_url = Url::parse(&self.base_url).map_err(|e| ConfigError::InvalidBaseUrl {
-            url: self.base_url.clone(),
+            url: without_user_info(&self.base_url),
             message: e.to_string(),
         })?;
+        if !base_url.username().is_empty() || base_url.password().is_some() {
+            return Err(ConfigError::EmbeddedCredentials);
+        }
         match base_url.scheme() {
             "https" => {}
             "http" if self.allow_http => {}
@@ -370,6 +381,21 @@ impl ClarusConfigBuilder {
             client_auth: self.client_auth,
             renew_before_expiry: self.renew_before_expiry,
         })
+    }
+}
+
+/// The text of a URL that did not parse, with anything between `://` and an `@` before the
+/// path cut out, so an error message cannot repeat a password.
+fn without_user_info(raw: &str) -> String {
+    let Some(scheme_end) = raw.find("://") else {
+        return raw.to_owned();
+    };
+    let authority_start = scheme_end + 3;
+    let rest = &raw[authority_start..];
+    let authority_len = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_len].rfind('@') {
+        Some(at) => format!("{}[redacted]@{}", &raw[..authority_start], &rest[at + 1..]),
+        None => raw.to_owned(),
     }
 }
 
@@ -407,6 +433,45 @@ mod tests {
                 .build()
                 .is_err()
         );
+    }
+
+    #[test]
+    fn refuses_credentials_in_the_base_url() {
+        for url in [
+            "https://user:hunter2@clarus.example",
+            "https://user@clarus.example",
+            "http://user:hunter2@localhost:1",
+        ] {
+            let err = ClarusConfig::builder("acme", creds())
+                .base_url(url)
+                .allow_insecure_http(true)
+                .build()
+                .unwrap_err();
+            assert_eq!(err, ConfigError::EmbeddedCredentials, "{url}");
+            assert!(!err.to_string().contains("hunter2"));
+        }
+        let env = |name: &'static str| match name {
+            "CLARUS_CLIENT_ID" => Some("id".to_owned()),
+            "CLARUS_CLIENT_SECRET" => Some("s3cret".to_owned()),
+            "CLARUS_SUBDOMAIN" => Some("acme".to_owned()),
+            "CLARUS_BASE_URL" => Some("https://user:hunter2@clarus.example".to_owned()),
+            _ => None,
+        };
+        let err = ClarusConfig::from_lookup(env).unwrap_err();
+        assert_eq!(err, ConfigError::EmbeddedCredentials);
+        // Not even a plain-http refusal repeats the password.
+        let err = ClarusConfig::builder("acme", creds())
+            .base_url("http://user:hunter2@localhost:1")
+            .build()
+            .unwrap_err();
+        assert!(!format!("{err:?}").contains("hunter2"), "{err:?}");
+        // Nor does an unparsable URL.
+        let err = ClarusConfig::builder("acme", creds())
+            .base_url("https://user:hunter2@bad host/x")
+            .build()
+            .unwrap_err();
+        assert!(matches!(err, ConfigError::InvalidBaseUrl { .. }));
+        assert!(!format!("{err:?}").contains("hunter2"), "{err:?}");
     }
 
     #[test]

@@ -39,6 +39,9 @@ pub struct GraphQlError {
 }
 
 /// Errors from obtaining or renewing an OAuth access token.
+///
+/// None of them keeps the token endpoint's response body (a token response can hold tokens):
+/// only the OAuth `error` code and `error_description`, or a description of what was wrong.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum AuthError {
@@ -49,16 +52,19 @@ pub enum AuthError {
         error: String,
         /// The `error_description`, when given.
         description: Option<String>,
-        /// The raw response body.
-        raw_body: String,
     },
     /// The token endpoint answered with something that is not a token response.
     #[error("token endpoint returned an unreadable response: {message}")]
     InvalidResponse {
-        /// What was wrong with it.
+        /// What was wrong with it (values quoted from the body are blanked).
         message: String,
-        /// The raw response body.
-        raw_body: String,
+    },
+    /// The token endpoint answered with a redirect (3xx). Redirects are not followed, so the
+    /// client credentials never reach another host; check the base URL.
+    #[error("token endpoint answered HTTP {status} (a redirect, not followed); check the base URL")]
+    Redirect {
+        /// The 3xx status.
+        status: u16,
     },
     /// The token request could not be sent or its answer not read.
     #[error("token request failed: {0}")]
@@ -90,6 +96,11 @@ pub enum ConfigError {
     /// The path prefix must start with `/` and contain only path characters.
     #[error("invalid path prefix {0:?}")]
     InvalidPathPrefix(String),
+    /// The base URL embeds a user name or password (`https://user:password@host`). Credentials
+    /// belong to [`crate::Credentials`]; the URL is not repeated here, so the password is not
+    /// printed either.
+    #[error("the base URL must not embed a user name or password")]
+    EmbeddedCredentials,
     /// A required setting is missing.
     #[error("missing setting: {0}")]
     Missing(&'static str),
@@ -119,6 +130,15 @@ pub enum ClarusError {
         error: Option<String>,
         /// The raw response body.
         raw_body: String,
+    },
+    /// Clarus answered with a redirect (3xx). Redirects are not followed, so the request body
+    /// and the tenant header never reach another host; the request is not retried.
+    #[error("Clarus answered HTTP {status} (a redirect{}, not followed); check the base URL", location.as_deref().map(|l| format!(" to {l}")).unwrap_or_default())]
+    Redirect {
+        /// The 3xx status.
+        status: u16,
+        /// Where the redirect pointed (the `Location` header without query or fragment), when given.
+        location: Option<String>,
     },
     /// Any other non-success status whose body is not in a documented error shape.
     #[error("Clarus returned HTTP {status}")]
@@ -163,7 +183,9 @@ impl ClarusError {
     /// The HTTP status code, for errors that came with one.
     pub fn status(&self) -> Option<u16> {
         match self {
-            Self::Api { status, .. } | Self::UnexpectedStatus { status, .. } => Some(*status),
+            Self::Api { status, .. }
+            | Self::UnexpectedStatus { status, .. }
+            | Self::Redirect { status, .. } => Some(*status),
             Self::Unauthorized { .. } => Some(401),
             _ => None,
         }

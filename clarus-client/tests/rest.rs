@@ -1156,3 +1156,56 @@ async fn undecodable_success_body_is_kept() {
     let err = client(&server).submit_shipment(id(1)).await.unwrap_err();
     assert!(matches!(err, ClarusError::Decode { ref raw_body, .. } if raw_body == "not json"));
 }
+
+#[tokio::test]
+async fn redirects_are_not_followed_and_nothing_reaches_the_other_host() {
+    let server = server().await;
+    let elsewhere = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/goods_outs"))
+        .respond_with(ResponseTemplate::new(307).insert_header(
+            "location",
+            format!("{}/api/goods_outs?token=abc", elsewhere.uri()).as_str(),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/graphql"))
+        .respond_with(
+            ResponseTemplate::new(308)
+                .insert_header("location", format!("{}/graphql", elsewhere.uri()).as_str()),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(data_response(1, "goods_outs"))
+        .expect(0)
+        .mount(&elsewhere)
+        .await;
+    let c = client(&server);
+
+    let err = c.create_goods_out(&goods_out()).await.unwrap_err();
+    match &err {
+        ClarusError::Redirect { status, location } => {
+            assert_eq!(*status, 307);
+            let location = location.as_deref().unwrap();
+            assert!(location.starts_with(&elsewhere.uri()), "{location}");
+            assert!(!location.contains("token"), "{location}");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert_eq!(err.status(), Some(307));
+    assert!(err.to_string().contains("307"), "{err}");
+
+    let err = c.find_goods_outs_by_reference("SO-1").await.unwrap_err();
+    assert!(
+        matches!(err, ClarusError::Redirect { status: 308, .. }),
+        "{err:?}"
+    );
+
+    // Not retried, and neither the body nor the tenant header went anywhere else.
+    assert_eq!(api_requests(&server).await.len(), 2);
+    assert!(elsewhere.received_requests().await.unwrap().is_empty());
+}

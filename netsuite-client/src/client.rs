@@ -416,6 +416,18 @@ impl NetSuiteClient {
                         body,
                     });
                 }
+                Ok((status, headers, _)) if status.is_redirection() => {
+                    drop(permit);
+                    let location = headers
+                        .get(http::header::LOCATION)
+                        .and_then(|v| v.to_str().ok())
+                        .map(location_without_query);
+                    tracing::warn!(path = %spec.path, status = status.as_u16(), "NetSuite answered a redirect; not followed");
+                    return Err(Error::Redirect {
+                        status: status.as_u16(),
+                        location,
+                    });
+                }
                 Ok((status, headers, body)) => {
                     let api = ApiError::from_response(status.as_u16(), &body);
                     if status == StatusCode::TOO_MANY_REQUESTS {
@@ -508,6 +520,24 @@ enum FailureKind {
     Status(u16),
     Connect,
     AfterSend,
+}
+
+/// A `Location` value without its query, fragment or user info (which could carry secrets).
+fn location_without_query(location: &str) -> String {
+    match url::Url::parse(location) {
+        Ok(mut url) => {
+            url.set_query(None);
+            url.set_fragment(None);
+            let _ = url.set_username("");
+            let _ = url.set_password(None);
+            url.to_string()
+        }
+        Err(_) => location
+            .split(['?', '#'])
+            .next()
+            .unwrap_or_default()
+            .to_owned(),
+    }
 }
 
 /// The id at the end of a `Location` header (`…/record/v1/salesOrder/123` → `123`).

@@ -38,6 +38,20 @@ pub enum Error {
         /// What happened after the request was sent.
         cause: Box<Error>,
     },
+    /// NetSuite (or something in front of it) answered with a redirect (3xx). Redirects are not
+    /// followed, so the credentials and the request body never reach another host, and the
+    /// request is not retried; check the account id or base URL.
+    #[error(
+        "NetSuite answered HTTP {status} (a redirect{}, not followed); check the account id or base URL",
+        location.as_deref().map(|l| format!(" to {l}")).unwrap_or_default()
+    )]
+    Redirect {
+        /// The 3xx status.
+        status: u16,
+        /// Where the redirect pointed (the `Location` header without query, fragment or user
+        /// info), when given.
+        location: Option<String>,
+    },
     /// The connection failed or timed out.
     #[error("transport error: {0}")]
     Transport(#[from] reqwest::Error),

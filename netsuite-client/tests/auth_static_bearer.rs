@@ -46,3 +46,82 @@ fn debug_is_redacted() {
     assert!(!format!("{auth:?}").contains("TOPSECRET"));
     assert!(format!("{auth:?}").contains("[redacted]"));
 }
+
+/// The API client follows no redirect: a 307 to another host is a typed error naming the
+/// status, not retried, and neither the bearer token nor the body reaches the other host.
+#[tokio::test]
+async fn api_redirects_are_not_followed_and_nothing_reaches_the_other_host() {
+    use std::sync::Arc;
+
+    use netsuite_client::{Error, NetSuiteClient, RecordType};
+    use wiremock::matchers::{any, method};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    let server = MockServer::start().await;
+    let elsewhere = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(307).insert_header(
+            "location",
+            format!(
+                "{}/services/rest/record/v1/salesOrder?token=x",
+                elsewhere.uri()
+            ),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(302).insert_header("location", format!("{}/", elsewhere.uri())),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(204))
+        .expect(0)
+        .mount(&elsewhere)
+        .await;
+    let client = NetSuiteClient::builder(Arc::new(StaticBearer::new("BEARER-SECRET").unwrap()))
+        .base_url(server.uri())
+        .allow_insecure_http(true)
+        .build()
+        .unwrap();
+
+    let err = client
+        .create_as(
+            RecordType::new("salesOrder").unwrap(),
+            &serde_json::json!({"memo": "BODY-SECRET"}),
+        )
+        .send()
+        .await
+        .unwrap_err();
+    match &err {
+        Error::Redirect { status, location } => {
+            assert_eq!(*status, 307);
+            let location = location.as_deref().unwrap();
+            assert!(location.starts_with(&elsewhere.uri()), "{location}");
+            assert!(!location.contains("token"), "{location}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(err.to_string().contains("307"), "{err}");
+
+    let err = client
+        .get_as::<serde_json::Value>(
+            RecordType::new("salesOrder").unwrap(),
+            netsuite_client::RecordKey::parse("1").unwrap(),
+        )
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Redirect { status: 302, .. }),
+        "{err:?}"
+    );
+
+    // One request each (no retry), and nothing at the other host.
+    assert_eq!(server.received_requests().await.unwrap().len(), 2);
+    assert!(elsewhere.received_requests().await.unwrap().is_empty());
+    server.verify().await;
+}

@@ -29,8 +29,8 @@ use url::Url;
 
 use super::client_credentials::Scope;
 use super::http::{
-    DEFAULT_TOKEN_LIFETIME, OAuth2Http, deserialize_expires_in, error_body, error_chain,
-    token_http_client,
+    MAX_TOKEN_LIFETIME, OAuth2Http, deserialize_expires_in, error_chain, scrub_values,
+    token_http_client, token_lifetime,
 };
 use super::secret::Secret;
 use super::token_cache::{FetchedToken, TokenCache};
@@ -76,7 +76,8 @@ impl oauth2::TokenResponse for NetSuiteTokenResponse {
     }
 
     fn expires_in(&self) -> Option<Duration> {
-        self.expires_in.map(Duration::from_secs)
+        self.expires_in
+            .map(|s| Duration::from_secs(s).min(MAX_TOKEN_LIFETIME))
     }
 
     fn refresh_token(&self) -> Option<&RefreshToken> {
@@ -367,19 +368,16 @@ fn token_error(
                 status: None,
                 error: Some(response.error().as_ref().to_owned()),
                 description: response.error_description().cloned(),
-                body: serde_json::to_string(&response).unwrap_or_default(),
             }
         }
         RequestTokenError::Request(e) => AuthError::TokenRequest {
             scheme: SCHEME,
             message: error_chain(&e),
         },
-        RequestTokenError::Parse(e, body) => AuthError::TokenRequest {
+        // The body is not kept: a token response that failed to parse may still hold tokens.
+        RequestTokenError::Parse(e, _body) => AuthError::TokenRequest {
             scheme: SCHEME,
-            message: format!(
-                "the token response is not usable: {e}; body: {}",
-                error_body(&body)
-            ),
+            message: scrub_values(&format!("the token response is not usable: {e}")),
         },
         RequestTokenError::Other(message) => AuthError::TokenRequest {
             scheme: SCHEME,
@@ -442,9 +440,7 @@ impl AuthorizationCodeAuth {
         }
         Ok(FetchedToken {
             access_token: Secret::new(response.access_token.into_secret()),
-            lifetime: response
-                .expires_in
-                .map_or(DEFAULT_TOKEN_LIFETIME, Duration::from_secs),
+            lifetime: token_lifetime(response.expires_in),
         })
     }
 

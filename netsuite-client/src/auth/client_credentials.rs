@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use super::http::{
-    DEFAULT_TOKEN_LIFETIME, deserialize_expires_in, error_chain, rejected, token_http_client,
+    deserialize_expires_in, error_chain, rejected, scrub_values, token_http_client, token_lifetime,
 };
 use super::secret::Secret;
 use super::token_cache::{FetchedToken, TokenCache};
@@ -481,7 +481,7 @@ impl ClientCredentialsAuth {
 fn parse_token_body(body: &[u8]) -> Result<FetchedToken, AuthError> {
     let parsed: TokenBody = serde_json::from_slice(body).map_err(|e| AuthError::TokenRequest {
         scheme: SCHEME,
-        message: format!("the token response is not usable: {e}"),
+        message: scrub_values(&format!("the token response is not usable: {e}")),
     })?;
     if let Some(kind) = &parsed.token_type
         && !kind.eq_ignore_ascii_case("bearer")
@@ -501,9 +501,7 @@ fn parse_token_body(body: &[u8]) -> Result<FetchedToken, AuthError> {
     }
     Ok(FetchedToken {
         access_token: Secret::new(parsed.access_token),
-        lifetime: parsed
-            .expires_in
-            .map_or(DEFAULT_TOKEN_LIFETIME, Duration::from_secs),
+        lifetime: token_lifetime(parsed.expires_in),
     })
 }
 

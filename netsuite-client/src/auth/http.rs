@@ -42,6 +42,12 @@ impl<'c> oauth2::AsyncHttpClient<'c> for OAuth2Http<'_> {
         Box::pin(async move {
             let request = reqwest::Request::try_from(request).map_err(Box::new)?;
             let response = self.0.execute(request).await.map_err(Box::new)?;
+            if response.status().is_redirection() {
+                return Err(oauth2::HttpClientError::Other(format!(
+                    "the token endpoint answered {} (a redirect); redirects are not followed for token requests (check the account id or base URL)",
+                    response.status()
+                )));
+            }
             let mut builder = oauth2::http::Response::builder()
                 .status(response.status())
                 .version(response.version());
@@ -56,7 +62,13 @@ impl<'c> oauth2::AsyncHttpClient<'c> for OAuth2Http<'_> {
     }
 }
 
-/// NetSuite sends `expires_in` as a string (`"3600"`); the RFC says number. Accept both.
+/// Longest token lifetime believed from a token endpoint: a longer `expires_in` is read as this,
+/// so an absurd value can neither overflow the clock arithmetic nor keep a token for years.
+pub(crate) const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// NetSuite sends `expires_in` as a string (`"3600"`); the RFC says number. Accept both, as
+/// whole seconds clamped to `0..=MAX_TOKEN_LIFETIME`: a negative or zero lifetime means "renew
+/// on next use", an absurd one is capped. Text that is not a number is an error.
 pub(crate) fn deserialize_expires_in<'de, D>(deserializer: D) -> Result<Option<u64>, D::Error>
 where
     D: Deserializer<'de>,
@@ -65,17 +77,44 @@ where
     #[serde(untagged)]
     enum Seconds {
         Number(u64),
+        Signed(i64),
+        Float(f64),
         Text(String),
     }
     match Option::<Seconds>::deserialize(deserializer)? {
         None => Ok(None),
-        Some(Seconds::Number(n)) => Ok(Some(n)),
-        Some(Seconds::Text(text)) => text.trim().parse::<u64>().map(Some).map_err(|_| {
-            serde::de::Error::custom(format!(
-                "expires_in {text:?} is not a whole number of seconds"
-            ))
-        }),
+        Some(Seconds::Number(n)) => Ok(Some(clamp_seconds(n as f64))),
+        Some(Seconds::Signed(n)) => Ok(Some(clamp_seconds(n as f64))),
+        Some(Seconds::Float(f)) => Ok(Some(clamp_seconds(f))),
+        Some(Seconds::Text(text)) => text
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|f| !f.is_nan())
+            .map(|f| Some(clamp_seconds(f)))
+            .ok_or_else(|| {
+                serde::de::Error::custom("expires_in is not a number of seconds".to_owned())
+            }),
     }
+}
+
+/// Whole seconds in `0..=MAX_TOKEN_LIFETIME` (negative and NaN read as 0).
+fn clamp_seconds(seconds: f64) -> u64 {
+    let max = MAX_TOKEN_LIFETIME.as_secs();
+    if seconds.is_nan() || seconds <= 0.0 {
+        0
+    } else if seconds >= max as f64 {
+        max
+    } else {
+        seconds as u64
+    }
+}
+
+/// A token lifetime from `expires_in` seconds (capped), or NetSuite's documented default.
+pub(crate) fn token_lifetime(expires_in: Option<u64>) -> Duration {
+    expires_in
+        .map_or(DEFAULT_TOKEN_LIFETIME, Duration::from_secs)
+        .min(MAX_TOKEN_LIFETIME)
 }
 
 /// An error and its sources, joined with `: ` (reqwest's own message omits the cause).
@@ -93,14 +132,31 @@ pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
 /// The lifetime NetSuite documents for its access tokens, used when `expires_in` is absent.
 pub(crate) const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(60 * 60);
 
-/// A body kept in an error, unless it might hold a token (a mangled success body).
-pub(crate) fn error_body(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    if text.contains("access_token") || text.contains("refresh_token") {
-        "[body withheld: it contains a token field]".to_owned()
-    } else {
-        text.into_owned()
+/// Blanks the quoted parts of a parser message (serde quotes the offending value in backticks
+/// or double quotes), so a token of the wrong type cannot reach an error message.
+pub(crate) fn scrub_values(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut closing: Option<char> = None;
+    for c in message.chars() {
+        match closing {
+            Some(end) if c == end => {
+                out.push('…');
+                out.push(c);
+                closing = None;
+            }
+            Some(_) => {}
+            None => {
+                out.push(c);
+                if c == '`' || c == '"' {
+                    closing = Some(c);
+                }
+            }
+        }
     }
+    if closing.is_some() {
+        out.push('…');
+    }
+    out
 }
 
 /// The OAuth error fields of an error body, when it is JSON.
@@ -110,7 +166,8 @@ pub(crate) struct OAuthErrorBody {
     pub(crate) error_description: Option<String>,
 }
 
-/// Builds [`AuthError::TokenRejected`] from a non-success token response.
+/// Builds [`AuthError::TokenRejected`] from a non-success token response: the OAuth `error` and
+/// `error_description` are kept, the body itself is not (it could hold a token).
 pub(crate) fn rejected(scheme: AuthScheme, status: Option<u16>, body: &[u8]) -> AuthError {
     let parsed: Option<OAuthErrorBody> = serde_json::from_slice(body).ok();
     let (error, description) = parsed.map_or((None, None), |p| (p.error, p.error_description));
@@ -119,7 +176,6 @@ pub(crate) fn rejected(scheme: AuthScheme, status: Option<u16>, body: &[u8]) -> 
         status,
         error,
         description,
-        body: error_body(body),
     }
 }
 
@@ -144,15 +200,47 @@ mod tests {
         assert_eq!(parse(r#"{}"#).unwrap(), None);
         assert_eq!(parse(r#"{"expires_in":null}"#).unwrap(), None);
         assert!(parse(r#"{"expires_in":"soon"}"#).is_err());
-        assert!(parse(r#"{"expires_in":-5}"#).is_err());
     }
 
     #[test]
-    fn bodies_with_tokens_are_withheld() {
-        assert!(!error_body(br#"{"access_token":"abc"}"#).contains("abc"));
+    fn absurd_expires_in_is_capped_or_zero_never_a_panic() {
+        let day = Some(MAX_TOKEN_LIFETIME.as_secs());
+        for (json, expected) in [
+            (r#"{"expires_in":18446744073709551615}"#, day),
+            (r#"{"expires_in":"18446744073709551615"}"#, day),
+            (r#"{"expires_in":1e300}"#, day),
+            (r#"{"expires_in":"1e300"}"#, day),
+            (r#"{"expires_in":-5}"#, Some(0)),
+            (r#"{"expires_in":"-5"}"#, Some(0)),
+            (r#"{"expires_in":0}"#, Some(0)),
+            (r#"{"expires_in":"0"}"#, Some(0)),
+            (r#"{"expires_in":3600.7}"#, Some(3600)),
+        ] {
+            assert_eq!(parse(json).unwrap(), expected, "{json}");
+        }
+        let err = parse(r#"{"expires_in":"abc"}"#).unwrap_err();
+        assert!(err.to_string().contains("expires_in"), "{err}");
+        assert_eq!(token_lifetime(Some(u64::MAX)), MAX_TOKEN_LIFETIME);
+        assert_eq!(token_lifetime(Some(0)), Duration::ZERO);
+        assert_eq!(token_lifetime(None), DEFAULT_TOKEN_LIFETIME);
+    }
+
+    #[test]
+    fn rejections_keep_the_oauth_fields_only() {
+        let err = rejected(
+            AuthScheme::OAuth2ClientCredentials,
+            Some(400),
+            br#"{"error":"invalid_grant","error_description":"revoked","refresh_token":"rt-SECRET-77"}"#,
+        );
+        let text = format!("{err:?} {err}");
+        assert!(
+            text.contains("invalid_grant") && text.contains("revoked"),
+            "{text}"
+        );
+        assert!(!text.contains("SECRET-77"), "{text}");
         assert_eq!(
-            error_body(br#"{"error":"invalid_client"}"#),
-            r#"{"error":"invalid_client"}"#
+            scrub_values(r#"invalid type: string "s3cr3t", expected `u64`"#),
+            r#"invalid type: string "…", expected `…`"#
         );
     }
 }

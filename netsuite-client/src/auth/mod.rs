@@ -67,7 +67,8 @@ pub enum AuthError {
         /// What went wrong. Never contains a token.
         message: String,
     },
-    /// The token endpoint answered with an error.
+    /// The token endpoint answered with an error. Only the OAuth `error` code and
+    /// `error_description` are kept, never the response body (it could hold a token).
     #[error(
         "token endpoint refused the request ({scheme:?}, status {}): {}{}",
         status.map_or_else(|| "unknown".to_owned(), |s| s.to_string()),
@@ -83,8 +84,6 @@ pub enum AuthError {
         error: Option<String>,
         /// The OAuth `error_description`, when given.
         description: Option<String>,
-        /// The raw error body as received (error bodies carry no tokens).
-        body: String,
     },
     /// The configuration cannot work (bad key, refused algorithm, malformed id).
     #[error("authentication is misconfigured ({scheme:?}): {message}")]

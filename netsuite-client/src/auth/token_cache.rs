@@ -16,7 +16,7 @@ use super::{AuthError, SharedClock};
 pub(crate) const RENEW_BEFORE_EXPIRY: Duration = Duration::from_secs(5 * 60);
 
 /// Longer `expires_in` values are treated as this (and cannot overflow the clock arithmetic).
-const MAX_CACHED_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
+const MAX_CACHED_LIFETIME: Duration = super::http::MAX_TOKEN_LIFETIME;
 
 /// A token as the endpoint issued it.
 pub(crate) struct FetchedToken {
@@ -116,9 +116,14 @@ impl TokenCache {
     fn put(slot: &mut Slot, fetched_at: SystemTime, fetched: &FetchedToken) {
         let lifetime = fetched.lifetime.min(MAX_CACHED_LIFETIME);
         let margin = RENEW_BEFORE_EXPIRY.min(lifetime / 2);
+        // Checked: a clock the sum does not fit (a test clock near the end of time) makes the
+        // token due at once (renewed on next use), never a panic. A zero lifetime does the same.
+        let renew_at = fetched_at
+            .checked_add(lifetime.saturating_sub(margin))
+            .unwrap_or(fetched_at);
         slot.cached = Some(Cached {
             token: fetched.access_token.clone(),
-            renew_at: fetched_at + (lifetime - margin),
+            renew_at,
         });
         slot.last_error = None;
     }
@@ -133,5 +138,58 @@ impl TokenCache {
     /// Drops the cached token so the next call fetches a new one.
     pub(crate) fn invalidate(&self) {
         self.slot().cached = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::auth::Clock;
+
+    struct FixedClock(SystemTime);
+
+    impl Clock for FixedClock {
+        fn now(&self) -> SystemTime {
+            self.0
+        }
+    }
+
+    fn fetched(lifetime: Duration) -> FetchedToken {
+        FetchedToken {
+            access_token: Secret::new("tok".to_owned()),
+            lifetime,
+        }
+    }
+
+    #[test]
+    fn absurd_lifetimes_never_panic() {
+        let now = SystemTime::now();
+        let cache = TokenCache::new(Arc::new(FixedClock(now)));
+        cache.store(&fetched(Duration::MAX));
+        let renew_at = cache.slot().cached.as_ref().unwrap().renew_at;
+        assert!(renew_at <= now + MAX_CACHED_LIFETIME);
+        assert!(renew_at > now);
+        // A zero lifetime is due at once: renewed on next use.
+        cache.store(&fetched(Duration::ZERO));
+        assert!(cache.fresh(&cache.slot()).is_none());
+    }
+
+    #[test]
+    fn a_clock_near_its_end_makes_the_token_due_instead_of_panicking() {
+        // The latest time this platform's clock can hold (give or take), if it can be found.
+        let mut late = SystemTime::UNIX_EPOCH;
+        let mut step = Duration::from_secs(1 << 62);
+        while step >= Duration::from_secs(1) {
+            if let Some(t) = late.checked_add(step) {
+                late = t;
+            }
+            step /= 2;
+        }
+        let cache = TokenCache::new(Arc::new(FixedClock(late)));
+        cache.store(&fetched(Duration::from_secs(3600)));
+        assert_eq!(cache.slot().cached.as_ref().unwrap().renew_at, late);
+        assert!(cache.fresh(&cache.slot()).is_none());
     }
 }
