@@ -433,9 +433,10 @@ pub async fn write_operations_report(
             std::fs::create_dir_all(dir)?;
         }
     }
-    std::fs::write(html, html::render(&report, options))?;
+    // Business data: readable by the owner only.
+    sync_engine::report::write_file(html, html::render(&report, options))?;
     if let Some(json) = json {
-        std::fs::write(json, serde_json::to_vec_pretty(&report)?)?;
+        sync_engine::report::write_file(json, serde_json::to_vec_pretty(&report)?)?;
     }
     Ok(report)
 }

@@ -213,7 +213,7 @@ async fn run(args: &Args) -> Result<bool, SetupError> {
     if let Some(dir) = args.report.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    std::fs::write(&args.report, serde_json::to_vec_pretty(&report)?)?;
+    sync_engine::report::write_file(&args.report, serde_json::to_vec_pretty(&report)?)?;
     println!("\nJSON report: {}", args.report.display());
     println!(
         "Operations report (open in a browser): {} (JSON: {})",

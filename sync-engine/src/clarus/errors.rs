@@ -50,6 +50,9 @@ pub fn classify(error: &ClarusError, sent: Sent) -> ExecutionError {
         ClarusError::Config(_) | ClarusError::InvalidRequest(_) => {
             ExecutionError::Rejected(error.to_string())
         }
+        // Redirects are never followed: the request was not carried out where it was sent,
+        // and sending it again would only be redirected again (the base URL needs fixing).
+        ClarusError::Redirect { .. } => ExecutionError::Rejected(error.to_string()),
         // `ClarusError` is non-exhaustive: a kind added later is treated as an unknown outcome.
         _ => unknown(error.to_string()),
     }
@@ -94,6 +97,18 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_redirect_is_rejected_not_retried_even_for_creates() {
+        let error = ClarusError::Redirect {
+            status: 307,
+            location: Some("https://elsewhere.example/api".into()),
+        };
+        assert!(matches!(
+            classify(&error, Sent::Create),
+            ExecutionError::Rejected(m) if m.contains("307")
+        ));
     }
 
     #[test]
