@@ -3,7 +3,9 @@
 //! ages), the report written as HTML and JSON, and the page loaded by headless Chromium with
 //! `--dump-dom`. The page's own check script records what the browser shows; the test asserts
 //! the page rendered (title, sections, exception rows), every chart drew its marks with a
-//! non-zero size, and every figure shown equals the JSON report's.
+//! non-zero size, and every figure shown equals the JSON report's. The same page with an
+//! injected inline script shows that the Content-Security-Policy runs only the page's own
+//! check script (allowed by its hash).
 //!
 //! `HTML_REPORT_KEEP=1` keeps the page and its JSON (the path is printed).
 //!
@@ -575,6 +577,35 @@ async fn the_report_renders_in_chromium_with_the_json_reports_figures() {
             assert!(w > 0.0 && h > 0.0, "{chart}: mark {mark} not drawn");
         }
     }
+
+    // Only the check script runs: it is allowed by its hash, and a script that found its way
+    // into the page (as an escaping mistake would let one) is blocked.
+    assert!(
+        html.contains("script-src 'sha256-"),
+        "no script hash in the policy"
+    );
+    assert!(!html.contains("script-src 'unsafe-inline'"));
+    let injected_path = dir.join("injected.html");
+    let injected = html.replacen(
+        "<pre id=\"render-check\"",
+        "<script>document.body.setAttribute('data-injected','ran')</script><pre id=\"render-check\"",
+        1,
+    );
+    assert_ne!(injected, html);
+    std::fs::write(&injected_path, injected).unwrap();
+    let dom = dump_dom(&chromium, &injected_path, &dir.join("profile-injected"));
+    // The script's own text is in the DOM; the attribute it would set is not.
+    assert!(
+        !dom.contains("data-injected=\"ran\""),
+        "the injected script ran"
+    );
+    let check = element_text(&dom, "<pre id=\"render-check\" hidden=\"\">", "</pre>")
+        .expect("no render check in the page");
+    assert!(
+        check.starts_with("{\"metrics\":{"),
+        "the check script did not run beside the blocked one: {check}"
+    );
+
     println!(
         "{} figures and {} charts checked in {}",
         shown.len(),

@@ -179,3 +179,72 @@ async fn exceptions_are_filtered_retried_through_the_engine_and_audited() {
     assert_eq!(with_resolved.as_array().unwrap().len(), 3);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Outside text with terminal escapes: clear screen, a window title (OSC … BEL), a forged line
+/// (CR LF) and a right-to-left override.
+const HOSTILE: &str = "\x1b[2J\x1b]0;pwned\x07line\r\nFAKE \u{202e}gpj.exe\u{9b}31m";
+
+/// Whether `text` holds a character a terminal would act on instead of showing.
+fn raw_control(text: &str) -> Option<char> {
+    text.chars().find(|&c| {
+        (c.is_control() && c != '\n')
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    })
+}
+
+#[tokio::test]
+async fn terminal_escapes_in_exceptions_are_printed_as_visible_text() {
+    let dir = scratch_dir("sync-exceptions-escapes");
+    let config = write_config(&dir);
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.join("store.sqlite")).unwrap());
+    let now = Timestamp::now();
+    store
+        .raise_exception(
+            NewException {
+                key: "EX-HOSTILE-1".into(),
+                kind: "unknown-sku".into(),
+                owner: "operations".into(),
+                severity: "error".into(),
+                document: format!("SO {HOSTILE}"),
+                message: format!("SKU {HOSTILE} is unknown"),
+                runbook: "operations.md#unknown-sku".into(),
+                payload: serde_json::json!({ "sku": HOSTILE, "note": "\u{7f}\u{85}\u{2066}" }),
+            },
+            now,
+        )
+        .await
+        .unwrap();
+
+    let list = stdout(&sync(&config, &["exceptions", "list"]));
+    let show = stdout(&sync(&config, &["exceptions", "show", "EX-HOSTILE-1"]));
+    let status = stdout(&sync(&config, &["status"]));
+    let period = now.strftime("%Y-%m").to_string();
+    let close = sync(&config, &["close-check", "--period", &period]);
+    let close = String::from_utf8(close.stdout).unwrap();
+    for (command, text) in [
+        ("list", &list),
+        ("show", &show),
+        ("status", &status),
+        ("close-check", &close),
+    ] {
+        assert_eq!(raw_control(text), None, "`sync {command}` printed:\n{text}");
+    }
+    let escaped = "\\x1b[2J\\x1b]0;pwned\\x07line\\x0d\\x0aFAKE \\u{202e}gpj.exe\\u{9b}31m";
+    assert!(
+        list.contains(&format!("SKU {escaped} is unknown")),
+        "{list}"
+    );
+    assert!(list.contains(&format!("SO {escaped}")), "{list}");
+    assert!(
+        show.contains(&format!("message:   SKU {escaped} is unknown")),
+        "{show}"
+    );
+    // Payload values: serde_json escapes C0 itself; DEL, C1 and bidi controls are escaped here.
+    assert!(show.contains("\\x7f\\u{85}\\u{2066}"), "{show}");
+    assert!(close.contains(&format!("SO {escaped}")), "{close}");
+
+    // JSON keeps the text exactly, escaped as JSON.
+    let listed = json(&sync(&config, &["exceptions", "list", "--json"]));
+    assert_eq!(listed[0]["message"], format!("SKU {HOSTILE} is unknown"));
+    std::fs::remove_dir_all(&dir).ok();
+}

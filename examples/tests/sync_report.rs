@@ -75,3 +75,33 @@ async fn report_writes_the_page_and_its_json() {
     assert!(!page.contains("NEW<1>"), "SKU in the message is escaped");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn report_refuses_a_guide_url_that_could_run_script() {
+    let dir = scratch_dir("sync-report-guide");
+    let config = write_config(&dir);
+    seed(&dir.join("store.sqlite")).await;
+    let html = dir.join("report.html");
+    for guide in [
+        "javascript:alert(document.domain)",
+        "data:text/html,<script>alert(1)</script>",
+        "vbscript:msgbox(1)",
+        " JavaScript:alert(1)",
+    ] {
+        let output = sync(
+            &config,
+            &[
+                "report".as_ref(),
+                "--out".as_ref(),
+                html.as_os_str(),
+                "--guide-url".as_ref(),
+                guide.as_ref(),
+            ],
+        );
+        assert!(!output.status.success(), "{guide} accepted");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("--guide-url"), "{stderr}");
+        assert!(!html.exists(), "a page was written with {guide}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

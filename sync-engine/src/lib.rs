@@ -44,3 +44,4 @@ pub mod report;
 pub mod router;
 pub mod service;
 pub mod store;
+pub mod text;

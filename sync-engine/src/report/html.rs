@@ -3,7 +3,12 @@
 //! The page needs no network at all: the style sheet is inline, the charts are inline SVG drawn
 //! here, and a Content-Security-Policy forbids every fetch, so it opens the same from a mail
 //! attachment, a file share or a CI artefact. Runbook links point into the operations guide at
-//! [`HtmlOptions::guide_url`].
+//! [`HtmlOptions::guide_url`], which must be relative or `http(s)`/`file` ([`check_guide_url`]);
+//! any other (`javascript:`, `data:`, …) makes the runbook entries plain text instead of links.
+//!
+//! The policy allows no inline script but the page's own check script, named by its SHA-256
+//! hash ([`content_security_policy`]), and sets `base-uri`, `form-action` and `object-src` to
+//! `'none'`; only the inline style sheet and style attributes are allowed besides.
 //!
 //! Every figure carries a `data-metric` attribute (for example `exceptions.open` or
 //! `funnel.sales_order.despatched`) and every drawn chart mark a `data-mark` label and a
@@ -15,9 +20,11 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
+use base64::Engine as _;
 use jiff::Timestamp;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
+use sha2::{Digest, Sha256};
 use sync_core::{DriftClass, StockStatus};
 
 use super::{AgeBucket, ExceptionEntry, OperationsReport};
@@ -27,7 +34,8 @@ use crate::monitor::{Flow, Stage};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HtmlOptions {
     /// The operations guide; a runbook anchor `operations.md#unknown-sku` becomes
-    /// `<guide_url>#unknown-sku`. Relative to where the page is opened from.
+    /// `<guide_url>#unknown-sku`. Relative to where the page is opened from, or an `http`,
+    /// `https` or `file` URL; any other ([`check_guide_url`] refuses it) links nothing.
     pub guide_url: String,
     /// The page title.
     pub title: String,
@@ -51,6 +59,49 @@ impl Default for HtmlOptions {
             max_message_chars: 240,
         }
     }
+}
+
+/// Why a guide URL is refused by [`check_guide_url`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GuideUrlError {
+    /// The URL holds a control character, or starts or ends with white space (a browser drops
+    /// those, which could hide a scheme).
+    #[error("the guide URL holds a control character or starts or ends with white space")]
+    Control,
+    /// The URL's scheme is not `http`, `https` or `file` (`javascript:`, `data:`, …).
+    #[error("the guide URL's scheme `{0}` is not allowed (use a relative, http(s) or file URL)")]
+    Scheme(String),
+    /// The URL has a scheme but cannot be parsed.
+    #[error("the guide URL is not a valid URL: {0}")]
+    Invalid(String),
+}
+
+/// Schemes a guide link may have besides none (relative).
+const GUIDE_SCHEMES: [&str; 3] = ["http", "https", "file"];
+
+/// Checks that `url` is fit for the runbook links: relative (`docs/operations.md`,
+/// `../guide.html`, `//host/guide`) or an `http`, `https` or `file` URL. Parsed as a browser
+/// does, so `JavaScript:`, ` javascript:` and `java\tscript:` are all recognised and refused.
+pub fn check_guide_url(url: &str) -> Result<(), GuideUrlError> {
+    if url.chars().any(char::is_control) || url.trim() != url {
+        return Err(GuideUrlError::Control);
+    }
+    match url::Url::parse(url) {
+        Ok(parsed) if GUIDE_SCHEMES.contains(&parsed.scheme()) => Ok(()),
+        Ok(parsed) => Err(GuideUrlError::Scheme(parsed.scheme().to_owned())),
+        Err(url::ParseError::RelativeUrlWithoutBase) => Ok(()),
+        Err(e) => Err(GuideUrlError::Invalid(e.to_string())),
+    }
+}
+
+/// The page's Content-Security-Policy: nothing fetched, inline styles, and no script but the
+/// check script, allowed by its SHA-256 hash.
+pub fn content_security_policy() -> String {
+    let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(CHECK_SCRIPT));
+    format!(
+        "default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-{hash}'; \
+         base-uri 'none'; form-action 'none'; object-src 'none'"
+    )
 }
 
 /// Escapes text for HTML element content and quoted attribute values.
@@ -349,6 +400,15 @@ fn trend_chart(out: &mut String, report: &OperationsReport) {
 
 fn runbook_link(out: &mut String, entry: &ExceptionEntry, options: &HtmlOptions) {
     let anchor = entry.runbook.split_once('#').map(|(_, a)| a);
+    if check_guide_url(&options.guide_url).is_err() {
+        // No link to a URL that could run script or leave the allowed schemes.
+        let _ = write!(
+            out,
+            "<span>{}</span>",
+            escape(anchor.unwrap_or(&entry.runbook))
+        );
+        return;
+    }
     let href = match anchor {
         Some(anchor) => format!("{}#{anchor}", options.guide_url),
         None => options.guide_url.clone(),
@@ -681,8 +741,9 @@ pub fn render(report: &OperationsReport, options: &HtmlOptions) -> String {
     let _ = write!(
         out,
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'\">\
+<meta http-equiv=\"Content-Security-Policy\" content=\"{}\">\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{}</title><style>{STYLE}</style></head><body><main>",
+        content_security_policy(),
         escape(&options.title)
     );
     let _ = write!(

@@ -3,7 +3,7 @@ use rust_decimal::Decimal;
 use serde_json::json;
 use sync_core::{DocumentRef, DriftClass, OrderKind, OrderRef, StockStatus};
 
-use super::html::{HtmlOptions, render};
+use super::html::{GuideUrlError, HtmlOptions, check_guide_url, content_security_policy, render};
 use super::*;
 use crate::monitor::{DocumentLifecycle, Flow, Stage, StageMark};
 use crate::store::{NewException, StoredException};
@@ -393,6 +393,124 @@ fn the_page_escapes_data_and_links_runbooks_into_the_guide() {
     assert!(html.contains("default-src 'none'"));
     // Exactly one script, the self-check.
     assert_eq!(html.matches("<script").count(), 1);
+}
+
+#[test]
+fn the_policy_allows_only_the_check_script_by_its_hash() {
+    let policy = content_security_policy();
+    let directives: Vec<&str> = policy.split(';').map(str::trim).collect();
+    let script = directives
+        .iter()
+        .find(|d| d.starts_with("script-src "))
+        .expect("a script-src directive");
+    assert!(!script.contains("unsafe"), "{script}");
+    let hash = script
+        .strip_prefix("script-src 'sha256-")
+        .and_then(|h| h.strip_suffix('\''))
+        .expect("one sha256 source");
+    // Base64 of 32 bytes: 43 characters and one `=`.
+    assert_eq!(hash.len(), 44, "{hash}");
+    assert!(hash.ends_with('='));
+    for directive in [
+        "default-src 'none'",
+        "base-uri 'none'",
+        "form-action 'none'",
+        "object-src 'none'",
+        "style-src 'unsafe-inline'",
+    ] {
+        assert!(
+            directives.contains(&directive),
+            "{policy} lacks {directive}"
+        );
+    }
+    let html = render(
+        &OperationsReport::from_parts(
+            &[],
+            &sample_exceptions(),
+            BacklogSection::default(),
+            sample_drift(),
+            &ReportOptions::default(),
+            now(),
+        ),
+        &HtmlOptions::default(),
+    );
+    assert!(html.contains(&format!(
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"{policy}\">"
+    )));
+    // Inline styles only: the one `'unsafe-inline'` is style-src's.
+    assert_eq!(html.matches("'unsafe-inline'").count(), 1);
+}
+
+#[test]
+fn guide_urls_are_relative_or_http_or_file() {
+    for ok in [
+        "docs/operations.md",
+        "../guide/operations.html",
+        "/srv/docs/operations.md",
+        "//wiki.example.com/operations",
+        "https://wiki.example.com/ops/operations.html",
+        "http://intranet/operations.md",
+        "file:///home/ops/docs/operations.md",
+        "operations.md?x=javascript:1",
+        "docs/operations guide.md",
+    ] {
+        assert_eq!(check_guide_url(ok), Ok(()), "{ok}");
+    }
+    for (bad, scheme) in [
+        ("javascript:alert(1)", "javascript"),
+        ("JavaScript:alert(document.domain)", "javascript"),
+        ("data:text/html,<script>alert(1)</script>", "data"),
+        ("vbscript:msgbox(1)", "vbscript"),
+        ("blob:https://x/1", "blob"),
+    ] {
+        assert_eq!(
+            check_guide_url(bad),
+            Err(GuideUrlError::Scheme(scheme.to_owned())),
+            "{bad}"
+        );
+    }
+    for hidden in [
+        " javascript:alert(1)",
+        "java\tscript:alert(1)",
+        "java\nscript:x",
+        "\u{1}javascript:x",
+    ] {
+        assert_eq!(
+            check_guide_url(hidden),
+            Err(GuideUrlError::Control),
+            "{hidden:?}"
+        );
+    }
+}
+
+#[test]
+fn a_script_guide_url_links_nothing() {
+    let report = OperationsReport::from_parts(
+        &[],
+        &sample_exceptions(),
+        BacklogSection::default(),
+        sample_drift(),
+        &ReportOptions::default(),
+        now(),
+    );
+    for guide_url in [
+        "javascript:alert(1)",
+        "data:text/html,x",
+        " javascript:alert(1)",
+    ] {
+        let html = render(
+            &report,
+            &HtmlOptions {
+                guide_url: guide_url.to_owned(),
+                ..HtmlOptions::default()
+            },
+        );
+        assert!(!html.contains("javascript:"), "{guide_url}");
+        assert!(!html.contains("data:"), "{guide_url}");
+        assert!(!html.contains("<a href=\"javascript"), "{guide_url}");
+        // The runbook entries are still named, as text.
+        assert!(html.contains("<span>unknown-sku</span>"), "{guide_url}");
+    }
 }
 
 #[test]

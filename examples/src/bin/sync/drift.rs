@@ -19,6 +19,7 @@ use sync_engine::config::Config;
 use sync_engine::drift_history::{self, DriftRun, DriftSnapshot, SkuPoint, ValuedDriftRow};
 use sync_engine::reconcile::Reconciler;
 use sync_engine::store::{SqliteStore, Store};
+use sync_engine::text::printable;
 
 use super::{BoxError, clarus_client, netsuite_client};
 
@@ -188,7 +189,7 @@ fn print_snapshot(snapshot: &DriftSnapshot, sku: Option<&Sku>) {
         println!("  NetSuite costs could not be read at this run: no position is valued");
     }
     if let Some(sku) = sku {
-        println!("  showing SKU {sku} only");
+        println!("  showing SKU {} only", printable(sku.as_str()));
     }
     if snapshot.rows.is_empty() {
         println!("  every position is in step");
@@ -245,8 +246,8 @@ fn print_snapshot(snapshot: &DriftSnapshot, sku: Option<&Sku>) {
 fn row_cells(r: &ValuedDriftRow) -> Vec<String> {
     vec![
         class(r.class).to_owned(),
-        r.sku.to_string(),
-        r.location.to_string(),
+        printable(r.sku.as_str()).into_owned(),
+        printable(&r.location.to_string()).into_owned(),
         status(r.status).to_owned(),
         units(r.clarus),
         units(r.netsuite),
@@ -307,7 +308,8 @@ fn print_sku_history(sku: &Sku, points: &[SkuPoint]) {
         return;
     }
     println!(
-        "SKU {sku} over the last {} run(s), newest first:",
+        "SKU {} over the last {} run(s), newest first:",
+        printable(sku.as_str()),
         points.len()
     );
     let mut rows = Vec::new();

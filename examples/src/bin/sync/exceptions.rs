@@ -3,6 +3,10 @@
 //! These commands work on the store, so they run beside the engine. A retry is queued for the
 //! running engine, which carries it out with its own clients within a few seconds (or at its
 //! next start) and records the outcome in the audit trail; `show` prints it.
+//!
+//! Text output shows outside text (messages, documents, notes, payload values) through
+//! [`printable`], so control characters in them reach the terminal as visible escapes; `--json`
+//! leaves escaping to JSON.
 
 use clap::{Args, Subcommand};
 use jiff::{SignedDuration, Span, SpanRelativeTo, Timestamp};
@@ -11,6 +15,7 @@ use sync_engine::config::Config;
 use sync_engine::exceptions::{ExceptionFilter, RetryError, request_retry};
 use sync_engine::monitor::lifecycles;
 use sync_engine::store::{SqliteStore, Store, StoredException};
+use sync_engine::text::printable;
 
 use crate::BoxError;
 
@@ -103,7 +108,10 @@ pub async fn run(config: &Config, command: ExceptionCommand) -> Result<(), BoxEr
         }
         ExceptionCommand::Resolve { key, note } => {
             store.resolve_exception(&key, &note, now).await?;
-            println!("resolved {key}; a running engine applies it within seconds");
+            println!(
+                "resolved {}; a running engine applies it within seconds",
+                printable(&key)
+            );
             Ok(())
         }
     }
@@ -141,19 +149,20 @@ async fn list(store: &SqliteStore, args: ListArgs, now: Timestamp) -> Result<(),
         println!(
             "{:<8} {:<12} {:<28} {:<9} {}",
             age(now.duration_since(e.raised_at)),
-            e.exception.owner,
-            e.exception.kind,
+            printable(&e.exception.owner),
+            printable(&e.exception.kind),
             if e.resolved_at.is_some() {
                 "resolved"
             } else {
                 "OPEN"
             },
-            e.exception.document
+            printable(&e.exception.document)
         );
-        println!("         {}", e.exception.message);
+        println!("         {}", printable(&e.exception.message));
         println!(
             "         key: {}   runbook: docs/{}",
-            e.exception.key, e.exception.runbook
+            printable(&e.exception.key),
+            printable(&e.exception.runbook)
         );
     }
     println!("{} exception(s)", matching.len());
@@ -189,16 +198,20 @@ async fn show(store: &SqliteStore, key: &str, json: bool, now: Timestamp) -> Res
     let x = &e.exception;
     println!(
         "{}  [{}]",
-        x.key,
+        printable(&x.key),
         if e.resolved_at.is_some() {
             "resolved"
         } else {
             "OPEN"
         }
     );
-    println!("  kind:      {} ({})", x.kind, x.severity);
-    println!("  owner:     {}", x.owner);
-    println!("  document:  {}", x.document);
+    println!(
+        "  kind:      {} ({})",
+        printable(&x.kind),
+        printable(&x.severity)
+    );
+    println!("  owner:     {}", printable(&x.owner));
+    println!("  document:  {}", printable(&x.document));
     println!(
         "  raised:    {} ({} ago)",
         e.raised_at,
@@ -207,19 +220,23 @@ async fn show(store: &SqliteStore, key: &str, json: bool, now: Timestamp) -> Res
     if let Some(at) = e.resolved_at {
         println!(
             "  resolved:  {at}: {}",
-            e.resolution_note.as_deref().unwrap_or("")
+            printable(e.resolution_note.as_deref().unwrap_or(""))
         );
     }
-    println!("  message:   {}", x.message);
-    println!("  runbook:   docs/{}", x.runbook);
-    println!("  payload:   {}", serde_json::to_string(&x.payload)?);
+    println!("  message:   {}", printable(&x.message));
+    println!("  runbook:   docs/{}", printable(&x.runbook));
+    // JSON escapes C0 controls in strings, but not DEL, C1 or bidi controls.
+    println!(
+        "  payload:   {}",
+        printable(&serde_json::to_string(&x.payload)?)
+    );
     println!("audit trail:");
     for a in &audit {
         println!(
             "  {}  {:<16} {}",
             a.at,
-            a.change,
-            a.note.as_deref().unwrap_or("")
+            printable(&a.change),
+            printable(a.note.as_deref().unwrap_or(""))
         );
     }
     if requests.iter().any(|r| r.handled_at.is_none()) {
@@ -260,7 +277,8 @@ async fn retry(
     for key in &keys {
         match request_retry(store, key, note, now).await {
             Ok(way) => println!(
-                "{key}: retry queued ({})",
+                "{}: retry queued ({})",
+                printable(key),
                 serde_json::to_value(&way)?["way"]
             ),
             Err(
@@ -269,7 +287,7 @@ async fn retry(
                 | RetryError::NotRetryable { .. }),
             ) => {
                 refused += 1;
-                println!("{key}: {e}");
+                println!("{}: {}", printable(key), printable(&e.to_string()));
             }
             Err(e) => return Err(e.into()),
         }

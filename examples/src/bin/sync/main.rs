@@ -37,6 +37,7 @@ use sync_engine::monitor::{ClosePeriod, Posting, close_check, lifecycles, stage_
 use sync_engine::netsuite::{ExecutorConfig, PollerConfig};
 use sync_engine::service::{Scheduled, backlog};
 use sync_engine::store::{SqliteStore, Store};
+use sync_engine::text::printable;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -202,11 +203,14 @@ fn check_config(config: &Config) -> Result<(), BoxError> {
     println!("  NetSuite:   account {}", config.netsuite.account_id);
     println!(
         "  Clarus:     {} ({}), account {}",
-        config.clarus.base_url, config.clarus.subdomain, config.clarus.account_id
+        redacted_url(&config.clarus.base_url),
+        printable(&config.clarus.subdomain),
+        config.clarus.account_id
     );
     println!(
         "  webhooks:   listen {}, public {}",
-        config.webhook.listen, config.webhook.public_url
+        config.webhook.listen,
+        redacted_url(&config.webhook.public_url)
     );
     println!(
         "  scheduled:  {}",
@@ -220,6 +224,23 @@ fn check_config(config: &Config) -> Result<(), BoxError> {
         config.mappings.ship_methods.len()
     );
     Ok(())
+}
+
+/// `url` for printing: any user name and password in it replaced by `redacted`, and control
+/// characters escaped. Text that is not a URL is shown only when it holds no `@`.
+fn redacted_url(url: &str) -> String {
+    match Url::parse(url) {
+        Ok(mut parsed) => {
+            if !parsed.username().is_empty() || parsed.password().is_some() {
+                // Only URLs that cannot have credentials refuse these, and those have none.
+                let _ = parsed.set_password(None);
+                let _ = parsed.set_username("redacted");
+            }
+            printable(parsed.as_str()).into_owned()
+        }
+        Err(_) if !url.contains('@') => printable(url).into_owned(),
+        Err(_) => "(not a valid URL; not shown, it may hold credentials)".to_owned(),
+    }
 }
 
 async fn run_engine(config: Config) -> Result<(), BoxError> {
@@ -335,14 +356,14 @@ async fn status(config: &Config, json: bool) -> Result<(), BoxError> {
     for count in actions {
         println!(
             "  {:<30} {:<10} {}",
-            count.kind,
+            printable(&count.kind),
             format!("{:?}", count.status),
             count.count
         );
     }
     println!("open exceptions: {open}");
     for (owner, count) in &open_by_owner {
-        println!("  {owner:<12} {count}");
+        println!("  {:<12} {count}", printable(owner));
     }
     match &last_run {
         Some(run) => println!(
@@ -405,24 +426,28 @@ async fn close_check_report(
             "  {}  {:<20} {}: {}  ({posting})",
             u.occurred_at,
             u.flow.code(),
-            u.document,
-            u.activity
+            printable(&u.document),
+            printable(&u.activity)
         );
     }
     let open: usize = check.open_exceptions_by_owner.values().map(Vec::len).sum();
     println!("open exceptions: {open}");
     for (owner, list) in &check.open_exceptions_by_owner {
-        println!("  {owner}: {}", list.len());
+        println!("  {}: {}", printable(owner), list.len());
         for e in list {
             println!(
                 "    {}  {:<28} {}  (runbook: docs/{})\n      key: {}",
-                e.raised_at, e.kind, e.document, e.runbook, e.key
+                e.raised_at,
+                printable(&e.kind),
+                printable(&e.document),
+                printable(&e.runbook),
+                printable(&e.key)
             );
         }
     }
     println!("unexplained drift: {}", check.unexplained_drift_rows.len());
     for d in &check.unexplained_drift_rows {
-        println!("  {}: {}", d.document, d.message);
+        println!("  {}: {}", printable(&d.document), printable(&d.message));
     }
     match &check.last_reconciliation {
         Some(r) => println!(
@@ -439,9 +464,36 @@ async fn close_check_report(
         for d in &check.unconfirmed_drift {
             println!(
                 "  {}: Clarus {}, NetSuite {}, in flight {}, unexplained {}",
-                d.document, d.clarus, d.netsuite, d.in_flight, d.unexplained
+                printable(&d.document),
+                d.clarus,
+                d.netsuite,
+                d.in_flight,
+                d.unexplained
             );
         }
     }
     Ok(check.blocking)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn printed_urls_hide_their_credentials() {
+        assert_eq!(
+            redacted_url("https://user:s3cret@acme.clarus.example/api"),
+            "https://redacted@acme.clarus.example/api"
+        );
+        assert_eq!(
+            redacted_url("https://:s3cret@acme.clarus.example/"),
+            "https://redacted@acme.clarus.example/"
+        );
+        assert_eq!(
+            redacted_url("https://acme.clarus.example/api"),
+            "https://acme.clarus.example/api"
+        );
+        let unparsed = redacted_url("not a url user:s3cret@host");
+        assert!(!unparsed.contains("s3cret"), "{unparsed}");
+    }
 }

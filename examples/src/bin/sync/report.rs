@@ -7,7 +7,7 @@ use examples::report::write_operations_report;
 use jiff::Timestamp;
 use sync_engine::config::Config;
 use sync_engine::report::DriftInput;
-use sync_engine::report::html::HtmlOptions;
+use sync_engine::report::html::{HtmlOptions, check_guide_url};
 use sync_engine::store::SqliteStore;
 
 use crate::BoxError;
@@ -24,13 +24,15 @@ pub struct ReportArgs {
     /// Also write the report as JSON here.
     #[arg(long)]
     json: Option<PathBuf>,
-    /// The operations guide the runbook links point at, relative to where the page is opened.
+    /// The operations guide the runbook links point at, relative to where the page is opened,
+    /// or an http(s) or file URL; other schemes (javascript:, data:) are refused.
     #[arg(long, default_value = "docs/operations.md")]
     guide_url: String,
 }
 
 /// Builds the report from the store now and writes it.
 pub async fn run(config: &Config, args: ReportArgs) -> Result<(), BoxError> {
+    check_guide_url(&args.guide_url).map_err(|e| format!("--guide-url: {e}"))?;
     let store = SqliteStore::open(&config.store_path)?;
     let drift = DriftInput::from_history(&store, DRIFT_RUNS).await?;
     let report = write_operations_report(
