@@ -40,8 +40,9 @@ use netsuite_client::NetSuiteClient;
 use serde::Serialize;
 use serde_json::Value;
 use sync_engine::config::Config;
+use sync_engine::text::printable;
 
-use super::{BoxError, clarus_client, netsuite_client};
+use super::{BoxError, clarus_client, netsuite_client, redacted_url};
 
 /// Exit code of `doctor` when any check fails.
 pub const DOCTOR_FAILED: i32 = 4;
@@ -242,7 +243,9 @@ pub async fn run(config: &Config, args: DoctorArgs) -> Result<(), BoxError> {
 fn print_table(config: &Config, report: &Report) {
     println!(
         "sync doctor: NetSuite account {}, Clarus tenant {} ({})",
-        config.netsuite.account_id, config.clarus.subdomain, config.clarus.base_url
+        config.netsuite.account_id,
+        printable(&config.clarus.subdomain),
+        redacted_url(&config.clarus.base_url)
     );
     let width = report
         .checks
@@ -255,10 +258,11 @@ fn print_table(config: &Config, report: &Report) {
             "{}  {:<width$}  {}",
             check.outcome.label(),
             check.name,
-            check.detail
+            // Details quote what the systems answered.
+            printable(&check.detail)
         );
         if let Some(hint) = &check.hint {
-            println!("      {:<width$}  hint: {hint}", "");
+            println!("      {:<width$}  hint: {}", "", printable(hint));
         }
     }
     println!(
