@@ -410,6 +410,24 @@ fn default_automation_prefix() -> String {
     "netsuite-sync".into()
 }
 
+/// The environment variable holding the webhook shared secret.
+pub const WEBHOOK_SECRET_VAR: &str = "CLARUS_WEBHOOK_SECRET";
+
+/// Checks a webhook shared secret: at least [`crate::intake::MIN_SECRET_CHARS`] characters, so
+/// that it cannot be guessed. [`Config::from_toml`] applies it to `CLARUS_WEBHOOK_SECRET` when
+/// that is set, so `sync check-config` and start-up refuse a short one.
+pub fn check_webhook_secret(secret: &str) -> Result<(), ConfigError> {
+    let chars = secret.chars().count();
+    if chars < crate::intake::MIN_SECRET_CHARS {
+        return Err(ConfigError::Invalid(format!(
+            "{WEBHOOK_SECRET_VAR} is {chars} characters long; the webhook shared secret must be \
+             at least {} (e.g. `openssl rand -hex 32`)",
+            crate::intake::MIN_SECRET_CHARS
+        )));
+    }
+    Ok(())
+}
+
 fn default_max_body() -> usize {
     1024 * 1024
 }
@@ -508,6 +526,9 @@ impl Config {
             return Err(ConfigError::Invalid(
                 "limits.max_movement_quantity must be positive".into(),
             ));
+        }
+        if let Ok(secret) = std::env::var(WEBHOOK_SECRET_VAR) {
+            check_webhook_secret(&secret)?;
         }
         self.mapping_tables()?;
         Ok(())
@@ -635,5 +656,16 @@ department = "8""#,
         let bad = config("[netsuite.locations.\"12\"]\nsubsidiary = \"Parent Co\"").unwrap();
         assert!(bad.netsuite_location_segments().is_err());
         assert!(config("[netsuite.locations.\"12\"]\nsubsidary = \"3\"").is_err());
+    }
+
+    #[test]
+    fn a_short_webhook_secret_is_refused() {
+        let short = check_webhook_secret("s3cr3t").unwrap_err().to_string();
+        assert!(
+            short.contains("CLARUS_WEBHOOK_SECRET is 6 characters long"),
+            "{short}"
+        );
+        assert!(check_webhook_secret(&"x".repeat(31)).is_err());
+        assert!(check_webhook_secret(&"x".repeat(32)).is_ok());
     }
 }

@@ -219,10 +219,11 @@ impl Service {
         if let Some((listener, router)) = self.intake {
             let mut stop = shutdown.clone();
             tasks.spawn(async move {
-                let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
+                let limits = crate::intake::IntakeLimits::default();
+                let stopped = async move {
                     let _ = stop.wait_for(|s| *s).await;
-                });
-                serve
+                };
+                crate::intake::serve(listener, router, &limits, stopped)
                     .await
                     .map_err(|e| StoreError::Task(format!("webhook intake stopped: {e}")))
             });

@@ -1,9 +1,10 @@
 //! Webhook intake over real HTTP, the liveness and readiness probes, and the processor turning
 //! stored deliveries into plans.
 
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use clarus_client::Secret;
@@ -12,14 +13,21 @@ use jiff::{SignedDuration, Timestamp};
 use sync_core::*;
 use sync_engine::engine::Engine;
 use sync_engine::health::{Connection, Health, HealthConfig};
-use sync_engine::intake::{IntakeConfig, router, router_with_health};
+use sync_engine::intake::{
+    IntakeConfig, IntakeLimits, router, router_with_health, router_with_limits,
+};
 use sync_engine::processor::{DecodeError, DeliveryDecoder, Processor};
 use sync_engine::service::JobError;
 use sync_engine::store::{Delivery, NewDelivery, SqliteStore, Store};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// The shared secret of these tests (32 characters or more, as the engine requires).
+const SECRET: &str = "a-long-shared-secret-0123456789-abcdef";
 
 fn intake_config() -> IntakeConfig {
     IntakeConfig {
-        secret: WebhookSecret::new(Secret::new("a-long-shared-secret-0123456789")),
+        secret: WebhookSecret::new(Secret::new(SECRET)),
         max_body_bytes: 1024,
     }
 }
@@ -52,7 +60,7 @@ async fn deliveries_are_stored_only_with_the_right_secret_and_size() {
         .unwrap();
     assert_eq!(wrong.status(), 401);
     let too_big = http
-        .post(format!("{url}?token=a-long-shared-secret-0123456789"))
+        .post(format!("{url}?token={SECRET}"))
         .body(vec![b'x'; 4096])
         .send()
         .await
@@ -67,7 +75,7 @@ async fn deliveries_are_stored_only_with_the_right_secret_and_size() {
     );
 
     let ok = http
-        .post(format!("{url}?token=a-long-shared-secret-0123456789"))
+        .post(format!("{url}?token={SECRET}"))
         .header("X-ClarusWMS-Subdomain", "acme")
         .header("Authorization", "Bearer must-not-be-kept")
         .body(r#"{"data":{"id":9}}"#)
@@ -125,8 +133,7 @@ async fn the_processor_plans_each_delivery_once_and_keeps_bad_ones_with_an_excep
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
     let base = serve(store.clone()).await;
     let http = reqwest::Client::new();
-    let url =
-        format!("{base}/webhooks/clarus/stock/received?token=a-long-shared-secret-0123456789");
+    let url = format!("{base}/webhooks/clarus/stock/positively_adjusted?token={SECRET}");
     for body in [
         r#"{"id":"77","sku":"MUG"}"#,
         r#"{"id":"77","sku":"MUG"}"#,
@@ -357,4 +364,313 @@ async fn a_delivery_deferred_past_the_bound_raises_one_exception_until_it_is_pro
         .unwrap();
     assert!(fresh.resolved_at.is_some());
     assert!(store.open_exceptions().await.unwrap().is_empty());
+}
+
+// ------------------------------------------------------------------ hardening
+
+/// Serves the intake as the service does ([`sync_engine::intake::serve`]: peer addresses,
+/// connection limit, header timeout) with the given limits.
+async fn serve_hardened(store: Arc<dyn Store>, limits: IntakeLimits) -> SocketAddr {
+    let app = router_with_limits(store, intake_config(), limits.clone(), None);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        sync_engine::intake::serve(listener, app, &limits, std::future::pending())
+            .await
+            .unwrap()
+    });
+    addr
+}
+
+/// Sends `head` on a new connection and reads what comes back until the server closes it, or
+/// `within` passes (then `None`).
+async fn exchange(addr: SocketAddr, head: &str, within: Duration) -> Option<String> {
+    let mut tcp = TcpStream::connect(addr).await.unwrap();
+    tcp.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(within, async {
+        let mut buf = [0u8; 4096];
+        loop {
+            match tcp.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => answer.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await;
+    read.ok()
+        .map(|()| String::from_utf8_lossy(&answer).into_owned())
+}
+
+async fn stored(store: &dyn Store) -> usize {
+    store
+        .unprocessed_deliveries(Timestamp::now(), 100)
+        .await
+        .unwrap()
+        .len()
+}
+
+#[tokio::test]
+async fn an_unauthenticated_body_is_refused_before_it_is_read() {
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let addr = serve_hardened(store.clone(), IntakeLimits::default()).await;
+
+    // A body announced (as large as allowed, and larger), nothing sent: the 401 comes back at
+    // once, the body unread.
+    for announced in [1000, 1 << 20] {
+        let started = Instant::now();
+        let answer = exchange(
+            addr,
+            &format!(
+                "POST /webhooks/clarus/goods_out/completed HTTP/1.1\r\nHost: x\r\n\
+                 Content-Length: {announced}\r\n\r\n"
+            ),
+            Duration::from_secs(5),
+        )
+        .await
+        .expect("the refused connection is answered and closed");
+        assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+        assert!(started.elapsed() < Duration::from_secs(2));
+    }
+
+    // Authenticated but announcing more than the limit: 413, also without reading.
+    let answer = exchange(
+        addr,
+        &format!(
+            "POST /webhooks/clarus/goods_out/completed?token={SECRET} HTTP/1.1\r\nHost: x\r\n\
+             Content-Length: 1048576\r\n\r\n"
+        ),
+        Duration::from_secs(5),
+    )
+    .await
+    .expect("answered and closed");
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert_eq!(stored(store.as_ref()).await, 0);
+}
+
+#[tokio::test]
+async fn unknown_routes_are_not_stored_and_the_doctor_ping_and_header_token_are_accepted() {
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let addr = serve_hardened(store.clone(), IntakeLimits::default()).await;
+    let http = reqwest::Client::new();
+    let base = format!("http://{addr}/webhooks/clarus");
+
+    for route in ["anything/anything", "doctor/anything", "goods/completed"] {
+        let status = http
+            .post(format!("{base}/{route}?token={SECRET}"))
+            .body("{}")
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status, 404, "{route}");
+    }
+    // A stranger learns nothing of the routes: 401 before 404.
+    let stranger = http
+        .post(format!("{base}/anything/anything"))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stranger.status(), 401);
+    assert_eq!(stored(store.as_ref()).await, 0);
+
+    let ping = http
+        .post(format!("{base}/doctor/ping?token={SECRET}"))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ping.status(), 202);
+
+    // The secret in the gateway's header instead of the URL.
+    let header = http
+        .post(format!("{base}/goods_out/completed"))
+        .header("X-Clarus-Webhook-Token", SECRET)
+        .body(r#"{"data":{"id":9}}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(header.status(), 202);
+    let wrong_header = http
+        .post(format!("{base}/goods_out/completed"))
+        .header("X-Clarus-Webhook-Token", "nope")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong_header.status(), 401);
+    assert_eq!(stored(store.as_ref()).await, 2);
+}
+
+#[tokio::test]
+async fn a_source_refused_too_often_is_answered_429() {
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let limits = IntakeLimits {
+        refusals_per_minute: 3,
+        ..IntakeLimits::default()
+    };
+    let addr = serve_hardened(store.clone(), limits).await;
+    let http = reqwest::Client::new();
+    let url = format!("http://{addr}/webhooks/clarus/goods_out/completed");
+
+    for _ in 0..3 {
+        let status = http
+            .post(format!("{url}?token=guess"))
+            .body("{}")
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status, 401);
+    }
+    for token in ["guess", SECRET] {
+        let status = http
+            .post(format!("{url}?token={token}"))
+            .body("{}")
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status, 429, "{token}");
+    }
+    // Probes are not limited.
+    let live = http
+        .get(format!("http://{addr}/livez"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(live.status(), 200);
+    assert_eq!(stored(store.as_ref()).await, 0);
+}
+
+#[tokio::test]
+async fn slow_headers_and_slow_bodies_are_cut_off() {
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let limits = IntakeLimits {
+        body_timeout: Duration::from_millis(300),
+        header_timeout: Duration::from_millis(300),
+        ..IntakeLimits::default()
+    };
+    let addr = serve_hardened(store.clone(), limits).await;
+
+    // Ten bytes of a hundred, then nothing: 408 and the connection closed.
+    let started = Instant::now();
+    let answer = exchange(
+        addr,
+        &format!(
+            "POST /webhooks/clarus/goods_out/completed?token={SECRET} HTTP/1.1\r\nHost: x\r\n\
+             Content-Length: 100\r\n\r\n0123456789"
+        ),
+        Duration::from_secs(5),
+    )
+    .await
+    .expect("the slow body's connection is closed");
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(started.elapsed() < Duration::from_secs(3));
+
+    // Headers never finished: the connection is closed without an answer.
+    let started = Instant::now();
+    let answer = exchange(
+        addr,
+        "POST /webhooks/clarus/goods_out/completed HTTP/1.1\r\nHost: x\r\n",
+        Duration::from_secs(5),
+    )
+    .await
+    .expect("the slow headers' connection is closed");
+    assert!(!answer.contains("202"), "{answer}");
+    assert!(started.elapsed() < Duration::from_secs(3));
+
+    // A kept-alive connection idle after its request is closed by the same timeout.
+    let answer = exchange(
+        addr,
+        "GET /livez HTTP/1.1\r\nHost: x\r\n\r\n",
+        Duration::from_secs(5),
+    )
+    .await
+    .expect("the idle kept-alive connection is closed");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert_eq!(stored(store.as_ref()).await, 0);
+
+    // The whole request is bounded too, whatever the body timeout.
+    let addr = serve_hardened(
+        store.clone(),
+        IntakeLimits {
+            request_timeout: Duration::from_millis(300),
+            ..IntakeLimits::default()
+        },
+    )
+    .await;
+    let started = Instant::now();
+    let answer = exchange(
+        addr,
+        &format!(
+            "POST /webhooks/clarus/goods_out/completed?token={SECRET} HTTP/1.1\r\nHost: x\r\n\
+             Content-Length: 100\r\n\r\n0123456789"
+        ),
+        Duration::from_secs(5),
+    )
+    .await
+    .expect("the slow request's connection is closed");
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(started.elapsed() < Duration::from_secs(3));
+    assert_eq!(stored(store.as_ref()).await, 0);
+}
+
+#[tokio::test]
+async fn a_delivery_gets_through_while_idle_connections_are_open() {
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let addr = serve_hardened(store.clone(), IntakeLimits::default()).await;
+    let mut idle = Vec::new();
+    for _ in 0..200 {
+        idle.push(TcpStream::connect(addr).await.unwrap());
+    }
+    let http = reqwest::Client::new();
+    let delivery = http
+        .post(format!(
+            "http://{addr}/webhooks/clarus/goods_out/completed?token={SECRET}"
+        ))
+        .body(r#"{"data":{"id":9}}"#)
+        .timeout(Duration::from_secs(5))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(delivery.status(), 202);
+    assert_eq!(stored(store.as_ref()).await, 1);
+    drop(idle);
+
+    // At the connection limit, idle connections are closed after the header timeout and the
+    // delivery waiting behind them gets through.
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let limits = IntakeLimits {
+        max_connections: 4,
+        header_timeout: Duration::from_millis(500),
+        ..IntakeLimits::default()
+    };
+    let addr = serve_hardened(store.clone(), limits).await;
+    let mut idle = Vec::new();
+    for _ in 0..4 {
+        idle.push(TcpStream::connect(addr).await.unwrap());
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let started = Instant::now();
+    let delivery = http
+        .post(format!(
+            "http://{addr}/webhooks/clarus/goods_out/completed?token={SECRET}"
+        ))
+        .body(r#"{"data":{"id":9}}"#)
+        .timeout(Duration::from_secs(5))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(delivery.status(), 202);
+    assert!(started.elapsed() >= Duration::from_millis(200));
+    for mut tcp in idle {
+        let mut buf = [0u8; 16];
+        let n = tokio::time::timeout(Duration::from_secs(2), tcp.read(&mut buf))
+            .await
+            .expect("idle connection closed")
+            .unwrap_or(0);
+        assert_eq!(n, 0);
+    }
 }
