@@ -232,15 +232,8 @@ impl std::fmt::Display for Shown {
     }
 }
 
-/// Whether a delivery on this route is stored: the doctor's ping, and the resources the engine
-/// subscribes to ([`SYNC_SUBSCRIPTIONS`]). Any event of a subscribed resource is taken for now
-/// (a suite of this workspace still posts `stock/received`); [`subscribed_pair`] is the strict
-/// check meant to replace it.
-fn known_route(resource: &str, event: &str) -> bool {
-    subscribed_pair(resource, event) || SYNC_SUBSCRIPTIONS.iter().any(|&(r, _)| r == resource)
-}
-
-/// The doctor's ping or exactly one of the subscribed resource and event pairs.
+/// Whether a delivery on this route is stored: the doctor's ping, or exactly one of the resource
+/// and event pairs the engine subscribes to ([`SYNC_SUBSCRIPTIONS`]).
 fn subscribed_pair(resource: &str, event: &str) -> bool {
     (resource, event) == DOCTOR_ROUTE
         || SYNC_SUBSCRIPTIONS
@@ -274,7 +267,7 @@ async fn receive(
         state.refuse(ip);
         return StatusCode::UNAUTHORIZED;
     }
-    if !known_route(&resource, &event) {
+    if !subscribed_pair(&resource, &event) {
         tracing::warn!(
             peer = %Shown(addr),
             %resource,
@@ -645,10 +638,10 @@ mod tests {
 
     #[test]
     fn subscribed_routes_and_the_doctor_ping_are_known() {
-        assert!(known_route("goods_out", "completed"));
-        assert!(known_route("doctor", "ping"));
-        assert!(!known_route("anything", "anything"));
-        assert!(!known_route("doctor", "anything"));
+        assert!(subscribed_pair("goods_out", "completed"));
+        assert!(subscribed_pair("doctor", "ping"));
+        assert!(!subscribed_pair("anything", "anything"));
+        assert!(!subscribed_pair("doctor", "anything"));
         assert!(subscribed_pair("stock", "positively_adjusted"));
         assert!(!subscribed_pair("stock", "received"));
     }

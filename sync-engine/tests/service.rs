@@ -153,7 +153,7 @@ async fn webhooks_flow_through_to_actions_and_survive_a_restart() {
     for sku in ["A", "B", "C", "A"] {
         let status = http
             .post(format!(
-                "{url}/webhooks/clarus/stock/received?token={TOKEN}"
+                "{url}/webhooks/clarus/stock/positively_adjusted?token={TOKEN}"
             ))
             .body(sku)
             .send()
@@ -172,7 +172,7 @@ async fn webhooks_flow_through_to_actions_and_survive_a_restart() {
     let (url, stop, task) = start(store.clone(), executor.clone(), ticker).await;
     for sku in ["B", "D"] {
         http.post(format!(
-            "{url}/webhooks/clarus/stock/received?token={TOKEN}"
+            "{url}/webhooks/clarus/stock/positively_adjusted?token={TOKEN}"
         ))
         .body(sku)
         .send()
