@@ -12,6 +12,12 @@
 //! - refreshed with the latest error on every further failed run;
 //! - resolved by the first success.
 //!
+//! A part of the service that crashes (a scheduled job's loop, the delivery processor, the
+//! outbox: a panic, or an error that ends it) is reported with [`Health::record_crash`]: it raises
+//! a `task-crashed` exception at once (owner `integration`, key `EX-INTEGRATION-TASK-<part>`) and
+//! the part shows failing in readiness until [`Health::record_task_ok`] reports that the restarted
+//! part ran successfully again, which resolves the exception.
+//!
 //! [`Health::readiness`] says whether every job and connection is moving: none has gone without a
 //! success for longer than `max(3 × its interval, stale floor)` and none is failing. The intake
 //! serves it as `GET /readyz` (see [`crate::intake::router_with_health`]).
@@ -42,6 +48,19 @@ pub const JOB_EXCEPTION_PREFIX: &str = "EX-INTEGRATION-JOB-";
 /// The key of the `job-failing` exception of `job`.
 pub fn job_exception_key(job: &str) -> String {
     format!("{JOB_EXCEPTION_PREFIX}{job}")
+}
+
+/// Kind of the exception raised for a part of the service that crashed and was restarted.
+pub const TASK_CRASHED_KIND: &str = "task-crashed";
+/// Runbook entry of [`TASK_CRASHED_KIND`].
+pub const TASK_CRASHED_RUNBOOK: &str = "operations.md#task-crashed";
+/// Prefix of the key of a part's `task-crashed` exception; the part's name follows.
+pub const TASK_EXCEPTION_PREFIX: &str = "EX-INTEGRATION-TASK-";
+
+/// The key of the `task-crashed` exception of `part` (a job's name, `delivery-processor`,
+/// `outbox`).
+pub fn task_exception_key(part: &str) -> String {
+    format!("{TASK_EXCEPTION_PREFIX}{part}")
 }
 
 /// A system the engine reads from or writes to.
@@ -238,6 +257,11 @@ pub struct Readiness {
     pub connections: Vec<ComponentHealth>,
     /// Every scheduled job.
     pub jobs: Vec<ComponentHealth>,
+    /// The parts of the service (a job's loop, `delivery-processor`, `outbox`) that crashed and
+    /// have not run successfully since their restart; always [`Condition::Failing`]. Left out of
+    /// the JSON while empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tasks: Vec<ComponentHealth>,
 }
 
 /// The outcomes of one job or connection.
@@ -345,10 +369,28 @@ impl JobState {
     }
 }
 
+/// The crashes of a part since it last ran successfully.
+#[derive(Debug, Clone)]
+struct Crash {
+    since: Timestamp,
+    last: Failure,
+    crashes: u32,
+}
+
+#[derive(Debug)]
+struct TaskState {
+    /// Crashed and not run successfully since.
+    crash: Option<Crash>,
+    /// Its exception may be open: resolve it on the next success. True at start-up, since an
+    /// exception raised before a restart of the process is still open in the store.
+    may_be_open: bool,
+}
+
 #[derive(Debug, Default)]
 struct State {
     jobs: BTreeMap<String, JobState>,
     connections: BTreeMap<Connection, Track>,
+    tasks: BTreeMap<String, TaskState>,
 }
 
 /// What the store must be told after a run.
@@ -476,6 +518,81 @@ impl Health {
         }
     }
 
+    /// Records that `part` of the service crashed (`reason`: the panic's message or the error that
+    /// ended it) and raises its `task-crashed` exception at once, or refreshes it when the part
+    /// crashed again since. The part shows failing in readiness until [`Health::record_task_ok`].
+    pub async fn record_crash(
+        &self,
+        store: &dyn Store,
+        part: &str,
+        reason: &str,
+    ) -> Result<(), StoreError> {
+        let now = self.now();
+        let (exception, first) = {
+            let mut state = self.state();
+            let entry = state
+                .tasks
+                .entry(part.to_owned())
+                .or_insert_with(|| TaskState {
+                    crash: None,
+                    may_be_open: true,
+                });
+            entry.may_be_open = true;
+            let last = Failure {
+                at: now,
+                message: reason.to_owned(),
+                persistent: false,
+            };
+            let first = entry.crash.is_none();
+            let crash = entry.crash.get_or_insert_with(|| Crash {
+                since: now,
+                last: last.clone(),
+                crashes: 0,
+            });
+            crash.crashes += 1;
+            crash.last = last;
+            (task_exception(part, crash), first)
+        };
+        if first {
+            store.raise_exception(exception, now).await
+        } else {
+            store.refresh_exception(exception, now).await
+        }
+    }
+
+    /// Records that `part` ran successfully (a pass, a run, a start): after a crash this resolves
+    /// its `task-crashed` exception and the part is no longer failing. Cheap when nothing is open.
+    pub async fn record_task_ok(&self, store: &dyn Store, part: &str) -> Result<(), StoreError> {
+        {
+            let mut state = self.state();
+            let entry = state
+                .tasks
+                .entry(part.to_owned())
+                .or_insert_with(|| TaskState {
+                    crash: None,
+                    may_be_open: true,
+                });
+            if entry.crash.is_none() && !entry.may_be_open {
+                return Ok(());
+            }
+        }
+        let now = self.now();
+        let note = format!("{part} runs again after its restart");
+        match store
+            .resolve_exception(&task_exception_key(part), &note, now)
+            .await
+        {
+            Ok(()) | Err(StoreError::NotFound { .. }) => {
+                if let Some(entry) = self.state().tasks.get_mut(part) {
+                    entry.crash = None;
+                    entry.may_be_open = false;
+                }
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// Updates the record under the lock and says what the store must be told.
     fn note(&self, job: &str, outcome: Result<(), &JobError>, now: Timestamp) -> Step {
         let threshold = self.inner.config.failures_before_exception.max(1);
@@ -537,19 +654,41 @@ impl Health {
             .map(|(name, job)| {
                 // Raised and not yet resolved counts only while the job still fails: a
                 // resolution the store refused is tried again on the next success.
-                let raised = job.raised && job.track.consecutive_failures > 0;
+                // A job whose loop crashed fails until it runs successfully again.
+                let crashed = state.tasks.get(name).is_some_and(|t| t.crash.is_some());
+                let raised = crashed || (job.raised && job.track.consecutive_failures > 0);
                 job.track.view(name, &job.connections, raised, config, now)
+            })
+            .collect();
+        let tasks: Vec<ComponentHealth> = state
+            .tasks
+            .iter()
+            .filter_map(|(name, task)| {
+                let crash = task.crash.as_ref()?;
+                Some(ComponentHealth {
+                    name: name.clone(),
+                    condition: Condition::Failing,
+                    connections: Vec::new(),
+                    interval_secs: 0,
+                    stale_after_secs: 0,
+                    last_success: None,
+                    last_failure: Some(crash.last.clone()),
+                    consecutive_failures: crash.crashes,
+                    failing_since: Some(crash.since),
+                })
             })
             .collect();
         let ready = connections
             .iter()
             .chain(&jobs)
+            .chain(&tasks)
             .all(|c| c.condition == Condition::Ok);
         Readiness {
             ready,
             checked_at: now,
             connections,
             jobs,
+            tasks,
         }
     }
 }
@@ -596,6 +735,37 @@ fn job_exception(job: &str, state: &JobState, error: &JobError) -> NewException 
             "last_error": error.message(),
             "persistent": error.is_persistent(),
             "connection": error.connection(),
+        }),
+    }
+}
+
+/// The `task-crashed` exception of a part that has just crashed (again).
+fn task_exception(part: &str, crash: &Crash) -> NewException {
+    let times = if crash.crashes == 1 {
+        "crashed".to_owned()
+    } else {
+        format!(
+            "crashed {} times since {}",
+            crash.crashes,
+            seconds(crash.since)
+        )
+    };
+    NewException {
+        key: task_exception_key(part),
+        kind: TASK_CRASHED_KIND.into(),
+        owner: "integration".into(),
+        severity: "error".into(),
+        document: format!("task {part}"),
+        message: format!(
+            "the service part {part} {times} and is being restarted; last: {}",
+            crash.last.message
+        ),
+        runbook: TASK_CRASHED_RUNBOOK.into(),
+        payload: json!({
+            "part": part,
+            "crashes": crash.crashes,
+            "crashed_since": crash.since,
+            "last_error": crash.last.message,
         }),
     }
 }
@@ -810,6 +980,53 @@ mod tests {
         let ready = health.readiness();
         let reconcile = ready.jobs.iter().find(|j| j.name == "reconcile").unwrap();
         assert_eq!(reconcile.condition, Condition::Stale);
+    }
+
+    #[tokio::test]
+    async fn a_crash_raises_at_once_and_the_next_success_resolves_it() {
+        let store = SqliteStore::open_in_memory().unwrap();
+        let (health, clock) = registry(3);
+        health.register("reconcile", Duration::from_secs(600), &[]);
+        health.record_task_ok(&store, "outbox").await.unwrap();
+        assert!(health.readiness().ready);
+
+        health
+            .record_crash(&store, "reconcile", "it panicked: boom")
+            .await
+            .unwrap();
+        let key = task_exception_key("reconcile");
+        let open = store
+            .exception(&key)
+            .await
+            .unwrap()
+            .expect("raised at once");
+        assert!(open.resolved_at.is_none());
+        assert_eq!(open.exception.kind, "task-crashed");
+        assert_eq!(open.exception.owner, "integration");
+        assert_eq!(open.exception.severity, "error");
+        assert_eq!(open.exception.runbook, "operations.md#task-crashed");
+        assert_eq!(key, "EX-INTEGRATION-TASK-reconcile");
+        assert!(open.exception.message.contains("boom"));
+        let ready = health.readiness();
+        assert!(!ready.ready);
+        assert_eq!(ready.jobs[0].condition, Condition::Failing);
+        assert_eq!(ready.tasks.len(), 1);
+        assert_eq!(ready.tasks[0].name, "reconcile");
+
+        advance(&clock, 2);
+        health
+            .record_crash(&store, "reconcile", "it panicked: again")
+            .await
+            .unwrap();
+        let refreshed = store.exception(&key).await.unwrap().unwrap();
+        assert!(refreshed.exception.message.contains("2 times"));
+        assert_eq!(store.exceptions().await.unwrap().len(), 1);
+
+        health.record_task_ok(&store, "reconcile").await.unwrap();
+        let resolved = store.exception(&key).await.unwrap().unwrap();
+        assert!(resolved.resolved_at.is_some());
+        assert!(health.readiness().ready);
+        assert!(health.readiness().tasks.is_empty());
     }
 
     #[test]

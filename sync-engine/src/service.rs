@@ -4,14 +4,26 @@
 //! Every run of a [`Scheduled`] job is reported to the service's [`Health`] registry, which
 //! raises an exception for a job that keeps failing and answers readiness.
 //!
+//! Every long-running part (a scheduled job's loop, the delivery processor, the outbox) is
+//! supervised: when it panics or ends with an error it is logged at error level with its name,
+//! reported with [`Health::record_crash`] (a `task-crashed` exception, the part failing in
+//! readiness), and restarted after a backoff ([`RESTART_BACKOFF_MIN`] doubling up to
+//! [`RESTART_BACKOFF_MAX`]) unless shutdown was requested; one part crashing never stops the
+//! others. The webhook intake stopping before shutdown is fatal instead: the other parts are
+//! stopped and [`Service::run`] returns the error, so the service manager restarts the process.
+//! See `docs/decisions/task-supervision.md`.
+//!
 //! Shutdown is graceful: the intake stops taking deliveries, the loops finish the pass they are
 //! in, and the outbox lets running actions complete. Anything not finished is still in the store
 //! and resumes on the next start.
 
+use std::any::Any;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use futures_util::FutureExt;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
@@ -213,7 +225,14 @@ impl std::fmt::Debug for Service {
 
 impl Service {
     /// Runs every part until `shutdown` turns true, then stops them gracefully.
+    ///
+    /// A supervised part that crashes is restarted (see the module documentation); the intake
+    /// stopping before shutdown stops every other part and is returned as the error.
     pub async fn run(self, shutdown: watch::Receiver<bool>) -> Result<(), StoreError> {
+        // Every part stops on `shutdown` or when the intake fails: the caller's request is
+        // forwarded to this channel by the join loop below.
+        let mut requested = shutdown;
+        let (stop_all, shutdown) = watch::channel(*requested.borrow());
         let mut tasks: JoinSet<Result<(), StoreError>> = JoinSet::new();
 
         if let Some((listener, router)) = self.intake {
@@ -229,82 +248,342 @@ impl Service {
             });
         }
 
+        let mut parts: JoinSet<Result<(), StoreError>> = JoinSet::new();
+
         {
             let processor = self.processor.clone();
-            let mut stop = shutdown.clone();
+            let (health, store) = (self.health.clone(), self.store.clone());
+            let stop = shutdown.clone();
             let idle = self.idle_poll;
-            tasks.spawn(async move {
-                while !*stop.borrow() {
-                    let stats = match processor.process_due(256).await {
-                        Ok(stats) => stats,
-                        Err(e) => {
-                            tracing::error!(error = %e, "delivery processing failed; retrying");
-                            crate::processor::ProcessStats::default()
+            parts.spawn(supervise(
+                PROCESSOR_PART.to_owned(),
+                self.health.clone(),
+                self.store.clone(),
+                shutdown.clone(),
+                move |_| {
+                    let (processor, health, store) =
+                        (processor.clone(), health.clone(), store.clone());
+                    let mut stop = stop.clone();
+                    async move {
+                        while !*stop.borrow() {
+                            let stats = match processor.process_due(256).await {
+                                Ok(stats) => {
+                                    report_ok(&health, store.as_ref(), PROCESSOR_PART).await;
+                                    stats
+                                }
+                                Err(e) => {
+                                    tracing::error!(error = %e, "delivery processing failed; retrying");
+                                    crate::processor::ProcessStats::default()
+                                }
+                            };
+                            if stats.deliveries == 0 {
+                                tokio::select! {
+                                    _ = tokio::time::sleep(idle) => {}
+                                    _ = stop.changed() => {}
+                                }
+                            }
                         }
-                    };
-                    if stats.deliveries == 0 {
-                        tokio::select! {
-                            _ = tokio::time::sleep(idle) => {}
-                            _ = stop.changed() => {}
-                        }
+                        Ok(())
                     }
-                }
-                Ok(())
-            });
+                },
+            ));
         }
 
         {
             let outbox = self.outbox.clone();
+            let (health, store) = (self.health.clone(), self.store.clone());
             let stop = shutdown.clone();
-            tasks.spawn(async move { outbox.run(stop).await });
+            parts.spawn(supervise(
+                OUTBOX_PART.to_owned(),
+                self.health.clone(),
+                self.store.clone(),
+                shutdown.clone(),
+                move |restarted| {
+                    let (outbox, health, store) = (outbox.clone(), health.clone(), store.clone());
+                    let stop = stop.clone();
+                    async move {
+                        // After a crash, one pass over what is due shows the outbox works again.
+                        if restarted {
+                            outbox.run_due().await?;
+                        }
+                        report_ok(&health, store.as_ref(), OUTBOX_PART).await;
+                        outbox.run(stop).await
+                    }
+                },
+            ));
         }
 
         for job in self.scheduled {
             self.health
                 .register(job.name(), job.interval(), job.connections());
+            let name = job.name().to_owned();
             let engine = self.engine.clone();
-            let store = self.store.clone();
-            let health = self.health.clone();
-            let mut stop = shutdown.clone();
-            tasks.spawn(async move {
-                while !*stop.borrow() {
-                    let outcome = job.run_once(&engine).await;
-                    match &outcome {
-                        Ok(n) => tracing::debug!(job = job.name(), handled = n, "scheduled run"),
-                        Err(e) => tracing::warn!(
-                            job = job.name(),
-                            error = %e,
-                            persistent = e.is_persistent(),
-                            "scheduled run failed"
-                        ),
+            let (health, store) = (self.health.clone(), self.store.clone());
+            let stop = shutdown.clone();
+            parts.spawn(supervise(
+                name,
+                self.health.clone(),
+                self.store.clone(),
+                shutdown.clone(),
+                move |_| {
+                    let (job, engine, health, store) =
+                        (job.clone(), engine.clone(), health.clone(), store.clone());
+                    let mut stop = stop.clone();
+                    async move {
+                        while !*stop.borrow() {
+                            run_job(job.as_ref(), &engine, &health, store.as_ref()).await;
+                            tokio::select! {
+                                _ = tokio::time::sleep(job.interval()) => {}
+                                _ = stop.changed() => {}
+                            }
+                        }
+                        Ok(())
                     }
-                    if let Err(e) = health.record(store.as_ref(), job.name(), &outcome).await {
-                        tracing::error!(
-                            job = job.name(),
-                            error = %e,
-                            "the job's exception could not be raised or resolved"
-                        );
-                    }
-                    tokio::select! {
-                        _ = tokio::time::sleep(job.interval()) => {}
-                        _ = stop.changed() => {}
-                    }
-                }
-                Ok(())
-            });
+                },
+            ));
         }
 
+        // `tasks` holds the intake only: its end before shutdown is fatal. The supervised parts
+        // end only at shutdown.
         let mut result = Ok(());
-        while let Some(done) = tasks.join_next().await {
-            match done {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => {
-                    tracing::error!(error = %e, "a service task failed");
-                    result = Err(e);
+        let mut forwarded = false;
+        loop {
+            let stopping = *stop_all.borrow();
+            tokio::select! {
+                waited = requested.wait_for(|s| *s), if !forwarded && !stopping => {
+                    forwarded = true;
+                    if waited.is_ok() {
+                        let _ = stop_all.send(true);
+                    }
                 }
-                Err(e) => result = Err(StoreError::Task(e.to_string())),
+                Some(done) = tasks.join_next() => {
+                    let reason = match done {
+                        Ok(Ok(())) if stopping => None,
+                        Ok(Ok(())) => Some(StoreError::Task(
+                            "webhook intake stopped: its accept loop returned before shutdown"
+                                .into(),
+                        )),
+                        Ok(Err(e)) => Some(e),
+                        Err(e) => Some(StoreError::Task(format!(
+                            "webhook intake stopped: {}",
+                            join_error_text(e)
+                        ))),
+                    };
+                    if let Some(e) = reason {
+                        if stopping {
+                            tracing::error!(error = %e, "the webhook intake failed while stopping");
+                        } else {
+                            tracing::error!(
+                                error = %e,
+                                "the webhook intake stopped; stopping the service"
+                            );
+                        }
+                        let _ = stop_all.send(true);
+                        result = Err(e);
+                    }
+                }
+                Some(done) = parts.join_next() => {
+                    let error = match done {
+                        Ok(Ok(())) => None,
+                        Ok(Err(e)) => Some(e),
+                        Err(e) => Some(StoreError::Task(join_error_text(e))),
+                    };
+                    if let Some(e) = error {
+                        tracing::error!(error = %e, "a service task failed");
+                        if result.is_ok() {
+                            result = Err(e);
+                        }
+                    }
+                }
+                else => break,
             }
         }
         result
+    }
+}
+
+/// The name of the delivery processor's loop in logs, readiness and its `task-crashed` exception.
+pub const PROCESSOR_PART: &str = "delivery-processor";
+/// The name of the outbox in logs, readiness and its `task-crashed` exception.
+pub const OUTBOX_PART: &str = "outbox";
+/// The pause before the first restart of a crashed part.
+pub const RESTART_BACKOFF_MIN: Duration = Duration::from_secs(1);
+/// The longest pause between restarts of a part that keeps crashing; a part that ran at least
+/// this long before crashing starts again from [`RESTART_BACKOFF_MIN`].
+pub const RESTART_BACKOFF_MAX: Duration = Duration::from_secs(60);
+
+/// One run of a scheduled job, reported to `health`.
+async fn run_job(job: &dyn Scheduled, engine: &Engine, health: &Health, store: &dyn Store) {
+    let outcome = job.run_once(engine).await;
+    match &outcome {
+        Ok(n) => tracing::debug!(job = job.name(), handled = n, "scheduled run"),
+        Err(e) => tracing::warn!(
+            job = job.name(),
+            error = %e,
+            persistent = e.is_persistent(),
+            "scheduled run failed"
+        ),
+    }
+    if let Err(e) = health.record(store, job.name(), &outcome).await {
+        tracing::error!(
+            job = job.name(),
+            error = %e,
+            "the job's exception could not be raised or resolved"
+        );
+    }
+    if outcome.is_ok() {
+        report_ok(health, store, job.name()).await;
+    }
+}
+
+/// Tells `health` that `part` ran successfully, logging a store failure.
+async fn report_ok(health: &Health, store: &dyn Store, part: &str) {
+    if let Err(e) = health.record_task_ok(store, part).await {
+        tracing::error!(part, error = %e, "the part's task-crashed exception could not be resolved");
+    }
+}
+
+/// Runs the part `start` makes until shutdown, restarting it after a backoff whenever it panics,
+/// fails, or returns before shutdown; each crash is logged and reported to `health`. `start`
+/// is told whether this is a restart. Returns the part's error only when it fails while stopping.
+async fn supervise<F, Fut>(
+    part: String,
+    health: Health,
+    store: Arc<dyn Store>,
+    mut stop: watch::Receiver<bool>,
+    mut start: F,
+) -> Result<(), StoreError>
+where
+    F: FnMut(bool) -> Fut,
+    Fut: Future<Output = Result<(), StoreError>>,
+{
+    let mut backoff = RESTART_BACKOFF_MIN;
+    let mut restarted = false;
+    loop {
+        let began = Instant::now();
+        let outcome = AssertUnwindSafe(start(restarted)).catch_unwind().await;
+        let stopping = *stop.borrow();
+        let reason = match outcome {
+            Ok(Ok(())) if stopping => return Ok(()),
+            Ok(Err(e)) if stopping => return Err(e),
+            Err(panic) if stopping => {
+                return Err(StoreError::Task(format!(
+                    "{part} panicked while stopping: {}",
+                    panic_text(panic.as_ref())
+                )));
+            }
+            Ok(Ok(())) => "it returned before shutdown".to_owned(),
+            Ok(Err(e)) => format!("it failed: {e}"),
+            Err(panic) => format!("it panicked: {}", panic_text(panic.as_ref())),
+        };
+        if began.elapsed() >= RESTART_BACKOFF_MAX {
+            backoff = RESTART_BACKOFF_MIN;
+        }
+        tracing::error!(
+            part = %part,
+            reason = %reason,
+            restart_in_secs = backoff.as_secs_f64(),
+            "a service part crashed; restarting it"
+        );
+        if let Err(e) = health.record_crash(store.as_ref(), &part, &reason).await {
+            tracing::error!(part = %part, error = %e, "the task-crashed exception could not be raised");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(backoff) => {}
+            _ = stop.wait_for(|s| *s) => return Ok(()),
+        }
+        backoff = backoff.saturating_mul(2).min(RESTART_BACKOFF_MAX);
+        restarted = true;
+    }
+}
+
+/// The message of a panic's payload.
+fn panic_text(panic: &(dyn Any + Send)) -> String {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a panic with no message".to_owned()
+    }
+}
+
+/// What a task's join error says: its panic's message, or that it was cancelled.
+fn join_error_text(e: tokio::task::JoinError) -> String {
+    if e.is_panic() {
+        format!("it panicked: {}", panic_text(e.into_panic().as_ref()))
+    } else {
+        e.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::health::task_exception_key;
+    use crate::store::SqliteStore;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[tokio::test]
+    async fn a_part_that_fails_is_restarted_and_one_that_stops_at_shutdown_is_not() {
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+        let health = Health::default();
+        let starts = Arc::new(AtomicUsize::new(0));
+        let (stop, stopped) = watch::channel(false);
+        let part = {
+            let (starts, health, store, stopped) = (
+                starts.clone(),
+                health.clone(),
+                store.clone(),
+                stopped.clone(),
+            );
+            tokio::spawn(supervise(
+                "worker".to_owned(),
+                health.clone(),
+                store.clone(),
+                stopped.clone(),
+                move |restarted| {
+                    let (starts, health, store) = (starts.clone(), health.clone(), store.clone());
+                    let mut stopped = stopped.clone();
+                    async move {
+                        let n = starts.fetch_add(1, Ordering::SeqCst);
+                        assert_eq!(restarted, n > 0);
+                        if n == 0 {
+                            return Err(StoreError::Task("the store went away".into()));
+                        }
+                        health.record_task_ok(store.as_ref(), "worker").await?;
+                        let _ = stopped.wait_for(|s| *s).await;
+                        Ok(())
+                    }
+                },
+            ))
+        };
+        let key = task_exception_key("worker");
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let resolved = store
+                .exception(&key)
+                .await
+                .unwrap()
+                .is_some_and(|e| e.resolved_at.is_some());
+            if resolved && starts.load(Ordering::SeqCst) == 2 {
+                break;
+            }
+            assert!(Instant::now() < deadline, "not restarted");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let e = store.exception(&key).await.unwrap().unwrap();
+        assert!(e.exception.message.contains("the store went away"));
+        assert!(health.readiness().ready);
+        stop.send(true).unwrap();
+        part.await.unwrap().unwrap();
+        assert_eq!(starts.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn panic_messages_are_read_from_str_and_string_payloads() {
+        assert_eq!(panic_text(&"boom"), "boom");
+        assert_eq!(panic_text(&"boom".to_owned()), "boom");
+        assert_eq!(panic_text(&3_u8), "a panic with no message");
     }
 }

@@ -11,7 +11,7 @@ use clarus_client::webhook::WebhookSecret;
 use jiff::Timestamp;
 use sync_core::*;
 use sync_engine::engine::Engine;
-use sync_engine::health::Health;
+use sync_engine::health::{Condition, Health, task_exception_key};
 use sync_engine::intake::{IntakeConfig, router};
 use sync_engine::outbox::{ActionExecutor, ExecutionError, Outbox, OutboxConfig};
 use sync_engine::processor::{DecodeError, DeliveryDecoder, Processor};
@@ -188,4 +188,133 @@ async fn webhooks_flow_through_to_actions_and_survive_a_restart() {
     assert_eq!(applied.len(), 4, "{applied:?}");
     assert_eq!(unique.len(), 4);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Panics on its first run (as a token renewal might), succeeds afterwards.
+struct Flaky(Mutex<usize>);
+
+#[async_trait]
+impl Scheduled for Flaky {
+    fn name(&self) -> &str {
+        "flaky"
+    }
+    fn interval(&self) -> Duration {
+        Duration::from_millis(10)
+    }
+    async fn run_once(&self, _: &Engine) -> Result<usize, JobError> {
+        let run = {
+            let mut runs = self.0.lock().unwrap();
+            *runs += 1;
+            *runs
+        };
+        if run == 1 {
+            panic!("the token endpoint answered nonsense");
+        }
+        Ok(0)
+    }
+}
+
+/// Polls `check` every 10 ms for up to `secs` seconds.
+async fn eventually<F, Fut>(secs: u64, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+    while !check().await {
+        assert!(std::time::Instant::now() < deadline, "timed out: {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_job_that_panics_is_reported_and_restarted_while_the_others_keep_running() {
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let engine = Arc::new(
+        Engine::open(
+            store.clone(),
+            Mappings::new(MappingTables::default()).unwrap(),
+        )
+        .await
+        .unwrap(),
+    );
+    let flaky = Arc::new(Flaky(Mutex::new(0)));
+    let ticker = Arc::new(Ticker(Mutex::new(0)));
+    let health = Health::default();
+    let service = Service {
+        store: store.clone(),
+        engine: engine.clone(),
+        processor: Arc::new(Processor::new(store.clone(), engine, Arc::new(ItemDecoder))),
+        outbox: Outbox::new(
+            store.clone(),
+            Arc::new(Recorder::default()),
+            OutboxConfig::default(),
+        ),
+        scheduled: vec![flaky.clone(), ticker.clone()],
+        intake: None,
+        idle_poll: Duration::from_millis(5),
+        health: health.clone(),
+    };
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(service.run(stopped));
+    let key = task_exception_key("flaky");
+
+    // The panic raises `task-crashed` at once and the job shows failing while it waits.
+    eventually(5, "the crash is raised", || async {
+        store.exception(&key).await.unwrap().is_some()
+    })
+    .await;
+    let raised = store.exception(&key).await.unwrap().unwrap();
+    assert!(raised.resolved_at.is_none());
+    assert_eq!(raised.exception.kind, "task-crashed");
+    assert_eq!(raised.exception.owner, "integration");
+    assert_eq!(raised.exception.severity, "error");
+    assert_eq!(raised.exception.runbook, "operations.md#task-crashed");
+    assert!(
+        raised
+            .exception
+            .message
+            .contains("the token endpoint answered nonsense"),
+        "{}",
+        raised.exception.message
+    );
+    let ready = health.readiness();
+    assert!(!ready.ready);
+    let job = ready.jobs.iter().find(|j| j.name == "flaky").unwrap();
+    assert_eq!(job.condition, Condition::Failing);
+    assert_eq!(ready.tasks.len(), 1);
+    assert_eq!(ready.tasks[0].name, "flaky");
+
+    // The other job keeps running during the restart backoff.
+    let ticks = *ticker.0.lock().unwrap();
+    eventually(5, "the ticker runs on", || async {
+        *ticker.0.lock().unwrap() >= ticks + 5
+    })
+    .await;
+    assert_eq!(*flaky.0.lock().unwrap(), 1, "still waiting to restart");
+
+    // Restarted, its next success resolves the exception and readiness recovers.
+    eventually(10, "the restarted job resolves its crash", || async {
+        *flaky.0.lock().unwrap() >= 2
+            && store
+                .exception(&key)
+                .await
+                .unwrap()
+                .is_some_and(|e| e.resolved_at.is_some())
+    })
+    .await;
+    let ready = health.readiness();
+    assert!(ready.ready, "{ready:#?}");
+    assert!(ready.tasks.is_empty());
+    let trail = store.exception_audit(&key).await.unwrap();
+    let changes: Vec<&str> = trail.iter().map(|a| a.change.as_str()).collect();
+    assert_eq!(changes, ["raised", "resolved"], "raised once");
+    let ticks = *ticker.0.lock().unwrap();
+    eventually(5, "the ticker still runs", || async {
+        *ticker.0.lock().unwrap() > ticks
+    })
+    .await;
+
+    stop.send(true).unwrap();
+    task.await.unwrap().unwrap();
 }
