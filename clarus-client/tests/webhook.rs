@@ -312,12 +312,14 @@ fn arb_json() -> impl Strategy<Value = Value> {
 fn subscription_url_carries_route_and_token() {
     let target = WebhookTarget::new(
         "https://sync.example.com/hooks/clarus/".parse().unwrap(),
-        Some(WebhookSecret::new(Secret::new("s3cr3t&=x"))),
+        Some(WebhookSecret::new(Secret::new(
+            "s3cr3t&=x-0123456789abcdef0123456789",
+        ))),
         "netsuite-sync",
     );
     let url = subscription_url(&target, "goods_out", "completed");
     assert_eq!(url.path(), "/hooks/clarus/goods_out/completed");
-    let secret = WebhookSecret::new(Secret::new("s3cr3t&=x"));
+    let secret = WebhookSecret::new(Secret::new("s3cr3t&=x-0123456789abcdef0123456789"));
     assert_eq!(secret.verify_query(url.query()), Ok(()));
     assert!(secret.verify_query(Some("token=s3cr3t")).is_err());
 }
@@ -379,7 +381,9 @@ async fn ensure_webhook_automations_is_idempotent() {
         .await;
     let target = WebhookTarget::new(
         "https://sync.example.com/hooks/clarus".parse().unwrap(),
-        Some(WebhookSecret::new(Secret::new("tok"))),
+        Some(WebhookSecret::new(Secret::new(
+            "tok-0123456789abcdef0123456789abcdef",
+        ))),
         "netsuite-sync",
     );
     let pairs = &SYNC_SUBSCRIPTIONS[..4];
@@ -423,7 +427,7 @@ async fn ensure_webhook_automations_is_idempotent() {
     let params = &first["actions_changes"][0]["attributes"]["parameters_changes"];
     assert_eq!(
         params[0]["attributes"]["value"],
-        "https://sync.example.com/hooks/clarus/goods_in/completed?token=tok"
+        "https://sync.example.com/hooks/clarus/goods_in/completed?token=tok-0123456789abcdef0123456789abcdef"
     );
     assert_eq!(
         params[1]["attributes"],
@@ -456,7 +460,7 @@ async fn an_automation_sending_elsewhere_is_retargeted_and_one_sending_here_is_k
         .and(path("/api/automations/21"))
         .respond_with(automation_sending_to(
             21,
-            "https://old.example.com/hooks/clarus/goods_out/completed?token=tok",
+            "https://old.example.com/hooks/clarus/goods_out/completed?token=tok-0123456789abcdef0123456789abcdef",
         ))
         .expect(2)
         .mount(&server)
@@ -465,14 +469,16 @@ async fn an_automation_sending_elsewhere_is_retargeted_and_one_sending_here_is_k
         .and(path("/api/automations/22"))
         .respond_with(automation_sending_to(
             22,
-            "https://sync.example.com/hooks/clarus/goods_out/cancelled?token=tok",
+            "https://sync.example.com/hooks/clarus/goods_out/cancelled?token=tok-0123456789abcdef0123456789abcdef",
         ))
         .expect(1)
         .mount(&server)
         .await;
     let target = WebhookTarget::new(
         "https://sync.example.com/hooks/clarus".parse().unwrap(),
-        Some(WebhookSecret::new(Secret::new("tok"))),
+        Some(WebhookSecret::new(Secret::new(
+            "tok-0123456789abcdef0123456789abcdef",
+        ))),
         "netsuite-sync",
     );
     let outcomes = client(&server)
@@ -499,7 +505,7 @@ async fn an_automation_sending_elsewhere_is_retargeted_and_one_sending_here_is_k
     assert_eq!(changes[1]["type"], "ADD");
     assert_eq!(
         changes[1]["attributes"]["parameters_changes"][0]["attributes"]["value"],
-        "https://sync.example.com/hooks/clarus/goods_out/completed?token=tok"
+        "https://sync.example.com/hooks/clarus/goods_out/completed?token=tok-0123456789abcdef0123456789abcdef"
     );
 }
 

@@ -326,6 +326,7 @@ impl RunningEngine {
                 secret: WebhookSecret::new(Secret::new(WEBHOOK_SECRET)),
                 max_body_bytes: 1 << 20,
                 automation_prefix: "netsuite-sync".into(),
+                limits: sync_engine::intake::IntakeLimits::default(),
             }),
             retry_blocked_after: Duration::from_millis(300),
             reconcile: options.reconcile.clone(),

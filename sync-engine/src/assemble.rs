@@ -24,7 +24,7 @@ use crate::config::CadenceSettings;
 use crate::engine::{Engine, EngineError};
 use crate::exceptions::RequestHandler;
 use crate::health::{Connection, Health};
-use crate::intake::{IntakeConfig, router_with_health};
+use crate::intake::{IntakeConfig, IntakeLimits, router_with_limits};
 use crate::netsuite::{
     ExecutorConfig, NetSuiteExecutor, NetSuitePoller, PollError, PollerConfig, SnapshotError,
 };
@@ -113,12 +113,15 @@ pub struct WebhookParts {
     pub listener: tokio::net::TcpListener,
     /// The URL Clarus calls, without the `/{resource}/{event}` suffix.
     pub public_url: Url,
-    /// The shared secret each delivery must present.
+    /// The shared secret each delivery must present (and, during a rotation, the previous
+    /// one, see [`WebhookSecret::with_previous`]).
     pub secret: WebhookSecret,
     /// Largest body accepted.
     pub max_body_bytes: usize,
     /// Prefix of the automations' names in Clarus.
     pub automation_prefix: String,
+    /// Timeouts, connections and refusals the intake grants (`[webhook]` settings).
+    pub limits: IntakeLimits,
 }
 
 struct PollJob {
@@ -368,13 +371,14 @@ pub async fn assemble_with_health(
                     SYNC_SUBSCRIPTIONS,
                 )
                 .await?;
-            let app = router_with_health(
+            let app = router_with_limits(
                 store.clone(),
                 IntakeConfig {
                     secret: webhooks.secret,
                     max_body_bytes: webhooks.max_body_bytes,
                 },
-                health.clone(),
+                webhooks.limits,
+                Some(health.clone()),
             );
             Some((webhooks.listener, app))
         }

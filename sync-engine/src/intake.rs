@@ -3,7 +3,9 @@
 //!
 //! Clarus signs nothing, so the secret travels in the subscription URL (`?token=…`, see
 //! `clarus_client::webhook::subscription_url`) or, when a gateway adds it, in the
-//! [`TOKEN_HEADER`] header; it is compared in constant time. Processing happens later, from the
+//! [`TOKEN_HEADER`] header; it is compared in constant time. While the secret is being rotated,
+//! the previous one is accepted as well ([`WebhookSecret::with_previous`], from
+//! `CLARUS_WEBHOOK_SECRET_PREVIOUS`). Processing happens later, from the
 //! store ([`crate::processor`]): a slow NetSuite never makes Clarus wait, and a crash after the
 //! answer loses nothing.
 //!
@@ -72,13 +74,15 @@ pub const MIN_SECRET_CHARS: usize = 32;
 /// Settings of the webhook endpoint.
 #[derive(Debug, Clone)]
 pub struct IntakeConfig {
-    /// The shared secret each delivery must present as `?token=` or in [`TOKEN_HEADER`].
+    /// The shared secret each delivery must present as `?token=` or in [`TOKEN_HEADER`] (the
+    /// current one, or during a rotation the previous one: [`WebhookSecret::with_previous`]).
     pub secret: WebhookSecret,
     /// Largest body accepted, in bytes; larger deliveries get `413`.
     pub max_body_bytes: usize,
 }
 
-/// What the endpoint grants one client: time, connections and refusals.
+/// What the endpoint grants one client: time, connections and refusals (the `[webhook]`
+/// settings, [`crate::config::WebhookSettings::intake_limits`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IntakeLimits {
     /// Longest time a whole request may take, from its headers to the answer (`408` after).

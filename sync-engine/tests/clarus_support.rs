@@ -19,7 +19,7 @@ use sync_engine::store::{Delivery, SqliteStore, Store};
 pub const TENANT: &str = "acme";
 /// The simulator's subdomain.
 pub const SUBDOMAIN: &str = "acme-warehouse";
-const WEBHOOK_SECRET: &str = "a-long-shared-secret-0123456789";
+const WEBHOOK_SECRET: &str = "a-long-shared-secret-0123456789abcdef";
 
 /// A simulator, a client, a store and an intake receiving the simulator's webhooks.
 pub struct Rig {

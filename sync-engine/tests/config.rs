@@ -91,3 +91,90 @@ fn drift_history_and_value_alert_settings_are_read_and_checked() {
         assert!(err.to_string().contains(named), "{err}");
     }
 }
+
+#[test]
+fn intake_limits_are_webhook_settings_with_the_defaults_and_checked() {
+    use sync_engine::intake::IntakeLimits;
+
+    let example = Config::from_toml(EXAMPLE).unwrap();
+    assert_eq!(example.webhook.intake_limits(), IntakeLimits::default());
+
+    // Absent: the defaults.
+    let mut bare = String::new();
+    for line in EXAMPLE.lines() {
+        if [
+            "header_timeout_secs",
+            "body_timeout_secs",
+            "request_timeout_secs",
+            "max_connections",
+            "refusals_per_minute",
+        ]
+        .iter()
+        .any(|key| line.starts_with(key))
+        {
+            continue;
+        }
+        bare.push_str(line);
+        bare.push('\n');
+    }
+    let defaults = Config::from_toml(&bare).unwrap();
+    assert_eq!(defaults.webhook.intake_limits(), IntakeLimits::default());
+
+    let mut set = EXAMPLE.to_owned();
+    for (key, value) in [
+        ("header_timeout_secs", 5),
+        ("body_timeout_secs", 7),
+        ("request_timeout_secs", 20),
+        ("max_connections", 64),
+        ("refusals_per_minute", 3),
+    ] {
+        set = with_setting(&set, key, value);
+    }
+    let limits = Config::from_toml(&set).unwrap().webhook.intake_limits();
+    assert_eq!(limits.header_timeout, Duration::from_secs(5));
+    assert_eq!(limits.body_timeout, Duration::from_secs(7));
+    assert_eq!(limits.request_timeout, Duration::from_secs(20));
+    assert_eq!(limits.max_connections, 64);
+    assert_eq!(limits.refusals_per_minute, 3);
+    assert_eq!(
+        limits.tracked_sources,
+        IntakeLimits::default().tracked_sources
+    );
+
+    for key in [
+        "header_timeout_secs",
+        "body_timeout_secs",
+        "request_timeout_secs",
+        "max_connections",
+        "refusals_per_minute",
+    ] {
+        let zero = with_setting(EXAMPLE, key, 0);
+        let err = Config::from_toml(&zero).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains(&format!("webhook.{key} must be at least 1")),
+            "{err}"
+        );
+    }
+    let huge = with_setting(EXAMPLE, "request_timeout_secs", u64::MAX >> 1);
+    let err = Config::from_toml(&huge).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("webhook.request_timeout_secs must be at most 86400"),
+        "{err}"
+    );
+    let err = Config::from_toml(&with_setting(EXAMPLE, "max_connections", 1 << 40)).unwrap_err();
+    assert!(err.to_string().contains("webhook.max_connections"), "{err}");
+    let typo = EXAMPLE.replace("\nmax_connections", "\nmax_connection");
+    assert!(matches!(
+        Config::from_toml(&typo),
+        Err(ConfigError::Parse(_))
+    ));
+}
+
+/// `text` with the value of the line setting `key` replaced by `value`.
+fn with_setting(text: &str, key: &str, value: u64) -> String {
+    let start = text.find(&format!("\n{key} = ")).unwrap() + 1;
+    let end = start + text[start..].find('\n').unwrap();
+    format!("{}{key} = {value}{}", &text[..start], &text[end..])
+}

@@ -674,3 +674,36 @@ async fn a_delivery_gets_through_while_idle_connections_are_open() {
         assert_eq!(n, 0);
     }
 }
+
+#[tokio::test]
+async fn during_a_rotation_the_current_and_the_previous_secret_are_accepted_and_no_other() {
+    const PREVIOUS: &str = "the-previous-shared-secret-0123456789";
+    const THIRD: &str = "a-third-shared-secret-0123456789-abcdef";
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let config = IntakeConfig {
+        secret: WebhookSecret::new(Secret::new(SECRET)).with_previous(Secret::new(PREVIOUS)),
+        max_body_bytes: 1024,
+    };
+    let base = listen(router(store.clone(), config)).await;
+    let http = reqwest::Client::new();
+    let url = format!("{base}/webhooks/clarus/goods_out/completed");
+
+    for (token, status) in [(SECRET, 202), (PREVIOUS, 202), (THIRD, 401)] {
+        let by_query = http
+            .post(format!("{url}?token={token}"))
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(by_query.status(), status, "?token={token}");
+        let by_header = http
+            .post(&url)
+            .header("X-Clarus-Webhook-Token", token)
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(by_header.status(), status, "header {token}");
+    }
+    assert_eq!(stored(store.as_ref()).await, 4);
+}

@@ -20,27 +20,50 @@ pub enum VerifyError {
     Mismatch,
 }
 
-/// The shared secret a webhook must present.
+/// The shared secret a webhook must present, and during a rotation the previous one, which is
+/// accepted as well until it is removed.
 #[derive(Debug, Clone)]
 pub struct WebhookSecret {
     secret: Secret,
+    previous: Option<Secret>,
 }
 
 impl WebhookSecret {
     /// Wraps the expected secret. It should be long and random (32+ characters).
     pub fn new(secret: Secret) -> Self {
-        Self { secret }
+        Self {
+            secret,
+            previous: None,
+        }
     }
 
-    /// The secret, for building subscription URLs.
+    /// Also accepts `previous`, the secret being rotated out: deliveries still presenting it are
+    /// taken until the automations have been re-pointed at the new one and it is removed.
+    pub fn with_previous(mut self, previous: Secret) -> Self {
+        self.previous = Some(previous);
+        self
+    }
+
+    /// The secret, for building subscription URLs (always the current one).
     pub fn secret(&self) -> &Secret {
         &self.secret
     }
 
-    /// Compares a presented secret in constant time (only the length can leak).
+    /// The previous secret still accepted during a rotation, if any.
+    pub fn previous(&self) -> Option<&Secret> {
+        self.previous.as_ref()
+    }
+
+    /// Compares a presented secret in constant time (only the length can leak) with the current
+    /// secret and, when set, the previous one; both comparisons are always made.
     pub fn verify(&self, presented: Option<&str>) -> Result<(), VerifyError> {
-        let presented = presented.ok_or(VerifyError::Missing)?;
-        if bool::from(presented.as_bytes().ct_eq(self.secret.expose().as_bytes())) {
+        let presented = presented.ok_or(VerifyError::Missing)?.as_bytes();
+        let current = presented.ct_eq(self.secret.expose().as_bytes());
+        let previous = match &self.previous {
+            Some(previous) => presented.ct_eq(previous.expose().as_bytes()),
+            None => subtle::Choice::from(0),
+        };
+        if bool::from(current | previous) {
             Ok(())
         } else {
             Err(VerifyError::Mismatch)
@@ -67,18 +90,21 @@ impl WebhookSecret {
 mod tests {
     use super::*;
 
+    const CURRENT: &str = "s3cr3t-value-0123456789abcdef0123";
+    const PREVIOUS: &str = "previous-value-0123456789abcdef01";
+
     fn secret() -> WebhookSecret {
-        WebhookSecret::new(Secret::new("s3cr3t-value"))
+        WebhookSecret::new(Secret::new(CURRENT))
     }
 
     #[test]
     fn query_token() {
         assert_eq!(
-            secret().verify_query(Some("a=1&token=s3cr3t-value")),
+            secret().verify_query(Some(&format!("a=1&token={CURRENT}"))),
             Ok(())
         );
         assert_eq!(
-            secret().verify_query(Some("token=s3cr3t-valuf")),
+            secret().verify_query(Some("token=s3cr3t-value-0123456789abcdef0124")),
             Err(VerifyError::Mismatch)
         );
         assert_eq!(
@@ -95,11 +121,25 @@ mod tests {
     #[test]
     fn header_token() {
         let mut headers = HeaderMap::new();
-        headers.insert("x-webhook-token", "s3cr3t-value".parse().unwrap());
+        headers.insert("x-webhook-token", CURRENT.parse().unwrap());
         assert_eq!(secret().verify_header(&headers, "X-Webhook-Token"), Ok(()));
         assert_eq!(
             secret().verify_header(&headers, "x-other"),
             Err(VerifyError::Missing)
         );
+    }
+
+    #[test]
+    fn during_a_rotation_both_secrets_are_accepted() {
+        let rotating = secret().with_previous(Secret::new(PREVIOUS));
+        assert_eq!(rotating.verify(Some(CURRENT)), Ok(()));
+        assert_eq!(rotating.verify(Some(PREVIOUS)), Ok(()));
+        assert_eq!(
+            rotating.verify(Some("third-value-0123456789abcdef01234")),
+            Err(VerifyError::Mismatch)
+        );
+        assert_eq!(rotating.verify(None), Err(VerifyError::Missing));
+        assert_eq!(rotating.secret().expose(), CURRENT);
+        assert_eq!(secret().verify(Some(PREVIOUS)), Err(VerifyError::Mismatch));
     }
 }

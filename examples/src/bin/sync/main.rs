@@ -12,12 +12,14 @@
 //! sync --config sync.toml report --out report.html [--json report.json]
 //! sync --config sync.toml drift [--now] [--history N] [--sku SKU] [--json]
 //! sync --config sync.toml doctor [--json]
+//! sync --config sync.toml webhooks rotate-secret
 //! ```
 
 mod doctor;
 mod drift;
 mod exceptions;
 mod report;
+mod webhooks;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -51,6 +53,7 @@ NETSUITE_REFRESH_TOKEN, NETSUITE_REDIRECT_URL, NETSUITE_CLIENT_SECRET   authoriz
 NETSUITE_ACCESS_TOKEN                             a bearer token as it is\n  \
 CLARUS_CLIENT_ID, CLARUS_CLIENT_SECRET            Clarus OAuth client credentials\n  \
 CLARUS_WEBHOOK_SECRET                             shared secret Clarus webhooks present (?token=)\n  \
+CLARUS_WEBHOOK_SECRET_PREVIOUS                    the previous one, accepted too while rotating\n  \
 RUST_LOG                                          log filter, e.g. info,sync_engine=debug\n\n\
 EXAMPLE CONFIGURATION\n\n",
     include_str!("../../../sync.example.toml")
@@ -107,6 +110,11 @@ enum Command {
     /// delivery to the intake, OneWorld, and what the first run would create. Exits with code 4
     /// when any check fails.
     Doctor(doctor::DoctorArgs),
+    /// The webhook shared secret: `rotate-secret` prints a new one and the rotation steps.
+    Webhooks {
+        #[command(subcommand)]
+        command: webhooks::WebhookCommand,
+    },
 }
 
 #[tokio::main]
@@ -124,6 +132,10 @@ async fn main() {
 }
 
 async fn run(args: Args) -> Result<(), BoxError> {
+    if let Command::Webhooks { command } = args.command {
+        // Needs no settings, and must work while the current secret is refused as too short.
+        return webhooks::run(command);
+    }
     let config = Config::from_file(&args.config)?;
     match args.command {
         Command::CheckConfig => check_config(&config),
@@ -139,11 +151,21 @@ async fn run(args: Args) -> Result<(), BoxError> {
         Command::Report(report_args) => report::run(&config, report_args).await,
         Command::Drift(args) => drift::drift(&config, args).await,
         Command::Doctor(args) => doctor::run(&config, args).await,
+        Command::Webhooks { .. } => unreachable!("handled before the configuration is read"),
     }
 }
 
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// `CLARUS_WEBHOOK_SECRET`, and `CLARUS_WEBHOOK_SECRET_PREVIOUS` when set (during a rotation).
+fn webhook_secret() -> Result<WebhookSecret, BoxError> {
+    let secret = WebhookSecret::new(Secret::new(require("CLARUS_WEBHOOK_SECRET")?));
+    Ok(match env("CLARUS_WEBHOOK_SECRET_PREVIOUS") {
+        Some(previous) => secret.with_previous(Secret::new(previous)),
+        None => secret,
+    })
 }
 
 fn require(name: &'static str) -> Result<String, BoxError> {
@@ -278,9 +300,10 @@ async fn run_engine(config: Config) -> Result<(), BoxError> {
             webhooks: Some(WebhookParts {
                 listener,
                 public_url: Url::parse(&config.webhook.public_url)?,
-                secret: WebhookSecret::new(Secret::new(require("CLARUS_WEBHOOK_SECRET")?)),
+                secret: webhook_secret()?,
                 max_body_bytes: config.webhook.max_body_bytes,
                 automation_prefix: config.webhook.automation_prefix.clone(),
+                limits: config.webhook.intake_limits(),
             }),
             retry_blocked_after: Duration::from_secs(30),
             reconcile: Some(config.drift.reconcile_settings()),
