@@ -358,6 +358,7 @@ pub async fn assemble_with_health(
             .with_cadence(parts.cadence.clone()),
     );
 
+    let mut intake_limits = IntakeLimits::default();
     let intake = match parts.webhooks {
         Some(webhooks) => {
             parts
@@ -371,6 +372,7 @@ pub async fn assemble_with_health(
                     SYNC_SUBSCRIPTIONS,
                 )
                 .await?;
+            intake_limits = webhooks.limits.clone();
             let app = router_with_limits(
                 store.clone(),
                 IntakeConfig {
@@ -485,6 +487,7 @@ pub async fn assemble_with_health(
             scheduled
         },
         intake,
+        intake_limits,
         idle_poll: Duration::from_millis(10),
         health,
     };

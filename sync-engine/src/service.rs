@@ -211,6 +211,9 @@ pub struct Service {
     pub scheduled: Vec<Arc<dyn Scheduled>>,
     /// The webhook intake, when this process takes webhooks.
     pub intake: Option<(tokio::net::TcpListener, axum::Router)>,
+    /// What the intake's server grants one client (header timeout, connection limit; the
+    /// `[webhook]` settings).
+    pub intake_limits: crate::intake::IntakeLimits,
     /// Pause between processing passes when nothing was due.
     pub idle_poll: Duration,
     /// Where every scheduled run is reported (share it with the intake for `/readyz`).
@@ -237,8 +240,8 @@ impl Service {
 
         if let Some((listener, router)) = self.intake {
             let mut stop = shutdown.clone();
+            let limits = self.intake_limits.clone();
             tasks.spawn(async move {
-                let limits = crate::intake::IntakeLimits::default();
                 let stopped = async move {
                     let _ = stop.wait_for(|s| *s).await;
                 };

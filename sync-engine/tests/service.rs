@@ -120,6 +120,7 @@ async fn start(
                 },
             ),
         )),
+        intake_limits: Default::default(),
         idle_poll: Duration::from_millis(5),
         health: Health::default(),
     };
@@ -252,6 +253,7 @@ async fn a_job_that_panics_is_reported_and_restarted_while_the_others_keep_runni
         ),
         scheduled: vec![flaky.clone(), ticker.clone()],
         intake: None,
+        intake_limits: Default::default(),
         idle_poll: Duration::from_millis(5),
         health: health.clone(),
     };
