@@ -411,3 +411,282 @@ async fn a_missing_record_is_recognisable_for_reconciliation() {
     assert!(err.is_not_found(), "{err}");
     assert!(!err.is_outcome_unknown());
 }
+
+// ---------------------------------------------------------------- fuzzing (see docs/decisions/fuzzing.md)
+
+fn record_seeds() -> Vec<serde_json::Value> {
+    let detail = json!({"inventoryAssignment": {"items": [
+        {"quantity": 1, "receiptInventoryNumber": "LOT-1", "issueInventoryNumber": {"id": "9"},
+         "inventoryStatus": {"id": "1", "refName": "Good"}, "binNumber": {"id": "3"},
+         "expirationDate": "2027-01-31"}
+    ]}});
+    let line = json!({"line": 1, "lineUniqueKey": "k1", "item": {"id": "501", "refName": "SKU"},
+        "quantity": "2.5", "quantityCommitted": 2, "quantityFulfilled": 0, "rate": 1.25,
+        "amount": "3.125", "location": {"id": "1"}, "isClosed": false, "itemReceive": true,
+        "orderLine": 1, "inventoryDetail": detail, "links": []});
+    vec![
+        json!({"id": "77", "externalId": "SO-77", "tranId": "SO1001", "tranDate": "2026-01-31",
+            "createdDate": "2026-01-31T10:00:00Z", "lastModifiedDate": "2026-01-31T10:00:00.000Z",
+            "subsidiary": {"id": "1"}, "location": {"id": "1"}, "entity": {"id": "5"},
+            "status": {"id": "B", "refName": "Pending Fulfillment"},
+            "orderStatus": {"id": "B"}, "shipStatus": {"id": "C"}, "shipDate": "2/1/2026",
+            "shipComplete": "T", "createdFrom": {"id": "70"}, "memo": "m",
+            "item": {"items": [line.clone(), line]},
+            "package": {"items": [{"packageTrackingNumber": "1Z", "packageWeight": 1.5}]},
+            "links": [{"rel": "self", "href": "https://x/77"}]}),
+        json!({"id": "501", "itemId": "SKU-1", "upcCode": "0123", "displayName": "Widget",
+            "isInactive": false, "averageCost": "1.50", "quantityOnHand": 5,
+            "locations": {"items": [{"location": {"id": "1"}, "quantityOnHand": "4",
+                "quantityAvailable": 3, "averageCostMln": 1.5}]},
+            "inventoryNumber": "LOT-1", "item": {"id": "501"}, "name": "Good",
+            "binNumber": "A-1", "location": {"id": "1"}, "account": {"id": "30"},
+            "adjLocation": {"id": "1"}, "inventory": {"items": [{"item": {"id": "501"},
+                "adjustQtyBy": "-1", "location": {"id": "1"}}]}}),
+    ]
+}
+
+fn decode_every_record(bytes: &[u8]) {
+    use netsuite_client::records::*;
+    fn one<T: serde::de::DeserializeOwned + serde::Serialize>(bytes: &[u8]) {
+        if let Ok(record) = serde_json::from_slice::<T>(bytes) {
+            // What was read must also write back (without panicking).
+            let _ = serde_json::to_vec(&record);
+        }
+    }
+    one::<SalesOrder>(bytes);
+    one::<ItemFulfillment>(bytes);
+    one::<ItemReceipt>(bytes);
+    one::<PurchaseOrder>(bytes);
+    one::<ReturnAuthorization>(bytes);
+    one::<TransferOrder>(bytes);
+    one::<InventoryAdjustment>(bytes);
+    one::<InventoryTransfer>(bytes);
+    one::<InventoryItem>(bytes);
+    one::<LotNumberedInventoryItem>(bytes);
+    one::<SerializedInventoryItem>(bytes);
+    one::<InventoryNumber>(bytes);
+    one::<InventoryStatus>(bytes);
+    one::<Location>(bytes);
+    one::<Bin>(bytes);
+}
+
+fn error_bodies() -> Vec<serde_json::Value> {
+    vec![json!({
+        "type": "https://www.rfc-editor.org/rfc/rfc9110.html#section-15.5.1",
+        "title": "Bad Request", "status": 400,
+        "o:errorDetails": [{"detail": "Invalid value for item.", "o:errorCode": "INVALID_CONTENT",
+            "o:errorPath": "item.items[0].item", "o:errorQueryParam": "q",
+            "o:errorHeader": "prefer", "o:errorUrl": "/record/v1/salesOrder"}]
+    })]
+}
+
+proptest::proptest! {
+    #[test]
+    fn fuzz_numeric_and_date_text_never_panics(
+        text in "[ +-]{0,2}[0-9]{0,40}(\\.[0-9]{0,40})?([eE][+-]?[0-9]{0,25})?",
+        date in "[0-9]{0,12}[/-][0-9]{0,12}[/-][0-9]{0,12}([ T][0-9:.Z+-]{0,20})?",
+    ) {
+        let _ = netsuite_client::decimal::parse_decimal_str(&text);
+        let _ = netsuite_client::suiteql::lenient::parse_date(&date);
+        let as_text = json!({"tranDate": date, "item": {"items": [{"quantity": text, "rate": text}]}});
+        decode_every_record(as_text.to_string().as_bytes());
+        let as_number = format!(r#"{{"item":{{"items":[{{"quantity":{text},"amount":{text}}}]}}}}"#);
+        decode_every_record(as_number.as_bytes());
+    }
+
+    #[test]
+    fn fuzz_records_never_panic(bytes in fuzz_inputs::body(record_seeds())) {
+        decode_every_record(&bytes);
+    }
+
+    #[test]
+    fn fuzz_error_bodies_never_panic(bytes in fuzz_inputs::body(error_bodies()), status in 100u16..600) {
+        let e = netsuite_client::ApiError::from_response(status, &bytes);
+        let _ = (e.to_string(), e.code(), e.detail());
+        proptest::prop_assert!(e.raw_body.len() <= 3 * 64 * 1024);
+    }
+}
+
+#[test]
+fn fuzz_error_body_through_the_client_is_a_typed_error() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let body = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u8>::new()));
+    let server = rt.block_on(async {
+        let server = MockServer::start().await;
+        let shared = body.clone();
+        Mock::given(method("GET"))
+            .respond_with(move |_: &wiremock::Request| {
+                ResponseTemplate::new(400).set_body_bytes(shared.lock().unwrap().clone())
+            })
+            .mount(&server)
+            .await;
+        server
+    });
+    let client = client(&server);
+    let mut runner = proptest::test_runner::TestRunner::new(Default::default());
+    runner
+        .run(&fuzz_inputs::body(error_bodies()), |bytes| {
+            *body.lock().unwrap() = bytes;
+            let r = rt.block_on(
+                client
+                    .get::<SalesOrder>(RecordId::new("77").unwrap())
+                    .send(),
+            );
+            proptest::prop_assert!(matches!(r, Err(Error::Api(_))), "{r:?}");
+            Ok(())
+        })
+        .unwrap();
+}
+
+/// Structure-aware inputs for the parser fuzz tests: a valid document with one to three of its
+/// values replaced by hostile ones (huge, negative or unrepresentable numbers, wrong types, deep
+/// nesting, long strings, NUL and control characters), plus raw number tokens no `Value` holds.
+mod fuzz_inputs {
+    use proptest::prelude::*;
+    use proptest::sample::Index;
+    use serde_json::{Value, json};
+
+    /// Number tokens spliced into the text in place of a `"@@RAW<n>@@"` marker.
+    const RAW: &[&str] = &[
+        "1e400",
+        "-1e400",
+        "18446744073709551616",
+        "-9223372036854775809",
+        "123456789012345678901234567890.123456789",
+        "-0",
+        "0.00000000000000000000000000000000001",
+        "1E+99999999999999999999",
+        "1e-99999999999999999999",
+        "5e-324",
+    ];
+
+    fn nested(depth: usize, object: bool) -> Value {
+        let mut v = json!(1);
+        for _ in 0..depth {
+            v = if object {
+                json!({ "a": v })
+            } else {
+                json!([v])
+            };
+        }
+        v
+    }
+
+    fn control_string() -> impl Strategy<Value = String> {
+        proptest::collection::vec(prop_oneof![0u32..0x20, Just(0x7f), 0x80u32..0xa0], 0..24)
+            .prop_map(|v| v.into_iter().filter_map(char::from_u32).collect())
+    }
+
+    /// A hostile JSON value.
+    pub fn nasty() -> impl Strategy<Value = Value> {
+        let numeric_text = proptest::sample::select(vec![
+            "1e300",
+            "-1e300",
+            "1e-300",
+            "NaN",
+            "inf",
+            "-",
+            "+",
+            ".",
+            "-.",
+            ".e5",
+            "1e",
+            "1.5e",
+            "1e-99999999999",
+            "99999999999999999999999999999999",
+            "0x10",
+            "18446744073709551615",
+            "-9223372036854775808",
+            " 7 ",
+            "1,5",
+            "2026-02-30",
+            "9999-12-31T23:59:59Z",
+            "0000-00-00",
+            "1/1/99999",
+            "13/45/2026",
+            "T",
+            "",
+            "\u{0}",
+        ])
+        .prop_map(|s| Value::String(s.to_owned()));
+        prop_oneof![
+            Just(json!(1e300)),
+            Just(json!(-1e300)),
+            Just(json!(u64::MAX)),
+            Just(json!(i64::MIN)),
+            Just(json!(-1)),
+            Just(json!(0.5)),
+            Just(json!(5e-324)),
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(Value::from),
+            Just(json!([])),
+            Just(json!({})),
+            Just(json!([null, 1, "x", {}])),
+            Just(nested(100, true)),
+            Just(nested(100, false)),
+            Just(nested(300, false)),
+            Just(Value::String("x".repeat(100_000))),
+            Just(Value::String("é".repeat(40_000))),
+            control_string().prop_map(Value::String),
+            any::<String>().prop_map(Value::String),
+            numeric_text,
+            (0..RAW.len()).prop_map(|i| Value::String(format!("@@RAW{i}@@"))),
+        ]
+    }
+
+    fn pointers(v: &Value, at: String, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                for (k, child) in m {
+                    let p = format!("{at}/{}", k.replace('~', "~0").replace('/', "~1"));
+                    pointers(child, p, out);
+                }
+            }
+            Value::Array(a) => {
+                for (i, child) in a.iter().enumerate() {
+                    pointers(child, format!("{at}/{i}"), out);
+                }
+            }
+            _ => {}
+        }
+        out.push(at);
+    }
+
+    /// Replaces the values at the chosen places and serialises, splicing in the raw tokens.
+    pub fn apply(mut doc: Value, edits: Vec<(Index, Value)>) -> Vec<u8> {
+        for (at, value) in edits {
+            let mut all = Vec::new();
+            pointers(&doc, String::new(), &mut all);
+            let p = at.get(&all).clone();
+            if let Some(slot) = doc.pointer_mut(&p) {
+                *slot = value;
+            }
+        }
+        let mut text = serde_json::to_string(&doc).unwrap();
+        for (i, raw) in RAW.iter().enumerate() {
+            text = text.replace(&format!("\"@@RAW{i}@@\""), raw);
+        }
+        text.into_bytes()
+    }
+
+    /// `seed` mutated at one to three places.
+    pub fn mutated(seed: Value) -> impl Strategy<Value = Vec<u8>> {
+        proptest::collection::vec((any::<Index>(), nasty()), 1..4)
+            .prop_map(move |edits| apply(seed.clone(), edits))
+    }
+
+    /// Arbitrary bytes, or a mutation of one of the seeds.
+    pub fn body(seeds: Vec<Value>) -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            1 => proptest::collection::vec(any::<u8>(), 0..256),
+            3 => proptest::sample::select(seeds).prop_flat_map(mutated),
+        ]
+    }
+}

@@ -178,3 +178,182 @@ fn with_setting(text: &str, key: &str, value: u64) -> String {
     let end = start + text[start..].find('\n').unwrap();
     format!("{}{key} = {value}{}", &text[..start], &text[end..])
 }
+
+/// Fuzzing of configuration parsing (see docs/decisions/fuzzing.md): arbitrary TOML-ish text and
+/// the example configuration mutated (values replaced by hostile ones, lines deleted, duplicated,
+/// swapped or cut) must give a configuration or a `ConfigError`, never a panic, and every value
+/// derived from an accepted configuration must be computable. This crate has no `proptest`
+/// dev-dependency, so the cases come from a small seeded generator: bounded (256 cases) by
+/// default, `PROPTEST_CASES=100000` runs more, and a failure prints its seed and input.
+mod config_fuzz {
+    use sync_engine::config::Config;
+
+    /// xorshift64*: deterministic per seed, no dependency.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        }
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n.max(1) as u64) as usize
+        }
+        fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+            items[self.below(items.len())]
+        }
+    }
+
+    fn cases() -> u64 {
+        std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(256)
+    }
+
+    fn hostile_value(rng: &mut Rng) -> String {
+        let fixed = [
+            "9223372036854775807",
+            "-9223372036854775808",
+            "18446744073709551615",
+            "99999999999999999999999",
+            "-1",
+            "0",
+            "1e300",
+            "-1e300",
+            "5e-324",
+            "inf",
+            "-inf",
+            "nan",
+            "true",
+            "\"\"",
+            "\"\\u0000\"",
+            "\"a\\u0001b\\u001fc\\u007f\"",
+            "\"1e300\"",
+            "\"79228162514264337593543950336\"",
+            "\"-0.0000000000000000000000000001\"",
+            "\"NaN\"",
+            "\"Mars/Olympus\"",
+            "\"0.0.0.0:99999\"",
+            "\"[::1]:0\"",
+            "\"not a url\"",
+            "\"http://\"",
+            "\"../../../etc/passwd\"",
+            "\"é日本\u{202e}\"",
+            "[]",
+            "{}",
+            "[1, \"a\", true]",
+            "{ a = { b = { c = 1 } } }",
+            "1979-05-27T07:32:00Z",
+            "1979-05-27",
+            "'''\nmulti\nline'''",
+        ];
+        match rng.below(fixed.len() + 3) {
+            i if i < fixed.len() => fixed[i].to_owned(),
+            i if i == fixed.len() => format!("\"{}\"", "x".repeat(100_000)),
+            i if i == fixed.len() + 1 => {
+                let depth = 1 + rng.below(300);
+                format!("{}1{}", "[".repeat(depth), "]".repeat(depth))
+            }
+            _ => (rng.next() as i64).to_string(),
+        }
+    }
+
+    /// The example with one to four mutations.
+    fn mutated(rng: &mut Rng) -> String {
+        let mut lines: Vec<String> = super::EXAMPLE.lines().map(str::to_owned).collect();
+        for _ in 0..1 + rng.below(4) {
+            let i = rng.below(lines.len());
+            match rng.below(6) {
+                // Replace the value of a `key = value` line (most mutations).
+                0..=2 => {
+                    let assignments: Vec<usize> = (0..lines.len())
+                        .filter(|&j| {
+                            let l = lines[j].trim_start();
+                            !l.starts_with('#') && !l.starts_with('[') && l.contains(" = ")
+                        })
+                        .collect();
+                    let j = assignments[rng.below(assignments.len())];
+                    let key = lines[j].split(" = ").next().unwrap().to_owned();
+                    lines[j] = format!("{key} = {}", hostile_value(rng));
+                }
+                3 => {
+                    lines.remove(i);
+                }
+                4 => {
+                    let copy = lines[i].clone();
+                    lines.insert(rng.below(lines.len()), copy);
+                }
+                _ => {
+                    let j = rng.below(lines.len());
+                    lines.swap(i, j);
+                }
+            }
+        }
+        let mut text = lines.join("\n");
+        if rng.below(8) == 0 {
+            let mut cut = rng.below(text.len());
+            while !text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            text.truncate(cut);
+        }
+        text
+    }
+
+    /// TOML-ish noise: TOML's punctuation, words, controls and arbitrary characters.
+    fn noise(rng: &mut Rng) -> String {
+        let tokens = [
+            "[", "]", "[[", "]]", "{", "}", "=", "\"", "'", "'''", "\"\"\"", ".", ",", "#", "\n",
+            " ", "\t", "\r", "\\", "\\u", "\u{0}", "\u{1b}", "tenant", "store_path", "netsuite",
+            "clarus", "webhook", "poll", "outbox", "cadence", "drift", "mappings", "1", "-1",
+            "1e999", "inf", "nan", "true", "é", "\u{feff}",
+        ];
+        let mut out = String::new();
+        for _ in 0..rng.below(200) {
+            if rng.below(10) == 0 {
+                out.extend(char::from_u32(rng.next() as u32 % 0x11_0000));
+            } else {
+                out.push_str(rng.pick(&tokens));
+            }
+        }
+        out
+    }
+
+    fn exercise(text: &str) {
+        if let Ok(config) = Config::from_toml(text) {
+            let _ = config.health.health_config();
+            let _ = config.webhook.intake_limits();
+            let _ = config.poll.adopt_existing_for();
+            let _ = config.outbox.outbox_config();
+            let _ = config.drift.thresholds();
+            let _ = config.drift.reconcile_settings();
+            let _ = config.mapping_tables();
+            let _ = config.netsuite_location_segments();
+        }
+    }
+
+    fn run(name: &str, input: fn(&mut Rng) -> String) {
+        for case in 0..cases() {
+            let seed = 0x9E37_79B9_7F4A_7C15 ^ (case + 1).wrapping_mul(0x1000_0000_01B3);
+            let text = input(&mut Rng(seed));
+            let outcome = std::panic::catch_unwind(|| exercise(&text));
+            if outcome.is_err() {
+                let shown: String = text.chars().take(4000).collect();
+                panic!("{name}: case {case} (seed {seed:#x}) panicked on:\n{shown}");
+            }
+        }
+    }
+
+    #[test]
+    fn fuzz_mutated_example_configurations_never_panic() {
+        run("mutated example", mutated);
+    }
+
+    #[test]
+    fn fuzz_toml_noise_never_panics() {
+        run("noise", noise);
+    }
+}
