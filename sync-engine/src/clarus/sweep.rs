@@ -306,6 +306,11 @@ impl ClarusSweep {
                 .await
                 .map_err(|e| Swept::Stop(e.into()))?;
         }
+        // Read and reported: its first sighting is no longer needed.
+        self.first_seen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(&goods_out.id);
         Ok(())
     }
 
