@@ -6,6 +6,9 @@
 //! The Clarus simulator serves no `warehouses` and `carriers` GraphQL roots (documented, not
 //! modelled), so the doctor reaches it through a small front that answers those two reads from
 //! the seeded reference data and passes every other request through unchanged.
+//!
+//! `sync run` as a service is tested here too, on the same simulators: one engine per SQLite
+//! store, `sync store backup` while it runs, and SIGTERM stopping it gracefully.
 
 mod cli;
 
@@ -23,7 +26,7 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use sim::netsuite::{GOOD, ItemKind, NewItem, NewOrder, NewOrderLine, OrderKind, QUARANTINE};
 use sync_engine::service::backlog;
-use sync_engine::store::{SqliteStore, Store};
+use sync_engine::store::SqliteStore;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -140,13 +143,20 @@ impl Drop for Engine {
 /// Starts `sync run` and waits until its intake answers `GET /livez` (it subscribes the
 /// automations in Clarus before it serves).
 async fn start_engine(config: &Path, listen: SocketAddr) -> Engine {
+    start_engine_logging(config, listen, Stdio::null()).await
+}
+
+/// [`start_engine`] with its `info` log (written to standard output) going to `log`.
+async fn start_engine_logging(config: &Path, listen: SocketAddr, log: Stdio) -> Engine {
     let child = environment(
         Command::new(env!("CARGO_BIN_EXE_sync"))
             .arg("--config")
             .arg(config)
             .arg("run"),
     )
-    .stdout(Stdio::null())
+    .env("RUST_LOG", "info")
+    .env("NO_COLOR", "1")
+    .stdout(log)
     .stderr(Stdio::null())
     .spawn()
     .unwrap();
@@ -645,5 +655,124 @@ async fn a_broken_configuration_fails_with_hints_and_exit_code_4() {
         .unwrap_or_else(|| panic!("{table}"));
     assert!(lines[at + 1].trim_start().starts_with("hint: "), "{table}");
     assert!(table.contains("(exit code 4)"), "{table}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_run_as_a_service_holds_its_store_is_backed_up_live_and_drains_on_sigterm() {
+    let systems = Systems::start(&SystemsOptions::calm(47)).await.unwrap();
+    let dir = scratch_dir("sync-service");
+    let store_path = dir.join("store.sqlite");
+    let setting = |listen| Setting {
+        clarus_url: systems.clarus.base_url(),
+        listen,
+        warehouse: systems.warehouse.0,
+    };
+    let listen = free_address();
+    let config = write_config(&dir, "sync.toml", &systems, &setting(listen));
+    let log = dir.join("engine.log");
+    let mut engine = start_engine_logging(
+        &config,
+        listen,
+        Stdio::from(std::fs::File::create(&log).unwrap()),
+    )
+    .await;
+    let store = SqliteStore::open(&store_path).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while store.watermark("go_live").await.unwrap().is_none() {
+        assert!(Instant::now() < deadline, "no first poll");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // A second engine on the same store (on another port) is refused at start, naming the file.
+    let second = write_config(&dir, "second.toml", &systems, &setting(free_address()));
+    let output = tokio::time::timeout(Duration::from_secs(30), sync(&second, &["run"]))
+        .await
+        .expect("a second `sync run` on the same store did not exit");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("another instance holds the store")
+            && stderr.contains(&store_path.display().to_string())
+            && stderr.contains("PostgreSQL"),
+        "{stderr}"
+    );
+
+    // The commands that read the store work while the engine runs.
+    for args in [&["status", "--json"][..], &["exceptions", "list"]] {
+        let output = sync(&config, args).await;
+        assert!(
+            output.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
+    // A backup while it runs: a consistent copy holding what the engine recorded.
+    let copy = dir.join("backup.sqlite");
+    let copy_arg = copy.to_str().unwrap();
+    let output = sync(&config, &["store", "backup", copy_arg]).await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.starts_with("backed up "), "{stdout}");
+    let copied = SqliteStore::open(&copy).unwrap();
+    assert_eq!(
+        copied.watermark("go_live").await.unwrap(),
+        store.watermark("go_live").await.unwrap()
+    );
+    drop(copied);
+    // Never over an existing file, with the store named on the command line.
+    let before = std::fs::read(&copy).unwrap();
+    let output = sync(
+        &config,
+        &[
+            "store",
+            "backup",
+            "--store",
+            store_path.to_str().unwrap(),
+            copy_arg,
+        ],
+    )
+    .await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("exists already"), "{stderr}");
+    assert_eq!(std::fs::read(&copy).unwrap(), before);
+
+    // SIGTERM drains as Ctrl-C does: a graceful stop, exit code 0.
+    let kill = Command::new("kill")
+        .arg("-TERM")
+        .arg(engine.0.id().to_string())
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = engine.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "sync run did not stop on SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(status.code(), Some(0), "{status}\n{logged}");
+    assert!(logged.contains("SIGTERM received, stopping"), "{logged}");
+    assert!(
+        logged.lines().last().unwrap_or("").ends_with("stopped"),
+        "{logged}"
+    );
+    drop(engine);
+
+    // The lock went with the process: the next start takes the store.
+    let engine = start_engine(&config, listen).await;
+    drop(engine);
+    drop(store);
     let _ = std::fs::remove_dir_all(&dir);
 }

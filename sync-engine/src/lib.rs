@@ -27,6 +27,7 @@
 
 pub mod alerts;
 pub mod assemble;
+pub mod backup;
 pub mod batch;
 pub mod clarus;
 pub mod config;
@@ -34,6 +35,7 @@ pub mod drift_history;
 pub mod engine;
 pub mod exceptions;
 pub mod health;
+pub mod instance_lock;
 pub mod intake;
 pub mod monitor;
 pub mod netsuite;

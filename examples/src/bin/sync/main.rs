@@ -13,12 +13,17 @@
 //! sync --config sync.toml drift [--now] [--history N] [--sku SKU] [--json]
 //! sync --config sync.toml doctor [--json]
 //! sync --config sync.toml webhooks rotate-secret
+//! sync --config sync.toml store backup <DEST>    (or: sync store backup --store <FILE> <DEST>)
 //! ```
+//!
+//! `run` stops gracefully on SIGINT (Ctrl-C) or SIGTERM, and holds `<store_path>.lock` while it
+//! runs: a second `run` on the same SQLite store is refused.
 
 mod doctor;
 mod drift;
 mod exceptions;
 mod report;
+mod store;
 mod webhooks;
 
 use std::path::PathBuf;
@@ -34,6 +39,7 @@ use netsuite_client::auth::AuthSettings;
 use sync_engine::assemble::{Parts, WebhookParts, assemble_with_health};
 use sync_engine::config::Config;
 use sync_engine::health::Health;
+use sync_engine::instance_lock::InstanceLock;
 use sync_engine::monitor::StuckDetector;
 use sync_engine::monitor::{ClosePeriod, Posting, close_check, lifecycles, stage_counts};
 use sync_engine::netsuite::{ExecutorConfig, PollerConfig};
@@ -75,7 +81,8 @@ enum Command {
     /// Checks the configuration and the secrets in the environment, and prints the settings.
     CheckConfig,
     /// Runs the engine (webhook intake, NetSuite poller, outbox, Clarus sweep, reconciliation)
-    /// until interrupted; a second start resumes from the store.
+    /// until SIGINT (Ctrl-C) or SIGTERM, then stops gracefully; a second start resumes from the
+    /// store. One engine per SQLite store: a second one on the same file is refused.
     Run,
     /// Prints the backlog, documents per stage and open exceptions from the store.
     Status {
@@ -115,6 +122,12 @@ enum Command {
         #[command(subcommand)]
         command: webhooks::WebhookCommand,
     },
+    /// The store: `backup DEST` writes a consistent copy of the SQLite store while the engine
+    /// runs.
+    Store {
+        #[command(subcommand)]
+        command: store::StoreCommand,
+    },
 }
 
 #[tokio::main]
@@ -132,12 +145,17 @@ async fn main() {
 }
 
 async fn run(args: Args) -> Result<(), BoxError> {
-    if let Command::Webhooks { command } = args.command {
+    let command = match args.command {
         // Needs no settings, and must work while the current secret is refused as too short.
-        return webhooks::run(command);
-    }
+        Command::Webhooks { command } => return webhooks::run(command),
+        // `--store` names the file: no configuration needed.
+        Command::Store { command } if command.explicit_store().is_some() => {
+            return store::run(command, None);
+        }
+        command => command,
+    };
     let config = Config::from_file(&args.config)?;
-    match args.command {
+    match command {
         Command::CheckConfig => check_config(&config),
         Command::Run => run_engine(config).await,
         Command::Status { json } => status(&config, json).await,
@@ -151,6 +169,7 @@ async fn run(args: Args) -> Result<(), BoxError> {
         Command::Report(report_args) => report::run(&config, report_args).await,
         Command::Drift(args) => drift::drift(&config, args).await,
         Command::Doctor(args) => doctor::run(&config, args).await,
+        Command::Store { command } => store::run(command, Some(&config.store_path)),
         Command::Webhooks { .. } => unreachable!("handled before the configuration is read"),
     }
 }
@@ -266,6 +285,10 @@ fn redacted_url(url: &str) -> String {
 }
 
 async fn run_engine(config: Config) -> Result<(), BoxError> {
+    // Before anything else: a second engine on the store is refused before it touches it, and
+    // a SIGTERM from the moment the process starts serving stops it gracefully.
+    let _lock = InstanceLock::acquire(&config.store_path)?;
+    let mut stop_signal = StopSignal::new()?;
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.store_path)?);
     let mappings = config.mapping_tables()?;
     let time_zone = jiff::tz::TimeZone::get(&config.poll.time_zone)?;
@@ -315,12 +338,59 @@ async fn run_engine(config: Config) -> Result<(), BoxError> {
     .await?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let service = tokio::spawn(assembled.service.run(stopped));
-    tracing::info!(listen = %config.webhook.listen, "engine running; Ctrl-C stops it gracefully");
-    tokio::signal::ctrl_c().await?;
-    tracing::info!("stopping: running actions finish, the rest resumes on the next start");
+    tracing::info!(
+        listen = %config.webhook.listen,
+        "engine running; Ctrl-C (SIGINT) or SIGTERM stops it gracefully"
+    );
+    let signal = stop_signal.received().await?;
+    tracing::info!(
+        "{signal} received, stopping: running actions finish, the rest resumes on the next start"
+    );
     let _ = stop.send(true);
     service.await??;
+    tracing::info!("stopped");
     Ok(())
+}
+
+/// The signals that stop `sync run` gracefully: SIGINT (Ctrl-C) and SIGTERM (what service
+/// managers send: systemd, Docker, Kubernetes). Listening from creation, so a signal that
+/// arrives while the engine starts is not lost nor fatal.
+struct StopSignal {
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl StopSignal {
+    fn new() -> std::io::Result<StopSignal> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(StopSignal {
+                interrupt: signal(SignalKind::interrupt())?,
+                terminate: signal(SignalKind::terminate())?,
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(StopSignal {})
+    }
+
+    /// Waits for the first stop signal; returns its name for the log.
+    async fn received(&mut self) -> std::io::Result<&'static str> {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                _ = self.interrupt.recv() => Ok("SIGINT (Ctrl-C)"),
+                _ = self.terminate.recv() => Ok("SIGTERM"),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            tokio::signal::ctrl_c().await?;
+            Ok("Ctrl-C")
+        }
+    }
 }
 
 /// Alerts (when any route is configured) and stuck-document detection.
