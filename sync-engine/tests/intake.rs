@@ -410,6 +410,83 @@ async fn stored(store: &dyn Store) -> usize {
         .len()
 }
 
+// ------------------------------------------------------------------ attack suite helpers
+
+/// Taken by the attack tests that open hundreds of connections, so that their descriptors and
+/// memory do not add up (and one does not blur the other's memory figure).
+static HEAVY: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Descriptors left for the rest of this file's tests running alongside a heavy one.
+const OTHER_TESTS_FILES: u64 = 256;
+
+/// The soft and hard limits on open files (`/proc/self/limits`, Linux), `None` when unknown or
+/// unlimited.
+fn open_files_limits() -> Option<(u64, u64)> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits
+        .lines()
+        .find_map(|l| l.strip_prefix("Max open files"))?;
+    let mut values = line.split_whitespace().map(|v| v.parse::<u64>().ok());
+    Some((values.next()??, values.next()??))
+}
+
+/// Fails (never skips) when this process may not open `needed` descriptors.
+fn require_open_files(needed: u64, what: &str) {
+    if cfg!(target_os = "linux") {
+        assert!(
+            std::path::Path::new("/proc/self/limits").exists(),
+            "/proc/self/limits is not readable: cannot check that {needed} files may be open"
+        );
+    }
+    if let Some((soft, hard)) = open_files_limits() {
+        assert!(
+            soft >= needed,
+            "{what} need {needed} open files (both ends of each loopback connection are in this \
+             process, plus {OTHER_TESTS_FILES} for the tests running alongside), but the soft \
+             limit is {soft} (hard {hard}): raise it before running the tests, e.g. \
+             `ulimit -n {needed}`"
+        );
+    }
+}
+
+/// A new connection to the intake; a failure (out of descriptors) says what the test needs.
+async fn connect(addr: SocketAddr, needed: u64) -> TcpStream {
+    TcpStream::connect(addr).await.unwrap_or_else(|e| {
+        panic!("could not open a connection to the intake ({e}): this test needs {needed} open files (`ulimit -n`)")
+    })
+}
+
+/// Resets this process's resident high-water mark (`VmHWM`) to its current size (Linux); false
+/// when it could not be.
+fn reset_peak_resident() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
+/// This process's resident high-water mark in KiB (`VmHWM`, Linux; `None` elsewhere).
+fn peak_resident_kib() -> Option<u64> {
+    status_kib("VmHWM:")
+}
+
+/// This process's resident memory in KiB (`VmRSS`, Linux; `None` elsewhere).
+fn resident_kib() -> Option<u64> {
+    status_kib("VmRSS:")
+}
+
+/// A `kB` line of `/proc/self/status`; required on Linux, `None` elsewhere.
+fn status_kib(field: &str) -> Option<u64> {
+    if !cfg!(target_os = "linux") {
+        return None;
+    }
+    let status = std::fs::read_to_string("/proc/self/status")
+        .expect("resident memory is read from /proc/self/status");
+    let kib = status
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or_else(|| panic!("{field} in /proc/self/status"));
+    Some(kib)
+}
+
 #[tokio::test]
 async fn an_unauthenticated_body_is_refused_before_it_is_read() {
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
@@ -619,13 +696,31 @@ async fn slow_headers_and_slow_bodies_are_cut_off() {
 
 #[tokio::test]
 async fn a_delivery_gets_through_while_idle_connections_are_open() {
+    const IDLE: usize = 1_000;
+    // Both ends of every connection are descriptors of this process.
+    let needed = 2 * IDLE as u64 + OTHER_TESTS_FILES;
+    require_open_files(needed, "1,000 idle connections");
+    let _heavy = HEAVY.lock().await;
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
     let addr = serve_hardened(store.clone(), IntakeLimits::default()).await;
+    let opening = Instant::now();
     let mut idle = Vec::new();
-    for _ in 0..200 {
-        idle.push(TcpStream::connect(addr).await.unwrap());
+    for i in 0..IDLE {
+        let mut tcp = connect(addr, needed).await;
+        // Half send nothing, half the start of a request they never finish (slow-loris).
+        if i % 2 == 1 {
+            tcp.write_all(b"POST /webhooks/clarus/goods_out/completed HTTP/1.1\r\n")
+                .await
+                .unwrap();
+        }
+        idle.push(tcp);
     }
+    // Let the server take every one of them (they hold 1,000 of its 1,024 permits).
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let opened_in = opening.elapsed();
+
     let http = reqwest::Client::new();
+    let started = Instant::now();
     let delivery = http
         .post(format!(
             "http://{addr}/webhooks/clarus/goods_out/completed?token={SECRET}"
@@ -635,8 +730,25 @@ async fn a_delivery_gets_through_while_idle_connections_are_open() {
         .send()
         .await
         .unwrap();
+    let took = started.elapsed();
     assert_eq!(delivery.status(), 202);
+    assert!(
+        took < Duration::from_secs(1),
+        "the delivery took {took:?} with {IDLE} idle connections open"
+    );
+    eprintln!(
+        "attack suite: {IDLE} idle connections opened in {opened_in:?}; a delivery accepted in {took:?}"
+    );
     assert_eq!(stored(store.as_ref()).await, 1);
+    // The idle connections were all held open meanwhile (none was dropped to make room).
+    let mut open = 0;
+    for tcp in &idle {
+        let mut buf = [0u8; 1];
+        if matches!(tcp.try_read(&mut buf), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock) {
+            open += 1;
+        }
+    }
+    assert_eq!(open, IDLE);
     drop(idle);
 
     // At the connection limit, idle connections are closed after the header timeout and the
@@ -672,6 +784,247 @@ async fn a_delivery_gets_through_while_idle_connections_are_open() {
             .expect("idle connection closed")
             .unwrap_or(0);
         assert_eq!(n, 0);
+    }
+}
+
+/// Slow-loris and slow bodies against the production limits (`IntakeLimits::default()`: 10 s
+/// for headers and for a body), each connection trickling a byte every 250 ms so that it is
+/// never silent for long: every one is closed at the 10 s deadline (plus scheduling slack), the
+/// slow bodies with `408`, and nothing is stored.
+#[tokio::test]
+async fn attack_slow_loris_and_slow_bodies_are_closed_within_ten_seconds() {
+    const EACH: usize = 50;
+    const TRICKLE: Duration = Duration::from_millis(250);
+    let needed = 4 * EACH as u64 + OTHER_TESTS_FILES;
+    require_open_files(needed, "100 slow connections");
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let limits = IntakeLimits::default();
+    assert_eq!(limits.header_timeout, Duration::from_secs(10));
+    assert_eq!(limits.body_timeout, Duration::from_secs(10));
+    let deadline = limits.header_timeout.max(limits.body_timeout);
+    let slack = Duration::from_millis(1_500);
+    let addr = serve_hardened(store.clone(), limits).await;
+
+    /// Sends `head`, then one byte of `trickle` every [`TRICKLE`] until the server closes the
+    /// connection: what it answered and when it closed, counted from the connection's opening.
+    async fn trickle(
+        addr: SocketAddr,
+        needed: u64,
+        head: String,
+        trickle: &'static [u8],
+        give_up: Duration,
+    ) -> (Duration, String) {
+        let started = Instant::now();
+        let (mut rx, mut tx) = connect(addr, needed).await.into_split();
+        tx.write_all(head.as_bytes()).await.unwrap();
+        let mut answer = Vec::new();
+        let mut next = trickle.iter().cycle();
+        let mut ticks = tokio::time::interval(TRICKLE);
+        let mut buf = [0u8; 1024];
+        let cut = tokio::time::timeout(give_up, async {
+            loop {
+                tokio::select! {
+                    read = rx.read(&mut buf) => match read {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => answer.extend_from_slice(&buf[..n]),
+                    },
+                    _ = ticks.tick() => {
+                        let byte = [*next.next().unwrap()];
+                        // A refused write means the server is gone; the read will tell.
+                        let _ = tx.write_all(&byte).await;
+                    }
+                }
+            }
+        })
+        .await;
+        assert!(
+            cut.is_ok(),
+            "a slow connection was still open after {give_up:?}"
+        );
+        (
+            started.elapsed(),
+            String::from_utf8_lossy(&answer).into_owned(),
+        )
+    }
+
+    let give_up = deadline + slack + Duration::from_secs(2);
+    let mut attacks = tokio::task::JoinSet::new();
+    for i in 0..EACH {
+        // Headers that never end: one more header line a byte at a time.
+        let head = format!(
+            "POST /webhooks/clarus/goods_out/completed?token={SECRET} HTTP/1.1\r\nHost: x\r\n"
+        );
+        attacks.spawn(async move {
+            let (took, answer) = trickle(addr, needed, head, b"X-Slow: yes\r\n", give_up).await;
+            ("headers", i, took, answer)
+        });
+        // An authenticated delivery whose 1,000-byte body comes a byte at a time.
+        let head = format!(
+            "POST /webhooks/clarus/goods_out/completed?token={SECRET} HTTP/1.1\r\nHost: x\r\n\
+             Content-Length: 1000\r\n\r\n"
+        );
+        attacks.spawn(async move {
+            let (took, answer) = trickle(addr, needed, head, b"{}", give_up).await;
+            ("body", i, took, answer)
+        });
+    }
+    let (mut fastest, mut slowest) = (Duration::MAX, Duration::ZERO);
+    while let Some(done) = attacks.join_next().await {
+        let (kind, i, took, answer) = done.unwrap();
+        assert!(
+            took <= deadline + slack,
+            "slow {kind} {i} closed after {took:?}, past the {deadline:?} deadline"
+        );
+        match kind {
+            "headers" => assert!(answer.is_empty(), "slow headers {i}: {answer}"),
+            _ => assert!(
+                answer.starts_with("HTTP/1.1 408"),
+                "slow body {i}: {answer}"
+            ),
+        }
+        fastest = fastest.min(took);
+        slowest = slowest.max(took);
+    }
+    eprintln!(
+        "attack suite: {EACH} slow-loris and {EACH} slow-body connections closed after {fastest:?} to {slowest:?}"
+    );
+    assert_eq!(stored(store.as_ref()).await, 0);
+}
+
+/// 300 strangers at once, each announcing a 1 MB body and sending 1 KB of it: every one is
+/// answered `401` at once without its body being read, the process's resident memory grows by
+/// far less than the 300 MB the bodies would take, and nothing is stored.
+#[tokio::test]
+async fn attack_unauthenticated_large_bodies_are_refused_unread_with_bounded_memory() {
+    const CLIENTS: usize = 300;
+    const ANNOUNCED: usize = 1 << 20;
+    const BOUND_KIB: u64 = 64 * 1024;
+    let needed = 2 * CLIENTS as u64 + OTHER_TESTS_FILES;
+    require_open_files(needed, "300 concurrent requests");
+    let _heavy = HEAVY.lock().await;
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    // Every request from loopback: lift the per-source refusal limit so that each one goes
+    // through the secret check (with the default limit, all but 20 are answered 429 instead).
+    let limits = IntakeLimits {
+        refusals_per_minute: u32::MAX,
+        ..IntakeLimits::default()
+    };
+    let addr = serve_hardened(store.clone(), limits).await;
+    let head = format!(
+        "POST /webhooks/clarus/goods_out/completed?token=guess HTTP/1.1\r\nHost: x\r\n\
+         Content-Type: application/json\r\nContent-Length: {ANNOUNCED}\r\n\r\n{}",
+        "x".repeat(1024)
+    );
+    let head: Arc<str> = head.into();
+
+    // The peak is measured from here: the high-water mark is reset to the current size.
+    let peak_reset = reset_peak_resident();
+    let before = resident_kib();
+    let started = Instant::now();
+    // Every client keeps its connection until all have been answered, so that the memory is
+    // read with all 300 still open on the client's side. (The listener's backlog is tokio's
+    // 128 and this runtime has one thread: connections beyond the backlog are retried by the
+    // kernel a second later, so all 300 take about that long; each answer does not.)
+    let all_answered = Arc::new(tokio::sync::Barrier::new(CLIENTS + 1));
+    let mut clients = tokio::task::JoinSet::new();
+    for _ in 0..CLIENTS {
+        let head = head.clone();
+        let all_answered = all_answered.clone();
+        clients.spawn(async move {
+            let mut tcp = connect(addr, needed).await;
+            tcp.write_all(head.as_bytes()).await.unwrap();
+            let sent = Instant::now();
+            let mut answer = Vec::new();
+            let read = tokio::time::timeout(Duration::from_secs(5), async {
+                let mut buf = [0u8; 1024];
+                loop {
+                    match tcp.read(&mut buf).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => answer.extend_from_slice(&buf[..n]),
+                    }
+                }
+            })
+            .await;
+            let took = sent.elapsed();
+            all_answered.wait().await;
+            drop(tcp);
+            (
+                read.is_ok(),
+                took,
+                String::from_utf8_lossy(&answer).into_owned(),
+            )
+        });
+    }
+    tokio::time::timeout(Duration::from_secs(15), all_answered.wait())
+        .await
+        .expect("every client is answered (or gives up) within 5 s of sending");
+    let all_in = started.elapsed();
+    let after = resident_kib();
+    let peak = peak_resident_kib().filter(|_| peak_reset);
+    let mut slowest = Duration::ZERO;
+    while let Some(done) = clients.join_next().await {
+        let (closed, took, answer) = done.unwrap();
+        assert!(closed, "a refused connection was not closed within 5 s");
+        assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+        slowest = slowest.max(took);
+    }
+    assert!(
+        slowest < Duration::from_secs(1),
+        "a refusal came {slowest:?} after its request was sent"
+    );
+    if let (Some(before), Some(after)) = (before, after) {
+        let peak = peak.unwrap_or(after).max(after);
+        let grown = peak.saturating_sub(before);
+        eprintln!(
+            "attack suite: {CLIENTS} unauthenticated 1 MB requests all answered 401 and closed \
+             in {all_in:?} (each within {slowest:?} of being sent); resident memory {before} KiB \
+             before, {peak} KiB at the peak, {after} KiB after: grew {grown} KiB"
+        );
+        assert!(
+            grown < BOUND_KIB,
+            "resident memory grew by {grown} KiB for {CLIENTS} refused requests"
+        );
+    }
+    assert_eq!(stored(store.as_ref()).await, 0);
+}
+
+/// With the right secret, a body beyond `max_body_bytes` (1,024 here) is answered `413` as soon
+/// as that is known: when announced (`Content-Length`) after its headers, and when chunked
+/// after 1,025 bytes; the answer comes back while the rest of the body has not been sent.
+#[tokio::test]
+async fn attack_an_oversized_authenticated_body_is_answered_413_before_it_is_all_sent() {
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let addr = serve_hardened(store.clone(), IntakeLimits::default()).await;
+    let url = format!("/webhooks/clarus/goods_out/completed?token={SECRET}");
+    let part = "x".repeat(512);
+    let chunk = "x".repeat(2_000);
+    for (what, head) in [
+        (
+            "announced",
+            format!("POST {url} HTTP/1.1\r\nHost: x\r\nContent-Length: 1048576\r\n\r\n{part}"),
+        ),
+        (
+            "chunked",
+            format!(
+                "POST {url} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n\
+                 {:x}\r\n{chunk}\r\n",
+                chunk.len()
+            ),
+        ),
+    ] {
+        // Within a second, far under the 10 s body timeout the server would wait otherwise.
+        let started = Instant::now();
+        let answer = exchange(addr, &head, Duration::from_secs(5))
+            .await
+            .unwrap_or_else(|| panic!("{what}: the oversized body's connection stayed open"));
+        let took = started.elapsed();
+        assert!(answer.starts_with("HTTP/1.1 413"), "{what}: {answer}");
+        assert!(
+            took < Duration::from_secs(1),
+            "{what}: answered after {took:?}"
+        );
+        eprintln!("attack suite: an oversized {what} body answered 413 in {took:?}");
+        assert_eq!(stored(store.as_ref()).await, 0);
     }
 }
 

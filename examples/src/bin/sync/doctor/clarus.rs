@@ -639,7 +639,9 @@ pub async fn automations(ctx: &Context<'_>) -> Vec<Check> {
     vec![check.with_data(data)]
 }
 
-/// Whether a URL's host is this machine (plain http is fine there: simulators and tests).
+/// Whether a URL's host is this machine: plain http is fine there (simulators, tests, a
+/// TLS-terminating proxy forwarding to the intake on the same machine), as the token in the
+/// query never crosses a network in clear.
 fn loopback(url: &Url) -> bool {
     let host = url.host_str().unwrap_or("").trim_matches(['[', ']']);
     host.eq_ignore_ascii_case("localhost")
@@ -712,8 +714,10 @@ pub async fn delivery(ctx: &Context<'_>, limit: Duration) -> Vec<Check> {
     let check = match sink.deliver(&ping).await {
         Ok(()) if plain_http => Check::fail(
             DELIVERY,
-            format!("POST {shown} was accepted, but the URL is plain http"),
-            "Clarus delivers webhooks to HTTPS endpoints only: put the intake behind a TLS proxy and set webhook.public_url to its https:// address",
+            format!(
+                "POST {shown} was accepted, but the URL is plain http: the webhook token (?token=) would cross the network in clear"
+            ),
+            "Clarus delivers webhooks to HTTPS endpoints only, and the webhook token in the URL's query must never cross a network in clear: set webhook.public_url to the https:// address of a TLS-terminating proxy; plain http is fine only on loopback, from a proxy on the same machine to webhook.listen",
         ),
         Ok(()) => Check::pass(
             DELIVERY,
