@@ -114,6 +114,32 @@ impl Default for IntakeLimits {
     }
 }
 
+/// Binds the intake's listener with a listen backlog of `backlog` connections (at least 128,
+/// the operating system's usual default, at most `u32::MAX`), so that a burst of connections
+/// up to the connection limit waits to be accepted instead of being dropped by the kernel and
+/// retried by the client a second later. Pass [`IntakeLimits::max_connections`].
+///
+/// ```no_run
+/// # async fn demo() -> std::io::Result<()> {
+/// use sync_engine::intake::{bind, IntakeLimits};
+///
+/// let listener = bind("127.0.0.1:8080".parse().unwrap(), IntakeLimits::default().max_connections)?;
+/// # drop(listener); Ok(()) }
+/// ```
+pub fn bind(
+    addr: std::net::SocketAddr,
+    backlog: usize,
+) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(u32::try_from(backlog.max(128)).unwrap_or(u32::MAX))
+}
+
 #[derive(Clone)]
 struct IntakeState {
     store: Arc<dyn Store>,

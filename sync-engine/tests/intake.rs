@@ -372,7 +372,8 @@ async fn a_delivery_deferred_past_the_bound_raises_one_exception_until_it_is_pro
 /// connection limit, header timeout) with the given limits.
 async fn serve_hardened(store: Arc<dyn Store>, limits: IntakeLimits) -> SocketAddr {
     let app = router_with_limits(store, intake_config(), limits.clone(), None);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let listener =
+        sync_engine::intake::bind("127.0.0.1:0".parse().unwrap(), limits.max_connections).unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
         sync_engine::intake::serve(listener, app, &limits, std::future::pending())
@@ -922,9 +923,9 @@ async fn attack_unauthenticated_large_bodies_are_refused_unread_with_bounded_mem
     let before = resident_kib();
     let started = Instant::now();
     // Every client keeps its connection until all have been answered, so that the memory is
-    // read with all 300 still open on the client's side. (The listener's backlog is tokio's
-    // 128 and this runtime has one thread: connections beyond the backlog are retried by the
-    // kernel a second later, so all 300 take about that long; each answer does not.)
+    // read with all 300 still open on the client's side. The listener's backlog is the
+    // connection limit (`intake::bind`), so no connection overflows it and is retried by the
+    // kernel a second later, as happened with the usual backlog of 128.
     let all_answered = Arc::new(tokio::sync::Barrier::new(CLIENTS + 1));
     let mut clients = tokio::task::JoinSet::new();
     for _ in 0..CLIENTS {
@@ -971,6 +972,11 @@ async fn attack_unauthenticated_large_bodies_are_refused_unread_with_bounded_mem
     assert!(
         slowest < Duration::from_secs(1),
         "a refusal came {slowest:?} after its request was sent"
+    );
+    // A connection dropped from a full backlog is retried by the kernel after a second.
+    assert!(
+        all_in < Duration::from_secs(1),
+        "300 refusals took {all_in:?}: connections overflowed the listen backlog"
     );
     if let (Some(before), Some(after)) = (before, after) {
         let peak = peak.unwrap_or(after).max(after);

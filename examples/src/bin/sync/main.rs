@@ -292,7 +292,8 @@ async fn run_engine(config: Config) -> Result<(), BoxError> {
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.store_path)?);
     let mappings = config.mapping_tables()?;
     let time_zone = jiff::tz::TimeZone::get(&config.poll.time_zone)?;
-    let listener = tokio::net::TcpListener::bind(config.webhook.listen).await?;
+    let listener =
+        sync_engine::intake::bind(config.webhook.listen, config.webhook.max_connections)?;
     let health = Health::new(config.health.health_config());
     let assembled = assemble_with_health(
         Parts {
