@@ -14,7 +14,7 @@ use rust_decimal::Decimal;
 use serde_json::Value;
 use sim::clarus::StockStatus;
 use sim::netsuite::{GOOD, ItemKind, NewItem, QUARANTINE};
-use sync_engine::store::{SqliteStore, Store};
+use sync_engine::store::SqliteStore;
 
 /// A configuration for the simulators, finance alerted above 10.00 of drift.
 fn write_config(dir: &Path, systems: &Systems) -> PathBuf {

@@ -31,7 +31,7 @@ async fn seed(store: &Arc<dyn Store>) -> (Engine, String) {
     // The outbox gave up on the product creation, as it does after a permanent refusal.
     let action = store.actions().await.unwrap()[0].action.clone();
     store
-        .fail_action(&action.key, "INVALID_FLD_VALUE", false, None)
+        .fail_action(&action.key, "INVALID_FLD_VALUE", false, None, now)
         .await
         .unwrap();
     let failure = NewException {

@@ -20,7 +20,7 @@
 //! A batch that was persisted but not posted when the process stopped is resumed with the same
 //! members and key on the next run; new adjustments go into new batches. Every member is still
 //! an action in the ledger with the event that planned it, so a batch traces back to its source
-//! events ([`crate::store::Store::batch_members`]).
+//! events ([`crate::store::BatchStore::batch_members`]).
 //!
 //! Lines are kept one per member, not summed per item: each line carries its movement's memo
 //! and its own lots and serials, so a NetSuite line maps to exactly one Clarus movement.
@@ -374,7 +374,9 @@ impl Batcher {
                 Err(e) => return self.retry_later(batch, e, true).await,
             }
         }
-        self.store.begin_batch_attempt(key).await?;
+        self.store
+            .begin_batch_attempt(key, Timestamp::now())
+            .await?;
         let memo = format!(
             "Clarus stock adjustments: {} movements ({})",
             adjustments.len(),
@@ -412,6 +414,7 @@ impl Batcher {
                     ambiguous,
                     None,
                     Some(batch_exception(batch, &message)),
+                    Timestamp::now(),
                 )
                 .await?;
             return Ok(ActionStatus::Failed);
@@ -420,7 +423,14 @@ impl Batcher {
         let retry_at = Timestamp::now() + SignedDuration::try_from(delay).unwrap_or_default();
         tracing::debug!(%error, ?delay, "batch post retried later");
         self.store
-            .fail_batch(key, &error.to_string(), ambiguous, Some(retry_at), None)
+            .fail_batch(
+                key,
+                &error.to_string(),
+                ambiguous,
+                Some(retry_at),
+                None,
+                Timestamp::now(),
+            )
             .await?;
         Ok(if ambiguous {
             ActionStatus::Ambiguous
@@ -442,6 +452,7 @@ impl Batcher {
                 false,
                 None,
                 Some(batch_exception(batch, message)),
+                Timestamp::now(),
             )
             .await?;
         Ok(ActionStatus::Failed)
@@ -452,7 +463,9 @@ impl Batcher {
     async fn reject_action(&self, action: &OutboxAction, message: &str) -> Result<(), StoreError> {
         let key = &action.action.key;
         tracing::warn!(%key, %message, "waiting adjustment rejected");
-        self.store.fail_action(key, message, false, None).await?;
+        self.store
+            .fail_action(key, message, false, None, Timestamp::now())
+            .await?;
         self.store
             .raise_exception(
                 NewException {

@@ -204,7 +204,9 @@ impl Outbox {
             Ok(p) => p,
             Err(e) => {
                 let message = format!("stored action cannot be read: {e}");
-                self.store.fail_action(&key, &message, false, None).await?;
+                self.store
+                    .fail_action(&key, &message, false, None, Timestamp::now())
+                    .await?;
                 return self.raise_failure(&outbox, "integration", &message).await;
             }
         };
@@ -226,7 +228,9 @@ impl Outbox {
             Ok(id) => self.store.complete_action(&key, id, Timestamp::now()).await,
             Err(ExecutionError::Rejected(message)) => {
                 tracing::warn!(%key, %message, "action rejected");
-                self.store.fail_action(&key, &message, false, None).await?;
+                self.store
+                    .fail_action(&key, &message, false, None, Timestamp::now())
+                    .await?;
                 self.raise_failure(&outbox, failure_owner(&planned.action), &message)
                     .await
             }
@@ -250,7 +254,7 @@ impl Outbox {
         if attempts >= self.config.max_attempts {
             let message = format!("gave up after {attempts} attempts: {error}");
             self.store
-                .fail_action(key, &message, ambiguous, None)
+                .fail_action(key, &message, ambiguous, None, Timestamp::now())
                 .await?;
             return self
                 .raise_failure(outbox, failure_owner(&planned.action), &message)
@@ -260,7 +264,13 @@ impl Outbox {
         let retry_at = Timestamp::now() + SignedDuration::try_from(delay).unwrap_or_default();
         tracing::debug!(%key, %error, ?delay, "retrying later");
         self.store
-            .fail_action(key, &error.to_string(), ambiguous, Some(retry_at))
+            .fail_action(
+                key,
+                &error.to_string(),
+                ambiguous,
+                Some(retry_at),
+                Timestamp::now(),
+            )
             .await
     }
 

@@ -143,7 +143,7 @@ impl Processor {
                     .await?;
                 } else {
                     self.store
-                        .mark_delivery_processed(delivery.id, None)
+                        .mark_delivery_processed(delivery.id, None, Timestamp::now())
                         .await?;
                     self.clear_stall(delivery, "processed").await?;
                 }
@@ -175,7 +175,7 @@ impl Processor {
                     )
                     .await?;
                 self.store
-                    .mark_delivery_processed(delivery.id, Some(message))
+                    .mark_delivery_processed(delivery.id, Some(message), Timestamp::now())
                     .await?;
                 self.clear_stall(
                     delivery,

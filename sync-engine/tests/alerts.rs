@@ -15,7 +15,7 @@ use sync_engine::alerts::{
 };
 use sync_engine::engine::Engine;
 use sync_engine::service::Scheduled;
-use sync_engine::store::{NewException, SqliteStore, Store};
+use sync_engine::store::{NewException, SqliteStore};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 

@@ -458,7 +458,10 @@ async fn a_batch_posted_just_before_a_crash_is_found_after_the_restart() {
     let key = formed[0].clone();
     // The attempt is recorded, the post reaches NetSuite, and the process dies before the
     // answer is recorded.
-    store.begin_batch_attempt(&key).await.unwrap();
+    store
+        .begin_batch_attempt(&key, Timestamp::now())
+        .await
+        .unwrap();
     let adjustments: Vec<InventoryAdjustment> = store
         .batch_members(&key)
         .await

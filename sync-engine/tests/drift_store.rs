@@ -3,7 +3,7 @@
 
 use jiff::Timestamp;
 use serde_json::json;
-use sync_engine::store::{NewDriftRow, NewDriftRun, SqliteStore, Store};
+use sync_engine::store::{NewDriftRow, NewDriftRun, SqliteStore};
 
 fn t(secs: i64) -> Timestamp {
     Timestamp::from_second(1_800_000_000 + secs).unwrap()

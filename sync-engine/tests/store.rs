@@ -4,7 +4,6 @@ use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
 use sync_engine::store::{
     ActionStatus, CommitOutcome, NewAction, NewDelivery, NewException, PlanCommit, SqliteStore,
-    Store,
 };
 
 fn t(secs: i64) -> Timestamp {
@@ -129,7 +128,7 @@ async fn actions_of_one_document_run_in_order_and_documents_in_parallel() {
 
     // A1 fails and waits for a retry: A2 must not overtake it, B1 is unaffected.
     store
-        .fail_action("A1", "HTTP 503", false, Some(t(60)))
+        .fail_action("A1", "HTTP 503", false, Some(t(60)), t(1))
         .await
         .unwrap();
     let due: Vec<String> = store
@@ -179,7 +178,7 @@ async fn batched_actions_wait_for_their_time_and_ambiguous_ones_stay_due() {
     assert_eq!(store.due_actions(later, 10).await.unwrap().len(), 1);
 
     store
-        .fail_action("ADJ", "connection reset", true, Some(later))
+        .fail_action("ADJ", "connection reset", true, Some(later), later)
         .await
         .unwrap();
     let due = store.due_actions(later, 10).await.unwrap();
@@ -187,7 +186,7 @@ async fn batched_actions_wait_for_their_time_and_ambiguous_ones_stay_due() {
     assert_eq!(due[0].last_error.as_deref(), Some("connection reset"));
 
     store
-        .fail_action("ADJ", "400 INVALID_FLD_VALUE", false, None)
+        .fail_action("ADJ", "400 INVALID_FLD_VALUE", false, None, later)
         .await
         .unwrap();
     assert!(store.due_actions(later, 10).await.unwrap().is_empty());
@@ -283,7 +282,7 @@ async fn state_survives_a_restart_from_the_file() {
     assert_eq!(pending.len(), 1);
     assert_eq!(pending[0].delivery.body, b"{\"data\":{}}");
     store
-        .mark_delivery_processed(pending[0].id, None)
+        .mark_delivery_processed(pending[0].id, None, t(0))
         .await
         .unwrap();
     assert!(

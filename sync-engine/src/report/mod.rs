@@ -549,7 +549,8 @@ pub struct OperationsReport {
 
 impl OperationsReport {
     /// Builds the report from what was read: lifecycles, every exception (open first, as
-    /// [`Store::exceptions`] returns them), the backlog and the drift history, at `now`.
+    /// [`ExceptionStore::exceptions`](crate::store::ExceptionStore::exceptions) returns them),
+    /// the backlog and the drift history, at `now`.
     pub fn from_parts(
         lifecycles: &[DocumentLifecycle],
         exceptions: &[StoredException],

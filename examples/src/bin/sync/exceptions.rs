@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use sync_engine::config::Config;
 use sync_engine::exceptions::{ExceptionFilter, RetryError, request_retry};
 use sync_engine::monitor::lifecycles;
-use sync_engine::store::{SqliteStore, Store, StoredException};
+use sync_engine::store::{SqliteStore, StoredException};
 use sync_engine::text::printable;
 
 use crate::BoxError;

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::json;
 use sync_core::OrderStatus;
 use sync_engine::netsuite::{PollKind, watermark_name};
-use sync_engine::store::{SqliteStore, Store};
+use sync_engine::store::SqliteStore;
 
 use super::clarus::{self, read};
 use super::netsuite::{self, Row, error_line, rows, text};

@@ -1,0 +1,61 @@
+//! Raw deliveries kept before they are answered, and their processing state.
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+use serde_json::Value;
+
+use super::StoreError;
+
+/// A raw delivery from outside (a webhook body, a polled record) kept before it is answered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewDelivery {
+    /// Which source sent it, e.g. `clarus-webhook` or `netsuite-poll`.
+    pub source: String,
+    /// When it arrived.
+    pub received_at: Timestamp,
+    /// Headers worth keeping (identifying headers only; never credentials).
+    pub headers: Value,
+    /// The body as received.
+    pub body: Vec<u8>,
+}
+
+/// A delivery read back from the store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delivery {
+    /// Store-assigned id, increasing in arrival order.
+    pub id: i64,
+    /// The delivery as it arrived.
+    pub delivery: NewDelivery,
+}
+
+/// The intake's inbox: deliveries are kept durably before they are answered, then processed in
+/// arrival order, deferred while their event is blocked, and marked processed.
+#[async_trait]
+pub trait DeliveryStore: Send + Sync {
+    /// Keeps a raw delivery durably; only after this returns may intake answer 2xx.
+    async fn record_delivery(&self, delivery: NewDelivery) -> Result<i64, StoreError>;
+    /// Deliveries not yet processed and due at `now`, oldest first.
+    async fn unprocessed_deliveries(
+        &self,
+        now: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<Delivery>, StoreError>;
+    /// Puts a delivery aside until `until` (its event was blocked, for example by a missing
+    /// mapping), with a note saying why.
+    async fn defer_delivery(&self, id: i64, until: Timestamp, note: &str)
+    -> Result<(), StoreError>;
+    /// How many deliveries are not yet processed (due or deferred).
+    async fn unprocessed_count(&self) -> Result<u64, StoreError>;
+    /// Marks a delivery processed at `at` (its event was planned, or it was recorded as
+    /// unusable).
+    async fn mark_delivery_processed(
+        &self,
+        id: i64,
+        note: Option<String>,
+        at: Timestamp,
+    ) -> Result<(), StoreError>;
+    /// Makes every deferred delivery due at `at`. Returns how many were waiting.
+    async fn wake_deferred_deliveries(&self, at: Timestamp) -> Result<u64, StoreError>;
+    /// Hands a processed delivery back for processing at `at`. Returns whether it existed.
+    async fn reprocess_delivery(&self, id: i64, at: Timestamp) -> Result<bool, StoreError>;
+}

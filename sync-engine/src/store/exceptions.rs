@@ -1,0 +1,134 @@
+//! The exception queue: problems a person must look at, their audit trail, and the requests
+//! people make about them from outside the running engine.
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+use serde_json::Value;
+
+use super::StoreError;
+
+/// An exception to raise in the queue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewException {
+    /// Deterministic key: raising the same exception twice keeps one open row.
+    pub key: String,
+    /// Exception kind (`unknown_sku`, `over_despatch`, ...).
+    pub kind: String,
+    /// Who owns it (`operations`, `finance`, `item_master`, `integration`).
+    pub owner: String,
+    /// Severity as the core names it.
+    pub severity: String,
+    /// The document it concerns.
+    pub document: String,
+    /// A human message.
+    pub message: String,
+    /// Anchor into the operations guide.
+    pub runbook: String,
+    /// The full exception, serialised.
+    pub payload: Value,
+}
+
+/// An exception read back from the queue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredException {
+    /// The exception as raised.
+    pub exception: NewException,
+    /// When it was first raised.
+    pub raised_at: Timestamp,
+    /// When it was resolved, if it was.
+    pub resolved_at: Option<Timestamp>,
+    /// The note given on resolution.
+    pub resolution_note: Option<String>,
+}
+
+/// One entry of an exception's audit trail: every change to an exception is kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    /// Position in the trail (increasing across all exceptions).
+    pub seq: i64,
+    /// The exception's key.
+    pub key: String,
+    /// When the change happened.
+    pub at: Timestamp,
+    /// What changed: `raised`, `updated`, `resolved`, `reopened`, `retry-requested`, `retried`.
+    pub change: String,
+    /// The note given with the change (a resolution note, a retry's outcome).
+    pub note: Option<String>,
+}
+
+/// A request a person made about an exception from outside the running engine (the `sync`
+/// command line), handled by the engine in order (see `crate::exceptions::RequestHandler`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExceptionRequest {
+    /// Position in the request queue.
+    pub seq: i64,
+    /// The exception's key.
+    pub key: String,
+    /// What was asked (`retry`).
+    pub request: String,
+    /// The note given with the request.
+    pub note: Option<String>,
+    /// When it was asked.
+    pub requested_at: Timestamp,
+    /// When the engine handled it, once it did.
+    pub handled_at: Option<Timestamp>,
+    /// What handling it did, once handled.
+    pub outcome: Option<String>,
+}
+
+/// The exception queue with its audit trail and request queue. Exceptions are keyed: raising an
+/// open one again changes nothing, raising a resolved one reopens it.
+#[async_trait]
+pub trait ExceptionStore: Send + Sync {
+    /// Raises an exception outside a plan (worker failures, stuck documents).
+    async fn raise_exception(
+        &self,
+        exception: NewException,
+        at: Timestamp,
+    ) -> Result<(), StoreError>;
+    /// Raises an exception, or refreshes an open one with the newest message and payload (the
+    /// audit trail records an `updated` entry when the message changed).
+    async fn refresh_exception(
+        &self,
+        exception: NewException,
+        at: Timestamp,
+    ) -> Result<(), StoreError>;
+    /// Resolves an open exception with a note; resolving a resolved one changes nothing.
+    async fn resolve_exception(
+        &self,
+        key: &str,
+        note: &str,
+        at: Timestamp,
+    ) -> Result<(), StoreError>;
+    /// Every exception, open first, then by time raised.
+    async fn exceptions(&self) -> Result<Vec<StoredException>, StoreError>;
+    /// The open exceptions, by time raised (monitoring, alerts, reconciliation: the queue of
+    /// what still needs someone, without the resolved history).
+    async fn open_exceptions(&self) -> Result<Vec<StoredException>, StoreError>;
+    /// One exception by key.
+    async fn exception(&self, key: &str) -> Result<Option<StoredException>, StoreError>;
+    /// The audit trail of one exception, oldest first.
+    async fn exception_audit(&self, key: &str) -> Result<Vec<AuditEntry>, StoreError>;
+    /// Audit entries of every exception after position `after_seq`, in order (a running
+    /// engine learns from them what people changed from outside).
+    async fn audit_since(&self, after_seq: i64) -> Result<Vec<AuditEntry>, StoreError>;
+    /// Queues a request to retry an exception and records it in the audit trail. Fails with
+    /// [`StoreError::NotFound`] when there is no such exception.
+    async fn request_retry(
+        &self,
+        key: &str,
+        note: Option<&str>,
+        at: Timestamp,
+    ) -> Result<i64, StoreError>;
+    /// Requests not handled yet, oldest first.
+    async fn open_requests(&self) -> Result<Vec<ExceptionRequest>, StoreError>;
+    /// Every request about one exception, oldest first.
+    async fn requests_for(&self, key: &str) -> Result<Vec<ExceptionRequest>, StoreError>;
+    /// Records what handling a request did, in the request and in the audit trail.
+    async fn finish_request(
+        &self,
+        seq: i64,
+        outcome: &str,
+        at: Timestamp,
+    ) -> Result<(), StoreError>;
+}

@@ -1,0 +1,437 @@
+//! The embedded SQLite backend of [`Store`](crate::store::Store): one file, WAL, versioned
+//! migrations. This module opens the database and migrates it, runs queries on the blocking
+//! pool and classifies SQLite's errors; each role is implemented in its own module.
+//!
+//! rusqlite is synchronous, so every call runs on Tokio's blocking pool behind one connection.
+//! One connection is enough: the engine's writes are small and SQLite serialises writers anyway.
+
+mod batches;
+mod deliveries;
+mod drift;
+mod exceptions;
+mod ledger;
+mod outbox;
+mod watermarks;
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use jiff::Timestamp;
+use rusqlite::{Connection, ErrorCode};
+use serde_json::Value;
+
+use crate::store::{Store, StoreError};
+
+/// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
+const MIGRATIONS: &[&str] = &[
+    // 1: ledger, outbox, exceptions, watermarks
+    "CREATE TABLE deliveries (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        source TEXT NOT NULL,
+        received_at INTEGER NOT NULL,
+        headers TEXT NOT NULL,
+        body BLOB NOT NULL,
+        not_before INTEGER NOT NULL DEFAULT 0,
+        processed_at INTEGER,
+        note TEXT
+    );
+    CREATE INDEX deliveries_unprocessed ON deliveries(processed_at, not_before, id);
+    CREATE TABLE events (
+        event_key TEXT PRIMARY KEY,
+        document TEXT NOT NULL,
+        event TEXT NOT NULL,
+        planned_at INTEGER NOT NULL
+    );
+    CREATE INDEX events_document ON events(document);
+    CREATE TABLE state_log (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        event_key TEXT NOT NULL,
+        change TEXT NOT NULL
+    );
+    CREATE TABLE actions (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        key TEXT NOT NULL UNIQUE,
+        document TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        event_key TEXT NOT NULL,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        not_before INTEGER NOT NULL,
+        next_attempt_at INTEGER NOT NULL,
+        last_error TEXT,
+        result_id TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+    );
+    CREATE INDEX actions_open ON actions(status, document, seq);
+    CREATE TABLE exceptions (
+        key TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        owner TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        document TEXT NOT NULL,
+        message TEXT NOT NULL,
+        runbook TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        raised_at INTEGER NOT NULL,
+        resolved_at INTEGER,
+        resolution_note TEXT
+    );
+    CREATE TABLE exception_audit (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        key TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        change TEXT NOT NULL,
+        note TEXT
+    );
+    CREATE TABLE watermarks (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );",
+    // 2: batches of actions posted together (batched cadence). An action waiting for a batch
+    // is `pending` with `not_before` = `WAITING_FOR_BATCH`; `batch_key` records the batch it
+    // was put in, written before the batch is posted.
+    "ALTER TABLE actions ADD COLUMN batch_key TEXT;
+    CREATE INDEX actions_batch ON actions(batch_key, seq);
+    CREATE INDEX actions_waiting ON actions(kind, not_before, seq) WHERE batch_key IS NULL;
+    CREATE TABLE batches (
+        key TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        grouping TEXT NOT NULL,
+        status TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        last_error TEXT,
+        result_id TEXT,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+    );
+    CREATE INDEX batches_open ON batches(status, created_at);",
+    // 3: drift history. One row per reconciliation run (its summary as JSON) and one row per
+    // position that was not in step at that run (the row as JSON), so the trend of a position
+    // and of the whole account can be shown without keeping every in-step position.
+    "CREATE TABLE drift_runs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at INTEGER NOT NULL,
+        summary TEXT NOT NULL
+    );
+    CREATE INDEX drift_runs_at ON drift_runs(at);
+    CREATE TABLE drift_rows (
+        run_id INTEGER NOT NULL REFERENCES drift_runs(id) ON DELETE CASCADE,
+        position TEXT NOT NULL,
+        class TEXT NOT NULL,
+        row TEXT NOT NULL,
+        PRIMARY KEY (run_id, position)
+    );
+    CREATE INDEX drift_rows_position ON drift_rows(position, run_id);",
+    // 4: requests people make about exceptions (retry) from outside the running engine; the
+    // engine handles them in order and records the outcome, the audit trail keeps both.
+    "CREATE TABLE exception_requests (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        key TEXT NOT NULL,
+        request TEXT NOT NULL,
+        note TEXT,
+        requested_at INTEGER NOT NULL,
+        handled_at INTEGER,
+        outcome TEXT
+    );
+    CREATE INDEX exception_requests_open ON exception_requests(handled_at, seq);",
+    // 5: the open exceptions are read on every monitoring, alert and reconciliation pass.
+    "CREATE INDEX exceptions_open ON exceptions(raised_at, key) WHERE resolved_at IS NULL;",
+];
+
+/// [`Store`] on an embedded SQLite database.
+///
+/// It dereferences to `dyn Store`, so code holding a `SqliteStore` calls every role's methods
+/// with only [`Store`] in scope, as it does on an `Arc<dyn Store>`.
+#[derive(Clone)]
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").finish_non_exhaustive()
+    }
+}
+
+impl std::ops::Deref for SqliteStore {
+    type Target = dyn Store;
+
+    fn deref(&self) -> &Self::Target {
+        self
+    }
+}
+
+impl SqliteStore {
+    /// Opens (or creates) the database file, turns on WAL with `synchronous=FULL` and runs
+    /// pending migrations.
+    ///
+    /// The store holds business data and webhook bodies, so on Unix a new database file is
+    /// created readable and writable by its owner only (0600) before SQLite opens it; SQLite
+    /// gives the `-wal` and `-shm` files it creates the main file's permissions. An existing
+    /// file keeps its permissions (a warning is logged when others can read it).
+    ///
+    /// `synchronous=FULL` makes every commit reach the disk before it returns, so a delivery
+    /// recorded before a webhook is answered 202 survives a power loss (with `NORMAL` in WAL
+    /// mode the last commits can be lost until the next checkpoint). The cost is measured in
+    /// `docs/performance.md`.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let path = path.as_ref();
+        create_private(path)?;
+        let open = || -> Result<Self, Failure> {
+            let conn = Connection::open(path)?;
+            conn.pragma_update(None, "journal_mode", "WAL")?;
+            conn.pragma_update(None, "synchronous", "FULL")?;
+            Self::with_connection(conn)
+        };
+        Ok(open()?)
+    }
+
+    /// A private in-memory database (tests, dry runs).
+    pub fn open_in_memory() -> Result<Self, StoreError> {
+        let open = || Self::with_connection(Connection::open_in_memory()?);
+        Ok(open()?)
+    }
+
+    fn with_connection(mut conn: Connection) -> Result<Self, Failure> {
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        migrate(&mut conn)?;
+        Ok(SqliteStore {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    /// Runs `f` with the connection on the blocking pool.
+    async fn run<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, Failure> + Send + 'static,
+    {
+        let conn = Arc::clone(&self.conn);
+        tokio::task::spawn_blocking(move || {
+            let mut guard = conn
+                .lock()
+                .map_err(|_| StoreError::Task("connection lock poisoned".into()))?;
+            Ok(f(&mut guard)?)
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?
+    }
+}
+
+/// Creates the database file with mode 0600 when it does not exist yet (Unix), so SQLite never
+/// creates it with the process umask's default (usually world-readable 0644).
+#[cfg(unix)]
+fn create_private(path: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            if let Ok(meta) = std::fs::metadata(path)
+                && meta.permissions().mode() & 0o077 != 0
+            {
+                tracing::warn!(
+                    path = %path.display(),
+                    mode = format_args!("{:o}", meta.permissions().mode() & 0o777),
+                    "the store file can be read by other users; `chmod 600` it and its -wal/-shm files"
+                );
+            }
+            Ok(())
+        }
+        Err(e) => Err(cannot_create(path, &e)),
+    }
+}
+
+/// Elsewhere SQLite creates the file itself, with the platform's default permissions.
+#[cfg(not(unix))]
+fn create_private(_path: &Path) -> Result<(), StoreError> {
+    Ok(())
+}
+
+/// The database file cannot be created, with the reason.
+#[cfg(unix)]
+fn cannot_create(path: &Path, e: &std::io::Error) -> StoreError {
+    let transient = matches!(
+        e.kind(),
+        std::io::ErrorKind::Interrupted | std::io::ErrorKind::WouldBlock
+    );
+    StoreError::backend(
+        std::io::Error::new(e.kind(), format!("cannot create {}: {e}", path.display())),
+        false,
+        transient,
+    )
+}
+
+fn migrate(conn: &mut Connection) -> Result<(), Failure> {
+    let current: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let known = MIGRATIONS.len() as i64;
+    if current > known {
+        return Err(StoreError::SchemaTooNew {
+            found: current,
+            known,
+        }
+        .into());
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", index as i64 + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+fn millis(t: Timestamp) -> i64 {
+    t.as_millisecond()
+}
+
+fn from_millis(ms: i64) -> Timestamp {
+    Timestamp::from_millisecond(ms).unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+fn json(value: &Value) -> Result<String, Failure> {
+    Ok(serde_json::to_string(value)?)
+}
+
+fn parse_json(text: &str) -> Result<Value, Failure> {
+    Ok(serde_json::from_str(text)?)
+}
+
+/// What went wrong inside this backend: SQLite's own error, or one of the store's. rusqlite's
+/// errors convert into it with `?`; it becomes a [`StoreError`] when a call returns, SQLite's
+/// errors classified on the way (see [`classify`]), so no rusqlite type leaves this module.
+#[derive(Debug)]
+enum Failure {
+    Sqlite(rusqlite::Error),
+    Store(StoreError),
+}
+
+impl From<rusqlite::Error> for Failure {
+    fn from(e: rusqlite::Error) -> Self {
+        Failure::Sqlite(e)
+    }
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Self {
+        Failure::Store(e)
+    }
+}
+
+impl From<serde_json::Error> for Failure {
+    fn from(e: serde_json::Error) -> Self {
+        Failure::Store(StoreError::Payload(e))
+    }
+}
+
+impl From<Failure> for StoreError {
+    fn from(f: Failure) -> Self {
+        match f {
+            Failure::Sqlite(e) => classify(e),
+            Failure::Store(e) => e,
+        }
+    }
+}
+
+/// SQLite's error as a [`StoreError::Backend`]: busy or locked (another connection holds the
+/// lock past the busy timeout) is transient; a constraint violation is a conflict; a WAL
+/// snapshot that another writer made stale (`SQLITE_BUSY_SNAPSHOT`) is both, as a serialisation
+/// failure is in other databases.
+fn classify(e: rusqlite::Error) -> StoreError {
+    let (conflict, transient) = match e.sqlite_error() {
+        Some(f) if f.extended_code == rusqlite::ffi::SQLITE_BUSY_SNAPSHOT => (true, true),
+        Some(f) => match f.code {
+            ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => (false, true),
+            ErrorCode::ConstraintViolation => (true, false),
+            _ => (false, false),
+        },
+        None => (false, false),
+    };
+    StoreError::backend(e, conflict, transient)
+}
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::ffi;
+
+    use super::*;
+
+    fn failure(code: i32) -> rusqlite::Error {
+        rusqlite::Error::SqliteFailure(ffi::Error::new(code), None)
+    }
+
+    fn kind(e: &StoreError) -> (bool, bool) {
+        (e.is_conflict(), e.is_transient())
+    }
+
+    #[test]
+    fn sqlite_errors_are_classified() {
+        assert_eq!(kind(&classify(failure(ffi::SQLITE_BUSY))), (false, true));
+        assert_eq!(kind(&classify(failure(ffi::SQLITE_LOCKED))), (false, true));
+        assert_eq!(
+            kind(&classify(failure(ffi::SQLITE_CONSTRAINT_UNIQUE))),
+            (true, false)
+        );
+        assert_eq!(
+            kind(&classify(failure(ffi::SQLITE_BUSY_SNAPSHOT))),
+            (true, true)
+        );
+        assert_eq!(
+            kind(&classify(failure(ffi::SQLITE_CORRUPT))),
+            (false, false)
+        );
+        assert_eq!(
+            kind(&classify(rusqlite::Error::QueryReturnedNoRows)),
+            (false, false)
+        );
+        assert!(matches!(
+            classify(failure(ffi::SQLITE_BUSY)),
+            StoreError::Backend { .. }
+        ));
+    }
+
+    #[test]
+    fn a_unique_key_written_twice_is_a_conflict() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE t (k TEXT PRIMARY KEY)")
+            .unwrap();
+        conn.execute("INSERT INTO t VALUES ('a')", []).unwrap();
+        let e = StoreError::from(Failure::from(
+            conn.execute("INSERT INTO t VALUES ('a')", []).unwrap_err(),
+        ));
+        assert!(e.is_conflict());
+        assert!(!e.is_transient());
+        // The backend's error is kept as the source, and named in the message.
+        assert!(std::error::Error::source(&e).is_some());
+        assert!(e.to_string().starts_with("database error: "), "{e}");
+    }
+
+    #[test]
+    fn a_write_lock_held_by_another_connection_is_transient() {
+        let dir = std::env::temp_dir().join(format!("store-busy-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("busy.sqlite");
+        let _ = std::fs::remove_file(&path);
+        let holder = Connection::open(&path).unwrap();
+        holder
+            .execute_batch("CREATE TABLE t (k TEXT); BEGIN IMMEDIATE; INSERT INTO t VALUES ('a');")
+            .unwrap();
+        let other = Connection::open(&path).unwrap();
+        other.busy_timeout(std::time::Duration::ZERO).unwrap();
+        let e = StoreError::from(Failure::from(
+            other.execute("INSERT INTO t VALUES ('b')", []).unwrap_err(),
+        ));
+        assert!(e.is_transient(), "{e}");
+        assert!(!e.is_conflict());
+        drop(holder);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
