@@ -51,6 +51,8 @@ mod error;
 mod exceptions;
 mod ledger;
 mod outbox;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod sqlite;
 mod watermarks;
 
@@ -61,6 +63,8 @@ pub use error::StoreError;
 pub use exceptions::{AuditEntry, ExceptionRequest, ExceptionStore, NewException, StoredException};
 pub use ledger::{CommitOutcome, LedgerStore, PlanCommit, RecordedEvent};
 pub use outbox::{ActionCount, ActionRecord, ActionStatus, NewAction, OutboxAction, OutboxStore};
+#[cfg(feature = "postgres")]
+pub use postgres::{PgOptions, PgStore};
 pub use sqlite::SqliteStore;
 pub use watermarks::WatermarkStore;
 
