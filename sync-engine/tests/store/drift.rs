@@ -1,15 +1,22 @@
-//! The drift history in the SQLite store: runs and their rows round-trip, newest first, by
-//! position, and pruning removes old runs with their rows.
+//! The drift history: runs and their rows round-trip, newest first, by position, and pruning
+//! removes old runs with their rows.
+
+use std::sync::Arc;
 
 use jiff::Timestamp;
 use serde_json::json;
-use sync_engine::store::{NewDriftRow, NewDriftRun, SqliteStore};
+use sync_engine::store::{NewDriftRow, NewDriftRun, Store};
 
-fn t(secs: i64) -> Timestamp {
-    Timestamp::from_second(1_800_000_000 + secs).unwrap()
-}
+use crate::support::t;
 
-fn row(position: &str, class: &str, unexplained: i64) -> NewDriftRow {
+conformance!(
+    runs_and_rows_round_trip_newest_first,
+    a_run_with_a_repeated_position_is_not_recorded_at_all,
+    pruning_removes_old_runs_and_their_rows,
+);
+
+/// A row of position `position`.
+pub fn row(position: &str, class: &str, unexplained: i64) -> NewDriftRow {
     NewDriftRow {
         position: position.into(),
         class: class.into(),
@@ -17,7 +24,8 @@ fn row(position: &str, class: &str, unexplained: i64) -> NewDriftRow {
     }
 }
 
-fn run(at: Timestamp, drift: u64, rows: Vec<NewDriftRow>) -> NewDriftRun {
+/// A run at `at` with `rows`.
+pub fn run(at: Timestamp, drift: u64, rows: Vec<NewDriftRow>) -> NewDriftRun {
     NewDriftRun {
         at,
         summary: json!({"drift": drift}),
@@ -25,9 +33,7 @@ fn run(at: Timestamp, drift: u64, rows: Vec<NewDriftRow>) -> NewDriftRun {
     }
 }
 
-#[tokio::test]
-async fn runs_and_rows_round_trip_newest_first() {
-    let store = SqliteStore::open_in_memory().unwrap();
+async fn runs_and_rows_round_trip_newest_first(store: Arc<dyn Store>) {
     let first = store
         .record_drift_run(run(t(0), 1, vec![row("B", "drift", 3)]))
         .await
@@ -94,23 +100,31 @@ async fn runs_and_rows_round_trip_newest_first() {
     );
 }
 
-#[tokio::test]
-async fn a_run_with_a_repeated_position_is_not_recorded_at_all() {
-    let store = SqliteStore::open_in_memory().unwrap();
+async fn a_run_with_a_repeated_position_is_not_recorded_at_all(store: Arc<dyn Store>) {
     let err = store
         .record_drift_run(run(
             t(0),
             2,
             vec![row("A", "drift", 1), row("A", "drift", 2)],
         ))
-        .await;
-    assert!(err.is_err(), "a position twice in one run must be refused");
+        .await
+        .expect_err("a position twice in one run must be refused");
+    assert!(
+        err.is_conflict(),
+        "a repeated position is a conflict: {err}"
+    );
+    assert!(!err.is_transient(), "{err}");
     assert!(store.drift_runs(None, 10).await.unwrap().is_empty());
+    assert!(
+        store
+            .drift_position_history("A", 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
-#[tokio::test]
-async fn pruning_removes_old_runs_and_their_rows() {
-    let store = SqliteStore::open_in_memory().unwrap();
+async fn pruning_removes_old_runs_and_their_rows(store: Arc<dyn Store>) {
     let old = store
         .record_drift_run(run(t(0), 1, vec![row("A", "drift", 1)]))
         .await
@@ -128,28 +142,4 @@ async fn pruning_removes_old_runs_and_their_rows() {
     assert_eq!(history[0].run_id, kept);
     // Nothing older left: pruning again removes nothing.
     assert_eq!(store.prune_drift_runs(t(100)).await.unwrap(), 0);
-}
-
-#[tokio::test]
-async fn the_history_survives_a_restart_from_the_file() {
-    let dir = std::env::temp_dir().join(format!(
-        "drift-store-{}-{}",
-        std::process::id(),
-        Timestamp::now().as_nanosecond()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("sync.sqlite");
-    {
-        let store = SqliteStore::open(&path).unwrap();
-        store
-            .record_drift_run(run(t(0), 1, vec![row("A", "drift", 1)]))
-            .await
-            .unwrap();
-    }
-    let store = SqliteStore::open(&path).unwrap();
-    let runs = store.drift_runs(None, 10).await.unwrap();
-    assert_eq!(runs.len(), 1);
-    assert_eq!(store.drift_run_rows(runs[0].id).await.unwrap().len(), 1);
-    drop(store);
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -1,0 +1,121 @@
+//! The intake's inbox: deliveries kept as received, processed in arrival order, deferred,
+//! woken and reprocessed.
+
+use std::sync::Arc;
+
+use serde_json::json;
+use sync_engine::store::{Delivery, NewDelivery, Store};
+
+use crate::support::t;
+
+conformance!(
+    deliveries_are_kept_as_received_in_arrival_order,
+    deferred_deliveries_wait_until_woken_or_due,
+);
+
+fn delivery(body: &[u8], at: i64) -> NewDelivery {
+    NewDelivery {
+        source: "clarus-webhook".into(),
+        received_at: t(at),
+        headers: json!({"x-clarus-wms-automation-id": "9", "n": at}),
+        body: body.to_vec(),
+    }
+}
+
+fn ids(list: &[Delivery]) -> Vec<i64> {
+    list.iter().map(|d| d.id).collect()
+}
+
+async fn deliveries_are_kept_as_received_in_arrival_order(store: Arc<dyn Store>) {
+    assert!(
+        store
+            .unprocessed_deliveries(t(0), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(store.unprocessed_count().await.unwrap(), 0);
+    // Bodies are bytes, kept as received even when they are not UTF-8.
+    let binary = [0xff, 0x00, 0xfe, b'{', 0x80];
+    let first = store
+        .record_delivery(delivery(b"{\"data\":{}}", 0))
+        .await
+        .unwrap();
+    let second = store.record_delivery(delivery(&binary, 1)).await.unwrap();
+    let mut polled = delivery(b"[]", 2);
+    polled.source = "netsuite-poll".into();
+    let third = store.record_delivery(polled.clone()).await.unwrap();
+    assert!(first < second && second < third);
+
+    let pending = store.unprocessed_deliveries(t(2), 10).await.unwrap();
+    assert_eq!(ids(&pending), [first, second, third]);
+    assert_eq!(pending[0].delivery, delivery(b"{\"data\":{}}", 0));
+    assert_eq!(pending[1].delivery.body, binary);
+    assert_eq!(pending[2].delivery, polled);
+    assert_eq!(
+        ids(&store.unprocessed_deliveries(t(2), 2).await.unwrap()),
+        [first, second]
+    );
+    assert_eq!(store.unprocessed_count().await.unwrap(), 3);
+
+    store
+        .mark_delivery_processed(second, Some("unusable".into()), t(3))
+        .await
+        .unwrap();
+    store
+        .mark_delivery_processed(first, None, t(3))
+        .await
+        .unwrap();
+    assert_eq!(
+        ids(&store.unprocessed_deliveries(t(3), 10).await.unwrap()),
+        [third]
+    );
+    assert_eq!(store.unprocessed_count().await.unwrap(), 1);
+
+    // Handed back: processed again, in arrival order.
+    assert!(store.reprocess_delivery(first, t(4)).await.unwrap());
+    assert!(!store.reprocess_delivery(9999, t(4)).await.unwrap());
+    assert_eq!(
+        ids(&store.unprocessed_deliveries(t(4), 10).await.unwrap()),
+        [first, third]
+    );
+    assert_eq!(store.unprocessed_count().await.unwrap(), 2);
+}
+
+async fn deferred_deliveries_wait_until_woken_or_due(store: Arc<dyn Store>) {
+    let a = store.record_delivery(delivery(b"a", 0)).await.unwrap();
+    let b = store.record_delivery(delivery(b"b", 0)).await.unwrap();
+    let c = store.record_delivery(delivery(b"c", 0)).await.unwrap();
+    store
+        .defer_delivery(a, t(100), "mapping missing for SKU X")
+        .await
+        .unwrap();
+    store.defer_delivery(b, t(50), "blocked").await.unwrap();
+    assert_eq!(
+        ids(&store.unprocessed_deliveries(t(1), 10).await.unwrap()),
+        [c]
+    );
+    // Deferred deliveries still count as unprocessed.
+    assert_eq!(store.unprocessed_count().await.unwrap(), 3);
+    // Due again at their time.
+    assert_eq!(
+        ids(&store.unprocessed_deliveries(t(50), 10).await.unwrap()),
+        [b, c]
+    );
+
+    store.mark_delivery_processed(c, None, t(2)).await.unwrap();
+    // Woken: every deferred delivery is due at once (a processed one is not woken).
+    assert_eq!(store.wake_deferred_deliveries(t(3)).await.unwrap(), 2);
+    assert_eq!(store.wake_deferred_deliveries(t(3)).await.unwrap(), 0);
+    assert_eq!(
+        ids(&store.unprocessed_deliveries(t(3), 10).await.unwrap()),
+        [a, b]
+    );
+    assert!(
+        store
+            .unprocessed_deliveries(t(2), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}

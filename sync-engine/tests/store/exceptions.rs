@@ -1,0 +1,256 @@
+//! The exception queue: keyed exceptions kept once, resolved and reopened, their audit trail,
+//! and the requests people make about them.
+
+use std::sync::Arc;
+
+use serde_json::json;
+use sync_engine::store::{Store, StoreError};
+
+use crate::support::{commit, exception, t};
+
+conformance!(
+    exceptions_are_kept_once_resolved_and_reopened,
+    every_change_to_an_exception_is_in_its_audit_trail,
+    retry_requests_are_queued_and_finished_in_order,
+);
+
+async fn exceptions_are_kept_once_resolved_and_reopened(store: Arc<dyn Store>) {
+    let mut c = commit("e1", vec![]);
+    c.exceptions.push(exception("EX-1"));
+    store.commit_plan(c).await.unwrap();
+    store
+        .raise_exception(exception("EX-1"), t(5))
+        .await
+        .unwrap();
+    let all = store.exceptions().await.unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].raised_at, t(0));
+    assert_eq!(all[0].exception, exception("EX-1"));
+
+    store
+        .resolve_exception("EX-1", "item created", t(10))
+        .await
+        .unwrap();
+    let all = store.exceptions().await.unwrap();
+    assert_eq!(all[0].resolved_at, Some(t(10)));
+    assert_eq!(all[0].resolution_note.as_deref(), Some("item created"));
+    assert!(store.open_exceptions().await.unwrap().is_empty());
+    // Resolving it again changes nothing.
+    store
+        .resolve_exception("EX-1", "again", t(11))
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .exception("EX-1")
+            .await
+            .unwrap()
+            .unwrap()
+            .resolution_note
+            .as_deref(),
+        Some("item created")
+    );
+
+    let mut reraised = exception("EX-1");
+    reraised.message = "SKU X is still not in NetSuite".into();
+    store
+        .raise_exception(reraised.clone(), t(20))
+        .await
+        .unwrap();
+    let all = store.exceptions().await.unwrap();
+    assert_eq!(all[0].resolved_at, None);
+    assert_eq!(all[0].resolution_note, None);
+    assert_eq!(all[0].raised_at, t(20));
+    assert_eq!(all[0].exception, reraised);
+    let open = store.open_exceptions().await.unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].exception.key, "EX-1");
+
+    assert!(matches!(
+        store.resolve_exception("nope", "x", t(30)).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(store.exception("nope").await.unwrap().is_none());
+
+    // Open first, then by time raised; the open ones alone by time raised.
+    store
+        .raise_exception(exception("EX-0"), t(15))
+        .await
+        .unwrap();
+    store
+        .raise_exception(exception("EX-2"), t(25))
+        .await
+        .unwrap();
+    store
+        .raise_exception(exception("EX-3"), t(1))
+        .await
+        .unwrap();
+    store.resolve_exception("EX-3", "done", t(2)).await.unwrap();
+    let order = |list: Vec<sync_engine::store::StoredException>| -> Vec<String> {
+        list.into_iter().map(|e| e.exception.key).collect()
+    };
+    assert_eq!(
+        order(store.exceptions().await.unwrap()),
+        ["EX-0", "EX-1", "EX-2", "EX-3"]
+    );
+    assert_eq!(
+        order(store.open_exceptions().await.unwrap()),
+        ["EX-0", "EX-1", "EX-2"]
+    );
+}
+
+async fn every_change_to_an_exception_is_in_its_audit_trail(store: Arc<dyn Store>) {
+    store
+        .raise_exception(exception("EX-1"), t(0))
+        .await
+        .unwrap();
+    // Raised again while open: nothing.
+    store
+        .raise_exception(exception("EX-1"), t(1))
+        .await
+        .unwrap();
+    // Refreshed with the same message: nothing; with a new one: updated, with the new payload.
+    store
+        .refresh_exception(exception("EX-1"), t(2))
+        .await
+        .unwrap();
+    let mut newer = exception("EX-1");
+    newer.message = "SKU X: 3 units short".into();
+    newer.payload = json!({"sku": "X", "short": 3});
+    store.refresh_exception(newer.clone(), t(3)).await.unwrap();
+    let stored = store.exception("EX-1").await.unwrap().unwrap();
+    assert_eq!(stored.exception.message, newer.message);
+    assert_eq!(stored.exception.payload, newer.payload);
+    assert_eq!(stored.raised_at, t(0));
+    store
+        .resolve_exception("EX-1", "fixed", t(4))
+        .await
+        .unwrap();
+    store
+        .resolve_exception("EX-1", "fixed", t(5))
+        .await
+        .unwrap();
+    store
+        .raise_exception(exception("EX-1"), t(6))
+        .await
+        .unwrap();
+    // Refreshing an exception that does not exist raises it.
+    store
+        .refresh_exception(exception("EX-2"), t(7))
+        .await
+        .unwrap();
+
+    let trail = store.exception_audit("EX-1").await.unwrap();
+    assert_eq!(
+        trail
+            .iter()
+            .map(|a| (a.change.as_str(), a.at, a.note.as_deref()))
+            .collect::<Vec<_>>(),
+        [
+            ("raised", t(0), None),
+            ("updated", t(3), Some("SKU X: 3 units short")),
+            ("resolved", t(4), Some("fixed")),
+            ("reopened", t(6), None),
+        ]
+    );
+    assert!(trail.windows(2).all(|w| w[0].seq < w[1].seq));
+    assert!(trail.iter().all(|a| a.key == "EX-1"));
+
+    // Every exception's entries after a position, in order.
+    let all = store.audit_since(0).await.unwrap();
+    assert_eq!(all.len(), 5);
+    assert_eq!(
+        (all[4].key.as_str(), all[4].change.as_str()),
+        ("EX-2", "raised")
+    );
+    let after = store.audit_since(trail[1].seq).await.unwrap();
+    assert_eq!(
+        after.iter().map(|a| a.change.as_str()).collect::<Vec<_>>(),
+        ["resolved", "reopened", "raised"]
+    );
+    assert!(store.audit_since(all[4].seq).await.unwrap().is_empty());
+    assert!(store.exception_audit("nope").await.unwrap().is_empty());
+}
+
+async fn retry_requests_are_queued_and_finished_in_order(store: Arc<dyn Store>) {
+    assert!(matches!(
+        store.request_retry("nope", None, t(0)).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(store.open_requests().await.unwrap().is_empty());
+    store
+        .raise_exception(exception("EX-1"), t(0))
+        .await
+        .unwrap();
+    store
+        .raise_exception(exception("EX-2"), t(0))
+        .await
+        .unwrap();
+    let first = store
+        .request_retry("EX-1", Some("item created"), t(10))
+        .await
+        .unwrap();
+    let second = store.request_retry("EX-2", None, t(11)).await.unwrap();
+    let third = store
+        .request_retry("EX-1", Some("again"), t(12))
+        .await
+        .unwrap();
+    assert!(first < second && second < third);
+
+    let open = store.open_requests().await.unwrap();
+    assert_eq!(
+        open.iter()
+            .map(|r| (r.seq, r.key.as_str(), r.note.as_deref()))
+            .collect::<Vec<_>>(),
+        [
+            (first, "EX-1", Some("item created")),
+            (second, "EX-2", None),
+            (third, "EX-1", Some("again"))
+        ]
+    );
+    assert!(
+        open.iter()
+            .all(|r| r.request == "retry" && r.handled_at.is_none())
+    );
+    assert_eq!(open[1].requested_at, t(11));
+
+    store
+        .finish_request(first, "2 actions put back", t(20))
+        .await
+        .unwrap();
+    assert!(store.finish_request(first, "twice", t(21)).await.is_err());
+    assert!(store.finish_request(9999, "never", t(21)).await.is_err());
+    assert_eq!(
+        store
+            .open_requests()
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.seq)
+            .collect::<Vec<_>>(),
+        [second, third]
+    );
+    let for_ex1 = store.requests_for("EX-1").await.unwrap();
+    assert_eq!(
+        for_ex1.iter().map(|r| r.seq).collect::<Vec<_>>(),
+        [first, third]
+    );
+    assert_eq!(for_ex1[0].handled_at, Some(t(20)));
+    assert_eq!(for_ex1[0].outcome.as_deref(), Some("2 actions put back"));
+    assert_eq!(for_ex1[1].outcome, None);
+    assert!(store.requests_for("nope").await.unwrap().is_empty());
+
+    let trail = store.exception_audit("EX-1").await.unwrap();
+    assert_eq!(
+        trail
+            .iter()
+            .map(|a| (a.change.as_str(), a.at, a.note.as_deref()))
+            .collect::<Vec<_>>(),
+        [
+            ("raised", t(0), None),
+            ("retry-requested", t(10), Some("item created")),
+            ("retry-requested", t(12), Some("again")),
+            ("retried", t(20), Some("2 actions put back")),
+        ]
+    );
+}
