@@ -8,11 +8,11 @@
 //! migrates and classifies PostgreSQL's errors; each role is implemented in its own module.
 
 // mod batches;
-// mod deliveries;
+mod deliveries;
 // mod drift;
 // mod exceptions;
-// mod ledger;
-// mod outbox;
+mod ledger;
+mod outbox;
 mod watermarks;
 
 use std::borrow::Cow;
@@ -28,11 +28,18 @@ use crate::store::{Store, StoreError};
 
 /// The migrations, in order. Each is applied once, in its own transaction, and recorded in
 /// `_sqlx_migrations` with its checksum: a migration changed after it ran is refused.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "initial schema",
-    include_str!("../../../migrations/postgres/0001_initial.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "initial schema",
+        include_str!("../../../migrations/postgres/0001_initial.sql"),
+    ),
+    (
+        2,
+        "events seq",
+        include_str!("../../../migrations/postgres/0002_events_seq.sql"),
+    ),
+];
 
 /// How a [`PgStore`] connects.
 #[derive(Debug, Clone)]
