@@ -7,10 +7,10 @@
 //! payloads the JSON text the engine serialised, bodies raw bytes. This module connects,
 //! migrates and classifies PostgreSQL's errors; each role is implemented in its own module.
 
-// mod batches;
+mod batches;
 mod deliveries;
-// mod drift;
-// mod exceptions;
+mod drift;
+mod exceptions;
 mod ledger;
 mod outbox;
 mod watermarks;
@@ -38,6 +38,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "events seq",
         include_str!("../../../migrations/postgres/0002_events_seq.sql"),
+    ),
+    (
+        3,
+        "batches seq",
+        include_str!("../../../migrations/postgres/0003_batches_seq.sql"),
     ),
 ];
 
