@@ -6,6 +6,11 @@
 //! builds them for the simulators; both then call [`assemble`] (or [`assemble_with_health`] to
 //! set the health thresholds), so they run the same engine. The service's [`Health`] registry is
 //! shared with the webhook intake, which serves it as `GET /readyz`.
+//!
+//! [`assemble_with_clock`] hands one business clock (see [`crate::clock`]) to every part: the
+//! engine (and so the poller, the sweeps, the processor and every scheduled job), the outbox, the
+//! batcher, the webhook intake, the Clarus decoder and executor. [`assemble`] and
+//! [`assemble_with_health`] use the system clock.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,18 +18,18 @@ use std::time::Duration;
 use async_trait::async_trait;
 use clarus_client::webhook::{SYNC_SUBSCRIPTIONS, WebhookSecret, WebhookTarget};
 use clarus_client::{ClarusClient, ClarusError, ClarusId, Url};
-use jiff::Timestamp;
 use netsuite_client::NetSuiteClient;
 use sync_core::{Mappings, Tenant};
 
 use crate::batch::Batcher;
 use crate::clarus::SweepError;
 use crate::clarus::{ClarusDecoder, ClarusExecutor, ClarusSweep, ExecutorSettings, MovementSweep};
+use crate::clock::{self, SharedClock};
 use crate::config::CadenceSettings;
 use crate::engine::{Engine, EngineError};
 use crate::exceptions::RequestHandler;
 use crate::health::{Connection, Health};
-use crate::intake::{IntakeConfig, IntakeLimits, router_with_limits};
+use crate::intake::{IntakeConfig, IntakeLimits, router_with_clock};
 use crate::netsuite::{
     ExecutorConfig, NetSuiteExecutor, NetSuitePoller, PollError, PollerConfig, SnapshotError,
 };
@@ -234,7 +239,7 @@ impl Scheduled for ReconcileJob {
         loop {
             let waiting = engine
                 .store()
-                .unprocessed_deliveries(Timestamp::now(), 1)
+                .unprocessed_deliveries(engine.clock().now(), 1)
                 .await
                 .map_err(|e| e.to_string())?;
             if waiting.is_empty() {
@@ -248,7 +253,7 @@ impl Scheduled for ReconcileJob {
         }
         let run = self
             .reconciler
-            .run_once(Timestamp::now())
+            .run_once(engine.clock().now())
             .await
             .map_err(reconcile_error)?;
         let summary = &run.snapshot.run.summary;
@@ -280,10 +285,10 @@ impl Scheduled for StockRecheck {
     fn connections(&self) -> &[Connection] {
         BOTH
     }
-    async fn run_once(&self, _: &Engine) -> Result<usize, JobError> {
+    async fn run_once(&self, engine: &Engine) -> Result<usize, JobError> {
         let run = self
             .reconciler
-            .run_once(Timestamp::now())
+            .run_once(engine.clock().now())
             .await
             .map_err(reconcile_error)?;
         Ok(run.snapshot.run.summary.positions)
@@ -351,11 +356,37 @@ pub async fn assemble_with_health(
     parts: Parts,
     health: Health,
 ) -> Result<Assembled, AssembleError> {
+    assemble_with_clock(parts, health, clock::system()).await
+}
+
+/// [`assemble_with_health`] on the given business clock: the engine, the outbox, the batcher,
+/// the webhook intake and the Clarus decoder and executor all read the time from `clock`. The
+/// health registry keeps its own clock; give it the same one with
+/// [`Health::on_clock`](crate::health::Health::on_clock).
+///
+/// ```no_run
+/// # async fn demo(parts: sync_engine::assemble::Parts)
+/// # -> Result<(), sync_engine::assemble::AssembleError> {
+/// use sync_engine::assemble::assemble_with_clock;
+/// use sync_engine::clock::ManualClock;
+/// use sync_engine::health::{Health, HealthConfig};
+///
+/// let clock = ManualClock::new("2026-03-01T09:00:00Z".parse().unwrap());
+/// let health = Health::on_clock(HealthConfig::default(), clock.shared());
+/// let assembled = assemble_with_clock(parts, health, clock.shared()).await?;
+/// # let _ = assembled; Ok(()) }
+/// ```
+pub async fn assemble_with_clock(
+    parts: Parts,
+    health: Health,
+    clock: SharedClock,
+) -> Result<Assembled, AssembleError> {
     let store = parts.store;
     let engine = Arc::new(
         Engine::open(store.clone(), parts.mappings.clone())
             .await?
-            .with_cadence(parts.cadence.clone()),
+            .with_cadence(parts.cadence.clone())
+            .with_clock(clock.clone()),
     );
 
     let mut intake_limits = IntakeLimits::default();
@@ -373,7 +404,7 @@ pub async fn assemble_with_health(
                 )
                 .await?;
             intake_limits = webhooks.limits.clone();
-            let app = router_with_limits(
+            let app = router_with_clock(
                 store.clone(),
                 IntakeConfig {
                     secret: webhooks.secret,
@@ -381,6 +412,7 @@ pub async fn assemble_with_health(
                 },
                 webhooks.limits,
                 Some(health.clone()),
+                clock.clone(),
             );
             Some((webhooks.listener, app))
         }
@@ -394,12 +426,14 @@ pub async fn assemble_with_health(
             stock_unit_type_id: parts.stock_unit_type,
         },
     )
-    .with_store(store.clone());
+    .with_store(store.clone())
+    .with_clock(clock.clone());
     let netsuite_executor = NetSuiteExecutor::new(parts.netsuite.clone(), parts.netsuite_executor);
-    let batcher = Batcher::for_cadence(
+    let batcher = Batcher::for_cadence_with_clock(
         store.clone(),
         Arc::new(netsuite_executor.clone()),
         parts.cadence.adjustments,
+        clock.clone(),
     )
     .await?;
     let executor = Arc::new(Router::new(
@@ -413,7 +447,8 @@ pub async fn assemble_with_health(
         parts.subdomain,
         parts.tenant,
         store.clone(),
-    );
+    )
+    .with_clock(clock.clone());
     let mut sweep = ClarusSweep::new(
         parts.clarus.clone(),
         decoder.despatch_reader().clone(),
@@ -464,7 +499,7 @@ pub async fn assemble_with_health(
         store: store.clone(),
         engine: engine.clone(),
         processor: Arc::new(processor),
-        outbox: Outbox::new(store, executor, parts.outbox),
+        outbox: Outbox::new(store, executor, parts.outbox).with_clock(clock),
         scheduled: {
             scheduled.push(Arc::new(PollJob {
                 poller,

@@ -22,6 +22,9 @@
 //! an action in the ledger with the event that planned it, so a batch traces back to its source
 //! events ([`crate::store::BatchStore::batch_members`]).
 //!
+//! Windows, due retries and completions are timed by the batcher's clock
+//! ([`Batcher::with_clock`], the system clock by default; see [`crate::clock`]).
+//!
 //! Lines are kept one per member, not summed per item: each line carries its movement's memo
 //! and its own lots and serials, so a NetSuite line maps to exactly one Clarus movement.
 //!
@@ -52,6 +55,7 @@ use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 use sync_core::{Action, IdempotencyKey, InventoryAdjustment, PlannedAction};
 
+use crate::clock::{self, SharedClock};
 use crate::config::Cadence;
 use crate::engine::Engine;
 use crate::netsuite::NetSuiteExecutor;
@@ -180,6 +184,7 @@ pub struct Batcher {
     store: Arc<dyn Store>,
     poster: Arc<dyn AdjustmentPoster>,
     config: BatchConfig,
+    clock: SharedClock,
 }
 
 impl std::fmt::Debug for Batcher {
@@ -201,7 +206,15 @@ impl Batcher {
             store,
             poster,
             config,
+            clock: clock::system(),
         }
+    }
+
+    /// Reads the time from `clock` (the system clock by default): the window's "now" when run
+    /// as a scheduled job, when a retry is due again, when a batch was posted.
+    pub fn with_clock(mut self, clock: SharedClock) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// Sets up the adjustments' cadence at start-up; the batcher returned, if any, goes into the
@@ -214,12 +227,21 @@ impl Batcher {
         poster: Arc<dyn AdjustmentPoster>,
         cadence: Cadence,
     ) -> Result<Option<Self>, StoreError> {
+        Self::for_cadence_with_clock(store, poster, cadence, clock::system()).await
+    }
+
+    /// [`for_cadence`](Self::for_cadence) reading the time from `clock` (the batcher returned
+    /// keeps it, see [`with_clock`](Self::with_clock)).
+    pub async fn for_cadence_with_clock(
+        store: Arc<dyn Store>,
+        poster: Arc<dyn AdjustmentPoster>,
+        cadence: Cadence,
+        clock: SharedClock,
+    ) -> Result<Option<Self>, StoreError> {
         match BatchConfig::from_cadence(cadence) {
-            Some(config) => Ok(Some(Batcher::new(store, poster, config))),
+            Some(config) => Ok(Some(Batcher::new(store, poster, config).with_clock(clock))),
             None => {
-                let released = store
-                    .release_waiting(ADJUSTMENT_KIND, Timestamp::now())
-                    .await?;
+                let released = store.release_waiting(ADJUSTMENT_KIND, clock.now()).await?;
                 if released > 0 {
                     tracing::info!(
                         released,
@@ -230,7 +252,7 @@ impl Batcher {
                     return Ok(None);
                 }
                 let config = BatchConfig::new(Duration::from_secs(60), 1);
-                Ok(Some(Batcher::new(store, poster, config)))
+                Ok(Some(Batcher::new(store, poster, config).with_clock(clock)))
             }
         }
     }
@@ -363,7 +385,7 @@ impl Batcher {
                 Ok(Some(id)) => {
                     tracing::info!(%id, "found the record of an ambiguous batch post");
                     self.store
-                        .complete_batch(key, Some(id), Timestamp::now())
+                        .complete_batch(key, Some(id), self.clock.now())
                         .await?;
                     return Ok(ActionStatus::Done);
                 }
@@ -375,7 +397,7 @@ impl Batcher {
             }
         }
         self.store
-            .begin_batch_attempt(key, Timestamp::now())
+            .begin_batch_attempt(key, self.clock.now())
             .await?;
         let memo = format!(
             "Clarus stock adjustments: {} movements ({})",
@@ -385,7 +407,7 @@ impl Batcher {
         match self.poster.post_adjustments(key, &memo, &adjustments).await {
             Ok(id) => {
                 tracing::info!(id = ?id, lines = adjustments.len(), "batch posted");
-                self.store.complete_batch(key, id, Timestamp::now()).await?;
+                self.store.complete_batch(key, id, self.clock.now()).await?;
                 Ok(ActionStatus::Done)
             }
             Err(ExecutionError::Rejected(message)) => self.give_up(batch, &message).await,
@@ -414,13 +436,13 @@ impl Batcher {
                     ambiguous,
                     None,
                     Some(batch_exception(batch, &message)),
-                    Timestamp::now(),
+                    self.clock.now(),
                 )
                 .await?;
             return Ok(ActionStatus::Failed);
         }
         let delay = backoff(&self.config.retry(), attempts, key);
-        let retry_at = Timestamp::now() + SignedDuration::try_from(delay).unwrap_or_default();
+        let retry_at = self.clock.now() + SignedDuration::try_from(delay).unwrap_or_default();
         tracing::debug!(%error, ?delay, "batch post retried later");
         self.store
             .fail_batch(
@@ -429,7 +451,7 @@ impl Batcher {
                 ambiguous,
                 Some(retry_at),
                 None,
-                Timestamp::now(),
+                self.clock.now(),
             )
             .await?;
         Ok(if ambiguous {
@@ -452,7 +474,7 @@ impl Batcher {
                 false,
                 None,
                 Some(batch_exception(batch, message)),
-                Timestamp::now(),
+                self.clock.now(),
             )
             .await?;
         Ok(ActionStatus::Failed)
@@ -464,7 +486,7 @@ impl Batcher {
         let key = &action.action.key;
         tracing::warn!(%key, %message, "waiting adjustment rejected");
         self.store
-            .fail_action(key, message, false, None, Timestamp::now())
+            .fail_action(key, message, false, None, self.clock.now())
             .await?;
         self.store
             .raise_exception(
@@ -478,7 +500,7 @@ impl Batcher {
                     runbook: "operations.md#action-failed".into(),
                     payload: serde_json::json!({ "action": key, "error": message }),
                 },
-                Timestamp::now(),
+                self.clock.now(),
             )
             .await
     }
@@ -540,7 +562,7 @@ impl Scheduled for Batcher {
 
     async fn run_once(&self, _engine: &Engine) -> Result<usize, crate::service::JobError> {
         let run = self
-            .run(Timestamp::now())
+            .run(self.clock.now())
             .await
             .map_err(|e| e.to_string())?;
         Ok(run.completed + run.failed + run.rejected_actions)

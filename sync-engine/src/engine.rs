@@ -4,6 +4,10 @@
 //! known, commits the resulting plan to the [`Store`] in one transaction, and only then applies it
 //! to the in-memory view. At start-up the view is rebuilt by replaying the committed plans, so
 //! the view after a restart is exactly the one before it.
+//!
+//! The engine carries the business clock ([`Engine::with_clock`], the system clock by default):
+//! every part that works through an engine reads "now" from [`Engine::clock`] (see
+//! [`crate::clock`]).
 
 use std::sync::Arc;
 
@@ -14,6 +18,7 @@ use sync_core::{
 };
 use tokio::sync::Mutex;
 
+use crate::clock::{self, SharedClock};
 use crate::config::{Cadence, CadenceSettings};
 use crate::store::{
     CommitOutcome, NewAction, NewException, PlanCommit, Store, StoreError, WAITING_FOR_BATCH,
@@ -113,6 +118,7 @@ pub struct Engine {
     mappings: Mappings,
     state: Mutex<MemoryState>,
     cadence: CadenceSettings,
+    clock: SharedClock,
 }
 
 impl std::fmt::Debug for Engine {
@@ -142,6 +148,7 @@ impl Engine {
             mappings,
             state: Mutex::new(state),
             cadence: CadenceSettings::default(),
+            clock: clock::system(),
         })
     }
 
@@ -166,6 +173,41 @@ impl Engine {
     pub fn with_cadence(mut self, cadence: CadenceSettings) -> Self {
         self.cadence = cadence;
         self
+    }
+
+    /// Sets the clock the engine and everything working through it read the time from (the
+    /// system clock by default). Tests and simulations give a [`ManualClock`] and move it.
+    ///
+    /// [`ManualClock`]: crate::clock::ManualClock
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use sync_engine::clock::ManualClock;
+    /// use sync_engine::engine::Engine;
+    /// use sync_engine::store::{SqliteStore, Store};
+    ///
+    /// let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory()?);
+    /// let clock = ManualClock::new("2026-03-01T09:00:00Z".parse()?);
+    /// let mappings = sync_core::Mappings::new(sync_core::MappingTables::default())?;
+    /// let engine = Engine::open(store, mappings)
+    ///     .await?
+    ///     .with_clock(clock.shared());
+    /// clock.advance(Duration::from_secs(60));
+    /// assert_eq!(engine.clock().now(), "2026-03-01T09:01:00Z".parse::<jiff::Timestamp>()?);
+    /// # Ok(()) }
+    /// ```
+    pub fn with_clock(mut self, clock: SharedClock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The business clock: the time every part working through this engine plans, records and
+    /// compares by.
+    pub fn clock(&self) -> &SharedClock {
+        &self.clock
     }
 
     /// The cadence per flow.

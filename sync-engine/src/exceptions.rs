@@ -292,7 +292,7 @@ impl RequestHandler {
         let mut stock_rechecked: Option<Result<(), String>> = None;
         let mut replayed_deliveries = false;
         for request in requests {
-            let now = Timestamp::now();
+            let now = engine.clock().now();
             let outcome = match store.exception(&request.key).await? {
                 None => "nothing done: the exception no longer exists".to_owned(),
                 Some(e) if e.resolved_at.is_some() => {

@@ -22,7 +22,8 @@
 //! success for longer than `max(3 × its interval, stale floor)` and none is failing. The intake
 //! serves it as `GET /readyz` (see [`crate::intake::router_with_health`]).
 //!
-//! Time comes from a clock given to the registry ([`Health::with_clock`]), `Timestamp::now` by
+//! Time comes from a clock given to the registry ([`Health::with_clock`], or the engine's
+//! [`SharedClock`](crate::clock::SharedClock) with [`Health::on_clock`]), `Timestamp::now` by
 //! default, so tests control it.
 
 use std::collections::BTreeMap;
@@ -448,6 +449,22 @@ impl Health {
                 state: Mutex::new(State::default()),
             }),
         }
+    }
+
+    /// A registry reading time from the engine's business clock (see [`crate::clock`]); give it
+    /// the clock the engine's other parts read.
+    ///
+    /// ```
+    /// use sync_engine::clock::{Clock, ManualClock};
+    /// use sync_engine::health::{Health, HealthConfig};
+    ///
+    /// let clock = ManualClock::new(jiff::Timestamp::UNIX_EPOCH);
+    /// let health = Health::on_clock(HealthConfig::default(), clock.shared());
+    /// clock.advance(std::time::Duration::from_secs(5));
+    /// assert_eq!(health.now(), clock.now());
+    /// ```
+    pub fn on_clock(config: HealthConfig, clock: crate::clock::SharedClock) -> Self {
+        Health::with_clock(config, move || clock.now())
     }
 
     /// Its settings.

@@ -46,13 +46,13 @@ use axum::routing::{get, post};
 use axum::serve::IncomingStream;
 use axum::{Json, Router};
 use clarus_client::webhook::{SYNC_SUBSCRIPTIONS, WebhookSecret};
-use jiff::Timestamp;
 use serde_json::{Map, Value};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::{Instant, Sleep};
 
+use crate::clock::{self, SharedClock};
 use crate::health::{Health, Readiness};
 use crate::store::{NewDelivery, Store};
 
@@ -143,6 +143,7 @@ pub fn bind(
 #[derive(Clone)]
 struct IntakeState {
     store: Arc<dyn Store>,
+    clock: SharedClock,
     secret: WebhookSecret,
     max_body_bytes: usize,
     body_timeout: Duration,
@@ -173,8 +174,23 @@ pub fn router_with_limits(
     limits: IntakeLimits,
     health: Option<Health>,
 ) -> Router {
+    router_with_clock(store, config, limits, health, clock::system())
+}
+
+/// [`router_with_limits`] stamping each delivery's `received_at` with `clock` (see
+/// [`crate::clock`]; the others use the system clock). The request, body and header timeouts
+/// and the per-minute refusal counts stay on tokio's and the monotonic clock: they are about
+/// waiting, not business time.
+pub fn router_with_clock(
+    store: Arc<dyn Store>,
+    config: IntakeConfig,
+    limits: IntakeLimits,
+    health: Option<Health>,
+    clock: SharedClock,
+) -> Router {
     let state = IntakeState {
         store,
+        clock,
         secret: config.secret,
         max_body_bytes: config.max_body_bytes,
         body_timeout: limits.body_timeout,
@@ -346,7 +362,7 @@ async fn receive(
     };
     let delivery = NewDelivery {
         source: CLARUS_WEBHOOK_SOURCE.into(),
-        received_at: Timestamp::now(),
+        received_at: state.clock.now(),
         headers: kept,
         body: body.to_vec(),
     };

@@ -24,12 +24,14 @@
 //!   and answers readiness (`/readyz`) per job and per connection.
 //! - [`config`] reads the TOML configuration, [`assemble`] joins the parts, and [`service`] runs
 //!   them together with a graceful stop.
+//! - [`clock`] is the one injected source of business time for all of the above.
 
 pub mod alerts;
 pub mod assemble;
 pub mod backup;
 pub mod batch;
 pub mod clarus;
+pub mod clock;
 pub mod config;
 pub mod drift_history;
 pub mod engine;

@@ -821,7 +821,7 @@ impl Scheduled for StuckDetector {
 
     async fn run_once(&self, engine: &Engine) -> Result<usize, crate::service::JobError> {
         let report = self
-            .check(engine.store().as_ref(), Timestamp::now())
+            .check(engine.store().as_ref(), engine.clock().now())
             .await
             .map_err(|e| e.to_string())?;
         Ok(report.stuck.len() + report.resolved.len())

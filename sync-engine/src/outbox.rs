@@ -1,5 +1,9 @@
 //! The outbox worker: runs planned actions in order per document and in parallel across
 //! documents, retries what may be retried, and looks before it resends after an ambiguous failure.
+//!
+//! What is due, when a retry is due again and when an action completed or failed are read from
+//! the outbox's clock ([`Outbox::with_clock`], see [`crate::clock`]); the idle poll between
+//! looks is a tokio sleep (waiting, not business time).
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -12,6 +16,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tracing::Instrument;
 
+use crate::clock::{self, SharedClock};
 use crate::store::{ActionStatus, NewException, OutboxAction, Store, StoreError};
 
 /// Why an action did not take effect.
@@ -102,6 +107,7 @@ pub struct Outbox {
     store: Arc<dyn Store>,
     executor: Arc<dyn ActionExecutor>,
     config: OutboxConfig,
+    clock: SharedClock,
 }
 
 impl std::fmt::Debug for Outbox {
@@ -123,7 +129,19 @@ impl Outbox {
             store,
             executor,
             config,
+            clock: clock::system(),
         }
+    }
+
+    /// Reads the time from `clock` (the system clock by default): what is due, when a retry is
+    /// due again, when an action was done.
+    pub fn with_clock(mut self, clock: SharedClock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    fn now(&self) -> Timestamp {
+        self.clock.now()
     }
 
     /// Runs until `shutdown` is set, then lets running actions finish and returns.
@@ -139,7 +157,7 @@ impl Outbox {
             if free > 0 {
                 let due = self
                     .store
-                    .due_actions(Timestamp::now(), free + busy.len())
+                    .due_actions(self.now(), free + busy.len())
                     .await?;
                 for action in due {
                     if running.len() >= self.config.max_in_flight {
@@ -183,7 +201,7 @@ impl Outbox {
     pub async fn run_due(&self) -> Result<usize, StoreError> {
         let due = self
             .store
-            .due_actions(Timestamp::now(), self.config.max_in_flight)
+            .due_actions(self.now(), self.config.max_in_flight)
             .await?;
         let count = due.len();
         let mut running = JoinSet::new();
@@ -205,7 +223,7 @@ impl Outbox {
             Err(e) => {
                 let message = format!("stored action cannot be read: {e}");
                 self.store
-                    .fail_action(&key, &message, false, None, Timestamp::now())
+                    .fail_action(&key, &message, false, None, self.now())
                     .await?;
                 return self.raise_failure(&outbox, "integration", &message).await;
             }
@@ -214,10 +232,7 @@ impl Outbox {
             match self.executor.find_applied(&planned).await {
                 Ok(Some(id)) => {
                     tracing::info!(%key, %id, "found the record of an ambiguous attempt");
-                    return self
-                        .store
-                        .complete_action(&key, Some(id), Timestamp::now())
-                        .await;
+                    return self.store.complete_action(&key, Some(id), self.now()).await;
                 }
                 Ok(None) => {}
                 Err(e) => return self.retry_later(&outbox, &planned, e, true).await,
@@ -225,11 +240,11 @@ impl Outbox {
         }
         self.store.begin_attempt(&key).await?;
         match self.executor.execute(&planned).await {
-            Ok(id) => self.store.complete_action(&key, id, Timestamp::now()).await,
+            Ok(id) => self.store.complete_action(&key, id, self.now()).await,
             Err(ExecutionError::Rejected(message)) => {
                 tracing::warn!(%key, %message, "action rejected");
                 self.store
-                    .fail_action(&key, &message, false, None, Timestamp::now())
+                    .fail_action(&key, &message, false, None, self.now())
                     .await?;
                 self.raise_failure(&outbox, failure_owner(&planned.action), &message)
                     .await
@@ -254,14 +269,14 @@ impl Outbox {
         if attempts >= self.config.max_attempts {
             let message = format!("gave up after {attempts} attempts: {error}");
             self.store
-                .fail_action(key, &message, ambiguous, None, Timestamp::now())
+                .fail_action(key, &message, ambiguous, None, self.now())
                 .await?;
             return self
                 .raise_failure(outbox, failure_owner(&planned.action), &message)
                 .await;
         }
         let delay = backoff(&self.config, attempts, key);
-        let retry_at = Timestamp::now() + SignedDuration::try_from(delay).unwrap_or_default();
+        let retry_at = self.now() + SignedDuration::try_from(delay).unwrap_or_default();
         tracing::debug!(%key, %error, ?delay, "retrying later");
         self.store
             .fail_action(
@@ -269,7 +284,7 @@ impl Outbox {
                 &error.to_string(),
                 ambiguous,
                 Some(retry_at),
-                Timestamp::now(),
+                self.now(),
             )
             .await
     }
@@ -293,9 +308,7 @@ impl Outbox {
             runbook: "operations.md#action-failed".into(),
             payload: serde_json::json!({ "action": outbox.action.key, "error": message }),
         };
-        self.store
-            .raise_exception(exception, Timestamp::now())
-            .await
+        self.store.raise_exception(exception, self.now()).await
     }
 }
 

@@ -10,6 +10,9 @@
 //! its read refused) is tried again and again; once it has waited longer than
 //! [`Processor::stall_after`] since it was received, a `delivery-stalled` exception names it
 //! (owner `integration`), and it is resolved when the delivery is finally processed.
+//!
+//! Every "now" (what is due, when a deferred delivery is due again, how long one has waited) is
+//! the engine's clock ([`Engine::clock`], see [`crate::clock`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -102,9 +105,14 @@ impl Processor {
         }
     }
 
+    /// The engine's time.
+    fn now(&self) -> Timestamp {
+        self.engine.clock().now()
+    }
+
     /// Processes up to `limit` due deliveries, oldest first.
     pub async fn process_due(&self, limit: usize) -> Result<ProcessStats, EngineError> {
-        let now = Timestamp::now();
+        let now = self.now();
         let mut stats = ProcessStats::default();
         for delivery in self.store.unprocessed_deliveries(now, limit).await? {
             stats.deliveries += 1;
@@ -125,7 +133,7 @@ impl Processor {
             Ok(events) => {
                 let mut blocked = false;
                 for event in &events {
-                    match self.engine.ingest(event, Timestamp::now()).await? {
+                    match self.engine.ingest(event, self.now()).await? {
                         IngestOutcome::Duplicate => stats.duplicates += 1,
                         IngestOutcome::Planned { .. } => stats.planned += 1,
                         IngestOutcome::Blocked { .. } => blocked = true,
@@ -143,7 +151,7 @@ impl Processor {
                     .await?;
                 } else {
                     self.store
-                        .mark_delivery_processed(delivery.id, None, Timestamp::now())
+                        .mark_delivery_processed(delivery.id, None, self.now())
                         .await?;
                     self.clear_stall(delivery, "processed").await?;
                 }
@@ -171,11 +179,11 @@ impl Processor {
                             runbook: "operations.md#invalid-delivery".into(),
                             payload: delivery.delivery.headers.clone(),
                         },
-                        Timestamp::now(),
+                        self.now(),
                     )
                     .await?;
                 self.store
-                    .mark_delivery_processed(delivery.id, Some(message), Timestamp::now())
+                    .mark_delivery_processed(delivery.id, Some(message), self.now())
                     .await?;
                 self.clear_stall(
                     delivery,
@@ -197,7 +205,7 @@ impl Processor {
     /// delivery that has waited too long. The store keeps no "first deferred at", so the wait
     /// counts from when the delivery was received.
     async fn check_stall(&self, delivery: &Delivery, reason: &str) -> Result<(), EngineError> {
-        let now = Timestamp::now();
+        let now = self.now();
         if !self.stalled(delivery, now) {
             return Ok(());
         }
@@ -252,7 +260,7 @@ impl Processor {
 
     /// Resolves the `delivery-stalled` exception of a delivery that moved on, if it had one.
     async fn clear_stall(&self, delivery: &Delivery, what: &str) -> Result<(), EngineError> {
-        let now = Timestamp::now();
+        let now = self.now();
         let note = format!("delivery {} {what}", delivery.id);
         match self
             .store
@@ -265,8 +273,7 @@ impl Processor {
     }
 
     async fn defer(&self, delivery: &Delivery, note: &str) -> Result<(), EngineError> {
-        let until =
-            Timestamp::now() + SignedDuration::try_from(self.retry_after).unwrap_or_default();
+        let until = self.now() + SignedDuration::try_from(self.retry_after).unwrap_or_default();
         self.store.defer_delivery(delivery.id, until, note).await?;
         Ok(())
     }

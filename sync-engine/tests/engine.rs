@@ -9,8 +9,11 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 use rust_decimal::Decimal;
 use sync_core::*;
+use sync_engine::clock::{Clock, ManualClock};
 use sync_engine::engine::{Engine, IngestOutcome};
-use sync_engine::outbox::{ActionExecutor, ExecutionError, Outbox, OutboxConfig};
+use sync_engine::monitor::{STUCK_KIND, StuckConfig, StuckDetector};
+use sync_engine::outbox::{ActionExecutor, ExecutionError, Outbox, OutboxConfig, backoff};
+use sync_engine::service::Scheduled;
 use sync_engine::store::{ActionStatus, SqliteStore, Store};
 
 fn now() -> Timestamp {
@@ -396,4 +399,111 @@ async fn the_running_outbox_drains_and_stops_on_shutdown() {
             .iter()
             .all(|a| a.status == ActionStatus::Done)
     );
+}
+
+/// The engine's parts read time from the injected clock: a retry an hour away becomes due the
+/// moment the clock passes it, not a second before, and without anyone waiting for it.
+#[tokio::test]
+async fn an_outbox_retry_becomes_due_when_the_injected_clock_passes_its_backoff() {
+    let clock = ManualClock::new(now());
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let engine = Engine::open(store.clone(), mappings())
+        .await
+        .unwrap()
+        .with_clock(clock.shared());
+    engine
+        .ingest(&item("77", "MUG"), engine.clock().now())
+        .await
+        .unwrap();
+    let product = store.actions().await.unwrap()[0].action.key.clone();
+
+    let system = Arc::new(FakeSystem::default());
+    system.refuse.lock().unwrap().insert(product.clone(), 1);
+    let config = OutboxConfig {
+        backoff_base: Duration::from_secs(30 * 60),
+        backoff_max: Duration::from_secs(2 * 60 * 60),
+        ..OutboxConfig::default()
+    };
+    let outbox =
+        Outbox::new(store.clone(), system.clone(), config.clone()).with_clock(clock.shared());
+
+    // Refused once: retried after its backoff (between 30 min and 1 h for the first retry).
+    assert_eq!(outbox.run_due().await.unwrap(), 1);
+    let refused = store.action(&product).await.unwrap().unwrap();
+    assert_eq!(
+        (refused.status, refused.attempts),
+        (ActionStatus::Pending, 1)
+    );
+    let delay = backoff(&config, 1, &product);
+    assert!(delay >= Duration::from_secs(30 * 60), "{delay:?}");
+
+    // Not due however often the outbox looks, until the clock is moved past the backoff.
+    assert_eq!(outbox.run_due().await.unwrap(), 0);
+    clock.advance(delay - Duration::from_secs(1));
+    assert_eq!(outbox.run_due().await.unwrap(), 0);
+    assert!(system.applied.lock().unwrap().is_empty());
+    clock.advance(Duration::from_secs(1));
+    assert_eq!(outbox.run_due().await.unwrap(), 1);
+
+    assert_eq!(system.applied.lock().unwrap()[&product], 1);
+    assert_eq!(
+        store.action(&product).await.unwrap().unwrap().status,
+        ActionStatus::Done
+    );
+    // Recorded at the injected time, not the system's.
+    let record = store
+        .action_records()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.key == product)
+        .unwrap();
+    assert_eq!(record.created_at, now());
+    assert_eq!(record.updated_at, clock.now());
+}
+
+/// A scheduled job reads the engine's clock: an order that never reaches Clarus is stuck only
+/// once the clock passes the 15-minute threshold, and the exception is resolved when the order
+/// moves on.
+#[tokio::test]
+async fn a_document_becomes_stuck_only_when_the_engine_clock_passes_the_threshold() {
+    let clock = ManualClock::new(now());
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let engine = Engine::open(store.clone(), mappings())
+        .await
+        .unwrap()
+        .with_clock(clock.shared());
+    engine
+        .ingest(&item("77", "MUG"), engine.clock().now())
+        .await
+        .unwrap();
+    engine
+        .ingest(&order("501", "MUG", "77", 5), engine.clock().now())
+        .await
+        .unwrap();
+    let detector = StuckDetector::new(StuckConfig::default());
+    let open_stuck = || async {
+        store
+            .open_exceptions()
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.exception.kind == STUCK_KIND)
+            .count()
+    };
+
+    clock.advance(Duration::from_secs(899));
+    assert_eq!(detector.run_once(&engine).await.unwrap(), 0);
+    assert_eq!(open_stuck().await, 0);
+
+    clock.advance(Duration::from_secs(1));
+    assert_eq!(detector.run_once(&engine).await.unwrap(), 1);
+    assert_eq!(open_stuck().await, 1);
+
+    // The goods out is created (at the injected time): the order left the stage.
+    let outbox = Outbox::new(store.clone(), Arc::new(FakeSystem::default()), fast())
+        .with_clock(clock.shared());
+    while outbox.run_due().await.unwrap() > 0 {}
+    assert_eq!(detector.run_once(&engine).await.unwrap(), 1, "resolved");
+    assert_eq!(open_stuck().await, 0);
 }

@@ -393,7 +393,9 @@ impl Scheduled for Alerter {
     }
 
     async fn run_once(&self, engine: &Engine) -> Result<usize, crate::service::JobError> {
-        let run = self.run_at(engine.store().as_ref(), Timestamp::now()).await;
+        let run = self
+            .run_at(engine.store().as_ref(), engine.clock().now())
+            .await;
         Ok(run.delivered)
     }
 }

@@ -14,6 +14,7 @@ use super::despatch::DespatchReader;
 use super::movement::{MovementVerifier, movement_from_webhook};
 use super::progress::ProgressReader;
 use super::receipt::ReceiptDecoder;
+use crate::clock::{self, SharedClock};
 use crate::processor::{DecodeError, DeliveryDecoder};
 use crate::store::{Delivery, Store};
 
@@ -46,6 +47,7 @@ pub struct ClarusDecoder {
     receipts: ReceiptDecoder,
     progress: ProgressReader,
     movements: MovementVerifier,
+    clock: SharedClock,
 }
 
 impl std::fmt::Debug for ClarusDecoder {
@@ -82,9 +84,21 @@ impl ClarusDecoder {
                 client,
                 tenant: tenant.clone(),
                 store,
+                clock: clock::system(),
             },
             tenant,
+            clock: clock::system(),
         }
+    }
+
+    /// Reads the time from `clock` (the system clock by default, see [`crate::clock`]): when a
+    /// receipt's completion is recorded, when a movement is confirmed, when a despatch is; the
+    /// reader of [`despatch_reader`](Self::despatch_reader) shares it.
+    pub fn with_clock(mut self, clock: SharedClock) -> Self {
+        self.despatches = self.despatches.with_clock(clock.clone());
+        self.receipts.clock = clock.clone();
+        self.clock = clock;
+        self
     }
 
     /// The reader the decoder re-reads despatches with (shared with [`super::ClarusSweep`]).
@@ -159,7 +173,7 @@ impl DeliveryDecoder for ClarusDecoder {
                     return Ok(Vec::new());
                 };
                 if let Payload::StockMovement(m) = &movement.payload {
-                    let now = jiff::Timestamp::now();
+                    let now = self.clock.now();
                     if *event == StockEvent::PlacedOnHold
                         && self.movements.made_by_receipt(record, typed, m).await?
                     {

@@ -39,6 +39,7 @@ use super::errors::decode_error;
 use super::executor::{LineOrder, list};
 use super::nodes::{GoodsOutLineRead, GoodsOutRead, PackageRead, ShipmentRead, TransactionRead};
 use super::shipped::{GROUP_UPDATES, Group, GroupLine, Shipped};
+use crate::clock::{self, SharedClock};
 use crate::processor::DecodeError;
 use crate::store::Store;
 
@@ -54,6 +55,7 @@ pub struct DespatchReader {
     client: ClarusClient,
     tenant: Tenant,
     store: Option<Arc<dyn Store>>,
+    clock: SharedClock,
 }
 
 impl std::fmt::Debug for DespatchReader {
@@ -79,7 +81,20 @@ impl DespatchReader {
             client,
             tenant,
             store: None,
+            clock: clock::system(),
         }
+    }
+
+    /// Reads the time from `clock` (the system clock by default, see [`crate::clock`]): when
+    /// a despatch posted before shipments were told apart is recorded as despatched.
+    pub fn with_clock(mut self, clock: SharedClock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The clock the reader reads the time from.
+    pub fn clock(&self) -> &SharedClock {
+        &self.clock
     }
 
     /// Reads the engine's record of each goods out it created (sales order, reference, line
@@ -221,7 +236,7 @@ impl DespatchReader {
                 lines: Vec::new(),
                 tracking: Vec::new(),
                 service: None,
-                despatched_at: Timestamp::now(),
+                despatched_at: self.clock.now(),
                 completes: true,
             });
             if let Some(store) = &self.store {

@@ -20,6 +20,7 @@ use sync_core::{
 use super::errors::{Sent, classify};
 use super::nodes::{GoodsInRead, GoodsOutLineRead, GoodsOutRead};
 use super::products::ProductCache;
+use crate::clock::{self, SharedClock};
 use crate::outbox::{ActionExecutor, ExecutionError};
 use crate::store::{NewException, Store, StoreError};
 
@@ -153,6 +154,7 @@ pub struct ClarusExecutor {
     window_closed: AtomicBool,
     /// Serialises the updates of the adoption counts.
     adoptions: tokio::sync::Mutex<()>,
+    clock: SharedClock,
 }
 
 impl std::fmt::Debug for ClarusExecutor {
@@ -173,7 +175,15 @@ impl ClarusExecutor {
             store: None,
             window_closed: AtomicBool::new(false),
             adoptions: tokio::sync::Mutex::new(()),
+            clock: clock::system(),
         }
+    }
+
+    /// Reads the time from `clock` (the system clock by default, see [`crate::clock`]): whether
+    /// the go-live window is still open, when an adoption's exception is raised.
+    pub fn with_clock(mut self, clock: SharedClock) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// Also records, per goods out created, the NetSuite line of each of its lines in creation
@@ -473,7 +483,7 @@ impl ClarusExecutor {
             .and_then(|text| serde_json::from_str::<GoLiveWindow>(&text).ok())
             .and_then(|w| w.adopt_until);
         match until {
-            Some(until) if Timestamp::now() < until => Ok(true),
+            Some(until) if self.clock.now() < until => Ok(true),
             Some(_) => {
                 self.window_closed.store(true, Ordering::Relaxed);
                 Ok(false)
@@ -566,7 +576,7 @@ impl ClarusExecutor {
                 }),
             };
             store
-                .refresh_exception(exception, Timestamp::now())
+                .refresh_exception(exception, self.clock.now())
                 .await
                 .map_err(|e| {
                     ExecutionError::Retryable(format!(

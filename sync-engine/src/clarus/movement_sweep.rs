@@ -164,7 +164,7 @@ impl MovementSweep {
     pub async fn run(&self, engine: &Engine) -> Result<MovementSweepReport, SweepError> {
         let since = self.watermark().await?;
         let overlap = SignedDuration::try_from(self.overlap).unwrap_or_default();
-        let now = Timestamp::now();
+        let now = engine.clock().now();
         let mut found: Vec<(ClarusId, MovementRead)> = Vec::new();
         for warehouse in mapped_warehouses(engine.mappings()) {
             let mut filter = Filter::new()
@@ -244,10 +244,10 @@ impl MovementSweep {
             report.duplicates += 1;
             return Ok(false);
         }
-        Ok(match engine.ingest(&event, Timestamp::now()).await? {
+        Ok(match engine.ingest(&event, engine.clock().now()).await? {
             IngestOutcome::Planned { .. } => {
                 report.planned += 1;
-                self.flag_rebuilt(&event).await?;
+                self.flag_rebuilt(&event, engine.clock().now()).await?;
                 false
             }
             IngestOutcome::Duplicate => {
@@ -311,7 +311,7 @@ impl MovementSweep {
 
     /// A movement posted from its transaction lacks the reason its webhook carried: finance
     /// checks the account it went to.
-    async fn flag_rebuilt(&self, event: &Event) -> Result<(), StoreError> {
+    async fn flag_rebuilt(&self, event: &Event, now: Timestamp) -> Result<(), StoreError> {
         let Payload::StockMovement(movement) = &event.payload else {
             return Ok(());
         };
@@ -344,9 +344,7 @@ impl MovementSweep {
                 "occurred_at": movement.occurred_at.to_string(),
             }),
         };
-        self.store
-            .raise_exception(exception, Timestamp::now())
-            .await
+        self.store.raise_exception(exception, now).await
     }
 }
 

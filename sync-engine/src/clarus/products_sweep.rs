@@ -155,7 +155,7 @@ impl ProductSweep {
                 continue;
             }
             let version = last.map_or(1, |l| l.version + 1);
-            let now = Timestamp::now();
+            let now = engine.clock().now();
             let event = product_event(product, &fingerprint, version, now);
             match engine.ingest(&event, now).await? {
                 IngestOutcome::Planned { exceptions, .. }

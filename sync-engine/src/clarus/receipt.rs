@@ -34,6 +34,7 @@ use super::despatch::{decimal, id_u64, json_id, line_reference, lots_and_serials
 use super::errors::decode_error;
 use super::executor::{GoodsInOrder, list};
 use super::nodes::GoodsInRead;
+use crate::clock::SharedClock;
 use crate::processor::DecodeError;
 use crate::store::Store;
 
@@ -126,6 +127,8 @@ pub(crate) struct ReceiptDecoder {
     pub client: ClarusClient,
     pub tenant: Tenant,
     pub store: Arc<dyn Store>,
+    /// The business clock (see [`crate::clock`]).
+    pub clock: SharedClock,
 }
 
 impl ReceiptDecoder {
@@ -462,7 +465,7 @@ impl ReceiptDecoder {
             .resolve_exception(
                 &receipt_gap_key(id),
                 "the goods in's completed webhook arrived and was processed",
-                Timestamp::now(),
+                self.clock.now(),
             )
             .await
         {

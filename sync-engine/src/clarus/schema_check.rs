@@ -715,10 +715,12 @@ impl ClarusSchemaCheck {
     }
 
     /// Carries out a check asked for by [`recheck_soon`](Self::recheck_soon), when the last
-    /// check is at least [`RECHECK_GAP`] old; `None` when there was nothing to do yet.
+    /// check is at least [`RECHECK_GAP`] old (a monotonic gap, not business time); `None` when
+    /// there was nothing to do yet. `now` is the business time the check records.
     pub async fn recheck_if_due(
         &self,
         store: &dyn Store,
+        now: Timestamp,
     ) -> Option<Result<SchemaCheckOutcome, StoreError>> {
         if !self.recheck_pending() {
             return None;
@@ -733,7 +735,7 @@ impl ClarusSchemaCheck {
         if recent {
             return None;
         }
-        Some(self.check(store, Timestamp::now()).await)
+        Some(self.check(store, now).await)
     }
 
     /// `job`, unchanged, except that when it depends on Clarus and fails with an error waiting
@@ -779,7 +781,7 @@ impl Scheduled for ClarusSchemaCheck {
         &[Connection::Clarus]
     }
     async fn run_once(&self, engine: &Engine) -> Result<usize, JobError> {
-        self.check(engine.store().as_ref(), Timestamp::now())
+        self.check(engine.store().as_ref(), engine.clock().now())
             .await
             .map_err(|e| JobError::from(e.to_string()))?
             .into_job_result()
@@ -816,7 +818,11 @@ impl Scheduled for Watched {
             );
             self.check.recheck_soon();
         }
-        if let Some(Err(e)) = self.check.recheck_if_due(engine.store().as_ref()).await {
+        if let Some(Err(e)) = self
+            .check
+            .recheck_if_due(engine.store().as_ref(), engine.clock().now())
+            .await
+        {
             tracing::error!(error = %e, "the clarus-schema exception could not be updated");
         }
         outcome

@@ -146,6 +146,7 @@ impl ClarusSweep {
                 client: client.clone(),
                 tenant: reader.tenant().clone(),
                 store: store.clone(),
+                clock: reader.clock().clone(),
             },
             client,
             reader,
@@ -177,7 +178,7 @@ impl ClarusSweep {
         event: &Event,
         report: &mut SweepReport,
     ) -> Result<(), EngineError> {
-        match engine.ingest(event, Timestamp::now()).await? {
+        match engine.ingest(event, engine.clock().now()).await? {
             IngestOutcome::Planned { .. } => report.planned += 1,
             IngestOutcome::Duplicate => report.duplicates += 1,
             IngestOutcome::Blocked { .. } => report.blocked += 1,
@@ -268,7 +269,7 @@ impl ClarusSweep {
             return Ok(());
         }
         let context = format!("sweeping goods out {} ({reference})", goods_out.id);
-        let now = Timestamp::now();
+        let now = engine.clock().now();
         let despatched_at = match self
             .reader
             .last_dispatch(goods_out.id, &context)
@@ -340,7 +341,8 @@ impl ClarusSweep {
                 if !completed {
                     continue;
                 }
-                if let Err(e) = self.check_gap(goods_in.id, reference, report).await {
+                let now = engine.clock().now();
+                if let Err(e) = self.check_gap(goods_in.id, reference, now, report).await {
                     Self::failed(report, "goods_in", goods_in.id, e);
                 }
             }
@@ -354,9 +356,9 @@ impl ClarusSweep {
         &self,
         id: ClarusId,
         reference: &str,
+        now: Timestamp,
         report: &mut SweepReport,
     ) -> Result<(), DecodeError> {
-        let now = Timestamp::now();
         let completion = self.receipts.completion(id, now).await?;
         if completion.reported {
             return Ok(());

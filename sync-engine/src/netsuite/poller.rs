@@ -476,7 +476,7 @@ impl NetSuitePoller {
         let record = match stored.clone() {
             None if ingested => None,
             None => Some(GoLive {
-                first_poll: Timestamp::now(),
+                first_poll: self.engine.clock().now(),
                 start_from: self.config.start_from,
                 adopt_until: None,
             }),
@@ -605,7 +605,11 @@ impl NetSuitePoller {
             match converted {
                 Ok(event) => {
                     self.resolve_invalid(&record_type, id).await?;
-                    match self.engine.ingest(&event, Timestamp::now()).await? {
+                    match self
+                        .engine
+                        .ingest(&event, self.engine.clock().now())
+                        .await?
+                    {
                         IngestOutcome::Duplicate => report.duplicates += 1,
                         IngestOutcome::Planned { .. } => report.planned += 1,
                         IngestOutcome::Blocked { exceptions } => {
@@ -627,7 +631,9 @@ impl NetSuitePoller {
                         .await?;
                 }
             }
-            state.seen.insert((kind, id), (modified, Timestamp::now()));
+            state
+                .seen
+                .insert((kind, id), (modified, self.engine.clock().now()));
             advance(newest);
         }
         Ok(())
@@ -747,7 +753,7 @@ impl NetSuitePoller {
                 .resolve_exception(
                     &key,
                     "the record reads well since it was corrected in NetSuite",
-                    Timestamp::now(),
+                    self.engine.clock().now(),
                 )
                 .await?;
         }
@@ -782,7 +788,7 @@ impl NetSuitePoller {
         // Read again while still invalid: the exception shows the latest problem.
         self.engine
             .store()
-            .refresh_exception(exception, Timestamp::now())
+            .refresh_exception(exception, self.engine.clock().now())
             .await
     }
 }
