@@ -68,6 +68,8 @@ macro_rules! conformance_reopen {
 
 #[path = "store/batches.rs"]
 mod batches;
+#[path = "store/cluster.rs"]
+mod cluster;
 #[path = "store/deliveries.rs"]
 mod deliveries;
 #[path = "store/drift.rs"]

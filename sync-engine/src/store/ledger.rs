@@ -38,6 +38,13 @@ pub enum CommitOutcome {
     Committed,
     /// The event was seen before; nothing was written.
     Duplicate,
+    /// Another commit moved the ledger head since the plan was made
+    /// ([`ClusterStore::commit_plan_at`](super::ClusterStore::commit_plan_at)); nothing was
+    /// written. `head` is the ledger head now: read the state log up to it and plan again.
+    Stale {
+        /// The ledger head at the time of the check.
+        head: i64,
+    },
 }
 
 /// An event as recorded in the ledger when its plan was committed (reports, monitoring).

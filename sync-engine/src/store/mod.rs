@@ -17,6 +17,8 @@
 //! - [`ExceptionStore`]: the exception queue, its audit trail and people's requests.
 //! - [`WatermarkStore`]: how far each poller has read.
 //! - [`DriftStore`]: the history of reconciliation runs.
+//! - [`ClusterStore`]: several instances on one database: leases, heartbeats, claims on
+//!   deliveries and actions, and plans committed on the ledger head they were made on.
 //!
 //! A backend implements every role for one type; the blanket implementation makes it a
 //! [`Store`], so the engine keeps holding an `Arc<dyn Store>` and calls any role's methods on it
@@ -45,6 +47,7 @@
 //! from the caller.
 
 mod batches;
+mod cluster;
 mod deliveries;
 mod drift;
 mod error;
@@ -57,6 +60,7 @@ mod sqlite;
 mod watermarks;
 
 pub use batches::{BatchMember, BatchStore, NewBatch, StoredBatch, WAITING_FOR_BATCH};
+pub use cluster::{ClusterStore, InstanceRecord, Lease};
 pub use deliveries::{Delivery, DeliveryStore, NewDelivery};
 pub use drift::{DriftStore, NewDriftRow, NewDriftRun, StoredDriftRow, StoredDriftRun};
 pub use error::StoreError;
@@ -80,6 +84,7 @@ pub trait Store:
     + BatchStore
     + WatermarkStore
     + DriftStore
+    + ClusterStore
     + Send
     + Sync
     + 'static
@@ -94,6 +99,7 @@ impl<T> Store for T where
         + BatchStore
         + WatermarkStore
         + DriftStore
+        + ClusterStore
         + Send
         + Sync
         + 'static

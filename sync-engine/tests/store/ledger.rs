@@ -155,6 +155,7 @@ async fn concurrent_commits_of_one_event_commit_it_once(store: Arc<dyn Store>) {
         match task.await.unwrap() {
             Ok(CommitOutcome::Committed) => committed += 1,
             Ok(CommitOutcome::Duplicate) => {}
+            Ok(outcome @ CommitOutcome::Stale { .. }) => panic!("commit_plan returned {outcome:?}"),
             Err(e) => assert!(
                 e.is_conflict() || e.is_transient(),
                 "a concurrent commit failed with neither a conflict nor a transient error: {e}"

@@ -57,13 +57,16 @@ impl DeliveryStore for PgStore {
         until: Timestamp,
         note: &str,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE deliveries SET not_before = $2, note = $3 WHERE id = $1")
-            .bind(id)
-            .bind(millis(until))
-            .bind(note)
-            .execute(self.pool())
-            .await
-            .map_err(classify)?;
+        sqlx::query(
+            "UPDATE deliveries SET not_before = $2, note = $3, claimed_by = NULL,
+             claim_until = NULL WHERE id = $1",
+        )
+        .bind(id)
+        .bind(millis(until))
+        .bind(note)
+        .execute(self.pool())
+        .await
+        .map_err(classify)?;
         Ok(())
     }
 
@@ -82,13 +85,16 @@ impl DeliveryStore for PgStore {
         note: Option<String>,
         at: Timestamp,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE deliveries SET processed_at = $2, note = $3 WHERE id = $1")
-            .bind(id)
-            .bind(millis(at))
-            .bind(note)
-            .execute(self.pool())
-            .await
-            .map_err(classify)?;
+        sqlx::query(
+            "UPDATE deliveries SET processed_at = $2, note = $3, claimed_by = NULL,
+             claim_until = NULL WHERE id = $1",
+        )
+        .bind(id)
+        .bind(millis(at))
+        .bind(note)
+        .execute(self.pool())
+        .await
+        .map_err(classify)?;
         Ok(())
     }
 

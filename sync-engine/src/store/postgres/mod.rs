@@ -8,6 +8,7 @@
 //! migrates and classifies PostgreSQL's errors; each role is implemented in its own module.
 
 mod batches;
+mod cluster;
 mod deliveries;
 mod drift;
 mod exceptions;
@@ -43,6 +44,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         3,
         "batches seq",
         include_str!("../../../migrations/postgres/0003_batches_seq.sql"),
+    ),
+    (
+        4,
+        "cluster",
+        include_str!("../../../migrations/postgres/0004_cluster.sql"),
     ),
 ];
 

@@ -13,10 +13,10 @@ use crate::store::{
 };
 
 /// The columns [`read_action`] reads, in its order.
-const ACTION_COLUMNS: &str =
+pub(super) const ACTION_COLUMNS: &str =
     "seq, key, document, kind, payload, status, attempts, not_before, last_error, result_id";
 
-fn read_action(row: &PgRow) -> Result<OutboxAction, StoreError> {
+pub(super) fn read_action(row: &PgRow) -> Result<OutboxAction, StoreError> {
     let payload: String = row.try_get(4).map_err(classify)?;
     let status: String = row.try_get(5).map_err(classify)?;
     let attempts: i64 = row.try_get(6).map_err(classify)?;
@@ -95,7 +95,8 @@ impl OutboxStore for PgStore {
     ) -> Result<(), StoreError> {
         let n = sqlx::query(
             "UPDATE actions SET status = 'done', result_id = $2, attempts = attempts + 1,
-             updated_at = $3, last_error = NULL WHERE key = $1",
+             updated_at = $3, last_error = NULL, claimed_by = NULL, claim_until = NULL
+             WHERE key = $1",
         )
         .bind(key)
         .bind(result_id)
@@ -126,7 +127,8 @@ impl OutboxStore for PgStore {
         let now = millis(at);
         let n = sqlx::query(
             "UPDATE actions SET status = $2, attempts = attempts + 1, last_error = $3,
-             next_attempt_at = $4, updated_at = $5 WHERE key = $1",
+             next_attempt_at = $4, updated_at = $5, claimed_by = NULL, claim_until = NULL
+             WHERE key = $1",
         )
         .bind(key)
         .bind(status.as_str())

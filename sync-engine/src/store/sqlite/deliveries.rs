@@ -65,7 +65,8 @@ impl DeliveryStore for SqliteStore {
     ) -> Result<(), StoreError> {
         self.run(move |c| {
             c.execute(
-                "UPDATE deliveries SET processed_at = ?2, note = ?3 WHERE id = ?1",
+                "UPDATE deliveries SET processed_at = ?2, note = ?3, claimed_by = NULL, claim_until = NULL
+                 WHERE id = ?1",
                 params![id, millis(at), note],
             )?;
             Ok(())
@@ -82,7 +83,8 @@ impl DeliveryStore for SqliteStore {
         let note = note.to_owned();
         self.run(move |c| {
             c.execute(
-                "UPDATE deliveries SET not_before = ?2, note = ?3 WHERE id = ?1",
+                "UPDATE deliveries SET not_before = ?2, note = ?3, claimed_by = NULL, claim_until = NULL
+                 WHERE id = ?1",
                 params![id, millis(until), note],
             )?;
             Ok(())

@@ -6,6 +6,7 @@
 //! One connection is enough: the engine's writes are small and SQLite serialises writers anyway.
 
 mod batches;
+mod cluster;
 mod deliveries;
 mod drift;
 mod exceptions;
@@ -139,6 +140,25 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX exception_requests_open ON exception_requests(handled_at, seq);",
     // 5: the open exceptions are read on every monitoring, alert and reconciliation pass.
     "CREATE INDEX exceptions_open ON exceptions(raised_at, key) WHERE resolved_at IS NULL;",
+    // 6: several instances on one database (the same schema as PostgreSQL's migration 4):
+    // leases (one leader per job), the instances' heartbeats, and claims on deliveries and
+    // actions (who works on one, until when).
+    "CREATE TABLE leases (
+        name TEXT PRIMARY KEY,
+        holder TEXT NOT NULL,
+        acquired_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+    );
+    CREATE TABLE instances (
+        id TEXT PRIMARY KEY,
+        started_at INTEGER NOT NULL,
+        last_seen INTEGER NOT NULL
+    );
+    CREATE INDEX instances_seen ON instances(last_seen);
+    ALTER TABLE deliveries ADD COLUMN claimed_by TEXT;
+    ALTER TABLE deliveries ADD COLUMN claim_until INTEGER;
+    ALTER TABLE actions ADD COLUMN claimed_by TEXT;
+    ALTER TABLE actions ADD COLUMN claim_until INTEGER;",
 ];
 
 /// [`Store`] on an embedded SQLite database.

@@ -93,7 +93,8 @@ impl OutboxStore for SqliteStore {
         self.run(move |c| {
             let n = c.execute(
                 "UPDATE actions SET status = 'done', result_id = ?2, attempts = attempts + 1,
-                 updated_at = ?3, last_error = NULL WHERE key = ?1",
+                 updated_at = ?3, last_error = NULL, claimed_by = NULL, claim_until = NULL
+                 WHERE key = ?1",
                 params![key, result_id, millis(at)],
             )?;
             if n == 0 {
@@ -127,7 +128,8 @@ impl OutboxStore for SqliteStore {
             let now = millis(at);
             let n = c.execute(
                 "UPDATE actions SET status = ?2, attempts = attempts + 1, last_error = ?3,
-                 next_attempt_at = ?4, updated_at = ?5 WHERE key = ?1",
+                 next_attempt_at = ?4, updated_at = ?5, claimed_by = NULL, claim_until = NULL
+                 WHERE key = ?1",
                 params![
                     key,
                     status.as_str(),
