@@ -58,4 +58,12 @@ pub trait DeliveryStore: Send + Sync {
     async fn wake_deferred_deliveries(&self, at: Timestamp) -> Result<u64, StoreError>;
     /// Hands a processed delivery back for processing at `at`. Returns whether it existed.
     async fn reprocess_delivery(&self, id: i64, at: Timestamp) -> Result<bool, StoreError>;
+    /// Deletes at most `limit` deliveries processed before `processed_before`, oldest first, and
+    /// returns how many (the retention of stored webhook bodies; see
+    /// `crate::retention`). Deliveries not yet processed, due or deferred, are never deleted.
+    async fn prune_deliveries(
+        &self,
+        processed_before: Timestamp,
+        limit: usize,
+    ) -> Result<u64, StoreError>;
 }

@@ -11,6 +11,7 @@ use crate::support::t;
 conformance!(
     deliveries_are_kept_as_received_in_arrival_order,
     deferred_deliveries_wait_until_woken_or_due,
+    processed_deliveries_are_pruned_after_retention_and_others_never,
 );
 
 fn delivery(body: &[u8], at: i64) -> NewDelivery {
@@ -117,5 +118,40 @@ async fn deferred_deliveries_wait_until_woken_or_due(store: Arc<dyn Store>) {
             .await
             .unwrap()
             .is_empty()
+    );
+}
+
+/// Retention deletes processed deliveries older than the cut-off, oldest first and at most
+/// `limit` at a time; a delivery not yet processed (due or deferred) is never deleted, however
+/// old.
+async fn processed_deliveries_are_pruned_after_retention_and_others_never(store: Arc<dyn Store>) {
+    let mut processed = Vec::new();
+    for at in 0..4 {
+        let id = store.record_delivery(delivery(b"{}", at)).await.unwrap();
+        store
+            .mark_delivery_processed(id, None, t(10 + at))
+            .await
+            .unwrap();
+        processed.push(id);
+    }
+    let due = store.record_delivery(delivery(b"{}", 4)).await.unwrap();
+    let deferred = store.record_delivery(delivery(b"{}", 5)).await.unwrap();
+    store
+        .defer_delivery(deferred, t(1_000), "blocked")
+        .await
+        .unwrap();
+
+    // Processed at 10, 11 and 12 are before 13; two at a time, the oldest first.
+    assert_eq!(store.prune_deliveries(t(13), 2).await.unwrap(), 2);
+    assert!(!store.reprocess_delivery(processed[0], t(20)).await.unwrap());
+    assert!(!store.reprocess_delivery(processed[1], t(20)).await.unwrap());
+    assert_eq!(store.prune_deliveries(t(13), 2).await.unwrap(), 1);
+    assert_eq!(store.prune_deliveries(t(13), 2).await.unwrap(), 0);
+    // The one processed at 13 is kept, and so are the two never processed.
+    assert!(store.reprocess_delivery(processed[3], t(20)).await.unwrap());
+    assert_eq!(store.prune_deliveries(t(100_000), 100).await.unwrap(), 0);
+    assert_eq!(
+        ids(&store.unprocessed_deliveries(t(100_000), 10).await.unwrap()),
+        [processed[3], due, deferred]
     );
 }

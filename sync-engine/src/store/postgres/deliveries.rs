@@ -120,6 +120,25 @@ impl DeliveryStore for PgStore {
                 .map_err(classify)?;
         Ok(done.rows_affected() > 0)
     }
+
+    async fn prune_deliveries(
+        &self,
+        processed_before: Timestamp,
+        limit: usize,
+    ) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "DELETE FROM deliveries WHERE id IN (
+                 SELECT id FROM deliveries
+                 WHERE processed_at IS NOT NULL AND processed_at < $1
+                 ORDER BY id LIMIT $2)",
+        )
+        .bind(millis(processed_before))
+        .bind(limit_param(limit))
+        .execute(self.pool())
+        .await
+        .map_err(classify)?;
+        Ok(done.rows_affected())
+    }
 }
 
 /// A `LIMIT` parameter: PostgreSQL takes a `BIGINT`; a limit beyond it means no limit.

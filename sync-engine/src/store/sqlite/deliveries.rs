@@ -124,4 +124,23 @@ impl DeliveryStore for SqliteStore {
         })
         .await
     }
+
+    async fn prune_deliveries(
+        &self,
+        processed_before: Timestamp,
+        limit: usize,
+    ) -> Result<u64, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.run(move |c| {
+            let n = c.execute(
+                "DELETE FROM deliveries WHERE id IN (
+                     SELECT id FROM deliveries
+                     WHERE processed_at IS NOT NULL AND processed_at < ?1
+                     ORDER BY id LIMIT ?2)",
+                params![millis(processed_before), limit],
+            )?;
+            Ok(n as u64)
+        })
+        .await
+    }
 }
