@@ -248,3 +248,102 @@ async fn terminal_escapes_in_exceptions_are_printed_as_visible_text() {
     assert_eq!(listed[0]["message"], format!("SKU {HOSTILE} is unknown"));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// The PostgreSQL database the test below uses unless `SYNC_TEST_DATABASE_URL` names another
+/// (the store conformance suite's default).
+const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+/// `store = "postgres://…"`: the commands open the database through the same factory as `sync
+/// run`, never show the password, and `store backup` refuses with the `pg_dump` command. The
+/// listing runs against a real database in a schema of its own (named `conf_…_<nanos>` so that
+/// the store conformance suite drops it once stale); when none is reachable it is skipped with a
+/// line on stderr, unless `CI` is set.
+#[tokio::test]
+async fn exceptions_are_listed_from_a_postgres_store_whose_password_is_never_shown() {
+    use sync_engine::store_location::{StoreLocation, StoreOptions, open_store};
+
+    let dir = scratch_dir("sync-exceptions-postgres");
+    let example = std::fs::read_to_string(write_config(&dir)).unwrap();
+    let store_line = format!(
+        "store_path = {:?}",
+        dir.join("store.sqlite").display().to_string()
+    );
+    assert!(example.contains(&store_line));
+    let configure = |name: &str, url: &str, postgres: &str| {
+        let text = example
+            .replace(&store_line, &format!("store = {url:?}"))
+            .replacen(
+                "\n[netsuite]\n",
+                &format!("\n[postgres]\n{postgres}\n\n[netsuite]\n"),
+                1,
+            );
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+
+    // No database needed: the password is never printed.
+    let secret = "postgres://sync:hunter2@127.0.0.1:1/sync?sslmode=disable";
+    let unreachable = configure("unreachable.toml", secret, "acquire_timeout_secs = 1");
+    let backup = sync(&unreachable, &["store", "backup", "sync.dump"]);
+    let stderr = String::from_utf8_lossy(&backup.stderr);
+    assert_eq!(backup.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(
+            "pg_dump --format=custom --file=sync.dump \
+             'postgres://sync@127.0.0.1:1/sync?sslmode=disable'"
+        ),
+        "{stderr}"
+    );
+    let list = sync(&unreachable, &["exceptions", "list"]);
+    let stderr = String::from_utf8_lossy(&list.stderr);
+    assert_eq!(list.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("postgres://sync:***@127.0.0.1:1/sync?sslmode=disable"),
+        "{stderr}"
+    );
+    for output in [&backup, &list] {
+        let printed = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(!printed.contains("hunter2"), "{printed}");
+    }
+
+    // A real database: seeded here, listed by `sync`.
+    let url = std::env::var("SYNC_TEST_DATABASE_URL").unwrap_or(DEFAULT_DATABASE_URL.into());
+    let schema = format!(
+        "conf_cli_{}_{}",
+        std::process::id(),
+        Timestamp::now().as_nanosecond()
+    );
+    let options = StoreOptions {
+        max_connections: 2,
+        schema: Some(schema.clone()),
+        ..StoreOptions::default()
+    };
+    let store = match open_store(&StoreLocation::parse(&url).unwrap(), &options).await {
+        Ok(store) => store,
+        Err(e) if std::env::var_os("CI").is_none() => {
+            eprintln!("PostgreSQL store not reachable ({e}): the listing part is skipped");
+            std::fs::remove_dir_all(&dir).ok();
+            return;
+        }
+        Err(e) => panic!("PostgreSQL store not reachable and CI is set: {e}"),
+    };
+    let (_engine, _action) = seed(&store).await;
+    let config = configure(
+        "postgres.toml",
+        &url,
+        &format!("schema = {schema:?}\nmax_connections = 2"),
+    );
+    let all = json(&sync(&config, &["exceptions", "list", "--json"]));
+    assert_eq!(all.as_array().unwrap().len(), 3, "{all:#}");
+    let unknown = json(&sync(
+        &config,
+        &["exceptions", "list", "--json", "--kind", "unknown-sku"],
+    ));
+    assert_eq!(unknown.as_array().unwrap().len(), 1, "{unknown:#}");
+    std::fs::remove_dir_all(&dir).ok();
+}

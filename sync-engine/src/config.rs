@@ -5,7 +5,8 @@
 //! engine runs against the real systems, a sandbox or the simulators. See
 //! `examples/sync.example.toml` for a commented example; secrets are read by the clients
 //! (`NETSUITE_*`, `CLARUS_CLIENT_ID`, `CLARUS_CLIENT_SECRET`) and by the intake
-//! (`CLARUS_WEBHOOK_SECRET`).
+//! (`CLARUS_WEBHOOK_SECRET`), and the store's PostgreSQL password by
+//! [`crate::store_location`] (`SYNC_STORE_PASSWORD` or `PGPASSWORD`).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -16,6 +17,7 @@ use serde::Deserialize;
 use sync_core::{MappingTables, Thresholds};
 
 use crate::intake::IntakeLimits;
+use crate::store_location::{StoreLocation, StoreOptions};
 
 /// Why the configuration cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -41,8 +43,13 @@ pub enum ConfigError {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
-    /// The SQLite file holding the ledger, outbox and exceptions.
-    pub store_path: PathBuf,
+    /// Where the ledger, outbox and exceptions are (`store`, or its older name `store_path`):
+    /// the path of a SQLite file, or a `postgres://` URL (its password never shown).
+    #[serde(rename = "store", alias = "store_path")]
+    pub store: StoreLocation,
+    /// The PostgreSQL store's pool (`[postgres]`); ignored for a SQLite store.
+    #[serde(default)]
+    pub postgres: PostgresSettings,
     /// The Clarus tenant name used in idempotency keys (usually the subdomain).
     pub tenant: String,
     /// NetSuite connection.
@@ -80,6 +87,64 @@ pub struct Config {
     #[serde(default)]
     pub limits: LimitsSettings,
 }
+
+/// The PostgreSQL store's settings (`[postgres]`), used when `store` is a `postgres://` URL.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PostgresSettings {
+    /// Connections in the pool, per instance of the engine. Default 8.
+    pub max_connections: u32,
+    /// Seconds a store call waits for a free connection before it fails (and is retried as
+    /// transient). Default 10.
+    pub acquire_timeout_secs: u64,
+    /// The schema the tables live in, created when missing. Absent: the connection's
+    /// `search_path` (usually `public`).
+    pub schema: Option<String>,
+}
+
+impl Default for PostgresSettings {
+    fn default() -> Self {
+        let d = StoreOptions::default();
+        PostgresSettings {
+            max_connections: d.max_connections,
+            acquire_timeout_secs: d.acquire_timeout.as_secs(),
+            schema: d.schema,
+        }
+    }
+}
+
+impl PostgresSettings {
+    /// How [`crate::store_location::open_store`] opens the configured store.
+    pub fn store_options(&self) -> StoreOptions {
+        StoreOptions {
+            max_connections: self.max_connections,
+            acquire_timeout: Duration::from_secs(self.acquire_timeout_secs),
+            schema: self.schema.clone(),
+        }
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        if !(1..=MAX_POOL_CONNECTIONS).contains(&self.max_connections) {
+            return Err(ConfigError::Invalid(format!(
+                "postgres.max_connections must be between 1 and {MAX_POOL_CONNECTIONS}"
+            )));
+        }
+        if !(1..=MAX_TIMEOUT_SECS).contains(&self.acquire_timeout_secs) {
+            return Err(ConfigError::Invalid(format!(
+                "postgres.acquire_timeout_secs must be between 1 and {MAX_TIMEOUT_SECS}"
+            )));
+        }
+        if self.schema.as_deref().is_some_and(|s| s.trim().is_empty()) {
+            return Err(ConfigError::Invalid(
+                "postgres.schema cannot be empty (leave it out for the search_path)".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Most connections a PostgreSQL pool may have.
+const MAX_POOL_CONNECTIONS: u32 = 1000;
 
 /// Plausibility limits (`[limits]`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -539,6 +604,32 @@ pub fn check_webhook_secret_named(var: &str, secret: &str) -> Result<(), ConfigE
     Ok(())
 }
 
+/// A TOML error, unless the line it points at holds a PostgreSQL URL: then its message and line
+/// number only, without the line (the URL may hold a password).
+fn parse_error(text: &str, error: toml::de::Error) -> ConfigError {
+    let Some(span) = error.span() else {
+        return error.into();
+    };
+    // The line holding the span's start (byte offsets; any that is not a char boundary is
+    // treated as the whole text, to stay on the safe side).
+    let at = span.start.min(text.len());
+    let (before, after) = match (text.get(..at), text.get(at..)) {
+        (Some(before), Some(after)) => (before, after),
+        _ => ("", text),
+    };
+    let start = before.rfind('\n').map_or(0, |i| i + 1);
+    let end = before.len() + after.find('\n').unwrap_or(after.len());
+    let line_text = text.get(start..end).unwrap_or(text);
+    if !line_text.to_ascii_lowercase().contains("postgres") {
+        return error.into();
+    }
+    let line = before.matches('\n').count() + 1;
+    ConfigError::Invalid(format!(
+        "line {line}: {} (the line is not shown, it may hold a password)",
+        error.message().trim_end()
+    ))
+}
+
 fn default_max_body() -> usize {
     1024 * 1024
 }
@@ -555,13 +646,30 @@ impl Config {
     }
 
     /// Parses and checks TOML text.
+    ///
+    /// An error never quotes a line holding a PostgreSQL URL (it may hold a password).
     pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
-        let config: Config = toml::from_str(text)?;
+        let table: toml::Table = toml::from_str(text).map_err(|e| parse_error(text, e))?;
+        if table.contains_key("store") && table.contains_key("store_path") {
+            return Err(ConfigError::Invalid(
+                "both `store` and `store_path` are set: keep only `store` (`store_path` is its \
+                 older name)"
+                    .into(),
+            ));
+        }
+        // Checked here so that a bad URL is refused without the line that holds it.
+        if let Some(toml::Value::String(store)) =
+            table.get("store").or_else(|| table.get("store_path"))
+        {
+            StoreLocation::parse(store).map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        }
+        let config: Config = toml::from_str(text).map_err(|e| parse_error(text, e))?;
         config.check()?;
         Ok(config)
     }
 
     fn check(&self) -> Result<(), ConfigError> {
+        self.postgres.check()?;
         if jiff::tz::TimeZone::get(&self.poll.time_zone).is_err() {
             return Err(ConfigError::Invalid(format!(
                 "poll.time_zone: unknown time zone {:?}",
@@ -730,7 +838,7 @@ mod netsuite_location_tests {
     fn config(locations: &str) -> Result<Config, ConfigError> {
         Config::from_toml(&format!(
             r#"
-store_path = "sync.sqlite"
+store = "sync.sqlite"
 tenant = "acme"
 [netsuite]
 account_id = "1234567"

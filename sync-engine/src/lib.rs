@@ -48,4 +48,5 @@ pub mod report;
 pub mod router;
 pub mod service;
 pub mod store;
+pub mod store_location;
 pub mod text;

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use rust_decimal::Decimal;
 use sync_engine::config::{Cadence, Config, ConfigError};
+use sync_engine::store_location::{StoreLocation, StoreOptions};
 
 const EXAMPLE: &str = include_str!("../../examples/sync.example.toml");
 
@@ -172,6 +173,79 @@ fn intake_limits_are_webhook_settings_with_the_defaults_and_checked() {
     ));
 }
 
+#[test]
+fn the_store_is_a_file_or_a_postgres_url_whose_password_is_never_shown() {
+    let example = Config::from_toml(EXAMPLE).unwrap();
+    assert_eq!(
+        example.store,
+        StoreLocation::Sqlite("clarus-netsuite.sqlite".into())
+    );
+    assert_eq!(example.postgres.store_options(), StoreOptions::default());
+    assert_eq!(example.postgres.max_connections, 8);
+
+    let store_line = "store_path = \"clarus-netsuite.sqlite\"";
+    assert!(EXAMPLE.contains(store_line));
+    let with_store = |value: &str| EXAMPLE.replace(store_line, &format!("store = {value:?}"));
+
+    // `store` takes a path as `store_path` did.
+    let file = Config::from_toml(&with_store("/var/lib/sync/store.sqlite")).unwrap();
+    assert_eq!(
+        file.store.sqlite_path(),
+        Some(std::path::Path::new("/var/lib/sync/store.sqlite"))
+    );
+
+    // A postgres:// URL, with the [postgres] pool settings.
+    let url = "postgresql://sync:hunter2@db.internal:5432/sync?sslmode=verify-full";
+    let pg_text = with_store(url).replace(
+        "\n[netsuite]\n",
+        "\n[postgres]\nmax_connections = 20\nschema = \"sync\"\n\n[netsuite]\n",
+    );
+    let pg = Config::from_toml(&pg_text).unwrap();
+    let StoreLocation::Postgres(pg_url) = &pg.store else {
+        panic!("{:?}", pg.store);
+    };
+    assert_eq!(pg_url.sslmode().as_deref(), Some("verify-full"));
+    assert_eq!(
+        pg.store.to_string(),
+        "postgresql://sync:***@db.internal:5432/sync?sslmode=verify-full"
+    );
+    assert!(!format!("{pg:?}").contains("hunter2"));
+    assert_eq!(
+        pg.postgres.store_options(),
+        StoreOptions {
+            max_connections: 20,
+            acquire_timeout: Duration::from_secs(10),
+            schema: Some("sync".into()),
+        }
+    );
+
+    // Both keys, a bad URL, a bad pool size: refused, the password never quoted.
+    let both = format!("store = {url:?}\n{EXAMPLE}");
+    let err = Config::from_toml(&both).unwrap_err().to_string();
+    assert!(
+        err.contains("both `store` and `store_path` are set"),
+        "{err}"
+    );
+    assert!(!err.contains("hunter2"), "{err}");
+    for bad in [
+        with_store("postgres://sync:hunter2@db.internal:port/sync"),
+        with_store("postgres://sync:hunter2@db.internal/sync?sslmode=yes"),
+        with_store(url).replace("tenant = \"acme\"", "tenant = acme"),
+        with_store(url).replace(&format!("store = {url:?}"), &format!("store = {url:?} x")),
+    ] {
+        let err = Config::from_toml(&bad).unwrap_err().to_string();
+        assert!(!err.contains("hunter2"), "{err}");
+    }
+    let err = Config::from_toml(&pg_text.replace("max_connections = 20", "max_connections = 0"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("postgres.max_connections"), "{err}");
+    assert!(matches!(
+        Config::from_toml(&pg_text.replace("max_connections = 20", "pool = 20")),
+        Err(ConfigError::Parse(_))
+    ));
+}
+
 /// `text` with the value of the line setting `key` replaced by `value`.
 fn with_setting(text: &str, key: &str, value: u64) -> String {
     let start = text.find(&format!("\n{key} = ")).unwrap() + 1;
@@ -330,6 +404,9 @@ mod config_fuzz {
             "\u{1b}",
             "tenant",
             "store_path",
+            "store",
+            "postgres",
+            "postgres://u:p@h/d?sslmode=",
             "netsuite",
             "clarus",
             "webhook",
@@ -364,6 +441,8 @@ mod config_fuzz {
             let _ = config.webhook.intake_limits();
             let _ = config.poll.adopt_existing_for();
             let _ = config.outbox.outbox_config();
+            let _ = config.postgres.store_options();
+            let _ = (config.store.to_string(), format!("{config:?}"));
             let _ = config.drift.thresholds();
             let _ = config.drift.reconcile_settings();
             let _ = config.mapping_tables();

@@ -42,7 +42,7 @@ use serde_json::Value;
 use sync_engine::config::Config;
 use sync_engine::text::printable;
 
-use super::{BoxError, clarus_client, netsuite_client, redacted_url};
+use super::{BoxError, clarus_client, netsuite_client, redacted_url, store_description};
 
 /// Exit code of `doctor` when any check fails.
 pub const DOCTOR_FAILED: i32 = 4;
@@ -147,6 +147,8 @@ pub struct Context<'a> {
 /// The whole report.
 #[derive(Debug, Serialize)]
 struct Report {
+    /// The configured store: the file, or the URL with its password hidden.
+    store: String,
     checks: Vec<Check>,
     passed: usize,
     warnings: usize,
@@ -223,6 +225,7 @@ pub async fn run(config: &Config, args: DoctorArgs) -> Result<(), BoxError> {
     let checks = checks(&ctx, Duration::from_secs(args.timeout.max(1))).await;
     let count = |o: Outcome| checks.iter().filter(|c| c.outcome == o).count();
     let report = Report {
+        store: config.store.to_string(),
         passed: count(Outcome::Pass),
         warnings: count(Outcome::Warn),
         failed: count(Outcome::Fail),
@@ -247,6 +250,7 @@ fn print_table(config: &Config, report: &Report) {
         printable(&config.clarus.subdomain),
         redacted_url(&config.clarus.base_url)
     );
+    println!("store: {}", store_description(config));
     let width = report
         .checks
         .iter()

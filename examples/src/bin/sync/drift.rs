@@ -18,7 +18,7 @@ use sync_core::{DriftClass, Sku, StockStatus};
 use sync_engine::config::Config;
 use sync_engine::drift_history::{self, DriftRun, DriftSnapshot, SkuPoint, ValuedDriftRow};
 use sync_engine::reconcile::Reconciler;
-use sync_engine::store::{SqliteStore, Store};
+use sync_engine::store::Store;
 use sync_engine::text::printable;
 
 use super::{BoxError, clarus_client, netsuite_client};
@@ -43,7 +43,7 @@ pub struct DriftArgs {
 
 /// Runs `sync drift`.
 pub async fn drift(config: &Config, args: DriftArgs) -> Result<(), BoxError> {
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.store_path)?);
+    let store: Arc<dyn Store> = crate::open_configured_store(config).await?;
     if args.now {
         let reconciler = Reconciler::new(
             store.clone(),

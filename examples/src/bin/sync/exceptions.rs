@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use sync_engine::config::Config;
 use sync_engine::exceptions::{ExceptionFilter, RetryError, request_retry};
 use sync_engine::monitor::lifecycles;
-use sync_engine::store::{SqliteStore, StoredException};
+use sync_engine::store::{Store, StoredException};
 use sync_engine::text::printable;
 
 use crate::BoxError;
@@ -98,13 +98,13 @@ fn parse_age(text: &str) -> Result<SignedDuration, String> {
 
 /// Runs one `sync exceptions` command.
 pub async fn run(config: &Config, command: ExceptionCommand) -> Result<(), BoxError> {
-    let store = SqliteStore::open(&config.store_path)?;
+    let store = crate::open_configured_store(config).await?;
     let now = Timestamp::now();
     match command {
-        ExceptionCommand::List(args) => list(&store, args, now).await,
-        ExceptionCommand::Show { key, json } => show(&store, &key, json, now).await,
+        ExceptionCommand::List(args) => list(&*store, args, now).await,
+        ExceptionCommand::Show { key, json } => show(&*store, &key, json, now).await,
         ExceptionCommand::Retry { key, kind, note } => {
-            retry(&store, key, kind, note.as_deref(), now).await
+            retry(&*store, key, kind, note.as_deref(), now).await
         }
         ExceptionCommand::Resolve { key, note } => {
             store.resolve_exception(&key, &note, now).await?;
@@ -117,7 +117,7 @@ pub async fn run(config: &Config, command: ExceptionCommand) -> Result<(), BoxEr
     }
 }
 
-async fn list(store: &SqliteStore, args: ListArgs, now: Timestamp) -> Result<(), BoxError> {
+async fn list(store: &dyn Store, args: ListArgs, now: Timestamp) -> Result<(), BoxError> {
     let filter = ExceptionFilter {
         owner: args.owner,
         kind: args.kind,
@@ -169,7 +169,7 @@ async fn list(store: &SqliteStore, args: ListArgs, now: Timestamp) -> Result<(),
     Ok(())
 }
 
-async fn show(store: &SqliteStore, key: &str, json: bool, now: Timestamp) -> Result<(), BoxError> {
+async fn show(store: &dyn Store, key: &str, json: bool, now: Timestamp) -> Result<(), BoxError> {
     let Some(e) = store.exception(key).await? else {
         return Err(format!("exception `{key}` not found").into());
     };
@@ -252,7 +252,7 @@ async fn show(store: &SqliteStore, key: &str, json: bool, now: Timestamp) -> Res
 }
 
 async fn retry(
-    store: &SqliteStore,
+    store: &dyn Store,
     key: Option<String>,
     kind: Option<String>,
     note: Option<&str>,

@@ -16,8 +16,9 @@
 //! sync --config sync.toml store backup <DEST>    (or: sync store backup --store <FILE> <DEST>)
 //! ```
 //!
-//! `run` stops gracefully on SIGINT (Ctrl-C) or SIGTERM, and holds `<store_path>.lock` while it
-//! runs: a second `run` on the same SQLite store is refused.
+//! `run` stops gracefully on SIGINT (Ctrl-C) or SIGTERM. On a SQLite store it holds
+//! `<store>.lock` while it runs: a second `run` on the same file is refused. On a PostgreSQL
+//! store (`store = "postgres://…"`) several instances may run at once.
 
 mod doctor;
 mod drift;
@@ -44,7 +45,8 @@ use sync_engine::monitor::StuckDetector;
 use sync_engine::monitor::{ClosePeriod, Posting, close_check, lifecycles, stage_counts};
 use sync_engine::netsuite::{ExecutorConfig, PollerConfig};
 use sync_engine::service::{Scheduled, backlog};
-use sync_engine::store::{SqliteStore, Store};
+use sync_engine::store::Store;
+use sync_engine::store_location::{StoreLocation, open_store};
 use sync_engine::text::printable;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -60,6 +62,7 @@ NETSUITE_ACCESS_TOKEN                             a bearer token as it is\n  \
 CLARUS_CLIENT_ID, CLARUS_CLIENT_SECRET            Clarus OAuth client credentials\n  \
 CLARUS_WEBHOOK_SECRET                             shared secret Clarus webhooks present (?token=)\n  \
 CLARUS_WEBHOOK_SECRET_PREVIOUS                    the previous one, accepted too while rotating\n  \
+SYNC_STORE_PASSWORD, PGPASSWORD                   PostgreSQL store password (when the URL has none)\n  \
 RUST_LOG                                          log filter, e.g. info,sync_engine=debug\n\n\
 EXAMPLE CONFIGURATION\n\n",
     include_str!("../../../sync.example.toml")
@@ -82,7 +85,8 @@ enum Command {
     CheckConfig,
     /// Runs the engine (webhook intake, NetSuite poller, outbox, Clarus sweep, reconciliation)
     /// until SIGINT (Ctrl-C) or SIGTERM, then stops gracefully; a second start resumes from the
-    /// store. One engine per SQLite store: a second one on the same file is refused.
+    /// store. One engine per SQLite store: a second one on the same file is refused (several
+    /// may share a PostgreSQL store).
     Run,
     /// Prints the backlog, documents per stage and open exceptions from the store.
     Status {
@@ -123,7 +127,7 @@ enum Command {
         command: webhooks::WebhookCommand,
     },
     /// The store: `backup DEST` writes a consistent copy of the SQLite store while the engine
-    /// runs.
+    /// runs (a PostgreSQL store is backed up with `pg_dump`).
     Store {
         #[command(subcommand)]
         command: store::StoreCommand,
@@ -169,8 +173,30 @@ async fn run(args: Args) -> Result<(), BoxError> {
         Command::Report(report_args) => report::run(&config, report_args).await,
         Command::Drift(args) => drift::drift(&config, args).await,
         Command::Doctor(args) => doctor::run(&config, args).await,
-        Command::Store { command } => store::run(command, Some(&config.store_path)),
+        Command::Store { command } => store::run(command, Some(&config.store)),
         Command::Webhooks { .. } => unreachable!("handled before the configuration is read"),
+    }
+}
+
+/// Opens the configured store (SQLite or PostgreSQL).
+pub(crate) async fn open_configured_store(config: &Config) -> Result<Arc<dyn Store>, BoxError> {
+    Ok(open_store(&config.store, &config.postgres.store_options()).await?)
+}
+
+/// The configured store for people: the file, or the URL with its password hidden, with the
+/// backend's particulars.
+pub(crate) fn store_description(config: &Config) -> String {
+    match &config.store {
+        StoreLocation::Sqlite(path) => {
+            format!("{} (SQLite)", printable(&path.display().to_string()))
+        }
+        StoreLocation::Postgres(url) => format!(
+            "{} (PostgreSQL, sslmode {}, {}, pool of {})",
+            printable(&url.to_string()),
+            url.sslmode().as_deref().unwrap_or("prefer (default)"),
+            url.password_source(),
+            config.postgres.max_connections
+        ),
     }
 }
 
@@ -240,7 +266,7 @@ fn check_config(config: &Config) -> Result<(), BoxError> {
     require("CLARUS_WEBHOOK_SECRET")?;
     let jobs = extra_jobs(config)?;
     println!("configuration is valid");
-    println!("  store:      {}", config.store_path.display());
+    println!("  store:      {}", store_description(config));
     println!("  NetSuite:   account {}", config.netsuite.account_id);
     println!(
         "  Clarus:     {} ({}), account {}",
@@ -287,9 +313,13 @@ fn redacted_url(url: &str) -> String {
 async fn run_engine(config: Config) -> Result<(), BoxError> {
     // Before anything else: a second engine on the store is refused before it touches it, and
     // a SIGTERM from the moment the process starts serving stops it gracefully.
-    let _lock = InstanceLock::acquire(&config.store_path)?;
+    // Several instances may share a PostgreSQL store; only a SQLite file is held.
+    let _lock = match config.store.sqlite_path() {
+        Some(path) => Some(InstanceLock::acquire(path)?),
+        None => None,
+    };
     let mut stop_signal = StopSignal::new()?;
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.store_path)?);
+    let store = open_configured_store(&config).await?;
     let mappings = config.mapping_tables()?;
     let time_zone = jiff::tz::TimeZone::get(&config.poll.time_zone)?;
     let listener =
@@ -405,16 +435,16 @@ fn extra_jobs(config: &Config) -> Result<Vec<Arc<dyn Scheduled>>, BoxError> {
 }
 
 async fn status(config: &Config, json: bool) -> Result<(), BoxError> {
-    let store = SqliteStore::open(&config.store_path)?;
-    let backlog = backlog(&store).await?;
-    let documents = stage_counts(&lifecycles(&store).await?);
+    let store = open_configured_store(config).await?;
+    let backlog = backlog(&*store).await?;
+    let documents = stage_counts(&lifecycles(&*store).await?);
     let actions = store.action_counts().await?;
     let mut open_by_owner: std::collections::BTreeMap<String, usize> = Default::default();
     for e in store.open_exceptions().await? {
         *open_by_owner.entry(e.exception.owner).or_default() += 1;
     }
     let open: usize = open_by_owner.values().sum();
-    let last_run = sync_engine::drift_history::trend(&store, None, 1)
+    let last_run = sync_engine::drift_history::trend(&*store, None, 1)
         .await?
         .pop();
     if json {
@@ -495,9 +525,9 @@ async fn close_check_report(
     period: ClosePeriod,
     json: bool,
 ) -> Result<bool, BoxError> {
-    let store = SqliteStore::open(&config.store_path)?;
+    let store = open_configured_store(config).await?;
     let period = period.in_time_zone(jiff::tz::TimeZone::get(&config.poll.time_zone)?);
-    let check = close_check(&store, &period).await?;
+    let check = close_check(&*store, &period).await?;
     if json {
         println!("{}", serde_json::to_string_pretty(&check)?);
         return Ok(check.blocking);

@@ -8,7 +8,6 @@ use jiff::Timestamp;
 use sync_engine::config::Config;
 use sync_engine::report::DriftInput;
 use sync_engine::report::html::{HtmlOptions, check_guide_url};
-use sync_engine::store::SqliteStore;
 
 use crate::BoxError;
 
@@ -33,10 +32,10 @@ pub struct ReportArgs {
 /// Builds the report from the store now and writes it.
 pub async fn run(config: &Config, args: ReportArgs) -> Result<(), BoxError> {
     check_guide_url(&args.guide_url).map_err(|e| format!("--guide-url: {e}"))?;
-    let store = SqliteStore::open(&config.store_path)?;
-    let drift = DriftInput::from_history(&store, DRIFT_RUNS).await?;
+    let store = crate::open_configured_store(config).await?;
+    let drift = DriftInput::from_history(&*store, DRIFT_RUNS).await?;
     let report = write_operations_report(
-        &store,
+        &*store,
         drift,
         Timestamp::now(),
         &args.out,

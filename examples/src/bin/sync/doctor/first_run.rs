@@ -13,7 +13,6 @@ use serde::Deserialize;
 use serde_json::json;
 use sync_core::OrderStatus;
 use sync_engine::netsuite::{PollKind, watermark_name};
-use sync_engine::store::SqliteStore;
 
 use super::clarus::{self, read};
 use super::netsuite::{self, Row, error_line, rows, text};
@@ -231,14 +230,17 @@ async fn existing(
 const GO_LIVE_RECORD: &str = "go_live";
 
 /// Whether the store has polled NetSuite before (its go-live record or a poll watermark
-/// exists): then the first run is over. `None` when there is no store yet (nothing is created to
-/// find out).
+/// exists): then the first run is over. `None` when there is no store yet (no SQLite file is
+/// created to find out; a PostgreSQL database is connected to, which applies pending migrations
+/// as `sync run` would) or it cannot be opened.
 async fn polled_before(ctx: &Context<'_>) -> Option<bool> {
-    let path = &ctx.config.store_path;
-    if !path.exists() {
+    // A SQLite file is not created to find out; a PostgreSQL database exists already.
+    if let Some(path) = ctx.config.store.sqlite_path()
+        && !path.exists()
+    {
         return None;
     }
-    let store = SqliteStore::open(path).ok()?;
+    let store = crate::open_configured_store(ctx.config).await.ok()?;
     let names = PollKind::ALL
         .into_iter()
         .map(watermark_name)
