@@ -11,6 +11,15 @@
 //! engine (and so the poller, the sweeps, the processor and every scheduled job), the outbox, the
 //! batcher, the webhook intake, the Clarus decoder and executor. [`assemble`] and
 //! [`assemble_with_health`] use the system clock.
+//!
+//! [`assemble_clustered`] sets how this instance shares the store with others (see
+//! [`crate::cluster`]): its id, its leases' timings and the NetSuite share; the other functions
+//! use [`ClusterSettings::default`] (this process's generated id). Either way the service gets
+//! the [`Heartbeat`] job, and the NetSuite client's concurrency pool (shared by every clone of
+//! the client: poller, executor, reconciliation) is sized to this instance's share of the limit
+//! the client was built with, [`netsuite_slots`](crate::cluster::netsuite_slots)`(limit,
+//! reserve, live instances)`: at assembly from the instances alive then, and again by the
+//! heartbeat whenever the live instances change.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,6 +34,7 @@ use crate::batch::Batcher;
 use crate::clarus::SweepError;
 use crate::clarus::{ClarusDecoder, ClarusExecutor, ClarusSweep, ExecutorSettings, MovementSweep};
 use crate::clock::{self, SharedClock};
+use crate::cluster::{ClusterSettings, Heartbeat, Leadership, NetSuiteShare};
 use crate::config::CadenceSettings;
 use crate::engine::{Engine, EngineError};
 use crate::exceptions::RequestHandler;
@@ -381,6 +391,24 @@ pub async fn assemble_with_clock(
     health: Health,
     clock: SharedClock,
 ) -> Result<Assembled, AssembleError> {
+    assemble_clustered(parts, health, clock, ClusterSettings::default()).await
+}
+
+/// [`assemble_with_clock`] as one instance of a cluster sharing the store (`[cluster]`
+/// settings): the instance's id and lease timings for the leader-only jobs, the heartbeat, and
+/// the NetSuite share (`cluster.netsuite_share`, by default the client's concurrency limit less
+/// one slot, divided among the live instances). See [`crate::cluster`].
+pub async fn assemble_clustered(
+    parts: Parts,
+    health: Health,
+    clock: SharedClock,
+    cluster: ClusterSettings,
+) -> Result<Assembled, AssembleError> {
+    let leadership = Arc::new(Leadership::from_settings(cluster));
+    let share = netsuite_share(&parts.netsuite, &leadership, parts.store.as_ref(), &clock).await;
+    let heartbeat = Heartbeat::new(leadership.clone(), clock.now())
+        .with_health(health.clone())
+        .with_netsuite_share(share);
     let store = parts.store;
     let engine = Arc::new(
         Engine::open(store.clone(), parts.mappings.clone())
@@ -519,12 +547,43 @@ pub async fn assemble_with_clock(
             let schema_check = crate::clarus::ClarusSchemaCheck::new(parts.clarus.clone());
             let mut scheduled = schema_check.watch_all(scheduled);
             scheduled.insert(0, Arc::new(schema_check));
+            // Every instance beats, whatever it leads.
+            scheduled.insert(0, Arc::new(heartbeat));
             scheduled
         },
         intake,
         intake_limits,
         idle_poll: Duration::from_millis(10),
         health,
+        leadership,
     };
     Ok(Assembled { service, engine })
+}
+
+/// This instance's share of the NetSuite client's concurrency limit (the limit it was built
+/// with counts as the account's), applied at once for the instances alive now (this one
+/// included); the heartbeat applies it again as instances come and go.
+async fn netsuite_share(
+    netsuite: &NetSuiteClient,
+    leadership: &Leadership,
+    store: &dyn Store,
+    clock: &SharedClock,
+) -> NetSuiteShare {
+    let budget = netsuite.concurrency_budget().clone();
+    let account_limit = budget.ceiling();
+    let reserve = leadership.settings().netsuite_reserve(account_limit);
+    let share = NetSuiteShare::new(budget, account_limit, reserve);
+    let me = leadership.instance().as_str();
+    let since = clock.now()
+        - jiff::SignedDuration::try_from(leadership.settings().instance_ttl)
+            .unwrap_or(jiff::SignedDuration::MAX);
+    let others = match store.live_instances(since).await {
+        Ok(live) => live.iter().filter(|i| i.id != me).count(),
+        Err(e) => {
+            tracing::warn!(error = %e, "the live instances could not be read; sizing the NetSuite share for this one alone until the first heartbeat");
+            0
+        }
+    };
+    share.apply(others + 1);
+    share
 }

@@ -22,6 +22,14 @@
 //! success for longer than `max(3 × its interval, stale floor)` and none is failing. The intake
 //! serves it as `GET /readyz` (see [`crate::intake::router_with_health`]).
 //!
+//! In a cluster (several instances on one store, see [`crate::cluster`]) a leader-only job this
+//! instance does not lead is skipped: the service reports it with [`Health::record_following`]
+//! and it reads as `follower: led by <instance>` ([`ComponentHealth::role`], `led_by`), fine
+//! for readiness and never stale; a connection whose every job is followed here is not stale
+//! either. When the instance takes the job over ([`Health::record_leading`]) the wait for its
+//! next success starts again. [`Health::record_cluster`] keeps the cluster's live instances and
+//! leases, as the instance's last heartbeat read them, for [`Readiness::cluster`].
+//!
 //! Time comes from a clock given to the registry ([`Health::with_clock`], or the engine's
 //! [`SharedClock`](crate::clock::SharedClock) with [`Health::on_clock`]), `Timestamp::now` by
 //! default, so tests control it.
@@ -223,6 +231,25 @@ pub struct Failure {
     pub persistent: bool,
 }
 
+/// Whether this instance runs a leader-only job (see [`crate::cluster`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// This instance holds the job's lease and runs it.
+    Leader,
+    /// Another instance leads the job; this one skips its runs and stands by.
+    Follower,
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Role::Leader => "leader",
+            Role::Follower => "follower",
+        })
+    }
+}
+
 /// One job or connection in [`Readiness`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ComponentHealth {
@@ -245,6 +272,24 @@ pub struct ComponentHealth {
     pub consecutive_failures: u32,
     /// The first failure since the last success, while failing.
     pub failing_since: Option<Timestamp>,
+    /// For a leader-only job: whether this instance leads it (left out until its first lease
+    /// attempt, and for jobs every instance runs and for connections).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+    /// For a job this instance follows: the instance leading it, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub led_by: Option<String>,
+}
+
+impl ComponentHealth {
+    /// The job's role in words: `leader`, `follower: led by <instance>` (`follower` when the
+    /// leader is not known); `None` for a job every instance runs and for a connection.
+    pub fn role_text(&self) -> Option<String> {
+        match (self.role?, &self.led_by) {
+            (Role::Follower, Some(leader)) => Some(format!("follower: led by {leader}")),
+            (role, _) => Some(role.to_string()),
+        }
+    }
 }
 
 /// Whether the engine is moving the ledger: `/readyz`'s answer.
@@ -263,6 +308,10 @@ pub struct Readiness {
     /// the JSON while empty.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tasks: Vec<ComponentHealth>,
+    /// This instance, the live instances and the leases held, as the last cluster heartbeat
+    /// read them (left out before the first one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<crate::cluster::ClusterStatus>,
 }
 
 /// The outcomes of one job or connection.
@@ -316,19 +365,26 @@ impl Track {
         (self.interval.saturating_mul(3)).max(floor)
     }
 
-    /// How it looks at `now`; `raised` says its exception is open and it still fails.
+    /// How it looks at `now`; `raised` says its exception is open and it still fails;
+    /// `standing_by` (a job another instance leads, a connection only such jobs use) is never
+    /// stale.
     fn view(
         &self,
         name: &str,
         connections: &[Connection],
         raised: bool,
+        standing_by: bool,
         config: &HealthConfig,
         now: Timestamp,
     ) -> ComponentHealth {
         let stale_after = self.stale_after(config.stale_floor);
-        let waited = now.duration_since(self.last_success.unwrap_or(self.since));
+        // `since` moves past the last success when the wait starts again (a job taken over).
+        let waited =
+            now.duration_since(self.last_success.map_or(self.since, |s| s.max(self.since)));
         let condition = if raised || self.failing(config.failures_before_exception) {
             Condition::Failing
+        } else if standing_by {
+            Condition::Ok
         } else if waited > SignedDuration::try_from(stale_after).unwrap_or(SignedDuration::MAX) {
             Condition::Stale
         } else {
@@ -344,6 +400,8 @@ impl Track {
             last_failure: self.last_failure.clone(),
             consecutive_failures: self.consecutive_failures,
             failing_since: self.failing_since,
+            role: None,
+            led_by: None,
         }
     }
 }
@@ -357,6 +415,10 @@ struct JobState {
     /// Its exception may be open: resolve it on the next success. True at start-up, since an
     /// exception raised before a restart is still open in the store.
     may_be_open: bool,
+    /// For a leader-only job, whether this instance leads it (`None` before the first try).
+    role: Option<Role>,
+    /// The instance leading it while this one follows, when known.
+    led_by: Option<String>,
 }
 
 impl JobState {
@@ -366,7 +428,13 @@ impl JobState {
             connections: Vec::new(),
             raised: false,
             may_be_open: true,
+            role: None,
+            led_by: None,
         }
+    }
+
+    fn following(&self) -> bool {
+        self.role == Some(Role::Follower)
     }
 }
 
@@ -392,6 +460,7 @@ struct State {
     jobs: BTreeMap<String, JobState>,
     connections: BTreeMap<Connection, Track>,
     tasks: BTreeMap<String, TaskState>,
+    cluster: Option<crate::cluster::ClusterStatus>,
 }
 
 /// What the store must be told after a run.
@@ -610,6 +679,48 @@ impl Health {
         }
     }
 
+    /// Records that this instance leads the leader-only `job` (it holds the job's lease). When it
+    /// followed before, the job was run elsewhere until now: the wait for its next success, and
+    /// its connections', starts again now.
+    pub fn record_leading(&self, job: &str) {
+        let now = self.now();
+        let mut state = self.state();
+        let state = &mut *state;
+        let entry = state
+            .jobs
+            .entry(job.to_owned())
+            .or_insert_with(|| JobState::new(now, Duration::ZERO));
+        if entry.following() {
+            entry.track.since = now;
+            for c in &entry.connections {
+                if let Some(track) = state.connections.get_mut(c) {
+                    track.since = track.since.max(now);
+                }
+            }
+        }
+        entry.role = Some(Role::Leader);
+        entry.led_by = None;
+    }
+
+    /// Records that another instance (`leader`, when known) leads the leader-only `job`: this
+    /// instance skipped its run. The job reads `follower: led by <leader>`, counts as fine for
+    /// readiness and is never stale here.
+    pub fn record_following(&self, job: &str, leader: Option<&str>) {
+        let now = self.now();
+        let mut state = self.state();
+        let entry = state
+            .jobs
+            .entry(job.to_owned())
+            .or_insert_with(|| JobState::new(now, Duration::ZERO));
+        entry.role = Some(Role::Follower);
+        entry.led_by = leader.map(str::to_owned);
+    }
+
+    /// Keeps the cluster as a heartbeat read it, for [`Readiness::cluster`].
+    pub fn record_cluster(&self, status: crate::cluster::ClusterStatus) {
+        self.state().cluster = Some(status);
+    }
+
     /// Updates the record under the lock and says what the store must be told.
     fn note(&self, job: &str, outcome: Result<(), &JobError>, now: Timestamp) -> Step {
         let threshold = self.inner.config.failures_before_exception.max(1);
@@ -660,10 +771,20 @@ impl Health {
         let now = self.now();
         let config = &self.inner.config;
         let state = self.state();
+        // A connection whose every job another instance leads is used (and watched) there.
+        let standing_by = |c: &Connection| {
+            let mut users = state.jobs.values().filter(|j| j.connections.contains(c));
+            let mut any = false;
+            let all = users.all(|j| {
+                any = true;
+                j.following()
+            });
+            any && all
+        };
         let connections: Vec<ComponentHealth> = state
             .connections
             .iter()
-            .map(|(c, track)| track.view(c.as_str(), &[], false, config, now))
+            .map(|(c, track)| track.view(c.as_str(), &[], false, standing_by(c), config, now))
             .collect();
         let jobs: Vec<ComponentHealth> = state
             .jobs
@@ -674,7 +795,32 @@ impl Health {
                 // A job whose loop crashed fails until it runs successfully again.
                 let crashed = state.tasks.get(name).is_some_and(|t| t.crash.is_some());
                 let raised = crashed || (job.raised && job.track.consecutive_failures > 0);
-                job.track.view(name, &job.connections, raised, config, now)
+                let following = job.following();
+                // A follower's own failures are from before another instance took the job over:
+                // only a crash of its loop here counts.
+                let mut view = job.track.view(
+                    name,
+                    &job.connections,
+                    raised && (crashed || !following),
+                    following,
+                    config,
+                    now,
+                );
+                if following && !crashed {
+                    view.condition = Condition::Ok;
+                }
+                view.role = job.role;
+                if following {
+                    // As read when the run was skipped, else as the last heartbeat read it.
+                    view.led_by = job.led_by.clone().or_else(|| {
+                        state
+                            .cluster
+                            .as_ref()
+                            .and_then(|c| c.leader_of(name))
+                            .map(str::to_owned)
+                    });
+                }
+                view
             })
             .collect();
         let tasks: Vec<ComponentHealth> = state
@@ -692,6 +838,8 @@ impl Health {
                     last_failure: Some(crash.last.clone()),
                     consecutive_failures: crash.crashes,
                     failing_since: Some(crash.since),
+                    role: None,
+                    led_by: None,
                 })
             })
             .collect();
@@ -706,6 +854,7 @@ impl Health {
             connections,
             jobs,
             tasks,
+            cluster: state.cluster.clone(),
         }
     }
 }
@@ -997,6 +1146,46 @@ mod tests {
         let ready = health.readiness();
         let reconcile = ready.jobs.iter().find(|j| j.name == "reconcile").unwrap();
         assert_eq!(reconcile.condition, Condition::Stale);
+    }
+
+    #[test]
+    fn a_followed_job_is_fine_and_never_stale_and_a_takeover_restarts_the_wait() {
+        let (health, clock) = registry(3);
+        health.register(
+            "netsuite-poll",
+            Duration::from_secs(10),
+            &[Connection::NetSuite],
+        );
+        health.record_following("netsuite-poll", Some("host-b-1-abcdef"));
+        advance(&clock, 3600);
+        let ready = health.readiness();
+        assert!(ready.ready, "{ready:#?}");
+        let poll = &ready.jobs[0];
+        assert_eq!(poll.condition, Condition::Ok);
+        assert_eq!(poll.role, Some(Role::Follower));
+        assert_eq!(poll.led_by.as_deref(), Some("host-b-1-abcdef"));
+        assert_eq!(
+            poll.role_text().as_deref(),
+            Some("follower: led by host-b-1-abcdef")
+        );
+        assert_eq!(ready.connections[0].condition, Condition::Ok);
+        let json = serde_json::to_value(&ready).unwrap();
+        assert_eq!(json["jobs"][0]["role"], "follower");
+        assert_eq!(json["jobs"][0]["led_by"], "host-b-1-abcdef");
+
+        // Taken over: the job has its full stale time from now, then goes stale as usual.
+        health.record_leading("netsuite-poll");
+        advance(&clock, 299);
+        let ready = health.readiness();
+        assert!(ready.ready, "{ready:#?}");
+        assert_eq!(ready.jobs[0].role, Some(Role::Leader));
+        assert_eq!(ready.jobs[0].role_text().as_deref(), Some("leader"));
+        assert_eq!(ready.jobs[0].led_by, None);
+        advance(&clock, 2);
+        let ready = health.readiness();
+        assert!(!ready.ready);
+        assert_eq!(ready.jobs[0].condition, Condition::Stale);
+        assert_eq!(ready.connections[0].condition, Condition::Stale);
     }
 
     #[tokio::test]

@@ -32,6 +32,7 @@ pub mod backup;
 pub mod batch;
 pub mod clarus;
 pub mod clock;
+pub mod cluster;
 pub mod config;
 pub mod drift_history;
 pub mod engine;

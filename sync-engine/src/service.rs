@@ -16,6 +16,26 @@
 //! Shutdown is graceful: the intake stops taking deliveries, the loops finish the pass they are
 //! in, and the outbox lets running actions complete. Anything not finished is still in the store
 //! and resumes on the next start.
+//!
+//! # Several instances on one store
+//!
+//! A [`Scheduled`] job is leader-only unless it says otherwise ([`Scheduled::leader_only`]):
+//! however many instances share the store, one runs it. Its loop wakes at least every
+//! [`ClusterSettings::renew_every`](crate::cluster::ClusterSettings::renew_every) (2 s) and
+//! takes or renews the job's lease ([`Leadership::lead`]) before anything else:
+//!
+//! - leading, it runs the job when its interval has passed since the last run ended (at once
+//!   when it has just taken the job over); during the run a ticker in the same task renews the
+//!   lease every `renew_every`, so a run longer than the lease keeps it, and between runs the
+//!   loop's wake-ups renew it, so a job whose interval is longer than the lease keeps it too;
+//! - following, it skips the run (logged at debug) and reports the job to [`Health`] as
+//!   `follower: led by <instance>`, fine for readiness; it tries again at its next wake-up, so a
+//!   dead leader's job is taken over within `lease_ttl + renew_every` (12 s by default);
+//! - when the lease cannot be read (the store failing) it skips the run and tries again.
+//!
+//! At shutdown each job's loop releases its lease after its last run, so another instance takes
+//! the job over at its next wake-up rather than when the lease runs out. The delivery processor
+//! and the outbox run on every instance. See `docs/decisions/cluster.md`.
 
 use std::any::Any;
 use std::panic::AssertUnwindSafe;
@@ -27,6 +47,7 @@ use futures_util::FutureExt;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+use crate::cluster::Leadership;
 use crate::engine::Engine;
 use crate::health::{Connection, Health};
 use crate::outbox::Outbox;
@@ -44,6 +65,12 @@ pub trait Scheduled: Send + Sync + 'static {
     /// them) count for them in readiness. None by default.
     fn connections(&self) -> &[Connection] {
         &[]
+    }
+    /// Whether one instance of a cluster runs the job (the one holding its lease, see the
+    /// module documentation), rather than every instance. True by default; a job keeping
+    /// per-instance state (the cluster heartbeat) says false.
+    fn leader_only(&self) -> bool {
+        true
     }
     /// One run; returns how many records it handled. An error is logged and reported to the
     /// service's [`Health`] (a job failing repeatedly, or with a [`JobError::Persistent`] error,
@@ -218,6 +245,10 @@ pub struct Service {
     pub idle_poll: Duration,
     /// Where every scheduled run is reported (share it with the intake for `/readyz`).
     pub health: Health,
+    /// This instance's leases on the leader-only jobs (see the module documentation); a
+    /// single instance leads every job. Include a [`crate::cluster::Heartbeat`] in `scheduled`
+    /// so other instances see this one alive and readiness shows the cluster.
+    pub leadership: Arc<Leadership>,
 }
 
 impl std::fmt::Debug for Service {
@@ -322,6 +353,7 @@ impl Service {
             let name = job.name().to_owned();
             let engine = self.engine.clone();
             let (health, store) = (self.health.clone(), self.store.clone());
+            let leadership = self.leadership.clone();
             let stop = shutdown.clone();
             parts.spawn(supervise(
                 name,
@@ -329,19 +361,14 @@ impl Service {
                 self.store.clone(),
                 shutdown.clone(),
                 move |_| {
-                    let (job, engine, health, store) =
-                        (job.clone(), engine.clone(), health.clone(), store.clone());
-                    let mut stop = stop.clone();
-                    async move {
-                        while !*stop.borrow() {
-                            run_job(job.as_ref(), &engine, &health, store.as_ref()).await;
-                            tokio::select! {
-                                _ = tokio::time::sleep(job.interval()) => {}
-                                _ = stop.changed() => {}
-                            }
-                        }
-                        Ok(())
-                    }
+                    let loop_parts = JobLoop {
+                        job: job.clone(),
+                        engine: engine.clone(),
+                        health: health.clone(),
+                        store: store.clone(),
+                        leadership: leadership.clone(),
+                    };
+                    loop_parts.run(stop.clone())
                 },
             ));
         }
@@ -414,6 +441,129 @@ pub const RESTART_BACKOFF_MIN: Duration = Duration::from_secs(1);
 /// The longest pause between restarts of a part that keeps crashing; a part that ran at least
 /// this long before crashing starts again from [`RESTART_BACKOFF_MIN`].
 pub const RESTART_BACKOFF_MAX: Duration = Duration::from_secs(60);
+
+/// A scheduled job's loop and what it needs.
+struct JobLoop {
+    job: Arc<dyn Scheduled>,
+    engine: Arc<Engine>,
+    health: Health,
+    store: Arc<dyn Store>,
+    leadership: Arc<Leadership>,
+}
+
+impl JobLoop {
+    /// Runs the job every interval until `stop`: every instance runs a job that is not
+    /// leader-only; a leader-only job runs only while this instance holds its lease (see the
+    /// module documentation), and its lease is released when the loop ends.
+    async fn run(self, mut stop: watch::Receiver<bool>) -> Result<(), StoreError> {
+        let job = self.job.as_ref();
+        let name = job.name();
+        let mut next_run = Instant::now();
+        while !*stop.borrow() {
+            let wait = if job.leader_only() {
+                self.lead_or_follow(&mut next_run).await
+            } else {
+                run_job(job, &self.engine, &self.health, self.store.as_ref()).await;
+                job.interval()
+            };
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = stop.changed() => {}
+            }
+        }
+        if job.leader_only()
+            && self.leadership.holds(name)
+            && let Err(e) = self.leadership.release(self.store.as_ref(), name).await
+        {
+            tracing::warn!(job = name, error = %e, "the job's lease could not be released; it runs out by itself");
+        }
+        Ok(())
+    }
+
+    /// One wake-up of a leader-only job: takes or renews its lease, and runs it when it is due
+    /// and this instance leads. Returns how long to wait before the next wake-up: until the next
+    /// run, at most `renew_every`.
+    async fn lead_or_follow(&self, next_run: &mut Instant) -> Duration {
+        let job = self.job.as_ref();
+        let name = job.name();
+        let store = self.store.as_ref();
+        let renew_every = self.leadership.settings().renew_every;
+        let now = self.engine.clock().now();
+        match self.leadership.lead(store, name, now).await {
+            Ok(true) => {
+                self.health.record_leading(name);
+                if Instant::now() >= *next_run {
+                    self.run_leading().await;
+                    *next_run = Instant::now() + job.interval();
+                }
+                next_run
+                    .saturating_duration_since(Instant::now())
+                    .min(renew_every)
+            }
+            Ok(false) => {
+                // Whenever this instance takes the job over, it runs it at once.
+                *next_run = Instant::now();
+                let leader = match self.leadership.lease(store, name, now).await {
+                    Ok(lease) => lease.map(|l| l.holder),
+                    Err(e) => {
+                        tracing::debug!(job = name, error = %e, "the job's leader could not be read");
+                        None
+                    }
+                };
+                tracing::debug!(
+                    job = name,
+                    leader = leader.as_deref().unwrap_or("unknown"),
+                    "another instance leads the job; run skipped"
+                );
+                self.health.record_following(name, leader.as_deref());
+                renew_every
+            }
+            Err(e) => {
+                tracing::warn!(
+                    job = name,
+                    error = %e,
+                    "the job's lease could not be taken or renewed; run skipped"
+                );
+                renew_every
+            }
+        }
+    }
+
+    /// One run of a job this instance leads, renewing the lease every `renew_every` while it
+    /// runs (in this task, so the renewals stop with the run or when the task is dropped).
+    async fn run_leading(&self) {
+        let job = self.job.as_ref();
+        let name = job.name();
+        let renew_every = self.leadership.settings().renew_every;
+        let run = run_job(job, &self.engine, &self.health, self.store.as_ref());
+        let renew = async {
+            let mut ticks =
+                tokio::time::interval_at(tokio::time::Instant::now() + renew_every, renew_every);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticks.tick().await;
+                let now = self.engine.clock().now();
+                match self.leadership.lead(self.store.as_ref(), name, now).await {
+                    Ok(true) => {}
+                    Ok(false) => tracing::error!(
+                        job = name,
+                        "another instance took the job's lease during a run (renewals failed or \
+                         came after the lease ran out): the job may run on both"
+                    ),
+                    Err(e) => tracing::warn!(
+                        job = name,
+                        error = %e,
+                        "the job's lease could not be renewed during a run"
+                    ),
+                }
+            }
+        };
+        tokio::select! {
+            () = run => {}
+            () = renew => {}
+        }
+    }
+}
 
 /// One run of a scheduled job, reported to `health`.
 async fn run_job(job: &dyn Scheduled, engine: &Engine, health: &Health, store: &dyn Store) {
