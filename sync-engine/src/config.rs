@@ -86,6 +86,10 @@ pub struct Config {
     /// Plausibility limits on what Clarus reports.
     #[serde(default)]
     pub limits: LimitsSettings,
+    /// How this instance shares a PostgreSQL store with others (`[cluster]`: instance id,
+    /// lease timings, the NetSuite share). See [`crate::cluster`].
+    #[serde(default)]
+    pub cluster: crate::cluster::ClusterSettings,
 }
 
 /// The PostgreSQL store's settings (`[postgres]`), used when `store` is a `postgres://` URL.
@@ -281,6 +285,12 @@ pub struct WebhookSettings {
     /// Refused requests one address may make in a minute before it is answered `429`.
     #[serde(default = "default_refusals_per_minute")]
     pub refusals_per_minute: u32,
+    /// Days a processed delivery (the webhook body as received, with its identifying headers)
+    /// is kept before the `retention` job deletes it; deliveries not yet processed are kept
+    /// until they are. What was decided from them stays in the ledger. See
+    /// [`crate::retention`].
+    #[serde(default = "default_keep_deliveries_days")]
+    pub keep_deliveries_days: u32,
 }
 
 impl WebhookSettings {
@@ -324,6 +334,11 @@ impl WebhookSettings {
                 u64::from(self.refusals_per_minute),
                 u64::from(u32::MAX),
             ),
+            (
+                "keep_deliveries_days",
+                u64::from(self.keep_deliveries_days),
+                MAX_KEEP_DAYS,
+            ),
         ] {
             if value == 0 {
                 return Err(ConfigError::Invalid(format!(
@@ -338,6 +353,14 @@ impl WebhookSettings {
         }
         Ok(())
     }
+}
+
+/// Longest retention of processed deliveries accepted, in days (ten years).
+const MAX_KEEP_DAYS: u64 = 3_653;
+
+/// Processed deliveries are kept 90 days by default.
+fn default_keep_deliveries_days() -> u32 {
+    90
 }
 
 /// Longest intake timeout accepted, in seconds (a day).
@@ -670,6 +693,7 @@ impl Config {
 
     fn check(&self) -> Result<(), ConfigError> {
         self.postgres.check()?;
+        self.cluster.validate().map_err(ConfigError::Invalid)?;
         if jiff::tz::TimeZone::get(&self.poll.time_zone).is_err() {
             return Err(ConfigError::Invalid(format!(
                 "poll.time_zone: unknown time zone {:?}",

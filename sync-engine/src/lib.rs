@@ -45,6 +45,7 @@ pub mod netsuite;
 pub mod outbox;
 pub mod processor;
 pub mod reconcile;
+pub mod retention;
 pub mod report;
 pub mod router;
 pub mod service;

@@ -472,3 +472,38 @@ mod config_fuzz {
         run("noise", noise);
     }
 }
+
+#[test]
+fn processed_deliveries_are_kept_90_days_unless_configured_within_ten_years() {
+    let example = Config::from_toml(EXAMPLE).unwrap();
+    assert_eq!(example.webhook.keep_deliveries_days, 90);
+    let bare: String = EXAMPLE
+        .lines()
+        .filter(|line| !line.starts_with("keep_deliveries_days"))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    assert_eq!(
+        Config::from_toml(&bare)
+            .unwrap()
+            .webhook
+            .keep_deliveries_days,
+        90
+    );
+    let set = with_setting(EXAMPLE, "keep_deliveries_days", 30);
+    assert_eq!(
+        Config::from_toml(&set)
+            .unwrap()
+            .webhook
+            .keep_deliveries_days,
+        30
+    );
+    for (value, says) in [(0, "at least 1"), (3_654, "at most 3653")] {
+        let err =
+            Config::from_toml(&with_setting(EXAMPLE, "keep_deliveries_days", value)).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains(&format!("webhook.keep_deliveries_days must be {says}")),
+            "{err}"
+        );
+    }
+}

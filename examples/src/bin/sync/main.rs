@@ -37,13 +37,15 @@ use clarus_client::{ClarusClient, ClarusConfig, ClarusId, Credentials, PathPrefi
 use netsuite_client::NetSuiteClient;
 use netsuite_client::account::{AccountId, AllowHttp, Endpoint};
 use netsuite_client::auth::AuthSettings;
-use sync_engine::assemble::{Parts, WebhookParts, assemble_with_health};
+use sync_engine::assemble::{Parts, WebhookParts, assemble_clustered};
+use sync_engine::cluster::ClusterStatus;
 use sync_engine::config::Config;
 use sync_engine::health::Health;
 use sync_engine::instance_lock::InstanceLock;
 use sync_engine::monitor::StuckDetector;
 use sync_engine::monitor::{ClosePeriod, Posting, close_check, lifecycles, stage_counts};
 use sync_engine::netsuite::{ExecutorConfig, PollerConfig};
+use sync_engine::retention::DeliveryRetention;
 use sync_engine::service::{Scheduled, backlog};
 use sync_engine::store::Store;
 use sync_engine::store_location::{StoreLocation, open_store};
@@ -325,7 +327,7 @@ async fn run_engine(config: Config) -> Result<(), BoxError> {
     let listener =
         sync_engine::intake::bind(config.webhook.listen, config.webhook.max_connections)?;
     let health = Health::new(config.health.health_config());
-    let assembled = assemble_with_health(
+    let assembled = assemble_clustered(
         Parts {
             store: store.clone(),
             mappings: mappings.clone(),
@@ -365,6 +367,8 @@ async fn run_engine(config: Config) -> Result<(), BoxError> {
             extra_scheduled: extra_jobs(&config)?,
         },
         health,
+        sync_engine::clock::system(),
+        config.cluster.clone(),
     )
     .await?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -426,8 +430,10 @@ impl StopSignal {
 
 /// Alerts (when any route is configured) and stuck-document detection.
 fn extra_jobs(config: &Config) -> Result<Vec<Arc<dyn Scheduled>>, BoxError> {
-    let mut jobs: Vec<Arc<dyn Scheduled>> =
-        vec![Arc::new(StuckDetector::new(config.monitor.stuck.clone()))];
+    let mut jobs: Vec<Arc<dyn Scheduled>> = vec![
+        Arc::new(StuckDetector::new(config.monitor.stuck.clone())),
+        Arc::new(DeliveryRetention::new(config.webhook.keep_deliveries_days)),
+    ];
     if !config.alerts.routes.is_empty() {
         jobs.push(Arc::new(config.alerts.build(env)?));
     }
@@ -447,6 +453,8 @@ async fn status(config: &Config, json: bool) -> Result<(), BoxError> {
     let last_run = sync_engine::drift_history::trend(&*store, None, 1)
         .await?
         .pop();
+    let cluster =
+        ClusterStatus::read(&*store, jiff::Timestamp::now(), config.cluster.instance_ttl).await?;
     if json {
         let actions: Vec<_> = actions
             .into_iter()
@@ -469,6 +477,7 @@ async fn status(config: &Config, json: bool) -> Result<(), BoxError> {
             "open_exceptions": open,
             "open_exceptions_by_owner": open_by_owner,
             "last_reconciliation": last_run,
+            "cluster": cluster,
         });
         println!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(());
@@ -503,6 +512,23 @@ async fn status(config: &Config, json: bool) -> Result<(), BoxError> {
             }
         ),
         None => println!("last reconciliation: none recorded"),
+    }
+    println!("instances running: {}", cluster.instances.len());
+    for instance in &cluster.instances {
+        println!(
+            "  {:<40} started {}, last seen {}",
+            printable(&instance.id),
+            instance.started_at,
+            instance.last_seen
+        );
+    }
+    for lease in &cluster.leases {
+        println!(
+            "  {:<40} led by {} until {}",
+            printable(&lease.name),
+            printable(&lease.holder),
+            lease.expires_at
+        );
     }
     println!("documents per stage:");
     for count in documents {
