@@ -5,11 +5,42 @@
 //! to the in-memory view. At start-up the view is rebuilt by replaying the committed plans, so
 //! the view after a restart is exactly the one before it.
 //!
+//! # Several instances on one store
+//!
+//! Several engines may plan into one database (one per instance of `sync run`). Each keeps its
+//! own view, plus the position in the state log of the last change it applied (its *applied
+//! head*). Planning is serialised across instances by a version check, not by locks:
+//!
+//! 1. under the engine's mutex, the view *catches up*: the state log after the applied head is
+//!    read ([`ClusterStore::state_log_since`](crate::store::ClusterStore::state_log_since)) and
+//!    applied as [`Engine::open`] applies it, and resolutions people made since (the exception
+//!    audit trail) are applied too;
+//! 2. the event is planned on that view;
+//! 3. the plan is committed only if the ledger head is still the applied head
+//!    ([`ClusterStore::commit_plan_at`](crate::store::ClusterStore::commit_plan_at), checked in
+//!    the commit's transaction, commits serialised database-wide). When another instance
+//!    committed in between, nothing is written ([`CommitOutcome::Stale`]): the view catches up
+//!    and the event is planned again, at most [`MAX_PLAN_ATTEMPTS`] times
+//!    ([`EngineError::Contended`] after that).
+//!
+//! A committed plan is applied to the view at once and its state-log entry, which is the first
+//! after the applied head (the check guarantees no commit came between), is skipped by the next
+//! catch-up instead of being applied twice. A commit whose answer was lost (the store failed
+//! after writing) is not applied locally: the next catch-up applies it from the log. Either way
+//! the view is exactly the state log up to the applied head, so a plan is always made on a view
+//! that includes every plan committed before it, whichever instance made it.
+//!
+//! Per-document locks would not be enough: planning one document reads others (the item master
+//! and products an order names, an order a despatch fulfils), so any commit may change what
+//! another document's plan should be.
+//!
 //! The engine carries the business clock ([`Engine::with_clock`], the system clock by default):
 //! every part that works through an engine reads "now" from [`Engine::clock`] (see
 //! [`crate::clock`]).
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use jiff::Timestamp;
 use sync_core::{
@@ -34,7 +65,31 @@ pub enum EngineError {
     /// A value could not be serialised for the store, or a stored plan could not be read back.
     #[error("plan (de)serialisation failed: {0}")]
     Serde(#[from] serde_json::Error),
+    /// Other instances committed before every one of this engine's attempts to commit its plan
+    /// (each planned again on the caught-up view); nothing was written. Try again later.
+    #[error(
+        "planning contended: other instances committed first {attempts} times in a row; \
+         nothing was written"
+    )]
+    Contended {
+        /// Attempts made.
+        attempts: u32,
+    },
 }
+
+/// How many times [`Engine::ingest`] and [`Engine::replan_order`] plan an event again after
+/// another instance committed first, before giving up with [`EngineError::Contended`].
+///
+/// Between attempts the engine pauses a random time (up to 1 ms at first, doubling to 32 ms):
+/// without it, an engine that lost once tends to lose every time against one planning flat out
+/// (its catch-up makes its cycle longer than the winner's, so the winner's next commit always
+/// lands in its window). With the pause each attempt has a fair chance; measured on
+/// PostgreSQL, 20 attempts without a pause were not enough under two engines planning flat
+/// out, see `docs/decisions/cluster-planning.md`.
+pub const MAX_PLAN_ATTEMPTS: u32 = 50;
+
+/// State-log entries read per round trip when the view catches up.
+const CATCH_UP_PAGE: usize = 1000;
 
 /// What [`Engine::ingest`] did with an event.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,11 +167,24 @@ pub fn stored_exception(exception: &Exception) -> Result<NewException, serde_jso
     })
 }
 
+/// The engine's view and how far in the store it reaches.
+struct View {
+    state: MemoryState,
+    /// The position in the state log of the last change reflected in `state`.
+    applied_head: i64,
+    /// How many state-log entries right after `applied_head` this engine committed itself and
+    /// already applied: the next catch-up skips them instead of applying them twice.
+    own_ahead: usize,
+    /// The position in the exception audit trail read so far.
+    audit_seen: i64,
+}
+
 /// Plans events and records the plans durably.
 pub struct Engine {
     store: Arc<dyn Store>,
     mappings: Mappings,
-    state: Mutex<MemoryState>,
+    view: Mutex<View>,
+    stale_commits: AtomicU64,
     cadence: CadenceSettings,
     clock: SharedClock,
 }
@@ -129,24 +197,35 @@ impl std::fmt::Debug for Engine {
 
 impl Engine {
     /// Opens the engine on a store, rebuilding the view from the committed plans and the
-    /// exceptions people resolved since.
+    /// exceptions people resolved since, and recording the ledger head it reached.
     pub async fn open(store: Arc<dyn Store>, mappings: Mappings) -> Result<Self, EngineError> {
-        let mut state = MemoryState::new();
-        for entry in store.state_log().await? {
-            let plan: Plan = serde_json::from_value(entry)?;
-            state.apply(&plan);
-        }
+        let mut view = View {
+            state: MemoryState::new(),
+            applied_head: 0,
+            own_ahead: 0,
+            audit_seen: 0,
+        };
+        // The trail's position first: a resolution recorded after this read is applied again
+        // by the first catch-up, which is harmless.
+        let audit_seen = store
+            .audit_since(0)
+            .await?
+            .last()
+            .map_or(0, |entry| entry.seq);
+        catch_up_log(&*store, &mut view).await?;
         for stored in store.exceptions().await? {
             if stored.resolved_at.is_some()
                 && let Ok(key) = IdempotencyKey::parse(stored.exception.key.clone())
             {
-                state.resolve_exception(&key);
+                view.state.resolve_exception(&key);
             }
         }
+        view.audit_seen = audit_seen;
         Ok(Engine {
             store,
             mappings,
-            state: Mutex::new(state),
+            view: Mutex::new(view),
+            stale_commits: AtomicU64::new(0),
             cadence: CadenceSettings::default(),
             clock: clock::system(),
         })
@@ -235,57 +314,94 @@ impl Engine {
     }
 
     /// Plans one event and records the plan. Safe to call with a redelivered event.
+    ///
+    /// The view first catches up with what other instances committed; when one of them commits
+    /// between the plan and its commit, the event is planned again (see the module's
+    /// documentation).
     pub async fn ingest(
         &self,
         event: &Event,
         now: Timestamp,
     ) -> Result<IngestOutcome, EngineError> {
-        let mut state = self.state.lock().await;
-        let plan = plan(&*state, &self.mappings, event, now);
+        let mut view = self.view.lock().await;
         let key = event_key(&event.source);
-        if plan.is_empty() && !plan.blocked {
-            return Ok(IngestOutcome::Duplicate);
+        let recorded = serde_json::to_value(event)?;
+        for attempt in 1..=MAX_PLAN_ATTEMPTS {
+            self.catch_up_in(&mut view).await?;
+            let plan = plan(&view.state, &self.mappings, event, now);
+            if plan.is_empty() && !plan.blocked {
+                return Ok(IngestOutcome::Duplicate);
+            }
+            let document = plan
+                .actions
+                .first()
+                .map(|a| document_key(&a.document))
+                .unwrap_or_else(|| key.clone());
+            match self
+                .commit(
+                    &mut view,
+                    &plan,
+                    key.clone(),
+                    document,
+                    recorded.clone(),
+                    now,
+                )
+                .await?
+            {
+                CommitOutcome::Committed => return Ok(summarise(&plan)),
+                CommitOutcome::Duplicate => return Ok(IngestOutcome::Duplicate),
+                CommitOutcome::Stale { head } => {
+                    tracing::debug!(%key, attempt, head, "another instance committed first; planning again");
+                    stale_pause(attempt).await;
+                }
+            }
         }
-        let document = plan
-            .actions
-            .first()
-            .map(|a| document_key(&a.document))
-            .unwrap_or_else(|| event_key(&event.source));
-        let outcome = self
-            .commit(&plan, key, document, serde_json::to_value(event)?, now)
-            .await?;
-        if outcome == CommitOutcome::Duplicate {
-            return Ok(IngestOutcome::Duplicate);
-        }
-        state.apply(&plan);
-        Ok(summarise(&plan))
+        Err(EngineError::Contended {
+            attempts: MAX_PLAN_ATTEMPTS,
+        })
     }
 
-    /// Plans an order again (after its exception was retried or a mapping fixed).
+    /// Plans an order again (after its exception was retried or a mapping fixed), on a view
+    /// caught up with every instance's commits, like [`Engine::ingest`].
     pub async fn replan_order(
         &self,
         order: &OrderRef,
         now: Timestamp,
     ) -> Result<IngestOutcome, EngineError> {
-        let mut state = self.state.lock().await;
-        let plan = plan_order(&*state, &self.mappings, order, now);
-        if plan.is_empty() {
-            return Ok(IngestOutcome::Duplicate);
-        }
+        let mut view = self.view.lock().await;
         let key = format!("replan:{order}:{}", now.as_millisecond());
         let document = document_key(&DocumentRef::Order {
             order: order.clone(),
         });
-        self.commit(
-            &plan,
-            key,
-            document,
-            serde_json::json!({"replan": order.to_string()}),
-            now,
-        )
-        .await?;
-        state.apply(&plan);
-        Ok(summarise(&plan))
+        for attempt in 1..=MAX_PLAN_ATTEMPTS {
+            self.catch_up_in(&mut view).await?;
+            let plan = plan_order(&view.state, &self.mappings, order, now);
+            if plan.is_empty() {
+                return Ok(IngestOutcome::Duplicate);
+            }
+            let outcome = self
+                .commit(
+                    &mut view,
+                    &plan,
+                    key.clone(),
+                    document.clone(),
+                    serde_json::json!({"replan": order.to_string()}),
+                    now,
+                )
+                .await?;
+            match outcome {
+                // A re-plan of the same order at the same millisecond was committed already.
+                CommitOutcome::Duplicate => return Ok(IngestOutcome::Duplicate),
+                CommitOutcome::Committed => return Ok(summarise(&plan)),
+                CommitOutcome::Stale { head } => {
+                    tracing::debug!(%order, attempt, head, "another instance committed first; planning again");
+                    stale_pause(attempt).await;
+                }
+            }
+        }
+        Err(EngineError::Contended {
+            attempts: MAX_PLAN_ATTEMPTS,
+        })
     }
 
     /// Marks an exception resolved by a person, in the store and in the view.
@@ -295,30 +411,105 @@ impl Engine {
         note: &str,
         now: Timestamp,
     ) -> Result<(), EngineError> {
-        let mut state = self.state.lock().await;
+        let mut view = self.view.lock().await;
         self.store.resolve_exception(key, note, now).await?;
         if let Ok(key) = IdempotencyKey::parse(key) {
-            state.resolve_exception(&key);
+            view.state.resolve_exception(&key);
         }
         Ok(())
     }
 
     /// Applies to the view a resolution already recorded in the store (by a person, from
     /// another process). Returns whether the exception was open in the view.
+    ///
+    /// Every catch-up ([`Engine::catch_up`], and so every [`Engine::ingest`]) applies such
+    /// resolutions from the audit trail already, on every instance.
     pub async fn forget_exception(&self, key: &str) -> bool {
         let Ok(key) = IdempotencyKey::parse(key) else {
             return false;
         };
-        self.state.lock().await.resolve_exception(&key).is_some()
+        self.view
+            .lock()
+            .await
+            .state
+            .resolve_exception(&key)
+            .is_some()
     }
 
-    /// Runs `f` with the current view (reports, drift: in-flight quantities).
+    /// Runs `f` with the current view (reports, drift: in-flight quantities), caught up with
+    /// what other instances committed first. A catch-up that fails is logged and `f` sees the
+    /// view as it was.
     pub async fn with_state<T>(&self, f: impl FnOnce(&MemoryState) -> T) -> T {
-        f(&*self.state.lock().await)
+        let mut view = self.view.lock().await;
+        if let Err(e) = self.catch_up_in(&mut view).await {
+            tracing::warn!(error = %e, "the view could not catch up with the store; using it as it is");
+        }
+        f(&view.state)
     }
 
+    /// Brings the view up to date with the store: the state changes other instances committed
+    /// since it last read, and the resolutions people made since (the exception audit trail).
+    /// Returns how many state changes were applied. [`Engine::ingest`] does this before
+    /// planning; an instance that plans nothing for a while may call it to keep its view fresh.
+    pub async fn catch_up(&self) -> Result<usize, EngineError> {
+        let mut view = self.view.lock().await;
+        self.catch_up_in(&mut view).await
+    }
+
+    /// How many plans this engine made again because another instance committed first (since
+    /// it opened): how contended planning is.
+    pub fn stale_commits(&self) -> u64 {
+        self.stale_commits.load(Ordering::Relaxed)
+    }
+
+    /// The position in the state log of the last change the view reflects.
+    pub async fn applied_head(&self) -> i64 {
+        self.view.lock().await.applied_head
+    }
+
+    async fn catch_up_in(&self, view: &mut View) -> Result<usize, EngineError> {
+        let applied = catch_up_log(&*self.store, view).await?;
+        self.catch_up_resolutions(view).await?;
+        Ok(applied)
+    }
+
+    /// Applies the resolutions recorded in the audit trail since the last read, for exceptions
+    /// still resolved now (a resolution followed by a reopening is not applied: the view has
+    /// the reopening from the state log, or will have it at the next catch-up).
+    async fn catch_up_resolutions(&self, view: &mut View) -> Result<(), EngineError> {
+        let entries = self.store.audit_since(view.audit_seen).await?;
+        let Some(last) = entries.last().map(|e| e.seq) else {
+            return Ok(());
+        };
+        let resolved: BTreeSet<&str> = entries
+            .iter()
+            .filter(|e| e.change == "resolved")
+            .map(|e| e.key.as_str())
+            .collect();
+        if resolved.len() > RESOLUTIONS_READ_ONE_BY_ONE {
+            for e in self.store.exceptions().await? {
+                if e.resolved_at.is_some() && resolved.contains(e.exception.key.as_str()) {
+                    forget(&mut view.state, &e.exception.key);
+                }
+            }
+        } else {
+            for key in resolved {
+                if let Some(e) = self.store.exception(key).await?
+                    && e.resolved_at.is_some()
+                {
+                    forget(&mut view.state, key);
+                }
+            }
+        }
+        view.audit_seen = last;
+        Ok(())
+    }
+
+    /// Commits a plan made on `view` at its applied head; once committed, applies it to the
+    /// view and notes that the next state-log entry is this engine's own.
     async fn commit(
         &self,
+        view: &mut View,
         plan: &Plan,
         event_key: String,
         document: String,
@@ -351,7 +542,69 @@ impl Engine {
             exceptions,
             resolved_exceptions: resolved,
         };
-        Ok(self.store.commit_plan(commit).await?)
+        let written = commit.changes.len();
+        let outcome = self.store.commit_plan_at(commit, view.applied_head).await?;
+        if matches!(outcome, CommitOutcome::Stale { .. }) {
+            self.stale_commits.fetch_add(1, Ordering::Relaxed);
+        }
+        if outcome == CommitOutcome::Committed {
+            // The check held: the entries right after the applied head are this commit's.
+            debug_assert_eq!(
+                view.own_ahead, 0,
+                "committed on a view that had not caught up"
+            );
+            view.state.apply(plan);
+            view.own_ahead += written;
+        }
+        Ok(outcome)
+    }
+}
+
+/// A random pause after the `attempt`-th stale commit: up to 1 ms, doubling per attempt to at
+/// most 32 ms, so that competing engines fall out of step (see [`MAX_PLAN_ATTEMPTS`]).
+async fn stale_pause(attempt: u32) {
+    let max_micros = 1000u64 << attempt.saturating_sub(1).min(5);
+    // No random crate for this: the clock's nanoseconds, mixed, are random enough here.
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .subsec_nanos();
+    let mixed = u64::from(nanos).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32;
+    tokio::time::sleep(std::time::Duration::from_micros(mixed % max_micros)).await;
+}
+
+/// Above this many resolutions in one read of the audit trail, the exception queue is read
+/// once instead of one exception at a time (the first catch-up after a long time).
+const RESOLUTIONS_READ_ONE_BY_ONE: usize = 16;
+
+fn forget(state: &mut MemoryState, key: &str) {
+    if let Ok(key) = IdempotencyKey::parse(key) {
+        state.resolve_exception(&key);
+    }
+}
+
+/// Applies to `view` the state log after its applied head, skipping the entries this engine
+/// committed and applied itself. Returns how many entries were applied.
+async fn catch_up_log(store: &dyn Store, view: &mut View) -> Result<usize, EngineError> {
+    let mut applied = 0;
+    loop {
+        let page = store
+            .state_log_since(view.applied_head, CATCH_UP_PAGE)
+            .await?;
+        let full = page.len() == CATCH_UP_PAGE;
+        for (seq, entry) in page {
+            if view.own_ahead > 0 {
+                view.own_ahead -= 1;
+            } else {
+                let plan: Plan = serde_json::from_value(entry)?;
+                view.state.apply(&plan);
+                applied += 1;
+            }
+            view.applied_head = seq;
+        }
+        if !full {
+            return Ok(applied);
+        }
     }
 }
 

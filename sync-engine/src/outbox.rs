@@ -4,6 +4,24 @@
 //! What is due, when a retry is due again and when an action completed or failed are read from
 //! the outbox's clock ([`Outbox::with_clock`], see [`crate::clock`]); the idle poll between
 //! looks is a tokio sleep (waiting, not business time).
+//!
+//! # Several instances
+//!
+//! Every instance of the engine may run an outbox on one store. Work is taken with a *claim*
+//! ([`ClusterStore::claim_due_actions`](crate::store::ClusterStore::claim_due_actions)): the
+//! store hands out a document's first action only, and only to one holder
+//! ([`Outbox::with_holder`]) until the claim runs out ([`Outbox::with_claim_ttl`]), so two
+//! instances never run the same action and a document's actions still run one after the other
+//! in outbox order. Completing or failing an action ends its claim.
+//!
+//! An instance that dies mid-attempt leaves its claim to run out; another instance then takes
+//! the action. [`OutboxStore::begin_attempt`](crate::store::OutboxStore::begin_attempt) marked
+//! it ambiguous before the request was sent, so the instance taking it over looks the record up
+//! (by its idempotency key) before it sends anything again.
+//!
+//! A live instance never lets a claim run out under a running attempt: the attempt (look-up and
+//! send) is cut when [`Outbox::attempt_deadline`] passes, and recorded as ambiguous, so
+//! the next attempt looks the record up first.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -18,6 +36,20 @@ use tracing::Instrument;
 
 use crate::clock::{self, SharedClock};
 use crate::store::{ActionStatus, NewException, OutboxAction, Store, StoreError};
+
+/// The holder name of an outbox or processor told nothing else: one instance alone on its store.
+pub const LOCAL_HOLDER: &str = "local";
+
+/// How long an outbox keeps the actions it takes from other instances unless told otherwise
+/// ([`Outbox::with_claim_ttl`]): 10 minutes.
+///
+/// When an instance dies, its actions wait this long before another instance takes them over;
+/// while it lives, its attempts are cut before the claim runs out (see
+/// [`Outbox::attempt_deadline`]). It must be well above the clock skew between instances and
+/// leave room for one NetSuite request with one retry: the NetSuite client gives a request up
+/// to 300 s, and the attempt deadline (four fifths of the claim, 8 minutes) holds one timed-out
+/// request and another.
+pub const DEFAULT_CLAIM_TTL: Duration = Duration::from_secs(600);
 
 /// Why an action did not take effect.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -108,12 +140,16 @@ pub struct Outbox {
     executor: Arc<dyn ActionExecutor>,
     config: OutboxConfig,
     clock: SharedClock,
+    holder: Arc<str>,
+    claim_ttl: Duration,
 }
 
 impl std::fmt::Debug for Outbox {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Outbox")
             .field("config", &self.config)
+            .field("holder", &self.holder)
+            .field("claim_ttl", &self.claim_ttl)
             .finish_non_exhaustive()
     }
 }
@@ -130,7 +166,44 @@ impl Outbox {
             executor,
             config,
             clock: clock::system(),
+            holder: Arc::from(LOCAL_HOLDER),
+            claim_ttl: DEFAULT_CLAIM_TTL,
         }
+    }
+
+    /// Keeps the actions it takes from other instances for `ttl` ([`DEFAULT_CLAIM_TTL`] by
+    /// default): how long a dead instance's actions wait before another takes them over.
+    pub fn with_claim_ttl(mut self, ttl: Duration) -> Self {
+        self.claim_ttl = ttl;
+        self
+    }
+
+    /// How long one attempt (a look-up and a send) may take before it is cut and recorded as
+    /// ambiguous: four fifths of the claim's length, so the attempt ends, and its outcome is
+    /// recorded, well before another instance may take the action over.
+    pub fn attempt_deadline(&self) -> Duration {
+        self.claim_ttl.mul_f64(0.8)
+    }
+
+    /// Claims the actions it runs in the name of `holder` (the instance's id;
+    /// [`LOCAL_HOLDER`] by default). Every instance sharing a store needs its own.
+    pub fn with_holder(mut self, holder: impl Into<String>) -> Self {
+        self.holder = Arc::from(holder.into());
+        self
+    }
+
+    /// The holder the outbox claims actions for.
+    pub fn holder(&self) -> &str {
+        &self.holder
+    }
+
+    /// Claims up to `limit` due actions (lane heads) for this outbox's holder.
+    async fn claim(&self, limit: usize) -> Result<Vec<OutboxAction>, StoreError> {
+        let now = self.now();
+        let until = now + SignedDuration::try_from(self.claim_ttl).unwrap_or_default();
+        self.store
+            .claim_due_actions(now, limit, &self.holder, until)
+            .await
     }
 
     /// Reads the time from `clock` (the system clock by default): what is due, when a retry is
@@ -155,10 +228,9 @@ impl Outbox {
             let free = self.config.max_in_flight.saturating_sub(running.len());
             let mut started = 0;
             if free > 0 {
-                let due = self
-                    .store
-                    .due_actions(self.now(), free + busy.len())
-                    .await?;
+                // The documents running here come back (claimed by this holder, their claims
+                // renewed) and are skipped; the others are claimed and started.
+                let due = self.claim(free + busy.len()).await?;
                 for action in due {
                     if running.len() >= self.config.max_in_flight {
                         break;
@@ -199,10 +271,7 @@ impl Outbox {
 
     /// Runs everything that is due now, once, and waits for it (tests, one-shot runs).
     pub async fn run_due(&self) -> Result<usize, StoreError> {
-        let due = self
-            .store
-            .due_actions(self.now(), self.config.max_in_flight)
-            .await?;
+        let due = self.claim(self.config.max_in_flight).await?;
         let count = due.len();
         let mut running = JoinSet::new();
         for action in due {
@@ -215,8 +284,19 @@ impl Outbox {
         Ok(count)
     }
 
-    /// One attempt at one action, recorded in the store.
+    /// One attempt at one action, recorded in the store. The executor's calls are cut at the
+    /// attempt deadline, as an ambiguous failure (the next attempt looks the record up first);
+    /// the store's writes are not.
     async fn attempt(&self, outbox: OutboxAction) -> Result<(), StoreError> {
+        let deadline = self.attempt_deadline();
+        let cut_at = tokio::time::Instant::now() + deadline;
+        let cut = |what: &str| {
+            tracing::warn!(key = %outbox.action.key, ?deadline, "{what} cut at the attempt deadline");
+            ExecutionError::Ambiguous(format!(
+                "{what} cut after {} s, before the action's claim runs out",
+                deadline.as_secs()
+            ))
+        };
         let key = outbox.action.key.clone();
         let planned: PlannedAction = match serde_json::from_value(outbox.action.payload.clone()) {
             Ok(p) => p,
@@ -229,7 +309,10 @@ impl Outbox {
             }
         };
         if outbox.status == ActionStatus::Ambiguous {
-            match self.executor.find_applied(&planned).await {
+            let found = tokio::time::timeout_at(cut_at, self.executor.find_applied(&planned))
+                .await
+                .unwrap_or_else(|_| Err(cut("look-up")));
+            match found {
                 Ok(Some(id)) => {
                     tracing::info!(%key, %id, "found the record of an ambiguous attempt");
                     return self.store.complete_action(&key, Some(id), self.now()).await;
@@ -239,7 +322,10 @@ impl Outbox {
             }
         }
         self.store.begin_attempt(&key).await?;
-        match self.executor.execute(&planned).await {
+        let executed = tokio::time::timeout_at(cut_at, self.executor.execute(&planned))
+            .await
+            .unwrap_or_else(|_| Err(cut("request")));
+        match executed {
             Ok(id) => self.store.complete_action(&key, id, self.now()).await,
             Err(ExecutionError::Rejected(message)) => {
                 tracing::warn!(%key, %message, "action rejected");

@@ -13,6 +13,17 @@
 //!
 //! Every "now" (what is due, when a deferred delivery is due again, how long one has waited) is
 //! the engine's clock ([`Engine::clock`], see [`crate::clock`]).
+//!
+//! # Several instances
+//!
+//! Every instance may run a processor on one store: deliveries are taken with a claim
+//! ([`ClusterStore::claim_deliveries`](crate::store::ClusterStore::claim_deliveries)) in the
+//! name of [`Processor::with_holder`], for [`Processor::claim_ttl`], so two instances do not
+//! decode the same delivery; marking it processed or deferring it ends the claim, and the claim
+//! of an instance that died runs out and lets another take the delivery. A pass stops before a
+//! delivery whose claim is about to run out (the rest are claimed again by the next pass).
+//! Should a delivery still be decoded twice (a pass slower than its claim), its events are
+//! duplicates in the ledger and planned once.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -81,6 +92,12 @@ pub struct Processor {
     /// failure, tried again every [`Processor::retry_after`]) raises its `delivery-stalled`
     /// exception. 30 minutes by default.
     pub stall_after: Duration,
+    /// How long the deliveries a pass takes are kept from other instances (5 minutes by
+    /// default): longer than decoding one (a Clarus read of 30 s at most, with its retries) and
+    /// planning it, well above the clock skew between instances. A dead instance's deliveries
+    /// wait this long before another takes them.
+    pub claim_ttl: Duration,
+    holder: String,
 }
 
 impl std::fmt::Debug for Processor {
@@ -102,7 +119,21 @@ impl Processor {
             decoder,
             retry_after: Duration::from_secs(30),
             stall_after: crate::health::HealthConfig::default().delivery_stall,
+            claim_ttl: Duration::from_secs(300),
+            holder: crate::outbox::LOCAL_HOLDER.to_owned(),
         }
+    }
+
+    /// Claims the deliveries it processes in the name of `holder` (the instance's id;
+    /// [`crate::outbox::LOCAL_HOLDER`] by default). Every instance sharing a store needs its own.
+    pub fn with_holder(mut self, holder: impl Into<String>) -> Self {
+        self.holder = holder.into();
+        self
+    }
+
+    /// The holder the processor claims deliveries for.
+    pub fn holder(&self) -> &str {
+        &self.holder
     }
 
     /// The engine's time.
@@ -110,16 +141,46 @@ impl Processor {
         self.engine.clock().now()
     }
 
-    /// Processes up to `limit` due deliveries, oldest first.
+    /// Processes up to `limit` due deliveries, oldest first, claimed for this processor's
+    /// holder; stops before one whose claim has less than a fifth of its time left.
     pub async fn process_due(&self, limit: usize) -> Result<ProcessStats, EngineError> {
         let now = self.now();
+        let ttl = SignedDuration::try_from(self.claim_ttl).unwrap_or_default();
+        let until = now + ttl;
+        let stop_at = until - ttl / 5;
         let mut stats = ProcessStats::default();
-        for delivery in self.store.unprocessed_deliveries(now, limit).await? {
+        for delivery in self
+            .store
+            .claim_deliveries(now, limit, &self.holder, until)
+            .await?
+        {
+            if self.now() >= stop_at {
+                tracing::debug!(
+                    id = delivery.id,
+                    "the pass's claims are running out; the rest waits for the next pass"
+                );
+                break;
+            }
             stats.deliveries += 1;
             let span = tracing::info_span!("delivery", id = delivery.id, source = %delivery.delivery.source);
-            self.process_one(&delivery, &mut stats)
+            match self
+                .process_one(&delivery, &mut stats)
                 .instrument(span)
-                .await?;
+                .await
+            {
+                Ok(()) => {}
+                // Other instances kept committing first: a passing condition. The delivery
+                // stays claimed by this holder and the next pass takes it again.
+                Err(EngineError::Contended { attempts }) => {
+                    tracing::warn!(
+                        id = delivery.id,
+                        attempts,
+                        "planning contended; the delivery waits for the next pass"
+                    );
+                    break;
+                }
+                Err(e) => return Err(e),
+            }
         }
         Ok(stats)
     }
