@@ -519,7 +519,10 @@ pub async fn assemble_clustered(
         REQUEST_POLL_INTERVAL,
     )));
     let poller = NetSuitePoller::new(parts.netsuite, engine.clone(), parts.poller);
-    let mut processor = Processor::new(store.clone(), engine.clone(), Arc::new(decoder));
+    // Claims on deliveries and actions are taken in this instance's name, so that instances
+    // sharing the store never run the same one.
+    let mut processor = Processor::new(store.clone(), engine.clone(), Arc::new(decoder))
+        .with_holder(leadership.instance().as_str());
     processor.retry_after = parts.retry_blocked_after;
     processor.stall_after = health.config().delivery_stall;
 
@@ -527,7 +530,9 @@ pub async fn assemble_clustered(
         store: store.clone(),
         engine: engine.clone(),
         processor: Arc::new(processor),
-        outbox: Outbox::new(store, executor, parts.outbox).with_clock(clock),
+        outbox: Outbox::new(store, executor, parts.outbox)
+            .with_clock(clock)
+            .with_holder(leadership.instance().as_str()),
         scheduled: {
             scheduled.push(Arc::new(PollJob {
                 poller,
