@@ -776,3 +776,165 @@ async fn sync_run_as_a_service_holds_its_store_is_backed_up_live_and_drains_on_s
     drop(store);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `deploy/` stays honest: the systemd unit's `ExecStart` and the image's `ENTRYPOINT` + `CMD`
+/// are one command line, which `sync` accepts and which checks a configuration when `run` is
+/// swapped for `check-config` (with nothing in the environment but the variables the
+/// environment-file template sets); and every variable the template or the guide's list names is
+/// one `sync` reads (named in `sync --help`, or read by name in the source).
+#[test]
+fn the_deploy_files_run_a_command_sync_accepts_with_variables_it_reads() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let read = |path: &str| {
+        std::fs::read_to_string(root.join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
+    };
+    let is_variable = |word: &str| {
+        word.len() > 2
+            && word.contains('_')
+            && word.starts_with(|c: char| c.is_ascii_uppercase())
+            && word
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+    };
+
+    // One command line in both files.
+    let unit = read("deploy/sync.service");
+    let exec: Vec<String> = unit
+        .lines()
+        .find_map(|line| line.strip_prefix("ExecStart="))
+        .expect("ExecStart= in deploy/sync.service")
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    let containerfile = read("deploy/Containerfile");
+    let instruction = |name: &str| -> Vec<String> {
+        let line = containerfile
+            .lines()
+            .find_map(|line| line.strip_prefix(name))
+            .unwrap_or_else(|| panic!("{name}in deploy/Containerfile"));
+        serde_json::from_str(line.trim()).expect("the exec (JSON) form")
+    };
+    let image = [instruction("ENTRYPOINT "), instruction("CMD ")].concat();
+    assert_eq!(
+        exec, image,
+        "the unit and the image run different command lines"
+    );
+    let (program, args) = exec.split_first().unwrap();
+    assert!(
+        program.starts_with('/') && program.ends_with("/sync") && program != "/usr/bin/sync",
+        "{program}: the full path, and not coreutils' /usr/bin/sync"
+    );
+    assert_eq!(args.last().map(String::as_str), Some("run"), "{args:?}");
+
+    // `sync` parses it: `--help` after the command line prints `run`'s help.
+    let help = Command::new(env!("CARGO_BIN_EXE_sync"))
+        .args(args)
+        .arg("--help")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        help.status.success() && text.contains("Runs the engine"),
+        "{help:?}"
+    );
+
+    // The template's variables (with test values) are enough for `check-config`.
+    let template = read("deploy/sync.env.example");
+    let assignments = template.lines().filter_map(|line| {
+        let (name, _) = line.trim_start_matches(['#', ' ']).split_once('=')?;
+        is_variable(name).then(|| (name.to_owned(), !line.starts_with('#')))
+    });
+    let test_value = |name: &str| match name {
+        "NETSUITE_AUTH" => "m2m".to_owned(),
+        "NETSUITE_CLIENT_ID" => "demo-client".to_owned(),
+        "NETSUITE_CERTIFICATE_ID" => "demo-certificate".to_owned(),
+        "NETSUITE_PRIVATE_KEY_FILE" => {
+            concat!(env!("CARGO_MANIFEST_DIR"), "/demo/simulator-m2m-key.pem").to_owned()
+        }
+        "CLARUS_CLIENT_ID" => "sim-client".to_owned(),
+        "CLARUS_CLIENT_SECRET" => "sim-secret".to_owned(),
+        "CLARUS_WEBHOOK_SECRET" => SECRET.to_owned(),
+        "SYNC_STORE_PASSWORD" => "unused-on-sqlite".to_owned(),
+        other => panic!("deploy/sync.env.example sets {other}: give it a test value here"),
+    };
+    let dir = scratch_dir("sync-deploy-files");
+    let config = cli::write_config(&dir);
+    let mut check = Command::new(env!("CARGO_BIN_EXE_sync"));
+    check.env_clear();
+    let mut named = Vec::new();
+    for (name, set) in assignments {
+        if set {
+            check.env(&name, test_value(&name));
+        }
+        named.push(name);
+    }
+    let config_value = args.iter().position(|a| a == "--config").expect("--config") + 1;
+    let mut checking = args.to_vec();
+    checking[config_value] = config.display().to_string();
+    *checking.last_mut().unwrap() = "check-config".to_owned();
+    let checked = check
+        .args(&checking)
+        // The demo key is an EC key; the example configuration's alert sinks read these.
+        .env("NETSUITE_JWT_ALGORITHM", "ES256")
+        .env("ALERT_WEBHOOK_OPS", "https://hooks.example.com/ops")
+        .env("ALERT_SMTP_PASSWORD", "smtp-password")
+        .env("RUST_LOG", "error")
+        .output()
+        .unwrap();
+    assert!(
+        checked.status.success()
+            && String::from_utf8_lossy(&checked.stdout).contains("configuration is valid"),
+        "{checked:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+
+    // Every variable named in the template and in the guide's list is one `sync` reads.
+    let guide = read("docs/guide.md");
+    let table = guide
+        .split("## 3. Configure")
+        .nth(1)
+        .and_then(|rest| rest.split("### The store").next())
+        .expect("the guide's Configure section");
+    let several = guide
+        .split("### Several instances")
+        .nth(1)
+        .and_then(|rest| rest.split("\n### ").next())
+        .expect("the guide's Several instances section");
+    named.extend(
+        table
+            .lines()
+            .filter(|line| line.starts_with("| `"))
+            .chain(several.lines())
+            .flat_map(|line| line.split('`').skip(1).step_by(2))
+            .filter(|word| is_variable(word))
+            .map(str::to_owned),
+    );
+    let usage = Command::new(env!("CARGO_BIN_EXE_sync"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    let usage = String::from_utf8(usage.stdout).unwrap();
+    let environment = usage
+        .split("ENVIRONMENT")
+        .nth(1)
+        .and_then(|rest| rest.split("EXAMPLE CONFIGURATION").next())
+        .expect("the ENVIRONMENT section of sync --help");
+    let listed: Vec<&str> = environment
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .collect();
+    let sources = [
+        "examples/src/bin/sync/main.rs",
+        "netsuite-client/src/auth/settings.rs",
+        "sync-engine/src/store_location.rs",
+        "sync-engine/src/config.rs",
+    ]
+    .map(read)
+    .concat();
+    assert!(named.len() > 8, "{named:?}");
+    for name in &named {
+        assert!(
+            listed.contains(&name.as_str()) || sources.contains(&format!("\"{name}\"")),
+            "{name} is named in deploy/sync.env.example or docs/guide.md, but sync does not read it"
+        );
+    }
+}
