@@ -11,6 +11,8 @@
 //! store, `sync store backup` while it runs, and SIGTERM stopping it gracefully.
 
 mod cli;
+#[path = "cli/multi_instance.rs"]
+mod multi_instance;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
