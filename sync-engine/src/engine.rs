@@ -207,11 +207,7 @@ impl Engine {
         };
         // The trail's position first: a resolution recorded after this read is applied again
         // by the first catch-up, which is harmless.
-        let audit_seen = store
-            .audit_since(0)
-            .await?
-            .last()
-            .map_or(0, |entry| entry.seq);
+        let audit_seen = store.audit_head().await?;
         catch_up_log(&*store, &mut view).await?;
         for stored in store.exceptions().await? {
             if stored.resolved_at.is_some()

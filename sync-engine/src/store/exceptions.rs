@@ -112,6 +112,9 @@ pub trait ExceptionStore: Send + Sync {
     /// Audit entries of every exception after position `after_seq`, in order (a running
     /// engine learns from them what people changed from outside).
     async fn audit_since(&self, after_seq: i64) -> Result<Vec<AuditEntry>, StoreError>;
+    /// The position of the newest audit entry, 0 when the trail is empty (where a reader of
+    /// [`ExceptionStore::audit_since`] starts without reading the trail).
+    async fn audit_head(&self) -> Result<i64, StoreError>;
     /// Queues a request to retry an exception and records it in the audit trail. Fails with
     /// [`StoreError::NotFound`] when there is no such exception.
     async fn request_retry(

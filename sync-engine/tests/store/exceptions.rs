@@ -100,6 +100,7 @@ async fn exceptions_are_kept_once_resolved_and_reopened(store: Arc<dyn Store>) {
 }
 
 async fn every_change_to_an_exception_is_in_its_audit_trail(store: Arc<dyn Store>) {
+    assert_eq!(store.audit_head().await.unwrap(), 0);
     store
         .raise_exception(exception("EX-1"), t(0))
         .await
@@ -159,6 +160,7 @@ async fn every_change_to_an_exception_is_in_its_audit_trail(store: Arc<dyn Store
     // Every exception's entries after a position, in order.
     let all = store.audit_since(0).await.unwrap();
     assert_eq!(all.len(), 5);
+    assert_eq!(store.audit_head().await.unwrap(), all[4].seq);
     assert_eq!(
         (all[4].key.as_str(), all[4].change.as_str()),
         ("EX-2", "raised")

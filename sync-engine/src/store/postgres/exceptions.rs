@@ -360,6 +360,13 @@ impl ExceptionStore for PgStore {
         Ok(rows.into_iter().map(finish_audit).collect())
     }
 
+    async fn audit_head(&self) -> Result<i64, StoreError> {
+        sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0)::BIGINT FROM exception_audit")
+            .fetch_one(self.pool())
+            .await
+            .map_err(classify)
+    }
+
     async fn request_retry(
         &self,
         key: &str,

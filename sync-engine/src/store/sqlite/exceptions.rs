@@ -291,6 +291,17 @@ impl ExceptionStore for SqliteStore {
         .await
     }
 
+    async fn audit_head(&self) -> Result<i64, StoreError> {
+        self.run(|c| {
+            Ok(c.query_row(
+                "SELECT COALESCE(MAX(seq), 0) FROM exception_audit",
+                [],
+                |r| r.get(0),
+            )?)
+        })
+        .await
+    }
+
     async fn request_retry(
         &self,
         key: &str,
