@@ -322,7 +322,9 @@ fn poll_error(e: PollError) -> JobError {
 fn sweep_error(e: SweepError) -> JobError {
     match &e {
         SweepError::Clarus(source) => JobError::clarus(e.to_string(), source),
-        SweepError::Engine(_) | SweepError::Store(_) => JobError::from(e.to_string()),
+        SweepError::Engine(_) | SweepError::Store(_) | SweepError::Kept(_) => {
+            JobError::from(e.to_string())
+        }
     }
 }
 

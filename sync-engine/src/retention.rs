@@ -82,6 +82,18 @@ impl Scheduled for DeliveryRetention {
         let pruned = prune_deliveries(engine.store().as_ref(), self.keep, now)
             .await
             .map_err(|e| JobError::transient(format!("pruning deliveries: {e}")))?;
+        // What the Clarus adapter keeps per record serves to decode deliveries again: it goes
+        // with them (entries unwritten for as long).
+        let cutoff = now
+            .checked_sub(SignedDuration::try_from(self.keep).unwrap_or(SignedDuration::MAX))
+            .unwrap_or(Timestamp::MIN);
+        let chunk = u32::try_from(PRUNE_CHUNK).unwrap_or(u32::MAX);
+        let kept = crate::clarus::prune_kept(engine.store().as_ref(), cutoff, chunk)
+            .await
+            .map_err(|e| JobError::transient(format!("pruning adapter state: {e}")))?;
+        if kept > 0 {
+            tracing::info!(kept, "deleted adapter state past the retention");
+        }
         if pruned > 0 {
             tracing::info!(
                 pruned,

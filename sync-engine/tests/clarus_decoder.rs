@@ -334,6 +334,103 @@ async fn a_receipt_into_quarantine_then_a_sellable_one() {
     assert_eq!(decoder.decode(&done[0]).await.unwrap(), second);
 }
 
+/// Returns of one product into quarantine land in one Clarus stock record (Clarus adds to the
+/// record of the same product, location, status and batch). Each receipt's own hold is left to
+/// its receipt, whether its webhook comes before or after the receipt's, and a person's hold in
+/// that record afterwards is a movement of its own.
+#[tokio::test]
+async fn holds_of_two_receipts_into_one_stock_record_are_the_receipts() {
+    let rig = Rig::start().await;
+    let product = stocked_product(&rig, "77", "MUG-RED").await;
+    let executor = rig.executor();
+    let mut goods_ins = Vec::new();
+    for (id, reference) in [("901", "RMA901"), ("902", "RMA902")] {
+        goods_ins.push(id_of(
+            executor
+                .execute(&create_goods_in(
+                    OrderKind::Return,
+                    id,
+                    reference,
+                    &[(1, "MUG-RED", 2)],
+                ))
+                .await
+                .unwrap(),
+        ));
+    }
+    let two = ReceivedLine {
+        product,
+        quantity: dec(2),
+        batch: None,
+        serial_numbers: vec![],
+    };
+    let warehouse = rig.sim.warehouse();
+    let decoder = decoder(&rig);
+    let mut seen = std::collections::BTreeSet::new();
+    let mut fresh = |deliveries: Vec<Delivery>| -> Vec<Delivery> {
+        deliveries
+            .into_iter()
+            .filter(|d| seen.insert(d.id))
+            .collect()
+    };
+    let quarantined = |events: &[Event]| match &events[0].payload {
+        Payload::Receipt(r) => r.lines[0].condition == StockCondition::Quarantine,
+        other => panic!("{other:?}"),
+    };
+
+    // The first: its receipt, then its hold.
+    warehouse
+        .receive(
+            goods_ins[0],
+            std::slice::from_ref(&two),
+            SimStatus::Held,
+            true,
+        )
+        .unwrap();
+    let receipt = fresh(rig.deliveries("goods_in", "completed").await);
+    assert!(quarantined(&decoder.decode(&receipt[0]).await.unwrap()));
+    let hold = fresh(rig.deliveries("stock", "placed_on_hold").await);
+    assert_eq!(hold.len(), 1);
+    assert_eq!(decoder.decode(&hold[0]).await.unwrap(), vec![]);
+
+    // The second, into the same stock record: its hold is decoded before its receipt.
+    warehouse
+        .receive(
+            goods_ins[1],
+            std::slice::from_ref(&two),
+            SimStatus::Held,
+            true,
+        )
+        .unwrap();
+    let hold = fresh(rig.deliveries("stock", "placed_on_hold").await);
+    assert_eq!(hold.len(), 1);
+    let second_hold = decoder.decode(&hold[0]).await.unwrap();
+    assert_eq!(
+        second_hold,
+        vec![],
+        "the second receipt's hold is the receipt's"
+    );
+    let receipt = fresh(rig.deliveries("goods_in", "completed").await);
+    assert!(quarantined(&decoder.decode(&receipt[0]).await.unwrap()));
+    // Copies of either hold's webhook stay the receipts'.
+    for copy in rig.deliveries("stock", "placed_on_hold").await {
+        assert_eq!(decoder.decode(&copy).await.unwrap(), vec![]);
+    }
+
+    // A person puts 2 more on hold in that record, later than a receipt's own hold comes.
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    warehouse
+        .hold(product, MAIN_WAREHOUSE, dec(2), "damaged")
+        .unwrap();
+    let hold = fresh(rig.deliveries("stock", "placed_on_hold").await);
+    assert_eq!(hold.len(), 1);
+    let events = decoder.decode(&hold[0]).await.unwrap();
+    let Payload::StockMovement(movement) = &events[0].payload else {
+        panic!("{events:?}")
+    };
+    assert_eq!(movement.kind, MovementKind::Hold);
+    assert_eq!(movement.quantity, dec(2));
+}
+
 #[tokio::test]
 async fn a_late_part_receipt_is_covered_by_the_later_one() {
     let rig = Rig::start().await;

@@ -66,6 +66,8 @@ macro_rules! conformance_reopen {
     };
 }
 
+#[path = "store/adapter_state.rs"]
+mod adapter_state;
 #[path = "store/batches.rs"]
 mod batches;
 #[path = "store/cluster.rs"]

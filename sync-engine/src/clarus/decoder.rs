@@ -175,7 +175,10 @@ impl DeliveryDecoder for ClarusDecoder {
                 if let Payload::StockMovement(m) = &movement.payload {
                     let now = self.clock.now();
                     if *event == StockEvent::PlacedOnHold
-                        && self.movements.made_by_receipt(record, typed, m).await?
+                        && self
+                            .movements
+                            .made_by_receipt(record, typed, m, now)
+                            .await?
                     {
                         return Ok(Vec::new());
                     }

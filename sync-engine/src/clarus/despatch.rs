@@ -224,9 +224,9 @@ impl DespatchReader {
         gone.sort_by_key(|s| s.id);
 
         let _serialised = GROUP_UPDATES.lock().await;
-        let mut shipped = match &self.store {
+        let (mut shipped, mut version) = match &self.store {
             Some(store) => Shipped::load(store.as_ref(), id).await?,
-            None => Shipped::default(),
+            None => (Shipped::default(), None),
         };
         if shipped.groups.is_empty() && is_completed && self.posted_whole(id, &known).await? {
             // Posted as one despatch before shipments were told apart: that posting stands.
@@ -240,7 +240,9 @@ impl DespatchReader {
                 completes: true,
             });
             if let Some(store) = &self.store {
-                shipped.save(store.as_ref(), id).await?;
+                version = shipped
+                    .save(store.as_ref(), id, version, self.clock.now())
+                    .await?;
             }
         }
         let new: Vec<&ShipmentRead> = gone
@@ -256,7 +258,9 @@ impl DespatchReader {
         {
             shipped.groups.push(group);
             if let Some(store) = &self.store {
-                shipped.save(store.as_ref(), id).await?;
+                shipped
+                    .save(store.as_ref(), id, version, self.clock.now())
+                    .await?;
             }
         }
         let hinted = HintedLines::new(hint);

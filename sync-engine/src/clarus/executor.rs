@@ -18,11 +18,12 @@ use sync_core::{
 };
 
 use super::errors::{Sent, classify};
+use super::kept::{self, Kept, KeptError};
 use super::nodes::{GoodsInRead, GoodsOutLineRead, GoodsOutRead};
 use super::products::ProductCache;
 use crate::clock::{self, SharedClock};
 use crate::outbox::{ActionExecutor, ExecutionError};
-use crate::store::{NewException, Store, StoreError};
+use crate::store::{NewException, Store};
 
 /// Settings of the Clarus executor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,11 +53,13 @@ pub(crate) struct LineOrder {
 
 impl LineOrder {
     /// The record of goods out `id` in `store`, if one was kept (and reads).
-    pub async fn load(store: &dyn Store, id: ClarusId) -> Result<Option<LineOrder>, StoreError> {
-        Ok(store
-            .watermark(&line_order_name(id))
-            .await?
-            .and_then(|text| serde_json::from_str(&text).ok()))
+    pub async fn load(store: &dyn Store, id: ClarusId) -> Result<Option<LineOrder>, KeptError> {
+        kept::load(store, &Kept::GoodsOutLines.key(id)).await
+    }
+
+    /// Keeps the record of goods out `id` in `store`.
+    async fn save(&self, store: &dyn Store, id: ClarusId, now: Timestamp) -> Result<(), KeptError> {
+        kept::save(store, &Kept::GoodsOutLines.key(id), self, now).await
     }
 }
 
@@ -73,22 +76,13 @@ pub(crate) struct GoodsInOrder {
 }
 
 impl GoodsInOrder {
-    /// The store entry holding the record of goods in `id`.
-    fn name(id: ClarusId) -> String {
-        format!("clarus.goods_in.{id}.order")
+    /// The record of goods in `id` in `store`, if one was kept.
+    pub async fn load(store: &dyn Store, id: ClarusId) -> Result<Option<Self>, KeptError> {
+        kept::load(store, &Kept::GoodsInOrder.key(id)).await
     }
 
-    /// The record of goods in `id` in `store`, if one was kept (and reads).
-    pub async fn load(store: &dyn Store, id: ClarusId) -> Result<Option<Self>, StoreError> {
-        Ok(store
-            .watermark(&Self::name(id))
-            .await?
-            .and_then(|text| serde_json::from_str(&text).ok()))
-    }
-
-    async fn save(&self, store: &dyn Store, id: ClarusId) -> Result<(), StoreError> {
-        let text = serde_json::to_string(self).unwrap_or_default();
-        store.set_watermark(&Self::name(id), &text).await
+    async fn save(&self, store: &dyn Store, id: ClarusId, now: Timestamp) -> Result<(), KeptError> {
+        kept::save(store, &Kept::GoodsInOrder.key(id), self, now).await
     }
 }
 
@@ -113,11 +107,6 @@ struct AdoptedCounts {
     goods_outs: u64,
     #[serde(default)]
     goods_ins: u64,
-}
-
-/// The store entry holding a goods out's [`LineOrder`].
-pub(crate) fn line_order_name(goods_out: ClarusId) -> String {
-    format!("clarus.goods_out.{goods_out}.lines")
 }
 
 /// Carries out `CreateProduct`, `UpdateProduct`, `CreateGoodsOut`, `CancelGoodsOut` and
@@ -350,9 +339,8 @@ impl ClarusExecutor {
             order: Some(order.order.id.as_str().to_owned()),
             reference: Some(order.reference.clone()),
         };
-        let value = serde_json::to_string(&lines).unwrap_or_default();
-        if let Err(e) = store
-            .set_watermark(&line_order_name(goods_out), &value)
+        if let Err(e) = lines
+            .save(store.as_ref(), goods_out, self.clock.now())
             .await
         {
             // Only a fallback for reads that lack line references; the goods out exists.
@@ -437,7 +425,7 @@ impl ClarusExecutor {
             kind: order.order.kind.code().to_owned(),
             reference: order.reference.clone(),
         };
-        if let Err(e) = kept.save(store.as_ref(), goods_in).await {
+        if let Err(e) = kept.save(store.as_ref(), goods_in, self.clock.now()).await {
             // The receipt decoder falls back on the webhook body; the goods in exists.
             tracing::warn!(%goods_in, error = %e, "could not record the goods in's order");
         }
@@ -518,11 +506,8 @@ impl ClarusExecutor {
         })?;
         // Without the record an adopted goods out's despatch cannot be tied to its order: the
         // attempt fails and the next one adopts again.
-        store
-            .set_watermark(
-                &line_order_name(goods_out),
-                &serde_json::to_string(&record).unwrap_or_default(),
-            )
+        record
+            .save(store.as_ref(), goods_out, self.clock.now())
             .await
             .map_err(|e| {
                 ExecutionError::Retryable(format!("recording adopted goods out {goods_out}: {e}"))
@@ -614,9 +599,11 @@ impl ClarusExecutor {
             kind: order.order.kind.code().to_owned(),
             reference: order.reference.clone(),
         };
-        kept.save(store.as_ref(), goods_in).await.map_err(|e| {
-            ExecutionError::Retryable(format!("recording adopted goods in {goods_in}: {e}"))
-        })?;
+        kept.save(store.as_ref(), goods_in, self.clock.now())
+            .await
+            .map_err(|e| {
+                ExecutionError::Retryable(format!("recording adopted goods in {goods_in}: {e}"))
+            })?;
         let total = self.count_adoption(store.as_ref(), false).await;
         tracing::info!(
             %goods_in,

@@ -36,6 +36,8 @@ mod decoder;
 mod despatch;
 mod errors;
 mod executor;
+mod held;
+mod kept;
 mod movement;
 mod movement_sweep;
 mod nodes;
@@ -54,6 +56,7 @@ pub use despatch::{
 };
 pub use errors::{Sent, classify, decode_error};
 pub use executor::{ClarusExecutor, ExecutorSettings};
+pub use kept::{KeptError, prune as prune_kept};
 pub use movement::{hold_made_by_receipt, movement_from_webhook};
 pub use movement_sweep::{
     MOVEMENT_REBUILT, MOVEMENT_SUBTYPES, MOVEMENT_SWEEP_WATERMARK, MovementSweep,
@@ -61,7 +64,7 @@ pub use movement_sweep::{
 };
 pub use nodes::engine_reads;
 pub use products_sweep::{ProductCheck, ProductSweep, ProductSweepReport};
-pub use receipt::{RECEIPT_EVENT, receipt_watermark_name};
+pub use receipt::RECEIPT_EVENT;
 pub use schema_check::{
     CLARUS_SCHEMA_KEY, CLARUS_SCHEMA_KIND, CLARUS_SCHEMA_RUNBOOK, ClarusSchemaCheck,
     INTROSPECTION_QUERY, IntrospectionError, MissingField, RECHECK_GAP, SCHEMA_CHECK_INTERVAL,

@@ -14,8 +14,9 @@ use sync_core::{
 
 use super::despatch::{id_u64, lots_and_serials, non_empty};
 use super::executor::list;
+use super::held::{Claim, HeldStock};
+use super::kept::{self, Kept};
 use super::nodes::TransactionRead;
-use super::receipt::{HeldByReceipt, held_by_receipt_name};
 use crate::processor::DecodeError;
 use crate::store::Store;
 use std::sync::Arc;
@@ -124,12 +125,6 @@ pub fn movement_from_webhook(
     }))
 }
 
-/// The store entry marking hold movement `movement` as a receipt's own quarantine (its value
-/// names the goods in).
-pub(crate) fn receipt_hold_name(movement: u64) -> String {
-    format!("clarus.stock_movement.{movement}.made_by_receipt")
-}
-
 /// Whether hold movement `movement` was taken for a receipt's own quarantine (and so left to the
 /// receipt, not posted as a status change).
 ///
@@ -139,9 +134,25 @@ pub async fn hold_made_by_receipt(
     movement: u64,
 ) -> Result<bool, crate::store::StoreError> {
     Ok(store
-        .watermark(&receipt_hold_name(movement))
+        .adapter_state(&Kept::HoldMadeByReceipt.key(movement))
         .await?
         .is_some())
+}
+
+/// Marks hold movement `movement` as a receipt's own quarantine, so the webhook decoder and the
+/// movement sweep both leave it to the receipt.
+pub(crate) async fn mark_made_by_receipt(
+    store: &dyn Store,
+    movement: u64,
+    now: Timestamp,
+) -> Result<(), kept::KeptError> {
+    kept::save(
+        store,
+        &Kept::HoldMadeByReceipt.key(movement),
+        &"receipt".to_owned(),
+        now,
+    )
+    .await
 }
 
 /// The product id a stock webhook names, if any.
@@ -220,39 +231,44 @@ impl MovementVerifier {
         raw: &Value,
         record: &StockRecord,
         movement: &StockMovement,
+        now: Timestamp,
     ) -> Result<bool, DecodeError> {
-        let store_error =
-            |e| DecodeError::Retryable(format!("reading holds made by receipts: {e}"));
-        let mut made = false;
-        if let Some(stock) = raw.get("stock_id").and_then(super::despatch::json_id) {
-            let name = held_by_receipt_name(stock);
-            let recorded: Option<HeldByReceipt> = self
-                .store
-                .watermark(&name)
-                .await
-                .map_err(store_error)?
-                .and_then(|text| serde_json::from_str(&text).ok());
-            if let Some(mut held) = recorded {
-                // The first hold of the received quantity is the receipt's; it claims the
-                // record, so a copy of the same webhook is recognised and any other is posted.
-                match held.hold {
-                    Some(claimed) if claimed == movement.id.0 => made = true,
-                    None if held.quantity == movement.quantity => {
-                        held.hold = Some(movement.id.0);
-                        let text = serde_json::to_string(&held).unwrap_or_default();
-                        self.store
-                            .set_watermark(&name, &text)
-                            .await
-                            .map_err(store_error)?;
-                        made = true;
-                    }
-                    _ => return Ok(false),
-                }
-            }
+        let store = self.store.as_ref();
+        if hold_made_by_receipt(store, movement.id.0)
+            .await
+            .map_err(|e| DecodeError::Retryable(format!("reading holds made by receipts: {e}")))?
+        {
+            return Ok(true);
         }
+        let context = format!("recognising hold {} as a receipt's", movement.id.0);
+        let held = raw
+            .get("stock_id")
+            .and_then(super::despatch::json_id)
+            .map(|stock| Kept::StockHeldByReceipt.key(stock));
+        // The receipt decoder kept the stock record's held entries: the hold claims one of its
+        // quantity (once; a copy of the same webhook finds its claim).
+        let mut made = match &held {
+            Some(key) => {
+                let claim = kept::update(store, key, now, |kept: Option<HeldStock>| {
+                    let Some(mut kept) = kept else {
+                        return (None, Claim::Unmatched);
+                    };
+                    match kept.claim(movement.id.0, movement.quantity) {
+                        Claim::Claimed => (Some(kept), Claim::Claimed),
+                        other => (None, other),
+                    }
+                })
+                .await
+                .map_err(|e| e.into_decode(&context))?;
+                claim != Claim::Unmatched
+            }
+            None => false,
+        };
         if !made {
+            // Not (yet) kept: the receipt's webhook may come later, or another receipt of the
+            // same stock record came first. Clarus's listing of a receipt just before the hold
+            // tells.
             let location = record.location.as_ref().and_then(|l| l.id);
-            let context = format!("looking for the receipt behind hold {}", movement.id.0);
             made = receipt_just_before(
                 &self.client,
                 product_id(record),
@@ -264,13 +280,21 @@ impl MovementVerifier {
             )
             .await
             .map_err(|e| super::errors::decode_error(&context, &e))?;
+            if made && let Some(key) = &held {
+                kept::update(store, key, now, |kept: Option<HeldStock>| {
+                    let mut kept = kept.unwrap_or_default();
+                    kept.adopt(movement.id.0, movement.quantity);
+                    (Some(kept), ())
+                })
+                .await
+                .map_err(|e| e.into_decode(&context))?;
+            }
         }
         if made {
             tracing::debug!(movement = movement.id.0, sku = %movement.sku, "hold made by a receipt: posted by the receipt");
-            self.store
-                .set_watermark(&receipt_hold_name(movement.id.0), "receipt")
+            mark_made_by_receipt(store, movement.id.0, now)
                 .await
-                .map_err(store_error)?;
+                .map_err(|e| e.into_decode(&context))?;
         }
         Ok(made)
     }

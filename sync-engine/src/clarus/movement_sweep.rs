@@ -29,7 +29,9 @@ use serde_json::{Value, json};
 use sync_core::{Event, MovementKind, Payload, Tenant};
 
 use super::executor::{list, mapped_warehouses};
-use super::movement::{movement_from_webhook, receipt_hold_name, receipt_just_before};
+use super::movement::{
+    hold_made_by_receipt, mark_made_by_receipt, movement_from_webhook, receipt_just_before,
+};
 // A stock transaction, with the documented fields a movement is rebuilt from.
 use super::nodes::TransactionRead as MovementRead;
 use super::sweep::{SweepError, SweepFailure};
@@ -238,7 +240,9 @@ impl MovementSweep {
             }
         };
         if transaction.event() == Some(StockEvent::PlacedOnHold)
-            && self.made_by_receipt(warehouse, transaction).await?
+            && self
+                .made_by_receipt(warehouse, transaction, engine.clock().now())
+                .await?
         {
             // A receipt's own quarantine, posted by the receipt.
             report.duplicates += 1;
@@ -268,14 +272,10 @@ impl MovementSweep {
         &self,
         warehouse: ClarusId,
         transaction: &MovementRead,
+        now: Timestamp,
     ) -> Result<bool, SweepError> {
         let id = transaction.id.get() as u64;
-        if self
-            .store
-            .watermark(&receipt_hold_name(id))
-            .await?
-            .is_some()
-        {
+        if hold_made_by_receipt(self.store.as_ref(), id).await? {
             return Ok(true);
         }
         let (Some(quantity), Some(at), Some(sku)) = (
@@ -302,9 +302,7 @@ impl MovementSweep {
         )
         .await?;
         if made {
-            self.store
-                .set_watermark(&receipt_hold_name(id), "receipt")
-                .await?;
+            mark_made_by_receipt(self.store.as_ref(), id, now).await?;
         }
         Ok(made)
     }

@@ -36,6 +36,7 @@ use serde::{Deserialize, Serialize};
 use sync_core::{Barcode, ClarusProduct, Event, Payload, ProductId, Revision, SourceId, System};
 
 use super::executor::list;
+use super::kept::{self, Kept};
 use super::sweep::SweepError;
 use crate::engine::{Engine, IngestOutcome};
 use crate::health::Connection;
@@ -43,12 +44,6 @@ use crate::service::{JobError, Scheduled};
 
 /// The resource of product reads in their [`SourceId`].
 const PRODUCT_RESOURCE: &str = "product";
-
-/// The store entry keeping what the sweep last read of product `id`: the version and the
-/// fingerprint, as JSON.
-fn product_read_name(id: ClarusId) -> String {
-    format!("clarus.product.{id}.read")
-}
 
 /// What the sweep last read of one product.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -144,11 +139,10 @@ impl ProductSweep {
                 report.without_code.push(node.id);
                 continue;
             };
-            let name = product_read_name(node.id);
-            let last: Option<LastRead> = store
-                .watermark(&name)
-                .await?
-                .and_then(|text| serde_json::from_str(&text).ok());
+            // What the sweep last read of the product (kept as adapter state
+            // `clarus.product.read`): the version and the fingerprint.
+            let key = Kept::ProductRead.key(node.id);
+            let last: Option<LastRead> = kept::load(store.as_ref(), &key).await?;
             let fingerprint = format!("{:016x}", fingerprint(&product));
             if last.as_ref().is_some_and(|l| l.fingerprint == fingerprint) {
                 report.unchanged += 1;
@@ -165,12 +159,11 @@ impl ProductSweep {
                 }
                 IngestOutcome::Duplicate => report.duplicates += 1,
             }
-            let value = serde_json::to_string(&LastRead {
+            let read = LastRead {
                 version,
                 fingerprint,
-            })
-            .unwrap_or_default();
-            store.set_watermark(&name, &value).await?;
+            };
+            kept::save(store.as_ref(), &key, &read, now).await?;
         }
         if !report.without_code.is_empty() {
             tracing::warn!(

@@ -5,7 +5,7 @@
 //! (`received_stock`: quantity, batch, serial, `available` or `held`). Entries are only ever
 //! added, so the total number of entries is a stage that grows with each receipt. The receipt
 //! of stage `k` is the entries added since the previous stage reported; stages are kept in the
-//! store (one entry per goods in, see [`receipt_watermark_name`]) so that decoding the same
+//! store (adapter state `clarus.goods_in.stages`, one entry per goods in) so that decoding the same
 //! delivery again gives the same receipt, a late delivery of an earlier stage gives nothing
 //! (a later stage already covered it), and a lost webhook is covered by the next one.
 //!
@@ -33,6 +33,8 @@ use sync_core::{
 use super::despatch::{decimal, id_u64, json_id, line_reference, lots_and_serials, non_empty};
 use super::errors::decode_error;
 use super::executor::{GoodsInOrder, list};
+use super::held::{HeldStock, ReceiptEntry};
+use super::kept::{self, Kept};
 use super::nodes::GoodsInRead;
 use crate::clock::SharedClock;
 use crate::processor::DecodeError;
@@ -41,15 +43,6 @@ use crate::store::Store;
 /// The event name of receipt identities (the same for `moved_to_part` and `completed`: both
 /// report stock received).
 pub const RECEIPT_EVENT: &str = "received";
-
-/// The store entry holding the stages reported for a goods in.
-pub fn receipt_watermark_name(goods_in: ClarusId) -> String {
-    format!("clarus.goods_in.{goods_in}.stages")
-}
-
-/// Serialises updates of receipt stages within the process (the store is one SQLite file
-/// owned by one process).
-static STAGE_UPDATES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Stages reported: stage → what was recorded when it was first decoded.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -72,22 +65,6 @@ pub(crate) struct Completion {
     pub seen_completed_at: Timestamp,
     /// Total quantity its receipts reported.
     pub reported_quantity: Decimal,
-}
-
-/// Stock a receipt put on hold, and the hold movement that reported it (once one did).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct HeldByReceipt {
-    /// The goods in.
-    pub goods_in: ClarusId,
-    /// The quantity it received held into the stock record.
-    pub quantity: Decimal,
-    /// The `placed_on_hold` movement that reported this quarantine.
-    pub hold: Option<u64>,
-}
-
-/// The store entry of a stock record a receipt put on hold ([`HeldByReceipt`]).
-pub(crate) fn held_by_receipt_name(stock: ClarusId) -> String {
-    format!("clarus.stock.{stock}.held_by_receipt")
 }
 
 /// The key of the exception raised when a completed goods in was never reported.
@@ -348,118 +325,97 @@ impl ReceiptDecoder {
         stage: u64,
         current: Stage,
     ) -> Result<Option<(BTreeMap<String, usize>, Timestamp)>, DecodeError> {
-        // Read-modify-write of the stages: the webhook processor and the sweep may decode the
-        // same goods in at once, and a stage lost between them would count entries twice.
-        let _serialised = STAGE_UPDATES.lock().await;
-        let name = receipt_watermark_name(id);
-        let store_error =
-            |e| DecodeError::Retryable(format!("receipt stages of goods in {id}: {e}"));
-        let mut stages: Stages = match self.store.watermark(&name).await.map_err(store_error)? {
-            Some(text) => serde_json::from_str(&text).map_err(|e| {
-                DecodeError::Invalid(format!("stored receipt stages of goods in {id}: {e}"))
-            })?,
-            None => Stages::default(),
-        };
-        let previous = |stages: &Stages| {
-            stages
-                .stages
-                .range(..stage)
-                .next_back()
-                .map(|(_, s)| s.counts.clone())
-                .unwrap_or_default()
-        };
-        if let Some(recorded) = stages.stages.get(&stage) {
-            return Ok(Some((previous(&stages), recorded.received_at)));
-        }
-        if stages
-            .stages
-            .keys()
-            .next_back()
-            .is_some_and(|last| *last > stage)
-        {
-            return Ok(None);
-        }
-        let base = previous(&stages);
-        let received_at = current.received_at;
-        stages.stages.insert(stage, current);
-        let text = serde_json::to_string(&stages).unwrap_or_default();
-        self.store
-            .set_watermark(&name, &text)
-            .await
-            .map_err(store_error)?;
-        Ok(Some((base, received_at)))
+        // Read-modify-write of the stages over the version read: the webhook processor and the
+        // sweep (on any instance) may decode the same goods in at once, and a stage lost
+        // between them would count entries twice.
+        let answer = kept::update(
+            self.store.as_ref(),
+            &Kept::GoodsInStages.key(id),
+            self.clock.now(),
+            |stages: Option<Stages>| {
+                let mut stages = stages.unwrap_or_default();
+                let previous = |stages: &Stages| {
+                    stages
+                        .stages
+                        .range(..stage)
+                        .next_back()
+                        .map(|(_, s)| s.counts.clone())
+                        .unwrap_or_default()
+                };
+                if let Some(recorded) = stages.stages.get(&stage) {
+                    return (None, Some((previous(&stages), recorded.received_at)));
+                }
+                if stages
+                    .stages
+                    .keys()
+                    .next_back()
+                    .is_some_and(|last| *last > stage)
+                {
+                    return (None, None);
+                }
+                let base = previous(&stages);
+                let received_at = current.received_at;
+                stages.stages.insert(stage, current.clone());
+                (Some(stages), Some((base, received_at)))
+            },
+        )
+        .await
+        .map_err(|e| e.into_decode(&format!("receipt stages of goods in {id}")))?;
+        Ok(answer)
     }
 }
 
 impl ReceiptDecoder {
-    /// Records every stock record the receipt put on hold: a `placed_on_hold` webhook for it is
-    /// the receipt's own quarantine, which the receipt posts, not a movement to post again.
-    /// A record already kept (and perhaps claimed by its hold) is left as it is.
+    /// Records every receipt entry put on hold into a stock record: a `placed_on_hold` webhook
+    /// for it is the receipt's own quarantine, which the receipt posts, not a movement to post
+    /// again (see [`super::held`]). An entry kept before is left as it is.
     async fn record_held_stock(&self, id: ClarusId, lines: &[BodyLine]) -> Result<(), DecodeError> {
-        let store_error =
-            |e| DecodeError::Retryable(format!("recording stock held by goods in {id}: {e}"));
-        for entry in lines.iter().flat_map(|l| &l.entries).filter(|e| e.held) {
-            let Some(stock) = entry.raw.get("stock_id").and_then(json_id) else {
-                continue;
-            };
-            let name = held_by_receipt_name(stock);
-            if self
-                .store
-                .watermark(&name)
+        let now = self.clock.now();
+        for line in lines {
+            for (position, entry) in line.entries.iter().enumerate().filter(|(_, e)| e.held) {
+                let Some(stock) = entry.raw.get("stock_id").and_then(json_id) else {
+                    continue;
+                };
+                let receipt = ReceiptEntry {
+                    goods_in: id,
+                    line: Some(line.id),
+                    position: Some(position),
+                };
+                kept::update(
+                    self.store.as_ref(),
+                    &Kept::StockHeldByReceipt.key(stock),
+                    now,
+                    |held: Option<HeldStock>| {
+                        let mut held = held.unwrap_or_default();
+                        let changed = held.record(receipt.clone(), entry.quantity);
+                        (changed.then_some(held), ())
+                    },
+                )
                 .await
-                .map_err(store_error)?
-                .is_some()
-            {
-                continue;
+                .map_err(|e| e.into_decode(&format!("recording stock held by goods in {id}")))?;
             }
-            let held = HeldByReceipt {
-                goods_in: id,
-                quantity: entry.quantity,
-                hold: None,
-            };
-            let text = serde_json::to_string(&held).unwrap_or_default();
-            self.store
-                .set_watermark(&name, &text)
-                .await
-                .map_err(store_error)?;
         }
         Ok(())
-    }
-
-    async fn load_stages(&self, id: ClarusId) -> Result<Stages, DecodeError> {
-        let stored = self
-            .store
-            .watermark(&receipt_watermark_name(id))
-            .await
-            .map_err(|e| DecodeError::Retryable(format!("receipt stages of goods in {id}: {e}")))?;
-        match stored {
-            Some(text) => serde_json::from_str(&text).map_err(|e| {
-                DecodeError::Invalid(format!("stored receipt stages of goods in {id}: {e}"))
-            }),
-            None => Ok(Stages::default()),
-        }
-    }
-
-    async fn save_stages(&self, id: ClarusId, stages: &Stages) -> Result<(), DecodeError> {
-        let text = serde_json::to_string(stages).unwrap_or_default();
-        self.store
-            .set_watermark(&receipt_watermark_name(id), &text)
-            .await
-            .map_err(|e| DecodeError::Retryable(format!("receipt stages of goods in {id}: {e}")))
     }
 
     /// Records that goods in `id`'s `completed` webhook was decoded, and closes its receipt
     /// gap exception if the sweep had raised one.
     async fn mark_completed(&self, id: ClarusId) -> Result<(), DecodeError> {
-        {
-            let _serialised = STAGE_UPDATES.lock().await;
-            let mut stages = self.load_stages(id).await?;
-            if stages.completed {
-                return Ok(());
-            }
-            stages.completed = true;
-            self.save_stages(id, &stages).await?;
-        }
+        kept::update(
+            self.store.as_ref(),
+            &Kept::GoodsInStages.key(id),
+            self.clock.now(),
+            |stages: Option<Stages>| {
+                let mut stages = stages.unwrap_or_default();
+                if stages.completed {
+                    return (None, ());
+                }
+                stages.completed = true;
+                (Some(stages), ())
+            },
+        )
+        .await
+        .map_err(|e| e.into_decode(&format!("receipt stages of goods in {id}")))?;
         match self
             .store
             .resolve_exception(
@@ -483,16 +439,23 @@ impl ReceiptDecoder {
         id: ClarusId,
         now: Timestamp,
     ) -> Result<Completion, DecodeError> {
-        let _serialised = STAGE_UPDATES.lock().await;
-        let mut stages = self.load_stages(id).await?;
-        let seen_completed_at = match stages.seen_completed_at {
-            Some(at) => at,
-            None => {
-                stages.seen_completed_at = Some(now);
-                self.save_stages(id, &stages).await?;
-                now
-            }
-        };
+        let (stages, seen_completed_at) = kept::update(
+            self.store.as_ref(),
+            &Kept::GoodsInStages.key(id),
+            now,
+            |stages: Option<Stages>| {
+                let mut stages = stages.unwrap_or_default();
+                match stages.seen_completed_at {
+                    Some(at) => (None, (stages, at)),
+                    None => {
+                        stages.seen_completed_at = Some(now);
+                        (Some(stages.clone()), (stages, now))
+                    }
+                }
+            },
+        )
+        .await
+        .map_err(|e| e.into_decode(&format!("receipt stages of goods in {id}")))?;
         Ok(Completion {
             reported: stages.completed,
             seen_completed_at,

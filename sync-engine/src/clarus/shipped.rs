@@ -15,6 +15,7 @@ use jiff::Timestamp;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use super::kept::{self, Kept};
 use crate::processor::DecodeError;
 use crate::store::Store;
 
@@ -65,30 +66,42 @@ pub(crate) struct Shipped {
 }
 
 impl Shipped {
-    fn name(goods_out: ClarusId) -> String {
-        format!("clarus.goods_out.{goods_out}.shipped")
-    }
-
-    /// The groups of `goods_out` kept in `store` (none yet when absent).
-    pub async fn load(store: &dyn Store, goods_out: ClarusId) -> Result<Self, DecodeError> {
-        let text = store.watermark(&Self::name(goods_out)).await.map_err(|e| {
-            DecodeError::Retryable(format!("shipments of goods out {goods_out}: {e}"))
-        })?;
-        match text {
-            Some(text) => serde_json::from_str(&text).map_err(|e| {
-                DecodeError::Invalid(format!("stored shipments of goods out {goods_out}: {e}"))
-            }),
-            None => Ok(Shipped::default()),
-        }
-    }
-
-    /// Keeps the groups of `goods_out` in `store`.
-    pub async fn save(&self, store: &dyn Store, goods_out: ClarusId) -> Result<(), DecodeError> {
-        let text = serde_json::to_string(self).unwrap_or_default();
-        store
-            .set_watermark(&Self::name(goods_out), &text)
+    /// The groups of `goods_out` kept in `store` (none yet when absent), with the version to
+    /// [`save`](Self::save) them over.
+    pub async fn load(
+        store: &dyn Store,
+        goods_out: ClarusId,
+    ) -> Result<(Self, Option<i64>), DecodeError> {
+        let read = kept::read(store, &Kept::GoodsOutShipped.key(goods_out))
             .await
-            .map_err(|e| DecodeError::Retryable(format!("shipments of goods out {goods_out}: {e}")))
+            .map_err(|e| e.into_decode(&format!("shipments of goods out {goods_out}")))?;
+        Ok(match read {
+            Some((shipped, version)) => (shipped, Some(version)),
+            None => (Shipped::default(), None),
+        })
+    }
+
+    /// Keeps the groups of `goods_out` in `store` over `version` (as loaded), and answers the
+    /// new version. When another decoder (on this or another instance) saved them meanwhile,
+    /// nothing is written and the delivery is decoded again later, from what that one kept.
+    pub async fn save(
+        &self,
+        store: &dyn Store,
+        goods_out: ClarusId,
+        version: Option<i64>,
+        now: Timestamp,
+    ) -> Result<Option<i64>, DecodeError> {
+        let context = format!("shipments of goods out {goods_out}");
+        let key = Kept::GoodsOutShipped.key(goods_out);
+        if !kept::replace(store, &key, self, version, now)
+            .await
+            .map_err(|e| e.into_decode(&context))?
+        {
+            return Err(DecodeError::Retryable(format!(
+                "{context} were changed by another decoder meanwhile; decoded again later"
+            )));
+        }
+        Ok(Some(version.map_or(1, |v| v + 1)))
     }
 
     /// Whether `shipment` was reported in a group.
@@ -118,7 +131,7 @@ pub async fn despatch_reported(
     store: &dyn Store,
     goods_out: ClarusId,
 ) -> Result<bool, DecodeError> {
-    Ok(Shipped::load(store, goods_out).await?.complete())
+    Ok(Shipped::load(store, goods_out).await?.0.complete())
 }
 
 #[cfg(test)]

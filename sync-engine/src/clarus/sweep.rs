@@ -59,6 +59,9 @@ pub enum SweepError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// What the adapter keeps per record could not be read or written.
+    #[error(transparent)]
+    Kept(#[from] super::kept::KeptError),
 }
 
 /// A record the sweep found but could not turn into an event.
@@ -261,7 +264,7 @@ impl ClarusSweep {
         report: &mut SweepReport,
     ) -> Result<(), Swept> {
         let completed = goods_out.status_code().as_deref() == Some("COMPLETED");
-        let shipped = Shipped::load(self.store.as_ref(), goods_out.id)
+        let (shipped, _) = Shipped::load(self.store.as_ref(), goods_out.id)
             .await
             .map_err(Swept::Failed)?;
         if completed && shipped.complete() {

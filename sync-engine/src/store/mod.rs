@@ -17,6 +17,8 @@
 //! - [`ExceptionStore`]: the exception queue, its audit trail and people's requests.
 //! - [`WatermarkStore`]: how far each poller has read.
 //! - [`DriftStore`]: the history of reconciliation runs.
+//! - [`AdapterStateStore`]: what the adapters remember per external record, with
+//!   compare-and-set and pruning by age.
 //! - [`ClusterStore`]: several instances on one database: leases, heartbeats, claims on
 //!   deliveries and actions, and plans committed on the ledger head they were made on.
 //!
@@ -46,6 +48,7 @@
 //! The store never reads the clock: every method that records a time takes it (`at`, `now`)
 //! from the caller.
 
+mod adapter_state;
 mod batches;
 mod cluster;
 mod deliveries;
@@ -59,6 +62,7 @@ mod postgres;
 mod sqlite;
 mod watermarks;
 
+pub use adapter_state::{AdapterStateStore, StateEntry, StateKey};
 pub use batches::{BatchMember, BatchStore, NewBatch, StoredBatch, WAITING_FOR_BATCH};
 pub use cluster::{ClusterStore, InstanceRecord, Lease};
 pub use deliveries::{Delivery, DeliveryStore, NewDelivery};
@@ -87,6 +91,7 @@ pub trait Store:
     + ClusterStore
     + Send
     + Sync
+    + AdapterStateStore
     + 'static
 {
 }
@@ -102,6 +107,7 @@ impl<T> Store for T where
         + ClusterStore
         + Send
         + Sync
+        + AdapterStateStore
         + 'static
 {
 }

@@ -7,6 +7,7 @@
 //! payloads the JSON text the engine serialised, bodies raw bytes. This module connects,
 //! migrates and classifies PostgreSQL's errors; each role is implemented in its own module.
 
+mod adapter_state;
 mod batches;
 mod cluster;
 mod deliveries;
@@ -49,6 +50,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         4,
         "cluster",
         include_str!("../../../migrations/postgres/0004_cluster.sql"),
+    ),
+    (
+        5,
+        "adapter state",
+        include_str!("../../../migrations/postgres/0005_adapter_state.sql"),
     ),
 ];
 
@@ -179,15 +185,8 @@ fn millis(t: Timestamp) -> i64 {
     t.as_millisecond()
 }
 
-/// A stored time read back. Times outside jiff's millisecond range are clamped to its ends:
-/// [`WAITING_FOR_BATCH`](crate::store::WAITING_FOR_BATCH) (`Timestamp::MAX`, stored as its
-/// milliseconds, which jiff does not take back) reads back as itself, never as the epoch.
 fn from_millis(ms: i64) -> Timestamp {
-    Timestamp::from_millisecond(ms).unwrap_or(if ms > 0 {
-        Timestamp::MAX
-    } else {
-        Timestamp::MIN
-    })
+    Timestamp::from_millisecond(ms).unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
 fn json(value: &Value) -> Result<String, StoreError> {

@@ -5,6 +5,7 @@
 //! rusqlite is synchronous, so every call runs on Tokio's blocking pool behind one connection.
 //! One connection is enough: the engine's writes are small and SQLite serialises writers anyway.
 
+mod adapter_state;
 mod batches;
 mod cluster;
 mod deliveries;
@@ -159,6 +160,32 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE deliveries ADD COLUMN claim_until INTEGER;
     ALTER TABLE actions ADD COLUMN claimed_by TEXT;
     ALTER TABLE actions ADD COLUMN claim_until INTEGER;",
+    // 7: adapter state per external record (the same schema as PostgreSQL's migration 5), with
+    // a version for compare-and-set and the time of the last write for pruning. The per-record
+    // entries the adapters kept as watermarks (`clarus.<resource>.<id>.<what>`) move here.
+    "CREATE TABLE adapter_state (
+        kind TEXT NOT NULL,
+        id TEXT NOT NULL,
+        value TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (kind, id)
+    );
+    CREATE INDEX adapter_state_age ON adapter_state(kind, updated_at);
+    INSERT INTO adapter_state (kind, id, value, version, updated_at)
+        SELECT 'clarus.' || resource || '.' || substr(rest, instr(rest, '.') + 1),
+               substr(rest, 1, instr(rest, '.') - 1), value, 1,
+               CAST(strftime('%s', 'now') AS INTEGER) * 1000
+        FROM (SELECT value,
+                     substr(after, 1, instr(after, '.') - 1) AS resource,
+                     substr(after, instr(after, '.') + 1) AS rest
+              FROM (SELECT value, substr(name, 8) AS after FROM watermarks
+                    WHERE name GLOB 'clarus.*.[0-9]*.*'))
+        WHERE resource IN ('goods_out', 'goods_in', 'stock', 'stock_movement', 'product');
+    DELETE FROM watermarks
+        WHERE name GLOB 'clarus.*.[0-9]*.*'
+          AND substr(name, 8, instr(substr(name, 8), '.') - 1)
+              IN ('goods_out', 'goods_in', 'stock', 'stock_movement', 'product');",
 ];
 
 /// [`Store`] on an embedded SQLite database.
@@ -313,15 +340,8 @@ fn millis(t: Timestamp) -> i64 {
     t.as_millisecond()
 }
 
-/// A stored time read back. Times outside jiff's millisecond range are clamped to its ends:
-/// [`WAITING_FOR_BATCH`](crate::store::WAITING_FOR_BATCH) (`Timestamp::MAX`, stored as its
-/// milliseconds, which jiff does not take back) reads back as itself, never as the epoch.
 fn from_millis(ms: i64) -> Timestamp {
-    Timestamp::from_millisecond(ms).unwrap_or(if ms > 0 {
-        Timestamp::MAX
-    } else {
-        Timestamp::MIN
-    })
+    Timestamp::from_millisecond(ms).unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
 fn json(value: &Value) -> Result<String, Failure> {
@@ -423,6 +443,58 @@ mod tests {
             classify(failure(ffi::SQLITE_BUSY)),
             StoreError::Backend { .. }
         ));
+    }
+
+    #[test]
+    fn per_record_watermarks_move_to_the_adapter_state() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for sql in &MIGRATIONS[..6] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 6).unwrap();
+        for (name, value) in [
+            ("clarus.goods_in.12.stages", "{\"stages\":{}}"),
+            ("clarus.stock.7.held_by_receipt", "{\"goods_in\":12}"),
+            ("clarus.stock_movement.99.made_by_receipt", "receipt"),
+            ("clarus.movement_sweep", "2026-11-01T00:00:00Z"),
+            ("netsuite.salesOrder", "2026-11-01T00:00:00Z"),
+        ] {
+            conn.execute(
+                "INSERT INTO watermarks (name, value) VALUES (?1, ?2)",
+                [name, value],
+            )
+            .unwrap();
+        }
+        migrate(&mut conn).unwrap();
+        let mut moved: Vec<(String, String, String, i64)> = conn
+            .prepare("SELECT kind, id, value, version FROM adapter_state")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        moved.sort();
+        let expected = [
+            ("clarus.goods_in.stages", "12", "{\"stages\":{}}"),
+            ("clarus.stock.held_by_receipt", "7", "{\"goods_in\":12}"),
+            ("clarus.stock_movement.made_by_receipt", "99", "receipt"),
+        ];
+        assert_eq!(
+            moved,
+            expected
+                .iter()
+                .map(|(k, i, v)| (k.to_string(), i.to_string(), v.to_string(), 1))
+                .collect::<Vec<_>>()
+        );
+        let mut left: Vec<String> = conn
+            .prepare("SELECT name FROM watermarks")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        left.sort();
+        assert_eq!(left, ["clarus.movement_sweep", "netsuite.salesOrder"]);
     }
 
     #[test]
