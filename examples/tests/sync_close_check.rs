@@ -1,5 +1,7 @@
 //! The `sync` binary's `close-check` and `status` against a store on disk: exit code 3 while
-//! anything blocks the close, 0 once everything is posted and resolved.
+//! anything blocks the close, 0 once everything of the period is posted; an item-master error
+//! that holds no posting is shown without blocking unless `[close]` says otherwise; `--csv`
+//! writes the report for a spreadsheet.
 
 mod cli;
 
@@ -23,7 +25,8 @@ fn business_time() -> Timestamp {
 async fn seed(store_path: &Path) {
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(store_path).unwrap());
     let engine = Engine::open(store, one_location()).await.unwrap();
-    let now = Timestamp::now();
+    // Planned during the period, as a running engine would have.
+    let now = business_time();
     let netsuite = |id: &str, payload| event(System::NetSuite, id, business_time(), payload);
     engine
         .ingest(&netsuite("77", item("77", "MUG")), now)
@@ -88,7 +91,18 @@ async fn close_check_exits_3_while_anything_blocks_and_0_once_clear() {
     let store_path = dir.join("store.sqlite");
     seed(&store_path).await;
 
-    let blocked = sync(&config, &["close-check", "--period", "2026-11", "--json"]);
+    let csv_path = dir.join("close.csv");
+    let blocked = sync(
+        &config,
+        &[
+            "close-check",
+            "--period",
+            "2026-11",
+            "--json",
+            "--csv",
+            csv_path.to_str().unwrap(),
+        ],
+    );
     assert_eq!(
         blocked.status.code(),
         Some(3),
@@ -97,13 +111,31 @@ async fn close_check_exits_3_while_anything_blocks_and_0_once_clear() {
     );
     let report: serde_json::Value = serde_json::from_slice(&blocked.stdout).unwrap();
     assert_eq!(report["blocking"], true);
-    assert_eq!(report["unposted_documents"].as_array().unwrap().len(), 1);
+    assert_eq!(report["period"], "2026-11");
+    let items = report["items"].as_array().unwrap();
+    let summary: Vec<(&str, bool)> = items
+        .iter()
+        .map(|i| {
+            (
+                i["category"].as_str().unwrap(),
+                i["blocking"].as_bool().unwrap(),
+            )
+        })
+        .collect();
     assert_eq!(
-        report["open_exceptions_by_owner"]["item_master"]
-            .as_array()
-            .unwrap()
-            .len(),
-        1
+        summary,
+        [("unposted_document", true), ("other_exception", false)],
+        "{report:#}"
+    );
+    assert_eq!(items[1]["owner"], "item_master");
+    assert_eq!(report["totals"][0]["transaction"], "item_fulfillment");
+    assert_eq!(report["totals"][0]["units"], "1");
+    let csv = std::fs::read_to_string(&csv_path).unwrap();
+    assert!(csv.starts_with("record,category,blocking,"), "{csv}");
+    assert!(csv.contains("item,unposted_document,yes,"), "{csv}");
+    assert!(
+        csv.contains("total,,,,,sales_order,item_fulfillment,"),
+        "{csv}"
     );
 
     // The table for people says the same.
@@ -112,6 +144,8 @@ async fn close_check_exits_3_while_anything_blocks_and_0_once_clear() {
     let text = String::from_utf8_lossy(&table.stdout);
     assert!(text.contains("BLOCKED"), "{text}");
     assert!(text.contains("goods out 9"), "{text}");
+    assert!(text.contains("shown, not blocking: 1"), "{text}");
+    assert!(text.contains("Item Fulfillment"), "{text}");
 
     let status = sync(&config, &["status", "--json"]);
     assert!(status.status.success());
@@ -127,23 +161,14 @@ async fn close_check_exits_3_while_anything_blocks_and_0_once_clear() {
     assert_eq!(status["open_exceptions_by_owner"]["item_master"], 1);
     assert!(status["last_reconciliation"].is_null(), "{status:#}");
 
-    // A period without activity is blocked only by the open exception.
+    // A period without activity has nothing of November's.
     let october = sync(&config, &["close-check", "--period", "2026-10", "--json"]);
-    assert_eq!(october.status.code(), Some(3));
+    assert_eq!(october.status.code(), Some(0));
     let report: serde_json::Value = serde_json::from_slice(&october.stdout).unwrap();
-    assert!(report["unposted_documents"].as_array().unwrap().is_empty());
+    assert!(report["items"].as_array().unwrap().is_empty(), "{report:#}");
 
+    // Everything posted: November can close with the item-master error open...
     post_everything(&store_path).await;
-    let key = report["open_exceptions_by_owner"]["item_master"][0]["key"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let resolved = sync(
-        &config,
-        &["exceptions", "resolve", &key, "--note", "item not stocked"],
-    );
-    assert!(resolved.status.success());
-
     let clear = sync(&config, &["close-check", "--period", "2026-11", "--json"]);
     assert_eq!(
         clear.status.code(),
@@ -153,6 +178,24 @@ async fn close_check_exits_3_while_anything_blocks_and_0_once_clear() {
     );
     let report: serde_json::Value = serde_json::from_slice(&clear.stdout).unwrap();
     assert_eq!(report["blocking"], false);
+    assert_eq!(report["totals"][0]["posted_units"], "1");
+    let key = report["items"][0]["key"].as_str().unwrap().to_owned();
+
+    // ...unless the configuration makes other owners' errors block.
+    let strict = dir.join("strict.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let switched = text.replace("other_errors_block = false", "other_errors_block = true");
+    assert_ne!(switched, text, "the example's [close] table changed");
+    std::fs::write(&strict, switched).unwrap();
+    let blocked = sync(&strict, &["close-check", "--period", "2026-11"]);
+    assert_eq!(blocked.status.code(), Some(3));
+    let resolved = sync(
+        &config,
+        &["exceptions", "resolve", &key, "--note", "item not stocked"],
+    );
+    assert!(resolved.status.success());
+    let clear = sync(&strict, &["close-check", "--period", "2026-11"]);
+    assert_eq!(clear.status.code(), Some(0));
 
     let bad = sync(&config, &["close-check", "--period", "2026-13"]);
     assert_eq!(bad.status.code(), Some(2), "clap rejects a bad period");

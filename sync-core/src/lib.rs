@@ -114,6 +114,7 @@
 //! ```
 
 pub mod action;
+pub mod close;
 pub mod despatch;
 pub mod document;
 pub mod drift;
@@ -123,6 +124,7 @@ pub mod ids;
 pub mod item;
 pub mod key;
 pub mod mapping;
+pub mod money;
 pub mod order;
 pub mod planner;
 pub mod progress;

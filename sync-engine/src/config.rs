@@ -79,6 +79,9 @@ pub struct Config {
     /// Document monitoring.
     #[serde(default)]
     pub monitor: MonitorSettings,
+    /// What blocks a month-end close (`[close]`). See [`crate::close_settings`].
+    #[serde(default)]
+    pub close: crate::close_settings::CloseSettings,
     /// Scheduled-job and delivery health: when a failing job or a stalled delivery raises an
     /// exception, and when readiness turns a job or connection stale.
     #[serde(default)]

@@ -32,6 +32,8 @@ pub mod backup;
 pub mod batch;
 pub mod clarus;
 pub mod clock;
+pub mod close;
+pub mod close_settings;
 pub mod cluster;
 pub mod config;
 pub mod drift_history;

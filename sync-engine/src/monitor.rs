@@ -1,5 +1,4 @@
-//! Monitoring: where every document stands, which ones are stuck, and what blocks a month-end
-//! close.
+//! Monitoring: where every document stands, and which ones are stuck.
 //!
 //! Nothing here keeps its own bookkeeping. A document's lifecycle is derived from what the
 //! [`Store`] already records: the events the engine planned (with their planning time) and the
@@ -24,23 +23,19 @@
 //! order never makes the times along a flow decrease.
 //!
 //! [`StuckDetector`] raises a `stuck-document` exception when a document sits in a stage longer
-//! than that stage's threshold, and resolves it once the stage completes. [`close_check`] lists
-//! what would block closing a month.
+//! than that stage's threshold, and resolves it once the stage completes. What blocks a
+//! month-end close is [`crate::close`]'s.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
-use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use jiff::civil::Date;
-use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 use sync_core::{DocumentRef, Event, GoodsOutMilestone, OrderKind, OrderRef, Payload};
 
 use crate::engine::{Engine, document_key};
-use crate::reconcile::DRIFT_KIND;
 use crate::service::Scheduled;
 use crate::store::{ActionRecord, ActionStatus, NewException, Store, StoreError};
 
@@ -826,260 +821,4 @@ impl Scheduled for StuckDetector {
             .map_err(|e| e.to_string())?;
         Ok(report.stuck.len() + report.resolved.len())
     }
-}
-
-/// A period to close: from `start` (inclusive) to `end` (exclusive), in a time zone.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ClosePeriod {
-    /// First day.
-    pub start: Date,
-    /// The day after the last day.
-    pub end: Date,
-    /// The time zone the days are in (NetSuite's, for posting dates).
-    pub time_zone: TimeZone,
-}
-
-/// A period that could not be read.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{input}` is not a period: expected YYYY-MM")]
-pub struct PeriodError {
-    /// What was given.
-    pub input: String,
-}
-
-impl ClosePeriod {
-    /// The calendar month of `year` and `month` (1-12), in UTC.
-    pub fn month(year: i16, month: i8) -> Result<Self, PeriodError> {
-        let error = || PeriodError {
-            input: format!("{year:04}-{month:02}"),
-        };
-        let start = Date::new(year, month, 1).map_err(|_| error())?;
-        let end = start
-            .checked_add(jiff::Span::new().months(1))
-            .map_err(|_| error())?;
-        Ok(ClosePeriod {
-            start,
-            end,
-            time_zone: TimeZone::UTC,
-        })
-    }
-
-    /// The same days in another time zone.
-    pub fn in_time_zone(mut self, time_zone: TimeZone) -> Self {
-        self.time_zone = time_zone;
-        self
-    }
-
-    /// Whether `at` falls in the period.
-    pub fn contains(&self, at: Timestamp) -> bool {
-        let day = self.time_zone.to_datetime(at).date();
-        self.start <= day && day < self.end
-    }
-}
-
-impl FromStr for ClosePeriod {
-    type Err = PeriodError;
-
-    /// Reads `YYYY-MM`.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let error = || PeriodError {
-            input: s.to_owned(),
-        };
-        let (year, month) = s.trim().split_once('-').ok_or_else(error)?;
-        if year.len() != 4 || month.len() != 2 {
-            return Err(error());
-        }
-        let year: i16 = year.parse().map_err(|_| error())?;
-        let month: i8 = month.parse().map_err(|_| error())?;
-        ClosePeriod::month(year, month).map_err(|_| error())
-    }
-}
-
-/// An open exception as the close check shows it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct OpenException {
-    /// Its key (for `sync exceptions resolve`).
-    pub key: String,
-    /// Its kind.
-    pub kind: String,
-    /// Its owner.
-    pub owner: String,
-    /// The document concerned.
-    pub document: String,
-    /// What happened.
-    pub message: String,
-    /// When it was raised.
-    pub raised_at: Timestamp,
-    /// Runbook anchor in the operations guide.
-    pub runbook: String,
-}
-
-/// Warehouse activity of the period not yet posted to NetSuite.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct UnpostedDocument {
-    /// The order or movement.
-    pub document: String,
-    /// Its flow.
-    pub flow: Flow,
-    /// The despatch, receipt or movement not posted.
-    pub activity: String,
-    /// When it happened in Clarus.
-    pub occurred_at: Timestamp,
-    /// Where its posting stands.
-    pub posting: Posting,
-}
-
-/// What would block closing a period.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct CloseCheck {
-    /// The period, `YYYY-MM-DD..YYYY-MM-DD` (end exclusive).
-    pub period: String,
-    /// Whether anything below blocks the close.
-    pub blocking: bool,
-    /// Despatches, receipts and movements that happened in the period and are not posted.
-    pub unposted_documents: Vec<UnpostedDocument>,
-    /// Every open exception, by owner.
-    pub open_exceptions_by_owner: BTreeMap<String, Vec<OpenException>>,
-    /// Open stock-drift exceptions: positions where the two systems disagree beyond what
-    /// in-flight movements explain.
-    pub unexplained_drift_rows: Vec<OpenException>,
-    /// The latest reconciliation, when one was recorded.
-    pub last_reconciliation: Option<ReconciliationSeen>,
-    /// Positions drifting at the latest reconciliation that have no open exception yet (a
-    /// drift waiting for `[drift] confirm_runs` to confirm it): they block the close too.
-    pub unconfirmed_drift: Vec<DriftSeen>,
-}
-
-/// The latest reconciliation as the close check shows it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ReconciliationSeen {
-    /// When it compared the systems.
-    pub at: Timestamp,
-    /// Positions compared.
-    pub positions: usize,
-    /// Positions drifting.
-    pub drift: usize,
-}
-
-/// A drifting position of the latest reconciliation.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct DriftSeen {
-    /// The stock position (SKU, location, status).
-    pub document: String,
-    /// Clarus on hand.
-    pub clarus: rust_decimal::Decimal,
-    /// NetSuite on hand.
-    pub netsuite: rust_decimal::Decimal,
-    /// In flight to NetSuite.
-    pub in_flight: rust_decimal::Decimal,
-    /// `clarus − netsuite − in_flight`.
-    pub unexplained: rust_decimal::Decimal,
-    /// Its value at NetSuite's average cost, when known.
-    pub value_impact: Option<rust_decimal::Decimal>,
-}
-
-/// What would block closing `period`: warehouse activity of the period not posted to NetSuite,
-/// open exceptions (all of them: an open exception may concern any period) and unexplained
-/// drift.
-///
-/// ```no_run
-/// # async fn demo(store: &dyn sync_engine::store::Store) -> Result<(), Box<dyn std::error::Error>> {
-/// use sync_engine::monitor::{ClosePeriod, close_check};
-///
-/// let period: ClosePeriod = "2026-11".parse()?;
-/// let period = period.in_time_zone(jiff::tz::TimeZone::get("America/New_York")?);
-/// let check = close_check(store, &period).await?;
-/// if check.blocking {
-///     for u in &check.unposted_documents {
-///         println!("not posted: {} ({})", u.activity, u.document);
-///     }
-/// }
-/// # Ok(()) }
-/// ```
-pub async fn close_check(
-    store: &dyn Store,
-    period: &ClosePeriod,
-) -> Result<CloseCheck, MonitorError> {
-    let lifecycles = lifecycles(store).await?;
-    let mut unposted_documents = Vec::new();
-    for l in &lifecycles {
-        for a in l.unposted() {
-            if period.contains(a.occurred_at) {
-                unposted_documents.push(UnpostedDocument {
-                    document: l.document.to_string(),
-                    flow: l.flow,
-                    activity: a.document.to_string(),
-                    occurred_at: a.occurred_at,
-                    posting: a.posting,
-                });
-            }
-        }
-    }
-    unposted_documents.sort_by_key(|u| u.occurred_at);
-    let mut open_exceptions_by_owner: BTreeMap<String, Vec<OpenException>> = BTreeMap::new();
-    let mut unexplained_drift_rows = Vec::new();
-    for e in store.open_exceptions().await? {
-        let open = OpenException {
-            key: e.exception.key,
-            kind: e.exception.kind,
-            owner: e.exception.owner,
-            document: e.exception.document,
-            message: e.exception.message,
-            raised_at: e.raised_at,
-            runbook: e.exception.runbook,
-        };
-        if open.kind == DRIFT_KIND {
-            unexplained_drift_rows.push(open.clone());
-        }
-        open_exceptions_by_owner
-            .entry(open.owner.clone())
-            .or_default()
-            .push(open);
-    }
-    let latest = crate::drift_history::latest(store).await?;
-    let mut unconfirmed_drift = Vec::new();
-    if let Some(snapshot) = &latest {
-        let open: HashSet<&str> = unexplained_drift_rows
-            .iter()
-            .map(|e| e.document.as_str())
-            .collect();
-        for row in &snapshot.rows {
-            if row.class != sync_core::DriftClass::Drift {
-                continue;
-            }
-            let document = DocumentRef::StockPosition {
-                sku: row.sku.clone(),
-                location: row.location.clone(),
-                status: row.status,
-            }
-            .to_string();
-            if !open.contains(document.as_str()) {
-                unconfirmed_drift.push(DriftSeen {
-                    document,
-                    clarus: row.clarus,
-                    netsuite: row.netsuite,
-                    in_flight: row.in_flight,
-                    unexplained: row.unexplained,
-                    value_impact: row.value_impact,
-                });
-            }
-        }
-    }
-    let blocking = !unposted_documents.is_empty()
-        || !open_exceptions_by_owner.is_empty()
-        || !unexplained_drift_rows.is_empty()
-        || !unconfirmed_drift.is_empty();
-    Ok(CloseCheck {
-        period: format!("{}..{}", period.start, period.end),
-        blocking,
-        unposted_documents,
-        open_exceptions_by_owner,
-        unexplained_drift_rows,
-        last_reconciliation: latest.map(|s| ReconciliationSeen {
-            at: s.run.at,
-            positions: s.run.summary.positions,
-            drift: s.run.summary.drift,
-        }),
-        unconfirmed_drift,
-    })
 }

@@ -1,5 +1,5 @@
 //! Monitoring against the real engine and store with a fake executor: lifecycle stages with
-//! their timestamps, stuck documents raised and resolved, and the month-end close check.
+//! their timestamps, stuck documents raised and resolved.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -8,14 +8,14 @@ use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
 use rust_decimal::Decimal;
 use sync_core::*;
+use sync_engine::close::{CloseCategory, ClosePeriod, CloseRules, close_report};
 use sync_engine::engine::Engine;
 use sync_engine::monitor::{
-    ClosePeriod, Flow, Posting, STUCK_KIND, STUCK_RUNBOOK, Stage, StuckConfig, StuckDetector,
-    close_check, lifecycles, stage_counts,
+    Flow, Posting, STUCK_KIND, STUCK_RUNBOOK, Stage, StuckConfig, StuckDetector, lifecycles,
+    stage_counts,
 };
 use sync_engine::outbox::{ActionExecutor, ExecutionError, Outbox, OutboxConfig};
-use sync_engine::reconcile::{ReconcileSettings, reconcile};
-use sync_engine::store::{NewException, SqliteStore, Store};
+use sync_engine::store::{SqliteStore, Store};
 
 /// When things happened in Clarus and NetSuite (the posting dates).
 fn business_time() -> Timestamp {
@@ -551,142 +551,6 @@ async fn a_despatch_without_its_fulfilment_is_stuck_until_the_fulfilment_is_done
     assert_eq!(report.stuck[0].owner, "operations");
 }
 
-#[tokio::test]
-async fn close_check_blocks_on_unposted_despatches_exceptions_and_drift() {
-    let s = setup().await;
-    let now = now_ms();
-    s.engine.ingest(&item("77", "MUG"), now).await.unwrap();
-    s.engine
-        .ingest(&order("501", "MUG", "77"), now)
-        .await
-        .unwrap();
-    // An order for an unknown SKU: held with an exception for the item master.
-    s.engine
-        .ingest(&order("600", "NEW", "88"), now)
-        .await
-        .unwrap();
-    drain(&s.outbox).await;
-    s.system
-        .held_kinds
-        .lock()
-        .unwrap()
-        .push("fulfil_sales_order");
-    s.engine
-        .ingest(&despatch(9, "501", "MUG"), now)
-        .await
-        .unwrap();
-    drain(&s.outbox).await;
-
-    let november: ClosePeriod = "2026-11".parse().unwrap();
-    let check = close_check(s.store.as_ref(), &november).await.unwrap();
-    assert!(check.blocking);
-    assert_eq!(check.period, "2026-11-01..2026-12-01");
-    assert_eq!(check.unposted_documents.len(), 1, "{check:?}");
-    let unposted = &check.unposted_documents[0];
-    assert_eq!(unposted.flow, Flow::SalesOrder);
-    assert_eq!(unposted.posting, Posting::Queued);
-    assert!(unposted.activity.contains("goods out 9"), "{unposted:?}");
-    assert_eq!(
-        check
-            .open_exceptions_by_owner
-            .keys()
-            .cloned()
-            .collect::<Vec<_>>(),
-        ["item_master"]
-    );
-    assert!(check.unexplained_drift_rows.is_empty());
-
-    // October had no activity: only the open exception blocks it.
-    let october: ClosePeriod = "2026-10".parse().unwrap();
-    let check = close_check(s.store.as_ref(), &october).await.unwrap();
-    assert!(check.unposted_documents.is_empty());
-    assert!(check.blocking);
-
-    // Everything posted and resolved: November can close, until drift is found.
-    s.system.held_kinds.lock().unwrap().clear();
-    tokio::time::sleep(Duration::from_millis(5)).await;
-    drain(&s.outbox).await;
-    for e in s.store.exceptions().await.unwrap() {
-        s.engine
-            .resolve_exception(&e.exception.key, "item will not be stocked", now)
-            .await
-            .unwrap();
-    }
-    let check = close_check(s.store.as_ref(), &november).await.unwrap();
-    assert!(!check.blocking, "{check:?}");
-    assert!(check.unposted_documents.is_empty());
-    assert!(check.open_exceptions_by_owner.is_empty());
-
-    s.store
-        .raise_exception(
-            NewException {
-                key: "DRIFT-MUG-1-A".into(),
-                kind: "stock-drift".into(),
-                owner: "operations".into(),
-                severity: "error".into(),
-                document: "MUG at location 1 (Available)".into(),
-                message: "Clarus 10, NetSuite 8, in flight 0".into(),
-                runbook: "operations.md#stock-drift".into(),
-                payload: serde_json::json!({}),
-            },
-            now,
-        )
-        .await
-        .unwrap();
-    let check = close_check(s.store.as_ref(), &november).await.unwrap();
-    assert!(check.blocking);
-    assert_eq!(check.unexplained_drift_rows.len(), 1);
-    assert_eq!(check.unexplained_drift_rows[0].key, "DRIFT-MUG-1-A");
-
-    // A drift seen by the last reconciliation but not yet confirmed (no exception) blocks too.
-    s.store
-        .resolve_exception("DRIFT-MUG-1-A", "counted", now)
-        .await
-        .unwrap();
-    let settings = ReconcileSettings {
-        confirm_runs: 2,
-        ..ReconcileSettings::default()
-    };
-    let mug = |quantity: i64| {
-        vec![StockRow {
-            key: StockKey {
-                sku: "MUG".into(),
-                location: "1".into(),
-                status: StockStatus::Available,
-            },
-            quantity: Decimal::from(quantity),
-        }]
-    };
-    reconcile(s.store.as_ref(), mug(10), mug(8), None, &settings, now)
-        .await
-        .unwrap();
-    let check = close_check(s.store.as_ref(), &november).await.unwrap();
-    assert!(check.blocking, "{check:?}");
-    assert!(check.unexplained_drift_rows.is_empty());
-    assert_eq!(check.last_reconciliation.as_ref().map(|r| r.drift), Some(1));
-    assert_eq!(check.unconfirmed_drift.len(), 1, "{check:?}");
-    assert_eq!(check.unconfirmed_drift[0].unexplained, Decimal::from(2));
-    reconcile(s.store.as_ref(), mug(10), mug(10), None, &settings, now)
-        .await
-        .unwrap();
-    let check = close_check(s.store.as_ref(), &november).await.unwrap();
-    assert!(!check.blocking, "{check:?}");
-}
-
-#[test]
-fn a_period_is_a_month_in_a_time_zone() {
-    let november: ClosePeriod = "2026-11".parse().unwrap();
-    assert!(november.contains("2026-11-30T23:59:59Z".parse().unwrap()));
-    assert!(!november.contains("2026-12-01T00:00:00Z".parse().unwrap()));
-    assert!(!november.contains("2026-10-31T23:59:59Z".parse().unwrap()));
-    // 07:00 UTC on 1 December is still 30 November in Los Angeles.
-    let pacific = november.in_time_zone(jiff::tz::TimeZone::get("America/Los_Angeles").unwrap());
-    assert!(pacific.contains("2026-12-01T07:00:00Z".parse().unwrap()));
-    for bad in ["2026-13", "2026-1", "26-11", "november", "2026-11-01"] {
-        assert!(bad.parse::<ClosePeriod>().is_err(), "{bad}");
-    }
-}
-
 fn breakage(id: u64) -> Event {
     Event {
         source: SourceId {
@@ -763,14 +627,19 @@ async fn a_despatch_held_by_an_exception_blocks_until_a_person_resolves_it() {
         .unwrap();
     assert_eq!(report.stuck.len(), 1);
     let november: ClosePeriod = "2026-11".parse().unwrap();
-    let check = close_check(s.store.as_ref(), &november).await.unwrap();
-    assert_eq!(check.unposted_documents.len(), 1);
-    assert_eq!(check.unposted_documents[0].posting, Posting::Withheld);
+    let rules = CloseRules::default();
+    let check = close_report(s.store.as_ref(), &november, &rules, None, start)
+        .await
+        .unwrap();
+    let blockers: Vec<_> = check.blockers().collect();
+    assert_eq!(blockers.len(), 2, "{check:?}");
+    assert_eq!(blockers[0].category, CloseCategory::UnpostedDocument);
     assert_eq!(
-        check.open_exceptions_by_owner.keys().collect::<Vec<_>>(),
-        ["finance", "operations"],
-        "{check:?}"
+        blockers[0].posting,
+        Some(sync_core::close::PostingState::Withheld)
     );
+    // The stuck-document exception awaits a posting: finance's, blocking.
+    assert_eq!(blockers[1].category, CloseCategory::FinanceException);
 
     // Operations decide the extra units were a counting error and resolve the exception.
     for e in s.store.exceptions().await.unwrap() {
@@ -790,7 +659,9 @@ async fn a_despatch_held_by_an_exception_blocks_until_a_person_resolves_it() {
         .unwrap();
     assert!(report.stuck.is_empty());
     assert_eq!(report.resolved.len(), 1);
-    let check = close_check(s.store.as_ref(), &november).await.unwrap();
+    let check = close_report(s.store.as_ref(), &november, &rules, None, start)
+        .await
+        .unwrap();
     assert!(!check.blocking, "{check:?}");
 }
 

@@ -4,7 +4,7 @@
 //! sync --config sync.toml check-config
 //! sync --config sync.toml run
 //! sync --config sync.toml status [--json]
-//! sync --config sync.toml close-check --period 2026-11 [--json]
+//! sync --config sync.toml close-check --period 2026-11 [--json] [--csv FILE]
 //! sync --config sync.toml exceptions list [--owner finance] [--kind unknown-sku] [--older-than 1d] [--json]
 //! sync --config sync.toml exceptions show <KEY> [--json]
 //! sync --config sync.toml exceptions retry <KEY> | --kind action-failed [--note "..."]
@@ -20,6 +20,7 @@
 //! `<store>.lock` while it runs: a second `run` on the same file is refused. On a PostgreSQL
 //! store (`store = "postgres://…"`) several instances may run at once.
 
+mod close;
 mod doctor;
 mod drift;
 mod exceptions;
@@ -43,7 +44,7 @@ use sync_engine::config::Config;
 use sync_engine::health::Health;
 use sync_engine::instance_lock::InstanceLock;
 use sync_engine::monitor::StuckDetector;
-use sync_engine::monitor::{ClosePeriod, Posting, close_check, lifecycles, stage_counts};
+use sync_engine::monitor::{lifecycles, stage_counts};
 use sync_engine::netsuite::{ExecutorConfig, PollerConfig};
 use sync_engine::retention::DeliveryRetention;
 use sync_engine::service::{Scheduled, backlog};
@@ -96,17 +97,11 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Lists what would block closing a month: warehouse activity of the period not posted to
-    /// NetSuite, open exceptions by owner, unexplained drift. Exits with code 3 while anything
-    /// blocks.
-    CloseCheck {
-        /// The period, YYYY-MM, in the NetSuite time zone (`poll.time_zone`).
-        #[arg(long)]
-        period: ClosePeriod,
-        /// Print JSON for machines instead of a table.
-        #[arg(long)]
-        json: bool,
-    },
+    /// Lists what blocks closing a month (warehouse activity of the period not posted to
+    /// NetSuite, failed postings, unexplained drift, finance's exceptions), what is only shown
+    /// (warnings, earlier periods, other errors; `[close]` can make them block) and the totals
+    /// to tie out per flow and transaction type. Exits with code 3 while anything blocks.
+    CloseCheck(close::CloseArgs),
     /// Lists, shows, retries or resolves exceptions.
     Exceptions {
         #[command(subcommand)]
@@ -165,9 +160,9 @@ async fn run(args: Args) -> Result<(), BoxError> {
         Command::CheckConfig => check_config(&config),
         Command::Run => run_engine(config).await,
         Command::Status { json } => status(&config, json).await,
-        Command::CloseCheck { period, json } => {
-            if close_check_report(&config, period, json).await? {
-                std::process::exit(CLOSE_BLOCKED);
+        Command::CloseCheck(args) => {
+            if close::run(&config, args).await? {
+                std::process::exit(close::CLOSE_BLOCKED);
             }
             Ok(())
         }
@@ -540,89 +535,6 @@ async fn status(config: &Config, json: bool) -> Result<(), BoxError> {
         );
     }
     Ok(())
-}
-
-/// Exit code of `close-check` while something blocks the close.
-const CLOSE_BLOCKED: i32 = 3;
-
-/// Prints the close check; returns whether anything blocks.
-async fn close_check_report(
-    config: &Config,
-    period: ClosePeriod,
-    json: bool,
-) -> Result<bool, BoxError> {
-    let store = open_configured_store(config).await?;
-    let period = period.in_time_zone(jiff::tz::TimeZone::get(&config.poll.time_zone)?);
-    let check = close_check(&*store, &period).await?;
-    if json {
-        println!("{}", serde_json::to_string_pretty(&check)?);
-        return Ok(check.blocking);
-    }
-    println!(
-        "close check {} ({}): {}",
-        check.period,
-        config.poll.time_zone,
-        if check.blocking { "BLOCKED" } else { "clear" }
-    );
-    println!("not posted to NetSuite: {}", check.unposted_documents.len());
-    for u in &check.unposted_documents {
-        let posting = match u.posting {
-            Posting::Queued => "queued",
-            Posting::Failed => "failed",
-            Posting::Withheld => "held by an exception",
-            Posting::Posted { .. } | Posting::NothingToPost => "settled",
-        };
-        println!(
-            "  {}  {:<20} {}: {}  ({posting})",
-            u.occurred_at,
-            u.flow.code(),
-            printable(&u.document),
-            printable(&u.activity)
-        );
-    }
-    let open: usize = check.open_exceptions_by_owner.values().map(Vec::len).sum();
-    println!("open exceptions: {open}");
-    for (owner, list) in &check.open_exceptions_by_owner {
-        println!("  {}: {}", printable(owner), list.len());
-        for e in list {
-            println!(
-                "    {}  {:<28} {}  (runbook: docs/{})\n      key: {}",
-                e.raised_at,
-                printable(&e.kind),
-                printable(&e.document),
-                printable(&e.runbook),
-                printable(&e.key)
-            );
-        }
-    }
-    println!("unexplained drift: {}", check.unexplained_drift_rows.len());
-    for d in &check.unexplained_drift_rows {
-        println!("  {}: {}", printable(&d.document), printable(&d.message));
-    }
-    match &check.last_reconciliation {
-        Some(r) => println!(
-            "last reconciliation: {} ({} positions, {} drifting)",
-            r.at, r.positions, r.drift
-        ),
-        None => println!("last reconciliation: none recorded (see `sync drift --now`)"),
-    }
-    if !check.unconfirmed_drift.is_empty() {
-        println!(
-            "drifting at the last reconciliation, not yet confirmed: {}",
-            check.unconfirmed_drift.len()
-        );
-        for d in &check.unconfirmed_drift {
-            println!(
-                "  {}: Clarus {}, NetSuite {}, in flight {}, unexplained {}",
-                printable(&d.document),
-                d.clarus,
-                d.netsuite,
-                d.in_flight,
-                d.unexplained
-            );
-        }
-    }
-    Ok(check.blocking)
 }
 
 #[cfg(test)]
