@@ -287,7 +287,19 @@ fn subscribed_pair(resource: &str, event: &str) -> bool {
             .any(|&(r, e)| r == resource && e == event)
 }
 
+/// Takes a delivery, counting its answer in the process's metrics.
 async fn receive(
+    state: State<IntakeState>,
+    path: Path<(String, String)>,
+    query: RawQuery,
+    request: Request,
+) -> StatusCode {
+    let status = receive_unmetered(state, path, query, request).await;
+    crate::metrics::global().webhook(status.as_u16());
+    status
+}
+
+async fn receive_unmetered(
     State(state): State<IntakeState>,
     Path((resource, event)): Path<(String, String)>,
     RawQuery(query): RawQuery,

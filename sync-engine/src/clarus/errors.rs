@@ -25,6 +25,12 @@ pub enum Sent {
 /// - Clarus refused the request (403, 404, 422 and other 4xx): rejected, keeping every error
 ///   entry's code, symbol and details.
 pub fn classify(error: &ClarusError, sent: Sent) -> ExecutionError {
+    let class = classify_unmetered(error, sent);
+    crate::metrics::global().clarus_failure(crate::metrics::error_outcome(&class));
+    class
+}
+
+fn classify_unmetered(error: &ClarusError, sent: Sent) -> ExecutionError {
     let unknown = |message: String| match sent {
         Sent::Create => ExecutionError::Ambiguous(message),
         Sent::Repeatable => ExecutionError::Retryable(message),

@@ -41,7 +41,12 @@ pub fn classify(error: &Error, stage: Stage) -> ExecutionError {
             // The request did not run: throttled (after the client's own retries) or refused
             // credentials, which a renewal or a fixed configuration cures without changing the
             // action.
-            401 | 429 => ExecutionError::Retryable(message),
+            401 | 429 => {
+                if api.status == 429 {
+                    crate::metrics::global().netsuite_throttled();
+                }
+                ExecutionError::Retryable(message)
+            }
             // A timeout answer: for a write it may still complete on the server.
             408 | 500..=599 => match stage {
                 Stage::Read => ExecutionError::Retryable(message),

@@ -742,29 +742,42 @@ fn stock_may_be_in_flight(
 #[async_trait]
 impl ActionExecutor for NetSuiteExecutor {
     async fn execute(&self, action: &PlannedAction) -> Result<Option<String>, ExecutionError> {
-        let (_, eid) = target(action)?;
-        match &action.action {
-            Action::FulfilSalesOrder(f) => self.fulfil(&eid, f).await,
-            Action::ReceivePurchaseOrder(r) => self.receive(&eid, OrderKind::Purchase, r).await,
-            Action::ReceiveReturnAuthorisation(r) => self.receive(&eid, OrderKind::Return, r).await,
-            Action::PostInventoryAdjustment(a) => {
-                let result = self.adjust(&eid, a).await;
-                if a.quantity < Decimal::ZERO {
-                    stock_may_be_in_flight(result)
-                } else {
-                    result
+        let started = std::time::Instant::now();
+        let result: Result<Option<String>, ExecutionError> = async {
+            let (_, eid) = target(action)?;
+            match &action.action {
+                Action::FulfilSalesOrder(f) => self.fulfil(&eid, f).await,
+                Action::ReceivePurchaseOrder(r) => self.receive(&eid, OrderKind::Purchase, r).await,
+                Action::ReceiveReturnAuthorisation(r) => {
+                    self.receive(&eid, OrderKind::Return, r).await
                 }
+                Action::PostInventoryAdjustment(a) => {
+                    let result = self.adjust(&eid, a).await;
+                    if a.quantity < Decimal::ZERO {
+                        stock_may_be_in_flight(result)
+                    } else {
+                        result
+                    }
+                }
+                Action::MoveStock(m) => stock_may_be_in_flight(self.move_stock(&eid, m).await),
+                other => Err(ExecutionError::Rejected(format!(
+                    "{} is not a NetSuite action",
+                    crate::engine::action_kind(other)
+                ))),
             }
-            Action::MoveStock(m) => stock_may_be_in_flight(self.move_stock(&eid, m).await),
-            other => Err(ExecutionError::Rejected(format!(
-                "{} is not a NetSuite action",
-                crate::engine::action_kind(other)
-            ))),
         }
+        .await;
+        crate::metrics::netsuite_outcome(started, &result);
+        result
     }
 
     async fn find_applied(&self, action: &PlannedAction) -> Result<Option<String>, ExecutionError> {
-        let (record, eid) = target(action)?;
-        self.lookup(record, &eid).await
+        let started = std::time::Instant::now();
+        let result = match target(action) {
+            Ok((record, eid)) => self.lookup(record, &eid).await,
+            Err(e) => Err(e),
+        };
+        crate::metrics::netsuite_outcome(started, &result);
+        result
     }
 }

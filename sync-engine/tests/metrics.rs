@@ -1,0 +1,311 @@
+//! The Prometheus exposition: it parses (metric names, types, escaped labels), reflects the
+//! store's documents, exceptions and outbox, and the process counters.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use rust_decimal::Decimal;
+use sync_core::*;
+use sync_engine::engine::Engine;
+use sync_engine::metrics::{Metrics, render};
+use sync_engine::store::{NewException, SqliteStore, Store};
+
+fn at() -> Timestamp {
+    "2026-11-27T09:00:00Z".parse().unwrap()
+}
+
+fn event(system: System, id: &str, payload: Payload) -> Event {
+    Event {
+        source: SourceId {
+            system,
+            resource: "record".into(),
+            id: id.into(),
+            event: "updated".into(),
+            revision: Revision::Sequence(1),
+        },
+        occurred_at: at(),
+        payload,
+    }
+}
+
+/// One sample: metric name, labels, value.
+type Sample = (String, HashMap<String, String>, f64);
+
+/// Parses the OpenMetrics text strictly enough to catch malformed names, labels and values:
+/// returns the declared types and the samples.
+fn parse(text: &str) -> (HashMap<String, String>, Vec<Sample>) {
+    let valid_name = |n: &str| {
+        !n.is_empty()
+            && n.chars().enumerate().all(|(i, c)| {
+                c.is_ascii_alphabetic() || c == '_' || c == ':' || (i > 0 && c.is_ascii_digit())
+            })
+    };
+    assert!(text.ends_with("# EOF\n"), "{text}");
+    let mut types = HashMap::new();
+    let mut samples = Vec::new();
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let (name, kind) = rest.split_once(' ').unwrap();
+            assert!(valid_name(name), "{line}");
+            assert!(["counter", "gauge", "histogram"].contains(&kind), "{line}");
+            types.insert(name.to_owned(), kind.to_owned());
+            continue;
+        }
+        if line.starts_with('#') {
+            continue;
+        }
+        let (series, value) = line.rsplit_once(' ').unwrap();
+        let value: f64 = value.parse().unwrap_or_else(|_| panic!("{line}"));
+        let (name, labels) = match series.split_once('{') {
+            None => (series, HashMap::new()),
+            Some((name, rest)) => {
+                let body = rest.strip_suffix('}').unwrap_or_else(|| panic!("{line}"));
+                (name, parse_labels(body, line))
+            }
+        };
+        assert!(valid_name(name), "{line}");
+        samples.push((name.to_owned(), labels, value));
+    }
+    (types, samples)
+}
+
+/// `a="x",b="y \"quoted\"\n"` with the exposition's escapes undone.
+fn parse_labels(body: &str, line: &str) -> HashMap<String, String> {
+    let mut labels = HashMap::new();
+    let mut chars = body.chars().peekable();
+    while chars.peek().is_some() {
+        let name: String = chars.by_ref().take_while(|c| *c != '=').collect();
+        assert_eq!(chars.next(), Some('"'), "{line}");
+        let mut value = String::new();
+        loop {
+            match chars.next() {
+                Some('\\') => match chars.next() {
+                    Some('n') => value.push('\n'),
+                    Some('"') => value.push('"'),
+                    Some('\\') => value.push('\\'),
+                    other => panic!("bad escape {other:?} in {line}"),
+                },
+                Some('"') => break,
+                Some('\n') | None => panic!("unterminated label in {line}"),
+                Some(c) => value.push(c),
+            }
+        }
+        labels.insert(name, value);
+        if chars.peek() == Some(&',') {
+            chars.next();
+        }
+    }
+    labels
+}
+
+fn value(samples: &[Sample], name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    samples
+        .iter()
+        .find(|(n, l, _)| {
+            n == name
+                && labels
+                    .iter()
+                    .all(|(k, v)| l.get(*k).map(String::as_str) == Some(*v))
+        })
+        .map(|s| s.2)
+}
+
+#[tokio::test]
+async fn the_exposition_parses_and_reflects_the_store_and_the_counters() {
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let engine = Engine::open(
+        store.clone(),
+        Mappings::new(MappingTables {
+            locations: vec![LocationMapping {
+                location: "1".into(),
+                warehouse: WarehouseId(10),
+            }],
+            ..MappingTables::default()
+        })
+        .unwrap(),
+    )
+    .await
+    .unwrap();
+    let item = Item {
+        netsuite_id: "77".into(),
+        sku: "MUG".into(),
+        barcode: None,
+        description: "Mug".into(),
+        tracking: Tracking::None,
+        inactive: false,
+    };
+    engine
+        .ingest(&event(System::NetSuite, "77", Payload::Item(item)), at())
+        .await
+        .unwrap();
+    for (id, sku) in [("501", "MUG"), ("502", "MUG"), ("600", "NEW")] {
+        let order = Order {
+            order: OrderRef::sales(id),
+            tran_id: format!("SO{id}"),
+            status: OrderStatus::Open,
+            location: "1".into(),
+            ship_method: None,
+            expected_date: None,
+            lines: vec![OrderLine {
+                line: LineNo(1),
+                item: "77".into(),
+                sku: sku.into(),
+                quantity: Decimal::ONE,
+                quantity_done: Decimal::ZERO,
+                closed: false,
+            }],
+        };
+        engine
+            .ingest(&event(System::NetSuite, id, Payload::Order(order)), at())
+            .await
+            .unwrap();
+    }
+    let hostile = "fin\"ance\\ops\nnext";
+    store
+        .raise_exception(
+            NewException {
+                key: "EXC-hostile".into(),
+                kind: "invalid-record".into(),
+                owner: hostile.into(),
+                severity: "error".into(),
+                document: "SO 999".into(),
+                message: "m".into(),
+                runbook: "operations.md#invalid-record".into(),
+                payload: serde_json::json!({}),
+            },
+            at(),
+        )
+        .await
+        .unwrap();
+
+    let metrics = Metrics::new();
+    metrics.netsuite_request("ok", Duration::from_millis(120));
+    metrics.netsuite_request("retryable", Duration::from_millis(30));
+    metrics.netsuite_throttled();
+    metrics.clarus_failure("rejected");
+    metrics.webhook(202);
+    metrics.webhook(202);
+    metrics.webhook(401);
+
+    let now: Timestamp = "2026-11-27T10:00:00Z".parse().unwrap();
+    let text = render(store.as_ref(), &metrics, now).await.unwrap();
+    let (types, samples) = parse(&text);
+
+    for (name, kind) in [
+        ("sync_documents", "gauge"),
+        ("sync_open_exceptions", "gauge"),
+        ("sync_outbox_depth", "gauge"),
+        ("sync_outbox_oldest_age_seconds", "gauge"),
+        ("sync_netsuite_requests", "counter"),
+        ("sync_netsuite_throttled", "counter"),
+        ("sync_netsuite_request_seconds", "histogram"),
+        ("sync_clarus_call_failures", "counter"),
+        ("sync_webhook_deliveries", "counter"),
+    ] {
+        assert_eq!(
+            types.get(name).map(String::as_str),
+            Some(kind),
+            "{name}\n{text}"
+        );
+    }
+
+    // Three sales orders imported (600 held for its unknown SKU).
+    assert_eq!(
+        value(
+            &samples,
+            "sync_documents",
+            &[("flow", "sales_order"), ("stage", "imported")]
+        ),
+        Some(3.0),
+        "{text}"
+    );
+    assert_eq!(
+        value(
+            &samples,
+            "sync_open_exceptions",
+            &[("owner", "item_master"), ("kind", "unknown-sku")]
+        ),
+        Some(1.0)
+    );
+    // The hostile owner reads back exactly once its escapes are undone.
+    assert_eq!(
+        value(
+            &samples,
+            "sync_open_exceptions",
+            &[("owner", hostile), ("kind", "invalid-record")]
+        ),
+        Some(1.0),
+        "{text}"
+    );
+    // Two goods outs and a product to create, none done: planned at 09:00, an hour old at 10:00.
+    let depth: f64 = samples
+        .iter()
+        .filter(|(n, _, _)| n == "sync_outbox_depth")
+        .map(|s| s.2)
+        .sum();
+    assert_eq!(depth, 3.0, "{text}");
+    assert_eq!(
+        value(
+            &samples,
+            "sync_outbox_depth",
+            &[("kind", "create_goods_out")]
+        ),
+        Some(2.0)
+    );
+    assert_eq!(
+        value(&samples, "sync_outbox_oldest_age_seconds", &[]),
+        Some(3600.0)
+    );
+
+    assert_eq!(
+        value(
+            &samples,
+            "sync_netsuite_requests_total",
+            &[("outcome", "ok")]
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        value(&samples, "sync_netsuite_throttled_total", &[]),
+        Some(1.0)
+    );
+    assert_eq!(
+        value(&samples, "sync_netsuite_request_seconds_count", &[]),
+        Some(2.0)
+    );
+    assert_eq!(
+        value(
+            &samples,
+            "sync_netsuite_request_seconds_bucket",
+            &[("le", "0.04")]
+        ),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(
+        value(
+            &samples,
+            "sync_clarus_call_failures_total",
+            &[("outcome", "rejected")]
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        value(
+            &samples,
+            "sync_webhook_deliveries_total",
+            &[("result", "accepted"), ("status", "202")]
+        ),
+        Some(2.0)
+    );
+    assert_eq!(
+        value(
+            &samples,
+            "sync_webhook_deliveries_total",
+            &[("result", "refused"), ("status", "401")]
+        ),
+        Some(1.0)
+    );
+}
