@@ -93,6 +93,10 @@ pub struct Config {
     /// lease timings, the NetSuite share). See [`crate::cluster`].
     #[serde(default)]
     pub cluster: crate::cluster::ClusterSettings,
+    /// The operations console (`[console]`); `sync run` serves it when present. See
+    /// [`crate::console_settings`].
+    #[serde(default)]
+    pub console: Option<crate::console_settings::ConsoleSettings>,
 }
 
 /// The PostgreSQL store's settings (`[postgres]`), used when `store` is a `postgres://` URL.
@@ -697,6 +701,9 @@ impl Config {
     fn check(&self) -> Result<(), ConfigError> {
         self.postgres.check()?;
         self.cluster.validate().map_err(ConfigError::Invalid)?;
+        if let Some(console) = &self.console {
+            console.validate().map_err(ConfigError::Invalid)?;
+        }
         if jiff::tz::TimeZone::get(&self.poll.time_zone).is_err() {
             return Err(ConfigError::Invalid(format!(
                 "poll.time_zone: unknown time zone {:?}",

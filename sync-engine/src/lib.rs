@@ -36,6 +36,7 @@ pub mod close;
 pub mod close_settings;
 pub mod cluster;
 pub mod config;
+pub mod console_settings;
 pub mod drift_history;
 pub mod engine;
 pub mod exceptions;

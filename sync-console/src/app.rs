@@ -1,0 +1,382 @@
+//! The console's state, routes, the signed-in extractors and sign-in itself.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use jiff::tz::TimeZone;
+use jiff::{SignedDuration, Timestamp};
+use maud::Markup;
+use sync_engine::clock::SharedClock;
+use sync_engine::health::Health;
+use sync_engine::store::Store;
+use tokio::sync::Semaphore;
+
+use crate::assign::Assignments;
+use crate::auth::{User, Users};
+use crate::mode::EngineProbe;
+use crate::pages;
+use crate::session::{Session, Sessions, cookie_value};
+use crate::throttle::Throttle;
+use crate::{ConsoleError, ConsoleOptions, Links};
+
+/// The content security policy of every answer: nothing but the console's own style sheet.
+pub(crate) const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
+                               form-action 'self'; frame-ancestors 'none'";
+/// Largest form accepted.
+const MAX_FORM_BYTES: usize = 256 * 1024;
+/// Sign-ins checked at once (argon2 is slow and memory-hungry on purpose).
+const CONCURRENT_VERIFICATIONS: usize = 2;
+/// How long a sign-in form stays valid.
+const SIGN_IN_FORM_TTL: SignedDuration = SignedDuration::from_hours(1);
+
+pub(crate) struct App {
+    pub store: Arc<dyn Store>,
+    pub users: Users,
+    pub sessions: Sessions,
+    pub throttle: Throttle,
+    pub links: Links,
+    pub health: Option<Health>,
+    pub probe: EngineProbe,
+    pub clock: SharedClock,
+    pub time_zone: TimeZone,
+    pub assignments: Assignments,
+    verifying: Semaphore,
+    requests: Arc<Semaphore>,
+}
+
+impl App {
+    pub fn new(store: Arc<dyn Store>, options: ConsoleOptions) -> Result<App, ConsoleError> {
+        if options.users.is_empty() {
+            return Err(ConsoleError::NoUsers);
+        }
+        let key = match options.session_key {
+            Some(key) => key,
+            None => {
+                let bytes: [u8; 32] = rand::random();
+                sync_engine::console_settings::SessionKey::new(bytes.to_vec())
+                    .expect("32 bytes is long enough")
+            }
+        };
+        Ok(App {
+            store,
+            users: Users::new(&options.users)?,
+            sessions: Sessions::new(key, options.session_ttl, options.secure_cookies),
+            throttle: Throttle::new(
+                options.failures_per_user,
+                options.failures_per_address,
+                options.throttle_window,
+            ),
+            links: options.links,
+            health: options.health,
+            probe: options.probe,
+            clock: options.clock,
+            time_zone: options.time_zone,
+            assignments: Assignments::default(),
+            verifying: Semaphore::new(CONCURRENT_VERIFICATIONS),
+            requests: Arc::new(Semaphore::new(options.max_requests.max(1))),
+        })
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// Whether actions may be taken now (an engine runs on the store).
+    pub async fn live(&self) -> bool {
+        self.probe.engine_running(&*self.store, self.now()).await
+    }
+}
+
+pub(crate) fn router(app: Arc<App>) -> Router {
+    let requests = app.requests.clone();
+    Router::new()
+        .route("/", get(pages::home::page))
+        .route("/exceptions", get(pages::exceptions::list))
+        .route(
+            "/exceptions/bulk-resolve",
+            post(crate::pages::actions::bulk_resolve),
+        )
+        .route("/exceptions/{key}", get(pages::exceptions::detail))
+        .route(
+            "/exceptions/{key}/retry",
+            post(crate::pages::actions::retry),
+        )
+        .route(
+            "/exceptions/{key}/resolve",
+            post(crate::pages::actions::resolve),
+        )
+        .route(
+            "/exceptions/{key}/assign",
+            post(crate::pages::actions::assign),
+        )
+        .route("/documents", get(pages::documents::page))
+        .route("/drift", get(pages::drift::page))
+        .route("/runbook/{anchor}", get(pages::runbook::page))
+        .route("/sign-in", get(sign_in_form).post(sign_in))
+        .route("/sign-out", post(sign_out))
+        .route("/static/console.css", get(style_sheet))
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn(move |request, next| {
+            limit(requests.clone(), request, next)
+        }))
+        .layer(axum::middleware::from_fn(security_headers))
+        .with_state(app)
+}
+
+async fn limit(requests: Arc<Semaphore>, request: Request, next: Next) -> Response {
+    match requests.try_acquire_owned() {
+        Ok(_permit) => next.run(request).await,
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "busy; try again").into_response(),
+    }
+}
+
+async fn security_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    for (name, value) in [
+        (header::CONTENT_SECURITY_POLICY, CSP),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "no-referrer"),
+    ] {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    headers
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    response
+}
+
+async fn style_sheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        include_str!("../static/console.css"),
+    )
+        .into_response()
+}
+
+async fn not_found() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        Html(pages::layout::bare("Not found", "There is no such page.").into_string()),
+    )
+        .into_response()
+}
+
+/// An HTML answer.
+pub(crate) fn html(status: StatusCode, markup: Markup) -> Response {
+    (status, Html(markup.into_string())).into_response()
+}
+
+// ------------------------------------------------------------------ who is signed in
+
+/// A signed-in person, with the CSRF token of their forms. Answers a redirect to the sign-in
+/// page when there is no valid session.
+pub(crate) struct Signed {
+    pub user: User,
+    pub session: Session,
+    pub csrf: String,
+}
+
+fn session_of(app: &App, headers: &HeaderMap) -> Option<Session> {
+    let cookies = headers.get(header::COOKIE)?.to_str().ok()?;
+    let value = cookie_value(cookies, app.sessions.cookie_name())?;
+    app.sessions.verify(value, app.now())
+}
+
+impl FromRequestParts<Arc<App>> for Signed {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        app: &Arc<App>,
+    ) -> Result<Self, Self::Rejection> {
+        let signed = session_of(app, &parts.headers).and_then(|session| {
+            let user = app.users.get(&session.user)?.clone();
+            let csrf = app.sessions.csrf(&session);
+            Some(Signed {
+                user,
+                session,
+                csrf,
+            })
+        });
+        signed.ok_or_else(|| Redirect::to("/sign-in").into_response())
+    }
+}
+
+/// Fields of a submitted form, in order (a name may repeat).
+#[derive(Debug, Default)]
+pub(crate) struct FormFields(pub Vec<(String, String)>);
+
+impl FormFields {
+    pub fn parse(body: &[u8]) -> FormFields {
+        FormFields(
+            url::form_urlencoded::parse(body)
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+        )
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn all(&self, name: &str) -> impl Iterator<Item = &str> {
+        self.0
+            .iter()
+            .filter(move |(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A form posted by a signed-in person with their session's CSRF token. Without a session:
+/// a redirect to sign-in; with a missing or wrong token: `403`.
+pub(crate) struct Posted {
+    pub signed: Signed,
+    pub form: FormFields,
+}
+
+impl FromRequest<Arc<App>> for Posted {
+    type Rejection = Response;
+
+    async fn from_request(request: Request<Body>, app: &Arc<App>) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = request.into_parts();
+        let signed = Signed::from_request_parts(&mut parts, app).await?;
+        let body = axum::body::to_bytes(body, MAX_FORM_BYTES)
+            .await
+            .map_err(|_| StatusCode::PAYLOAD_TOO_LARGE.into_response())?;
+        let form = FormFields::parse(&body);
+        if !app
+            .sessions
+            .check_csrf(&signed.session, form.get("csrf").unwrap_or(""))
+        {
+            return Err(csrf_refused());
+        }
+        Ok(Posted { signed, form })
+    }
+}
+
+fn csrf_refused() -> Response {
+    html(
+        StatusCode::FORBIDDEN,
+        pages::layout::bare(
+            "Form refused",
+            "The form was not sent from this console's page (its security token is missing or \
+             belongs to another session). Open the page again and resend.",
+        ),
+    )
+}
+
+// ------------------------------------------------------------------ sign-in and sign-out
+
+fn pre_session(app: &App, headers: &HeaderMap) -> Option<Session> {
+    session_of(app, headers).filter(|s| s.user.is_empty())
+}
+
+async fn sign_in_form(State(app): State<Arc<App>>) -> Response {
+    let (session, value) = app.sessions.issue_for("", app.now(), SIGN_IN_FORM_TTL);
+    let mut response = html(
+        StatusCode::OK,
+        pages::signin::form(&app.sessions.csrf(&session), None),
+    );
+    set_cookie(
+        &mut response,
+        &app.sessions.set_cookie(&value, SIGN_IN_FORM_TTL),
+    );
+    response
+}
+
+fn set_cookie(response: &mut Response, value: &str) {
+    if let Ok(value) = HeaderValue::from_str(value) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+}
+
+fn peer(request_parts: &Option<ConnectInfo<SocketAddr>>) -> IpAddr {
+    request_parts
+        .as_ref()
+        .map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.ip())
+}
+
+async fn sign_in(State(app): State<Arc<App>>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let headers = parts.headers;
+    let connect = parts.extensions.get::<ConnectInfo<SocketAddr>>().cloned();
+    let Ok(body) = axum::body::to_bytes(body, MAX_FORM_BYTES).await else {
+        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    };
+    let Some(pre) = pre_session(&app, &headers) else {
+        return csrf_refused();
+    };
+    let csrf = app.sessions.csrf(&pre);
+    let form = FormFields::parse(&body);
+    if !app
+        .sessions
+        .check_csrf(&pre, form.get("csrf").unwrap_or(""))
+    {
+        return csrf_refused();
+    }
+    let name = form.get("name").unwrap_or("").trim().to_owned();
+    let password = form.get("password").unwrap_or("").to_owned();
+    let address = peer(&connect);
+    let now = app.now();
+    if !app.throttle.allows(&name, address, now) {
+        tracing::warn!(%address, "console sign-in throttled");
+        return html(
+            StatusCode::TOO_MANY_REQUESTS,
+            pages::signin::form(
+                &csrf,
+                Some("Too many failed sign-ins. Wait a few minutes before trying again."),
+            ),
+        );
+    }
+    let verified = {
+        let _slot = app.verifying.acquire().await;
+        let checker = app.clone();
+        let (n, p) = (name.clone(), password);
+        tokio::task::spawn_blocking(move || checker.users.verify(&n, &p).cloned())
+            .await
+            .ok()
+            .flatten()
+    };
+    let Some(user) = verified else {
+        app.throttle.failed(&name, address, now);
+        tracing::info!(%address, "console sign-in refused");
+        return html(
+            StatusCode::UNAUTHORIZED,
+            pages::signin::form(&csrf, Some("Wrong name or password.")),
+        );
+    };
+    app.throttle.succeeded(&user.name);
+    app.sessions.revoke(&pre, now);
+    let (_, value) = app.sessions.issue(&user.name, now);
+    tracing::info!(user = %user.name, role = %user.role, "console sign-in");
+    let mut response = Redirect::to("/").into_response();
+    set_cookie(
+        &mut response,
+        &app.sessions.set_cookie(&value, app.sessions.ttl()),
+    );
+    response
+}
+
+async fn sign_out(State(app): State<Arc<App>>, posted: Posted) -> Response {
+    app.sessions.revoke(&posted.signed.session, app.now());
+    tracing::info!(user = %posted.signed.user.name, "console sign-out");
+    let mut response = Redirect::to("/sign-in").into_response();
+    set_cookie(&mut response, &app.sessions.clear_cookie());
+    response
+}
