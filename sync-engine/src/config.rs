@@ -259,6 +259,28 @@ pub struct ClarusSettings {
     pub account_id: i64,
     /// The Clarus stock unit type new products are created with (Clarus requires one).
     pub stock_unit_type_id: i64,
+    /// Seconds the Clarus sweeps leave a record to its webhook before acting on it, and look
+    /// back of their watermark (`sweep_overlap_secs`, default 300, within
+    /// [`SWEEP_OVERLAP_SECS`]).
+    #[serde(default = "default_sweep_overlap_secs")]
+    pub sweep_overlap_secs: u64,
+}
+
+/// The accepted `[clarus] sweep_overlap_secs`: at least a second (at 0 a sweep would rebuild,
+/// poorer, a record whose webhook is on its way), at most a day (a lost webhook is caught only
+/// an overlap after its record, and the movement sweep lists an overlap's transactions again on
+/// every run).
+pub const SWEEP_OVERLAP_SECS: std::ops::RangeInclusive<u64> = 1..=86_400;
+
+fn default_sweep_overlap_secs() -> u64 {
+    300
+}
+
+impl ClarusSettings {
+    /// The Clarus sweeps' overlap (`sweep_overlap_secs`).
+    pub fn sweep_overlap(&self) -> Duration {
+        Duration::from_secs(self.sweep_overlap_secs)
+    }
 }
 
 /// Webhook endpoint settings (the shared secret comes from `CLARUS_WEBHOOK_SECRET`).
@@ -701,6 +723,13 @@ impl Config {
     fn check(&self) -> Result<(), ConfigError> {
         self.postgres.check()?;
         self.cluster.validate().map_err(ConfigError::Invalid)?;
+        if !SWEEP_OVERLAP_SECS.contains(&self.clarus.sweep_overlap_secs) {
+            return Err(ConfigError::Invalid(format!(
+                "clarus.sweep_overlap_secs must be {} to {}",
+                SWEEP_OVERLAP_SECS.start(),
+                SWEEP_OVERLAP_SECS.end()
+            )));
+        }
         if let Some(console) = &self.console {
             console.validate().map_err(ConfigError::Invalid)?;
         }
@@ -926,5 +955,31 @@ department = "8""#,
         );
         assert!(check_webhook_secret(&"x".repeat(31)).is_err());
         assert!(check_webhook_secret(&"x".repeat(32)).is_ok());
+    }
+}
+
+#[cfg(test)]
+mod sweep_overlap_tests {
+    use super::*;
+
+    fn config(clarus: &str) -> Result<Config, ConfigError> {
+        Config::from_toml(&format!(
+            "store = \"sync.sqlite\"\ntenant = \"acme\"\n[netsuite]\naccount_id = \"1\"\n\
+             [clarus]\nsubdomain = \"acme\"\naccount_id = 1\nstock_unit_type_id = 1\n{clarus}\n\
+             [webhook]\nlisten = \"127.0.0.1:0\"\npublic_url = \"https://sync.example.com/w\"\n"
+        ))
+    }
+
+    #[test]
+    fn the_sweep_overlap_is_read_defaulted_and_bounded() {
+        let default = config("").unwrap();
+        assert_eq!(default.clarus.sweep_overlap(), Duration::from_secs(300));
+        let set = config("sweep_overlap_secs = 45").unwrap();
+        assert_eq!(set.clarus.sweep_overlap(), Duration::from_secs(45));
+        assert!(config("sweep_overlap_secs = 86400").is_ok());
+        for bad in [0, 86_401] {
+            let err = config(&format!("sweep_overlap_secs = {bad}")).unwrap_err();
+            assert!(err.to_string().contains("sweep_overlap_secs"), "{err}");
+        }
     }
 }

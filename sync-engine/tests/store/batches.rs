@@ -15,6 +15,7 @@ conformance!(
     a_batch_with_a_member_not_waiting_is_refused_whole,
     a_failed_batch_fails_its_members_and_is_retried_with_them,
     waiting_actions_are_released_to_the_outbox,
+    a_waiting_action_reads_back_as_waiting,
 );
 
 fn waiting(key: &str, document: &str) -> NewAction {
@@ -288,5 +289,38 @@ async fn waiting_actions_are_released_to_the_outbox(store: Arc<dyn Store>) {
     assert_eq!(
         store.batch("B1").await.unwrap().unwrap().batch.members,
         ["W1"]
+    );
+}
+
+/// `not_before` of a waiting action reads back as [`WAITING_FOR_BATCH`] wherever an action is
+/// read (not as some other instant the backend could store): the batcher and the reports tell a
+/// waiting action by it.
+async fn a_waiting_action_reads_back_as_waiting(store: Arc<dyn Store>) {
+    plan_waiting_actions(&store).await;
+    let w1 = store.action("W1").await.unwrap().unwrap();
+    assert_eq!(w1.action.not_before, WAITING_FOR_BATCH);
+    let waiting = store.waiting_for_batch(KIND, 10).await.unwrap();
+    assert!(
+        waiting
+            .iter()
+            .all(|a| a.action.not_before == WAITING_FOR_BATCH),
+        "{waiting:?}"
+    );
+    // Nor does the outbox find it due at the end of time.
+    assert_eq!(
+        keys(&store.due_actions(WAITING_FOR_BATCH, 10).await.unwrap()),
+        ["A1"]
+    );
+    store
+        .create_batch(batch("B1", &["W1", "W2"]), t(10))
+        .await
+        .unwrap();
+    let members = store.batch_members("B1").await.unwrap();
+    assert_eq!(members.len(), 2);
+    assert!(
+        members
+            .iter()
+            .all(|m| m.action.action.not_before == WAITING_FOR_BATCH),
+        "{members:?}"
     );
 }

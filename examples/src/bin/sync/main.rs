@@ -346,7 +346,7 @@ async fn run_engine(config: Config) -> Result<(), BoxError> {
             },
             poll_interval: Duration::from_secs(config.poll.interval_secs),
             sweep_interval: Duration::from_secs(config.poll.sweep_interval_secs),
-            sweep_overlap: None,
+            sweep_overlap: Some(config.clarus.sweep_overlap()),
             outbox: config.outbox.outbox_config(),
             webhooks: Some(WebhookParts {
                 listener,

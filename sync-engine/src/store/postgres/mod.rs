@@ -185,8 +185,15 @@ fn millis(t: Timestamp) -> i64 {
     t.as_millisecond()
 }
 
+/// A stored time read back. Times outside jiff's millisecond range are clamped to its ends:
+/// [`WAITING_FOR_BATCH`](crate::store::WAITING_FOR_BATCH) (`Timestamp::MAX`, stored as its
+/// milliseconds, which jiff does not take back) reads back as itself, never as the epoch.
 fn from_millis(ms: i64) -> Timestamp {
-    Timestamp::from_millisecond(ms).unwrap_or(Timestamp::UNIX_EPOCH)
+    Timestamp::from_millisecond(ms).unwrap_or(if ms > 0 {
+        Timestamp::MAX
+    } else {
+        Timestamp::MIN
+    })
 }
 
 fn json(value: &Value) -> Result<String, StoreError> {
