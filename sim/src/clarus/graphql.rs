@@ -21,7 +21,7 @@ use base64::engine::general_purpose::STANDARD_NO_PAD;
 use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 
-use super::nodes::nodes;
+use super::nodes::{SERVED, nodes};
 use super::parse::{Field, parse};
 use super::state::State;
 use super::types::{RootDef, Schema, schema};
@@ -152,6 +152,27 @@ fn matches(actual: &Value, operator: &str, wanted: &Value) -> Result<bool, Strin
     })
 }
 
+/// Refuses a filter the way [`keep`] would on any node, whether or not a node is read: an
+/// unknown filter field, a field that is not an object of operators, an unknown operator, or an
+/// operator given the wrong shape of value.
+fn check_filter(filter: &Map<String, Value>, root: &RootDef, name: &str) -> Result<(), String> {
+    for (field, ops) in filter {
+        if !root.filters.contains_key(field) {
+            return Err(format!(
+                "InputObject '{}' doesn't accept argument '{field}' (root '{name}')",
+                root.filter_type
+            ));
+        }
+        let ops = ops
+            .as_object()
+            .ok_or_else(|| format!("filter `{field}` must be an object of operators"))?;
+        for (op, wanted) in ops {
+            matches(&Value::Null, op, wanted)?;
+        }
+    }
+    Ok(())
+}
+
 fn keep(
     node: &Value,
     filter: &Map<String, Value>,
@@ -258,18 +279,22 @@ fn resolve_all(
             ));
         }
     }
-    let (Some(nodes), Some(def)) = (nodes(state, root), schema.roots.get(root)) else {
-        return Err(format!("Field '{root}' doesn't exist on type 'Query'"));
+    let def = match schema.roots.get(root) {
+        Some(def) if SERVED.iter().any(|s| s.root == root) => def,
+        _ => return Err(format!("Field '{root}' doesn't exist on type 'Query'")),
     };
     let filter = match all.arg("filter") {
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(f)) => f.clone(),
         Some(_) => return Err("filter must be an object".into()),
     };
+    check_filter(&filter, def, root)?;
+    let nodes = nodes(state, root, &filter)
+        .ok_or_else(|| format!("Field '{root}' doesn't exist on type 'Query'"))?;
     let mut kept = Vec::new();
     for node in nodes {
         if keep(&node, &filter, def, root)? {
-            kept.push(node);
+            kept.push(node.into_owned());
         }
     }
     let first = match all.arg("first") {

@@ -24,8 +24,10 @@
 //! ```
 
 mod documented;
+mod failed_pick;
 mod graphql;
 mod http;
+mod index;
 mod introspection;
 mod nodes;
 mod parse;
@@ -593,6 +595,14 @@ impl ClarusHandle {
         self.state().goods_outs.get(&id.0).map(|o| o.status)
     }
 
+    /// The quantity picked for a goods out over all its lines (despatched included).
+    pub fn goods_out_picked(&self, id: ClarusId) -> Option<Decimal> {
+        self.state()
+            .goods_outs
+            .get(&id.0)
+            .map(|o| o.lines.iter().map(|l| l.picked()).sum())
+    }
+
     /// Goods outs with this reference, in id order.
     pub fn find_goods_outs(&self, reference: &str) -> Vec<ClarusId> {
         let state = self.state();
@@ -643,6 +653,12 @@ impl ClarusHandle {
         self.shared.webhooks.log()
     }
 
+    /// The webhooks fired so far of `resource` and one of `events` (delivered, pending, failed
+    /// or lost), in firing order: [`ClarusHandle::webhook_log`] without copying the others.
+    pub fn webhook_log_of(&self, resource: &str, events: &[&str]) -> Vec<WebhookRecord> {
+        self.shared.webhooks.log_of(resource, events)
+    }
+
     /// Sends again every webhook of `resource`/`event` that never reached its receiver (lost,
     /// or every attempt failed), to its automation's current destinations: what a person does
     /// from Clarus's automation log when the integration reports a webhook missing. Answers how
@@ -652,9 +668,8 @@ impl ClarusHandle {
         let undelivered: Vec<WebhookRecord> = self
             .shared
             .webhooks
-            .log()
+            .log_of(resource, &[event])
             .into_iter()
-            .filter(|r| r.resource == resource && r.event == event)
             .filter(|r| !r.delivered() && !pending(r))
             .collect();
         for record in &undelivered {
@@ -817,6 +832,14 @@ impl Warehouse {
             s.despatch(goods_out.0, carrier.0, packages, part)
                 .map(|e| ((), e))
         })
+    }
+
+    /// Records a failed pick of an ALLOCATED or PICK order on which nothing was picked (every
+    /// line shorted, or no stock where it should be): allocations are released, every line is
+    /// SHORT and the order is COMPLETED with nothing despatched and no shipment, firing
+    /// `goods_out.completed`. An order with picked stock is refused: despatch it.
+    pub fn fail_pick(&self, goods_out: ClarusId) -> Result<(), SimError> {
+        self.run(|s| s.fail_pick(goods_out.0).map(|e| ((), e)))
     }
 
     /// Cancels an order from the warehouse side.

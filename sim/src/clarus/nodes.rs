@@ -1,10 +1,16 @@
 //! The nodes of each list root the simulator serves, built from its state, and what it serves
 //! beyond Clarus's documentation (the `Extended` profile).
 
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet};
+
 use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 
-use super::state::{GoodsOutStatus, State, StockStatus};
+use super::index::{exact_ids, intersect, narrowed};
+use super::state::{
+    GoodsIn, GoodsOut, GoodsOutLine, GoodsOutStatus, Package, Shipment, State, StockStatus,
+};
 use crate::json::decimal_to_json;
 
 /// A list root the simulator serves.
@@ -186,7 +192,7 @@ fn id(n: u64) -> Value {
     Value::String(n.to_string())
 }
 
-fn named(map: &std::collections::BTreeMap<u64, super::state::Named>, key: u64) -> Value {
+fn named(map: &BTreeMap<u64, super::state::Named>, key: u64) -> Value {
     match map.get(&key) {
         Some(n) => json!({"id": id(key), "code": n.code, "name": n.name}),
         None => Value::Null,
@@ -219,24 +225,122 @@ fn attr_id(attrs: &Map<String, Value>, key: &str) -> Option<u64> {
     attrs.get(key).and_then(crate::json::id_from_json)
 }
 
-/// The nodes of a served root, in id order.
-pub(crate) fn nodes(state: &State, root: &str) -> Option<Vec<Value>> {
-    let common_nodes: Vec<Value> = match root {
-        "products" => {
-            state
-                .products
-                .keys()
-                .map(|k| {
-                    let mut node = state
-                        .product_json(*k)
-                        .as_object()
-                        .cloned()
-                        .unwrap_or_default();
-                    node.insert("id".into(), id(*k));
-                    Value::Object(node)
-                })
-                .collect()
-        }
+fn goods_in_node(state: &State, k: u64, r: &GoodsIn) -> Value {
+    let lines: Vec<Value> = r
+        .lines
+        .iter()
+        .map(|l| {
+            with_attrs(&l.attrs, json!({
+                "id": id(l.id), "product": product(state, l.product),
+                "expected_quantity": decimal_to_json(l.expected), "received_quantity": decimal_to_json(l.received_quantity()),
+                "received_stock": l.received.iter().map(|x| json!({
+                    "stock": {"id": id(x.stock)}, "quantity": decimal_to_json(x.quantity), "batch": x.batch,
+                    "serial_number": x.serial, "status": x.status.as_str(),
+                })).collect::<Vec<_>>(),
+            }))
+        })
+        .collect();
+    with_attrs(
+        &r.attrs,
+        json!({
+            "id": id(k), "reference": attr(&r.attrs, "reference"), "status": r.status,
+            "receipt_type": r.attrs.get("receipt_type").cloned().unwrap_or(json!("standard")),
+            "expected_date_of_receipt": attr(&r.attrs, "expected_date_of_arrival"), "actual_date_of_receipt": r.received_at.map(|t| t.to_string()),
+            "account": attr_id(&r.attrs, "account_id").map(|a| named(&state.accounts, a)),
+            "warehouse": attr_id(&r.attrs, "warehouse_id").map(|w| named(&state.warehouses, w)),
+            "supplier": attr_id(&r.attrs, "supplier_id").map(|s| json!({"id": id(s)})),
+            "lines": lines,
+            "created_at": r.created.to_string(), "updated_at": r.updated.to_string(),
+        }),
+    )
+}
+
+fn goods_out_node(state: &State, k: u64, o: &GoodsOut) -> Value {
+    with_attrs(
+        &o.attrs,
+        json!({
+            "id": id(k), "reference": attr(&o.attrs, "reference"), "priority": attr(&o.attrs, "priority"),
+            "expected_date_of_dispatch": attr(&o.attrs, "expected_date_of_dispatch"), "actual_date_of_dispatch": o.dispatched.map(|t| t.to_string()),
+            "goods_out_status": {"code": o.status.code(), "name": status_name(o.status)},
+            "external_system_reference1": attr(&o.attrs, "external_system_reference1"),
+            "account": attr_id(&o.attrs, "account_id").map(|a| named(&state.accounts, a)),
+            "warehouse": attr_id(&o.attrs, "warehouse_id").map(|w| named(&state.warehouses, w)),
+            "carrier": attr_id(&o.attrs, "carrier_id").map(|c| named(&state.carriers, c)),
+            "carrier_service": attr_id(&o.attrs, "carrier_service_id").map(|c| json!({"id": id(c)})),
+            "customer": attr_id(&o.attrs, "customer_id").map(|c| json!({"id": id(c)})),
+            "created_at": o.created.to_string(), "updated_at": o.updated.to_string(),
+        }),
+    )
+}
+
+fn goods_out_line_node(state: &State, k: u64, o: &GoodsOut, l: &GoodsOutLine) -> Value {
+    with_attrs(
+        &l.attrs,
+        json!({
+            "id": id(l.id), "order_quantity": decimal_to_json(l.order_quantity), "allocated_quantity": decimal_to_json(l.allocated()),
+            "pick_quantity": decimal_to_json(l.picked()), "dispatch_quantity": decimal_to_json(l.dispatch_quantity), "short_status": l.short_status,
+            "product": product(state, l.product), "goods_out": {"id": id(k), "reference": attr(&o.attrs, "reference")},
+            "goods_out_status": {"code": o.status.code()},
+            "account": attr_id(&o.attrs, "account_id").map(|a| named(&state.accounts, a)),
+            "warehouse": attr_id(&o.attrs, "warehouse_id").map(|w| named(&state.warehouses, w)),
+            "carrier": attr_id(&o.attrs, "carrier_id").map(|c| named(&state.carriers, c)),
+            "picked_stock": l.picks.iter().map(|p| json!({"stock_id": id(p.stock), "quantity": decimal_to_json(p.quantity), "batch": p.batch, "serial_number": p.serial})).collect::<Vec<_>>(),
+            "created_at": l.created.to_string(),
+        }),
+    )
+}
+
+fn shipment_node(state: &State, k: u64, s: &Shipment) -> Value {
+    let go = state.goods_outs.get(&s.goods_out);
+    json!({
+        "id": id(k), "reference": attr(&s.attrs, "reference"), "name": attr(&s.attrs, "name"), "status": s.status,
+        "tracking_number": s.tracking_number, "delivery_notes": attr(&s.attrs, "delivery_notes"), "collection_datetime": null,
+        "label_filename": null, "packages_count": s.packages.len(),
+        "carrier": attr_id(&s.attrs, "carrier_id").map(|c| named(&state.carriers, c)), "carrier_service": null,
+        "warehouse": go.and_then(|o| attr_id(&o.attrs, "warehouse_id")).map(|w| named(&state.warehouses, w)),
+        "goods_out": {"id": id(s.goods_out), "reference": go.map(|o| attr(&o.attrs, "reference"))},
+        "created_at": s.created.to_string(), "updated_at": s.updated.to_string(),
+    })
+}
+
+fn package_node(k: u64, s: &Shipment, p: &Package) -> Value {
+    json!({
+        "id": id(p.id), "tracking_number": p.tracking_number, "weight": attr(&p.attrs, "weight"),
+        "shipment": {"id": id(k), "reference": attr(&s.attrs, "reference")}, "storage_unit_type": null,
+    })
+}
+
+/// The records of `map` among `ids` (every record when `None`), in id order.
+fn among<'m, T>(
+    map: &'m BTreeMap<u64, T>,
+    ids: Option<BTreeSet<u64>>,
+) -> Box<dyn Iterator<Item = (u64, &'m T)> + 'm> {
+    match ids {
+        None => Box::new(map.iter().map(|(k, v)| (*k, v))),
+        Some(ids) => Box::new(
+            ids.into_iter()
+                .filter_map(move |k| map.get(&k).map(|v| (k, v))),
+        ),
+    }
+}
+
+/// The nodes of a served root that `filter` may keep, in id order: every node, or only those
+/// an index finds when the filter names ids, references, parents or subtypes. The caller still
+/// applies the whole filter to each.
+pub(crate) fn nodes<'s>(
+    state: &'s State,
+    root: &str,
+    filter: &Map<String, Value>,
+) -> Option<Vec<Cow<'s, Value>>> {
+    let by_id = |field: &str| narrowed(filter, field, exact_ids);
+    let built: Vec<Value> = match root {
+        "products" => among(&state.products, by_id("id"))
+            .map(|(k, _)| {
+                let mut node = state.product_json(k).as_object().cloned().unwrap_or_default();
+                node.insert("id".into(), id(k));
+                Value::Object(node)
+            })
+            .collect(),
         "stocks" => {
             state
                 .stocks
@@ -254,8 +358,7 @@ pub(crate) fn nodes(state: &State, root: &str) -> Option<Vec<Value>> {
                 .collect()
         }
         "stock_balances" => {
-            let mut keys: std::collections::BTreeMap<(u64, u64, u64), (Decimal, Decimal)> =
-                std::collections::BTreeMap::new();
+            let mut keys: BTreeMap<(u64, u64, u64), (Decimal, Decimal)> = BTreeMap::new();
             for s in state.stocks.values() {
                 let entry = keys.entry((s.product, s.account, s.warehouse)).or_default();
                 match s.status {
@@ -281,105 +384,50 @@ pub(crate) fn nodes(state: &State, root: &str) -> Option<Vec<Value>> {
                 .collect()
         }
         "goods_in_receipts" => {
-            state
-                .goods_ins
-                .iter()
-                .map(|(k, r)| {
-                    let lines: Vec<Value> = r
-                        .lines
-                        .iter()
-                        .map(|l| {
-                            with_attrs(&l.attrs, json!({
-                                "id": id(l.id), "product": product(state, l.product),
-                                "expected_quantity": decimal_to_json(l.expected), "received_quantity": decimal_to_json(l.received_quantity()),
-                                "received_stock": l.received.iter().map(|x| json!({
-                                    "stock": {"id": id(x.stock)}, "quantity": decimal_to_json(x.quantity), "batch": x.batch,
-                                    "serial_number": x.serial, "status": x.status.as_str(),
-                                })).collect::<Vec<_>>(),
-                            }))
-                        })
-                        .collect();
-                    with_attrs(&r.attrs, json!({
-                        "id": id(*k), "reference": attr(&r.attrs, "reference"), "status": r.status,
-                        "receipt_type": r.attrs.get("receipt_type").cloned().unwrap_or(json!("standard")),
-                        "expected_date_of_receipt": attr(&r.attrs, "expected_date_of_arrival"), "actual_date_of_receipt": r.received_at.map(|t| t.to_string()),
-                        "account": attr_id(&r.attrs, "account_id").map(|a| named(&state.accounts, a)),
-                        "warehouse": attr_id(&r.attrs, "warehouse_id").map(|w| named(&state.warehouses, w)),
-                        "supplier": attr_id(&r.attrs, "supplier_id").map(|s| json!({"id": id(s)})),
-                        "lines": lines,
-                        "created_at": r.created.to_string(), "updated_at": r.updated.to_string(),
-                    }))
-                })
+            let ids = intersect(
+                by_id("id"),
+                narrowed(filter, "reference", |w| state.goods_in_refs.lookup(w)),
+            );
+            among(&state.goods_ins, ids)
+                .map(|(k, r)| goods_in_node(state, k, r))
                 .collect()
         }
         "goods_outs" => {
-            state
-                .goods_outs
-                .iter()
-                .map(|(k, o)| {
-                    with_attrs(&o.attrs, json!({
-                        "id": id(*k), "reference": attr(&o.attrs, "reference"), "priority": attr(&o.attrs, "priority"),
-                        "expected_date_of_dispatch": attr(&o.attrs, "expected_date_of_dispatch"), "actual_date_of_dispatch": o.dispatched.map(|t| t.to_string()),
-                        "goods_out_status": {"code": o.status.code(), "name": status_name(o.status)},
-                        "external_system_reference1": attr(&o.attrs, "external_system_reference1"),
-                        "account": attr_id(&o.attrs, "account_id").map(|a| named(&state.accounts, a)),
-                        "warehouse": attr_id(&o.attrs, "warehouse_id").map(|w| named(&state.warehouses, w)),
-                        "carrier": attr_id(&o.attrs, "carrier_id").map(|c| named(&state.carriers, c)),
-                        "carrier_service": attr_id(&o.attrs, "carrier_service_id").map(|c| json!({"id": id(c)})),
-                        "customer": attr_id(&o.attrs, "customer_id").map(|c| json!({"id": id(c)})),
-                        "created_at": o.created.to_string(), "updated_at": o.updated.to_string(),
-                    }))
-                })
+            let ids = intersect(
+                by_id("id"),
+                narrowed(filter, "reference", |w| state.goods_out_refs.lookup(w)),
+            );
+            among(&state.goods_outs, ids)
+                .map(|(k, o)| goods_out_node(state, k, o))
                 .collect()
         }
         "goods_out_lines" => {
-            let mut lines: Vec<(u64, Value)> = Vec::new();
-            for (k, o) in &state.goods_outs {
-                for l in &o.lines {
-                    lines.push((l.id, with_attrs(&l.attrs, json!({
-                        "id": id(l.id), "order_quantity": decimal_to_json(l.order_quantity), "allocated_quantity": decimal_to_json(l.allocated()),
-                        "pick_quantity": decimal_to_json(l.picked()), "dispatch_quantity": decimal_to_json(l.dispatch_quantity), "short_status": l.short_status,
-                        "product": product(state, l.product), "goods_out": {"id": id(*k), "reference": attr(&o.attrs, "reference")},
-                        "goods_out_status": {"code": o.status.code()},
-                        "account": attr_id(&o.attrs, "account_id").map(|a| named(&state.accounts, a)),
-                        "warehouse": attr_id(&o.attrs, "warehouse_id").map(|w| named(&state.warehouses, w)),
-                        "carrier": attr_id(&o.attrs, "carrier_id").map(|c| named(&state.carriers, c)),
-                        "picked_stock": l.picks.iter().map(|p| json!({"stock_id": id(p.stock), "quantity": decimal_to_json(p.quantity), "batch": p.batch, "serial_number": p.serial})).collect::<Vec<_>>(),
-                        "created_at": l.created.to_string(),
-                    }))));
-                }
-            }
+            let mut lines: Vec<(u64, Value)> = among(&state.goods_outs, by_id("goods_out_id"))
+                .flat_map(|(k, o)| {
+                    o.lines
+                        .iter()
+                        .map(move |l| (l.id, goods_out_line_node(state, k, o, l)))
+                })
+                .collect();
             lines.sort_by_key(|(k, _)| *k);
             lines.into_iter().map(|(_, v)| v).collect()
         }
         "shipments" => {
-            state
-                .shipments
-                .iter()
-                .map(|(k, s)| {
-                    let go = state.goods_outs.get(&s.goods_out);
-                    json!({
-                        "id": id(*k), "reference": attr(&s.attrs, "reference"), "name": attr(&s.attrs, "name"), "status": s.status,
-                        "tracking_number": s.tracking_number, "delivery_notes": attr(&s.attrs, "delivery_notes"), "collection_datetime": null,
-                        "label_filename": null, "packages_count": s.packages.len(),
-                        "carrier": attr_id(&s.attrs, "carrier_id").map(|c| named(&state.carriers, c)), "carrier_service": null,
-                        "warehouse": go.and_then(|o| attr_id(&o.attrs, "warehouse_id")).map(|w| named(&state.warehouses, w)),
-                        "goods_out": {"id": id(s.goods_out), "reference": go.map(|o| attr(&o.attrs, "reference"))},
-                        "created_at": s.created.to_string(), "updated_at": s.updated.to_string(),
-                    })
-                })
+            let of_goods_outs = by_id("goods_out_id").map(|goods_outs| {
+                goods_outs
+                    .iter()
+                    .filter_map(|g| state.goods_outs.get(g))
+                    .flat_map(|o| o.shipments.iter().copied())
+                    .collect::<BTreeSet<u64>>()
+            });
+            among(&state.shipments, intersect(by_id("id"), of_goods_outs))
+                .map(|(k, s)| shipment_node(state, k, s))
                 .collect()
         }
         "packages" => {
-            let mut packages: Vec<(u64, Value)> = Vec::new();
-            for (k, s) in &state.shipments {
-                for p in &s.packages {
-                    packages.push((p.id, json!({
-                        "id": id(p.id), "tracking_number": p.tracking_number, "weight": attr(&p.attrs, "weight"),
-                        "shipment": {"id": id(*k), "reference": attr(&s.attrs, "reference")}, "storage_unit_type": null,
-                    })));
-                }
-            }
+            let mut packages: Vec<(u64, Value)> = among(&state.shipments, by_id("shipment_id"))
+                .flat_map(|(k, s)| s.packages.iter().map(move |p| (p.id, package_node(k, s, p))))
+                .collect();
             packages.sort_by_key(|(k, _)| *k);
             packages.into_iter().map(|(_, v)| v).collect()
         }
@@ -404,14 +452,25 @@ pub(crate) fn nodes(state: &State, root: &str) -> Option<Vec<Value>> {
                 .collect()
         }
         "pick_processing_requests" => {
-            state.pick_requests.clone()
+            return Some(state.pick_requests.iter().map(Cow::Borrowed).collect());
         }
         "transactions" => {
-            state.transactions.clone()
+            let log = &state.transactions;
+            let positions = intersect(
+                intersect(
+                    narrowed(filter, "goods_out_id", |w| log.of_goods_outs(w)),
+                    narrowed(filter, "goods_in_receipt_id", |w| log.of_goods_ins(w)),
+                ),
+                narrowed(filter, "subtype", |w| log.of_subtypes(w)),
+            );
+            return Some(match positions {
+                None => log.all().iter().map(Cow::Borrowed).collect(),
+                Some(p) => p.into_iter().map(|p| Cow::Borrowed(log.at(p))).collect(),
+            });
         }
         _ => return None,
     };
-    Some(common_nodes)
+    Some(built.into_iter().map(Cow::Owned).collect())
 }
 
 fn status_name(status: GoodsOutStatus) -> String {

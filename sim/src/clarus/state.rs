@@ -3,12 +3,16 @@
 //!
 //! Every operation validates first and mutates after, and answers the webhook events it caused.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use jiff::Timestamp;
 use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 
+use super::index::{SlotIndex, TransactionLog, ValueIndex};
+
+/// What stock records without serial numbers share: product, owner, location, status, batch.
+type StockSlot = (u64, u64, u64, StockStatus, Option<String>);
 use crate::json::{decimal_from_json, decimal_to_json, id_from_json};
 
 /// A Clarus record id (an integer in REST, a string in GraphQL).
@@ -352,7 +356,19 @@ pub(crate) struct State {
     /// Pick processing requests, in order (the `pick_processing_requests` GraphQL root).
     pub pick_requests: Vec<Value>,
     /// Every stock movement, in order (the `transactions` GraphQL root).
-    pub transactions: Vec<Value>,
+    pub transactions: TransactionLog,
+    /// Goods outs by `reference`.
+    pub goods_out_refs: ValueIndex,
+    /// Goods outs neither completed nor cancelled (the only ones with stock ordered or picked).
+    pub open_goods_outs: BTreeSet<u64>,
+    /// Goods outs that may hold allocations (allocated or part-allocated, not yet picked).
+    pub holding: BTreeSet<u64>,
+    /// Stock records without a serial number by product, owner, location, status and batch.
+    stock_slots: SlotIndex<StockSlot>,
+    /// The open pick list of each goods out that has one.
+    open_pick_lists: HashMap<u64, u64>,
+    /// Goods-in receipts by `reference`.
+    pub goods_in_refs: ValueIndex,
 }
 
 fn now() -> Timestamp {
@@ -442,7 +458,13 @@ impl State {
             automations: BTreeMap::new(),
             stock_checks: BTreeMap::new(),
             pick_requests: Vec::new(),
-            transactions: Vec::new(),
+            transactions: TransactionLog::default(),
+            goods_out_refs: ValueIndex::default(),
+            open_goods_outs: BTreeSet::new(),
+            open_pick_lists: HashMap::new(),
+            holding: BTreeSet::new(),
+            stock_slots: SlotIndex::default(),
+            goods_in_refs: ValueIndex::default(),
         };
         let named = |code: &str, name: &str, warehouse: Option<u64>| Named {
             code: code.into(),
@@ -633,7 +655,7 @@ impl State {
     /// Quantity of a stock record promised to open goods-out lines.
     fn allocated_on(&self) -> HashMap<u64, Decimal> {
         let mut out: HashMap<u64, Decimal> = HashMap::new();
-        for g in self.goods_outs.values() {
+        for g in self.holding.iter().filter_map(|id| self.goods_outs.get(id)) {
             for l in &g.lines {
                 for (stock, q) in &l.allocations {
                     *out.entry(*stock).or_default() += *q;
@@ -641,6 +663,13 @@ impl State {
             }
         }
         out
+    }
+
+    /// The goods outs neither completed nor cancelled, in id order.
+    pub(crate) fn open_orders(&self) -> impl Iterator<Item = &GoodsOut> {
+        self.open_goods_outs
+            .iter()
+            .filter_map(|id| self.goods_outs.get(id))
     }
 
     pub(crate) fn free_quantity(&self, stock: u64) -> Decimal {
@@ -665,16 +694,14 @@ impl State {
             .get(&location)
             .and_then(|l| l.warehouse)
             .unwrap_or(1);
-        let existing = self.stocks.iter().find_map(|(id, s)| {
-            (s.product == product
-                && s.account == account
-                && s.location == location
-                && s.status == status
-                && s.batch == batch
-                && serial.is_none()
-                && s.serial.is_none())
-            .then_some(*id)
-        });
+        // Serial-numbered stock is one record per unit; other stock shares the first record
+        // with the same product, owner, location, status and batch.
+        let slot = (product, account, location, status, batch.clone());
+        let existing = if serial.is_none() {
+            self.stock_slots.first(&slot)
+        } else {
+            None
+        };
         let t = now();
         match existing {
             Some(id) => {
@@ -685,6 +712,9 @@ impl State {
             }
             None => {
                 let id = self.allocate_id();
+                if serial.is_none() {
+                    self.stock_slots.add(slot, id);
+                }
                 self.stocks.insert(
                     id,
                     Stock {
@@ -828,7 +858,9 @@ impl State {
             (Value::Null, None | Some(Value::Null)) => Value::Null,
             (id, code) => json!({"id": id, "code": code}),
         };
-        self.transactions.push(json!({
+        let goods_out = record.get("goods_out_id").and_then(id_from_json);
+        let goods_in = record.get("goods_in_receipt_id").and_then(id_from_json);
+        let node = json!({
             "id": string_id(record.get("id")),
             "subtype": subtype,
             "category": category,
@@ -849,7 +881,8 @@ impl State {
             "goods_out": record.get("goods_out_id").and_then(id_from_json).map(|id| json!({"id": id.to_string()})),
             "goods_in_receipt": record.get("goods_in_receipt_id").and_then(id_from_json).map(|id| json!({"id": id.to_string()})),
             "completing_user": null,
-        }));
+        });
+        self.transactions.push(node, goods_out, goods_in, subtype);
     }
 
     /// A `stock_balance` record for a product in a warehouse (what `stock_balance.updated` carries).
@@ -919,6 +952,19 @@ impl State {
         }
         let target = if quantity == s.quantity {
             let record = self.stocks.get_mut(&stock).expect("exists");
+            if record.serial.is_none() {
+                let slot = |status| {
+                    (
+                        record.product,
+                        record.account,
+                        record.location,
+                        status,
+                        record.batch.clone(),
+                    )
+                };
+                self.stock_slots.remove(&slot(record.status), stock);
+                self.stock_slots.add(slot(status), stock);
+            }
             record.status = status;
             record.updated = now();
             stock
@@ -1063,6 +1109,8 @@ impl State {
                 received_at: None,
             },
         );
+        self.goods_in_refs
+            .set(id, self.goods_ins[&id].attrs.get("reference"));
         Ok((
             id,
             vec![Event {
@@ -1101,6 +1149,8 @@ impl State {
             r.address = address;
         }
         r.updated = now();
+        self.goods_in_refs
+            .set(id, self.goods_ins[&id].attrs.get("reference"));
         Ok(())
     }
 
@@ -1118,6 +1168,7 @@ impl State {
         }
         let record = self.goods_in_json(id);
         self.goods_ins.remove(&id);
+        self.goods_in_refs.remove(id);
         Ok(vec![Event {
             resource: "goods_in",
             event: "cancelled",
@@ -1314,6 +1365,9 @@ impl State {
                 dispatched: None,
             },
         );
+        self.goods_out_refs
+            .set(id, self.goods_outs[&id].attrs.get("reference"));
+        self.open_goods_outs.insert(id);
         Ok((
             id,
             vec![Event {
@@ -1355,6 +1409,8 @@ impl State {
             o.address = address;
         }
         o.updated = now();
+        self.goods_out_refs
+            .set(id, self.goods_outs[&id].attrs.get("reference"));
         Ok(vec![Event {
             resource: "goods_out",
             event: "updated",
@@ -1378,6 +1434,9 @@ impl State {
             ));
         }
         self.goods_outs.remove(&id);
+        self.goods_out_refs.remove(id);
+        self.open_goods_outs.remove(&id);
+        self.holding.remove(&id);
         Ok(())
     }
 
@@ -1415,6 +1474,9 @@ impl State {
             record["goods_out_status"] = json!({"code": "CANCELLED", "name": "Cancelled"});
             record["goods_out_status_id"] = json!(8);
             self.goods_outs.remove(&id);
+            self.goods_out_refs.remove(id);
+            self.open_goods_outs.remove(&id);
+            self.holding.remove(&id);
             events.push(Event {
                 resource: "goods_out",
                 event: "cancelled",
@@ -1446,6 +1508,8 @@ impl State {
             line.picks.clear();
         }
         o.status = GoodsOutStatus::Cancelled;
+        self.open_goods_outs.remove(&id);
+        self.holding.remove(&id);
         o.updated = now();
         if let Some(list) = self.pick_list_of(id) {
             events.push(self.move_pick_list(list, "cancelled"));
@@ -1519,6 +1583,11 @@ impl State {
         } else {
             GoodsOutStatus::Pending
         };
+        if lines.iter().any(|l| !l.allocations.is_empty()) {
+            self.holding.insert(id);
+        } else {
+            self.holding.remove(&id);
+        }
         let o = self.goods_outs.get_mut(&id).expect("checked");
         o.lines = lines;
         o.status = status;
@@ -1657,6 +1726,7 @@ impl State {
         let o = self.goods_outs.get_mut(&id).expect("checked");
         o.lines = lines;
         o.status = GoodsOutStatus::Pick;
+        self.holding.remove(&id);
         o.updated = now();
         if let Some(list) = self.pick_list_of(id) {
             events.push(self.move_pick_list(list, "picked"));
@@ -1739,6 +1809,8 @@ impl State {
         o.attrs.insert("carrier_id".into(), json!(carrier));
         if part.is_none() {
             o.status = GoodsOutStatus::Completed;
+            self.open_goods_outs.remove(&id);
+            self.holding.remove(&id);
             o.dispatched = Some(t);
             o.attrs
                 .insert("actual_date_of_dispatch".into(), json!(t.to_string()));
@@ -1801,12 +1873,7 @@ impl State {
 
     /// The open pick list (not completed or cancelled) covering a goods out.
     pub(crate) fn pick_list_of(&self, goods_out: u64) -> Option<u64> {
-        self.pick_lists
-            .iter()
-            .find(|(_, l)| {
-                l.goods_outs.contains(&goods_out) && !matches!(l.status, "completed" | "cancelled")
-            })
-            .map(|(id, _)| *id)
+        self.open_pick_lists.get(&goods_out).copied()
     }
 
     /// Opens a pick list for a goods out: its `created` event.
@@ -1819,6 +1886,7 @@ impl State {
             .map(|o| o.attrs.clone())
             .unwrap_or_default();
         let t = now();
+        self.open_pick_lists.insert(goods_out, id);
         self.pick_lists.insert(
             id,
             PickList {
@@ -1838,10 +1906,17 @@ impl State {
     }
 
     /// Moves a pick list to `status` (`picked`, `completed`, `cancelled`): the event of that name.
-    fn move_pick_list(&mut self, id: u64, status: &'static str) -> Event {
+    pub(crate) fn move_pick_list(&mut self, id: u64, status: &'static str) -> Event {
         if let Some(list) = self.pick_lists.get_mut(&id) {
             list.status = status;
             list.updated = now();
+            if matches!(status, "completed" | "cancelled") {
+                for goods_out in &list.goods_outs {
+                    if self.open_pick_lists.get(goods_out) == Some(&id) {
+                        self.open_pick_lists.remove(goods_out);
+                    }
+                }
+            }
         }
         Event {
             resource: "goods_out_pick_list",
@@ -2373,7 +2448,7 @@ impl State {
     /// Allocated (not yet picked) and picked quantities per product × warehouse, for balances.
     pub(crate) fn committed(&self) -> HashMap<(u64, u64), (Decimal, Decimal, Decimal)> {
         let mut out: HashMap<(u64, u64), (Decimal, Decimal, Decimal)> = HashMap::new();
-        for o in self.goods_outs.values().filter(|o| {
+        for o in self.open_orders().filter(|o| {
             !matches!(
                 o.status,
                 GoodsOutStatus::Completed | GoodsOutStatus::Cancelled

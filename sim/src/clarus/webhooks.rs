@@ -321,6 +321,16 @@ impl Webhooks {
         lock(&self.log).clone()
     }
 
+    /// The logged webhooks of `resource` and one of `events`, in firing order (only those are
+    /// copied out of the log).
+    pub(crate) fn log_of(&self, resource: &str, events: &[&str]) -> Vec<WebhookRecord> {
+        lock(&self.log)
+            .iter()
+            .filter(|r| r.resource == resource && events.contains(&r.event.as_str()))
+            .cloned()
+            .collect()
+    }
+
     /// Sends logged webhook `sequence` again to `targets` (its automation's destinations as
     /// they are now), once each, without loss, duplicates or delay: a person re-sending it from
     /// the automation log. The outcome is added to the record's copies.

@@ -10,17 +10,21 @@
 //! instead of answering wrong rows.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 use jiff::fmt::strtime;
 use rust_decimal::Decimal;
 use serde_json::{Map, Value};
 
+mod prefilter;
+mod tables;
+
+use prefilter::KeyConditions;
+use tables::Row;
+
 use super::error::NsError;
-use super::records::{RecordType, order_status_name};
 use super::state::State;
-use crate::json::{decimal_from_json, id_from_json};
 
 #[derive(Debug, Clone, PartialEq)]
 enum Token {
@@ -500,391 +504,6 @@ impl Val {
     }
 }
 
-/// A row of a virtual table: raw values, plus display (`BUILTIN.DF`) and criteria (`BUILTIN.CF`) forms.
-#[derive(Debug, Default, Clone)]
-struct Row {
-    values: BTreeMap<String, Val>,
-    display: HashMap<String, String>,
-    criteria: HashMap<String, String>,
-}
-
-impl Row {
-    fn set(&mut self, column: &str, value: Val) {
-        self.values.insert(column.to_string(), value);
-    }
-}
-
-fn text(v: Option<&Value>) -> Val {
-    match v {
-        Some(Value::String(s)) => Val::Text(s.clone()),
-        Some(Value::Number(n)) => Val::Num(n.to_string().parse().unwrap_or_default()),
-        _ => Val::Null,
-    }
-}
-
-fn ref_val(v: Option<&Value>) -> Val {
-    v.and_then(|r| r.get("id"))
-        .and_then(id_from_json)
-        .map(|id| Val::Num(id.into()))
-        .unwrap_or(Val::Null)
-}
-
-fn ref_display(v: Option<&Value>) -> Option<String> {
-    v.and_then(|r| r.get("refName"))
-        .and_then(Value::as_str)
-        .map(str::to_string)
-}
-
-fn boolean(v: Option<&Value>) -> Val {
-    Val::Text(
-        if v.and_then(Value::as_bool).unwrap_or(false) {
-            "T"
-        } else {
-            "F"
-        }
-        .to_string(),
-    )
-}
-
-fn qty(v: Option<&Value>) -> Val {
-    v.and_then(decimal_from_json)
-        .map(Val::Num)
-        .unwrap_or(Val::Null)
-}
-
-fn table(state: &State, name: &str) -> Result<(Vec<Row>, Vec<&'static str>), NsError> {
-    let mut rows = Vec::new();
-    let columns: Vec<&'static str> = match name {
-        "transaction" => {
-            for record in RecordType::ALL.into_iter().filter(|r| r.is_transaction()) {
-                for (id, stored) in state.records.get(&record).into_iter().flatten() {
-                    let b = &stored.body;
-                    let mut row = Row::default();
-                    let code = record.transaction_code().unwrap_or_default();
-                    row.set("id", Val::Num((*id).into()));
-                    row.set("tranid", text(b.get("tranId")));
-                    row.set("type", Val::Text(code.to_string()));
-                    row.display
-                        .insert("type".into(), record.display_name().to_string());
-                    row.set(
-                        "recordtype",
-                        Val::Text(record.as_str().to_ascii_lowercase()),
-                    );
-                    if let Some(status) = b
-                        .get("status")
-                        .and_then(|s| s.get("id"))
-                        .and_then(Value::as_str)
-                    {
-                        row.set("status", Val::Text(status.to_string()));
-                        row.display.insert(
-                            "status".into(),
-                            format!(
-                                "{} : {}",
-                                record.display_name(),
-                                order_status_name(record, status)
-                            ),
-                        );
-                        row.criteria
-                            .insert("status".into(), format!("{code}:{status}"));
-                    } else {
-                        row.set("status", Val::Null);
-                    }
-                    row.set("externalid", text(b.get("externalId")));
-                    row.set("lastmodifieddate", Val::Time(stored.last_modified));
-                    row.set("createddate", Val::Time(stored.created));
-                    row.set("trandate", text(b.get("tranDate")));
-                    row.set("memo", text(b.get("memo")));
-                    for (column, field) in [
-                        ("entity", "entity"),
-                        ("location", "location"),
-                        ("createdfrom", "createdFrom"),
-                    ] {
-                        row.set(column, ref_val(b.get(field)));
-                        if let Some(d) = ref_display(b.get(field)) {
-                            row.display.insert(column.into(), d);
-                        }
-                    }
-                    rows.push(row);
-                }
-            }
-            vec![
-                "id",
-                "tranid",
-                "type",
-                "recordtype",
-                "status",
-                "externalid",
-                "lastmodifieddate",
-                "createddate",
-                "trandate",
-                "memo",
-                "entity",
-                "location",
-                "createdfrom",
-            ]
-        }
-        "transactionline" => {
-            for record in RecordType::ALL.into_iter().filter(|r| r.is_transaction()) {
-                let sublist = record.line_sublist().unwrap_or("item");
-                for (id, stored) in state.records.get(&record).into_iter().flatten() {
-                    let b = &stored.body;
-                    let mut main = Row::default();
-                    main.set("transaction", Val::Num((*id).into()));
-                    main.set("id", Val::Num(0.into()));
-                    main.set("linesequencenumber", Val::Num(0.into()));
-                    main.set("mainline", Val::Text("T".into()));
-                    main.set("location", ref_val(b.get("location")));
-                    main.set("linelastmodifieddate", Val::Time(stored.last_modified));
-                    rows.push(main);
-                    let lines = b
-                        .get(sublist)
-                        .and_then(|s| s.get("items"))
-                        .and_then(Value::as_array)
-                        .cloned()
-                        .unwrap_or_default();
-                    for (n, line) in lines.iter().enumerate() {
-                        let mut row = Row::default();
-                        row.set("transaction", Val::Num((*id).into()));
-                        row.set("id", qty(line.get("line")));
-                        row.set("linesequencenumber", Val::Num((n as u64 + 1).into()));
-                        row.set("mainline", Val::Text("F".into()));
-                        row.set("item", ref_val(line.get("item")));
-                        if let Some(d) = ref_display(line.get("item")) {
-                            row.display.insert("item".into(), d);
-                        }
-                        let location = if line.get("location").is_some() {
-                            line.get("location")
-                        } else {
-                            b.get("location")
-                        };
-                        row.set("location", ref_val(location));
-                        let quantity = line
-                            .get("quantity")
-                            .or_else(|| line.get("adjustQtyBy"))
-                            .and_then(decimal_from_json);
-                        let signed = match (record, quantity) {
-                            (RecordType::SalesOrder | RecordType::ItemFulfillment, Some(q)) => {
-                                Val::Num(-q)
-                            }
-                            (_, Some(q)) => Val::Num(q),
-                            (_, None) => Val::Null,
-                        };
-                        row.set("quantity", signed);
-                        // Sales order lines count what was fulfilled, purchase order and
-                        // return lines what was received (both fields are on every line).
-                        let done = match record {
-                            RecordType::SalesOrder => line.get("quantityFulfilled"),
-                            RecordType::PurchaseOrder | RecordType::ReturnAuthorization => {
-                                line.get("quantityReceived")
-                            }
-                            _ => None,
-                        };
-                        row.set("quantityshiprecv", qty(done));
-                        row.set("isclosed", boolean(line.get("isClosed")));
-                        row.set("orderline", qty(line.get("orderLine")));
-                        row.set("linelastmodifieddate", Val::Time(stored.last_modified));
-                        rows.push(row);
-                    }
-                }
-            }
-            vec![
-                "transaction",
-                "id",
-                "linesequencenumber",
-                "mainline",
-                "item",
-                "location",
-                "quantity",
-                "quantityshiprecv",
-                "isclosed",
-                "orderline",
-                "linelastmodifieddate",
-            ]
-        }
-        "item" => {
-            for record in RecordType::ALL.into_iter().filter(|r| r.is_item()) {
-                for (id, stored) in state.records.get(&record).into_iter().flatten() {
-                    let b = &stored.body;
-                    let mut row = Row::default();
-                    row.set("id", Val::Num((*id).into()));
-                    row.set("itemid", text(b.get("itemId")));
-                    row.set("displayname", text(b.get("displayName")));
-                    row.set("upccode", text(b.get("upcCode")));
-                    row.set("externalid", text(b.get("externalId")));
-                    row.set("itemtype", Val::Text("InvtPart".into()));
-                    row.display
-                        .insert("itemtype".into(), "Inventory Item".into());
-                    row.set("islotitem", boolean(b.get("isLotItem")));
-                    row.set("isserialitem", boolean(b.get("isSerialItem")));
-                    row.set("isinactive", boolean(b.get("isInactive")));
-                    row.set("averagecost", qty(b.get("averageCost")));
-                    row.set("lastmodifieddate", Val::Time(stored.last_modified));
-                    row.set("createddate", Val::Time(stored.created));
-                    rows.push(row);
-                }
-            }
-            vec![
-                "id",
-                "itemid",
-                "displayname",
-                "upccode",
-                "externalid",
-                "itemtype",
-                "islotitem",
-                "isserialitem",
-                "isinactive",
-                "averagecost",
-                "lastmodifieddate",
-                "createddate",
-            ]
-        }
-        "inventoryitemlocations" => {
-            // One row per item and location, as NetSuite keeps with Multi-Location Inventory:
-            // on-hand summed over statuses and lots, and the location's average cost where one
-            // is kept (NULL otherwise).
-            let mut on_hand: BTreeMap<(u64, u64), Decimal> = BTreeMap::new();
-            for (key, quantity) in &state.balances {
-                *on_hand.entry((key.item, key.location)).or_default() += *quantity;
-            }
-            let locations: Vec<u64> = state
-                .records
-                .get(&RecordType::Location)
-                .into_iter()
-                .flatten()
-                .map(|(id, _)| *id)
-                .collect();
-            for record in RecordType::ALL.into_iter().filter(|r| r.is_item()) {
-                for (item, _) in state.records.get(&record).into_iter().flatten() {
-                    for location in &locations {
-                        let quantity = on_hand
-                            .get(&(*item, *location))
-                            .copied()
-                            .unwrap_or_default();
-                        let cost = state.location_costs.get(&(*item, *location)).copied();
-                        let mut row = Row::default();
-                        row.set("item", Val::Num((*item).into()));
-                        row.set("location", Val::Num((*location).into()));
-                        row.set("quantityonhand", Val::Num(quantity));
-                        row.set("quantityavailable", Val::Num(quantity));
-                        row.set("averagecostmli", cost.map_or(Val::Null, Val::Num));
-                        row.set(
-                            "onhandvaluemli",
-                            cost.map_or(Val::Null, |c| Val::Num(c * quantity)),
-                        );
-                        rows.push(row);
-                    }
-                }
-            }
-            vec![
-                "item",
-                "location",
-                "quantityonhand",
-                "quantityavailable",
-                "averagecostmli",
-                "onhandvaluemli",
-            ]
-        }
-        "inventorybalance" => {
-            for (key, quantity) in &state.balances {
-                let mut row = Row::default();
-                row.set("item", Val::Num(key.item.into()));
-                row.set("location", Val::Num(key.location.into()));
-                row.set("inventorystatus", Val::Num(key.status.into()));
-                row.set(
-                    "inventorynumber",
-                    key.inventory_number
-                        .map(|n| Val::Num(n.into()))
-                        .unwrap_or(Val::Null),
-                );
-                row.set("binnumber", Val::Null);
-                row.set("quantityonhand", Val::Num(*quantity));
-                row.set("quantityavailable", Val::Num(*quantity));
-                if let Some(item) = state
-                    .item_display(key.item)
-                    .and_then(|b| b.get("itemId"))
-                    .and_then(Value::as_str)
-                {
-                    row.display.insert("item".into(), item.to_string());
-                }
-                for (column, record, id) in [
-                    ("location", RecordType::Location, Some(key.location)),
-                    (
-                        "inventorystatus",
-                        RecordType::InventoryStatus,
-                        Some(key.status),
-                    ),
-                    (
-                        "inventorynumber",
-                        RecordType::InventoryNumber,
-                        key.inventory_number,
-                    ),
-                ] {
-                    let field = if record == RecordType::InventoryNumber {
-                        "inventoryNumber"
-                    } else {
-                        "name"
-                    };
-                    if let Some(name) = id
-                        .and_then(|id| state.get(record, id))
-                        .and_then(|s| s.body.get(field))
-                        .and_then(Value::as_str)
-                    {
-                        row.display.insert(column.into(), name.to_string());
-                    }
-                }
-                rows.push(row);
-            }
-            vec![
-                "item",
-                "location",
-                "inventorystatus",
-                "inventorynumber",
-                "binnumber",
-                "quantityonhand",
-                "quantityavailable",
-            ]
-        }
-        "location" | "inventorystatus" => {
-            let record = if name == "location" {
-                RecordType::Location
-            } else {
-                RecordType::InventoryStatus
-            };
-            for (id, stored) in state.records.get(&record).into_iter().flatten() {
-                let mut row = Row::default();
-                row.set("id", Val::Num((*id).into()));
-                row.set("name", text(stored.body.get("name")));
-                row.set("externalid", text(stored.body.get("externalId")));
-                row.set("isinactive", boolean(stored.body.get("isInactive")));
-                rows.push(row);
-            }
-            vec!["id", "name", "externalid", "isinactive"]
-        }
-        "inventorynumber" => {
-            for (id, stored) in state
-                .records
-                .get(&RecordType::InventoryNumber)
-                .into_iter()
-                .flatten()
-            {
-                let mut row = Row::default();
-                row.set("id", Val::Num((*id).into()));
-                row.set("inventorynumber", text(stored.body.get("inventoryNumber")));
-                row.set("item", ref_val(stored.body.get("item")));
-                row.set("expirationdate", text(stored.body.get("expirationDate")));
-                rows.push(row);
-            }
-            vec!["id", "inventorynumber", "item", "expirationdate"]
-        }
-        other => {
-            return Err(invalid(&format!(
-                "the table {other} is not modelled by the simulator"
-            )));
-        }
-    };
-    Ok((rows, columns))
-}
-
 fn strtime_format(mask: &str) -> String {
     let mut out = String::new();
     let mut rest = mask;
@@ -1125,12 +744,16 @@ type OutputRow = (Vec<(String, Val)>, Vec<Val>);
 pub(crate) fn run(state: &State, query: &str) -> Result<Vec<Map<String, Value>>, NsError> {
     let tokens = tokenize(query)?;
     let q = Parser { tokens, pos: 0 }.query()?;
-    let (rows, columns) = table(state, &q.table)?;
+    let columns = tables::columns(&q.table)?;
     let ev = Evaluator {
         table: &q.table,
         alias: q.alias.as_deref(),
-        columns: &columns,
+        columns,
     };
+    let keys = KeyConditions::new(&ev, q.filter.as_ref())?;
+    let rows = tables::rows(state, &q.table, &|row: &Row, set: &[&str]| {
+        keys.admits(&ev, row, set)
+    })?;
     let mut kept = Vec::new();
     for row in rows {
         let keep = match &q.filter {

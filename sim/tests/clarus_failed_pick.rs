@@ -1,0 +1,229 @@
+//! A failed pick in the Clarus simulator: an order on which nothing could be picked cannot be
+//! despatched, and the warehouse completes it with nothing despatched instead.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+use sim::clarus::{
+    ClarusConfig, ClarusId, ClarusSim, DPD, GoodsOutStatus, MAIN_WAREHOUSE, Parcel, RunningClarus,
+    StockStatus,
+};
+
+struct Client {
+    http: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+impl Client {
+    async fn connect(sim: &RunningClarus) -> Client {
+        let http = reqwest::Client::new();
+        let body: Value = http
+            .post(format!("{}/oauth/token", sim.base_url()))
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", "sim-client"),
+                ("client_secret", "sim-secret"),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        Client {
+            http,
+            base: sim.base_url().to_string(),
+            token: body["access_token"].as_str().unwrap().to_string(),
+        }
+    }
+
+    async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .header("X-Clarus-Subdomain", "acme-warehouse")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap()
+        };
+        (status, body)
+    }
+}
+
+fn dec(n: i64) -> Decimal {
+    Decimal::from(n)
+}
+
+async fn goods_out(client: &Client, reference: &str, lines: &[(ClarusId, i64)]) -> ClarusId {
+    let changes: Vec<Value> = lines
+        .iter()
+        .map(
+            |(p, q)| json!({"type": "ADD", "attributes": {"product_id": p.0, "order_quantity": q}}),
+        )
+        .collect();
+    let body = json!({"data": {"type": "goods_outs", "attributes": {
+        "goods_out_type": "sales_order", "account_id": 1, "reference": reference,
+        "expected_date_of_dispatch": "2026-11-30T10:00:00Z", "warehouse_id": 1, "lines_changes": changes
+    }, "relationships": {"address": {"data": {"type": "addresses", "attributes": {"name": "A Customer", "address_1": "1 Street", "postcode": "AB1 2CD", "country_code": "GB"}}}}}});
+    let (status, created) = client.post("/api/goods_outs", body).await;
+    assert_eq!(status, StatusCode::OK, "{created}");
+    ClarusId(created["data"]["id"].as_u64().unwrap())
+}
+
+async fn receiver() -> (String, Arc<Mutex<Vec<Value>>>) {
+    let received: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let sink = received.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |body: axum::body::Bytes| {
+            let sink = sink.clone();
+            async move {
+                sink.lock()
+                    .unwrap()
+                    .push(serde_json::from_slice(&body).unwrap());
+                StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, received)
+}
+
+#[tokio::test]
+async fn an_order_with_nothing_picked_cannot_be_despatched_and_completes_as_a_failed_pick() {
+    let sim = ClarusSim::start(ClarusConfig::default()).await.unwrap();
+    let (url, received) = receiver().await;
+    let client = Client::connect(&sim).await;
+    let automation = json!({"data": {"type": "automations", "attributes": {
+        "resource_name": "goods_out", "event": "completed", "name": "completed", "enabled": true,
+        "actions_changes": [{"type": "ADD", "attributes": {"destination_type": "webhook", "destination_code": "erp", "parameters_changes": [
+            {"type": "ADD", "attributes": {"parameter_code": "webhook_url", "value": url}}
+        ]}}]
+    }}});
+    let (status, body) = client.post("/api/automations", automation).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let handle = sim.handle();
+    let warehouse = sim.warehouse();
+    let a = handle.add_product("SKU-A", "A").unwrap();
+    let b = handle.add_product("SKU-B", "B").unwrap();
+    let location = handle.default_location(MAIN_WAREHOUSE).unwrap();
+    handle
+        .seed_stock(a, location, dec(1), StockStatus::Available, None)
+        .unwrap();
+    let id = goods_out(&client, "SO-EMPTY", &[(a, 2), (b, 3)]).await;
+
+    // One of A is allocated, B has no stock: shorted, then the picker finds none of A either.
+    assert_eq!(
+        warehouse.allocate(id).unwrap(),
+        GoodsOutStatus::PartAllocated
+    );
+    warehouse.short_order_lines(id).unwrap();
+    warehouse.short_pick(id, &[(a, dec(0))]).unwrap();
+    assert_eq!(handle.goods_out_status(id), Some(GoodsOutStatus::Pick));
+    let parcel = [Parcel {
+        tracking_number: "T-0".into(),
+        weight_kg: None,
+    }];
+    let refused = warehouse.despatch(id, DPD, &parcel).unwrap_err();
+    assert!(refused.to_string().contains("nothing_picked"), "{refused}");
+
+    warehouse.fail_pick(id).unwrap();
+    assert_eq!(handle.goods_out_status(id), Some(GoodsOutStatus::Completed));
+    let record = handle.goods_out(id).unwrap();
+    let lines: Vec<(i64, i64, i64, &str)> = record["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["order_quantity"].as_i64().unwrap(),
+                l["pick_quantity"].as_i64().unwrap(),
+                l["dispatch_quantity"].as_i64().unwrap(),
+                l["short_status"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(lines, vec![(2, 0, 0, "SHORT"), (3, 0, 0, "SHORT")]);
+    assert_eq!(record["shipments"], json!([]), "no shipment is made");
+    assert!(record["actual_date_of_dispatch"].is_string());
+    assert_eq!(
+        handle.on_hand(a, MAIN_WAREHOUSE, StockStatus::Available),
+        dec(1),
+        "the stock nobody picked stays where it is"
+    );
+
+    // The released stock can be allocated to the next order.
+    let next = goods_out(&client, "SO-NEXT", &[(a, 1)]).await;
+    assert_eq!(warehouse.allocate(next).unwrap(), GoodsOutStatus::Allocated);
+
+    assert!(handle.wait_for_webhooks(Duration::from_secs(5)).await);
+    let completed: Vec<Value> = received
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|p| p["data"].clone())
+        .filter(|d| d["id"].as_u64() == Some(id.0))
+        .collect();
+    assert_eq!(completed.len(), 1, "{completed:?}");
+    assert_eq!(completed[0]["goods_out_status"]["code"], json!("COMPLETED"));
+}
+
+#[tokio::test]
+async fn a_failed_pick_is_refused_for_picked_pending_or_completed_orders() {
+    let sim = ClarusSim::start(ClarusConfig::default()).await.unwrap();
+    let client = Client::connect(&sim).await;
+    let handle = sim.handle();
+    let warehouse = sim.warehouse();
+    let a = handle.add_product("SKU-A", "A").unwrap();
+    let location = handle.default_location(MAIN_WAREHOUSE).unwrap();
+    handle
+        .seed_stock(a, location, dec(5), StockStatus::Available, None)
+        .unwrap();
+
+    let pending = goods_out(&client, "SO-PENDING", &[(a, 2)]).await;
+    let refused = warehouse.fail_pick(pending).unwrap_err();
+    assert!(
+        refused.to_string().contains("goods_out_not_pickable"),
+        "{refused}"
+    );
+
+    let picked = goods_out(&client, "SO-PICKED", &[(a, 2)]).await;
+    warehouse.allocate(picked).unwrap();
+    warehouse.pick(picked).unwrap();
+    let refused = warehouse.fail_pick(picked).unwrap_err();
+    assert!(
+        refused.to_string().contains("goods_out_has_picks"),
+        "{refused}"
+    );
+    assert_eq!(handle.goods_out_status(picked), Some(GoodsOutStatus::Pick));
+    warehouse
+        .despatch(
+            picked,
+            DPD,
+            &[Parcel {
+                tracking_number: "T-1".into(),
+                weight_kg: None,
+            }],
+        )
+        .unwrap();
+    let refused = warehouse.fail_pick(picked).unwrap_err();
+    assert!(
+        refused.to_string().contains("goods_out_not_pickable"),
+        "{refused}"
+    );
+    assert!(warehouse.fail_pick(ClarusId(999_999)).is_err());
+}
