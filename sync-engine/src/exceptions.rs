@@ -32,7 +32,7 @@ use tokio::sync::Mutex;
 use crate::engine::{Engine, EngineError};
 use crate::reconcile::DRIFT_KIND;
 use crate::service::Scheduled;
-use crate::store::{Store, StoreError, StoredException};
+use crate::store::{ExceptionQuery, Store, StoreError, StoredException};
 
 /// Kind of the exceptions raised for actions the outbox gave up on.
 pub const ACTION_FAILED_KIND: &str = "action-failed";
@@ -439,13 +439,21 @@ impl RequestHandler {
             .map(|e| e.key.as_str())
             .collect();
         let mut applied = 0;
-        if !resolved_since.is_empty() {
-            // One read of the queue, not one per key: the first pass sees the whole trail.
-            for e in engine.store().exceptions().await? {
-                if e.resolved_at.is_some()
-                    && resolved_since.contains(e.exception.key.as_str())
-                    && engine.forget_exception(&e.exception.key).await
-                {
+        // The resolved ones among the keys, by pages of keys (the first pass sees the whole
+        // trail): neither one read per key nor a read of the whole queue.
+        let keys: Vec<String> = resolved_since.iter().map(|k| (*k).to_owned()).collect();
+        for chunk in keys.chunks(crate::reconcile::READ_PAGE) {
+            let filter = ExceptionQuery {
+                open: Some(false),
+                keys: chunk.to_vec(),
+                ..ExceptionQuery::default()
+            };
+            let resolved = engine
+                .store()
+                .exceptions_page(&filter, None, chunk.len())
+                .await?;
+            for e in resolved {
+                if engine.forget_exception(&e.exception.key).await {
                     applied += 1;
                 }
             }

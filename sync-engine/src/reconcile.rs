@@ -28,7 +28,7 @@ use crate::clarus::StockSnapshotReader;
 use crate::drift_history::{self, DriftRunSummary, DriftSnapshot, HistoryError};
 use crate::engine::{EngineError, stored_exception};
 use crate::netsuite::{CostReader, OnHandReader, SnapshotError, UnitCosts};
-use crate::store::{ActionStatus, NewException, Store};
+use crate::store::{ActionFilter, ExceptionQuery, NewException, Store};
 
 /// Kind of the exceptions raised for drifting positions.
 pub const DRIFT_KIND: &str = "stock-drift";
@@ -106,20 +106,26 @@ impl From<HistoryError> for EngineError {
     }
 }
 
-/// The signed on-hand changes of NetSuite actions not yet done (pending or ambiguous).
+/// How many rows a periodic reader of the store takes at a time.
+pub const READ_PAGE: usize = 500;
+
+/// The signed on-hand changes of NetSuite actions not yet done (pending or ambiguous), read by
+/// pages of [`READ_PAGE`] unfinished actions (never the whole outbox).
 pub async fn in_flight_rows(store: &dyn Store) -> Result<Vec<StockRow>, EngineError> {
     let mut rows = Vec::new();
-    for action in store.actions().await? {
-        if !matches!(
-            action.status,
-            ActionStatus::Pending | ActionStatus::Ambiguous
-        ) {
-            continue;
+    let unfinished = ActionFilter::unfinished();
+    let mut after = 0;
+    loop {
+        let page = store.actions_page(&unfinished, after, READ_PAGE).await?;
+        let Some(last) = page.last() else {
+            return Ok(rows);
+        };
+        after = last.seq;
+        for action in page {
+            let planned: PlannedAction = serde_json::from_value(action.action.payload)?;
+            rows.extend(planned.action.on_hand_changes());
         }
-        let planned: PlannedAction = serde_json::from_value(action.action.payload)?;
-        rows.extend(planned.action.on_hand_changes());
     }
-    Ok(rows)
 }
 
 /// Compares the two snapshots, counting in-flight movements; values the rows at `costs`
@@ -145,13 +151,17 @@ pub async fn reconcile(
 
     let mut drifting = HashSet::new();
     // The drift exceptions open before this run: read once, to refresh, confirm and resolve.
-    let open_before: Vec<NewException> = store
-        .open_exceptions()
-        .await?
-        .into_iter()
-        .filter(|e| e.exception.kind == DRIFT_KIND || e.exception.kind == DRIFT_VALUE_KIND)
-        .map(|e| e.exception)
-        .collect();
+    let mut open_before: Vec<NewException> = Vec::new();
+    let drift_kinds = ExceptionQuery::open_of(&[DRIFT_KIND, DRIFT_VALUE_KIND]);
+    let mut after = None;
+    loop {
+        let page = store
+            .exceptions_page(&drift_kinds, after.as_ref(), READ_PAGE)
+            .await?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.cursor());
+        open_before.extend(page.into_iter().map(|e| e.exception));
+    }
     let open: HashSet<&str> = open_before
         .iter()
         .filter(|e| e.kind == DRIFT_KIND)

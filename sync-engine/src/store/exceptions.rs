@@ -41,6 +41,51 @@ pub struct StoredException {
     pub resolution_note: Option<String>,
 }
 
+/// Which exceptions [`ExceptionStore::exceptions_page`] returns: every field set narrows the
+/// choice (the default takes every exception).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExceptionQuery {
+    /// `Some(true)`: open ones only; `Some(false)`: resolved ones only; `None`: both.
+    pub open: Option<bool>,
+    /// Only these kinds (any kind when empty).
+    pub kinds: Vec<String>,
+    /// Only keys starting with this.
+    pub key_prefix: Option<String>,
+    /// Only these keys (any key when empty).
+    pub keys: Vec<String>,
+}
+
+impl ExceptionQuery {
+    /// The open exceptions of `kinds`.
+    pub fn open_of(kinds: &[&str]) -> Self {
+        ExceptionQuery {
+            open: Some(true),
+            kinds: kinds.iter().map(|k| (*k).to_owned()).collect(),
+            ..ExceptionQuery::default()
+        }
+    }
+}
+
+/// Where a page of [`ExceptionStore::exceptions_page`] ended: the next page starts after it.
+/// Pages are in the order of (time raised, key in byte order).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExceptionCursor {
+    /// The last exception's time raised.
+    pub raised_at: Timestamp,
+    /// The last exception's key.
+    pub key: String,
+}
+
+impl StoredException {
+    /// The cursor of a page ending with this exception.
+    pub fn cursor(&self) -> ExceptionCursor {
+        ExceptionCursor {
+            raised_at: self.raised_at,
+            key: self.exception.key.clone(),
+        }
+    }
+}
+
 /// One entry of an exception's audit trail: every change to an exception is kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEntry {
@@ -105,6 +150,16 @@ pub trait ExceptionStore: Send + Sync {
     /// The open exceptions, by time raised (monitoring, alerts, reconciliation: the queue of
     /// what still needs someone, without the resolved history).
     async fn open_exceptions(&self) -> Result<Vec<StoredException>, StoreError>;
+    /// At most `limit` exceptions matching `filter`, by time raised then key (byte order),
+    /// after `after` (from the start when `None`): a periodic reader pages through what it
+    /// needs instead of reading the whole queue. An exception reopened while a reader pages
+    /// moves to its new time raised, so the reader may see it twice or at its next pass.
+    async fn exceptions_page(
+        &self,
+        filter: &ExceptionQuery,
+        after: Option<&ExceptionCursor>,
+        limit: usize,
+    ) -> Result<Vec<StoredException>, StoreError>;
     /// One exception by key.
     async fn exception(&self, key: &str) -> Result<Option<StoredException>, StoreError>;
     /// The audit trail of one exception, oldest first.

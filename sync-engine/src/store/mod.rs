@@ -68,9 +68,14 @@ pub use cluster::{ClusterStore, InstanceRecord, Lease};
 pub use deliveries::{Delivery, DeliveryStore, NewDelivery};
 pub use drift::{DriftStore, NewDriftRow, NewDriftRun, StoredDriftRow, StoredDriftRun};
 pub use error::StoreError;
-pub use exceptions::{AuditEntry, ExceptionRequest, ExceptionStore, NewException, StoredException};
+pub use exceptions::{
+    AuditEntry, ExceptionCursor, ExceptionQuery, ExceptionRequest, ExceptionStore, NewException,
+    StoredException,
+};
 pub use ledger::{CommitOutcome, LedgerStore, PlanCommit, RecordedEvent};
-pub use outbox::{ActionCount, ActionRecord, ActionStatus, NewAction, OutboxAction, OutboxStore};
+pub use outbox::{
+    ActionCount, ActionFilter, ActionRecord, ActionStatus, NewAction, OutboxAction, OutboxStore,
+};
 #[cfg(feature = "postgres")]
 pub use postgres::{PgOptions, PgStore};
 pub use sqlite::SqliteStore;

@@ -74,6 +74,27 @@ pub struct OutboxAction {
     pub result_id: Option<String>,
 }
 
+/// Which actions [`OutboxStore::actions_page`] returns: every field set narrows the choice
+/// (the default takes every action).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ActionFilter {
+    /// Only actions in these statuses (any status when empty).
+    pub statuses: Vec<ActionStatus>,
+    /// Only actions of these kinds (any kind when empty).
+    pub kinds: Vec<String>,
+}
+
+impl ActionFilter {
+    /// The actions not yet done or failed (pending or ambiguous, those waiting for a batch
+    /// included): the outbox's in-flight rows.
+    pub fn unfinished() -> Self {
+        ActionFilter {
+            statuses: vec![ActionStatus::Pending, ActionStatus::Ambiguous],
+            kinds: Vec::new(),
+        }
+    }
+}
+
 /// How many actions of one kind are in one status.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActionCount {
@@ -143,6 +164,15 @@ pub trait OutboxStore: Send + Sync {
     async fn action(&self, key: &str) -> Result<Option<OutboxAction>, StoreError>;
     /// How many actions there are per kind and status (reports, quiescence checks).
     async fn action_counts(&self) -> Result<Vec<ActionCount>, StoreError>;
+    /// At most `limit` actions matching `filter` whose position is after `after_seq`, in outbox
+    /// order: a periodic reader pages through what it needs (the next page starts after the
+    /// last `seq` read) instead of reading the whole outbox.
+    async fn actions_page(
+        &self,
+        filter: &ActionFilter,
+        after_seq: i64,
+        limit: usize,
+    ) -> Result<Vec<OutboxAction>, StoreError>;
     /// Every action, in outbox order (reports and tests).
     async fn actions(&self) -> Result<Vec<OutboxAction>, StoreError>;
     /// Every action's timestamps and status, in outbox order, without payloads (monitoring).

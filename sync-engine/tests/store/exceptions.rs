@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use serde_json::json;
-use sync_engine::store::{Store, StoreError};
+use sync_engine::store::{ExceptionQuery, NewException, Store, StoreError, StoredException};
 
 use crate::support::{commit, exception, t};
 
@@ -12,6 +12,7 @@ conformance!(
     exceptions_are_kept_once_resolved_and_reopened,
     every_change_to_an_exception_is_in_its_audit_trail,
     retry_requests_are_queued_and_finished_in_order,
+    exceptions_are_read_by_filter_in_pages,
 );
 
 async fn exceptions_are_kept_once_resolved_and_reopened(store: Arc<dyn Store>) {
@@ -254,5 +255,121 @@ async fn retry_requests_are_queued_and_finished_in_order(store: Arc<dyn Store>) 
             ("retry-requested", t(12), Some("again")),
             ("retried", t(20), Some("2 actions put back")),
         ]
+    );
+}
+
+/// An exception `key` of `kind`.
+fn of_kind(key: &str, kind: &str) -> NewException {
+    NewException {
+        kind: kind.into(),
+        ..exception(key)
+    }
+}
+
+fn exception_keys(page: &[StoredException]) -> Vec<&str> {
+    page.iter().map(|e| e.exception.key.as_str()).collect()
+}
+
+/// Every page of `filter`, `size` at a time, each page's keys.
+async fn pages(store: &Arc<dyn Store>, filter: &ExceptionQuery, size: usize) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store
+            .exceptions_page(filter, after.as_ref(), size)
+            .await
+            .unwrap();
+        assert!(page.len() <= size);
+        let Some(last) = page.last() else {
+            return out;
+        };
+        after = Some(last.cursor());
+        out.push(
+            exception_keys(&page)
+                .into_iter()
+                .map(str::to_owned)
+                .collect(),
+        );
+    }
+}
+
+async fn exceptions_are_read_by_filter_in_pages(store: Arc<dyn Store>) {
+    // Raised in this order; B and b at the same instant (keys in byte order: "B" < "b").
+    for (key, kind, at) in [
+        ("EX-D-1", "stock-drift", 1),
+        ("EX-U-1", "unknown_sku", 2),
+        ("EX-b", "unknown_sku", 3),
+        ("EX-B", "unknown_sku", 3),
+        ("EX-D-2", "stock-drift", 4),
+        ("EX-V-1", "drift-value", 5),
+        ("EX-D-3", "stock-drift", 6),
+    ] {
+        store
+            .raise_exception(of_kind(key, kind), t(at))
+            .await
+            .unwrap();
+    }
+    store
+        .resolve_exception("EX-D-2", "gone", t(7))
+        .await
+        .unwrap();
+
+    let all = ExceptionQuery::default();
+    assert_eq!(
+        pages(&store, &all, 3).await,
+        [
+            vec!["EX-D-1", "EX-U-1", "EX-B"],
+            vec!["EX-b", "EX-D-2", "EX-V-1"],
+            vec!["EX-D-3"],
+        ]
+    );
+    let read = store.exceptions_page(&all, None, 100).await.unwrap();
+    assert_eq!(read.len(), 7);
+    assert_eq!(read[0].exception, of_kind("EX-D-1", "stock-drift"));
+    assert_eq!(read[0].raised_at, t(1));
+    assert_eq!(read[4].resolved_at, Some(t(7)));
+
+    // Open ones of some kinds: the resolved drift and the other kinds are left out.
+    let drift = ExceptionQuery::open_of(&["stock-drift", "drift-value"]);
+    assert_eq!(
+        pages(&store, &drift, 2).await,
+        [vec!["EX-D-1", "EX-V-1"], vec!["EX-D-3"]]
+    );
+    // Resolved ones only.
+    let resolved = ExceptionQuery {
+        open: Some(false),
+        ..ExceptionQuery::default()
+    };
+    assert_eq!(pages(&store, &resolved, 10).await, [vec!["EX-D-2"]]);
+    // By key prefix, and by keys.
+    let prefix = ExceptionQuery {
+        key_prefix: Some("EX-D-".into()),
+        ..ExceptionQuery::default()
+    };
+    assert_eq!(
+        pages(&store, &prefix, 10).await,
+        [vec!["EX-D-1", "EX-D-2", "EX-D-3"]]
+    );
+    let by_keys = ExceptionQuery {
+        keys: vec!["EX-b".into(), "EX-V-1".into(), "EX-none".into()],
+        open: Some(true),
+        ..ExceptionQuery::default()
+    };
+    assert_eq!(
+        pages(&store, &by_keys, 1).await,
+        [vec!["EX-b"], vec!["EX-V-1"]]
+    );
+    // A prefix is matched literally: no pattern characters.
+    let literal = ExceptionQuery {
+        key_prefix: Some("EX-_".into()),
+        ..ExceptionQuery::default()
+    };
+    assert!(pages(&store, &literal, 10).await.is_empty());
+    assert!(
+        store
+            .exceptions_page(&all, None, 0)
+            .await
+            .unwrap()
+            .is_empty()
     );
 }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use jiff::SignedDuration;
-use sync_engine::store::{ActionStatus, Store, StoreError};
+use sync_engine::store::{ActionFilter, ActionStatus, NewAction, Store, StoreError};
 
 use crate::support::{action, commit, keys, t};
 
@@ -14,6 +14,7 @@ conformance!(
     a_begun_attempt_is_ambiguous_until_it_ends,
     a_failed_action_is_retried_on_request_only,
     due_actions_respect_the_limit_oldest_document_first,
+    unfinished_actions_are_read_by_filter_in_pages,
 );
 
 async fn actions_of_one_document_run_in_order_and_documents_in_parallel(store: Arc<dyn Store>) {
@@ -197,4 +198,80 @@ async fn due_actions_respect_the_limit_oldest_document_first(store: Arc<dyn Stor
     );
     assert_eq!(store.due_actions(t(0), 10).await.unwrap().len(), 5);
     assert!(store.due_actions(t(-1), 10).await.unwrap().is_empty());
+}
+
+async fn unfinished_actions_are_read_by_filter_in_pages(store: Arc<dyn Store>) {
+    let adjustment = |key: &str| NewAction {
+        kind: "post_inventory_adjustment".into(),
+        ..action(key, "LOC-1", t(0))
+    };
+    store
+        .commit_plan(commit(
+            "e1",
+            vec![
+                action("A1", "SO-1", t(0)),
+                action("A2", "SO-1", t(0)),
+                adjustment("J1"),
+                action("B1", "SO-2", t(0)),
+                action("C1", "SO-3", t(0)),
+                adjustment("J2"),
+            ],
+        ))
+        .await
+        .unwrap();
+    // A1 done, B1 ambiguous, C1 failed: A2, J1, B1 and J2 are unfinished.
+    store
+        .complete_action("A1", Some("1".into()), t(1))
+        .await
+        .unwrap();
+    store.begin_attempt("B1").await.unwrap();
+    store
+        .fail_action("C1", "400", false, None, t(1))
+        .await
+        .unwrap();
+
+    let unfinished = ActionFilter::unfinished();
+    let mut pages = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = store.actions_page(&unfinished, after, 3).await.unwrap();
+        assert!(page.len() <= 3);
+        let Some(last) = page.last() else { break };
+        assert!(page.windows(2).all(|w| w[0].seq < w[1].seq));
+        after = last.seq;
+        pages.push(keys(&page));
+    }
+    assert_eq!(pages, [vec!["A2", "J1", "B1"], vec!["J2"]]);
+    let b1 = store.actions_page(&unfinished, 0, 10).await.unwrap();
+    let b1 = b1.iter().find(|a| a.action.key == "B1").unwrap();
+    assert_eq!(b1.status, ActionStatus::Ambiguous);
+    assert_eq!(b1.action.payload, serde_json::json!({"key": "B1"}));
+
+    // By kind, and by kind and status.
+    let adjustments = ActionFilter {
+        kinds: vec!["post_inventory_adjustment".into()],
+        ..ActionFilter::default()
+    };
+    assert_eq!(
+        keys(&store.actions_page(&adjustments, 0, 10).await.unwrap()),
+        ["J1", "J2"]
+    );
+    let failed = ActionFilter {
+        statuses: vec![ActionStatus::Failed, ActionStatus::Done],
+        kinds: vec!["fulfil_sales_order".into()],
+    };
+    assert_eq!(
+        keys(&store.actions_page(&failed, 0, 10).await.unwrap()),
+        ["A1", "C1"]
+    );
+    // No filter: every action in outbox order.
+    assert_eq!(
+        keys(
+            &store
+                .actions_page(&ActionFilter::default(), 0, 10)
+                .await
+                .unwrap()
+        ),
+        keys(&store.actions().await.unwrap())
+    );
 }

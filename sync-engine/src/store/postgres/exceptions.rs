@@ -11,7 +11,8 @@ use sqlx::PgConnection;
 
 use super::{PgStore, classify, from_millis, json, millis, parse_json};
 use crate::store::{
-    AuditEntry, ExceptionRequest, ExceptionStore, NewException, StoreError, StoredException,
+    AuditEntry, ExceptionCursor, ExceptionQuery, ExceptionRequest, ExceptionStore, NewException,
+    StoreError, StoredException,
 };
 
 /// Raises `e` at `at` (Unix ms) inside the caller's transaction, with its audit entry, as the
@@ -322,6 +323,67 @@ impl ExceptionStore for PgStore {
         .fetch_all(self.pool())
         .await
         .map_err(classify)?;
+        rows.into_iter().map(finish_exception).collect()
+    }
+
+    async fn exceptions_page(
+        &self,
+        filter: &ExceptionQuery,
+        after: Option<&ExceptionCursor>,
+        limit: usize,
+    ) -> Result<Vec<StoredException>, StoreError> {
+        // Only the clauses the filter needs, so the open ones are read through their partial
+        // index; keys compared in byte order, as SQLite compares them.
+        let mut clauses: Vec<String> = Vec::new();
+        let mut n = 1;
+        let mut next = || {
+            n += 1;
+            n
+        };
+        match filter.open {
+            Some(true) => clauses.push("resolved_at IS NULL".into()),
+            Some(false) => clauses.push("resolved_at IS NOT NULL".into()),
+            None => {}
+        }
+        if !filter.kinds.is_empty() {
+            clauses.push(format!("kind = ANY(${})", next()));
+        }
+        if filter.key_prefix.is_some() {
+            clauses.push(format!("starts_with(key, ${})", next()));
+        }
+        if !filter.keys.is_empty() {
+            clauses.push(format!("key = ANY(${})", next()));
+        }
+        if after.is_some() {
+            let (at, key) = (next(), next());
+            clauses.push(format!(
+                "(raised_at > ${at} OR (raised_at = ${at} AND key COLLATE \"C\" > ${key}))"
+            ));
+        }
+        let filter_sql = if clauses.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", clauses.join(" AND "))
+        };
+        let sql = format!(
+            "SELECT {} FROM exceptions {filter_sql} ORDER BY raised_at, key COLLATE \"C\" LIMIT $1",
+            exception_columns!()
+        );
+        let mut query = sqlx::query_as::<_, ExceptionRow>(sqlx::AssertSqlSafe(sql))
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX));
+        if !filter.kinds.is_empty() {
+            query = query.bind(filter.kinds.clone());
+        }
+        if let Some(prefix) = &filter.key_prefix {
+            query = query.bind(prefix.clone());
+        }
+        if !filter.keys.is_empty() {
+            query = query.bind(filter.keys.clone());
+        }
+        if let Some(after) = after {
+            query = query.bind(millis(after.raised_at)).bind(after.key.clone());
+        }
+        let rows = query.fetch_all(self.pool()).await.map_err(classify)?;
         rows.into_iter().map(finish_exception).collect()
     }
 

@@ -8,8 +8,8 @@ use sqlx::postgres::PgRow;
 use super::deliveries::limit_param;
 use super::{PgStore, classify, from_millis, millis, parse_json};
 use crate::store::{
-    ActionCount, ActionRecord, ActionStatus, NewAction, OutboxAction, OutboxStore, StoreError,
-    WAITING_FOR_BATCH,
+    ActionCount, ActionFilter, ActionRecord, ActionStatus, NewAction, OutboxAction, OutboxStore,
+    StoreError, WAITING_FOR_BATCH,
 };
 
 /// The columns [`read_action`] reads, in its order.
@@ -185,6 +185,44 @@ impl OutboxStore for PgStore {
                 count: count as u64,
             })
             .collect())
+    }
+
+    async fn actions_page(
+        &self,
+        filter: &ActionFilter,
+        after_seq: i64,
+        limit: usize,
+    ) -> Result<Vec<OutboxAction>, StoreError> {
+        let mut clauses = vec!["seq > $1".to_owned()];
+        let mut n = 2;
+        if !filter.statuses.is_empty() {
+            n += 1;
+            clauses.push(format!("status = ANY(${n})"));
+        }
+        if !filter.kinds.is_empty() {
+            n += 1;
+            clauses.push(format!("kind = ANY(${n})"));
+        }
+        let sql = format!(
+            "SELECT {ACTION_COLUMNS} FROM actions WHERE {} ORDER BY seq LIMIT $2",
+            clauses.join(" AND ")
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(after_seq)
+            .bind(limit_param(limit));
+        if !filter.statuses.is_empty() {
+            let names: Vec<String> = filter
+                .statuses
+                .iter()
+                .map(|s| s.as_str().to_owned())
+                .collect();
+            query = query.bind(names);
+        }
+        if !filter.kinds.is_empty() {
+            query = query.bind(filter.kinds.clone());
+        }
+        let rows = query.fetch_all(self.pool()).await.map_err(classify)?;
+        rows.iter().map(read_action).collect()
     }
 
     async fn actions(&self) -> Result<Vec<OutboxAction>, StoreError> {

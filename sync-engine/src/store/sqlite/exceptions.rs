@@ -7,7 +7,8 @@ use serde_json::Value;
 
 use super::{Failure, SqliteStore, from_millis, json, millis, parse_json};
 use crate::store::{
-    AuditEntry, ExceptionRequest, ExceptionStore, NewException, StoreError, StoredException,
+    AuditEntry, ExceptionCursor, ExceptionQuery, ExceptionRequest, ExceptionStore, NewException,
+    StoreError, StoredException,
 };
 
 pub(super) fn insert_exception(
@@ -245,6 +246,72 @@ impl ExceptionStore for SqliteStore {
             );
             let mut stmt = c.prepare_cached(&sql)?;
             let rows = stmt.query_map([], read_exception)?;
+            let mut out = Vec::new();
+            for row in rows {
+                out.push(finish_exception(row?)?);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn exceptions_page(
+        &self,
+        filter: &ExceptionQuery,
+        after: Option<&ExceptionCursor>,
+        limit: usize,
+    ) -> Result<Vec<StoredException>, StoreError> {
+        use rusqlite::types::Value as Arg;
+        let filter = filter.clone();
+        let after = after.cloned();
+        self.run(move |c| {
+            let mut clauses: Vec<String> = Vec::new();
+            let mut args: Vec<Arg> = Vec::new();
+            match filter.open {
+                Some(true) => clauses.push("resolved_at IS NULL".into()),
+                Some(false) => clauses.push("resolved_at IS NOT NULL".into()),
+                None => {}
+            }
+            if !filter.kinds.is_empty() {
+                args.push(Arg::Text(json(&Value::from(filter.kinds.clone()))?));
+                clauses.push(format!(
+                    "kind IN (SELECT value FROM json_each(?{}))",
+                    args.len()
+                ));
+            }
+            if let Some(prefix) = &filter.key_prefix {
+                args.push(Arg::Text(prefix.clone()));
+                let n = args.len();
+                clauses.push(format!("substr(key, 1, length(?{n})) = ?{n}"));
+            }
+            if !filter.keys.is_empty() {
+                args.push(Arg::Text(json(&Value::from(filter.keys.clone()))?));
+                clauses.push(format!(
+                    "key IN (SELECT value FROM json_each(?{}))",
+                    args.len()
+                ));
+            }
+            if let Some(after) = &after {
+                args.push(Arg::Integer(millis(after.raised_at)));
+                args.push(Arg::Text(after.key.clone()));
+                let (at, key) = (args.len() - 1, args.len());
+                clauses.push(format!(
+                    "(raised_at > ?{at} OR (raised_at = ?{at} AND key > ?{key}))"
+                ));
+            }
+            args.push(Arg::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
+            let filter = if clauses.is_empty() {
+                String::new()
+            } else {
+                format!("WHERE {}", clauses.join(" AND "))
+            };
+            let sql = format!(
+                "SELECT {EXCEPTION_COLUMNS} FROM exceptions {filter}
+                 ORDER BY raised_at, key LIMIT ?{}",
+                args.len()
+            );
+            let mut stmt = c.prepare_cached(&sql)?;
+            let rows = stmt.query_map(rusqlite::params_from_iter(args), read_exception)?;
             let mut out = Vec::new();
             for row in rows {
                 out.push(finish_exception(row?)?);

@@ -7,8 +7,8 @@ use serde_json::Value;
 
 use super::{Failure, SqliteStore, from_millis, millis, parse_json};
 use crate::store::{
-    ActionCount, ActionRecord, ActionStatus, NewAction, OutboxAction, OutboxStore, StoreError,
-    WAITING_FOR_BATCH,
+    ActionCount, ActionFilter, ActionRecord, ActionStatus, NewAction, OutboxAction, OutboxStore,
+    StoreError, WAITING_FOR_BATCH,
 };
 
 pub(super) const ACTION_COLUMNS: &str = "seq, key, document, kind, payload, status, attempts, not_before, \
@@ -178,6 +178,46 @@ impl OutboxStore for SqliteStore {
                 });
             }
             Ok(out)
+        })
+        .await
+    }
+
+    async fn actions_page(
+        &self,
+        filter: &ActionFilter,
+        after_seq: i64,
+        limit: usize,
+    ) -> Result<Vec<OutboxAction>, StoreError> {
+        use rusqlite::types::Value as Arg;
+        let filter = filter.clone();
+        self.run(move |c| {
+            let mut clauses = vec!["seq > ?1".to_owned()];
+            let mut args = vec![
+                Arg::Integer(after_seq),
+                Arg::Integer(i64::try_from(limit).unwrap_or(i64::MAX)),
+            ];
+            if !filter.statuses.is_empty() {
+                let names: Vec<&str> = filter.statuses.iter().map(|s| s.as_str()).collect();
+                args.push(Arg::Text(serde_json::to_string(&names)?));
+                clauses.push(format!(
+                    "status IN (SELECT value FROM json_each(?{}))",
+                    args.len()
+                ));
+            }
+            if !filter.kinds.is_empty() {
+                args.push(Arg::Text(serde_json::to_string(&filter.kinds)?));
+                clauses.push(format!(
+                    "kind IN (SELECT value FROM json_each(?{}))",
+                    args.len()
+                ));
+            }
+            let sql = format!(
+                "SELECT {ACTION_COLUMNS} FROM actions WHERE {} ORDER BY seq LIMIT ?2",
+                clauses.join(" AND ")
+            );
+            let mut stmt = c.prepare_cached(&sql)?;
+            let rows = stmt.query_map(rusqlite::params_from_iter(args), read_action)?;
+            rows.map(|r| finish_action(r?)).collect()
         })
         .await
     }
