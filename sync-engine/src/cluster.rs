@@ -19,7 +19,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::hash::{BuildHasher, Hasher};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -539,7 +539,8 @@ impl ClusterStatus {
 }
 
 /// The cluster's heartbeat, run by every instance (not leader-only): records this instance as
-/// alive, forgets instances gone for [`FORGET_INSTANCES_AFTER`], reads the live instances and
+/// alive, forgets instances gone for [`FORGET_INSTANCES_AFTER`] (and resolves their lease
+/// exceptions, see [`crate::health::resolve_gone_instances`]), reads the live instances and
 /// the leases into the health registry (readiness and status show them), and resizes this
 /// instance's NetSuite share when the live instances change.
 #[derive(Debug)]
@@ -548,6 +549,9 @@ pub struct Heartbeat {
     started_at: Timestamp,
     health: Option<Health>,
     netsuite: Option<NetSuiteShare>,
+    /// The lease exceptions of gone instances are to be looked at: at the first beat, after
+    /// instances were forgotten, and again after a look that failed.
+    sweep_gone: AtomicBool,
 }
 
 impl Heartbeat {
@@ -558,6 +562,7 @@ impl Heartbeat {
             started_at,
             health: None,
             netsuite: None,
+            sweep_gone: AtomicBool::new(true),
         }
     }
 
@@ -604,6 +609,18 @@ impl Scheduled for Heartbeat {
         let forgotten = store.forget_instances(forget_before).await.map_err(err)?;
         if forgotten > 0 {
             tracing::debug!(forgotten, "forgot instances gone for an hour");
+        }
+        if forgotten > 0 || self.sweep_gone.swap(false, Ordering::Relaxed) {
+            match crate::health::resolve_gone_instances(store, me, now).await {
+                Ok(0) => {}
+                Ok(resolved) => {
+                    tracing::info!(resolved, "resolved the lease exceptions of gone instances")
+                }
+                Err(e) => {
+                    self.sweep_gone.store(true, Ordering::Relaxed);
+                    return Err(err(e));
+                }
+            }
         }
         let mut status = ClusterStatus::read(store, now, self.leadership.settings().instance_ttl)
             .await

@@ -18,6 +18,12 @@
 //! the part shows failing in readiness until [`Health::record_task_ok`] reports that the restarted
 //! part ran successfully again, which resolves the exception.
 //!
+//! Lease failures are the instance's own: a leader-only job whose lease the store fails to take
+//! or renew is reported with [`Health::record_lease_failed`], which raises the instance's
+//! `job-failing` exception `EX-INTEGRATION-LEASES-<instance>` after the same number of failures
+//! in a row and shows the part `job-leases` failing; [`Health::record_lease_ok`] resolves it (see
+//! the `leases` module for the rule).
+//!
 //! [`Health::readiness`] says whether every job and connection is moving: none has gone without a
 //! success for longer than `max(3 × its interval, stale floor)` and none is failing. The intake
 //! serves it as `GET /readyz` (see [`crate::intake::router_with_health`]).
@@ -46,6 +52,13 @@ use serde_json::{Value, json};
 
 use crate::service::JobError;
 use crate::store::{NewException, Store, StoreError};
+
+mod leases;
+
+pub use leases::{
+    LEASE_EXCEPTION_PREFIX, LEASE_REFRESH_EVERY, LEASES_PART, lease_exception_instance,
+    lease_exception_key, resolve_gone_instances,
+};
 
 /// Kind of the exception raised for a scheduled job that keeps failing.
 pub const JOB_FAILING_KIND: &str = "job-failing";
@@ -304,8 +317,9 @@ pub struct Readiness {
     /// Every scheduled job.
     pub jobs: Vec<ComponentHealth>,
     /// The parts of the service (a job's loop, `delivery-processor`, `outbox`) that crashed and
-    /// have not run successfully since their restart; always [`Condition::Failing`]. Left out of
-    /// the JSON while empty.
+    /// have not run successfully since their restart, and [`LEASES_PART`] while the store keeps
+    /// failing to take or renew this instance's job leases (see [`Health::record_lease_failed`]);
+    /// always [`Condition::Failing`]. Left out of the JSON while empty.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tasks: Vec<ComponentHealth>,
     /// This instance, the live instances and the leases held, as the last cluster heartbeat
@@ -461,6 +475,7 @@ struct State {
     connections: BTreeMap<Connection, Track>,
     tasks: BTreeMap<String, TaskState>,
     cluster: Option<crate::cluster::ClusterStatus>,
+    leases: leases::LeaseState,
 }
 
 /// What the store must be told after a run.
@@ -842,6 +857,7 @@ impl Health {
                     led_by: None,
                 })
             })
+            .chain(state.leases.view())
             .collect();
         let ready = connections
             .iter()

@@ -31,7 +31,12 @@
 //! - following, it skips the run (logged at debug) and reports the job to [`Health`] as
 //!   `follower: led by <instance>`, fine for readiness; it tries again at its next wake-up, so a
 //!   dead leader's job is taken over within `lease_ttl + renew_every` (12 s by default);
-//! - when the lease cannot be read (the store failing) it skips the run and tries again.
+//! - when the lease cannot be read (the store failing) it skips the run and tries again; the
+//!   failure counts towards this instance's own lease exception
+//!   (`EX-INTEGRATION-LEASES-<instance>`, raised after
+//!   [`HealthConfig::failures_before_exception`](crate::health::HealthConfig) failures in a row of
+//!   one job, resolved when every job's lease is answered again; see
+//!   [`Health::record_lease_failed`]).
 //!
 //! At shutdown each job's loop releases its lease after its last run, so another instance takes
 //! the job over at its next wake-up rather than when the lease runs out. The delivery processor
@@ -489,7 +494,9 @@ impl JobLoop {
         let store = self.store.as_ref();
         let renew_every = self.leadership.settings().renew_every;
         let now = self.engine.clock().now();
-        match self.leadership.lead(store, name, now).await {
+        let outcome = self.leadership.lead(store, name, now).await;
+        self.report_lease(&outcome).await;
+        match outcome {
             Ok(true) => {
                 self.health.record_leading(name);
                 if Instant::now() >= *next_run {
@@ -529,6 +536,30 @@ impl JobLoop {
         }
     }
 
+    /// Reports a lease attempt's outcome to [`Health`]: a store failure counts towards this
+    /// instance's lease exception, an answer (leading or not) ends the job's run of failures
+    /// (see [`Health::record_lease_failed`]). A store refusing the exception is logged.
+    async fn report_lease(&self, outcome: &Result<bool, StoreError>) {
+        let name = self.job.name();
+        let store = self.store.as_ref();
+        let instance = self.leadership.instance().as_str();
+        let reported = match outcome {
+            Ok(_) => self.health.record_lease_ok(store, instance, name).await,
+            Err(e) => {
+                self.health
+                    .record_lease_failed(store, instance, name, e)
+                    .await
+            }
+        };
+        if let Err(e) = reported {
+            tracing::error!(
+                job = name,
+                error = %e,
+                "this instance's lease exception could not be raised or resolved"
+            );
+        }
+    }
+
     /// One run of a job this instance leads, renewing the lease every `renew_every` while it
     /// runs (in this task, so the renewals stop with the run or when the task is dropped).
     async fn run_leading(&self) {
@@ -543,7 +574,9 @@ impl JobLoop {
             loop {
                 ticks.tick().await;
                 let now = self.engine.clock().now();
-                match self.leadership.lead(self.store.as_ref(), name, now).await {
+                let outcome = self.leadership.lead(self.store.as_ref(), name, now).await;
+                self.report_lease(&outcome).await;
+                match outcome {
                     Ok(true) => {}
                     Ok(false) => tracing::error!(
                         job = name,
