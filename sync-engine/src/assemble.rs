@@ -422,17 +422,27 @@ pub async fn assemble_clustered(
     let mut intake_limits = IntakeLimits::default();
     let intake = match parts.webhooks {
         Some(webhooks) => {
-            parts
-                .clarus
-                .ensure_webhook_automations(
-                    &WebhookTarget::new(
-                        webhooks.public_url,
-                        Some(webhooks.secret.clone()),
-                        &webhooks.automation_prefix,
-                    ),
-                    SYNC_SUBSCRIPTIONS,
-                )
-                .await?;
+            // One instance at a time: two instances starting together on a fresh tenant
+            // would both find no automation and both create one.
+            let target = WebhookTarget::new(
+                webhooks.public_url,
+                Some(webhooks.secret.clone()),
+                &webhooks.automation_prefix,
+            );
+            crate::cluster::one_at_a_time(
+                store.as_ref(),
+                &leadership,
+                &clock,
+                crate::cluster::AUTOMATIONS_JOB,
+                parts
+                    .clarus
+                    .ensure_webhook_automations(&target, SYNC_SUBSCRIPTIONS),
+            )
+            .await
+            .map_err(|e| match e {
+                crate::cluster::SerialError::Lease { source, .. } => AssembleError::Store(source),
+                crate::cluster::SerialError::Work(e) => AssembleError::Subscribe(e),
+            })?;
             intake_limits = webhooks.limits.clone();
             let app = router_with_clock(
                 store.clone(),

@@ -33,6 +33,10 @@ use crate::health::Health;
 use crate::service::{JobError, Scheduled};
 use crate::store::{Lease, Store, StoreError};
 
+mod serial;
+
+pub use serial::{AUTOMATIONS_JOB, SerialError, one_at_a_time};
+
 /// The prefix of a scheduled job's lease: `job:<name>`.
 pub const JOB_LEASE_PREFIX: &str = "job:";
 
