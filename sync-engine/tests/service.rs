@@ -647,3 +647,83 @@ async fn takeover_with_the_default_timings() {
 async fn one_leader_per_job_taken_over_on_stop_and_on_death_on_postgres() {
     support::on_postgres(|store| one_leader_per_job_and_takeovers(store, quick_cluster())).await;
 }
+
+/// Two instances starting together on a fresh Clarus tenant set the webhook automations up one
+/// after the other, under the cluster lease `job:automations`: every pair is created once, and
+/// the instance that went second finds each automation the first created.
+#[tokio::test]
+async fn two_instances_starting_together_create_each_automation_once() {
+    use clarus_client::webhook::{SYNC_SUBSCRIPTIONS, SubscriptionOutcome, WebhookTarget};
+    use clarus_client::{ClarusClient, ClarusConfig, Credentials, Url};
+    use sync_engine::cluster::{AUTOMATIONS_JOB, one_at_a_time};
+
+    let sim = sim::clarus::ClarusSim::start(sim::clarus::ClarusConfig::default())
+        .await
+        .expect("simulator starts");
+    let client = || {
+        ClarusClient::new(
+            ClarusConfig::builder(
+                "acme-warehouse",
+                Credentials::client_credentials("sim-client", Secret::new("sim-secret")),
+            )
+            .base_url(sim.base_url())
+            .allow_insecure_http(true)
+            .timeout(Duration::from_secs(5))
+            .build()
+            .expect("config"),
+        )
+        .expect("client")
+    };
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let target = WebhookTarget::new(
+        Url::parse("https://sync.example.com/webhooks/clarus").unwrap(),
+        Some(WebhookSecret::new(Secret::new(
+            "a-long-shared-secret-0123456789abcdef",
+        ))),
+        "netsuite-sync",
+    );
+    let clock = sync_engine::clock::system();
+    let a = Leadership::new(InstanceId::new("sync-a").unwrap(), quick_cluster());
+    let b = Leadership::new(InstanceId::new("sync-b").unwrap(), quick_cluster());
+    let (client_a, client_b) = (client(), client());
+    let set_up = |leadership: &'static str| {
+        let (leadership, client) = match leadership {
+            "a" => (&a, &client_a),
+            _ => (&b, &client_b),
+        };
+        one_at_a_time(
+            store.as_ref(),
+            leadership,
+            &clock,
+            AUTOMATIONS_JOB,
+            client.ensure_webhook_automations(&target, SYNC_SUBSCRIPTIONS),
+        )
+    };
+    let (on_a, on_b) = tokio::join!(set_up("a"), set_up("b"));
+    let (on_a, on_b) = (on_a.unwrap(), on_b.unwrap());
+    let created = |outcomes: &[SubscriptionOutcome]| {
+        outcomes
+            .iter()
+            .filter(|o| matches!(o, SubscriptionOutcome::Created(_)))
+            .count()
+    };
+    assert_eq!(
+        created(&on_a) + created(&on_b),
+        SYNC_SUBSCRIPTIONS.len(),
+        "{on_a:?} {on_b:?}"
+    );
+    let (first, second) = if created(&on_a) > 0 {
+        (on_a, on_b)
+    } else {
+        (on_b, on_a)
+    };
+    assert_eq!(first.len(), SYNC_SUBSCRIPTIONS.len());
+    for (made, found) in first.iter().zip(&second) {
+        let SubscriptionOutcome::Created(id) = made else {
+            panic!("the first set-up created every automation: {first:?}");
+        };
+        assert_eq!(found, &SubscriptionOutcome::Existing(*id));
+    }
+    // The lease is released once both are done.
+    assert!(store.leases(clock.now()).await.unwrap().is_empty());
+}
