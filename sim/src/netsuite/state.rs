@@ -4,7 +4,7 @@
 //! Every write validates everything first and mutates only once it cannot fail any more, so a
 //! refused request leaves no trace.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use jiff::Timestamp;
 use rust_decimal::Decimal;
@@ -117,6 +117,9 @@ pub(crate) struct State {
     pub default_status: u64,
     /// Whether the account has subsidiaries (see `oneworld.rs`).
     pub one_world: bool,
+    /// Each record type's records by last modification, oldest first (SuiteQL reads of
+    /// `lastmodifieddate` ranges).
+    pub modified: HashMap<RecordType, BTreeSet<(Timestamp, u64)>>,
 }
 
 const LINE_STEP: u64 = 3;
@@ -161,6 +164,7 @@ impl State {
             allow_negative_inventory,
             default_status: 1,
             one_world: false,
+            modified: HashMap::new(),
         };
         let now = now_seconds();
         for (id, name) in [(1, "Good"), (2, "Quarantine"), (3, "Damaged")] {
@@ -186,7 +190,22 @@ impl State {
             self.external_ids
                 .insert((ext_family(record), ext.to_string()), id);
         }
+        self.modified
+            .entry(record)
+            .or_default()
+            .insert((stored.last_modified, id));
         self.records.entry(record).or_default().insert(id, stored);
+    }
+
+    /// Marks a record modified at `at`, keeping [`State::modified`] in step.
+    fn touch(&mut self, record: RecordType, id: u64, at: Timestamp) {
+        let Some(stored) = self.records.get_mut(&record).and_then(|m| m.get_mut(&id)) else {
+            return;
+        };
+        let old = std::mem::replace(&mut stored.last_modified, at);
+        let index = self.modified.entry(record).or_default();
+        index.remove(&(old, id));
+        index.insert((at, id));
     }
 
     pub(crate) fn get(&self, record: RecordType, id: u64) -> Option<&Stored> {
@@ -1500,8 +1519,8 @@ impl State {
                     }
                 }
             }
-            order.last_modified = now;
             Self::recompute_order_status(*record, &mut order.body);
+            self.touch(*record, *id, now);
         }
     }
 
@@ -1808,7 +1827,7 @@ impl State {
         let stored = self.get_mut(record, id).expect("checked above");
         stored.body = body;
         stored.posting = posting;
-        stored.last_modified = now_seconds();
+        self.touch(record, id, now_seconds());
         Ok(())
     }
 
@@ -1892,6 +1911,9 @@ impl State {
             .get_mut(&record)
             .and_then(|m| m.remove(&id))
             .expect("checked above");
+        if let Some(index) = self.modified.get_mut(&record) {
+            index.remove(&(stored.last_modified, id));
+        }
         if let Some(ext) = stored.body.get("externalId").and_then(Value::as_str) {
             self.external_ids
                 .remove(&(ext_family(record), ext.to_string()));
@@ -1921,7 +1943,7 @@ impl State {
             }
         }
         order.body.insert("status".into(), status_ref(record, code));
-        order.last_modified = now_seconds();
+        self.touch(record, id, now_seconds());
         Ok(())
     }
 

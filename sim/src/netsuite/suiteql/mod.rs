@@ -124,6 +124,8 @@ enum Expr {
     Num(Decimal),
     Call(String, Vec<Expr>),
     Star,
+    /// A timestamp literal: a `TO_TIMESTAMP`/`TO_DATE` of literals, read once per query.
+    Time(Timestamp),
 }
 
 impl Expr {
@@ -605,6 +607,7 @@ impl Evaluator<'_> {
                 .unwrap_or(Val::Null),
             Expr::Str(s) => Val::Text(s.clone()),
             Expr::Num(n) => Val::Num(*n),
+            Expr::Time(t) => Val::Time(*t),
             Expr::Star => return Err(invalid("'*' is only allowed alone or in COUNT(*)")),
             Expr::Call(name, args) => match (name.as_str(), args.as_slice()) {
                 ("builtin.df", [Expr::Column(c)]) => {
@@ -750,13 +753,22 @@ pub(crate) fn run(state: &State, query: &str) -> Result<Vec<Map<String, Value>>,
         alias: q.alias.as_deref(),
         columns,
     };
-    let keys = KeyConditions::new(&ev, q.filter.as_ref())?;
-    let rows = tables::rows(state, &q.table, &|row: &Row, set: &[&str]| {
+    let filter = match &q.filter {
+        Some(cond) => Some(prefilter::fold(&ev, cond)?),
+        None => None,
+    };
+    let keys = KeyConditions::new(&ev, filter.as_ref())?;
+    let since = match q.table.as_str() {
+        "transaction" => keys.lower_bound(&ev, "lastmodifieddate"),
+        "transactionline" => keys.lower_bound(&ev, "linelastmodifieddate"),
+        _ => None,
+    };
+    let rows = tables::rows(state, &q.table, since, &|row: &Row, set: &[&str]| {
         keys.admits(&ev, row, set)
     })?;
     let mut kept = Vec::new();
     for row in rows {
-        let keep = match &q.filter {
+        let keep = match &filter {
             Some(cond) => ev.holds(cond, &row)?,
             None => true,
         };

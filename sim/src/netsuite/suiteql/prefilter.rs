@@ -7,7 +7,9 @@
 //! would be rejected by the whole clause too.
 
 use super::tables::Row;
-use super::{Cond, Evaluator, Expr, Predicate};
+use jiff::Timestamp;
+
+use super::{Cond, Evaluator, Expr, Op, Predicate, Val};
 use crate::netsuite::error::NsError;
 
 /// The top-level `AND` terms of a clause, each with the columns it reads.
@@ -60,9 +62,61 @@ fn plain_columns<'q>(ev: &Evaluator<'_>, expr: &'q Expr, out: &mut Vec<&'q str>)
                 plain_columns(ev, arg, out)?;
             }
         }
-        Expr::Str(_) | Expr::Num(_) | Expr::Star => {}
+        Expr::Str(_) | Expr::Num(_) | Expr::Star | Expr::Time(_) => {}
     }
     Some(())
+}
+
+/// `expr` with its timestamp literals (`TO_TIMESTAMP`/`TO_DATE` of literals) read once.
+fn fold_expr(ev: &Evaluator<'_>, expr: &Expr) -> Result<Expr, NsError> {
+    Ok(match expr {
+        Expr::Call(name, args)
+            if matches!(name.as_str(), "to_timestamp" | "to_date")
+                && args.iter().all(|a| matches!(a, Expr::Str(_))) =>
+        {
+            match ev.eval(expr, &Row::default())? {
+                super::Val::Time(t) => Expr::Time(t),
+                _ => expr.clone(),
+            }
+        }
+        Expr::Call(name, args) => Expr::Call(
+            name.clone(),
+            args.iter()
+                .map(|a| fold_expr(ev, a))
+                .collect::<Result<_, _>>()?,
+        ),
+        other => other.clone(),
+    })
+}
+
+/// The clause with its timestamp literals read once, instead of once per row.
+pub(super) fn fold(ev: &Evaluator<'_>, cond: &Cond) -> Result<Cond, NsError> {
+    let f = |e: &Expr| fold_expr(ev, e);
+    Ok(match cond {
+        Cond::Pred(p) => Cond::Pred(match p {
+            Predicate::Compare(l, op, r) => Predicate::Compare(f(l)?, *op, f(r)?),
+            Predicate::In(e, items, negated) => Predicate::In(
+                f(e)?,
+                items.iter().map(f).collect::<Result<_, _>>()?,
+                *negated,
+            ),
+            Predicate::IsNull(e, negated) => Predicate::IsNull(f(e)?, *negated),
+            Predicate::Between(e, low, high) => Predicate::Between(f(e)?, f(low)?, f(high)?),
+        }),
+        Cond::Not(inner) => Cond::Not(Box::new(fold(ev, inner)?)),
+        Cond::And(parts) => Cond::And(
+            parts
+                .iter()
+                .map(|p| fold(ev, p))
+                .collect::<Result<_, _>>()?,
+        ),
+        Cond::Or(parts) => Cond::Or(
+            parts
+                .iter()
+                .map(|p| fold(ev, p))
+                .collect::<Result<_, _>>()?,
+        ),
+    })
 }
 
 impl<'q> KeyConditions<'q> {
@@ -96,6 +150,37 @@ impl<'q> KeyConditions<'q> {
             })
             .collect();
         Ok(KeyConditions { terms })
+    }
+
+    /// The earliest `column` (a date) a kept row can have, when a term bounds it from below
+    /// (`column >= t`, `column > t`, `column BETWEEN t AND …`, with `t` a timestamp literal).
+    pub(super) fn lower_bound(&self, ev: &Evaluator<'_>, column: &str) -> Option<Timestamp> {
+        let empty = Row::default();
+        let time = |e: &Expr| match ev.eval(e, &empty).ok()? {
+            Val::Time(t) => Some(t),
+            _ => None,
+        };
+        let mut bound: Option<Timestamp> = None;
+        for (term, _) in &self.terms {
+            let Cond::Pred(p) = term else { continue };
+            let t = match p {
+                Predicate::Compare(Expr::Column(c), Op::Ge | Op::Gt, rhs)
+                    if ev.column(c).ok() == Some(column) =>
+                {
+                    time(rhs)
+                }
+                Predicate::Between(Expr::Column(c), low, _)
+                    if ev.column(c).ok() == Some(column) =>
+                {
+                    time(low)
+                }
+                _ => None,
+            };
+            if let Some(t) = t {
+                bound = Some(bound.map_or(t, |b| b.max(t)));
+            }
+        }
+        bound
     }
 
     /// Whether a row with only `set` columns filled may be kept: every term reading only those

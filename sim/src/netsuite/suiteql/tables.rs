@@ -8,6 +8,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use jiff::Timestamp;
 use rust_decimal::Decimal;
 use serde_json::Value;
 
@@ -15,7 +16,7 @@ use super::{Val, invalid};
 use crate::json::{decimal_from_json, id_from_json};
 use crate::netsuite::error::NsError;
 use crate::netsuite::records::{RecordType, order_status_name};
-use crate::netsuite::state::State;
+use crate::netsuite::state::{State, Stored};
 
 /// A row of a virtual table: raw values, plus display (`BUILTIN.DF`) and criteria (`BUILTIN.CF`)
 /// forms.
@@ -167,11 +168,40 @@ fn qty(v: Option<&Value>) -> Val {
         .unwrap_or(Val::Null)
 }
 
-/// The rows of a table that `admit` lets through at every key level, in the table's order.
-pub(super) fn rows(state: &State, name: &str, admit: &Admit<'_>) -> Result<Vec<Row>, NsError> {
+/// The records of a type, in id order; with `since`, only those modified at or after it.
+fn records_of(state: &State, record: RecordType, since: Option<Timestamp>) -> Vec<(u64, &Stored)> {
+    let Some(map) = state.records.get(&record) else {
+        return Vec::new();
+    };
+    match since {
+        None => map.iter().map(|(id, s)| (*id, s)).collect(),
+        Some(t) => {
+            let mut ids: Vec<u64> = state
+                .modified
+                .get(&record)
+                .into_iter()
+                .flat_map(|m| m.range((t, 0)..).map(|(_, id)| *id))
+                .collect();
+            ids.sort_unstable();
+            ids.into_iter()
+                .filter_map(|id| map.get(&id).map(|s| (id, s)))
+                .collect()
+        }
+    }
+}
+
+/// The rows of a table that `admit` lets through at every key level, in the table's order;
+/// `since` bounds the transactions' (or lines') last modification from below when the query
+/// does.
+pub(super) fn rows(
+    state: &State,
+    name: &str,
+    since: Option<Timestamp>,
+    admit: &Admit<'_>,
+) -> Result<Vec<Row>, NsError> {
     match name {
-        "transaction" => transactions(state, admit),
-        "transactionline" => transaction_lines(state, admit),
+        "transaction" => transactions(state, since, admit),
+        "transactionline" => transaction_lines(state, since, admit),
         "item" => items(state, admit),
         "inventoryitemlocations" => item_locations(state, admit),
         "inventorybalance" => balances(state, admit),
@@ -221,7 +251,11 @@ pub(super) fn rows(state: &State, name: &str, admit: &Admit<'_>) -> Result<Vec<R
     }
 }
 
-fn transactions(state: &State, admit: &Admit<'_>) -> Result<Vec<Row>, NsError> {
+fn transactions(
+    state: &State,
+    since: Option<Timestamp>,
+    admit: &Admit<'_>,
+) -> Result<Vec<Row>, NsError> {
     let mut rows = Vec::new();
     for record in RecordType::ALL.into_iter().filter(|r| r.is_transaction()) {
         let code = record.transaction_code().unwrap_or_default();
@@ -236,9 +270,9 @@ fn transactions(state: &State, admit: &Admit<'_>) -> Result<Vec<Row>, NsError> {
         if !admit(&kind, TRANSACTION_TYPE_KEYS)? {
             continue;
         }
-        for (id, stored) in state.records.get(&record).into_iter().flatten() {
+        for (id, stored) in records_of(state, record, since) {
             let mut row = kind.clone();
-            row.set("id", Val::Num((*id).into()));
+            row.set("id", Val::Num(id.into()));
             row.set("lastmodifieddate", Val::Time(stored.last_modified));
             row.set("createddate", Val::Time(stored.created));
             if !admit(&row, TRANSACTION_KEYS)? {
@@ -283,13 +317,17 @@ fn transactions(state: &State, admit: &Admit<'_>) -> Result<Vec<Row>, NsError> {
     Ok(rows)
 }
 
-fn transaction_lines(state: &State, admit: &Admit<'_>) -> Result<Vec<Row>, NsError> {
+fn transaction_lines(
+    state: &State,
+    since: Option<Timestamp>,
+    admit: &Admit<'_>,
+) -> Result<Vec<Row>, NsError> {
     let mut rows = Vec::new();
     for record in RecordType::ALL.into_iter().filter(|r| r.is_transaction()) {
         let sublist = record.line_sublist().unwrap_or("item");
-        for (id, stored) in state.records.get(&record).into_iter().flatten() {
+        for (id, stored) in records_of(state, record, since) {
             let mut key = Row::default();
-            key.set("transaction", Val::Num((*id).into()));
+            key.set("transaction", Val::Num(id.into()));
             key.set("linelastmodifieddate", Val::Time(stored.last_modified));
             if !admit(&key, TRANSACTION_LINE_KEYS)? {
                 continue;
