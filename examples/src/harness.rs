@@ -4,6 +4,7 @@
 //! The demo, the per-flow examples and the end-to-end tests all start from here, so they run the
 //! same code a production deployment runs, with only the endpoints pointing at the simulators.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,7 +27,7 @@ use sync_engine::engine::Engine;
 use sync_engine::netsuite::{ExecutorConfig, PollerConfig};
 use sync_engine::outbox::OutboxConfig;
 use sync_engine::reconcile::ReconcileSettings;
-use sync_engine::store::{SqliteStore, Store};
+use sync_engine::store::{ExceptionQuery, SqliteStore, Store};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -369,11 +370,8 @@ pub async fn resend_lost_receipts(
     systems: &Systems,
     store: &dyn Store,
 ) -> Result<usize, SetupError> {
-    let open = store.open_exceptions().await?;
-    if !open
-        .iter()
-        .any(|e| e.exception.kind == "receipt-not-reported")
-    {
+    let filter = ExceptionQuery::open_of(&["receipt-not-reported"]);
+    if store.exceptions_page(&filter, None, 1).await?.is_empty() {
         return Ok(0);
     }
     Ok(systems
@@ -386,16 +384,44 @@ pub async fn resend_lost_receipts(
 /// out's despatch is reported, and the movement sweep has read up to the newest stock movement
 /// (adjustment, hold or release). Until then a lost webhook may still be waiting to be caught.
 pub async fn sweeps_caught_up(systems: &Systems, store: &dyn Store) -> Result<bool, SetupError> {
-    let cl = systems.clarus.handle();
-    for id in cl.goods_out_ids() {
-        if cl.goods_out_status(id) != Some(sim::clarus::GoodsOutStatus::Completed) {
-            continue;
+    SweepWatch::default().caught_up(systems, store).await
+}
+
+/// [`sweeps_caught_up`] asked again and again over a day: it remembers the goods outs whose
+/// despatch is reported (that stays so), and asks the store only about the others.
+#[derive(Debug, Default)]
+pub struct SweepWatch {
+    reported: HashSet<u64>,
+}
+
+impl SweepWatch {
+    /// Whether the engine's Clarus sweeps have caught up with the warehouse (see
+    /// [`sweeps_caught_up`]).
+    pub async fn caught_up(
+        &mut self,
+        systems: &Systems,
+        store: &dyn Store,
+    ) -> Result<bool, SetupError> {
+        let cl = systems.clarus.handle();
+        for id in cl.goods_out_ids() {
+            if self.reported.contains(&id.0)
+                || cl.goods_out_status(id) != Some(sim::clarus::GoodsOutStatus::Completed)
+            {
+                continue;
+            }
+            let goods_out = clarus_client::ClarusId::new(id.0 as i64);
+            if !sync_engine::clarus::despatch_reported(store, goods_out).await? {
+                return Ok(false);
+            }
+            self.reported.insert(id.0);
         }
-        let goods_out = clarus_client::ClarusId::new(id.0 as i64);
-        if !sync_engine::clarus::despatch_reported(store, goods_out).await? {
-            return Ok(false);
-        }
+        movements_swept(systems, store).await
     }
+}
+
+/// Whether the movement sweep has read up to the newest stock movement.
+async fn movements_swept(systems: &Systems, store: &dyn Store) -> Result<bool, SetupError> {
+    let cl = systems.clarus.handle();
     let movements = [
         "positively_adjusted",
         "negatively_adjusted",
@@ -403,9 +429,8 @@ pub async fn sweeps_caught_up(systems: &Systems, store: &dyn Store) -> Result<bo
         "released_from_hold",
     ];
     let newest = cl
-        .webhook_log()
+        .webhook_log_of("stock", &movements)
         .iter()
-        .filter(|w| w.resource == "stock" && movements.contains(&w.event.as_str()))
         .filter_map(|w| {
             w.payload
                 .get("data")?

@@ -1,7 +1,7 @@
 //! A simulated warehouse day: seed both systems, then play the warehouse (pick, short-pick,
 //! despatch, receive, quarantine, adjust, hold, count) against whatever the engine sends it.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -39,14 +39,16 @@ pub struct ScenarioOptions {
 }
 
 impl ScenarioOptions {
-    /// A day of `orders` sales orders with everything else in proportion.
+    /// A day of `orders` sales orders with everything else in proportion: purchase orders,
+    /// returns and stock movements, and the opening stock (150 per SKU up to 1,000 orders, then
+    /// growing with the orders, so a bigger day is as well stocked as a small one).
     pub fn day(orders: usize, seed: u64) -> Self {
         ScenarioOptions {
             orders,
             purchase_orders: (orders / 15).max(2),
             returns: (orders / 25).max(2),
             skus: 40,
-            opening_stock: 150,
+            opening_stock: (orders as i64 * 3 / 20).max(150),
             short_pick_rate: 0.08,
             quarantine_rate: 0.3,
             cancel_rate: 0.02,
@@ -216,12 +218,16 @@ pub struct WarehouseStats {
     pub movements: usize,
     /// Parcels shipped.
     pub parcels: usize,
-    /// Goods outs with nothing to pick (every line shorted), left in Clarus.
+    /// Goods outs with nothing to pick (every line shorted): failed picks, completed in Clarus
+    /// with nothing despatched (no fulfilment, a short despatch).
     pub unpickable: usize,
     /// Goods-in `completed` webhooks that never arrived, re-sent from Clarus by operations
     /// after the integration raised `receipt-not-reported`.
     pub receipts_resent: usize,
 }
+
+/// How many steps a goods out with no stock waits at most before trying to allocate again.
+const RETRY_WAITING_EVERY: u64 = 20;
 
 /// The simulated warehouse staff.
 #[derive(Debug)]
@@ -230,6 +236,12 @@ pub struct WarehouseDay {
     options: ScenarioOptions,
     to_cancel: HashSet<u64>,
     finished_outs: HashSet<u64>,
+    /// The NetSuite sales order of each goods out seen (from `external_system_reference1`).
+    orders_of: HashMap<u64, u64>,
+    /// Goods outs that found no stock to allocate, with the stock generation they tried at.
+    waiting: HashMap<u64, u64>,
+    /// Steps taken (a waiting goods out tries again at least every [`RETRY_WAITING_EVERY`]).
+    steps: u64,
     finished_ins: HashSet<u64>,
     cancel_sent: HashSet<u64>,
     movements_left: usize,
@@ -259,11 +271,21 @@ impl WarehouseDay {
             options: options.clone(),
             to_cancel: seeded.to_cancel.clone(),
             finished_outs: HashSet::new(),
+            orders_of: HashMap::new(),
+            waiting: HashMap::new(),
+            steps: 0,
             finished_ins: HashSet::new(),
             cancel_sent: HashSet::new(),
             movements_left: options.movements,
             stats: WarehouseStats::default(),
         }
+    }
+
+    /// What the warehouse did so far that can free or bring stock: a goods out waiting for
+    /// stock tries to allocate again when this changes.
+    fn stock_generation(&self) -> u64 {
+        let s = &self.stats;
+        (s.received + s.short_picked + s.unpickable + s.cancelled + s.movements) as u64
     }
 
     /// Works through every goods out and receipt that arrived since the last step; answers
@@ -272,16 +294,24 @@ impl WarehouseDay {
         let mut done = 0;
         let cl = systems.clarus.handle();
         let wh = systems.clarus.warehouse();
+        self.steps += 1;
         for id in cl.goods_out_ids() {
             if self.finished_outs.contains(&id.0) {
                 continue;
             }
-            let Some(order) = cl.goods_out(id) else {
-                continue;
+            let netsuite_order = match self.orders_of.get(&id.0) {
+                Some(order) => *order,
+                None => {
+                    let Some(order) = cl.goods_out(id) else {
+                        continue;
+                    };
+                    let netsuite_order = text(&order, "external_system_reference1")
+                        .and_then(|t| t.parse::<u64>().ok())
+                        .unwrap_or_default();
+                    self.orders_of.insert(id.0, netsuite_order);
+                    netsuite_order
+                }
             };
-            let netsuite_order = text(&order, "external_system_reference1")
-                .and_then(|t| t.parse::<u64>().ok())
-                .unwrap_or_default();
             if self.to_cancel.contains(&netsuite_order) {
                 if self.cancel_sent.insert(netsuite_order) {
                     systems
@@ -298,7 +328,19 @@ impl WarehouseDay {
             }
             let mut status = cl.goods_out_status(id);
             if status == Some(GoodsOutStatus::Pending) {
+                // No stock at the last try: wait until some may have come back or arrived.
+                let generation = self.stock_generation();
+                if self.waiting.get(&id.0).is_some_and(|tried| {
+                    *tried == generation && self.steps % RETRY_WAITING_EVERY != 0
+                }) {
+                    continue;
+                }
                 status = Some(wh.allocate(id)?);
+                if status == Some(GoodsOutStatus::Pending) {
+                    self.waiting.insert(id.0, generation);
+                    continue;
+                }
+                self.waiting.remove(&id.0);
             }
             if status == Some(GoodsOutStatus::PartAllocated) {
                 wh.short_order_lines(id)?;
@@ -307,6 +349,9 @@ impl WarehouseDay {
             if status != Some(GoodsOutStatus::Allocated) {
                 continue;
             }
+            let Some(order) = cl.goods_out(id) else {
+                continue;
+            };
             let short = self.rng.random_bool(self.options.short_pick_rate);
             let caps: Vec<(ClarusId, Decimal)> = order
                 .get("lines")
@@ -330,10 +375,14 @@ impl WarehouseDay {
             } else {
                 wh.pick(id).is_ok()
             };
-            if !picked {
-                // Nothing could be picked (everything shorted): the order stays in Clarus.
+            if !picked || cl.goods_out_picked(id).is_none_or(|q| q.is_zero()) {
+                // Nothing could be picked (every line shorted): a failed pick. Clarus completes
+                // the order with nothing despatched, and the integration posts no fulfilment
+                // and raises a short despatch; the day goes on.
+                wh.fail_pick(id)?;
                 self.stats.unpickable += 1;
                 self.finished_outs.insert(id.0);
+                done += 1;
                 continue;
             }
             let parcels: Vec<Parcel> = (0..self.rng.random_range(1..=2))

@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use examples::harness::{
-    EngineOptions, RunningEngine, SetupError, Systems, SystemsOptions, resend_lost_receipts,
-    sweeps_caught_up,
+    EngineOptions, RunningEngine, SetupError, SweepWatch, Systems, SystemsOptions,
+    resend_lost_receipts,
 };
 use examples::report;
 use examples::scenario::{self, ScenarioOptions, WarehouseDay};
@@ -25,7 +25,9 @@ use sync_engine::service::backlog;
 #[derive(Debug, Parser)]
 #[command(version)]
 struct Args {
-    /// Sales orders in the day (purchase orders, returns and stock movements in proportion).
+    /// Sales orders in the day (purchase orders, returns, stock movements and, above 1,000
+    /// orders, the opening stock in proportion). A day of 10,000 orders takes a few minutes in
+    /// a release build: give it `--timeout-secs 1800`.
     #[arg(long, default_value_t = 500)]
     orders: usize,
     /// Seed of every random choice; the same seed plays the same day.
@@ -89,6 +91,7 @@ async fn settle(
     total: usize,
 ) -> Result<bool, SetupError> {
     let mut quiet = 0;
+    let mut sweeps = SweepWatch::default();
     while Instant::now() < deadline {
         let worked = day.step(systems)?;
         let idle = systems
@@ -99,14 +102,14 @@ async fn settle(
         // Operations works the queue as the runbook says: a lost receipt webhook is re-sent.
         let resent = resend_lost_receipts(systems, engine.store.as_ref()).await?;
         day.stats.receipts_resent += resent;
-        let backlog = backlog(engine.store.as_ref()).await?;
         let finished = day.stats.despatched + day.stats.cancelled + day.stats.received;
         progress.set_position(finished.min(total) as u64);
+        // The store is asked only once the warehouse and the webhooks are quiet.
         if worked == 0
             && idle
             && resent == 0
-            && backlog.is_empty()
-            && sweeps_caught_up(systems, engine.store.as_ref()).await?
+            && backlog(engine.store.as_ref()).await?.is_empty()
+            && sweeps.caught_up(systems, engine.store.as_ref()).await?
         {
             quiet += 1;
             // Long enough for a NetSuite poll and a Clarus sweep to find nothing new.
