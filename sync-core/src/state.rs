@@ -154,17 +154,61 @@ pub trait StateView {
 
 /// An in-memory [`StateView`] that applies plans: the model the property tests check, and a
 /// cache the engine can fill from its ledger.
-#[derive(Debug, Clone, Default)]
+///
+/// It serialises (every field, maps as lists of pairs since their keys are not all strings), so
+/// that the engine can save it as a snapshot and load it instead of applying every plan again;
+/// a state read back equals the one written.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct MemoryState {
     seen: FxHashSet<SourceId>,
     planned: FxHashSet<IdempotencyKey>,
+    #[serde(with = "pairs")]
     open_exceptions: FxHashMap<IdempotencyKey, Exception>,
+    #[serde(with = "pairs")]
     exceptions_by_document: FxHashMap<DocumentRef, u32>,
+    #[serde(with = "pairs")]
     items: FxHashMap<Sku, KnownItem>,
+    #[serde(with = "pairs")]
     sku_by_item: FxHashMap<NetSuiteId, Sku>,
+    #[serde(with = "pairs")]
     products: FxHashMap<Sku, ClarusProduct>,
+    #[serde(with = "pairs")]
     orders: FxHashMap<OrderRef, OrderState>,
+    #[serde(with = "pairs")]
     held: FxHashMap<Sku, Vec<OrderRef>>,
+}
+
+/// A map as a sequence of `[key, value]` pairs: JSON object keys must be strings, and an order
+/// or a document reference is not one.
+mod pairs {
+    use std::hash::{BuildHasher, Hash};
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub(super) fn serialize<K, V, H, S>(
+        map: &std::collections::HashMap<K, V, H>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error>
+    where
+        K: Serialize,
+        V: Serialize,
+        S: Serializer,
+    {
+        serializer.collect_seq(map.iter())
+    }
+
+    pub(super) fn deserialize<'de, K, V, H, D>(
+        deserializer: D,
+    ) -> Result<std::collections::HashMap<K, V, H>, D::Error>
+    where
+        K: Deserialize<'de> + Eq + Hash,
+        V: Deserialize<'de>,
+        H: BuildHasher + Default,
+        D: Deserializer<'de>,
+    {
+        let pairs = Vec::<(K, V)>::deserialize(deserializer)?;
+        Ok(pairs.into_iter().collect())
+    }
 }
 
 impl MemoryState {

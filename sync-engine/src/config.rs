@@ -47,6 +47,11 @@ pub struct Config {
     /// the path of a SQLite file, or a `postgres://` URL (its password never shown).
     #[serde(rename = "store", alias = "store_path")]
     pub store: StoreLocation,
+    /// Days state-log entries covered by a snapshot and the recorded events of finished
+    /// documents are kept before the `history-retention` job deletes them (1 to 3653, default
+    /// 90). See [`crate::retention::HistoryRetention`].
+    #[serde(default = "default_keep_history_days")]
+    pub keep_history_days: u32,
     /// The PostgreSQL store's pool (`[postgres]`); ignored for a SQLite store.
     #[serde(default)]
     pub postgres: PostgresSettings,
@@ -389,6 +394,11 @@ const MAX_KEEP_DAYS: u64 = 3_653;
 
 /// Processed deliveries are kept 90 days by default.
 fn default_keep_deliveries_days() -> u32 {
+    90
+}
+
+/// History is kept 90 days by default.
+fn default_keep_history_days() -> u32 {
     90
 }
 
@@ -810,6 +820,11 @@ impl Config {
             ));
         }
         self.webhook.check()?;
+        if !(1..=MAX_KEEP_DAYS).contains(&u64::from(self.keep_history_days)) {
+            return Err(ConfigError::Invalid(format!(
+                "keep_history_days must be 1 to {MAX_KEEP_DAYS}"
+            )));
+        }
         if let Ok(secret) = std::env::var(WEBHOOK_SECRET_VAR) {
             check_webhook_secret(&secret)?;
         }

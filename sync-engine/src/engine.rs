@@ -34,6 +34,16 @@
 //! and products an order names, an order a despatch fulfils), so any commit may change what
 //! another document's plan should be.
 //!
+//! # Snapshots
+//!
+//! The view is saved now and then as a snapshot at its applied head ([`Engine::save_snapshot`],
+//! run by [`crate::snapshot::SnapshotJob`]); [`Engine::open`] loads the newest snapshot and
+//! applies only the state log after it, a page at a time. Once a snapshot covers them, old
+//! entries of the log may be pruned ([`crate::retention`]); a view whose applied head is behind
+//! the pruned part (an instance that read nothing for that long) cannot catch up from the log:
+//! its catch-up notices the gap (the first entry after its head is missing, or the ledger head
+//! is ahead and nothing follows) and loads the newest snapshot instead.
+//!
 //! The engine carries the business clock ([`Engine::with_clock`], the system clock by default):
 //! every part that works through an engine reads "now" from [`Engine::clock`] (see
 //! [`crate::clock`]).
@@ -51,8 +61,11 @@ use tokio::sync::Mutex;
 
 use crate::clock::{self, SharedClock};
 use crate::config::{Cadence, CadenceSettings};
+use crate::lifecycle;
+use crate::snapshot::FORMAT;
 use crate::store::{
-    CommitOutcome, NewAction, NewException, PlanCommit, Store, StoreError, WAITING_FOR_BATCH,
+    CommitOutcome, NewAction, NewException, PlanCommit, StateSnapshot, Store, StoreError,
+    WAITING_FOR_BATCH,
 };
 
 /// Errors from planning and recording.
@@ -74,6 +87,27 @@ pub enum EngineError {
     Contended {
         /// Attempts made.
         attempts: u32,
+    },
+    /// The state log was pruned up to `horizon` and no snapshot of a format this version reads
+    /// covers it: the view cannot be rebuilt.
+    #[error(
+        "the state log was pruned up to position {horizon} and no readable snapshot covers it \
+         (newest snapshot: {newest})"
+    )]
+    MissingSnapshot {
+        /// The highest position pruned.
+        horizon: i64,
+        /// The newest snapshot's position and format, or `none`.
+        newest: String,
+    },
+    /// The newest snapshot could not be read back while the state log it covers is pruned.
+    #[error("the snapshot at position {head} could not be read")]
+    UnreadableSnapshot {
+        /// The snapshot's position.
+        head: i64,
+        /// Why.
+        #[source]
+        source: serde_json::Error,
     },
 }
 
@@ -177,6 +211,9 @@ struct View {
     own_ahead: usize,
     /// The position in the exception audit trail read so far.
     audit_seen: i64,
+    /// The ledger head as last reported by a stale commit: when the log after the applied head
+    /// reads empty although this is ahead, the entries in between were pruned.
+    known_head: i64,
 }
 
 /// Plans events and records the plans durably.
@@ -196,26 +233,23 @@ impl std::fmt::Debug for Engine {
 }
 
 impl Engine {
-    /// Opens the engine on a store, rebuilding the view from the committed plans and the
-    /// exceptions people resolved since, and recording the ledger head it reached.
+    /// Opens the engine on a store, rebuilding the view from the newest snapshot, the committed
+    /// plans after it (read a page at a time) and the exceptions people resolved since, and
+    /// recording the ledger head it reached.
     pub async fn open(store: Arc<dyn Store>, mappings: Mappings) -> Result<Self, EngineError> {
         let mut view = View {
             state: MemoryState::new(),
             applied_head: 0,
             own_ahead: 0,
             audit_seen: 0,
+            known_head: 0,
         };
         // The trail's position first: a resolution recorded after this read is applied again
         // by the first catch-up, which is harmless.
         let audit_seen = store.audit_head().await?;
+        load_snapshot(&*store, &mut view).await?;
         catch_up_log(&*store, &mut view).await?;
-        for stored in store.exceptions().await? {
-            if stored.resolved_at.is_some()
-                && let Ok(key) = IdempotencyKey::parse(stored.exception.key.clone())
-            {
-                view.state.resolve_exception(&key);
-            }
-        }
+        apply_resolved(&*store, &mut view.state).await?;
         view.audit_seen = audit_seen;
         Ok(Engine {
             store,
@@ -333,20 +367,17 @@ impl Engine {
                 .first()
                 .map(|a| document_key(&a.document))
                 .unwrap_or_else(|| key.clone());
-            match self
-                .commit(
-                    &mut view,
-                    &plan,
-                    key.clone(),
-                    document,
-                    recorded.clone(),
-                    now,
-                )
-                .await?
-            {
+            let commit = Commit {
+                event_key: key.clone(),
+                document,
+                owner: lifecycle::owner_key(event),
+                event: recorded.clone(),
+            };
+            match self.commit(&mut view, &plan, commit, now).await? {
                 CommitOutcome::Committed => return Ok(summarise(&plan)),
                 CommitOutcome::Duplicate => return Ok(IngestOutcome::Duplicate),
                 CommitOutcome::Stale { head } => {
+                    view.known_head = head;
                     tracing::debug!(%key, attempt, head, "another instance committed first; planning again");
                     stale_pause(attempt).await;
                 }
@@ -375,21 +406,18 @@ impl Engine {
             if plan.is_empty() {
                 return Ok(IngestOutcome::Duplicate);
             }
-            let outcome = self
-                .commit(
-                    &mut view,
-                    &plan,
-                    key.clone(),
-                    document.clone(),
-                    serde_json::json!({"replan": order.to_string()}),
-                    now,
-                )
-                .await?;
-            match outcome {
+            let commit = Commit {
+                event_key: key.clone(),
+                document: document.clone(),
+                owner: Some(document.clone()),
+                event: serde_json::json!({"replan": order.to_string()}),
+            };
+            match self.commit(&mut view, &plan, commit, now).await? {
                 // A re-plan of the same order at the same millisecond was committed already.
                 CommitOutcome::Duplicate => return Ok(IngestOutcome::Duplicate),
                 CommitOutcome::Committed => return Ok(summarise(&plan)),
                 CommitOutcome::Stale { head } => {
+                    view.known_head = head;
                     tracing::debug!(%order, attempt, head, "another instance committed first; planning again");
                     stale_pause(attempt).await;
                 }
@@ -463,6 +491,31 @@ impl Engine {
         self.view.lock().await.applied_head
     }
 
+    /// Saves the view, caught up with the store, as a snapshot at its applied head (see the
+    /// module's documentation); returns that position, or `None` when the log is empty.
+    ///
+    /// Planning waits while the view is serialised (not while the store writes it).
+    pub async fn save_snapshot(&self) -> Result<Option<i64>, EngineError> {
+        let (head, state) = {
+            let mut view = self.view.lock().await;
+            self.catch_up_in(&mut view).await?;
+            // Caught up, the view is exactly the log up to its applied head.
+            if view.applied_head == 0 || view.own_ahead != 0 {
+                return Ok(None);
+            }
+            (view.applied_head, serde_json::to_string(&view.state)?)
+        };
+        self.store
+            .save_snapshot(StateSnapshot {
+                head,
+                format: FORMAT,
+                taken_at: self.clock.now(),
+                state,
+            })
+            .await?;
+        Ok(Some(head))
+    }
+
     async fn catch_up_in(&self, view: &mut View) -> Result<usize, EngineError> {
         let applied = catch_up_log(&*self.store, view).await?;
         self.catch_up_resolutions(view).await?;
@@ -507,11 +560,15 @@ impl Engine {
         &self,
         view: &mut View,
         plan: &Plan,
-        event_key: String,
-        document: String,
-        event: serde_json::Value,
+        commit: Commit,
         now: Timestamp,
     ) -> Result<CommitOutcome, EngineError> {
+        let Commit {
+            event_key,
+            document,
+            owner,
+            event,
+        } = commit;
         let mut actions = Vec::new();
         let mut exceptions = Vec::new();
         let mut resolved = Vec::new();
@@ -537,6 +594,7 @@ impl Engine {
             actions,
             exceptions,
             resolved_exceptions: resolved,
+            owner,
         };
         let written = commit.changes.len();
         let outcome = self.store.commit_plan_at(commit, view.applied_head).await?;
@@ -554,6 +612,14 @@ impl Engine {
         }
         Ok(outcome)
     }
+}
+
+/// What a plan is committed under.
+struct Commit {
+    event_key: String,
+    document: String,
+    owner: Option<String>,
+    event: serde_json::Value,
 }
 
 /// A random pause after the `attempt`-th stale commit: up to 1 ms, doubling per attempt to at
@@ -579,14 +645,82 @@ fn forget(state: &mut MemoryState, key: &str) {
     }
 }
 
+/// Sets `view` to the newest snapshot (an empty state at position 0 when there is none and
+/// nothing was pruned). A snapshot that cannot be read is ignored while the whole log is still
+/// there (it is applied from the start instead), and an error otherwise.
+async fn load_snapshot(store: &dyn Store, view: &mut View) -> Result<(), EngineError> {
+    let horizon = store.state_log_horizon().await?;
+    let snapshot = store.latest_snapshot().await?;
+    let newest = snapshot
+        .as_ref()
+        .map(|s| format!("position {} in format {}", s.head, s.format))
+        .unwrap_or_else(|| "none".to_owned());
+    let loaded = match snapshot {
+        Some(s) if s.format == FORMAT => match serde_json::from_str::<MemoryState>(&s.state) {
+            Ok(state) => Some((state, s.head)),
+            Err(source) if horizon > 0 => {
+                return Err(EngineError::UnreadableSnapshot {
+                    head: s.head,
+                    source,
+                });
+            }
+            Err(error) => {
+                tracing::warn!(head = s.head, %error, "the snapshot could not be read; applying the whole state log instead");
+                None
+            }
+        },
+        _ => None,
+    };
+    let (state, head) = match loaded {
+        Some((state, head)) if head >= horizon => (state, head),
+        _ if horizon == 0 => (MemoryState::new(), 0),
+        _ => return Err(EngineError::MissingSnapshot { horizon, newest }),
+    };
+    view.state = state;
+    view.applied_head = head;
+    view.own_ahead = 0;
+    Ok(())
+}
+
+/// Applies to `state` every resolution people recorded (exceptions resolved now).
+async fn apply_resolved(store: &dyn Store, state: &mut MemoryState) -> Result<(), EngineError> {
+    for stored in store.exceptions().await? {
+        if stored.resolved_at.is_some() {
+            forget(state, &stored.exception.key);
+        }
+    }
+    Ok(())
+}
+
 /// Applies to `view` the state log after its applied head, skipping the entries this engine
 /// committed and applied itself. Returns how many entries were applied.
+///
+/// When the entries right after the applied head are missing, they may have been pruned: if the
+/// store's horizon is past the applied head, the view is loaded again from the newest snapshot
+/// (with the resolutions recorded since) and the log after it applied.
 async fn catch_up_log(store: &dyn Store, view: &mut View) -> Result<usize, EngineError> {
     let mut applied = 0;
+    let mut first = true;
     loop {
         let page = store
             .state_log_since(view.applied_head, CATCH_UP_PAGE)
             .await?;
+        if std::mem::take(&mut first) {
+            let gap = match page.first() {
+                Some((seq, _)) => *seq > view.applied_head + 1,
+                None => view.known_head > view.applied_head,
+            };
+            if gap && store.state_log_horizon().await? > view.applied_head {
+                tracing::info!(
+                    applied_head = view.applied_head,
+                    "the state log after the view was pruned; loading the newest snapshot"
+                );
+                load_snapshot(store, view).await?;
+                apply_resolved(store, &mut view.state).await?;
+                applied += 1;
+                continue;
+            }
+        }
         let full = page.len() == CATCH_UP_PAGE;
         for (seq, entry) in page {
             if view.own_ahead > 0 {

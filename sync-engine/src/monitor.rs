@@ -28,16 +28,17 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
-use std::time::Duration;
 
-use async_trait::async_trait;
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use sync_core::{DocumentRef, Event, GoodsOutMilestone, OrderKind, OrderRef, Payload};
 
-use crate::engine::{Engine, document_key};
-use crate::service::Scheduled;
-use crate::store::{ActionRecord, ActionStatus, NewException, Store, StoreError};
+use crate::engine::document_key;
+use crate::store::{ActionRecord, ActionStatus, RecordedEvent, Store, StoreError};
+
+mod stuck;
+
+pub use stuck::{StuckConfig, StuckDetector, StuckDocument, StuckReport, stuck_documents};
 
 /// The exception kind raised for a stuck document.
 pub const STUCK_KIND: &str = "stuck-document";
@@ -294,16 +295,31 @@ struct Draft {
 pub async fn lifecycles(store: &dyn Store) -> Result<Vec<DocumentLifecycle>, MonitorError> {
     let events = store.recorded_events().await?;
     let actions = store.action_records().await?;
-    let held: HashSet<String> = store
+    let held = held_documents(store).await?;
+    Ok(lifecycles_of(&events, &actions, &held))
+}
+
+/// The documents an open exception (other than a stuck one) is about, as people read them.
+pub(crate) async fn held_documents(store: &dyn Store) -> Result<HashSet<String>, StoreError> {
+    Ok(store
         .open_exceptions()
         .await?
         .into_iter()
         .filter(|e| e.exception.kind != STUCK_KIND)
         .map(|e| e.exception.document)
-        .collect();
+        .collect())
+}
+
+/// The lifecycles of the documents `events` name, from those events, the actions filed under
+/// the documents or enqueued by the events, and the documents held by an open exception.
+pub(crate) fn lifecycles_of(
+    events: &[RecordedEvent],
+    actions: &[ActionRecord],
+    held: &HashSet<String>,
+) -> Vec<DocumentLifecycle> {
     let mut by_document: HashMap<&str, Vec<&ActionRecord>> = HashMap::new();
     let mut by_event: HashMap<&str, Vec<&ActionRecord>> = HashMap::new();
-    for action in &actions {
+    for action in actions {
         by_document
             .entry(&action.document)
             .or_default()
@@ -331,7 +347,7 @@ pub async fn lifecycles(store: &dyn Store) -> Result<Vec<DocumentLifecycle>, Mon
         key
     };
 
-    for recorded in &events {
+    for recorded in events {
         // A re-plan records a note rather than an event; it adds no stage.
         let Ok(event) = serde_json::from_value::<Event>(recorded.event.clone()) else {
             continue;
@@ -424,14 +440,14 @@ pub async fn lifecycles(store: &dyn Store) -> Result<Vec<DocumentLifecycle>, Mon
         }
     }
 
-    Ok(order_seen
+    order_seen
         .into_iter()
         .filter_map(|key| {
             let d = drafts.remove(&key)?;
             let actions = by_document.get(key.as_str()).cloned().unwrap_or_default();
             Some(finish(d, &actions))
         })
-        .collect())
+        .collect()
 }
 
 fn posting(ledger: &[&ActionRecord], held: bool) -> Posting {
@@ -618,207 +634,4 @@ pub fn stage_counts(lifecycles: &[DocumentLifecycle]) -> Vec<StageCount> {
         .into_iter()
         .map(|((flow, stage), count)| StageCount { flow, stage, count })
         .collect()
-}
-
-/// How long a document may sit in a stage before it is stuck, and how often to look.
-///
-/// In TOML (`after_secs` keys are [`Stage::code`]s; a stage left out is never stuck):
-///
-/// ```toml
-/// every_secs = 60
-/// [after_secs]
-/// imported = 900
-/// despatched = 900
-/// received = 900
-/// seen = 900
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct StuckConfig {
-    /// Seconds between two checks.
-    pub every_secs: u64,
-    /// Seconds a document may wait in a stage for the next one.
-    pub after_secs: BTreeMap<Stage, u64>,
-}
-
-impl Default for StuckConfig {
-    /// Every minute; 15 minutes for an order to reach Clarus and for warehouse activity to be
-    /// posted. Waiting in Clarus for a despatch or receipt is the warehouse's pace, never stuck.
-    fn default() -> Self {
-        StuckConfig {
-            every_secs: 60,
-            after_secs: [
-                (Stage::Imported, 900),
-                (Stage::Despatched, 900),
-                (Stage::Received, 900),
-                (Stage::Seen, 900),
-            ]
-            .into_iter()
-            .collect(),
-        }
-    }
-}
-
-/// A document waiting in a stage beyond its threshold.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct StuckDocument {
-    /// The document.
-    pub document: DocumentRef,
-    /// Its flow.
-    pub flow: Flow,
-    /// The stage it waits in.
-    pub stage: Stage,
-    /// The stage it waits for.
-    pub awaiting: Stage,
-    /// Since when.
-    pub since: Timestamp,
-    /// Who must act: `finance` when a ledger posting is awaited, `operations` otherwise.
-    pub owner: &'static str,
-}
-
-impl StuckDocument {
-    /// The key of its exception: one per document and stage.
-    pub fn exception_key(&self) -> String {
-        format!(
-            "{STUCK_KIND}:{}:{}",
-            self.stage.code(),
-            document_key(&self.document)
-        )
-    }
-
-    fn exception(&self, now: Timestamp) -> Result<NewException, serde_json::Error> {
-        let minutes = now.duration_since(self.since).as_secs() / 60;
-        Ok(NewException {
-            key: self.exception_key(),
-            kind: STUCK_KIND.to_owned(),
-            owner: self.owner.to_owned(),
-            severity: "error".to_owned(),
-            document: self.document.to_string(),
-            message: format!(
-                "{} has been {} for {minutes} min without being {}",
-                self.document,
-                self.stage.code().replace('_', " "),
-                self.awaiting.code().replace('_', " ")
-            ),
-            runbook: STUCK_RUNBOOK.to_owned(),
-            payload: serde_json::to_value(self)?,
-        })
-    }
-}
-
-/// The documents waiting beyond their stage's threshold at `now`.
-pub fn stuck_documents(
-    lifecycles: &[DocumentLifecycle],
-    config: &StuckConfig,
-    now: Timestamp,
-) -> Vec<StuckDocument> {
-    lifecycles
-        .iter()
-        .filter_map(|l| {
-            let waiting = l.waiting?;
-            let limit = config.after_secs.get(&waiting.stage)?;
-            let age = now.duration_since(waiting.at);
-            if age < SignedDuration::from_secs(i64::try_from(*limit).unwrap_or(i64::MAX)) {
-                return None;
-            }
-            let stages = l.flow.stages();
-            let next = stages
-                .iter()
-                .position(|s| *s == waiting.stage)
-                .and_then(|i| stages.get(i + 1))
-                .copied()?;
-            Some(StuckDocument {
-                document: l.document.clone(),
-                flow: l.flow,
-                stage: waiting.stage,
-                awaiting: next,
-                since: waiting.at,
-                owner: if next.is_ledger() {
-                    "finance"
-                } else {
-                    "operations"
-                },
-            })
-        })
-        .collect()
-}
-
-/// What one stuck check did.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct StuckReport {
-    /// Documents stuck now (their exceptions raised, or still open).
-    pub stuck: Vec<StuckDocument>,
-    /// Keys of stuck exceptions resolved because their stage completed.
-    pub resolved: Vec<String>,
-}
-
-/// Raises `stuck-document` exceptions for documents waiting beyond their stage's threshold and
-/// resolves them once the stage completes. Runs as a [`Scheduled`] job.
-///
-/// ```no_run
-/// # async fn demo(store: &dyn sync_engine::store::Store) -> Result<(), sync_engine::monitor::MonitorError> {
-/// use sync_engine::monitor::{StuckConfig, StuckDetector};
-///
-/// let detector = StuckDetector::new(StuckConfig::default());
-/// let report = detector.check(store, jiff::Timestamp::now()).await?;
-/// println!("{} stuck, {} resolved", report.stuck.len(), report.resolved.len());
-/// # Ok(()) }
-/// ```
-#[derive(Debug, Clone)]
-pub struct StuckDetector {
-    config: StuckConfig,
-}
-
-impl StuckDetector {
-    /// A detector with these thresholds.
-    pub fn new(config: StuckConfig) -> Self {
-        StuckDetector { config }
-    }
-
-    /// One check at `now`.
-    pub async fn check(
-        &self,
-        store: &dyn Store,
-        now: Timestamp,
-    ) -> Result<StuckReport, MonitorError> {
-        let lifecycles = lifecycles(store).await?;
-        let stuck = stuck_documents(&lifecycles, &self.config, now);
-        let keys: HashSet<String> = stuck.iter().map(StuckDocument::exception_key).collect();
-        for document in &stuck {
-            store.raise_exception(document.exception(now)?, now).await?;
-        }
-        let mut resolved = Vec::new();
-        for open in store.open_exceptions().await? {
-            if open.exception.kind == STUCK_KIND && !keys.contains(&open.exception.key) {
-                store
-                    .resolve_exception(
-                        &open.exception.key,
-                        "the document left the stage it was stuck in",
-                        now,
-                    )
-                    .await?;
-                resolved.push(open.exception.key);
-            }
-        }
-        Ok(StuckReport { stuck, resolved })
-    }
-}
-
-#[async_trait]
-impl Scheduled for StuckDetector {
-    fn name(&self) -> &str {
-        "stuck-detector"
-    }
-
-    fn interval(&self) -> Duration {
-        Duration::from_secs(self.config.every_secs.max(1))
-    }
-
-    async fn run_once(&self, engine: &Engine) -> Result<usize, crate::service::JobError> {
-        let report = self
-            .check(engine.store().as_ref(), engine.clock().now())
-            .await
-            .map_err(|e| e.to_string())?;
-        Ok(report.stuck.len() + report.resolved.len())
-    }
 }

@@ -1,6 +1,14 @@
 //! Retention of stored webhook bodies: deliveries processed longer ago than the retention
-//! (`[store] keep_deliveries_days`, 90 days by default) are deleted by the `retention` job, a
+//! (`[webhook] keep_deliveries_days`, 90 days by default) are deleted by the `retention` job, a
 //! bounded number per call so that no deletion holds the database for long.
+//!
+//! Retention of history ([`HistoryRetention`], `keep_history_days`, 90 days by default): the
+//! `history-retention` job deletes state-log entries older than the retention that the newest
+//! snapshot covers (start-up and every catch-up need only the snapshot and the log after it,
+//! see [`crate::snapshot`]), and recorded events older than the retention whose lifecycle
+//! document is finished (stuck detection reads only unfinished documents; an event's
+//! redelivery is still recognised by the planner's state, which keeps every event seen), or
+//! that belong to no lifecycle (items, products).
 //!
 //! A delivery is kept for as long as it is not processed, however old: a deferred delivery is
 //! work still to do. What the engine decided from a delivery (the events planned, the actions,
@@ -44,6 +52,98 @@ pub async fn prune_deliveries(
             return Ok(total);
         }
         tokio::task::yield_now().await;
+    }
+}
+
+/// State-log entries covered by the newest snapshot and recorded events of finished documents,
+/// older than `now - keep`, deleted in chunks of [`PRUNE_CHUNK`]; returns how many of each.
+pub async fn prune_history(
+    store: &dyn Store,
+    keep: Duration,
+    now: Timestamp,
+) -> Result<PrunedHistory, StoreError> {
+    let keep = SignedDuration::try_from(keep).unwrap_or(SignedDuration::MAX);
+    let cutoff = now.checked_sub(keep).unwrap_or(Timestamp::MIN);
+    let mut pruned = PrunedHistory::default();
+    loop {
+        let n = store.prune_state_log(cutoff, PRUNE_CHUNK).await?;
+        pruned.state_log += n;
+        if n < PRUNE_CHUNK as u64 {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    loop {
+        let n = store.prune_events(cutoff, PRUNE_CHUNK).await?;
+        pruned.events += n;
+        if n < PRUNE_CHUNK as u64 {
+            return Ok(pruned);
+        }
+        tokio::task::yield_now().await;
+    }
+}
+
+/// What [`prune_history`] deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PrunedHistory {
+    /// State-log entries.
+    pub state_log: u64,
+    /// Recorded events.
+    pub events: u64,
+}
+
+/// The scheduled job deleting history older than the retention, hourly (see the module's
+/// documentation).
+///
+/// ```
+/// use std::time::Duration;
+/// use sync_engine::retention::HistoryRetention;
+///
+/// assert_eq!(HistoryRetention::new(90).keep(), Duration::from_secs(90 * 86_400));
+/// ```
+#[derive(Debug, Clone)]
+pub struct HistoryRetention {
+    keep: Duration,
+}
+
+impl HistoryRetention {
+    /// Keeps history for `days` days (at least one).
+    pub fn new(days: u32) -> Self {
+        HistoryRetention {
+            keep: Duration::from_secs(u64::from(days.max(1)) * 86_400),
+        }
+    }
+
+    /// How long history is kept.
+    pub fn keep(&self) -> Duration {
+        self.keep
+    }
+}
+
+#[async_trait]
+impl Scheduled for HistoryRetention {
+    fn name(&self) -> &str {
+        "history-retention"
+    }
+
+    fn interval(&self) -> Duration {
+        Duration::from_secs(3_600)
+    }
+
+    async fn run_once(&self, engine: &Engine) -> Result<usize, JobError> {
+        let now = engine.clock().now();
+        let pruned = prune_history(engine.store().as_ref(), self.keep, now)
+            .await
+            .map_err(|e| JobError::transient(format!("pruning history: {e}")))?;
+        if pruned != PrunedHistory::default() {
+            tracing::info!(
+                state_log = pruned.state_log,
+                events = pruned.events,
+                keep_days = self.keep.as_secs() / 86_400,
+                "deleted history past the retention"
+            );
+        }
+        Ok(usize::try_from(pruned.state_log + pruned.events).unwrap_or(usize::MAX))
     }
 }
 

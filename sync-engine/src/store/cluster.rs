@@ -97,7 +97,8 @@ pub trait ClusterStore: Send + Sync {
         until: Timestamp,
     ) -> Result<Vec<OutboxAction>, StoreError>;
 
-    /// The position of the last state change in the state log (0 when it is empty).
+    /// The position of the last state change in the state log (0 when nothing was ever
+    /// written; the last position pruned when the whole log was pruned).
     async fn ledger_head(&self) -> Result<i64, StoreError>;
     /// The state changes after position `after`, in commit order, with their positions, at most
     /// `limit`: what another instance committed since this one last read.

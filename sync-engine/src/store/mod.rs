@@ -72,7 +72,9 @@ pub use exceptions::{
     AuditEntry, ExceptionCursor, ExceptionQuery, ExceptionRequest, ExceptionStore, NewException,
     StoredException,
 };
-pub use ledger::{CommitOutcome, LedgerStore, PlanCommit, RecordedEvent};
+pub use ledger::{
+    CommitOutcome, LedgerStore, PlanCommit, RecordedEvent, StateSnapshot, WatchedDocument,
+};
 pub use outbox::{
     ActionCount, ActionFilter, ActionRecord, ActionStatus, NewAction, OutboxAction, OutboxStore,
 };

@@ -59,6 +59,7 @@ pub fn commit(event_key: &str, actions: Vec<NewAction>) -> PlanCommit {
         actions,
         exceptions: vec![],
         resolved_exceptions: vec![],
+        owner: None,
     }
 }
 

@@ -46,8 +46,9 @@ use sync_engine::instance_lock::InstanceLock;
 use sync_engine::monitor::StuckDetector;
 use sync_engine::monitor::{lifecycles, stage_counts};
 use sync_engine::netsuite::{ExecutorConfig, PollerConfig};
-use sync_engine::retention::DeliveryRetention;
+use sync_engine::retention::{DeliveryRetention, HistoryRetention};
 use sync_engine::service::{Scheduled, backlog};
+use sync_engine::snapshot::SnapshotJob;
 use sync_engine::store::Store;
 use sync_engine::store_location::{StoreLocation, open_store};
 use sync_engine::text::printable;
@@ -428,6 +429,8 @@ fn extra_jobs(config: &Config) -> Result<Vec<Arc<dyn Scheduled>>, BoxError> {
     let mut jobs: Vec<Arc<dyn Scheduled>> = vec![
         Arc::new(StuckDetector::new(config.monitor.stuck.clone())),
         Arc::new(DeliveryRetention::new(config.webhook.keep_deliveries_days)),
+        Arc::new(HistoryRetention::new(config.keep_history_days)),
+        Arc::new(SnapshotJob::default()),
     ];
     if !config.alerts.routes.is_empty() {
         jobs.push(Arc::new(config.alerts.build(env)?));

@@ -1,13 +1,18 @@
 //! [`LedgerStore`] on PostgreSQL: `events` and `state_log`, and the plan commit that writes the
-//! outbox and the exception queue in the same transaction.
+//! outbox and the exception queue in the same transaction; `state_snapshots` and the retention
+//! they allow; `documents`, the lifecycle documents stuck detection reads.
 
 use async_trait::async_trait;
+use jiff::Timestamp;
 use serde_json::Value;
 use sqlx::{PgConnection, PgPool};
 
 use super::exceptions::{insert_exception, resolve_exception_in};
 use super::{PgStore, classify, from_millis, json, millis, parse_json};
-use crate::store::{CommitOutcome, LedgerStore, PlanCommit, RecordedEvent, StoreError};
+use crate::store::{
+    ActionRecord, ActionStatus, CommitOutcome, LedgerStore, PlanCommit, RecordedEvent,
+    StateSnapshot, StoreError, WatchedDocument,
+};
 
 #[async_trait]
 impl LedgerStore for PgStore {
@@ -48,6 +53,284 @@ impl LedgerStore for PgStore {
             })
             .collect()
     }
+
+    async fn save_snapshot(&self, snapshot: StateSnapshot) -> Result<(), StoreError> {
+        let mut tx = self.pool().begin().await.map_err(classify)?;
+        sqlx::query(
+            "INSERT INTO state_snapshots (head, format, taken_at, state) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (head) DO UPDATE
+             SET format = excluded.format, taken_at = excluded.taken_at, state = excluded.state",
+        )
+        .bind(snapshot.head)
+        .bind(i32::try_from(snapshot.format).unwrap_or(i32::MAX))
+        .bind(millis(snapshot.taken_at))
+        .bind(&snapshot.state)
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?;
+        sqlx::query(
+            "DELETE FROM state_snapshots WHERE head < (
+                 SELECT MIN(head) FROM (
+                     SELECT head FROM state_snapshots ORDER BY head DESC LIMIT 2) newest)",
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?;
+        tx.commit().await.map_err(classify)
+    }
+
+    async fn latest_snapshot(&self) -> Result<Option<StateSnapshot>, StoreError> {
+        let row: Option<(i64, i32, i64, String)> = sqlx::query_as(
+            "SELECT head, format, taken_at, state FROM state_snapshots
+             ORDER BY head DESC LIMIT 1",
+        )
+        .fetch_optional(self.pool())
+        .await
+        .map_err(classify)?;
+        Ok(row.map(|(head, format, taken_at, state)| StateSnapshot {
+            head,
+            format: u32::try_from(format).unwrap_or(0),
+            taken_at: from_millis(taken_at),
+            state,
+        }))
+    }
+
+    async fn snapshot_head(&self) -> Result<Option<i64>, StoreError> {
+        sqlx::query_scalar("SELECT MAX(head) FROM state_snapshots")
+            .fetch_one(self.pool())
+            .await
+            .map_err(classify)
+    }
+
+    async fn state_log_horizon(&self) -> Result<i64, StoreError> {
+        let through: Option<i64> =
+            sqlx::query_scalar("SELECT through FROM state_log_horizon WHERE id = 1")
+                .fetch_optional(self.pool())
+                .await
+                .map_err(classify)?;
+        Ok(through.unwrap_or(0))
+    }
+
+    async fn prune_state_log(&self, before: Timestamp, limit: usize) -> Result<u64, StoreError> {
+        let mut tx = self.pool().begin().await.map_err(classify)?;
+        // Serialised with plan commits and other pruners: the prefix read is the one deleted.
+        sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))")
+            .bind(LEDGER_LOCK)
+            .execute(&mut *tx)
+            .await
+            .map_err(classify)?;
+        let covered: Option<i64> = sqlx::query_scalar("SELECT MAX(head) FROM state_snapshots")
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(classify)?;
+        let Some(covered) = covered else {
+            return Ok(0);
+        };
+        let rows: Vec<(i64, Option<i64>)> =
+            sqlx::query_as("SELECT seq, recorded_at FROM state_log ORDER BY seq LIMIT $1")
+                .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(classify)?;
+        let prefix: Vec<i64> = rows
+            .into_iter()
+            .take_while(|(seq, at)| *seq <= covered && at.is_some_and(|at| at < millis(before)))
+            .map(|(seq, _)| seq)
+            .collect();
+        let Some(&last) = prefix.last() else {
+            return Ok(0);
+        };
+        sqlx::query("DELETE FROM state_log WHERE seq <= $1")
+            .bind(last)
+            .execute(&mut *tx)
+            .await
+            .map_err(classify)?;
+        sqlx::query(
+            "INSERT INTO state_log_horizon (id, through) VALUES (1, $1)
+             ON CONFLICT (id) DO UPDATE
+             SET through = GREATEST(state_log_horizon.through, excluded.through)",
+        )
+        .bind(last)
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?;
+        tx.commit().await.map_err(classify)?;
+        Ok(prefix.len() as u64)
+    }
+
+    async fn prune_events(&self, before: Timestamp, limit: usize) -> Result<u64, StoreError> {
+        let mut tx = self.pool().begin().await.map_err(classify)?;
+        let n = sqlx::query(
+            "DELETE FROM events WHERE event_key IN (
+                 SELECT e.event_key FROM events e
+                 LEFT JOIN documents d ON d.key = e.owner
+                 WHERE e.planned_at < $1 AND (e.owner = '' OR d.finished_at IS NOT NULL)
+                 ORDER BY e.planned_at, e.seq LIMIT $2)",
+        )
+        .bind(millis(before))
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?
+        .rows_affected();
+        sqlx::query(
+            "DELETE FROM documents d WHERE d.finished_at IS NOT NULL
+             AND NOT EXISTS (SELECT 1 FROM events e WHERE e.owner = d.key)",
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?;
+        tx.commit().await.map_err(classify)?;
+        Ok(n)
+    }
+
+    async fn unfinished_documents(
+        &self,
+        seen_by: Timestamp,
+        after: &str,
+        limit: usize,
+    ) -> Result<Vec<WatchedDocument>, StoreError> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT key, version FROM documents
+             WHERE finished_at IS NULL AND key COLLATE \"C\" > $1 AND first_seen <= $2
+             ORDER BY key COLLATE \"C\" LIMIT $3",
+        )
+        .bind(after)
+        .bind(millis(seen_by))
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(self.pool())
+        .await
+        .map_err(classify)?;
+        Ok(rows
+            .into_iter()
+            .map(|(key, version)| WatchedDocument { key, version })
+            .collect())
+    }
+
+    async fn document_events(&self, owners: &[String]) -> Result<Vec<RecordedEvent>, StoreError> {
+        let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
+            "SELECT event_key, document, event, planned_at FROM events
+             WHERE owner = ANY($1) ORDER BY planned_at, seq",
+        )
+        .bind(owners)
+        .fetch_all(self.pool())
+        .await
+        .map_err(classify)?;
+        rows.into_iter().map(recorded).collect()
+    }
+
+    async fn document_actions(
+        &self,
+        documents: &[String],
+        event_keys: &[String],
+    ) -> Result<Vec<ActionRecord>, StoreError> {
+        type RecordRow = (String, String, String, String, String, i64, i64);
+        let rows: Vec<RecordRow> = sqlx::query_as(
+            "SELECT key, document, kind, status, event_key, created_at, updated_at
+             FROM actions WHERE document = ANY($1) OR event_key = ANY($2) ORDER BY seq",
+        )
+        .bind(documents)
+        .bind(event_keys)
+        .fetch_all(self.pool())
+        .await
+        .map_err(classify)?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(key, document, kind, status, event_key, created_at, updated_at)| ActionRecord {
+                    key,
+                    document,
+                    kind,
+                    status: ActionStatus::parse(&status).unwrap_or(ActionStatus::Failed),
+                    event_key,
+                    created_at: from_millis(created_at),
+                    updated_at: from_millis(updated_at),
+                },
+            )
+            .collect())
+    }
+
+    async fn finish_documents(
+        &self,
+        documents: &[WatchedDocument],
+        at: Timestamp,
+    ) -> Result<u64, StoreError> {
+        let keys: Vec<&str> = documents.iter().map(|d| d.key.as_str()).collect();
+        let versions: Vec<i64> = documents.iter().map(|d| d.version).collect();
+        Ok(sqlx::query(
+            "UPDATE documents d SET finished_at = $3
+             FROM UNNEST($1::TEXT[], $2::BIGINT[]) AS f(key, version)
+             WHERE d.key = f.key AND d.version = f.version AND d.finished_at IS NULL",
+        )
+        .bind(&keys)
+        .bind(&versions)
+        .bind(millis(at))
+        .execute(self.pool())
+        .await
+        .map_err(classify)?
+        .rows_affected())
+    }
+
+    async fn events_without_owner(&self, limit: usize) -> Result<Vec<RecordedEvent>, StoreError> {
+        let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
+            "SELECT event_key, document, event, planned_at FROM events
+             WHERE owner IS NULL ORDER BY planned_at, seq LIMIT $1",
+        )
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(self.pool())
+        .await
+        .map_err(classify)?;
+        rows.into_iter().map(recorded).collect()
+    }
+
+    async fn set_event_owners(
+        &self,
+        owners: &[(String, Option<String>)],
+    ) -> Result<(), StoreError> {
+        let keys: Vec<&str> = owners.iter().map(|(k, _)| k.as_str()).collect();
+        let documents: Vec<&str> = owners
+            .iter()
+            .map(|(_, o)| o.as_deref().unwrap_or(""))
+            .collect();
+        let mut tx = self.pool().begin().await.map_err(classify)?;
+        sqlx::query(
+            "UPDATE events e SET owner = o.owner
+             FROM UNNEST($1::TEXT[], $2::TEXT[]) AS o(event_key, owner)
+             WHERE e.event_key = o.event_key",
+        )
+        .bind(&keys)
+        .bind(&documents)
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?;
+        sqlx::query(
+            "INSERT INTO documents (key, first_seen, version)
+             SELECT o.owner, MIN(e.planned_at), 1
+             FROM UNNEST($1::TEXT[], $2::TEXT[]) AS o(event_key, owner)
+             JOIN events e ON e.event_key = o.event_key
+             WHERE o.owner <> ''
+             GROUP BY o.owner
+             ON CONFLICT (key) DO UPDATE
+             SET first_seen = LEAST(documents.first_seen, excluded.first_seen)",
+        )
+        .bind(&keys)
+        .bind(&documents)
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?;
+        tx.commit().await.map_err(classify)
+    }
+}
+
+fn recorded(
+    (event_key, document, event, planned_at): (String, String, String, i64),
+) -> Result<RecordedEvent, StoreError> {
+    Ok(RecordedEvent {
+        event_key,
+        document,
+        event: parse_json(&event)?,
+        planned_at: from_millis(planned_at),
+    })
 }
 
 /// Whether an event with this key is in the ledger.
@@ -104,17 +387,19 @@ pub(super) async fn commit_in(
             return Ok(CommitOutcome::Stale { head });
         }
     }
+    let owner = commit.owner.as_deref().unwrap_or("");
     if commit.mark_seen {
         // Marking the event seen is also the duplicate check: of two instances committing
         // the same event at once, the second waits on the first's key and inserts nothing.
         let inserted = sqlx::query(
-            "INSERT INTO events (event_key, document, event, planned_at)
-             VALUES ($1, $2, $3, $4) ON CONFLICT (event_key) DO NOTHING",
+            "INSERT INTO events (event_key, document, event, planned_at, owner)
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (event_key) DO NOTHING",
         )
         .bind(&commit.event_key)
         .bind(&commit.document)
         .bind(&event)
         .bind(at)
+        .bind(owner)
         .execute(&mut *tx)
         .await
         .map_err(classify)?
@@ -127,12 +412,37 @@ pub(super) async fn commit_in(
         return Ok(CommitOutcome::Duplicate);
     }
     for change in &changes {
-        sqlx::query("INSERT INTO state_log (event_key, change) VALUES ($1, $2)")
+        sqlx::query("INSERT INTO state_log (event_key, change, recorded_at) VALUES ($1, $2, $3)")
             .bind(&commit.event_key)
             .bind(change)
+            .bind(at)
             .execute(&mut *tx)
             .await
             .map_err(classify)?;
+    }
+    if !owner.is_empty() {
+        sqlx::query(
+            "INSERT INTO documents (key, first_seen, version) VALUES ($1, $2, 1)
+             ON CONFLICT (key) DO UPDATE
+             SET version = documents.version + 1, finished_at = NULL",
+        )
+        .bind(owner)
+        .bind(at)
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?;
+    }
+    if !commit.actions.is_empty() {
+        // The documents the actions are filed under are not finished any more.
+        let filed: Vec<&str> = commit.actions.iter().map(|a| a.document.as_str()).collect();
+        sqlx::query(
+            "UPDATE documents SET version = version + 1, finished_at = NULL
+             WHERE key = ANY($1)",
+        )
+        .bind(&filed)
+        .execute(&mut *tx)
+        .await
+        .map_err(classify)?;
     }
     for (a, payload) in commit.actions.iter().zip(&payloads) {
         // A key planned before (by an earlier event) is not enqueued twice.
@@ -163,10 +473,15 @@ pub(super) async fn commit_in(
     Ok(CommitOutcome::Committed)
 }
 
-/// The ledger head: the last position in the state log, 0 when it is empty.
+/// The ledger head: the last position in the state log, or the last pruned from it when that
+/// is later (the whole log pruned); 0 when nothing was ever written.
 pub(super) async fn head_in(conn: &mut PgConnection) -> Result<i64, StoreError> {
-    sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0)::BIGINT FROM state_log")
-        .fetch_one(conn)
-        .await
-        .map_err(classify)
+    sqlx::query_scalar(
+        "SELECT GREATEST(
+             COALESCE((SELECT MAX(seq) FROM state_log), 0),
+             COALESCE((SELECT through FROM state_log_horizon WHERE id = 1), 0))::BIGINT",
+    )
+    .fetch_one(conn)
+    .await
+    .map_err(classify)
 }

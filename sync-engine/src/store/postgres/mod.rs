@@ -56,6 +56,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "adapter state",
         include_str!("../../../migrations/postgres/0005_adapter_state.sql"),
     ),
+    (
+        6,
+        "history",
+        include_str!("../../../migrations/postgres/0006_history.sql"),
+    ),
 ];
 
 /// How a [`PgStore`] connects.

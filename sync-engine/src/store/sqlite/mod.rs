@@ -186,6 +186,35 @@ const MIGRATIONS: &[&str] = &[
         WHERE name GLOB 'clarus.*.[0-9]*.*'
           AND substr(name, 8, instr(substr(name, 8), '.') - 1)
               IN ('goods_out', 'goods_in', 'stock', 'stock_movement', 'product');",
+    // 8: snapshots of the planner's state, retention of the state log and of recorded events,
+    // and the lifecycle documents stuck detection reads (the same schema as PostgreSQL's
+    // migration 6; see its comments).
+    "CREATE TABLE state_snapshots (
+        head INTEGER PRIMARY KEY,
+        format INTEGER NOT NULL,
+        taken_at INTEGER NOT NULL,
+        state TEXT NOT NULL
+    );
+    CREATE TABLE state_log_horizon (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        through INTEGER NOT NULL
+    );
+    ALTER TABLE state_log ADD COLUMN recorded_at INTEGER;
+    UPDATE state_log SET recorded_at = COALESCE(
+        (SELECT e.planned_at FROM events e WHERE e.event_key = state_log.event_key),
+        CAST(strftime('%s', 'now') AS INTEGER) * 1000);
+    ALTER TABLE events ADD COLUMN owner TEXT;
+    CREATE INDEX events_owner ON events(owner, planned_at);
+    CREATE INDEX events_planned ON events(planned_at);
+    CREATE INDEX events_without_owner ON events(planned_at) WHERE owner IS NULL;
+    CREATE INDEX actions_event ON actions(event_key);
+    CREATE TABLE documents (
+        key TEXT PRIMARY KEY,
+        first_seen INTEGER NOT NULL,
+        version INTEGER NOT NULL,
+        finished_at INTEGER
+    );
+    CREATE INDEX documents_unfinished ON documents(key) WHERE finished_at IS NULL;",
 ];
 
 /// [`Store`] on an embedded SQLite database.
