@@ -1,0 +1,354 @@
+//! A console over a seeded temporary store, and a client that signs in.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use jiff::{SignedDuration, Timestamp};
+use reqwest::StatusCode;
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use serde_json::json;
+use sync_console::auth::hash_password_with;
+use sync_console::{Console, ConsoleOptions, EngineProbe, Links};
+use sync_core::{
+    Event, LocationId, LocationMapping, MappingTables, Mappings, Name, Order, OrderRef,
+    OrderStatus, Payload, Revision, SourceId, System, WarehouseId,
+};
+use sync_engine::clock::ManualClock;
+use sync_engine::console_settings::{ConsoleRole, ConsoleUserSettings, SessionKey};
+use sync_engine::engine::Engine;
+use sync_engine::store::{NewException, SqliteStore, Store};
+
+pub const START: &str = "2026-12-01T09:00:00Z";
+/// The hostile exception's key: markup and quotes in a URL path segment too.
+pub const HOSTILE_KEY: &str = "EX-<i>\"hostile\"'";
+pub const HOSTILE_TEXT: &str =
+    "<script>alert(\"x\")</script> 'single' \"double\" <img src=x onerror=alert(1)>";
+
+static NEXT: AtomicUsize = AtomicUsize::new(0);
+
+/// People of the test console, each with password `pw-<name>`.
+pub const PEOPLE: [(&str, ConsoleRole); 4] = [
+    ("ops", ConsoleRole::Operations),
+    ("fin", ConsoleRole::Finance),
+    ("view", ConsoleRole::Viewer),
+    ("admin", ConsoleRole::Admin),
+];
+
+pub fn password(name: &str) -> String {
+    format!("pw-{name}")
+}
+
+/// How the test console is set up.
+pub struct Setup {
+    pub probe: EngineProbe,
+    pub failures_per_user: u32,
+    pub failures_per_address: u32,
+    pub secure_cookies: bool,
+}
+
+impl Default for Setup {
+    fn default() -> Self {
+        Setup {
+            probe: EngineProbe::InProcess,
+            failures_per_user: 5,
+            failures_per_address: 50,
+            secure_cookies: false,
+        }
+    }
+}
+
+pub struct Harness {
+    pub base: String,
+    pub clock: ManualClock,
+    pub store: Arc<dyn Store>,
+    pub store_path: PathBuf,
+    pub http: reqwest::Client,
+    dir: PathBuf,
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn exception(
+    key: &str,
+    owner: &str,
+    kind: &str,
+    severity: &str,
+    document: &str,
+    message: &str,
+) -> NewException {
+    NewException {
+        key: key.into(),
+        kind: kind.into(),
+        owner: owner.into(),
+        severity: severity.into(),
+        document: document.into(),
+        message: message.into(),
+        runbook: format!("operations.md#{kind}"),
+        payload: json!({ "action": "act-1", "detail": message }),
+    }
+}
+
+async fn seed(store: Arc<dyn Store>, at: Timestamp) {
+    let order = Event {
+        source: SourceId {
+            system: System::NetSuite,
+            resource: "salesOrder".into(),
+            id: Name::new("4411"),
+            event: "updated".into(),
+            revision: Revision::Sequence(1),
+        },
+        occurred_at: at,
+        payload: Payload::Order(Order {
+            order: OrderRef::sales("4411"),
+            tran_id: "SO1023".into(),
+            status: OrderStatus::Open,
+            location: LocationId::new("1"),
+            ship_method: None,
+            expected_date: None,
+            lines: Vec::new(),
+        }),
+    };
+    // Planned by the engine as it would be: the ledger records the order with its number.
+    let tables = MappingTables {
+        locations: vec![LocationMapping {
+            location: LocationId::new("1"),
+            warehouse: WarehouseId(10),
+        }],
+        ..MappingTables::default()
+    };
+    let engine = Engine::open(store.clone(), Mappings::new(tables).unwrap())
+        .await
+        .unwrap();
+    engine.ingest(&order, at).await.unwrap();
+    for e in [
+        exception(
+            "EX-OPS-1",
+            "operations",
+            "action-failed",
+            "error",
+            "SO 4411",
+            "Fulfilment of SO1023 failed",
+        ),
+        exception(
+            "EX-OPS-WARN",
+            "operations",
+            "short-despatch",
+            "warning",
+            "SO 9999",
+            "Short despatch on another order",
+        ),
+        exception(
+            "EX-FIN-1",
+            "finance",
+            "missing-account-mapping",
+            "error",
+            "stock movement 9 (acme)",
+            "No account for the adjustment",
+        ),
+        NewException {
+            payload: json!({ "hostile": HOSTILE_TEXT }),
+            ..exception(
+                HOSTILE_KEY,
+                "operations",
+                "<b>kind</b>",
+                "error",
+                HOSTILE_TEXT,
+                HOSTILE_TEXT,
+            )
+        },
+    ] {
+        store.raise_exception(e, at).await.unwrap();
+    }
+}
+
+impl Harness {
+    pub async fn start() -> Harness {
+        Harness::with(Setup::default()).await
+    }
+
+    pub async fn with(setup: Setup) -> Harness {
+        let dir = std::env::temp_dir().join(format!(
+            "sync-console-test-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::SeqCst)
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let store_path = dir.join("store.sqlite");
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&store_path).unwrap());
+        let start: Timestamp = START.parse().unwrap();
+        let clock = ManualClock::new(start);
+        seed(store.clone(), start - SignedDuration::from_hours(2)).await;
+        let probe = match setup.probe {
+            EngineProbe::SqliteLock(_) => EngineProbe::SqliteLock(store_path.clone()),
+            other => other,
+        };
+        let users = PEOPLE
+            .iter()
+            .map(|(name, role)| ConsoleUserSettings {
+                name: (*name).into(),
+                role: *role,
+                password_hash: hash_password_with(&password(name), 8, 1).unwrap(),
+            })
+            .collect();
+        let options = ConsoleOptions {
+            users,
+            session_key: Some(SessionKey::new(vec![42u8; 32]).unwrap()),
+            session_ttl: SignedDuration::from_hours(8),
+            secure_cookies: setup.secure_cookies,
+            failures_per_user: setup.failures_per_user,
+            failures_per_address: setup.failures_per_address,
+            throttle_window: SignedDuration::from_mins(15),
+            max_requests: 64,
+            links: Links {
+                netsuite_account: Some("1234567_SB1".into()),
+                clarus_url: Some("https://acme.clarus.example".into()),
+            },
+            health: None,
+            probe,
+            clock: clock.shared(),
+            time_zone: jiff::tz::TimeZone::UTC,
+        };
+        let console = Console::new(store.clone(), options).unwrap();
+        let listener = sync_console::bind("127.0.0.1:0".parse().unwrap(), 16).unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(console.serve(listener, std::future::pending()));
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Harness {
+            base,
+            clock,
+            store,
+            store_path,
+            http,
+            dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// The sign-in form's cookie and CSRF token.
+    pub async fn sign_in_form(&self) -> (String, String) {
+        let response = self.http.get(self.url("/sign-in")).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let cookie = cookie_of(&response).expect("the sign-in form sets a cookie");
+        let body = response.text().await.unwrap();
+        (
+            cookie,
+            csrf_in(&body).expect("the sign-in form has a CSRF token"),
+        )
+    }
+
+    /// Tries to sign in; the answer as sent.
+    pub async fn try_sign_in(&self, name: &str, password: &str) -> reqwest::Response {
+        let (cookie, csrf) = self.sign_in_form().await;
+        self.http
+            .post(self.url("/sign-in"))
+            .header(COOKIE, cookie)
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("name", name),
+                ("password", password),
+            ])
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Signs `name` in.
+    pub async fn sign_in(&self, name: &str) -> Client<'_> {
+        let response = self.try_sign_in(name, &password(name)).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::SEE_OTHER,
+            "sign-in of {name}"
+        );
+        let cookie = cookie_of(&response).expect("a session cookie");
+        let client = Client {
+            harness: self,
+            cookie,
+        };
+        let home = client.get("/").await;
+        assert_eq!(home.0, StatusCode::OK);
+        client
+    }
+}
+
+/// The `name=value` of the first `Set-Cookie`.
+pub fn cookie_of(response: &reqwest::Response) -> Option<String> {
+    let header = response.headers().get(SET_COOKIE)?.to_str().ok()?;
+    Some(header.split(';').next()?.to_owned())
+}
+
+/// The first CSRF token of a page.
+pub fn csrf_in(body: &str) -> Option<String> {
+    let start = body.find("name=\"csrf\" value=\"")? + "name=\"csrf\" value=\"".len();
+    let end = body[start..].find('"')? + start;
+    Some(body[start..end].to_owned())
+}
+
+/// A signed-in person.
+pub struct Client<'a> {
+    pub harness: &'a Harness,
+    pub cookie: String,
+}
+
+impl Client<'_> {
+    pub async fn get(&self, path: &str) -> (StatusCode, String) {
+        let response = self
+            .harness
+            .http
+            .get(self.harness.url(path))
+            .header(COOKIE, &self.cookie)
+            .send()
+            .await
+            .unwrap();
+        (response.status(), response.text().await.unwrap())
+    }
+
+    /// The CSRF token of this session (read from the home page).
+    pub async fn csrf(&self) -> String {
+        csrf_in(&self.get("/").await.1).unwrap()
+    }
+
+    /// Posts `fields` with this session's CSRF token.
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let csrf = self.csrf().await;
+        let mut all = vec![("csrf", csrf.as_str())];
+        all.extend_from_slice(fields);
+        self.post_raw(path, &all).await
+    }
+
+    /// Posts `fields` as they are (no token added).
+    pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        self.harness
+            .http
+            .post(self.harness.url(path))
+            .header(COOKIE, &self.cookie)
+            .form(fields)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+/// Where a redirect points.
+pub fn location(response: &reqwest::Response) -> Option<String> {
+    Some(response.headers().get(LOCATION)?.to_str().ok()?.to_owned())
+}
+
+/// The path of exception `key`'s page.
+pub fn exception_path(key: &str) -> String {
+    format!(
+        "/exceptions/{}",
+        percent_encoding::utf8_percent_encode(key, percent_encoding::NON_ALPHANUMERIC)
+    )
+}
