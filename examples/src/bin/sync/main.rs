@@ -13,6 +13,8 @@
 //! sync --config sync.toml drift [--now] [--history N] [--sku SKU] [--json]
 //! sync --config sync.toml doctor [--json]
 //! sync --config sync.toml webhooks rotate-secret
+//! sync --config sync.toml console [--listen ADDR]   (or: sync console --store <FILE|URL>)
+//! sync console hash-password < password.txt
 //! sync --config sync.toml store backup <DEST>    (or: sync store backup --store <FILE> <DEST>)
 //! ```
 //!
@@ -21,6 +23,7 @@
 //! store (`store = "postgres://…"`) several instances may run at once.
 
 mod close;
+mod console;
 mod doctor;
 mod drift;
 mod exceptions;
@@ -67,6 +70,8 @@ CLARUS_CLIENT_ID, CLARUS_CLIENT_SECRET            Clarus OAuth client credential
 CLARUS_WEBHOOK_SECRET                             shared secret Clarus webhooks present (?token=)\n  \
 CLARUS_WEBHOOK_SECRET_PREVIOUS                    the previous one, accepted too while rotating\n  \
 SYNC_STORE_PASSWORD, PGPASSWORD                   PostgreSQL store password (when the URL has none)\n  \
+SYNC_CONSOLE_SESSION_KEY                          console session key (32+ bytes; required on PostgreSQL)\n  \
+SYNC_CONSOLE_USERS                                console users, name:role:argon2-hash separated by ;\n  \
 RUST_LOG                                          log filter, e.g. info,sync_engine=debug\n\n\
 EXAMPLE CONFIGURATION\n\n",
     include_str!("../../../sync.example.toml")
@@ -124,6 +129,9 @@ enum Command {
         #[command(subcommand)]
         command: webhooks::WebhookCommand,
     },
+    /// The operations console on a store, without the engine (read-only unless an engine runs
+    /// on it); `hash-password` prints a password's argon2 hash for `[console]` users.
+    Console(console::ConsoleArgs),
     /// The store: `backup DEST` writes a consistent copy of the SQLite store while the engine
     /// runs (a PostgreSQL store is backed up with `pg_dump`).
     Store {
@@ -151,6 +159,7 @@ async fn run(args: Args) -> Result<(), BoxError> {
         // Needs no settings, and must work while the current secret is refused as too short.
         Command::Webhooks { command } => return webhooks::run(command),
         // `--store` names the file: no configuration needed.
+        Command::Console(args) if args.standalone() => return console::run(None, args).await,
         Command::Store { command } if command.explicit_store().is_some() => {
             return store::run(command, None);
         }
@@ -171,6 +180,7 @@ async fn run(args: Args) -> Result<(), BoxError> {
         Command::Report(report_args) => report::run(&config, report_args).await,
         Command::Drift(args) => drift::drift(&config, args).await,
         Command::Doctor(args) => doctor::run(&config, args).await,
+        Command::Console(args) => console::run(Some(&config), args).await,
         Command::Store { command } => store::run(command, Some(&config.store)),
         Command::Webhooks { .. } => unreachable!("handled before the configuration is read"),
     }
@@ -323,6 +333,7 @@ async fn run_engine(config: Config) -> Result<(), BoxError> {
     let listener =
         sync_engine::intake::bind(config.webhook.listen, config.webhook.max_connections)?;
     let health = Health::new(config.health.health_config());
+    let console_health = health.clone();
     let assembled = assemble_clustered(
         Parts {
             store: store.clone(),
@@ -368,6 +379,8 @@ async fn run_engine(config: Config) -> Result<(), BoxError> {
     )
     .await?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
+    let console =
+        console::spawn_in_engine(&config, store.clone(), console_health, stopped.clone())?;
     let service = tokio::spawn(assembled.service.run(stopped));
     tracing::info!(
         listen = %config.webhook.listen,
@@ -379,6 +392,9 @@ async fn run_engine(config: Config) -> Result<(), BoxError> {
     );
     let _ = stop.send(true);
     service.await??;
+    if let Some(console) = console {
+        let _ = console.await;
+    }
     tracing::info!("stopped");
     Ok(())
 }
