@@ -727,3 +727,77 @@ async fn two_instances_starting_together_create_each_automation_once() {
     // The lease is released once both are done.
     assert!(store.leases(clock.now()).await.unwrap().is_empty());
 }
+
+/// A store that fails to take or renew an instance's leases (here its lease table is renamed
+/// away under the running service) raises that instance's own lease exception and fails its
+/// readiness; once the leases are answered again the exception is resolved and readiness clears.
+#[tokio::test]
+async fn a_store_failing_the_leases_raises_the_instances_own_exception_until_it_answers() {
+    use sync_engine::health::{LEASES_PART, lease_exception_key};
+
+    let path = std::env::temp_dir().join(format!(
+        "sync-lease-failures-{}-{}.sqlite",
+        std::process::id(),
+        Timestamp::now().as_nanosecond()
+    ));
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).unwrap());
+    let runs = Runs::default();
+    let a = member(store.clone(), &quick_cluster(), "sync-lf-a", &runs).await;
+    eventually(10, "sync-lf-a leads", || async {
+        counted(&a).role == Some(Role::Leader)
+    })
+    .await;
+
+    let side = rusqlite::Connection::open(&path).unwrap();
+    side.busy_timeout(Duration::from_secs(5)).unwrap();
+    side.execute_batch("ALTER TABLE leases RENAME TO leases_away")
+        .unwrap();
+    let key = lease_exception_key("sync-lf-a");
+    let is_open = |store: Arc<dyn Store>, key: String| async move {
+        store
+            .exception(&key)
+            .await
+            .unwrap()
+            .is_some_and(|e| e.resolved_at.is_none())
+    };
+    let leases_failing = |member: &Member| {
+        member
+            .health
+            .readiness()
+            .tasks
+            .iter()
+            .any(|t| t.name == LEASES_PART && t.condition == Condition::Failing)
+    };
+    eventually(10, "the lease exception is raised", || {
+        is_open(store.clone(), key.clone())
+    })
+    .await;
+    assert!(leases_failing(&a));
+    assert!(!a.health.readiness().ready);
+    let raised = store.exception(&key).await.unwrap().unwrap();
+    assert_eq!(raised.exception.payload["instance"], "sync-lf-a");
+    assert!(
+        raised.exception.payload["jobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|j| j == "counted"),
+        "{raised:?}"
+    );
+
+    side.execute_batch("ALTER TABLE leases_away RENAME TO leases")
+        .unwrap();
+    eventually(10, "the lease exception is resolved", || {
+        let store = store.clone();
+        let key = key.clone();
+        async move { !is_open(store, key).await }
+    })
+    .await;
+    assert!(!leases_failing(&a));
+    a.stop.send(true).unwrap();
+    a.task.await.unwrap().unwrap();
+    drop(store);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+}
