@@ -216,7 +216,11 @@ pub async fn gather(
         explained_by_in_flight: summary.explained_by_in_flight,
         drift: summary.drift,
         unexplained_units: summary.unexplained_units,
-        value_impact: summary.value_impact,
+        // The demo has one location, so one currency.
+        value_impact: summary
+            .value_impact
+            .single_currency_total()
+            .unwrap_or_default(),
         drift_without_cost: summary.drift_without_cost,
         history_runs: drift_history::trend(store, None, usize::MAX).await?.len(),
         drifting: reconciled

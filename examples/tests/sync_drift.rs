@@ -42,6 +42,7 @@ public_url = "http://127.0.0.1/webhooks/clarus"
 
 [drift]
 value_alert_threshold = 10
+currency = "EUR"
 
 [[mappings.locations]]
 location = "{location}"
@@ -170,12 +171,18 @@ async fn drift_now_values_records_and_alerts_and_the_history_shows_the_trend() {
     assert!(out.contains("37.50"), "{out}");
     assert!(
         out.lines()
+            .find(|l| l.contains("MUG"))
+            .is_some_and(|l| l.trim_end().ends_with("EUR")),
+        "each row names its currency:\n{out}"
+    );
+    assert!(
+        out.lines()
             .find(|l| l.contains("TEA"))
             .is_some_and(|l| l.contains("unknown")),
         "{out}"
     );
     assert!(
-        out.contains("total: 2 drifting position(s), 5 units unexplained, valued at 37.50"),
+        out.contains("total: 2 drifting position(s), 5 units unexplained, valued at EUR 37.50"),
         "{out}"
     );
     assert!(
@@ -187,7 +194,8 @@ async fn drift_now_values_records_and_alerts_and_the_history_shows_the_trend() {
     let latest = json(&sync(&config, &["drift", "--json"]).await);
     let summary = &latest["run"]["summary"];
     assert_eq!(summary["drift"], 2);
-    assert_eq!(dec(&summary["value_impact"]), Decimal::new(3750, 2));
+    assert_eq!(dec(&summary["value_impact"]["EUR"]), Decimal::new(3750, 2));
+    assert_eq!(latest["rows"][0]["currency"], "EUR");
     assert_eq!(summary["drift_without_cost"], 1);
     assert_eq!(latest["rows"][0]["sku"], "MUG");
     assert_eq!(dec(&latest["rows"][0]["unit_cost"]), Decimal::new(1250, 2));

@@ -186,6 +186,21 @@ impl ValueTotals {
         self.0.keys().copied()
     }
 
+    /// The total when there is at most one currency (zero when empty); `None` when amounts of
+    /// several currencies are held, which no single figure can show.
+    pub fn single_currency_total(&self) -> Option<Decimal> {
+        match self.0.len() {
+            0 => Some(Decimal::ZERO),
+            1 => self.0.values().next().copied(),
+            _ => None,
+        }
+    }
+
+    /// Each total rounded to `dp` decimal places (banker's rounding, as [`Decimal::round_dp`]).
+    pub fn round_dp(&self, dp: u32) -> ValueTotals {
+        ValueTotals(self.0.iter().map(|(c, v)| (*c, v.round_dp(dp))).collect())
+    }
+
     /// Whether any currency's total exceeds `threshold` (each compared on its own).
     pub fn any_above(&self, threshold: Decimal) -> bool {
         self.0.values().any(|v| *v > threshold)
@@ -281,5 +296,14 @@ mod tests {
         assert_eq!(json, serde_json::json!({"EUR": "0.50", "USD": "7"}));
         assert_eq!(serde_json::from_value::<ValueTotals>(json).unwrap(), a);
         assert_eq!(ValueTotals::default().to_string(), "none");
+        let mut odd = ValueTotals::default();
+        odd.add(usd, Decimal::new(12345, 3));
+        assert_eq!(odd.round_dp(2).to_string(), "USD 12.34");
+        assert_eq!(odd.single_currency_total(), Some(Decimal::new(12345, 3)));
+        assert_eq!(a.single_currency_total(), None);
+        assert_eq!(
+            ValueTotals::default().single_currency_total(),
+            Some(Decimal::ZERO)
+        );
     }
 }

@@ -402,7 +402,7 @@ async fn close_inputs(store: &dyn Store) -> Result<Read, CloseError> {
                     netsuite: row.netsuite,
                     in_flight: row.in_flight,
                     unexplained: row.unexplained,
-                    value: None,
+                    value: row.value(),
                 });
             }
         }

@@ -590,6 +590,12 @@ pub struct DriftSettings {
     /// Consecutive reconciliations a position must drift in before its `stock-drift`
     /// exception is raised (1: at once; 2 confirms a difference seen at a busy moment).
     pub confirm_runs: u32,
+    /// The account's base currency (ISO 4217, `USD`): the currency of NetSuite's costs at
+    /// locations without one of their own. Absent: values are shown in `XXX` (no currency).
+    pub currency: Option<sync_core::money::Currency>,
+    /// Locations whose subsidiary keeps another currency (`[drift.location_currencies]`,
+    /// location internal id to currency code).
+    pub location_currencies: std::collections::BTreeMap<String, sync_core::money::Currency>,
 }
 
 impl Default for DriftSettings {
@@ -601,6 +607,8 @@ impl Default for DriftSettings {
             history_days: 90,
             value_alert_threshold: None,
             confirm_runs: 1,
+            currency: None,
+            location_currencies: std::collections::BTreeMap::new(),
         }
     }
 }
@@ -622,7 +630,18 @@ impl DriftSettings {
             history_days: self.history_days,
             value_alert_threshold: self.value_alert_threshold,
             confirm_runs: self.confirm_runs,
+            currencies: self.currencies(),
         }
+    }
+
+    /// The currency of each location's costs.
+    pub fn currencies(&self) -> sync_core::money::LocationCurrencies {
+        let mut currencies =
+            sync_core::money::LocationCurrencies::new(self.currency.unwrap_or_default());
+        for (location, currency) in &self.location_currencies {
+            currencies.insert(location.as_str().into(), *currency);
+        }
+        currencies
     }
 }
 

@@ -15,10 +15,18 @@
 //! summary's [`DriftRunSummary::value_impact`] adds up the absolute values of the drifting rows,
 //! so a gain on one SKU does not hide a loss on another; [`DriftRunSummary::net_value_impact`]
 //! keeps the sign.
+//!
+//! **Currencies.** A row's value is in the currency of its location (that of the subsidiary
+//! owning it, [`sync_core::money::LocationCurrencies`], from `[drift] currency` and
+//! `[drift.location_currencies]`): NetSuite keeps average costs in the subsidiary's currency.
+//! The summary's figures are per currency ([`ValueTotals`]); amounts of different currencies are
+//! never added together. Runs recorded before currencies were kept read back in
+//! [`Currency::UNSPECIFIED`] (`XXX`).
 
 use jiff::{SignedDuration, Timestamp};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use sync_core::money::{Amount, Currency, LocationCurrencies, ValueTotals};
 use sync_core::{
     DriftClass, DriftReport, DriftRow, DriftSummary, LocationId, Sku, StockKey, StockStatus,
     Thresholds,
@@ -62,11 +70,14 @@ pub struct ValuedDriftRow {
     pub unit_cost: Option<Decimal>,
     /// `unexplained × unit_cost`, when the cost is known.
     pub value_impact: Option<Decimal>,
+    /// The currency of `unit_cost` and `value_impact`: the location's.
+    #[serde(default)]
+    pub currency: Currency,
 }
 
 impl ValuedDriftRow {
-    /// Values a compared row at `costs`.
-    pub fn new(row: &DriftRow, costs: Option<&UnitCosts>) -> Self {
+    /// Values a compared row at `costs`, in the currency of its location.
+    pub fn new(row: &DriftRow, costs: Option<&UnitCosts>, currencies: &LocationCurrencies) -> Self {
         let unit_cost = costs.and_then(|c| c.unit_cost(&row.key.sku, &row.key.location));
         ValuedDriftRow {
             sku: row.key.sku.clone(),
@@ -79,7 +90,16 @@ impl ValuedDriftRow {
             class: row.class,
             unit_cost,
             value_impact: unit_cost.map(|cost| row.unexplained * cost),
+            currency: currencies.currency(&row.key.location),
         }
+    }
+
+    /// The value impact with its currency, when the cost is known.
+    pub fn value(&self) -> Option<Amount> {
+        self.value_impact.map(|value| Amount {
+            value,
+            currency: self.currency,
+        })
     }
 
     /// The position.
@@ -105,11 +125,13 @@ pub struct DriftRunSummary {
     pub drift: usize,
     /// Unexplained units over the drifting positions, each counted as a magnitude.
     pub unexplained_units: Decimal,
-    /// Value of the unexplained drift: the absolute value impacts of the drifting positions
-    /// whose cost is known, added up.
-    pub value_impact: Decimal,
+    /// Value of the unexplained drift per currency: the absolute value impacts of the drifting
+    /// positions whose cost is known, added up.
+    #[serde(deserialize_with = "totals_or_legacy")]
+    pub value_impact: ValueTotals,
     /// The same with signs kept: positive when NetSuite understates inventory value overall.
-    pub net_value_impact: Decimal,
+    #[serde(deserialize_with = "totals_or_legacy")]
+    pub net_value_impact: ValueTotals,
     /// Drifting positions whose cost NetSuite does not know (not in the value figures).
     pub drift_without_cost: usize,
     /// Whether NetSuite's costs were read; when `false` every value is unknown.
@@ -132,8 +154,8 @@ impl DriftRunSummary {
             explained_by_in_flight: counts.explained_by_in_flight,
             drift: counts.drift,
             unexplained_units: Decimal::ZERO,
-            value_impact: Decimal::ZERO,
-            net_value_impact: Decimal::ZERO,
+            value_impact: ValueTotals::default(),
+            net_value_impact: ValueTotals::default(),
             drift_without_cost: 0,
             valued,
             thresholds,
@@ -142,14 +164,35 @@ impl DriftRunSummary {
             summary.unexplained_units += row.unexplained.abs();
             match row.value_impact {
                 Some(value) => {
-                    summary.value_impact += value.abs();
-                    summary.net_value_impact += value;
+                    summary.value_impact.add(row.currency, value.abs());
+                    summary.net_value_impact.add(row.currency, value);
                 }
                 None => summary.drift_without_cost += 1,
             }
         }
         summary
     }
+}
+
+/// Reads a summary's value figure: per currency, or a single amount recorded before
+/// currencies were kept (read as [`Currency::UNSPECIFIED`]).
+fn totals_or_legacy<'de, D: serde::Deserializer<'de>>(d: D) -> Result<ValueTotals, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Recorded {
+        Totals(ValueTotals),
+        Legacy(Decimal),
+    }
+    Ok(match Recorded::deserialize(d)? {
+        Recorded::Totals(totals) => totals,
+        Recorded::Legacy(value) => {
+            let mut totals = ValueTotals::default();
+            if !value.is_zero() {
+                totals.add(Currency::UNSPECIFIED, value);
+            }
+            totals
+        }
+    })
 }
 
 /// A recorded run: when it ran and what it found.
@@ -169,8 +212,8 @@ pub struct DriftSnapshot {
     /// The run.
     pub run: DriftRun,
     /// Drifting positions first, then those explained by in-flight movements; within each,
-    /// by value impact (largest magnitude first, unknown values after known ones), then by
-    /// unexplained units, then by position.
+    /// valued rows by currency then value impact (largest magnitude first), unknown values
+    /// after known ones, then by unexplained units, then by position.
     pub rows: Vec<ValuedDriftRow>,
 }
 
@@ -204,16 +247,20 @@ pub fn position_id(key: &StockKey) -> String {
 }
 
 /// Values the rows of a comparison: every row that is not in step, at `costs` (`None` when
-/// the costs could not be read).
-pub fn value_rows(report: &DriftReport, costs: Option<&UnitCosts>) -> Vec<ValuedDriftRow> {
+/// the costs could not be read), each in its location's currency.
+pub fn value_rows(
+    report: &DriftReport,
+    costs: Option<&UnitCosts>,
+    currencies: &LocationCurrencies,
+) -> Vec<ValuedDriftRow> {
     report
         .rows
         .iter()
-        .map(|row| ValuedDriftRow::new(row, costs))
+        .map(|row| ValuedDriftRow::new(row, costs, currencies))
         .collect()
 }
 
-/// Sorts rows as [`DriftSnapshot::rows`] are: drift first, then by value impact.
+/// Sorts rows as [`DriftSnapshot::rows`] are: drift first, then by currency and value impact.
 pub fn sort_by_value_impact(rows: &mut [ValuedDriftRow]) {
     rows.sort_by(|a, b| {
         let class = |r: &ValuedDriftRow| match r.class {
@@ -223,6 +270,11 @@ pub fn sort_by_value_impact(rows: &mut [ValuedDriftRow]) {
         };
         class(a)
             .cmp(&class(b))
+            // Values of different currencies are not compared: each currency's rows together.
+            .then_with(|| match (a.value_impact, b.value_impact) {
+                (Some(_), Some(_)) => a.currency.cmp(&b.currency),
+                _ => std::cmp::Ordering::Equal,
+            })
             .then_with(|| match (a.value_impact, b.value_impact) {
                 (Some(x), Some(y)) => y.abs().cmp(&x.abs()),
                 (Some(_), None) => std::cmp::Ordering::Less,

@@ -19,6 +19,7 @@ use jiff::Timestamp;
 use netsuite_client::NetSuiteClient;
 use rust_decimal::Decimal;
 use sync_core::drift::compare;
+use sync_core::money::LocationCurrencies;
 use sync_core::{
     DriftClass, DriftReport, IdempotencyKey, Mappings, PlannedAction, StockKey, StockRow,
     Thresholds,
@@ -49,9 +50,12 @@ pub struct ReconcileSettings {
     pub interval: Duration,
     /// Days of drift history kept; older runs are pruned at each run.
     pub history_days: u32,
-    /// Value of unexplained drift (in the account currency) above which finance is alerted;
-    /// `None` never alerts finance.
+    /// Value of unexplained drift above which finance is alerted, compared with each currency's
+    /// total on its own (values of different currencies are never added); `None` never alerts
+    /// finance.
     pub value_alert_threshold: Option<Decimal>,
+    /// The currency of each location's costs (the subsidiary's), for the drift values.
+    pub currencies: LocationCurrencies,
     /// Consecutive runs a position must drift in before its `stock-drift` exception is raised
     /// (1: at once). At 2, a difference seen while a movement was still on its way to the
     /// engine (a webhook queued, or lost until the sweep finds it) is confirmed by the next run
@@ -67,6 +71,7 @@ impl Default for ReconcileSettings {
             history_days: 90,
             value_alert_threshold: None,
             confirm_runs: 1,
+            currencies: LocationCurrencies::default(),
         }
     }
 }
@@ -144,7 +149,7 @@ pub async fn reconcile(
     let in_flight = in_flight_rows(store).await?;
     let report = compare(clarus, netsuite, in_flight, settings.thresholds);
 
-    let rows = drift_history::value_rows(&report, costs);
+    let rows = drift_history::value_rows(&report, costs, &settings.currencies);
     let summary = DriftRunSummary::new(report.summary, &rows, settings.thresholds, costs.is_some());
     let snapshot = drift_history::record(store, now, summary, rows).await?;
     let pruned_runs = drift_history::prune(store, settings.history_days, now).await?;
@@ -188,7 +193,7 @@ pub async fn reconcile(
         }
     }
     let value_exception = match settings.value_alert_threshold {
-        Some(threshold) if snapshot.run.summary.value_impact > threshold => {
+        Some(threshold) if snapshot.run.summary.value_impact.any_above(threshold) => {
             let exception = value_exception(&snapshot, threshold, now)?;
             let key = exception.key.clone();
             store.raise_exception(exception, now).await?;
@@ -251,9 +256,11 @@ fn value_exception(
     let summary = &snapshot.run.summary;
     let day = jiff::tz::TimeZone::UTC.to_datetime(now).date().to_string();
     let mut message = format!(
-        "unexplained stock drift valued at {:.2} (threshold {threshold}; net {:.2}) over {} \
-         drifting position(s)",
-        summary.value_impact, summary.net_value_impact, summary.drift
+        "unexplained stock drift valued at {} (threshold {threshold} in each currency; net {}) \
+         over {} drifting position(s)",
+        rounded(&summary.value_impact),
+        rounded(&summary.net_value_impact),
+        summary.drift
     );
     if summary.drift_without_cost > 0 {
         message.push_str(&format!(
@@ -268,10 +275,11 @@ fn value_exception(
         .take(3)
         .map(|r| {
             format!(
-                "{} @ {}: {} units, {:.2}",
+                "{} @ {}: {} units, {} {:.2}",
                 r.sku,
                 r.location,
                 r.unexplained,
+                r.currency,
                 r.value_impact.unwrap_or_default()
             )
         })
@@ -295,6 +303,18 @@ fn value_exception(
             "run": snapshot.run,
         }),
     })
+}
+
+/// `EUR 12.50, USD 3.00`: each currency's total to the cent; `none` when nothing is valued.
+fn rounded(totals: &sync_core::money::ValueTotals) -> String {
+    if totals.is_empty() {
+        return "none".to_owned();
+    }
+    totals
+        .iter()
+        .map(|a| format!("{} {:.2}", a.currency, a.value))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Reads both systems and reconciles: the scheduled reconciliation and an on-demand one run

@@ -7,8 +7,9 @@ use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
 use rust_decimal::Decimal;
+use sync_core::money::{Currency, LocationCurrencies, ValueTotals};
 use sync_core::{DriftClass, StockKey, StockRow, StockStatus, Thresholds};
-use sync_engine::drift_history::{self, ValuedDriftRow};
+use sync_engine::drift_history::{self, DriftRunSummary, ValuedDriftRow};
 use sync_engine::netsuite::UnitCosts;
 use sync_engine::reconcile::{
     DRIFT_KIND, DRIFT_VALUE_KIND, ReconcileSettings, Reconciliation, reconcile,
@@ -53,11 +54,23 @@ fn costs() -> UnitCosts {
     costs
 }
 
+fn usd() -> Currency {
+    "USD".parse().unwrap()
+}
+
+/// Every location in US dollars.
 fn settings(threshold: Option<i64>) -> ReconcileSettings {
     ReconcileSettings {
         value_alert_threshold: threshold.map(d),
+        currencies: LocationCurrencies::new(usd()),
         ..ReconcileSettings::default()
     }
+}
+
+fn in_usd(value: Decimal) -> ValueTotals {
+    let mut totals = ValueTotals::default();
+    totals.add(usd(), value);
+    totals
 }
 
 async fn run(
@@ -129,8 +142,9 @@ async fn rows_are_valued_at_average_cost_and_unknown_cost_stays_unknown() {
     );
     assert_eq!(summary.unexplained_units, d(9));
     // Magnitudes add up: a loss on one SKU does not hide a gain on another.
-    assert_eq!(summary.value_impact, money(4650));
-    assert_eq!(summary.net_value_impact, money(2850));
+    assert_eq!(summary.value_impact, in_usd(money(4650)));
+    assert_eq!(summary.net_value_impact, in_usd(money(2850)));
+    assert_eq!(mug.currency, usd());
     assert_eq!(summary.drift_without_cost, 1);
     assert!(summary.valued);
     assert_eq!(summary.thresholds, Thresholds::default());
@@ -151,7 +165,7 @@ async fn rows_are_valued_at_average_cost_and_unknown_cost_stays_unknown() {
     .await;
     let summary = &done.snapshot.run.summary;
     assert!(!summary.valued);
-    assert_eq!(summary.value_impact, Decimal::ZERO);
+    assert!(summary.value_impact.is_empty());
     assert_eq!(summary.drift_without_cost, 1);
     assert_eq!(done.snapshot.rows[0].value_impact, None);
 }
@@ -208,16 +222,16 @@ async fn every_run_is_recorded_and_read_back_as_latest_trend_and_position_histor
 
     // The trend runs oldest first, ready to be drawn.
     let trend = drift_history::trend(&store, None, 10).await.unwrap();
-    let values: Vec<(Timestamp, usize, Decimal)> = trend
+    let values: Vec<(Timestamp, usize, ValueTotals)> = trend
         .iter()
-        .map(|r| (r.at, r.summary.drift, r.summary.value_impact))
+        .map(|r| (r.at, r.summary.drift, r.summary.value_impact.clone()))
         .collect();
     assert_eq!(
         values,
         [
-            (at(0), 1, money(3750)),
-            (at(1), 2, money(1700)),
-            (at(2), 0, Decimal::ZERO)
+            (at(0), 1, in_usd(money(3750))),
+            (at(1), 2, in_usd(money(1700))),
+            (at(2), 0, ValueTotals::default())
         ]
     );
     let recent = drift_history::trend(&store, None, 2).await.unwrap();
@@ -252,7 +266,10 @@ async fn every_run_is_recorded_and_read_back_as_latest_trend_and_position_histor
 
     // Serialisable for reports: decimals as strings, unknown values as null.
     let json = serde_json::to_value(&latest).unwrap();
-    assert_eq!(json["run"]["summary"]["value_impact"], "0");
+    assert_eq!(
+        json["run"]["summary"]["value_impact"],
+        serde_json::json!({})
+    );
     let json = serde_json::to_value(&second.snapshot.rows[0]).unwrap();
     assert_eq!(json["class"], "drift");
     assert!(json.get("unit_cost").is_some());
@@ -325,11 +342,13 @@ async fn finance_is_alerted_once_a_day_while_the_value_is_above_the_threshold() 
     assert_eq!(finance.owner, "finance");
     assert_eq!(finance.runbook, "operations.md#drift-value");
     assert!(
-        finance.message.contains("valued at 125.00 (threshold 100")
+        finance
+            .message
+            .contains("valued at USD 125.00 (threshold 100 in each currency")
             && finance.message.contains("1 more without")
             && finance
                 .message
-                .contains("largest: MUG @ 1: 10 units, 125.00"),
+                .contains("largest: MUG @ 1: 10 units, USD 125.00"),
         "{}",
         finance.message
     );
@@ -499,4 +518,81 @@ async fn the_value_alert_reaches_finance_and_the_drift_operations() {
         operations[0].count, 2,
         "one alert for both drifting positions"
     );
+}
+
+#[tokio::test]
+async fn values_of_different_currencies_are_never_added() {
+    let store = SqliteStore::open_in_memory().unwrap();
+    let eur: Currency = "EUR".parse().unwrap();
+    let mut currencies = LocationCurrencies::new(usd());
+    currencies.insert("2".into(), eur);
+    let settings = ReconcileSettings {
+        // 40 in either currency: only the dollars exceed it.
+        value_alert_threshold: Some(d(40)),
+        currencies,
+        ..ReconcileSettings::default()
+    };
+    let mut costs = UnitCosts::unknown();
+    costs.set_item("MUG".into(), d(10));
+    let at_location = |location: &str, quantity: i64| StockRow {
+        key: StockKey {
+            sku: "MUG".into(),
+            location: location.into(),
+            status: StockStatus::Available,
+        },
+        quantity: d(quantity),
+    };
+    // Location 1 (USD): 5 more in Clarus, 50 dollars. Location 2 (EUR): 3 fewer, -30 euros.
+    let done = reconcile(
+        &store,
+        vec![at_location("1", 15), at_location("2", 7)],
+        vec![at_location("1", 10), at_location("2", 10)],
+        Some(&costs),
+        &settings,
+        at(0),
+    )
+    .await
+    .unwrap();
+    let summary = &done.snapshot.run.summary;
+    assert_eq!(summary.value_impact.get(usd()), Some(d(50)));
+    assert_eq!(summary.value_impact.get(eur), Some(d(30)));
+    assert_eq!(summary.net_value_impact.get(eur), Some(d(-30)));
+    assert_eq!(summary.value_impact.single_currency_total(), None);
+    let currencies: Vec<Currency> = done.snapshot.rows.iter().map(|r| r.currency).collect();
+    assert_eq!(
+        currencies,
+        [eur, usd()],
+        "each currency's rows together, in code order"
+    );
+    assert_eq!(
+        done.snapshot.rows[0].value().map(|a| (a.value, a.currency)),
+        Some((d(-30), eur))
+    );
+    let alerts = open_of_kind(&store, DRIFT_VALUE_KIND).await;
+    assert_eq!(alerts.len(), 1);
+    assert!(
+        alerts[0].exception.message.contains("EUR 30.00, USD 50.00"),
+        "{}",
+        alerts[0].exception.message
+    );
+
+    // A run recorded before currencies were kept reads back in the unspecified currency.
+    let legacy = serde_json::json!({
+        "positions": 1, "in_step": 0, "explained_by_in_flight": 0, "drift": 1,
+        "unexplained_units": "2", "value_impact": "25.50", "net_value_impact": "-25.50",
+        "drift_without_cost": 0, "valued": true,
+        "thresholds": {"units": "0", "percent": "0"}
+    });
+    let summary: DriftRunSummary = serde_json::from_value(legacy).unwrap();
+    assert_eq!(
+        summary.value_impact.get(Currency::UNSPECIFIED),
+        Some(Decimal::new(2550, 2))
+    );
+    let row: ValuedDriftRow = serde_json::from_value(serde_json::json!({
+        "sku": "MUG", "location": "1", "status": "available", "clarus": "3", "netsuite": "1",
+        "in_flight": "0", "unexplained": "2", "class": "drift", "unit_cost": "1",
+        "value_impact": "2"
+    }))
+    .unwrap();
+    assert!(row.currency.is_unspecified());
 }

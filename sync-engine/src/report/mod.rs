@@ -135,7 +135,11 @@ impl DriftTrendPoint {
             positions: summary.positions as u64,
             drift: summary.drift as u64,
             unexplained_units: summary.unexplained_units,
-            value_impact: summary.valued.then_some(summary.value_impact),
+            // One figure only when one currency is involved: currencies are never added.
+            value_impact: summary
+                .valued
+                .then(|| summary.value_impact.single_currency_total())
+                .flatten(),
         }
     }
 }

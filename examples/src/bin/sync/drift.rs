@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 use rust_decimal::Decimal;
+use sync_core::money::ValueTotals;
 use sync_core::{DriftClass, Sku, StockStatus};
 use sync_engine::config::Config;
 use sync_engine::drift_history::{self, DriftRun, DriftSnapshot, SkuPoint, ValuedDriftRow};
@@ -139,6 +140,17 @@ fn money_or_unknown(d: Option<Decimal>) -> String {
     d.map_or_else(|| "unknown".to_owned(), money)
 }
 
+/// `EUR 12.50, USD 3.00`: one figure per currency, never added across; `0.00` when empty.
+fn totals(t: &ValueTotals) -> String {
+    if t.is_empty() {
+        return money(Decimal::ZERO);
+    }
+    t.iter()
+        .map(|a| format!("{} {}", a.currency, money(a.value)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Prints rows as columns: the first `left` columns aligned left, the rest right.
 fn table(header: &[&str], rows: &[Vec<String>], left: usize) {
     let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
@@ -209,6 +221,7 @@ fn print_snapshot(snapshot: &DriftSnapshot, sku: Option<&Sku>) {
             "UNEXPLAINED",
             "UNIT COST",
             "VALUE IMPACT",
+            "CURRENCY",
         ],
         &rows,
         4,
@@ -219,12 +232,12 @@ fn print_snapshot(snapshot: &DriftSnapshot, sku: Option<&Sku>) {
         .filter(|r| r.class == DriftClass::Drift)
         .collect();
     let unexplained: Decimal = drifting.iter().map(|r| r.unexplained.abs()).sum();
-    let value: Decimal = drifting
-        .iter()
-        .filter_map(|r| r.value_impact)
-        .map(|v| v.abs())
-        .sum();
-    let net: Decimal = drifting.iter().filter_map(|r| r.value_impact).sum();
+    let mut value = ValueTotals::default();
+    let mut net = ValueTotals::default();
+    for amount in drifting.iter().filter_map(|r| r.value()) {
+        value.add(amount.currency, amount.value.abs());
+        net.add(amount.currency, amount.value);
+    }
     let without_cost = drifting.iter().filter(|r| r.value_impact.is_none()).count();
     let explained = snapshot.rows.len() - drifting.len();
     println!();
@@ -233,8 +246,8 @@ fn print_snapshot(snapshot: &DriftSnapshot, sku: Option<&Sku>) {
          NetSuite understates stock){}; {} position(s) explained by movements in flight",
         drifting.len(),
         units(unexplained),
-        money(value),
-        money(net),
+        totals(&value),
+        totals(&net),
         match without_cost {
             0 => String::new(),
             n => format!("; {n} drifting position(s) without a NetSuite cost, value unknown"),
@@ -255,6 +268,7 @@ fn row_cells(r: &ValuedDriftRow) -> Vec<String> {
         units(r.unexplained),
         money_or_unknown(r.unit_cost),
         money_or_unknown(r.value_impact),
+        r.currency.to_string(),
     ]
 }
 
@@ -277,7 +291,7 @@ fn print_trend(runs: &[DriftRun]) {
                 s.drift.to_string(),
                 units(s.unexplained_units),
                 if s.valued {
-                    money(s.value_impact)
+                    totals(&s.value_impact)
                 } else {
                     "unknown".to_owned()
                 },
@@ -317,7 +331,7 @@ fn print_sku_history(sku: &Sku, points: &[SkuPoint]) {
         if point.rows.is_empty() {
             let mut cells = vec![format!("#{}", point.run_id), seconds(point.at)];
             cells.push("in step".to_owned());
-            cells.extend(std::iter::repeat_n(String::new(), 8));
+            cells.extend(std::iter::repeat_n(String::new(), 9));
             rows.push(cells);
         }
         for r in &point.rows {
@@ -342,6 +356,7 @@ fn print_sku_history(sku: &Sku, points: &[SkuPoint]) {
             "UNEXPLAINED",
             "UNIT COST",
             "VALUE IMPACT",
+            "CURRENCY",
         ],
         &rows,
         5,
