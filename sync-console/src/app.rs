@@ -48,6 +48,7 @@ pub(crate) struct App {
     pub clock: SharedClock,
     pub time_zone: TimeZone,
     pub assignments: Assignments,
+    pub metrics_token: std::sync::OnceLock<String>,
     verifying: Semaphore,
     requests: Arc<Semaphore>,
 }
@@ -80,6 +81,7 @@ impl App {
             clock: options.clock,
             time_zone: options.time_zone,
             assignments: Assignments::default(),
+            metrics_token: std::sync::OnceLock::new(),
             verifying: Semaphore::new(CONCURRENT_VERIFICATIONS),
             requests: Arc::new(Semaphore::new(options.max_requests.max(1))),
         })
@@ -120,6 +122,7 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         .route("/documents", get(pages::documents::page))
         .route("/drift", get(pages::drift::page))
         .route("/runbook/{anchor}", get(pages::runbook::page))
+        .route("/metrics", get(metrics))
         .route("/sign-in", get(sign_in_form).post(sign_in))
         .route("/sign-out", post(sign_out))
         .route("/static/console.css", get(style_sheet))
@@ -177,6 +180,40 @@ async fn not_found() -> Response {
 /// An HTML answer.
 pub(crate) fn html(status: StatusCode, markup: Markup) -> Response {
     (status, Html(markup.into_string())).into_response()
+}
+
+/// `/metrics`: for a signed-in person, or a scraper presenting the metrics token as a bearer
+/// token.
+async fn metrics(State(app): State<Arc<App>>, mut parts: Parts) -> Response {
+    let bearer = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_owned);
+    let allowed = match (bearer.as_deref(), app.metrics_token.get()) {
+        (Some(given), Some(token)) => {
+            use subtle::ConstantTimeEq as _;
+            bool::from(given.as_bytes().ct_eq(token.as_bytes()))
+        }
+        (Some(_), None) => false,
+        (None, _) => Signed::from_request_parts(&mut parts, &app).await.is_ok(),
+    };
+    if !allowed {
+        return match bearer {
+            Some(_) => StatusCode::UNAUTHORIZED.into_response(),
+            None => Redirect::to("/sign-in").into_response(),
+        };
+    }
+    match sync_engine::metrics::render(&*app.store, sync_engine::metrics::global(), app.now()).await
+    {
+        Ok(text) => (
+            [(header::CONTENT_TYPE, sync_engine::metrics::CONTENT_TYPE)],
+            text,
+        )
+            .into_response(),
+        Err(e) => pages::store_failed(e),
+    }
 }
 
 // ------------------------------------------------------------------ who is signed in

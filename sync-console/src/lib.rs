@@ -62,6 +62,10 @@ use sync_engine::health::Health;
 use sync_engine::store::Store;
 
 pub use links::Links;
+
+/// The variable holding the bearer token a Prometheus scraper presents for `/metrics` (at
+/// least 32 bytes); without it, `/metrics` is served to signed-in people only.
+pub const METRICS_TOKEN_VAR: &str = "SYNC_CONSOLE_METRICS_TOKEN";
 pub use mode::EngineProbe;
 
 /// Why the console cannot start.
@@ -79,6 +83,9 @@ pub enum ConsoleError {
     /// A password could not be hashed.
     #[error("cannot hash the password: {0}")]
     Hashing(String),
+    /// The metrics token is too short.
+    #[error("{METRICS_TOKEN_VAR} must be at least 32 bytes")]
+    ShortMetricsToken,
     /// No user may sign in.
     #[error("the console has no users: add [[console.users]] or SYNC_CONSOLE_USERS")]
     NoUsers,
@@ -163,6 +170,19 @@ impl Console {
         Ok(Console {
             app: Arc::new(app::App::new(store, options)?),
         })
+    }
+
+    /// Serves `/metrics` (the Prometheus text of [`sync_engine::metrics::render`]) also to a
+    /// scraper presenting `token` as `Authorization: Bearer <token>`; signed-in people always
+    /// see it. Call it before serving.
+    pub fn with_metrics_token(self, token: impl Into<String>) -> Result<Console, ConsoleError> {
+        let token = token.into();
+        if token.len() < 32 {
+            return Err(ConsoleError::ShortMetricsToken);
+        }
+        // Set once: a second token (on a clone of this console) is ignored.
+        let _ = self.app.metrics_token.set(token);
+        Ok(self)
     }
 
     /// The console's routes (every page, the style sheet).

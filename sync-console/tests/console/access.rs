@@ -267,3 +267,40 @@ async fn an_address_is_throttled_across_names() {
     let body = response.text().await.unwrap();
     assert!(csrf_in(&body).is_some(), "the form is shown again");
 }
+
+#[tokio::test]
+async fn metrics_for_signed_in_people_and_the_scraper_token() {
+    const TOKEN: &str = "scrape-token-scrape-token-scrape-token";
+    let h = Harness::with(Setup {
+        metrics_token: Some(TOKEN),
+        ..Setup::default()
+    })
+    .await;
+    let anonymous = h.http.get(h.url("/metrics")).send().await.unwrap();
+    assert_eq!(anonymous.status(), StatusCode::SEE_OTHER);
+    let wrong = h
+        .http
+        .get(h.url("/metrics"))
+        .bearer_auth("scrape-token-scrape-token-scrape-tokeX")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    let scraper = h
+        .http
+        .get(h.url("/metrics"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(scraper.status(), StatusCode::OK);
+    let text = scraper.text().await.unwrap();
+    assert!(text.ends_with("# EOF\n"), "{text}");
+    let view = h.sign_in("view").await;
+    let (status, text) = view.get("/metrics").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        text.contains("operations"),
+        "open exceptions by owner: {text}"
+    );
+}

@@ -45,6 +45,7 @@ pub struct Setup {
     pub failures_per_user: u32,
     pub failures_per_address: u32,
     pub secure_cookies: bool,
+    pub metrics_token: Option<&'static str>,
 }
 
 impl Default for Setup {
@@ -54,6 +55,7 @@ impl Default for Setup {
             failures_per_user: 5,
             failures_per_address: 50,
             secure_cookies: false,
+            metrics_token: None,
         }
     }
 }
@@ -213,7 +215,10 @@ impl Harness {
             clock: clock.shared(),
             time_zone: jiff::tz::TimeZone::UTC,
         };
-        let console = Console::new(store.clone(), options).unwrap();
+        let mut console = Console::new(store.clone(), options).unwrap();
+        if let Some(token) = setup.metrics_token {
+            console = console.with_metrics_token(token).unwrap();
+        }
         let listener = sync_console::bind("127.0.0.1:0".parse().unwrap(), 16).unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(console.serve(listener, std::future::pending()));

@@ -16,7 +16,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use clap::{Args, Subcommand};
-use sync_console::{Console, ConsoleOptions, EngineProbe, Links};
+use sync_console::{Console, ConsoleOptions, EngineProbe, Links, METRICS_TOKEN_VAR};
 use sync_engine::config::Config;
 use sync_engine::console_settings::{ConsoleSettings, SESSION_KEY_VAR, SessionKey, USERS_VAR};
 use sync_engine::health::Health;
@@ -162,7 +162,7 @@ pub fn spawn_in_engine(
     options.health = Some(health);
     options.probe = EngineProbe::InProcess;
     let listener = sync_console::bind(settings.listen, settings.max_connections)?;
-    let console = Console::new(store, options)?;
+    let console = with_metrics_token(Console::new(store, options)?)?;
     tracing::info!(listen = %settings.listen, "operations console serving");
     Ok(Some(tokio::spawn(async move {
         let shutdown = async move {
@@ -181,7 +181,7 @@ async fn serve(
     max_connections: usize,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), BoxError> {
-    let console = Console::new(store, options)?;
+    let console = with_metrics_token(Console::new(store, options)?)?;
     let listener = sync_console::bind(listen, max_connections)?;
     println!(
         "operations console on http://{}/ (read-only unless an engine runs on this store); \
@@ -190,6 +190,14 @@ async fn serve(
     );
     console.serve(listener, shutdown).await?;
     Ok(())
+}
+
+/// The console with the scraper's `/metrics` token of [`METRICS_TOKEN_VAR`], when set.
+fn with_metrics_token(console: Console) -> Result<Console, BoxError> {
+    Ok(match std::env::var(METRICS_TOKEN_VAR) {
+        Ok(token) => console.with_metrics_token(token)?,
+        Err(_) => console,
+    })
 }
 
 async fn shutdown_signal() {
