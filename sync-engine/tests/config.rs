@@ -74,14 +74,14 @@ fn drift_history_and_value_alert_settings_are_read_and_checked() {
 
     // Both are optional: 90 days of history, no value alert.
     let without = EXAMPLE
-        .replace("history_days = 90", "")
+        .replace("\nhistory_days = 90", "\n")
         .replace("value_alert_threshold = 1000", "");
     let config = Config::from_toml(&without).unwrap();
     assert_eq!(config.drift.history_days, 90);
     assert_eq!(config.drift.value_alert_threshold, None);
 
     for (good, bad, named) in [
-        ("history_days = 90", "history_days = 0", "history_days"),
+        ("\nhistory_days = 90", "\nhistory_days = 0", "history_days"),
         (
             "value_alert_threshold = 1000",
             "value_alert_threshold = -5",
