@@ -5,6 +5,8 @@
 mod access;
 #[path = "console/actions.rs"]
 mod actions;
+#[path = "console/browser.rs"]
+mod browser;
 #[path = "console/pages.rs"]
 mod pages;
 #[path = "console/support.rs"]

@@ -282,12 +282,11 @@ async fn a_failed_posting_is_retried_by_its_owner_and_seen_posted_and_audited() 
                 .any(|a| a.contains("posted to NetSuite"))
         })
         .await;
-        let actions = b.texts("[data-test=action]").await;
-        assert!(
-            actions
-                .iter()
-                .any(|a| a.contains("fulfil_sales_order") && a.contains("done")),
-            "{actions:?}"
+        let stages = b.attrs("[data-test=stage]", "data-stage").await;
+        assert_eq!(
+            stages.last().map(String::as_str),
+            Some("fulfilment_posted"),
+            "{stages:?}"
         );
         let exceptions = b.texts("[data-test=document-exception]").await;
         assert_eq!(exceptions.len(), 2, "{exceptions:?}");
