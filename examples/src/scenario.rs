@@ -331,7 +331,7 @@ impl WarehouseDay {
                 // No stock at the last try: wait until some may have come back or arrived.
                 let generation = self.stock_generation();
                 if self.waiting.get(&id.0).is_some_and(|tried| {
-                    *tried == generation && self.steps % RETRY_WAITING_EVERY != 0
+                    *tried == generation && !self.steps.is_multiple_of(RETRY_WAITING_EVERY)
                 }) {
                     continue;
                 }
