@@ -45,7 +45,7 @@ fn rows_table(id: &str, rows: &[ValuedDriftRow]) -> Markup {
                         td.num { (r.unexplained) }
                         td { (format!("{:?}", r.class)) }
                         td.num { (money(r.unit_cost)) }
-                        td.num { (money(r.value_impact)) }
+                        td.num { (money(r.value_impact)) " " (r.currency.to_string()) }
                     }
                 }
             }
@@ -87,9 +87,8 @@ pub(crate) async fn page(
     });
     let body = html! {
         p #currency-note.note {
-            "Values are quantities times NetSuite's average cost, in the currency of that cost \
-             (the subsidiary's base currency); the store does not record the currency, so \
-             totals across subsidiaries with different currencies do not add up."
+            "Values are quantities times NetSuite's average cost, in each location's currency, \
+             shown beside every value."
         }
         form #sku-form method="get" action="/drift" {
             label for="sku" { "SKU" }
