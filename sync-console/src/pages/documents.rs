@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{Markup, html};
 use serde::Deserialize;
+use sync_engine::engine::document_label;
 use sync_engine::monitor::{DocumentLifecycle, Posting, lifecycles};
 
 use crate::Links;
@@ -110,7 +111,9 @@ pub(crate) async fn page(
     let actions = match app.store.action_records().await {
         Ok(all) => all
             .into_iter()
-            .filter(|a| documents.contains(&a.document))
+            // The store keeps an action's document as the core's JSON key; the documents
+            // looked up are display names.
+            .filter(|a| documents.contains(&document_label(&a.document)))
             .collect::<Vec<_>>(),
         Err(e) => return store_failed(e),
     };
@@ -137,7 +140,7 @@ pub(crate) async fn page(
                     table #actions-table {
                         thead { tr { th { "Action" } th { "Document" } th { "State" } th { "Last change" } } }
                         tbody { @for a in &actions {
-                            tr data-test="action" { td { (a.kind) } td { (a.document) } td { (format!("{:?}", a.status).to_lowercase()) } td { (when(a.updated_at)) } }
+                            tr data-test="action" { td { (a.kind) } td { (document_label(&a.document)) } td { (format!("{:?}", a.status).to_lowercase()) } td { (when(a.updated_at)) } }
                         } }
                     }
                 }

@@ -1,6 +1,9 @@
 //! What the pages show: hostile text escaped everywhere, documents found by business number.
 
 use reqwest::StatusCode;
+use sync_core::{DocumentRef, OrderRef};
+use sync_engine::engine::document_key;
+use sync_engine::store::{NewAction, PlanCommit};
 
 use crate::support::{HOSTILE_KEY, Harness, exception_path};
 
@@ -79,6 +82,33 @@ async fn a_business_number_finds_its_order_and_exceptions() {
             "{query}"
         );
     }
+    // The engine queued a goods out for the order (the store keeps its document as the core's
+    // key, not as the name people search).
+    let document = document_key(&DocumentRef::Order {
+        order: OrderRef::sales("4411"),
+    });
+    let now = jiff::Timestamp::now();
+    h.store
+        .commit_plan(PlanCommit {
+            event_key: "test-goods-out-4411".into(),
+            mark_seen: true,
+            document: document.clone(),
+            event: serde_json::json!({}),
+            planned_at: now,
+            changes: vec![],
+            actions: vec![NewAction {
+                key: "CLR-GO-4411".into(),
+                document,
+                kind: "create_goods_out".into(),
+                payload: serde_json::json!({}),
+                not_before: now,
+            }],
+            exceptions: vec![],
+            resolved_exceptions: vec![],
+            owner: None,
+        })
+        .await
+        .unwrap();
     let (_, trace) = ops.get("/documents?q=SO1023").await;
     assert!(trace.contains("data-test=\"document\""), "{trace}");
     assert!(trace.contains(
@@ -86,6 +116,12 @@ async fn a_business_number_finds_its_order_and_exceptions() {
     ));
     assert!(trace.contains("data-stage=\"imported\""));
     assert!(trace.contains("Fulfilment of SO1023 failed"));
+    // What the engine did for the order: the goods out its planning queued.
+    assert!(trace.contains("id=\"document-actions\""), "{trace}");
+    assert!(
+        trace.contains("<td>create_goods_out</td><td>SO 4411</td>"),
+        "{trace}"
+    );
     let (_, none) = ops.get("/documents?q=SO0000").await;
     assert!(none.contains("data-test=\"trace-none\""));
 }
