@@ -30,7 +30,7 @@
 //! use sync_console::{Console, ConsoleOptions};
 //! use sync_engine::console_settings::ConsoleSettings;
 //!
-//! let settings: ConsoleSettings = toml::from_str("listen = \"127.0.0.1:8090\"")?;
+//! let settings: ConsoleSettings = serde_json::from_str(r#"{"listen": "127.0.0.1:8090"}"#)?;
 //! let options = ConsoleOptions::from_settings(&settings, settings.users.clone(), None);
 //! let console = Console::new(store, options)?;
 //! let listener = sync_console::bind(settings.listen, settings.max_connections)?;

@@ -17,9 +17,14 @@
 //! let read = sessions.verify(&cookie, now).unwrap();
 //! assert_eq!(read.user, "ops");
 //! assert!(sessions.check_csrf(&read, &sessions.csrf(&session)));
-//! // Expired, or tampered with: refused.
+//! // Expired, or tampered with (another user under the same signature): refused.
 //! assert!(sessions.verify(&cookie, now + SignedDuration::from_hours(9)).is_none());
-//! assert!(sessions.verify(&cookie.replace("ops", "adm"), now).is_none());
+//! use base64::Engine as _;
+//! use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+//! let (payload, mac) = cookie.split_once('.').unwrap();
+//! let payload = String::from_utf8(URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+//! let forged = format!("{}.{mac}", URL_SAFE_NO_PAD.encode(payload.replacen("ops", "adm", 1)));
+//! assert!(sessions.verify(&forged, now).is_none());
 //! ```
 
 use std::collections::HashMap;
