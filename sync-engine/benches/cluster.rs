@@ -28,7 +28,6 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use async_trait::async_trait;
 use clarus_client::Secret;
 use clarus_client::webhook::WebhookSecret;
 use futures_util::StreamExt;
@@ -40,19 +39,21 @@ use sim::netsuite::{
 };
 use sync_core::{
     Despatch, DespatchLine, Event, GoodsOutId, Item, LineNo, LocationMapping, MappingTables,
-    Mappings, Order, OrderLine, OrderRef, OrderStatus, Package, Payload, PlannedAction, Revision,
-    SourceId, System, Tracking, TrackingNumber, WarehouseId,
+    Mappings, Order, OrderLine, OrderRef, OrderStatus, Package, Payload, Revision, SourceId,
+    System, Tracking, TrackingNumber, WarehouseId,
 };
 use sync_engine::cluster::netsuite_slots;
 use sync_engine::engine::{Engine, IngestOutcome};
 use sync_engine::intake::{self, IntakeConfig};
 use sync_engine::netsuite::{ExecutorConfig, NetSuiteExecutor};
-use sync_engine::outbox::{ActionExecutor, ExecutionError, Outbox, OutboxConfig};
+use sync_engine::outbox::{Outbox, OutboxConfig};
 use sync_engine::router::Router;
 use sync_engine::store::{ActionStatus, PgOptions, PgStore, Store};
 use tokio::sync::watch;
 
-type BenchError = Box<dyn std::error::Error + Send + Sync>;
+mod support;
+
+use support::{BenchError, ClarusAccepts, client, netsuite_event};
 
 const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 const SECRET: &str = "cluster-bench-webhook-secret-0123456789";
@@ -158,20 +159,6 @@ async fn webhooks(url: &str, n: usize, total: usize) -> Result<f64, BenchError> 
     Ok(rate)
 }
 
-fn netsuite_event(resource: &str, id: &str, at: Timestamp, payload: Payload) -> Event {
-    Event {
-        source: SourceId {
-            system: System::NetSuite,
-            resource: resource.into(),
-            id: id.into(),
-            event: "updated".into(),
-            revision: Revision::ModifiedAt(at),
-        },
-        occurred_at: at,
-        payload,
-    }
-}
-
 fn item_event(id: &str, sku: &str, at: Timestamp) -> Event {
     let item = Item {
         netsuite_id: id.into(),
@@ -226,53 +213,6 @@ async fn planning(url: &str, n: usize, total: usize) -> Result<(f64, u64), Bench
     let stale = engines.iter().map(|e| e.stale_commits()).sum();
     schema.drop_now().await;
     Ok((rate, stale))
-}
-
-/// Stands in for Clarus: the goods outs the orders release are accepted at once.
-struct ClarusAccepts;
-
-#[async_trait]
-impl ActionExecutor for ClarusAccepts {
-    async fn execute(&self, action: &PlannedAction) -> Result<Option<String>, ExecutionError> {
-        Ok(Some(format!("clarus-{}", action.key)))
-    }
-    async fn find_applied(&self, _: &PlannedAction) -> Result<Option<String>, ExecutionError> {
-        Ok(None)
-    }
-}
-
-/// A client of the simulated account with `slots` requests in flight at most.
-async fn client(
-    ns: &RunningNetSuite,
-    slots: usize,
-) -> Result<netsuite_client::NetSuiteClient, BenchError> {
-    let response: serde_json::Value = reqwest::Client::new()
-        .post(format!(
-            "{}/services/rest/auth/oauth2/v1/token",
-            ns.base_url()
-        ))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            (
-                "client_assertion_type",
-                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-            ),
-            ("client_assertion", "header.payload.signature"),
-        ])
-        .send()
-        .await?
-        .json()
-        .await?;
-    let token = response["access_token"]
-        .as_str()
-        .ok_or("the token endpoint returned no access token")?;
-    Ok(netsuite_client::NetSuiteClient::builder(Arc::new(
-        netsuite_client::auth::StaticBearer::new(token)?,
-    ))
-    .base_url(format!("{}/services/rest", ns.base_url()))
-    .allow_insecure_http(true)
-    .concurrency_limit(slots)
-    .build()?)
 }
 
 /// What `n` outboxes did with the fulfilments.

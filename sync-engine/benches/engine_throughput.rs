@@ -29,7 +29,7 @@ use jiff::Timestamp;
 use rust_decimal::Decimal;
 use sim::netsuite::{
     GOOD, ItemKind, NetSuiteConfig, NetSuiteSim, NewItem, NewOrder, NewOrderLine, OrderKind,
-    RecordType, RunningNetSuite,
+    RecordType,
 };
 use sync_core::{
     Despatch, DespatchLine, Event, GoodsOutId, Item, LineNo, LocationMapping, MappingTables,
@@ -54,21 +54,9 @@ const TARGET: f64 = 0.90;
 const WAREHOUSE: WarehouseId = WarehouseId(10);
 const FULFIL: &str = "fulfil_sales_order";
 
-type BenchError = Box<dyn std::error::Error + Send + Sync>;
+mod support;
 
-/// Stands in for Clarus: the goods outs the orders release are accepted at once (they are drained
-/// before the measurement starts; the measurement is about NetSuite).
-struct ClarusAccepts;
-
-#[async_trait]
-impl ActionExecutor for ClarusAccepts {
-    async fn execute(&self, action: &PlannedAction) -> Result<Option<String>, ExecutionError> {
-        Ok(Some(format!("clarus-{}", action.key)))
-    }
-    async fn find_applied(&self, _: &PlannedAction) -> Result<Option<String>, ExecutionError> {
-        Ok(None)
-    }
-}
+use support::BenchError;
 
 /// The NetSuite executor, timed: how long actions spend in it (NetSuite requests and waits for
 /// a slot of the client's budget), as opposed to the outbox and the store.
@@ -90,52 +78,6 @@ impl ActionExecutor for Timed {
     }
     async fn find_applied(&self, action: &PlannedAction) -> Result<Option<String>, ExecutionError> {
         self.inner.find_applied(action).await
-    }
-}
-
-/// A NetSuite client of the simulator with the account's concurrency budget, authenticated with
-/// a token from the simulator's token endpoint.
-async fn client(ns: &RunningNetSuite) -> Result<netsuite_client::NetSuiteClient, BenchError> {
-    let response: serde_json::Value = reqwest::Client::new()
-        .post(format!(
-            "{}/services/rest/auth/oauth2/v1/token",
-            ns.base_url()
-        ))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            (
-                "client_assertion_type",
-                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-            ),
-            ("client_assertion", "header.payload.signature"),
-        ])
-        .send()
-        .await?
-        .json()
-        .await?;
-    let token = response["access_token"]
-        .as_str()
-        .ok_or("the token endpoint returned no access token")?;
-    Ok(netsuite_client::NetSuiteClient::builder(Arc::new(
-        netsuite_client::auth::StaticBearer::new(token)?,
-    ))
-    .base_url(format!("{}/services/rest", ns.base_url()))
-    .allow_insecure_http(true)
-    .concurrency_limit(LIMIT)
-    .build()?)
-}
-
-fn netsuite_event(resource: &str, id: &str, at: Timestamp, payload: Payload) -> Event {
-    Event {
-        source: SourceId {
-            system: System::NetSuite,
-            resource: resource.into(),
-            id: id.into(),
-            event: "updated".into(),
-            revision: Revision::ModifiedAt(at),
-        },
-        occurred_at: at,
-        payload,
     }
 }
 
@@ -233,7 +175,7 @@ async fn run(orders: usize) -> Result<Figures, BenchError> {
     );
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&db.0)?);
     let engine = Engine::open(store.clone(), mappings).await?;
-    let client = client(&ns).await?;
+    let client = support::client(&ns, LIMIT).await?;
     let netsuite = Arc::new(Timed {
         inner: NetSuiteExecutor::new(client, ExecutorConfig::default()),
         calls: AtomicU64::new(0),
@@ -241,7 +183,10 @@ async fn run(orders: usize) -> Result<Figures, BenchError> {
     });
     let outbox = Outbox::new(
         store.clone(),
-        Arc::new(Router::new(Arc::new(ClarusAccepts), netsuite.clone())),
+        Arc::new(Router::new(
+            Arc::new(support::ClarusAccepts),
+            netsuite.clone(),
+        )),
         OutboxConfig::default(),
     );
 
@@ -258,13 +203,18 @@ async fn run(orders: usize) -> Result<Figures, BenchError> {
         };
         engine
             .ingest(
-                &netsuite_event("inventoryItem", &id.0.to_string(), now, Payload::Item(item)),
+                &support::netsuite_event(
+                    "inventoryItem",
+                    &id.0.to_string(),
+                    now,
+                    Payload::Item(item),
+                ),
                 now,
             )
             .await?;
     }
     for order in &seeded {
-        let event = netsuite_event(
+        let event = support::netsuite_event(
             "salesOrder",
             &order.id,
             now,
