@@ -95,10 +95,37 @@ pub struct AuditEntry {
     pub key: String,
     /// When the change happened.
     pub at: Timestamp,
-    /// What changed: `raised`, `updated`, `resolved`, `reopened`, `retry-requested`, `retried`.
+    /// What changed. The exception's own changes, each written by the store method making it:
+    /// `raised`, `updated`, `reopened` (raising), `resolved`
+    /// ([`ExceptionStore::resolve_exception`]), `retry-requested`
+    /// ([`ExceptionStore::request_retry`]), `retried` ([`ExceptionStore::finish_request`]).
+    /// What people do that leaves the exception as it is, written by
+    /// [`ExceptionStore::record_audit`]: `assigned` ([`AuditEntry::ASSIGNED`]: someone was
+    /// assigned to work it; the note says who, and who assigned it).
     pub change: String,
-    /// The note given with the change (a resolution note, a retry's outcome).
+    /// The note given with the change (a resolution note, a retry's outcome, an assignment).
     pub note: Option<String>,
+}
+
+/// Fails unless `change` is one of [`AuditEntry::RECORDED`] (for the backends'
+/// [`ExceptionStore::record_audit`]).
+pub(crate) fn recordable(change: &str) -> Result<(), StoreError> {
+    if AuditEntry::RECORDED.contains(&change) {
+        Ok(())
+    } else {
+        Err(StoreError::NotFound {
+            what: "recordable audit change",
+            key: change.to_owned(),
+        })
+    }
+}
+
+impl AuditEntry {
+    /// The change of an assignment: someone was assigned to work the exception.
+    pub const ASSIGNED: &str = "assigned";
+    /// The changes [`ExceptionStore::record_audit`] records: what people do that leaves the
+    /// exception as it is.
+    pub const RECORDED: [&str; 1] = [AuditEntry::ASSIGNED];
 }
 
 /// A request a person made about an exception from outside the running engine (the `sync`
@@ -170,6 +197,27 @@ pub trait ExceptionStore: Send + Sync {
     /// The position of the newest audit entry, 0 when the trail is empty (where a reader of
     /// [`ExceptionStore::audit_since`] starts without reading the trail).
     async fn audit_head(&self) -> Result<i64, StoreError>;
+    /// Appends an entry to the audit trail of exception `key` for something a person did that
+    /// leaves the exception as it is (an assignment), returning the entry's position. `change`
+    /// is one of [`AuditEntry::RECORDED`] (`assigned`); the exception's own changes (`resolved`,
+    /// ...) are written by the methods making them, and readers of
+    /// [`ExceptionStore::audit_since`] act on those. Fails with [`StoreError::NotFound`] when
+    /// there is no such exception (`what` is `exception`) or `change` is not one of
+    /// [`AuditEntry::RECORDED`] (`what` is `recordable audit change`), recording nothing.
+    async fn record_audit(
+        &self,
+        key: &str,
+        change: &str,
+        note: Option<&str>,
+        at: Timestamp,
+    ) -> Result<i64, StoreError>;
+    /// The latest audit entry of kind `change` of each exception of `keys` that has one, in
+    /// the trail's order (the current assignee of every exception of a page, in one read).
+    async fn latest_audit(
+        &self,
+        change: &str,
+        keys: &[String],
+    ) -> Result<Vec<AuditEntry>, StoreError>;
     /// Queues a request to retry an exception and records it in the audit trail. Fails with
     /// [`StoreError::NotFound`] when there is no such exception.
     async fn request_retry(

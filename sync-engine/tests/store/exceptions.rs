@@ -4,7 +4,9 @@
 use std::sync::Arc;
 
 use serde_json::json;
-use sync_engine::store::{ExceptionQuery, NewException, Store, StoreError, StoredException};
+use sync_engine::store::{
+    AuditEntry, ExceptionQuery, NewException, Store, StoreError, StoredException,
+};
 
 use crate::support::{commit, exception, t};
 
@@ -13,6 +15,7 @@ conformance!(
     every_change_to_an_exception_is_in_its_audit_trail,
     retry_requests_are_queued_and_finished_in_order,
     exceptions_are_read_by_filter_in_pages,
+    assignments_are_recorded_in_the_audit_trail,
 );
 
 async fn exceptions_are_kept_once_resolved_and_reopened(store: Arc<dyn Store>) {
@@ -255,6 +258,127 @@ async fn retry_requests_are_queued_and_finished_in_order(store: Arc<dyn Store>) 
             ("retry-requested", t(12), Some("again")),
             ("retried", t(20), Some("2 actions put back")),
         ]
+    );
+}
+
+async fn assignments_are_recorded_in_the_audit_trail(store: Arc<dyn Store>) {
+    assert!(matches!(
+        store
+            .record_audit("nope", AuditEntry::ASSIGNED, Some("to bo by lead"), t(0))
+            .await,
+        Err(StoreError::NotFound {
+            what: "exception",
+            ..
+        })
+    ));
+    store
+        .raise_exception(exception("EX-1"), t(0))
+        .await
+        .unwrap();
+    store
+        .raise_exception(exception("EX-2"), t(1))
+        .await
+        .unwrap();
+    store
+        .raise_exception(exception("EX-3"), t(1))
+        .await
+        .unwrap();
+    let head = store.audit_head().await.unwrap();
+    let first = store
+        .record_audit("EX-1", AuditEntry::ASSIGNED, Some("to ana by lead"), t(2))
+        .await
+        .unwrap();
+    assert!(first > head);
+    assert_eq!(store.audit_head().await.unwrap(), first);
+    store
+        .request_retry("EX-1", Some("why"), t(3))
+        .await
+        .unwrap();
+    let second = store
+        .record_audit("EX-1", AuditEntry::ASSIGNED, Some("to bo by ana"), t(4))
+        .await
+        .unwrap();
+    let other = store
+        .record_audit("EX-2", AuditEntry::ASSIGNED, None, t(5))
+        .await
+        .unwrap();
+    assert!(first < second && second < other);
+    store
+        .resolve_exception("EX-1", "fixed", t(6))
+        .await
+        .unwrap();
+    // A state change of the exception is not recorded this way: the engine acts on those.
+    assert!(matches!(
+        store
+            .record_audit("EX-1", "resolved", Some("forged"), t(7))
+            .await,
+        Err(StoreError::NotFound {
+            what: "recordable audit change",
+            ..
+        })
+    ));
+
+    let trail = store.exception_audit("EX-1").await.unwrap();
+    assert_eq!(
+        trail
+            .iter()
+            .map(|a| (a.change.as_str(), a.at, a.note.as_deref()))
+            .collect::<Vec<_>>(),
+        [
+            ("raised", t(0), None),
+            ("assigned", t(2), Some("to ana by lead")),
+            ("retry-requested", t(3), Some("why")),
+            ("assigned", t(4), Some("to bo by ana")),
+            ("resolved", t(6), Some("fixed")),
+        ]
+    );
+    assert!(trail.windows(2).all(|w| w[0].seq < w[1].seq));
+    assert_eq!((trail[1].seq, trail[3].seq), (first, second));
+    let since = store.audit_since(head).await.unwrap();
+    assert_eq!(
+        since
+            .iter()
+            .map(|a| (a.seq, a.key.as_str(), a.change.as_str()))
+            .collect::<Vec<_>>(),
+        [
+            (first, "EX-1", "assigned"),
+            (trail[2].seq, "EX-1", "retry-requested"),
+            (second, "EX-1", "assigned"),
+            (other, "EX-2", "assigned"),
+            (trail[4].seq, "EX-1", "resolved"),
+        ]
+    );
+    assert_eq!(since[3].note, None);
+    assert_eq!(since[3].at, t(5));
+
+    // The latest of each exception asked about, in the trail's order; none for one without.
+    let keys = ["EX-2", "EX-1", "EX-3", "nope"].map(String::from);
+    let latest = store
+        .latest_audit(AuditEntry::ASSIGNED, &keys)
+        .await
+        .unwrap();
+    assert_eq!(
+        latest
+            .iter()
+            .map(|a| (a.seq, a.key.as_str(), a.note.as_deref()))
+            .collect::<Vec<_>>(),
+        [
+            (second, "EX-1", Some("to bo by ana")),
+            (other, "EX-2", None)
+        ]
+    );
+    assert_eq!(latest[0], trail[3]);
+    let latest = store
+        .latest_audit("resolved", &["EX-1".to_owned()])
+        .await
+        .unwrap();
+    assert_eq!(latest, [trail[4].clone()]);
+    assert!(
+        store
+            .latest_audit(AuditEntry::ASSIGNED, &[])
+            .await
+            .unwrap()
+            .is_empty()
     );
 }
 

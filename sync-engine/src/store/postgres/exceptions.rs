@@ -10,6 +10,7 @@ use jiff::Timestamp;
 use sqlx::PgConnection;
 
 use super::{PgStore, classify, from_millis, json, millis, parse_json};
+use crate::store::exceptions::recordable;
 use crate::store::{
     AuditEntry, ExceptionCursor, ExceptionQuery, ExceptionRequest, ExceptionStore, NewException,
     StoreError, StoredException,
@@ -427,6 +428,53 @@ impl ExceptionStore for PgStore {
             .fetch_one(self.pool())
             .await
             .map_err(classify)
+    }
+
+    async fn record_audit(
+        &self,
+        key: &str,
+        change: &str,
+        note: Option<&str>,
+        at: Timestamp,
+    ) -> Result<i64, StoreError> {
+        recordable(change)?;
+        let mut tx = self.pool().begin().await.map_err(classify)?;
+        must_exist(&mut tx, key).await?;
+        let seq: i64 = sqlx::query_scalar(
+            "INSERT INTO exception_audit (key, at, change, note) VALUES ($1, $2, $3, $4)
+             RETURNING seq",
+        )
+        .bind(key)
+        .bind(millis(at))
+        .bind(change)
+        .bind(note)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(classify)?;
+        tx.commit().await.map_err(classify)?;
+        Ok(seq)
+    }
+
+    async fn latest_audit(
+        &self,
+        change: &str,
+        keys: &[String],
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows: Vec<AuditRow> = sqlx::query_as(
+            "SELECT seq, key, at, change, note FROM (
+                 SELECT DISTINCT ON (key) seq, key, at, change, note FROM exception_audit
+                 WHERE change = $1 AND key = ANY($2) ORDER BY key, seq DESC
+             ) latest ORDER BY seq",
+        )
+        .bind(change)
+        .bind(keys)
+        .fetch_all(self.pool())
+        .await
+        .map_err(classify)?;
+        Ok(rows.into_iter().map(finish_audit).collect())
     }
 
     async fn request_retry(

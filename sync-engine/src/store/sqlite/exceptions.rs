@@ -6,6 +6,7 @@ use rusqlite::{OptionalExtension, Row, params};
 use serde_json::Value;
 
 use super::{Failure, SqliteStore, from_millis, json, millis, parse_json};
+use crate::store::exceptions::recordable;
 use crate::store::{
     AuditEntry, ExceptionCursor, ExceptionQuery, ExceptionRequest, ExceptionStore, NewException,
     StoreError, StoredException,
@@ -167,6 +168,23 @@ pub(super) fn resolve_exception_in(
     Ok(changed > 0)
 }
 
+/// Fails with [`StoreError::NotFound`] unless the exception `key` exists.
+fn must_exist(tx: &rusqlite::Transaction<'_>, key: &str) -> Result<(), Failure> {
+    let exists = tx
+        .query_row("SELECT 1 FROM exceptions WHERE key = ?1", [key], |_| Ok(()))
+        .optional()?
+        .is_some();
+    if exists {
+        Ok(())
+    } else {
+        Err(StoreError::NotFound {
+            what: "exception",
+            key: key.to_owned(),
+        }
+        .into())
+    }
+}
+
 #[async_trait]
 impl ExceptionStore for SqliteStore {
     async fn raise_exception(&self, e: NewException, at: Timestamp) -> Result<(), StoreError> {
@@ -199,21 +217,7 @@ impl ExceptionStore for SqliteStore {
         let note = note.to_owned();
         self.run(move |c| {
             let tx = c.transaction()?;
-            let exists = tx
-                .query_row(
-                    "SELECT 1 FROM exceptions WHERE key = ?1",
-                    [&key],
-                    |_| Ok(()),
-                )
-                .optional()?
-                .is_some();
-            if !exists {
-                return Err(StoreError::NotFound {
-                    what: "exception",
-                    key,
-                }
-                .into());
-            }
+            must_exist(&tx, &key)?;
             resolve_exception_in(&tx, &key, &note, millis(at))?;
             tx.commit()?;
             Ok(())
@@ -369,6 +373,54 @@ impl ExceptionStore for SqliteStore {
         .await
     }
 
+    async fn record_audit(
+        &self,
+        key: &str,
+        change: &str,
+        note: Option<&str>,
+        at: Timestamp,
+    ) -> Result<i64, StoreError> {
+        recordable(change)?;
+        let key = key.to_owned();
+        let change = change.to_owned();
+        let note = note.map(str::to_owned);
+        self.run(move |c| {
+            let tx = c.transaction()?;
+            must_exist(&tx, &key)?;
+            tx.execute(
+                "INSERT INTO exception_audit (key, at, change, note) VALUES (?1, ?2, ?3, ?4)",
+                params![key, millis(at), change, note],
+            )?;
+            let seq = tx.last_insert_rowid();
+            tx.commit()?;
+            Ok(seq)
+        })
+        .await
+    }
+
+    async fn latest_audit(
+        &self,
+        change: &str,
+        keys: &[String],
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let change = change.to_owned();
+        let keys = json(&Value::from(keys.to_vec()))?;
+        self.run(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT seq, key, at, change, note FROM exception_audit WHERE seq IN
+                 (SELECT MAX(seq) FROM exception_audit
+                  WHERE change = ?1 AND key IN (SELECT value FROM json_each(?2)) GROUP BY key)
+                 ORDER BY seq",
+            )?;
+            let rows = stmt.query_map(params![change, keys], read_audit)?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+        .await
+    }
+
     async fn request_retry(
         &self,
         key: &str,
@@ -379,21 +431,7 @@ impl ExceptionStore for SqliteStore {
         let note = note.map(str::to_owned);
         self.run(move |c| {
             let tx = c.transaction()?;
-            let exists = tx
-                .query_row(
-                    "SELECT 1 FROM exceptions WHERE key = ?1",
-                    [&key],
-                    |_| Ok(()),
-                )
-                .optional()?
-                .is_some();
-            if !exists {
-                return Err(StoreError::NotFound {
-                    what: "exception",
-                    key,
-                }
-                .into());
-            }
+            must_exist(&tx, &key)?;
             tx.execute(
                 "INSERT INTO exception_requests (key, request, note, requested_at)
                  VALUES (?1, 'retry', ?2, ?3)",
