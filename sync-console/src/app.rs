@@ -47,6 +47,7 @@ pub(crate) struct App {
     pub probe: EngineProbe,
     pub clock: SharedClock,
     pub time_zone: TimeZone,
+    pub close_rules: sync_engine::close::CloseRules,
     pub assignments: Assignments,
     pub metrics_token: std::sync::OnceLock<String>,
     verifying: Semaphore,
@@ -80,6 +81,7 @@ impl App {
             probe: options.probe,
             clock: options.clock,
             time_zone: options.time_zone,
+            close_rules: options.close_rules,
             assignments: Assignments::default(),
             metrics_token: std::sync::OnceLock::new(),
             verifying: Semaphore::new(CONCURRENT_VERIFICATIONS),
@@ -121,6 +123,8 @@ pub(crate) fn router(app: Arc<App>) -> Router {
         )
         .route("/documents", get(pages::documents::page))
         .route("/drift", get(pages::drift::page))
+        .route("/close", get(pages::close::page))
+        .route("/close.csv", get(pages::close::csv))
         .route("/runbook/{anchor}", get(pages::runbook::page))
         .route("/metrics", get(metrics))
         .route("/sign-in", get(sign_in_form).post(sign_in))

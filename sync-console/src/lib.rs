@@ -13,6 +13,10 @@
 //! - **Documents**: any business document's timeline across both systems, with links to the
 //!   NetSuite and Clarus records.
 //! - **Drift**: the latest reconciliation sorted by value, a SKU's history, the trend.
+//! - **Close**: for a month, whether it can be closed under the [`CloseRules`] (what blocks,
+//!   what is only shown, the last reconciliation, the totals to tie out per flow and NetSuite
+//!   transaction type), and the same report as CSV ([`sync_engine::close::close_report`],
+//!   the rules of `sync close-check`).
 //!
 //! People sign in with a name and password (argon2 hashes, see [`auth`]); sessions are signed
 //! cookies ([`session`]), every form carries a CSRF token tied to the session, and sign-in is
@@ -57,6 +61,7 @@ use std::sync::Arc;
 use jiff::SignedDuration;
 use jiff::tz::TimeZone;
 use sync_engine::clock::SharedClock;
+use sync_engine::close::CloseRules;
 use sync_engine::console_settings::{ConsoleSettings, ConsoleUserSettings, SessionKey};
 use sync_engine::health::Health;
 use sync_engine::store::Store;
@@ -118,14 +123,19 @@ pub struct ConsoleOptions {
     pub probe: EngineProbe,
     /// The business clock (sessions, throttling, ages).
     pub clock: SharedClock,
-    /// The time zone of "today" (NetSuite's, `poll.time_zone`).
+    /// The time zone of "today" (NetSuite's, `poll.time_zone`), and of the close page's
+    /// periods.
     pub time_zone: TimeZone,
+    /// The rules of the close page (`[close]`, see
+    /// [`CloseSettings::rules`](sync_engine::close_settings::CloseSettings::rules)): which items
+    /// block closing a month. [`ConsoleOptions::from_settings`] gives [`CloseRules::default`].
+    pub close_rules: CloseRules,
 }
 
 impl ConsoleOptions {
     /// Options from the `[console]` settings with `users` (the settings' and the
     /// environment's, see [`ConsoleSettings::all_users`]): no links, no health, read-only, the
-    /// system clock and UTC. Set the rest on the value.
+    /// system clock, UTC and the default close rules. Set the rest on the value.
     pub fn from_settings(
         settings: &ConsoleSettings,
         users: Vec<ConsoleUserSettings>,
@@ -148,6 +158,7 @@ impl ConsoleOptions {
             probe: EngineProbe::ReadOnly,
             clock: sync_engine::clock::system(),
             time_zone: TimeZone::UTC,
+            close_rules: CloseRules::default(),
         }
     }
 }

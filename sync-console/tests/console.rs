@@ -7,6 +7,8 @@ mod access;
 mod actions;
 #[path = "console/browser.rs"]
 mod browser;
+#[path = "console/close.rs"]
+mod close;
 #[path = "console/pages.rs"]
 mod pages;
 #[path = "console/support.rs"]

@@ -38,6 +38,7 @@ pub(crate) fn page(id: &str, title: &str, frame: &Frame<'_>, body: Markup) -> Ma
                         a #nav-exceptions href="/exceptions" { "Exceptions" }
                         a #nav-documents href="/documents" { "Documents" }
                         a #nav-drift href="/drift" { "Drift" }
+                        a #nav-close href="/close" { "Close" }
                     }
                     div #whoami {
                         span #user-name data-test="user-name" { (user.name) }

@@ -2,6 +2,7 @@
 //! escapes every value it inserts.
 
 pub(crate) mod actions;
+pub(crate) mod close;
 pub(crate) mod documents;
 pub(crate) mod drift;
 pub(crate) mod exceptions;

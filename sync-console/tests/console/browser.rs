@@ -15,7 +15,7 @@ mod engine;
 
 use driver::{Browser, in_browser};
 
-use crate::support::{Harness, password};
+use crate::support::{CLOSE_FINANCE_KEY, CLOSE_MONTH, Harness, password};
 
 /// Signs `name` in through the sign-in form and checks the home page names them.
 async fn sign_in(b: &Browser, name: &str, role: &str) {
@@ -299,4 +299,81 @@ async fn a_failed_posting_is_retried_by_its_owner_and_seen_posted_and_audited() 
     .await;
     live.assert_posted_once().await;
     live.stop().await;
+}
+
+/// Finance open the month-end close: last month by default, then October, chosen in the form,
+/// where an unposted despatch and finance's own error block and the short despatch is listed
+/// without blocking.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_close_view_for_a_period_with_a_blocking_and_a_non_blocking_exception() {
+    in_browser("close", async |b: &Browser, h: &Harness| {
+        h.seed_close_month().await;
+        sign_in(b, "fin", "finance").await;
+
+        // Last month (the console's clock is on 2026-12-01): nothing blocks it, and October's
+        // open items are listed as an earlier period's.
+        b.click("#nav-close").await;
+        assert_eq!(b.page().await, "page-close");
+        assert_eq!(b.attrs("#close-period", "value").await, ["2026-11"]);
+        assert_eq!(
+            b.text("#close-status").await,
+            "Clear: nothing blocks closing 2026-11."
+        );
+        assert_eq!(b.count("[data-test=close-blocker]").await, 0);
+
+        // October, chosen in the form.
+        b.fill("#close-period", CLOSE_MONTH).await;
+        b.click("#close-show").await;
+        assert_eq!(b.page().await, "page-close");
+        assert_eq!(
+            b.text("#close-status").await,
+            "Blocked: 2 item(s) block closing 2026-10."
+        );
+        assert_eq!(b.attrs("#close-status", "data-blocking").await, ["true"]);
+        let blockers = b.texts("#close-blockers [data-test=close-blocker]").await;
+        assert_eq!(blockers.len(), 2, "{blockers:?}");
+        assert!(
+            blockers[0].contains("goods out 9001") && blockers[0].contains("queued"),
+            "{blockers:?}"
+        );
+        assert!(
+            blockers[1].contains(CLOSE_FINANCE_KEY)
+                && blockers[1].contains("No account for the October stock count"),
+            "{blockers:?}"
+        );
+        let shown = b.texts("#close-shown-list [data-test=close-shown]").await;
+        assert_eq!(
+            b.attrs("#close-shown-list [data-test=close-shown]", "data-category")
+                .await,
+            ["warning"],
+            "{shown:?}"
+        );
+        assert!(shown[0].contains("operations · warning"), "{shown:?}");
+        assert_eq!(
+            b.count("#close-shown-list [data-test=close-blocker]").await,
+            0
+        );
+        let totals = b.texts("[data-test=close-total]").await;
+        assert_eq!(totals.len(), 1, "{totals:?}");
+        assert!(
+            totals[0].starts_with("Sales orders Item Fulfillment 2 1 9 5"),
+            "{totals:?}"
+        );
+        b.screenshot("close").await;
+        b.client()
+            .execute(
+                "document.getElementById('close-shown-list').scrollIntoView();",
+                Vec::new(),
+            )
+            .await
+            .expect("the page scrolls");
+        b.screenshot("close-shown-and-totals").await;
+
+        // The blocking exception opens its page.
+        b.click("#close-blockers [data-test=close-exception-link]")
+            .await;
+        assert_eq!(b.page().await, "page-exception");
+        assert_eq!(b.text("#exception-owner").await, "finance");
+    })
+    .await;
 }

@@ -17,6 +17,8 @@ fn views() -> Vec<String> {
         "/documents?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E".into(),
         "/drift?sku=%3Cscript%3Ealert(1)%3C%2Fscript%3E%22".into(),
         "/runbook/%3Cscript%3E".into(),
+        "/close?period=2026-12".into(),
+        "/close?period=%3Cscript%3Ealert(1)%3C%2Fscript%3E%22".into(),
     ]
 }
 
@@ -27,7 +29,9 @@ async fn hostile_text_is_escaped_in_every_view() {
     for path in views() {
         let (status, body) = admin.get(&path).await;
         assert!(
-            status == StatusCode::OK || status == StatusCode::NOT_FOUND,
+            status == StatusCode::OK
+                || status == StatusCode::NOT_FOUND
+                || status == StatusCode::BAD_REQUEST,
             "{path}: {status}"
         );
         for raw in ["<script", "<img", "<b>kind", "<i>\"hostile"] {
@@ -36,6 +40,15 @@ async fn hostile_text_is_escaped_in_every_view() {
     }
     let (_, queue) = admin.get("/exceptions").await;
     assert!(queue.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;"));
+    // The close page lists the hostile exception (another owner's error) escaped, and echoes
+    // a hostile period escaped in its refusal.
+    let (_, close) = admin.get("/close?period=2026-12").await;
+    assert!(close.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;"));
+    assert!(close.contains("href=\"/exceptions/EX%2D%3Ci%3E%22hostile%22%27\""));
+    let (_, refused) = admin
+        .get("/close?period=%3Cscript%3Ealert(1)%3C%2Fscript%3E%22")
+        .await;
+    assert!(refused.contains("`&lt;script&gt;alert(1)&lt;/script&gt;&quot;` is not a period"));
     let (_, detail) = admin.get(&exception_path(HOSTILE_KEY)).await;
     assert!(detail.contains("&lt;b&gt;kind&lt;/b&gt;"));
     assert!(

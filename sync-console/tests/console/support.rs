@@ -7,15 +7,19 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use jiff::{SignedDuration, Timestamp};
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use rust_decimal::Decimal;
 use serde_json::json;
 use sync_console::auth::hash_password_with;
 use sync_console::{Console, ConsoleOptions, EngineProbe, Links};
 use sync_core::{
-    Event, LocationId, LocationMapping, MappingTables, Mappings, Name, Order, OrderRef,
-    OrderStatus, Payload, Revision, SourceId, System, WarehouseId,
+    Despatch, DespatchLine, Event, GoodsOutId, Item, LineNo, LocationId, LocationMapping,
+    MappingTables, Mappings, Name, Order, OrderLine, OrderRef, OrderStatus, Payload, Revision,
+    SourceId, System, Tracking, WarehouseId,
 };
 use sync_engine::clock::ManualClock;
+use sync_engine::close::CloseRules;
 use sync_engine::console_settings::{ConsoleRole, ConsoleUserSettings, SessionKey};
+use sync_engine::drift_history::DriftRunSummary;
 use sync_engine::engine::Engine;
 use sync_engine::store::{NewException, SqliteStore, Store};
 
@@ -95,6 +99,17 @@ fn exception(
     }
 }
 
+fn mappings() -> Mappings {
+    let tables = MappingTables {
+        locations: vec![LocationMapping {
+            location: LocationId::new("1"),
+            warehouse: WarehouseId(10),
+        }],
+        ..MappingTables::default()
+    };
+    Mappings::new(tables).unwrap()
+}
+
 async fn seed(store: Arc<dyn Store>, at: Timestamp) {
     let order = Event {
         source: SourceId {
@@ -116,16 +131,7 @@ async fn seed(store: Arc<dyn Store>, at: Timestamp) {
         }),
     };
     // Planned by the engine as it would be: the ledger records the order with its number.
-    let tables = MappingTables {
-        locations: vec![LocationMapping {
-            location: LocationId::new("1"),
-            warehouse: WarehouseId(10),
-        }],
-        ..MappingTables::default()
-    };
-    let engine = Engine::open(store.clone(), Mappings::new(tables).unwrap())
-        .await
-        .unwrap();
+    let engine = Engine::open(store.clone(), mappings()).await.unwrap();
     engine.ingest(&order, at).await.unwrap();
     for e in [
         exception(
@@ -214,6 +220,7 @@ impl Harness {
             probe,
             clock: clock.shared(),
             time_zone: jiff::tz::TimeZone::UTC,
+            close_rules: CloseRules::default(),
         };
         let mut console = Console::new(store.clone(), options).unwrap();
         if let Some(token) = setup.metrics_token {
@@ -356,4 +363,168 @@ pub fn exception_path(key: &str) -> String {
         "/exceptions/{}",
         percent_encoding::utf8_percent_encode(key, percent_encoding::NON_ALPHANUMERIC)
     )
+}
+
+/// The month [`Harness::seed_close_month`] fills.
+pub const CLOSE_MONTH: &str = "2026-10";
+/// Finance's open error in [`CLOSE_MONTH`].
+pub const CLOSE_FINANCE_KEY: &str = "EX-FIN-OCT";
+/// When the warehouse worked in [`CLOSE_MONTH`].
+const CLOSE_MONTH_AT: &str = "2026-10-20T10:00:00Z";
+
+fn source(system: System, resource: &str, id: &str) -> SourceId {
+    SourceId {
+        system,
+        resource: resource.into(),
+        id: Name::new(id),
+        event: "updated".into(),
+        revision: Revision::Sequence(1),
+    }
+}
+
+/// Sales order `id` for 5 of item MUG-1.
+fn mug_order(id: &str, at: Timestamp) -> Event {
+    Event {
+        source: source(System::NetSuite, "salesOrder", id),
+        occurred_at: at,
+        payload: Payload::Order(Order {
+            order: OrderRef::sales(id),
+            tran_id: format!("SO{id}"),
+            status: OrderStatus::Open,
+            location: LocationId::new("1"),
+            ship_method: None,
+            expected_date: None,
+            lines: vec![OrderLine {
+                line: LineNo(3),
+                item: "701".into(),
+                sku: "MUG-1".into(),
+                quantity: Decimal::from(5),
+                quantity_done: Decimal::ZERO,
+                closed: false,
+            }],
+        }),
+    }
+}
+
+/// Clarus despatched `quantity` of the 5 of order `order` in goods out `goods_out`.
+fn mug_despatch(goods_out: u64, order: &str, quantity: i64, at: Timestamp) -> Event {
+    Event {
+        source: source(System::Clarus, "goods_out", &goods_out.to_string()),
+        occurred_at: at,
+        payload: Payload::Despatch(Despatch {
+            tenant: "acme".into(),
+            goods_out: GoodsOutId(goods_out),
+            despatch: "1".into(),
+            order: order.into(),
+            warehouse: WarehouseId(10),
+            carrier: None,
+            service: None,
+            despatched_at: at,
+            lines: vec![DespatchLine {
+                order_line: LineNo(3),
+                sku: "MUG-1".into(),
+                requested: Decimal::from(5),
+                quantity: Decimal::from(quantity),
+                lots: vec![],
+                serials: vec![],
+            }],
+            packages: vec![],
+        }),
+    }
+}
+
+impl Harness {
+    /// A month of warehouse work in [`CLOSE_MONTH`], planned by the engine: SO6001 despatched
+    /// short (4 of 5: a short-despatch warning) with its fulfilment still queued, SO6002
+    /// despatched in full and its fulfilment posted; finance's error [`CLOSE_FINANCE_KEY`]
+    /// raised in the month; and a reconciliation at the month's end.
+    pub async fn seed_close_month(&self) {
+        let at: Timestamp = CLOSE_MONTH_AT.parse().unwrap();
+        let engine = Engine::open(self.store.clone(), mappings()).await.unwrap();
+        let item = Event {
+            source: source(System::NetSuite, "inventoryItem", "701"),
+            occurred_at: at,
+            payload: Payload::Item(Item {
+                netsuite_id: "701".into(),
+                sku: "MUG-1".into(),
+                barcode: None,
+                description: "Mug".into(),
+                tracking: Tracking::None,
+                inactive: false,
+            }),
+        };
+        for event in [item, mug_order("6001", at), mug_order("6002", at)] {
+            engine.ingest(&event, at).await.unwrap();
+        }
+        // Clarus has both goods outs.
+        self.complete_actions("create_goods_out", at).await;
+        let later = at + SignedDuration::from_hours(2);
+        for event in [
+            mug_despatch(9001, "6001", 4, later),
+            mug_despatch(9002, "6002", 5, later),
+        ] {
+            engine.ingest(&event, later).await.unwrap();
+        }
+        // NetSuite has SO6002's fulfilment; SO6001's waits in the outbox.
+        let fulfilments: Vec<String> = self
+            .store
+            .actions()
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|a| a.action.kind == "fulfil_sales_order")
+            .map(|a| a.action.key)
+            .collect();
+        assert_eq!(fulfilments.len(), 2, "{fulfilments:?}");
+        let posted = fulfilments
+            .iter()
+            .find(|k| k.contains("9002"))
+            .unwrap_or_else(|| panic!("no fulfilment of goods out 9002 in {fulfilments:?}"));
+        self.store
+            .complete_action(posted, Some("IF-9002".into()), later)
+            .await
+            .unwrap();
+        // Finance's own error of the month: a stock count with no account to post to.
+        self.store
+            .raise_exception(
+                exception(
+                    CLOSE_FINANCE_KEY,
+                    "finance",
+                    "missing-account-mapping",
+                    "error",
+                    "stock movement 77 (acme)",
+                    "No account for the October stock count",
+                ),
+                at,
+            )
+            .await
+            .unwrap();
+        let summary = DriftRunSummary {
+            positions: 12,
+            in_step: 12,
+            explained_by_in_flight: 0,
+            drift: 0,
+            unexplained_units: Decimal::ZERO,
+            value_impact: Default::default(),
+            net_value_impact: Default::default(),
+            drift_without_cost: 0,
+            valued: false,
+            thresholds: Default::default(),
+        };
+        let end_of_month: Timestamp = "2026-10-31T22:00:00Z".parse().unwrap();
+        sync_engine::drift_history::record(&*self.store, end_of_month, summary, Vec::new())
+            .await
+            .unwrap();
+    }
+
+    async fn complete_actions(&self, kind: &str, at: Timestamp) {
+        for a in self.store.actions().await.unwrap() {
+            if a.action.kind == kind {
+                self.store
+                    .complete_action(&a.action.key, Some(format!("id-{}", a.action.key)), at)
+                    .await
+                    .unwrap();
+            }
+        }
+    }
 }

@@ -139,6 +139,7 @@ pub fn options_from_config(
         clarus_url: settings.clarus_url.clone(),
     };
     options.time_zone = jiff::tz::TimeZone::get(&config.poll.time_zone)?;
+    options.close_rules = config.close.rules();
     Ok(options)
 }
 

@@ -240,6 +240,7 @@ impl Live {
             probe: EngineProbe::InProcess,
             clock: sync_engine::clock::system(),
             time_zone: jiff::tz::TimeZone::UTC,
+            close_rules: Default::default(),
         };
         let console = Console::new(store.clone(), options).unwrap();
         let listener = sync_console::bind("127.0.0.1:0".parse().unwrap(), 16).unwrap();
