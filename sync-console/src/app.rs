@@ -19,7 +19,6 @@ use sync_engine::health::Health;
 use sync_engine::store::Store;
 use tokio::sync::Semaphore;
 
-use crate::assign::Assignments;
 use crate::auth::{User, Users};
 use crate::mode::EngineProbe;
 use crate::pages;
@@ -48,7 +47,6 @@ pub(crate) struct App {
     pub clock: SharedClock,
     pub time_zone: TimeZone,
     pub close_rules: sync_engine::close::CloseRules,
-    pub assignments: Assignments,
     pub metrics_token: std::sync::OnceLock<String>,
     verifying: Semaphore,
     requests: Arc<Semaphore>,
@@ -82,7 +80,6 @@ impl App {
             clock: options.clock,
             time_zone: options.time_zone,
             close_rules: options.close_rules,
-            assignments: Assignments::default(),
             metrics_token: std::sync::OnceLock::new(),
             verifying: Semaphore::new(CONCURRENT_VERIFICATIONS),
             requests: Arc::new(Semaphore::new(options.max_requests.max(1))),

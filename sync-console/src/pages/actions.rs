@@ -151,10 +151,21 @@ pub(crate) async fn assign(
             ),
         );
     };
-    app.assignments
-        .assign(&key, &person.name, &signed.user.name, app.now());
-    tracing::info!(user = %signed.user.name, %key, to = %person.name, "console assignment");
-    done(&key, "assign")
+    match crate::assign::assign(
+        &*app.store,
+        &key,
+        &person.name,
+        &signed.user.name,
+        app.now(),
+    )
+    .await
+    {
+        Ok(_) => {
+            tracing::info!(user = %signed.user.name, %key, to = %person.name, "console assignment");
+            done(&key, "assign")
+        }
+        Err(e) => store_failed(e),
+    }
 }
 
 pub(crate) async fn bulk_resolve(State(app): State<Arc<App>>, posted: Posted) -> Response {

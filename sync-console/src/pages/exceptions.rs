@@ -104,6 +104,11 @@ pub(crate) async fn list(
         Err(e) => return store_failed(e),
     };
     let matching = filter(&all, &query, &index, now);
+    let keys: Vec<String> = matching.iter().map(|e| e.exception.key.clone()).collect();
+    let assigned = match crate::assign::current_of(&*app.store, &keys).await {
+        Ok(assigned) => assigned,
+        Err(e) => return store_failed(e),
+    };
     let owners: BTreeSet<&str> = all.iter().map(|e| e.exception.owner.as_str()).collect();
     let kinds: BTreeSet<&str> = all.iter().map(|e| e.exception.kind.as_str()).collect();
     let live = app.live().await;
@@ -165,7 +170,7 @@ pub(crate) async fn list(
                                 @if let Some(number) = index.business_number(&x.document) { " · " strong { (number) } }
                             }
                             td { a data-test="exception-link" href=(exception_href(&x.key)) { (x.message) } }
-                            td { (app.assignments.current(&x.key).map(|a| a.person).unwrap_or_default()) }
+                            td data-test="exception-assignee" { (assigned.get(&x.key).map(crate::assign::shown).unwrap_or_default()) }
                             td { @if e.resolved_at.is_some() { "resolved" } @else { "open" } }
                         }
                     }
@@ -246,7 +251,7 @@ pub(crate) async fn detail(
     let x = &exception.exception;
     let may_act = live && signed.user.role.may_act_on(&x.owner) && exception.resolved_at.is_none();
     let retry = retry_way(&exception);
-    let assignments = app.assignments.history(&key);
+    let assigned = crate::assign::current(&audit);
     let lifecycle = lifecycle_of(&documents, &x.document);
     let payload = serde_json::to_string_pretty(&x.payload).unwrap_or_default();
     let action = |verb: &str| format!("{}/{verb}", exception_href(&x.key));
@@ -265,7 +270,7 @@ pub(crate) async fn detail(
             dt { "Message" } dd #exception-message data-test="exception-message" { (x.message) }
             dt { "Raised" } dd { (when(exception.raised_at)) " (" (age(now.duration_since(exception.raised_at))) " ago)" }
             dt { "Assigned to" } dd #exception-assignee data-test="exception-assignee" {
-                (assignments.last().map(|a| a.person.clone()).unwrap_or_else(|| "nobody".into()))
+                (assigned.as_ref().map(crate::assign::shown).unwrap_or_else(|| "nobody".into()))
             }
             @if let Some(note) = &exception.resolution_note { dt { "Resolution" } dd #exception-resolution { (note) } }
             dt { "Runbook" } dd { a #runbook-link href=(format!("/runbook/{}", segment(crate::runbook::anchor_of(&x.runbook)))) { (x.runbook) } }
@@ -304,7 +309,7 @@ pub(crate) async fn detail(
                 "Your role (" (signed.user.role) ") does not act on exceptions owned by " (x.owner) "."
             }
         }
-        (trail(&audit, &requests, &assignments))
+        (trail(&audit, &requests))
         section #stages data-test="stages" {
             h2 { "The document's stages" }
             @match lifecycle {
@@ -331,7 +336,6 @@ pub(crate) async fn detail(
 fn trail(
     audit: &[sync_engine::store::AuditEntry],
     requests: &[sync_engine::store::ExceptionRequest],
-    assignments: &[crate::assign::Assignment],
 ) -> Markup {
     html! {
         section #audit data-test="audit" {
@@ -342,11 +346,6 @@ fn trail(
                     @for a in audit {
                         tr data-test="audit-entry" data-change=(a.change) {
                             td { (when(a.at)) } td { (a.change) } td { (a.note.as_deref().unwrap_or("")) }
-                        }
-                    }
-                    @for a in assignments {
-                        tr data-test="audit-entry" data-change="assigned" {
-                            td { (when(a.at)) } td { "assigned" } td { (a.person) " (by " (a.by) ")" }
                         }
                     }
                 }

@@ -1,10 +1,12 @@
 //! Actions and who may take them.
 
 use reqwest::StatusCode;
-use sync_console::EngineProbe;
+use sync_console::auth::hash_password_with;
+use sync_console::{Console, ConsoleOptions, EngineProbe};
+use sync_engine::console_settings::{ConsoleSettings, ConsoleUserSettings, SessionKey};
 use sync_engine::instance_lock::InstanceLock;
 
-use crate::support::{Harness, Setup, exception_path, location};
+use crate::support::{Harness, PEOPLE, Setup, exception_path, location, password};
 
 fn action(key: &str, verb: &str) -> String {
     format!("{}/{verb}", exception_path(key))
@@ -45,7 +47,13 @@ async fn operations_retries_resolves_and_assigns_its_own_with_its_name_in_the_tr
         page.contains("data-test=\"exception-assignee\">admin<"),
         "{page}"
     );
-    assert!(page.contains("admin (by ops)"));
+    assert!(page.contains("to admin by ops"), "{page}");
+    let audit = h.store.exception_audit("EX-OPS-1").await.unwrap();
+    let last = audit.last().unwrap();
+    assert_eq!(
+        (last.change.as_str(), last.note.as_deref()),
+        ("assigned", Some("to admin by ops"))
+    );
     assert!(page.contains("data-test=\"notice\">Assigned."));
     assert!(page.contains("data-change=\"retry-requested\""));
     assert!(page.contains("waiting for the engine"));
@@ -93,6 +101,16 @@ async fn roles_are_checked_on_every_action() {
         let page = who.get(&exception_path(key)).await.1;
         assert!(!page.contains("id=\"retry-form\"") && !page.contains("id=\"resolve-form\""));
         assert!(page.contains("data-test=\"no-actions\""));
+        assert!(page.contains("data-test=\"exception-assignee\">nobody<"));
+    }
+    // No refused action reached the audit trail: no assignment, no retry.
+    for key in ["EX-OPS-1", "EX-FIN-1"] {
+        let audit = h.store.exception_audit(key).await.unwrap();
+        assert_eq!(
+            audit.iter().map(|a| a.change.as_str()).collect::<Vec<_>>(),
+            ["raised"],
+            "{key}"
+        );
     }
     // Bulk: only what the role owns is resolved.
     let response = fin
@@ -136,6 +154,97 @@ async fn roles_are_checked_on_every_action() {
         .post(&action("EX-OPS-WARN", "resolve"), &[("note", "seen")])
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
+}
+
+/// A second console on the harness's store (a restart, or another instance on the same
+/// store), accepting the harness's sessions (it has the harness's session key); its address.
+async fn another_console(h: &Harness) -> String {
+    let settings: ConsoleSettings = serde_json::from_str(r#"{"listen": "127.0.0.1:0"}"#).unwrap();
+    let users = PEOPLE
+        .iter()
+        .map(|(name, role)| ConsoleUserSettings {
+            name: (*name).into(),
+            role: *role,
+            password_hash: hash_password_with(&password(name), 8, 1).unwrap(),
+        })
+        .collect();
+    let key = SessionKey::new(vec![42u8; 32]).unwrap();
+    let mut options = ConsoleOptions::from_settings(&settings, users, Some(key));
+    options.probe = EngineProbe::InProcess;
+    options.clock = h.clock.shared();
+    let console = Console::new(h.store.clone(), options).unwrap();
+    let listener = sync_console::bind("127.0.0.1:0".parse().unwrap(), 16).unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(console.serve(listener, std::future::pending()));
+    base
+}
+
+/// The row of exception `key` in the queue page `page`.
+fn queue_row<'p>(page: &'p str, key: &str) -> &'p str {
+    let start = page
+        .find(&format!("data-key=\"{key}\""))
+        .unwrap_or_else(|| panic!("no row of {key} in {page}"));
+    let end = page[start..].find("</tr>").unwrap() + start;
+    &page[start..end]
+}
+
+#[tokio::test]
+async fn assignments_are_kept_in_the_store_across_a_restart() {
+    let h = Harness::start().await;
+    let ops = h.sign_in("ops").await;
+    let admin = h.sign_in("admin").await;
+    for (who, key, person) in [
+        (&ops, "EX-OPS-1", "fin"),
+        (&admin, "EX-OPS-1", "ops"),
+        (&admin, "EX-FIN-1", "fin"),
+    ] {
+        let response = who
+            .post(&action(key, "assign"), &[("person", person)])
+            .await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{key} {person}");
+    }
+
+    // A new console on the same store: the assignments are there, with who made them.
+    let restarted = another_console(&h).await;
+    let get = |path: String| {
+        let request = h
+            .http
+            .get(format!("{restarted}{path}"))
+            .header(reqwest::header::COOKIE, &ops.cookie);
+        async move {
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+            response.text().await.unwrap()
+        }
+    };
+    let page = get(exception_path("EX-OPS-1")).await;
+    assert!(
+        page.contains("data-test=\"exception-assignee\">ops<"),
+        "{page}"
+    );
+    assert_eq!(
+        page.matches("data-change=\"assigned\"").count(),
+        2,
+        "{page}"
+    );
+    let (first, second) = (
+        page.find("to fin by ops").unwrap(),
+        page.find("to ops by admin").unwrap(),
+    );
+    assert!(first < second, "the trail is in order");
+
+    let queue = get("/exceptions".into()).await;
+    for (key, assignee) in [
+        ("EX-OPS-1", "ops"),
+        ("EX-FIN-1", "fin"),
+        ("EX-OPS-WARN", ""),
+    ] {
+        assert!(
+            queue_row(&queue, key)
+                .contains(&format!("data-test=\"exception-assignee\">{assignee}<")),
+            "{key}: {queue}"
+        );
+    }
 }
 
 #[tokio::test]
