@@ -1269,12 +1269,12 @@ async fn a_fulfilment_refused_by_netsuite_posts_once_when_retried_after_the_fix(
     let failed = exceptions_of(&flow, "action-failed").await;
     assert_eq!(failed.len(), 1, "{}", dump(&flow).await);
     let failed = &failed[0];
-    assert_eq!(failed.exception.owner, "finance");
+    assert_eq!(failed.exception.owner, "operations", "the despatch is the warehouse flow's");
     assert!(failed.exception.message.contains("period"), "{failed:?}");
     assert!(failed.exception.document.contains("despatch"), "{failed:?}");
     assert_eq!(flow.ns().count(RecordType::ItemFulfillment), 0);
 
-    // Finance reopens the period and retries from the command line; the running engine
+    // Finance reopens the period and operations retry from the command line; the running engine
     // carries the retry out.
     let store = flow.engine().store.clone();
     let key = failed.exception.key.clone();

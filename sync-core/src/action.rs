@@ -2,7 +2,7 @@
 
 use crate::despatch::{LotQuantity, Package};
 use crate::document::DocumentRef;
-use crate::exception::Exception;
+use crate::exception::{Exception, Owner};
 use crate::ids::{LineNo, LocationId, NetSuiteId, ProductId, SerialNumber, Sku, WarehouseId};
 use crate::item::Tracking;
 use crate::key::IdempotencyKey;
@@ -28,6 +28,36 @@ pub struct PlannedAction {
 }
 
 impl Action {
+    /// Who is alerted when the action fails for good (the other system refused it): the
+    /// warehouse flow's people for what Clarus should do and for a despatch or receipt that
+    /// does not become its NetSuite fulfilment or receipt (they resolve it in the warehouse
+    /// flow: the order, the period, the quantities), finance for inventory value (adjustments
+    /// and status changes), the item master's owner for products, the integration's
+    /// administrators for exception bookkeeping.
+    ///
+    /// ```
+    /// use sync_core::{Action, OrderRef, Owner};
+    ///
+    /// let cancel = Action::CancelGoodsOut {
+    ///     order: OrderRef::sales("501"),
+    ///     reference: "SO1023".into(),
+    /// };
+    /// assert_eq!(cancel.failure_owner(), Owner::Operations);
+    /// ```
+    pub fn failure_owner(&self) -> Owner {
+        match self {
+            Self::CreateProduct(_) | Self::UpdateProduct(_) => Owner::ItemMaster,
+            Self::CreateGoodsOut(_)
+            | Self::CancelGoodsOut { .. }
+            | Self::CreateGoodsIn(_)
+            | Self::FulfilSalesOrder(_)
+            | Self::ReceivePurchaseOrder(_)
+            | Self::ReceiveReturnAuthorisation(_) => Owner::Operations,
+            Self::PostInventoryAdjustment(_) | Self::MoveStock(_) => Owner::Finance,
+            Self::RaiseException(_) | Self::ResolveException { .. } => Owner::Integration,
+        }
+    }
+
     /// The change to NetSuite on-hand stock this action makes once done, per position: the
     /// "in flight" rows of the drift check while the action is pending. Fulfilments remove
     /// available stock, receipts add it (held for quarantined lines), adjustments change

@@ -20,6 +20,25 @@ pub enum Owner {
     Integration,
 }
 
+impl Owner {
+    /// The owner as stored and routed (`operations`, `finance`, `item_master`, `integration`),
+    /// the same text as its serde form.
+    ///
+    /// ```
+    /// use sync_core::Owner;
+    ///
+    /// assert_eq!(Owner::ItemMaster.code(), "item_master");
+    /// ```
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Operations => "operations",
+            Self::Finance => "finance",
+            Self::ItemMaster => "item_master",
+            Self::Integration => "integration",
+        }
+    }
+}
+
 /// How urgent an exception is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -186,6 +205,21 @@ impl Exception {
 mod tests {
     use super::*;
     use crate::order::OrderRef;
+
+    #[test]
+    fn an_owner_code_is_its_serde_form() {
+        for owner in [
+            Owner::Operations,
+            Owner::Finance,
+            Owner::ItemMaster,
+            Owner::Integration,
+        ] {
+            assert_eq!(
+                serde_json::to_value(owner).unwrap(),
+                serde_json::Value::from(owner.code())
+            );
+        }
+    }
 
     #[test]
     fn owners_follow_the_kind() {

@@ -121,16 +121,10 @@ pub fn backoff(config: &OutboxConfig, attempts: u32, key: &str) -> Duration {
     exp.mul_f64(fraction)
 }
 
-/// Owner of a failed action's exception: NetSuite postings are finance's ledger, Clarus
-/// orders and products are operations'.
+/// Owner of a failed action's exception, as the core decides ([`Action::failure_owner`]): a
+/// despatch or receipt that does not post is the warehouse flow's, inventory value finance's.
 fn failure_owner(action: &Action) -> &'static str {
-    match action {
-        Action::CreateProduct(_) | Action::UpdateProduct(_) => "item_master",
-        Action::CreateGoodsOut(_) | Action::CancelGoodsOut { .. } | Action::CreateGoodsIn(_) => {
-            "operations"
-        }
-        _ => "finance",
-    }
+    action.failure_owner().code()
 }
 
 /// Runs the outbox until `shutdown` turns true; in-flight actions are finished first.

@@ -515,7 +515,7 @@ async fn a_despatch_without_its_fulfilment_is_stuck_until_the_fulfilment_is_done
     assert_eq!(exceptions.len(), 1, "{exceptions:?}");
     let e = &exceptions[0];
     assert_eq!(e.exception.kind, STUCK_KIND);
-    assert_eq!(e.exception.owner, "finance");
+    assert_eq!(e.exception.owner, "operations", "a despatch without its fulfilment");
     assert_eq!(e.exception.runbook, STUCK_RUNBOOK);
     assert_eq!(e.raised_at, late);
     assert!(e.resolved_at.is_none());
@@ -631,15 +631,22 @@ async fn a_despatch_held_by_an_exception_blocks_until_a_person_resolves_it() {
     let check = close_report(s.store.as_ref(), &november, &rules, None, start)
         .await
         .unwrap();
+    // The withheld despatch blocks the close.
     let blockers: Vec<_> = check.blockers().collect();
-    assert_eq!(blockers.len(), 2, "{check:?}");
+    assert_eq!(blockers.len(), 1, "{check:?}");
     assert_eq!(blockers[0].category, CloseCategory::UnpostedDocument);
     assert_eq!(
         blockers[0].posting,
         Some(sync_core::close::PostingState::Withheld)
     );
-    // The stuck-document exception awaits a posting: finance's, blocking.
-    assert_eq!(blockers[1].category, CloseCategory::FinanceException);
+    // The stuck-document exception awaits the despatch's fulfilment: operations', shown
+    // beside the document it concerns.
+    let stuck = check
+        .non_blocking()
+        .find(|i| i.kind.as_deref() == Some(STUCK_KIND))
+        .expect("the stuck document is listed");
+    assert_eq!(stuck.owner.as_deref(), Some("operations"));
+    assert_eq!(stuck.category, CloseCategory::OtherException);
 
     // Operations decide the extra units were a counting error and resolve the exception.
     for e in s.store.exceptions().await.unwrap() {

@@ -166,11 +166,11 @@ async fn finance_cannot_retry_an_operations_exception() {
     .await;
 }
 
-/// NetSuite refused SO1023's fulfilment (a closed period): a failed posting is finance's
-/// (NetSuite postings are the ledger), the order's short despatch operations'. Operations find
-/// the order, see the failed posting without a retry button and resolve their own warning;
-/// finance retry the posting, the running engine posts it, and the page shows it posted with
-/// every step in the audit trail under the person's name.
+/// NetSuite refused SO1023's fulfilment (a closed period): a despatch that did not become its
+/// fulfilment is operations' (they resolve it in the warehouse flow), as is the order's short
+/// despatch. Operations find the order by its number, resolve the warning, and, once finance
+/// has reopened the period, retry the posting; the running engine posts it, and the page shows
+/// it posted with every step in the audit trail under the person's name.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_posting_is_retried_by_its_owner_and_seen_posted_and_audited() {
     let Some(tools) = driver::tools() else {
@@ -181,15 +181,15 @@ async fn a_failed_posting_is_retried_by_its_owner_and_seen_posted_and_audited() 
         sign_in(b, "ops", "operations").await;
         b.screenshot("home").await;
 
-        // The order's exceptions, found by its number: the refused fulfilment (finance's
-        // error) and the short despatch (operations' warning).
+        // The order's exceptions, found by its number: the refused fulfilment (an error) and
+        // the short despatch (a warning), both operations'.
         b.click("#nav-exceptions").await;
         b.fill("#filter-document", "SO1023").await;
         b.click("#filter-apply").await;
         assert_eq!(b.text("#exception-count").await, "2 exception(s)");
         let rows = b.texts("[data-test=exception-row]").await;
         assert!(
-            rows[0].contains("finance") && rows[0].contains("action-failed"),
+            rows[0].contains("operations") && rows[0].contains("action-failed"),
             "{rows:?}"
         );
         assert!(
@@ -202,25 +202,22 @@ async fn a_failed_posting_is_retried_by_its_owner_and_seen_posted_and_audited() 
         );
         b.screenshot("queue").await;
 
-        // Operations read the failed posting but cannot retry it.
+        // The failed posting: its facts, and the retry offered to its owner.
         b.click("[data-test=exception-row]:nth-child(1) [data-test=exception-link]")
             .await;
         assert_eq!(b.page().await, "page-exception");
         assert_eq!(b.text("#exception-state").await, "open");
-        assert_eq!(b.text("#exception-owner").await, "finance");
+        assert_eq!(b.text("#exception-owner").await, "operations");
+        assert_eq!(b.text("#exception-kind").await, "action-failed");
         let failed_url = b.client().current_url().await.unwrap().path().to_owned();
         let activity = b.texts("[data-test=activity]").await;
         assert!(
             activity.iter().any(|a| a.contains("posting failed")),
             "{activity:?}"
         );
-        assert!(
-            !b.exists("#retry").await,
-            "operations retry a finance exception"
-        );
-        assert!(b.text("#no-actions").await.contains("owned by finance"));
+        assert!(b.exists("#retry").await, "operations retry their exception");
 
-        // Operations resolve their own warning, with a note.
+        // Operations resolve their warning, with a note.
         b.click("#nav-exceptions").await;
         b.fill("#filter-document", "SO1023").await;
         b.select("#filter-kind", "short-despatch").await;
@@ -234,14 +231,11 @@ async fn a_failed_posting_is_retried_by_its_owner_and_seen_posted_and_audited() 
             b.text("#exception-resolution").await,
             "ops (operations): 2 mugs back-ordered with the customer"
         );
-        b.click("#sign-out").await;
-        assert_eq!(b.page().await, "page-sign-in");
 
-        // Finance retry the posting once the period is open again.
-        sign_in(b, "fin", "finance").await;
+        // Finance reopened the period: operations retry the posting.
         b.open(&failed_url).await;
-        assert_eq!(b.text("#exception-kind").await, "action-failed");
-        b.fill("#retry-note", "accounting period reopened").await;
+        b.fill("#retry-note", "accounting period reopened by finance")
+            .await;
         b.screenshot("exception").await;
         b.click("#retry").await;
         assert!(b.text("#notice").await.starts_with("Retry requested"));
@@ -263,7 +257,7 @@ async fn a_failed_posting_is_retried_by_its_owner_and_seen_posted_and_audited() 
         let entries = b.texts("[data-test=audit-entry]").await;
         assert!(
             entries.iter().any(|e| e.contains("retry-requested")
-                && e.contains("fin (finance): accounting period reopened")),
+                && e.contains("ops (operations): accounting period reopened by finance")),
             "{entries:?}"
         );
         let retries = b.texts("[data-test=retry-request]").await;

@@ -131,7 +131,9 @@ pub fn stuck_documents(
                 stage: waiting.stage,
                 awaiting: next,
                 since: waiting.at,
-                owner: if next.is_ledger() {
+                // As for a failed posting: a despatch or receipt that does not reach the
+                // ledger is the warehouse flow's, an adjustment's value finance's.
+                owner: if next.is_ledger() && l.flow == Flow::Adjustment {
                     "finance"
                 } else {
                     "operations"
