@@ -7,7 +7,7 @@ use reqwest::header::{CONTENT_SECURITY_POLICY, COOKIE, SET_COOKIE};
 use crate::support::{Harness, Setup, cookie_of, csrf_in, exception_path, location, password};
 
 /// Every page the console serves to signed-in people.
-const PAGES: [&str; 8] = [
+const PAGES: [&str; 10] = [
     "/",
     "/exceptions",
     "/exceptions?state=all&owner=operations",
@@ -16,6 +16,8 @@ const PAGES: [&str; 8] = [
     "/drift",
     "/drift?sku=WIDGET",
     "/runbook/unknown-sku",
+    "/close?period=2026-10",
+    "/close.csv?period=2026-10",
 ];
 
 /// Every action.

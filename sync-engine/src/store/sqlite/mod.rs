@@ -215,6 +215,9 @@ const MIGRATIONS: &[&str] = &[
         finished_at INTEGER
     );
     CREATE INDEX documents_unfinished ON documents(key) WHERE finished_at IS NULL;",
+    // 9: an exception's audit trail is read by key (its page, its assignee, the queue's
+    // assignees), as PostgreSQL's initial schema indexes it.
+    "CREATE INDEX exception_audit_key ON exception_audit(key, seq);",
 ];
 
 /// [`Store`] on an embedded SQLite database.
