@@ -88,14 +88,18 @@ pub enum Error {
         /// What the job reported.
         detail: String,
     },
-    /// A SuiteQL query reached NetSuite's 100,000-row cap; use keyset paging to read further.
+    /// A SuiteQL query reached NetSuite's 100,000-row cap; use keyset paging
+    /// ([`crate::NetSuiteClient::suiteql_keyset`]) to read further.
     #[error(
-        "SuiteQL query reached the {cap}-row cap of the REST API; use SuiteQl::keyset to continue past it"
+        "SuiteQL query reached the {cap}-row cap of the REST API; page it by a unique integer key to continue past it (NetSuiteClient::suiteql_keyset with a suiteql::Keyset, or --keyset <column> in the netsuite CLI)"
     )]
     SuiteQlRowCap {
         /// The cap that was hit.
         cap: u64,
     },
+    /// A query cannot be paged by key (e.g. it has its own `ORDER BY`); nothing was sent.
+    #[error(transparent)]
+    Keyset(#[from] crate::suiteql::KeysetError),
 }
 
 impl Error {

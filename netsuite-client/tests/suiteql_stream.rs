@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use common::loopback::{LoopRequest, LoopResponse, serve};
 use common::{ExactQuery, client};
 use futures_util::{StreamExt, TryStreamExt};
-use netsuite_client::suiteql::{Keyset, Query, StreamOptions, lenient};
+use netsuite_client::suiteql::{Keyset, KeysetError, Query, StreamOptions, lenient};
 use netsuite_client::{Error, NetSuiteClient};
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -137,6 +137,7 @@ async fn capped_server(total: u64, requests: Arc<AtomicUsize>) -> NetSuiteClient
             let body: serde_json::Value = serde_json::from_slice(&req.body).unwrap();
             let q = body["q"].as_str().unwrap().to_owned();
             assert!(q.ends_with("ORDER BY id"), "{q}");
+            assert!(q.matches("WHERE").count() <= 1, "one WHERE: {q}");
             if offset + limit > 100_000 {
                 return LoopResponse::new(
                     400,
@@ -201,6 +202,52 @@ async fn keyset_paging_continues_past_the_100000_row_cap() {
     assert_eq!(n, TOTAL);
     // 100 + 100 + 31 pages: two full segments and the rest.
     assert_eq!(requests.load(Ordering::SeqCst), 231);
+}
+
+#[tokio::test]
+async fn keyset_paging_of_a_query_with_its_own_where_continues_past_the_cap() {
+    const TOTAL: u64 = 230_500;
+    let requests = Arc::new(AtomicUsize::new(0));
+    let client = capped_server(TOTAL, requests.clone()).await;
+    let keyset = Keyset::parse(
+        "SELECT id, itemid FROM item WHERE itemid LIKE 'SKU-%'",
+        "id",
+    )
+    .expect("a trailing WHERE is a filter");
+    let rows: Vec<KeyRow> = client
+        .suiteql_keyset::<KeyRow, _>(keyset, |r| r.id, StreamOptions::default())
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(rows.len() as u64, TOTAL);
+    assert!(rows.windows(2).all(|w| w[1].id == w[0].id + 3));
+    assert_eq!(requests.load(Ordering::SeqCst), 231);
+}
+
+#[tokio::test]
+async fn keyset_queries_it_cannot_page_are_refused_before_sending() {
+    let requests = Arc::new(AtomicUsize::new(0));
+    let client = capped_server(10, requests.clone()).await;
+    let err = Keyset::parse("SELECT id, itemid FROM item ORDER BY itemid", "id").unwrap_err();
+    assert_eq!(err, KeysetError::OrderBy { key: "id".into() });
+    // A select with its own WHERE next to a filter: refused by the stream, nothing sent.
+    let keyset = Keyset::new(
+        "SELECT id, itemid FROM item WHERE itemid LIKE 'SKU-%'",
+        "id",
+    )
+    .filter(Query::new("isinactive = ?").bind(false));
+    let rows: Vec<Result<KeyRow, Error>> = client
+        .suiteql_keyset::<KeyRow, _>(keyset, |r| r.id, StreamOptions::default())
+        .collect()
+        .await;
+    assert!(
+        matches!(
+            rows.as_slice(),
+            [Err(Error::Keyset(KeysetError::WhereAndFilter))]
+        ),
+        "{rows:?}"
+    );
+    assert_eq!(requests.load(Ordering::SeqCst), 0);
 }
 
 #[tokio::test]

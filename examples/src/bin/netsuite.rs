@@ -3,6 +3,8 @@
 //! ```text
 //! netsuite suiteql "SELECT id, itemid FROM item WHERE isinactive = 'F' ORDER BY id"
 //! netsuite suiteql --keyset id "SELECT id, itemid FROM item"      # past the 100,000-row cap
+//! netsuite suiteql --keyset id "SELECT id, itemid FROM item WHERE itemid LIKE 'SKU-%'"
+//! netsuite suiteql --keyset id --where "itemid LIKE 'SKU-%'" "SELECT id, itemid FROM item"
 //! netsuite get salesOrder eid:SO-1001 --expand
 //! netsuite get inventoryItem 501 --fields itemId,displayName
 //! netsuite transform salesOrder 1234 itemFulfillment --body fulfil.json
@@ -11,6 +13,11 @@
 //! ```
 //!
 //! `suiteql` prints one JSON object per line (rows as NetSuite sends them, without `links`).
+//! With `--keyset <column>` it pages by that unique integer column (`… WHERE (<condition>) AND
+//! <column> > <last> ORDER BY <column>`), so it reads past the 100,000-row cap: the condition
+//! is `--where`, or the query's own trailing `WHERE`. A query with its own `ORDER BY` (rows come
+//! back ordered by the key), `GROUP BY`, `UNION` or `FETCH`, or with both its own `WHERE` and
+//! `--where`, is refused before anything is sent.
 //!
 //! Connection settings come from the environment: `NETSUITE_ACCOUNT_ID` (required, e.g.
 //! `1234567_SB1`), `NETSUITE_BASE_URL` (optional override, e.g. a simulator),
@@ -27,7 +34,7 @@ use clap::{Parser, Subcommand};
 use futures_util::StreamExt;
 use netsuite_client::account::{AccountId, AllowHttp, Endpoint};
 use netsuite_client::auth::AuthSettings;
-use netsuite_client::suiteql::{Keyset, StreamOptions};
+use netsuite_client::suiteql::{Keyset, Query, StreamOptions};
 use netsuite_client::{IdempotencyKey, NetSuiteClient, RecordKey, RecordType};
 
 #[derive(Parser)]
@@ -46,10 +53,15 @@ enum Command {
     Suiteql {
         /// The query.
         query: String,
-        /// Page past the 100,000-row cap by this integer key column: give the query up to (not
-        /// including) WHERE; the key condition and `ORDER BY key` are added.
+        /// Page past the 100,000-row cap by this unique integer column: the key condition and
+        /// `ORDER BY <column>` are added, so the query must not have its own ORDER BY. A
+        /// trailing `WHERE <condition>` of the query is kept as the filter.
         #[arg(long)]
         keyset: Option<String>,
+        /// The condition of a keyset query (combined with the key condition by AND); the query
+        /// is then given up to (not including) WHERE.
+        #[arg(long = "where", value_name = "CONDITION", requires = "keyset")]
+        condition: Option<String>,
         /// Rows per page (1 to 1000).
         #[arg(long, default_value_t = 1000)]
         page_size: u32,
@@ -141,8 +153,24 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Suiteql {
             query,
             keyset,
+            condition,
             page_size,
         } => {
+            // Checked before connecting: a query keyset paging cannot page sends nothing.
+            let keyset = match (keyset, condition) {
+                (None, _) => None,
+                (Some(key), Some(condition)) => {
+                    Some(Keyset::new(query.as_str(), key).filter(Query::new(condition)))
+                }
+                (Some(key), None) => {
+                    Some(Keyset::parse(&query, key).map_err(|e| format!("--keyset: {e}"))?)
+                }
+            };
+            if let Some(keyset) = &keyset {
+                keyset
+                    .segment_query(None)
+                    .map_err(|e| format!("--keyset: {e}"))?;
+            }
             let client = connect(false).await?;
             let options = StreamOptions {
                 page_size,
@@ -151,10 +179,11 @@ async fn run(cli: Cli) -> Result<(), String> {
             type Row = serde_json::Map<String, serde_json::Value>;
             let mut rows = match keyset {
                 None => client.suiteql::<Row>(query, options),
-                Some(key) => {
-                    let column = key.rsplit('.').next().unwrap_or(&key).to_ascii_lowercase();
+                Some(keyset) => {
+                    let key = keyset.key();
+                    let column = key.rsplit('.').next().unwrap_or(key).to_ascii_lowercase();
                     client.suiteql_keyset::<Row, _>(
-                        Keyset::new(query, key),
+                        keyset,
                         move |row| {
                             row.get(&column)
                                 .and_then(|v| match v {

@@ -10,6 +10,7 @@
 //! - The next page is fetched and decoded while the caller consumes the current one (one page
 //!   ahead, so memory stays at about two pages whatever the result size).
 
+mod keyset;
 pub mod lenient;
 mod query;
 
@@ -22,6 +23,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::mpsc;
 
+pub use keyset::{Keyset, KeysetError};
 pub use query::{Literal, Query};
 
 use crate::client::{NetSuiteClient, RequestSpec};
@@ -33,73 +35,6 @@ pub const ROW_CAP: u64 = 100_000;
 
 /// Largest page NetSuite serves.
 pub const MAX_PAGE_SIZE: u32 = 1000;
-
-/// Keyset paging past the row cap: `{select} WHERE ({filter}) AND {key} > {last} ORDER BY {key}`.
-///
-/// ```
-/// use netsuite_client::suiteql::{Keyset, Query};
-///
-/// let k = Keyset::new("SELECT id, itemid FROM item", "id")
-///     .filter(Query::new("isinactive = ?").bind(false));
-/// assert_eq!(
-///     k.segment_query(Some(1200)).unwrap(),
-///     "SELECT id, itemid FROM item WHERE (isinactive = 'F') AND id > 1200 ORDER BY id"
-/// );
-/// ```
-#[derive(Debug, Clone, PartialEq)]
-pub struct Keyset {
-    select: String,
-    filter: Option<Query>,
-    key: String,
-}
-
-impl Keyset {
-    /// `select` is the query up to (not including) `WHERE`; `key` is a unique, integer column
-    /// (usually `id` or `t.id`).
-    pub fn new(select: impl Into<String>, key: impl Into<String>) -> Self {
-        Self {
-            select: select.into(),
-            filter: None,
-            key: key.into(),
-        }
-    }
-
-    /// Adds a filter (combined with the key condition by `AND`).
-    pub fn filter(mut self, filter: Query) -> Self {
-        self.filter = Some(filter);
-        self
-    }
-
-    /// The query of one segment, starting after key `after`.
-    pub fn segment_query(&self, after: Option<i64>) -> Result<String, Error> {
-        let key_ok = !self.key.is_empty()
-            && self
-                .key
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.');
-        if !key_ok {
-            return Err(Error::InvalidRequest(format!(
-                "{:?} is not a column name",
-                self.key
-            )));
-        }
-        let mut conds = Vec::new();
-        if let Some(f) = &self.filter {
-            conds.push(format!("({})", f.build()?));
-        }
-        if let Some(after) = after {
-            conds.push(format!("{} > {after}", self.key));
-        }
-        let mut q = self.select.trim_end().to_owned();
-        if !conds.is_empty() {
-            q.push_str(" WHERE ");
-            q.push_str(&conds.join(" AND "));
-        }
-        q.push_str(" ORDER BY ");
-        q.push_str(&self.key);
-        Ok(q)
-    }
-}
 
 /// A stream of typed rows. Dropping it stops fetching.
 pub struct RowStream<T> {
