@@ -294,6 +294,48 @@ async fn a_movement_seen_by_the_webhook_and_the_sweep_is_posted_once() {
     assert_eq!(through_webhooks.keys().cloned().collect::<Vec<_>>(), keys);
 }
 
+/// A webhook waiting in the intake is not lost: the sweep leaves its movement to it, however
+/// old the movement, so the posting keeps the webhook's reason and no warning is raised.
+#[tokio::test]
+async fn a_movement_whose_webhook_waits_in_the_intake_is_left_to_the_webhook() {
+    let rig = Rig::start().await;
+    let product = stocked_product(&rig).await;
+    move_stock(&rig, product);
+    assert_eq!(webhook_events(&rig).await.len(), 5);
+    assert!(rig.store.unprocessed_count().await.unwrap() >= 5);
+
+    let engine = Arc::new(engine_knowing_item(rig.store.clone()).await);
+    // Older than the overlap by the clock, but their webhooks have not been processed.
+    let mut sweep = MovementSweep::new(rig.client.clone(), TENANT.into(), rig.store.clone());
+    sweep.overlap = std::time::Duration::from_millis(500);
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    let report = sweep.run(&engine).await.unwrap();
+    assert_eq!(report.scanned, 5, "{report:?}");
+    assert_eq!((report.planned, report.waiting), (0, 5), "{report:?}");
+    assert!(postings(rig.store.as_ref()).await.is_empty());
+
+    // The intake catches up: the webhooks plan the movements, the sweep finds them known.
+    let decoder = ClarusDecoder::new(
+        rig.client.clone(),
+        SUBDOMAIN.into(),
+        TENANT.into(),
+        rig.store.clone(),
+    );
+    let processor = Processor::new(rig.store.clone(), engine.clone(), Arc::new(decoder));
+    assert_eq!(processor.process_due(100).await.unwrap().planned, 5);
+    let report = sweep.run(&engine).await.unwrap();
+    assert_eq!((report.planned, report.duplicates), (0, 5), "{report:?}");
+    let rebuilt = rig
+        .store
+        .open_exceptions()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.exception.kind == MOVEMENT_REBUILT)
+        .count();
+    assert_eq!(rebuilt, 0);
+}
+
 #[tokio::test]
 async fn a_movement_for_an_unknown_sku_is_swept_again_until_it_can_be_planned() {
     let rig = Rig::start().await;

@@ -37,6 +37,7 @@ mod despatch;
 mod errors;
 mod executor;
 mod held;
+mod horizon;
 mod kept;
 mod movement;
 mod movement_sweep;
@@ -56,6 +57,7 @@ pub use despatch::{
 };
 pub use errors::{Sent, classify, decode_error};
 pub use executor::{ClarusExecutor, ExecutorSettings};
+pub use horizon::{MAX_INTAKE_WAIT, sweep_horizon};
 pub use kept::{KeptError, prune as prune_kept};
 pub use movement::{hold_made_by_receipt, movement_from_webhook};
 pub use movement_sweep::{

@@ -166,7 +166,9 @@ impl MovementSweep {
     pub async fn run(&self, engine: &Engine) -> Result<MovementSweepReport, SweepError> {
         let since = self.watermark().await?;
         let overlap = SignedDuration::try_from(self.overlap).unwrap_or_default();
-        let now = engine.clock().now();
+        // Age is measured against the intake's horizon: a webhook waiting there is not lost.
+        let horizon =
+            super::horizon::intake_horizon(self.store.as_ref(), engine.clock().now()).await?;
         let mut found: Vec<(ClarusId, MovementRead)> = Vec::new();
         for warehouse in mapped_warehouses(engine.mappings()) {
             let mut filter = Filter::new()
@@ -190,7 +192,7 @@ impl MovementSweep {
             let Some(created) = transaction.created() else {
                 continue;
             };
-            let retry_later = if created > now - overlap {
+            let retry_later = if created > horizon - overlap {
                 // Young: its webhook, with reason, batch and serial, may still be on its way.
                 report.waiting += 1;
                 true

@@ -165,14 +165,18 @@ impl ClarusSweep {
     /// be read are reported in [`SweepReport::failed`] and looked at again next run.
     pub async fn run(&self, engine: &Engine) -> Result<SweepReport, SweepError> {
         let mut report = SweepReport::default();
-        self.sweep_despatches(engine, &mut report).await?;
-        self.sweep_receipts(engine, &mut report).await?;
+        // Age is measured against the intake's horizon: a webhook waiting there is not lost.
+        let horizon =
+            super::horizon::intake_horizon(self.store.as_ref(), engine.clock().now()).await?;
+        self.sweep_despatches(engine, horizon, &mut report).await?;
+        self.sweep_receipts(engine, horizon, &mut report).await?;
         Ok(report)
     }
 
-    fn settled(&self, at: Timestamp, now: Timestamp) -> bool {
+    /// Whether something that happened `at` is older than the overlap at `horizon`.
+    fn settled(&self, at: Timestamp, horizon: Timestamp) -> bool {
         let overlap = SignedDuration::try_from(self.overlap).unwrap_or_default();
-        now - overlap >= at
+        horizon - overlap >= at
     }
 
     async fn ingest(
@@ -221,6 +225,7 @@ impl ClarusSweep {
     async fn sweep_despatches(
         &self,
         engine: &Engine,
+        horizon: Timestamp,
         report: &mut SweepReport,
     ) -> Result<(), SweepError> {
         let orders = Self::awaited(engine, &[OrderKind::Sales]).await;
@@ -240,7 +245,7 @@ impl ClarusSweep {
                 };
                 report.scanned += 1;
                 if let Err(e) = self
-                    .sweep_goods_out(engine, &goods_out, reference, order, report)
+                    .sweep_goods_out(engine, horizon, &goods_out, reference, order, report)
                     .await
                 {
                     match e {
@@ -258,6 +263,7 @@ impl ClarusSweep {
     async fn sweep_goods_out(
         &self,
         engine: &Engine,
+        horizon: Timestamp,
         goods_out: &GoodsOutRead,
         reference: &str,
         order: &str,
@@ -290,7 +296,7 @@ impl ClarusSweep {
                 .entry(goods_out.id)
                 .or_insert(now),
         };
-        if !self.settled(despatched_at, now) {
+        if !self.settled(despatched_at, horizon) {
             report.waiting += 1;
             return Ok(());
         }
@@ -321,6 +327,7 @@ impl ClarusSweep {
     async fn sweep_receipts(
         &self,
         engine: &Engine,
+        horizon: Timestamp,
         report: &mut SweepReport,
     ) -> Result<(), SweepError> {
         let orders = Self::awaited(engine, &[OrderKind::Purchase, OrderKind::Return]).await;
@@ -345,7 +352,10 @@ impl ClarusSweep {
                     continue;
                 }
                 let now = engine.clock().now();
-                if let Err(e) = self.check_gap(goods_in.id, reference, now, report).await {
+                if let Err(e) = self
+                    .check_gap(goods_in.id, reference, now, horizon, report)
+                    .await
+                {
                     Self::failed(report, "goods_in", goods_in.id, e);
                 }
             }
@@ -360,13 +370,14 @@ impl ClarusSweep {
         id: ClarusId,
         reference: &str,
         now: Timestamp,
+        horizon: Timestamp,
         report: &mut SweepReport,
     ) -> Result<(), DecodeError> {
         let completion = self.receipts.completion(id, now).await?;
         if completion.reported {
             return Ok(());
         }
-        if !self.settled(completion.seen_completed_at, now) {
+        if !self.settled(completion.seen_completed_at, horizon) {
             report.waiting += 1;
             return Ok(());
         }

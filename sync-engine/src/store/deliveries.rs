@@ -46,6 +46,15 @@ pub trait DeliveryStore: Send + Sync {
     -> Result<(), StoreError>;
     /// How many deliveries are not yet processed (due or deferred).
     async fn unprocessed_count(&self) -> Result<u64, StoreError>;
+    /// When the oldest delivery from `source` that is due at `now` and not processed yet
+    /// arrived, `None` when there is none: what arrived before it has been processed. Deferred
+    /// deliveries (due later) are left out. The Clarus sweeps read it so that a webhook still
+    /// waiting in the intake is not taken for a lost one.
+    async fn oldest_due_delivery(
+        &self,
+        source: &str,
+        now: Timestamp,
+    ) -> Result<Option<Timestamp>, StoreError>;
     /// Marks a delivery processed at `at` (its event was planned, or it was recorded as
     /// unusable).
     async fn mark_delivery_processed(

@@ -12,6 +12,7 @@ conformance!(
     deliveries_are_kept_as_received_in_arrival_order,
     deferred_deliveries_wait_until_woken_or_due,
     processed_deliveries_are_pruned_after_retention_and_others_never,
+    the_oldest_waiting_delivery_is_of_its_source_due_and_unprocessed,
 );
 
 fn delivery(body: &[u8], at: i64) -> NewDelivery {
@@ -153,5 +154,44 @@ async fn processed_deliveries_are_pruned_after_retention_and_others_never(store:
     assert_eq!(
         ids(&store.unprocessed_deliveries(t(100_000), 10).await.unwrap()),
         [processed[3], due, deferred]
+    );
+}
+
+async fn the_oldest_waiting_delivery_is_of_its_source_due_and_unprocessed(store: Arc<dyn Store>) {
+    let source = "clarus-webhook";
+    assert_eq!(
+        store.oldest_due_delivery(source, t(10)).await.unwrap(),
+        None
+    );
+    let mut polled = delivery(b"[]", 1);
+    polled.source = "netsuite-poll".into();
+    store.record_delivery(polled).await.unwrap();
+    let deferred = store.record_delivery(delivery(b"a", 2)).await.unwrap();
+    let processed = store.record_delivery(delivery(b"b", 3)).await.unwrap();
+    store.record_delivery(delivery(b"c", 4)).await.unwrap();
+    store
+        .defer_delivery(deferred, t(100), "blocked")
+        .await
+        .unwrap();
+    store
+        .mark_delivery_processed(processed, None, t(5))
+        .await
+        .unwrap();
+    // Another source's, a deferred and a processed delivery do not count.
+    assert_eq!(
+        store.oldest_due_delivery(source, t(10)).await.unwrap(),
+        Some(t(4))
+    );
+    assert_eq!(
+        store
+            .oldest_due_delivery("netsuite-poll", t(10))
+            .await
+            .unwrap(),
+        Some(t(1))
+    );
+    // Due again, the deferred one is the oldest waiting.
+    assert_eq!(
+        store.oldest_due_delivery(source, t(100)).await.unwrap(),
+        Some(t(2))
     );
 }

@@ -79,6 +79,23 @@ impl DeliveryStore for PgStore {
         Ok(n as u64)
     }
 
+    async fn oldest_due_delivery(
+        &self,
+        source: &str,
+        now: Timestamp,
+    ) -> Result<Option<Timestamp>, StoreError> {
+        let oldest: Option<i64> = sqlx::query_scalar(
+            "SELECT MIN(received_at) FROM deliveries
+             WHERE processed_at IS NULL AND not_before <= $1 AND source = $2",
+        )
+        .bind(millis(now))
+        .bind(source)
+        .fetch_one(self.pool())
+        .await
+        .map_err(classify)?;
+        Ok(oldest.map(from_millis))
+    }
+
     async fn mark_delivery_processed(
         &self,
         id: i64,

@@ -102,6 +102,23 @@ impl DeliveryStore for SqliteStore {
         })
         .await
     }
+    async fn oldest_due_delivery(
+        &self,
+        source: &str,
+        now: Timestamp,
+    ) -> Result<Option<Timestamp>, StoreError> {
+        let source = source.to_owned();
+        self.run(move |c| {
+            let oldest: Option<i64> = c.query_row(
+                "SELECT MIN(received_at) FROM deliveries
+                 WHERE processed_at IS NULL AND not_before <= ?1 AND source = ?2",
+                params![millis(now), source],
+                |r| r.get(0),
+            )?;
+            Ok(oldest.map(from_millis))
+        })
+        .await
+    }
     async fn wake_deferred_deliveries(&self, at: Timestamp) -> Result<u64, StoreError> {
         self.run(move |c| {
             let n = c.execute(
