@@ -12,10 +12,10 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use sim::netsuite::{RecordType, RequestKind};
 use sync_engine::drift_history;
-use sync_engine::reconcile::{ReconcileSettings, Reconciler, Reconciliation};
+use sync_engine::reconcile::{DRIFT_KIND, ReconcileSettings, Reconciler, Reconciliation};
 use sync_engine::report::html::{self, HtmlOptions};
 use sync_engine::report::{DriftInput, OperationsReport, ReportOptions, build};
-use sync_engine::store::{ActionStatus, Store};
+use sync_engine::store::{ActionStatus, Store, StoreError};
 
 use crate::harness::{SetupError, Systems};
 use crate::scenario::{ScenarioOptions, WarehouseStats};
@@ -119,6 +119,64 @@ pub struct DriftTally {
     pub history_runs: usize,
     /// The drifting positions: `SKU @ location (status): clarus / netsuite / in flight`.
     pub drifting: Vec<String>,
+    /// What the scheduled reconciliations found while the day ran.
+    pub during_day: DayDriftTally,
+}
+
+/// How far the engine's intake fell behind while the day ran: deliveries (Clarus webhooks)
+/// stored by the intake and not yet planned, sampled now and then.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct IntakeLag {
+    /// Most deliveries waiting at once.
+    pub most_waiting: u64,
+    /// The longest a waiting delivery had waited when sampled, in milliseconds.
+    pub longest_wait_ms: u64,
+}
+
+impl IntakeLag {
+    /// Samples the intake at `now`: how many deliveries wait, and since when the oldest.
+    pub async fn sample(&mut self, store: &dyn Store, now: Timestamp) -> Result<(), StoreError> {
+        self.most_waiting = self.most_waiting.max(store.unprocessed_count().await?);
+        if let Some(oldest) = store.unprocessed_deliveries(now, 1).await?.first() {
+            let waited = now.duration_since(oldest.delivery.received_at).as_millis();
+            self.longest_wait_ms = self
+                .longest_wait_ms
+                .max(u64::try_from(waited).unwrap_or_default());
+        }
+        Ok(())
+    }
+}
+
+/// How the day ran: how long it took, how often stock was reconciled, how far the intake fell
+/// behind.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DayPace {
+    /// Wall-clock seconds of the simulated day.
+    pub elapsed_secs: f64,
+    /// Seconds between the scheduled reconciliations.
+    pub reconcile_every_secs: u64,
+    /// The intake's lag.
+    pub intake: IntakeLag,
+}
+
+/// Drift found by the scheduled reconciliations while the day ran, and the `stock-drift`
+/// exceptions it raised (a position drifting in two reconciliations in a row raises one).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DayDriftTally {
+    /// Seconds between the scheduled reconciliations.
+    pub reconcile_every_secs: u64,
+    /// Reconciliations in the drift history in which some position drifted.
+    pub runs_with_drift: usize,
+    /// Most positions drifting in one reconciliation.
+    pub most_drifting: usize,
+    /// `stock-drift` exceptions raised.
+    pub exceptions_raised: usize,
+    /// Of which resolved (a later reconciliation found the position back in step).
+    pub exceptions_resolved: usize,
+    /// Of which still open.
+    pub exceptions_open: usize,
+    /// How far the engine's intake fell behind.
+    pub intake: IntakeLag,
 }
 
 /// The whole report, as written to JSON.
@@ -196,7 +254,9 @@ pub async fn reconcile_now(
     Ok(reconciler.run_once(now).await?)
 }
 
-/// Gathers the report from the simulators and the engine's store, reconciling stock on the way.
+/// Gathers the report from the simulators and the engine's store, reconciling stock on the way,
+/// for a day that took `elapsed_secs` (see [`gather_paced`] for the day's reconciliation cadence
+/// and intake lag, which explain drift raised during the day).
 pub async fn gather(
     systems: &Systems,
     store: &Arc<dyn Store>,
@@ -205,11 +265,55 @@ pub async fn gather(
     unfinished_goods_outs: BTreeMap<String, usize>,
     elapsed_secs: f64,
 ) -> Result<DemoReport, SetupError> {
+    let pace = DayPace {
+        elapsed_secs,
+        ..DayPace::default()
+    };
+    gather_paced(
+        systems,
+        store,
+        scenario,
+        warehouse,
+        unfinished_goods_outs,
+        pace,
+    )
+    .await
+}
+
+/// [`gather`] for a day that ran at `pace`.
+pub async fn gather_paced(
+    systems: &Systems,
+    store: &Arc<dyn Store>,
+    scenario: &ScenarioOptions,
+    warehouse: &WarehouseStats,
+    unfinished_goods_outs: BTreeMap<String, usize>,
+    pace: DayPace,
+) -> Result<DemoReport, SetupError> {
     // Reconcile first: the final run resolves drift exceptions that earlier runs raised while
     // movements were on their way, so the exception tally below sees where things ended.
     let reconciled = reconcile_now(systems, store.clone(), Timestamp::now()).await?;
     let store = store.as_ref();
     let summary = &reconciled.snapshot.run.summary;
+    let history = drift_history::trend(store, None, usize::MAX).await?;
+    let drift_exceptions: Vec<_> = store
+        .exceptions()
+        .await?
+        .into_iter()
+        .filter(|e| e.exception.kind == DRIFT_KIND)
+        .collect();
+    let resolved = drift_exceptions
+        .iter()
+        .filter(|e| e.resolved_at.is_some())
+        .count();
+    let during_day = DayDriftTally {
+        reconcile_every_secs: pace.reconcile_every_secs,
+        runs_with_drift: history.iter().filter(|r| r.summary.drift > 0).count(),
+        most_drifting: history.iter().map(|r| r.summary.drift).max().unwrap_or(0),
+        exceptions_raised: drift_exceptions.len(),
+        exceptions_resolved: resolved,
+        exceptions_open: drift_exceptions.len() - resolved,
+        intake: pace.intake,
+    };
     let drift = DriftTally {
         positions: summary.positions,
         in_step: summary.in_step,
@@ -222,7 +326,7 @@ pub async fn gather(
             .single_currency_total()
             .unwrap_or_default(),
         drift_without_cost: summary.drift_without_cost,
-        history_runs: drift_history::trend(store, None, usize::MAX).await?.len(),
+        history_runs: history.len(),
         drifting: reconciled
             .snapshot
             .rows
@@ -235,6 +339,7 @@ pub async fn gather(
                 )
             })
             .collect(),
+        during_day,
     };
     let mut actions: BTreeMap<String, ActionTally> = BTreeMap::new();
     for count in store.action_counts().await? {
@@ -294,7 +399,7 @@ pub async fn gather(
 
     Ok(DemoReport {
         generated_at: Timestamp::now(),
-        elapsed_secs,
+        elapsed_secs: pace.elapsed_secs,
         seeded: BTreeMap::from([
             ("sales_orders".to_owned(), scenario.orders),
             ("purchase_orders".to_owned(), scenario.purchase_orders),
@@ -417,9 +522,97 @@ impl DemoReport {
         for row in &d.drifting {
             let _ = writeln!(out, "    drifting: {row}");
         }
+        out.push_str(&self.drift_during_day());
+        out
+    }
+
+    /// What the reconciliations found while the day ran, and why, in plain words; nothing when
+    /// no position drifted in any of them.
+    fn drift_during_day(&self) -> String {
+        let d = &self.drift.during_day;
+        let runs = self.drift.history_runs;
+        if d.runs_with_drift == 0 {
+            return String::new();
+        }
+        if d.exceptions_raised == 0 {
+            return wrapped(
+                "  ",
+                &format!(
+                    "drift during the day: positions differed in {} of {runs} reconciliations \
+                     (at most {}), each in step again at the next one, so no stock-drift \
+                     exception was raised (one is raised when a position drifts in two \
+                     reconciliations in a row).",
+                    d.runs_with_drift, d.most_drifting
+                ),
+            );
+        }
+        let open = match d.exceptions_open {
+            0 => "none remain open".to_owned(),
+            n => format!("{n} remain open (the drifting positions above)"),
+        };
+        let mut out = wrapped(
+            "  ",
+            &format!(
+                "drift during the day: {} stock-drift exceptions were raised and {} resolved; \
+                 {open}.",
+                d.exceptions_raised, d.exceptions_resolved
+            ),
+        );
+        let cause = if d.intake.longest_wait_ms >= 1000 {
+            format!(
+                "Clarus sent webhooks faster than the engine planned them: up to {} waited in \
+                 the engine's intake, the oldest for {} s. A reconciliation counts as in \
+                 flight only the postings the engine has planned, not webhooks still waiting, so",
+                d.intake.most_waiting,
+                (Decimal::from(d.intake.longest_wait_ms) / Decimal::ONE_THOUSAND).round_dp(1)
+            )
+        } else {
+            "Clarus had moved stock that the engine had not planned yet (a webhook on its way, \
+             or lost until the sweep found it), so"
+                .to_owned()
+        };
+        out.push_str(&wrapped(
+            "    ",
+            &format!(
+                "Why: this day is compressed into {:.0} s and stock was reconciled every {} s (a \
+                 real day reconciles hourly). {cause} Clarus stock already moved by despatches, \
+                 receipts and movements differed from NetSuite's in {} of {runs} reconciliations \
+                 (at most {} positions). A position drifting in two reconciliations in a row \
+                 raises an exception; a later reconciliation resolves it once the position is \
+                 back in step. `--reconcile-every-secs 3600` plays the day with hourly \
+                 reconciliation (the drift history then holds the end-of-day run only).",
+                self.elapsed_secs, d.reconcile_every_secs, d.runs_with_drift, d.most_drifting
+            ),
+        ));
         out
     }
 }
+
+/// `text` in lines of at most [`WRAP_WIDTH`] characters (a longer word stays whole), each
+/// starting with `indent`.
+fn wrapped(indent: &str, text: &str) -> String {
+    let mut out = String::new();
+    let mut line = String::from(indent);
+    for word in text.split_whitespace() {
+        if line.len() > indent.len() && line.len() + 1 + word.len() > WRAP_WIDTH {
+            out.push_str(&line);
+            out.push('\n');
+            line = String::from(indent);
+        }
+        if line.len() > indent.len() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if line.len() > indent.len() {
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+/// The width [`wrapped`] text is kept to.
+const WRAP_WIDTH: usize = 100;
 
 /// Builds the operations report from the store at `now` and writes it as a self-contained HTML
 /// page, and as JSON when `json` is given. Creates missing directories.

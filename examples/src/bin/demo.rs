@@ -22,7 +22,7 @@ use examples::harness::{
     EngineOptions, RunningEngine, SUBDOMAIN, SetupError, SweepWatch, Systems, SystemsOptions,
     TENANT, resend_lost_receipts,
 };
-use examples::report;
+use examples::report::{self, DayPace, IntakeLag};
 use examples::scenario::{self, ScenarioOptions, WarehouseDay, WarehouseStats};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::distr::{Alphanumeric, SampleString};
@@ -136,17 +136,29 @@ fn movements_made(stats: &WarehouseStats) -> usize {
     stats.movements
 }
 
-/// Waits until the engine has nothing left to do and the warehouse is idle for a while.
+/// Rounds of [`settle`] between two samples of the intake's lag (about half a second).
+const SAMPLE_INTAKE_EVERY: u64 = 10;
+
+/// Waits until the engine has nothing left to do and the warehouse is idle for a while,
+/// sampling how far the engine's intake falls behind into `intake`.
 async fn settle(
     systems: &Systems,
     engine: &RunningEngine,
     day: &mut WarehouseDay,
     deadline: Instant,
     progress: &Progress,
+    intake: &mut IntakeLag,
 ) -> Result<bool, SetupError> {
     let mut quiet = 0;
     let mut sweeps = SweepWatch::default();
+    let mut round: u64 = 0;
     while Instant::now() < deadline {
+        if round.is_multiple_of(SAMPLE_INTAKE_EVERY) {
+            intake
+                .sample(engine.store.as_ref(), jiff::Timestamp::now())
+                .await?;
+        }
+        round += 1;
         let worked = day.step(systems)?;
         let idle = systems
             .clarus
@@ -230,25 +242,38 @@ async fn run(args: &Args) -> Result<bool, SetupError> {
     let total = seeded.sales_orders.len() + seeded.purchase_orders.len() + seeded.returns.len();
     let documents = Progress::new(total, "orders and receipts", documents_finished);
     let mut day = WarehouseDay::new(&scenario_options, &seeded);
-    let mut settled = settle(&systems, &engine, &mut day, deadline, &documents).await?;
+    let mut intake = IntakeLag::default();
+    let mut settled = settle(
+        &systems,
+        &engine,
+        &mut day,
+        deadline,
+        &documents,
+        &mut intake,
+    )
+    .await?;
     documents.done(&day.stats);
 
     // Stock movements once the picking is done.
     if settled {
         let made = day.move_stock(&systems, &seeded)?;
         let moves = Progress::new(made, "stock movements", movements_made);
-        settled = settle(&systems, &engine, &mut day, deadline, &moves).await?;
+        settled = settle(&systems, &engine, &mut day, deadline, &moves, &mut intake).await?;
         moves.done(&day.stats);
     }
 
     let unfinished = day.unfinished(&systems);
-    let report = report::gather(
+    let report = report::gather_paced(
         &systems,
         &engine.store,
         &scenario_options,
         &day.stats,
         unfinished,
-        started.elapsed().as_secs_f64(),
+        DayPace {
+            elapsed_secs: started.elapsed().as_secs_f64(),
+            reconcile_every_secs: reconcile_every,
+            intake,
+        },
     )
     .await?;
     // The scheduled reconciliations of the day and the end-of-day one (made by `gather`) are
