@@ -113,8 +113,13 @@ pub struct ConsoleOptions {
     pub failures_per_address: u32,
     /// The window of the sign-in throttle.
     pub throttle_window: SignedDuration,
-    /// Requests served at once; more are answered `503`.
+    /// Requests served at once; more are answered `503`. Also the connections kept open at
+    /// once (more wait to be accepted).
     pub max_requests: usize,
+    /// Longest time a connection may take to send a request's headers (counted from its
+    /// opening or from the end of its previous request); it is closed after it, so idle or
+    /// trickling connections cannot hold the console's connections. Default 10 seconds.
+    pub header_timeout: std::time::Duration,
     /// Where NetSuite and Clarus records are opened.
     pub links: Links,
     /// The running engine's health, when the console runs inside it.
@@ -150,6 +155,7 @@ impl ConsoleOptions {
             failures_per_address: settings.failures_per_address,
             throttle_window: SignedDuration::from_mins(settings.throttle_minutes as i64),
             max_requests: settings.max_connections,
+            header_timeout: std::time::Duration::from_secs(10),
             links: Links {
                 netsuite_account: None,
                 clarus_url: settings.clarus_url.clone(),
@@ -167,6 +173,8 @@ impl ConsoleOptions {
 #[derive(Clone)]
 pub struct Console {
     app: Arc<app::App>,
+    header_timeout: std::time::Duration,
+    max_connections: usize,
 }
 
 impl std::fmt::Debug for Console {
@@ -178,7 +186,11 @@ impl std::fmt::Debug for Console {
 impl Console {
     /// The console over `store`. Refuses users whose hashes are not PHC strings, and no users.
     pub fn new(store: Arc<dyn Store>, options: ConsoleOptions) -> Result<Console, ConsoleError> {
+        let header_timeout = options.header_timeout;
+        let max_connections = options.max_requests.max(1);
         Ok(Console {
+            header_timeout,
+            max_connections,
             app: Arc::new(app::App::new(store, options)?),
         })
     }
@@ -208,13 +220,12 @@ impl Console {
         listener: tokio::net::TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(
-            listener,
-            self.router()
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await
+        let limits = sync_engine::intake::IntakeLimits {
+            header_timeout: self.header_timeout,
+            max_connections: self.max_connections,
+            ..sync_engine::intake::IntakeLimits::default()
+        };
+        sync_engine::intake::serve_guarded(listener, self.router(), &limits, shutdown).await
     }
 }
 

@@ -506,6 +506,23 @@ pub async fn serve(
     .await
 }
 
+/// Serves any `router` as [`serve`] serves the intake's: at most `limits.max_connections`
+/// connections, each closed when it does not complete a request's headers within
+/// `limits.header_timeout`, each request answered `408` after `limits.request_timeout`, and the
+/// peer address as `ConnectInfo<SocketAddr>`. The operations console is served this way.
+pub async fn serve_guarded(
+    listener: TcpListener,
+    router: Router,
+    limits: &IntakeLimits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
+    let router = router.layer(middleware::from_fn_with_state(
+        limits.request_timeout,
+        guard_request,
+    ));
+    serve(listener, router, limits, shutdown).await
+}
+
 /// A TCP listener that holds a permit per open connection.
 struct GuardedListener {
     listener: TcpListener,

@@ -306,3 +306,37 @@ async fn metrics_for_signed_in_people_and_the_scraper_token() {
         "open exceptions by owner: {text}"
     );
 }
+
+/// A connection that opens and trickles a request's headers without finishing them is closed
+/// after the header timeout, so idle connections cannot hold the console's connections.
+#[tokio::test]
+async fn a_connection_that_does_not_finish_its_headers_is_closed() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let h = Harness::with(Setup {
+        header_timeout: std::time::Duration::from_millis(300),
+        ..Setup::default()
+    })
+    .await;
+    let addr = h.base.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    stream
+        .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let mut buf = Vec::new();
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        stream.read_to_end(&mut buf),
+    )
+    .await
+    .expect("the console closes the connection");
+    assert!(
+        read.is_err() || buf.is_empty() || !String::from_utf8_lossy(&buf).contains("200 OK"),
+        "{read:?} {}",
+        String::from_utf8_lossy(&buf)
+    );
+    // A request completed in time on a new connection is served.
+    let response = h.http.get(h.url("/sign-in")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+}

@@ -50,6 +50,7 @@ pub struct Setup {
     pub failures_per_address: u32,
     pub secure_cookies: bool,
     pub metrics_token: Option<&'static str>,
+    pub header_timeout: std::time::Duration,
 }
 
 impl Default for Setup {
@@ -60,6 +61,7 @@ impl Default for Setup {
             failures_per_address: 50,
             secure_cookies: false,
             metrics_token: None,
+            header_timeout: std::time::Duration::from_secs(10),
         }
     }
 }
@@ -212,6 +214,7 @@ impl Harness {
             failures_per_address: setup.failures_per_address,
             throttle_window: SignedDuration::from_mins(15),
             max_requests: 64,
+            header_timeout: setup.header_timeout,
             links: Links {
                 netsuite_account: Some("1234567_SB1".into()),
                 clarus_url: Some("https://acme.clarus.example".into()),

@@ -232,6 +232,7 @@ impl Live {
             failures_per_address: 50,
             throttle_window: SignedDuration::from_mins(15),
             max_requests: 64,
+            header_timeout: std::time::Duration::from_secs(10),
             links: Links {
                 netsuite_account: Some("1234567_SB1".into()),
                 clarus_url: Some("https://acme.clarus.example".into()),
