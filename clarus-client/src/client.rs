@@ -10,7 +10,8 @@ use url::Url;
 
 use crate::auth::{AuthorizationStart, TokenManager};
 use crate::config::{ClarusConfig, DeleteChangeType};
-use crate::error::{ClarusError, ConfigError};
+use crate::error::{ConfigError, Error};
+use crate::retry::{Decision, Failure, RequestKind, decide, parse_retry_after};
 
 /// Header that selects the tenant on every REST and GraphQL call.
 pub const SUBDOMAIN_HEADER: &str = "X-Clarus-Subdomain";
@@ -20,7 +21,7 @@ pub const SUBDOMAIN_HEADER: &str = "X-Clarus-Subdomain";
 ///
 /// ```no_run
 /// use clarus_client::{ClarusClient, ClarusConfig, Credentials, Secret};
-/// # async fn run() -> Result<(), clarus_client::ClarusError> {
+/// # async fn run() -> Result<(), clarus_client::Error> {
 /// let config = ClarusConfig::builder(
 ///     "acme-warehouse",
 ///     Credentials::client_credentials("client-id", Secret::new("client-secret")),
@@ -80,7 +81,7 @@ impl Record {
 
 impl ClarusClient {
     /// Builds a client. No request is sent until the first call. The client follows no
-    /// redirects: a 3xx answer is returned as [`ClarusError::Redirect`], so the bearer token,
+    /// redirects: a 3xx answer is returned as [`Error::Redirect`], so the bearer token,
     /// the tenant header and the request body never reach another host.
     pub fn new(config: ClarusConfig) -> Result<Self, ConfigError> {
         let http = reqwest::Client::builder()
@@ -115,7 +116,7 @@ impl ClarusClient {
         &self,
         code: &str,
         pkce_verifier: oauth2::PkceCodeVerifier,
-    ) -> Result<(), ClarusError> {
+    ) -> Result<(), Error> {
         Ok(self
             .inner
             .tokens
@@ -147,14 +148,29 @@ impl ClarusClient {
         url
     }
 
-    /// Sends a REST request and returns the success body, or the typed error.
+    /// Sends a REST request and returns the success body, or the typed error. `GET`, `HEAD`,
+    /// `PUT` and `DELETE` are retried as their HTTP semantics allow; `POST` and `PATCH` are
+    /// treated as creates (see [`Self::rest_as`] for actions known to be idempotent).
     pub(crate) async fn rest(
         &self,
         method: Method,
         path: &str,
         query: &[(&str, String)],
         body: Option<Value>,
-    ) -> Result<RawResponse, ClarusError> {
+    ) -> Result<RawResponse, Error> {
+        let kind = kind_of(&method);
+        self.rest_as(kind, method, path, query, body).await
+    }
+
+    /// [`Self::rest`] for a request whose retry safety is given explicitly.
+    pub(crate) async fn rest_as(
+        &self,
+        kind: RequestKind,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<Value>,
+    ) -> Result<RawResponse, Error> {
         let mut url = self.rest_url(path);
         if !query.is_empty() {
             let mut pairs = url.query_pairs_mut();
@@ -166,7 +182,7 @@ impl ClarusClient {
             apply_delete_word(&mut b, self.inner.config.delete_change_type);
             b
         });
-        self.send(method, url, body).await
+        self.send(method, url, body, kind).await
     }
 
     /// Sends a REST request and reads the JSON:API record it returns.
@@ -175,7 +191,7 @@ impl ClarusClient {
         method: Method,
         path: &str,
         body: Option<Value>,
-    ) -> Result<Record, ClarusError> {
+    ) -> Result<Record, Error> {
         let response = self.rest(method, path, &[], body).await?;
         #[derive(serde::Deserialize)]
         struct DataResponse {
@@ -190,7 +206,7 @@ impl ClarusClient {
         method: Method,
         path: &str,
         body: Option<Value>,
-    ) -> Result<Option<Record>, ClarusError> {
+    ) -> Result<Option<Record>, Error> {
         let response = self.rest(method, path, &[], body).await?;
         if response.body.trim().is_empty() {
             return Ok(None);
@@ -208,27 +224,76 @@ impl ClarusClient {
         method: Method,
         path: &str,
         body: Option<Value>,
-    ) -> Result<(), ClarusError> {
+    ) -> Result<(), Error> {
         self.rest(method, path, &[], body).await.map(|_| ())
     }
 
-    /// Sends a GraphQL request body and returns the raw response text (status checked).
-    pub(crate) async fn graphql_raw(&self, body: Value) -> Result<String, ClarusError> {
+    /// Sends a GraphQL request body and returns the raw response text (status checked). A
+    /// query is a read and is retried as one; a `mutation` document is never repeated once it
+    /// may have run.
+    pub(crate) async fn graphql_raw(&self, body: Value) -> Result<String, Error> {
         let url = self.graphql_url();
-        self.send(Method::POST, url, Some(body))
+        let kind = if body
+            .get("query")
+            .and_then(Value::as_str)
+            .is_some_and(is_mutation)
+        {
+            RequestKind::NonIdempotent
+        } else {
+            RequestKind::Read
+        };
+        self.send(Method::POST, url, Some(body), kind)
             .await
             .map(|r| r.body)
     }
 
+    /// Sends a request, re-authenticating once on an unexpected 401 and retrying as
+    /// [`crate::retry::decide`] permits.
     async fn send(
         &self,
         method: Method,
         url: Url,
         body: Option<Value>,
-    ) -> Result<RawResponse, ClarusError> {
+        kind: RequestKind,
+    ) -> Result<RawResponse, Error> {
+        let policy = self.inner.config.retry;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let (error, failure) = match self.send_once(&method, &url, body.as_ref()).await {
+                Ok(response) => return Ok(response),
+                Err(failed) => failed,
+            };
+            let Some(failure) = failure else {
+                return Err(error);
+            };
+            let jitter = rand::random_range(0..=1000u16);
+            match decide(kind, failure, attempt, &policy, jitter) {
+                Decision::RetryAfter(delay) => {
+                    tracing::info!(%method, path = url.path(), attempt, ?delay, %error, "retrying Clarus request");
+                    tokio::time::sleep(delay).await;
+                }
+                Decision::GiveUp => return Err(error),
+            }
+        }
+    }
+
+    /// One attempt (plus one re-authentication on 401). A failure comes with what the retry
+    /// decision needs to know about it, or `None` when it is not a matter for retrying at all.
+    async fn send_once(
+        &self,
+        method: &Method,
+        url: &Url,
+        body: Option<&Value>,
+    ) -> Result<RawResponse, (Error, Option<Failure>)> {
         let mut reauthenticated = false;
         loop {
-            let token = self.inner.tokens.token().await?;
+            let token = self
+                .inner
+                .tokens
+                .token()
+                .await
+                .map_err(|e| (Error::from(e), None))?;
             let mut request = self
                 .inner
                 .http
@@ -236,10 +301,16 @@ impl ClarusClient {
                 .bearer_auth(&token.secret)
                 .header(SUBDOMAIN_HEADER, self.inner.config.subdomain.as_str())
                 .header(reqwest::header::ACCEPT, "application/json");
-            if let Some(body) = &body {
+            if let Some(body) = body {
                 request = request.json(body);
             }
-            let response = request.send().await?;
+            let response = match request.send().await {
+                Ok(response) => response,
+                Err(e) => {
+                    let failure = transport_failure(&e);
+                    return Err((Error::Transport(e), failure));
+                }
+            };
             let status = response.status();
             if status.is_redirection() {
                 let location = response
@@ -248,12 +319,23 @@ impl ClarusClient {
                     .and_then(|v| v.to_str().ok())
                     .map(location_without_query);
                 tracing::warn!(%method, path = url.path(), status = status.as_u16(), "Clarus answered a redirect; not followed");
-                return Err(ClarusError::Redirect {
-                    status: status.as_u16(),
-                    location,
-                });
+                return Err((
+                    Error::Redirect {
+                        status: status.as_u16(),
+                        location,
+                    },
+                    None,
+                ));
             }
-            let text = response.text().await?;
+            let retry_after = response
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| parse_retry_after(v, jiff::Timestamp::now()));
+            let text = match response.text().await {
+                Ok(text) => text,
+                Err(e) => return Err((Error::Transport(e), Some(Failure::AfterSend))),
+            };
             tracing::debug!(%method, path = url.path(), status = status.as_u16(), "clarus call");
             if status == StatusCode::UNAUTHORIZED && !reauthenticated {
                 // The token may have been revoked (e.g. the API user logged into the web UI):
@@ -266,9 +348,52 @@ impl ClarusClient {
             if status.is_success() {
                 return Ok(RawResponse { body: text });
             }
-            return Err(ClarusError::from_response(status.as_u16(), text));
+            let failure = Failure::Status {
+                status: status.as_u16(),
+                retry_after,
+            };
+            return Err((Error::from_response(status.as_u16(), text), Some(failure)));
         }
     }
+}
+
+/// How safe a REST request is to repeat, from its method alone.
+fn kind_of(method: &Method) -> RequestKind {
+    if *method == Method::GET || *method == Method::HEAD {
+        RequestKind::Read
+    } else if *method == Method::PUT || *method == Method::DELETE {
+        RequestKind::Idempotent
+    } else {
+        RequestKind::NonIdempotent
+    }
+}
+
+/// What a transport error means for retrying: a connection never made sent nothing; a request
+/// that could not even be built is not a matter for retrying; anything else may have been sent.
+fn transport_failure(error: &reqwest::Error) -> Option<Failure> {
+    if error.is_builder() {
+        None
+    } else if error.is_connect() {
+        Some(Failure::Connect)
+    } else {
+        Some(Failure::AfterSend)
+    }
+}
+
+/// Whether a GraphQL document is a mutation (its first operation keyword is `mutation`).
+fn is_mutation(query: &str) -> bool {
+    let mut rest = query.trim_start();
+    // Skip leading comments.
+    while let Some(comment) = rest.strip_prefix('#') {
+        rest = comment
+            .split_once('\n')
+            .map(|(_, after)| after)
+            .unwrap_or("")
+            .trim_start();
+    }
+    rest.strip_prefix("mutation").is_some_and(|after| {
+        after.is_empty() || !after.starts_with(|c: char| c.is_alphanumeric() || c == '_')
+    })
 }
 
 /// A `Location` value without its query, fragment or user info (which could carry secrets).
@@ -290,8 +415,8 @@ fn location_without_query(location: &str) -> String {
 }
 
 /// Reads a success body as `T`, keeping the body on failure.
-pub(crate) fn decode<T: DeserializeOwned>(body: &str) -> Result<T, ClarusError> {
-    serde_json::from_str(body).map_err(|e| ClarusError::Decode {
+pub(crate) fn decode<T: DeserializeOwned>(body: &str) -> Result<T, Error> {
+    serde_json::from_str(body).map_err(|e| Error::Decode {
         message: e.to_string(),
         raw_body: body.to_owned(),
     })
@@ -343,6 +468,20 @@ mod tests {
             "https://other.example/x"
         );
         assert_eq!(location_without_query("/relative?token=abc"), "/relative");
+    }
+
+    #[test]
+    fn methods_and_graphql_documents_are_told_apart() {
+        assert_eq!(kind_of(&Method::GET), RequestKind::Read);
+        assert_eq!(kind_of(&Method::DELETE), RequestKind::Idempotent);
+        assert_eq!(kind_of(&Method::PUT), RequestKind::Idempotent);
+        assert_eq!(kind_of(&Method::POST), RequestKind::NonIdempotent);
+        assert_eq!(kind_of(&Method::PATCH), RequestKind::NonIdempotent);
+        assert!(is_mutation("mutation { createThing { id } }"));
+        assert!(is_mutation("  # note\n mutation Named($a: Int) { x }"));
+        assert!(!is_mutation("query { mutationLog { id } }"));
+        assert!(!is_mutation("{ goodsOuts { edges { node { id } } } }"));
+        assert!(!is_mutation("mutationless { x }"));
     }
 
     #[test]

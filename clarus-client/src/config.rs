@@ -6,6 +6,7 @@ use std::time::Duration;
 use url::Url;
 
 use crate::error::ConfigError;
+use crate::retry::RetryPolicy;
 
 /// The production API host.
 pub const DEFAULT_BASE_URL: &str = "https://clarus-api.com";
@@ -181,6 +182,7 @@ pub struct ClarusConfig {
     pub(crate) timeout: Duration,
     pub(crate) client_auth: ClientAuthMethod,
     pub(crate) renew_before_expiry: Duration,
+    pub(crate) retry: RetryPolicy,
 }
 
 impl ClarusConfig {
@@ -197,6 +199,7 @@ impl ClarusConfig {
             timeout: Duration::from_secs(30),
             client_auth: ClientAuthMethod::BasicAuth,
             renew_before_expiry: Duration::from_secs(60),
+            retry: RetryPolicy::default(),
         }
     }
 
@@ -279,6 +282,11 @@ impl ClarusConfig {
     pub fn delete_change_type(&self) -> DeleteChangeType {
         self.delete_change_type
     }
+
+    /// When failed requests are sent again (see [`crate::retry`]).
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.retry
+    }
 }
 
 /// Builder for [`ClarusConfig`].
@@ -293,6 +301,7 @@ pub struct ClarusConfigBuilder {
     timeout: Duration,
     client_auth: ClientAuthMethod,
     renew_before_expiry: Duration,
+    retry: RetryPolicy,
 }
 
 impl ClarusConfigBuilder {
@@ -339,6 +348,20 @@ impl ClarusConfigBuilder {
         self
     }
 
+    /// Sets when failed requests are sent again (default [`RetryPolicy::default`]: four
+    /// attempts). Creates are never repeated once they may have run, whatever the policy.
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// Sets the total number of attempts per request, the first included (default 4; 1 turns
+    /// retrying off). Values below 1 count as 1.
+    pub fn max_attempts(mut self, attempts: u32) -> Self {
+        self.retry.max_attempts = attempts.max(1);
+        self
+    }
+
     /// Validates and builds the configuration. A base URL embedding a user name or password is
     /// refused with [`ConfigError::EmbeddedCredentials`]; no error repeats such a password.
     pub fn build(self) -> Result<ClarusConfig, ConfigError> {
@@ -380,6 +403,10 @@ impl ClarusConfigBuilder {
             timeout: self.timeout,
             client_auth: self.client_auth,
             renew_before_expiry: self.renew_before_expiry,
+            retry: RetryPolicy {
+                max_attempts: self.retry.max_attempts.max(1),
+                ..self.retry
+            },
         })
     }
 }

@@ -110,9 +110,12 @@ pub enum ConfigError {
 }
 
 /// Every error the Clarus client returns.
+///
+/// Classify it with [`Error::is_not_found`], [`Error::is_rate_limited`], [`Error::is_conflict`],
+/// [`Error::is_transient`] and [`Error::is_connect_failure`] rather than by matching statuses.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum ClarusError {
+pub enum Error {
     /// Clarus answered with its `{"errors":[…]}` body (403, 404, 422 and similar).
     #[error("Clarus returned HTTP {status}: {}", summarize(errors))]
     Api {
@@ -179,7 +182,7 @@ pub enum ClarusError {
     Transport(#[from] reqwest::Error),
 }
 
-impl ClarusError {
+impl Error {
     /// The HTTP status code, for errors that came with one.
     pub fn status(&self) -> Option<u16> {
         match self {
@@ -206,6 +209,46 @@ impl ClarusError {
     /// Whether any API error entry carries this symbol (e.g. `product_code_exists`).
     pub fn has_symbol(&self, symbol: &str) -> bool {
         matches!(self, Self::Api { errors, .. } if errors.iter().any(|e| e.symbol.as_deref() == Some(symbol)))
+    }
+
+    /// True when Clarus answered 404: the record (or the route) does not exist. Clarus documents
+    /// its 404 answers with the `{"errors":[…]}` body but no particular symbol, so the status
+    /// alone decides.
+    pub fn is_not_found(&self) -> bool {
+        self.status() == Some(404)
+    }
+
+    /// True when the answer was 429 (too many requests). Clarus documents no rate limit; a 429
+    /// (from Clarus or anything in front of it) means the request was refused and did not run.
+    pub fn is_rate_limited(&self) -> bool {
+        self.status() == Some(429)
+    }
+
+    /// True when the request clashes with a record that already exists: a 409, or an error
+    /// entry whose symbol ends in `_exists` (the documented example is `product_code_exists`,
+    /// a 422). Look the existing record up rather than creating it again.
+    pub fn is_conflict(&self) -> bool {
+        self.status() == Some(409)
+            || matches!(self, Self::Api { errors, .. } if errors.iter().any(|e| {
+                e.symbol.as_deref().is_some_and(|s| s.ends_with("_exists"))
+            }))
+    }
+
+    /// True when the same request may succeed if sent again later unchanged: 408, 429 and 5xx
+    /// answers, and transport failures (also while fetching a token). Whether repeating it is
+    /// *safe* is another question: a create that failed this way may have been applied (see
+    /// [`Error::is_connect_failure`] for the case where nothing was sent).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Transport(_) | Self::Auth(AuthError::Transport(_)) => true,
+            _ => self.status().is_some_and(crate::retry::is_transient_status),
+        }
+    }
+
+    /// True when the connection to Clarus could not be made: the request was never sent, so
+    /// even a create may be sent again.
+    pub fn is_connect_failure(&self) -> bool {
+        matches!(self, Self::Transport(e) if e.is_connect())
     }
 
     /// Builds the error for a non-success HTTP response from its status and body.
@@ -235,6 +278,12 @@ impl ClarusError {
     }
 }
 
+/// The former name of [`Error`].
+///
+/// **Deprecated:** use [`Error`]; this alias is kept so existing callers still compile and will
+/// be removed in a later release.
+pub type ClarusError = Error;
+
 fn summarize(errors: &[ApiErrorItem]) -> String {
     if errors.is_empty() {
         return "no error entries".to_owned();
@@ -260,9 +309,9 @@ mod tests {
     #[test]
     fn keeps_every_field_of_the_errors_body() {
         let body = r#"{"errors":[{"code":39,"symbol":"not_enough_stocks_for_picking","details":"Not enough stock","source":"Picks::Process#call","context":{"product_id":5},"hint":"x"}]}"#;
-        let err = ClarusError::from_response(422, body.to_owned());
+        let err = Error::from_response(422, body.to_owned());
         match &err {
-            ClarusError::Api {
+            Error::Api {
                 status,
                 errors,
                 raw_body,
@@ -288,15 +337,44 @@ mod tests {
 
     #[test]
     fn reads_the_401_form() {
-        let err = ClarusError::from_response(401, r#"{"error":"Not authorized"}"#.into());
+        let err = Error::from_response(401, r#"{"error":"Not authorized"}"#.into());
         assert!(
-            matches!(err, ClarusError::Unauthorized { error: Some(ref e), .. } if e == "Not authorized")
+            matches!(err, Error::Unauthorized { error: Some(ref e), .. } if e == "Not authorized")
         );
     }
 
     #[test]
+    fn classification() {
+        let err = |status: u16, body: &str| Error::from_response(status, body.to_owned());
+        let symbol = |status: u16, symbol: &str| {
+            err(
+                status,
+                &format!(r#"{{"errors":[{{"code":1,"symbol":"{symbol}","details":"x"}}]}}"#),
+            )
+        };
+        assert!(err(404, r#"{"errors":[]}"#).is_not_found());
+        assert!(err(404, "<html>").is_not_found());
+        assert!(!err(422, r#"{"errors":[]}"#).is_not_found());
+        assert!(err(429, "").is_rate_limited());
+        assert!(!err(503, "").is_rate_limited());
+        assert!(symbol(422, "product_code_exists").is_conflict());
+        assert!(err(409, "").is_conflict());
+        assert!(!symbol(422, "not_enough_stocks_for_picking").is_conflict());
+        for transient in [408, 429, 500, 502, 503, 504] {
+            assert!(err(transient, "").is_transient(), "{transient}");
+        }
+        for permanent in [400, 401, 403, 404, 409, 422] {
+            assert!(!err(permanent, "").is_transient(), "{permanent}");
+        }
+        assert!(Error::Auth(AuthError::Transport("reset".into())).is_transient());
+        assert!(!Error::Auth(AuthError::AuthorizationRequired).is_transient());
+        assert!(!Error::InvalidRequest("x".into()).is_transient());
+        assert!(!err(503, "").is_connect_failure());
+    }
+
+    #[test]
     fn keeps_unknown_bodies() {
-        let err = ClarusError::from_response(502, "<html>bad gateway</html>".into());
+        let err = Error::from_response(502, "<html>bad gateway</html>".into());
         assert_eq!(err.status(), Some(502));
         assert_eq!(err.raw_body(), Some("<html>bad gateway</html>"));
     }

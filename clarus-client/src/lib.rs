@@ -5,14 +5,18 @@
 //!   and renewed one request at a time; an unexpected 401 re-authenticates once. Every call
 //!   carries `X-Clarus-Subdomain`. Plain `http` only when explicitly allowed.
 //! - **REST mutations** ([`rest`]): JSON:API envelopes, change arrays, the address relationship
-//!   and generic fields, as methods on [`ClarusClient`]. Creates are never retried by the
-//!   client; look records up by `reference` or `external_system_reference1` first.
+//!   and generic fields, as methods on [`ClarusClient`]. Creates are never blindly retried by
+//!   the client; look records up by `reference` or `external_system_reference1` first.
+//! - **Retries** ([`retry`]): a pure decision; reads and idempotent calls are sent again on
+//!   429/5xx and transport failures with capped exponential backoff, honouring `Retry-After`
+//!   (attempts set with [`ClarusConfigBuilder::max_attempts`]).
 //! - **GraphQL reads** ([`graphql`]): typed nodes, filters, Relay paging as a `Stream`, errors
 //!   typed even with HTTP 200.
 //! - **Webhooks** ([`webhook`]): typed events with the raw body, header capture, constant-time
 //!   shared-secret check, idempotent subscription.
-//! - **Errors** ([`ClarusError`]): Clarus's `{errors:[…]}` and `{error}` bodies, every field and
-//!   the raw body kept.
+//! - **Errors** ([`Error`]): Clarus's `{errors:[…]}` and `{error}` bodies, every field and
+//!   the raw body kept, classified by [`Error::is_not_found`], [`Error::is_transient`],
+//!   [`Error::is_rate_limited`] and [`Error::is_conflict`]. `ClarusError` is its former name.
 //!
 //! ```no_run
 //! use clarus_client::{ClarusClient, ClarusConfig};
@@ -32,6 +36,7 @@ mod error;
 pub mod graphql;
 mod id;
 pub mod rest;
+pub mod retry;
 pub mod webhook;
 
 pub use auth::{AuthorizationStart, ClarusTokenResponse, OAuthHttpClient, OAuthHttpError};
@@ -40,7 +45,7 @@ pub use config::{
     ClarusConfig, ClarusConfigBuilder, ClientAuthMethod, Credentials, DEFAULT_BASE_URL,
     DeleteChangeType, PathPrefix, Secret, Subdomain,
 };
-pub use error::{ApiErrorItem, AuthError, ClarusError, ConfigError, GraphQlError};
+pub use error::{ApiErrorItem, AuthError, ClarusError, ConfigError, Error, GraphQlError};
 pub use id::{ClarusId, ParseIdError};
 pub use oauth2::PkceCodeVerifier;
 pub use url::Url;

@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use clarus_client::{
-    AuthError, ClarusClient, ClarusConfig, ClarusError, ClientAuthMethod, ConfigError, Credentials,
+    AuthError, ClarusClient, ClarusConfig, ClientAuthMethod, ConfigError, Credentials, Error,
     Secret,
 };
 use common::*;
@@ -209,7 +209,7 @@ async fn second_401_is_returned_typed() {
         .await
         .unwrap_err();
     match err {
-        ClarusError::Unauthorized { error, raw_body } => {
+        Error::Unauthorized { error, raw_body } => {
             assert_eq!(error.as_deref(), Some("Not authorized"));
             assert_eq!(raw_body, r#"{"error":"Not authorized"}"#);
         }
@@ -235,7 +235,7 @@ async fn token_endpoint_refusal_is_typed() {
         .await
         .unwrap_err();
     match err {
-        ClarusError::Auth(AuthError::Refused { error, description }) => {
+        Error::Auth(AuthError::Refused { error, description }) => {
             assert_eq!(error, "invalid_client");
             assert_eq!(description.as_deref(), Some("Client authentication failed"));
         }
@@ -260,7 +260,7 @@ async fn token_requests_follow_no_redirects() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, ClarusError::Auth(AuthError::Redirect { status: 302 })),
+        matches!(err, Error::Auth(AuthError::Redirect { status: 302 })),
         "{err:?}"
     );
     assert!(err.to_string().contains("302"), "{err}");
@@ -310,7 +310,7 @@ async fn token_endpoint_errors_never_show_the_body() {
             .await
             .unwrap_err();
         assert!(
-            matches!(err, ClarusError::Auth(AuthError::InvalidResponse { .. })),
+            matches!(err, Error::Auth(AuthError::InvalidResponse { .. })),
             "{err:?}"
         );
         let text = format!("{err:?} {err}");
@@ -360,7 +360,7 @@ async fn absurd_token_lifetimes_never_panic() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, ClarusError::Auth(AuthError::InvalidResponse { .. })),
+        matches!(err, Error::Auth(AuthError::InvalidResponse { .. })),
         "{err:?}"
     );
     assert!(api_requests(&server).await.is_empty());
@@ -464,7 +464,7 @@ async fn authorization_code_flow() {
     // Before authorising there is no token to use.
     assert!(matches!(
         c.cancel_goods_out(1.into()).await,
-        Err(ClarusError::Auth(AuthError::AuthorizationRequired))
+        Err(Error::Auth(AuthError::AuthorizationRequired))
     ));
     let start = c.authorization_url();
     assert_eq!(start.url.path(), "/oauth/authorize");

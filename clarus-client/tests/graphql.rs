@@ -8,7 +8,7 @@ use clarus_client::graphql::{
     PackageNode, ProductNode, ProductStorageUnitNode, ShipmentNode, StockBalanceNode, StockNode,
     TransactionNode, decode_page, query_text,
 };
-use clarus_client::{ClarusError, ClarusId};
+use clarus_client::{ClarusId, Error};
 use common::*;
 use futures_util::{StreamExt, TryStreamExt};
 use rust_decimal::Decimal;
@@ -229,7 +229,7 @@ async fn graphql_errors_with_http_200_are_typed() {
         .await
         .unwrap_err();
     match err {
-        ClarusError::GraphQl { errors, raw_body } => {
+        Error::GraphQl { errors, raw_body } => {
             assert_eq!(
                 errors[0].message,
                 "Field 'bogus' doesn't exist on type 'Stock'"
@@ -251,22 +251,22 @@ fn errors_next_to_partial_or_odd_data_are_still_typed() {
     let partial = r#"{"data":{"stocks":{"all":{"edges":[{"node":{"id":"1"}}]}}},"errors":[{"message":"quantity unavailable"}]}"#;
     assert!(matches!(
         decode_page::<StockNode>(partial),
-        Err(ClarusError::GraphQl { .. })
+        Err(Error::GraphQl { .. })
     ));
     let odd = r#"{"data":{"stocks":{"all":{"edges":[{"node":{"id":{"weird":true}}}]}}},"errors":[{"message":"boom"}]}"#;
     assert!(matches!(
         decode_page::<StockNode>(odd),
-        Err(ClarusError::GraphQl { .. })
+        Err(Error::GraphQl { .. })
     ));
     let missing_root = r#"{"data":{"other":{}}}"#;
     assert!(matches!(
         decode_page::<StockNode>(missing_root),
-        Err(ClarusError::Decode { .. })
+        Err(Error::Decode { .. })
     ));
     let null_root = r#"{"data":{"stocks":null}}"#;
     assert!(matches!(
         decode_page::<StockNode>(null_root),
-        Err(ClarusError::Decode { .. })
+        Err(Error::Decode { .. })
     ));
 }
 
@@ -277,15 +277,12 @@ async fn stuck_cursor_stops_with_an_error() {
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data":{"stocks":{"all":{
             "pageInfo":{"hasNextPage":true,"endCursor":"same"},"edges":[{"cursor":"same","node":{"id":"1"}}]}}}})))
         .mount(&server).await;
-    let results: Vec<Result<StockNode, ClarusError>> = client(&server)
+    let results: Vec<Result<StockNode, Error>> = client(&server)
         .list_all(ListQuery::new(Filter::new(), 1))
         .collect()
         .await;
     assert!(results.len() <= 3, "stream did not stop");
-    assert!(matches!(
-        results.last().unwrap(),
-        Err(ClarusError::Decode { .. })
-    ));
+    assert!(matches!(results.last().unwrap(), Err(Error::Decode { .. })));
 }
 
 fn empty_page(root: &str) -> ResponseTemplate {
@@ -508,7 +505,7 @@ fn fuzz_graphql_pages_through_the_client_are_values_or_typed_errors() {
                 *body.lock().unwrap() = (0, bytes.clone());
                 let _ = c.list_page::<StockNode>(&ListQuery::default(), None).await;
                 *body.lock().unwrap() = (0, bytes);
-                let all: Vec<Result<StockNode, ClarusError>> = c
+                let all: Vec<Result<StockNode, Error>> = c
                     .list_all(ListQuery::new(Filter::new(), 2))
                     .take(50)
                     .collect()

@@ -15,7 +15,7 @@ use clarus_client::rest::products::{
 use clarus_client::rest::shipments::{Package, PackageDimensions, Shipment, ShipmentPackage};
 use clarus_client::rest::stock_checks::{StockCheckAttempt, StockCheckOutcome};
 use clarus_client::rest::stocks::StockHold;
-use clarus_client::{ClarusError, ClarusId};
+use clarus_client::{ClarusId, Error};
 use common::*;
 use jiff::Timestamp;
 use rust_decimal::Decimal;
@@ -178,7 +178,7 @@ async fn delete_product_and_products() {
     single_request(&server).await;
     assert!(matches!(
         client(&server).delete_products(&[]).await,
-        Err(ClarusError::InvalidRequest(_))
+        Err(Error::InvalidRequest(_))
     ));
 }
 
@@ -894,11 +894,11 @@ async fn non_positive_quantities_are_refused_before_sending() {
     let c = client(&server);
     assert!(matches!(
         c.negative_adjustment(id(1), dec("0"), None).await,
-        Err(ClarusError::InvalidRequest(_))
+        Err(Error::InvalidRequest(_))
     ));
     assert!(matches!(
         c.move_stock(id(1), dec("-1"), id(2), None).await,
-        Err(ClarusError::InvalidRequest(_))
+        Err(Error::InvalidRequest(_))
     ));
     assert!(matches!(
         c.hold_stocks(&StockHold {
@@ -907,7 +907,7 @@ async fn non_positive_quantities_are_refused_before_sending() {
             reason_code_id: None
         })
         .await,
-        Err(ClarusError::InvalidRequest(_))
+        Err(Error::InvalidRequest(_))
     ));
     assert!(api_requests(&server).await.is_empty());
 }
@@ -1023,7 +1023,7 @@ async fn create_automation() {
     bad.actions_changes.push(Change::Delete(id(1)));
     assert!(matches!(
         client(&server).create_automation(&bad).await,
-        Err(ClarusError::InvalidRequest(_))
+        Err(Error::InvalidRequest(_))
     ));
 }
 
@@ -1099,7 +1099,7 @@ async fn validation_errors_keep_every_field() {
         .await
         .unwrap_err();
     match &err {
-        ClarusError::Api {
+        Error::Api {
             status,
             errors,
             raw_body,
@@ -1139,7 +1139,7 @@ async fn not_found_and_server_errors() {
     assert!(err.has_symbol("not_found"));
     let err = c.create_goods_out(&goods_out()).await.unwrap_err();
     assert!(
-        matches!(err, ClarusError::UnexpectedStatus { status: 503, ref raw_body } if raw_body == "upstream down")
+        matches!(err, Error::UnexpectedStatus { status: 503, ref raw_body } if raw_body == "upstream down")
     );
     // Creates are not retried blindly, even on 503.
     assert_eq!(api_requests(&server).await.len(), 2);
@@ -1154,7 +1154,7 @@ async fn undecodable_success_body_is_kept() {
         .mount(&server)
         .await;
     let err = client(&server).submit_shipment(id(1)).await.unwrap_err();
-    assert!(matches!(err, ClarusError::Decode { ref raw_body, .. } if raw_body == "not json"));
+    assert!(matches!(err, Error::Decode { ref raw_body, .. } if raw_body == "not json"));
 }
 
 #[tokio::test]
@@ -1188,7 +1188,7 @@ async fn redirects_are_not_followed_and_nothing_reaches_the_other_host() {
 
     let err = c.create_goods_out(&goods_out()).await.unwrap_err();
     match &err {
-        ClarusError::Redirect { status, location } => {
+        Error::Redirect { status, location } => {
             assert_eq!(*status, 307);
             let location = location.as_deref().unwrap();
             assert!(location.starts_with(&elsewhere.uri()), "{location}");
@@ -1201,7 +1201,7 @@ async fn redirects_are_not_followed_and_nothing_reaches_the_other_host() {
 
     let err = c.find_goods_outs_by_reference("SO-1").await.unwrap_err();
     assert!(
-        matches!(err, ClarusError::Redirect { status: 308, .. }),
+        matches!(err, Error::Redirect { status: 308, .. }),
         "{err:?}"
     );
 
@@ -1225,7 +1225,7 @@ proptest::proptest! {
     #[test]
     fn fuzz_rest_error_bodies_never_panic(bytes in fuzz_inputs::body(error_seeds()),
                                           status in proptest::sample::select(vec![400u16, 401, 403, 404, 409, 422, 429, 500, 503])) {
-        let e = ClarusError::from_response(status, String::from_utf8_lossy(&bytes).into_owned());
+        let e = Error::from_response(status, String::from_utf8_lossy(&bytes).into_owned());
         let _ = (e.to_string(), e.status(), e.raw_body(), e.has_symbol("not_found"));
     }
 }

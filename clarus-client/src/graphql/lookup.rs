@@ -6,12 +6,12 @@ use futures_util::TryStreamExt;
 use super::filter::Filter;
 use super::nodes::{GoodsInReceiptNode, GoodsOutNode, ProductNode, ShipmentNode};
 use super::paging::{ListQuery, Node};
-use crate::{ClarusClient, ClarusError};
+use crate::{ClarusClient, Error};
 
 const LOOKUP_PAGE_SIZE: u32 = 50;
 
 impl ClarusClient {
-    async fn lookup<N: Node>(&self, filter: Filter) -> Result<Vec<N>, ClarusError> {
+    async fn lookup<N: Node>(&self, filter: Filter) -> Result<Vec<N>, Error> {
         self.list_all::<N>(ListQuery::new(filter, LOOKUP_PAGE_SIZE))
             .try_collect()
             .await
@@ -21,7 +21,7 @@ impl ClarusClient {
     pub async fn find_goods_outs_by_reference(
         &self,
         reference: &str,
-    ) -> Result<Vec<GoodsOutNode>, ClarusError> {
+    ) -> Result<Vec<GoodsOutNode>, Error> {
         self.lookup(Filter::new().eq("reference", reference)).await
     }
 
@@ -29,7 +29,7 @@ impl ClarusClient {
     pub async fn find_goods_outs_by_external_reference(
         &self,
         value: &str,
-    ) -> Result<Vec<GoodsOutNode>, ClarusError> {
+    ) -> Result<Vec<GoodsOutNode>, Error> {
         self.lookup(Filter::new().eq("external_system_reference1", value))
             .await
     }
@@ -38,7 +38,7 @@ impl ClarusClient {
     pub async fn find_goods_in_receipts_by_reference(
         &self,
         reference: &str,
-    ) -> Result<Vec<GoodsInReceiptNode>, ClarusError> {
+    ) -> Result<Vec<GoodsInReceiptNode>, Error> {
         self.lookup(Filter::new().eq("reference", reference)).await
     }
 
@@ -46,7 +46,7 @@ impl ClarusClient {
     pub async fn find_goods_in_receipts_by_external_reference(
         &self,
         value: &str,
-    ) -> Result<Vec<GoodsInReceiptNode>, ClarusError> {
+    ) -> Result<Vec<GoodsInReceiptNode>, Error> {
         self.lookup(Filter::new().eq("external_system_reference1", value))
             .await
     }
@@ -55,20 +55,17 @@ impl ClarusClient {
     pub async fn find_shipments_by_reference(
         &self,
         reference: &str,
-    ) -> Result<Vec<ShipmentNode>, ClarusError> {
+    ) -> Result<Vec<ShipmentNode>, Error> {
         self.lookup(Filter::new().eq("reference", reference)).await
     }
 
     /// Products whose `code` (SKU) equals `code`.
-    pub async fn find_products_by_code(&self, code: &str) -> Result<Vec<ProductNode>, ClarusError> {
+    pub async fn find_products_by_code(&self, code: &str) -> Result<Vec<ProductNode>, Error> {
         self.lookup(Filter::new().eq("code", code)).await
     }
 
     /// Products whose unit `barcode` equals `barcode`.
-    pub async fn find_products_by_barcode(
-        &self,
-        barcode: &str,
-    ) -> Result<Vec<ProductNode>, ClarusError> {
+    pub async fn find_products_by_barcode(&self, barcode: &str) -> Result<Vec<ProductNode>, Error> {
         self.lookup(Filter::new().eq("barcode", barcode)).await
     }
 
@@ -76,7 +73,7 @@ impl ClarusClient {
     pub async fn find_products_by_external_reference(
         &self,
         value: &str,
-    ) -> Result<Vec<ProductNode>, ClarusError> {
+    ) -> Result<Vec<ProductNode>, Error> {
         self.lookup(Filter::new().eq("external_system_reference1", value))
             .await
     }

@@ -1,7 +1,7 @@
 //! GraphQL reads: typed nodes, filters, Relay cursor paging as a `Stream`, and look-ups.
 //!
 //! Requests are `POST /graphql` with `{query, variables}`; a response carrying `errors` is a
-//! [`crate::ClarusError::GraphQl`] even when the HTTP status is 200.
+//! [`crate::Error::GraphQl`] even when the HTTP status is 200.
 //!
 //! [`documented`] holds what Clarus documents per list root (node fields, filters and their
 //! operators), with checks of a selection or a filter against it.

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::filter::Filter;
 use crate::client::ClarusClient;
-use crate::error::{ClarusError, GraphQlError};
+use crate::error::{Error, GraphQlError};
 
 /// A record type readable through a GraphQL list root (`<root> { all(...) { edges { node } } }`).
 pub trait Node: DeserializeOwned + Send + 'static {
@@ -117,9 +117,9 @@ struct ErrorsOnly {
     errors: Vec<GraphQlError>,
 }
 
-/// Decodes a GraphQL list response body for `N`. `errors` become [`ClarusError::GraphQl`]
+/// Decodes a GraphQL list response body for `N`. `errors` become [`Error::GraphQl`]
 /// whatever the rest of the body holds.
-pub fn decode_page<N: Node>(body: &str) -> Result<Page<N>, ClarusError> {
+pub fn decode_page<N: Node>(body: &str) -> Result<Page<N>, Error> {
     let envelope = match serde_json::from_str::<Envelope<N>>(body) {
         Ok(envelope) => envelope,
         Err(e) => {
@@ -127,19 +127,19 @@ pub fn decode_page<N: Node>(body: &str) -> Result<Page<N>, ClarusError> {
             if let Ok(only) = serde_json::from_str::<ErrorsOnly>(body)
                 && !only.errors.is_empty()
             {
-                return Err(ClarusError::GraphQl {
+                return Err(Error::GraphQl {
                     errors: only.errors,
                     raw_body: body.to_owned(),
                 });
             }
-            return Err(ClarusError::Decode {
+            return Err(Error::Decode {
                 message: e.to_string(),
                 raw_body: body.to_owned(),
             });
         }
     };
     if !envelope.errors.is_empty() {
-        return Err(ClarusError::GraphQl {
+        return Err(Error::GraphQl {
             errors: envelope.errors,
             raw_body: body.to_owned(),
         });
@@ -149,7 +149,7 @@ pub fn decode_page<N: Node>(body: &str) -> Result<Page<N>, ClarusError> {
         .and_then(|mut d| d.remove(N::ROOT))
         .flatten()
         .and_then(|root| root.all)
-        .ok_or_else(|| ClarusError::Decode {
+        .ok_or_else(|| Error::Decode {
             message: format!("response has no data.{}.all", N::ROOT),
             raw_body: body.to_owned(),
         })?;
@@ -165,7 +165,7 @@ impl ClarusClient {
         &self,
         query: &ListQuery,
         after: Option<&str>,
-    ) -> Result<Page<N>, ClarusError> {
+    ) -> Result<Page<N>, Error> {
         let mut variables = json!({ "filter": query.filter });
         if let Some(first) = query.page_size {
             variables["first"] = json!(first);
@@ -190,7 +190,7 @@ impl ClarusClient {
     /// ```no_run
     /// use futures_util::TryStreamExt;
     /// use clarus_client::graphql::{Filter, ListQuery, StockNode};
-    /// # async fn run(client: clarus_client::ClarusClient) -> Result<(), clarus_client::ClarusError> {
+    /// # async fn run(client: clarus_client::ClarusClient) -> Result<(), clarus_client::Error> {
     /// let query = ListQuery::new(Filter::new().eq("product_code", "SKU-1"), 100);
     /// let stocks: Vec<StockNode> = client.list_all::<StockNode>(query).try_collect().await?;
     /// # Ok(()) }
@@ -198,7 +198,7 @@ impl ClarusClient {
     pub fn list_all<N: Node>(
         &self,
         query: ListQuery,
-    ) -> impl Stream<Item = Result<N, ClarusError>> + Send + 'static {
+    ) -> impl Stream<Item = Result<N, Error>> + Send + 'static {
         struct State {
             client: ClarusClient,
             query: ListQuery,
@@ -225,7 +225,7 @@ impl ClarusClient {
                         state.after = Some(cursor)
                     }
                     _ => {
-                        return Err(ClarusError::Decode {
+                        return Err(Error::Decode {
                             message: "hasNextPage is true but endCursor is missing or unchanged"
                                 .into(),
                             raw_body: String::new(),

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::client::ClarusClient;
-use crate::error::{ClarusError, GraphQlError};
+use crate::error::{Error, GraphQlError};
 
 #[derive(Deserialize)]
 struct Envelope {
@@ -15,23 +15,23 @@ struct Envelope {
     errors: Vec<GraphQlError>,
 }
 
-/// Reads a GraphQL response body: its `data`, or [`ClarusError::GraphQl`] when it carries
-/// `errors` (whatever `data` holds beside them), or [`ClarusError::Decode`] when it is no GraphQL
+/// Reads a GraphQL response body: its `data`, or [`Error::GraphQl`] when it carries
+/// `errors` (whatever `data` holds beside them), or [`Error::Decode`] when it is no GraphQL
 /// response or has no `data`.
-fn decode_data(body: &str) -> Result<Value, ClarusError> {
-    let envelope: Envelope = serde_json::from_str(body).map_err(|e| ClarusError::Decode {
+fn decode_data(body: &str) -> Result<Value, Error> {
+    let envelope: Envelope = serde_json::from_str(body).map_err(|e| Error::Decode {
         message: e.to_string(),
         raw_body: body.to_owned(),
     })?;
     if !envelope.errors.is_empty() {
-        return Err(ClarusError::GraphQl {
+        return Err(Error::GraphQl {
             errors: envelope.errors,
             raw_body: body.to_owned(),
         });
     }
     match envelope.data {
         Some(data) if !data.is_null() => Ok(data),
-        _ => Err(ClarusError::Decode {
+        _ => Err(Error::Decode {
             message: "response has no data".into(),
             raw_body: body.to_owned(),
         }),
@@ -40,11 +40,11 @@ fn decode_data(body: &str) -> Result<Value, ClarusError> {
 
 impl ClarusClient {
     /// Sends one GraphQL query with its variables (`Value::Null` for none) and answers the
-    /// response's `data`. A response carrying `errors` is a [`ClarusError::GraphQl`], as for the
+    /// response's `data`. A response carrying `errors` is a [`Error::GraphQl`], as for the
     /// typed reads, even when it also carries partial `data`.
     ///
     /// ```no_run
-    /// # async fn run(client: clarus_client::ClarusClient) -> Result<(), clarus_client::ClarusError> {
+    /// # async fn run(client: clarus_client::ClarusClient) -> Result<(), clarus_client::Error> {
     /// let data = client
     ///     .graphql_query(
     ///         "query($name: String!) { __type(name: $name) { name fields { name } } }",
@@ -54,7 +54,7 @@ impl ClarusClient {
     /// let fields = &data["__type"]["fields"];
     /// # Ok(()) }
     /// ```
-    pub async fn graphql_query(&self, query: &str, variables: Value) -> Result<Value, ClarusError> {
+    pub async fn graphql_query(&self, query: &str, variables: Value) -> Result<Value, Error> {
         let mut body = json!({ "query": query });
         if !variables.is_null() {
             body["variables"] = variables;
@@ -79,19 +79,16 @@ mod tests {
         )
         .unwrap_err();
         assert!(
-            matches!(&err, ClarusError::GraphQl { errors, .. } if errors[0].message.contains("__schema"))
+            matches!(&err, Error::GraphQl { errors, .. } if errors[0].message.contains("__schema"))
         );
         assert!(matches!(
             decode_data(r#"{"data":{"a":1},"errors":[{"message":"partial"}]}"#),
-            Err(ClarusError::GraphQl { .. })
+            Err(Error::GraphQl { .. })
         ));
         assert!(matches!(
             decode_data(r#"{"data":null}"#),
-            Err(ClarusError::Decode { .. })
+            Err(Error::Decode { .. })
         ));
-        assert!(matches!(
-            decode_data("<html>"),
-            Err(ClarusError::Decode { .. })
-        ));
+        assert!(matches!(decode_data("<html>"), Err(Error::Decode { .. })));
     }
 }

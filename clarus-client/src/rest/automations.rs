@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::common::{Change, envelope};
 use crate::client::{ClarusClient, Record};
-use crate::{ClarusError, ClarusId};
+use crate::{ClarusId, Error};
 
 /// An automation: on `event` of `resource_name`, when the conditions hold, run the actions.
 /// On create only `ADD` changes are allowed.
@@ -99,7 +99,7 @@ impl AutomationAction {
 
 impl ClarusClient {
     /// `POST /automations`.
-    pub async fn create_automation(&self, automation: &Automation) -> Result<Record, ClarusError> {
+    pub async fn create_automation(&self, automation: &Automation) -> Result<Record, Error> {
         if automation
             .conditions_changes
             .iter()
@@ -109,7 +109,7 @@ impl ClarusClient {
                 .iter()
                 .any(|c| !matches!(c, Change::Add(_)))
         {
-            return Err(ClarusError::InvalidRequest(
+            return Err(Error::InvalidRequest(
                 "only ADD changes are allowed when creating an automation".into(),
             ));
         }
@@ -123,14 +123,14 @@ impl ClarusClient {
         &self,
         id: ClarusId,
         update: &AutomationUpdate,
-    ) -> Result<Record, ClarusError> {
+    ) -> Result<Record, Error> {
         let body = envelope("automations", update, None);
         self.rest_record(Method::PATCH, &format!("/automations/{id}"), Some(body))
             .await
     }
 
     /// `DELETE /automations/{id}`.
-    pub async fn delete_automation(&self, id: ClarusId) -> Result<(), ClarusError> {
+    pub async fn delete_automation(&self, id: ClarusId) -> Result<(), Error> {
         self.rest_unit(Method::DELETE, &format!("/automations/{id}"), None)
             .await
     }

@@ -206,11 +206,11 @@ pub(crate) mod decimal_number {
 }
 
 /// Checks that a quantity is strictly positive, as the schemas require.
-pub(crate) fn positive(quantity: Decimal, what: &str) -> Result<(), crate::ClarusError> {
+pub(crate) fn positive(quantity: Decimal, what: &str) -> Result<(), crate::Error> {
     if quantity > Decimal::ZERO {
         Ok(())
     } else {
-        Err(crate::ClarusError::InvalidRequest(format!(
+        Err(crate::Error::InvalidRequest(format!(
             "{what} must be greater than 0, got {quantity}"
         )))
     }

@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::common::{Address, Change, GenericFields, decimal_number, envelope};
 use super::products::StockConfiguration;
 use crate::client::{ClarusClient, Record};
-use crate::{ClarusError, ClarusId};
+use crate::{ClarusId, Error};
 
 /// Header attributes of a goods-in receipt. `account_id` and `warehouse_id` are required by
 /// the schema on create and update.
@@ -115,10 +115,7 @@ impl ClarusClient {
     /// `POST /goods_in_receipts`. Not retried: after an ambiguous failure look the receipt up
     /// with [`ClarusClient::find_goods_in_receipts_by_reference`] or
     /// [`ClarusClient::find_goods_in_receipts_by_external_reference`].
-    pub async fn create_goods_in_receipt(
-        &self,
-        receipt: &GoodsInReceipt,
-    ) -> Result<Record, ClarusError> {
+    pub async fn create_goods_in_receipt(&self, receipt: &GoodsInReceipt) -> Result<Record, Error> {
         let body = envelope("goods_in_receipts", receipt, receipt.address.as_ref());
         self.rest_record(Method::POST, "/goods_in_receipts", Some(body))
             .await
@@ -129,7 +126,7 @@ impl ClarusClient {
         &self,
         id: ClarusId,
         receipt: &GoodsInReceipt,
-    ) -> Result<Record, ClarusError> {
+    ) -> Result<Record, Error> {
         let body = envelope("goods_in_receipts", receipt, receipt.address.as_ref());
         self.rest_record(
             Method::PATCH,
@@ -140,7 +137,7 @@ impl ClarusClient {
     }
 
     /// `DELETE /goods_in_receipts/{id}` (only before receiving starts).
-    pub async fn delete_goods_in_receipt(&self, id: ClarusId) -> Result<(), ClarusError> {
+    pub async fn delete_goods_in_receipt(&self, id: ClarusId) -> Result<(), Error> {
         self.rest_unit(Method::DELETE, &format!("/goods_in_receipts/{id}"), None)
             .await
     }
@@ -148,10 +145,7 @@ impl ClarusClient {
     /// `POST /goods_in_receipts/{id}/receive`: starts receiving (creates receive tasks).
     ///
     /// Returns the record Clarus sends back, or `None` when it answers 204 with no body.
-    pub async fn receive_goods_in_receipt(
-        &self,
-        id: ClarusId,
-    ) -> Result<Option<Record>, ClarusError> {
+    pub async fn receive_goods_in_receipt(&self, id: ClarusId) -> Result<Option<Record>, Error> {
         self.rest_optional_record(
             Method::POST,
             &format!("/goods_in_receipts/{id}/receive"),
@@ -163,10 +157,7 @@ impl ClarusClient {
     /// `POST /goods_in_receipts/{id}/revert`: back to pending if no task was completed.
     ///
     /// Returns the record Clarus sends back, or `None` when it answers 204 with no body.
-    pub async fn revert_goods_in_receipt(
-        &self,
-        id: ClarusId,
-    ) -> Result<Option<Record>, ClarusError> {
+    pub async fn revert_goods_in_receipt(&self, id: ClarusId) -> Result<Option<Record>, Error> {
         self.rest_optional_record(
             Method::POST,
             &format!("/goods_in_receipts/{id}/revert"),

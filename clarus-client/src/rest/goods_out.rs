@@ -9,7 +9,7 @@ use serde_json::json;
 use super::common::{Address, Change, GenericFields, decimal_number, envelope};
 use super::products::StockConfiguration;
 use crate::client::{ClarusClient, Record, decode};
-use crate::{ClarusError, ClarusId};
+use crate::{ClarusId, Error};
 
 /// Kind of goods out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -204,41 +204,37 @@ impl ClarusClient {
     /// `POST /goods_outs`. Not retried: after an ambiguous failure look the order up with
     /// [`ClarusClient::find_goods_outs_by_reference`] or
     /// [`ClarusClient::find_goods_outs_by_external_reference`] before trying again.
-    pub async fn create_goods_out(&self, order: &GoodsOut) -> Result<Record, ClarusError> {
+    pub async fn create_goods_out(&self, order: &GoodsOut) -> Result<Record, Error> {
         let body = envelope("goods_outs", order, order.address.as_ref());
         self.rest_record(Method::POST, "/goods_outs", Some(body))
             .await
     }
 
     /// `PATCH /goods_outs/{id}`.
-    pub async fn update_goods_out(
-        &self,
-        id: ClarusId,
-        order: &GoodsOut,
-    ) -> Result<Record, ClarusError> {
+    pub async fn update_goods_out(&self, id: ClarusId, order: &GoodsOut) -> Result<Record, Error> {
         let body = envelope("goods_outs", order, order.address.as_ref());
         self.rest_record(Method::PATCH, &format!("/goods_outs/{id}"), Some(body))
             .await
     }
 
     /// `DELETE /goods_outs/{id}` (before processing starts; cancel afterwards).
-    pub async fn delete_goods_out(&self, id: ClarusId) -> Result<(), ClarusError> {
+    pub async fn delete_goods_out(&self, id: ClarusId) -> Result<(), Error> {
         self.rest_unit(Method::DELETE, &format!("/goods_outs/{id}"), None)
             .await
     }
 
     /// `POST /goods_outs/{id}/cancel`. Draft and pending orders are deleted by Clarus;
     /// allocated and picking orders are deallocated; completed orders are refused.
-    pub async fn cancel_goods_out(&self, id: ClarusId) -> Result<(), ClarusError> {
+    pub async fn cancel_goods_out(&self, id: ClarusId) -> Result<(), Error> {
         self.rest_unit(Method::POST, &format!("/goods_outs/{id}/cancel"), None)
             .await
     }
 
     /// `POST /goods_out_processes/process_picks_async` with `{ids}`; returns the process
     /// references to poll through `pick_processing_requests`.
-    pub async fn process_picks_async(&self, ids: &[ClarusId]) -> Result<Vec<String>, ClarusError> {
+    pub async fn process_picks_async(&self, ids: &[ClarusId]) -> Result<Vec<String>, Error> {
         if ids.is_empty() {
-            return Err(ClarusError::InvalidRequest("no goods-out ids given".into()));
+            return Err(Error::InvalidRequest("no goods-out ids given".into()));
         }
         let response = self
             .rest(
@@ -252,12 +248,12 @@ impl ClarusClient {
     }
 
     /// `POST /goods_out_processes/short_order_lines` (flat body).
-    pub async fn short_order_lines(&self, request: &ShortOrderLines) -> Result<(), ClarusError> {
+    pub async fn short_order_lines(&self, request: &ShortOrderLines) -> Result<(), Error> {
         if request.ids.is_empty() {
-            return Err(ClarusError::InvalidRequest("no goods-out ids given".into()));
+            return Err(Error::InvalidRequest("no goods-out ids given".into()));
         }
-        let body = serde_json::to_value(request)
-            .map_err(|e| ClarusError::InvalidRequest(e.to_string()))?;
+        let body =
+            serde_json::to_value(request).map_err(|e| Error::InvalidRequest(e.to_string()))?;
         self.rest_unit(
             Method::POST,
             "/goods_out_processes/short_order_lines",

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::common::{GenericFields, decimal_number, envelope};
 use crate::client::{ClarusClient, Record, decode};
-use crate::{ClarusError, ClarusId};
+use crate::{ClarusId, Error};
 
 /// Product attributes for create and update. `description` and `stock_unit_type_id` are
 /// required by the schema on both.
@@ -167,33 +167,29 @@ pub struct ProductStorageUnit {
 impl ClarusClient {
     /// `POST /products`. Not retried: after an ambiguous failure, look the product up by code
     /// ([`ClarusClient::find_products_by_code`]) before trying again.
-    pub async fn create_product(&self, product: &Product) -> Result<Record, ClarusError> {
+    pub async fn create_product(&self, product: &Product) -> Result<Record, Error> {
         let body = envelope("products", product, None);
         self.rest_record(Method::POST, "/products", Some(body))
             .await
     }
 
     /// `PATCH /products/{id}` with the full attributes.
-    pub async fn update_product(
-        &self,
-        id: ClarusId,
-        product: &Product,
-    ) -> Result<Record, ClarusError> {
+    pub async fn update_product(&self, id: ClarusId, product: &Product) -> Result<Record, Error> {
         let body = envelope("products", product, None);
         self.rest_record(Method::PATCH, &format!("/products/{id}"), Some(body))
             .await
     }
 
     /// `DELETE /products/{id}`. Products with stock cannot be deleted.
-    pub async fn delete_product(&self, id: ClarusId) -> Result<(), ClarusError> {
+    pub async fn delete_product(&self, id: ClarusId) -> Result<(), Error> {
         self.rest_unit(Method::DELETE, &format!("/products/{id}"), None)
             .await
     }
 
     /// `DELETE /products?ids=1,2,3`.
-    pub async fn delete_products(&self, ids: &[ClarusId]) -> Result<(), ClarusError> {
+    pub async fn delete_products(&self, ids: &[ClarusId]) -> Result<(), Error> {
         if ids.is_empty() {
-            return Err(ClarusError::InvalidRequest("no product ids given".into()));
+            return Err(Error::InvalidRequest("no product ids given".into()));
         }
         let list = ids
             .iter()
@@ -211,7 +207,7 @@ impl ClarusClient {
         &self,
         product_id: ClarusId,
         account_id: ClarusId,
-    ) -> Result<Value, ClarusError> {
+    ) -> Result<Value, Error> {
         let body = envelope(
             "account_products",
             &json!({ "account_id": account_id }),
@@ -235,7 +231,7 @@ impl ClarusClient {
     pub async fn create_product_storage_unit(
         &self,
         unit: &ProductStorageUnit,
-    ) -> Result<Record, ClarusError> {
+    ) -> Result<Record, Error> {
         let body = envelope("product_storage_units", unit, None);
         self.rest_record(Method::POST, "/product_storage_units", Some(body))
             .await
@@ -246,7 +242,7 @@ impl ClarusClient {
         &self,
         id: ClarusId,
         unit: &ProductStorageUnit,
-    ) -> Result<Record, ClarusError> {
+    ) -> Result<Record, Error> {
         let body = envelope("product_storage_units", unit, None);
         self.rest_record(
             Method::PATCH,
@@ -257,7 +253,7 @@ impl ClarusClient {
     }
 
     /// `DELETE /product_storage_units/{id}`.
-    pub async fn delete_product_storage_unit(&self, id: ClarusId) -> Result<(), ClarusError> {
+    pub async fn delete_product_storage_unit(&self, id: ClarusId) -> Result<(), Error> {
         self.rest_unit(
             Method::DELETE,
             &format!("/product_storage_units/{id}"),
@@ -271,7 +267,7 @@ impl ClarusClient {
         &self,
         id: ClarusId,
         priority: u32,
-    ) -> Result<(), ClarusError> {
+    ) -> Result<(), Error> {
         self.rest_unit(
             Method::PATCH,
             &format!("/product_storage_units/{id}/priority"),

@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::common::{Address, Change, decimal_number, envelope};
 use super::products::UnitOfMeasure;
 use crate::client::{ClarusClient, Record};
-use crate::{ClarusError, ClarusId};
+use crate::{ClarusId, Error};
 
 /// Shipment attributes.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -126,7 +126,7 @@ pub struct PackageDimensions {
 impl ClarusClient {
     /// `POST /shipments`. Not retried: after an ambiguous failure look it up with
     /// [`ClarusClient::find_shipments_by_reference`].
-    pub async fn create_shipment(&self, shipment: &Shipment) -> Result<Record, ClarusError> {
+    pub async fn create_shipment(&self, shipment: &Shipment) -> Result<Record, Error> {
         let body = envelope("shipments", shipment, shipment.address.as_ref());
         self.rest_record(Method::POST, "/shipments", Some(body))
             .await
@@ -137,14 +137,14 @@ impl ClarusClient {
         &self,
         id: ClarusId,
         shipment: &Shipment,
-    ) -> Result<Record, ClarusError> {
+    ) -> Result<Record, Error> {
         let body = envelope("shipments", shipment, shipment.address.as_ref());
         self.rest_record(Method::PATCH, &format!("/shipments/{id}"), Some(body))
             .await
     }
 
     /// `DELETE /shipments/{id}`.
-    pub async fn delete_shipment(&self, id: ClarusId) -> Result<(), ClarusError> {
+    pub async fn delete_shipment(&self, id: ClarusId) -> Result<(), Error> {
         self.rest_unit(Method::DELETE, &format!("/shipments/{id}"), None)
             .await
     }
@@ -152,7 +152,7 @@ impl ClarusClient {
     /// `POST /shipments/{id}/submit`: sends it to the carrier (label and tracking number).
     ///
     /// Returns the record Clarus sends back, or `None` when it answers 204 with no body.
-    pub async fn submit_shipment(&self, id: ClarusId) -> Result<Option<Record>, ClarusError> {
+    pub async fn submit_shipment(&self, id: ClarusId) -> Result<Option<Record>, Error> {
         self.rest_optional_record(Method::POST, &format!("/shipments/{id}/submit"), None)
             .await
     }
@@ -160,31 +160,27 @@ impl ClarusClient {
     /// `POST /shipments/{id}/cancel`: voids it at the carrier.
     ///
     /// Returns the record Clarus sends back, or `None` when it answers 204 with no body.
-    pub async fn cancel_shipment(&self, id: ClarusId) -> Result<Option<Record>, ClarusError> {
+    pub async fn cancel_shipment(&self, id: ClarusId) -> Result<Option<Record>, Error> {
         self.rest_optional_record(Method::POST, &format!("/shipments/{id}/cancel"), None)
             .await
     }
 
     /// `POST /packages`.
-    pub async fn create_package(&self, package: &Package) -> Result<Record, ClarusError> {
+    pub async fn create_package(&self, package: &Package) -> Result<Record, Error> {
         let body = envelope("packages", package, None);
         self.rest_record(Method::POST, "/packages", Some(body))
             .await
     }
 
     /// `PATCH /packages/{id}` (e.g. to set the tracking number).
-    pub async fn update_package(
-        &self,
-        id: ClarusId,
-        package: &Package,
-    ) -> Result<Record, ClarusError> {
+    pub async fn update_package(&self, id: ClarusId, package: &Package) -> Result<Record, Error> {
         let body = envelope("packages", package, None);
         self.rest_record(Method::PATCH, &format!("/packages/{id}"), Some(body))
             .await
     }
 
     /// `DELETE /packages/{id}`.
-    pub async fn delete_package(&self, id: ClarusId) -> Result<(), ClarusError> {
+    pub async fn delete_package(&self, id: ClarusId) -> Result<(), Error> {
         self.rest_unit(Method::DELETE, &format!("/packages/{id}"), None)
             .await
     }

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::common::{decimal_number, envelope};
 use crate::client::{ClarusClient, Record, decode};
-use crate::{ClarusError, ClarusId};
+use crate::{ClarusId, Error};
 
 /// One counted group in a stock check.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -50,7 +50,7 @@ impl ClarusClient {
         &self,
         location_id: ClarusId,
         expected_completion_date: Timestamp,
-    ) -> Result<Record, ClarusError> {
+    ) -> Result<Record, Error> {
         let attributes = json!({
             "location_id": location_id,
             "expected_completion_date": expected_completion_date,
@@ -71,7 +71,7 @@ impl ClarusClient {
         &self,
         stock_check_id: ClarusId,
         attempt: &StockCheckAttempt,
-    ) -> Result<Option<Record>, ClarusError> {
+    ) -> Result<Option<Record>, Error> {
         let body = json!({ "data": { "attributes": attempt } });
         self.rest_optional_record(
             Method::POST,
@@ -85,7 +85,7 @@ impl ClarusClient {
     pub async fn complete_stock_check(
         &self,
         stock_check_id: ClarusId,
-    ) -> Result<StockCheckOutcome, ClarusError> {
+    ) -> Result<StockCheckOutcome, Error> {
         #[derive(Deserialize)]
         struct Completed {
             status: StockCheckOutcome,
@@ -106,9 +106,9 @@ impl ClarusClient {
         &self,
         stock_check_record_ids: &[ClarusId],
         reason_code_id: ClarusId,
-    ) -> Result<(), ClarusError> {
+    ) -> Result<(), Error> {
         if stock_check_record_ids.is_empty() {
-            return Err(ClarusError::InvalidRequest(
+            return Err(Error::InvalidRequest(
                 "no stock check record ids given".into(),
             ));
         }

@@ -7,7 +7,8 @@ use serde_json::json;
 
 use super::common::{decimal_number, envelope, positive};
 use crate::client::{ClarusClient, Record};
-use crate::{ClarusError, ClarusId};
+use crate::retry::RequestKind;
+use crate::{ClarusId, Error};
 
 /// Flat body of `stocks/hold` and `stocks/offhold`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -35,18 +36,18 @@ struct QuantityChange {
 
 impl ClarusClient {
     /// `POST /stocks/hold` (flat body): held stock cannot be allocated (quarantine).
-    pub async fn hold_stocks(&self, request: &StockHold) -> Result<(), ClarusError> {
+    pub async fn hold_stocks(&self, request: &StockHold) -> Result<(), Error> {
         self.hold_or_release("/stocks/hold", request).await
     }
 
     /// `POST /stocks/offhold` (flat body): releases held stock.
-    pub async fn release_stocks(&self, request: &StockHold) -> Result<(), ClarusError> {
+    pub async fn release_stocks(&self, request: &StockHold) -> Result<(), Error> {
         self.hold_or_release("/stocks/offhold", request).await
     }
 
-    async fn hold_or_release(&self, path: &str, request: &StockHold) -> Result<(), ClarusError> {
+    async fn hold_or_release(&self, path: &str, request: &StockHold) -> Result<(), Error> {
         if request.ids.is_empty() {
-            return Err(ClarusError::InvalidRequest("no stock ids given".into()));
+            return Err(Error::InvalidRequest("no stock ids given".into()));
         }
         let body = json!({
             "ids": request.ids,
@@ -56,7 +57,10 @@ impl ClarusClient {
         if let Some(reason) = request.reason_code_id {
             body["reason_code_id"] = json!(reason);
         }
-        self.rest_unit(Method::POST, path, Some(body)).await
+        // Holding held stock (or releasing released stock) changes nothing: safe to repeat.
+        self.rest_as(RequestKind::Idempotent, Method::POST, path, &[], Some(body))
+            .await
+            .map(|_| ())
     }
 
     /// `POST /stocks/{id}/negative_adjustment`: removes `quantity` (> 0, at most what is
@@ -68,7 +72,7 @@ impl ClarusClient {
         stock_id: ClarusId,
         quantity: Decimal,
         reason_code_id: Option<ClarusId>,
-    ) -> Result<Option<Record>, ClarusError> {
+    ) -> Result<Option<Record>, Error> {
         positive(quantity, "quantity")?;
         let attributes = QuantityChange {
             quantity,
@@ -93,7 +97,7 @@ impl ClarusClient {
         quantity: Decimal,
         to_location_id: ClarusId,
         reason_code_id: Option<ClarusId>,
-    ) -> Result<Option<Record>, ClarusError> {
+    ) -> Result<Option<Record>, Error> {
         positive(quantity, "quantity")?;
         let attributes = QuantityChange {
             quantity,
@@ -118,7 +122,7 @@ impl ClarusClient {
         quantity: Decimal,
         to_account_id: ClarusId,
         reason_code_id: Option<ClarusId>,
-    ) -> Result<Option<Record>, ClarusError> {
+    ) -> Result<Option<Record>, Error> {
         positive(quantity, "quantity")?;
         let attributes = QuantityChange {
             quantity,

@@ -10,7 +10,7 @@ use crate::client::Record;
 use crate::graphql::{AutomationNode, Filter, ListQuery};
 use crate::rest::automations::{Automation, AutomationAction, AutomationUpdate};
 use crate::rest::common::Change;
-use crate::{ClarusClient, ClarusError, ClarusId};
+use crate::{ClarusClient, ClarusId, Error};
 
 /// The `(resource_name, event)` pairs the NetSuite sync listens to.
 ///
@@ -101,7 +101,7 @@ impl ClarusClient {
         &self,
         target: &WebhookTarget,
         pairs: &[(&str, &str)],
-    ) -> Result<Vec<SubscriptionOutcome>, ClarusError> {
+    ) -> Result<Vec<SubscriptionOutcome>, Error> {
         let mut outcomes = Vec::with_capacity(pairs.len());
         for &(resource_name, event) in pairs {
             let name = target.automation_name(resource_name, event);
