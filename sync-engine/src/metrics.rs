@@ -7,8 +7,9 @@
 //!   open exceptions by owner and kind, outbox depth (actions not yet done) and the age of the
 //!   oldest. They are the truth the store holds, shared by every instance on one store.
 //! - **Counted by this process** ([`Metrics`], one per process: [`global`]): NetSuite actions
-//!   sent by the executor (by outcome, with their latency), NetSuite 429 answers, Clarus call
-//!   failures (by how they are classified), and webhook deliveries accepted or refused (by HTTP
+//!   sent by the executor (by outcome, with their latency), NetSuite 429 answers, Clarus
+//!   actions carried out by the executor (by outcome, with their latency), Clarus call failures
+//!   of any caller (by how they are classified), and webhook deliveries accepted or refused (by HTTP
 //!   status). They start at zero when the process starts, as Prometheus counters do.
 //!
 //! ```no_run
@@ -88,6 +89,8 @@ pub struct Metrics {
     netsuite_throttled: Counter,
     netsuite_latency: Histogram,
     clarus_failures: Family<Outcome, Counter>,
+    clarus_actions: Family<Outcome, Counter>,
+    clarus_latency: Histogram,
     webhooks: Family<Intake, Counter>,
 }
 
@@ -99,6 +102,9 @@ impl Default for Metrics {
             // 10 ms to about 41 s.
             netsuite_latency: Histogram::new(exponential_buckets(0.01, 2.0, 13)),
             clarus_failures: Family::default(),
+            clarus_actions: Family::default(),
+            // 10 ms to about 41 s.
+            clarus_latency: Histogram::new(exponential_buckets(0.01, 2.0, 13)),
             webhooks: Family::default(),
         }
     }
@@ -141,6 +147,17 @@ impl Metrics {
             .inc();
     }
 
+    /// A Clarus action (product, goods out, goods in, cancellation) carried out by the
+    /// executor, its outcome (`ok`, `retryable`, `ambiguous`, `rejected`) and how long it took.
+    pub fn clarus_action(&self, outcome: &str, took: Duration) {
+        self.clarus_actions
+            .get_or_create(&Outcome {
+                outcome: outcome.to_owned(),
+            })
+            .inc();
+        self.clarus_latency.observe(took.as_secs_f64());
+    }
+
     /// A webhook delivery answered with `status`: accepted when 2xx, refused otherwise.
     pub fn webhook(&self, status: u16) {
         let result = if (200..300).contains(&status) {
@@ -176,6 +193,16 @@ impl Metrics {
             "sync_clarus_call_failures",
             "Clarus calls that failed, by how the failure was classified",
             self.clarus_failures.clone(),
+        );
+        registry.register(
+            "sync_clarus_actions",
+            "Clarus actions carried out by the executor, by outcome",
+            self.clarus_actions.clone(),
+        );
+        registry.register(
+            "sync_clarus_action_seconds",
+            "Time the executor's Clarus actions took",
+            self.clarus_latency.clone(),
         );
         registry.register(
             "sync_webhook_deliveries",
@@ -269,6 +296,14 @@ pub fn error_outcome(error: &crate::outbox::ExecutionError) -> &'static str {
         Ambiguous(_) => "ambiguous",
         Rejected(_) => "rejected",
     }
+}
+
+/// Counts a Clarus executor action begun at `started` in the [`global`] metrics.
+pub fn clarus_outcome<T>(
+    started: std::time::Instant,
+    result: &Result<T, crate::outbox::ExecutionError>,
+) {
+    global().clarus_action(outcome(result), started.elapsed());
 }
 
 /// Counts a NetSuite executor call begun at `started` in the [`global`] metrics.

@@ -185,6 +185,8 @@ async fn the_exposition_parses_and_reflects_the_store_and_the_counters() {
     metrics.netsuite_request("retryable", Duration::from_millis(30));
     metrics.netsuite_throttled();
     metrics.clarus_failure("rejected");
+    metrics.clarus_action("ok", Duration::from_millis(80));
+    metrics.clarus_action("rejected", Duration::from_millis(20));
     metrics.webhook(202);
     metrics.webhook(202);
     metrics.webhook(401);
@@ -202,6 +204,8 @@ async fn the_exposition_parses_and_reflects_the_store_and_the_counters() {
         ("sync_netsuite_throttled", "counter"),
         ("sync_netsuite_request_seconds", "histogram"),
         ("sync_clarus_call_failures", "counter"),
+        ("sync_clarus_actions", "counter"),
+        ("sync_clarus_action_seconds", "histogram"),
         ("sync_webhook_deliveries", "counter"),
     ] {
         assert_eq!(
@@ -291,6 +295,14 @@ async fn the_exposition_parses_and_reflects_the_store_and_the_counters() {
             &[("outcome", "rejected")]
         ),
         Some(1.0)
+    );
+    assert_eq!(
+        value(&samples, "sync_clarus_actions_total", &[("outcome", "ok")]),
+        Some(1.0)
+    );
+    assert_eq!(
+        value(&samples, "sync_clarus_action_seconds_count", &[]),
+        Some(2.0)
     );
     assert_eq!(
         value(

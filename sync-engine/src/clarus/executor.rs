@@ -730,7 +730,8 @@ pub(crate) async fn list<N: Node>(
 impl ActionExecutor for ClarusExecutor {
     async fn execute(&self, action: &PlannedAction) -> Result<Option<String>, ExecutionError> {
         let key = action.key.as_str();
-        match &action.action {
+        let started = std::time::Instant::now();
+        let result = match &action.action {
             Action::CreateProduct(spec) => self.create_product(spec).await,
             Action::UpdateProduct(spec) => self.update_product(spec).await,
             Action::CreateGoodsOut(order) => {
@@ -744,7 +745,9 @@ impl ActionExecutor for ClarusExecutor {
                 "{} is not a Clarus action",
                 crate::engine::action_kind(other)
             ))),
-        }
+        };
+        crate::metrics::clarus_outcome(started, &result);
+        result
     }
 
     async fn find_applied(&self, action: &PlannedAction) -> Result<Option<String>, ExecutionError> {
