@@ -11,11 +11,12 @@ use url::Url;
 use crate::account::{AccountId, AllowHttp, Endpoint};
 use crate::auth::{AuthScheme, Authenticator};
 use crate::error::{ApiError, Error, ErrorCode};
-use crate::governance::{ConcurrencyBudget, GovernanceLimits};
+use crate::governance::{ConcurrencyBudget, GovernanceLimits, PoolSizing};
 use crate::retry::{
     Backoff, Decision, Failure, Idempotency, RetryBudget, RetryCosts, RetryKind, RetryLimits,
     decide,
 };
+use crate::stats::{ClientStats, Counters};
 
 /// RFC 3986 unreserved characters stay; everything else is `%XX` (a space is `%20`, never `+`),
 /// matching what TBA signs.
@@ -27,6 +28,10 @@ const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
 
 /// Default width of the concurrency pool when neither configuration nor `governanceLimits` sized
 /// it: the smallest NetSuite tier (and every developer account) allows 5 requests in flight.
+///
+/// A client built without [`ClientBuilder::concurrency_limit`] reads `governanceLimits` once,
+/// before its first request, and sizes the pool from it; it keeps this width when the role may
+/// not read them ([`NetSuiteClient::pool_sizing`] says which happened).
 pub const DEFAULT_CONCURRENCY: usize = 5;
 
 /// A NetSuite REST client. Cheap to clone; clones share the connection pool, the credentials,
@@ -59,6 +64,7 @@ impl std::fmt::Debug for NetSuiteClient {
             .field("base_url", &self.inner.base.as_str())
             .field("auth", &self.inner.auth.scheme())
             .field("concurrency_limit", &self.inner.budget.limit())
+            .field("pool_sizing", &self.pool_sizing())
             .finish_non_exhaustive()
     }
 }
@@ -72,6 +78,11 @@ pub(crate) struct Inner {
     limits: RetryLimits,
     backoff: Backoff,
     costs: RetryCosts,
+    /// How the pool got its width; unset until `governanceLimits` was read (or not).
+    sizing: tokio::sync::OnceCell<PoolSizing>,
+    /// The pool's resize count at build: a resize after it means its user sized the pool.
+    resize_mark: u64,
+    counters: Counters,
 }
 
 /// Builds a [`NetSuiteClient`].
@@ -81,6 +92,7 @@ pub struct ClientBuilder {
     allow_http: bool,
     concurrency: Option<usize>,
     budget: Option<Arc<ConcurrencyBudget>>,
+    governance_sizing: bool,
     retry_budget: Option<Arc<RetryBudget>>,
     limits: RetryLimits,
     backoff: Backoff,
@@ -96,6 +108,7 @@ impl std::fmt::Debug for ClientBuilder {
             .field("base_url", &self.base_url)
             .field("allow_http", &self.allow_http)
             .field("concurrency", &self.concurrency)
+            .field("governance_sizing", &self.governance_sizing)
             .finish_non_exhaustive()
     }
 }
@@ -128,15 +141,31 @@ impl ClientBuilder {
         self
     }
 
-    /// Sizes the account's concurrency pool (see also [`NetSuiteClient::size_from_governance_limits`]).
+    /// Sizes the account's concurrency pool; `governanceLimits` is then not read. Without it
+    /// the pool is sized from `governanceLimits` before the first request
+    /// ([`ClientBuilder::size_from_governance_limits`]).
     pub fn concurrency_limit(mut self, limit: usize) -> Self {
         self.concurrency = Some(limit);
         self
     }
 
-    /// Shares an existing pool, e.g. between clients built separately for the same account.
+    /// Shares an existing pool, e.g. between clients built separately for the same account. The
+    /// pool keeps the width its owner gave it (unless [`ClientBuilder::concurrency_limit`] is
+    /// also called); `governanceLimits` is not read.
     pub fn concurrency_budget(mut self, budget: Arc<ConcurrencyBudget>) -> Self {
         self.budget = Some(budget);
+        self
+    }
+
+    /// Whether a client without [`ClientBuilder::concurrency_limit`] reads
+    /// `GET /system/v1/governanceLimits` once, before its first request, and sizes its pool
+    /// from it (default: true). When the role may not read the limits (they need an
+    /// administrator role) or they name none, the pool keeps [`DEFAULT_CONCURRENCY`] slots and
+    /// a warning says why; [`NetSuiteClient::pool_sizing`] tells which happened. A pool resized
+    /// by its user before the first request (e.g. a share of the account's limit) keeps its
+    /// width. `false` keeps [`DEFAULT_CONCURRENCY`] without reading anything.
+    pub fn size_from_governance_limits(mut self, enabled: bool) -> Self {
+        self.governance_sizing = enabled;
         self
     }
 
@@ -207,14 +236,24 @@ impl ClientBuilder {
             .connect_timeout(self.connect_timeout)
             .user_agent(self.user_agent)
             .build()?;
-        let budget = match (self.budget, self.concurrency) {
+        let (budget, sizing) = match (self.budget, self.concurrency) {
             (Some(shared), Some(n)) => {
                 shared.resize(n);
-                shared
+                (shared, Some(PoolSizing::Configured(n.max(1))))
             }
-            (Some(shared), None) => shared,
-            (None, n) => ConcurrencyBudget::new(n.unwrap_or(DEFAULT_CONCURRENCY)),
+            (Some(shared), None) => (shared, Some(PoolSizing::Shared)),
+            (None, Some(n)) => (
+                ConcurrencyBudget::new(n),
+                Some(PoolSizing::Configured(n.max(1))),
+            ),
+            (None, None) => (
+                ConcurrencyBudget::new(DEFAULT_CONCURRENCY),
+                (!self.governance_sizing).then(|| PoolSizing::Default {
+                    reason: "sizing from governanceLimits is turned off".into(),
+                }),
+            ),
         };
+        let resize_mark = budget.resizes();
         Ok(NetSuiteClient {
             inner: Arc::new(Inner {
                 http,
@@ -227,6 +266,9 @@ impl ClientBuilder {
                 limits: self.limits,
                 backoff: self.backoff,
                 costs: RetryCosts::default(),
+                sizing: tokio::sync::OnceCell::new_with(sizing),
+                resize_mark,
+                counters: Counters::default(),
             }),
         })
     }
@@ -314,6 +356,7 @@ impl NetSuiteClient {
             allow_http: false,
             concurrency: None,
             budget: None,
+            governance_sizing: true,
             retry_budget: None,
             limits: RetryLimits::default(),
             backoff: Backoff::default(),
@@ -345,16 +388,78 @@ impl NetSuiteClient {
             "/system/v1/governanceLimits".into(),
             Idempotency::Read,
         );
-        self.execute(spec).await?.json("governance limits")
+        self.send(spec).await?.json("governance limits")
     }
 
-    /// Sizes the concurrency pool from `governanceLimits`; returns the limits that were read.
+    /// Sizes the concurrency pool from `governanceLimits` now, whatever it was sized from;
+    /// returns the limits that were read.
     pub async fn size_from_governance_limits(&self) -> Result<GovernanceLimits, Error> {
         let limits = self.governance_limits().await?;
         if let Some(n) = limits.effective_limit() {
             self.inner.budget.resize(n as usize);
+            let _ = self
+                .inner
+                .sizing
+                .set(PoolSizing::GovernanceLimits { limit: n as usize });
         }
         Ok(limits)
+    }
+
+    /// How the concurrency pool got its width; [`PoolSizing::Pending`] until the first request
+    /// of a client sized from `governanceLimits` (see [`ClientBuilder::size_from_governance_limits`]).
+    pub fn pool_sizing(&self) -> PoolSizing {
+        self.inner
+            .sizing
+            .get()
+            .cloned()
+            .unwrap_or(PoolSizing::Pending)
+    }
+
+    /// Sizes the pool now if it is still [`PoolSizing::Pending`] (otherwise the first request
+    /// does) and says how it was sized. Never fails: an unreadable `governanceLimits` leaves
+    /// [`DEFAULT_CONCURRENCY`] slots, with the reason.
+    pub async fn ensure_pool_sized(&self) -> PoolSizing {
+        self.inner
+            .sizing
+            .get_or_init(|| self.size_pool_once())
+            .await
+            .clone()
+    }
+
+    async fn size_pool_once(&self) -> PoolSizing {
+        let budget = &self.inner.budget;
+        if budget.resizes() != self.inner.resize_mark {
+            return PoolSizing::Resized;
+        }
+        let fallback = |reason: String| {
+            tracing::warn!(
+                default = DEFAULT_CONCURRENCY,
+                %reason,
+                "NetSuite concurrency pool not sized from governanceLimits; keeping the default (set the client's concurrency limit to the account's)"
+            );
+            PoolSizing::Default { reason }
+        };
+        match self.governance_limits().await {
+            Ok(limits) => match limits.effective_limit() {
+                Some(n)
+                    if budget.resize_unless_resized_since(self.inner.resize_mark, n as usize) =>
+                {
+                    tracing::info!(
+                        limit = n,
+                        "NetSuite concurrency pool sized from governanceLimits"
+                    );
+                    PoolSizing::GovernanceLimits { limit: n as usize }
+                }
+                Some(_) => PoolSizing::Resized,
+                None => fallback("governanceLimits named no concurrency limit".into()),
+            },
+            Err(e) => fallback(format!("governanceLimits could not be read: {e}")),
+        }
+    }
+
+    /// What the client absorbed so far (429s, retries, attempts), for every clone together.
+    pub fn stats(&self) -> ClientStats {
+        self.inner.counters.snapshot()
     }
 
     fn url(&self, spec: &RequestSpec) -> Result<Url, Error> {
@@ -378,9 +483,19 @@ impl NetSuiteClient {
         Ok(url)
     }
 
-    /// Sends `spec` under the concurrency budget, retrying as [`decide`] allows.
+    /// Sends `spec` under the concurrency budget, retrying as [`decide`] allows; the first
+    /// request sizes the pool first (see [`NetSuiteClient::ensure_pool_sized`]).
     pub(crate) async fn execute(&self, spec: RequestSpec) -> Result<RawResponse, Error> {
+        if !self.inner.sizing.initialized() {
+            self.ensure_pool_sized().await;
+        }
+        self.send(spec).await
+    }
+
+    /// [`NetSuiteClient::execute`] without sizing the pool.
+    async fn send(&self, spec: RequestSpec) -> Result<RawResponse, Error> {
         let inner = &*self.inner;
+        let counters = &inner.counters;
         let url = self.url(&spec)?;
         let mut attempt: u32 = 0;
         let mut retries: u32 = 0;
@@ -393,6 +508,7 @@ impl NetSuiteClient {
                 *req.body_mut() = Some(reqwest::Body::from(body.clone()));
             }
             inner.auth.authorize(&mut req).await?;
+            Counters::bump(&counters.attempts);
             let sent = inner.http.execute(req).await;
             let outcome = match sent {
                 Ok(resp) => {
@@ -431,6 +547,7 @@ impl NetSuiteClient {
                 Ok((status, headers, body)) => {
                     let api = ApiError::from_response(status.as_u16(), &body);
                     if status == StatusCode::TOO_MANY_REQUESTS {
+                        Counters::bump(&counters.throttled);
                         inner.budget.on_throttled(&permit);
                     }
                     if status == StatusCode::UNAUTHORIZED {
@@ -493,8 +610,13 @@ impl NetSuiteClient {
                         RetryKind::Reauthenticate => 0,
                     };
                     if !inner.retry_budget.try_acquire(cost) {
+                        Counters::bump(&counters.retries_refused);
                         tracing::warn!(path = %spec.path, "retry budget exhausted; not retrying");
                         return Err(error);
+                    }
+                    Counters::bump(&counters.retries);
+                    if kind == RetryKind::Throttled {
+                        Counters::bump(&counters.throttled_absorbed);
                     }
                     if kind != RetryKind::Reauthenticate {
                         retries += 1;

@@ -44,8 +44,36 @@ impl GovernanceLimits {
     }
 }
 
+/// How a client's concurrency pool got its width ([`crate::NetSuiteClient::pool_sizing`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PoolSizing {
+    /// Set with [`crate::ClientBuilder::concurrency_limit`]; `governanceLimits` is not read.
+    Configured(usize),
+    /// A pool shared through [`crate::ClientBuilder::concurrency_budget`], sized by its owner.
+    Shared,
+    /// `governanceLimits` will be read before the first request.
+    Pending,
+    /// Read from `governanceLimits` ([`GovernanceLimits::effective_limit`]).
+    GovernanceLimits {
+        /// The width the pool was given.
+        limit: usize,
+    },
+    /// `governanceLimits` could not be read (it needs an administrator role) or named no limit,
+    /// or sizing from it was turned off: the pool keeps
+    /// [`DEFAULT_CONCURRENCY`](crate::DEFAULT_CONCURRENCY) slots.
+    Default {
+        /// Why the default is used (the error, when the read failed).
+        reason: String,
+    },
+    /// The pool was resized by its user (e.g. [`ConcurrencyBudget::resize`]) before the first
+    /// request; that width is kept and `governanceLimits` is not read.
+    Resized,
+}
+
 #[derive(Debug)]
 struct State {
+    resizes: u64,
     limit: usize,
     ceiling: usize,
     in_flight: usize,
@@ -84,6 +112,7 @@ impl ConcurrencyBudget {
         let limit = limit.max(1);
         Arc::new(Self {
             state: Mutex::new(State {
+                resizes: 0,
                 limit,
                 ceiling: limit,
                 in_flight: 0,
@@ -166,17 +195,40 @@ impl ConcurrencyBudget {
 
     /// Resizes the pool (e.g. from [`GovernanceLimits::effective_limit`]).
     pub fn resize(&self, limit: usize) {
-        let limit = limit.max(1);
         let mut s = self.lock();
+        Self::resize_locked(&mut s, limit);
+        drop(s);
+        self.notify.notify_waiters();
+        self.notify.notify_one();
+    }
+
+    /// How many times the pool was resized (a mark for [`Self::resize_unless_resized_since`]).
+    pub(crate) fn resizes(&self) -> u64 {
+        self.lock().resizes
+    }
+
+    /// Resizes the pool unless it was resized since `mark` ([`Self::resizes`]); true if resized.
+    pub(crate) fn resize_unless_resized_since(&self, mark: u64, limit: usize) -> bool {
+        let mut s = self.lock();
+        if s.resizes != mark {
+            return false;
+        }
+        Self::resize_locked(&mut s, limit);
+        drop(s);
+        self.notify.notify_waiters();
+        self.notify.notify_one();
+        true
+    }
+
+    fn resize_locked(s: &mut State, limit: usize) {
+        let limit = limit.max(1);
+        s.resizes += 1;
         s.limit = limit;
         s.ceiling = limit;
         s.generation += 1;
         s.successes = 0;
         s.hold = 1;
         s.last_change_was_increase = false;
-        drop(s);
-        self.notify.notify_waiters();
-        self.notify.notify_one();
     }
 
     /// The current width of the pool.

@@ -158,3 +158,47 @@ fn missing_or_wrong_settings_are_explained() {
     .unwrap_err();
     assert!(err.to_string().contains("/nonexistent/key.pem"), "{err}");
 }
+
+#[tokio::test]
+async fn m2m_from_configuration_text_with_a_multi_line_pem_gets_a_token() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/services/rest/auth/oauth2/v1/token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"access_token": "config-token", "expires_in": "3600", "token_type": "bearer"}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let pem = String::from_utf8(P256_PRIVATE.to_vec()).unwrap();
+    let text = format!(
+        "[netsuite.credentials]\n# from the application's configuration file\nauth = \"m2m\"\nclient_id = \"cid\"\nCERTIFICATE_ID = 'kid'\njwt_algorithm = ES256\nprivate_key = \"\"\"\n{pem}\"\"\"\n"
+    );
+    let s = AuthSettings::from_config_text(&text).unwrap();
+    assert_eq!(s.scheme(), AuthScheme::OAuth2ClientCredentials);
+    let shown = format!("{s:?}");
+    assert!(!shown.contains(pem.lines().nth(1).unwrap()), "{shown}");
+    let account: AccountId = "1234567".parse().unwrap();
+    let ep = Endpoint::new(&server.uri(), AllowHttp::Yes).unwrap();
+    let auth = s.build(&account, &ep).unwrap();
+    let mut req = request(&server.uri());
+    auth.authorize(&mut req).await.unwrap();
+    assert_eq!(authorization(&req), "Bearer config-token");
+    let received = server.received_requests().await.unwrap();
+    let jwt = field(&form_fields(&received[0].body), "client_assertion").to_owned();
+    assert_eq!(
+        jsonwebtoken::decode_header(&jwt).unwrap().kid.as_deref(),
+        Some("kid")
+    );
+}
+
+#[test]
+fn configuration_errors_never_show_secrets() {
+    let err = AuthSettings::from_config_text("auth = tba\nconsumer_key = \"ck-secret\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("NETSUITE_CONSUMER_SECRET is not set"), "{err}");
+    assert!(!err.contains("ck-secret"), "{err}");
+    let err = AuthSettings::from_config_text("token_secret = \"ts-secret").unwrap_err();
+    assert!(!err.to_string().contains("ts-secret"), "{err}");
+}

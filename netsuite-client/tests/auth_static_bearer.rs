@@ -85,6 +85,7 @@ async fn api_redirects_are_not_followed_and_nothing_reaches_the_other_host() {
     let client = NetSuiteClient::builder(Arc::new(StaticBearer::new("BEARER-SECRET").unwrap()))
         .base_url(server.uri())
         .allow_insecure_http(true)
+        .concurrency_limit(5)
         .build()
         .unwrap();
 

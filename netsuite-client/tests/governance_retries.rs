@@ -10,7 +10,7 @@ use std::time::Duration;
 use common::loopback::{LoopResponse, serve};
 use common::{client, client_with};
 use netsuite_client::records::SalesOrder;
-use netsuite_client::{Error, RecordId};
+use netsuite_client::{ClientStats, Error, RecordId};
 use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -43,12 +43,20 @@ async fn a_429_on_create_is_retried_to_success() {
         .expect(1)
         .mount(&server)
         .await;
-    let id = client(&server)
-        .create(&SalesOrder::default())
-        .send()
-        .await
-        .unwrap();
+    let c = client(&server);
+    let id = c.create(&SalesOrder::default()).send().await.unwrap();
     assert_eq!(id.as_str(), "5");
+    assert_eq!(
+        c.clone().stats(),
+        ClientStats {
+            attempts: 3,
+            throttled: 2,
+            throttled_absorbed: 2,
+            retries: 2,
+            retries_refused: 0,
+        },
+        "counted once for every clone"
+    );
 }
 
 #[tokio::test]
@@ -220,6 +228,14 @@ async fn over_the_limit_every_429_is_absorbed_and_the_pool_narrows() {
         refused.load(Ordering::SeqCst) > 0,
         "the test must provoke 429s"
     );
+    let stats = server_client.stats();
+    assert_eq!(stats.throttled, refused.load(Ordering::SeqCst) as u64);
+    assert_eq!(
+        stats.throttled_absorbed, stats.throttled,
+        "every 429 was absorbed"
+    );
+    assert_eq!(stats.retries, stats.throttled);
+    assert_eq!(stats.attempts, 60 + stats.retries);
     assert!(
         server_client.concurrency_budget().limit() < 12,
         "pool narrowed to {}",

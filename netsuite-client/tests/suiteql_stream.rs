@@ -172,6 +172,7 @@ async fn capped_server(total: u64, requests: Arc<AtomicUsize>) -> NetSuiteClient
     NetSuiteClient::builder(Arc::new(common::TestAuth::default()))
         .base_url(format!("http://{addr}/services/rest"))
         .allow_insecure_http(true)
+        .concurrency_limit(5)
         .build()
         .unwrap()
 }

@@ -22,7 +22,8 @@
 //! Connection settings come from the environment: `NETSUITE_ACCOUNT_ID` (required, e.g.
 //! `1234567_SB1`), `NETSUITE_BASE_URL` (optional override, e.g. a simulator),
 //! `NETSUITE_ALLOW_HTTP=1` (accept a plain-http override), `NETSUITE_CONCURRENCY` (pool size;
-//! otherwise read from `governanceLimits`, falling back to 5), and the credentials read by
+//! otherwise read from `governanceLimits` before the first request, falling back to 5 with a
+//! note when the role may not read them), and the credentials read by
 //! `netsuite_client::auth::AuthSettings::from_env` (`NETSUITE_AUTH`, `NETSUITE_CLIENT_ID`,
 //! `NETSUITE_CERTIFICATE_ID`, `NETSUITE_PRIVATE_KEY_FILE`, … or the TBA variables).
 //! `RUST_LOG=netsuite_client=debug` shows retries and pool changes on stderr.
@@ -35,7 +36,7 @@ use futures_util::StreamExt;
 use netsuite_client::account::{AccountId, AllowHttp, Endpoint};
 use netsuite_client::auth::AuthSettings;
 use netsuite_client::suiteql::{Keyset, Query, StreamOptions};
-use netsuite_client::{IdempotencyKey, NetSuiteClient, RecordKey, RecordType};
+use netsuite_client::{IdempotencyKey, NetSuiteClient, PoolSizing, RecordKey, RecordType};
 
 #[derive(Parser)]
 #[command(
@@ -130,12 +131,11 @@ async fn connect(size_pool: bool) -> Result<NetSuiteClient, String> {
         builder = builder.concurrency_limit(n);
     }
     let client = builder.build().map_err(|e| e.to_string())?;
-    if size_pool
-        && configured.is_none()
-        && let Err(e) = client.size_from_governance_limits().await
-    {
+    // Without NETSUITE_CONCURRENCY the client sizes its pool from governanceLimits before its
+    // first request; say so when it could not.
+    if size_pool && let PoolSizing::Default { reason } = client.ensure_pool_sized().await {
         eprintln!(
-            "note: governanceLimits not readable ({e}); using {} requests in flight",
+            "note: {reason}; using {} requests in flight (set NETSUITE_CONCURRENCY)",
             client.concurrency_budget().limit()
         );
     }
@@ -171,7 +171,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                     .segment_query(None)
                     .map_err(|e| format!("--keyset: {e}"))?;
             }
-            let client = connect(false).await?;
+            let client = connect(true).await?;
             let options = StreamOptions {
                 page_size,
                 ..StreamOptions::default()
@@ -214,7 +214,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         } => {
             let record_type = RecordType::new(record_type).map_err(|e| e.to_string())?;
             let key = RecordKey::parse(&id).map_err(|e| e.to_string())?;
-            let client = connect(false).await?;
+            let client = connect(true).await?;
             let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
             let mut get = client
                 .get_as::<serde_json::Value>(record_type, key)

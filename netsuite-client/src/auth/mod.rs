@@ -26,6 +26,7 @@ mod client_credentials;
 mod http;
 mod secret;
 mod settings;
+mod settings_text;
 mod static_bearer;
 mod tba;
 mod token_cache;

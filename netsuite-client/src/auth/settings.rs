@@ -15,6 +15,10 @@
 //! | `NETSUITE_REDIRECT_URL`, `NETSUITE_REFRESH_TOKEN` | authorization_code | resume from a stored refresh token |
 //! | `NETSUITE_ACCESS_TOKEN` | bearer | a bearer token obtained elsewhere |
 //!
+//! The same settings can come from a configuration value instead of the environment:
+//! [`AuthSettings::from_config_text`] (`key = value` lines, e.g. a table of a TOML file, keys
+//! with or without the `NETSUITE_` prefix) or [`AuthSettings::from_pairs`].
+//!
 //! With `NETSUITE_AUTH` unset the scheme is inferred: `NETSUITE_CERTIFICATE_ID` → m2m,
 //! `NETSUITE_TOKEN_ID` → tba, `NETSUITE_REFRESH_TOKEN` → authorization_code,
 //! `NETSUITE_ACCESS_TOKEN` → bearer.
