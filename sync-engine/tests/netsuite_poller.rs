@@ -493,3 +493,123 @@ public_url = "https://sync.example.com/webhooks"
     assert!(config("start_from = \"2026-12-01T00:00:00\"").is_err());
     assert!(config("start_from = 2026-12-01").is_err());
 }
+
+/// A NetSuite account answering SuiteQL as NetSuite does, each page a fresh query, in which
+/// sales order 1 is modified as soon as the first page has been answered: it moves from the
+/// start of the result to its end. Records every order it listed.
+#[derive(Clone, Default)]
+struct ShiftingAccount {
+    pages: Arc<std::sync::atomic::AtomicUsize>,
+    listed: Arc<std::sync::Mutex<std::collections::BTreeSet<i64>>>,
+}
+
+impl ShiftingAccount {
+    /// The orders as `(modified, id)`, in the result's order, when `page` is asked.
+    fn orders(page: usize) -> Vec<(String, i64)> {
+        let first = if page == 0 {
+            "2026-12-01 10:00:00"
+        } else {
+            "2026-12-01 10:00:09"
+        };
+        let mut orders = vec![
+            (first.to_owned(), 1),
+            ("2026-12-01 10:00:00".to_owned(), 2),
+            ("2026-12-01 10:00:00".to_owned(), 3),
+            ("2026-12-01 10:00:05".to_owned(), 4),
+            ("2026-12-01 10:00:05".to_owned(), 5),
+        ];
+        orders.sort();
+        orders
+    }
+
+    /// The `(modified, id)` a query's keyset condition starts after, if it has one.
+    fn after(query: &str) -> Option<(String, i64)> {
+        let time = query.split("lastmodifieddate > TO_TIMESTAMP('").nth(1)?;
+        let id = query.split("OR id > ").nth(1)?;
+        let id: String = id.chars().take_while(char::is_ascii_digit).collect();
+        Some((time.get(..19)?.to_owned(), id.parse().ok()?))
+    }
+
+    async fn answer(
+        axum::extract::State(account): axum::extract::State<ShiftingAccount>,
+        axum::extract::Query(paging): axum::extract::Query<BTreeMap<String, usize>>,
+        axum::Json(body): axum::Json<serde_json::Value>,
+    ) -> axum::Json<serde_json::Value> {
+        let page = account
+            .pages
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let query = body["q"].as_str().unwrap_or_default();
+        let mut orders = Self::orders(page);
+        if let Some(after) = Self::after(query) {
+            orders.retain(|o| *o > after);
+        }
+        let (offset, limit) = (paging["offset"], paging["limit"]);
+        let items: Vec<_> = orders.iter().skip(offset).take(limit).collect();
+        account
+            .listed
+            .lock()
+            .unwrap()
+            .extend(items.iter().map(|(_, id)| *id));
+        axum::Json(serde_json::json!({
+            "links": [],
+            "count": items.len(),
+            "hasMore": offset + items.len() < orders.len(),
+            "offset": offset,
+            "totalResults": orders.len(),
+            "items": items
+                .iter()
+                .map(|(modified, id)| serde_json::json!({
+                    "links": [],
+                    "id": id.to_string(),
+                    // Pending approval: listed, nothing to read for the warehouse.
+                    "status": "A",
+                    "modified": modified,
+                }))
+                .collect::<Vec<_>>(),
+        }))
+    }
+}
+
+#[tokio::test]
+async fn a_record_modified_while_the_pages_are_read_leaves_no_other_unread() {
+    let account = ShiftingAccount::default();
+    let app = axum::Router::new()
+        .route(
+            "/services/rest/query/v1/suiteql",
+            axum::routing::post(ShiftingAccount::answer),
+        )
+        .with_state(account.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}/services/rest", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let client = netsuite_client::NetSuiteClient::builder(Arc::new(
+        netsuite_client::auth::StaticBearer::new("token").unwrap(),
+    ))
+    .base_url(base)
+    .allow_insecure_http(true)
+    .size_from_governance_limits(false)
+    .build()
+    .unwrap();
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let mappings = Mappings::new(MappingTables::default()).unwrap();
+    let engine = Arc::new(Engine::open(store, mappings).await.unwrap());
+    let poller = NetSuitePoller::new(
+        client,
+        engine,
+        PollerConfig {
+            kinds: vec![PollKind::SalesOrders],
+            page_size: 2,
+            ..PollerConfig::default()
+        },
+    );
+
+    let report = poller.poll(PollKind::SalesOrders).await.unwrap();
+    // Paged by offset, the second page would start at the fourth order of the shifted result,
+    // and order 3 would never be listed.
+    assert_eq!(
+        *account.listed.lock().unwrap(),
+        (1..=5).collect(),
+        "{report:?}"
+    );
+    assert_eq!(report.filtered, report.rows, "{report:?}");
+}
