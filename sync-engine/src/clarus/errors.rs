@@ -1,6 +1,6 @@
 //! Clarus client errors mapped onto the outbox's and the processor's error kinds.
 
-use clarus_client::ClarusError;
+use clarus_client::Error;
 
 use crate::outbox::ExecutionError;
 use crate::processor::DecodeError;
@@ -24,60 +24,58 @@ pub enum Sent {
 ///   an unreadable success body): ambiguous for a create, retryable otherwise.
 /// - Clarus refused the request (403, 404, 422 and other 4xx): rejected, keeping every error
 ///   entry's code, symbol and details.
-pub fn classify(error: &ClarusError, sent: Sent) -> ExecutionError {
+pub fn classify(error: &Error, sent: Sent) -> ExecutionError {
     let class = classify_unmetered(error, sent);
     crate::metrics::global().clarus_failure(crate::metrics::error_outcome(&class));
     class
 }
 
-fn classify_unmetered(error: &ClarusError, sent: Sent) -> ExecutionError {
+fn classify_unmetered(error: &Error, sent: Sent) -> ExecutionError {
     let unknown = |message: String| match sent {
         Sent::Create => ExecutionError::Ambiguous(message),
         Sent::Repeatable => ExecutionError::Retryable(message),
     };
     match error {
-        ClarusError::Transport(e) if e.is_connect() => {
+        _ if error.is_connect_failure() => {
             ExecutionError::Retryable(format!("Clarus unreachable: {error}"))
         }
-        ClarusError::Transport(_) => unknown(format!("no answer from Clarus: {error}")),
-        ClarusError::Auth(_) | ClarusError::Unauthorized { .. } => {
-            ExecutionError::Retryable(error.to_string())
-        }
-        ClarusError::Api { status, .. } | ClarusError::UnexpectedStatus { status, .. } => {
-            match *status {
-                429 | 503 => ExecutionError::Retryable(error.to_string()),
-                408 => unknown(error.to_string()),
-                s if s >= 500 => unknown(with_body(error)),
-                _ => ExecutionError::Rejected(with_body(error)),
-            }
-        }
-        ClarusError::Decode { .. } => unknown(with_body(error)),
-        ClarusError::GraphQl { .. } => ExecutionError::Retryable(error.to_string()),
-        ClarusError::Config(_) | ClarusError::InvalidRequest(_) => {
-            ExecutionError::Rejected(error.to_string())
-        }
+        Error::Transport(_) => unknown(format!("no answer from Clarus: {error}")),
+        Error::Auth(_) | Error::Unauthorized { .. } => ExecutionError::Retryable(error.to_string()),
+        Error::Decode { .. } => unknown(with_body(error)),
+        Error::GraphQl { .. } => ExecutionError::Retryable(error.to_string()),
+        Error::Config(_) | Error::InvalidRequest(_) => ExecutionError::Rejected(error.to_string()),
         // Redirects are never followed: the request was not carried out where it was sent,
         // and sending it again would only be redirected again (the base URL needs fixing).
-        ClarusError::Redirect { .. } => ExecutionError::Rejected(error.to_string()),
-        // `ClarusError` is non-exhaustive: a kind added later is treated as an unknown outcome.
+        Error::Redirect { .. } => ExecutionError::Rejected(error.to_string()),
+        // Refused without being carried out: too many requests, or the service unavailable.
+        _ if error.is_rate_limited() || error.status() == Some(503) => {
+            ExecutionError::Retryable(error.to_string())
+        }
+        // A timeout or another server error: the request may have been applied.
+        _ if error.is_transient() => unknown(with_body(error)),
+        Error::Api { .. } | Error::UnexpectedStatus { .. } => {
+            ExecutionError::Rejected(with_body(error))
+        }
+        // `Error` is non-exhaustive: a kind added later is treated as an unknown outcome.
         _ => unknown(error.to_string()),
     }
 }
 
 /// Maps a failed re-read onto the processor's error kinds: Clarus refusing the read outright
 /// (403, 404, 422) makes the delivery unusable; anything else may pass later.
-pub fn decode_error(context: &str, error: &ClarusError) -> DecodeError {
-    match error.status() {
-        Some(403 | 404 | 422) => DecodeError::Invalid(format!("{context}: {}", with_body(error))),
-        _ => DecodeError::Retryable(format!("{context}: {error}")),
+pub fn decode_error(context: &str, error: &Error) -> DecodeError {
+    if error.is_not_found() || matches!(error.status(), Some(403 | 422)) {
+        DecodeError::Invalid(format!("{context}: {}", with_body(error)))
+    } else {
+        DecodeError::Retryable(format!("{context}: {error}"))
     }
 }
 
 /// The error's message with Clarus's own entries (code, symbol, details) or a short excerpt of
 /// the body when the body is in no documented shape.
-fn with_body(error: &ClarusError) -> String {
+fn with_body(error: &Error) -> String {
     match error {
-        ClarusError::UnexpectedStatus { raw_body, .. } | ClarusError::Decode { raw_body, .. }
+        Error::UnexpectedStatus { raw_body, .. } | Error::Decode { raw_body, .. }
             if !raw_body.is_empty() =>
         {
             let excerpt: String = raw_body.chars().take(300).collect();
@@ -94,7 +92,7 @@ mod tests {
     #[test]
     fn unprocessable_keeps_code_symbol_and_details() {
         let body = r#"{"errors":[{"code":919,"symbol":"order_quantity_required","details":"order_quantity must be greater than 0"}]}"#;
-        let error = ClarusError::from_response(422, body.into());
+        let error = Error::from_response(422, body.into());
         match classify(&error, Sent::Create) {
             ExecutionError::Rejected(message) => {
                 assert!(message.contains("919"), "{message}");
@@ -107,7 +105,7 @@ mod tests {
 
     #[test]
     fn a_redirect_is_rejected_not_retried_even_for_creates() {
-        let error = ClarusError::Redirect {
+        let error = Error::Redirect {
             status: 307,
             location: Some("https://elsewhere.example/api".into()),
         };
@@ -119,7 +117,7 @@ mod tests {
 
     #[test]
     fn server_errors_are_ambiguous_only_for_creates() {
-        let error = ClarusError::from_response(500, "oops".into());
+        let error = Error::from_response(500, "oops".into());
         assert!(matches!(
             classify(&error, Sent::Create),
             ExecutionError::Ambiguous(_)
@@ -128,21 +126,31 @@ mod tests {
             classify(&error, Sent::Repeatable),
             ExecutionError::Retryable(_)
         ));
-        let busy = ClarusError::from_response(503, String::new());
+        let busy = Error::from_response(503, String::new());
         assert!(matches!(
             classify(&busy, Sent::Create),
             ExecutionError::Retryable(_)
         ));
-        let throttled = ClarusError::from_response(429, String::new());
+        let throttled = Error::from_response(429, String::new());
         assert!(matches!(
             classify(&throttled, Sent::Create),
             ExecutionError::Retryable(_)
+        ));
+        let timeout = Error::from_response(408, String::new());
+        assert!(matches!(
+            classify(&timeout, Sent::Create),
+            ExecutionError::Ambiguous(_)
+        ));
+        let refused = Error::from_response(400, "bad".into());
+        assert!(matches!(
+            classify(&refused, Sent::Repeatable),
+            ExecutionError::Rejected(m) if m.contains("bad")
         ));
     }
 
     #[test]
     fn refused_credentials_are_retried_not_rejected() {
-        let error = ClarusError::from_response(401, r#"{"error":"Not authorized"}"#.into());
+        let error = Error::from_response(401, r#"{"error":"Not authorized"}"#.into());
         assert!(matches!(
             classify(&error, Sent::Create),
             ExecutionError::Retryable(_)
@@ -151,12 +159,12 @@ mod tests {
 
     #[test]
     fn reads_refused_make_the_delivery_invalid_others_retry() {
-        let missing = ClarusError::from_response(404, r#"{"errors":[]}"#.into());
+        let missing = Error::from_response(404, r#"{"errors":[]}"#.into());
         assert!(matches!(
             decode_error("re-read", &missing),
             DecodeError::Invalid(_)
         ));
-        let down = ClarusError::from_response(502, String::new());
+        let down = Error::from_response(502, String::new());
         assert!(matches!(
             decode_error("re-read", &down),
             DecodeError::Retryable(_)

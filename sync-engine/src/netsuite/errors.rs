@@ -72,11 +72,6 @@ pub fn classify(error: &Error, stage: Stage) -> ExecutionError {
     }
 }
 
-/// Whether `error` is NetSuite answering 404 (the record does not exist).
-pub(crate) fn is_not_found(error: &Error) -> bool {
-    matches!(error, Error::Api(api) if api.status == 404)
-}
-
 /// Whether a write was refused because its external id is taken: worth a look-up by `eid:`,
 /// since an earlier attempt may have applied it. NetSuite answers 400 (409 in some accounts)
 /// with `USER_ERROR` "... already exists", a `DUP_…` code, or a detail pointing at
@@ -174,7 +169,14 @@ mod tests {
             br#"{"o:errorDetails":[{"detail":"Insufficient quantity on hand.","o:errorCode":"USER_ERROR"}]}"#,
         )));
         assert!(!may_be_duplicate(&no_stock));
-        assert!(is_not_found(&api(404)));
+        // Look-ups use the client's own classifier, which also knows NetSuite's not-found codes.
+        assert!(api(404).is_not_found());
+        let missing = Error::Api(Box::new(ApiError::from_response(
+            400,
+            br#"{"o:errorDetails":[{"detail":"That record does not exist.","o:errorCode":"RCRD_DSNT_EXIST"}]}"#,
+        )));
+        assert!(missing.is_not_found());
+        assert!(!no_stock.is_not_found());
     }
 
     fn http_post() -> reqwest::Method {

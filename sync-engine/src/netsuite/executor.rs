@@ -33,7 +33,7 @@ use sync_core::{
 };
 
 use super::convert::receipt_lines;
-use super::errors::{Stage, classify, is_not_found, may_be_duplicate};
+use super::errors::{Stage, classify, may_be_duplicate};
 use super::lots::inventory_number_ids;
 use super::segments::{LocationSegments, Segments};
 use crate::outbox::{ActionExecutor, ExecutionError};
@@ -293,7 +293,7 @@ impl NetSuiteExecutor {
                     .map(|id| id.as_str().to_owned())
                     .unwrap_or_else(|| format!("eid:{eid}")),
             )),
-            Err(e) if is_not_found(&e) => Ok(None),
+            Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(classify(&e, Stage::Read)),
         }
     }
