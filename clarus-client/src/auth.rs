@@ -17,8 +17,8 @@ use oauth2::{
 };
 use serde::{Deserialize, Deserializer, Serialize};
 use tokio::sync::Mutex;
-use url::Url;
 
+use crate::HttpUrl;
 use crate::config::{ClarusConfig, ClientAuthMethod, Credentials};
 use crate::error::{AuthError, ConfigError};
 
@@ -30,7 +30,7 @@ pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
 /// Doorkeeper's `created_at`. `expires_in` is read from a number or a numeric string; a negative
 /// or zero lifetime means "renew on next use" and anything above [`MAX_TOKEN_LIFETIME`] is capped.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct ClarusTokenResponse {
+pub(crate) struct ClarusTokenResponse {
     access_token: AccessToken,
     #[serde(deserialize_with = "oauth2::helpers::deserialize_untagged_enum_case_insensitive")]
     token_type: BasicTokenType,
@@ -127,7 +127,7 @@ type OAuthClient = oauth2::Client<
 
 /// Error from the token-request HTTP adapter.
 #[derive(Debug, thiserror::Error)]
-pub enum OAuthHttpError {
+pub(crate) enum OAuthHttpError {
     /// reqwest failed to send or receive.
     #[error(transparent)]
     Reqwest(#[from] reqwest::Error),
@@ -146,14 +146,14 @@ pub enum OAuthHttpError {
 /// adapter targets an older reqwest). The wrapped client follows no redirects, so credentials
 /// are never replayed to another host.
 #[derive(Debug, Clone)]
-pub struct OAuthHttpClient {
+pub(crate) struct OAuthHttpClient {
     client: reqwest::Client,
 }
 
 impl OAuthHttpClient {
     /// Builds the adapter with redirects disabled and the given timeout; `https_only` refuses
     /// plain-http token URLs.
-    pub fn new(timeout: Duration, https_only: bool) -> Result<Self, ConfigError> {
+    pub(crate) fn new(timeout: Duration, https_only: bool) -> Result<Self, ConfigError> {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .https_only(https_only)
@@ -191,11 +191,34 @@ impl<'c> AsyncHttpClient<'c> for OAuthHttpClient {
 #[derive(Debug)]
 pub struct AuthorizationStart {
     /// Send the user's browser here.
-    pub url: Url,
+    pub url: HttpUrl,
     /// Compare with the `state` query parameter on the redirect.
-    pub csrf_state: CsrfToken,
+    pub csrf_state: String,
     /// Pass back to [`crate::ClarusClient::complete_authorization`].
-    pub pkce_verifier: PkceCodeVerifier,
+    pub pkce_verifier: PkceVerifier,
+}
+
+/// The PKCE code verifier of an authorization-code flow (RFC 7636): keep it, secretly, until
+/// the user comes back from the authorization page, then pass it to
+/// [`crate::ClarusClient::complete_authorization`]. `Debug` does not show it.
+pub struct PkceVerifier(String);
+
+impl PkceVerifier {
+    /// A verifier kept elsewhere (e.g. in the user's session) between the two steps.
+    pub fn new(secret: impl Into<String>) -> Self {
+        Self(secret.into())
+    }
+
+    /// The verifier itself, for keeping it between the two steps.
+    pub fn secret(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for PkceVerifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PkceVerifier(***)")
+    }
 }
 
 #[derive(Debug)]
@@ -241,7 +264,7 @@ pub(crate) struct IssuedToken {
 impl TokenManager {
     pub(crate) fn new(config: &ClarusConfig) -> Result<Self, ConfigError> {
         let join = |path: &str| {
-            let mut url = config.base_url.clone();
+            let mut url = config.base_url.as_url().clone();
             let base = url.path().trim_end_matches('/').to_owned();
             url.set_path(&format!("{base}{path}"));
             url
@@ -269,7 +292,7 @@ impl TokenManager {
                 ClientAuthMethod::RequestBody => AuthType::RequestBody,
             });
         if let Some(redirect) = redirect {
-            oauth = oauth.set_redirect_uri(RedirectUrl::from_url(redirect.clone()));
+            oauth = oauth.set_redirect_uri(RedirectUrl::from_url(redirect.as_url().clone()));
         }
         Ok(Self {
             oauth,
@@ -334,22 +357,22 @@ impl TokenManager {
         }
         let (url, csrf_state) = request.url();
         AuthorizationStart {
-            url,
-            csrf_state,
-            pkce_verifier: verifier,
+            url: HttpUrl::from_url(url),
+            csrf_state: csrf_state.secret().clone(),
+            pkce_verifier: PkceVerifier(verifier.secret().clone()),
         }
     }
 
     pub(crate) async fn exchange_code(
         &self,
         code: String,
-        verifier: PkceCodeVerifier,
+        verifier: PkceVerifier,
     ) -> Result<(), AuthError> {
         let mut state = self.state.lock().await;
         let response = self
             .oauth
             .exchange_code(AuthorizationCode::new(code))
-            .set_pkce_verifier(verifier)
+            .set_pkce_verifier(PkceCodeVerifier::new(verifier.0))
             .request_async(&self.http)
             .await
             .map_err(map_token_error)?;

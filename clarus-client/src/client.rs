@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use url::Url;
 
-use crate::auth::{AuthorizationStart, TokenManager};
+use crate::auth::{AuthorizationStart, PkceVerifier, TokenManager};
 use crate::config::{ClarusConfig, DeleteChangeType};
 use crate::error::{ConfigError, Error};
 use crate::retry::{Decision, Failure, RequestKind, decide, parse_retry_after};
@@ -115,7 +115,7 @@ impl ClarusClient {
     pub async fn complete_authorization(
         &self,
         code: &str,
-        pkce_verifier: oauth2::PkceCodeVerifier,
+        pkce_verifier: PkceVerifier,
     ) -> Result<(), Error> {
         Ok(self
             .inner
@@ -135,14 +135,14 @@ impl ClarusClient {
     /// The full URL of a REST path such as `/goods_outs/12` under the configured prefix.
     pub(crate) fn rest_url(&self, path: &str) -> Url {
         let cfg = &self.inner.config;
-        let mut url = cfg.base_url.clone();
+        let mut url = cfg.base_url.as_url().clone();
         let base = url.path().trim_end_matches('/').to_owned();
         url.set_path(&format!("{base}{}{path}", cfg.path_prefix.as_str()));
         url
     }
 
     pub(crate) fn graphql_url(&self) -> Url {
-        let mut url = self.inner.config.base_url.clone();
+        let mut url = self.inner.config.base_url.as_url().clone();
         let base = url.path().trim_end_matches('/').to_owned();
         url.set_path(&format!("{base}/graphql"));
         url

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use url::Url;
 
+use crate::HttpUrl;
 use crate::error::ConfigError;
 use crate::retry::RetryPolicy;
 
@@ -93,7 +94,7 @@ pub enum Credentials {
         /// OAuth client secret.
         client_secret: Secret,
         /// The redirect URL registered for the client.
-        redirect_url: Url,
+        redirect_url: HttpUrl,
         /// Scopes to request.
         scopes: Vec<String>,
     },
@@ -173,7 +174,7 @@ impl DeleteChangeType {
 /// [`ClarusConfig::from_env`].
 #[derive(Debug, Clone)]
 pub struct ClarusConfig {
-    pub(crate) base_url: Url,
+    pub(crate) base_url: HttpUrl,
     pub(crate) subdomain: Subdomain,
     pub(crate) credentials: Credentials,
     pub(crate) path_prefix: PathPrefix,
@@ -264,7 +265,7 @@ impl ClarusConfig {
     }
 
     /// The API base URL.
-    pub fn base_url(&self) -> &Url {
+    pub fn base_url(&self) -> &HttpUrl {
         &self.base_url
     }
 
@@ -394,7 +395,7 @@ impl ClarusConfigBuilder {
         base_url.set_path(&trimmed);
         self.path_prefix.validate()?;
         Ok(ClarusConfig {
-            base_url,
+            base_url: HttpUrl::from_url(base_url),
             subdomain: Subdomain::new(self.subdomain)?,
             credentials: self.credentials,
             path_prefix: self.path_prefix,
@@ -413,7 +414,7 @@ impl ClarusConfigBuilder {
 
 /// The text of a URL that did not parse, with anything between `://` and an `@` before the
 /// path cut out, so an error message cannot repeat a password.
-fn without_user_info(raw: &str) -> String {
+pub(crate) fn without_user_info(raw: &str) -> String {
     let Some(scheme_end) = raw.find("://") else {
         return raw.to_owned();
     };

@@ -87,6 +87,15 @@ pub enum ConfigError {
         /// Why it is invalid.
         message: String,
     },
+    /// A URL (a redirect or webhook URL) could not be parsed, or is no absolute `http`/`https`
+    /// URL with a host. A password written into it is not repeated.
+    #[error("invalid URL {url:?}: {message}")]
+    InvalidUrl {
+        /// The URL as given, without user information.
+        url: String,
+        /// Why it is invalid.
+        message: String,
+    },
     /// The base URL is plain `http` but plain HTTP was not explicitly allowed.
     #[error("base URL {0:?} is not HTTPS; plain HTTP must be allowed explicitly")]
     InsecureBaseUrl(String),

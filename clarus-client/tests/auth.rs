@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clarus_client::{
     AuthError, ClarusClient, ClarusConfig, ClientAuthMethod, ConfigError, Credentials, Error,
-    Secret,
+    PkceVerifier, Secret,
 };
 use common::*;
 use serde_json::json;
@@ -474,9 +474,24 @@ async fn authorization_code_flow() {
             && query.contains("code_challenge_method=S256")
             && query.contains("client_id=client-1")
     );
-    c.complete_authorization("the-code", start.pkce_verifier)
+    assert_eq!(
+        start.url.query_value("state").as_deref(),
+        Some(start.csrf_state.as_str())
+    );
+    let secret = start.pkce_verifier.secret().to_owned();
+    assert!(!format!("{:?}", start.pkce_verifier).contains(&secret));
+    // The verifier may be kept as text between the two steps (e.g. in the user's session).
+    c.complete_authorization("the-code", PkceVerifier::new(secret.clone()))
         .await
         .unwrap();
+    let exchange = server
+        .received_requests()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| String::from_utf8_lossy(&r.body).contains("grant_type=authorization_code"))
+        .expect("the code was exchanged");
+    assert!(String::from_utf8_lossy(&exchange.body).contains(&format!("code_verifier={secret}")));
     // tok-a expires within the renewal margin, so the refresh token is used.
     c.cancel_goods_out(1.into()).await.unwrap();
 }
