@@ -120,16 +120,25 @@ fn answer(target: &str, body: &[u8], seen: &Mutex<Vec<String>>) -> (u16, Value) 
     )
 }
 
-fn netsuite(server: &FakeNetSuite, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_netsuite"))
+/// The `netsuite` command against `server`, with a bearer token.
+fn command(server: &FakeNetSuite, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_netsuite"));
+    command
         .args(args)
+        .env_remove("NETSUITE_CONCURRENCY")
         .env("NETSUITE_ACCOUNT_ID", "1234567")
         .env("NETSUITE_BASE_URL", &server.url)
         .env("NETSUITE_ALLOW_HTTP", "1")
-        .env("NETSUITE_CONCURRENCY", "4")
         .env("NETSUITE_AUTH", "bearer")
         .env("NETSUITE_ACCESS_TOKEN", "test-token")
-        .env("RUST_LOG", "error")
+        .env("RUST_LOG", "error");
+    command
+}
+
+/// Runs `netsuite` with a configured pool (no governanceLimits read).
+fn netsuite(server: &FakeNetSuite, args: &[&str]) -> Output {
+    command(server, args)
+        .env("NETSUITE_CONCURRENCY", "4")
         .output()
         .unwrap()
 }
@@ -241,4 +250,25 @@ fn queries_keyset_paging_cannot_page_are_refused_before_any_request() {
         assert!(stderr.contains(says), "{args:?}: {stderr}");
     }
     assert!(server.queries().is_empty(), "{:?}", server.queries());
+}
+
+#[test]
+fn unreadable_limits_leave_a_note_and_a_plain_query_stops_at_the_cap_naming_keyset() {
+    let server = FakeNetSuite::start();
+    // No NETSUITE_CONCURRENCY: the pool is sized from governanceLimits, which answer 404 here.
+    let output = command(&server, &["suiteql", "SELECT id, itemid FROM item"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("note: governanceLimits could not be read")
+            && stderr.contains("using 5 requests in flight"),
+        "{stderr}"
+    );
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains("100000-row cap") && stderr.contains("--keyset <column>"),
+        "{stderr}"
+    );
+    assert_eq!(String::from_utf8_lossy(&output.stdout).lines().count(), 100);
 }
