@@ -535,13 +535,25 @@ impl DemoReport {
             return String::new();
         }
         if d.exceptions_raised == 0 {
+            let why = if d.intake.longest_wait_ms >= 1000 {
+                format!(
+                    "Clarus webhooks waited in the engine's intake (up to {}, the oldest for {} \
+                     s): a reconciliation taken while they wait records what it sees but raises \
+                     no drift, as their movements are not planned yet; the positions were in \
+                     step once the intake caught up",
+                    d.intake.most_waiting,
+                    (Decimal::from(d.intake.longest_wait_ms) / Decimal::ONE_THOUSAND).round_dp(1)
+                )
+            } else {
+                "each position was in step again at the next reconciliation (one is raised when \
+                 a position drifts in two reconciliations in a row)"
+                    .to_owned()
+            };
             return wrapped(
                 "  ",
                 &format!(
                     "drift during the day: positions differed in {} of {runs} reconciliations \
-                     (at most {}), each in step again at the next one, so no stock-drift \
-                     exception was raised (one is raised when a position drifts in two \
-                     reconciliations in a row).",
+                     (at most {}), and no stock-drift exception was raised: {why}.",
                     d.runs_with_drift, d.most_drifting
                 ),
             );

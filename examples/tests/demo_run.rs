@@ -356,6 +356,20 @@ fn the_summary_explains_drift_raised_during_the_day() {
         passing.contains("no stock-drift exception was raised"),
         "{passing}"
     );
+    assert!(
+        passing.contains("waited in the engine's intake"),
+        "{passing}"
+    );
+    let passing_quietly = summary_of(&report_with(DayDriftTally {
+        exceptions_raised: 0,
+        exceptions_resolved: 0,
+        intake: IntakeLag::default(),
+        ..busy.clone()
+    }));
+    assert!(
+        passing_quietly.contains("in step again at the next reconciliation"),
+        "{passing_quietly}"
+    );
 
     let quiet = summary_of(&report_with(DayDriftTally::default()));
     assert!(!quiet.contains("drift during the day"), "{quiet}");

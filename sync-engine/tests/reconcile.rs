@@ -236,3 +236,60 @@ async fn with_confirmation_a_drift_is_raised_only_when_the_next_run_sees_it_too(
     assert_eq!(run(10, 10).await, 0);
     assert_eq!(open_drift(store.clone()).await, 0);
 }
+
+/// While Clarus webhooks wait in the intake, their movements are not in flight yet: a
+/// difference seen then raises no drift. Once the intake has caught up, the same difference is
+/// raised.
+#[tokio::test]
+async fn no_drift_is_raised_while_clarus_webhooks_wait_in_the_intake() {
+    use sync_engine::intake::CLARUS_WEBHOOK_SOURCE;
+    use sync_engine::store::NewDelivery;
+
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let settings = ReconcileSettings::default();
+    let open_drift = || async {
+        store
+            .open_exceptions()
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.exception.kind == DRIFT_KIND)
+            .count()
+    };
+    let run = || async {
+        reconcile(
+            store.as_ref(),
+            vec![row("MUG", StockStatus::Available, 10)],
+            vec![row("MUG", StockStatus::Available, 7)],
+            None,
+            &settings,
+            now(),
+        )
+        .await
+        .unwrap()
+        .report
+        .summary
+        .drift
+    };
+    let waiting = store
+        .record_delivery(NewDelivery {
+            source: CLARUS_WEBHOOK_SOURCE.into(),
+            received_at: now() - jiff::SignedDuration::from_secs(4),
+            headers: serde_json::json!({}),
+            body: b"{}".to_vec(),
+        })
+        .await
+        .unwrap();
+
+    // The run records the difference, and raises nothing.
+    assert_eq!(run().await, 1);
+    assert_eq!(open_drift().await, 0);
+
+    // The intake has caught up: the same difference is drift.
+    store
+        .mark_delivery_processed(waiting, None, now())
+        .await
+        .unwrap();
+    assert_eq!(run().await, 1);
+    assert_eq!(open_drift().await, 1);
+}

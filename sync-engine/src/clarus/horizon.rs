@@ -41,6 +41,20 @@ pub fn sweep_horizon(now: Timestamp, oldest_waiting: Option<Timestamp>) -> Times
     }
 }
 
+/// When the oldest Clarus webhook still waiting in the intake at `now` arrived, if it arrived
+/// within [`MAX_INTAKE_WAIT`]: Clarus may have moved stock that the engine has not planned yet.
+/// Reconciliation raises no new drift from a run taken then. An older backlog is a stalled
+/// intake (its own exception) and holds nothing back.
+pub(crate) async fn intake_behind(
+    store: &dyn Store,
+    now: Timestamp,
+) -> Result<Option<Timestamp>, StoreError> {
+    let oldest = store
+        .oldest_due_delivery(CLARUS_WEBHOOK_SOURCE, now)
+        .await?;
+    Ok(oldest.filter(|oldest| *oldest > now - MAX_INTAKE_WAIT && *oldest <= now))
+}
+
 /// Reads the intake's oldest waiting Clarus webhook and returns the sweeps' horizon at `now`.
 pub(crate) async fn intake_horizon(
     store: &dyn Store,

@@ -37,7 +37,7 @@ mod despatch;
 mod errors;
 mod executor;
 mod held;
-mod horizon;
+pub(crate) mod horizon;
 mod kept;
 mod movement;
 mod movement_sweep;
