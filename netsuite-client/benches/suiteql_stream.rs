@@ -202,6 +202,8 @@ fn main() {
     let client = NetSuiteClient::builder(Arc::new(BenchAuth))
         .base_url(format!("http://{addr}/services/rest"))
         .allow_insecure_http(true)
+        // The measured stream only: no governanceLimits read before the first page.
+        .concurrency_limit(netsuite_client::DEFAULT_CONCURRENCY)
         .build()
         .unwrap();
     let warmup = runs > 1;

@@ -392,7 +392,8 @@ impl NetSuiteClient {
     }
 
     /// Sizes the concurrency pool from `governanceLimits` now, whatever it was sized from;
-    /// returns the limits that were read.
+    /// returns the limits that were read. Settles [`NetSuiteClient::pool_sizing`] when it was
+    /// still pending.
     pub async fn size_from_governance_limits(&self) -> Result<GovernanceLimits, Error> {
         let limits = self.governance_limits().await?;
         if let Some(n) = limits.effective_limit() {
@@ -405,8 +406,11 @@ impl NetSuiteClient {
         Ok(limits)
     }
 
-    /// How the concurrency pool got its width; [`PoolSizing::Pending`] until the first request
-    /// of a client sized from `governanceLimits` (see [`ClientBuilder::size_from_governance_limits`]).
+    /// How the concurrency pool got its width at build or first use; [`PoolSizing::Pending`]
+    /// until the first request of a client sized from `governanceLimits` (see
+    /// [`ClientBuilder::size_from_governance_limits`]). Later changes (narrowing after 429s, an
+    /// engine's share, an explicit resize) show in [`ConcurrencyBudget::limit`] and
+    /// [`ConcurrencyBudget::ceiling`], not here.
     pub fn pool_sizing(&self) -> PoolSizing {
         self.inner
             .sizing
