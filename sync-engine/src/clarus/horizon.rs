@@ -55,15 +55,21 @@ pub(crate) async fn intake_behind(
     Ok(oldest.filter(|oldest| *oldest > now - MAX_INTAKE_WAIT && *oldest <= now))
 }
 
+/// When the oldest Clarus webhook still waiting in the intake at `now` arrived (`None` when
+/// none waits): give it to [`sweep_horizon`] with the time of each check.
+pub(crate) async fn oldest_waiting(
+    store: &dyn Store,
+    now: Timestamp,
+) -> Result<Option<Timestamp>, StoreError> {
+    store.oldest_due_delivery(CLARUS_WEBHOOK_SOURCE, now).await
+}
+
 /// Reads the intake's oldest waiting Clarus webhook and returns the sweeps' horizon at `now`.
 pub(crate) async fn intake_horizon(
     store: &dyn Store,
     now: Timestamp,
 ) -> Result<Timestamp, StoreError> {
-    let oldest = store
-        .oldest_due_delivery(CLARUS_WEBHOOK_SOURCE, now)
-        .await?;
-    Ok(sweep_horizon(now, oldest))
+    Ok(sweep_horizon(now, oldest_waiting(store, now).await?))
 }
 
 #[cfg(test)]

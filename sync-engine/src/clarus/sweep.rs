@@ -166,17 +166,18 @@ impl ClarusSweep {
     pub async fn run(&self, engine: &Engine) -> Result<SweepReport, SweepError> {
         let mut report = SweepReport::default();
         // Age is measured against the intake's horizon: a webhook waiting there is not lost.
-        let horizon =
-            super::horizon::intake_horizon(self.store.as_ref(), engine.clock().now()).await?;
-        self.sweep_despatches(engine, horizon, &mut report).await?;
-        self.sweep_receipts(engine, horizon, &mut report).await?;
+        let waiting =
+            super::horizon::oldest_waiting(self.store.as_ref(), engine.clock().now()).await?;
+        self.sweep_despatches(engine, waiting, &mut report).await?;
+        self.sweep_receipts(engine, waiting, &mut report).await?;
         Ok(report)
     }
 
-    /// Whether something that happened `at` is older than the overlap at `horizon`.
-    fn settled(&self, at: Timestamp, horizon: Timestamp) -> bool {
+    /// Whether something that happened `at` is older than the overlap at the intake's horizon
+    /// at `now` (`waiting`: when the oldest Clarus webhook still waiting arrived).
+    fn settled(&self, at: Timestamp, now: Timestamp, waiting: Option<Timestamp>) -> bool {
         let overlap = SignedDuration::try_from(self.overlap).unwrap_or_default();
-        horizon - overlap >= at
+        super::horizon::sweep_horizon(now, waiting) - overlap >= at
     }
 
     async fn ingest(
@@ -225,7 +226,7 @@ impl ClarusSweep {
     async fn sweep_despatches(
         &self,
         engine: &Engine,
-        horizon: Timestamp,
+        waiting: Option<Timestamp>,
         report: &mut SweepReport,
     ) -> Result<(), SweepError> {
         let orders = Self::awaited(engine, &[OrderKind::Sales]).await;
@@ -245,7 +246,7 @@ impl ClarusSweep {
                 };
                 report.scanned += 1;
                 if let Err(e) = self
-                    .sweep_goods_out(engine, horizon, &goods_out, reference, order, report)
+                    .sweep_goods_out(engine, waiting, &goods_out, reference, order, report)
                     .await
                 {
                     match e {
@@ -263,7 +264,7 @@ impl ClarusSweep {
     async fn sweep_goods_out(
         &self,
         engine: &Engine,
-        horizon: Timestamp,
+        waiting: Option<Timestamp>,
         goods_out: &GoodsOutRead,
         reference: &str,
         order: &str,
@@ -296,7 +297,7 @@ impl ClarusSweep {
                 .entry(goods_out.id)
                 .or_insert(now),
         };
-        if !self.settled(despatched_at, horizon) {
+        if !self.settled(despatched_at, now, waiting) {
             report.waiting += 1;
             return Ok(());
         }
@@ -327,7 +328,7 @@ impl ClarusSweep {
     async fn sweep_receipts(
         &self,
         engine: &Engine,
-        horizon: Timestamp,
+        waiting: Option<Timestamp>,
         report: &mut SweepReport,
     ) -> Result<(), SweepError> {
         let orders = Self::awaited(engine, &[OrderKind::Purchase, OrderKind::Return]).await;
@@ -353,7 +354,7 @@ impl ClarusSweep {
                 }
                 let now = engine.clock().now();
                 if let Err(e) = self
-                    .check_gap(goods_in.id, reference, now, horizon, report)
+                    .check_gap(goods_in.id, reference, now, waiting, report)
                     .await
                 {
                     Self::failed(report, "goods_in", goods_in.id, e);
@@ -370,14 +371,14 @@ impl ClarusSweep {
         id: ClarusId,
         reference: &str,
         now: Timestamp,
-        horizon: Timestamp,
+        waiting: Option<Timestamp>,
         report: &mut SweepReport,
     ) -> Result<(), DecodeError> {
         let completion = self.receipts.completion(id, now).await?;
         if completion.reported {
             return Ok(());
         }
-        if !self.settled(completion.seen_completed_at, horizon) {
+        if !self.settled(completion.seen_completed_at, now, waiting) {
             report.waiting += 1;
             return Ok(());
         }
