@@ -40,6 +40,10 @@ const DEMO_KEY: &[u8] = include_bytes!("../demo/simulator-m2m-key.pem");
 /// How far back of their watermarks the Clarus sweeps start against the simulators.
 const SWEEP_OVERLAP: Duration = Duration::from_secs(2);
 
+/// How far back of its watermark the NetSuite poll starts against the simulator: longer than
+/// the re-read window (2 s), as `[poll] overlap_secs` must be on a real account.
+const POLL_OVERLAP: Duration = Duration::from_secs(5);
+
 /// Anything that went wrong setting the demo up.
 pub type SetupError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -311,10 +315,13 @@ impl RunningEngine {
                 ..ExecutorConfig::default()
             },
             // The simulators share this process's clock: a changed record needs re-reading
-            // only briefly, and the sweeps need only a short overlap (real accounts keep the
-            // defaults, which cover clock differences).
+            // only briefly, and the poll and the sweeps need only a short overlap (real
+            // accounts keep the defaults, which cover clock differences). With the default
+            // 5 minutes, a day compressed into minutes would read every order of the day
+            // again at each poll.
             poller: PollerConfig {
                 reread_window: Duration::from_secs(2),
+                overlap: POLL_OVERLAP,
                 ..PollerConfig::default()
             },
             poll_interval: options.poll_interval,
