@@ -49,7 +49,3 @@ pub use config::{
 pub use error::{ApiErrorItem, AuthError, ClarusError, ConfigError, Error, GraphQlError};
 pub use http_url::HttpUrl;
 pub use id::{ClarusId, ParseIdError};
-/// The `url` crate's URL type, still taken by [`webhook::WebhookTarget`] and returned by
-/// [`webhook::subscription_url`]; everything else uses [`HttpUrl`]. Those two move to
-/// [`HttpUrl`] together with their callers, after which this re-export goes.
-pub use url::Url;

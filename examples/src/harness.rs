@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clarus_client::webhook::WebhookSecret;
-use clarus_client::{ClarusClient, ClarusConfig, Credentials, Secret, Url};
+use clarus_client::{ClarusClient, ClarusConfig, Credentials, HttpUrl, Secret};
 use netsuite_client::NetSuiteClient;
 use netsuite_client::account::{AllowHttp, Endpoint};
 use netsuite_client::auth::{ClientCredentialsAuth, ClientCredentialsConfig, JwtAlgorithm};
@@ -297,7 +297,7 @@ impl RunningEngine {
     pub async fn start(systems: &Systems, options: &EngineOptions) -> Result<Self, SetupError> {
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&options.store_path)?);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let public_url = Url::parse(&format!(
+        let public_url = HttpUrl::parse(&format!(
             "http://{}/webhooks/clarus",
             listener.local_addr()?
         ))?;

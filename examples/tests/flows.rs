@@ -1269,7 +1269,10 @@ async fn a_fulfilment_refused_by_netsuite_posts_once_when_retried_after_the_fix(
     let failed = exceptions_of(&flow, "action-failed").await;
     assert_eq!(failed.len(), 1, "{}", dump(&flow).await);
     let failed = &failed[0];
-    assert_eq!(failed.exception.owner, "operations", "the despatch is the warehouse flow's");
+    assert_eq!(
+        failed.exception.owner, "operations",
+        "the despatch is the warehouse flow's"
+    );
     assert!(failed.exception.message.contains("period"), "{failed:?}");
     assert!(failed.exception.document.contains("despatch"), "{failed:?}");
     assert_eq!(flow.ns().count(RecordType::ItemFulfillment), 0);

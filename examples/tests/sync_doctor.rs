@@ -432,7 +432,7 @@ async fn a_healthy_configuration_passes() {
         "{:?}",
         checks["NetSuite concurrency"]
     );
-    let needed = clarus_client::webhook::SYNC_SUBSCRIPTIONS.len();
+    let needed = sync_engine::clarus::SYNC_SUBSCRIPTIONS.len();
     assert!(
         checks["Clarus automations"]
             .1
@@ -579,7 +579,7 @@ async fn a_broken_configuration_fails_with_hints_and_exit_code_4() {
     // No engine ever ran: the automations are missing, which `sync run` fixes by itself.
     let (outcome, detail, _) = &checks["Clarus automations"];
     assert_eq!(outcome, "warn");
-    let needed = clarus_client::webhook::SYNC_SUBSCRIPTIONS.len();
+    let needed = sync_engine::clarus::SYNC_SUBSCRIPTIONS.len();
     assert!(
         detail.starts_with(&format!("{needed} of {needed} missing")),
         "{detail}"

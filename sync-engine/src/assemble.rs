@@ -25,8 +25,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use clarus_client::webhook::{SYNC_SUBSCRIPTIONS, WebhookSecret, WebhookTarget};
-use clarus_client::{ClarusClient, ClarusError, ClarusId, Url};
+use clarus_client::webhook::{WebhookSecret, WebhookTarget};
+use clarus_client::{ClarusClient, ClarusError, ClarusId, HttpUrl};
 use netsuite_client::NetSuiteClient;
 use sync_core::{Mappings, Tenant};
 
@@ -127,7 +127,7 @@ pub struct WebhookParts {
     /// The bound listener.
     pub listener: tokio::net::TcpListener,
     /// The URL Clarus calls, without the `/{resource}/{event}` suffix.
-    pub public_url: Url,
+    pub public_url: HttpUrl,
     /// The shared secret each delivery must present (and, during a rotation, the previous
     /// one, see [`WebhookSecret::with_previous`]).
     pub secret: WebhookSecret,
@@ -436,7 +436,7 @@ pub async fn assemble_clustered(
                 crate::cluster::AUTOMATIONS_JOB,
                 parts
                     .clarus
-                    .ensure_webhook_automations(&target, SYNC_SUBSCRIPTIONS),
+                    .ensure_webhook_automations(&target, crate::clarus::SYNC_SUBSCRIPTIONS),
             )
             .await
             .map_err(|e| match e {

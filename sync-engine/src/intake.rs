@@ -45,13 +45,14 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::serve::IncomingStream;
 use axum::{Json, Router};
-use clarus_client::webhook::{SYNC_SUBSCRIPTIONS, WebhookSecret};
+use clarus_client::webhook::WebhookSecret;
 use serde_json::{Map, Value};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::{Instant, Sleep};
 
+use crate::clarus::SYNC_SUBSCRIPTIONS;
 use crate::clock::{self, SharedClock};
 use crate::health::{Health, Readiness};
 use crate::store::{NewDelivery, Store};

@@ -5,13 +5,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use clarus_client::webhook::{SYNC_SUBSCRIPTIONS, WebhookSecret, WebhookTarget};
-use clarus_client::{ClarusClient, ClarusConfig, Credentials, Secret, Url};
+use clarus_client::webhook::{WebhookSecret, WebhookTarget};
+use clarus_client::{ClarusClient, ClarusConfig, Credentials, HttpUrl, Secret};
 use jiff::Timestamp;
 use rust_decimal::Decimal;
 use sim::clarus::{ClarusSim, RunningClarus};
 use sync_core::*;
-use sync_engine::clarus::{ClarusExecutor, ExecutorSettings};
+use sync_engine::clarus::{ClarusExecutor, ExecutorSettings, SYNC_SUBSCRIPTIONS};
 use sync_engine::intake::{IntakeConfig, router};
 use sync_engine::store::{Delivery, SqliteStore, Store};
 
@@ -62,7 +62,7 @@ impl Rig {
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         let target = WebhookTarget::new(
-            Url::parse(&format!("http://{addr}/webhooks/clarus")).unwrap(),
+            HttpUrl::parse(&format!("http://{addr}/webhooks/clarus")).unwrap(),
             Some(secret),
             "netsuite-sync",
         );

@@ -515,7 +515,10 @@ async fn a_despatch_without_its_fulfilment_is_stuck_until_the_fulfilment_is_done
     assert_eq!(exceptions.len(), 1, "{exceptions:?}");
     let e = &exceptions[0];
     assert_eq!(e.exception.kind, STUCK_KIND);
-    assert_eq!(e.exception.owner, "operations", "a despatch without its fulfilment");
+    assert_eq!(
+        e.exception.owner, "operations",
+        "a despatch without its fulfilment"
+    );
     assert_eq!(e.exception.runbook, STUCK_RUNBOOK);
     assert_eq!(e.raised_at, late);
     assert!(e.resolved_at.is_none());

@@ -653,8 +653,9 @@ async fn one_leader_per_job_taken_over_on_stop_and_on_death_on_postgres() {
 /// the instance that went second finds each automation the first created.
 #[tokio::test]
 async fn two_instances_starting_together_create_each_automation_once() {
-    use clarus_client::webhook::{SYNC_SUBSCRIPTIONS, SubscriptionOutcome, WebhookTarget};
-    use clarus_client::{ClarusClient, ClarusConfig, Credentials, Url};
+    use clarus_client::webhook::{SubscriptionOutcome, WebhookTarget};
+    use clarus_client::{ClarusClient, ClarusConfig, Credentials, HttpUrl};
+    use sync_engine::clarus::SYNC_SUBSCRIPTIONS;
     use sync_engine::cluster::{AUTOMATIONS_JOB, one_at_a_time};
 
     let sim = sim::clarus::ClarusSim::start(sim::clarus::ClarusConfig::default())
@@ -676,7 +677,7 @@ async fn two_instances_starting_together_create_each_automation_once() {
     };
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
     let target = WebhookTarget::new(
-        Url::parse("https://sync.example.com/webhooks/clarus").unwrap(),
+        HttpUrl::parse("https://sync.example.com/webhooks/clarus").unwrap(),
         Some(WebhookSecret::new(Secret::new(
             "a-long-shared-secret-0123456789abcdef",
         ))),

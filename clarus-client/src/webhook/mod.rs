@@ -1,5 +1,6 @@
 //! Webhooks: typed events, the `X-ClarusWMS-*` headers, shared-secret verification and the
-//! helper that subscribes the sync idempotently.
+//! helper that creates webhook automations idempotently for the pairs a caller subscribes to
+//! (which pairs an integration needs is the integration's business, not the client's).
 //!
 //! ```
 //! use clarus_client::webhook::{WebhookDelivery, WebhookEvent, WebhookHeaders, GoodsOutEvent};
@@ -21,5 +22,5 @@ mod verify;
 
 pub use event::*;
 pub use headers::WebhookHeaders;
-pub use subscribe::{SYNC_SUBSCRIPTIONS, SubscriptionOutcome, WebhookTarget, subscription_url};
+pub use subscribe::{SubscriptionOutcome, WebhookTarget, subscription_url};
 pub use verify::{TOKEN_QUERY_PARAM, VerifyError, WebhookSecret};

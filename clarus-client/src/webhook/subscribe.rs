@@ -1,45 +1,22 @@
-//! Creating the automations the sync needs, idempotently.
+//! Creating webhook automations idempotently, for whatever `(resource_name, event)` pairs the
+//! caller subscribes to.
 
 use futures_util::TryStreamExt;
 use serde::Deserialize;
 use serde_json::Value;
-use url::Url;
 
 use super::verify::{TOKEN_QUERY_PARAM, WebhookSecret};
 use crate::client::Record;
 use crate::graphql::{AutomationNode, Filter, ListQuery};
 use crate::rest::automations::{Automation, AutomationAction, AutomationUpdate};
 use crate::rest::common::Change;
-use crate::{ClarusClient, ClarusId, Error};
-
-/// The `(resource_name, event)` pairs the NetSuite sync listens to.
-///
-/// Despatches (goods out `completed`, and `updated` for a part shipment), receipts and stock
-/// movements drive postings; goods out `processed` and the pick
-/// list events only record a sales order's progress in the warehouse (acknowledged, picking).
-pub const SYNC_SUBSCRIPTIONS: &[(&str, &str)] = &[
-    ("goods_out", "completed"),
-    ("goods_out", "cancelled"),
-    ("goods_in", "completed"),
-    ("goods_in", "moved_to_part"),
-    ("stock", "positively_adjusted"),
-    ("stock", "negatively_adjusted"),
-    ("stock", "placed_on_hold"),
-    ("stock", "released_from_hold"),
-    ("stock", "account_transferred"),
-    ("stock_balance", "updated"),
-    ("goods_out", "processed"),
-    ("goods_out_pick_list", "created"),
-    ("goods_out_pick_list", "picked"),
-    ("goods_out_pick_list", "completed"),
-    ("goods_out", "updated"),
-];
+use crate::{ClarusClient, ClarusId, Error, HttpUrl};
 
 /// Where and how webhooks are delivered.
 #[derive(Debug, Clone)]
 pub struct WebhookTarget {
     /// Base URL of the receiver, e.g. `https://sync.example.com/hooks/clarus`.
-    pub base_url: Url,
+    pub base_url: HttpUrl,
     /// Secret added as the `token` query parameter, when set.
     pub secret: Option<WebhookSecret>,
     /// `POST` (default) or `GET`.
@@ -50,7 +27,7 @@ pub struct WebhookTarget {
 
 impl WebhookTarget {
     /// A POST target with the given base URL, secret and name prefix.
-    pub fn new(base_url: Url, secret: Option<WebhookSecret>, name_prefix: &str) -> Self {
+    pub fn new(base_url: HttpUrl, secret: Option<WebhookSecret>, name_prefix: &str) -> Self {
         Self {
             base_url,
             secret,
@@ -66,15 +43,14 @@ impl WebhookTarget {
 }
 
 /// The URL Clarus calls for a pair: `{base}/{resource_name}/{event}?token={secret}`.
-pub fn subscription_url(target: &WebhookTarget, resource_name: &str, event: &str) -> Url {
-    let mut url = target.base_url.clone();
-    let base = url.path().trim_end_matches('/').to_owned();
-    url.set_path(&format!("{base}/{resource_name}/{event}"));
-    if let Some(secret) = &target.secret {
-        url.query_pairs_mut()
-            .append_pair(TOKEN_QUERY_PARAM, secret.secret().expose());
+pub fn subscription_url(target: &WebhookTarget, resource_name: &str, event: &str) -> HttpUrl {
+    let url = target
+        .base_url
+        .join_path(&format!("{resource_name}/{event}"));
+    match &target.secret {
+        Some(secret) => url.with_query_pair(TOKEN_QUERY_PARAM, secret.secret().expose()),
+        None => url,
     }
-    url
 }
 
 /// What [`ClarusClient::ensure_webhook_automations`] did for one pair.

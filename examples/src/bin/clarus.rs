@@ -17,11 +17,10 @@ use clap::{Parser, Subcommand};
 use clarus_client::graphql::{
     Filter, GoodsOutLineNode, ListQuery, PackageNode, ShipmentNode, StockBalanceNode, StockNode,
 };
-use clarus_client::webhook::{
-    SYNC_SUBSCRIPTIONS, SubscriptionOutcome, WebhookSecret, WebhookTarget,
-};
+use clarus_client::webhook::{SubscriptionOutcome, WebhookSecret, WebhookTarget};
 use clarus_client::{ClarusClient, ClarusConfig, Secret};
 use futures_util::TryStreamExt;
+use sync_engine::clarus::SYNC_SUBSCRIPTIONS;
 
 #[derive(Parser)]
 #[command(
@@ -51,7 +50,7 @@ enum Command {
     Subscribe {
         /// Base URL of the webhook receiver; `/{resource}/{event}` is appended.
         #[arg(long)]
-        url: clarus_client::Url,
+        url: clarus_client::HttpUrl,
         /// Prefix of the automation names.
         #[arg(long, default_value = "netsuite-sync")]
         prefix: String,

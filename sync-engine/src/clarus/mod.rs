@@ -15,6 +15,7 @@
 //!   differences), read from Clarus stock transactions.
 //! - [`StockSnapshotReader`]: Clarus on-hand per SKU × NetSuite location × status for the
 //!   drift check.
+//! - [`SYNC_SUBSCRIPTIONS`]: the webhooks the integration subscribes to.
 //!
 //! # What goes where in Clarus
 //!
@@ -49,6 +50,7 @@ mod receipt;
 mod schema_check;
 mod shipped;
 mod snapshot;
+mod subscriptions;
 mod sweep;
 
 pub use decoder::ClarusDecoder;
@@ -75,4 +77,5 @@ pub use schema_check::{
 };
 pub use shipped::despatch_reported;
 pub use snapshot::{SkippedStock, SnapshotSummary, StockSnapshotReader};
+pub use subscriptions::SYNC_SUBSCRIPTIONS;
 pub use sweep::{ClarusSweep, ReceiptGap, SweepError, SweepFailure, SweepReport};

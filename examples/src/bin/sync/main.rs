@@ -37,7 +37,9 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use clarus_client::webhook::WebhookSecret;
-use clarus_client::{ClarusClient, ClarusConfig, ClarusId, Credentials, PathPrefix, Secret, Url};
+use clarus_client::{
+    ClarusClient, ClarusConfig, ClarusId, Credentials, HttpUrl, PathPrefix, Secret,
+};
 use netsuite_client::NetSuiteClient;
 use netsuite_client::account::{AccountId, AllowHttp, Endpoint};
 use netsuite_client::auth::AuthSettings;
@@ -55,6 +57,7 @@ use sync_engine::snapshot::SnapshotJob;
 use sync_engine::store::Store;
 use sync_engine::store_location::{StoreLocation, open_store};
 use sync_engine::text::printable;
+use url::Url;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -362,7 +365,7 @@ async fn run_engine(config: Config) -> Result<(), BoxError> {
             outbox: config.outbox.outbox_config(),
             webhooks: Some(WebhookParts {
                 listener,
-                public_url: Url::parse(&config.webhook.public_url)?,
+                public_url: HttpUrl::parse(&config.webhook.public_url)?,
                 secret: webhook_secret()?,
                 max_body_bytes: config.webhook.max_body_bytes,
                 automation_prefix: config.webhook.automation_prefix.clone(),

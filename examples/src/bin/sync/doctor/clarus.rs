@@ -11,12 +11,13 @@ use clarus_client::graphql::documented::DocumentedSchema;
 use clarus_client::graphql::{
     AutomationNode, Filter, ListQuery, Node, ProductNode, StockBalanceNode,
 };
-use clarus_client::webhook::{SYNC_SUBSCRIPTIONS, WebhookSecret, WebhookTarget, subscription_url};
-use clarus_client::{ClarusClient, ClarusError, ClarusId, Secret, Url};
+use clarus_client::webhook::{WebhookSecret, WebhookTarget, subscription_url};
+use clarus_client::{ClarusClient, ClarusError, ClarusId, HttpUrl, Secret};
 use futures_util::TryStreamExt;
 use serde::Deserialize;
 use serde_json::json;
 use sync_engine::alerts::{Alert, AlertExample, AlertSink, DeliveryError, WebhookSink};
+use sync_engine::clarus::SYNC_SUBSCRIPTIONS;
 use sync_engine::clarus::{ClarusSchemaCheck, SchemaReport};
 
 use super::{Check, Context, one_line, some_of};
@@ -564,7 +565,7 @@ pub async fn automations(ctx: &Context<'_>) -> Vec<Check> {
         Err(check) => return vec![check],
     };
     let webhook = &ctx.config.webhook;
-    let base = match Url::parse(&webhook.public_url) {
+    let base = match HttpUrl::parse(&webhook.public_url) {
         Ok(url) => url,
         Err(e) => {
             return vec![Check::fail(
@@ -642,8 +643,8 @@ pub async fn automations(ctx: &Context<'_>) -> Vec<Check> {
 /// Whether a URL's host is this machine: plain http is fine there (simulators, tests, a
 /// TLS-terminating proxy forwarding to the intake on the same machine), as the token in the
 /// query never crosses a network in clear.
-fn loopback(url: &Url) -> bool {
-    let host = url.host_str().unwrap_or("").trim_matches(['[', ']']);
+fn loopback(url: &HttpUrl) -> bool {
+    let host = url.host().trim_matches(['[', ']']);
     host.eq_ignore_ascii_case("localhost")
         || host
             .parse::<std::net::IpAddr>()
@@ -665,7 +666,7 @@ pub async fn delivery(ctx: &Context<'_>, limit: Duration) -> Vec<Check> {
             "set CLARUS_WEBHOOK_SECRET to the shared secret the engine checks (?token=)",
         )];
     };
-    let base = match Url::parse(&webhook.public_url) {
+    let base = match HttpUrl::parse(&webhook.public_url) {
         Ok(url) => url,
         Err(e) => {
             return vec![Check::fail(
@@ -686,12 +687,16 @@ pub async fn delivery(ctx: &Context<'_>, limit: Duration) -> Vec<Check> {
     );
     let url = subscription_url(&target, TEST_ROUTE.0, TEST_ROUTE.1);
     // A little under the check's own limit, so a slow intake reads as such.
-    let sink = match WebhookSink::new("sync-doctor", url, limit.mul_f32(0.9)) {
+    let sink = match url::Url::parse(url.as_str())
+        .map_err(|e| e.to_string())
+        .and_then(|url| {
+            WebhookSink::new("sync-doctor", url, limit.mul_f32(0.9)).map_err(|e| e.to_string())
+        }) {
         Ok(sink) => sink,
         Err(e) => {
             return vec![Check::fail(
                 DELIVERY,
-                one_line(&e.to_string()),
+                one_line(&e),
                 "check webhook.public_url",
             )];
         }
@@ -819,8 +824,12 @@ mod tests {
 
     #[test]
     fn plain_http_is_fine_on_this_machine_only() {
-        assert!(loopback(&Url::parse("http://127.0.0.1:8080/x").unwrap()));
-        assert!(loopback(&Url::parse("http://localhost/x").unwrap()));
-        assert!(!loopback(&Url::parse("http://sync.example.com/x").unwrap()));
+        assert!(loopback(
+            &HttpUrl::parse("http://127.0.0.1:8080/x").unwrap()
+        ));
+        assert!(loopback(&HttpUrl::parse("http://localhost/x").unwrap()));
+        assert!(!loopback(
+            &HttpUrl::parse("http://sync.example.com/x").unwrap()
+        ));
     }
 }
