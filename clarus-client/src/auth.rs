@@ -51,6 +51,47 @@ pub(crate) struct ClarusTokenResponse {
     created_at: Option<i64>,
 }
 
+/// What an answer of Clarus's `/oauth/token` says, as the client reads it, without the tokens:
+/// the client keeps the access and refresh tokens to itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenAnswer {
+    /// `token_type` (`bearer`, compared without case).
+    pub token_type: String,
+    /// The token's lifetime, capped at [`MAX_TOKEN_LIFETIME`], when the answer gives one.
+    pub expires_in: Option<Duration>,
+    /// Whether a refresh token came with it.
+    pub refresh_token: bool,
+    /// The scopes granted, when the answer lists them.
+    pub scopes: Option<Vec<String>>,
+    /// When the token was issued (Unix seconds), when the answer says so.
+    pub created_at: Option<i64>,
+}
+
+/// Reads a token endpoint's answer as the client does (RFC 6749 §5.1 plus Doorkeeper's
+/// `created_at`, `expires_in` as a number or a numeric string), for diagnostics and fuzzing.
+///
+/// ```
+/// let answer = clarus_client::read_token_answer(
+///     br#"{"access_token":"abc","token_type":"Bearer","expires_in":"7200","created_at":1}"#,
+/// )
+/// .unwrap();
+/// assert_eq!(answer.expires_in, Some(std::time::Duration::from_secs(7200)));
+/// assert!(!answer.refresh_token);
+/// assert!(clarus_client::read_token_answer(b"{}").is_err());
+/// ```
+pub fn read_token_answer(body: &[u8]) -> Result<TokenAnswer, serde_json::Error> {
+    let response: ClarusTokenResponse = serde_json::from_slice(body)?;
+    Ok(TokenAnswer {
+        token_type: response.token_type().as_ref().to_owned(),
+        expires_in: response.expires_in(),
+        refresh_token: response.refresh_token().is_some(),
+        scopes: response
+            .scopes()
+            .map(|s| s.iter().map(|scope| scope.to_string()).collect()),
+        created_at: response.created_at,
+    })
+}
+
 /// Reads `expires_in` as whole seconds clamped to `0..=MAX_TOKEN_LIFETIME`: a number (integer or
 /// float, negative read as 0) or a string holding one. Anything else is an error.
 fn lenient_seconds<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {

@@ -40,7 +40,9 @@ pub mod rest;
 pub mod retry;
 pub mod webhook;
 
-pub use auth::{AuthorizationStart, PkceVerifier};
+pub use auth::{
+    AuthorizationStart, MAX_TOKEN_LIFETIME, PkceVerifier, TokenAnswer, read_token_answer,
+};
 pub use client::{ClarusClient, Record, SUBDOMAIN_HEADER};
 pub use config::{
     ClarusConfig, ClarusConfigBuilder, ClientAuthMethod, Credentials, DEFAULT_BASE_URL,
