@@ -29,7 +29,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
-use sync_core::{Action, PlannedAction};
+use sync_core::PlannedAction;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tracing::Instrument;
@@ -119,12 +119,6 @@ pub fn backoff(config: &OutboxConfig, attempts: u32, key: &str) -> Duration {
     // 50% to 100% of the exponential delay.
     let fraction = 0.5 + f64::from(spread % 1000) / 2000.0;
     exp.mul_f64(fraction)
-}
-
-/// Owner of a failed action's exception, as the core decides ([`Action::failure_owner`]): a
-/// despatch or receipt that does not post is the warehouse flow's, inventory value finance's.
-fn failure_owner(action: &Action) -> &'static str {
-    action.failure_owner().code()
 }
 
 /// Runs the outbox until `shutdown` turns true; in-flight actions are finished first.
@@ -326,7 +320,7 @@ impl Outbox {
                 self.store
                     .fail_action(&key, &message, false, None, self.now())
                     .await?;
-                self.raise_failure(&outbox, failure_owner(&planned.action), &message)
+                self.raise_failure(&outbox, planned.action.failure_owner().code(), &message)
                     .await
             }
             Err(e) => {
@@ -352,7 +346,7 @@ impl Outbox {
                 .fail_action(key, &message, ambiguous, None, self.now())
                 .await?;
             return self
-                .raise_failure(outbox, failure_owner(&planned.action), &message)
+                .raise_failure(outbox, planned.action.failure_owner().code(), &message)
                 .await;
         }
         let delay = backoff(&self.config, attempts, key);

@@ -136,7 +136,7 @@ pub async fn in_flight_rows(store: &dyn Store) -> Result<Vec<StockRow>, EngineEr
 /// Compares the two snapshots, counting in-flight movements; values the rows at `costs`
 /// (`None` when NetSuite's costs could not be read), records the run in the drift history and
 /// prunes runs older than the retention; raises an exception for each drifting position (not
-/// while Clarus webhooks wait in the intake: their movements are not in flight yet) and
+/// while the intake is behind on Clarus webhooks: their movements are not in flight yet) and
 /// resolves those of positions no longer drifting; raises or resolves the finance exception
 /// on the value of the drift.
 pub async fn reconcile(
@@ -173,15 +173,16 @@ pub async fn reconcile(
         .filter(|e| e.kind == DRIFT_KIND)
         .map(|e| e.key.as_str())
         .collect();
-    // Clarus webhooks waiting in the intake may carry movements the engine has not planned
-    // (not yet in flight): a difference seen now may be theirs, so this run raises no new drift.
+    // Clarus webhooks queued in the intake may carry movements the engine has not planned (not
+    // yet in flight): a difference seen now may be theirs, so this run raises no new drift.
     // Open drift is still refreshed, and resolved when back in step.
-    let behind = crate::clarus::horizon::intake_behind(store, now).await?;
+    let waiting = crate::clarus::horizon::oldest_waiting(store, now).await?;
+    let behind = crate::clarus::intake_behind(now, waiting);
     if let Some(since) = behind {
         tracing::info!(
             waiting_since = %since,
             drifting = report.summary.drift,
-            "reconciliation while Clarus webhooks wait in the intake: no new drift raised"
+            "reconciliation while the intake is behind on Clarus webhooks: no new drift raised"
         );
     }
     let recent_runs: Vec<i64> = store

@@ -41,35 +41,40 @@ pub fn sweep_horizon(now: Timestamp, oldest_waiting: Option<Timestamp>) -> Times
     }
 }
 
-/// When the oldest Clarus webhook still waiting in the intake at `now` arrived, if it arrived
-/// within [`MAX_INTAKE_WAIT`]: Clarus may have moved stock that the engine has not planned yet.
-/// Reconciliation raises no new drift from a run taken then. An older backlog is a stalled
-/// intake (its own exception) and holds nothing back.
-pub(crate) async fn intake_behind(
-    store: &dyn Store,
-    now: Timestamp,
-) -> Result<Option<Timestamp>, StoreError> {
-    let oldest = store
-        .oldest_due_delivery(CLARUS_WEBHOOK_SOURCE, now)
-        .await?;
-    Ok(oldest.filter(|oldest| *oldest > now - MAX_INTAKE_WAIT && *oldest <= now))
+/// The intake lag reconciliation tolerates: a webhook waiting less than this is being
+/// processed, not queued behind others. One second.
+pub const NORMAL_INTAKE_LAG: SignedDuration = SignedDuration::from_secs(1);
+
+/// Whether the intake is behind at `now`, given when its oldest waiting Clarus webhook arrived:
+/// `Some(arrival)` when that webhook has waited at least [`NORMAL_INTAKE_LAG`] and at most
+/// [`MAX_INTAKE_WAIT`]. Clarus may then have moved stock the engine has not planned yet, so
+/// reconciliation raises no new drift from a run taken then. A webhook being processed (a
+/// shorter wait) holds nothing back, so a busy but healthy intake never keeps drift from being
+/// raised; an older backlog is a stalled intake and holds nothing back either.
+///
+/// ```
+/// use jiff::{SignedDuration, Timestamp};
+/// use sync_engine::clarus::intake_behind;
+///
+/// let now: Timestamp = "2026-12-07T12:00:00Z".parse().unwrap();
+/// assert_eq!(intake_behind(now, None), None);
+/// let queued = now - SignedDuration::from_secs(4);
+/// assert_eq!(intake_behind(now, Some(queued)), Some(queued));
+/// assert_eq!(intake_behind(now, Some(now - SignedDuration::from_millis(50))), None);
+/// assert_eq!(intake_behind(now, Some(now - SignedDuration::from_hours(1))), None);
+/// ```
+pub fn intake_behind(now: Timestamp, oldest_waiting: Option<Timestamp>) -> Option<Timestamp> {
+    oldest_waiting
+        .filter(|oldest| *oldest > now - MAX_INTAKE_WAIT && *oldest <= now - NORMAL_INTAKE_LAG)
 }
 
 /// When the oldest Clarus webhook still waiting in the intake at `now` arrived (`None` when
-/// none waits): give it to [`sweep_horizon`] with the time of each check.
+/// none waits): give it to [`sweep_horizon`] or [`intake_behind`] with the time of the check.
 pub(crate) async fn oldest_waiting(
     store: &dyn Store,
     now: Timestamp,
 ) -> Result<Option<Timestamp>, StoreError> {
     store.oldest_due_delivery(CLARUS_WEBHOOK_SOURCE, now).await
-}
-
-/// Reads the intake's oldest waiting Clarus webhook and returns the sweeps' horizon at `now`.
-pub(crate) async fn intake_horizon(
-    store: &dyn Store,
-    now: Timestamp,
-) -> Result<Timestamp, StoreError> {
-    Ok(sweep_horizon(now, oldest_waiting(store, now).await?))
 }
 
 #[cfg(test)]

@@ -59,7 +59,7 @@ pub use despatch::{
 };
 pub use errors::{Sent, classify, decode_error};
 pub use executor::{ClarusExecutor, ExecutorSettings};
-pub use horizon::{MAX_INTAKE_WAIT, sweep_horizon};
+pub use horizon::{MAX_INTAKE_WAIT, NORMAL_INTAKE_LAG, intake_behind, sweep_horizon};
 pub use kept::{KeptError, prune as prune_kept};
 pub use movement::{hold_made_by_receipt, movement_from_webhook};
 pub use movement_sweep::{

@@ -167,8 +167,9 @@ impl MovementSweep {
         let since = self.watermark().await?;
         let overlap = SignedDuration::try_from(self.overlap).unwrap_or_default();
         // Age is measured against the intake's horizon: a webhook waiting there is not lost.
-        let horizon =
-            super::horizon::intake_horizon(self.store.as_ref(), engine.clock().now()).await?;
+        let now = engine.clock().now();
+        let waiting = super::horizon::oldest_waiting(self.store.as_ref(), now).await?;
+        let horizon = super::horizon::sweep_horizon(now, waiting);
         let mut found: Vec<(ClarusId, MovementRead)> = Vec::new();
         for warehouse in mapped_warehouses(engine.mappings()) {
             let mut filter = Filter::new()
