@@ -12,6 +12,7 @@ use crate::account::{AccountId, AllowHttp, Endpoint};
 use crate::auth::{AuthScheme, Authenticator};
 use crate::error::{ApiError, Error, ErrorCode};
 use crate::governance::{ConcurrencyBudget, GovernanceLimits, PoolSizing};
+use crate::ids::{RecordKey, RecordType};
 use crate::retry::{
     Backoff, Decision, Failure, Idempotency, RetryBudget, RetryCosts, RetryKind, RetryLimits,
     decide,
@@ -673,4 +674,30 @@ pub(crate) fn last_segment(location: &str) -> Option<&str> {
         .rsplit('/')
         .next()
         .filter(|s| !s.is_empty())
+}
+
+/// `/record/v1/{type}` or `/record/v1/{type}/{key}`, from validated pieces only.
+pub(crate) fn record_path(record_type: &RecordType, key: Option<&RecordKey>) -> String {
+    match key {
+        Some(k) => format!("/record/v1/{}/{}", record_type.as_str(), k.path_segment()),
+        None => format!("/record/v1/{}", record_type.as_str()),
+    }
+}
+
+/// A JSON request body.
+pub(crate) fn encode_body<T: serde::Serialize + ?Sized>(body: &T) -> Result<Bytes, Error> {
+    serde_json::to_vec(body)
+        .map(Bytes::from)
+        .map_err(|e| Error::InvalidRequest(format!("cannot encode body: {e}")))
+}
+
+/// `X-NetSuite-PropertyNameValidation: Error`, sent with every write: NetSuite's default for
+/// writes is `Warning`, which drops a field the account does not have (a `subsidiary` on an
+/// account without subsidiaries, a misspelt custom field) and saves the record without it. With
+/// `Error` the write is refused and says which field, as the simulator always does.
+pub(crate) fn strict_property_names(spec: &mut RequestSpec) {
+    spec.headers.insert(
+        http::header::HeaderName::from_static("x-netsuite-propertynamevalidation"),
+        http::HeaderValue::from_static("Error"),
+    );
 }

@@ -6,10 +6,9 @@ use std::time::{Duration, Instant};
 use http::{HeaderValue, Method};
 use serde::Deserialize;
 
-use crate::client::{NetSuiteClient, RequestSpec, last_segment};
+use crate::client::{NetSuiteClient, RequestSpec, encode_body, last_segment, record_path};
 use crate::error::{ApiError, Error};
 use crate::ids::{IdempotencyKey, RecordId};
-use crate::ops::{encode_body, record_path};
 use crate::records::{Link, Record};
 use crate::retry::Idempotency;
 
@@ -273,7 +272,7 @@ impl NetSuiteClient {
                 http::header::CONTENT_TYPE,
                 HeaderValue::from_static("application/vnd.oracle.resource+json; type=collection"),
             );
-            crate::ops::strict_property_names(&mut spec);
+            crate::client::strict_property_names(&mut spec);
             spec.body = Some(encode_body(&Collection { items: chunk })?);
             jobs.push(self.submit_async(spec, &key).await?);
         }

@@ -11,18 +11,12 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::client::{NetSuiteClient, RequestSpec, last_segment};
+pub(crate) use crate::client::{encode_body, record_path, strict_property_names};
 use crate::error::Error;
 use crate::ids::{ExternalId, IdempotencyKey, RecordId, RecordKey, RecordType};
 use crate::jobs::AsyncJob;
 use crate::records::{Link, Record};
 use crate::retry::Idempotency;
-
-pub(crate) fn record_path(record_type: &RecordType, key: Option<&RecordKey>) -> String {
-    match key {
-        Some(k) => format!("/record/v1/{}/{}", record_type.as_str(), k.path_segment()),
-        None => format!("/record/v1/{}", record_type.as_str()),
-    }
-}
 
 /// Field names for `fields=` and `replace=`: letters, digits and `_` only.
 pub(crate) fn field_list(names: &[&str]) -> Result<String, Error> {
@@ -32,12 +26,6 @@ pub(crate) fn field_list(names: &[&str]) -> Result<String, Error> {
         }
     }
     Ok(names.join(","))
-}
-
-pub(crate) fn encode_body<T: serde::Serialize + ?Sized>(body: &T) -> Result<Bytes, Error> {
-    serde_json::to_vec(body)
-        .map(Bytes::from)
-        .map_err(|e| Error::InvalidRequest(format!("cannot encode body: {e}")))
 }
 
 /// The new record's id from the `Location` of a 204/201 answer.
@@ -52,17 +40,6 @@ pub(crate) fn id_from_location(resp: &crate::client::RawResponse) -> Result<Reco
         .ok_or_else(|| Error::UnexpectedResponse(format!("Location {loc:?} has no id")))?;
     RecordId::new(seg)
         .map_err(|_| Error::UnexpectedResponse(format!("Location {loc:?} does not end in an id")))
-}
-
-/// `X-NetSuite-PropertyNameValidation: Error`, sent with every write: NetSuite's default for
-/// writes is `Warning`, which drops a field the account does not have (a `subsidiary` on an
-/// account without subsidiaries, a misspelt custom field) and saves the record without it. With
-/// `Error` the write is refused and says which field, as the simulator always does.
-pub(crate) fn strict_property_names(spec: &mut RequestSpec) {
-    spec.headers.insert(
-        http::header::HeaderName::from_static("x-netsuite-propertynamevalidation"),
-        http::HeaderValue::from_static("Error"),
-    );
 }
 
 fn json_spec(method: Method, path: String, idempotency: Idempotency, body: Bytes) -> RequestSpec {

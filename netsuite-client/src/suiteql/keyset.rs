@@ -6,54 +6,9 @@
 //! filter; anything it cannot page is refused with a [`KeysetError`] before a request is sent.
 
 use crate::error::Error;
+pub use crate::error::KeysetError;
 
 use super::Query;
-
-/// Why a query cannot be paged by key. Returned before anything is sent.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum KeysetError {
-    /// The key is not a plain column name (`id`, `t.id`, `item`).
-    #[error("keyset paging: {key:?} is not a column name (letters, digits, `_` and `.` only)")]
-    KeyNotColumn {
-        /// The key as given.
-        key: String,
-    },
-    /// The query has its own `ORDER BY`.
-    #[error(
-        "keyset paging orders rows by the key column `{key}` itself (… AND {key} > last ORDER BY {key}); remove the query's own ORDER BY"
-    )]
-    OrderBy {
-        /// The key column.
-        key: String,
-    },
-    /// The query has a top-level clause the segment query cannot be combined with.
-    #[error(
-        "keyset paging adds `WHERE … {key} > last ORDER BY {key}` at the end of the query, which cannot follow its {clause}; page a query without it"
-    )]
-    Clause {
-        /// The clause, e.g. `GROUP BY` or `UNION`.
-        clause: &'static str,
-        /// The key column.
-        key: String,
-    },
-    /// The select given to [`Keyset::new`] has its own `WHERE`.
-    #[error(
-        "the query given as the keyset's select has its own WHERE; build it with Keyset::parse, or give the query up to (not including) WHERE and the condition as the filter (--where in the netsuite CLI)"
-    )]
-    WhereInSelect,
-    /// A filter was given and the query has its own `WHERE` as well.
-    #[error(
-        "the query has its own WHERE and a filter was given too; give the query up to (not including) WHERE and the whole condition as the filter (--where in the netsuite CLI)"
-    )]
-    WhereAndFilter,
-    /// The query ends with `WHERE` and no condition.
-    #[error("the query's WHERE has no condition")]
-    EmptyWhere,
-    /// A quote or parenthesis is not closed, so the query's clauses cannot be told apart.
-    #[error("the query has an unterminated quote, comment or parenthesis")]
-    Unbalanced,
-}
 
 /// Keyset paging past the row cap: `{select} WHERE ({filter}) AND {key} > {last} ORDER BY {key}`.
 ///
