@@ -24,7 +24,7 @@ async fn hold_and_release() {
     client(&server).hold_stocks(&hold).await.unwrap();
     assert_spec(&server, "holdStocks").await;
 
-    let server = common::server().await;
+    let server = crate::support::server().await;
     expect(
         &server,
         "POST",
@@ -36,7 +36,7 @@ async fn hold_and_release() {
     client(&server).release_stocks(&hold).await.unwrap();
     assert_spec(&server, "offholdStocks").await;
 
-    let server = common::server().await;
+    let server = crate::support::server().await;
     let no_reason = StockHold {
         reason_code_id: None,
         ..hold
@@ -70,7 +70,7 @@ async fn quantity_actions() {
         .unwrap();
     assert_spec(&server, "negativeAdjustmentStock").await;
 
-    let server = common::server().await;
+    let server = crate::support::server().await;
     expect(
         &server,
         "POST",
@@ -85,7 +85,7 @@ async fn quantity_actions() {
         .unwrap();
     assert_spec(&server, "moveStock").await;
 
-    let server = common::server().await;
+    let server = crate::support::server().await;
     expect(
         &server,
         "POST",

@@ -2,8 +2,6 @@
 //! validation of request bodies against Clarus's OpenAPI request schemas (the project-owned
 //! `spec/clarus-requests.json`).
 
-#![allow(dead_code)]
-
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 
@@ -13,7 +11,7 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 /// The project-owned subset of Clarus's OpenAPI file (request schemas, components, the GraphQL
-/// list operations with their examples); see `tests/spec_files.rs`.
+/// list operations with their examples); see `spec_files.rs` beside this module.
 pub const SPEC_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/spec/clarus-requests.json");
 pub const TOKEN: &str = "tok-1";
 pub const SUBDOMAIN: &str = "acme-warehouse";

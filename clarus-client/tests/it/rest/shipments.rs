@@ -48,7 +48,7 @@ async fn create_and_update_shipment() {
     client(&server).create_shipment(&shipment()).await.unwrap();
     assert_spec(&server, "createShipment").await;
 
-    let server = common::server().await;
+    let server = crate::support::server().await;
     let mut s = shipment();
     s.packages_changes = vec![Change::Delete(id(4821))];
     expect(
@@ -62,7 +62,7 @@ async fn create_and_update_shipment() {
     client(&server).update_shipment(id(1530), &s).await.unwrap();
     assert_spec(&server, "updateShipment").await;
 
-    let server = common::server().await;
+    let server = crate::support::server().await;
     expect(
         &server,
         "PATCH",
@@ -120,7 +120,7 @@ async fn actions_accept_an_empty_204() {
         client(&server).submit_shipment(id(1530)).await.unwrap(),
         None
     );
-    let server = common::server().await;
+    let server = crate::support::server().await;
     expect(
         &server,
         "POST",
@@ -170,7 +170,7 @@ async fn packages() {
     client(&server).create_package(&package).await.unwrap();
     assert_spec(&server, "createPackage").await;
 
-    let server = common::server().await;
+    let server = crate::support::server().await;
     expect(
         &server,
         "PATCH",
@@ -185,7 +185,7 @@ async fn packages() {
         .unwrap();
     assert_spec(&server, "updatePackage").await;
 
-    let server = common::server().await;
+    let server = crate::support::server().await;
     expect(
         &server,
         "DELETE",

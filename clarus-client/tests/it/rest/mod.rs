@@ -2,9 +2,6 @@
 //! every body checked against the operation's request schema in the OpenAPI file. One module per
 //! REST area; the helpers below are shared by all of them.
 
-#[path = "../common/mod.rs"]
-mod common;
-
 mod automations;
 mod errors;
 mod goods_in;
@@ -14,6 +11,8 @@ mod shipments;
 mod stock_checks;
 mod stocks;
 
+use crate::fuzz_inputs;
+use crate::support::*;
 use clarus_client::rest::automations::{
     Automation, AutomationAction, AutomationCondition, AutomationParameter, AutomationUpdate,
 };
@@ -27,7 +26,6 @@ use clarus_client::rest::shipments::{Package, PackageDimensions, Shipment, Shipm
 use clarus_client::rest::stock_checks::{StockCheckAttempt, StockCheckOutcome};
 use clarus_client::rest::stocks::StockHold;
 use clarus_client::{ClarusId, Error};
-use common::*;
 use jiff::Timestamp;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
@@ -93,9 +91,3 @@ fn address() -> Address {
         ..Address::default()
     }
 }
-
-/// Structure-aware inputs for the parser fuzz tests: a valid document with one to three of its
-/// values replaced by hostile ones (huge, negative or unrepresentable numbers, wrong types, deep
-/// nesting, long strings, NUL and control characters), plus raw number tokens no `Value` holds.
-#[path = "../../../testing/fuzz_inputs.rs"]
-mod fuzz_inputs;

@@ -1,15 +1,14 @@
 //! GraphQL reads: query text, filters, Relay paging as a stream, typed errors with HTTP 200,
 //! look-ups, and decoding of the spec's own example responses.
 
-mod common;
-
+use crate::fuzz_inputs;
+use crate::support::*;
 use clarus_client::graphql::{
     AutomationNode, Filter, GoodsInReceiptNode, GoodsOutLineNode, GoodsOutNode, ListQuery, Node,
     PackageNode, ProductNode, ProductStorageUnitNode, ShipmentNode, StockBalanceNode, StockNode,
     TransactionNode, decode_page, query_text,
 };
 use clarus_client::{ClarusId, Error};
-use common::*;
 use futures_util::{StreamExt, TryStreamExt};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
@@ -516,9 +515,3 @@ fn fuzz_graphql_pages_through_the_client_are_values_or_typed_errors() {
         })
         .unwrap();
 }
-
-/// Structure-aware inputs for the parser fuzz tests: a valid document with one to three of its
-/// values replaced by hostile ones (huge, negative or unrepresentable numbers, wrong types, deep
-/// nesting, long strings, NUL and control characters), plus raw number tokens no `Value` holds.
-#[path = "../../testing/fuzz_inputs.rs"]
-mod fuzz_inputs;

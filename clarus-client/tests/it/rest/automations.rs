@@ -95,7 +95,7 @@ async fn update_and_delete_automation() {
         .unwrap();
     assert_spec(&server, "updateAutomation").await;
 
-    let server = common::server().await;
+    let server = crate::support::server().await;
     expect(
         &server,
         "DELETE",

@@ -4,7 +4,7 @@
 //! so and passes, since nothing at build, run or test time may read outside the repository.
 //!
 //! Regenerate after a spec update with
-//! `CLARUS_SPEC_UPDATE=1 cargo test -p clarus-client --test spec_files`.
+//! `CLARUS_SPEC_UPDATE=1 cargo test -p clarus-client --test it spec_files::`.
 //!
 //! - `clarus-requests.json`: `openapi`, `info` and `components` unchanged, and under `paths`, for
 //!   every operation in [`REQUEST_OPERATIONS`] and every `list*` GraphQL operation, only
@@ -32,7 +32,7 @@ const FULL_SPEC: &str = concat!(
 );
 const REQUESTS_FILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/spec/clarus-requests.json");
 const GRAPHQL_FILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/spec/clarus-graphql.json");
-const UPDATE: &str = "CLARUS_SPEC_UPDATE=1 cargo test -p clarus-client --test spec_files";
+const UPDATE: &str = "CLARUS_SPEC_UPDATE=1 cargo test -p clarus-client --test it spec_files::";
 
 /// Operations whose request schema is kept besides every `list*` GraphQL operation, separated by
 /// spaces: those the simulator validates (`OPERATIONS` in `sim/src/clarus/schema.rs`) and those
@@ -119,12 +119,14 @@ fn the_operation_list_covers_the_simulator_and_the_tests() {
         .map(|t| serde_json::from_str(&t).expect("the full spec is JSON"));
     let known = operation_ids(full.as_ref().unwrap_or(&requests));
     let kept = operation_ids(&requests);
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests");
-    for entry in std::fs::read_dir(dir).expect("tests/ is readable") {
-        let path = entry.expect("a directory entry").path();
-        if path.extension().is_none_or(|e| e != "rs") {
-            continue;
-        }
+    let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it"));
+    let sources = rust_files(dir);
+    assert!(
+        sources.len() > 1,
+        "no test sources found under {}",
+        dir.display()
+    );
+    for path in sources {
         let text = std::fs::read_to_string(&path).expect("a test file is readable");
         for literal in string_literals(&text) {
             if known.contains(&literal) {
@@ -136,6 +138,24 @@ fn the_operation_list_covers_the_simulator_and_the_tests() {
             }
         }
     }
+}
+
+/// The `.rs` files under `dir`, its subdirectories included, in a stable order.
+fn rust_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{} is readable: {e}", dir.display()))
+        .map(|entry| entry.expect("a directory entry").path())
+        .collect();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            found.extend(rust_files(&path));
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            found.push(path);
+        }
+    }
+    found
 }
 
 /// `"..."` contents that look like operation ids (`camelCase`, letters and digits only).

@@ -1,8 +1,7 @@
 //! Webhooks: a fixture per documented event, routing, headers, secrets, lossless failure,
 //! arbitrary input never panicking, and idempotent subscription.
 
-mod common;
-
+use crate::support::*;
 use clarus_client::ClarusId;
 use clarus_client::Secret;
 use clarus_client::webhook::{
@@ -10,7 +9,6 @@ use clarus_client::webhook::{
     SubscriptionOutcome, WebhookDelivery, WebhookEvent, WebhookHeaders, WebhookSecret,
     WebhookTarget, documented_pairs, subscription_url,
 };
-use common::*;
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};

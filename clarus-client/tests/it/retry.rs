@@ -1,13 +1,11 @@
 //! Retrying on the wire: reads and idempotent writes are sent again on 429/5xx (honouring
 //! `Retry-After`), creates never once they may have run, and the attempt limit holds.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
+use crate::support::*;
 use clarus_client::retry::RetryPolicy;
 use clarus_client::{ClarusClient, ClarusId, Error};
-use common::*;
 use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};

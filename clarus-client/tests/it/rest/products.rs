@@ -80,7 +80,7 @@ async fn delete_product_and_products() {
     c.delete_product(id(150)).await.unwrap();
     assert_no_body(&server).await;
 
-    let server = common::server().await;
+    let server = crate::support::server().await;
     Mock::given(method("DELETE"))
         .and(path("/api/products"))
         .and(query_param("ids", "1,2,3"))
@@ -155,7 +155,7 @@ async fn product_storage_units() {
         .unwrap();
     assert_spec(&server, "createProductStorageUnit").await;
 
-    let server = common::server().await;
+    let server = crate::support::server().await;
     expect(
         &server,
         "PATCH",
@@ -170,7 +170,7 @@ async fn product_storage_units() {
         .unwrap();
     assert_spec(&server, "updateProductStorageUnit").await;
 
-    let server = common::server().await;
+    let server = crate::support::server().await;
     expect(
         &server,
         "PATCH",
@@ -185,7 +185,7 @@ async fn product_storage_units() {
         .unwrap();
     assert_spec(&server, "priorityProductStorageUnit").await;
 
-    let server = common::server().await;
+    let server = crate::support::server().await;
     expect(
         &server,
         "DELETE",

@@ -1,15 +1,14 @@
 //! OAuth: token request shape, caching, single-flight renewal, one re-authentication on 401,
 //! token endpoint errors, no redirects, plain-http refusal and secret redaction.
 
-mod common;
-
 use std::time::Duration;
 
+use crate::fuzz_inputs;
+use crate::support::*;
 use clarus_client::{
     AuthError, ClarusClient, ClarusConfig, ClientAuthMethod, ConfigError, Credentials, Error,
     PkceVerifier, Secret,
 };
-use common::*;
 use serde_json::json;
 use wiremock::matchers::{body_string_contains, header, method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
@@ -554,9 +553,3 @@ fn fuzz_token_responses_never_panic() {
         )
         .unwrap();
 }
-
-/// Structure-aware inputs for the parser fuzz tests: a valid document with one to three of its
-/// values replaced by hostile ones (huge, negative or unrepresentable numbers, wrong types, deep
-/// nesting, long strings, NUL and control characters), plus raw number tokens no `Value` holds.
-#[path = "../../testing/fuzz_inputs.rs"]
-mod fuzz_inputs;

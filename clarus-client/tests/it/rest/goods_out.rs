@@ -115,7 +115,7 @@ async fn goods_out_delete_and_cancel() {
     client(&server).delete_goods_out(id(3301)).await.unwrap();
     assert_no_body(&server).await;
 
-    let server = common::server().await;
+    let server = crate::support::server().await;
     expect(
         &server,
         "POST",

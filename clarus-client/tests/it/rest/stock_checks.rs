@@ -15,7 +15,7 @@ async fn stock_checks() {
     assert_eq!(r.id, id(77));
     assert_spec(&server, "createStockCheck").await;
 
-    let server = common::server().await;
+    let server = crate::support::server().await;
     let attempt = StockCheckAttempt {
         product_id: id(150),
         physical_count: dec("12"),
@@ -32,7 +32,7 @@ async fn stock_checks() {
         .unwrap();
     assert_spec(&server, "recordStockCheckAttempt").await;
 
-    let server = common::server().await;
+    let server = crate::support::server().await;
     expect(
         &server,
         "POST",
@@ -47,7 +47,7 @@ async fn stock_checks() {
     );
     assert_no_body(&server).await;
 
-    let server = common::server().await;
+    let server = crate::support::server().await;
     expect(
         &server,
         "POST",
