@@ -5,8 +5,8 @@
 use serde_json::json;
 use sync_engine::store::NewDelivery;
 
-use crate::drift::{row, run};
-use crate::support::{Reopen, action, commit, t};
+use crate::store::drift::{row, run};
+use crate::support::store::{Reopen, action, commit, t};
 
 conformance_reopen!(
     state_survives_a_restart,
@@ -101,7 +101,7 @@ mod sqlite_only {
     use serde_json::json;
     use sync_engine::store::{NewDelivery, SqliteStore};
 
-    use crate::support::{t, temp_dir};
+    use crate::support::store::{t, temp_dir};
 
     /// The store holds business data and webhook bodies: its file, WAL and shared-memory file
     /// are readable by their owner only, whatever the umask.

@@ -9,7 +9,7 @@ use jiff::SignedDuration;
 use serde_json::json;
 use sync_engine::store::{CommitOutcome, InstanceRecord, NewDelivery, Store};
 
-use crate::support::{action, commit, keys, t};
+use crate::support::store::{action, commit, keys, t};
 
 conformance!(
     a_lease_is_taken_renewed_refused_and_released,
@@ -498,7 +498,7 @@ async fn a_commit_on_a_stale_head_writes_nothing(store: Arc<dyn Store>) {
     assert!(now > head);
     // A plan made on the old head is refused, with the head now, and writes nothing.
     let mut stale = commit("e2", vec![action("A2", "SO-1", t(0))]);
-    stale.exceptions = vec![crate::support::exception("X-1")];
+    stale.exceptions = vec![crate::support::store::exception("X-1")];
     assert_eq!(
         store.commit_plan_at(stale.clone(), head).await.unwrap(),
         CommitOutcome::Stale { head: now }
@@ -559,7 +559,7 @@ async fn a_commit_on_the_head_is_a_plan_commit(store: Arc<dyn Store>) {
 /// SQLite file) racing for the same lease, actions and ledger head.
 mod races {
     use super::*;
-    use crate::support::Reopen;
+    use crate::support::store::Reopen;
 
     conformance_reopen!(
         racing_for_a_lease_one_holder_wins,

@@ -2,9 +2,6 @@
 //! store: records are ingested once across polls and restarts, a bad record raises an exception
 //! without stopping the others, and the watermark limits what is read.
 
-#[path = "netsuite_support.rs"]
-mod support;
-
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,6 +15,8 @@ use sync_core::{LocationMapping, MappingTables, Mappings, WarehouseId};
 use sync_engine::engine::Engine;
 use sync_engine::netsuite::{NetSuitePoller, PollKind, PollReport, PollerConfig, watermark_name};
 use sync_engine::store::{SqliteStore, Store};
+
+use crate::support::netsuite as support;
 
 struct World {
     ns: RunningNetSuite,

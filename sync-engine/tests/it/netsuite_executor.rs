@@ -2,9 +2,6 @@
 //! despatches, receipts into quarantine, adjustments, stock moves, and the look-up after a
 //! commit whose reply was lost.
 
-#[path = "netsuite_support.rs"]
-mod support;
-
 use rust_decimal::Decimal;
 use serde_json::Value;
 use sim::netsuite::{
@@ -20,6 +17,8 @@ use sync_core::{
 };
 use sync_engine::netsuite::{ExecutorConfig, NetSuiteExecutor};
 use sync_engine::outbox::{ActionExecutor, ExecutionError};
+
+use crate::support::netsuite as support;
 
 fn d(n: i64) -> Decimal {
     Decimal::from(n)

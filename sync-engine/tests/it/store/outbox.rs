@@ -6,7 +6,7 @@ use std::sync::Arc;
 use jiff::SignedDuration;
 use sync_engine::store::{ActionFilter, ActionStatus, NewAction, Store, StoreError};
 
-use crate::support::{action, commit, keys, t};
+use crate::support::store::{action, commit, keys, t};
 
 conformance!(
     actions_of_one_document_run_in_order_and_documents_in_parallel,

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use serde_json::json;
 use sync_engine::store::{Delivery, NewDelivery, Store};
 
-use crate::support::t;
+use crate::support::store::t;
 
 conformance!(
     deliveries_are_kept_as_received_in_arrival_order,

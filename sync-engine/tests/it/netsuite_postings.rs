@@ -3,9 +3,6 @@
 //! with an assignment per inventory status, OneWorld subsidiaries (and department, class) per
 //! location, and open quantities read from the field that fits the order.
 
-#[path = "netsuite_support.rs"]
-mod support;
-
 use netsuite_client::RecordKey;
 use netsuite_client::records::{PurchaseOrder, SalesOrder};
 use rust_decimal::Decimal;
@@ -22,6 +19,8 @@ use sync_core::{
 use sync_engine::netsuite::convert::{self, SkuIndex};
 use sync_engine::netsuite::{ExecutorConfig, LocationSegments, NetSuiteExecutor, Segments};
 use sync_engine::outbox::{ActionExecutor, ExecutionError};
+
+use crate::support::netsuite as support;
 
 fn d(n: i64) -> Decimal {
     Decimal::from(n)

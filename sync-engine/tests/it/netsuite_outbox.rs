@@ -4,13 +4,6 @@
 //! Two outboxes (two instances) on one store share the work: every action posted once, in order
 //! per document, and the claim of an instance that died is taken back once it runs out.
 
-#[path = "netsuite_support.rs"]
-mod support;
-
-#[path = "store/support.rs"]
-#[allow(dead_code, unused_imports)]
-mod store_support;
-
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -33,6 +26,10 @@ use sync_engine::netsuite::{ExecutorConfig, NetSuiteExecutor, NetSuitePoller, Po
 use sync_engine::outbox::{ActionExecutor, ExecutionError, Outbox, OutboxConfig};
 use sync_engine::router::Router;
 use sync_engine::store::{ActionStatus, SqliteStore, Store};
+
+use crate::support::netsuite as support;
+#[cfg(feature = "postgres")]
+use crate::support::store as store_support;
 
 /// Stands in for Clarus: every Clarus action succeeds.
 struct ClarusAccepts;

@@ -1,9 +1,9 @@
 //! The store's conformance suite: every behaviour of the [`Store`] roles is written once, as an
 //! `async fn` taking an `Arc<dyn Store>` (or a [`Reopen`] when it must restart the store), and
-//! run against every backend: `<role>::sqlite::<behaviour>` on SQLite and, with the `postgres`
-//! feature, `<role>::postgres::<behaviour>` on PostgreSQL (a fresh schema per test, see
+//! run against every backend: `store::<role>::sqlite::<behaviour>` on SQLite and, with the
+//! `postgres` feature, `store::<role>::postgres::<behaviour>` on PostgreSQL (a fresh schema per test, see
 //! [`support`]). A behaviour that only a SQLite file has (its permissions) is a plain test in
-//! `durability::sqlite_only`.
+//! `store::durability::sqlite_only`.
 //!
 //! The roles: [`ledger`] (dedup, blocked events, the plan commit), [`outbox`] (ordering per
 //! document, retries), [`batches`], [`exceptions`] (queue, audit trail, requests),
@@ -11,7 +11,8 @@
 //! (what survives a restart).
 //!
 //! [`Store`]: sync_engine::store::Store
-//! [`Reopen`]: support::Reopen
+//! [`Reopen`]: crate::support::store::Reopen
+//! [`support`]: crate::support::store
 
 /// One test per backend for each behaviour `async fn name(store: Arc<dyn Store>)` listed.
 macro_rules! conformance {
@@ -21,7 +22,7 @@ macro_rules! conformance {
             $(
                 #[tokio::test]
                 async fn $name() {
-                    super::$name(crate::support::sqlite()).await;
+                    super::$name(crate::support::store::sqlite()).await;
                 }
             )*
         }
@@ -32,7 +33,7 @@ macro_rules! conformance {
             $(
                 #[tokio::test]
                 async fn $name() {
-                    crate::support::on_postgres(super::$name).await;
+                    crate::support::store::on_postgres(super::$name).await;
                 }
             )*
         }
@@ -48,7 +49,7 @@ macro_rules! conformance_reopen {
             $(
                 #[tokio::test]
                 async fn $name() {
-                    crate::support::on_sqlite_file(super::$name).await;
+                    crate::support::store::on_sqlite_file(super::$name).await;
                 }
             )*
         }
@@ -59,32 +60,20 @@ macro_rules! conformance_reopen {
             $(
                 #[tokio::test]
                 async fn $name() {
-                    crate::support::on_postgres_reopen(super::$name).await;
+                    crate::support::store::on_postgres_reopen(super::$name).await;
                 }
             )*
         }
     };
 }
 
-#[path = "store/adapter_state.rs"]
 mod adapter_state;
-#[path = "store/batches.rs"]
 mod batches;
-#[path = "store/cluster.rs"]
 mod cluster;
-#[path = "store/deliveries.rs"]
 mod deliveries;
-#[path = "store/drift.rs"]
 mod drift;
-#[path = "store/durability.rs"]
 mod durability;
-#[path = "store/exceptions.rs"]
 mod exceptions;
-#[path = "store/ledger.rs"]
 mod ledger;
-#[path = "store/outbox.rs"]
 mod outbox;
-#[path = "store/support.rs"]
-mod support;
-#[path = "store/watermarks.rs"]
 mod watermarks;

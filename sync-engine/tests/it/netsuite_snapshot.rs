@@ -1,8 +1,5 @@
 //! NetSuite on-hand read from the simulator's `inventorybalance` and placed as drift positions.
 
-#[path = "netsuite_support.rs"]
-mod support;
-
 use rust_decimal::Decimal;
 use sim::netsuite::{DAMAGED, GOOD, ItemKind, NewItem, QUARANTINE};
 use sync_core::{
@@ -10,6 +7,8 @@ use sync_core::{
     StockPlace, StockStatus, Thresholds, WarehouseId,
 };
 use sync_engine::netsuite::OnHandReader;
+
+use crate::support::netsuite as support;
 
 fn d(n: i64) -> Decimal {
     Decimal::from(n)

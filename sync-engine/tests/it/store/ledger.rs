@@ -9,7 +9,7 @@ use jiff::Timestamp;
 use serde_json::json;
 use sync_engine::store::{CommitOutcome, PlanCommit, StateSnapshot, Store, WatchedDocument};
 
-use crate::support::{action, commit, exception, t};
+use crate::support::store::{action, commit, exception, t};
 
 conformance!(
     a_replayed_event_commits_nothing,

@@ -1,9 +1,6 @@
 //! The Clarus executor against the Clarus simulator, which validates every request body against
 //! the OpenAPI request schemas.
 
-#[path = "clarus_support.rs"]
-mod support;
-
 use serde_json::json;
 use sim::clarus::GoodsOutStatus;
 use sim::{Fault, LostReply};
@@ -11,6 +8,8 @@ use support::*;
 use sync_core::*;
 use sync_engine::clarus::ProductSweep;
 use sync_engine::outbox::{ActionExecutor, ExecutionError};
+
+use crate::support::clarus as support;
 
 fn id_of(result: Option<String>) -> sim::clarus::ClarusId {
     sim::clarus::ClarusId(result.expect("an id").parse().expect("numeric id"))

@@ -1,6 +1,5 @@
 //! Shared set-up of the Clarus tests: a simulator, a client for it, a store, the webhook intake
 //! subscribed to the simulator's automations, and builders of planned actions.
-#![allow(dead_code)]
 
 use std::sync::Arc;
 use std::time::Duration;

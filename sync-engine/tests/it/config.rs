@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 use sync_engine::config::{Cadence, Config, ConfigError};
 use sync_engine::store_location::{StoreLocation, StoreOptions};
 
-const EXAMPLE: &str = include_str!("../../examples/sync.example.toml");
+const EXAMPLE: &str = include_str!("../../../examples/sync.example.toml");
 
 #[test]
 fn the_example_configuration_is_valid() {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use serde_json::json;
 use sync_engine::store::{ActionStatus, NewAction, NewBatch, Store, StoreError, WAITING_FOR_BATCH};
 
-use crate::support::{action, commit, exception, keys, t};
+use crate::support::store::{action, commit, exception, keys, t};
 
 const KIND: &str = "post_inventory_adjustment";
 

@@ -1,9 +1,6 @@
 //! Clarus webhooks, delivered by the simulator to the engine's intake, decoded into core events;
 //! the GraphQL sweep; the stock snapshot.
 
-#[path = "clarus_support.rs"]
-mod support;
-
 use std::sync::Arc;
 
 use jiff::Timestamp;
@@ -19,6 +16,8 @@ use sync_engine::engine::{Engine, IngestOutcome};
 use sync_engine::outbox::ActionExecutor;
 use sync_engine::processor::{DecodeError, DeliveryDecoder, Processor};
 use sync_engine::store::{Delivery, NewDelivery};
+
+use crate::support::clarus as support;
 
 fn id_of(result: Option<String>) -> ClarusId {
     ClarusId(result.expect("an id").parse().expect("numeric id"))

@@ -1,5 +1,4 @@
 //! Shared set-up of the NetSuite tests: a simulator on an ephemeral port and a client for it.
-#![allow(dead_code)]
 
 use std::sync::Arc;
 

@@ -2,9 +2,6 @@
 //! caught, and one seen through both its webhook and the sweep is planned once, with the same
 //! identity and the same posting.
 
-#[path = "clarus_support.rs"]
-mod support;
-
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -21,6 +18,8 @@ use sync_engine::engine::{Engine, event_key};
 use sync_engine::outbox::ActionExecutor;
 use sync_engine::processor::Processor;
 use sync_engine::store::{SqliteStore, Store};
+
+use crate::support::clarus as support;
 
 fn mappings() -> Mappings {
     Mappings::new(MappingTables {

@@ -3,10 +3,6 @@
 //! all), on random days of items, orders, despatches, held orders and resolutions; pruning the
 //! state log and the events leaves start-up and a lagging instance's catch-up exact.
 
-#[path = "store/support.rs"]
-#[allow(dead_code, unused_imports)]
-mod store_support;
-
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,6 +12,9 @@ use sync_core::*;
 use sync_engine::engine::{Engine, EngineError};
 use sync_engine::retention::prune_history;
 use sync_engine::store::{SqliteStore, StateSnapshot, Store};
+
+#[cfg(feature = "postgres")]
+use crate::support::store as store_support;
 
 fn now() -> Timestamp {
     "2026-11-27T09:00:00Z".parse().unwrap()

@@ -7,7 +7,7 @@ use jiff::Timestamp;
 use serde_json::json;
 use sync_engine::store::{NewDriftRow, NewDriftRun, Store};
 
-use crate::support::t;
+use crate::support::store::t;
 
 conformance!(
     runs_and_rows_round_trip_newest_first,

@@ -3,9 +3,6 @@
 //! looks a batch up after a lost reply instead of posting it twice, resumes a batch persisted
 //! before a restart with the same members, and fails a rejected batch with one exception.
 
-#[path = "netsuite_support.rs"]
-mod support;
-
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,6 +26,8 @@ use sync_engine::netsuite::{ExecutorConfig, NetSuiteExecutor, NetSuitePoller, Po
 use sync_engine::outbox::{ActionExecutor, ExecutionError, Outbox, OutboxConfig};
 use sync_engine::router::Router;
 use sync_engine::store::{ActionStatus, SqliteStore, Store};
+
+use crate::support::netsuite as support;
 
 const ACCOUNT: &str = "500";
 

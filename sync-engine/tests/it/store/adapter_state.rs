@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use sync_engine::store::{StateKey, Store};
 
-use crate::support::t;
+use crate::support::store::t;
 
 conformance!(
     entries_are_created_once_and_changed_over_their_version,

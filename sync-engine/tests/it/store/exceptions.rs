@@ -8,7 +8,7 @@ use sync_engine::store::{
     AuditEntry, ExceptionQuery, NewException, Store, StoreError, StoredException,
 };
 
-use crate::support::{commit, exception, t};
+use crate::support::store::{commit, exception, t};
 
 conformance!(
     exceptions_are_kept_once_resolved_and_reopened,

@@ -2,10 +2,6 @@
 //! duplicates, ambiguous failures, rejections and restarts, and two engines planning into one
 //! store (SQLite, and PostgreSQL with the `postgres` feature).
 
-#[path = "store/support.rs"]
-#[allow(dead_code, unused_imports)]
-mod store_support;
-
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -20,6 +16,9 @@ use sync_engine::monitor::{STUCK_KIND, StuckConfig, StuckDetector};
 use sync_engine::outbox::{ActionExecutor, ExecutionError, Outbox, OutboxConfig, backoff};
 use sync_engine::service::Scheduled;
 use sync_engine::store::{ActionStatus, SqliteStore, Store};
+
+#[cfg(feature = "postgres")]
+use crate::support::store as store_support;
 
 fn now() -> Timestamp {
     "2026-11-27T09:00:00Z".parse().unwrap()

@@ -24,6 +24,8 @@ use sync_engine::processor::{DecodeError, DeliveryDecoder, Processor};
 use sync_engine::service::{JobError, Scheduled, Service, backlog};
 use sync_engine::store::{Delivery, SqliteStore, Store};
 
+use crate::support::store as support;
+
 const TOKEN: &str = "0123456789abcdef0123456789abcdef";
 
 struct ItemDecoder;
@@ -334,10 +336,6 @@ async fn a_job_that_panics_is_reported_and_restarted_while_the_others_keep_runni
     stop.send(true).unwrap();
     task.await.unwrap().unwrap();
 }
-
-#[path = "store/support.rs"]
-#[allow(dead_code, unused_imports)]
-mod support;
 
 /// Short leases so that a takeover after a crash is quick to watch: 1 s leases renewed (and
 /// tried) every 200 ms; instances live for 1 s without a heartbeat.

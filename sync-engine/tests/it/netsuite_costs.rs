@@ -1,13 +1,12 @@
 //! NetSuite average costs read by SuiteQL from the simulator: the item's `averagecost`, and the
 //! location's `averagecostmli` from `inventoryitemlocations` where NetSuite keeps one.
 
-#[path = "netsuite_support.rs"]
-mod support;
-
 use rust_decimal::Decimal;
 use sim::netsuite::{ItemKind, NewItem};
 use sync_core::{LocationId, LocationMapping, MappingTables, Mappings, Sku, WarehouseId};
 use sync_engine::netsuite::CostReader;
+
+use crate::support::netsuite as support;
 
 fn money(cents: i64) -> Decimal {
     Decimal::new(cents, 2)
