@@ -1,13 +1,15 @@
 //! Output actions: what must happen in Clarus or NetSuite, or for a person.
 
+use crate::action_type::ActionType;
 use crate::despatch::{LotQuantity, Package};
 use crate::document::DocumentRef;
-use crate::exception::{Exception, Owner};
+use crate::exception::Exception;
 use crate::ids::{LineNo, LocationId, NetSuiteId, ProductId, SerialNumber, Sku, WarehouseId};
 use crate::item::Tracking;
 use crate::key::IdempotencyKey;
 use crate::mapping::StockPlace;
 use crate::order::{CarrierService, OrderRef};
+use crate::owner::Owner;
 use crate::receipt::StockCondition;
 use crate::stock::{StockKey, StockRow, StockStatus};
 use jiff::Timestamp;
@@ -28,12 +30,7 @@ pub struct PlannedAction {
 }
 
 impl Action {
-    /// Who is alerted when the action fails for good (the other system refused it): the
-    /// warehouse flow's people for what Clarus should do and for a despatch or receipt that
-    /// does not become its NetSuite fulfilment or receipt (they resolve it in the warehouse
-    /// flow: the order, the period, the quantities), finance for inventory value (adjustments
-    /// and status changes), the item master's owner for products, the integration's
-    /// administrators for exception bookkeeping.
+    /// Who is alerted when the action fails for good: see [`ActionType::failure_owner`].
     ///
     /// ```
     /// use sync_core::{Action, OrderRef, Owner};
@@ -45,16 +42,34 @@ impl Action {
     /// assert_eq!(cancel.failure_owner(), Owner::Operations);
     /// ```
     pub fn failure_owner(&self) -> Owner {
+        self.action_type().failure_owner()
+    }
+
+    /// The action's type, without its data.
+    ///
+    /// ```
+    /// use sync_core::{Action, ActionType, OrderRef};
+    ///
+    /// let cancel = Action::CancelGoodsOut {
+    ///     order: OrderRef::sales("501"),
+    ///     reference: "SO1023".into(),
+    /// };
+    /// assert_eq!(cancel.action_type(), ActionType::CancelGoodsOut);
+    /// ```
+    pub fn action_type(&self) -> ActionType {
         match self {
-            Self::CreateProduct(_) | Self::UpdateProduct(_) => Owner::ItemMaster,
-            Self::CreateGoodsOut(_)
-            | Self::CancelGoodsOut { .. }
-            | Self::CreateGoodsIn(_)
-            | Self::FulfilSalesOrder(_)
-            | Self::ReceivePurchaseOrder(_)
-            | Self::ReceiveReturnAuthorisation(_) => Owner::Operations,
-            Self::PostInventoryAdjustment(_) | Self::MoveStock(_) => Owner::Finance,
-            Self::RaiseException(_) | Self::ResolveException { .. } => Owner::Integration,
+            Self::CreateProduct(_) => ActionType::CreateProduct,
+            Self::UpdateProduct(_) => ActionType::UpdateProduct,
+            Self::CreateGoodsOut(_) => ActionType::CreateGoodsOut,
+            Self::CancelGoodsOut { .. } => ActionType::CancelGoodsOut,
+            Self::CreateGoodsIn(_) => ActionType::CreateGoodsIn,
+            Self::FulfilSalesOrder(_) => ActionType::FulfilSalesOrder,
+            Self::ReceivePurchaseOrder(_) => ActionType::ReceivePurchaseOrder,
+            Self::ReceiveReturnAuthorisation(_) => ActionType::ReceiveReturnAuthorisation,
+            Self::PostInventoryAdjustment(_) => ActionType::PostInventoryAdjustment,
+            Self::MoveStock(_) => ActionType::MoveStock,
+            Self::RaiseException(_) => ActionType::RaiseException,
+            Self::ResolveException { .. } => ActionType::ResolveException,
         }
     }
 

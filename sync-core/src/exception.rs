@@ -1,53 +1,13 @@
 //! Exceptions: problems a person must look at, each with an owner and a runbook entry.
 
+use crate::action_type::ActionType;
 use crate::document::DocumentRef;
 use crate::key::IdempotencyKey;
+use crate::lifecycle::{Flow, Stage};
 use crate::mapping::MappingTable;
+pub use crate::owner::{Owner, Severity};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
-
-/// Who must act on an exception.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Owner {
-    /// Warehouse operations: stock discrepancies and fulfilment status in Clarus.
-    Operations,
-    /// Finance: inventory value, accounts and invoicing in NetSuite.
-    Finance,
-    /// Whoever owns the item master: SKUs, barcodes, tracking.
-    ItemMaster,
-    /// The integration's administrators: mappings, configuration, unexpected input.
-    Integration,
-}
-
-impl Owner {
-    /// The owner as stored and routed (`operations`, `finance`, `item_master`, `integration`),
-    /// the same text as its serde form.
-    ///
-    /// ```
-    /// use sync_core::Owner;
-    ///
-    /// assert_eq!(Owner::ItemMaster.code(), "item_master");
-    /// ```
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Operations => "operations",
-            Self::Finance => "finance",
-            Self::ItemMaster => "item_master",
-            Self::Integration => "integration",
-        }
-    }
-}
-
-/// How urgent an exception is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Severity {
-    /// Worth a look; nothing is blocked.
-    Warning,
-    /// A document (or part of one) is blocked until someone acts.
-    Error,
-}
 
 /// What went wrong.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -84,6 +44,39 @@ pub enum ExceptionKind {
     ImplausibleQuantity,
     /// Stock differs between Clarus and NetSuite beyond what movements in flight explain.
     StockDrift,
+    /// The value of a day's drift is above finance's threshold.
+    DriftValue,
+    /// A planned action failed for good: the other system refused it, or (`action: None`) the
+    /// stored action could not be read back.
+    ActionFailed {
+        /// The type of the action that failed, when it could be read.
+        action: Option<ActionType>,
+    },
+    /// A webhook delivery cannot be decoded into an event.
+    InvalidDelivery,
+    /// A webhook delivery has waited too long and still cannot be read.
+    DeliveryStalled,
+    /// A NetSuite record cannot be read into the integration.
+    InvalidRecord,
+    /// A scheduled job keeps failing (or an instance cannot take its jobs' leases).
+    JobFailing,
+    /// A part of the service crashed and is being restarted.
+    TaskCrashed,
+    /// A document has waited longer than allowed to reach its next stage.
+    StuckDocument {
+        /// The document's flow.
+        flow: Flow,
+        /// The stage it waits to reach.
+        awaiting: Stage,
+    },
+    /// Clarus's GraphQL schema lacks a field the integration reads.
+    ClarusSchema,
+    /// A Clarus goods in is completed but its completion webhook was never processed.
+    ReceiptNotReported,
+    /// A stock movement reached NetSuite through the sweep, without its reason.
+    MovementRebuilt,
+    /// An adopted Clarus goods out's lines cannot be matched to the order's lines.
+    AdoptedLinesUnmatched,
 }
 
 impl ExceptionKind {
@@ -99,24 +92,40 @@ impl ExceptionKind {
             | Self::MissingLotOrSerial
             | Self::ShortDespatch
             | Self::ImplausibleQuantity
-            | Self::StockDrift => Owner::Operations,
+            | Self::StockDrift
+            | Self::ReceiptNotReported => Owner::Operations,
             Self::MissingMapping { table } => match table {
                 MappingTable::AdjustmentAccount => Owner::Finance,
                 _ => Owner::Integration,
             },
+            Self::DriftValue | Self::MovementRebuilt => Owner::Finance,
+            Self::ActionFailed { action } => {
+                action.map_or(Owner::Integration, ActionType::failure_owner)
+            }
+            Self::StuckDocument { flow, awaiting } => awaiting.stuck_owner(flow),
+            Self::InvalidDelivery
+            | Self::DeliveryStalled
+            | Self::InvalidRecord
+            | Self::JobFailing
+            | Self::TaskCrashed
+            | Self::ClarusSchema
+            | Self::AdoptedLinesUnmatched => Owner::Integration,
         }
     }
 
     /// How urgent.
     pub fn severity(self) -> Severity {
         match self {
-            Self::BarcodeMismatch | Self::UnknownProduct | Self::ShortDespatch => Severity::Warning,
+            Self::BarcodeMismatch
+            | Self::UnknownProduct
+            | Self::ShortDespatch
+            | Self::MovementRebuilt => Severity::Warning,
             _ => Severity::Error,
         }
     }
 
     /// Short code, used in keys and runbook anchors.
-    pub fn code(self) -> &'static str {
+    pub const fn code(self) -> &'static str {
         match self {
             Self::UnknownSku => "unknown-sku",
             Self::SkuMismatch => "sku-mismatch",
@@ -137,6 +146,18 @@ impl ExceptionKind {
             Self::InvalidEvent => "invalid-event",
             Self::ImplausibleQuantity => "implausible-quantity",
             Self::StockDrift => "stock-drift",
+            Self::DriftValue => "drift-value",
+            Self::ActionFailed { .. } => "action-failed",
+            Self::InvalidDelivery => "invalid-delivery",
+            Self::DeliveryStalled => "delivery-stalled",
+            Self::InvalidRecord => "invalid-record",
+            Self::JobFailing => "job-failing",
+            Self::TaskCrashed => "task-crashed",
+            Self::StuckDocument { .. } => "stuck-document",
+            Self::ClarusSchema => "clarus-schema",
+            Self::ReceiptNotReported => "receipt-not-reported",
+            Self::MovementRebuilt => "movement-rebuilt",
+            Self::AdoptedLinesUnmatched => "adopted-lines-unmatched",
         }
     }
 
@@ -144,6 +165,123 @@ impl ExceptionKind {
     pub fn runbook(self) -> String {
         format!("operations.md#{}", self.code())
     }
+    /// How a person's "retry" clears an exception of this kind, or why it cannot.
+    pub fn retry(self) -> Retry {
+        match self {
+            Self::ActionFailed { .. } => Retry::RequeueAction,
+            Self::StockDrift => Retry::RecheckStock,
+            Self::InvalidDelivery => Retry::ReprocessDelivery,
+            Self::UnknownSku
+            | Self::SkuMismatch
+            | Self::BarcodeMismatch
+            | Self::UnknownProduct
+            | Self::UnknownOrder
+            | Self::UnknownOrderLine
+            | Self::OrderCancelledOrClosed
+            | Self::QuantityAboveOpen
+            | Self::MissingLotOrSerial
+            | Self::ShortDespatch
+            | Self::MissingMapping { .. }
+            | Self::InvalidEvent
+            | Self::ImplausibleQuantity => Retry::ReplayDocument,
+            Self::InvalidRecord => Retry::NotRetryable {
+                reason: "correct the record in NetSuite; the poller reads it again when it \
+                         changes and closes this exception",
+            },
+            Self::ReceiptNotReported => Retry::NotRetryable {
+                reason: "Clarus must report the receipt; the sweep checks again on every run",
+            },
+            Self::StuckDocument { .. } => Retry::NotRetryable {
+                reason: "the stuck check runs again on every run and closes it once the \
+                         document moves",
+            },
+            Self::DriftValue
+            | Self::DeliveryStalled
+            | Self::JobFailing
+            | Self::TaskCrashed
+            | Self::ClarusSchema
+            | Self::MovementRebuilt
+            | Self::AdoptedLinesUnmatched => Retry::NotRetryable {
+                reason: "the exception was not raised by planning",
+            },
+        }
+    }
+
+    /// One kind of every code: each kind, with every mapping table, every flow and stage a
+    /// document can wait in, and a failed action of every type (and one that could not be
+    /// read). Its codes and runbook anchors are every code and anchor the integration uses.
+    pub fn every() -> Vec<ExceptionKind> {
+        let mut kinds = vec![
+            Self::UnknownSku,
+            Self::SkuMismatch,
+            Self::BarcodeMismatch,
+            Self::UnknownProduct,
+            Self::UnknownOrder,
+            Self::UnknownOrderLine,
+            Self::OrderCancelledOrClosed,
+            Self::QuantityAboveOpen,
+            Self::MissingLotOrSerial,
+            Self::ShortDespatch,
+            Self::InvalidEvent,
+            Self::ImplausibleQuantity,
+            Self::StockDrift,
+            Self::DriftValue,
+            Self::InvalidDelivery,
+            Self::DeliveryStalled,
+            Self::InvalidRecord,
+            Self::JobFailing,
+            Self::TaskCrashed,
+            Self::ClarusSchema,
+            Self::ReceiptNotReported,
+            Self::MovementRebuilt,
+            Self::AdoptedLinesUnmatched,
+            Self::ActionFailed { action: None },
+        ];
+        kinds.extend(MappingTable::ALL.map(|table| Self::MissingMapping { table }));
+        kinds.extend(ActionType::ALL.map(|a| Self::ActionFailed { action: Some(a) }));
+        for flow in Flow::ALL {
+            kinds.extend(
+                flow.stages()
+                    .iter()
+                    .map(|&awaiting| Self::StuckDocument { flow, awaiting }),
+            );
+        }
+        kinds
+    }
+
+    /// How a person's retry treats an exception stored with kind `code` (see
+    /// [`retry`](Self::retry)); `None` for a code no kind has.
+    ///
+    /// ```
+    /// use sync_core::exception::{ExceptionKind, Retry};
+    ///
+    /// assert_eq!(ExceptionKind::retry_of_code("action-failed"), Some(Retry::RequeueAction));
+    /// assert_eq!(ExceptionKind::retry_of_code("no-such-kind"), None);
+    /// ```
+    pub fn retry_of_code(code: &str) -> Option<Retry> {
+        Self::every()
+            .into_iter()
+            .find(|k| k.code() == code)
+            .map(Self::retry)
+    }
+}
+
+/// How a person's retry clears an exception (see [`ExceptionKind::retry`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retry {
+    /// Run the failed action (or the batch it failed in) again.
+    RequeueAction,
+    /// Compare stock again.
+    RecheckStock,
+    /// Decode the stored delivery again.
+    ReprocessDelivery,
+    /// Plan the document again (after the cause was fixed).
+    ReplayDocument,
+    /// Retrying cannot help.
+    NotRetryable {
+        /// What clears the exception instead.
+        reason: &'static str,
+    },
 }
 
 /// A problem raised for a person, tied to one document.
@@ -256,5 +394,55 @@ mod tests {
         assert_eq!(e.severity, Severity::Error);
         assert_eq!(e.runbook, "operations.md#unknown-sku");
         assert_eq!(e.key.as_str(), "EXC-unknown_2Dsku-SO-77");
+    }
+
+    #[test]
+    fn kinds_sharing_a_code_share_severity_retry_and_runbook() {
+        let every = ExceptionKind::every();
+        for a in &every {
+            for b in every.iter().filter(|b| b.code() == a.code()) {
+                assert_eq!(a.severity(), b.severity(), "{a:?} / {b:?}");
+                assert_eq!(a.retry(), b.retry(), "{a:?} / {b:?}");
+                assert_eq!(a.runbook(), b.runbook());
+            }
+            assert_eq!(ExceptionKind::retry_of_code(a.code()), Some(a.retry()));
+        }
+    }
+
+    #[test]
+    fn a_failed_posting_belongs_to_the_flow_that_owns_it() {
+        let failed = |action| ExceptionKind::ActionFailed {
+            action: Some(action),
+        };
+        assert_eq!(
+            failed(ActionType::FulfilSalesOrder).owner(),
+            Owner::Operations
+        );
+        assert_eq!(
+            failed(ActionType::ReceivePurchaseOrder).owner(),
+            Owner::Operations
+        );
+        assert_eq!(
+            failed(ActionType::PostInventoryAdjustment).owner(),
+            Owner::Finance
+        );
+        assert_eq!(failed(ActionType::MoveStock).owner(), Owner::Finance);
+        assert_eq!(failed(ActionType::CreateProduct).owner(), Owner::ItemMaster);
+        assert_eq!(
+            ExceptionKind::ActionFailed { action: None }.owner(),
+            Owner::Integration
+        );
+        let stuck = |flow, awaiting| ExceptionKind::StuckDocument { flow, awaiting }.owner();
+        assert_eq!(
+            stuck(Flow::SalesOrder, Stage::FulfilmentPosted),
+            Owner::Operations
+        );
+        assert_eq!(
+            stuck(Flow::ReturnAuthorisation, Stage::ReceiptPosted),
+            Owner::Operations
+        );
+        assert_eq!(stuck(Flow::Adjustment, Stage::Posted), Owner::Finance);
+        assert_eq!(ExceptionKind::DriftValue.owner(), Owner::Finance);
+        assert_eq!(ExceptionKind::JobFailing.owner(), Owner::Integration);
     }
 }

@@ -114,6 +114,7 @@
 //! ```
 
 pub mod action;
+pub mod action_type;
 pub mod close;
 pub mod despatch;
 pub mod document;
@@ -123,19 +124,24 @@ pub mod exception;
 pub mod ids;
 pub mod item;
 pub mod key;
+pub mod lifecycle;
 pub mod mapping;
 pub mod money;
 pub mod order;
+pub mod owner;
 pub mod planner;
 pub mod progress;
 pub mod receipt;
+pub mod source;
 pub mod state;
 pub mod stock;
+pub mod subject;
 
 pub use action::{
     Action, Fulfilment, InventoryAdjustment, ItemReceipt, PlannedAction, PostedLine, ProductSpec,
     ReceivedLine, StockMove, WarehouseOrder, WarehouseOrderLine,
 };
+pub use action_type::ActionType;
 pub use despatch::{Despatch, DespatchLine, LotQuantity, Package};
 pub use document::DocumentRef;
 pub use drift::{DriftCalculator, DriftClass, DriftReport, DriftRow, DriftSummary, Thresholds};
@@ -148,6 +154,7 @@ pub use ids::{
 };
 pub use item::{ClarusProduct, Item, Tracking};
 pub use key::{IdempotencyKey, KeyBuilder, KeyError};
+pub use lifecycle::{Flow, Stage};
 pub use mapping::{
     AccountMapping, LocationMapping, MappingError, MappingTable, MappingTables, Mappings,
     ShipMethodMapping, StatusMapping, StockPlace,

@@ -26,6 +26,16 @@ pub enum MappingTable {
     ShipMethod,
 }
 
+impl MappingTable {
+    /// Every table.
+    pub const ALL: [MappingTable; 4] = [
+        Self::LocationWarehouse,
+        Self::AdjustmentAccount,
+        Self::StockStatus,
+        Self::ShipMethod,
+    ];
+}
+
 /// Where stock of one availability sits in NetSuite: an inventory status at the same location,
 /// or a separate location.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -4,8 +4,8 @@
 //! Progress is informational. It posts nothing and raises nothing; it is recorded so that a
 //! sales order's lifecycle shows when the warehouse acknowledged it and when picking started.
 
-use crate::event::{Name, Revision, SourceId, System};
 use crate::ids::{GoodsOutId, NetSuiteId, Tenant};
+use crate::source::{Name, Revision, SourceId, System};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 

@@ -5,7 +5,6 @@
 //! a [`MemoryState`]) and records the [`StateChange`]s and actions of each [`Plan`] together,
 //! atomically.
 
-use crate::action::Action;
 use crate::document::DocumentRef;
 use crate::event::{Revision, SourceId};
 use crate::exception::Exception;
@@ -13,7 +12,6 @@ use crate::ids::{LineNo, NetSuiteId, Sku};
 use crate::item::{ClarusProduct, Item};
 use crate::key::IdempotencyKey;
 use crate::order::{Order, OrderRef};
-use crate::planner::Plan;
 use rust_decimal::Decimal;
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
@@ -215,23 +213,6 @@ impl MemoryState {
     /// An empty state.
     pub fn new() -> Self {
         Self::default()
-    }
-
-    /// Records a plan: its actions (as planned, exceptions opened or resolved) and its changes.
-    pub fn apply(&mut self, plan: &Plan) {
-        for planned in &plan.actions {
-            self.planned.insert(planned.key.clone());
-            match &planned.action {
-                Action::RaiseException(exception) => self.open_exception(exception.clone()),
-                Action::ResolveException { exception, .. } => {
-                    self.resolve_exception(exception);
-                }
-                _ => {}
-            }
-        }
-        for change in &plan.changes {
-            self.apply_change(change);
-        }
     }
 
     /// Records one change.

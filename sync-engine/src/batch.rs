@@ -49,6 +49,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
+use sync_core::subject::ExceptionSubject;
+use sync_core::{ActionType, ExceptionKind};
 
 use async_trait::async_trait;
 use jiff::tz::TimeZone;
@@ -66,7 +68,7 @@ use crate::store::{
 };
 
 /// The outbox kind of the actions this module batches.
-pub const ADJUSTMENT_KIND: &str = "post_inventory_adjustment";
+pub const ADJUSTMENT_KIND: &str = ActionType::PostInventoryAdjustment.code();
 
 /// Prefix of batch keys (NetSuite external ids of batched adjustments).
 const BATCH_PREFIX: &str = "CLR-ADJB";
@@ -490,16 +492,15 @@ impl Batcher {
             .await?;
         self.store
             .raise_exception(
-                NewException {
-                    key: format!("EX-ACTION-{key}"),
-                    kind: crate::exceptions::ACTION_FAILED_KIND.into(),
-                    owner: "finance".into(),
-                    severity: "error".into(),
-                    document: crate::engine::document_label(&action.action.document),
-                    message: format!("{} {key} failed: {message}", action.action.kind),
-                    runbook: "operations.md#action-failed".into(),
-                    payload: serde_json::json!({ "action": key, "error": message }),
-                },
+                NewException::of(
+                    ExceptionKind::ActionFailed {
+                        action: ActionType::parse(&action.action.kind),
+                    },
+                    ExceptionSubject::Action(key.clone()).to_string(),
+                    crate::engine::document_label(&action.action.document),
+                    format!("{} {key} failed: {message}", action.action.kind),
+                    serde_json::json!({ "action": key, "error": message }),
+                ),
                 self.clock.now(),
             )
             .await
@@ -526,28 +527,27 @@ fn read_adjustment(action: &OutboxAction) -> Result<InventoryAdjustment, String>
 fn batch_exception(batch: &StoredBatch, message: &str) -> NewException {
     let key = &batch.batch.key;
     let members = &batch.batch.members;
-    NewException {
-        key: format!("EX-BATCH-{key}"),
-        kind: crate::exceptions::ACTION_FAILED_KIND.into(),
-        owner: "finance".into(),
-        severity: "error".into(),
-        document: format!(
+    NewException::of(
+        ExceptionKind::ActionFailed {
+            action: Some(ActionType::PostInventoryAdjustment),
+        },
+        ExceptionSubject::Batch(key.clone()).to_string(),
+        format!(
             "inventory adjustment batch {key} ({})",
             batch.batch.grouping
         ),
-        message: format!(
+        format!(
             "{ADJUSTMENT_KIND} batch {key} of {} actions ({}) failed: {message}",
             members.len(),
             members.join(", ")
         ),
-        runbook: "operations.md#action-failed".into(),
-        payload: serde_json::json!({
+        serde_json::json!({
             "batch": key,
             "grouping": batch.batch.grouping,
             "members": members,
             "error": message,
         }),
-    }
+    )
 }
 
 #[async_trait]

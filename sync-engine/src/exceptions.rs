@@ -22,6 +22,9 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
+use sync_core::ExceptionKind;
+use sync_core::exception::Retry;
+use sync_core::subject::ExceptionSubject;
 
 use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
@@ -30,14 +33,13 @@ use sync_core::{DocumentRef, Exception};
 use tokio::sync::Mutex;
 
 use crate::engine::{Engine, EngineError};
-use crate::reconcile::DRIFT_KIND;
 use crate::service::Scheduled;
 use crate::store::{ExceptionQuery, Store, StoreError, StoredException};
 
 /// Kind of the exceptions raised for actions the outbox gave up on.
-pub const ACTION_FAILED_KIND: &str = "action-failed";
+pub const ACTION_FAILED_KIND: &str = ExceptionKind::ActionFailed { action: None }.code();
 /// Kind of the exceptions raised for deliveries that could not be decoded.
-pub const INVALID_DELIVERY_KIND: &str = "invalid-delivery";
+pub const INVALID_DELIVERY_KIND: &str = ExceptionKind::InvalidDelivery.code();
 
 /// Which exceptions to show.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -178,45 +180,33 @@ pub fn retry_way(exception: &StoredException) -> Result<RetryWay, RetryError> {
             reason,
         })
     };
-    match e.kind.as_str() {
-        ACTION_FAILED_KIND => {
-            if let Some(batch) = e.key.strip_prefix("EX-BATCH-") {
-                return Ok(RetryWay::RequeueBatch {
-                    batch: batch.to_owned(),
-                });
-            }
-            match e.payload.get("action").and_then(|a| a.as_str()) {
+    let subject = ExceptionSubject::parse(&e.key);
+    match ExceptionKind::retry_of_code(&e.kind) {
+        Some(Retry::RequeueAction) => match subject {
+            Some(ExceptionSubject::Batch(batch)) => Ok(RetryWay::RequeueBatch { batch }),
+            _ => match e.payload.get("action").and_then(|a| a.as_str()) {
                 Some(action) => Ok(RetryWay::RequeueAction {
                     action: action.to_owned(),
                 }),
                 None => not_retryable("the exception does not name its action"),
+            },
+        },
+        Some(Retry::RecheckStock) => Ok(RetryWay::RecheckStock),
+        Some(Retry::ReprocessDelivery) => match subject {
+            Some(ExceptionSubject::Delivery(delivery)) => {
+                Ok(RetryWay::ReprocessDelivery { delivery })
+            }
+            _ => not_retryable("the exception does not name its delivery"),
+        },
+        Some(Retry::NotRetryable { reason }) => not_retryable(reason),
+        Some(Retry::ReplayDocument) | None => {
+            match serde_json::from_value::<Exception>(e.payload.clone()) {
+                Ok(core) => Ok(RetryWay::ReplayDocument {
+                    document: core.document,
+                }),
+                Err(_) => not_retryable("the exception was not raised by planning"),
             }
         }
-        DRIFT_KIND => Ok(RetryWay::RecheckStock),
-        INVALID_DELIVERY_KIND => match e
-            .key
-            .strip_prefix("EX-DELIVERY-")
-            .and_then(|id| id.parse().ok())
-        {
-            Some(delivery) => Ok(RetryWay::ReprocessDelivery { delivery }),
-            None => not_retryable("the exception does not name its delivery"),
-        },
-        "invalid-record" => not_retryable(
-            "correct the record in NetSuite; the poller reads it again when it changes and \
-             closes this exception",
-        ),
-        "receipt-not-reported" => {
-            not_retryable("Clarus must report the receipt; the sweep checks again on every run")
-        }
-        kind if kind.starts_with("stuck-") => not_retryable(
-            "the stuck check runs again on every run and closes it once the document moves",
-        ),
-        _ => match serde_json::from_value::<Exception>(e.payload.clone()) {
-            Ok(core) => Ok(RetryWay::ReplayDocument {
-                document: core.document,
-            }),
-            Err(_) => not_retryable("the exception was not raised by planning"),
-        },
     }
 }
 

@@ -44,6 +44,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
+use sync_core::ExceptionKind;
 
 use clarus_client::{ClarusError, GraphQlError};
 use jiff::{SignedDuration, Timestamp, Unit};
@@ -61,7 +62,7 @@ pub use leases::{
 };
 
 /// Kind of the exception raised for a scheduled job that keeps failing.
-pub const JOB_FAILING_KIND: &str = "job-failing";
+pub const JOB_FAILING_KIND: &str = ExceptionKind::JobFailing.code();
 /// Runbook entry of [`JOB_FAILING_KIND`].
 pub const JOB_FAILING_RUNBOOK: &str = "operations.md#job-failing";
 /// Prefix of the key of a job's exception; the job's name follows.
@@ -73,7 +74,7 @@ pub fn job_exception_key(job: &str) -> String {
 }
 
 /// Kind of the exception raised for a part of the service that crashed and was restarted.
-pub const TASK_CRASHED_KIND: &str = "task-crashed";
+pub const TASK_CRASHED_KIND: &str = ExceptionKind::TaskCrashed.code();
 /// Runbook entry of [`TASK_CRASHED_KIND`].
 pub const TASK_CRASHED_RUNBOOK: &str = "operations.md#task-crashed";
 /// Prefix of the key of a part's `task-crashed` exception; the part's name follows.
@@ -897,19 +898,16 @@ fn job_exception(job: &str, state: &JobState, error: &JobError) -> NewException 
     } else {
         ""
     };
-    NewException {
-        key: job_exception_key(job),
-        kind: JOB_FAILING_KIND.into(),
-        owner: "integration".into(),
-        severity: "error".into(),
-        document: format!("job {job}"),
-        message: format!(
+    NewException::of(
+        ExceptionKind::JobFailing,
+        job_exception_key(job),
+        format!("job {job}"),
+        format!(
             "scheduled job {job}{depends} has failed {runs_text} in a row since {}{cause}; last \
              error: {error}",
             seconds(since)
         ),
-        runbook: JOB_FAILING_RUNBOOK.into(),
-        payload: json!({
+        json!({
             "job": job,
             "connections": state.connections,
             "consecutive_failures": runs,
@@ -918,7 +916,7 @@ fn job_exception(job: &str, state: &JobState, error: &JobError) -> NewException 
             "persistent": error.is_persistent(),
             "connection": error.connection(),
         }),
-    }
+    )
 }
 
 /// The `task-crashed` exception of a part that has just crashed (again).
@@ -932,24 +930,21 @@ fn task_exception(part: &str, crash: &Crash) -> NewException {
             seconds(crash.since)
         )
     };
-    NewException {
-        key: task_exception_key(part),
-        kind: TASK_CRASHED_KIND.into(),
-        owner: "integration".into(),
-        severity: "error".into(),
-        document: format!("task {part}"),
-        message: format!(
+    NewException::of(
+        ExceptionKind::TaskCrashed,
+        task_exception_key(part),
+        format!("task {part}"),
+        format!(
             "the service part {part} {times} and is being restarted; last: {}",
             crash.last.message
         ),
-        runbook: TASK_CRASHED_RUNBOOK.into(),
-        payload: json!({
+        json!({
             "part": part,
             "crashes": crash.crashes,
             "crashed_since": crash.since,
             "last_error": crash.last.message,
         }),
-    }
+    )
 }
 
 /// A timestamp to the second, for messages.

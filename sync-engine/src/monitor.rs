@@ -27,11 +27,12 @@
 //! month-end close is [`crate::close`]'s.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::fmt;
+use sync_core::ExceptionKind;
+pub use sync_core::lifecycle::{Flow, Stage};
 
 use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
-use sync_core::{DocumentRef, Event, GoodsOutMilestone, OrderKind, OrderRef, Payload};
+use serde::Serialize;
+use sync_core::{DocumentRef, Event, GoodsOutMilestone, OrderRef, Payload};
 
 use crate::engine::document_key;
 use crate::store::{ActionRecord, ActionStatus, RecordedEvent, Store, StoreError};
@@ -41,7 +42,11 @@ mod stuck;
 pub use stuck::{StuckConfig, StuckDetector, StuckDocument, StuckReport, stuck_documents};
 
 /// The exception kind raised for a stuck document.
-pub const STUCK_KIND: &str = "stuck-document";
+pub const STUCK_KIND: &str = ExceptionKind::StuckDocument {
+    flow: Flow::SalesOrder,
+    awaiting: Stage::Imported,
+}
+.code();
 /// The runbook anchor of a stuck document.
 pub const STUCK_RUNBOOK: &str = "operations.md#stuck-document";
 
@@ -58,125 +63,6 @@ pub enum MonitorError {
     /// The drift history could not be read.
     #[error(transparent)]
     DriftHistory(#[from] crate::drift_history::HistoryError),
-}
-
-/// A business flow a document goes through.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Flow {
-    /// Sales order to Item Fulfilment.
-    SalesOrder,
-    /// Purchase order to Item Receipt.
-    PurchaseOrder,
-    /// Return authorisation to Item Receipt.
-    ReturnAuthorisation,
-    /// Clarus stock movement to inventory adjustment (or stock move).
-    Adjustment,
-}
-
-impl Flow {
-    /// The stages of the flow, in order.
-    pub fn stages(self) -> &'static [Stage] {
-        match self {
-            Flow::SalesOrder => &[
-                Stage::Imported,
-                Stage::SentToClarus,
-                Stage::Acknowledged,
-                Stage::Picking,
-                Stage::Despatched,
-                Stage::FulfilmentPosted,
-            ],
-            Flow::PurchaseOrder | Flow::ReturnAuthorisation => &[
-                Stage::Imported,
-                Stage::SentToClarus,
-                Stage::Received,
-                Stage::ReceiptPosted,
-            ],
-            Flow::Adjustment => &[Stage::Seen, Stage::Posted],
-        }
-    }
-
-    /// A short, stable name (`sales_order`, ...).
-    pub fn code(self) -> &'static str {
-        match self {
-            Flow::SalesOrder => "sales_order",
-            Flow::PurchaseOrder => "purchase_order",
-            Flow::ReturnAuthorisation => "return_authorisation",
-            Flow::Adjustment => "adjustment",
-        }
-    }
-
-    fn of_order(kind: OrderKind) -> Flow {
-        match kind {
-            OrderKind::Sales => Flow::SalesOrder,
-            OrderKind::Purchase => Flow::PurchaseOrder,
-            OrderKind::Return => Flow::ReturnAuthorisation,
-        }
-    }
-}
-
-impl fmt::Display for Flow {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.code())
-    }
-}
-
-/// A stage of a document's lifecycle.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Stage {
-    /// The NetSuite order was planned by the engine.
-    Imported,
-    /// Its goods out or goods-in receipt exists in Clarus.
-    SentToClarus,
-    /// Clarus processed the goods out for picking (stock allocated, on a pick list).
-    Acknowledged,
-    /// The warehouse picked the goods out (or part of it).
-    Picking,
-    /// Clarus despatched (part of) the sales order.
-    Despatched,
-    /// Every despatch is posted as an Item Fulfilment.
-    FulfilmentPosted,
-    /// Clarus received (part of) the order.
-    Received,
-    /// Every receipt is posted as an Item Receipt.
-    ReceiptPosted,
-    /// The Clarus stock movement was planned by the engine.
-    Seen,
-    /// The movement is posted to NetSuite.
-    Posted,
-}
-
-impl Stage {
-    /// A short, stable name (`fulfilment_posted`, ...), as used in the configuration.
-    pub fn code(self) -> &'static str {
-        match self {
-            Stage::Imported => "imported",
-            Stage::SentToClarus => "sent_to_clarus",
-            Stage::Acknowledged => "acknowledged",
-            Stage::Picking => "picking",
-            Stage::Despatched => "despatched",
-            Stage::FulfilmentPosted => "fulfilment_posted",
-            Stage::Received => "received",
-            Stage::ReceiptPosted => "receipt_posted",
-            Stage::Seen => "seen",
-            Stage::Posted => "posted",
-        }
-    }
-
-    /// Whether reaching the stage is a posting to the NetSuite ledger.
-    pub fn is_ledger(self) -> bool {
-        matches!(
-            self,
-            Stage::FulfilmentPosted | Stage::ReceiptPosted | Stage::Posted
-        )
-    }
-}
-
-impl fmt::Display for Stage {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.code())
-    }
 }
 
 /// A stage reached, and when.

@@ -26,6 +26,8 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
+use sync_core::subject::ExceptionSubject;
+use sync_core::{ActionType, ExceptionKind};
 
 use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
@@ -293,7 +295,7 @@ impl Outbox {
                 self.store
                     .fail_action(&key, &message, false, None, self.now())
                     .await?;
-                return self.raise_failure(&outbox, "integration", &message).await;
+                return self.raise_failure(&outbox, None, &message).await;
             }
         };
         if outbox.status == ActionStatus::Ambiguous {
@@ -320,7 +322,7 @@ impl Outbox {
                 self.store
                     .fail_action(&key, &message, false, None, self.now())
                     .await?;
-                self.raise_failure(&outbox, planned.action.failure_owner().code(), &message)
+                self.raise_failure(&outbox, Some(planned.action.action_type()), &message)
                     .await
             }
             Err(e) => {
@@ -346,7 +348,7 @@ impl Outbox {
                 .fail_action(key, &message, ambiguous, None, self.now())
                 .await?;
             return self
-                .raise_failure(outbox, planned.action.failure_owner().code(), &message)
+                .raise_failure(outbox, Some(planned.action.action_type()), &message)
                 .await;
         }
         let delay = backoff(&self.config, attempts, key);
@@ -363,25 +365,24 @@ impl Outbox {
             .await
     }
 
+    /// Raises the `action-failed` exception of `outbox`; `action` is its type, `None` when the
+    /// stored action cannot be read.
     async fn raise_failure(
         &self,
         outbox: &OutboxAction,
-        owner: &str,
+        action: Option<ActionType>,
         message: &str,
     ) -> Result<(), StoreError> {
-        let exception = NewException {
-            key: format!("EX-ACTION-{}", outbox.action.key),
-            kind: crate::exceptions::ACTION_FAILED_KIND.into(),
-            owner: owner.into(),
-            severity: "error".into(),
-            document: crate::engine::document_label(&outbox.action.document),
-            message: format!(
+        let exception = NewException::of(
+            ExceptionKind::ActionFailed { action },
+            ExceptionSubject::Action(outbox.action.key.clone()).to_string(),
+            crate::engine::document_label(&outbox.action.document),
+            format!(
                 "{} {} failed: {message}",
                 outbox.action.kind, outbox.action.key
             ),
-            runbook: "operations.md#action-failed".into(),
-            payload: serde_json::json!({ "action": outbox.action.key, "error": message }),
-        };
+            serde_json::json!({ "action": outbox.action.key, "error": message }),
+        );
         self.store.raise_exception(exception, self.now()).await
     }
 }

@@ -27,6 +27,8 @@
 
 use std::sync::Arc;
 use std::time::Duration;
+use sync_core::ExceptionKind;
+use sync_core::subject::ExceptionSubject;
 
 use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp, Unit};
@@ -38,7 +40,7 @@ use crate::engine::{Engine, EngineError, IngestOutcome};
 use crate::store::{Delivery, NewException, Store, StoreError};
 
 /// Kind of the exception raised for a delivery that has waited too long to be decoded.
-pub const DELIVERY_STALLED_KIND: &str = "delivery-stalled";
+pub const DELIVERY_STALLED_KIND: &str = ExceptionKind::DeliveryStalled.code();
 /// Runbook entry of [`DELIVERY_STALLED_KIND`].
 pub const DELIVERY_STALLED_RUNBOOK: &str = "operations.md#delivery-stalled";
 
@@ -227,19 +229,16 @@ impl Processor {
                 tracing::warn!(id = delivery.id, %message, "delivery cannot be decoded");
                 self.store
                     .raise_exception(
-                        NewException {
-                            key: format!("EX-DELIVERY-{}", delivery.id),
-                            kind: crate::exceptions::INVALID_DELIVERY_KIND.into(),
-                            owner: "integration".into(),
-                            severity: "error".into(),
-                            document: format!("delivery {}", delivery.id),
-                            message: format!(
+                        NewException::of(
+                            ExceptionKind::InvalidDelivery,
+                            ExceptionSubject::Delivery(delivery.id).to_string(),
+                            format!("delivery {}", delivery.id),
+                            format!(
                                 "delivery {} from {} cannot be used: {message}",
                                 delivery.id, delivery.delivery.source
                             ),
-                            runbook: "operations.md#invalid-delivery".into(),
-                            payload: delivery.delivery.headers.clone(),
-                        },
+                            delivery.delivery.headers.clone(),
+                        ),
                         self.now(),
                     )
                     .await?;
@@ -289,13 +288,11 @@ impl Processor {
         };
         let since = d.received_at.round(Unit::Second).unwrap_or(d.received_at);
         let minutes = self.stall_after.as_secs() / 60;
-        let exception = NewException {
-            key: stalled_exception_key(delivery.id),
-            kind: DELIVERY_STALLED_KIND.into(),
-            owner: "integration".into(),
-            severity: "error".into(),
-            document: format!("delivery {}", delivery.id),
-            message: format!(
+        let exception = NewException::of(
+            ExceptionKind::DeliveryStalled,
+            stalled_exception_key(delivery.id),
+            format!("delivery {}", delivery.id),
+            format!(
                 "delivery {} from {}{named} has waited since {since} (more than {minutes} \
                  minutes) and still cannot be read; it is tried again every {} seconds; last \
                  reason: {reason}",
@@ -303,8 +300,7 @@ impl Processor {
                 d.source,
                 self.retry_after.as_secs()
             ),
-            runbook: DELIVERY_STALLED_RUNBOOK.into(),
-            payload: json!({
+            json!({
                 "delivery": delivery.id,
                 "source": d.source,
                 "resource": header("resource_name"),
@@ -313,7 +309,7 @@ impl Processor {
                 "received_at": d.received_at,
                 "reason": reason,
             }),
-        };
+        );
         tracing::warn!(id = delivery.id, %reason, "delivery stalled");
         self.store.refresh_exception(exception, now).await?;
         Ok(())

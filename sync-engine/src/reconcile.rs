@@ -13,6 +13,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
+use sync_core::ExceptionKind;
 
 use clarus_client::{ClarusClient, ClarusError};
 use jiff::Timestamp;
@@ -32,11 +33,11 @@ use crate::netsuite::{CostReader, OnHandReader, SnapshotError, UnitCosts};
 use crate::store::{ActionFilter, ExceptionQuery, NewException, Store};
 
 /// Kind of the exceptions raised for drifting positions.
-pub const DRIFT_KIND: &str = "stock-drift";
+pub const DRIFT_KIND: &str = ExceptionKind::StockDrift.code();
 
 /// Kind of the exception raised for finance when the value of the unexplained drift exceeds
 /// the threshold.
-pub const DRIFT_VALUE_KIND: &str = "drift-value";
+pub const DRIFT_VALUE_KIND: &str = ExceptionKind::DriftValue.code();
 
 /// Runbook entry of [`DRIFT_VALUE_KIND`].
 pub const DRIFT_VALUE_RUNBOOK: &str = "operations.md#drift-value";
@@ -301,22 +302,19 @@ fn value_exception(
     if !largest.is_empty() {
         message.push_str(&format!("; largest: {}", largest.join(", ")));
     }
-    Ok(NewException {
-        key: IdempotencyKey::build("EXC", &[DRIFT_VALUE_KIND, &day])
+    Ok(NewException::of(
+        ExceptionKind::DriftValue,
+        IdempotencyKey::build("EXC", &[DRIFT_VALUE_KIND, &day])
             .as_str()
             .to_owned(),
-        kind: DRIFT_VALUE_KIND.to_owned(),
-        owner: "finance".to_owned(),
-        severity: "error".to_owned(),
-        document: format!("inventory value {day}"),
+        format!("inventory value {day}"),
         message,
-        runbook: DRIFT_VALUE_RUNBOOK.to_owned(),
-        payload: serde_json::json!({
+        serde_json::json!({
             "day": day,
             "threshold": threshold,
             "run": snapshot.run,
         }),
-    })
+    ))
 }
 
 /// `EUR 12.50, USD 3.00`: each currency's total to the cent; `none` when nothing is valued.

@@ -35,7 +35,7 @@ use crate::item::Tracking;
 use crate::key::IdempotencyKey;
 use crate::mapping::Mappings;
 use crate::order::OrderRef;
-use crate::state::{StateChange, StateView};
+use crate::state::{MemoryState, StateChange, StateView};
 use jiff::Timestamp;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -240,6 +240,25 @@ pub(crate) fn tracking_problem(
             sorted.sort();
             sorted.dedup();
             (sorted.len() != serials.len()).then(|| "a serial number is repeated".to_owned())
+        }
+    }
+}
+
+impl MemoryState {
+    /// Records a plan: its actions (as planned, exceptions opened or resolved) and its changes.
+    pub fn apply(&mut self, plan: &Plan) {
+        for planned in &plan.actions {
+            self.record_planned(planned.key.clone());
+            match &planned.action {
+                Action::RaiseException(exception) => self.open_exception(exception.clone()),
+                Action::ResolveException { exception, .. } => {
+                    self.resolve_exception(exception);
+                }
+                _ => {}
+            }
+        }
+        for change in &plan.changes {
+            self.apply_change(change);
         }
     }
 }

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use sync_core::ExceptionKind;
 
 use async_trait::async_trait;
 use clarus_client::graphql::{Filter, ListQuery, Node};
@@ -531,13 +532,11 @@ impl ClarusExecutor {
                 .iter()
                 .map(|l| format!("line {} {} × {}", l.order_line, l.quantity, l.sku))
                 .collect();
-            let exception = NewException {
-                key: format!("EX-CLARUS-ADOPTED-LINES-{goods_out}"),
-                kind: "adopted-lines-unmatched".into(),
-                owner: "integration".into(),
-                severity: "error".into(),
-                document: document.to_string(),
-                message: format!(
+            let exception = NewException::of(
+                ExceptionKind::AdoptedLinesUnmatched,
+                format!("EX-CLARUS-ADOPTED-LINES-{goods_out}"),
+                document.to_string(),
+                format!(
                     "{document} {}: goods out {goods_out} was already in Clarus and was adopted \
                      instead of creating a second one, but its lines ({}) cannot be matched one \
                      to one by SKU to the order's open lines ({}). Its despatch cannot be tied \
@@ -551,15 +550,14 @@ impl ClarusExecutor {
                     },
                     wanted.join(", ")
                 ),
-                runbook: "operations.md#adopted-lines-unmatched".into(),
-                payload: serde_json::json!({
+                serde_json::json!({
                     "goods_out": goods_out.to_string(),
                     "order": order.order.id.as_str(),
                     "reference": order.reference,
                     "clarus_lines": found,
                     "order_lines": wanted,
                 }),
-            };
+            );
             store
                 .refresh_exception(exception, self.clock.now())
                 .await

@@ -20,6 +20,7 @@
 
 use std::sync::Arc;
 use std::time::Duration;
+use sync_core::ExceptionKind;
 
 use clarus_client::graphql::Filter;
 use clarus_client::webhook::{StockEvent, StockRecord};
@@ -40,7 +41,7 @@ use crate::processor::DecodeError;
 use crate::store::{NewException, Store, StoreError};
 
 /// The kind of the warning raised for a movement posted from its transaction.
-pub const MOVEMENT_REBUILT: &str = "movement-rebuilt";
+pub const MOVEMENT_REBUILT: &str = ExceptionKind::MovementRebuilt.code();
 
 /// The store entry holding the movement sweep's watermark (an RFC 3339 `created_at`).
 pub const MOVEMENT_SWEEP_WATERMARK: &str = "clarus.sweep.stock_movement.created_at";
@@ -322,21 +323,18 @@ impl MovementSweep {
         }
         let id = movement.id.0;
         tracing::warn!(movement = id, sku = %movement.sku, "stock movement posted from the sweep, without its reason");
-        let exception = NewException {
-            key: format!("EX-CLARUS-MOVEMENT-REBUILT-{id}"),
-            kind: MOVEMENT_REBUILT.into(),
-            owner: "finance".into(),
-            severity: "warning".into(),
-            document: format!("stock movement {id}"),
-            message: format!(
+        let exception = NewException::of(
+            ExceptionKind::MovementRebuilt,
+            format!("EX-CLARUS-MOVEMENT-REBUILT-{id}"),
+            format!("stock movement {id}"),
+            format!(
                 "stock movement {id} ({:?}, {} × {} in warehouse {}) reached NetSuite through the \
                  sweep because its webhook never arrived; Clarus documents no reason on stock \
                  transactions, so it was posted to the default account of its kind: check the \
                  account and reclassify if needed",
                 movement.kind, movement.quantity, movement.sku, movement.warehouse
             ),
-            runbook: "operations.md#movement-rebuilt".into(),
-            payload: json!({
+            json!({
                 "movement": id,
                 "kind": format!("{:?}", movement.kind),
                 "sku": movement.sku.as_str(),
@@ -344,7 +342,7 @@ impl MovementSweep {
                 "warehouse": movement.warehouse.0,
                 "occurred_at": movement.occurred_at.to_string(),
             }),
-        };
+        );
         self.store.raise_exception(exception, now).await
     }
 }

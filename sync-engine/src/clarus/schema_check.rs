@@ -24,6 +24,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use sync_core::ExceptionKind;
 
 use async_trait::async_trait;
 use clarus_client::graphql::{DocumentedField, DocumentedSchema};
@@ -39,7 +40,7 @@ use crate::service::{JobError, Scheduled};
 use crate::store::{NewException, Store, StoreError};
 
 /// Kind of the exception raised while the tenant's schema lacks a field the engine reads.
-pub const CLARUS_SCHEMA_KIND: &str = "clarus-schema";
+pub const CLARUS_SCHEMA_KIND: &str = ExceptionKind::ClarusSchema.code();
 /// Key of that exception: there is one for the whole schema.
 pub const CLARUS_SCHEMA_KEY: &str = "EX-INTEGRATION-CLARUS-SCHEMA";
 /// Runbook entry of [`CLARUS_SCHEMA_KIND`].
@@ -495,19 +496,16 @@ pub fn schema_exception(report: &SchemaReport) -> Option<NewException> {
             })
         })
         .collect();
-    Some(NewException {
-        key: CLARUS_SCHEMA_KEY.into(),
-        kind: CLARUS_SCHEMA_KIND.into(),
-        owner: "integration".into(),
-        severity: "error".into(),
-        document: "Clarus GraphQL schema".into(),
+    Some(NewException::of(
+        ExceptionKind::ClarusSchema,
+        CLARUS_SCHEMA_KEY,
+        "Clarus GraphQL schema",
         message,
-        runbook: CLARUS_SCHEMA_RUNBOOK.into(),
-        payload: json!({
+        json!({
             "missing": missing,
             "extras": report.extras,
         }),
-    })
+    ))
 }
 
 /// Raises the `clarus-schema` exception for an incomplete report, refreshes it when the missing

@@ -19,6 +19,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use sync_core::ExceptionKind;
 
 use clarus_client::graphql::Filter;
 use clarus_client::{ClarusClient, ClarusError, ClarusId};
@@ -383,27 +384,24 @@ impl ClarusSweep {
             return Ok(());
         }
         let reported = completion.reported_quantity;
-        let exception = NewException {
-            key: receipt_gap_key(id),
-            kind: "receipt-not-reported".into(),
-            owner: "operations".into(),
-            severity: "error".into(),
-            document: format!("goods in {reference}"),
-            message: format!(
+        let exception = NewException::of(
+            ExceptionKind::ReceiptNotReported,
+            receipt_gap_key(id),
+            format!("goods in {reference}"),
+            format!(
                 "goods in {id} ({reference}) is completed in Clarus, but its completed webhook was \
                  never processed: whatever arrived after the receipts reported so far \
                  ({reported} units) is not posted to NetSuite. Clarus documents no read of \
                  receipt lines, so the engine cannot rebuild it: re-send the webhook from \
                  Clarus, or post the rest by hand"
             ),
-            runbook: "operations.md#receipt-not-reported".into(),
-            payload: json!({
+            json!({
                 "goods_in": id,
                 "reference": reference,
                 "reported": reported,
                 "completed_seen_at": completion.seen_completed_at.to_string(),
             }),
-        };
+        );
         self.store
             .raise_exception(exception, now)
             .await

@@ -22,13 +22,12 @@
 
 use std::collections::BTreeMap;
 use std::time::Duration;
+use sync_core::ExceptionKind;
 
 use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
 
-use super::{
-    ComponentHealth, Condition, Failure, Health, JOB_FAILING_KIND, JOB_FAILING_RUNBOOK, seconds,
-};
+use super::{ComponentHealth, Condition, Failure, Health, seconds};
 use crate::store::{ExceptionQuery, NewException, Store, StoreError};
 
 /// Prefix of the key of an instance's lease exception; the instance's id follows.
@@ -115,13 +114,11 @@ impl LeaseState {
         let jobs: Vec<&str> = self.failing.keys().map(String::as_str).collect();
         let since = self.since.map(seconds);
         let last = self.last.as_ref().map_or("", |f| f.message.as_str());
-        NewException {
-            key: lease_exception_key(instance),
-            kind: JOB_FAILING_KIND.into(),
-            owner: "integration".into(),
-            severity: "error".into(),
-            document: format!("instance {instance}"),
-            message: format!(
+        NewException::of(
+            ExceptionKind::JobFailing,
+            lease_exception_key(instance),
+            format!("instance {instance}"),
+            format!(
                 "instance {instance} cannot take or renew the leases of {} (the store failed {} \
                  times in a row{}): it runs none of them; another instance may; last error: \
                  {last}",
@@ -129,15 +126,14 @@ impl LeaseState {
                 self.worst(),
                 since.map(|s| format!(" since {s}")).unwrap_or_default(),
             ),
-            runbook: JOB_FAILING_RUNBOOK.into(),
-            payload: json!({
+            json!({
                 "instance": instance,
                 "jobs": jobs,
                 "consecutive_failures": self.worst(),
                 "failing_since": since,
                 "last_error": last,
             }),
-        }
+        )
     }
 }
 

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
+use sync_core::ExceptionKind;
 
 use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
@@ -10,8 +11,7 @@ use serde::{Deserialize, Serialize};
 use sync_core::{DocumentRef, Event, Payload};
 
 use super::{
-    DocumentLifecycle, Flow, MonitorError, STUCK_KIND, STUCK_RUNBOOK, Stage, held_documents,
-    lifecycles_of,
+    DocumentLifecycle, Flow, MonitorError, STUCK_KIND, Stage, held_documents, lifecycles_of,
 };
 use crate::engine::{Engine, document_key};
 use crate::lifecycle;
@@ -70,7 +70,8 @@ pub struct StuckDocument {
     pub awaiting: Stage,
     /// Since when.
     pub since: Timestamp,
-    /// Who must act: `finance` when a ledger posting is awaited, `operations` otherwise.
+    /// Who must act, as the core decides for the stage awaited in the flow
+    /// ([`Stage::stuck_owner`]).
     pub owner: &'static str,
 }
 
@@ -86,21 +87,21 @@ impl StuckDocument {
 
     fn exception(&self, now: Timestamp) -> Result<NewException, serde_json::Error> {
         let minutes = now.duration_since(self.since).as_secs() / 60;
-        Ok(NewException {
-            key: self.exception_key(),
-            kind: STUCK_KIND.to_owned(),
-            owner: self.owner.to_owned(),
-            severity: "error".to_owned(),
-            document: self.document.to_string(),
-            message: format!(
+        Ok(NewException::of(
+            ExceptionKind::StuckDocument {
+                flow: self.flow,
+                awaiting: self.awaiting,
+            },
+            self.exception_key(),
+            self.document.to_string(),
+            format!(
                 "{} has been {} for {minutes} min without being {}",
                 self.document,
                 self.stage.code().replace('_', " "),
                 self.awaiting.code().replace('_', " ")
             ),
-            runbook: STUCK_RUNBOOK.to_owned(),
-            payload: serde_json::to_value(self)?,
-        })
+            serde_json::to_value(self)?,
+        ))
     }
 }
 
@@ -131,13 +132,7 @@ pub fn stuck_documents(
                 stage: waiting.stage,
                 awaiting: next,
                 since: waiting.at,
-                // As for a failed posting: a despatch or receipt that does not reach the
-                // ledger is the warehouse flow's, an adjustment's value finance's.
-                owner: if next.is_ledger() && l.flow == Flow::Adjustment {
-                    "finance"
-                } else {
-                    "operations"
-                },
+                owner: next.stuck_owner(l.flow).code(),
             })
         })
         .collect()

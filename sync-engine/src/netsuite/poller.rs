@@ -29,6 +29,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
+use sync_core::ExceptionKind;
 
 use futures_util::{StreamExt, TryStreamExt, stream};
 use jiff::tz::TimeZone;
@@ -826,23 +827,20 @@ impl NetSuitePoller {
         problem: &ConversionError,
     ) -> Result<(), StoreError> {
         tracing::warn!(record = %record_type, id, error = %problem, "NetSuite record cannot be converted");
-        let exception = NewException {
-            key: invalid_key(record_type, id),
-            kind: "invalid-record".into(),
-            owner: "integration".into(),
-            severity: "error".into(),
-            document: format!("NetSuite {record_type} {id}"),
-            message: format!(
+        let exception = NewException::of(
+            ExceptionKind::InvalidRecord,
+            invalid_key(record_type, id),
+            format!("NetSuite {record_type} {id}"),
+            format!(
                 "NetSuite {record_type} {id} (modified {modified}) cannot be read into the integration: {problem}"
             ),
-            runbook: "operations.md#invalid-record".into(),
-            payload: serde_json::json!({
+            serde_json::json!({
                 "record_type": record_type.as_str(),
                 "id": id.to_string(),
                 "modified": modified.to_string(),
                 "error": problem.to_string(),
             }),
-        };
+        );
         // Read again while still invalid: the exception shows the latest problem.
         self.engine
             .store()

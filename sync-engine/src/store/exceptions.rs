@@ -6,6 +6,7 @@ use jiff::Timestamp;
 use serde_json::Value;
 
 use super::StoreError;
+use sync_core::ExceptionKind;
 
 /// An exception to raise in the queue.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,6 +27,44 @@ pub struct NewException {
     pub runbook: String,
     /// The full exception, serialised.
     pub payload: Value,
+}
+
+impl NewException {
+    /// An exception of `kind`, with the owner, severity and runbook entry the core gives that
+    /// kind: the shell names what happened, never who owns it.
+    ///
+    /// ```
+    /// use sync_core::ExceptionKind;
+    /// use sync_engine::store::NewException;
+    ///
+    /// let e = NewException::of(
+    ///     ExceptionKind::JobFailing,
+    ///     "EX-INTEGRATION-JOB-poll",
+    ///     "job poll",
+    ///     "the NetSuite poll has failed 3 times in a row",
+    ///     serde_json::json!({}),
+    /// );
+    /// assert_eq!((e.owner.as_str(), e.severity.as_str()), ("integration", "error"));
+    /// assert_eq!(e.runbook, "operations.md#job-failing");
+    /// ```
+    pub fn of(
+        kind: ExceptionKind,
+        key: impl Into<String>,
+        document: impl Into<String>,
+        message: impl Into<String>,
+        payload: Value,
+    ) -> Self {
+        Self {
+            key: key.into(),
+            kind: kind.code().to_owned(),
+            owner: kind.owner().code().to_owned(),
+            severity: kind.severity().code().to_owned(),
+            document: document.into(),
+            message: message.into(),
+            runbook: kind.runbook(),
+            payload,
+        }
+    }
 }
 
 /// An exception read back from the queue.
