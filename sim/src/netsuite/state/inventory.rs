@@ -254,21 +254,27 @@ impl State {
             .map(|a| {
                 let mut out = Map::new();
                 out.insert("quantity".into(), decimal_to_json(a.quantity));
-                out.insert(
-                    "inventoryStatus".into(),
-                    self.simple_ref(RecordType::InventoryStatus, a.status),
+                self.set_ref(
+                    &mut out,
+                    "inventoryStatus",
+                    RecordType::InventoryStatus,
+                    a.status,
                 );
                 if let Some(to) = a.to_status {
-                    out.insert(
-                        "toInventoryStatus".into(),
-                        self.simple_ref(RecordType::InventoryStatus, to),
+                    self.set_ref(
+                        &mut out,
+                        "toInventoryStatus",
+                        RecordType::InventoryStatus,
+                        to,
                     );
                 }
                 match (&a.lot, direction) {
                     (Some(LotRef::Existing(id)), Direction::Outbound) => {
-                        out.insert(
-                            "issueInventoryNumber".into(),
-                            self.simple_ref(RecordType::InventoryNumber, *id),
+                        self.set_ref(
+                            &mut out,
+                            "issueInventoryNumber",
+                            RecordType::InventoryNumber,
+                            *id,
                         );
                     }
                     (Some(LotRef::Existing(id)), Direction::Inbound) => {

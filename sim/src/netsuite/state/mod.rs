@@ -119,6 +119,16 @@ fn sublist_items<'a>(body: &'a Map<String, Value>, name: &str) -> Option<&'a Vec
     body.get(name)?.get("items")?.as_array()
 }
 
+/// A new transaction's lines (`{name}.items`), refused when there are none.
+fn required_lines(body: &Map<String, Value>, name: &str) -> Result<Vec<Value>, NsError> {
+    sublist_items(body, name)
+        .filter(|l| !l.is_empty())
+        .cloned()
+        .ok_or_else(|| {
+            NsError::user("You must enter at least one line item for this transaction.").at(name)
+        })
+}
+
 fn ref_id(value: Option<&Value>) -> Option<u64> {
     value.and_then(|v| v.get("id")).and_then(id_from_json)
 }

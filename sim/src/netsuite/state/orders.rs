@@ -4,7 +4,9 @@
 use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 
-use super::{LINE_STEP, State, item_types, qty_field, ref_code, status_ref, sublist_items};
+use super::{
+    LINE_STEP, State, item_types, qty_field, ref_code, required_lines, status_ref, sublist_items,
+};
 use crate::json::{decimal_from_json, decimal_to_json, id_from_json, now_seconds};
 use crate::netsuite::error::NsError;
 use crate::netsuite::records::RecordType;
@@ -92,13 +94,7 @@ impl State {
         record: RecordType,
         mut body: Map<String, Value>,
     ) -> Result<u64, NsError> {
-        let lines = sublist_items(&body, "item")
-            .filter(|l| !l.is_empty())
-            .ok_or_else(|| {
-                NsError::user("You must enter at least one line item for this transaction.")
-                    .at("item")
-            })?
-            .clone();
+        let lines = required_lines(&body, "item")?;
         let mut normalised = Vec::new();
         for (i, line) in lines.into_iter().enumerate() {
             let Value::Object(line) = line else {

@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 
 use super::inventory::{Assignment, Direction, LineAt, Movement};
-use super::{Posting, State, item_types, sublist_items};
+use super::{Posting, State, item_types, required_lines};
 use crate::json::{decimal_from_json, decimal_to_json};
 use crate::netsuite::error::NsError;
 use crate::netsuite::records::RecordType;
@@ -123,13 +123,7 @@ impl State {
         record: RecordType,
         mut body: Map<String, Value>,
     ) -> Result<u64, NsError> {
-        let lines = sublist_items(&body, "inventory")
-            .filter(|l| !l.is_empty())
-            .ok_or_else(|| {
-                NsError::user("You must enter at least one line item for this transaction.")
-                    .at("inventory")
-            })?
-            .clone();
+        let lines = required_lines(&body, "inventory")?;
         let plan = self.posting_plan(record, &mut body)?;
         let mut movements = Vec::new();
         let mut movement_paths = Vec::new();
@@ -173,10 +167,7 @@ impl State {
             line.insert("line".into(), json!(i + 1));
             line.insert("item".into(), self.item_ref(item));
             if let Some(location) = location {
-                line.insert(
-                    "location".into(),
-                    self.simple_ref(RecordType::Location, location),
-                );
+                self.set_ref(&mut line, "location", RecordType::Location, location);
             }
             line.insert(plan.quantity_field().into(), decimal_to_json(qty));
             stored_lines.push(Value::Object(line));
@@ -210,66 +201,47 @@ impl State {
                 }
                 let location = self.header_ref(body, "adjLocation", RecordType::Location)?;
                 if let Some(id) = location {
-                    body.insert(
-                        "adjLocation".into(),
-                        self.simple_ref(RecordType::Location, id),
-                    );
+                    self.set_ref(body, "adjLocation", RecordType::Location, id);
                 }
                 Ok(Plan::Adjustment { location })
             }
             RecordType::InventoryTransfer => {
-                let from = self
-                    .header_ref(body, "location", RecordType::Location)?
-                    .ok_or_else(|| {
-                        NsError::user("Please enter value(s) for: From Location").at("location")
-                    })?;
-                let to = self
-                    .header_ref(body, "transferLocation", RecordType::Location)?
-                    .ok_or_else(|| {
-                        NsError::user("Please enter value(s) for: To Location")
-                            .at("transferLocation")
-                    })?;
+                let from = self.required_header_ref(
+                    body,
+                    "location",
+                    RecordType::Location,
+                    "From Location",
+                )?;
+                let to = self.required_header_ref(
+                    body,
+                    "transferLocation",
+                    RecordType::Location,
+                    "To Location",
+                )?;
                 if from == to {
                     return Err(NsError::user("The from and to locations must differ.")
                         .at("transferLocation"));
                 }
-                body.insert(
-                    "location".into(),
-                    self.simple_ref(RecordType::Location, from),
-                );
-                body.insert(
-                    "transferLocation".into(),
-                    self.simple_ref(RecordType::Location, to),
-                );
+                self.set_ref(body, "location", RecordType::Location, from);
+                self.set_ref(body, "transferLocation", RecordType::Location, to);
                 Ok(Plan::Transfer { from, to })
             }
             RecordType::InventoryStatusChange => {
-                let location = self
-                    .header_ref(body, "location", RecordType::Location)?
-                    .ok_or_else(|| {
-                        NsError::user("Please enter value(s) for: Location").at("location")
-                    })?;
+                let location =
+                    self.required_header_ref(body, "location", RecordType::Location, "Location")?;
                 let status_of = |field: &str| {
-                    self.header_ref(body, field, RecordType::InventoryStatus)?
-                        .ok_or_else(|| {
-                            NsError::user(format!("Please enter value(s) for: {field}"))
-                                .at(field.to_string())
-                        })
+                    self.required_header_ref(body, field, RecordType::InventoryStatus, field)
                 };
                 let previous = status_of("previousStatus")?;
                 let revised = status_of("revisedStatus")?;
-                body.insert(
-                    "location".into(),
-                    self.simple_ref(RecordType::Location, location),
+                self.set_ref(body, "location", RecordType::Location, location);
+                self.set_ref(
+                    body,
+                    "previousStatus",
+                    RecordType::InventoryStatus,
+                    previous,
                 );
-                body.insert(
-                    "previousStatus".into(),
-                    self.simple_ref(RecordType::InventoryStatus, previous),
-                );
-                body.insert(
-                    "revisedStatus".into(),
-                    self.simple_ref(RecordType::InventoryStatus, revised),
-                );
+                self.set_ref(body, "revisedStatus", RecordType::InventoryStatus, revised);
                 Ok(Plan::StatusChange {
                     location,
                     previous,
@@ -293,6 +265,20 @@ impl State {
             .filter(|v| !v.is_null())
             .map(|v| self.resolve_ref(v, &[record], field))
             .transpose()
+    }
+
+    /// The record a header field names, refused (as "Please enter value(s) for: `label`")
+    /// when it names none.
+    fn required_header_ref(
+        &self,
+        body: &Map<String, Value>,
+        field: &str,
+        record: RecordType,
+        label: &str,
+    ) -> Result<u64, NsError> {
+        self.header_ref(body, field, record)?.ok_or_else(|| {
+            NsError::user(format!("Please enter value(s) for: {label}")).at(field.to_string())
+        })
     }
 
     /// An adjustment line's location: its own, or else the header's `adjLocation`.

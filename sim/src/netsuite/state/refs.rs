@@ -64,6 +64,17 @@ impl State {
         json!({"id": id.to_string(), "refName": self.ref_name(record, id)})
     }
 
+    /// Writes a resolved reference (`{"id", "refName"}`) into `map` under `field`.
+    pub(super) fn set_ref(
+        &self,
+        map: &mut Map<String, Value>,
+        field: &str,
+        record: RecordType,
+        id: u64,
+    ) {
+        map.insert(field.into(), self.simple_ref(record, id));
+    }
+
     /// Normalises references that are not resolved (entity, account, ...): ids become strings.
     pub(super) fn normalise_loose_refs(body: &mut Map<String, Value>) {
         for value in body.values_mut() {

@@ -162,10 +162,7 @@ impl State {
             line.insert("item".into(), self.item_ref(d.item));
             line.insert("quantity".into(), decimal_to_json(d.quantity));
             line.insert("quantityRemaining".into(), decimal_to_json(d.remaining));
-            line.insert(
-                "location".into(),
-                self.simple_ref(RecordType::Location, location),
-            );
+            self.set_ref(&mut line, "location", RecordType::Location, location);
             line.insert("itemReceive".into(), json!(true));
             Self::normalise_loose_refs(&mut line);
             stored_lines.push(Value::Object(line));
