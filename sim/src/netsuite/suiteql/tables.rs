@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use jiff::Timestamp;
 use rust_decimal::Decimal;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::{Val, invalid};
 use crate::json::{decimal_from_json, id_from_json};
@@ -37,79 +37,48 @@ impl Row {
 /// conditions that read only those columns hold.
 pub(super) type Admit<'a> = dyn Fn(&Row, &[&str]) -> Result<bool, NsError> + 'a;
 
+// Each table's columns, its key columns first: a row is built one key level at a time (see the
+// module documentation), and the columns each level sets are a prefix of the list.
+
+#[rustfmt::skip]
 const TRANSACTION: &[&str] = &[
-    "id",
-    "tranid",
-    "type",
-    "recordtype",
-    "status",
-    "externalid",
-    "lastmodifieddate",
-    "createddate",
-    "trandate",
-    "memo",
-    "entity",
-    "location",
-    "createdfrom",
+    "type", "recordtype",
+    "id", "lastmodifieddate", "createddate",
+    "tranid", "status", "externalid", "trandate", "memo", "entity", "location", "createdfrom",
 ];
-const TRANSACTION_TYPE_KEYS: &[&str] = &["type", "recordtype"];
-const TRANSACTION_KEYS: &[&str] = &[
-    "type",
-    "recordtype",
-    "id",
-    "lastmodifieddate",
-    "createddate",
-];
+/// The transaction type, before any record of it is read.
+const TRANSACTION_TYPE_KEYS: &[&str] = TRANSACTION.split_at(2).0;
+/// The type and the record.
+const TRANSACTION_KEYS: &[&str] = TRANSACTION.split_at(5).0;
+#[rustfmt::skip]
 const TRANSACTION_LINE: &[&str] = &[
-    "transaction",
-    "id",
-    "linesequencenumber",
-    "mainline",
-    "item",
-    "location",
-    "quantity",
-    "quantityshiprecv",
-    "isclosed",
-    "orderline",
-    "linelastmodifieddate",
+    "transaction", "linelastmodifieddate",
+    "id", "linesequencenumber", "mainline", "item", "location", "quantity", "quantityshiprecv",
+    "isclosed", "orderline",
 ];
-const TRANSACTION_LINE_KEYS: &[&str] = &["transaction", "linelastmodifieddate"];
+const TRANSACTION_LINE_KEYS: &[&str] = TRANSACTION_LINE.split_at(2).0;
+#[rustfmt::skip]
 const ITEM: &[&str] = &[
-    "id",
-    "itemid",
-    "displayname",
-    "upccode",
-    "externalid",
-    "itemtype",
-    "islotitem",
-    "isserialitem",
-    "isinactive",
+    "id", "itemtype", "lastmodifieddate", "createddate",
+    "itemid", "displayname", "upccode", "externalid", "islotitem", "isserialitem", "isinactive",
     "averagecost",
-    "lastmodifieddate",
-    "createddate",
 ];
-const ITEM_KEYS: &[&str] = &["id", "itemtype", "lastmodifieddate", "createddate"];
+const ITEM_KEYS: &[&str] = ITEM.split_at(4).0;
+#[rustfmt::skip]
 const ITEM_LOCATIONS: &[&str] = &[
-    "item",
-    "location",
-    "quantityonhand",
-    "quantityavailable",
-    "averagecostmli",
-    "onhandvaluemli",
+    "item", "location",
+    "quantityonhand", "quantityavailable", "averagecostmli", "onhandvaluemli",
 ];
-const ITEM_LOCATIONS_KEYS: &[&str] = &["item", "location"];
+const ITEM_LOCATIONS_KEYS: &[&str] = ITEM_LOCATIONS.split_at(2).0;
+#[rustfmt::skip]
 const BALANCE: &[&str] = &[
-    "item",
-    "location",
-    "inventorystatus",
-    "inventorynumber",
-    "binnumber",
-    "quantityonhand",
-    "quantityavailable",
+    "item", "location", "inventorystatus", "inventorynumber",
+    "binnumber", "quantityonhand", "quantityavailable",
 ];
-const BALANCE_KEYS: &[&str] = &["item", "location", "inventorystatus", "inventorynumber"];
+const BALANCE_KEYS: &[&str] = BALANCE.split_at(4).0;
 const NAMED: &[&str] = &["id", "name", "externalid", "isinactive"];
 const NUMBER: &[&str] = &["id", "inventorynumber", "item", "expirationdate"];
+/// The key of the tables with one row per record, by id (`NAMED`, `NUMBER`).
 const ID_KEY: &[&str] = &["id"];
 
 /// The columns of a table.
@@ -211,44 +180,42 @@ pub(super) fn rows(
             } else {
                 RecordType::InventoryStatus
             };
-            let mut rows = Vec::new();
-            for (id, stored) in state.records.get(&record).into_iter().flatten() {
-                let mut row = Row::default();
-                row.set("id", Val::Num((*id).into()));
-                if !admit(&row, ID_KEY)? {
-                    continue;
-                }
-                row.set("name", text(stored.body.get("name")));
-                row.set("externalid", text(stored.body.get("externalId")));
-                row.set("isinactive", boolean(stored.body.get("isInactive")));
-                rows.push(row);
-            }
-            Ok(rows)
+            by_id(state, record, admit, |row, b| {
+                row.set("name", text(b.get("name")));
+                row.set("externalid", text(b.get("externalId")));
+                row.set("isinactive", boolean(b.get("isInactive")));
+            })
         }
-        "inventorynumber" => {
-            let mut rows = Vec::new();
-            for (id, stored) in state
-                .records
-                .get(&RecordType::InventoryNumber)
-                .into_iter()
-                .flatten()
-            {
-                let mut row = Row::default();
-                row.set("id", Val::Num((*id).into()));
-                if !admit(&row, ID_KEY)? {
-                    continue;
-                }
-                row.set("inventorynumber", text(stored.body.get("inventoryNumber")));
-                row.set("item", ref_val(stored.body.get("item")));
-                row.set("expirationdate", text(stored.body.get("expirationDate")));
-                rows.push(row);
-            }
-            Ok(rows)
-        }
+        "inventorynumber" => by_id(state, RecordType::InventoryNumber, admit, |row, b| {
+            row.set("inventorynumber", text(b.get("inventoryNumber")));
+            row.set("item", ref_val(b.get("item")));
+            row.set("expirationdate", text(b.get("expirationDate")));
+        }),
         other => Err(invalid(&format!(
             "the table {other} is not modelled by the simulator"
         ))),
     }
+}
+
+/// One row per record of a type, in id order, filled from its body by `fill` once `admit`
+/// keeps its id.
+fn by_id(
+    state: &State,
+    record: RecordType,
+    admit: &Admit<'_>,
+    fill: impl Fn(&mut Row, &Map<String, Value>),
+) -> Result<Vec<Row>, NsError> {
+    let mut rows = Vec::new();
+    for (id, stored) in state.records.get(&record).into_iter().flatten() {
+        let mut row = Row::default();
+        row.set("id", Val::Num((*id).into()));
+        if !admit(&row, ID_KEY)? {
+            continue;
+        }
+        fill(&mut row, &stored.body);
+        rows.push(row);
+    }
+    Ok(rows)
 }
 
 fn transactions(
