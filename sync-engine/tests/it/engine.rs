@@ -7,7 +7,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use jiff::Timestamp;
 use rust_decimal::Decimal;
 use sync_core::*;
 use sync_engine::clock::{Clock, ManualClock};
@@ -17,104 +16,16 @@ use sync_engine::outbox::{ActionExecutor, ExecutionError, Outbox, OutboxConfig, 
 use sync_engine::service::Scheduled;
 use sync_engine::store::{ActionStatus, SqliteStore, Store};
 
+use crate::support::events::{self, at as now, item, mappings};
 #[cfg(feature = "postgres")]
 use crate::support::store as store_support;
 
-fn now() -> Timestamp {
-    "2026-11-27T09:00:00Z".parse().unwrap()
-}
-
-fn mappings() -> Mappings {
-    Mappings::new(MappingTables {
-        locations: vec![LocationMapping {
-            location: "1".into(),
-            warehouse: WarehouseId(10),
-        }],
-        ..MappingTables::default()
-    })
-    .unwrap()
-}
-
-fn netsuite_event(id: &str, payload: Payload) -> Event {
-    Event {
-        source: SourceId {
-            system: System::NetSuite,
-            resource: "record".into(),
-            id: id.into(),
-            event: "updated".into(),
-            revision: Revision::Sequence(1),
-        },
-        occurred_at: now(),
-        payload,
-    }
-}
-
-fn item(id: &str, sku: &str) -> Event {
-    netsuite_event(
-        id,
-        Payload::Item(Item {
-            netsuite_id: id.into(),
-            sku: sku.into(),
-            barcode: None,
-            description: format!("{sku} description"),
-            tracking: Tracking::None,
-            inactive: false,
-        }),
-    )
-}
-
 fn order(id: &str, sku: &str, item_id: &str, quantity: i64) -> Event {
-    netsuite_event(
-        id,
-        Payload::Order(Order {
-            order: OrderRef::sales(id),
-            tran_id: format!("SO{id}"),
-            status: OrderStatus::Open,
-            location: "1".into(),
-            ship_method: None,
-            expected_date: None,
-            lines: vec![OrderLine {
-                line: LineNo(3),
-                item: item_id.into(),
-                sku: sku.into(),
-                quantity: Decimal::from(quantity),
-                quantity_done: Decimal::ZERO,
-                closed: false,
-            }],
-        }),
-    )
+    events::sales_order(id, "1", 3, item_id, sku, quantity)
 }
 
 fn despatch(goods_out: u64, order: &str, sku: &str, quantity: i64) -> Event {
-    Event {
-        source: SourceId {
-            system: System::Clarus,
-            resource: "goods_out".into(),
-            id: goods_out.to_string().as_str().into(),
-            event: "completed".into(),
-            revision: Revision::Sequence(1),
-        },
-        occurred_at: now(),
-        payload: Payload::Despatch(Despatch {
-            tenant: "acme".into(),
-            goods_out: GoodsOutId(goods_out),
-            despatch: "1".into(),
-            order: order.into(),
-            warehouse: WarehouseId(10),
-            carrier: None,
-            service: None,
-            despatched_at: now(),
-            lines: vec![DespatchLine {
-                order_line: LineNo(3),
-                sku: sku.into(),
-                requested: Decimal::from(quantity),
-                quantity: Decimal::from(quantity),
-                lots: vec![],
-                serials: vec![],
-            }],
-            packages: vec![],
-        }),
-    }
+    events::despatch(goods_out, order, 3, sku, quantity, quantity)
 }
 
 /// A fake target system: applies actions by key, and can be told to fail in given ways.
@@ -846,8 +757,8 @@ mod postgres {
 
     /// The cost of the version check: events planned per second by one engine, then by two
     /// engines on one schema at once (each its own pool), each event a new item. Run by hand:
-    /// `cargo test -p sync-engine --features postgres --release --test engine -- --ignored
-    /// --nocapture planning_throughput`; figures in docs/decisions/cluster-planning.md.
+    /// `cargo test -p sync-engine --features postgres --release --test it -- --ignored
+    /// --nocapture engine::postgres::planning_throughput`; figures in docs/decisions/cluster.md.
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     #[ignore = "a measurement, not a check"]
     async fn planning_throughput_one_and_two_engines() {

@@ -6,7 +6,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use jiff::Timestamp;
 use rust_decimal::Decimal;
 use sync_core::*;
 use sync_engine::engine::Engine;
@@ -16,8 +15,11 @@ use sync_engine::reconcile::{ReconcileSettings, reconcile};
 use sync_engine::service::{JobError, Scheduled};
 use sync_engine::store::{ActionStatus, NewException, SqliteStore, Store};
 
-fn now() -> Timestamp {
-    "2026-11-27T09:00:00Z".parse().unwrap()
+use crate::support::events::{self, at as now, item};
+
+/// Order `id` at `location`: 2 of `sku` on line 1.
+fn order(id: &str, location: &str, sku: &str, item_id: &str) -> Event {
+    events::sales_order(id, location, 1, item_id, sku, 2)
 }
 
 fn mappings(locations: &[&str]) -> Mappings {
@@ -33,56 +35,6 @@ fn mappings(locations: &[&str]) -> Mappings {
         ..MappingTables::default()
     })
     .unwrap()
-}
-
-fn netsuite_event(id: &str, payload: Payload) -> Event {
-    Event {
-        source: SourceId {
-            system: System::NetSuite,
-            resource: "record".into(),
-            id: id.into(),
-            event: "updated".into(),
-            revision: Revision::Sequence(1),
-        },
-        occurred_at: now(),
-        payload,
-    }
-}
-
-fn item(id: &str, sku: &str) -> Event {
-    netsuite_event(
-        id,
-        Payload::Item(Item {
-            netsuite_id: id.into(),
-            sku: sku.into(),
-            barcode: None,
-            description: format!("{sku} description"),
-            tracking: Tracking::None,
-            inactive: false,
-        }),
-    )
-}
-
-fn order(id: &str, location: &str, sku: &str, item_id: &str) -> Event {
-    netsuite_event(
-        id,
-        Payload::Order(Order {
-            order: OrderRef::sales(id),
-            tran_id: format!("SO{id}"),
-            status: OrderStatus::Open,
-            location: location.into(),
-            ship_method: None,
-            expected_date: None,
-            lines: vec![OrderLine {
-                line: LineNo(1),
-                item: item_id.into(),
-                sku: sku.into(),
-                quantity: Decimal::from(2),
-                quantity_done: Decimal::ZERO,
-                closed: false,
-            }],
-        }),
-    )
 }
 
 /// Applies every action, except the keys it is told to reject.

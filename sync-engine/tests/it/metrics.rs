@@ -6,29 +6,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::Timestamp;
-use rust_decimal::Decimal;
-use sync_core::*;
 use sync_engine::engine::Engine;
 use sync_engine::metrics::{Metrics, render};
 use sync_engine::store::{NewException, SqliteStore, Store};
 
-fn at() -> Timestamp {
-    "2026-11-27T09:00:00Z".parse().unwrap()
-}
-
-fn event(system: System, id: &str, payload: Payload) -> Event {
-    Event {
-        source: SourceId {
-            system,
-            resource: "record".into(),
-            id: id.into(),
-            event: "updated".into(),
-            revision: Revision::Sequence(1),
-        },
-        occurred_at: at(),
-        payload,
-    }
-}
+use crate::support::events::{self, at, mappings};
 
 /// One sample: metric name, labels, value.
 type Sample = (String, HashMap<String, String>, f64);
@@ -115,50 +97,14 @@ fn value(samples: &[Sample], name: &str, labels: &[(&str, &str)]) -> Option<f64>
 #[tokio::test]
 async fn the_exposition_parses_and_reflects_the_store_and_the_counters() {
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
-    let engine = Engine::open(
-        store.clone(),
-        Mappings::new(MappingTables {
-            locations: vec![LocationMapping {
-                location: "1".into(),
-                warehouse: WarehouseId(10),
-            }],
-            ..MappingTables::default()
-        })
-        .unwrap(),
-    )
-    .await
-    .unwrap();
-    let item = Item {
-        netsuite_id: "77".into(),
-        sku: "MUG".into(),
-        barcode: None,
-        description: "Mug".into(),
-        tracking: Tracking::None,
-        inactive: false,
-    };
+    let engine = Engine::open(store.clone(), mappings()).await.unwrap();
     engine
-        .ingest(&event(System::NetSuite, "77", Payload::Item(item)), at())
+        .ingest(&events::item("77", "MUG"), at())
         .await
         .unwrap();
     for (id, sku) in [("501", "MUG"), ("502", "MUG"), ("600", "NEW")] {
-        let order = Order {
-            order: OrderRef::sales(id),
-            tran_id: format!("SO{id}"),
-            status: OrderStatus::Open,
-            location: "1".into(),
-            ship_method: None,
-            expected_date: None,
-            lines: vec![OrderLine {
-                line: LineNo(1),
-                item: "77".into(),
-                sku: sku.into(),
-                quantity: Decimal::ONE,
-                quantity_done: Decimal::ZERO,
-                closed: false,
-            }],
-        };
         engine
-            .ingest(&event(System::NetSuite, id, Payload::Order(order)), at())
+            .ingest(&events::sales_order(id, "1", 1, "77", sku, 1), at())
             .await
             .unwrap();
     }

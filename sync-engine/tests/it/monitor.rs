@@ -1,91 +1,35 @@
 //! Monitoring against the real engine and store with a fake executor: lifecycle stages with
 //! their timestamps, stuck documents raised and resolved.
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
 use rust_decimal::Decimal;
 use sync_core::*;
 use sync_engine::close::{CloseCategory, ClosePeriod, CloseRules, close_report};
-use sync_engine::engine::Engine;
 use sync_engine::monitor::{
     Flow, Posting, STUCK_KIND, STUCK_RUNBOOK, Stage, StuckConfig, StuckDetector, lifecycles,
     stage_counts,
 };
-use sync_engine::outbox::{ActionExecutor, ExecutionError, Outbox, OutboxConfig};
-use sync_engine::store::{SqliteStore, Store};
 
-/// When things happened in Clarus and NetSuite (the posting dates).
-fn business_time() -> Timestamp {
-    "2026-11-27T09:00:00Z".parse().unwrap()
-}
+use crate::support::events::{self, at as business_time, item, netsuite_event};
+use crate::support::fakes::{self, Setup, drain};
 
 fn mappings() -> Mappings {
     Mappings::new(MappingTables {
-        locations: vec![LocationMapping {
-            location: "1".into(),
-            warehouse: WarehouseId(10),
-        }],
         adjustment_accounts: vec![AccountMapping {
             kind: MovementKind::Breakage,
             reason: None,
             account: "541".into(),
         }],
-        ..MappingTables::default()
+        ..events::one_location()
     })
     .unwrap()
 }
 
-fn netsuite_event(id: &str, payload: Payload) -> Event {
-    Event {
-        source: SourceId {
-            system: System::NetSuite,
-            resource: "record".into(),
-            id: id.into(),
-            event: "updated".into(),
-            revision: Revision::Sequence(1),
-        },
-        occurred_at: business_time(),
-        payload,
-    }
-}
-
-fn item(id: &str, sku: &str) -> Event {
-    netsuite_event(
-        id,
-        Payload::Item(Item {
-            netsuite_id: id.into(),
-            sku: sku.into(),
-            barcode: None,
-            description: format!("{sku} description"),
-            tracking: Tracking::None,
-            inactive: false,
-        }),
-    )
-}
-
+/// An order of 5 of `sku` on line 3.
 fn order(id: &str, sku: &str, item_id: &str) -> Event {
-    netsuite_event(
-        id,
-        Payload::Order(Order {
-            order: OrderRef::sales(id),
-            tran_id: format!("SO{id}"),
-            status: OrderStatus::Open,
-            location: "1".into(),
-            ship_method: None,
-            expected_date: None,
-            lines: vec![OrderLine {
-                line: LineNo(3),
-                item: item_id.into(),
-                sku: sku.into(),
-                quantity: Decimal::from(5),
-                quantity_done: Decimal::ZERO,
-                closed: false,
-            }],
-        }),
-    )
+    events::sales_order(id, "1", 3, item_id, sku, 5)
 }
 
 fn despatch(goods_out: u64, order: &str, sku: &str) -> Event {
@@ -93,35 +37,7 @@ fn despatch(goods_out: u64, order: &str, sku: &str) -> Event {
 }
 
 fn despatch_of(goods_out: u64, order: &str, sku: &str, quantity: i64) -> Event {
-    Event {
-        source: SourceId {
-            system: System::Clarus,
-            resource: "goods_out".into(),
-            id: goods_out.to_string().as_str().into(),
-            event: "completed".into(),
-            revision: Revision::Sequence(1),
-        },
-        occurred_at: business_time(),
-        payload: Payload::Despatch(Despatch {
-            tenant: "acme".into(),
-            goods_out: GoodsOutId(goods_out),
-            despatch: "1".into(),
-            order: order.into(),
-            warehouse: WarehouseId(10),
-            carrier: None,
-            service: None,
-            despatched_at: business_time(),
-            lines: vec![DespatchLine {
-                order_line: LineNo(3),
-                sku: sku.into(),
-                requested: Decimal::from(quantity),
-                quantity: Decimal::from(quantity),
-                lots: vec![],
-                serials: vec![],
-            }],
-            packages: vec![],
-        }),
-    }
+    events::despatch(goods_out, order, 3, sku, quantity, quantity)
 }
 
 fn progress(goods_out: u64, order: &str, milestone: GoodsOutMilestone) -> Event {
@@ -138,65 +54,8 @@ fn progress(goods_out: u64, order: &str, milestone: GoodsOutMilestone) -> Event 
     }
 }
 
-/// A target system that applies everything, except the keys it is told to hold back.
-#[derive(Default)]
-struct FakeSystem {
-    held_kinds: Mutex<Vec<&'static str>>,
-}
-
-#[async_trait]
-impl ActionExecutor for FakeSystem {
-    async fn execute(&self, action: &PlannedAction) -> Result<Option<String>, ExecutionError> {
-        let kind = sync_engine::engine::action_kind(&action.action);
-        if self.held_kinds.lock().unwrap().contains(&kind) {
-            return Err(ExecutionError::Retryable("503 service unavailable".into()));
-        }
-        Ok(Some(format!("id-{}", action.key.as_str())))
-    }
-
-    async fn find_applied(
-        &self,
-        _action: &PlannedAction,
-    ) -> Result<Option<String>, ExecutionError> {
-        Ok(None)
-    }
-}
-
-fn fast() -> OutboxConfig {
-    OutboxConfig {
-        backoff_base: Duration::from_millis(1),
-        backoff_max: Duration::from_millis(2),
-        // A held action is retried, never given up, while the tests hold it.
-        max_attempts: u32::MAX,
-        ..OutboxConfig::default()
-    }
-}
-
-async fn drain(outbox: &Outbox) {
-    for _ in 0..50 {
-        outbox.run_due().await.unwrap();
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
-}
-
-struct Setup {
-    store: Arc<dyn Store>,
-    engine: Engine,
-    system: Arc<FakeSystem>,
-    outbox: Outbox,
-}
-
 async fn setup() -> Setup {
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
-    let engine = Engine::open(store.clone(), mappings()).await.unwrap();
-    let system = Arc::new(FakeSystem::default());
-    let outbox = Outbox::new(store.clone(), system.clone(), fast());
-    Setup {
-        store,
-        engine,
-        system,
-        outbox,
-    }
+    fakes::setup(mappings()).await
 }
 
 /// Now, to the millisecond the store keeps.

@@ -3,29 +3,25 @@
 
 use std::sync::Arc;
 
-use jiff::Timestamp;
 use rust_decimal::Decimal;
 use sync_core::*;
 use sync_engine::engine::Engine;
 use sync_engine::reconcile::{DRIFT_KIND, ReconcileSettings, in_flight_rows, reconcile};
 use sync_engine::store::{SqliteStore, Store};
 
-fn now() -> Timestamp {
-    "2026-11-27T09:00:00Z".parse().unwrap()
-}
+use crate::support::events::{self, at as now, mappings};
 
-fn event(system: System, resource: &str, id: &str, payload: Payload) -> Event {
-    Event {
-        source: SourceId {
-            system,
-            resource: resource.into(),
-            id: id.into(),
-            event: "updated".into(),
-            revision: Revision::Sequence(1),
-        },
-        occurred_at: now(),
-        payload,
+/// An engine that planned the fulfilment of 2 of order 501's 5 mugs, despatched by Clarus.
+async fn engine_with_pending_fulfilment(store: Arc<dyn Store>) -> Engine {
+    let engine = Engine::open(store, mappings()).await.unwrap();
+    for e in [
+        events::item("77", "MUG"),
+        events::sales_order("501", "1", 1, "77", "MUG", 5),
+        events::despatch(9, "501", 1, "MUG", 2, 2),
+    ] {
+        engine.ingest(&e, now()).await.unwrap();
     }
+    engine
 }
 
 fn row(sku: &str, status: StockStatus, quantity: i64) -> StockRow {
@@ -37,74 +33,6 @@ fn row(sku: &str, status: StockStatus, quantity: i64) -> StockRow {
         },
         quantity: Decimal::from(quantity),
     }
-}
-
-async fn engine_with_pending_fulfilment(store: Arc<dyn Store>) -> Engine {
-    let mappings = Mappings::new(MappingTables {
-        locations: vec![LocationMapping {
-            location: "1".into(),
-            warehouse: WarehouseId(10),
-        }],
-        ..MappingTables::default()
-    })
-    .unwrap();
-    let engine = Engine::open(store, mappings).await.unwrap();
-    let item = Item {
-        netsuite_id: "77".into(),
-        sku: "MUG".into(),
-        barcode: None,
-        description: "Mug".into(),
-        tracking: Tracking::None,
-        inactive: false,
-    };
-    let order = Order {
-        order: OrderRef::sales("501"),
-        tran_id: "SO501".into(),
-        status: OrderStatus::Open,
-        location: "1".into(),
-        ship_method: None,
-        expected_date: None,
-        lines: vec![OrderLine {
-            line: LineNo(1),
-            item: "77".into(),
-            sku: "MUG".into(),
-            quantity: Decimal::from(5),
-            quantity_done: Decimal::ZERO,
-            closed: false,
-        }],
-    };
-    let despatch = Despatch {
-        tenant: "acme".into(),
-        goods_out: GoodsOutId(9),
-        despatch: "1".into(),
-        order: "501".into(),
-        warehouse: WarehouseId(10),
-        carrier: None,
-        service: None,
-        despatched_at: now(),
-        lines: vec![DespatchLine {
-            order_line: LineNo(1),
-            sku: "MUG".into(),
-            requested: Decimal::from(2),
-            quantity: Decimal::from(2),
-            lots: vec![],
-            serials: vec![],
-        }],
-        packages: vec![],
-    };
-    for e in [
-        event(System::NetSuite, "inventoryItem", "77", Payload::Item(item)),
-        event(System::NetSuite, "salesOrder", "501", Payload::Order(order)),
-        event(
-            System::Clarus,
-            "goods_out",
-            "9",
-            Payload::Despatch(despatch),
-        ),
-    ] {
-        engine.ingest(&e, now()).await.unwrap();
-    }
-    engine
 }
 
 #[tokio::test]

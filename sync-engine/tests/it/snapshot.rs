@@ -13,23 +13,9 @@ use sync_engine::engine::{Engine, EngineError};
 use sync_engine::retention::prune_history;
 use sync_engine::store::{SqliteStore, StateSnapshot, Store};
 
+use crate::support::events::{at as now, mappings};
 #[cfg(feature = "postgres")]
 use crate::support::store as store_support;
-
-fn now() -> Timestamp {
-    "2026-11-27T09:00:00Z".parse().unwrap()
-}
-
-fn mappings() -> Mappings {
-    Mappings::new(MappingTables {
-        locations: vec![LocationMapping {
-            location: "1".into(),
-            warehouse: WarehouseId(10),
-        }],
-        ..MappingTables::default()
-    })
-    .unwrap()
-}
 
 fn source(system: System, resource: &str, id: &str, revision: u64) -> SourceId {
     SourceId {

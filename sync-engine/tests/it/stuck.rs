@@ -4,12 +4,10 @@
 //! one.
 
 use std::collections::BTreeSet;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
-use rust_decimal::Decimal;
 use sync_core::*;
 use sync_engine::clock::{Clock, ManualClock};
 use sync_engine::engine::Engine;
@@ -17,133 +15,28 @@ use sync_engine::lifecycle::order_key;
 use sync_engine::monitor::{
     Stage, StuckConfig, StuckDetector, StuckDocument, lifecycles, stuck_documents,
 };
-use sync_engine::outbox::{ActionExecutor, ExecutionError, Outbox, OutboxConfig};
+use sync_engine::outbox::{Outbox, OutboxConfig};
 use sync_engine::store::{SqliteStore, Store};
 
-fn start() -> Timestamp {
-    "2026-11-27T09:00:00Z".parse().unwrap()
+use crate::support::events::{self, at as start, mappings};
+use crate::support::fakes::FakeSystem;
+
+fn item() -> Event {
+    events::item("77", "MUG")
+}
+
+/// Order `n`: 5 of item 77 (`MUG`) on line 1.
+fn order(n: u32) -> Event {
+    events::sales_order(&n.to_string(), "1", 1, "77", "MUG", 5)
+}
+
+/// All of order `n` despatched.
+fn despatch(goods_out: u64, n: u32) -> Event {
+    events::despatch(goods_out, &n.to_string(), 1, "MUG", 5, 5)
 }
 
 fn minutes(n: i64) -> SignedDuration {
     SignedDuration::from_mins(n)
-}
-
-fn mappings() -> Mappings {
-    Mappings::new(MappingTables {
-        locations: vec![LocationMapping {
-            location: "1".into(),
-            warehouse: WarehouseId(10),
-        }],
-        ..MappingTables::default()
-    })
-    .unwrap()
-}
-
-fn netsuite_event(id: &str, payload: Payload) -> Event {
-    Event {
-        source: SourceId {
-            system: System::NetSuite,
-            resource: "record".into(),
-            id: id.into(),
-            event: "updated".into(),
-            revision: Revision::Sequence(1),
-        },
-        occurred_at: start(),
-        payload,
-    }
-}
-
-fn item() -> Event {
-    netsuite_event(
-        "77",
-        Payload::Item(Item {
-            netsuite_id: "77".into(),
-            sku: "MUG".into(),
-            barcode: None,
-            description: "mug".into(),
-            tracking: Tracking::None,
-            inactive: false,
-        }),
-    )
-}
-
-fn order(n: u32) -> Event {
-    let id = n.to_string();
-    netsuite_event(
-        &id,
-        Payload::Order(Order {
-            order: OrderRef::sales(id.as_str()),
-            tran_id: format!("SO{id}"),
-            status: OrderStatus::Open,
-            location: "1".into(),
-            ship_method: None,
-            expected_date: None,
-            lines: vec![OrderLine {
-                line: LineNo(1),
-                item: "77".into(),
-                sku: "MUG".into(),
-                quantity: Decimal::from(5),
-                quantity_done: Decimal::ZERO,
-                closed: false,
-            }],
-        }),
-    )
-}
-
-fn despatch(goods_out: u64, n: u32) -> Event {
-    Event {
-        source: SourceId {
-            system: System::Clarus,
-            resource: "goods_out".into(),
-            id: goods_out.to_string().as_str().into(),
-            event: "completed".into(),
-            revision: Revision::Sequence(1),
-        },
-        occurred_at: start(),
-        payload: Payload::Despatch(Despatch {
-            tenant: "acme".into(),
-            goods_out: GoodsOutId(goods_out),
-            despatch: "1".into(),
-            order: n.to_string().as_str().into(),
-            warehouse: WarehouseId(10),
-            carrier: None,
-            service: None,
-            despatched_at: start(),
-            lines: vec![DespatchLine {
-                order_line: LineNo(1),
-                sku: "MUG".into(),
-                requested: Decimal::from(5),
-                quantity: Decimal::from(5),
-                lots: vec![],
-                serials: vec![],
-            }],
-            packages: vec![],
-        }),
-    }
-}
-
-/// A target system that applies everything except the kinds it is told to hold back.
-#[derive(Default)]
-struct FakeSystem {
-    held_kinds: Mutex<Vec<&'static str>>,
-}
-
-#[async_trait]
-impl ActionExecutor for FakeSystem {
-    async fn execute(&self, action: &PlannedAction) -> Result<Option<String>, ExecutionError> {
-        let kind = sync_engine::engine::action_kind(&action.action);
-        if self.held_kinds.lock().unwrap().contains(&kind) {
-            return Err(ExecutionError::Retryable("503 service unavailable".into()));
-        }
-        Ok(Some(format!("id-{}", action.key.as_str())))
-    }
-
-    async fn find_applied(
-        &self,
-        _action: &PlannedAction,
-    ) -> Result<Option<String>, ExecutionError> {
-        Ok(None)
-    }
 }
 
 struct Day {
