@@ -137,6 +137,20 @@ fn qty(v: Option<&Value>) -> Val {
         .unwrap_or(Val::Null)
 }
 
+/// The transaction record types.
+fn transaction_types() -> impl Iterator<Item = RecordType> {
+    RecordType::ALL.into_iter().filter(|r| r.is_transaction())
+}
+
+/// Every item record (of every item type), by type and then id.
+fn all_items(state: &State) -> impl Iterator<Item = (u64, &Stored)> {
+    RecordType::ALL
+        .into_iter()
+        .filter(|r| r.is_item())
+        .flat_map(|record| state.records.get(&record).into_iter().flatten())
+        .map(|(id, stored)| (*id, stored))
+}
+
 /// The records of a type, in id order; with `since`, only those modified at or after it.
 fn records_of(state: &State, record: RecordType, since: Option<Timestamp>) -> Vec<(u64, &Stored)> {
     let Some(map) = state.records.get(&record) else {
@@ -224,7 +238,7 @@ fn transactions(
     admit: &Admit<'_>,
 ) -> Result<Vec<Row>, NsError> {
     let mut rows = Vec::new();
-    for record in RecordType::ALL.into_iter().filter(|r| r.is_transaction()) {
+    for record in transaction_types() {
         let code = record.transaction_code().unwrap_or_default();
         let mut kind = Row::default();
         kind.set("type", Val::Text(code.to_string()));
@@ -290,66 +304,69 @@ fn transaction_lines(
     admit: &Admit<'_>,
 ) -> Result<Vec<Row>, NsError> {
     let mut rows = Vec::new();
-    for record in RecordType::ALL.into_iter().filter(|r| r.is_transaction()) {
+    let transactions = transaction_types().flat_map(|record| {
+        records_of(state, record, since)
+            .into_iter()
+            .map(move |(id, stored)| (record, id, stored))
+    });
+    for (record, id, stored) in transactions {
         let sublist = record.line_sublist().unwrap_or("item");
-        for (id, stored) in records_of(state, record, since) {
-            let mut key = Row::default();
-            key.set("transaction", Val::Num(id.into()));
-            key.set("linelastmodifieddate", Val::Time(stored.last_modified));
-            if !admit(&key, TRANSACTION_LINE_KEYS)? {
-                continue;
+        let mut key = Row::default();
+        key.set("transaction", Val::Num(id.into()));
+        key.set("linelastmodifieddate", Val::Time(stored.last_modified));
+        if !admit(&key, TRANSACTION_LINE_KEYS)? {
+            continue;
+        }
+        let b = &stored.body;
+        let mut main = key.clone();
+        main.set("id", Val::Num(0.into()));
+        main.set("linesequencenumber", Val::Num(0.into()));
+        main.set("mainline", Val::Text("T".into()));
+        main.set("location", ref_val(b.get("location")));
+        rows.push(main);
+        let lines = b
+            .get(sublist)
+            .and_then(|s| s.get("items"))
+            .and_then(Value::as_array)
+            .map_or(&[][..], Vec::as_slice);
+        for (n, line) in lines.iter().enumerate() {
+            let mut row = key.clone();
+            row.set("id", qty(line.get("line")));
+            row.set("linesequencenumber", Val::Num((n as u64 + 1).into()));
+            row.set("mainline", Val::Text("F".into()));
+            row.set("item", ref_val(line.get("item")));
+            if let Some(d) = ref_display(line.get("item")) {
+                row.display.insert("item", d);
             }
-            let b = &stored.body;
-            let mut main = key.clone();
-            main.set("id", Val::Num(0.into()));
-            main.set("linesequencenumber", Val::Num(0.into()));
-            main.set("mainline", Val::Text("T".into()));
-            main.set("location", ref_val(b.get("location")));
-            rows.push(main);
-            let lines = b
-                .get(sublist)
-                .and_then(|s| s.get("items"))
-                .and_then(Value::as_array)
-                .map_or(&[][..], Vec::as_slice);
-            for (n, line) in lines.iter().enumerate() {
-                let mut row = key.clone();
-                row.set("id", qty(line.get("line")));
-                row.set("linesequencenumber", Val::Num((n as u64 + 1).into()));
-                row.set("mainline", Val::Text("F".into()));
-                row.set("item", ref_val(line.get("item")));
-                if let Some(d) = ref_display(line.get("item")) {
-                    row.display.insert("item", d);
+            let location = if line.get("location").is_some() {
+                line.get("location")
+            } else {
+                b.get("location")
+            };
+            row.set("location", ref_val(location));
+            let quantity = line
+                .get("quantity")
+                .or_else(|| line.get("adjustQtyBy"))
+                .and_then(decimal_from_json);
+            let signed = match (record, quantity) {
+                (RecordType::SalesOrder | RecordType::ItemFulfillment, Some(q)) => Val::Num(-q),
+                (_, Some(q)) => Val::Num(q),
+                (_, None) => Val::Null,
+            };
+            row.set("quantity", signed);
+            // Sales order lines count what was fulfilled, purchase order and return lines
+            // what was received (both fields are on every line).
+            let done = match record {
+                RecordType::SalesOrder => line.get("quantityFulfilled"),
+                RecordType::PurchaseOrder | RecordType::ReturnAuthorization => {
+                    line.get("quantityReceived")
                 }
-                let location = if line.get("location").is_some() {
-                    line.get("location")
-                } else {
-                    b.get("location")
-                };
-                row.set("location", ref_val(location));
-                let quantity = line
-                    .get("quantity")
-                    .or_else(|| line.get("adjustQtyBy"))
-                    .and_then(decimal_from_json);
-                let signed = match (record, quantity) {
-                    (RecordType::SalesOrder | RecordType::ItemFulfillment, Some(q)) => Val::Num(-q),
-                    (_, Some(q)) => Val::Num(q),
-                    (_, None) => Val::Null,
-                };
-                row.set("quantity", signed);
-                // Sales order lines count what was fulfilled, purchase order and return lines
-                // what was received (both fields are on every line).
-                let done = match record {
-                    RecordType::SalesOrder => line.get("quantityFulfilled"),
-                    RecordType::PurchaseOrder | RecordType::ReturnAuthorization => {
-                        line.get("quantityReceived")
-                    }
-                    _ => None,
-                };
-                row.set("quantityshiprecv", qty(done));
-                row.set("isclosed", boolean(line.get("isClosed")));
-                row.set("orderline", qty(line.get("orderLine")));
-                rows.push(row);
-            }
+                _ => None,
+            };
+            row.set("quantityshiprecv", qty(done));
+            row.set("isclosed", boolean(line.get("isClosed")));
+            row.set("orderline", qty(line.get("orderLine")));
+            rows.push(row);
         }
     }
     Ok(rows)
@@ -357,28 +374,26 @@ fn transaction_lines(
 
 fn items(state: &State, admit: &Admit<'_>) -> Result<Vec<Row>, NsError> {
     let mut rows = Vec::new();
-    for record in RecordType::ALL.into_iter().filter(|r| r.is_item()) {
-        for (id, stored) in state.records.get(&record).into_iter().flatten() {
-            let mut row = Row::default();
-            row.set("id", Val::Num((*id).into()));
-            row.set("itemtype", Val::Text("InvtPart".into()));
-            row.display.insert("itemtype", "Inventory Item".into());
-            row.set("lastmodifieddate", Val::Time(stored.last_modified));
-            row.set("createddate", Val::Time(stored.created));
-            if !admit(&row, ITEM_KEYS)? {
-                continue;
-            }
-            let b = &stored.body;
-            row.set("itemid", text(b.get("itemId")));
-            row.set("displayname", text(b.get("displayName")));
-            row.set("upccode", text(b.get("upcCode")));
-            row.set("externalid", text(b.get("externalId")));
-            row.set("islotitem", boolean(b.get("isLotItem")));
-            row.set("isserialitem", boolean(b.get("isSerialItem")));
-            row.set("isinactive", boolean(b.get("isInactive")));
-            row.set("averagecost", qty(b.get("averageCost")));
-            rows.push(row);
+    for (id, stored) in all_items(state) {
+        let mut row = Row::default();
+        row.set("id", Val::Num(id.into()));
+        row.set("itemtype", Val::Text("InvtPart".into()));
+        row.display.insert("itemtype", "Inventory Item".into());
+        row.set("lastmodifieddate", Val::Time(stored.last_modified));
+        row.set("createddate", Val::Time(stored.created));
+        if !admit(&row, ITEM_KEYS)? {
+            continue;
         }
+        let b = &stored.body;
+        row.set("itemid", text(b.get("itemId")));
+        row.set("displayname", text(b.get("displayName")));
+        row.set("upccode", text(b.get("upcCode")));
+        row.set("externalid", text(b.get("externalId")));
+        row.set("islotitem", boolean(b.get("isLotItem")));
+        row.set("isserialitem", boolean(b.get("isSerialItem")));
+        row.set("isinactive", boolean(b.get("isInactive")));
+        row.set("averagecost", qty(b.get("averageCost")));
+        rows.push(row);
     }
     Ok(rows)
 }
@@ -399,29 +414,24 @@ fn item_locations(state: &State, admit: &Admit<'_>) -> Result<Vec<Row>, NsError>
         .map(|(id, _)| *id)
         .collect();
     let mut rows = Vec::new();
-    for record in RecordType::ALL.into_iter().filter(|r| r.is_item()) {
-        for (item, _) in state.records.get(&record).into_iter().flatten() {
-            for location in &locations {
-                let mut row = Row::default();
-                row.set("item", Val::Num((*item).into()));
-                row.set("location", Val::Num((*location).into()));
-                if !admit(&row, ITEM_LOCATIONS_KEYS)? {
-                    continue;
-                }
-                let quantity = on_hand
-                    .get(&(*item, *location))
-                    .copied()
-                    .unwrap_or_default();
-                let cost = state.location_costs.get(&(*item, *location)).copied();
-                row.set("quantityonhand", Val::Num(quantity));
-                row.set("quantityavailable", Val::Num(quantity));
-                row.set("averagecostmli", cost.map_or(Val::Null, Val::Num));
-                row.set(
-                    "onhandvaluemli",
-                    cost.map_or(Val::Null, |c| Val::Num(c * quantity)),
-                );
-                rows.push(row);
+    for (item, _) in all_items(state) {
+        for location in &locations {
+            let mut row = Row::default();
+            row.set("item", Val::Num(item.into()));
+            row.set("location", Val::Num((*location).into()));
+            if !admit(&row, ITEM_LOCATIONS_KEYS)? {
+                continue;
             }
+            let quantity = on_hand.get(&(item, *location)).copied().unwrap_or_default();
+            let cost = state.location_costs.get(&(item, *location)).copied();
+            row.set("quantityonhand", Val::Num(quantity));
+            row.set("quantityavailable", Val::Num(quantity));
+            row.set("averagecostmli", cost.map_or(Val::Null, Val::Num));
+            row.set(
+                "onhandvaluemli",
+                cost.map_or(Val::Null, |c| Val::Num(c * quantity)),
+            );
+            rows.push(row);
         }
     }
     Ok(rows)
