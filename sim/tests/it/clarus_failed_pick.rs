@@ -1,106 +1,24 @@
 //! A failed pick in the Clarus simulator: an order on which nothing could be picked cannot be
 //! despatched, and the warehouse completes it with nothing despatched instead.
 
-use std::sync::{Arc, Mutex};
+use crate::support::clarus::*;
+use crate::support::dec;
+
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use sim::clarus::{
-    ClarusConfig, ClarusId, ClarusSim, DPD, GoodsOutStatus, MAIN_WAREHOUSE, Parcel, RunningClarus,
-    StockStatus,
+    ClarusConfig, ClarusId, ClarusSim, DPD, GoodsOutStatus, MAIN_WAREHOUSE, Parcel, StockStatus,
 };
 
-struct Client {
-    http: reqwest::Client,
-    base: String,
-    token: String,
-}
-
-impl Client {
-    async fn connect(sim: &RunningClarus) -> Client {
-        let http = reqwest::Client::new();
-        let body: Value = http
-            .post(format!("{}/oauth/token", sim.base_url()))
-            .form(&[
-                ("grant_type", "client_credentials"),
-                ("client_id", "sim-client"),
-                ("client_secret", "sim-secret"),
-            ])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        Client {
-            http,
-            base: sim.base_url().to_string(),
-            token: body["access_token"].as_str().unwrap().to_string(),
-        }
-    }
-
-    async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        let response = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .bearer_auth(&self.token)
-            .header("X-Clarus-Subdomain", "acme-warehouse")
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        let status = response.status();
-        let text = response.text().await.unwrap();
-        let body = if text.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap()
-        };
-        (status, body)
-    }
-}
-
-fn dec(n: i64) -> Decimal {
-    Decimal::from(n)
-}
-
 async fn goods_out(client: &Client, reference: &str, lines: &[(ClarusId, i64)]) -> ClarusId {
-    let changes: Vec<Value> = lines
-        .iter()
-        .map(
-            |(p, q)| json!({"type": "ADD", "attributes": {"product_id": p.0, "order_quantity": q}}),
-        )
-        .collect();
-    let body = json!({"data": {"type": "goods_outs", "attributes": {
-        "goods_out_type": "sales_order", "account_id": 1, "reference": reference,
-        "expected_date_of_dispatch": "2026-11-30T10:00:00Z", "warehouse_id": 1, "lines_changes": changes
-    }, "relationships": {"address": {"data": {"type": "addresses", "attributes": {"name": "A Customer", "address_1": "1 Street", "postcode": "AB1 2CD", "country_code": "GB"}}}}}});
-    let (status, created) = client.post("/api/goods_outs", body).await;
+    let lines: Vec<(u64, i64)> = lines.iter().map(|(p, q)| (p.0, *q)).collect();
+    let (status, created) = client
+        .post("/api/goods_outs", goods_out_body(reference, &lines))
+        .await;
     assert_eq!(status, StatusCode::OK, "{created}");
     ClarusId(created["data"]["id"].as_u64().unwrap())
-}
-
-async fn receiver() -> (String, Arc<Mutex<Vec<Value>>>) {
-    let received: Arc<Mutex<Vec<Value>>> = Arc::default();
-    let sink = received.clone();
-    let app = axum::Router::new().route(
-        "/hook",
-        axum::routing::post(move |body: axum::body::Bytes| {
-            let sink = sink.clone();
-            async move {
-                sink.lock()
-                    .unwrap()
-                    .push(serde_json::from_slice(&body).unwrap());
-                StatusCode::OK
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (url, received)
 }
 
 #[tokio::test]
@@ -108,14 +26,9 @@ async fn an_order_with_nothing_picked_cannot_be_despatched_and_completes_as_a_fa
     let sim = ClarusSim::start(ClarusConfig::default()).await.unwrap();
     let (url, received) = receiver().await;
     let client = Client::connect(&sim).await;
-    let automation = json!({"data": {"type": "automations", "attributes": {
-        "resource_name": "goods_out", "event": "completed", "name": "completed", "enabled": true,
-        "actions_changes": [{"type": "ADD", "attributes": {"destination_type": "webhook", "destination_code": "erp", "parameters_changes": [
-            {"type": "ADD", "attributes": {"parameter_code": "webhook_url", "value": url}}
-        ]}}]
-    }}});
-    let (status, body) = client.post("/api/automations", automation).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
+    client
+        .subscribe("goods_out", "completed", "completed", &url)
+        .await;
     let handle = sim.handle();
     let warehouse = sim.warehouse();
     let a = handle.add_product("SKU-A", "A").unwrap();
@@ -175,7 +88,7 @@ async fn an_order_with_nothing_picked_cannot_be_despatched_and_completes_as_a_fa
         .lock()
         .unwrap()
         .iter()
-        .map(|p| p["data"].clone())
+        .map(|(_, p)| p["data"].clone())
         .filter(|d| d["id"].as_u64() == Some(id.0))
         .collect();
     assert_eq!(completed.len(), 1, "{completed:?}");

@@ -1,103 +1,19 @@
 //! The Clarus simulator driven over HTTP, as a client would, plus the warehouse driver and webhooks.
 
-use std::sync::{Arc, Mutex};
+use crate::support::clarus::*;
+use crate::support::dec;
+
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use sim::clarus::{
     ClarusConfig, ClarusId, ClarusSim, DPD, GoodsOutStatus, MAIN_WAREHOUSE, Parcel, ReceivedLine,
     RunningClarus, StockStatus, WebhookBehaviour,
 };
 
-struct Client {
-    http: reqwest::Client,
-    base: String,
-    token: String,
-}
-
-impl Client {
-    async fn connect(sim: &RunningClarus) -> Client {
-        let http = reqwest::Client::new();
-        let response = http
-            .post(format!("{}/oauth/token", sim.base_url()))
-            .form(&[
-                ("grant_type", "client_credentials"),
-                ("client_id", "sim-client"),
-                ("client_secret", "sim-secret"),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::OK);
-        let body: Value = response.json().await.unwrap();
-        assert_eq!(body["token_type"], json!("Bearer"));
-        assert!(body["expires_in"].is_u64());
-        Client {
-            http,
-            base: sim.base_url().to_string(),
-            token: body["access_token"].as_str().unwrap().to_string(),
-        }
-    }
-
-    async fn send(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> (StatusCode, Value) {
-        let mut request = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(&self.token)
-            .header("X-Clarus-Subdomain", "acme-warehouse");
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status();
-        let text = response.text().await.unwrap();
-        (
-            status,
-            if text.is_empty() {
-                Value::Null
-            } else {
-                serde_json::from_str(&text).unwrap()
-            },
-        )
-    }
-
-    async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        self.send(reqwest::Method::POST, path, Some(body)).await
-    }
-
-    async fn graphql(&self, query: &str, variables: Value) -> Value {
-        let (status, body) = self
-            .post("/graphql", json!({"query": query, "variables": variables}))
-            .await;
-        assert_eq!(status, StatusCode::OK);
-        body
-    }
-}
-
-fn dec(n: i64) -> Decimal {
-    Decimal::from(n)
-}
-
 fn product_body(code: &str) -> Value {
     json!({"data": {"type": "products", "attributes": {"code": code, "description": format!("Product {code}"), "stock_unit_type_id": 1}}})
-}
-
-fn goods_out_body(reference: &str, lines: &[(u64, i64)]) -> Value {
-    let changes: Vec<Value> = lines
-        .iter()
-        .map(|(p, q)| json!({"type": "ADD", "attributes": {"product_id": p, "order_quantity": q}}))
-        .collect();
-    json!({"data": {"type": "goods_outs", "attributes": {
-        "goods_out_type": "sales_order", "account_id": 1, "reference": reference,
-        "expected_date_of_dispatch": "2026-11-30T10:00:00Z", "warehouse_id": 1, "lines_changes": changes
-    }, "relationships": {"address": {"data": {"type": "addresses", "attributes": {"name": "A Customer", "address_1": "1 Street", "postcode": "AB1 2CD", "country_code": "GB"}}}}}})
 }
 
 fn assert_clarus_error(body: &Value, symbol: &str) {
@@ -105,15 +21,6 @@ fn assert_clarus_error(body: &Value, symbol: &str) {
     assert!(error["code"].is_u64(), "{body}");
     assert_eq!(error["symbol"], json!(symbol), "{body}");
     assert!(error["details"].is_string(), "{body}");
-}
-
-/// These tests read the simulator's own records back through every field it builds: the
-/// richer tenant profile (the documented one is tested in `clarus_graphql.rs`).
-fn extended() -> ClarusConfig {
-    ClarusConfig {
-        graphql_profile: sim::clarus::GraphqlProfile::Extended,
-        ..ClarusConfig::default()
-    }
 }
 
 #[tokio::test]
@@ -620,30 +527,6 @@ async fn receipts_go_into_quarantine_and_holds_move_stock_between_statuses() {
     );
 }
 
-/// A loopback receiver that records every webhook delivery.
-async fn receiver() -> (String, Arc<Mutex<Vec<(axum::http::HeaderMap, Value)>>>) {
-    let received: Arc<Mutex<Vec<(axum::http::HeaderMap, Value)>>> = Arc::default();
-    let sink = received.clone();
-    let app = axum::Router::new().route(
-        "/hook",
-        axum::routing::post(
-            move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
-                let sink = sink.clone();
-                async move {
-                    sink.lock()
-                        .unwrap()
-                        .push((headers, serde_json::from_slice(&body).unwrap()));
-                    StatusCode::OK
-                }
-            },
-        ),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (url, received)
-}
-
 async fn run_adjustments(
     seed: u64,
     count: usize,
@@ -891,14 +774,9 @@ async fn processing_picking_and_despatch_fire_goods_out_and_pick_list_webhooks()
         ("goods_out_pick_list", "cancelled"),
     ];
     for (resource, event) in pairs {
-        let automation = json!({"data": {"type": "automations", "attributes": {
-            "resource_name": resource, "event": event, "name": format!("{resource}.{event}"), "enabled": true,
-            "actions_changes": [{"type": "ADD", "attributes": {"destination_type": "webhook", "destination_code": "erp", "parameters_changes": [
-                {"type": "ADD", "attributes": {"parameter_code": "webhook_url", "value": url}}
-            ]}}]
-        }}});
-        let (status, body) = client.post("/api/automations", automation).await;
-        assert_eq!(status, StatusCode::OK, "{body}");
+        client
+            .subscribe(resource, event, &format!("{resource}.{event}"), &url)
+            .await;
     }
     let handle = sim.handle();
     let warehouse = sim.warehouse();

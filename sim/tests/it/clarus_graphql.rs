@@ -2,6 +2,8 @@
 //! Clarus documents and refuses anything else with graphql-ruby's validation errors; the extended
 //! profile serves the extras too; introspection lists what the active profile offers.
 
+use crate::support::clarus::Client;
+
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sim::clarus::{ClarusConfig, ClarusSim, GraphqlProfile, RunningClarus};
@@ -11,62 +13,6 @@ const REQUESTS: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../clarus-client/spec/clarus-requests.json"
 );
-
-struct Client {
-    http: reqwest::Client,
-    base: String,
-    token: String,
-}
-
-impl Client {
-    async fn connect(sim: &RunningClarus) -> Client {
-        let http = reqwest::Client::new();
-        let body: Value = http
-            .post(format!("{}/oauth/token", sim.base_url()))
-            .form(&[
-                ("grant_type", "client_credentials"),
-                ("client_id", "sim-client"),
-                ("client_secret", "sim-secret"),
-            ])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        Client {
-            http,
-            base: sim.base_url().to_string(),
-            token: body["access_token"].as_str().unwrap().to_string(),
-        }
-    }
-
-    async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        let response = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .bearer_auth(&self.token)
-            .header("X-Clarus-Subdomain", "acme-warehouse")
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        let status = response.status();
-        (status, response.json().await.unwrap())
-    }
-
-    async fn graphql(&self, query: &str, variables: Value) -> Value {
-        let (status, body) = self
-            .post("/graphql", json!({"query": query, "variables": variables}))
-            .await;
-        assert_eq!(
-            status,
-            StatusCode::OK,
-            "GraphQL answers 200 even with errors"
-        );
-        body
-    }
-}
 
 async fn start(profile: GraphqlProfile) -> (RunningClarus, Client) {
     let sim = ClarusSim::start(ClarusConfig {

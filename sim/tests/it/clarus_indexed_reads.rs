@@ -2,63 +2,14 @@
 //! give what a scan of every node gives, compare values as the filters do (numbers as decimals),
 //! follow records as they change, and refuse a wrong filter whether or not a node is read.
 
+use crate::support::clarus::{Client, extended};
+
 use reqwest::StatusCode;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
-use sim::clarus::{
-    ClarusConfig, ClarusId, ClarusSim, DPD, GraphqlProfile, MAIN_WAREHOUSE, Parcel, RunningClarus,
-    StockStatus,
-};
-
-struct Client {
-    http: reqwest::Client,
-    base: String,
-    token: String,
-}
+use sim::clarus::{ClarusId, ClarusSim, DPD, MAIN_WAREHOUSE, Parcel, StockStatus};
 
 impl Client {
-    async fn connect(sim: &RunningClarus) -> Client {
-        let http = reqwest::Client::new();
-        let body: Value = http
-            .post(format!("{}/oauth/token", sim.base_url()))
-            .form(&[
-                ("grant_type", "client_credentials"),
-                ("client_id", "sim-client"),
-                ("client_secret", "sim-secret"),
-            ])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        Client {
-            http,
-            base: sim.base_url().to_string(),
-            token: body["access_token"].as_str().unwrap().to_string(),
-        }
-    }
-
-    async fn send(&self, method: reqwest::Method, path: &str, body: Value) -> (StatusCode, Value) {
-        let response = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(&self.token)
-            .header("X-Clarus-Subdomain", "acme-warehouse")
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        let status = response.status();
-        let text = response.text().await.unwrap();
-        let body = if text.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap()
-        };
-        (status, body)
-    }
-
     async fn goods_out(&self, reference: &str, product: ClarusId) -> ClarusId {
         let body = json!({"data": {"type": "goods_outs", "attributes": {
             "goods_out_type": "sales_order", "account_id": 1, "reference": reference,
@@ -67,7 +18,7 @@ impl Client {
         }, "relationships": {"address": {"data": {"type": "addresses", "attributes": {
             "name": "A Customer", "address_1": "1 Street", "postcode": "AB1 2CD", "country_code": "GB"}}}}}});
         let (status, created) = self
-            .send(reqwest::Method::POST, "/api/goods_outs", body)
+            .send(reqwest::Method::POST, "/api/goods_outs", Some(body))
             .await;
         assert_eq!(status, StatusCode::OK, "{created}");
         ClarusId(created["data"]["id"].as_u64().unwrap())
@@ -82,19 +33,12 @@ impl Client {
             .send(
                 reqwest::Method::POST,
                 "/graphql",
-                json!({"query": query, "variables": {"filter": filter}}),
+                Some(json!({"query": query, "variables": {"filter": filter}})),
             )
             .await;
         assert_eq!(status, StatusCode::OK);
         assert!(body.get("errors").is_none(), "{body}");
         body["data"][root]["all"]["nodes"].clone()
-    }
-}
-
-fn extended() -> ClarusConfig {
-    ClarusConfig {
-        graphql_profile: GraphqlProfile::Extended,
-        ..ClarusConfig::default()
     }
 }
 
@@ -153,10 +97,10 @@ async fn references_are_found_as_the_filters_compare_them_and_follow_changes() {
         .send(
             reqwest::Method::PATCH,
             &format!("/api/goods_outs/{}", a.0),
-            json!({"data": {"type": "goods_outs", "attributes": {
+            Some(json!({"data": {"type": "goods_outs", "attributes": {
                 "goods_out_type": "sales_order", "account_id": 1, "reference": "SO-A2",
                 "expected_date_of_dispatch": "2026-11-30T10:00:00Z"
-            }}}),
+            }}})),
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -172,7 +116,7 @@ async fn references_are_found_as_the_filters_compare_them_and_follow_changes() {
         .send(
             reqwest::Method::DELETE,
             &format!("/api/goods_outs/{}", a.0),
-            Value::Null,
+            Some(Value::Null),
         )
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
@@ -298,7 +242,7 @@ async fn a_wrong_filter_is_refused_even_when_no_node_is_read() {
             .send(
                 reqwest::Method::POST,
                 "/graphql",
-                json!({"query": "query($filter: JSON) { goods_outs { all(filter: $filter) { nodes { id } } } }", "variables": {"filter": filter}}),
+                Some(json!({"query": "query($filter: JSON) { goods_outs { all(filter: $filter) { nodes { id } } } }", "variables": {"filter": filter}})),
             )
             .await;
         assert_eq!(status, StatusCode::OK);

@@ -1,5 +1,8 @@
 //! The NetSuite simulator driven over HTTP, as a client would.
 
+use crate::support::dec;
+use crate::support::netsuite::Client;
+
 use std::time::Duration;
 
 use reqwest::StatusCode;
@@ -7,97 +10,9 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use sim::netsuite::{
     GOOD, InternalId, ItemKind, NetSuiteConfig, NetSuiteHandle, NetSuiteSim, NewItem, NewOrder,
-    NewOrderLine, OrderKind, QUARANTINE, RecordType, RunningNetSuite,
+    NewOrderLine, OrderKind, QUARANTINE, RecordType,
 };
 use sim::{Fault, LostReply};
-
-struct Client {
-    http: reqwest::Client,
-    base: String,
-    token: String,
-}
-
-impl Client {
-    async fn connect(sim: &RunningNetSuite) -> Client {
-        let http = reqwest::Client::new();
-        let base = format!("{}/services/rest", sim.base_url());
-        let response = http
-            .post(format!("{base}/auth/oauth2/v1/token"))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body("grant_type=client_credentials&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=aaa.bbb.ccc")
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::OK);
-        let body: Value = response.json().await.unwrap();
-        assert_eq!(body["expires_in"], json!("3600"));
-        assert_eq!(body["token_type"], json!("bearer"));
-        Client {
-            http,
-            base,
-            token: body["access_token"].as_str().unwrap().to_string(),
-        }
-    }
-
-    fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        self.http
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(&self.token)
-    }
-
-    async fn send(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> (StatusCode, reqwest::header::HeaderMap, Value) {
-        let mut request = self.request(method, path);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let text = response.text().await.unwrap();
-        let value = if text.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap()
-        };
-        (status, headers, value)
-    }
-
-    async fn get(&self, path: &str) -> (StatusCode, Value) {
-        let (s, _, v) = self.send(reqwest::Method::GET, path, None).await;
-        (s, v)
-    }
-
-    async fn post(
-        &self,
-        path: &str,
-        body: Value,
-    ) -> (StatusCode, reqwest::header::HeaderMap, Value) {
-        self.send(reqwest::Method::POST, path, Some(body)).await
-    }
-
-    async fn suiteql(&self, query: &str, limit: usize, offset: usize) -> (StatusCode, Value) {
-        let response = self
-            .request(
-                reqwest::Method::POST,
-                &format!("/query/v1/suiteql?limit={limit}&offset={offset}"),
-            )
-            .header("Prefer", "transient")
-            .json(&json!({"q": query}))
-            .send()
-            .await
-            .unwrap();
-        (response.status(), response.json().await.unwrap())
-    }
-}
-
-fn dec(n: i64) -> Decimal {
-    Decimal::from(n)
-}
 
 fn error_code(body: &Value) -> &str {
     body["o:errorDetails"][0]["o:errorCode"]

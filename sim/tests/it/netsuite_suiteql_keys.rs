@@ -2,60 +2,19 @@
 //! transaction) and answers exactly what reading the whole table answers; a wrong query is
 //! refused whatever the data.
 
+use crate::support::netsuite::Client;
+
 use reqwest::StatusCode;
 use rust_decimal::Decimal;
-use serde_json::{Value, json};
 use sim::netsuite::{
     GOOD, InternalId, ItemKind, NetSuiteConfig, NetSuiteSim, NewItem, NewOrder, NewOrderLine,
     OrderKind, RunningNetSuite,
 };
 
-struct Client {
-    http: reqwest::Client,
-    base: String,
-    token: String,
-}
-
 impl Client {
-    async fn connect(sim: &RunningNetSuite) -> Client {
-        let http = reqwest::Client::new();
-        let base = format!("{}/services/rest", sim.base_url());
-        let body: Value = http
-            .post(format!("{base}/auth/oauth2/v1/token"))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body("grant_type=client_credentials&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=aaa.bbb.ccc")
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        Client {
-            http,
-            base,
-            token: body["access_token"].as_str().unwrap().to_string(),
-        }
-    }
-
-    async fn suiteql(&self, query: &str) -> (StatusCode, Value) {
-        let response = self
-            .http
-            .post(format!(
-                "{}/query/v1/suiteql?limit=1000&offset=0",
-                self.base
-            ))
-            .bearer_auth(&self.token)
-            .header("Prefer", "transient")
-            .json(&json!({"q": query}))
-            .send()
-            .await
-            .unwrap();
-        (response.status(), response.json().await.unwrap())
-    }
-
     /// The `id`s (or the first column named) of a query's rows.
     async fn column(&self, query: &str, column: &str) -> Vec<String> {
-        let (status, body) = self.suiteql(query).await;
+        let (status, body) = self.suiteql(query, 1000, 0).await;
         assert_eq!(status, StatusCode::OK, "{query}: {body}");
         body["items"]
             .as_array()
@@ -215,7 +174,7 @@ async fn a_wrong_query_is_refused_even_when_its_keys_match_no_row() {
         "SELECT id FROM transactionline WHERE transaction = -1 AND LOWER(item) = 'x'",
         "SELECT id FROM inventorybalance WHERE item = -1 AND nothere IS NULL",
     ] {
-        let (status, body) = client.suiteql(query).await;
+        let (status, body) = client.suiteql(query, 1000, 0).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {body}");
     }
     day.sim.shutdown().await;

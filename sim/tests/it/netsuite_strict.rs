@@ -2,67 +2,32 @@
 //! metadata (`sim/spec/`), OneWorld subsidiaries, inventory-status assignments on receipt lines,
 //! both processed-quantity fields on order lines, and requests counted by kind.
 
+use crate::support::dec;
+use crate::support::netsuite::Client;
+
 use reqwest::StatusCode;
-use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use sim::netsuite::{
     DAMAGED, GOOD, InternalId, ItemKind, NetSuiteConfig, NetSuiteSim, NewItem, NewOrder,
     NewOrderLine, OrderKind, QUARANTINE, RecordType, RequestKind, RunningNetSuite,
 };
 
-struct Client {
-    http: reqwest::Client,
-    base: String,
-    token: String,
-}
-
 impl Client {
-    async fn connect(sim: &RunningNetSuite) -> Client {
-        let http = reqwest::Client::new();
-        let base = format!("{}/services/rest", sim.base_url());
-        let body: Value = http
-            .post(format!("{base}/auth/oauth2/v1/token"))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body("grant_type=client_credentials&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=aaa.bbb.ccc")
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        Client {
-            http,
-            base,
-            token: body["access_token"].as_str().unwrap().to_owned(),
-        }
-    }
-
-    async fn send(&self, method: reqwest::Method, path: &str, body: Value) -> (StatusCode, Value) {
-        let response = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(&self.token)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        let status = response.status();
-        let text = response.text().await.unwrap();
-        let value = if text.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap()
-        };
+    /// Sends a JSON body, answering the status and the body.
+    async fn send_value(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Value,
+    ) -> (StatusCode, Value) {
+        let (status, _, value) = self.send(method, path, Some(body)).await;
         (status, value)
     }
 
-    async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        self.send(reqwest::Method::POST, path, body).await
+    /// `POST`s a JSON body, answering the status and the body.
+    async fn post_value(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send_value(reqwest::Method::POST, path, body).await
     }
-}
-
-fn dec(n: i64) -> Decimal {
-    Decimal::from(n)
 }
 
 fn detail(body: &Value) -> (&str, &str, &str) {
@@ -125,7 +90,7 @@ async fn bodies_naming_unknown_or_read_only_fields_are_refused_without_side_effe
 
     // An unknown body field.
     let (status, body) = client
-        .post(
+        .post_value(
             "/record/v1/inventoryAdjustment",
             adjustment(("adjustmentReason", json!("breakage"))),
         )
@@ -138,7 +103,7 @@ async fn bodies_naming_unknown_or_read_only_fields_are_refused_without_side_effe
 
     // A read-only field.
     let (status, body) = client
-        .post(
+        .post_value(
             "/record/v1/inventoryAdjustment",
             adjustment(("links", json!([]))),
         )
@@ -150,12 +115,12 @@ async fn bodies_naming_unknown_or_read_only_fields_are_refused_without_side_effe
     let mut bad_line = adjustment(("memo", json!("m")));
     bad_line["inventory"]["items"][0]["status"] = json!({"id": "1"});
     let (status, body) = client
-        .post("/record/v1/inventoryAdjustment", bad_line)
+        .post_value("/record/v1/inventoryAdjustment", bad_line)
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(detail(&body).1, "inventory.items[0].status");
     let (_, body) = client
-        .post(
+        .post_value(
             "/record/v1/inventoryAdjustment",
             adjustment(("account", json!({"id": "90", "name": "Shrinkage"}))),
         )
@@ -164,7 +129,7 @@ async fn bodies_naming_unknown_or_read_only_fields_are_refused_without_side_effe
 
     // A transform is checked against the target record.
     let (status, body) = client
-        .post(
+        .post_value(
             &format!(
                 "/record/v1/salesOrder/{}/!transform/itemFulfillment",
                 w.order
@@ -177,7 +142,7 @@ async fn bodies_naming_unknown_or_read_only_fields_are_refused_without_side_effe
 
     // So is an update.
     let (status, body) = client
-        .send(
+        .send_value(
             reqwest::Method::PATCH,
             &format!("/record/v1/salesOrder/{}", w.order),
             json!({"priority": "high"}),
@@ -193,7 +158,9 @@ async fn bodies_naming_unknown_or_read_only_fields_are_refused_without_side_effe
     // Custom fields are the account's own and pass.
     let mut custom = adjustment(("custbody_wms_reference", json!("ADJ-1")));
     custom["inventory"]["items"][0]["custcol_reason"] = json!("breakage");
-    let (status, body) = client.post("/record/v1/inventoryAdjustment", custom).await;
+    let (status, body) = client
+        .post_value("/record/v1/inventoryAdjustment", custom)
+        .await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
     assert_eq!(h.on_hand(w.item, w.location, GOOD), dec(11));
 }
@@ -221,7 +188,7 @@ async fn a_one_world_account_needs_a_subsidiary_on_inventory_transactions() {
         "inventory": {"items": [{"item": {"id": w.item.to_string()}, "adjustQtyBy": -1}]}
     });
     let (status, body) = client
-        .post("/record/v1/inventoryAdjustment", adjustment.clone())
+        .post_value("/record/v1/inventoryAdjustment", adjustment.clone())
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let (code, path, text) = detail(&body);
@@ -239,7 +206,7 @@ async fn a_one_world_account_needs_a_subsidiary_on_inventory_transactions() {
         "inventory": {"items": [{"item": {"id": w.item.to_string()}, "adjustQtyBy": 1}]}
     });
     let (status, _) = client
-        .post("/record/v1/inventoryTransfer", transfer.clone())
+        .post_value("/record/v1/inventoryTransfer", transfer.clone())
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let change = json!({
@@ -248,14 +215,16 @@ async fn a_one_world_account_needs_a_subsidiary_on_inventory_transactions() {
         "inventory": {"items": [{"item": {"id": w.item.to_string()}, "quantity": 1}]}
     });
     let (status, _) = client
-        .post("/record/v1/inventoryStatusChange", change.clone())
+        .post_value("/record/v1/inventoryStatusChange", change.clone())
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 
     // The wrong subsidiary for the location.
     let mut wrong = adjustment.clone();
     wrong["subsidiary"] = json!({"id": "4"});
-    let (status, body) = client.post("/record/v1/inventoryAdjustment", wrong).await;
+    let (status, body) = client
+        .post_value("/record/v1/inventoryAdjustment", wrong)
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(detail(&body).1, "adjLocation");
     assert_eq!(h.on_hand(w.item, w.location, GOOD), dec(10));
@@ -268,7 +237,7 @@ async fn a_one_world_account_needs_a_subsidiary_on_inventory_transactions() {
         body["subsidiary"] = json!({"id": "3"});
         body["department"] = json!({"id": "8"});
         body["class"] = json!({"id": "9"});
-        let (status, reply) = client.post(path, body).await;
+        let (status, reply) = client.post_value(path, body).await;
         assert_eq!(status, StatusCode::NO_CONTENT, "{path}: {reply}");
     }
     assert_eq!(h.on_hand(w.item, w.location, GOOD), dec(7));
@@ -280,7 +249,7 @@ async fn a_one_world_account_needs_a_subsidiary_on_inventory_transactions() {
 
     // Receipts and fulfilments take the subsidiary of their order.
     let (status, body) = client
-        .post(
+        .post_value(
             &format!(
                 "/record/v1/salesOrder/{}/!transform/itemFulfillment",
                 w.order
@@ -297,7 +266,7 @@ async fn one_receipt_line_splits_into_inventory_statuses() {
     let w = seed(&sim, OrderKind::ReturnAuthorization);
     let client = Client::connect(&sim).await;
     let (status, body) = client
-        .post(
+        .post_value(
             &format!(
                 "/record/v1/returnAuthorization/{}/!transform/itemReceipt?replace=item",
                 w.order
@@ -337,7 +306,7 @@ async fn order_lines_carry_both_processed_quantities_and_only_the_right_one_move
     let w = seed(&sim, OrderKind::PurchaseOrder);
     let client = Client::connect(&sim).await;
     let (status, _) = client
-        .post(
+        .post_value(
             &format!(
                 "/record/v1/purchaseOrder/{}/!transform/itemReceipt",
                 w.order
@@ -354,9 +323,7 @@ async fn order_lines_carry_both_processed_quantities_and_only_the_right_one_move
     assert_eq!(line["quantityReceived"], json!(2), "{line}");
     assert_eq!(line["quantityFulfilled"], json!(0), "{line}");
     let rows: Value = client
-        .http
-        .post(format!("{}/query/v1/suiteql", client.base))
-        .bearer_auth(&client.token)
+        .request(reqwest::Method::POST, "/query/v1/suiteql")
         .header("Prefer", "transient")
         .json(&json!({"q": format!("SELECT quantityshiprecv FROM transactionline WHERE transaction = {} AND mainline = 'F'", w.order)}))
         .send()
@@ -374,7 +341,7 @@ async fn requests_are_counted_by_kind() {
     let w = seed(&sim, OrderKind::SalesOrder);
     let client = Client::connect(&sim).await;
     let (status, _) = client
-        .post(
+        .post_value(
             &format!(
                 "/record/v1/salesOrder/{}/!transform/itemFulfillment",
                 w.order
@@ -384,7 +351,7 @@ async fn requests_are_counted_by_kind() {
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (status, _) = client
-        .send(
+        .send_value(
             reqwest::Method::GET,
             "/record/v1/itemFulfillment/eid:F-1",
             Value::Null,

@@ -5,7 +5,7 @@
 //! outside the repository.
 //!
 //! Regenerate after a spec update with
-//! `NETSUITE_SPEC_UPDATE=1 cargo test -p sim --test netsuite_spec`.
+//! `NETSUITE_SPEC_UPDATE=1 cargo test -p sim --test it netsuite_spec::`.
 //!
 //! The derived file holds, for each record type in [`RECORDS`] (the types the simulator serves
 //! and the engine writes), a *shape*: `fields` (name → `type`, `type:format`, `select` for an
@@ -31,7 +31,7 @@ const SUPPLEMENT_FILE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/spec/netsuite-records-supplement.json"
 );
-const UPDATE: &str = "NETSUITE_SPEC_UPDATE=1 cargo test -p sim --test netsuite_spec";
+const UPDATE: &str = "NETSUITE_SPEC_UPDATE=1 cargo test -p sim --test it netsuite_spec::";
 
 /// The record types kept: every type the simulator serves that the browser documents.
 const RECORDS: [&str; 13] = [
@@ -119,7 +119,7 @@ fn derive(spec: &Value) -> Value {
     }
     json!({
         "source": format!(
-            "{}; derived by sim/tests/netsuite_spec.rs ({UPDATE})",
+            "{}; derived by sim/tests/it/netsuite_spec.rs ({UPDATE})",
             spec["source"].as_str().unwrap_or("NetSuite REST API Browser")
         ),
         "records": records,
