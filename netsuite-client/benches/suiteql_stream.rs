@@ -10,6 +10,18 @@
 //! ```
 //!
 //! Prints each run's wall time and the client process's peak RSS (`VmHWM`).
+//!
+//! `-- keep` measures keeping every row instead (`Vec<T>` of all 100,000), in one run against one
+//! server: first `curl` fetching the same 100 pages without parsing them (the yardstick: one
+//! process, the pages one after another over one keep-alive connection, as the client's page
+//! requests would be sent by hand; and two at a time, as the client fetches them), then, for each
+//! row type and way of collecting, a child process that does only that (so its peak RSS is the
+//! collector's own): 1 warm-up and `RUNS` timed runs (default 10) for the wall time, then a
+//! separate single-run process for the peak RSS of collecting once.
+//!
+//! ```text
+//! cargo bench -p netsuite-client --bench suiteql_stream -- keep
+//! ```
 
 #[path = "../tests/common/loopback.rs"]
 mod loopback;
@@ -24,8 +36,9 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 use loopback::{LoopResponse, serve};
 use netsuite_client::NetSuiteClient;
+use netsuite_client::TryStreamExt;
 use netsuite_client::auth::{AuthError, AuthScheme, Authenticator};
-use netsuite_client::suiteql::StreamOptions;
+use netsuite_client::suiteql::{StreamOptions, Text};
 
 const PAGES: usize = 100;
 const ROWS_PER_PAGE: usize = 1000;
@@ -61,6 +74,41 @@ struct Row {
     lastmodifieddate: String,
     externalid: String,
 }
+
+/// The same ten columns as [`Text`], which keeps values of up to 23 bytes without allocating.
+#[derive(serde::Deserialize)]
+#[allow(dead_code)]
+struct TextRow {
+    id: Text,
+    itemid: Text,
+    displayname: Text,
+    upccode: Text,
+    location: Text,
+    quantityonhand: Text,
+    quantityavailable: Text,
+    isinactive: Text,
+    lastmodifieddate: Text,
+    externalid: Text,
+}
+
+/// A kept row: something to read so the rows are used.
+trait Kept: serde::de::DeserializeOwned + Send + 'static {
+    fn itemid_len(&self) -> usize;
+}
+
+impl Kept for Row {
+    fn itemid_len(&self) -> usize {
+        self.itemid.len()
+    }
+}
+
+impl Kept for TextRow {
+    fn itemid_len(&self) -> usize {
+        self.itemid.len()
+    }
+}
+
+const QUERY: &str = "SELECT id, itemid, displayname, upccode, location, quantityonhand, quantityavailable, isinactive, lastmodifieddate, externalid FROM item ORDER BY id";
 
 fn render_page(page: usize) -> Bytes {
     let mut s = String::with_capacity(ROWS_PER_PAGE * 260);
@@ -135,7 +183,268 @@ async fn run_server() {
     .await;
 }
 
+fn bench_client(addr: &str) -> NetSuiteClient {
+    NetSuiteClient::builder(Arc::new(BenchAuth))
+        .base_url(format!("http://{addr}/services/rest"))
+        .allow_insecure_http(true)
+        // The measured stream only: no governanceLimits read before the first page.
+        .concurrency_limit(netsuite_client::DEFAULT_CONCURRENCY)
+        .build()
+        .unwrap()
+}
+
+/// Starts the loopback server in a child process; returns it, its address and the page bytes.
+fn start_server() -> (std::process::Child, String, usize) {
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .arg("--serve")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start the loopback server");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let mut parts = line.split_whitespace();
+    let addr = parts.next().unwrap().to_owned();
+    let bytes: usize = parts.next().unwrap().parse().unwrap();
+    (child, addr, bytes)
+}
+
+fn median_ms(times: &mut [std::time::Duration]) -> (f64, f64, f64) {
+    times.sort();
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+    (
+        ms(times[0]),
+        ms(times[times.len() / 2]),
+        ms(times[times.len() - 1]),
+    )
+}
+
+/// One curl process fetching every page (`parallel`: two at a time), bodies discarded. Returns
+/// the wall time, or why it could not run; checks every page came back whole.
+fn curl_pages(
+    addr: &str,
+    parallel: bool,
+    total_bytes: usize,
+) -> Result<std::time::Duration, String> {
+    let mut cmd = Command::new("curl");
+    cmd.args(["-s", "-S", "-X", "POST"])
+        .args(["-H", "authorization: Bearer bench"])
+        .args(["-H", "prefer: transient"])
+        .args(["-H", "content-type: application/json"])
+        .args(["--data-binary", &format!(r#"{{"q":"{QUERY}"}}"#)])
+        .args(["-w", "%{http_code} %{size_download}\\n"]);
+    if parallel {
+        cmd.args(["--parallel", "--parallel-max", "2", "--no-progress-meter"]);
+    }
+    for page in 0..PAGES {
+        cmd.args(["-o", "/dev/null"]).arg(format!(
+            "http://{addr}/services/rest/query/v1/suiteql?limit={ROWS_PER_PAGE}&offset={}",
+            page * ROWS_PER_PAGE
+        ));
+    }
+    let start = Instant::now();
+    let out = cmd
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("curl not run: {e}"))?;
+    let elapsed = start.elapsed();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut pages = 0;
+    let mut bytes = 0usize;
+    for line in text.lines() {
+        let (code, size) = line.split_once(' ').unwrap_or((line, "0"));
+        if code != "200" {
+            return Err(format!("curl got {line:?}"));
+        }
+        pages += 1;
+        bytes += size.parse::<usize>().unwrap_or(0);
+    }
+    if !out.status.success() || pages != PAGES || bytes != total_bytes {
+        return Err(format!(
+            "curl fetched {pages} pages, {bytes} bytes (status {})",
+            out.status
+        ));
+    }
+    Ok(elapsed)
+}
+
+/// Default options, or `PREFETCH` pages ahead.
+fn options() -> StreamOptions {
+    StreamOptions {
+        prefetch: std::env::var("PREFETCH")
+            .ok()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(StreamOptions::default().prefetch),
+        ..StreamOptions::default()
+    }
+}
+
+/// Collects every row into a `Vec<T>`: with `try_collect` (what an application writes with
+/// `TryStreamExt`) or with `RowStream::fetch_all`. Returns the wall time.
+fn keep_once<T: Kept>(
+    rt: &tokio::runtime::Runtime,
+    client: &NetSuiteClient,
+    fetch_all: bool,
+) -> std::time::Duration {
+    let c = client.clone();
+    let start = Instant::now();
+    let check = rt
+        .block_on(rt.spawn(async move {
+            let stream = c.suiteql::<T>(QUERY, options());
+            let rows: Vec<T> = if fetch_all {
+                stream.fetch_all().await.expect("rows")
+            } else {
+                stream.try_collect().await.expect("rows")
+            };
+            assert_eq!(rows.len(), PAGES * ROWS_PER_PAGE);
+            let check = rows
+                .iter()
+                .fold(0usize, |a, r| a.wrapping_add(r.itemid_len()));
+            // Dropped after timing: the rows are what the caller keeps.
+            (check, rows)
+        }))
+        .expect("collector task");
+    let elapsed = start.elapsed();
+    std::hint::black_box(check.0);
+    drop(check.1);
+    elapsed
+}
+
+/// `--keep-child <row|text> <try_collect|fetch_all> <runs> <addr>`: this process only collects.
+fn keep_child(args: &[String]) {
+    let [shape, how, runs, addr] = args else {
+        panic!("--keep-child <row|text> <try_collect|fetch_all> <runs> <addr>");
+    };
+    let runs: usize = runs.parse().unwrap();
+    let fetch_all = how == "fetch_all";
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let client = bench_client(addr);
+    let warmup = runs > 1;
+    let mut times = Vec::new();
+    let mut cpu = 0.0;
+    for run in 0..runs + usize::from(warmup) {
+        let cpu_start = cpu_ms();
+        let t = match shape.as_str() {
+            "row" => keep_once::<Row>(&rt, &client, fetch_all),
+            _ => keep_once::<TextRow>(&rt, &client, fetch_all),
+        };
+        if !(warmup && run == 0) {
+            times.push(t);
+            cpu += cpu_ms() - cpu_start;
+        }
+    }
+    let cpu = cpu / times.len() as f64;
+    let (min, median, max) = median_ms(&mut times);
+    println!(
+        "{min:.1} {median:.1} {max:.1} {} {cpu:.0}",
+        peak_rss_kib().unwrap_or(0)
+    );
+}
+
+/// Min, median and max wall in ms, peak RSS in KiB and CPU per run in ms of one collector process.
+type KeepFigures = (f64, f64, f64, u64, f64);
+
+fn run_keep_child(shape: &str, how: &str, runs: usize, addr: &str) -> KeepFigures {
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args(["--keep-child", shape, how, &runs.to_string(), addr])
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("run the collector");
+    assert!(out.status.success(), "collector failed");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let f: Vec<&str> = text.split_whitespace().collect();
+    (
+        f[0].parse().unwrap(),
+        f[1].parse().unwrap(),
+        f[2].parse().unwrap(),
+        f[3].parse().unwrap(),
+        f[4].parse().unwrap(),
+    )
+}
+
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `-- keep`: the curl yardstick and the collectors, against one server.
+fn keep_bench() {
+    let runs: usize = std::env::var("RUNS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(10);
+    let (_server, addr, total_bytes) = start_server();
+    println!(
+        "keep: {} rows, {PAGES} pages, {:.1} MiB of JSON from {addr}; load average {} at start",
+        PAGES * ROWS_PER_PAGE,
+        total_bytes as f64 / 1048576.0,
+        loadavg()
+    );
+    let mut yardstick = None;
+    for (parallel, label) in [(false, "sequential"), (true, "two at a time")] {
+        let mut times = Vec::new();
+        // One untimed fetch first, as for the collectors.
+        for run in 0..=runs {
+            match curl_pages(&addr, parallel, total_bytes) {
+                Ok(t) if run > 0 => times.push(t),
+                Ok(_) => {}
+                Err(why) => {
+                    println!("curl ({label}): skipped: {why}");
+                    break;
+                }
+            }
+        }
+        if times.is_empty() {
+            continue;
+        }
+        let (min, median, max) = median_ms(&mut times);
+        if !parallel {
+            yardstick = Some(median);
+        }
+        println!(
+            "curl, pages {label}, no parsing: median {median:.1} ms (min {min:.1}, max {max:.1}, {runs} runs)"
+        );
+    }
+    for (shape, label) in [
+        ("row", "ten String columns"),
+        ("text", "ten suiteql::Text columns"),
+    ] {
+        for how in ["try_collect", "fetch_all"] {
+            let (min, median, max, hwm_runs, cpu) = run_keep_child(shape, how, runs, &addr);
+            let (_, _, _, hwm_one, _) = run_keep_child(shape, how, 1, &addr);
+            let ratio = yardstick
+                .map(|y| format!("{:.2}x curl", median / y))
+                .unwrap_or_else(|| "no curl".into());
+            println!(
+                "Vec of {label}, {how}: median {median:.1} ms (min {min:.1}, max {max:.1}; {ratio}), CPU {cpu:.0} ms/run; peak RSS {:.1} MiB collecting once, {:.1} MiB over {} runs",
+                hwm_one as f64 / 1024.0,
+                hwm_runs as f64 / 1024.0,
+                runs + 1
+            );
+        }
+    }
+    println!("load average {} at end", loadavg());
+}
+
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--keep-child") {
+        keep_child(&args[i + 1..]);
+        return;
+    }
+    if args.iter().any(|a| a == "keep") {
+        keep_bench();
+        return;
+    }
     if std::env::args().any(|a| a == "--decode-only") {
         #[derive(serde::Deserialize)]
         struct Page {
