@@ -50,16 +50,21 @@ fn text(value: &Value, key: &str) -> String {
     value[key].as_str().unwrap_or_default().to_string()
 }
 
+/// The documented fields listed under `fields`.
+fn fields(value: &Value) -> Vec<DocField> {
+    value["fields"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(field)
+        .collect()
+}
+
 fn field(value: &Value) -> DocField {
     DocField {
         name: text(value, "name"),
         type_name: value["type_name"].as_str().map(str::to_string),
-        fields: value["fields"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(field)
-            .collect(),
+        fields: fields(value),
     }
 }
 
@@ -80,12 +85,7 @@ fn root(value: &Value) -> DocRoot {
             .flatten()
             .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
             .collect(),
-        fields: value["fields"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(field)
-            .collect(),
+        fields: fields(value),
         filters: value["filters"]
             .as_object()
             .into_iter()

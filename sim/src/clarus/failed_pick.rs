@@ -6,7 +6,6 @@
 //! no fulfilment, a short-despatch exception.
 
 use jiff::Timestamp;
-use serde_json::json;
 
 use super::state::{ClarusError, Event, GoodsOutStatus, State};
 
@@ -17,23 +16,17 @@ impl State {
     /// Errors: no such order (404); an order in another status (938 `goods_out_not_pickable`);
     /// an order with stock picked, which must be despatched instead (937 `goods_out_has_picks`).
     pub(crate) fn fail_pick(&mut self, id: u64) -> Result<Vec<Event>, ClarusError> {
-        let order = self
-            .goods_outs
-            .get(&id)
-            .ok_or_else(|| ClarusError::not_found("Goods out", id))?;
-        if !matches!(
-            order.status,
-            GoodsOutStatus::Allocated | GoodsOutStatus::Pick
-        ) {
-            return Err(ClarusError::unprocessable(
+        let pickable = [GoodsOutStatus::Allocated, GoodsOutStatus::Pick];
+        let order = self.goods_out_in(id, &pickable, |status| {
+            ClarusError::unprocessable(
                 938,
                 "goods_out_not_pickable",
                 format!(
                     "Goods out {id} is {}; only ALLOCATED or PICK orders can fail their pick",
-                    order.status.code()
+                    status.code()
                 ),
-            ));
-        }
+            )
+        })?;
         if order.lines.iter().any(|l| !l.picked().is_zero()) {
             return Err(ClarusError::unprocessable(
                 937,
@@ -41,28 +34,12 @@ impl State {
                 format!("Stock was picked for goods out {id}; despatch it instead"),
             ));
         }
-        let t = Timestamp::now();
         let o = self.goods_outs.get_mut(&id).expect("checked");
         for line in o.lines.iter_mut() {
             line.allocations.clear();
             line.short_status = "SHORT".into();
         }
-        o.status = GoodsOutStatus::Completed;
-        self.open_goods_outs.remove(&id);
-        self.holding.remove(&id);
-        o.updated = t;
-        o.dispatched = Some(t);
-        o.attrs
-            .insert("actual_date_of_dispatch".into(), json!(t.to_string()));
-        let mut events = Vec::new();
-        if let Some(list) = self.pick_list_of(id) {
-            events.push(self.move_pick_list(list, "completed"));
-        }
-        events.push(Event {
-            resource: "goods_out",
-            event: "completed",
-            record: self.goods_out_json(id),
-        });
-        Ok(events)
+        self.close_goods_out(id, GoodsOutStatus::Completed, Timestamp::now());
+        Ok(self.goods_out_closed(id, "completed"))
     }
 }

@@ -157,20 +157,30 @@ fn matches(actual: &Value, operator: &str, wanted: &Value) -> Result<bool, Strin
 /// operator given the wrong shape of value.
 fn check_filter(filter: &Map<String, Value>, root: &RootDef, name: &str) -> Result<(), String> {
     for (field, ops) in filter {
-        if !root.filters.contains_key(field) {
-            return Err(format!(
-                "InputObject '{}' doesn't accept argument '{field}' (root '{name}')",
-                root.filter_type
-            ));
-        }
-        let ops = ops
-            .as_object()
-            .ok_or_else(|| format!("filter `{field}` must be an object of operators"))?;
+        let ops = filter_ops(field, ops, root, name)?;
         for (op, wanted) in ops {
             matches(&Value::Null, op, wanted)?;
         }
     }
     Ok(())
+}
+
+/// The operators given for one filter field: refused when the root has no such filter, or
+/// when they are not an object.
+fn filter_ops<'a>(
+    field: &str,
+    ops: &'a Value,
+    root: &RootDef,
+    name: &str,
+) -> Result<&'a Map<String, Value>, String> {
+    if !root.filters.contains_key(field) {
+        return Err(format!(
+            "InputObject '{}' doesn't accept argument '{field}' (root '{name}')",
+            root.filter_type
+        ));
+    }
+    ops.as_object()
+        .ok_or_else(|| format!("filter `{field}` must be an object of operators"))
 }
 
 fn keep(
@@ -180,15 +190,7 @@ fn keep(
     name: &str,
 ) -> Result<bool, String> {
     for (field, ops) in filter {
-        if !root.filters.contains_key(field) {
-            return Err(format!(
-                "InputObject '{}' doesn't accept argument '{field}' (root '{name}')",
-                root.filter_type
-            ));
-        }
-        let ops = ops
-            .as_object()
-            .ok_or_else(|| format!("filter `{field}` must be an object of operators"))?;
+        let ops = filter_ops(field, ops, root, name)?;
         let sources = filter_source(node, field);
         for (op, wanted) in ops {
             let mut any = false;

@@ -57,6 +57,14 @@ impl Warehouse {
         Ok(value)
     }
 
+    /// Runs an action that answers only its events, then fires them.
+    fn act(
+        &self,
+        action: impl FnOnce(&mut State) -> Result<Vec<Event>, ClarusError>,
+    ) -> Result<(), SimError> {
+        self.run(|s| action(s).map(|events| ((), events)))
+    }
+
     /// Allocates stock to a pending order (what `process_picks_async` does).
     pub fn allocate(&self, goods_out: ClarusId) -> Result<GoodsOutStatus, SimError> {
         self.run(|s| s.allocate(goods_out.0))
@@ -64,12 +72,12 @@ impl Warehouse {
 
     /// Shorts the unallocated remainder of a part-allocated order.
     pub fn short_order_lines(&self, goods_out: ClarusId) -> Result<(), SimError> {
-        self.run(|s| s.short_order_lines(&[goods_out.0]).map(|e| ((), e)))
+        self.act(|s| s.short_order_lines(&[goods_out.0]))
     }
 
     /// Picks everything allocated to an ALLOCATED order.
     pub fn pick(&self, goods_out: ClarusId) -> Result<(), SimError> {
-        self.run(|s| s.pick(goods_out.0, &HashMap::new()).map(|e| ((), e)))
+        self.act(|s| s.pick(goods_out.0, &HashMap::new()))
     }
 
     /// Picks less than allocated: at most `picked` of each listed product; the rest is released
@@ -80,7 +88,7 @@ impl Warehouse {
         picked: &[(ClarusId, Decimal)],
     ) -> Result<(), SimError> {
         let caps: HashMap<u64, Decimal> = picked.iter().map(|(p, q)| (p.0, *q)).collect();
-        self.run(|s| s.pick(goods_out.0, &caps).map(|e| ((), e)))
+        self.act(|s| s.pick(goods_out.0, &caps))
     }
 
     /// Despatches a picked order with a carrier and one tracking number per parcel: COMPLETED.
@@ -119,10 +127,7 @@ impl Warehouse {
             .iter()
             .map(|p| (p.tracking_number.clone(), p.weight_kg))
             .collect();
-        self.run(|s| {
-            s.despatch(goods_out.0, carrier.0, packages, part)
-                .map(|e| ((), e))
-        })
+        self.act(|s| s.despatch(goods_out.0, carrier.0, packages, part))
     }
 
     /// Records a failed pick of an ALLOCATED or PICK order on which nothing was picked (every
@@ -130,7 +135,7 @@ impl Warehouse {
     /// SHORT and the order is COMPLETED with nothing despatched and no shipment, firing
     /// `goods_out.completed`. An order with picked stock is refused: despatch it.
     pub fn fail_pick(&self, goods_out: ClarusId) -> Result<(), SimError> {
-        self.run(|s| s.fail_pick(goods_out.0).map(|e| ((), e)))
+        self.act(|s| s.fail_pick(goods_out.0))
     }
 
     /// Cancels an order from the warehouse side.
@@ -148,10 +153,7 @@ impl Warehouse {
         status: StockStatus,
         complete: bool,
     ) -> Result<(), SimError> {
-        self.run(|s| {
-            s.receive(goods_in.0, lines, status, complete)
-                .map(|e| ((), e))
-        })
+        self.act(|s| s.receive(goods_in.0, lines, status, complete))
     }
 
     /// Adjusts available stock of a product at a location by `delta` (positive adds a new
@@ -163,10 +165,7 @@ impl Warehouse {
         delta: Decimal,
         reason: &str,
     ) -> Result<(), SimError> {
-        self.run(|s| {
-            s.adjust(product.0, location.0, delta, reason)
-                .map(|e| ((), e))
-        })
+        self.act(|s| s.adjust(product.0, location.0, delta, reason))
     }
 
     /// Writes off broken stock (a negative adjustment with reason `breakage`).
@@ -187,10 +186,7 @@ impl Warehouse {
         quantity: Decimal,
         reason: &str,
     ) -> Result<(), SimError> {
-        self.run(|s| {
-            s.change_status(product.0, warehouse.0, quantity, StockStatus::Held, reason)
-                .map(|e| ((), e))
-        })
+        self.act(|s| s.change_status(product.0, warehouse.0, quantity, StockStatus::Held, reason))
     }
 
     /// Releases `quantity` of a product's held stock in a warehouse.
@@ -201,16 +197,8 @@ impl Warehouse {
         quantity: Decimal,
         reason: &str,
     ) -> Result<(), SimError> {
-        self.run(|s| {
-            s.change_status(
-                product.0,
-                warehouse.0,
-                quantity,
-                StockStatus::Available,
-                reason,
-            )
-            .map(|e| ((), e))
-        })
+        let to = StockStatus::Available;
+        self.act(|s| s.change_status(product.0, warehouse.0, quantity, to, reason))
     }
 
     /// Counts a product's available stock at a location; a difference is adjusted (reason

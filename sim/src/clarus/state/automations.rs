@@ -3,7 +3,7 @@
 use serde_json::{Map, Value, json};
 
 use super::changes::{change_attrs, change_type, changed_item, changes, is_delete};
-use super::{Automation, AutomationAction, ClarusError, State, merge};
+use super::{Automation, AutomationAction, ClarusError, State, merge, with_id};
 
 impl State {
     /// Applies an automation's `conditions_changes` and `actions_changes` (with each action's
@@ -166,19 +166,29 @@ impl State {
         let Some(a) = self.automations.get(&id) else {
             return Value::Null;
         };
+        let items = |items: &[(u64, Map<String, Value>)]| {
+            items
+                .iter()
+                .map(|(item, attrs)| Value::Object(with_id(attrs, *item)))
+                .collect::<Vec<_>>()
+        };
+        let actions: Vec<Value> = a
+            .actions
+            .iter()
+            .map(|action| {
+                let mut out = with_id(&action.attrs, action.id);
+                out.insert("parameters".into(), json!(items(&action.parameters)));
+                Value::Object(out)
+            })
+            .collect();
         json!({
             "id": id,
             "resource_name": a.resource_name,
             "event": a.event,
             "name": a.name,
             "enabled": a.enabled,
-            "conditions": a.conditions.iter().map(|(cid, c)| { let mut c = c.clone(); c.insert("id".into(), json!(cid)); Value::Object(c) }).collect::<Vec<_>>(),
-            "actions": a.actions.iter().map(|action| {
-                let mut out = action.attrs.clone();
-                out.insert("id".into(), json!(action.id));
-                out.insert("parameters".into(), Value::Array(action.parameters.iter().map(|(pid, p)| { let mut p = p.clone(); p.insert("id".into(), json!(pid)); Value::Object(p) }).collect()));
-                Value::Object(out)
-            }).collect::<Vec<_>>(),
+            "conditions": items(&a.conditions),
+            "actions": actions,
         })
     }
 }

@@ -77,21 +77,19 @@ pub(super) trait OrderLine {
     fn new(id: u64, product: u64, quantity: Decimal, attrs: Map<String, Value>) -> Self;
     /// The line's id.
     fn id(&self) -> u64;
-    /// Changes the line's product.
-    fn set_product(&mut self, product: u64);
-    /// Changes the line's quantity.
-    fn set_quantity(&mut self, quantity: Decimal);
-    /// The line's other attributes.
-    fn attrs_mut(&mut self) -> &mut Map<String, Value>;
+    /// The line's product, quantity and other attributes, for an `UPDATE` to change.
+    fn editable(&mut self) -> (&mut u64, &mut Decimal, &mut Map<String, Value>);
 }
 
 impl State {
-    /// Applies `lines_changes` to a copy of an order's lines; nothing is kept if one is refused.
-    pub(super) fn change_lines<L: OrderLine>(
+    /// An order's lines after the request's `lines_changes`, which are taken out of `attrs`.
+    pub(super) fn edited_lines<L: OrderLine>(
         &mut self,
-        lines: &mut Vec<L>,
-        changes_list: Vec<Map<String, Value>>,
-    ) -> Result<(), ClarusError> {
+        mut lines: Vec<L>,
+        attrs: &mut Map<String, Value>,
+    ) -> Result<Vec<L>, ClarusError> {
+        let changes_list = changes(attrs, "lines_changes");
+        attrs.remove("lines_changes");
         for (i, change) in changes_list.into_iter().enumerate() {
             let source = format!("/data/attributes/lines_changes/{i}");
             let kind = change_type(&change).to_string();
@@ -115,20 +113,19 @@ impl State {
                 }
                 k if k == "UPDATE" || is_delete(k) => {
                     let index =
-                        changed_item(lines, L::id, &change, &source, "line_id_required", "Line")?;
+                        changed_item(&lines, L::id, &change, &source, "line_id_required", "Line")?;
                     if is_delete(k) {
                         lines.remove(index);
                     } else {
-                        let line = &mut lines[index];
+                        let (product, quantity, line_attrs) = lines[index].editable();
                         if let Some(q) = dec(attrs.get(L::QUANTITY)) {
-                            line.set_quantity(q);
+                            *quantity = q;
                         }
                         if attrs.contains_key("product_id") {
-                            line.set_product(
-                                self.require_product(id_attr(&attrs, "product_id"), &source)?,
-                            );
+                            *product =
+                                self.require_product(id_attr(&attrs, "product_id"), &source)?;
                         }
-                        merge(line.attrs_mut(), attrs, &[]);
+                        merge(line_attrs, attrs, &[]);
                     }
                 }
                 other => {
@@ -141,6 +138,6 @@ impl State {
                 }
             }
         }
-        Ok(())
+        Ok(lines)
     }
 }

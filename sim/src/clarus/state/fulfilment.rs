@@ -82,11 +82,7 @@ impl State {
         o.updated = now();
         let mut events = Vec::new();
         if any {
-            events.push(Event {
-                resource: "goods_out",
-                event: "processed",
-                record: self.goods_out_json(id),
-            });
+            events.push(self.goods_out_event(id, "processed"));
             if self.pick_list_of(id).is_none() {
                 events.push(self.open_pick_list(id));
             }
@@ -132,11 +128,7 @@ impl State {
             }
             o.status = GoodsOutStatus::Allocated;
             o.updated = now();
-            events.push(Event {
-                resource: "goods_out",
-                event: "updated",
-                record: self.goods_out_json(*id),
-            });
+            events.push(self.goods_out_event(*id, "updated"));
         }
         Ok(events)
     }
@@ -149,20 +141,17 @@ impl State {
         picked: &HashMap<u64, Decimal>,
     ) -> Result<Vec<Event>, ClarusError> {
         let order = self
-            .goods_outs
-            .get(&id)
-            .cloned()
-            .ok_or_else(|| ClarusError::not_found("Goods out", id))?;
-        if order.status != GoodsOutStatus::Allocated {
-            return Err(ClarusError::unprocessable(
-                924,
-                "goods_out_not_allocated",
-                format!(
-                    "Goods out {id} is {}; only ALLOCATED orders can be picked",
-                    order.status.code()
-                ),
-            ));
-        }
+            .goods_out_in(id, &[GoodsOutStatus::Allocated], |status| {
+                ClarusError::unprocessable(
+                    924,
+                    "goods_out_not_allocated",
+                    format!(
+                        "Goods out {id} is {}; only ALLOCATED orders can be picked",
+                        status.code()
+                    ),
+                )
+            })?
+            .clone();
         let reference = order.attrs.get("reference").cloned();
         let mut budget = picked.clone();
         let mut lines = order.lines.clone();
@@ -234,17 +223,14 @@ impl State {
         part: Option<&HashMap<u64, Decimal>>,
     ) -> Result<Vec<Event>, ClarusError> {
         let order = self
-            .goods_outs
-            .get(&id)
-            .cloned()
-            .ok_or_else(|| ClarusError::not_found("Goods out", id))?;
-        if order.status != GoodsOutStatus::Pick {
-            return Err(ClarusError::unprocessable(
-                925,
-                "goods_out_not_picked",
-                format!("Goods out {id} is {}; pick it first", order.status.code()),
-            ));
-        }
+            .goods_out_in(id, &[GoodsOutStatus::Pick], |status| {
+                ClarusError::unprocessable(
+                    925,
+                    "goods_out_not_picked",
+                    format!("Goods out {id} is {}; pick it first", status.code()),
+                )
+            })?
+            .clone();
         if !self.carriers.contains_key(&carrier) {
             return Err(ClarusError::unprocessable(
                 907,
@@ -295,14 +281,6 @@ impl State {
         o.updated = t;
         o.shipments.push(shipment_id);
         o.attrs.insert("carrier_id".into(), json!(carrier));
-        if part.is_none() {
-            o.status = GoodsOutStatus::Completed;
-            self.open_goods_outs.remove(&id);
-            self.holding.remove(&id);
-            o.dispatched = Some(t);
-            o.attrs
-                .insert("actual_date_of_dispatch".into(), json!(t.to_string()));
-        }
         let mut budget = part.cloned();
         let mut dispatched = Vec::new();
         for line in o.lines.iter_mut() {
@@ -339,21 +317,11 @@ impl State {
             ));
         }
         if part.is_some() {
-            events.push(Event {
-                resource: "goods_out",
-                event: "updated",
-                record: self.goods_out_json(id),
-            });
+            events.push(self.goods_out_event(id, "updated"));
             return Ok(events);
         }
-        if let Some(list) = self.pick_list_of(id) {
-            events.push(self.move_pick_list(list, "completed"));
-        }
-        events.push(Event {
-            resource: "goods_out",
-            event: "completed",
-            record: self.goods_out_json(id),
-        });
+        self.close_goods_out(id, GoodsOutStatus::Completed, t);
+        events.extend(self.goods_out_closed(id, "completed"));
         Ok(events)
     }
 }

@@ -3,9 +3,10 @@
 use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 
-use super::changes::{OrderLine, changes};
+use super::changes::OrderLine;
 use super::{
     ClarusError, Event, GoodsIn, GoodsInLine, Placement, Received, State, StockStatus, merge, now,
+    stamped,
 };
 use crate::clarus::ReceivedLine;
 use crate::json::decimal_to_json;
@@ -16,21 +17,8 @@ impl State {
         mut attrs: Map<String, Value>,
         address: Option<Value>,
     ) -> Result<(u64, Vec<Event>), ClarusError> {
-        self.require_reference(
-            &attrs,
-            "account_id",
-            &self.accounts.clone(),
-            "account_not_found",
-        )?;
-        self.require_reference(
-            &attrs,
-            "warehouse_id",
-            &self.warehouses.clone(),
-            "warehouse_not_found",
-        )?;
-        let mut lines = Vec::new();
-        self.change_lines(&mut lines, changes(&attrs, "lines_changes"))?;
-        attrs.remove("lines_changes");
+        self.require_owner_and_warehouse(&attrs)?;
+        let lines = self.edited_lines(Vec::new(), &mut attrs)?;
         let id = self.allocate_id();
         let t = now();
         self.goods_ins.insert(
@@ -47,14 +35,7 @@ impl State {
         );
         self.goods_in_refs
             .set(id, self.goods_ins[&id].attrs.get("reference"));
-        Ok((
-            id,
-            vec![Event {
-                resource: "goods_in",
-                event: "created",
-                record: self.goods_in_json(id),
-            }],
-        ))
+        Ok((id, vec![self.goods_in_event(id, "created")]))
     }
 
     pub(crate) fn update_goods_in(
@@ -75,9 +56,7 @@ impl State {
                 "Only pending receipts can be changed",
             ));
         }
-        let mut lines = receipt.lines.clone();
-        self.change_lines(&mut lines, changes(&attrs, "lines_changes"))?;
-        attrs.remove("lines_changes");
+        let lines = self.edited_lines(receipt.lines, &mut attrs)?;
         let r = self.goods_ins.get_mut(&id).expect("checked");
         r.lines = lines;
         merge(&mut r.attrs, attrs, &[]);
@@ -155,16 +134,22 @@ impl State {
         Ok(())
     }
 
+    /// A `goods_in` event with the receipt's record.
+    fn goods_in_event(&self, id: u64, event: &'static str) -> Event {
+        Event {
+            resource: "goods_in",
+            event,
+            record: self.goods_in_json(id),
+        }
+    }
+
     pub(crate) fn goods_in_json(&self, id: u64) -> Value {
         let Some(r) = self.goods_ins.get(&id) else {
             return Value::Null;
         };
-        let mut out = r.attrs.clone();
-        out.insert("id".into(), json!(id));
+        let mut out = stamped(&r.attrs, id, r.created, r.updated);
         out.insert("status".into(), json!(r.status));
         out.entry("receipt_type").or_insert(json!("standard"));
-        out.insert("created_at".into(), json!(r.created.to_string()));
-        out.insert("updated_at".into(), json!(r.updated.to_string()));
         out.insert(
             "actual_date_of_arrival".into(),
             json!(r.received_at.map(|t| t.to_string())),
@@ -176,10 +161,7 @@ impl State {
             .lines
             .iter()
             .map(|l| {
-                let mut line = l.attrs.clone();
-                line.insert("id".into(), json!(l.id));
-                line.insert("product_id".into(), json!(l.product));
-                line.insert("product_code".into(), json!(self.product_code(l.product)));
+                let mut line = self.line_json(&l.attrs, l.id, l.product);
                 line.insert("expected_quantity".into(), decimal_to_json(l.expected));
                 line.insert("received_quantity".into(), decimal_to_json(l.received_quantity()));
                 line.insert(
@@ -331,16 +313,12 @@ impl State {
             r.received_at = Some(now);
             r.updated = now;
         }
-        let record = self.goods_in_json(goods_in);
-        events.push(Event {
-            resource: "goods_in",
-            event: if complete {
-                "completed"
-            } else {
-                "moved_to_part"
-            },
-            record,
-        });
+        let event = if complete {
+            "completed"
+        } else {
+            "moved_to_part"
+        };
+        events.push(self.goods_in_event(goods_in, event));
         Ok(events)
     }
 }
@@ -363,15 +341,7 @@ impl OrderLine for GoodsInLine {
         self.id
     }
 
-    fn set_product(&mut self, product: u64) {
-        self.product = product;
-    }
-
-    fn set_quantity(&mut self, quantity: Decimal) {
-        self.expected = quantity;
-    }
-
-    fn attrs_mut(&mut self) -> &mut Map<String, Value> {
-        &mut self.attrs
+    fn editable(&mut self) -> (&mut u64, &mut Decimal, &mut Map<String, Value>) {
+        (&mut self.product, &mut self.expected, &mut self.attrs)
     }
 }

@@ -1,12 +1,13 @@
 //! Goods outs: lines, create, update, delete, cancel and their REST rendering.
 
+use jiff::Timestamp;
 use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 
-use super::changes::{OrderLine, changes};
+use super::changes::OrderLine;
 use super::{
     ClarusError, Event, GoodsOut, GoodsOutLine, GoodsOutStatus, Placement, State, StockStatus,
-    id_attr, merge, now,
+    id_attr, merge, now, stamped,
 };
 use crate::json::decimal_to_json;
 
@@ -16,24 +17,9 @@ impl State {
         mut attrs: Map<String, Value>,
         address: Option<Value>,
     ) -> Result<(u64, Vec<Event>), ClarusError> {
-        self.require_reference(
-            &attrs,
-            "account_id",
-            &self.accounts.clone(),
-            "account_not_found",
-        )?;
-        if !attrs.contains_key("warehouse_id") {
-            attrs.insert("warehouse_id".into(), json!(1));
-        }
-        self.require_reference(
-            &attrs,
-            "warehouse_id",
-            &self.warehouses.clone(),
-            "warehouse_not_found",
-        )?;
-        let mut lines = Vec::new();
-        self.change_lines(&mut lines, changes(&attrs, "lines_changes"))?;
-        attrs.remove("lines_changes");
+        attrs.entry("warehouse_id").or_insert(json!(1));
+        self.require_owner_and_warehouse(&attrs)?;
+        let lines = self.edited_lines(Vec::new(), &mut attrs)?;
         let id = self.allocate_id();
         let t = now();
         self.goods_outs.insert(
@@ -52,14 +38,7 @@ impl State {
         self.goods_out_refs
             .set(id, self.goods_outs[&id].attrs.get("reference"));
         self.open_goods_outs.insert(id);
-        Ok((
-            id,
-            vec![Event {
-                resource: "goods_out",
-                event: "created",
-                record: self.goods_out_json(id),
-            }],
-        ))
+        Ok((id, vec![self.goods_out_event(id, "created")]))
     }
 
     pub(crate) fn update_goods_out(
@@ -68,24 +47,18 @@ impl State {
         mut attrs: Map<String, Value>,
         address: Option<Value>,
     ) -> Result<Vec<Event>, ClarusError> {
-        let order = self
-            .goods_outs
-            .get(&id)
-            .cloned()
-            .ok_or_else(|| ClarusError::not_found("Goods out", id))?;
-        if !matches!(
-            order.status,
-            GoodsOutStatus::Draft | GoodsOutStatus::Pending
-        ) {
-            return Err(ClarusError::unprocessable(
-                59,
-                "goods_out_already_allocated",
-                "Only draft or pending orders can be changed",
-            ));
-        }
-        let mut lines = order.lines.clone();
-        self.change_lines(&mut lines, changes(&attrs, "lines_changes"))?;
-        attrs.remove("lines_changes");
+        let editable = [GoodsOutStatus::Draft, GoodsOutStatus::Pending];
+        let lines = self
+            .goods_out_in(id, &editable, |_| {
+                ClarusError::unprocessable(
+                    59,
+                    "goods_out_already_allocated",
+                    "Only draft or pending orders can be changed",
+                )
+            })?
+            .lines
+            .clone();
+        let lines = self.edited_lines(lines, &mut attrs)?;
         let o = self.goods_outs.get_mut(&id).expect("checked");
         o.lines = lines;
         merge(&mut o.attrs, attrs, &[]);
@@ -95,32 +68,19 @@ impl State {
         o.updated = now();
         self.goods_out_refs
             .set(id, self.goods_outs[&id].attrs.get("reference"));
-        Ok(vec![Event {
-            resource: "goods_out",
-            event: "updated",
-            record: self.goods_out_json(id),
-        }])
+        Ok(vec![self.goods_out_event(id, "updated")])
     }
 
     pub(crate) fn delete_goods_out(&mut self, id: u64) -> Result<(), ClarusError> {
-        let order = self
-            .goods_outs
-            .get(&id)
-            .ok_or_else(|| ClarusError::not_found("Goods out", id))?;
-        if !matches!(
-            order.status,
-            GoodsOutStatus::Draft | GoodsOutStatus::Pending
-        ) {
-            return Err(ClarusError::unprocessable(
+        let deletable = [GoodsOutStatus::Draft, GoodsOutStatus::Pending];
+        self.goods_out_in(id, &deletable, |_| {
+            ClarusError::unprocessable(
                 920,
                 "goods_out_processing_started",
                 "Processing has started; cancel the order instead",
-            ));
-        }
-        self.goods_outs.remove(&id);
-        self.goods_out_refs.remove(id);
-        self.open_goods_outs.remove(&id);
-        self.holding.remove(&id);
+            )
+        })?;
+        self.forget_goods_out(id);
         Ok(())
     }
 
@@ -157,10 +117,7 @@ impl State {
             let mut record = self.goods_out_json(id);
             record["goods_out_status"] = json!({"code": "CANCELLED", "name": "Cancelled"});
             record["goods_out_status_id"] = json!(8);
-            self.goods_outs.remove(&id);
-            self.goods_out_refs.remove(id);
-            self.open_goods_outs.remove(&id);
-            self.holding.remove(&id);
+            self.forget_goods_out(id);
             events.push(Event {
                 resource: "goods_out",
                 event: "cancelled",
@@ -191,35 +148,85 @@ impl State {
             line.allocations.clear();
             line.picks.clear();
         }
-        o.status = GoodsOutStatus::Cancelled;
+        self.close_goods_out(id, GoodsOutStatus::Cancelled, now());
+        events.extend(self.goods_out_closed(id, "cancelled"));
+        let record = events.last().map(|e| e.record.clone()).unwrap_or_default();
+        Ok((record, events))
+    }
+
+    /// Goods out `id` (404 when unknown), refused with `refusal` unless its status is one of
+    /// `allowed`.
+    pub(crate) fn goods_out_in(
+        &self,
+        id: u64,
+        allowed: &[GoodsOutStatus],
+        refusal: impl FnOnce(GoodsOutStatus) -> ClarusError,
+    ) -> Result<&GoodsOut, ClarusError> {
+        let order = self
+            .goods_outs
+            .get(&id)
+            .ok_or_else(|| ClarusError::not_found("Goods out", id))?;
+        if allowed.contains(&order.status) {
+            Ok(order)
+        } else {
+            Err(refusal(order.status))
+        }
+    }
+
+    /// Removes a goods out that never reached the floor (deleted, or cancelled while pending).
+    fn forget_goods_out(&mut self, id: u64) {
+        self.goods_outs.remove(&id);
+        self.goods_out_refs.remove(id);
         self.open_goods_outs.remove(&id);
         self.holding.remove(&id);
-        o.updated = now();
-        if let Some(list) = self.pick_list_of(id) {
-            events.push(self.move_pick_list(list, "cancelled"));
+    }
+
+    /// Takes a goods out off the floor at `at`: `Completed` (despatched then) or `Cancelled`.
+    /// It is no longer open and holds no stock.
+    pub(crate) fn close_goods_out(&mut self, id: u64, status: GoodsOutStatus, at: Timestamp) {
+        self.open_goods_outs.remove(&id);
+        self.holding.remove(&id);
+        if let Some(o) = self.goods_outs.get_mut(&id) {
+            o.status = status;
+            o.updated = at;
+            if status == GoodsOutStatus::Completed {
+                o.dispatched = Some(at);
+                o.attrs
+                    .insert("actual_date_of_dispatch".into(), json!(at.to_string()));
+            }
         }
-        let record = self.goods_out_json(id);
-        events.push(Event {
+    }
+
+    /// The last events of a goods out taken off the floor: its open pick list moved to `event`
+    /// (`completed`, `cancelled`), then `goods_out.{event}`.
+    pub(crate) fn goods_out_closed(&mut self, id: u64, event: &'static str) -> Vec<Event> {
+        let mut events = Vec::new();
+        if let Some(list) = self.pick_list_of(id) {
+            events.push(self.move_pick_list(list, event));
+        }
+        events.push(self.goods_out_event(id, event));
+        events
+    }
+
+    /// A `goods_out` event with the goods out's record.
+    pub(crate) fn goods_out_event(&self, id: u64, event: &'static str) -> Event {
+        Event {
             resource: "goods_out",
-            event: "cancelled",
-            record: record.clone(),
-        });
-        Ok((record, events))
+            event,
+            record: self.goods_out_json(id),
+        }
     }
 
     pub(crate) fn goods_out_json(&self, id: u64) -> Value {
         let Some(o) = self.goods_outs.get(&id) else {
             return Value::Null;
         };
-        let mut out = o.attrs.clone();
-        out.insert("id".into(), json!(id));
+        let mut out = stamped(&o.attrs, id, o.created, o.updated);
         out.insert("goods_out_status_id".into(), json!(o.status.id()));
         out.insert(
             "goods_out_status".into(),
             json!({"code": o.status.code(), "name": o.status.name()}),
         );
-        out.insert("created_at".into(), json!(o.created.to_string()));
-        out.insert("updated_at".into(), json!(o.updated.to_string()));
         if let Some(a) = &o.address {
             out.insert("address".into(), a.clone());
         }
@@ -227,10 +234,7 @@ impl State {
             .lines
             .iter()
             .map(|l| {
-                let mut line = l.attrs.clone();
-                line.insert("id".into(), json!(l.id));
-                line.insert("product_id".into(), json!(l.product));
-                line.insert("product_code".into(), json!(self.product_code(l.product)));
+                let mut line = self.line_json(&l.attrs, l.id, l.product);
                 line.insert("order_quantity".into(), decimal_to_json(l.order_quantity));
                 line.insert("allocated_quantity".into(), decimal_to_json(l.allocated()));
                 line.insert("pick_quantity".into(), decimal_to_json(l.picked()));
@@ -283,15 +287,7 @@ impl OrderLine for GoodsOutLine {
         self.id
     }
 
-    fn set_product(&mut self, product: u64) {
-        self.product = product;
-    }
-
-    fn set_quantity(&mut self, quantity: Decimal) {
-        self.order_quantity = quantity;
-    }
-
-    fn attrs_mut(&mut self) -> &mut Map<String, Value> {
-        &mut self.attrs
+    fn editable(&mut self) -> (&mut u64, &mut Decimal, &mut Map<String, Value>) {
+        (&mut self.product, &mut self.order_quantity, &mut self.attrs)
     }
 }

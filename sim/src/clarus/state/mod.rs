@@ -78,6 +78,26 @@ fn id_attr(attrs: &Map<String, Value>, key: &str) -> Option<u64> {
     attrs.get(key).and_then(id_from_json)
 }
 
+/// Attributes with the record's `id`.
+fn with_id(attrs: &Map<String, Value>, id: u64) -> Map<String, Value> {
+    let mut out = attrs.clone();
+    out.insert("id".into(), json!(id));
+    out
+}
+
+/// A record's REST rendering: its attributes with `id`, `created_at` and `updated_at`.
+fn stamped(
+    attrs: &Map<String, Value>,
+    id: u64,
+    created: Timestamp,
+    updated: Timestamp,
+) -> Map<String, Value> {
+    let mut out = with_id(attrs, id);
+    out.insert("created_at".into(), json!(created.to_string()));
+    out.insert("updated_at".into(), json!(updated.to_string()));
+    out
+}
+
 fn merge(into: &mut Map<String, Value>, from: Map<String, Value>, skip: &[&str]) {
     for (k, v) in from {
         if !skip.contains(&k.as_str()) {
@@ -162,6 +182,14 @@ impl State {
             .map(str::to_string)
     }
 
+    /// An order line's rendering: its attributes with `id`, `product_id` and `product_code`.
+    fn line_json(&self, attrs: &Map<String, Value>, id: u64, product: u64) -> Map<String, Value> {
+        let mut line = with_id(attrs, id);
+        line.insert("product_id".into(), json!(product));
+        line.insert("product_code".into(), json!(self.product_code(product)));
+        line
+    }
+
     fn product_ref(&self, id: u64) -> Value {
         json!({"id": id.to_string(), "code": self.product_code(id)})
     }
@@ -184,26 +212,16 @@ impl State {
         }
     }
 
-    fn require_reference(
-        &self,
-        attrs: &Map<String, Value>,
-        key: &str,
-        map: &BTreeMap<u64, Named>,
-        symbol: &'static str,
-    ) -> Result<u64, ClarusError> {
-        match id_attr(attrs, key) {
-            Some(id) if map.contains_key(&id) => Ok(id),
-            Some(id) => {
-                Err(
-                    ClarusError::unprocessable(907, symbol, format!("{key} {id} does not exist"))
-                        .at(format!("/data/attributes/{key}")),
-                )
-            }
-            None => Err(
-                ClarusError::unprocessable(908, symbol, format!("{key} is required"))
-                    .at(format!("/data/attributes/{key}")),
-            ),
-        }
+    /// Refuses a goods out or receipt whose `account_id` or `warehouse_id` is missing or unknown.
+    fn require_owner_and_warehouse(&self, attrs: &Map<String, Value>) -> Result<(), ClarusError> {
+        require_reference(attrs, "account_id", &self.accounts, "account_not_found")?;
+        require_reference(
+            attrs,
+            "warehouse_id",
+            &self.warehouses,
+            "warehouse_not_found",
+        )?;
+        Ok(())
     }
 
     /// The location stock is put away to in a warehouse (the first one after goods-in).
@@ -215,5 +233,27 @@ impl State {
             .map(|(id, _)| *id);
         let first = in_warehouse.next();
         in_warehouse.next().or(first)
+    }
+}
+
+/// The id under `key` in `attrs`, refused (with `symbol`) when missing or not in `map`.
+fn require_reference(
+    attrs: &Map<String, Value>,
+    key: &str,
+    map: &BTreeMap<u64, Named>,
+    symbol: &'static str,
+) -> Result<u64, ClarusError> {
+    match id_attr(attrs, key) {
+        Some(id) if map.contains_key(&id) => Ok(id),
+        Some(id) => {
+            Err(
+                ClarusError::unprocessable(907, symbol, format!("{key} {id} does not exist"))
+                    .at(format!("/data/attributes/{key}")),
+            )
+        }
+        None => Err(
+            ClarusError::unprocessable(908, symbol, format!("{key} is required"))
+                .at(format!("/data/attributes/{key}")),
+        ),
     }
 }

@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{ClarusError, Product, State, merge, now};
+use super::{ClarusError, Product, State, merge, now, stamped};
 
 impl State {
     pub(crate) fn create_product(&mut self, attrs: Map<String, Value>) -> Result<u64, ClarusError> {
@@ -81,11 +81,8 @@ impl State {
         let Some(p) = self.products.get(&id) else {
             return Value::Null;
         };
-        let mut out = p.attrs.clone();
-        out.insert("id".into(), json!(id));
+        let mut out = stamped(&p.attrs, id, p.created, p.updated);
         out.entry("product_type").or_insert(json!("single"));
-        out.insert("created_at".into(), json!(p.created.to_string()));
-        out.insert("updated_at".into(), json!(p.updated.to_string()));
         Value::Object(out)
     }
 }

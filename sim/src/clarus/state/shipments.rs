@@ -3,7 +3,7 @@
 use serde_json::{Map, Value, json};
 
 use super::changes::{change_attrs, change_type, changes};
-use super::{ClarusError, Package, Shipment, State, id_attr, now};
+use super::{ClarusError, Package, Shipment, State, id_attr, now, stamped, with_id};
 
 impl State {
     pub(crate) fn create_shipment(
@@ -133,8 +133,7 @@ impl State {
         let Some(s) = self.shipments.get(&id) else {
             return Value::Null;
         };
-        let mut out = s.attrs.clone();
-        out.insert("id".into(), json!(id));
+        let mut out = stamped(&s.attrs, id, s.created, s.updated);
         out.insert("goods_out_id".into(), json!(s.goods_out));
         out.insert("status".into(), json!(s.status));
         out.insert("tracking_number".into(), json!(s.tracking_number));
@@ -144,16 +143,13 @@ impl State {
                 s.packages
                     .iter()
                     .map(|p| {
-                        let mut package = p.attrs.clone();
-                        package.insert("id".into(), json!(p.id));
+                        let mut package = with_id(&p.attrs, p.id);
                         package.insert("tracking_number".into(), json!(p.tracking_number));
                         Value::Object(package)
                     })
                     .collect(),
             ),
         );
-        out.insert("created_at".into(), json!(s.created.to_string()));
-        out.insert("updated_at".into(), json!(s.updated.to_string()));
         Value::Object(out)
     }
 }
