@@ -7,7 +7,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
 use rust_decimal::Decimal;
 use sim::netsuite::{
@@ -15,34 +14,21 @@ use sim::netsuite::{
 };
 use sim::{Fault, LostReply};
 use sync_core::{
-    AccountMapping, Event, LocationMapping, MappingTables, Mappings, MovementId, MovementKind,
-    Payload, Revision, SourceId, StatusMapping, StockMovement, StockPlace, System, WarehouseId,
+    AccountMapping, Event, MappingTables, Mappings, MovementId, MovementKind, Payload, Revision,
+    SourceId, StatusMapping, StockMovement, StockPlace, System, WarehouseId,
 };
 use sync_core::{Action, InventoryAdjustment, PlannedAction};
 use sync_engine::batch::{ADJUSTMENT_KIND, BatchConfig, Batcher};
 use sync_engine::config::{Cadence, CadenceSettings};
 use sync_engine::engine::{Engine, IngestOutcome};
 use sync_engine::netsuite::{ExecutorConfig, NetSuiteExecutor, NetSuitePoller, PollerConfig};
-use sync_engine::outbox::{ActionExecutor, ExecutionError, Outbox, OutboxConfig};
+use sync_engine::outbox::{Outbox, OutboxConfig};
 use sync_engine::router::Router;
 use sync_engine::store::{ActionStatus, SqliteStore, Store};
 
 use crate::support::netsuite as support;
 
 const ACCOUNT: &str = "500";
-
-/// Stands in for Clarus: every Clarus action (the items' products) succeeds.
-struct ClarusAccepts;
-
-#[async_trait]
-impl ActionExecutor for ClarusAccepts {
-    async fn execute(&self, action: &PlannedAction) -> Result<Option<String>, ExecutionError> {
-        Ok(Some(format!("clarus-{}", action.key)))
-    }
-    async fn find_applied(&self, _: &PlannedAction) -> Result<Option<String>, ExecutionError> {
-        Ok(None)
-    }
-}
 
 struct World {
     ns: RunningNetSuite,
@@ -71,16 +57,7 @@ async fn world() -> World {
         h.set_on_hand(plate, location, GOOD, Decimal::from(100));
     }
     let mappings = Mappings::new(MappingTables {
-        locations: vec![
-            LocationMapping {
-                location: main.to_string().into(),
-                warehouse: WarehouseId(10),
-            },
-            LocationMapping {
-                location: north.to_string().into(),
-                warehouse: WarehouseId(20),
-            },
-        ],
+        locations: support::locations(&[(main, 10), (north, 20)]),
         adjustment_accounts: [MovementKind::PositiveAdjustment, MovementKind::Breakage]
             .into_iter()
             .map(|kind| AccountMapping {
@@ -165,7 +142,10 @@ impl World {
     }
 
     fn outbox(&self, store: Arc<dyn Store>) -> Outbox {
-        let router = Router::new(Arc::new(ClarusAccepts), Arc::new(self.executor.clone()));
+        let router = Router::new(
+            Arc::new(support::ClarusAccepts),
+            Arc::new(self.executor.clone()),
+        );
         Outbox::new(store, Arc::new(router), OutboxConfig::default())
     }
 

@@ -569,41 +569,6 @@ async fn forged_stock_movements_are_refused() {
     ));
 }
 
-fn mappings() -> Mappings {
-    Mappings::new(MappingTables {
-        locations: vec![LocationMapping {
-            location: "1".into(),
-            warehouse: WarehouseId(1),
-        }],
-        stock_statuses: vec![StatusMapping {
-            location: "1".into(),
-            sellable: StockPlace::Status { status: "1".into() },
-            quarantine: StockPlace::Status { status: "2".into() },
-        }],
-        ship_methods: vec![ShipMethodMapping {
-            carrier: CarrierId(DPD.0),
-            service: None,
-            ship_method: "900".into(),
-        }],
-        ..MappingTables::default()
-    })
-    .unwrap()
-}
-
-fn netsuite_event(id: &str, payload: Payload) -> Event {
-    Event {
-        source: SourceId {
-            system: System::NetSuite,
-            resource: "record".into(),
-            id: id.into(),
-            event: "updated".into(),
-            revision: Revision::Sequence(1),
-        },
-        occurred_at: Timestamp::now(),
-        payload,
-    }
-}
-
 /// The item and open sales orders the engine needs to plan despatches.
 async fn seed_netsuite(engine: &Engine, orders: &[&str]) {
     let item = Item {

@@ -607,28 +607,6 @@ async fn goods_out_by_hand(
     sim::clarus::ClarusId(created.id.get() as u64)
 }
 
-/// The mappings the adopted records' despatches and receipts are planned with.
-fn go_live_mappings() -> Mappings {
-    Mappings::new(MappingTables {
-        locations: vec![LocationMapping {
-            location: "1".into(),
-            warehouse: WarehouseId(1),
-        }],
-        stock_statuses: vec![StatusMapping {
-            location: "1".into(),
-            sellable: StockPlace::Status { status: "1".into() },
-            quarantine: StockPlace::Status { status: "2".into() },
-        }],
-        ship_methods: vec![ShipMethodMapping {
-            carrier: CarrierId(sim::clarus::DPD.0),
-            service: None,
-            ship_method: "900".into(),
-        }],
-        ..MappingTables::default()
-    })
-    .unwrap()
-}
-
 /// An engine over the rig's store that knows items 77 and 78 and the open NetSuite order
 /// `order` (`tranId` `tran_id`, lines `(line, item, quantity)` at location 1).
 async fn engine_knowing_order(
@@ -637,20 +615,9 @@ async fn engine_knowing_order(
     tran_id: &str,
     lines: &[(u64, &str, i64)],
 ) -> sync_engine::engine::Engine {
-    let engine = sync_engine::engine::Engine::open(rig.store.clone(), go_live_mappings())
+    let engine = sync_engine::engine::Engine::open(rig.store.clone(), mappings())
         .await
         .unwrap();
-    let event = |id: &str, payload| Event {
-        source: SourceId {
-            system: System::NetSuite,
-            resource: "record".into(),
-            id: id.into(),
-            event: "updated".into(),
-            revision: Revision::Sequence(1),
-        },
-        occurred_at: jiff::Timestamp::now(),
-        payload,
-    };
     let sku = |item: &str| if item == "77" { "MUG-RED" } else { "MUG-BLUE" };
     for item in ["77", "78"] {
         let item = Item {
@@ -663,7 +630,10 @@ async fn engine_knowing_order(
         };
         let id = item.netsuite_id.as_str().to_owned();
         engine
-            .ingest(&event(&id, Payload::Item(item)), jiff::Timestamp::now())
+            .ingest(
+                &netsuite_event(&id, Payload::Item(item)),
+                jiff::Timestamp::now(),
+            )
             .await
             .unwrap();
     }
@@ -688,7 +658,10 @@ async fn engine_knowing_order(
             .collect(),
     };
     engine
-        .ingest(&event(&id, Payload::Order(order)), jiff::Timestamp::now())
+        .ingest(
+            &netsuite_event(&id, Payload::Order(order)),
+            jiff::Timestamp::now(),
+        )
         .await
         .unwrap();
     engine

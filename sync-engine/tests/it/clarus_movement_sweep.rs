@@ -23,10 +23,6 @@ use crate::support::clarus as support;
 
 fn mappings() -> Mappings {
     Mappings::new(MappingTables {
-        locations: vec![LocationMapping {
-            location: "1".into(),
-            warehouse: WarehouseId(1),
-        }],
         adjustment_accounts: [
             MovementKind::PositiveAdjustment,
             MovementKind::NegativeAdjustment,
@@ -41,12 +37,7 @@ fn mappings() -> Mappings {
             account: "540".into(),
         })
         .collect(),
-        stock_statuses: vec![StatusMapping {
-            location: "1".into(),
-            sellable: StockPlace::Status { status: "1".into() },
-            quarantine: StockPlace::Status { status: "2".into() },
-        }],
-        ..MappingTables::default()
+        ..main_warehouse()
     })
     .unwrap()
 }
@@ -62,17 +53,7 @@ async fn engine_knowing_item(store: Arc<dyn Store>) -> Engine {
         tracking: Tracking::None,
         inactive: false,
     };
-    let event = Event {
-        source: SourceId {
-            system: System::NetSuite,
-            resource: "record".into(),
-            id: "77".into(),
-            event: "updated".into(),
-            revision: Revision::Sequence(1),
-        },
-        occurred_at: Timestamp::now(),
-        payload: Payload::Item(item),
-    };
+    let event = netsuite_event("77", Payload::Item(item));
     engine.ingest(&event, Timestamp::now()).await.unwrap();
     engine
 }

@@ -3,7 +3,7 @@
 
 use rust_decimal::Decimal;
 use sim::netsuite::{ItemKind, NewItem};
-use sync_core::{LocationId, LocationMapping, MappingTables, Mappings, Sku, WarehouseId};
+use sync_core::{LocationId, MappingTables, Mappings, Sku};
 use sync_engine::netsuite::CostReader;
 
 use crate::support::netsuite as support;
@@ -40,16 +40,7 @@ async fn item_and_location_average_costs_are_read_for_the_mapped_locations() {
 
     let loc = |id: sim::netsuite::InternalId| LocationId::new(id.to_string());
     let mappings = Mappings::new(MappingTables {
-        locations: vec![
-            LocationMapping {
-                location: loc(main),
-                warehouse: WarehouseId(10),
-            },
-            LocationMapping {
-                location: loc(second),
-                warehouse: WarehouseId(11),
-            },
-        ],
+        locations: support::locations(&[(main, 10), (second, 11)]),
         ..MappingTables::default()
     })
     .unwrap();

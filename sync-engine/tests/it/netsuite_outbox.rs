@@ -17,8 +17,8 @@ use sim::netsuite::{
 };
 use sim::{Fault, LostReply};
 use sync_core::{
-    Despatch, DespatchLine, Event, GoodsOutId, LocationMapping, MappingTables, Mappings, Package,
-    Payload, PlannedAction, Revision, SourceId, System, TrackingNumber, WarehouseId,
+    Despatch, DespatchLine, Event, GoodsOutId, Mappings, Package, Payload, PlannedAction, Revision,
+    SourceId, System, TrackingNumber, WarehouseId,
 };
 use sync_engine::clock::{Clock, ManualClock};
 use sync_engine::engine::{Engine, IngestOutcome, document_key};
@@ -30,19 +30,6 @@ use sync_engine::store::{ActionStatus, SqliteStore, Store};
 use crate::support::netsuite as support;
 #[cfg(feature = "postgres")]
 use crate::support::store as store_support;
-
-/// Stands in for Clarus: every Clarus action succeeds.
-struct ClarusAccepts;
-
-#[async_trait]
-impl ActionExecutor for ClarusAccepts {
-    async fn execute(&self, action: &PlannedAction) -> Result<Option<String>, ExecutionError> {
-        Ok(Some(format!("clarus-{}", action.key)))
-    }
-    async fn find_applied(&self, _: &PlannedAction) -> Result<Option<String>, ExecutionError> {
-        Ok(None)
-    }
-}
 
 #[tokio::test]
 async fn a_fulfilment_whose_reply_is_lost_is_found_by_external_id_not_posted_twice() {
@@ -75,14 +62,7 @@ async fn a_fulfilment_whose_reply_is_lost_is_found_by_external_id_not_posted_twi
         )
         .unwrap();
 
-    let mappings = Mappings::new(MappingTables {
-        locations: vec![LocationMapping {
-            location: main.to_string().into(),
-            warehouse: WarehouseId(10),
-        }],
-        ..MappingTables::default()
-    })
-    .unwrap();
+    let mappings = support::one_location(main);
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
     let engine = Arc::new(Engine::open(store.clone(), mappings).await.unwrap());
     let client = support::client(&ns).await;
@@ -131,7 +111,7 @@ async fn a_fulfilment_whose_reply_is_lost_is_found_by_external_id_not_posted_twi
     ));
 
     let router = Arc::new(Router::new(
-        Arc::new(ClarusAccepts),
+        Arc::new(support::ClarusAccepts),
         Arc::new(NetSuiteExecutor::new(client, ExecutorConfig::default())),
     ));
     let outbox = Outbox::new(
@@ -235,14 +215,7 @@ fn seed(ns: &RunningNetSuite, orders: usize) -> (Mappings, Vec<InternalId>) {
             .unwrap()
         })
         .collect();
-    let mappings = Mappings::new(MappingTables {
-        locations: vec![LocationMapping {
-            location: main.to_string().into(),
-            warehouse: WarehouseId(10),
-        }],
-        ..MappingTables::default()
-    })
-    .unwrap();
+    let mappings = support::one_location(main);
     (mappings, sos)
 }
 
@@ -290,7 +263,7 @@ impl ActionExecutor for Recording {
 async fn router(ns: &RunningNetSuite) -> Arc<Router> {
     let client = support::client(ns).await;
     Arc::new(Router::new(
-        Arc::new(ClarusAccepts),
+        Arc::new(support::ClarusAccepts),
         Arc::new(NetSuiteExecutor::new(client, ExecutorConfig::default())),
     ))
 }

@@ -11,7 +11,7 @@ use sim::netsuite::{
     InternalId, ItemKind, NetSuiteHandle, NewItem, NewOrder, NewOrderLine, OrderKind, RecordType,
     RunningNetSuite,
 };
-use sync_core::{LocationMapping, MappingTables, Mappings, WarehouseId};
+use sync_core::{MappingTables, Mappings};
 use sync_engine::engine::Engine;
 use sync_engine::netsuite::{NetSuitePoller, PollKind, PollReport, PollerConfig, watermark_name};
 use sync_engine::store::{SqliteStore, Store};
@@ -41,14 +41,7 @@ async fn world() -> World {
     let plate = h
         .add_item(NewItem::new("PLATE", ItemKind::LotNumbered))
         .unwrap();
-    let mappings = Mappings::new(MappingTables {
-        locations: vec![LocationMapping {
-            location: main.to_string().into(),
-            warehouse: WarehouseId(10),
-        }],
-        ..MappingTables::default()
-    })
-    .unwrap();
+    let mappings = support::one_location(main);
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
     let engine = Arc::new(Engine::open(store, mappings).await.unwrap());
     World {

@@ -3,8 +3,8 @@
 use rust_decimal::Decimal;
 use sim::netsuite::{DAMAGED, GOOD, ItemKind, NewItem, QUARANTINE};
 use sync_core::{
-    DriftCalculator, DriftClass, LocationMapping, MappingTables, Mappings, StatusMapping, StockKey,
-    StockPlace, StockStatus, Thresholds, WarehouseId,
+    DriftCalculator, DriftClass, MappingTables, Mappings, StatusMapping, StockKey, StockPlace,
+    StockStatus, Thresholds,
 };
 use sync_engine::netsuite::OnHandReader;
 
@@ -39,16 +39,7 @@ async fn balances_become_positions_by_sku_location_and_status() {
 
     let loc = |id: sim::netsuite::InternalId| sync_core::LocationId::new(id.to_string());
     let mappings = Mappings::new(MappingTables {
-        locations: vec![
-            LocationMapping {
-                location: loc(main),
-                warehouse: WarehouseId(10),
-            },
-            LocationMapping {
-                location: loc(second),
-                warehouse: WarehouseId(11),
-            },
-        ],
+        locations: support::locations(&[(main, 10), (second, 11)]),
         stock_statuses: vec![
             StatusMapping {
                 location: loc(main),

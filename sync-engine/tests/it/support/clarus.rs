@@ -222,3 +222,48 @@ pub fn create_goods_in(
         Action::CreateGoodsIn(order),
     )
 }
+
+/// The mappings of the simulator's main warehouse: NetSuite location `1` is Clarus warehouse 1,
+/// its sellable and quarantined stock NetSuite inventory statuses `1` and `2`.
+pub fn main_warehouse() -> MappingTables {
+    MappingTables {
+        locations: vec![LocationMapping {
+            location: "1".into(),
+            warehouse: WarehouseId(1),
+        }],
+        stock_statuses: vec![StatusMapping {
+            location: "1".into(),
+            sellable: StockPlace::Status { status: "1".into() },
+            quarantine: StockPlace::Status { status: "2".into() },
+        }],
+        ..MappingTables::default()
+    }
+}
+
+/// [`main_warehouse`], and the simulator's DPD despatches as NetSuite ship method `900`.
+pub fn mappings() -> Mappings {
+    Mappings::new(MappingTables {
+        ship_methods: vec![ShipMethodMapping {
+            carrier: CarrierId(sim::clarus::DPD.0),
+            service: None,
+            ship_method: "900".into(),
+        }],
+        ..main_warehouse()
+    })
+    .unwrap()
+}
+
+/// A NetSuite record `id` updated (revision 1) now: the simulator keeps real time.
+pub fn netsuite_event(id: &str, payload: Payload) -> Event {
+    Event {
+        source: SourceId {
+            system: System::NetSuite,
+            resource: "record".into(),
+            id: id.into(),
+            event: "updated".into(),
+            revision: Revision::Sequence(1),
+        },
+        occurred_at: Timestamp::now(),
+        payload,
+    }
+}

@@ -1,11 +1,15 @@
-//! Shared set-up of the NetSuite tests: a simulator on an ephemeral port and a client for it.
+//! Shared set-up of the NetSuite tests: a simulator on an ephemeral port and a client for it,
+//! the mappings of its locations, and a stand-in for Clarus.
 
 use std::sync::Arc;
 
+use async_trait::async_trait;
 use netsuite_client::NetSuiteClient;
 use netsuite_client::auth::StaticBearer;
 use netsuite_client::retry::Backoff;
-use sim::netsuite::{NetSuiteConfig, NetSuiteSim, RunningNetSuite};
+use sim::netsuite::{InternalId, NetSuiteConfig, NetSuiteSim, RunningNetSuite};
+use sync_core::{LocationMapping, MappingTables, Mappings, PlannedAction, WarehouseId};
+use sync_engine::outbox::{ActionExecutor, ExecutionError};
 
 /// A simulator with the default settings.
 pub async fn start() -> RunningNetSuite {
@@ -47,4 +51,38 @@ pub async fn client(ns: &RunningNetSuite) -> NetSuiteClient {
         })
         .build()
         .expect("client")
+}
+
+/// The simulator's `location`s as Clarus warehouses: `(location, warehouse)` pairs.
+pub fn locations(pairs: &[(InternalId, u64)]) -> Vec<LocationMapping> {
+    pairs
+        .iter()
+        .map(|(location, warehouse)| LocationMapping {
+            location: location.to_string().into(),
+            warehouse: WarehouseId(*warehouse),
+        })
+        .collect()
+}
+
+/// The mappings of one simulator `location`: Clarus warehouse 10.
+pub fn one_location(location: InternalId) -> Mappings {
+    Mappings::new(MappingTables {
+        locations: locations(&[(location, 10)]),
+        ..MappingTables::default()
+    })
+    .unwrap()
+}
+
+/// Stands in for Clarus: every Clarus action (an item's product, an order's goods out)
+/// succeeds.
+pub struct ClarusAccepts;
+
+#[async_trait]
+impl ActionExecutor for ClarusAccepts {
+    async fn execute(&self, action: &PlannedAction) -> Result<Option<String>, ExecutionError> {
+        Ok(Some(format!("clarus-{}", action.key)))
+    }
+    async fn find_applied(&self, _: &PlannedAction) -> Result<Option<String>, ExecutionError> {
+        Ok(None)
+    }
 }
