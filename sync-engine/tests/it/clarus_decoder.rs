@@ -18,6 +18,7 @@ use sync_engine::processor::{DecodeError, DeliveryDecoder, Processor};
 use sync_engine::store::{Delivery, NewDelivery};
 
 use crate::support::clarus as support;
+use crate::support::events;
 
 fn id_of(result: Option<String>) -> ClarusId {
     ClarusId(result.expect("an id").parse().expect("numeric id"))
@@ -584,22 +585,7 @@ async fn seed_netsuite(engine: &Engine, orders: &[&str]) {
         .await
         .unwrap();
     for id in orders {
-        let order = Order {
-            order: OrderRef::sales(*id),
-            tran_id: format!("SO{id}"),
-            status: OrderStatus::Open,
-            location: "1".into(),
-            ship_method: None,
-            expected_date: None,
-            lines: vec![OrderLine {
-                line: LineNo(3),
-                item: "77".into(),
-                sku: "MUG-RED".into(),
-                quantity: dec(3),
-                quantity_done: Decimal::ZERO,
-                closed: false,
-            }],
-        };
+        let order = events::open_order(OrderRef::sales(*id), "1", 3, "77", "MUG-RED", 3);
         engine
             .ingest(&netsuite_event(id, Payload::Order(order)), Timestamp::now())
             .await
@@ -610,25 +596,7 @@ async fn seed_netsuite(engine: &Engine, orders: &[&str]) {
 /// Open purchase orders for item 77, 6 on line 1, received at location 1.
 async fn seed_purchase_orders(engine: &Engine, orders: &[&str]) {
     for id in orders {
-        let order = Order {
-            order: OrderRef {
-                kind: OrderKind::Purchase,
-                id: (*id).into(),
-            },
-            tran_id: format!("PO{id}"),
-            status: OrderStatus::Open,
-            location: "1".into(),
-            ship_method: None,
-            expected_date: None,
-            lines: vec![OrderLine {
-                line: LineNo(1),
-                item: "77".into(),
-                sku: "MUG-RED".into(),
-                quantity: dec(6),
-                quantity_done: Decimal::ZERO,
-                closed: false,
-            }],
-        };
+        let order = events::purchase_order(id, 1, "77", "MUG-RED", 6);
         let outcome = engine
             .ingest(&netsuite_event(id, Payload::Order(order)), Timestamp::now())
             .await

@@ -64,11 +64,7 @@ async fn seed(s: &Setup) {
         s.engine.ingest(&event, planned_at()).await.unwrap();
     }
     drain(&s.outbox).await;
-    s.system
-        .held_kinds
-        .lock()
-        .unwrap()
-        .push("fulfil_sales_order");
+    s.system.hold("fulfil_sales_order");
     s.engine
         .ingest(&despatch(9, "501", "MUG", 4), planned_at())
         .await
@@ -128,7 +124,7 @@ async fn unposted_activity_blocks_while_warnings_and_other_errors_are_only_shown
     assert_eq!(check.blockers().count(), 3);
 
     // Posted: November can close, though the warning and the error stay open and listed.
-    s.system.held_kinds.lock().unwrap().clear();
+    s.system.release();
     drain(&s.outbox).await;
     let check = report(&s, &november(), &rules).await;
     assert!(!check.blocking, "{check:#?}");

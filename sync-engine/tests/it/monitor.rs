@@ -334,11 +334,7 @@ async fn a_despatch_without_its_fulfilment_is_stuck_until_the_fulfilment_is_done
         .await
         .unwrap();
     drain(&s.outbox).await;
-    s.system
-        .held_kinds
-        .lock()
-        .unwrap()
-        .push("fulfil_sales_order");
+    s.system.hold("fulfil_sales_order");
     s.engine
         .ingest(&despatch(9, "501", "MUG"), start)
         .await
@@ -388,7 +384,7 @@ async fn a_despatch_without_its_fulfilment_is_stuck_until_the_fulfilment_is_done
     );
 
     // NetSuite takes the fulfilment; the next check resolves the exception.
-    s.system.held_kinds.lock().unwrap().clear();
+    s.system.release();
     tokio::time::sleep(Duration::from_millis(5)).await;
     drain(&s.outbox).await;
     let report = detector
@@ -535,28 +531,8 @@ async fn a_despatch_held_by_an_exception_blocks_until_a_person_resolves_it() {
 }
 
 fn purchase_order(id: &str) -> Event {
-    netsuite_event(
-        id,
-        Payload::Order(Order {
-            order: OrderRef {
-                kind: OrderKind::Purchase,
-                id: id.into(),
-            },
-            tran_id: format!("PO{id}"),
-            status: OrderStatus::Open,
-            location: "1".into(),
-            ship_method: None,
-            expected_date: None,
-            lines: vec![OrderLine {
-                line: LineNo(1),
-                item: "77".into(),
-                sku: "MUG".into(),
-                quantity: Decimal::from(10),
-                quantity_done: Decimal::ZERO,
-                closed: false,
-            }],
-        }),
-    )
+    let order = events::purchase_order(id, 1, "77", "MUG", 10);
+    netsuite_event(id, Payload::Order(order))
 }
 
 fn receipt(goods_in: u64, order: &str) -> Event {

@@ -78,7 +78,7 @@ impl Day {
     }
 
     fn hold(&self, kind: &'static str) {
-        self.system.held_kinds.lock().unwrap().push(kind);
+        self.system.hold(kind);
     }
 
     /// Orders 600..610 fulfilled; 610..615 despatched and their fulfilments held; 615..620
@@ -174,7 +174,7 @@ async fn paged_detection_finds_what_the_full_derivation_finds_and_skips_finished
 
     // Everything posted and the hold resolved: every document finishes, every stuck exception
     // is resolved.
-    day.system.held_kinds.lock().unwrap().clear();
+    day.system.release();
     day.drain().await;
     for e in store.open_exceptions().await.unwrap() {
         day.engine

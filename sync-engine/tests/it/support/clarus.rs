@@ -255,15 +255,5 @@ pub fn mappings() -> Mappings {
 
 /// A NetSuite record `id` updated (revision 1) now: the simulator keeps real time.
 pub fn netsuite_event(id: &str, payload: Payload) -> Event {
-    Event {
-        source: SourceId {
-            system: System::NetSuite,
-            resource: "record".into(),
-            id: id.into(),
-            event: "updated".into(),
-            revision: Revision::Sequence(1),
-        },
-        occurred_at: Timestamp::now(),
-        payload,
-    }
+    super::events::netsuite_event_at(id, payload, Timestamp::now())
 }

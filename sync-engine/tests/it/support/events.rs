@@ -29,6 +29,11 @@ pub fn mappings() -> Mappings {
 
 /// A NetSuite record `id` updated (revision 1) at [`at`].
 pub fn netsuite_event(id: &str, payload: Payload) -> Event {
+    netsuite_event_at(id, payload, at())
+}
+
+/// A NetSuite record `id` updated (revision 1) at `occurred_at`.
+pub fn netsuite_event_at(id: &str, payload: Payload, occurred_at: Timestamp) -> Event {
     Event {
         source: SourceId {
             system: System::NetSuite,
@@ -37,7 +42,7 @@ pub fn netsuite_event(id: &str, payload: Payload) -> Event {
             event: "updated".into(),
             revision: Revision::Sequence(1),
         },
-        occurred_at: at(),
+        occurred_at,
         payload,
     }
 }
@@ -67,25 +72,47 @@ pub fn sales_order(
     sku: &str,
     quantity: i64,
 ) -> Event {
-    netsuite_event(
-        id,
-        Payload::Order(Order {
-            order: OrderRef::sales(id),
-            tran_id: format!("SO{id}"),
-            status: OrderStatus::Open,
-            location: location.into(),
-            ship_method: None,
-            expected_date: None,
-            lines: vec![OrderLine {
-                line: LineNo(line),
-                item: item_id.into(),
-                sku: sku.into(),
-                quantity: Decimal::from(quantity),
-                quantity_done: Decimal::ZERO,
-                closed: false,
-            }],
-        }),
-    )
+    let order = open_order(OrderRef::sales(id), location, line, item_id, sku, quantity);
+    netsuite_event(id, Payload::Order(order))
+}
+
+/// The open purchase order `id` (`PO{id}`), received at location `1`: one line `line` of
+/// `quantity` of item `item_id` (`sku`), none of it received.
+pub fn purchase_order(id: &str, line: u64, item_id: &str, sku: &str, quantity: i64) -> Order {
+    let order = OrderRef {
+        kind: OrderKind::Purchase,
+        id: id.into(),
+    };
+    open_order(order, "1", line, item_id, sku, quantity)
+}
+
+/// The open order `order` (its transaction id the kind's code and the id: `SO501`, `PO7`) at
+/// `location`: one line
+/// `line` of `quantity` of item `item_id` (`sku`), none of it done.
+pub fn open_order(
+    order: OrderRef,
+    location: &str,
+    line: u64,
+    item_id: &str,
+    sku: &str,
+    quantity: i64,
+) -> Order {
+    Order {
+        tran_id: format!("{}{}", order.kind.code(), order.id.as_str()),
+        order,
+        status: OrderStatus::Open,
+        location: location.into(),
+        ship_method: None,
+        expected_date: None,
+        lines: vec![OrderLine {
+            line: LineNo(line),
+            item: item_id.into(),
+            sku: sku.into(),
+            quantity: Decimal::from(quantity),
+            quantity_done: Decimal::ZERO,
+            closed: false,
+        }],
+    }
 }
 
 /// Clarus goods out `goods_out` of order `order` completed at [`at`] from warehouse 10: one line

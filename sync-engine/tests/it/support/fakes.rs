@@ -20,6 +20,18 @@ pub struct FakeSystem {
     pub rejected_kinds: Mutex<Vec<&'static str>>,
 }
 
+impl FakeSystem {
+    /// Holds the actions of `kind` back from now on.
+    pub fn hold(&self, kind: &'static str) {
+        self.held_kinds.lock().unwrap().push(kind);
+    }
+
+    /// Lets every held kind through again.
+    pub fn release(&self) {
+        self.held_kinds.lock().unwrap().clear();
+    }
+}
+
 #[async_trait]
 impl ActionExecutor for FakeSystem {
     async fn execute(&self, action: &PlannedAction) -> Result<Option<String>, ExecutionError> {
