@@ -44,19 +44,16 @@ impl State {
         mut attrs: Map<String, Value>,
         address: Option<Value>,
     ) -> Result<(), ClarusError> {
-        let receipt = self
-            .goods_ins
-            .get(&id)
-            .cloned()
-            .ok_or_else(|| ClarusError::not_found("Goods in receipt", id))?;
-        if receipt.status != "pending" {
-            return Err(ClarusError::unprocessable(
+        let lines = self
+            .pending_receipt(
+                id,
                 916,
                 "goods_in_receipt_not_pending",
                 "Only pending receipts can be changed",
-            ));
-        }
-        let lines = self.edited_lines(receipt.lines, &mut attrs)?;
+            )?
+            .lines
+            .clone();
+        let lines = self.edited_lines(lines, &mut attrs)?;
         let r = self.goods_ins.get_mut(&id).expect("checked");
         r.lines = lines;
         merge(&mut r.attrs, attrs, &[]);
@@ -70,17 +67,12 @@ impl State {
     }
 
     pub(crate) fn delete_goods_in(&mut self, id: u64) -> Result<Vec<Event>, ClarusError> {
-        let receipt = self
-            .goods_ins
-            .get(&id)
-            .ok_or_else(|| ClarusError::not_found("Goods in receipt", id))?;
-        if receipt.status != "pending" {
-            return Err(ClarusError::unprocessable(
-                917,
-                "goods_in_receipt_receiving_started",
-                "A receipt can be deleted only before receiving starts",
-            ));
-        }
+        self.pending_receipt(
+            id,
+            917,
+            "goods_in_receipt_receiving_started",
+            "A receipt can be deleted only before receiving starts",
+        )?;
         let record = self.goods_in_json(id);
         self.goods_ins.remove(&id);
         self.goods_in_refs.remove(id);
@@ -111,17 +103,12 @@ impl State {
     }
 
     pub(crate) fn start_receiving(&mut self, id: u64) -> Result<(), ClarusError> {
-        let receipt = self
-            .goods_ins
-            .get_mut(&id)
-            .ok_or_else(|| ClarusError::not_found("Goods in receipt", id))?;
-        if receipt.status != "pending" {
-            return Err(ClarusError::unprocessable(
-                916,
-                "goods_in_receipt_not_pending",
-                "The receipt must be pending",
-            ));
-        }
+        let receipt = self.pending_receipt(
+            id,
+            916,
+            "goods_in_receipt_not_pending",
+            "The receipt must be pending",
+        )?;
         if receipt.lines.is_empty() {
             return Err(ClarusError::unprocessable(
                 918,
@@ -132,6 +119,25 @@ impl State {
         receipt.status = "receiving".into();
         receipt.updated = now();
         Ok(())
+    }
+
+    /// Receipt `id` (404 when unknown) while it is pending; otherwise refused with `code`,
+    /// `symbol` and `details`.
+    fn pending_receipt(
+        &mut self,
+        id: u64,
+        code: u32,
+        symbol: &'static str,
+        details: &str,
+    ) -> Result<&mut GoodsIn, ClarusError> {
+        let receipt = self
+            .goods_ins
+            .get_mut(&id)
+            .ok_or_else(|| ClarusError::not_found("Goods in receipt", id))?;
+        if receipt.status != "pending" {
+            return Err(ClarusError::unprocessable(code, symbol, details));
+        }
+        Ok(receipt)
     }
 
     /// A `goods_in` event with the receipt's record.
