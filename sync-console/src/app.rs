@@ -1,16 +1,12 @@
 //! The console's state, routes, the signed-in extractors and sign-in itself.
 
-use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-use axum::Router;
 use axum::body::Body;
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request, State};
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::middleware::Next;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 use maud::Markup;
@@ -19,10 +15,11 @@ use sync_engine::health::Health;
 use sync_engine::store::Store;
 use tokio::sync::Semaphore;
 
-use crate::auth::{User, Users};
+use crate::auth::Users;
+use crate::layout;
 use crate::mode::EngineProbe;
-use crate::pages;
 use crate::session::{Session, Sessions, cookie_value};
+pub(crate) use crate::signed::Signed;
 use crate::throttle::Throttle;
 use crate::{ConsoleError, ConsoleOptions, Links};
 
@@ -30,11 +27,11 @@ use crate::{ConsoleError, ConsoleOptions, Links};
 pub(crate) const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
                                form-action 'self'; frame-ancestors 'none'";
 /// Largest form accepted.
-const MAX_FORM_BYTES: usize = 256 * 1024;
+pub(crate) const MAX_FORM_BYTES: usize = 256 * 1024;
 /// Sign-ins checked at once (argon2 is slow and memory-hungry on purpose).
 const CONCURRENT_VERIFICATIONS: usize = 2;
 /// How long a sign-in form stays valid.
-const SIGN_IN_FORM_TTL: SignedDuration = SignedDuration::from_hours(1);
+pub(crate) const SIGN_IN_FORM_TTL: SignedDuration = SignedDuration::from_hours(1);
 
 pub(crate) struct App {
     pub store: Arc<dyn Store>,
@@ -48,8 +45,8 @@ pub(crate) struct App {
     pub time_zone: TimeZone,
     pub close_rules: sync_engine::close::CloseRules,
     pub metrics_token: std::sync::OnceLock<String>,
-    verifying: Semaphore,
-    requests: Arc<Semaphore>,
+    pub(crate) verifying: Semaphore,
+    pub(crate) requests: Arc<Semaphore>,
 }
 
 impl App {
@@ -96,138 +93,12 @@ impl App {
     }
 }
 
-pub(crate) fn router(app: Arc<App>) -> Router {
-    let requests = app.requests.clone();
-    Router::new()
-        .route("/", get(pages::home::page))
-        .route("/exceptions", get(pages::exceptions::list))
-        .route(
-            "/exceptions/bulk-resolve",
-            post(crate::pages::actions::bulk_resolve),
-        )
-        .route("/exceptions/{key}", get(pages::exceptions::detail))
-        .route(
-            "/exceptions/{key}/retry",
-            post(crate::pages::actions::retry),
-        )
-        .route(
-            "/exceptions/{key}/resolve",
-            post(crate::pages::actions::resolve),
-        )
-        .route(
-            "/exceptions/{key}/assign",
-            post(crate::pages::actions::assign),
-        )
-        .route("/documents", get(pages::documents::page))
-        .route("/drift", get(pages::drift::page))
-        .route("/close", get(pages::close::page))
-        .route("/close.csv", get(pages::close::csv))
-        .route("/runbook/{anchor}", get(pages::runbook::page))
-        .route("/metrics", get(metrics))
-        .route("/sign-in", get(sign_in_form).post(sign_in))
-        .route("/sign-out", post(sign_out))
-        .route("/static/console.css", get(style_sheet))
-        .fallback(not_found)
-        .layer(axum::middleware::from_fn(move |request, next| {
-            limit(requests.clone(), request, next)
-        }))
-        .layer(axum::middleware::from_fn(security_headers))
-        .with_state(app)
-}
-
-async fn limit(requests: Arc<Semaphore>, request: Request, next: Next) -> Response {
-    match requests.try_acquire_owned() {
-        Ok(_permit) => next.run(request).await,
-        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "busy; try again").into_response(),
-    }
-}
-
-async fn security_headers(request: Request, next: Next) -> Response {
-    let mut response = next.run(request).await;
-    let headers = response.headers_mut();
-    for (name, value) in [
-        (header::CONTENT_SECURITY_POLICY, CSP),
-        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        (header::X_FRAME_OPTIONS, "DENY"),
-        (header::REFERRER_POLICY, "no-referrer"),
-    ] {
-        headers.insert(name, HeaderValue::from_static(value));
-    }
-    headers
-        .entry(header::CACHE_CONTROL)
-        .or_insert(HeaderValue::from_static("no-store"));
-    response
-}
-
-async fn style_sheet() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
-            (header::CACHE_CONTROL, "max-age=3600"),
-        ],
-        include_str!("../static/console.css"),
-    )
-        .into_response()
-}
-
-async fn not_found() -> Response {
-    (
-        StatusCode::NOT_FOUND,
-        Html(pages::layout::bare("Not found", "There is no such page.").into_string()),
-    )
-        .into_response()
-}
-
 /// An HTML answer.
 pub(crate) fn html(status: StatusCode, markup: Markup) -> Response {
     (status, Html(markup.into_string())).into_response()
 }
 
-/// `/metrics`: for a signed-in person, or a scraper presenting the metrics token as a bearer
-/// token.
-async fn metrics(State(app): State<Arc<App>>, mut parts: Parts) -> Response {
-    let bearer = parts
-        .headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::to_owned);
-    let allowed = match (bearer.as_deref(), app.metrics_token.get()) {
-        (Some(given), Some(token)) => {
-            use subtle::ConstantTimeEq as _;
-            bool::from(given.as_bytes().ct_eq(token.as_bytes()))
-        }
-        (Some(_), None) => false,
-        (None, _) => Signed::from_request_parts(&mut parts, &app).await.is_ok(),
-    };
-    if !allowed {
-        return match bearer {
-            Some(_) => StatusCode::UNAUTHORIZED.into_response(),
-            None => Redirect::to("/sign-in").into_response(),
-        };
-    }
-    match sync_engine::metrics::render(&*app.store, sync_engine::metrics::global(), app.now()).await
-    {
-        Ok(text) => (
-            [(header::CONTENT_TYPE, sync_engine::metrics::CONTENT_TYPE)],
-            text,
-        )
-            .into_response(),
-        Err(e) => pages::store_failed(e),
-    }
-}
-
-// ------------------------------------------------------------------ who is signed in
-
-/// A signed-in person, with the CSRF token of their forms. Answers a redirect to the sign-in
-/// page when there is no valid session.
-pub(crate) struct Signed {
-    pub user: User,
-    pub session: Session,
-    pub csrf: String,
-}
-
-fn session_of(app: &App, headers: &HeaderMap) -> Option<Session> {
+pub(crate) fn session_of(app: &App, headers: &HeaderMap) -> Option<Session> {
     let cookies = headers.get(header::COOKIE)?.to_str().ok()?;
     let value = cookie_value(cookies, app.sessions.cookie_name())?;
     app.sessions.verify(value, app.now())
@@ -308,113 +179,13 @@ impl FromRequest<Arc<App>> for Posted {
     }
 }
 
-fn csrf_refused() -> Response {
+pub(crate) fn csrf_refused() -> Response {
     html(
         StatusCode::FORBIDDEN,
-        pages::layout::bare(
+        layout::bare(
             "Form refused",
             "The form was not sent from this console's page (its security token is missing or \
              belongs to another session). Open the page again and resend.",
         ),
     )
-}
-
-// ------------------------------------------------------------------ sign-in and sign-out
-
-fn pre_session(app: &App, headers: &HeaderMap) -> Option<Session> {
-    session_of(app, headers).filter(|s| s.user.is_empty())
-}
-
-async fn sign_in_form(State(app): State<Arc<App>>) -> Response {
-    let (session, value) = app.sessions.issue_for("", app.now(), SIGN_IN_FORM_TTL);
-    let mut response = html(
-        StatusCode::OK,
-        pages::signin::form(&app.sessions.csrf(&session), None),
-    );
-    set_cookie(
-        &mut response,
-        &app.sessions.set_cookie(&value, SIGN_IN_FORM_TTL),
-    );
-    response
-}
-
-fn set_cookie(response: &mut Response, value: &str) {
-    if let Ok(value) = HeaderValue::from_str(value) {
-        response.headers_mut().append(header::SET_COOKIE, value);
-    }
-}
-
-fn peer(request_parts: &Option<ConnectInfo<SocketAddr>>) -> IpAddr {
-    request_parts
-        .as_ref()
-        .map_or(IpAddr::from([0, 0, 0, 0]), |c| c.0.ip())
-}
-
-async fn sign_in(State(app): State<Arc<App>>, request: Request) -> Response {
-    let (parts, body) = request.into_parts();
-    let headers = parts.headers;
-    let connect = parts.extensions.get::<ConnectInfo<SocketAddr>>().cloned();
-    let Ok(body) = axum::body::to_bytes(body, MAX_FORM_BYTES).await else {
-        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
-    };
-    let Some(pre) = pre_session(&app, &headers) else {
-        return csrf_refused();
-    };
-    let csrf = app.sessions.csrf(&pre);
-    let form = FormFields::parse(&body);
-    if !app
-        .sessions
-        .check_csrf(&pre, form.get("csrf").unwrap_or(""))
-    {
-        return csrf_refused();
-    }
-    let name = form.get("name").unwrap_or("").trim().to_owned();
-    let password = form.get("password").unwrap_or("").to_owned();
-    let address = peer(&connect);
-    let now = app.now();
-    if !app.throttle.allows(&name, address, now) {
-        tracing::warn!(%address, "console sign-in throttled");
-        return html(
-            StatusCode::TOO_MANY_REQUESTS,
-            pages::signin::form(
-                &csrf,
-                Some("Too many failed sign-ins. Wait a few minutes before trying again."),
-            ),
-        );
-    }
-    let verified = {
-        let _slot = app.verifying.acquire().await;
-        let checker = app.clone();
-        let (n, p) = (name.clone(), password);
-        tokio::task::spawn_blocking(move || checker.users.verify(&n, &p).cloned())
-            .await
-            .ok()
-            .flatten()
-    };
-    let Some(user) = verified else {
-        app.throttle.failed(&name, address, now);
-        tracing::info!(%address, "console sign-in refused");
-        return html(
-            StatusCode::UNAUTHORIZED,
-            pages::signin::form(&csrf, Some("Wrong name or password.")),
-        );
-    };
-    app.throttle.succeeded(&user.name);
-    app.sessions.revoke(&pre, now);
-    let (_, value) = app.sessions.issue(&user.name, now);
-    tracing::info!(user = %user.name, role = %user.role, "console sign-in");
-    let mut response = Redirect::to("/").into_response();
-    set_cookie(
-        &mut response,
-        &app.sessions.set_cookie(&value, app.sessions.ttl()),
-    );
-    response
-}
-
-async fn sign_out(State(app): State<Arc<App>>, posted: Posted) -> Response {
-    app.sessions.revoke(&posted.signed.session, app.now());
-    tracing::info!(user = %posted.signed.user.name, "console sign-out");
-    let mut response = Redirect::to("/sign-in").into_response();
-    set_cookie(&mut response, &app.sessions.clear_cookie());
-    response
 }

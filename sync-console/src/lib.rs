@@ -52,7 +52,10 @@ pub mod session;
 pub mod throttle;
 
 mod app;
+mod layout;
 mod pages;
+mod routes;
+mod signed;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -210,7 +213,7 @@ impl Console {
 
     /// The console's routes (every page, the style sheet).
     pub fn router(&self) -> axum::Router {
-        app::router(self.app.clone())
+        routes::router(self.app.clone())
     }
 
     /// Serves the console on `listener` until `shutdown` completes, with each request's peer

@@ -116,6 +116,7 @@
 pub mod action;
 pub mod action_type;
 pub mod close;
+pub mod cost;
 pub mod despatch;
 pub mod document;
 pub mod drift;

@@ -57,12 +57,12 @@ use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 use sync_core::{Action, IdempotencyKey, InventoryAdjustment, PlannedAction};
 
+use crate::cadence::Cadence;
 use crate::clock::{self, SharedClock};
-use crate::config::Cadence;
 use crate::engine::Engine;
+use crate::job::Scheduled;
 use crate::netsuite::NetSuiteExecutor;
 use crate::outbox::{ExecutionError, OutboxConfig, backoff};
-use crate::service::Scheduled;
 use crate::store::{
     ActionStatus, NewBatch, NewException, OutboxAction, Store, StoreError, StoredBatch,
 };
@@ -560,7 +560,7 @@ impl Scheduled for Batcher {
         self.config.every
     }
 
-    async fn run_once(&self, _engine: &Engine) -> Result<usize, crate::service::JobError> {
+    async fn run_once(&self, _engine: &Engine) -> Result<usize, crate::job::JobError> {
         let run = self
             .run(self.clock.now())
             .await

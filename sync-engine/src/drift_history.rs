@@ -32,8 +32,8 @@ use sync_core::{
     Thresholds,
 };
 
-use crate::netsuite::UnitCosts;
 use crate::store::{NewDriftRow, NewDriftRun, Store, StoreError, StoredDriftRow, StoredDriftRun};
+use sync_core::cost::UnitCosts;
 
 /// Reading or writing the drift history failed.
 #[derive(Debug, thiserror::Error)]

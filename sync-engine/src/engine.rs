@@ -55,14 +55,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use jiff::Timestamp;
 use sync_core::{
     Action, DocumentRef, Event, Exception, IdempotencyKey, Mappings, MemoryState, OrderRef, Plan,
-    PlannedAction, SourceId, plan, plan_order,
+    PlannedAction, plan, plan_order,
 };
 use tokio::sync::Mutex;
 
+use crate::cadence::{Cadence, CadenceSettings};
 use crate::clock::{self, SharedClock};
-use crate::config::{Cadence, CadenceSettings};
 use crate::lifecycle;
-use crate::snapshot::FORMAT;
 use crate::store::{
     CommitOutcome, NewAction, NewException, PlanCommit, StateSnapshot, Store, StoreError,
     WAITING_FOR_BATCH,
@@ -145,41 +144,10 @@ pub enum IngestOutcome {
     },
 }
 
-/// Short, stable name of an action kind, for the outbox and reports.
-pub fn action_kind(action: &Action) -> &'static str {
-    match action {
-        Action::CreateProduct(_) => "create_product",
-        Action::UpdateProduct(_) => "update_product",
-        Action::CreateGoodsOut(_) => "create_goods_out",
-        Action::CancelGoodsOut { .. } => "cancel_goods_out",
-        Action::CreateGoodsIn(_) => "create_goods_in",
-        Action::FulfilSalesOrder(_) => "fulfil_sales_order",
-        Action::ReceivePurchaseOrder(_) => "receive_purchase_order",
-        Action::ReceiveReturnAuthorisation(_) => "receive_return_authorisation",
-        Action::PostInventoryAdjustment(_) => "post_inventory_adjustment",
-        Action::MoveStock(_) => "move_stock",
-        Action::RaiseException(_) => "raise_exception",
-        Action::ResolveException { .. } => "resolve_exception",
-    }
-}
+pub use crate::keys::{action_kind, document_key, document_label, event_key};
 
-/// The deterministic key of an event's source identity, used to recognise a redelivery.
-pub fn event_key(source: &SourceId) -> String {
-    // serde_json of the identity is unambiguous (every part quoted) and stable.
-    serde_json::to_string(source).unwrap_or_else(|_| format!("{source:?}"))
-}
-
-/// The key under which a document's actions are ordered in the outbox.
-pub fn document_key(document: &DocumentRef) -> String {
-    serde_json::to_string(document).unwrap_or_else(|_| document.to_string())
-}
-
-/// A document key (see [`document_key`]) as people read it: `SO 1001`, `item 77`, ...
-pub fn document_label(key: &str) -> String {
-    serde_json::from_str::<DocumentRef>(key)
-        .map(|d| d.to_string())
-        .unwrap_or_else(|_| key.to_owned())
-}
+/// The version of the snapshots' serialised state this engine writes and reads.
+pub const SNAPSHOT_FORMAT: u32 = 1;
 
 /// The store's form of a core exception.
 pub fn stored_exception(exception: &Exception) -> Result<NewException, serde_json::Error> {
@@ -508,7 +476,7 @@ impl Engine {
         self.store
             .save_snapshot(StateSnapshot {
                 head,
-                format: FORMAT,
+                format: SNAPSHOT_FORMAT,
                 taken_at: self.clock.now(),
                 state,
             })
@@ -656,19 +624,21 @@ async fn load_snapshot(store: &dyn Store, view: &mut View) -> Result<(), EngineE
         .map(|s| format!("position {} in format {}", s.head, s.format))
         .unwrap_or_else(|| "none".to_owned());
     let loaded = match snapshot {
-        Some(s) if s.format == FORMAT => match serde_json::from_str::<MemoryState>(&s.state) {
-            Ok(state) => Some((state, s.head)),
-            Err(source) if horizon > 0 => {
-                return Err(EngineError::UnreadableSnapshot {
-                    head: s.head,
-                    source,
-                });
+        Some(s) if s.format == SNAPSHOT_FORMAT => {
+            match serde_json::from_str::<MemoryState>(&s.state) {
+                Ok(state) => Some((state, s.head)),
+                Err(source) if horizon > 0 => {
+                    return Err(EngineError::UnreadableSnapshot {
+                        head: s.head,
+                        source,
+                    });
+                }
+                Err(error) => {
+                    tracing::warn!(head = s.head, %error, "the snapshot could not be read; applying the whole state log instead");
+                    None
+                }
             }
-            Err(error) => {
-                tracing::warn!(head = s.head, %error, "the snapshot could not be read; applying the whole state log instead");
-                None
-            }
-        },
+        }
         _ => None,
     };
     let (state, head) = match loaded {

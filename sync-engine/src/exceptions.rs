@@ -33,7 +33,7 @@ use sync_core::{DocumentRef, Exception};
 use tokio::sync::Mutex;
 
 use crate::engine::{Engine, EngineError};
-use crate::service::Scheduled;
+use crate::job::Scheduled;
 use crate::store::{ExceptionQuery, Store, StoreError, StoredException};
 
 /// Kind of the exceptions raised for actions the outbox gave up on.
@@ -461,7 +461,7 @@ impl Scheduled for RequestHandler {
     fn interval(&self) -> Duration {
         self.interval
     }
-    async fn run_once(&self, engine: &Engine) -> Result<usize, crate::service::JobError> {
+    async fn run_once(&self, engine: &Engine) -> Result<usize, crate::job::JobError> {
         let done = self.handle(engine).await.map_err(|e| e.to_string())?;
         Ok(done.retries.len() + done.resolutions_applied)
     }

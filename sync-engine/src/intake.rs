@@ -52,10 +52,10 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::{Instant, Sleep};
 
-use crate::clarus::SYNC_SUBSCRIPTIONS;
 use crate::clock::{self, SharedClock};
 use crate::health::{Health, Readiness};
 use crate::store::{NewDelivery, Store};
+use crate::subscriptions::SYNC_SUBSCRIPTIONS;
 
 /// The `source` of deliveries taken by this endpoint.
 pub const CLARUS_WEBHOOK_SOURCE: &str = "clarus-webhook";

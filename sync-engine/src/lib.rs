@@ -25,16 +25,35 @@
 //! - [`config`] reads the TOML configuration, [`assemble`] joins the parts, and [`service`] runs
 //!   them together with a graceful stop.
 //! - [`clock`] is the one injected source of business time for all of the above.
+//!
+//! # Layers
+//!
+//! Each module uses only modules of its own layer or of the layers before it, and no modules
+//! use each other in a circle, directly or through others. A test (`layers.rs`) reads the
+//! sources and this list and fails when either rule is broken:
+//!
+//! 1. foundation: `store`, `clock`, `text`, `keys`, `cadence`, `subscriptions`, `backup`,
+//!    `instance_lock`, `store_location`, `cluster_status`, `close_settings`,
+//!    `console_settings`
+//! 2. planning: `lifecycle`, `engine`, `drift_history`
+//! 3. work: `job`, `outbox`, `router`, `health`, `snapshot`, `monitor`, `metrics`, `processor`,
+//!    `intake`, `netsuite`, `clarus`, `reconcile`, `batch`, `exceptions`, `retention`, `close`,
+//!    `alerts`, `cluster`
+//! 4. service: `service`, `report`
+//! 5. assembly: `assemble`
+//! 6. configuration: `config`
 
 pub mod alerts;
 pub mod assemble;
 pub mod backup;
 pub mod batch;
+pub mod cadence;
 pub mod clarus;
 pub mod clock;
 pub mod close;
 pub mod close_settings;
 pub mod cluster;
+pub mod cluster_status;
 pub mod config;
 pub mod console_settings;
 pub mod drift_history;
@@ -43,6 +62,8 @@ pub mod exceptions;
 pub mod health;
 pub mod instance_lock;
 pub mod intake;
+pub mod job;
+pub mod keys;
 pub mod lifecycle;
 pub mod metrics;
 pub mod monitor;
@@ -57,4 +78,8 @@ pub mod service;
 pub mod snapshot;
 pub mod store;
 pub mod store_location;
+pub mod subscriptions;
 pub mod text;
+
+#[cfg(test)]
+mod layers;

@@ -18,7 +18,7 @@
 
 use sync_core::{DocumentRef, Event, OrderRef, Payload};
 
-use crate::engine::document_key;
+use crate::keys::document_key;
 
 /// The lifecycle document of an event, `None` for an item or a product.
 pub fn owner(event: &Event) -> Option<DocumentRef> {

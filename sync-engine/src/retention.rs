@@ -29,7 +29,7 @@ use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
 
 use crate::engine::Engine;
-use crate::service::{JobError, Scheduled};
+use crate::job::{JobError, Scheduled};
 use crate::store::{Store, StoreError};
 
 /// Deliveries deleted per store call.

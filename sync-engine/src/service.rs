@@ -47,153 +47,17 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use async_trait::async_trait;
 use futures_util::FutureExt;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use crate::cluster::Leadership;
 use crate::engine::Engine;
-use crate::health::{Connection, Health};
+use crate::health::Health;
+pub use crate::job::{JobError, Scheduled};
 use crate::outbox::Outbox;
 use crate::processor::Processor;
 use crate::store::{ActionStatus, Store, StoreError};
-
-/// Something run on a schedule: a NetSuite poller, a Clarus sweep, a reconciliation.
-#[async_trait]
-pub trait Scheduled: Send + Sync + 'static {
-    /// A short name for logs.
-    fn name(&self) -> &str;
-    /// How long to wait between runs.
-    fn interval(&self) -> Duration;
-    /// The connections the job depends on: its successes (and the failures its errors blame on
-    /// them) count for them in readiness. None by default.
-    fn connections(&self) -> &[Connection] {
-        &[]
-    }
-    /// Whether one instance of a cluster runs the job (the one holding its lease, see the
-    /// module documentation), rather than every instance. True by default; a job keeping
-    /// per-instance state (the cluster heartbeat) says false.
-    fn leader_only(&self) -> bool {
-        true
-    }
-    /// One run; returns how many records it handled. An error is logged and reported to the
-    /// service's [`Health`] (a job failing repeatedly, or with a [`JobError::Persistent`] error,
-    /// raises an exception), and the next run happens as scheduled.
-    async fn run_once(&self, engine: &Engine) -> Result<usize, JobError>;
-}
-
-/// Why one run of a scheduled job failed, and whether waiting can clear it.
-///
-/// `From<String>` makes a transient error that names no connection, so a job can keep writing
-/// `.map_err(|e| e.to_string())?`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum JobError {
-    /// May pass by itself (a timeout, a 5xx, a busy store): the job runs again as scheduled and
-    /// an exception is raised only after several failures in a row.
-    #[error("{message}")]
-    Transient {
-        /// What failed.
-        message: String,
-        /// The connection at fault, when known.
-        connection: Option<Connection>,
-    },
-    /// Will not pass by waiting (credentials refused, a query the tenant's schema does not
-    /// accept): the exception is raised at once.
-    #[error("{message}")]
-    Persistent {
-        /// What failed.
-        message: String,
-        /// The connection at fault, when known.
-        connection: Option<Connection>,
-    },
-}
-
-impl JobError {
-    /// A transient error naming no connection.
-    pub fn transient(message: impl Into<String>) -> Self {
-        JobError::Transient {
-            message: message.into(),
-            connection: None,
-        }
-    }
-
-    /// A persistent error naming no connection.
-    pub fn persistent(message: impl Into<String>) -> Self {
-        JobError::Persistent {
-            message: message.into(),
-            connection: None,
-        }
-    }
-
-    /// The same error, naming the connection at fault.
-    pub fn on(self, at: Connection) -> Self {
-        match self {
-            JobError::Transient { message, .. } => JobError::Transient {
-                message,
-                connection: Some(at),
-            },
-            JobError::Persistent { message, .. } => JobError::Persistent {
-                message,
-                connection: Some(at),
-            },
-        }
-    }
-
-    /// A Clarus failure, classified with [`crate::health::clarus_error_is_persistent`];
-    /// `message` describes it (usually the wrapping error's text).
-    pub fn clarus(message: impl Into<String>, error: &clarus_client::ClarusError) -> Self {
-        let e = if crate::health::clarus_error_is_persistent(error) {
-            JobError::persistent(message)
-        } else {
-            JobError::transient(message)
-        };
-        e.on(Connection::Clarus)
-    }
-
-    /// A NetSuite failure, classified with [`crate::health::netsuite_error_is_persistent`].
-    pub fn netsuite(message: impl Into<String>, error: &netsuite_client::Error) -> Self {
-        let e = if crate::health::netsuite_error_is_persistent(error) {
-            JobError::persistent(message)
-        } else {
-            JobError::transient(message)
-        };
-        e.on(Connection::NetSuite)
-    }
-
-    /// What failed.
-    pub fn message(&self) -> &str {
-        match self {
-            JobError::Transient { message, .. } | JobError::Persistent { message, .. } => message,
-        }
-    }
-
-    /// Whether waiting will not clear it.
-    pub fn is_persistent(&self) -> bool {
-        matches!(self, JobError::Persistent { .. })
-    }
-
-    /// The connection at fault, when known.
-    pub fn connection(&self) -> Option<Connection> {
-        match self {
-            JobError::Transient { connection, .. } | JobError::Persistent { connection, .. } => {
-                *connection
-            }
-        }
-    }
-}
-
-impl From<String> for JobError {
-    fn from(message: String) -> Self {
-        JobError::transient(message)
-    }
-}
-
-impl From<&str> for JobError {
-    fn from(message: &str) -> Self {
-        JobError::transient(message)
-    }
-}
 
 /// Where the integration stands: what is still to do.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -26,10 +26,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::engine::Engine;
-use crate::service::{JobError, Scheduled};
+use crate::job::{JobError, Scheduled};
 
-/// The version of the snapshots' serialised state this engine writes and reads.
-pub const FORMAT: u32 = 1;
+pub use crate::engine::SNAPSHOT_FORMAT as FORMAT;
 
 /// The scheduled job saving a snapshot when the state log has grown enough since the last one.
 #[derive(Debug, Clone)]

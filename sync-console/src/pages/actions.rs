@@ -12,7 +12,7 @@ use sync_engine::exceptions::{RetryError, request_retry};
 use sync_engine::store::StoredException;
 
 use crate::app::{App, Posted, Signed, html};
-use crate::pages::layout::{Frame, bare, page as frame_page};
+use crate::layout::{Frame, bare, page as frame_page};
 use crate::pages::{exception_href, store_failed};
 
 /// Longest note kept.

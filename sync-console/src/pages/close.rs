@@ -16,7 +16,7 @@ use sync_engine::close::{
 };
 
 use crate::app::{App, Signed, html};
-use crate::pages::layout::{Frame, bare, page as frame_page};
+use crate::layout::{Frame, bare, page as frame_page};
 use crate::pages::{exception_href, segment, store_failed};
 
 /// The query of `/close` and `/close.csv`.

@@ -13,8 +13,8 @@ use sync_engine::monitor::{DocumentLifecycle, Posting, lifecycles};
 
 use crate::Links;
 use crate::app::{App, Signed, html};
+use crate::layout::{Frame, page as frame_page};
 use crate::lookup::DocumentIndex;
-use crate::pages::layout::{Frame, page as frame_page};
 use crate::pages::{exception_href, store_failed, when};
 
 #[derive(Debug, Default, Deserialize)]

@@ -11,7 +11,7 @@ use sync_core::Sku;
 use sync_engine::drift_history::{self, ValuedDriftRow, sort_by_value_impact};
 
 use crate::app::{App, Signed, html};
-use crate::pages::layout::{Frame, page as frame_page};
+use crate::layout::{Frame, page as frame_page};
 use crate::pages::{segment, store_failed, when};
 
 /// Rows of the latest run shown.

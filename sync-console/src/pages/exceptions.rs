@@ -14,8 +14,8 @@ use sync_engine::monitor::{DocumentLifecycle, lifecycles};
 use sync_engine::store::StoredException;
 
 use crate::app::{App, Signed, html};
+use crate::layout::{Frame, notice, page as frame_page};
 use crate::lookup::DocumentIndex;
-use crate::pages::layout::{Frame, notice, page as frame_page};
 use crate::pages::{age, attention_order, exception_href, segment, store_failed, when};
 
 /// The queue's filters, as the filter form sends them.
@@ -228,10 +228,7 @@ pub(crate) async fn detail(
         Ok(None) => {
             return html(
                 StatusCode::NOT_FOUND,
-                crate::pages::layout::bare(
-                    "No such exception",
-                    "There is no exception with this key.",
-                ),
+                crate::layout::bare("No such exception", "There is no exception with this key."),
             );
         }
         Err(e) => return store_failed(e),

@@ -14,7 +14,7 @@ use sync_engine::monitor::{DocumentLifecycle, lifecycles, stage_counts};
 use sync_engine::store::StoredException;
 
 use crate::app::{App, Signed, html};
-use crate::pages::layout::{Frame, page as frame_page};
+use crate::layout::{Frame, page as frame_page};
 use crate::pages::{age, attention_order, exception_href, store_failed, when};
 
 /// Most exceptions listed under "needs attention first".

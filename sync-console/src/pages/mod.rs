@@ -7,7 +7,6 @@ pub(crate) mod documents;
 pub(crate) mod drift;
 pub(crate) mod exceptions;
 pub(crate) mod home;
-pub(crate) mod layout;
 pub(crate) mod runbook;
 pub(crate) mod signin;
 
@@ -24,7 +23,7 @@ pub(crate) fn store_failed(error: impl std::fmt::Display) -> Response {
     tracing::warn!(%error, "console: store read failed");
     html(
         StatusCode::SERVICE_UNAVAILABLE,
-        layout::bare(
+        crate::layout::bare(
             "Store unavailable",
             "The store could not be read just now. Try again in a moment.",
         ),

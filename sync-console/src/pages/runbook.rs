@@ -8,7 +8,7 @@ use axum::response::Response;
 use maud::{PreEscaped, html};
 
 use crate::app::{App, Signed, html};
-use crate::pages::layout::{Frame, page as frame_page};
+use crate::layout::{Frame, page as frame_page};
 
 pub(crate) async fn page(
     State(app): State<Arc<App>>,

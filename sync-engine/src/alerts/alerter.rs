@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Alert, AlertSink, DeliveryError};
 use crate::engine::Engine;
-use crate::service::Scheduled;
+use crate::job::Scheduled;
 use crate::store::{Store, StoredException};
 
 /// The watermark holding the alerter's state (cursor, throttles, alerts waiting for delivery).
@@ -392,7 +392,7 @@ impl Scheduled for Alerter {
         self.settings.interval
     }
 
-    async fn run_once(&self, engine: &Engine) -> Result<usize, crate::service::JobError> {
+    async fn run_once(&self, engine: &Engine) -> Result<usize, crate::job::JobError> {
         let run = self
             .run_at(engine.store().as_ref(), engine.clock().now())
             .await;

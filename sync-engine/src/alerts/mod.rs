@@ -1,6 +1,6 @@
 //! Alerts: new exceptions pushed to the people who own them.
 //!
-//! The [`Alerter`] is a [`Scheduled`](crate::service::Scheduled) job. Each run it reads the
+//! The [`Alerter`] is a [`Scheduled`](crate::job::Scheduled) job. Each run it reads the
 //! exceptions raised or reopened since its cursor, groups them per owner and kind (one failing
 //! SKU with five hundred exceptions makes one alert with a count and a few examples), routes
 //! each group to the sinks configured for the owner ([`Routes`]), throttles each sink, owner and

@@ -50,9 +50,9 @@ mod receipt;
 mod schema_check;
 mod shipped;
 mod snapshot;
-mod subscriptions;
 mod sweep;
 
+pub use crate::subscriptions::SYNC_SUBSCRIPTIONS;
 pub use decoder::ClarusDecoder;
 pub use despatch::{
     DESPATCH_EVENT, DespatchReader, SHIPMENT_EVENT, despatch_source, shipment_source,
@@ -77,5 +77,4 @@ pub use schema_check::{
 };
 pub use shipped::despatch_reported;
 pub use snapshot::{SkippedStock, SnapshotSummary, StockSnapshotReader};
-pub use subscriptions::SYNC_SUBSCRIPTIONS;
 pub use sweep::{ClarusSweep, ReceiptGap, SweepError, SweepFailure, SweepReport};

@@ -39,8 +39,8 @@ use super::executor::list;
 use super::kept::{self, Kept};
 use super::sweep::SweepError;
 use crate::engine::{Engine, IngestOutcome};
-use crate::health::Connection;
-use crate::service::{JobError, Scheduled};
+use crate::job::Connection;
+use crate::job::{JobError, Scheduled};
 
 /// The resource of product reads in their [`SourceId`].
 const PRODUCT_RESOURCE: &str = "product";

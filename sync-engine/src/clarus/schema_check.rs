@@ -35,8 +35,8 @@ use serde_json::{Value, json};
 
 use super::nodes::engine_reads;
 use crate::engine::Engine;
-use crate::health::Connection;
-use crate::service::{JobError, Scheduled};
+use crate::job::Connection;
+use crate::job::{JobError, Scheduled};
 use crate::store::{NewException, Store, StoreError};
 
 /// Kind of the exception raised while the tenant's schema lacks a field the engine reads.

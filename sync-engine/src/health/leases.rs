@@ -16,7 +16,7 @@
 //!   exception is raised and resolved at once on recovery, so the outage stays on record;
 //! - an instance that stops for good cannot resolve its own: the cluster heartbeat of any
 //!   instance resolves the lease exceptions of instances the store has forgotten (not seen for
-//!   [`FORGET_INSTANCES_AFTER`](crate::cluster::FORGET_INSTANCES_AFTER)).
+//!   [`FORGET_INSTANCES_AFTER`](crate::cluster_status::FORGET_INSTANCES_AFTER)).
 //!
 //! [`HealthConfig::failures_before_exception`]: super::HealthConfig::failures_before_exception
 
@@ -269,7 +269,7 @@ impl Health {
 }
 
 /// Resolves the open lease exceptions of instances the store no longer knows (forgotten by the
-/// cluster heartbeat after [`FORGET_INSTANCES_AFTER`](crate::cluster::FORGET_INSTANCES_AFTER)
+/// cluster heartbeat after [`FORGET_INSTANCES_AFTER`](crate::cluster_status::FORGET_INSTANCES_AFTER)
 /// without a heartbeat), other than `me`: an instance gone for good cannot resolve its own.
 /// Reads the open lease exceptions by pages; returns how many were resolved.
 pub async fn resolve_gone_instances(
@@ -305,7 +305,7 @@ pub async fn resolve_gone_instances(
             }
         }
     }
-    let forgotten_after = crate::cluster::FORGET_INSTANCES_AFTER.as_secs() / 60;
+    let forgotten_after = crate::cluster_status::FORGET_INSTANCES_AFTER.as_secs() / 60;
     for (key, instance) in &gone {
         let note = format!(
             "instance {instance} is gone (no heartbeat for {forgotten_after} minutes): its lease \
@@ -328,6 +328,7 @@ mod tests {
 
     use super::*;
     use crate::health::HealthConfig;
+    use crate::health::JOB_FAILING_KIND;
     use crate::store::{ClusterStore, ExceptionStore, SqliteStore};
 
     fn registry(clock: &Arc<Mutex<Timestamp>>) -> Health {

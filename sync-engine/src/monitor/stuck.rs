@@ -14,8 +14,8 @@ use super::{
     DocumentLifecycle, Flow, MonitorError, STUCK_KIND, Stage, held_documents, lifecycles_of,
 };
 use crate::engine::{Engine, document_key};
+use crate::job::Scheduled;
 use crate::lifecycle;
-use crate::service::Scheduled;
 use crate::store::{ActionStatus, NewException, Store, StoreError, WatchedDocument};
 
 /// How long a document may sit in a stage before it is stuck, and how often to look.
@@ -336,7 +336,7 @@ impl Scheduled for StuckDetector {
         Duration::from_secs(self.config.every_secs.max(1))
     }
 
-    async fn run_once(&self, engine: &Engine) -> Result<usize, crate::service::JobError> {
+    async fn run_once(&self, engine: &Engine) -> Result<usize, crate::job::JobError> {
         let report = self
             .check(engine.store().as_ref(), engine.clock().now())
             .await

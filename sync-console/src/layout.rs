@@ -2,7 +2,7 @@
 
 use maud::{DOCTYPE, Markup, html};
 
-use crate::app::Signed;
+use crate::signed::Signed;
 
 /// What every signed-in page shows around its content.
 pub(crate) struct Frame<'a> {
