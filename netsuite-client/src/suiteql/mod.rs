@@ -88,7 +88,8 @@ impl<T> RowStream<T> {
     ///
     /// Unlike `try_collect`, which grows the vector a row at a time (copying every row several
     /// times and leaving up to half of it unused), this reserves room for the whole result from
-    /// the first page's `totalResults` and moves each page's rows in at once.
+    /// the first page's `totalResults` and moves each page's rows in at once; if fewer rows
+    /// arrive than `totalResults` said, the unused room is given back.
     ///
     /// ```no_run
     /// # async fn demo(client: netsuite_client::NetSuiteClient) -> Result<(), netsuite_client::Error> {
@@ -110,9 +111,15 @@ impl<T> RowStream<T> {
         while let Some(page) = self.pages.recv().await {
             let mut page = page?;
             if let Some(expected) = page.expected {
-                rows.reserve(usize::try_from(expected).unwrap_or(0));
+                // Exact: a keyset stream reserves again for each segment, and doubling would
+                // leave up to half the vector unused.
+                rows.reserve_exact(usize::try_from(expected).unwrap_or(0));
             }
             rows.append(&mut page.rows);
+        }
+        // Fewer rows than `totalResults` said (rows deleted while paging): give the rest back.
+        if rows.capacity() - rows.len() > rows.len() / 16 {
+            rows.shrink_to_fit();
         }
         Ok(rows)
     }

@@ -31,8 +31,9 @@ struct Row {
     itemid: String,
 }
 
-/// Five rows in pages of two; `fail_at` answers that offset with a 400 instead.
-async fn server(fail_at: Option<u64>) -> MockServer {
+/// Five rows in pages of two, `totalResults` saying `total`; `fail_at` answers that offset with
+/// a 400 instead.
+async fn server(fail_at: Option<u64>, total: u64) -> MockServer {
     let server = MockServer::start().await;
     for offset in [0u64, 2, 4] {
         let response = if fail_at == Some(offset) {
@@ -46,7 +47,7 @@ async fn server(fail_at: Option<u64>) -> MockServer {
                 .collect();
             ResponseTemplate::new(200).set_body_json(json!({
                 "links": [], "count": items.len(), "hasMore": offset + 2 < 5,
-                "items": items, "offset": offset, "totalResults": 5
+                "items": items, "offset": offset, "totalResults": total
             }))
         };
         Mock::given(method("POST"))
@@ -84,7 +85,7 @@ fn expected(from: u64) -> Vec<Row> {
 
 #[tokio::test]
 async fn fetch_all_keeps_every_row_in_order_in_a_vector_sized_from_total_results() {
-    let server = server(None).await;
+    let server = server(None, 5).await;
     let rows: Vec<Row> = client(&server)
         .suiteql("SELECT id, itemid FROM item ORDER BY id", OPTIONS)
         .fetch_all()
@@ -97,7 +98,7 @@ async fn fetch_all_keeps_every_row_in_order_in_a_vector_sized_from_total_results
 
 #[tokio::test]
 async fn fetch_all_after_reading_some_rows_returns_the_rest() {
-    let server = server(None).await;
+    let server = server(None, 5).await;
     let mut stream =
         client(&server).suiteql::<Row>("SELECT id, itemid FROM item ORDER BY id", OPTIONS);
     let first = stream.next().await.unwrap().unwrap();
@@ -107,7 +108,7 @@ async fn fetch_all_after_reading_some_rows_returns_the_rest() {
 
 #[tokio::test]
 async fn fetch_all_returns_the_first_error() {
-    let server = server(Some(2)).await;
+    let server = server(Some(2), 5).await;
     let err = client(&server)
         .suiteql::<Row>("SELECT id, itemid FROM item ORDER BY id", OPTIONS)
         .fetch_all()
@@ -117,4 +118,17 @@ async fn fetch_all_returns_the_first_error() {
         Error::Api(api) => assert_eq!(api.status, 400),
         other => panic!("expected the 400, got {other:?}"),
     }
+}
+
+#[tokio::test]
+async fn fetch_all_gives_back_room_reserved_for_rows_that_never_came() {
+    // totalResults says 40 (rows deleted while paging): room for 40 is reserved, 5 arrive.
+    let server = server(None, 40).await;
+    let rows: Vec<Row> = client(&server)
+        .suiteql("SELECT id, itemid FROM item ORDER BY id", OPTIONS)
+        .fetch_all()
+        .await
+        .unwrap();
+    assert_eq!(rows, expected(0));
+    assert_eq!(rows.capacity(), 5);
 }
