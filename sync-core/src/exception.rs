@@ -396,6 +396,57 @@ mod tests {
         assert_eq!(e.key.as_str(), "EXC-unknown_2Dsku-SO-77");
     }
 
+    /// Does nothing at run time; at compile time the exhaustive match makes a new kind or
+    /// mapping table a build error here until it is added to [`ExceptionKind::every`].
+    #[allow(dead_code)]
+    fn listed_in_every(kind: ExceptionKind) {
+        match kind {
+            ExceptionKind::UnknownSku
+            | ExceptionKind::SkuMismatch
+            | ExceptionKind::BarcodeMismatch
+            | ExceptionKind::UnknownProduct
+            | ExceptionKind::UnknownOrder
+            | ExceptionKind::UnknownOrderLine
+            | ExceptionKind::OrderCancelledOrClosed
+            | ExceptionKind::QuantityAboveOpen
+            | ExceptionKind::MissingLotOrSerial
+            | ExceptionKind::ShortDespatch
+            | ExceptionKind::MissingMapping {
+                table:
+                    MappingTable::LocationWarehouse
+                    | MappingTable::AdjustmentAccount
+                    | MappingTable::StockStatus
+                    | MappingTable::ShipMethod,
+            }
+            | ExceptionKind::InvalidEvent
+            | ExceptionKind::ImplausibleQuantity
+            | ExceptionKind::StockDrift
+            | ExceptionKind::DriftValue
+            | ExceptionKind::ActionFailed { .. }
+            | ExceptionKind::InvalidDelivery
+            | ExceptionKind::DeliveryStalled
+            | ExceptionKind::InvalidRecord
+            | ExceptionKind::JobFailing
+            | ExceptionKind::TaskCrashed
+            | ExceptionKind::StuckDocument { .. }
+            | ExceptionKind::ClarusSchema
+            | ExceptionKind::ReceiptNotReported
+            | ExceptionKind::MovementRebuilt
+            | ExceptionKind::AdoptedLinesUnmatched => {}
+        }
+    }
+
+    #[test]
+    fn every_lists_each_kind_once() {
+        let every = ExceptionKind::every();
+        let distinct: std::collections::HashSet<_> = every.iter().collect();
+        assert_eq!(distinct.len(), every.len());
+        assert!(every.contains(&ExceptionKind::StuckDocument {
+            flow: Flow::Adjustment,
+            awaiting: Stage::Posted
+        }));
+    }
+
     #[test]
     fn kinds_sharing_a_code_share_severity_retry_and_runbook() {
         let every = ExceptionKind::every();
