@@ -19,6 +19,7 @@ use sync_engine::store::{Delivery, NewDelivery};
 
 use crate::support::clarus as support;
 use crate::support::events;
+use crate::support::store::actions_of_kind;
 
 fn id_of(result: Option<String>) -> ClarusId {
     ClarusId(result.expect("an id").parse().expect("numeric id"))
@@ -913,14 +914,7 @@ async fn duplicated_webhooks_through_the_processor_plan_one_fulfilment() {
     assert_eq!(stats.duplicates, 7, "{stats:?}");
     assert_eq!(stats.invalid, 0, "{stats:?}");
     assert_eq!(stats.deferred, 0, "{stats:?}");
-    let fulfilments: Vec<_> = rig
-        .store
-        .actions()
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|a| a.action.kind == "fulfil_sales_order")
-        .collect();
+    let fulfilments = actions_of_kind(rig.store.as_ref(), "fulfil_sales_order").await;
     assert_eq!(fulfilments.len(), 1);
     assert!(
         fulfilments[0]

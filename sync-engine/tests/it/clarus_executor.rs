@@ -10,6 +10,7 @@ use sync_engine::clarus::ProductSweep;
 use sync_engine::outbox::{ActionExecutor, ExecutionError};
 
 use crate::support::clarus as support;
+use crate::support::store::actions_of_kind;
 
 fn id_of(result: Option<String>) -> sim::clarus::ClarusId {
     sim::clarus::ClarusId(result.expect("an id").parse().expect("numeric id"))
@@ -409,25 +410,6 @@ async fn the_product_sweep_checks_clarus_products_against_the_item_master() {
     assert_eq!(rig.store.state_log().await.unwrap().len(), log);
 }
 
-/// A client of `sim` with the rig's settings and the given client secret.
-fn client_of(sim: &sim::clarus::RunningClarus, secret: &str) -> clarus_client::ClarusClient {
-    clarus_client::ClarusClient::new(
-        clarus_client::ClarusConfig::builder(
-            SUBDOMAIN,
-            clarus_client::Credentials::client_credentials(
-                "sim-client",
-                clarus_client::Secret::new(secret),
-            ),
-        )
-        .base_url(sim.base_url())
-        .allow_insecure_http(true)
-        .timeout(std::time::Duration::from_secs(5))
-        .build()
-        .expect("config"),
-    )
-    .expect("client")
-}
-
 /// A scheduled job that fails as told, depending on Clarus.
 struct Failing(sync_engine::service::JobError);
 
@@ -759,13 +741,9 @@ async fn a_goods_out_already_in_clarus_is_adopted_during_the_go_live_window() {
     for event in decoder.decode(&deliveries[0]).await.unwrap() {
         engine.ingest(&event, jiff::Timestamp::now()).await.unwrap();
     }
-    let fulfilments: Vec<Fulfilment> = rig
-        .store
-        .actions()
+    let fulfilments: Vec<Fulfilment> = actions_of_kind(rig.store.as_ref(), "fulfil_sales_order")
         .await
-        .unwrap()
         .into_iter()
-        .filter(|a| a.action.kind == "fulfil_sales_order")
         .map(|a| {
             match serde_json::from_value::<PlannedAction>(a.action.payload)
                 .unwrap()
@@ -905,13 +883,9 @@ async fn a_goods_in_receipt_already_in_clarus_is_adopted_during_the_go_live_wind
             engine.ingest(&event, jiff::Timestamp::now()).await.unwrap();
         }
     }
-    let receipts: Vec<ItemReceipt> = rig
-        .store
-        .actions()
+    let receipts: Vec<ItemReceipt> = actions_of_kind(rig.store.as_ref(), "receive_purchase_order")
         .await
-        .unwrap()
         .into_iter()
-        .filter(|a| a.action.kind == "receive_purchase_order")
         .map(|a| {
             match serde_json::from_value::<PlannedAction>(a.action.payload)
                 .unwrap()

@@ -19,6 +19,7 @@ use sync_engine::store::{ActionStatus, SqliteStore, Store};
 use crate::support::events::{self, at as now, item, mappings};
 #[cfg(feature = "postgres")]
 use crate::support::store as store_support;
+use crate::support::store::{action_keys, action_kinds, actions_of_kind};
 
 fn order(id: &str, sku: &str, item_id: &str, quantity: i64) -> Event {
     events::sales_order(id, "1", 3, item_id, sku, quantity)
@@ -139,13 +140,7 @@ async fn duplicates_and_restarts_plan_nothing_new() {
             .unwrap(),
         IngestOutcome::Duplicate
     );
-    let kinds: Vec<String> = store
-        .actions()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|a| a.action.kind)
-        .collect();
+    let kinds = action_kinds(store.as_ref()).await;
     assert_eq!(
         kinds,
         ["create_product", "create_goods_out", "fulfil_sales_order"]
@@ -176,13 +171,7 @@ async fn an_unknown_sku_holds_the_order_until_the_item_appears() {
     assert!(open[0].exception.runbook.starts_with("operations.md#"));
 
     engine.ingest(&item("88", "NEW"), now()).await.unwrap();
-    let kinds: Vec<String> = store
-        .actions()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|a| a.action.kind)
-        .collect();
+    let kinds = action_kinds(store.as_ref()).await;
     assert!(kinds.contains(&"create_goods_out".to_string()), "{kinds:?}");
     let exceptions = store.exceptions().await.unwrap();
     assert!(
@@ -204,13 +193,9 @@ async fn ambiguous_failures_are_looked_up_and_applied_once() {
         .ingest(&despatch(9, "501", "MUG", 2), now())
         .await
         .unwrap();
-    let fulfil = store
-        .actions()
+    let fulfil = actions_of_kind(store.as_ref(), "fulfil_sales_order")
         .await
-        .unwrap()
-        .into_iter()
-        .find(|a| a.action.kind == "fulfil_sales_order")
-        .unwrap();
+        .remove(0);
 
     let system = Arc::new(FakeSystem::default());
     system
@@ -256,13 +241,7 @@ async fn a_rejected_action_raises_an_exception_and_never_blocks_other_documents(
     let engine = Engine::open(store.clone(), mappings()).await.unwrap();
     engine.ingest(&item("77", "MUG"), now()).await.unwrap();
     engine.ingest(&item("78", "CUP"), now()).await.unwrap();
-    let keys: Vec<String> = store
-        .actions()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|a| a.action.key)
-        .collect();
+    let keys = action_keys(store.as_ref()).await;
 
     let system = Arc::new(FakeSystem::default());
     system.rejected.lock().unwrap().push(keys[0].clone());

@@ -22,6 +22,8 @@ use sync_engine::store::{Delivery, NewDelivery, SqliteStore, Store};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use crate::support::store::action_kinds;
+
 /// The shared secret of these tests (32 characters or more, as the engine requires).
 const SECRET: &str = "a-long-shared-secret-0123456789-abcdef";
 
@@ -154,13 +156,7 @@ async fn the_processor_plans_each_delivery_once_and_keeps_bad_ones_with_an_excep
     assert_eq!(stats.invalid, 1);
     assert_eq!(store.unprocessed_count().await.unwrap(), 0);
 
-    let products: Vec<String> = store
-        .actions()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|a| a.action.kind)
-        .collect();
+    let products = action_kinds(store.as_ref()).await;
     assert_eq!(products, ["create_product", "create_product"]);
     let exceptions = store.exceptions().await.unwrap();
     assert_eq!(exceptions.len(), 1);

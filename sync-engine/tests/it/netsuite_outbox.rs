@@ -30,6 +30,7 @@ use sync_engine::store::{ActionStatus, SqliteStore, Store};
 use crate::support::netsuite as support;
 #[cfg(feature = "postgres")]
 use crate::support::store as store_support;
+use crate::support::store::actions_of_kind;
 
 #[tokio::test]
 async fn a_fulfilment_whose_reply_is_lost_is_found_by_external_id_not_posted_twice() {
@@ -124,12 +125,10 @@ async fn a_fulfilment_whose_reply_is_lost_is_found_by_external_id_not_posted_twi
         },
     );
     h.inject_fault(Fault::CommitThenFail(LostReply::DropConnection));
-    let fulfilment = store
-        .actions()
+    let fulfilment = actions_of_kind(store.as_ref(), "fulfil_sales_order")
         .await
-        .unwrap()
         .into_iter()
-        .find(|a| a.action.kind == "fulfil_sales_order")
+        .next()
         .expect("fulfilment planned");
     let key = fulfilment.action.key.clone();
     for _ in 0..50 {

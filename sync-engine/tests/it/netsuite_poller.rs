@@ -17,6 +17,7 @@ use sync_engine::netsuite::{NetSuitePoller, PollKind, PollReport, PollerConfig, 
 use sync_engine::store::{SqliteStore, Store};
 
 use crate::support::netsuite as support;
+use crate::support::store::action_keys;
 
 struct World {
     ns: RunningNetSuite,
@@ -343,15 +344,7 @@ async fn the_cut_over_leaves_orders_not_modified_since_on_a_new_store() {
     assert_eq!(first["salesOrder"].rows, 1, "{first:?}");
     assert_eq!(first["salesOrder"].planned, 1, "{first:?}");
     assert_eq!(first["purchaseOrder"].rows, 0, "{first:?}");
-    let keys: Vec<String> = w
-        .engine
-        .store()
-        .actions()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|a| a.action.key)
-        .collect();
+    let keys = action_keys(w.engine.store().as_ref()).await;
     assert!(keys.contains(&format!("NS-SO-{after}")), "{keys:?}");
     assert!(!keys.contains(&format!("NS-SO-{before}")), "{keys:?}");
     assert_eq!(w.action_kinds().await["create_goods_out"], 1);

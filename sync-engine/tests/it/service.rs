@@ -651,28 +651,15 @@ async fn one_leader_per_job_taken_over_on_stop_and_on_death_on_postgres() {
 /// the instance that went second finds each automation the first created.
 #[tokio::test]
 async fn two_instances_starting_together_create_each_automation_once() {
+    use clarus_client::HttpUrl;
     use clarus_client::webhook::{SubscriptionOutcome, WebhookTarget};
-    use clarus_client::{ClarusClient, ClarusConfig, Credentials, HttpUrl};
     use sync_engine::clarus::SYNC_SUBSCRIPTIONS;
     use sync_engine::cluster::{AUTOMATIONS_JOB, one_at_a_time};
 
     let sim = sim::clarus::ClarusSim::start(sim::clarus::ClarusConfig::default())
         .await
         .expect("simulator starts");
-    let client = || {
-        ClarusClient::new(
-            ClarusConfig::builder(
-                "acme-warehouse",
-                Credentials::client_credentials("sim-client", Secret::new("sim-secret")),
-            )
-            .base_url(sim.base_url())
-            .allow_insecure_http(true)
-            .timeout(Duration::from_secs(5))
-            .build()
-            .expect("config"),
-        )
-        .expect("client")
-    };
+    let client = || crate::support::clarus::client_of(&sim, "sim-secret");
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
     let target = WebhookTarget::new(
         HttpUrl::parse("https://sync.example.com/webhooks/clarus").unwrap(),

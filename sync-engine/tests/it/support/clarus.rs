@@ -36,18 +36,7 @@ impl Rig {
         let sim = ClarusSim::start(sim::clarus::ClarusConfig::default())
             .await
             .expect("simulator starts");
-        let client = ClarusClient::new(
-            ClarusConfig::builder(
-                SUBDOMAIN,
-                Credentials::client_credentials("sim-client", Secret::new("sim-secret")),
-            )
-            .base_url(sim.base_url())
-            .allow_insecure_http(true)
-            .timeout(Duration::from_secs(5))
-            .build()
-            .expect("config"),
-        )
-        .expect("client");
+        let client = client_of(&sim, "sim-secret");
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().expect("store"));
         let secret = WebhookSecret::new(Secret::new(WEBHOOK_SECRET));
         let app = router(
@@ -221,6 +210,23 @@ pub fn create_goods_in(
         },
         Action::CreateGoodsIn(order),
     )
+}
+
+/// A client of `sim`'s tenant ([`SUBDOMAIN`]) as the rig's: client `sim-client` with the given
+/// client secret, plain HTTP, 5 s timeout.
+pub fn client_of(sim: &RunningClarus, secret: &str) -> ClarusClient {
+    ClarusClient::new(
+        ClarusConfig::builder(
+            SUBDOMAIN,
+            Credentials::client_credentials("sim-client", Secret::new(secret)),
+        )
+        .base_url(sim.base_url())
+        .allow_insecure_http(true)
+        .timeout(Duration::from_secs(5))
+        .build()
+        .expect("config"),
+    )
+    .expect("client")
 }
 
 /// The mappings of the simulator's main warehouse: NetSuite location `1` is Clarus warehouse 1,

@@ -68,6 +68,26 @@ pub fn keys(actions: &[OutboxAction]) -> Vec<String> {
     actions.iter().map(|a| a.action.key.clone()).collect()
 }
 
+/// The kinds of the actions in `store`, in the order it lists them.
+pub async fn action_kinds(store: &dyn Store) -> Vec<String> {
+    let actions = store.actions().await.unwrap();
+    actions.into_iter().map(|a| a.action.kind).collect()
+}
+
+/// The keys of the actions in `store`, in the order it lists them.
+pub async fn action_keys(store: &dyn Store) -> Vec<String> {
+    keys(&store.actions().await.unwrap())
+}
+
+/// The actions of `kind` in `store`, in the order it lists them.
+pub async fn actions_of_kind(store: &dyn Store, kind: &str) -> Vec<OutboxAction> {
+    let actions = store.actions().await.unwrap();
+    actions
+        .into_iter()
+        .filter(|a| a.action.kind == kind)
+        .collect()
+}
+
 /// Opens the same store again, as a restarted process would: for behaviours that must survive
 /// a restart. Every store it returns sees the same data.
 pub struct Reopen(Box<dyn Fn() -> BoxFuture<'static, Arc<dyn Store>> + Send + Sync>);
