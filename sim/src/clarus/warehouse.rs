@@ -47,6 +47,7 @@ impl fmt::Debug for Warehouse {
 }
 
 impl Warehouse {
+    /// Runs an action on the state under its lock, then fires the events it answers.
     fn run<T>(
         &self,
         action: impl FnOnce(&mut State) -> Result<(T, Vec<Event>), ClarusError>,

@@ -2,6 +2,11 @@
 //! receipts, shipments, automations and stock checks, plus the operations that change them.
 //!
 //! Every operation validates first and mutates after, and answers the webhook events it caused.
+//! The records are in `records`; the operations are `impl State` blocks, one module a concern:
+//! `products`, `stock` (put-away, holds, adjustments, balances, stock checks), `movements`
+//! (`stock` events and the transaction log), `goods_in`, `goods_out`, `fulfilment` (allocate,
+//! short, pick, despatch), `pick_lists`, `shipments` and `automations`, with the `*_changes`
+//! edits of REST writes in `changes`.
 
 mod automations;
 mod changes;
@@ -33,6 +38,7 @@ use crate::json::{decimal_from_json, id_from_json};
 /// What stock records without serial numbers share: product, owner, location, status, batch.
 type StockSlot = (u64, u64, u64, StockStatus, Option<String>);
 
+/// Everything the simulator holds, behind its one lock.
 pub(crate) struct State {
     next_id: u64,
     pub accounts: BTreeMap<u64, Named>,
