@@ -40,8 +40,8 @@
 //!    `intake`, `netsuite`, `clarus`, `reconcile`, `batch`, `exceptions`, `retention`, `close`,
 //!    `alerts`, `cluster`
 //! 4. service: `service`, `report`
-//! 5. assembly: `assemble`
-//! 6. configuration: `config`
+//! 5. configuration: `config` (reads the settings of the parts below)
+//! 6. assembly: `assemble` (joins the parts as the configuration says)
 
 pub mod alerts;
 pub mod assemble;
