@@ -299,6 +299,26 @@ pub struct InventoryAdjustment {
     pub memo: String,
 }
 
+/// Whether NetSuite's refusal of a stock removal (a negative adjustment, or a move between
+/// sellable and quarantine) with `message` may pass by itself: a refusal for lack of stock may
+/// be waiting for a movement still on its way. Clarus webhooks arrive out of order, so a
+/// release can be planned before the hold it undoes, or a removal before the receipt that
+/// supplied the stock. Such a refusal is retried with backoff up to the attempt limit (then
+/// given up with an exception) instead of being given up at once. NetSuite names the lack of
+/// stock only in the text of a `USER_ERROR`, so the rule reads the message.
+///
+/// ```
+/// use sync_core::action::removal_refusal_may_pass;
+///
+/// assert!(removal_refusal_may_pass("Insufficient quantity on hand: item SKU-1 at location 1"));
+/// assert!(removal_refusal_may_pass("Not enough stock in status Good"));
+/// assert!(!removal_refusal_may_pass("Invalid account reference key 99"));
+/// ```
+pub fn removal_refusal_may_pass(message: &str) -> bool {
+    let message = message.to_ascii_lowercase();
+    message.contains("insufficient") || message.contains("not enough")
+}
+
 /// Stock moved between sellable and quarantine.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StockMove {

@@ -720,18 +720,14 @@ fn tran_date_extra(date: Option<jiff::civil::Date>) -> netsuite_client::records:
     extra
 }
 
-/// A removal refused for lack of stock may be waiting for a movement still on its way: Clarus
-/// webhooks arrive out of order, so a release can be planned before the hold it undoes, or a
-/// removal before the receipt that supplied the stock. Such a refusal is retried (with the
-/// outbox's backoff, up to its attempt limit, after which it is given up with an exception)
-/// instead of being given up at once.
+/// A removal refused for lack of stock is retried rather than given up, as the core decides
+/// ([`sync_core::action::removal_refusal_may_pass`]).
 fn stock_may_be_in_flight(
     result: Result<Option<String>, ExecutionError>,
 ) -> Result<Option<String>, ExecutionError> {
     match result {
         Err(ExecutionError::Rejected(message))
-            if message.to_ascii_lowercase().contains("insufficient")
-                || message.to_ascii_lowercase().contains("not enough") =>
+            if sync_core::action::removal_refusal_may_pass(&message) =>
         {
             Err(ExecutionError::Retryable(message))
         }
