@@ -1,9 +1,6 @@
 //! Shared set-up of the tests that run the `sync` binary against a store on disk: a scratch
 //! directory, the example configuration pointed at it, and a small seeded ledger.
 
-// Each test binary uses part of this module.
-#![allow(dead_code)]
-
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -25,7 +22,7 @@ pub fn scratch_dir(name: &str) -> PathBuf {
 
 /// The example configuration with its store in `dir` (`dir/store.sqlite`); returns its path.
 pub fn write_config(dir: &Path) -> PathBuf {
-    let example = include_str!("../../sync.example.toml");
+    let example = include_str!("../../../sync.example.toml");
     let store = dir.join("store.sqlite");
     let config = example.replace(
         "store_path = \"clarus-netsuite.sqlite\"",

@@ -2,40 +2,22 @@
 //! systems, values the drift at NetSuite's average cost, records the run and raises the
 //! exceptions; the history then shows the latest run, the trend and one SKU's story.
 
-mod cli;
-
 use std::path::{Path, PathBuf};
 
-use cli::{json, scratch_dir, stdout};
-use std::process::{Command, Output};
+use crate::support::cli::{json, scratch_dir, stdout};
+use crate::support::service::{config_head, location_mappings, sync};
 
 use examples::harness::{Systems, SystemsOptions};
 use rust_decimal::Decimal;
 use serde_json::Value;
 use sim::clarus::StockStatus;
-use sim::netsuite::{GOOD, ItemKind, NewItem, QUARANTINE};
+use sim::netsuite::{GOOD, ItemKind, NewItem};
 use sync_engine::store::SqliteStore;
 
 /// A configuration for the simulators, finance alerted above 10.00 of drift.
 fn write_config(dir: &Path, systems: &Systems) -> PathBuf {
-    let location = systems.location.0;
     let config = format!(
-        r#"store_path = {store:?}
-tenant = "acme"
-
-[netsuite]
-account_id = "1234567"
-base_url = {netsuite:?}
-allow_http = true
-concurrency = 5
-
-[clarus]
-base_url = {clarus:?}
-subdomain = "acme-warehouse"
-allow_http = true
-account_id = {account}
-stock_unit_type_id = 1
-
+        r#"{head}
 [webhook]
 listen = "127.0.0.1:0"
 public_url = "http://127.0.0.1/webhooks/clarus"
@@ -44,53 +26,13 @@ public_url = "http://127.0.0.1/webhooks/clarus"
 value_alert_threshold = 10
 currency = "EUR"
 
-[[mappings.locations]]
-location = "{location}"
-warehouse = {warehouse}
-
-[[mappings.stock_statuses]]
-location = "{location}"
-sellable = {{ type = "status", status = "{good}" }}
-quarantine = {{ type = "status", status = "{quarantine}" }}
-"#,
-        store = dir.join("store.sqlite").display().to_string(),
-        netsuite = systems.netsuite.base_url(),
-        clarus = systems.clarus.base_url(),
-        account = systems.account.0,
-        warehouse = systems.warehouse.0,
-        good = GOOD.0,
-        quarantine = QUARANTINE.0,
+{mappings}"#,
+        head = config_head(dir, systems, systems.clarus.base_url()),
+        mappings = location_mappings(systems, systems.warehouse.0),
     );
     let path = dir.join("sync.toml");
     std::fs::write(&path, config).unwrap();
     path
-}
-
-/// Runs `sync --config <config> <args>` on the blocking pool (the simulators keep serving).
-async fn sync(config: &Path, args: &[&str]) -> Output {
-    let config = config.to_owned();
-    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
-    tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_sync"))
-            .arg("--config")
-            .arg(&config)
-            .args(&args)
-            .env("RUST_LOG", "error")
-            .env("NETSUITE_AUTH", "m2m")
-            .env("NETSUITE_CLIENT_ID", "demo-client")
-            .env("NETSUITE_CERTIFICATE_ID", "demo-certificate")
-            .env(
-                "NETSUITE_PRIVATE_KEY_FILE",
-                concat!(env!("CARGO_MANIFEST_DIR"), "/demo/simulator-m2m-key.pem"),
-            )
-            .env("NETSUITE_JWT_ALGORITHM", "ES256")
-            .env("CLARUS_CLIENT_ID", "sim-client")
-            .env("CLARUS_CLIENT_SECRET", "sim-secret")
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap()
 }
 
 /// A decimal as the JSON output writes it (a string).

@@ -10,46 +10,24 @@
 //! `sync run` as a service is tested here too, on the same simulators: one engine per SQLite
 //! store, `sync store backup` while it runs, and SIGTERM stopping it gracefully.
 
-mod cli;
-#[path = "cli/multi_instance.rs"]
-mod multi_instance;
-
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cli::scratch_dir;
+use crate::support::cli::scratch_dir;
+use crate::support::service::*;
 use examples::harness::{Systems, SystemsOptions};
 use jiff::Timestamp;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
-use sim::netsuite::{GOOD, ItemKind, NewItem, NewOrder, NewOrderLine, OrderKind, QUARANTINE};
+use sim::netsuite::{ItemKind, NewItem, NewOrder, NewOrderLine, OrderKind};
 use sync_engine::service::backlog;
 use sync_engine::store::SqliteStore;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-
-const SECRET: &str = "doctor-test-secret-0123456789abcdef";
-
-/// What the test sets in the environment of `sync` (the simulators' credentials).
-fn environment(command: &mut Command) -> &mut Command {
-    command
-        .env("RUST_LOG", "error")
-        .env("NETSUITE_AUTH", "m2m")
-        .env("NETSUITE_CLIENT_ID", "demo-client")
-        .env("NETSUITE_CERTIFICATE_ID", "demo-certificate")
-        .env(
-            "NETSUITE_PRIVATE_KEY_FILE",
-            concat!(env!("CARGO_MANIFEST_DIR"), "/demo/simulator-m2m-key.pem"),
-        )
-        .env("NETSUITE_JWT_ALGORITHM", "ES256")
-        .env("CLARUS_CLIENT_ID", "sim-client")
-        .env("CLARUS_CLIENT_SECRET", "sim-secret")
-        .env("CLARUS_WEBHOOK_SECRET", SECRET)
-}
 
 /// Where the configuration points.
 struct Setting<'a> {
@@ -60,37 +38,13 @@ struct Setting<'a> {
 
 /// A configuration for the simulators; returns its path.
 fn write_config(dir: &Path, name: &str, systems: &Systems, setting: &Setting<'_>) -> PathBuf {
-    let location = systems.location.0;
     let config = format!(
-        r#"store_path = {store:?}
-tenant = "acme"
-
-[netsuite]
-account_id = "1234567"
-base_url = {netsuite:?}
-allow_http = true
-concurrency = 5
-
-[clarus]
-base_url = {clarus:?}
-subdomain = "acme-warehouse"
-allow_http = true
-account_id = {account}
-stock_unit_type_id = 1
-
+        r#"{head}
 [webhook]
 listen = "{listen}"
 public_url = "http://{listen}/webhooks/clarus"
 
-[[mappings.locations]]
-location = "{location}"
-warehouse = {warehouse}
-
-[[mappings.stock_statuses]]
-location = "{location}"
-sellable = {{ type = "status", status = "{good}" }}
-quarantine = {{ type = "status", status = "{quarantine}" }}
-
+{mappings}
 [[mappings.adjustment_accounts]]
 kind = "negative_adjustment"
 account = "540"
@@ -99,94 +53,14 @@ account = "540"
 carrier = {carrier}
 ship_method = "92"
 "#,
-        store = dir.join("store.sqlite").display().to_string(),
-        netsuite = systems.netsuite.base_url(),
-        clarus = setting.clarus_url,
-        account = systems.account.0,
+        head = config_head(dir, systems, setting.clarus_url),
+        mappings = location_mappings(systems, setting.warehouse),
         listen = setting.listen,
-        warehouse = setting.warehouse,
         carrier = systems.carrier.0,
-        good = GOOD.0,
-        quarantine = QUARANTINE.0,
     );
     let path = dir.join(name);
     std::fs::write(&path, config).unwrap();
     path
-}
-
-/// Runs `sync --config <config> <args>` on the blocking pool (the simulators keep serving).
-async fn sync(config: &Path, args: &[&str]) -> Output {
-    let config = config.to_owned();
-    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
-    tokio::task::spawn_blocking(move || {
-        environment(
-            Command::new(env!("CARGO_BIN_EXE_sync"))
-                .arg("--config")
-                .arg(&config)
-                .args(&args),
-        )
-        .output()
-        .unwrap()
-    })
-    .await
-    .unwrap()
-}
-
-/// `sync run` in the background, killed when dropped.
-struct Engine(Child);
-
-impl Drop for Engine {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts `sync run` and waits until its intake answers `GET /livez` (it subscribes the
-/// automations in Clarus before it serves).
-async fn start_engine(config: &Path, listen: SocketAddr) -> Engine {
-    start_engine_logging(config, listen, Stdio::null()).await
-}
-
-/// [`start_engine`] with its `info` log (written to standard output) going to `log`.
-async fn start_engine_logging(config: &Path, listen: SocketAddr, log: Stdio) -> Engine {
-    let child = environment(
-        Command::new(env!("CARGO_BIN_EXE_sync"))
-            .arg("--config")
-            .arg(config)
-            .arg("run"),
-    )
-    .env("RUST_LOG", "info")
-    .env("NO_COLOR", "1")
-    .stdout(log)
-    .stderr(Stdio::null())
-    .spawn()
-    .unwrap();
-    let engine = Engine(child);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Ok(mut stream) = TcpStream::connect(listen).await {
-            let _ = stream
-                .write_all(b"GET /livez HTTP/1.1\r\nhost: doctor\r\nconnection: close\r\n\r\n")
-                .await;
-            let mut answer = Vec::new();
-            let read =
-                tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut answer)).await;
-            if read.is_ok() && answer.starts_with(b"HTTP/1.1 200") {
-                return engine;
-            }
-        }
-        assert!(Instant::now() < deadline, "sync run did not start serving");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// A free port on loopback (nothing listens on it once this returns).
-fn free_address() -> SocketAddr {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
 }
 
 /// The checks of `sync doctor --json`, by name: (outcome, detail, hint).
@@ -280,16 +154,8 @@ async fn serve(
             }
             None => {
                 // Passed on with `connection: close`, so the answer ends where the stream does.
-                let head: String = head
-                    .split("\r\n")
-                    .filter(|l| !l.to_ascii_lowercase().starts_with("connection:"))
-                    .filter(|l| !l.is_empty())
-                    .map(|l| format!("{l}\r\n"))
-                    .collect();
                 let mut upstream = TcpStream::connect(upstream).await?;
-                upstream
-                    .write_all(format!("{head}connection: close\r\n\r\n").as_bytes())
-                    .await?;
+                upstream.write_all(closing(&head).as_bytes()).await?;
                 upstream.write_all(&body).await?;
                 let mut response = Vec::new();
                 upstream.read_to_end(&mut response).await?;
@@ -298,44 +164,6 @@ async fn serve(
         };
         client.write_all(&response).await?;
     }
-}
-
-/// Reads one request (head and `content-length` body); `None` at the end of the stream.
-async fn read_request(
-    stream: &mut TcpStream,
-    buffer: &mut Vec<u8>,
-) -> std::io::Result<Option<(String, Vec<u8>)>> {
-    let mut chunk = [0u8; 8192];
-    let end = loop {
-        if let Some(i) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i + 4;
-        }
-        let n = stream.read(&mut chunk).await?;
-        if n == 0 {
-            return Ok(None);
-        }
-        buffer.extend_from_slice(&chunk[..n]);
-    };
-    let head = String::from_utf8_lossy(&buffer[..end]).into_owned();
-    let length: usize = head
-        .lines()
-        .find_map(|l| {
-            let (name, value) = l.split_once(':')?;
-            name.eq_ignore_ascii_case("content-length")
-                .then(|| value.trim().parse().ok())
-                .flatten()
-        })
-        .unwrap_or(0);
-    while buffer.len() < end + length {
-        let n = stream.read(&mut chunk).await?;
-        if n == 0 {
-            return Ok(None);
-        }
-        buffer.extend_from_slice(&chunk[..n]);
-    }
-    let body = buffer[end..end + length].to_vec();
-    buffer.drain(..end + length);
-    Ok(Some((head, body)))
 }
 
 fn directory(systems: &Systems) -> Directory {
@@ -860,7 +688,7 @@ fn the_deploy_files_run_a_command_sync_accepts_with_variables_it_reads() {
         other => panic!("deploy/sync.env.example sets {other}: give it a test value here"),
     };
     let dir = scratch_dir("sync-deploy-files");
-    let config = cli::write_config(&dir);
+    let config = crate::support::cli::write_config(&dir);
     let mut check = Command::new(env!("CARGO_BIN_EXE_sync"));
     check.env_clear();
     let mut named = Vec::new();

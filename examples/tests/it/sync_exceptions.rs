@@ -1,11 +1,9 @@
 //! The `sync exceptions` commands against a store on disk: filters, a retry queued from the
 //! command line and carried out by the engine, and the audit trail `show` prints.
 
-mod cli;
-
 use std::sync::Arc;
 
-use cli::*;
+use crate::support::cli::*;
 use std::time::Duration;
 
 use jiff::Timestamp;

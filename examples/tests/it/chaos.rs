@@ -22,7 +22,6 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use clarus_client::webhook::{StockEvent, StockRecord};
 use examples::harness::{
     EngineOptions, RunningEngine, SetupError, Systems, SystemsOptions, resend_lost_receipts,
     sweeps_caught_up,
@@ -30,27 +29,12 @@ use examples::harness::{
 use examples::report;
 use examples::scenario::{self, ScenarioOptions, Seeded, WarehouseDay};
 use rust_decimal::Decimal;
-use serde_json::Value;
 use sim::FaultRates;
-use sim::clarus::{GoodsOutStatus, WebhookBehaviour, WebhookRecord};
+use sim::clarus::WebhookBehaviour;
 use sim::netsuite::{InternalId, OrderKind};
-use sync_engine::clarus::{hold_made_by_receipt, movement_from_webhook};
-use sync_engine::engine::event_key;
 use sync_engine::service::backlog;
 
-/// Exception kinds the injected day explains: short picks are despatched short (one exception
-/// each), and an adjustment whose webhook was lost is posted from its transaction without its
-/// reason (a warning for finance). Cancelled orders, other lost and duplicated webhooks (a lost
-/// receipt is re-sent by operations, as the runbook says), NetSuite faults and crashes must leave
-/// no exception behind.
-const EXPECTED_EXCEPTIONS: &[&str] = &["short-despatch", "movement-rebuilt"];
-
-fn env_or(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
+use crate::support::day::*;
 
 fn options(seed: u64) -> SystemsOptions {
     SystemsOptions {
@@ -70,24 +54,6 @@ fn options(seed: u64) -> SystemsOptions {
         },
         ..SystemsOptions::faulty(seed)
     }
-}
-
-fn text(value: &Value, field: &str) -> Option<String> {
-    match value.get(field)? {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
-}
-
-fn sum(value: &Value, field: &str) -> Decimal {
-    value
-        .get("lines")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|l| text(l, field)?.parse::<Decimal>().ok())
-        .sum()
 }
 
 /// The engine, killed and restarted on the same store.
@@ -175,46 +141,6 @@ async fn settle(
     Ok(false)
 }
 
-/// Despatched goods outs whose NetSuite sales order has not fulfilled what Clarus despatched.
-fn despatches_not_fulfilled(systems: &Systems) -> Vec<String> {
-    let cl = systems.clarus.handle();
-    let ns = systems.netsuite.handle();
-    let mut missing = Vec::new();
-    for id in cl.goods_out_ids() {
-        if cl.goods_out_status(id) != Some(GoodsOutStatus::Completed) {
-            continue;
-        }
-        let order = cl.goods_out(id).expect("listed");
-        let netsuite = text(&order, "external_system_reference1")
-            .and_then(|t| t.parse().ok())
-            .expect("a NetSuite order");
-        let despatched = sum(&order, "dispatch_quantity");
-        let fulfilled: Decimal = ns
-            .order_lines(OrderKind::SalesOrder, InternalId(netsuite))
-            .iter()
-            .map(|l| l.processed)
-            .sum();
-        if despatched != fulfilled {
-            missing.push(format!(
-                "goods out {} (sales order {netsuite}): despatched {despatched}, fulfilled {fulfilled}",
-                id.0
-            ));
-        }
-    }
-    missing
-}
-
-/// Goods outs Clarus despatched with less than ordered.
-fn short_despatches(systems: &Systems) -> u64 {
-    let cl = systems.clarus.handle();
-    cl.goods_out_ids()
-        .into_iter()
-        .filter(|id| cl.goods_out_status(*id) == Some(GoodsOutStatus::Completed))
-        .filter_map(|id| cl.goods_out(id))
-        .filter(|order| sum(order, "dispatch_quantity") < sum(order, "order_quantity"))
-        .count() as u64
-}
-
 /// Received goods ins whose NetSuite order has not received what Clarus received.
 fn receipts_not_received(systems: &Systems) -> Vec<String> {
     let cl = systems.clarus.handle();
@@ -243,66 +169,6 @@ fn receipts_not_received(systems: &Systems) -> Vec<String> {
         }
     }
     missing
-}
-
-/// Stock movements the warehouse made whose posting is not in the engine and in NetSuite,
-/// from the webhooks the simulator fired (delivered, lost or failed alike).
-async fn movements_not_posted(
-    systems: &Systems,
-    chaos: &Chaos,
-    log: &[WebhookRecord],
-) -> Result<(usize, Vec<String>), SetupError> {
-    let store = chaos.engine().store.clone();
-    let ns = systems.netsuite.handle();
-    let mut movements = 0;
-    let mut missing = Vec::new();
-    for fired in log.iter().filter(|w| w.resource == "stock") {
-        let Some(event) = StockEvent::parse(&fired.event) else {
-            continue;
-        };
-        let raw = fired.payload.get("data").cloned().unwrap_or(Value::Null);
-        let record: StockRecord = serde_json::from_value(raw.clone())?;
-        let Some(decoded) =
-            movement_from_webhook(&examples::harness::TENANT.into(), event, &record, &raw)?
-        else {
-            continue;
-        };
-        movements += 1;
-        let sync_core::Payload::StockMovement(movement) = &decoded.payload else {
-            unreachable!("a stock webhook decodes to a movement");
-        };
-        let key = sync_core::planner::movement_key(movement);
-        if event == StockEvent::PlacedOnHold
-            && hold_made_by_receipt(store.as_ref(), movement.id.0).await?
-        {
-            // A receipt's own quarantine: the receipt posted it, the hold must post nothing.
-            let in_netsuite = ns.count_transactions_with_external_id(key.as_str());
-            if in_netsuite != 0 {
-                missing.push(format!(
-                    "stock hold {} made by a receipt was posted again ({in_netsuite} transactions)",
-                    movement.id.0
-                ));
-            }
-            continue;
-        }
-        let seen = store.event_seen(&event_key(&decoded.source)).await?;
-        let done = store
-            .action(key.as_str())
-            .await?
-            .is_some_and(|a| a.status == sync_engine::store::ActionStatus::Done);
-        let in_netsuite = ns.count_transactions_with_external_id(key.as_str());
-        if !seen || !done || in_netsuite != 1 {
-            missing.push(format!(
-                "stock {} {} (lost: {}, delivered: {}): seen {seen}, posted {done}, \
-                 NetSuite transactions {in_netsuite}",
-                fired.event,
-                movement.id.0,
-                fired.lost,
-                fired.delivered()
-            ));
-        }
-    }
-    Ok((movements, missing))
 }
 
 fn workdir() -> PathBuf {
@@ -421,9 +287,10 @@ async fn a_faulty_day_with_engine_crashes_loses_nothing_and_ends_in_step() {
     assert!(not_fulfilled.is_empty(), "{not_fulfilled:#?}");
     let not_received = receipts_not_received(&systems);
     assert!(not_received.is_empty(), "{not_received:#?}");
-    let (movements, not_posted) = movements_not_posted(&systems, &chaos, &log)
-        .await
-        .expect("movements read");
+    let (movements, not_posted) =
+        movements_not_posted(&systems, chaos.engine().store.as_ref(), &log)
+            .await
+            .expect("movements read");
     assert!(
         movements >= stats.movements,
         "{movements} < {}",
@@ -441,39 +308,9 @@ async fn a_faulty_day_with_engine_crashes_loses_nothing_and_ends_in_step() {
     assert!(duplicates.is_empty(), "{duplicates:?}");
 
     // Every action applied, every exception accounted for.
-    for (kind, tally) in &report.actions {
-        assert_eq!((tally.failed, tally.pending), (0, 0), "{kind}: {tally:?}");
-    }
-    let unexplained: Vec<String> = chaos
-        .engine()
-        .store
-        .exceptions()
-        .await
-        .expect("exceptions")
-        .into_iter()
-        .filter(|e| e.resolved_at.is_none())
-        .filter(|e| !EXPECTED_EXCEPTIONS.contains(&e.exception.kind.as_str()))
-        .map(|e| {
-            let e = e.exception;
-            format!("{} [{}] {}: {}", e.kind, e.owner, e.document, e.message)
-        })
-        .collect();
-    assert!(unexplained.is_empty(), "{unexplained:#?}");
-    assert_eq!(
-        report
-            .open_exceptions_by_kind
-            .get("short-despatch")
-            .copied()
-            .unwrap_or_default(),
-        short_despatches(&systems),
-        "one short-despatch exception per goods out despatched short"
-    );
-
     // NetSuite on-hand equals Clarus per SKU × location × status.
-    assert!(report.drift.positions > 0);
-    assert_eq!(report.drift.drift, 0, "{:#?}", report.drift.drifting);
+    assert_accounted_and_in_step(&report, &systems, chaos.engine().store.as_ref()).await;
     assert_eq!(report.drift.explained_by_in_flight, 0);
-    assert_eq!(report.drift.in_step, report.drift.positions);
 
     chaos.engine.take().expect("running").stop().await;
     let _ = std::fs::remove_dir_all(&work);

@@ -3,10 +3,9 @@
 //! the systems through their own handles, plays the warehouse, and asserts the NetSuite records
 //! and the stock of both systems that result.
 
-mod support;
-
 use std::sync::Arc;
 
+use crate::support::flow::*;
 use examples::harness::SystemsOptions;
 use jiff::Timestamp;
 use netsuite_client::RecordId;
@@ -14,7 +13,6 @@ use netsuite_client::records::SalesOrder;
 use serde_json::Value;
 use sim::clarus::{ClarusId, GoodsOutStatus, Parcel, StockStatus, WebhookBehaviour};
 use sim::netsuite::{GOOD, InternalId, ItemKind, NewItem, OrderKind, QUARANTINE, RecordType};
-use support::*;
 use sync_core::{NetSuiteId, Sku};
 use sync_engine::engine::{Engine, IngestOutcome};
 use sync_engine::exceptions::request_retry;

@@ -1,12 +1,10 @@
 //! `sync report` against a store on disk: the HTML page and its JSON are written, with the
 //! store's documents and exceptions in them.
 
-mod cli;
-
 use std::path::Path;
 use std::sync::Arc;
 
-use cli::*;
+use crate::support::cli::*;
 
 use jiff::Timestamp;
 use serde_json::Value;

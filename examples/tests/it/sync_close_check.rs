@@ -3,12 +3,10 @@
 //! that holds no posting is shown without blocking unless `[close]` says otherwise; `--csv`
 //! writes the report for a spreadsheet.
 
-mod cli;
-
 use std::path::Path;
 use std::sync::Arc;
 
-use cli::*;
+use crate::support::cli::*;
 
 use jiff::Timestamp;
 use rust_decimal::Decimal;

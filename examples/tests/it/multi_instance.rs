@@ -8,7 +8,7 @@
 //!   request to the next instance and, when that one refuses the connection (it is dead), to the
 //!   one after. A request cut off by a kill is answered `502`, and the simulator retries it.
 //! - NetSuite fails one write in ten (half of them after committing it), Clarus duplicates three
-//!   webhooks in ten and reorders them (as in `tests/chaos.rs`), and loses none unless
+//!   webhooks in ten and reorders them (as in `chaos.rs`), and loses none unless
 //!   `SYNC_MULTI_WEBHOOK_LOSS` says (see [`webhook_loss`]).
 //! - Every `SYNC_MULTI_KILL_SECS` (8 by default; the full run uses 20) the next instance in turn
 //!   is killed (SIGKILL). The leases it held (`sync status --json`, `cluster.leases`) must each be
@@ -28,7 +28,7 @@
 //! `SYNC_MULTI_WEBHOOK_LOSS`; `SYNC_MULTI_SEED`; `SYNC_MULTI_TIMEOUT_SECS` (default 600);
 //! `SYNC_MULTI_LOG` (the instances' `RUST_LOG`, `warn`). The full day is
 //! `SYNC_MULTI_ORDERS=2000 SYNC_MULTI_KILL_SECS=20 SYNC_MULTI_WEBHOOK_LOSS=0.05
-//! SYNC_MULTI_TIMEOUT_SECS=3600 cargo test -p examples --test sync_doctor multi_instance --
+//! SYNC_MULTI_TIMEOUT_SECS=3600 cargo test -p examples --test it multi_instance --
 //! --nocapture` (docs/decisions/cluster.md).
 //!
 //! PostgreSQL: `SYNC_TEST_DATABASE_URL` or `postgres://postgres@127.0.0.1:5432/test`, in a schema
@@ -43,7 +43,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use clarus_client::webhook::{StockEvent, StockRecord};
 use examples::harness::{SetupError, Systems, SystemsOptions, resend_lost_receipts};
 use examples::report;
 use examples::scenario::{self, ScenarioOptions, WarehouseDay};
@@ -51,9 +50,7 @@ use rust_decimal::Decimal;
 use serde_json::Value;
 use sim::FaultRates;
 use sim::clarus::{GoodsOutStatus, WebhookBehaviour};
-use sim::netsuite::{GOOD, InternalId, OrderKind, QUARANTINE, RecordType};
-use sync_engine::clarus::{hold_made_by_receipt, movement_from_webhook};
-use sync_engine::engine::event_key;
+use sim::netsuite::{InternalId, OrderKind, RecordType};
 use sync_engine::service::backlog;
 use sync_engine::store::Store;
 use sync_engine::store_location::{StoreLocation, StoreOptions, open_store};
@@ -61,44 +58,20 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
-use super::{Engine, environment, free_address, read_request, scratch_dir, sync};
+use crate::support::cli::scratch_dir;
+use crate::support::day::*;
+use crate::support::service::{
+    Engine, closing, environment, free_address, location_mappings, read_request, sync,
+};
 
 const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 const INSTANCES: [&str; 3] = ["a", "b", "c"];
-/// Open exceptions the day explains (as in `tests/chaos.rs`): short picks are despatched short,
-/// and an adjustment whose webhook was lost is posted without its reason.
-const EXPECTED_EXCEPTIONS: &[&str] = &["short-despatch", "movement-rebuilt"];
 /// How long a killed leader's jobs may take to be led by another instance.
 const TAKEOVER_LIMIT: Duration = Duration::from_secs(10);
 /// Time between two waves of orders.
 const WAVE_EVERY: Duration = Duration::from_secs(6);
 /// How long the day must stay quiet to count as settled (a few polls and sweeps).
 const QUIET: Duration = Duration::from_secs(5);
-
-fn env_or(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn text(value: &Value, field: &str) -> Option<String> {
-    match value.get(field)? {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
-}
-
-fn sum(value: &Value, field: &str) -> Decimal {
-    value
-        .get("lines")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|l| text(l, field)?.parse::<Decimal>().ok())
-        .sum()
-}
 
 /// The share of webhooks Clarus loses (`SYNC_MULTI_WEBHOOK_LOSS`, default 0). `sync run`
 /// sweeps a despatch or receipt whose webhook never came only once it is older than the
@@ -146,7 +119,6 @@ fn write_instance_config(
     listen: SocketAddr,
     public: SocketAddr,
 ) -> PathBuf {
-    let location = systems.location.0;
     let accounts: String = [
         "positive_adjustment",
         "negative_adjustment",
@@ -205,15 +177,7 @@ renew_every_secs = 0.5
 heartbeat_every_secs = 0.5
 instance_ttl_secs = 3
 
-[[mappings.locations]]
-location = "{location}"
-warehouse = {warehouse}
-
-[[mappings.stock_statuses]]
-location = "{location}"
-sellable = {{ type = "status", status = "{good}" }}
-quarantine = {{ type = "status", status = "{quarantine}" }}
-
+{mappings}
 {accounts}[[mappings.ship_methods]]
 carrier = {carrier}
 ship_method = "92"
@@ -224,10 +188,8 @@ ship_method = "92"
         netsuite = systems.netsuite.base_url(),
         clarus = systems.clarus.base_url(),
         account = systems.account.0,
-        warehouse = systems.warehouse.0,
         carrier = systems.carrier.0,
-        good = GOOD.0,
-        quarantine = QUARANTINE.0,
+        mappings = location_mappings(systems, systems.warehouse.0),
     );
     let path = dir.join(format!("{id}.toml"));
     std::fs::write(&path, config).unwrap();
@@ -386,17 +348,7 @@ async fn balance(mut client: TcpStream, balancer: &Balancer) -> std::io::Result<
         let Some((head, body)) = read_request(&mut client, &mut buffer).await? else {
             return Ok(());
         };
-        let head: String = head
-            .split("\r\n")
-            .filter(|l| !l.to_ascii_lowercase().starts_with("connection:"))
-            .filter(|l| !l.is_empty())
-            .map(|l| format!("{l}\r\n"))
-            .collect();
-        let request = [
-            format!("{head}connection: close\r\n\r\n").into_bytes(),
-            body,
-        ]
-        .concat();
+        let request = [closing(&head).into_bytes(), body].concat();
         let n = balancer.backends.len();
         let first = balancer.next.fetch_add(1, Ordering::Relaxed);
         let mut response = BAD_GATEWAY.to_vec();
@@ -577,7 +529,15 @@ async fn settle(
         if worked == 0 && idle && resent == 0 && backlog.is_empty() {
             missing = despatches_not_fulfilled(systems);
             missing.extend(transactions_not_once(systems));
-            missing.extend(movements_not_posted(systems, store.as_ref()).await?.1);
+            missing.extend(
+                movements_not_posted(
+                    systems,
+                    store.as_ref(),
+                    &systems.clarus.handle().webhook_log(),
+                )
+                .await?
+                .1,
+            );
         }
         let quiet = worked == 0 && idle && resent == 0 && backlog.is_empty() && missing.is_empty();
         if last_said.elapsed() >= Duration::from_secs(15) {
@@ -600,46 +560,6 @@ async fn settle(
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     Ok(false)
-}
-
-/// Despatched goods outs whose NetSuite sales order has not fulfilled what Clarus despatched.
-fn despatches_not_fulfilled(systems: &Systems) -> Vec<String> {
-    let cl = systems.clarus.handle();
-    let ns = systems.netsuite.handle();
-    let mut missing = Vec::new();
-    for id in cl.goods_out_ids() {
-        if cl.goods_out_status(id) != Some(GoodsOutStatus::Completed) {
-            continue;
-        }
-        let order = cl.goods_out(id).expect("listed");
-        let netsuite: u64 = text(&order, "external_system_reference1")
-            .and_then(|t| t.parse().ok())
-            .expect("a NetSuite order");
-        let despatched = sum(&order, "dispatch_quantity");
-        let fulfilled: Decimal = ns
-            .order_lines(OrderKind::SalesOrder, InternalId(netsuite))
-            .iter()
-            .map(|l| l.processed)
-            .sum();
-        if despatched != fulfilled {
-            missing.push(format!(
-                "goods out {} (sales order {netsuite}): despatched {despatched}, fulfilled {fulfilled}",
-                id.0
-            ));
-        }
-    }
-    missing
-}
-
-/// Goods outs Clarus despatched with less than ordered.
-fn short_despatches(systems: &Systems) -> u64 {
-    let cl = systems.clarus.handle();
-    cl.goods_out_ids()
-        .into_iter()
-        .filter(|id| cl.goods_out_status(*id) == Some(GoodsOutStatus::Completed))
-        .filter_map(|id| cl.goods_out(id))
-        .filter(|order| sum(order, "dispatch_quantity") < sum(order, "order_quantity"))
-        .count() as u64
 }
 
 /// NetSuite transactions of `record` per order they were created from.
@@ -715,63 +635,6 @@ fn transactions_not_once(systems: &Systems) -> Vec<String> {
         ));
     }
     wrong
-}
-
-/// Stock movements the warehouse made that are not posted exactly once (from every webhook the
-/// simulator fired: delivered, lost or failed alike). Answers how many movements it checked.
-async fn movements_not_posted(
-    systems: &Systems,
-    store: &dyn Store,
-) -> Result<(usize, Vec<String>), SetupError> {
-    let ns = systems.netsuite.handle();
-    let mut movements = 0;
-    let mut missing = Vec::new();
-    for fired in systems.clarus.handle().webhook_log() {
-        if fired.resource != "stock" {
-            continue;
-        }
-        let Some(event) = StockEvent::parse(&fired.event) else {
-            continue;
-        };
-        let raw = fired.payload.get("data").cloned().unwrap_or(Value::Null);
-        let record: StockRecord = serde_json::from_value(raw.clone())?;
-        let Some(decoded) =
-            movement_from_webhook(&examples::harness::TENANT.into(), event, &record, &raw)?
-        else {
-            continue;
-        };
-        movements += 1;
-        let sync_core::Payload::StockMovement(movement) = &decoded.payload else {
-            unreachable!("a stock webhook decodes to a movement");
-        };
-        let key = sync_core::planner::movement_key(movement);
-        let in_netsuite = ns.count_transactions_with_external_id(key.as_str());
-        if event == StockEvent::PlacedOnHold && hold_made_by_receipt(store, movement.id.0).await? {
-            if in_netsuite != 0 {
-                missing.push(format!(
-                    "stock hold {} made by a receipt was posted ({in_netsuite} transactions)",
-                    movement.id.0
-                ));
-            }
-            continue;
-        }
-        let seen = store.event_seen(&event_key(&decoded.source)).await?;
-        let done = store
-            .action(key.as_str())
-            .await?
-            .is_some_and(|a| a.status == sync_engine::store::ActionStatus::Done);
-        if !seen || !done || in_netsuite != 1 {
-            missing.push(format!(
-                "stock {} {} (lost: {}, delivered: {}): seen {seen}, posted {done}, NetSuite \
-                 transactions {in_netsuite}",
-                fired.event,
-                movement.id.0,
-                fired.lost,
-                fired.delivered()
-            ));
-        }
-    }
-    Ok((movements, missing))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -988,9 +851,13 @@ async fn three_instances_on_postgres_with_kills_lose_nothing_and_post_everything
     assert!(not_once.is_empty(), "{not_once:#?}");
     let duplicates = systems.netsuite.handle().duplicate_external_ids();
     assert!(duplicates.is_empty(), "{duplicates:?}");
-    let (movements, not_posted) = movements_not_posted(&systems, store.as_ref())
-        .await
-        .expect("movements read");
+    let (movements, not_posted) = movements_not_posted(
+        &systems,
+        store.as_ref(),
+        &systems.clarus.handle().webhook_log(),
+    )
+    .await
+    .expect("movements read");
     assert!(
         movements >= stats.movements,
         "{movements} < {}",
@@ -1009,35 +876,8 @@ async fn three_instances_on_postgres_with_kills_lose_nothing_and_post_everything
         (Some(0), Some(0), Some(0)),
         "{status:#}"
     );
-    for (kind, tally) in &report.actions {
-        assert_eq!((tally.failed, tally.pending), (0, 0), "{kind}: {tally:?}");
-    }
-    let unexplained: Vec<String> = store
-        .open_exceptions()
-        .await
-        .expect("exceptions")
-        .into_iter()
-        .filter(|e| !EXPECTED_EXCEPTIONS.contains(&e.exception.kind.as_str()))
-        .map(|e| {
-            let e = e.exception;
-            format!("{} [{}] {}: {}", e.kind, e.owner, e.document, e.message)
-        })
-        .collect();
-    assert!(unexplained.is_empty(), "{unexplained:#?}");
-    assert_eq!(
-        report
-            .open_exceptions_by_kind
-            .get("short-despatch")
-            .copied()
-            .unwrap_or_default(),
-        short_despatches(&systems),
-        "one short-despatch exception per goods out despatched short"
-    );
-
     // Stock equal per item, location and status.
-    assert!(report.drift.positions > 0);
-    assert_eq!(report.drift.drift, 0, "{:#?}", report.drift.drifting);
-    assert_eq!(report.drift.in_step, report.drift.positions);
+    assert_accounted_and_in_step(&report, &systems, store.as_ref()).await;
 
     drop(cluster);
     let _ = std::fs::remove_dir_all(&dir);
