@@ -57,12 +57,13 @@ use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 use sync_core::{Action, IdempotencyKey, InventoryAdjustment, PlannedAction};
 
+use crate::backoff::Backoff;
 use crate::cadence::Cadence;
 use crate::clock::{self, SharedClock};
 use crate::engine::Engine;
 use crate::job::Scheduled;
 use crate::netsuite::NetSuiteExecutor;
-use crate::outbox::{ExecutionError, OutboxConfig, backoff};
+use crate::outbox::{ExecutionError, OutboxConfig};
 use crate::store::{
     ActionStatus, NewBatch, NewException, OutboxAction, Store, StoreError, StoredBatch,
 };
@@ -120,13 +121,9 @@ impl BatchConfig {
         }
     }
 
-    fn retry(&self) -> OutboxConfig {
-        OutboxConfig {
-            backoff_base: self.backoff_base,
-            backoff_max: self.backoff_max,
-            max_attempts: self.max_attempts,
-            ..OutboxConfig::default()
-        }
+    /// The backoff between attempts of a batch.
+    fn backoff(&self) -> Backoff {
+        Backoff::new(self.backoff_base, self.backoff_max)
     }
 }
 
@@ -443,7 +440,7 @@ impl Batcher {
                 .await?;
             return Ok(ActionStatus::Failed);
         }
-        let delay = backoff(&self.config.retry(), attempts, key);
+        let delay = self.config.backoff().jittered(attempts, key);
         let retry_at = self.clock.now() + SignedDuration::try_from(delay).unwrap_or_default();
         tracing::debug!(%error, ?delay, "batch post retried later");
         self.store

@@ -32,8 +32,8 @@
 //! use each other in a circle, directly or through others. A test (`layers.rs`) reads the
 //! sources and this list and fails when either rule is broken:
 //!
-//! 1. foundation: `store`, `clock`, `text`, `keys`, `cadence`, `subscriptions`, `backup`,
-//!    `instance_lock`, `store_location`, `cluster_status`, `close_settings`,
+//! 1. foundation: `store`, `clock`, `backoff`, `text`, `keys`, `cadence`, `subscriptions`,
+//!    `backup`, `instance_lock`, `store_location`, `cluster_status`, `close_settings`,
 //!    `console_settings`
 //! 2. planning: `lifecycle`, `engine`, `drift_history`
 //! 3. work: `job`, `outbox`, `router`, `health`, `snapshot`, `monitor`, `metrics`, `processor`,
@@ -45,6 +45,7 @@
 
 pub mod alerts;
 pub mod assemble;
+pub mod backoff;
 pub mod backup;
 pub mod batch;
 pub mod cadence;

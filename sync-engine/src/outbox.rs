@@ -23,6 +23,7 @@
 //! send) is cut when [`Outbox::attempt_deadline`] passes, and recorded as ambiguous, so
 //! the next attempt looks the record up first.
 
+use crate::backoff::Backoff;
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -96,6 +97,13 @@ pub struct OutboxConfig {
     pub idle_poll: Duration,
 }
 
+impl OutboxConfig {
+    /// The backoff between attempts of an action.
+    pub fn backoff(&self) -> Backoff {
+        Backoff::new(self.backoff_base, self.backoff_max)
+    }
+}
+
 impl Default for OutboxConfig {
     fn default() -> Self {
         OutboxConfig {
@@ -108,19 +116,10 @@ impl Default for OutboxConfig {
     }
 }
 
-/// The delay before attempt `attempts + 1`: exponential from `base`, capped at `max`, with
-/// deterministic jitter from the key so that documents retried together spread out.
+/// The delay before attempt `attempts + 1`: the configured [`Backoff`] from `backoff_base` to
+/// `backoff_max`, jittered by the key so that documents retried together spread out.
 pub fn backoff(config: &OutboxConfig, attempts: u32, key: &str) -> Duration {
-    let exp = config
-        .backoff_base
-        .saturating_mul(1u32 << attempts.min(20))
-        .min(config.backoff_max);
-    let spread = key
-        .bytes()
-        .fold(attempts, |h, b| h.wrapping_mul(31).wrapping_add(b.into()));
-    // 50% to 100% of the exponential delay.
-    let fraction = 0.5 + f64::from(spread % 1000) / 2000.0;
-    exp.mul_f64(fraction)
+    config.backoff().jittered(attempts, key)
 }
 
 /// Runs the outbox until `shutdown` turns true; in-flight actions are finished first.

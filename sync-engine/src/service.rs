@@ -51,6 +51,7 @@ use futures_util::FutureExt;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+use crate::backoff::Backoff;
 use crate::cluster::Leadership;
 use crate::engine::Engine;
 use crate::health::Health;
@@ -507,7 +508,8 @@ where
     F: FnMut(bool) -> Fut,
     Fut: Future<Output = Result<(), StoreError>>,
 {
-    let mut backoff = RESTART_BACKOFF_MIN;
+    let restart_backoff = Backoff::new(RESTART_BACKOFF_MIN, RESTART_BACKOFF_MAX);
+    let mut crashes_in_a_row = 0;
     let mut restarted = false;
     loop {
         let began = Instant::now();
@@ -527,8 +529,9 @@ where
             Err(panic) => format!("it panicked: {}", panic_text(panic.as_ref())),
         };
         if began.elapsed() >= RESTART_BACKOFF_MAX {
-            backoff = RESTART_BACKOFF_MIN;
+            crashes_in_a_row = 0;
         }
+        let backoff = restart_backoff.delay(crashes_in_a_row);
         tracing::error!(
             part = %part,
             reason = %reason,
@@ -542,7 +545,7 @@ where
             _ = tokio::time::sleep(backoff) => {}
             _ = stop.wait_for(|s| *s) => return Ok(()),
         }
-        backoff = backoff.saturating_mul(2).min(RESTART_BACKOFF_MAX);
+        crashes_in_a_row += 1;
         restarted = true;
     }
 }

@@ -332,11 +332,8 @@ impl Alerter {
 
     /// `retry_base` doubled for every failure after the first, capped at `retry_max`.
     fn backoff(&self, attempts: u32) -> Duration {
-        let factor = 2u32.saturating_pow(attempts.saturating_sub(1));
-        self.settings
-            .retry_base
-            .saturating_mul(factor)
-            .min(self.settings.retry_max)
+        crate::backoff::Backoff::new(self.settings.retry_base, self.settings.retry_max)
+            .delay(attempts.saturating_sub(1))
     }
 
     /// Forgets channels with nothing pending whose throttle window has passed.
