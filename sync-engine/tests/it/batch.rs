@@ -10,7 +10,7 @@ use std::time::Duration;
 use jiff::{SignedDuration, Timestamp};
 use rust_decimal::Decimal;
 use sim::netsuite::{
-    GOOD, InternalId, ItemKind, NetSuiteHandle, NewItem, QUARANTINE, RecordType, RunningNetSuite,
+    GOOD, InternalId, ItemKind, NetSuiteHandle, QUARANTINE, RecordType, RunningNetSuite,
 };
 use sim::{Fault, LostReply};
 use sync_core::{
@@ -46,12 +46,8 @@ async fn world() -> World {
     let h = ns.handle();
     let main = h.add_location("Main", None).unwrap();
     let north = h.add_location("North", None).unwrap();
-    let mug = h
-        .add_item(NewItem::new("MUG", ItemKind::Inventory))
-        .unwrap();
-    let plate = h
-        .add_item(NewItem::new("PLATE", ItemKind::Inventory))
-        .unwrap();
+    let mug = support::item(&h, "MUG", ItemKind::Inventory);
+    let plate = support::item(&h, "PLATE", ItemKind::Inventory);
     for location in [main, north] {
         h.set_on_hand(mug, location, GOOD, Decimal::from(100));
         h.set_on_hand(plate, location, GOOD, Decimal::from(100));

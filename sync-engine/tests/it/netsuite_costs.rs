@@ -2,7 +2,7 @@
 //! location's `averagecostmli` from `inventoryitemlocations` where NetSuite keeps one.
 
 use rust_decimal::Decimal;
-use sim::netsuite::{ItemKind, NewItem};
+use sim::netsuite::ItemKind;
 use sync_core::{LocationId, MappingTables, Mappings, Sku};
 use sync_engine::netsuite::CostReader;
 
@@ -19,18 +19,10 @@ async fn item_and_location_average_costs_are_read_for_the_mapped_locations() {
     let main = h.add_location("Main", None).unwrap();
     let second = h.add_location("Second", None).unwrap();
     let elsewhere = h.add_location("Not integrated", None).unwrap();
-    let mug = h
-        .add_item(NewItem::new("MUG", ItemKind::Inventory))
-        .unwrap();
-    let tea = h
-        .add_item(NewItem::new("TEA", ItemKind::LotNumbered))
-        .unwrap();
-    let _never_costed = h
-        .add_item(NewItem::new("NEW", ItemKind::Inventory))
-        .unwrap();
-    let free = h
-        .add_item(NewItem::new("FREE", ItemKind::Inventory))
-        .unwrap();
+    let mug = support::item(&h, "MUG", ItemKind::Inventory);
+    let tea = support::item(&h, "TEA", ItemKind::LotNumbered);
+    let _never_costed = support::item(&h, "NEW", ItemKind::Inventory);
+    let free = support::item(&h, "FREE", ItemKind::Inventory);
     assert!(h.set_average_cost(mug, Some(money(1250))));
     assert!(h.set_average_cost(tea, Some(money(399))));
     assert!(h.set_average_cost(free, Some(Decimal::ZERO)));

@@ -5,8 +5,8 @@
 use rust_decimal::Decimal;
 use serde_json::Value;
 use sim::netsuite::{
-    GOOD, InternalId, ItemKind, NetSuiteHandle, NewItem, NewOrder, NewOrderLine, OrderKind,
-    QUARANTINE, RecordType,
+    GOOD, InternalId, ItemKind, NetSuiteHandle, NewOrder, NewOrderLine, OrderKind, QUARANTINE,
+    RecordType,
 };
 use sim::{Fault, LostReply};
 use sync_core::{
@@ -45,18 +45,10 @@ async fn world() -> World {
     let h = ns.handle();
     let main = h.add_location("Main", Some("WH-1")).unwrap();
     let quarantine = h.add_location("Quarantine", None).unwrap();
-    let mug = h
-        .add_item(NewItem::new("MUG", ItemKind::Inventory))
-        .unwrap();
-    let plate = h
-        .add_item(NewItem::new("PLATE", ItemKind::Inventory))
-        .unwrap();
-    let lot_item = h
-        .add_item(NewItem::new("TEA-LOT", ItemKind::LotNumbered))
-        .unwrap();
-    let serial_item = h
-        .add_item(NewItem::new("KETTLE-SN", ItemKind::Serialized))
-        .unwrap();
+    let mug = support::item(&h, "MUG", ItemKind::Inventory);
+    let plate = support::item(&h, "PLATE", ItemKind::Inventory);
+    let lot_item = support::item(&h, "TEA-LOT", ItemKind::LotNumbered);
+    let serial_item = support::item(&h, "KETTLE-SN", ItemKind::Serialized);
     h.set_on_hand(mug, main, GOOD, d(10));
     h.set_on_hand(plate, main, GOOD, d(5));
     h.set_lot_on_hand(lot_item, "L1", main, GOOD, d(4)).unwrap();

@@ -12,8 +12,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use rust_decimal::Decimal;
 use sim::netsuite::{
-    GOOD, InternalId, ItemKind, NewItem, NewOrder, NewOrderLine, OrderKind, RecordType,
-    RunningNetSuite,
+    GOOD, InternalId, ItemKind, NewOrder, NewOrderLine, OrderKind, RecordType, RunningNetSuite,
 };
 use sim::{Fault, LostReply};
 use sync_core::{
@@ -37,12 +36,8 @@ async fn a_fulfilment_whose_reply_is_lost_is_found_by_external_id_not_posted_twi
     let ns = support::start().await;
     let h = ns.handle();
     let main = h.add_location("Main", None).unwrap();
-    let mug = h
-        .add_item(NewItem::new("MUG", ItemKind::Inventory))
-        .unwrap();
-    let plate = h
-        .add_item(NewItem::new("PLATE", ItemKind::Inventory))
-        .unwrap();
+    let mug = support::item(&h, "MUG", ItemKind::Inventory);
+    let plate = support::item(&h, "PLATE", ItemKind::Inventory);
     h.set_on_hand(mug, main, GOOD, Decimal::from(10));
     h.set_on_hand(plate, main, GOOD, Decimal::from(10));
     let so = h
@@ -193,9 +188,7 @@ fn despatch(goods_out: u64, so: InternalId, quantity: i64, now: jiff::Timestamp)
 fn seed(ns: &RunningNetSuite, orders: usize) -> (Mappings, Vec<InternalId>) {
     let h = ns.handle();
     let main = h.add_location("Main", None).unwrap();
-    let mug = h
-        .add_item(NewItem::new("MUG", ItemKind::Inventory))
-        .unwrap();
+    let mug = support::item(&h, "MUG", ItemKind::Inventory);
     h.set_on_hand(mug, main, GOOD, Decimal::from(1000));
     let sos = (0..orders)
         .map(|_| {

@@ -39,9 +39,7 @@ async fn world() -> World {
             ..NewItem::new("MUG", ItemKind::Inventory)
         })
         .unwrap();
-    let plate = h
-        .add_item(NewItem::new("PLATE", ItemKind::LotNumbered))
-        .unwrap();
+    let plate = support::item(&h, "PLATE", ItemKind::LotNumbered);
     let mappings = support::one_location(main);
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
     let engine = Arc::new(Engine::open(store, mappings).await.unwrap());

@@ -8,7 +8,7 @@ use netsuite_client::records::{PurchaseOrder, SalesOrder};
 use rust_decimal::Decimal;
 use serde_json::json;
 use sim::netsuite::{
-    GOOD, InternalId, ItemKind, NetSuiteConfig, NetSuiteHandle, NetSuiteSim, NewItem, NewOrder,
+    GOOD, InternalId, ItemKind, NetSuiteConfig, NetSuiteHandle, NetSuiteSim, NewOrder,
     NewOrderLine, OrderKind, QUARANTINE, RecordType, RunningNetSuite,
 };
 use sync_core::{
@@ -44,9 +44,7 @@ async fn world(config: NetSuiteConfig, segments: LocationSegments) -> World {
     let h = ns.handle();
     let main = h.add_location("Main", Some("WH-1")).unwrap();
     let overflow = h.add_location("Overflow", None).unwrap();
-    let mug = h
-        .add_item(NewItem::new("MUG", ItemKind::Inventory))
-        .unwrap();
+    let mug = support::item(&h, "MUG", ItemKind::Inventory);
     h.set_on_hand(mug, main, GOOD, d(10));
     let exec = NetSuiteExecutor::new(support::client(&ns).await, ExecutorConfig::default())
         .with_location_segments(segments);

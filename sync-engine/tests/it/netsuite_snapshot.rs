@@ -1,7 +1,7 @@
 //! NetSuite on-hand read from the simulator's `inventorybalance` and placed as drift positions.
 
 use rust_decimal::Decimal;
-use sim::netsuite::{DAMAGED, GOOD, ItemKind, NewItem, QUARANTINE};
+use sim::netsuite::{DAMAGED, GOOD, ItemKind, QUARANTINE};
 use sync_core::{
     DriftCalculator, DriftClass, MappingTables, Mappings, StatusMapping, StockKey, StockPlace,
     StockStatus, Thresholds,
@@ -22,12 +22,8 @@ async fn balances_become_positions_by_sku_location_and_status() {
     let second = h.add_location("Second", None).unwrap();
     let quarantine = h.add_location("Second quarantine", None).unwrap();
     let elsewhere = h.add_location("Not integrated", None).unwrap();
-    let mug = h
-        .add_item(NewItem::new("MUG", ItemKind::Inventory))
-        .unwrap();
-    let tea = h
-        .add_item(NewItem::new("TEA", ItemKind::LotNumbered))
-        .unwrap();
+    let mug = support::item(&h, "MUG", ItemKind::Inventory);
+    let tea = support::item(&h, "TEA", ItemKind::LotNumbered);
     h.set_on_hand(mug, main, GOOD, d(8));
     h.set_on_hand(mug, main, QUARANTINE, d(2));
     h.set_on_hand(mug, main, DAMAGED, d(1));

@@ -7,7 +7,9 @@ use async_trait::async_trait;
 use netsuite_client::NetSuiteClient;
 use netsuite_client::auth::StaticBearer;
 use netsuite_client::retry::Backoff;
-use sim::netsuite::{InternalId, NetSuiteConfig, NetSuiteSim, RunningNetSuite};
+use sim::netsuite::{
+    InternalId, ItemKind, NetSuiteConfig, NetSuiteHandle, NetSuiteSim, NewItem, RunningNetSuite,
+};
 use sync_core::{LocationMapping, MappingTables, Mappings, PlannedAction, WarehouseId};
 use sync_engine::outbox::{ActionExecutor, ExecutionError};
 
@@ -51,6 +53,11 @@ pub async fn client(ns: &RunningNetSuite) -> NetSuiteClient {
         })
         .build()
         .expect("client")
+}
+
+/// A new item of `kind` with SKU `sku` in the simulator.
+pub fn item(h: &NetSuiteHandle, sku: &str, kind: ItemKind) -> InternalId {
+    h.add_item(NewItem::new(sku, kind)).unwrap()
 }
 
 /// The simulator's `location`s as Clarus warehouses: `(location, warehouse)` pairs.
