@@ -27,6 +27,7 @@ use sync_engine::router::Router;
 use sync_engine::store::{ActionStatus, SqliteStore, Store};
 
 use crate::support::netsuite as support;
+use crate::support::store::sqlite;
 
 const ACCOUNT: &str = "500";
 
@@ -219,7 +220,7 @@ fn temp_db() -> PathBuf {
 #[tokio::test]
 async fn twenty_five_adjustments_at_one_location_post_as_three_transactions_of_ten_ten_and_five() {
     let w = world().await;
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let store = sqlite();
     let engine = w.engine(store.clone(), batched(10)).await;
     let mut expected_mug = Decimal::from(100);
     let mut expected_plate = Decimal::from(100);
@@ -323,7 +324,7 @@ async fn twenty_five_adjustments_at_one_location_post_as_three_transactions_of_t
 #[tokio::test]
 async fn immediate_cadence_posts_each_adjustment_on_its_own() {
     let w = world().await;
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let store = sqlite();
     let engine = w.engine(store.clone(), CadenceSettings::default()).await;
     for id in 1..=3 {
         ingest(&engine, &movement(id, 10, "MUG", 2)).await;
@@ -364,7 +365,7 @@ async fn immediate_cadence_posts_each_adjustment_on_its_own() {
 #[tokio::test]
 async fn switching_back_to_immediate_releases_waiting_adjustments_and_finishes_open_batches() {
     let w = world().await;
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let store = sqlite();
     let engine = w.engine(store.clone(), batched(10)).await;
     for id in 1..=3 {
         ingest(&engine, &movement(id, 10, "MUG", 1)).await;
@@ -423,7 +424,7 @@ async fn switching_back_to_immediate_releases_waiting_adjustments_and_finishes_o
 #[tokio::test]
 async fn a_batch_posted_just_before_a_crash_is_found_after_the_restart() {
     let w = world().await;
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let store = sqlite();
     let engine = w.engine(store.clone(), batched(10)).await;
     for id in 1..=2 {
         ingest(&engine, &movement(id, 10, "PLATE", 2)).await;
@@ -474,7 +475,7 @@ async fn a_batch_posted_just_before_a_crash_is_found_after_the_restart() {
 #[tokio::test]
 async fn a_batch_whose_reply_is_lost_is_looked_up_not_posted_twice() {
     let w = world().await;
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let store = sqlite();
     let engine = w.engine(store.clone(), batched(10)).await;
     for id in 1..=4 {
         ingest(&engine, &movement(id, 10, "PLATE", -3)).await;
@@ -576,7 +577,7 @@ async fn a_batch_persisted_before_a_restart_is_resumed_with_the_same_members() {
 #[tokio::test]
 async fn a_rejected_batch_fails_every_member_with_one_exception_naming_them() {
     let w = world().await;
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let store = sqlite();
     let engine = w.engine(store.clone(), batched(10)).await;
     ingest(&engine, &movement(1, 10, "MUG", 5)).await;
     // Breaks more plates than NetSuite holds: NetSuite refuses the whole transaction.

@@ -16,6 +16,8 @@ use sync_engine::reconcile::{
 };
 use sync_engine::store::{SqliteStore, Store, StoredException};
 
+use crate::support::store::sqlite;
+
 fn at(hours: i64) -> Timestamp {
     "2026-11-27T09:00:00Z".parse::<Timestamp>().unwrap() + SignedDuration::from_hours(hours)
 }
@@ -277,7 +279,7 @@ async fn every_run_is_recorded_and_read_back_as_latest_trend_and_position_histor
 
 #[tokio::test]
 async fn runs_older_than_the_retention_are_pruned() {
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let store = sqlite();
     let settings = ReconcileSettings {
         history_days: 2,
         ..ReconcileSettings::default()

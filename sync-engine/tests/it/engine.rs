@@ -14,12 +14,12 @@ use sync_engine::engine::{Engine, IngestOutcome};
 use sync_engine::monitor::{STUCK_KIND, StuckConfig, StuckDetector};
 use sync_engine::outbox::{ActionExecutor, ExecutionError, Outbox, OutboxConfig, backoff};
 use sync_engine::service::Scheduled;
-use sync_engine::store::{ActionStatus, SqliteStore, Store};
+use sync_engine::store::{ActionStatus, Store};
 
 use crate::support::events::{self, at as now, item, mappings};
 #[cfg(feature = "postgres")]
 use crate::support::store as store_support;
-use crate::support::store::{action_keys, action_kinds, actions_of_kind};
+use crate::support::store::{action_keys, action_kinds, actions_of_kind, sqlite};
 
 fn order(id: &str, sku: &str, item_id: &str, quantity: i64) -> Event {
     events::sales_order(id, "1", 3, item_id, sku, quantity)
@@ -97,7 +97,7 @@ async fn drain(outbox: &Outbox) {
 
 #[tokio::test]
 async fn duplicates_and_restarts_plan_nothing_new() {
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let store = sqlite();
     let engine = Engine::open(store.clone(), mappings()).await.unwrap();
     engine.ingest(&item("77", "MUG"), now()).await.unwrap();
     let planned = engine
@@ -149,7 +149,7 @@ async fn duplicates_and_restarts_plan_nothing_new() {
 
 #[tokio::test]
 async fn an_unknown_sku_holds_the_order_until_the_item_appears() {
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let store = sqlite();
     let engine = Engine::open(store.clone(), mappings()).await.unwrap();
     let held = engine
         .ingest(&order("600", "NEW", "88", 1), now())
@@ -182,7 +182,7 @@ async fn an_unknown_sku_holds_the_order_until_the_item_appears() {
 
 #[tokio::test]
 async fn ambiguous_failures_are_looked_up_and_applied_once() {
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let store = sqlite();
     let engine = Engine::open(store.clone(), mappings()).await.unwrap();
     engine.ingest(&item("77", "MUG"), now()).await.unwrap();
     engine
@@ -215,7 +215,7 @@ async fn ambiguous_failures_are_looked_up_and_applied_once() {
 
 #[tokio::test]
 async fn a_crash_during_an_attempt_leads_to_a_look_up_not_a_resend() {
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let store = sqlite();
     let engine = Engine::open(store.clone(), mappings()).await.unwrap();
     engine.ingest(&item("77", "MUG"), now()).await.unwrap();
     let product = store.actions().await.unwrap()[0].action.key.clone();
@@ -237,7 +237,7 @@ async fn a_crash_during_an_attempt_leads_to_a_look_up_not_a_resend() {
 
 #[tokio::test]
 async fn a_rejected_action_raises_an_exception_and_never_blocks_other_documents() {
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let store = sqlite();
     let engine = Engine::open(store.clone(), mappings()).await.unwrap();
     engine.ingest(&item("77", "MUG"), now()).await.unwrap();
     engine.ingest(&item("78", "CUP"), now()).await.unwrap();
@@ -264,7 +264,7 @@ async fn a_rejected_action_raises_an_exception_and_never_blocks_other_documents(
 
 #[tokio::test]
 async fn the_running_outbox_drains_and_stops_on_shutdown() {
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let store = sqlite();
     let engine = Engine::open(store.clone(), mappings()).await.unwrap();
     for i in 0..20 {
         engine
@@ -300,7 +300,7 @@ async fn the_running_outbox_drains_and_stops_on_shutdown() {
 #[tokio::test]
 async fn an_outbox_retry_becomes_due_when_the_injected_clock_passes_its_backoff() {
     let clock = ManualClock::new(now());
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let store = sqlite();
     let engine = Engine::open(store.clone(), mappings())
         .await
         .unwrap()
@@ -362,7 +362,7 @@ async fn an_outbox_retry_becomes_due_when_the_injected_clock_passes_its_backoff(
 #[tokio::test]
 async fn a_document_becomes_stuck_only_when_the_engine_clock_passes_the_threshold() {
     let clock = ManualClock::new(now());
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let store = sqlite();
     let engine = Engine::open(store.clone(), mappings())
         .await
         .unwrap()
@@ -432,7 +432,7 @@ impl ActionExecutor for HangsOnce {
 /// while it is in flight), recorded as ambiguous: the next attempt looks the record up first.
 #[tokio::test]
 async fn an_attempt_longer_than_its_claim_allows_is_cut_and_looked_up_next() {
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let store = sqlite();
     let engine = Engine::open(store.clone(), mappings()).await.unwrap();
     engine.ingest(&item("77", "MUG"), now()).await.unwrap();
     let product = store.actions().await.unwrap()[0].action.key.clone();
@@ -695,19 +695,19 @@ async fn a_resolution_on_one_instance_reaches_the_other(
 
 #[tokio::test]
 async fn two_engines_on_one_sqlite_store_plan_on_each_others_commits() {
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let store = sqlite();
     two_engines_plan_on_each_others_commits(store.clone(), store).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_engines_racing_on_one_sqlite_store_plan_each_event_once() {
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let store = sqlite();
     two_engines_racing_plan_each_event_once(store.clone(), store).await;
 }
 
 #[tokio::test]
 async fn a_resolution_on_one_sqlite_instance_reaches_the_other() {
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let store = sqlite();
     a_resolution_on_one_instance_reaches_the_other(store.clone(), store).await;
 }
 

@@ -13,9 +13,10 @@ use sync_engine::exceptions::{RequestHandler, RetryError, RetryWay, request_retr
 use sync_engine::outbox::{ActionExecutor, ExecutionError, Outbox, OutboxConfig};
 use sync_engine::reconcile::{ReconcileSettings, reconcile};
 use sync_engine::service::{JobError, Scheduled};
-use sync_engine::store::{ActionStatus, NewException, SqliteStore, Store};
+use sync_engine::store::{ActionStatus, NewException, Store};
 
 use crate::support::events::{self, at as now, item};
+use crate::support::store::sqlite;
 
 /// Order `id` at `location`: 2 of `sku` on line 1.
 fn order(id: &str, location: &str, sku: &str, item_id: &str) -> Event {
@@ -70,7 +71,7 @@ fn changes(trail: &[sync_engine::store::AuditEntry]) -> Vec<&str> {
 
 #[tokio::test]
 async fn a_retried_action_runs_again_and_the_trail_keeps_every_step() {
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let store = sqlite();
     let engine = Engine::open(store.clone(), mappings(&["1"])).await.unwrap();
     engine.ingest(&item("77", "MUG"), now()).await.unwrap();
     let action = store.actions().await.unwrap()[0].action.key.clone();
@@ -121,7 +122,7 @@ async fn a_retried_action_runs_again_and_the_trail_keeps_every_step() {
 
 #[tokio::test]
 async fn a_retry_that_fails_again_reopens_the_exception() {
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let store = sqlite();
     let engine = Engine::open(store.clone(), mappings(&["1"])).await.unwrap();
     engine.ingest(&item("77", "MUG"), now()).await.unwrap();
     let action = store.actions().await.unwrap()[0].action.key.clone();
@@ -160,7 +161,7 @@ async fn a_retry_that_fails_again_reopens_the_exception() {
 
 #[tokio::test]
 async fn retries_are_refused_for_unknown_resolved_and_unretryable_exceptions() {
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let store = sqlite();
     let invalid = NewException {
         key: "EX-NS-INVALID-salesOrder-7".into(),
         kind: "invalid-record".into(),
@@ -206,7 +207,7 @@ async fn retries_are_refused_for_unknown_resolved_and_unretryable_exceptions() {
 
 #[tokio::test]
 async fn a_held_order_is_planned_again_once_its_mapping_is_fixed() {
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let store = sqlite();
     let engine = Engine::open(store.clone(), mappings(&["1"])).await.unwrap();
     engine.ingest(&item("77", "MUG"), now()).await.unwrap();
     engine
@@ -264,7 +265,7 @@ async fn a_held_order_is_planned_again_once_its_mapping_is_fixed() {
 
 #[tokio::test]
 async fn a_resolution_made_from_outside_reaches_the_running_engine() {
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let store = sqlite();
     let engine = Engine::open(store.clone(), mappings(&["1"])).await.unwrap();
     engine
         .ingest(&order("500", "1", "GHOST", "99"), now())
@@ -346,7 +347,7 @@ impl Scheduled for Snapshots {
 
 #[tokio::test]
 async fn a_drift_retry_reads_stock_again_instead_of_replaying_old_figures() {
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let store = sqlite();
     let engine = Engine::open(store.clone(), mappings(&["1"])).await.unwrap();
     let snapshots = Arc::new(Snapshots {
         store: store.clone(),

@@ -18,11 +18,11 @@ use sync_engine::intake::{
 };
 use sync_engine::processor::{DecodeError, DeliveryDecoder, Processor};
 use sync_engine::service::JobError;
-use sync_engine::store::{Delivery, NewDelivery, SqliteStore, Store};
+use sync_engine::store::{Delivery, NewDelivery, Store};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::support::store::action_kinds;
+use crate::support::store::{action_kinds, sqlite};
 
 /// The shared secret of these tests (32 characters or more, as the engine requires).
 const SECRET: &str = "a-long-shared-secret-0123456789-abcdef";
@@ -47,7 +47,7 @@ async fn listen(app: axum::Router) -> String {
 
 #[tokio::test]
 async fn deliveries_are_stored_only_with_the_right_secret_and_size() {
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let store = sqlite();
     let base = serve(store.clone()).await;
     let http = reqwest::Client::new();
     let url = format!("{base}/webhooks/clarus/goods_out/completed");
@@ -132,7 +132,7 @@ impl DeliveryDecoder for ItemDecoder {
 
 #[tokio::test]
 async fn the_processor_plans_each_delivery_once_and_keeps_bad_ones_with_an_exception() {
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let store = sqlite();
     let base = serve(store.clone()).await;
     let http = reqwest::Client::new();
     let url = format!("{base}/webhooks/clarus/stock/positively_adjusted?token={SECRET}");
@@ -169,7 +169,7 @@ async fn the_processor_plans_each_delivery_once_and_keeps_bad_ones_with_an_excep
 
 #[tokio::test]
 async fn livez_answers_while_serving_and_readyz_turns_503_when_a_job_is_stale_or_failing() {
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let store = sqlite();
     let clock = Arc::new(Mutex::new(Timestamp::from_second(1_700_000_000).unwrap()));
     let read = clock.clone();
     let health = Health::with_clock(HealthConfig::default(), move || *read.lock().unwrap());
@@ -280,7 +280,7 @@ impl DeliveryDecoder for Flaky {
 
 #[tokio::test]
 async fn a_delivery_deferred_past_the_bound_raises_one_exception_until_it_is_processed() {
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let store = sqlite();
     let record = |received_at: Timestamp, id: &str| NewDelivery {
         source: "clarus-webhook".into(),
         received_at,
@@ -486,7 +486,7 @@ fn status_kib(field: &str) -> Option<u64> {
 
 #[tokio::test]
 async fn an_unauthenticated_body_is_refused_before_it_is_read() {
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let store = sqlite();
     let addr = serve_hardened(store.clone(), IntakeLimits::default()).await;
 
     // A body announced (as large as allowed, and larger), nothing sent: the 401 comes back at
@@ -524,7 +524,7 @@ async fn an_unauthenticated_body_is_refused_before_it_is_read() {
 
 #[tokio::test]
 async fn unknown_routes_are_not_stored_and_the_doctor_ping_and_header_token_are_accepted() {
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let store = sqlite();
     let addr = serve_hardened(store.clone(), IntakeLimits::default()).await;
     let http = reqwest::Client::new();
     let base = format!("http://{addr}/webhooks/clarus");
@@ -579,7 +579,7 @@ async fn unknown_routes_are_not_stored_and_the_doctor_ping_and_header_token_are_
 
 #[tokio::test]
 async fn a_source_refused_too_often_is_answered_429() {
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let store = sqlite();
     let limits = IntakeLimits {
         refusals_per_minute: 3,
         ..IntakeLimits::default()
@@ -620,7 +620,7 @@ async fn a_source_refused_too_often_is_answered_429() {
 
 #[tokio::test]
 async fn slow_headers_and_slow_bodies_are_cut_off() {
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let store = sqlite();
     let limits = IntakeLimits {
         body_timeout: Duration::from_millis(300),
         header_timeout: Duration::from_millis(300),
@@ -698,7 +698,7 @@ async fn a_delivery_gets_through_while_idle_connections_are_open() {
     let needed = 2 * IDLE as u64 + OTHER_TESTS_FILES;
     require_open_files(needed, "1,000 idle connections");
     let _heavy = HEAVY.lock().await;
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let store = sqlite();
     let addr = serve_hardened(store.clone(), IntakeLimits::default()).await;
     let opening = Instant::now();
     let mut idle = Vec::new();
@@ -750,7 +750,7 @@ async fn a_delivery_gets_through_while_idle_connections_are_open() {
 
     // At the connection limit, idle connections are closed after the header timeout and the
     // delivery waiting behind them gets through.
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let store = sqlite();
     let limits = IntakeLimits {
         max_connections: 4,
         header_timeout: Duration::from_millis(500),
@@ -794,7 +794,7 @@ async fn attack_slow_loris_and_slow_bodies_are_closed_within_ten_seconds() {
     const TRICKLE: Duration = Duration::from_millis(250);
     let needed = 4 * EACH as u64 + OTHER_TESTS_FILES;
     require_open_files(needed, "100 slow connections");
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let store = sqlite();
     let limits = IntakeLimits::default();
     assert_eq!(limits.header_timeout, Duration::from_secs(10));
     assert_eq!(limits.body_timeout, Duration::from_secs(10));
@@ -905,7 +905,7 @@ async fn attack_unauthenticated_large_bodies_are_refused_unread_with_bounded_mem
     let needed = 2 * CLIENTS as u64 + OTHER_TESTS_FILES;
     require_open_files(needed, "300 concurrent requests");
     let _heavy = HEAVY.lock().await;
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let store = sqlite();
     // Every request from loopback: lift the per-source refusal limit so that each one goes
     // through the secret check (with the default limit, all but 20 are answered 429 instead).
     let limits = IntakeLimits {
@@ -1001,7 +1001,7 @@ async fn attack_unauthenticated_large_bodies_are_refused_unread_with_bounded_mem
 /// after 1,025 bytes; the answer comes back while the rest of the body has not been sent.
 #[tokio::test]
 async fn attack_an_oversized_authenticated_body_is_answered_413_before_it_is_all_sent() {
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let store = sqlite();
     let addr = serve_hardened(store.clone(), IntakeLimits::default()).await;
     let url = format!("/webhooks/clarus/goods_out/completed?token={SECRET}");
     let part = "x".repeat(512);
@@ -1040,7 +1040,7 @@ async fn attack_an_oversized_authenticated_body_is_answered_413_before_it_is_all
 async fn during_a_rotation_the_current_and_the_previous_secret_are_accepted_and_no_other() {
     const PREVIOUS: &str = "the-previous-shared-secret-0123456789";
     const THIRD: &str = "a-third-shared-secret-0123456789-abcdef";
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let store = sqlite();
     let config = IntakeConfig {
         secret: WebhookSecret::new(Secret::new(SECRET)).with_previous(Secret::new(PREVIOUS)),
         max_body_bytes: 1024,

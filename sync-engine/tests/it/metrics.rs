@@ -2,15 +2,15 @@
 //! store's documents, exceptions and outbox, and the process counters.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::Timestamp;
 use sync_engine::engine::Engine;
 use sync_engine::metrics::{Metrics, render};
-use sync_engine::store::{NewException, SqliteStore, Store};
+use sync_engine::store::NewException;
 
 use crate::support::events::{self, at, mappings};
+use crate::support::store::sqlite;
 
 /// One sample: metric name, labels, value.
 type Sample = (String, HashMap<String, String>, f64);
@@ -96,7 +96,7 @@ fn value(samples: &[Sample], name: &str, labels: &[(&str, &str)]) -> Option<f64>
 
 #[tokio::test]
 async fn the_exposition_parses_and_reflects_the_store_and_the_counters() {
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let store = sqlite();
     let engine = Engine::open(store.clone(), mappings()).await.unwrap();
     engine
         .ingest(&events::item("77", "MUG"), at())

@@ -24,12 +24,12 @@ use sync_engine::engine::{Engine, IngestOutcome, document_key};
 use sync_engine::netsuite::{ExecutorConfig, NetSuiteExecutor, NetSuitePoller, PollerConfig};
 use sync_engine::outbox::{ActionExecutor, ExecutionError, Outbox, OutboxConfig};
 use sync_engine::router::Router;
-use sync_engine::store::{ActionStatus, SqliteStore, Store};
+use sync_engine::store::{ActionStatus, Store};
 
 use crate::support::netsuite as support;
 #[cfg(feature = "postgres")]
 use crate::support::store as store_support;
-use crate::support::store::actions_of_kind;
+use crate::support::store::{actions_of_kind, sqlite};
 
 #[tokio::test]
 async fn a_fulfilment_whose_reply_is_lost_is_found_by_external_id_not_posted_twice() {
@@ -59,7 +59,7 @@ async fn a_fulfilment_whose_reply_is_lost_is_found_by_external_id_not_posted_twi
         .unwrap();
 
     let mappings = support::one_location(main);
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let store = sqlite();
     let engine = Arc::new(Engine::open(store.clone(), mappings).await.unwrap());
     let client = support::client(&ns).await;
     NetSuitePoller::new(client.clone(), engine.clone(), PollerConfig::default())
@@ -534,13 +534,13 @@ async fn an_abandoned_claim_is_taken_back_and_looked_up(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_outboxes_on_one_sqlite_store_post_each_action_once_in_order() {
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let store = sqlite();
     two_outboxes_post_each_action_once_in_order(store.clone(), store).await;
 }
 
 #[tokio::test]
 async fn an_abandoned_claim_on_a_sqlite_store_is_taken_back_and_looked_up() {
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let store = sqlite();
     an_abandoned_claim_is_taken_back_and_looked_up(store.clone(), store).await;
 }
 

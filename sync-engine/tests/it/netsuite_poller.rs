@@ -14,10 +14,9 @@ use sim::netsuite::{
 use sync_core::{MappingTables, Mappings};
 use sync_engine::engine::Engine;
 use sync_engine::netsuite::{NetSuitePoller, PollKind, PollReport, PollerConfig, watermark_name};
-use sync_engine::store::{SqliteStore, Store};
 
 use crate::support::netsuite as support;
-use crate::support::store::action_keys;
+use crate::support::store::{action_keys, sqlite};
 
 struct World {
     ns: RunningNetSuite,
@@ -41,7 +40,7 @@ async fn world() -> World {
         .unwrap();
     let plate = support::item(&h, "PLATE", ItemKind::LotNumbered);
     let mappings = support::one_location(main);
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let store = sqlite();
     let engine = Arc::new(Engine::open(store, mappings).await.unwrap());
     World {
         ns,
@@ -573,7 +572,7 @@ async fn a_record_modified_while_the_pages_are_read_leaves_no_other_unread() {
     .size_from_governance_limits(false)
     .build()
     .unwrap();
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let store = sqlite();
     let mappings = Mappings::new(MappingTables::default()).unwrap();
     let engine = Arc::new(Engine::open(store, mappings).await.unwrap());
     let poller = NetSuitePoller::new(

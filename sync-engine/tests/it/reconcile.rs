@@ -7,9 +7,10 @@ use rust_decimal::Decimal;
 use sync_core::*;
 use sync_engine::engine::Engine;
 use sync_engine::reconcile::{DRIFT_KIND, ReconcileSettings, in_flight_rows, reconcile};
-use sync_engine::store::{SqliteStore, Store};
+use sync_engine::store::Store;
 
 use crate::support::events::{self, at as now, mappings};
+use crate::support::store::sqlite;
 
 /// An engine that planned the fulfilment of 2 of order 501's 5 mugs, despatched by Clarus.
 async fn engine_with_pending_fulfilment(store: Arc<dyn Store>) -> Engine {
@@ -37,7 +38,7 @@ fn row(sku: &str, status: StockStatus, quantity: i64) -> StockRow {
 
 #[tokio::test]
 async fn in_flight_fulfilments_explain_the_difference_and_the_rest_is_drift() {
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let store = sqlite();
     let _engine = engine_with_pending_fulfilment(store.clone()).await;
     assert_eq!(
         in_flight_rows(store.as_ref()).await.unwrap(),
@@ -114,7 +115,7 @@ async fn in_flight_fulfilments_explain_the_difference_and_the_rest_is_drift() {
 
 #[tokio::test]
 async fn with_confirmation_a_drift_is_raised_only_when_the_next_run_sees_it_too() {
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let store = sqlite();
     let settings = ReconcileSettings {
         confirm_runs: 2,
         ..ReconcileSettings::default()
@@ -173,7 +174,7 @@ async fn no_drift_is_raised_while_clarus_webhooks_wait_in_the_intake() {
     use sync_engine::intake::CLARUS_WEBHOOK_SOURCE;
     use sync_engine::store::NewDelivery;
 
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let store = sqlite();
     let settings = ReconcileSettings::default();
     let open_drift = || async {
         store

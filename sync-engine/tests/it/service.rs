@@ -242,7 +242,7 @@ where
 
 #[tokio::test]
 async fn a_job_that_panics_is_reported_and_restarted_while_the_others_keep_running() {
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let store = support::sqlite();
     let engine = Arc::new(
         Engine::open(
             store.clone(),
@@ -660,7 +660,7 @@ async fn two_instances_starting_together_create_each_automation_once() {
         .await
         .expect("simulator starts");
     let client = || crate::support::clarus::client_of(&sim, "sim-secret");
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let store = support::sqlite();
     let target = WebhookTarget::new(
         HttpUrl::parse("https://sync.example.com/webhooks/clarus").unwrap(),
         Some(WebhookSecret::new(Secret::new(

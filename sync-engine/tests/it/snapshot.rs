@@ -16,6 +16,7 @@ use sync_engine::store::{SqliteStore, StateSnapshot, Store};
 use crate::support::events::{at as now, mappings};
 #[cfg(feature = "postgres")]
 use crate::support::store as store_support;
+use crate::support::store::sqlite;
 
 fn source(system: System, resource: &str, id: &str, revision: u64) -> SourceId {
     SourceId {
@@ -166,7 +167,7 @@ async fn a_restart_from_a_snapshot_gives_the_full_replays_state(store: Arc<dyn S
 #[tokio::test]
 async fn a_restart_from_a_snapshot_gives_the_full_replays_state_on_random_days() {
     for seed in 1..=12 {
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+        let store = sqlite();
         a_restart_from_a_snapshot_gives_the_full_replays_state(store, seed).await;
     }
 }
@@ -262,7 +263,7 @@ async fn a_lagging_engine_recovers_when_the_whole_log_was_pruned_on_sqlite() {
 /// view; an unreadable snapshot while the whole log is there is ignored.
 #[tokio::test]
 async fn a_pruned_log_needs_a_readable_snapshot() {
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let store = sqlite();
     let day = |d: u64| now() + Duration::from_secs(d * 86_400);
     let live = Engine::open(store.clone(), mappings()).await.unwrap();
     live.ingest(&item(1, 1), day(0)).await.unwrap();

@@ -20,6 +20,7 @@ use sync_engine::store::{SqliteStore, Store};
 
 use crate::support::events::{self, at as start, mappings};
 use crate::support::fakes::FakeSystem;
+use crate::support::store::sqlite;
 
 fn item() -> Event {
     events::item("77", "MUG")
@@ -142,7 +143,7 @@ fn orders(range: std::ops::Range<u32>) -> BTreeSet<String> {
 
 #[tokio::test]
 async fn paged_detection_finds_what_the_full_derivation_finds_and_skips_finished_documents() {
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let store = sqlite();
     let engine = Engine::open(store.clone(), mappings()).await.unwrap();
     let day = Day::new(store.clone(), engine);
     day.plan().await;
