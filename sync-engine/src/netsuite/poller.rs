@@ -26,25 +26,26 @@
 //! fulfilment or receipt, partly done, cancelled or closed are ingested (the last two so a goods
 //! out can be cancelled).
 
+mod go_live;
+mod ingest;
+mod invalid;
+mod query;
+mod records;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
-use sync_core::ExceptionKind;
 
-use futures_util::{StreamExt, TryStreamExt, stream};
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
-use netsuite_client::records::{InventoryItem, PurchaseOrder, ReturnAuthorization, SalesOrder};
-use netsuite_client::suiteql::{Query, StreamOptions, lenient};
-use netsuite_client::{NetSuiteClient, RecordId, RecordKey, RecordType};
-use serde::{Deserialize, Serialize};
-use sync_core::{Event, NetSuiteId};
+use netsuite_client::NetSuiteClient;
 use tokio::sync::{Mutex, watch};
 use tracing::Instrument;
 
-use super::convert::{self, ConversionError, SkuIndex};
-use crate::engine::{Engine, EngineError, IngestOutcome};
-use crate::store::{NewException, StoreError};
+use super::convert::SkuIndex;
+use crate::engine::{Engine, EngineError};
+use crate::store::StoreError;
+use go_live::GoLive;
 
 /// What a poll pass reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -93,10 +94,6 @@ impl PollKind {
 pub fn watermark_name(kind: PollKind) -> String {
     format!("netsuite.poll.{}", kind.name())
 }
-
-/// Order status letters that are ingested: open (pending, partly done), cancelled or rejected,
-/// closed. Pending approval and fully done orders need nothing from the warehouse.
-const INGESTED_STATUSES: [&str; 5] = ["B", "D", "E", "C", "H"];
 
 /// Settings of the [`NetSuitePoller`].
 #[derive(Debug, Clone)]
@@ -148,23 +145,6 @@ impl Default for PollerConfig {
             adopt_existing_for: Duration::ZERO,
         }
     }
-}
-
-/// The store entry of the go-live record. The Clarus executor reads its `adopt_until` under the
-/// same name (`sync-engine/src/clarus/executor.rs`).
-const GO_LIVE_RECORD: &str = "go_live";
-
-/// What the store keeps of its go-live, written on its first poll.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-struct GoLive {
-    /// When the store was first polled: the start of the adoption window.
-    first_poll: Timestamp,
-    /// The cut-over: orders last modified before it are not read.
-    #[serde(default)]
-    start_from: Option<Timestamp>,
-    /// The end of the adoption window (`first_poll` + [`PollerConfig::adopt_existing_for`]).
-    #[serde(default)]
-    adopt_until: Option<Timestamp>,
 }
 
 /// What one pass over one kind did.
@@ -219,44 +199,6 @@ pub enum PollError {
     /// The store failed (watermark, exception).
     #[error(transparent)]
     Store(#[from] StoreError),
-}
-
-#[derive(Deserialize)]
-struct ChangedRow {
-    #[serde(deserialize_with = "lenient::i64")]
-    id: i64,
-    #[serde(default)]
-    status: Option<String>,
-    #[serde(default, deserialize_with = "lenient::opt_bool")]
-    islotitem: Option<bool>,
-    #[serde(default, deserialize_with = "lenient::opt_bool")]
-    isserialitem: Option<bool>,
-    modified: String,
-}
-
-#[derive(Deserialize)]
-struct ItemSkuRow {
-    #[serde(deserialize_with = "lenient::i64")]
-    id: i64,
-    itemid: String,
-}
-
-/// What a row needs.
-enum Triage {
-    /// Ingested before at this modification time.
-    Unchanged,
-    /// An order in a status that needs nothing.
-    Filtered,
-    /// To be read as this record type.
-    Read(RecordType),
-}
-
-/// A record as read.
-enum Fetched {
-    Item(InventoryItem),
-    Sales(SalesOrder),
-    Purchase(PurchaseOrder),
-    Return(ReturnAuthorization),
 }
 
 #[derive(Default)]
@@ -344,121 +286,6 @@ impl NetSuitePoller {
         }
     }
 
-    fn to_account_time(&self, at: Timestamp) -> jiff::civil::DateTime {
-        at.to_zoned_datetime(self.config.time_zone.clone())
-            .datetime()
-    }
-
-    fn parse_account_time(&self, text: &str) -> Option<Timestamp> {
-        let civil: jiff::civil::DateTime =
-            jiff::fmt::strtime::parse("%Y-%m-%d %H:%M:%S", text.trim())
-                .ok()?
-                .to_datetime()
-                .ok()?;
-        civil
-            .to_zoned_datetime(self.config.time_zone.clone())
-            .ok()
-            .map(|z| z.timestamp())
-    }
-
-    /// The query of a pass: records changed at or after `since`, oldest first.
-    /// The query of one page: rows of `kind` modified at or after `since`, in
-    /// `(lastmodifieddate, id)` order, after the row `after` when a page was read before (its
-    /// modification time in the account's time zone and its id).
-    fn query(
-        &self,
-        kind: PollKind,
-        since: Option<Timestamp>,
-        after: Option<(jiff::civil::DateTime, i64)>,
-    ) -> Query {
-        let modified = "TO_CHAR(lastmodifieddate, 'YYYY-MM-DD HH24:MI:SS') AS modified";
-        let (text, typed) = match kind.transaction_type() {
-            None => (
-                format!(
-                    "SELECT id, islotitem, isserialitem, {modified} FROM item WHERE itemtype = 'InvtPart'"
-                ),
-                None,
-            ),
-            Some(t) => (
-                format!("SELECT id, status, {modified} FROM transaction WHERE type = ?"),
-                Some(t),
-            ),
-        };
-        let mut text = text;
-        // After a page, the next starts at the last row read: its time bounds the query as the
-        // watermark does, and the rows of that same second come after its id.
-        let from = match after {
-            Some((at, _)) => Some(at),
-            None => since.map(|since| self.to_account_time(since)),
-        };
-        if from.is_some() {
-            text.push_str(" AND lastmodifieddate >= ?");
-        }
-        if after.is_some() {
-            text.push_str(" AND (lastmodifieddate > ? OR id > ?)");
-        }
-        text.push_str(" ORDER BY lastmodifieddate, id");
-        let mut query = Query::new(text);
-        if let Some(t) = typed {
-            query = query.bind(t);
-        }
-        if let Some(from) = from {
-            query = query.bind(from);
-        }
-        if let Some((at, id)) = after {
-            query = query.bind(at).bind(id);
-        }
-        query
-    }
-
-    /// Reads every row of `kind` changed since `since`, a page at a time, each page starting
-    /// after the last row read (keyset paging on `(lastmodifieddate, id)`).
-    ///
-    /// Each SuiteQL page is a fresh query. Paging by offset, a record modified while the pages
-    /// are read moves to the end of the result and every row behind it moves up a place, so the
-    /// row at the next page's boundary would never be read; and once the watermark has passed
-    /// its time, no later poll would read it either. Starting each page after the last row read
-    /// reads a moved record again at its new place and skips none.
-    async fn read_changed(
-        &self,
-        kind: PollKind,
-        since: Option<Timestamp>,
-    ) -> Result<Vec<ChangedRow>, PollError> {
-        let limit = self.config.page_size.clamp(1, 1000);
-        let netsuite = |source| PollError::NetSuite { kind, source };
-        let mut rows: Vec<ChangedRow> = Vec::new();
-        let mut after = None;
-        loop {
-            let text = self.query(kind, since, after).build().map_err(netsuite)?;
-            let (page, has_more) = self
-                .client
-                .suiteql_page::<ChangedRow>(&text, limit, 0)
-                .await
-                .map_err(netsuite)?;
-            let Some(last) = page.last() else {
-                break;
-            };
-            let at = self
-                .parse_account_time(&last.modified)
-                .map(|t| self.to_account_time(t))
-                .ok_or_else(|| PollError::BadRow {
-                    kind,
-                    message: format!(
-                        "record {} has an unreadable modification time {:?}",
-                        last.id, last.modified
-                    ),
-                })?;
-            let next = Some((at, last.id));
-            let done = !has_more || page.len() < limit as usize || next == after;
-            after = next;
-            rows.extend(page);
-            if done {
-                break;
-            }
-        }
-        Ok(rows)
-    }
-
     /// One pass over one kind.
     pub async fn poll(&self, kind: PollKind) -> Result<PollReport, PollError> {
         let store = self.engine.store().clone();
@@ -509,360 +336,4 @@ impl NetSuitePoller {
         }
         outcome.map(|()| report)
     }
-
-    /// The store's go-live record, settled once per process: written on the store's first poll
-    /// (no go-live record, no watermark of any kind); its cut-over taken from the configuration
-    /// until the first record is ingested; its adoption window's end always re-computed from the
-    /// configuration, so a changed window applies from the next start. A store that polled
-    /// before go-live records were kept gets none (no cut-over, no adoption).
-    async fn go_live(&self) -> Result<Option<GoLive>, StoreError> {
-        let mut settled = self.go_live.lock().await;
-        if let Some(known) = &*settled {
-            return Ok(known.clone());
-        }
-        let store = self.engine.store();
-        let stored: Option<GoLive> = store
-            .watermark(GO_LIVE_RECORD)
-            .await?
-            .and_then(|text| serde_json::from_str(&text).ok());
-        let mut ingested = false;
-        for kind in PollKind::ALL {
-            if store.watermark(&watermark_name(kind)).await?.is_some() {
-                ingested = true;
-                break;
-            }
-        }
-        let record = match stored.clone() {
-            None if ingested => None,
-            None => Some(GoLive {
-                first_poll: self.engine.clock().now(),
-                start_from: self.config.start_from,
-                adopt_until: None,
-            }),
-            Some(record) => Some(record),
-        }
-        .map(|mut record| {
-            if !ingested {
-                record.start_from = self.config.start_from;
-            }
-            let window = SignedDuration::try_from(self.config.adopt_existing_for)
-                .unwrap_or(SignedDuration::MAX);
-            record.adopt_until = Some(
-                record
-                    .first_poll
-                    .checked_add(window)
-                    .unwrap_or(Timestamp::MAX),
-            );
-            record
-        });
-        if let Some(record) = &record
-            && stored.as_ref() != Some(record)
-        {
-            let text = serde_json::to_string(record).unwrap_or_default();
-            store.set_watermark(GO_LIVE_RECORD, &text).await?;
-            tracing::info!(
-                first_poll = %record.first_poll,
-                start_from = ?record.start_from.map(|t| t.to_string()),
-                adopt_until = ?record.adopt_until.map(|t| t.to_string()),
-                new = stored.is_none(),
-                "go-live record of this store"
-            );
-        }
-        *settled = Some(record.clone());
-        Ok(record)
-    }
-
-    /// What to do with one row, decided before any record is read.
-    fn triage(
-        &self,
-        kind: PollKind,
-        row: &ChangedRow,
-        state: &PollerState,
-    ) -> Result<(Timestamp, Triage), PollError> {
-        let modified = self
-            .parse_account_time(&row.modified)
-            .ok_or_else(|| PollError::BadRow {
-                kind,
-                message: format!("record {}: modified {:?}", row.id, row.modified),
-            })?;
-        let window = SignedDuration::try_from(self.config.reread_window).unwrap_or_default();
-        if let Some((seen, read_at)) = state.seen.get(&(kind, row.id))
-            && *seen == modified
-            && *read_at >= modified + window
-        {
-            return Ok((modified, Triage::Unchanged));
-        }
-        if kind != PollKind::Items {
-            let letter = row
-                .status
-                .as_deref()
-                .and_then(|s| s.rsplit(':').next())
-                .unwrap_or_default();
-            if !INGESTED_STATUSES.contains(&letter) {
-                return Ok((modified, Triage::Filtered));
-            }
-        }
-        Ok((modified, Triage::Read(record_type_of(kind, row))))
-    }
-
-    /// Reads the rows' records (several at once, in order), converts and ingests them one by
-    /// one. `newest` follows the last row handled, so a failure leaves it before the failed row.
-    async fn ingest_rows(
-        &self,
-        kind: PollKind,
-        rows: &[ChangedRow],
-        state: &mut PollerState,
-        report: &mut PollReport,
-        newest: &mut Option<Timestamp>,
-    ) -> Result<(), PollError> {
-        let mut plans = Vec::with_capacity(rows.len());
-        for row in rows {
-            plans.push((row.id, self.triage(kind, row, state)?));
-        }
-        let mut steps = stream::iter(plans)
-            .map(|(id, (modified, triage))| async move {
-                let fetched = match &triage {
-                    Triage::Read(record_type) => Some(self.fetch(kind, record_type, id).await),
-                    Triage::Unchanged | Triage::Filtered => None,
-                };
-                (id, modified, triage, fetched)
-            })
-            .buffered(self.config.read_concurrency.max(1));
-        while let Some((id, modified, triage, fetched)) = steps.next().await {
-            let advance = |newest: &mut Option<Timestamp>| {
-                if newest.is_none_or(|n| modified > n) {
-                    *newest = Some(modified);
-                }
-            };
-            let record_type = match triage {
-                Triage::Unchanged => {
-                    report.unchanged += 1;
-                    advance(newest);
-                    continue;
-                }
-                Triage::Filtered => {
-                    report.filtered += 1;
-                    advance(newest);
-                    continue;
-                }
-                Triage::Read(record_type) => record_type,
-            };
-            let record = match fetched {
-                Some(Ok(Some(record))) => record,
-                Some(Ok(None)) | None => {
-                    report.missing += 1;
-                    advance(newest);
-                    continue;
-                }
-                Some(Err(source)) => return Err(PollError::NetSuite { kind, source }),
-            };
-            report.fetched += 1;
-            let converted = self
-                .convert(&record_type, record, &mut state.skus)
-                .await
-                .map_err(|source| PollError::NetSuite { kind, source })?;
-            match converted {
-                Ok(event) => {
-                    self.resolve_invalid(&record_type, id).await?;
-                    match self
-                        .engine
-                        .ingest(&event, self.engine.clock().now())
-                        .await?
-                    {
-                        IngestOutcome::Duplicate => report.duplicates += 1,
-                        IngestOutcome::Planned { .. } => report.planned += 1,
-                        IngestOutcome::Blocked { exceptions } => {
-                            // The order is recorded; the engine re-plans it when its exception
-                            // is retried or the mapping fixed.
-                            tracing::info!(record = %record_type, id, exceptions, "record blocked");
-                            report.blocked += 1;
-                        }
-                    }
-                    if let sync_core::Payload::Item(item) = &event.payload {
-                        state
-                            .skus
-                            .insert(item.netsuite_id.clone(), item.sku.clone());
-                    }
-                }
-                Err(problem) => {
-                    report.invalid += 1;
-                    self.raise_invalid(&record_type, id, modified, &problem)
-                        .await?;
-                }
-            }
-            state
-                .seen
-                .insert((kind, id), (modified, self.engine.clock().now()));
-            advance(newest);
-        }
-        Ok(())
-    }
-
-    /// Reads one record with its sublists. `Ok(None)`: it no longer exists.
-    async fn fetch(
-        &self,
-        kind: PollKind,
-        record_type: &RecordType,
-        id: i64,
-    ) -> Result<Option<Fetched>, netsuite_client::Error> {
-        let key = RecordKey::Id(RecordId::new(id.to_string())?);
-        macro_rules! fetch {
-            ($ty:ty, $variant:ident) => {
-                match self
-                    .client
-                    .get_as::<$ty>(record_type.clone(), key)
-                    .expand_sub_resources(true)
-                    .send()
-                    .await
-                {
-                    Ok(record) => Ok(Some(Fetched::$variant(record))),
-                    Err(e) if e.is_not_found() => Ok(None),
-                    Err(e) => Err(e),
-                }
-            };
-        }
-        match kind {
-            PollKind::Items => fetch!(InventoryItem, Item),
-            PollKind::SalesOrders => fetch!(SalesOrder, Sales),
-            PollKind::PurchaseOrders => fetch!(PurchaseOrder, Purchase),
-            PollKind::ReturnAuthorisations => fetch!(ReturnAuthorization, Return),
-        }
-    }
-
-    /// Converts a record, first learning the SKUs of the items its lines name.
-    async fn convert(
-        &self,
-        record_type: &RecordType,
-        record: Fetched,
-        skus: &mut SkuIndex,
-    ) -> Result<Result<Event, ConversionError>, netsuite_client::Error> {
-        Ok(match record {
-            Fetched::Item(r) => convert::item_event(record_type.as_str(), &r),
-            Fetched::Sales(r) => {
-                let items = convert::line_items(
-                    r.item
-                        .iter()
-                        .flat_map(|s| &s.items)
-                        .map(|l| l.item.as_ref()),
-                );
-                self.learn_skus(&items, skus).await?;
-                convert::sales_order_event(&r, skus)
-            }
-            Fetched::Purchase(r) => {
-                let items = convert::line_items(
-                    r.item
-                        .iter()
-                        .flat_map(|s| &s.items)
-                        .map(|l| l.item.as_ref()),
-                );
-                self.learn_skus(&items, skus).await?;
-                convert::purchase_order_event(&r, skus)
-            }
-            Fetched::Return(r) => {
-                let items = convert::line_items(
-                    r.item
-                        .iter()
-                        .flat_map(|s| &s.items)
-                        .map(|l| l.item.as_ref()),
-                );
-                self.learn_skus(&items, skus).await?;
-                convert::return_authorization_event(&r, skus)
-            }
-        })
-    }
-
-    /// Looks up the SKUs of items not yet in the index, in one query.
-    async fn learn_skus(
-        &self,
-        items: &[NetSuiteId],
-        skus: &mut SkuIndex,
-    ) -> Result<(), netsuite_client::Error> {
-        let unknown: Vec<i64> = items
-            .iter()
-            .filter(|i| !skus.contains(i))
-            .filter_map(|i| i.as_str().parse().ok())
-            .collect();
-        if unknown.is_empty() {
-            return Ok(());
-        }
-        let query =
-            Query::new("SELECT id, itemid FROM item WHERE id IN ? ORDER BY id").bind(unknown);
-        let rows: Vec<ItemSkuRow> = self
-            .client
-            .suiteql(query, StreamOptions::default())
-            .try_collect()
-            .await?;
-        for row in rows {
-            skus.insert(NetSuiteId::new(row.id.to_string()), row.itemid.into());
-        }
-        Ok(())
-    }
-
-    /// Closes the `invalid-record` exception of a record that now reads well (it was corrected
-    /// in NetSuite, which changed its modification time, so the poller read it again).
-    async fn resolve_invalid(&self, record_type: &RecordType, id: i64) -> Result<(), StoreError> {
-        let key = invalid_key(record_type, id);
-        let store = self.engine.store();
-        if store
-            .exception(&key)
-            .await?
-            .is_some_and(|e| e.resolved_at.is_none())
-        {
-            store
-                .resolve_exception(
-                    &key,
-                    "the record reads well since it was corrected in NetSuite",
-                    self.engine.clock().now(),
-                )
-                .await?;
-        }
-        Ok(())
-    }
-
-    async fn raise_invalid(
-        &self,
-        record_type: &RecordType,
-        id: i64,
-        modified: Timestamp,
-        problem: &ConversionError,
-    ) -> Result<(), StoreError> {
-        tracing::warn!(record = %record_type, id, error = %problem, "NetSuite record cannot be converted");
-        let exception = NewException::of(
-            ExceptionKind::InvalidRecord,
-            invalid_key(record_type, id),
-            format!("NetSuite {record_type} {id}"),
-            format!(
-                "NetSuite {record_type} {id} (modified {modified}) cannot be read into the integration: {problem}"
-            ),
-            serde_json::json!({
-                "record_type": record_type.as_str(),
-                "id": id.to_string(),
-                "modified": modified.to_string(),
-                "error": problem.to_string(),
-            }),
-        );
-        // Read again while still invalid: the exception shows the latest problem.
-        self.engine
-            .store()
-            .refresh_exception(exception, self.engine.clock().now())
-            .await
-    }
-}
-
-fn record_type_of(kind: PollKind, row: &ChangedRow) -> RecordType {
-    RecordType::from_static(match kind {
-        PollKind::Items => match (row.isserialitem, row.islotitem) {
-            (Some(true), _) => "serializedInventoryItem",
-            (_, Some(true)) => "lotNumberedInventoryItem",
-            _ => "inventoryItem",
-        },
-        PollKind::SalesOrders => "salesOrder",
-        PollKind::PurchaseOrders => "purchaseOrder",
-        PollKind::ReturnAuthorisations => "returnAuthorization",
-    })
-}
-
-/// The key of the `invalid-record` exception of one NetSuite record.
-fn invalid_key(record_type: &RecordType, id: i64) -> String {
-    format!("EX-NS-INVALID-{record_type}-{id}")
 }
