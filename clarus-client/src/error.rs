@@ -38,6 +38,63 @@ pub struct GraphQlError {
     pub other: Map<String, Value>,
 }
 
+/// `extensions.code` values graphql-ruby (Clarus's GraphQL server) gives static validation
+/// errors: the query does not fit the schema, and sending it again cannot help.
+pub const GRAPHQL_VALIDATION_CODES: &[&str] = &[
+    "undefinedField",
+    "argumentNotAccepted",
+    "argumentLiteralsIncompatible",
+    "argumentNotUnique",
+    "missingRequiredArguments",
+    "missingRequiredInputObjectAttribute",
+    "undefinedType",
+    "selectionMismatch",
+    "fieldConflict",
+    "cannotSpreadFragment",
+    "fragmentOnNonCompositeType",
+    "undefinedFragment",
+    "directiveNotDefined",
+    "directiveCannotBeApplied",
+    "directiveNotUniqueForLocation",
+    "variableMismatch",
+    "variableNotDefined",
+    "variableNotUsed",
+    "variableRequiresValidType",
+    "defaultValueInvalidType",
+    "missingQueryConfiguration",
+    "missingMutationConfiguration",
+    "missingSubscriptionConfiguration",
+];
+
+/// Phrases of graphql-ruby's validation messages, for servers that send no `extensions.code`.
+const GRAPHQL_VALIDATION_PHRASES: &[&str] = &["doesn't exist on type", "doesn't accept argument"];
+
+/// OAuth error codes a token endpoint uses for a passing problem.
+const PASSING_OAUTH_ERRORS: &[&str] = &["server_error", "temporarily_unavailable", "slow_down"];
+
+impl GraphQlError {
+    /// Whether the error says the query does not fit the server's schema (a static validation
+    /// error of graphql-ruby: an unknown field or argument, a missing required argument, ...).
+    ///
+    /// ```
+    /// let e: clarus_client::GraphQlError = serde_json::from_str(
+    ///     r#"{"message":"Field 'x' doesn't exist on type 'Product'","extensions":{"code":"undefinedField"}}"#,
+    /// ).unwrap();
+    /// assert!(e.is_validation());
+    /// ```
+    pub fn is_validation(&self) -> bool {
+        let code = self
+            .extensions
+            .as_ref()
+            .and_then(|e| e.get("code"))
+            .and_then(Value::as_str);
+        code.is_some_and(|c| GRAPHQL_VALIDATION_CODES.contains(&c))
+            || GRAPHQL_VALIDATION_PHRASES
+                .iter()
+                .any(|p| self.message.contains(p))
+    }
+}
+
 /// Errors from obtaining or renewing an OAuth access token.
 ///
 /// None of them keeps the token endpoint's response body (a token response can hold tokens):
@@ -254,6 +311,33 @@ impl Error {
         }
     }
 
+    /// True when Clarus refused who is asking: a 401 or 403 answer, the token endpoint refusing
+    /// the client for a reason other than a passing one (`server_error`,
+    /// `temporarily_unavailable`, `slow_down`), or no authorisation at all. Waiting does not
+    /// clear it; new credentials or permissions do.
+    pub fn is_access_refused(&self) -> bool {
+        match self {
+            Self::Unauthorized { .. } => true,
+            Self::Auth(AuthError::Refused { error, .. }) => {
+                !PASSING_OAUTH_ERRORS.contains(&error.as_str())
+            }
+            Self::Auth(AuthError::AuthorizationRequired) => true,
+            _ => matches!(self.status(), Some(401 | 403)),
+        }
+    }
+
+    /// True when a GraphQL query does not fit the tenant's schema (see
+    /// [`GraphQlError::is_validation`]): sending it again cannot help.
+    pub fn is_query_invalid(&self) -> bool {
+        matches!(self, Self::GraphQl { errors, .. } if errors.iter().any(GraphQlError::is_validation))
+    }
+
+    /// True when waiting cannot clear the error: access refused, a query the schema does not
+    /// accept, or a configuration the client rejected. Such a failure needs a person, not a retry.
+    pub fn is_persistent(&self) -> bool {
+        matches!(self, Self::Config(_)) || self.is_access_refused() || self.is_query_invalid()
+    }
+
     /// True when the connection to Clarus could not be made: the request was never sent, so
     /// even a create may be sent again.
     pub fn is_connect_failure(&self) -> bool {
@@ -314,6 +398,35 @@ fn summarize(errors: &[ApiErrorItem]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn persistent_errors_are_refused_access_invalid_queries_and_configuration() {
+        let api = |status| Error::from_response(status, r#"{"errors":[]}"#.to_owned());
+        assert!(api(401).is_persistent() && api(403).is_access_refused());
+        assert!(
+            !api(429).is_persistent() && !api(503).is_persistent() && !api(422).is_persistent()
+        );
+        let refused = |code: &str| {
+            Error::Auth(AuthError::Refused {
+                error: code.to_owned(),
+                description: None,
+            })
+        };
+        assert!(refused("invalid_client").is_persistent());
+        assert!(!refused("temporarily_unavailable").is_persistent());
+        let graphql = |code: &str| {
+            let errors: Vec<GraphQlError> = serde_json::from_value(serde_json::json!([
+                {"message": "m", "extensions": {"code": code}}
+            ]))
+            .unwrap();
+            Error::GraphQl {
+                errors,
+                raw_body: String::new(),
+            }
+        };
+        assert!(graphql("undefinedField").is_query_invalid());
+        assert!(!graphql("INTERNAL_SERVER_ERROR").is_persistent());
+    }
 
     #[test]
     fn keeps_every_field_of_the_errors_body() {

@@ -48,6 +48,9 @@ pub use config::{
     ClarusConfig, ClarusConfigBuilder, ClientAuthMethod, Credentials, DEFAULT_BASE_URL,
     DeleteChangeType, PathPrefix, Secret, Subdomain,
 };
-pub use error::{ApiErrorItem, AuthError, ClarusError, ConfigError, Error, GraphQlError};
+pub use error::{
+    ApiErrorItem, AuthError, ClarusError, ConfigError, Error, GRAPHQL_VALIDATION_CODES,
+    GraphQlError,
+};
 pub use http_url::HttpUrl;
 pub use id::{ClarusId, ParseIdError};

@@ -26,7 +26,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use clarus_client::webhook::{WebhookSecret, WebhookTarget};
-use clarus_client::{ClarusClient, ClarusError, ClarusId, HttpUrl};
+use clarus_client::{ClarusClient, ClarusId, HttpUrl};
 use netsuite_client::NetSuiteClient;
 use sync_core::{Mappings, Tenant};
 
@@ -62,7 +62,7 @@ pub enum AssembleError {
     Store(#[from] crate::store::StoreError),
     /// Subscribing the webhooks in Clarus failed.
     #[error("subscribing Clarus webhooks failed: {0}")]
-    Subscribe(#[from] ClarusError),
+    Subscribe(#[from] clarus_client::Error),
     /// The webhook URL is not usable.
     #[error("webhook URL: {0}")]
     Url(String),

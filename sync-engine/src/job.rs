@@ -6,9 +6,8 @@ use std::fmt;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use clarus_client::{ClarusError, GraphQlError};
+use clarus_client::GraphQlError;
 use serde::Serialize;
-use serde_json::Value;
 
 use crate::engine::Engine;
 
@@ -38,70 +37,24 @@ impl fmt::Display for Connection {
     }
 }
 
-/// `extensions.code` values graphql-ruby (Clarus's GraphQL server) gives static validation
-/// errors: the query does not fit the schema, and sending it again cannot help.
-pub const GRAPHQL_VALIDATION_CODES: &[&str] = &[
-    "undefinedField",
-    "argumentNotAccepted",
-    "argumentLiteralsIncompatible",
-    "argumentNotUnique",
-    "missingRequiredArguments",
-    "missingRequiredInputObjectAttribute",
-    "undefinedType",
-    "selectionMismatch",
-    "fieldConflict",
-    "cannotSpreadFragment",
-    "fragmentOnNonCompositeType",
-    "undefinedFragment",
-    "directiveNotDefined",
-    "directiveCannotBeApplied",
-    "directiveNotUniqueForLocation",
-    "variableMismatch",
-    "variableNotDefined",
-    "variableNotUsed",
-    "variableRequiresValidType",
-    "defaultValueInvalidType",
-    "missingQueryConfiguration",
-    "missingMutationConfiguration",
-    "missingSubscriptionConfiguration",
-];
+pub use clarus_client::GRAPHQL_VALIDATION_CODES;
 
-/// Phrases of graphql-ruby's validation messages, for servers that send no `extensions.code`.
-const GRAPHQL_VALIDATION_PHRASES: &[&str] = &["doesn't exist on type", "doesn't accept argument"];
-
-/// OAuth error codes a token endpoint uses for a passing problem.
-const PASSING_OAUTH_ERRORS: &[&str] = &["server_error", "temporarily_unavailable", "slow_down"];
-
-/// Whether a GraphQL error says the query does not fit the server's schema.
+/// Whether a GraphQL error says the query does not fit the server's schema: the client's
+/// [`GraphQlError::is_validation`].
 pub fn graphql_error_is_validation(error: &GraphQlError) -> bool {
-    let code = error
-        .extensions
-        .as_ref()
-        .and_then(|e| e.get("code"))
-        .and_then(Value::as_str);
-    code.is_some_and(|c| GRAPHQL_VALIDATION_CODES.contains(&c))
-        || GRAPHQL_VALIDATION_PHRASES
-            .iter()
-            .any(|p| error.message.contains(p))
+    error.is_validation()
 }
 
 /// Whether a Clarus error cannot pass by waiting: a GraphQL validation error (the tenant's schema
 /// lacks a field or argument asked for), credentials refused (401, 403, the token endpoint
-/// refusing the client), or a configuration the client rejected.
-pub fn clarus_error_is_persistent(error: &ClarusError) -> bool {
-    match error {
-        ClarusError::GraphQl { errors, .. } => errors.iter().any(graphql_error_is_validation),
-        ClarusError::Unauthorized { .. } | ClarusError::Config(_) => true,
-        ClarusError::Api { status, .. } | ClarusError::UnexpectedStatus { status, .. } => {
-            matches!(status, 401 | 403)
-        }
-        ClarusError::Auth(clarus_client::AuthError::Refused { error, .. }) => {
-            !PASSING_OAUTH_ERRORS.contains(&error.as_str())
-        }
-        ClarusError::Auth(clarus_client::AuthError::AuthorizationRequired) => true,
-        _ => false,
-    }
+/// refusing the client), or a configuration the client rejected; the client's
+/// [`clarus_client::Error::is_persistent`].
+pub fn clarus_error_is_persistent(error: &clarus_client::Error) -> bool {
+    error.is_persistent()
 }
+
+/// OAuth error codes a token endpoint uses for a passing problem.
+const PASSING_OAUTH_ERRORS: &[&str] = &["server_error", "temporarily_unavailable", "slow_down"];
 
 /// Whether a NetSuite error cannot pass by waiting: credentials or permissions refused (401,
 /// 403, the token endpoint refusing the client), or an authentication or client configuration
@@ -207,7 +160,7 @@ impl JobError {
 
     /// A Clarus failure, classified with [`clarus_error_is_persistent`];
     /// `message` describes it (usually the wrapping error's text).
-    pub fn clarus(message: impl Into<String>, error: &clarus_client::ClarusError) -> Self {
+    pub fn clarus(message: impl Into<String>, error: &clarus_client::Error) -> Self {
         let e = if clarus_error_is_persistent(error) {
             JobError::persistent(message)
         } else {

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use sync_core::ExceptionKind;
 
-use clarus_client::{ClarusClient, ClarusError};
+use clarus_client::ClarusClient;
 use jiff::Timestamp;
 use netsuite_client::NetSuiteClient;
 use rust_decimal::Decimal;
@@ -94,7 +94,7 @@ pub struct Reconciliation {
 pub enum ReconcileError {
     /// Reading Clarus stock failed.
     #[error("reading Clarus stock failed: {0}")]
-    Clarus(#[from] ClarusError),
+    Clarus(#[from] clarus_client::Error),
     /// Reading NetSuite on-hand failed.
     #[error(transparent)]
     NetSuite(#[from] SnapshotError),

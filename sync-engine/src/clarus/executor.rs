@@ -10,7 +10,7 @@ use clarus_client::rest::common::{Change, GenericFields};
 use clarus_client::rest::goods_in::{GoodsInLine, GoodsInReceipt};
 use clarus_client::rest::goods_out::{GoodsOut, GoodsOutLine};
 use clarus_client::rest::products::Product;
-use clarus_client::{ClarusClient, ClarusError, ClarusId};
+use clarus_client::{ClarusClient, ClarusId};
 use futures_util::TryStreamExt;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -717,7 +717,7 @@ pub(crate) fn mapped_warehouses(mappings: &sync_core::Mappings) -> Vec<ClarusId>
 pub(crate) async fn list<N: Node>(
     client: &ClarusClient,
     filter: Filter,
-) -> Result<Vec<N>, ClarusError> {
+) -> Result<Vec<N>, clarus_client::Error> {
     client
         .list_all::<N>(ListQuery::new(filter, 100))
         .try_collect()

@@ -203,7 +203,7 @@ pub(crate) async fn receipt_just_before(
     location: Option<ClarusId>,
     quantity: rust_decimal::Decimal,
     at: Timestamp,
-) -> Result<bool, clarus_client::ClarusError> {
+) -> Result<bool, clarus_client::Error> {
     let mut filter = Filter::new()
         .eq("subtype", "RCV")
         .eq("warehouse_id", warehouse)

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use clarus_client::{ClarusClient, ClarusError, ClarusId};
+use clarus_client::{ClarusClient, ClarusId};
 use sync_core::Sku;
 
 /// A cache of product ids by SKU.
@@ -39,7 +39,7 @@ impl ProductCache {
         &self,
         client: &ClarusClient,
         sku: &Sku,
-    ) -> Result<Option<ClarusId>, ClarusError> {
+    ) -> Result<Option<ClarusId>, clarus_client::Error> {
         if let Some(id) = self.cached(sku) {
             return Ok(Some(id));
         }

@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 
 use clarus_client::graphql::{Filter, StockBalanceNode};
-use clarus_client::{ClarusClient, ClarusError, ClarusId};
+use clarus_client::{ClarusClient, ClarusId};
 use rust_decimal::Decimal;
 use sync_core::{DriftCalculator, Mappings, Sku, StockKey, StockRow, StockStatus, WarehouseId};
 
@@ -45,7 +45,7 @@ pub struct SnapshotSummary {
 /// Reads Clarus on-hand as drift positions.
 ///
 /// ```no_run
-/// # async fn demo(client: clarus_client::ClarusClient, mappings: sync_core::Mappings) -> Result<(), clarus_client::ClarusError> {
+/// # async fn demo(client: clarus_client::ClarusClient, mappings: sync_core::Mappings) -> Result<(), clarus_client::Error> {
 /// use sync_core::{DriftCalculator, Thresholds};
 /// use sync_engine::clarus::StockSnapshotReader;
 /// let mut drift = DriftCalculator::new();
@@ -67,7 +67,7 @@ impl StockSnapshotReader {
     }
 
     /// Every position with its on-hand quantity, in key order.
-    pub async fn read(&self) -> Result<(Vec<StockRow>, SnapshotSummary), ClarusError> {
+    pub async fn read(&self) -> Result<(Vec<StockRow>, SnapshotSummary), clarus_client::Error> {
         let mut summary = SnapshotSummary::default();
         let mut positions: BTreeMap<StockKey, Decimal> = BTreeMap::new();
         // Clarus documents no warehouse field on stock, but a `warehouse_id` filter: one read
@@ -139,7 +139,7 @@ impl StockSnapshotReader {
     pub async fn read_into(
         &self,
         drift: &mut DriftCalculator,
-    ) -> Result<SnapshotSummary, ClarusError> {
+    ) -> Result<SnapshotSummary, clarus_client::Error> {
         let (rows, summary) = self.read().await?;
         for row in rows {
             drift.add_clarus(row.key, row.quantity);

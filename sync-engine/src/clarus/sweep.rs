@@ -22,7 +22,7 @@ use std::time::Duration;
 use sync_core::ExceptionKind;
 
 use clarus_client::graphql::Filter;
-use clarus_client::{ClarusClient, ClarusError, ClarusId};
+use clarus_client::{ClarusClient, ClarusId};
 use jiff::{SignedDuration, Timestamp};
 use rust_decimal::Decimal;
 use serde_json::json;
@@ -53,7 +53,7 @@ pub const CHUNK: usize = 50;
 pub enum SweepError {
     /// Clarus could not be listed.
     #[error("listing goods outs or receipts in Clarus failed: {0}")]
-    Clarus(#[from] ClarusError),
+    Clarus(#[from] clarus_client::Error),
     /// Planning failed.
     #[error(transparent)]
     Engine(#[from] EngineError),
