@@ -2,8 +2,9 @@
 //! values replaced by hostile ones (huge, negative or unrepresentable numbers, wrong types, deep
 //! nesting, long strings, NUL and control characters), plus raw number tokens no `Value` holds.
 //!
-//! One file for every parser fuzz test of the workspace, included by each test file with
-//! `#[path = "../../testing/fuzz_inputs.rs"] mod fuzz_inputs;`.
+//! One file for every parser fuzz test of the workspace, included once per test binary with
+//! `#[path = ".../testing/fuzz_inputs.rs"] mod fuzz_inputs;` (clarus-client's `tests/it`, and each
+//! netsuite-client test file that fuzzes).
 
 use proptest::prelude::*;
 use proptest::sample::Index;

@@ -5,7 +5,7 @@
 //! operators), adding that more fields and filters are "available via GraphQL introspection".
 //! A tenant may serve more, but only the documented part is promised. This module carries that
 //! documentation (`spec/clarus-graphql.json`, derived from the full spec by
-//! `tests/spec_files.rs` and compiled into the crate) and checks selections and filters against
+//! `tests/it/spec_files.rs` and compiled into the crate) and checks selections and filters against
 //! it.
 //!
 //! Type names: a root's node type is the singular CamelCase of the root (`goods_outs` →

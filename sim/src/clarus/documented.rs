@@ -1,5 +1,5 @@
 //! What Clarus documents per GraphQL list root: `clarus-client/spec/clarus-graphql.json`, derived
-//! from the vendor's OpenAPI file by `clarus-client/tests/spec_files.rs` and compiled in here (the
+//! from the vendor's OpenAPI file by `clarus-client/tests/it/spec_files.rs` and compiled in here (the
 //! simulator does not depend on `clarus-client`; these are its own small structs).
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -1,6 +1,6 @@
 //! Request-body validation against the request schemas of Clarus's OpenAPI file (by default the
 //! project-owned subset `clarus-client/spec/clarus-requests.json`, derived from the vendor's
-//! file by `clarus-client/tests/spec_files.rs`).
+//! file by `clarus-client/tests/it/spec_files.rs`).
 //!
 //! The file is OpenAPI 3.0, whose schema dialect is JSON Schema draft 4 plus `nullable`. Before
 //! compiling, every `nullable: true` schema `S` is rewritten to `anyOf: [{type: null}, S]`, so a

@@ -1,6 +1,6 @@
 //! The record shapes the simulator accepts in request bodies, from the project-owned metadata
 //! `sim/spec/netsuite-records.json` (derived from the REST API Browser 2026.1 by
-//! `sim/tests/netsuite_spec.rs`) and `sim/spec/netsuite-records-supplement.json` (hand-kept
+//! `sim/tests/it/netsuite_spec.rs`) and `sim/spec/netsuite-records-supplement.json` (hand-kept
 //! shapes of records the browser leaves out).
 //!
 //! A create, update or transform body naming a field the record, sublist line or subrecord does
