@@ -1,7 +1,14 @@
 //! Tests of the Clarus schema check: the comparison over introspection answers and the
 //! exception it raises and resolves.
 
+use clarus_client::graphql::DocumentedSchema;
+use jiff::Timestamp;
+use serde_json::{Value, json};
+
+use super::super::nodes::engine_reads;
+use super::compare::{parse_selection, read_tree};
 use super::*;
+use crate::job::Connection;
 use crate::store::SqliteStore;
 
 fn named(name: &str) -> Value {
