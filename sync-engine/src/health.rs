@@ -44,11 +44,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
-use sync_core::ExceptionKind;
 
-use jiff::{SignedDuration, Timestamp, Unit};
-use serde::Serialize;
-use serde_json::json;
+use jiff::Timestamp;
 
 pub use crate::job::{
     Connection, GRAPHQL_VALIDATION_CODES, JobError, clarus_error_is_persistent,
@@ -56,37 +53,21 @@ pub use crate::job::{
 };
 use crate::store::{NewException, Store, StoreError};
 
+mod exceptions;
 mod leases;
+mod readiness;
 
+pub use exceptions::{
+    JOB_EXCEPTION_PREFIX, JOB_FAILING_KIND, JOB_FAILING_RUNBOOK, TASK_CRASHED_KIND,
+    TASK_CRASHED_RUNBOOK, TASK_EXCEPTION_PREFIX, job_exception_key, task_exception_key,
+};
 pub use leases::{
     LEASE_EXCEPTION_PREFIX, LEASE_REFRESH_EVERY, LEASES_PART, lease_exception_instance,
     lease_exception_key, resolve_gone_instances,
 };
+pub use readiness::{ComponentHealth, Condition, Failure, Readiness, Role};
 
-/// Kind of the exception raised for a scheduled job that keeps failing.
-pub const JOB_FAILING_KIND: &str = ExceptionKind::JobFailing.code();
-/// Runbook entry of [`JOB_FAILING_KIND`].
-pub const JOB_FAILING_RUNBOOK: &str = "operations.md#job-failing";
-/// Prefix of the key of a job's exception; the job's name follows.
-pub const JOB_EXCEPTION_PREFIX: &str = "EX-INTEGRATION-JOB-";
-
-/// The key of the `job-failing` exception of `job`.
-pub fn job_exception_key(job: &str) -> String {
-    format!("{JOB_EXCEPTION_PREFIX}{job}")
-}
-
-/// Kind of the exception raised for a part of the service that crashed and was restarted.
-pub const TASK_CRASHED_KIND: &str = ExceptionKind::TaskCrashed.code();
-/// Runbook entry of [`TASK_CRASHED_KIND`].
-pub const TASK_CRASHED_RUNBOOK: &str = "operations.md#task-crashed";
-/// Prefix of the key of a part's `task-crashed` exception; the part's name follows.
-pub const TASK_EXCEPTION_PREFIX: &str = "EX-INTEGRATION-TASK-";
-
-/// The key of the `task-crashed` exception of `part` (a job's name, `delivery-processor`,
-/// `outbox`).
-pub fn task_exception_key(part: &str) -> String {
-    format!("{TASK_EXCEPTION_PREFIX}{part}")
-}
+use exceptions::{job_exception, seconds};
 
 /// Settings of the health registry.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,113 +91,6 @@ impl Default for HealthConfig {
             delivery_stall: Duration::from_secs(30 * 60),
         }
     }
-}
-
-/// Where a job or connection stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Condition {
-    /// Succeeding recently.
-    Ok,
-    /// Failed past the threshold, or with an error waiting cannot clear.
-    Failing,
-    /// No success for longer than allowed.
-    Stale,
-}
-
-/// The last failure of a job or connection.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Failure {
-    /// When.
-    pub at: Timestamp,
-    /// The error.
-    pub message: String,
-    /// Whether waiting cannot clear it.
-    pub persistent: bool,
-}
-
-/// Whether this instance runs a leader-only job (see [`crate::cluster`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    /// This instance holds the job's lease and runs it.
-    Leader,
-    /// Another instance leads the job; this one skips its runs and stands by.
-    Follower,
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Role::Leader => "leader",
-            Role::Follower => "follower",
-        })
-    }
-}
-
-/// One job or connection in [`Readiness`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ComponentHealth {
-    /// The job's or connection's name.
-    pub name: String,
-    /// Where it stands.
-    pub condition: Condition,
-    /// For a job, the connections it depends on (empty for a connection).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub connections: Vec<Connection>,
-    /// Seconds between runs (for a connection: of its most frequent job).
-    pub interval_secs: u64,
-    /// Seconds without a success after which it is stale.
-    pub stale_after_secs: u64,
-    /// The last success, if any since the service started.
-    pub last_success: Option<Timestamp>,
-    /// The last failure, if any since the service started.
-    pub last_failure: Option<Failure>,
-    /// Failed runs since the last success.
-    pub consecutive_failures: u32,
-    /// The first failure since the last success, while failing.
-    pub failing_since: Option<Timestamp>,
-    /// For a leader-only job: whether this instance leads it (left out until its first lease
-    /// attempt, and for jobs every instance runs and for connections).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub role: Option<Role>,
-    /// For a job this instance follows: the instance leading it, when known.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub led_by: Option<String>,
-}
-
-impl ComponentHealth {
-    /// The job's role in words: `leader`, `follower: led by <instance>` (`follower` when the
-    /// leader is not known); `None` for a job every instance runs and for a connection.
-    pub fn role_text(&self) -> Option<String> {
-        match (self.role?, &self.led_by) {
-            (Role::Follower, Some(leader)) => Some(format!("follower: led by {leader}")),
-            (role, _) => Some(role.to_string()),
-        }
-    }
-}
-
-/// Whether the engine is moving the ledger: `/readyz`'s answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Readiness {
-    /// Every job and connection is [`Condition::Ok`].
-    pub ready: bool,
-    /// When this was read.
-    pub checked_at: Timestamp,
-    /// Clarus and NetSuite, as seen by the jobs that depend on them.
-    pub connections: Vec<ComponentHealth>,
-    /// Every scheduled job.
-    pub jobs: Vec<ComponentHealth>,
-    /// The parts of the service (a job's loop, `delivery-processor`, `outbox`) that crashed and
-    /// have not run successfully since their restart, and [`LEASES_PART`] while the store keeps
-    /// failing to take or renew this instance's job leases (see [`Health::record_lease_failed`]);
-    /// always [`Condition::Failing`]. Left out of the JSON while empty.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub tasks: Vec<ComponentHealth>,
-    /// This instance, the live instances and the leases held, as the last cluster heartbeat
-    /// read them (left out before the first one).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cluster: Option<crate::cluster_status::ClusterStatus>,
 }
 
 /// The outcomes of one job or connection.
@@ -268,46 +142,6 @@ impl Track {
 
     fn stale_after(&self, floor: Duration) -> Duration {
         (self.interval.saturating_mul(3)).max(floor)
-    }
-
-    /// How it looks at `now`; `raised` says its exception is open and it still fails;
-    /// `standing_by` (a job another instance leads, a connection only such jobs use) is never
-    /// stale.
-    fn view(
-        &self,
-        name: &str,
-        connections: &[Connection],
-        raised: bool,
-        standing_by: bool,
-        config: &HealthConfig,
-        now: Timestamp,
-    ) -> ComponentHealth {
-        let stale_after = self.stale_after(config.stale_floor);
-        // `since` moves past the last success when the wait starts again (a job taken over).
-        let waited =
-            now.duration_since(self.last_success.map_or(self.since, |s| s.max(self.since)));
-        let condition = if raised || self.failing(config.failures_before_exception) {
-            Condition::Failing
-        } else if standing_by {
-            Condition::Ok
-        } else if waited > SignedDuration::try_from(stale_after).unwrap_or(SignedDuration::MAX) {
-            Condition::Stale
-        } else {
-            Condition::Ok
-        };
-        ComponentHealth {
-            name: name.to_owned(),
-            condition,
-            connections: connections.to_vec(),
-            interval_secs: self.interval.as_secs(),
-            stale_after_secs: stale_after.as_secs(),
-            last_success: self.last_success,
-            last_failure: self.last_failure.clone(),
-            consecutive_failures: self.consecutive_failures,
-            failing_since: self.failing_since,
-            role: None,
-            led_by: None,
-        }
     }
 }
 
@@ -510,81 +344,6 @@ impl Health {
         }
     }
 
-    /// Records that `part` of the service crashed (`reason`: the panic's message or the error that
-    /// ended it) and raises its `task-crashed` exception at once, or refreshes it when the part
-    /// crashed again since. The part shows failing in readiness until [`Health::record_task_ok`].
-    pub async fn record_crash(
-        &self,
-        store: &dyn Store,
-        part: &str,
-        reason: &str,
-    ) -> Result<(), StoreError> {
-        let now = self.now();
-        let (exception, first) = {
-            let mut state = self.state();
-            let entry = state
-                .tasks
-                .entry(part.to_owned())
-                .or_insert_with(|| TaskState {
-                    crash: None,
-                    may_be_open: true,
-                });
-            entry.may_be_open = true;
-            let last = Failure {
-                at: now,
-                message: reason.to_owned(),
-                persistent: false,
-            };
-            let first = entry.crash.is_none();
-            let crash = entry.crash.get_or_insert_with(|| Crash {
-                since: now,
-                last: last.clone(),
-                crashes: 0,
-            });
-            crash.crashes += 1;
-            crash.last = last;
-            (task_exception(part, crash), first)
-        };
-        if first {
-            store.raise_exception(exception, now).await
-        } else {
-            store.refresh_exception(exception, now).await
-        }
-    }
-
-    /// Records that `part` ran successfully (a pass, a run, a start): after a crash this resolves
-    /// its `task-crashed` exception and the part is no longer failing. Cheap when nothing is open.
-    pub async fn record_task_ok(&self, store: &dyn Store, part: &str) -> Result<(), StoreError> {
-        {
-            let mut state = self.state();
-            let entry = state
-                .tasks
-                .entry(part.to_owned())
-                .or_insert_with(|| TaskState {
-                    crash: None,
-                    may_be_open: true,
-                });
-            if entry.crash.is_none() && !entry.may_be_open {
-                return Ok(());
-            }
-        }
-        let now = self.now();
-        let note = format!("{part} runs again after its restart");
-        match store
-            .resolve_exception(&task_exception_key(part), &note, now)
-            .await
-        {
-            Ok(()) | Err(StoreError::NotFound { .. }) => {
-                if let Some(entry) = self.state().tasks.get_mut(part) {
-                    entry.crash = None;
-                    entry.may_be_open = false;
-                }
-                Ok(())
-            }
-            Err(e) => Err(e),
-        }
-    }
-
     /// Records that this instance leads the leader-only `job` (it holds the job's lease). When it
     /// followed before, the job was run elsewhere until now: the wait for its next success, and
     /// its connections', starts again now.
@@ -671,175 +430,6 @@ impl Health {
             }
         }
     }
-
-    /// Where every job and connection stands now.
-    pub fn readiness(&self) -> Readiness {
-        let now = self.now();
-        let config = &self.inner.config;
-        let state = self.state();
-        // A connection whose every job another instance leads is used (and watched) there.
-        let standing_by = |c: &Connection| {
-            let mut users = state.jobs.values().filter(|j| j.connections.contains(c));
-            let mut any = false;
-            let all = users.all(|j| {
-                any = true;
-                j.following()
-            });
-            any && all
-        };
-        let connections: Vec<ComponentHealth> = state
-            .connections
-            .iter()
-            .map(|(c, track)| track.view(c.as_str(), &[], false, standing_by(c), config, now))
-            .collect();
-        let jobs: Vec<ComponentHealth> = state
-            .jobs
-            .iter()
-            .map(|(name, job)| {
-                // Raised and not yet resolved counts only while the job still fails: a
-                // resolution the store refused is tried again on the next success.
-                // A job whose loop crashed fails until it runs successfully again.
-                let crashed = state.tasks.get(name).is_some_and(|t| t.crash.is_some());
-                let raised = crashed || (job.raised && job.track.consecutive_failures > 0);
-                let following = job.following();
-                // A follower's own failures are from before another instance took the job over:
-                // only a crash of its loop here counts.
-                let mut view = job.track.view(
-                    name,
-                    &job.connections,
-                    raised && (crashed || !following),
-                    following,
-                    config,
-                    now,
-                );
-                if following && !crashed {
-                    view.condition = Condition::Ok;
-                }
-                view.role = job.role;
-                if following {
-                    // As read when the run was skipped, else as the last heartbeat read it.
-                    view.led_by = job.led_by.clone().or_else(|| {
-                        state
-                            .cluster
-                            .as_ref()
-                            .and_then(|c| c.leader_of(name))
-                            .map(str::to_owned)
-                    });
-                }
-                view
-            })
-            .collect();
-        let tasks: Vec<ComponentHealth> = state
-            .tasks
-            .iter()
-            .filter_map(|(name, task)| {
-                let crash = task.crash.as_ref()?;
-                Some(ComponentHealth {
-                    name: name.clone(),
-                    condition: Condition::Failing,
-                    connections: Vec::new(),
-                    interval_secs: 0,
-                    stale_after_secs: 0,
-                    last_success: None,
-                    last_failure: Some(crash.last.clone()),
-                    consecutive_failures: crash.crashes,
-                    failing_since: Some(crash.since),
-                    role: None,
-                    led_by: None,
-                })
-            })
-            .chain(state.leases.view())
-            .collect();
-        let ready = connections
-            .iter()
-            .chain(&jobs)
-            .chain(&tasks)
-            .all(|c| c.condition == Condition::Ok);
-        Readiness {
-            ready,
-            checked_at: now,
-            connections,
-            jobs,
-            tasks,
-            cluster: state.cluster.clone(),
-        }
-    }
-}
-
-/// The `job-failing` exception of a job that has just failed again.
-fn job_exception(job: &str, state: &JobState, error: &JobError) -> NewException {
-    let track = &state.track;
-    let runs = track.consecutive_failures;
-    let since = track.failing_since.unwrap_or(track.since);
-    let runs_text = if runs == 1 {
-        "1 run".to_owned()
-    } else {
-        format!("{runs} runs")
-    };
-    let depends = if state.connections.is_empty() {
-        String::new()
-    } else {
-        let names: Vec<&str> = state.connections.iter().map(|c| c.as_str()).collect();
-        format!(" (depends on {})", names.join(" and "))
-    };
-    let cause = if error.is_persistent() {
-        "; the error will not clear by waiting (credentials refused, or the other system's schema \
-         lacks what is asked for)"
-    } else {
-        ""
-    };
-    NewException::of(
-        ExceptionKind::JobFailing,
-        job_exception_key(job),
-        format!("job {job}"),
-        format!(
-            "scheduled job {job}{depends} has failed {runs_text} in a row since {}{cause}; last \
-             error: {error}",
-            seconds(since)
-        ),
-        json!({
-            "job": job,
-            "connections": state.connections,
-            "consecutive_failures": runs,
-            "failing_since": since,
-            "last_error": error.message(),
-            "persistent": error.is_persistent(),
-            "connection": error.connection(),
-        }),
-    )
-}
-
-/// The `task-crashed` exception of a part that has just crashed (again).
-fn task_exception(part: &str, crash: &Crash) -> NewException {
-    let times = if crash.crashes == 1 {
-        "crashed".to_owned()
-    } else {
-        format!(
-            "crashed {} times since {}",
-            crash.crashes,
-            seconds(crash.since)
-        )
-    };
-    NewException::of(
-        ExceptionKind::TaskCrashed,
-        task_exception_key(part),
-        format!("task {part}"),
-        format!(
-            "the service part {part} {times} and is being restarted; last: {}",
-            crash.last.message
-        ),
-        json!({
-            "part": part,
-            "crashes": crash.crashes,
-            "crashed_since": crash.since,
-            "last_error": crash.last.message,
-        }),
-    )
-}
-
-/// A timestamp to the second, for messages.
-fn seconds(t: Timestamp) -> Timestamp {
-    t.round(Unit::Second).unwrap_or(t)
 }
 
 #[cfg(test)]

@@ -1,5 +1,7 @@
 //! Tests of the health registry.
 
+use jiff::SignedDuration;
+
 use super::*;
 use crate::store::SqliteStore;
 use clarus_client::ClarusError;
