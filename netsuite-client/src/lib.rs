@@ -46,6 +46,24 @@
 //! # let _ = client; Ok(()) }
 //! ```
 //!
+//! # Cargo features
+//!
+//! Each authentication method is a feature; all four are in `default`. A build that uses one
+//! method can turn `default` off and name it, leaving the other methods and their dependencies
+//! out ([`auth::AuthSettings`] then refuses the missing methods with a message naming the
+//! feature):
+//!
+//! | Feature | Method | Dependencies it brings |
+//! |---|---|---|
+//! | `oauth2-client-credentials` | OAuth 2.0 client credentials (M2M), JWT assertion | `jsonwebtoken` |
+//! | `oauth2-authorization-code` | OAuth 2.0 authorization code with PKCE | `oauth2` |
+//! | `tba` | token-based authentication (OAuth 1.0a, HMAC-SHA256) | `hmac`, `base64` |
+//! | `static-bearer` | a bearer token obtained elsewhere | none |
+//!
+//! ```toml
+//! netsuite-client = { version = "*", default-features = false, features = ["tba"] }
+//! ```
+//!
 //! # Reading and creating records
 //!
 //! ```no_run

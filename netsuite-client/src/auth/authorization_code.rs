@@ -27,11 +27,11 @@ use oauth2::{
 use serde::{Deserialize, Deserializer, Serialize};
 use url::Url;
 
-use super::client_credentials::Scope;
 use super::http::{
     MAX_TOKEN_LIFETIME, OAuth2Http, deserialize_expires_in, error_chain, scrub_values,
     token_http_client, token_lifetime,
 };
+use super::scope::Scope;
 use super::secret::Secret;
 use super::token_cache::{FetchedToken, TokenCache};
 use super::{AuthError, AuthScheme, Authenticator, Clock, SystemClock, set_authorization};

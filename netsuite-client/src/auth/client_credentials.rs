@@ -19,6 +19,7 @@ use url::Url;
 use super::http::{
     deserialize_expires_in, error_chain, rejected, scrub_values, token_http_client, token_lifetime,
 };
+use super::scope::Scope;
 use super::secret::Secret;
 use super::token_cache::{FetchedToken, TokenCache};
 use super::{
@@ -130,46 +131,6 @@ impl TryFrom<jsonwebtoken::Algorithm> for JwtAlgorithm {
 impl fmt::Display for JwtAlgorithm {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
-    }
-}
-
-/// An OAuth 2.0 scope NetSuite grants.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Scope {
-    /// `rest_webservices`: SuiteTalk REST (records, SuiteQL).
-    RestWebServices,
-    /// `restlets`: RESTlet scripts.
-    Restlets,
-    /// `suite_analytics`: SuiteAnalytics Connect.
-    SuiteAnalytics,
-}
-
-impl Scope {
-    /// The wire name, e.g. `rest_webservices`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Scope::RestWebServices => "rest_webservices",
-            Scope::Restlets => "restlets",
-            Scope::SuiteAnalytics => "suite_analytics",
-        }
-    }
-}
-
-impl FromStr for Scope {
-    type Err = AuthError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim() {
-            "rest_webservices" => Ok(Scope::RestWebServices),
-            "restlets" => Ok(Scope::Restlets),
-            "suite_analytics" => Ok(Scope::SuiteAnalytics),
-            other => Err(AuthError::Config {
-                scheme: SCHEME,
-                message: format!(
-                    "{other:?} is not a NetSuite scope; use rest_webservices, restlets or suite_analytics"
-                ),
-            }),
-        }
     }
 }
 

@@ -1,7 +1,9 @@
 //! HTTP plumbing shared by the OAuth 2.0 flows: the token client, the `oauth2` adapter and the
 //! parsing of NetSuite's token responses.
 
+#[cfg(feature = "oauth2-authorization-code")]
 use std::future::Future;
+#[cfg(feature = "oauth2-authorization-code")]
 use std::pin::Pin;
 use std::time::Duration;
 
@@ -31,8 +33,10 @@ pub(crate) fn token_http_client(scheme: AuthScheme) -> Result<reqwest::Client, A
 /// Lets the `oauth2` crate (built without its own HTTP client) send requests with reqwest 0.13.
 ///
 /// `oauth2` 5 ships an adapter for reqwest 0.12 only; this is the same few lines for 0.13.
+#[cfg(feature = "oauth2-authorization-code")]
 pub(crate) struct OAuth2Http<'a>(pub(crate) &'a reqwest::Client);
 
+#[cfg(feature = "oauth2-authorization-code")]
 impl<'c> oauth2::AsyncHttpClient<'c> for OAuth2Http<'_> {
     type Error = oauth2::HttpClientError<reqwest::Error>;
     type Future =
@@ -160,6 +164,7 @@ pub(crate) fn scrub_values(message: &str) -> String {
 }
 
 /// The OAuth error fields of an error body, when it is JSON.
+#[cfg(feature = "oauth2-client-credentials")]
 #[derive(Deserialize)]
 pub(crate) struct OAuthErrorBody {
     pub(crate) error: Option<String>,
@@ -168,6 +173,7 @@ pub(crate) struct OAuthErrorBody {
 
 /// Builds [`AuthError::TokenRejected`] from a non-success token response: the OAuth `error` and
 /// `error_description` are kept, the body itself is not (it could hold a token).
+#[cfg(feature = "oauth2-client-credentials")]
 pub(crate) fn rejected(scheme: AuthScheme, status: Option<u16>, body: &[u8]) -> AuthError {
     let parsed: Option<OAuthErrorBody> = serde_json::from_slice(body).ok();
     let (error, description) = parsed.map_or((None, None), |p| (p.error, p.error_description));

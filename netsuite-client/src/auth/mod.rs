@@ -4,42 +4,62 @@
 //! [`Authenticator`] just before sending, so signers that need the final URL (TBA signs every
 //! query parameter) and token caches (OAuth 2.0) fit the same hole.
 //!
-//! Four implementations:
-//! - [`ClientCredentialsAuth`]: OAuth 2.0 client credentials (M2M) with a JWT assertion signed by
-//!   the certificate's private key. Oracle's recommended choice for unattended integrations.
-//! - [`TbaSigner`]: token-based authentication (OAuth 1.0a, HMAC-SHA256). Legacy but common.
-//! - [`AuthorizationCodeAuth`]: OAuth 2.0 authorization code with PKCE and refresh tokens,
-//!   started through [`AuthorizationCodeFlow`].
-//! - [`StaticBearer`]: a bearer token the caller already has.
+//! Four implementations, each behind its cargo feature (all in `default`; a build that needs one
+//! method can leave the others, and their dependencies, out):
+//! - [`ClientCredentialsAuth`] (`oauth2-client-credentials`): OAuth 2.0 client credentials (M2M)
+//!   with a JWT assertion signed by the certificate's private key. Oracle's recommended choice for
+//!   unattended integrations.
+//! - [`TbaSigner`] (`tba`): token-based authentication (OAuth 1.0a, HMAC-SHA256). Legacy but
+//!   common.
+//! - [`AuthorizationCodeAuth`] (`oauth2-authorization-code`): OAuth 2.0 authorization code with
+//!   PKCE and refresh tokens, started through [`AuthorizationCodeFlow`].
+//! - [`StaticBearer`] (`static-bearer`): a bearer token the caller already has.
 //!
 //! [`AuthSettings`] picks and builds one of them from environment variables or another source.
 //!
 //! Every credential type redacts its secrets in `Debug`, and nothing here logs a secret.
 
-use std::sync::Arc;
 use std::time::SystemTime;
 
 use async_trait::async_trait;
 
+#[cfg(feature = "oauth2-authorization-code")]
 mod authorization_code;
+#[cfg(feature = "oauth2-client-credentials")]
 mod client_credentials;
+#[cfg(any(
+    feature = "oauth2-client-credentials",
+    feature = "oauth2-authorization-code"
+))]
 mod http;
+mod scope;
 mod secret;
 mod settings;
 mod settings_text;
+#[cfg(feature = "static-bearer")]
 mod static_bearer;
+#[cfg(feature = "tba")]
 mod tba;
+#[cfg(any(
+    feature = "oauth2-client-credentials",
+    feature = "oauth2-authorization-code"
+))]
 mod token_cache;
 
+#[cfg(feature = "oauth2-authorization-code")]
 pub use authorization_code::{
     AuthorizationCodeAuth, AuthorizationCodeConfig, AuthorizationCodeFlow, AuthorizationStart,
     PkceVerifier,
 };
+#[cfg(feature = "oauth2-client-credentials")]
 pub use client_credentials::{
-    ClientCredentialsAuth, ClientCredentialsConfig, JwtAlgorithm, Scope, ScopeClaim,
+    ClientCredentialsAuth, ClientCredentialsConfig, JwtAlgorithm, ScopeClaim,
 };
+pub use scope::Scope;
 pub use settings::AuthSettings;
+#[cfg(feature = "static-bearer")]
 pub use static_bearer::StaticBearer;
+#[cfg(feature = "tba")]
 pub use tba::{TbaCredentials, TbaSigner};
 
 /// Which authentication scheme an [`Authenticator`] uses; named in errors so a 401 says what was tried.
@@ -151,9 +171,15 @@ impl Clock for SystemClock {
 }
 
 /// A shared clock handle.
-pub(crate) type SharedClock = Arc<dyn Clock>;
+#[cfg(any(
+    feature = "oauth2-client-credentials",
+    feature = "oauth2-authorization-code",
+    feature = "tba"
+))]
+pub(crate) type SharedClock = std::sync::Arc<dyn Clock>;
 
 /// Seconds since the Unix epoch (0 for a clock set before 1970).
+#[cfg(any(feature = "oauth2-client-credentials", feature = "tba"))]
 pub(crate) fn unix_seconds(time: SystemTime) -> u64 {
     time.duration_since(SystemTime::UNIX_EPOCH)
         .map(|d| d.as_secs())

@@ -16,6 +16,7 @@ impl Secret {
         &self.0
     }
 
+    #[cfg(any(feature = "tba", feature = "static-bearer"))]
     pub(crate) fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

@@ -26,14 +26,24 @@
 use std::fmt;
 use std::sync::Arc;
 
+#[cfg(feature = "oauth2-authorization-code")]
 use url::Url;
 
+#[cfg(any(
+    feature = "oauth2-client-credentials",
+    feature = "oauth2-authorization-code"
+))]
+use super::Scope;
+#[cfg(feature = "static-bearer")]
+use super::StaticBearer;
 use super::secret::Secret;
-use super::{
-    AuthError, AuthScheme, Authenticator, AuthorizationCodeConfig, AuthorizationCodeFlow,
-    ClientCredentialsAuth, ClientCredentialsConfig, JwtAlgorithm, Scope, StaticBearer,
-    TbaCredentials, TbaSigner,
-};
+use super::{AuthError, AuthScheme, Authenticator};
+#[cfg(feature = "oauth2-authorization-code")]
+use super::{AuthorizationCodeConfig, AuthorizationCodeFlow};
+#[cfg(feature = "oauth2-client-credentials")]
+use super::{ClientCredentialsAuth, ClientCredentialsConfig, JwtAlgorithm};
+#[cfg(feature = "tba")]
+use super::{TbaCredentials, TbaSigner};
 use crate::account::{AccountId, Endpoint};
 
 /// Which authenticator to build, with its credentials. `Debug` shows ids, never secrets.
@@ -44,6 +54,7 @@ pub struct AuthSettings {
 
 #[derive(Clone)]
 enum Kind {
+    #[cfg(feature = "oauth2-client-credentials")]
     ClientCredentials {
         client_id: String,
         certificate_id: String,
@@ -51,12 +62,14 @@ enum Kind {
         private_key_pem: Secret,
         scopes: Vec<Scope>,
     },
+    #[cfg(feature = "tba")]
     Tba {
         consumer_key: Secret,
         consumer_secret: Secret,
         token_id: Secret,
         token_secret: Secret,
     },
+    #[cfg(feature = "oauth2-authorization-code")]
     AuthorizationCode {
         client_id: String,
         client_secret: Option<Secret>,
@@ -64,14 +77,14 @@ enum Kind {
         refresh_token: Secret,
         scopes: Vec<Scope>,
     },
-    StaticBearer {
-        token: Secret,
-    },
+    #[cfg(feature = "static-bearer")]
+    StaticBearer { token: Secret },
 }
 
 impl fmt::Debug for AuthSettings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
+            #[cfg(feature = "oauth2-client-credentials")]
             Kind::ClientCredentials {
                 client_id,
                 certificate_id,
@@ -86,10 +99,12 @@ impl fmt::Debug for AuthSettings {
                 .field("private_key_pem", &"[redacted]")
                 .field("scopes", scopes)
                 .finish(),
+            #[cfg(feature = "tba")]
             Kind::Tba { .. } => f
                 .debug_struct("AuthSettings::Tba")
                 .field("credentials", &"[redacted]")
                 .finish(),
+            #[cfg(feature = "oauth2-authorization-code")]
             Kind::AuthorizationCode {
                 client_id,
                 client_secret,
@@ -104,11 +119,28 @@ impl fmt::Debug for AuthSettings {
                 .field("refresh_token", &"[redacted]")
                 .field("scopes", scopes)
                 .finish(),
+            #[cfg(feature = "static-bearer")]
             Kind::StaticBearer { .. } => f
                 .debug_struct("AuthSettings::StaticBearer")
                 .field("token", &"[redacted]")
                 .finish(),
         }
+    }
+}
+
+/// The settings name a method this build leaves out.
+#[cfg(not(all(
+    feature = "oauth2-client-credentials",
+    feature = "oauth2-authorization-code",
+    feature = "tba",
+    feature = "static-bearer"
+)))]
+fn not_built(scheme: AuthScheme, feature: &str) -> AuthError {
+    AuthError::Config {
+        scheme,
+        message: format!(
+            "this build of netsuite-client leaves {scheme:?} out; enable its cargo feature `{feature}`"
+        ),
     }
 }
 
@@ -129,6 +161,10 @@ impl<F: Fn(&str) -> Option<String>> Vars<F> {
         })
     }
 
+    #[cfg(any(
+        feature = "oauth2-client-credentials",
+        feature = "oauth2-authorization-code"
+    ))]
     fn scopes(&self, scheme: AuthScheme) -> Result<Vec<Scope>, AuthError> {
         match self.get("NETSUITE_SCOPES") {
             None => Ok(vec![Scope::RestWebServices]),
@@ -187,6 +223,7 @@ impl AuthSettings {
             }
         };
         let kind = match scheme {
+            #[cfg(feature = "oauth2-client-credentials")]
             AuthScheme::OAuth2ClientCredentials => {
                 let private_key_pem = match (
                     vars.get("NETSUITE_PRIVATE_KEY_FILE"),
@@ -218,12 +255,14 @@ impl AuthSettings {
                     scopes: vars.scopes(scheme)?,
                 }
             }
+            #[cfg(feature = "tba")]
             AuthScheme::Tba => Kind::Tba {
                 consumer_key: Secret::new(vars.require("NETSUITE_CONSUMER_KEY", scheme)?),
                 consumer_secret: Secret::new(vars.require("NETSUITE_CONSUMER_SECRET", scheme)?),
                 token_id: Secret::new(vars.require("NETSUITE_TOKEN_ID", scheme)?),
                 token_secret: Secret::new(vars.require("NETSUITE_TOKEN_SECRET", scheme)?),
             },
+            #[cfg(feature = "oauth2-authorization-code")]
             AuthScheme::OAuth2AuthorizationCode => {
                 let redirect = vars.require("NETSUITE_REDIRECT_URL", scheme)?;
                 Kind::AuthorizationCode {
@@ -237,9 +276,22 @@ impl AuthSettings {
                     scopes: vars.scopes(scheme)?,
                 }
             }
+            #[cfg(feature = "static-bearer")]
             AuthScheme::StaticBearer => Kind::StaticBearer {
                 token: Secret::new(vars.require("NETSUITE_ACCESS_TOKEN", scheme)?),
             },
+            #[cfg(not(feature = "oauth2-client-credentials"))]
+            AuthScheme::OAuth2ClientCredentials => {
+                return Err(not_built(scheme, "oauth2-client-credentials"));
+            }
+            #[cfg(not(feature = "tba"))]
+            AuthScheme::Tba => return Err(not_built(scheme, "tba")),
+            #[cfg(not(feature = "oauth2-authorization-code"))]
+            AuthScheme::OAuth2AuthorizationCode => {
+                return Err(not_built(scheme, "oauth2-authorization-code"));
+            }
+            #[cfg(not(feature = "static-bearer"))]
+            AuthScheme::StaticBearer => return Err(not_built(scheme, "static-bearer")),
         };
         Ok(AuthSettings { kind })
     }
@@ -247,9 +299,13 @@ impl AuthSettings {
     /// The scheme these settings build.
     pub fn scheme(&self) -> AuthScheme {
         match self.kind {
+            #[cfg(feature = "oauth2-client-credentials")]
             Kind::ClientCredentials { .. } => AuthScheme::OAuth2ClientCredentials,
+            #[cfg(feature = "tba")]
             Kind::Tba { .. } => AuthScheme::Tba,
+            #[cfg(feature = "oauth2-authorization-code")]
             Kind::AuthorizationCode { .. } => AuthScheme::OAuth2AuthorizationCode,
+            #[cfg(feature = "static-bearer")]
             Kind::StaticBearer { .. } => AuthScheme::StaticBearer,
         }
     }
@@ -261,7 +317,10 @@ impl AuthSettings {
         account: &AccountId,
         endpoint: &Endpoint,
     ) -> Result<Arc<dyn Authenticator>, AuthError> {
+        // Not every method needs both (a build may hold one method only).
+        let _ = (account, endpoint);
         Ok(match &self.kind {
+            #[cfg(feature = "oauth2-client-credentials")]
             Kind::ClientCredentials {
                 client_id,
                 certificate_id,
@@ -279,6 +338,7 @@ impl AuthSettings {
                 .with_scopes(scopes.iter().copied());
                 Arc::new(ClientCredentialsAuth::new(config)?)
             }
+            #[cfg(feature = "tba")]
             Kind::Tba {
                 consumer_key,
                 consumer_secret,
@@ -291,6 +351,7 @@ impl AuthSettings {
                 token_id.expose(),
                 token_secret.expose(),
             )?)),
+            #[cfg(feature = "oauth2-authorization-code")]
             Kind::AuthorizationCode {
                 client_id,
                 client_secret,
@@ -307,6 +368,7 @@ impl AuthSettings {
                 }
                 Arc::new(AuthorizationCodeFlow::new(config)?.resume(refresh_token.expose()))
             }
+            #[cfg(feature = "static-bearer")]
             Kind::StaticBearer { token } => Arc::new(StaticBearer::new(token.expose())?),
         })
     }

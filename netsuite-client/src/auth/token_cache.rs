@@ -130,6 +130,7 @@ impl TokenCache {
 
     /// Caches a token obtained outside [`TokenCache::token`] (e.g. by an authorization-code
     /// exchange), as issued now.
+    #[cfg(feature = "oauth2-authorization-code")]
     pub(crate) fn store(&self, fetched: &FetchedToken) {
         let now = self.clock.now();
         Self::put(&mut self.slot(), now, fetched);
