@@ -153,9 +153,9 @@ pub const WEBHOOK_SECRET_VAR: &str = "CLARUS_WEBHOOK_SECRET";
 pub const WEBHOOK_SECRET_PREVIOUS_VAR: &str = "CLARUS_WEBHOOK_SECRET_PREVIOUS";
 
 /// Checks a webhook shared secret: at least [`crate::intake::MIN_SECRET_CHARS`] characters, so
-/// that it cannot be guessed. [`Config::from_toml`](super::Config::from_toml) applies it to `CLARUS_WEBHOOK_SECRET` and
-/// `CLARUS_WEBHOOK_SECRET_PREVIOUS` when they are set, so `sync check-config` and start-up
-/// refuse a short one.
+/// that it cannot be guessed. [`Config::from_toml`](super::Config::from_toml) applies it to
+/// `CLARUS_WEBHOOK_SECRET` and `CLARUS_WEBHOOK_SECRET_PREVIOUS` when they are set, so
+/// `sync check-config` and start-up refuse a short one.
 pub fn check_webhook_secret(secret: &str) -> Result<(), ConfigError> {
     check_webhook_secret_named(WEBHOOK_SECRET_VAR, secret)
 }

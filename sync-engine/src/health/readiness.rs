@@ -104,9 +104,10 @@ pub struct Readiness {
     /// Every scheduled job.
     pub jobs: Vec<ComponentHealth>,
     /// The parts of the service (a job's loop, `delivery-processor`, `outbox`) that crashed and
-    /// have not run successfully since their restart, and [`LEASES_PART`] while the store keeps
-    /// failing to take or renew this instance's job leases (see [`Health::record_lease_failed`]);
-    /// always [`Condition::Failing`]. Left out of the JSON while empty.
+    /// have not run successfully since their restart, and [`LEASES_PART`](super::LEASES_PART)
+    /// while the store keeps failing to take or renew this instance's job leases (see
+    /// [`Health::record_lease_failed`]); always [`Condition::Failing`]. Left out of the JSON while
+    /// empty.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tasks: Vec<ComponentHealth>,
     /// This instance, the live instances and the leases held, as the last cluster heartbeat

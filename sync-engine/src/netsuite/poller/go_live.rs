@@ -19,7 +19,8 @@ pub(super) struct GoLive {
     /// The cut-over: orders last modified before it are not read.
     #[serde(default)]
     pub(super) start_from: Option<Timestamp>,
-    /// The end of the adoption window (`first_poll` + [`PollerConfig::adopt_existing_for`]).
+    /// The end of the adoption window (`first_poll` +
+    /// [`PollerConfig::adopt_existing_for`](super::PollerConfig::adopt_existing_for)).
     #[serde(default)]
     pub(super) adopt_until: Option<Timestamp>,
 }
