@@ -63,6 +63,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::action::Action;
+use crate::exception::ExceptionKind;
 use crate::ids::{LocationId, Sku};
 use crate::mapping::StockPlace;
 use crate::money::{Amount, ValueTotals};
@@ -582,10 +583,13 @@ impl CloseAssessment {
 }
 
 /// Kinds of the exceptions that report unexplained drift.
-pub const DRIFT_EXCEPTION_KINDS: &[&str] = &["stock-drift", "drift-value"];
+pub const DRIFT_EXCEPTION_KINDS: &[&str] = &[
+    ExceptionKind::StockDrift.code(),
+    ExceptionKind::DriftValue.code(),
+];
 
 /// Kind of the exceptions for actions the outbox gave up on.
-pub const ACTION_FAILED_KIND: &str = "action-failed";
+pub const ACTION_FAILED_KIND: &str = ExceptionKind::ActionFailed { action: None }.code();
 
 /// Applies the close rules to `inputs` for `period`. Pure: the same inputs always give the same
 /// assessment.

@@ -29,6 +29,7 @@
 //! ```
 
 use std::collections::{HashMap, HashSet};
+use sync_core::subject::ExceptionSubject;
 
 use jiff::Timestamp;
 use serde::Serialize;
@@ -361,7 +362,11 @@ async fn close_inputs(store: &dyn Store) -> Result<Read, CloseError> {
             .flatten()
             .and_then(|key| parts.actions.get(key));
         let ledger_action = x.kind == sync_core::close::ACTION_FAILED_KIND
-            && (failed_action.is_some() || x.key.starts_with("EX-BATCH-"));
+            && (failed_action.is_some()
+                || matches!(
+                    ExceptionSubject::parse(&x.key),
+                    Some(ExceptionSubject::Batch(_))
+                ));
         let concerns = failed_action
             .and_then(|activity| dates.get(activity))
             .or_else(|| dates.get(&x.document))
