@@ -42,6 +42,14 @@ pub enum StoreError {
         /// Its key.
         key: String,
     },
+    /// An audit entry of a change people do not record directly (only
+    /// [`AuditEntry::RECORDED`](crate::store::AuditEntry::RECORDED) are; the exception's own
+    /// changes, such as `resolved`, are written by the methods that make them).
+    #[error("`{change}` is not an audit change that can be recorded on its own")]
+    UnrecordableChange {
+        /// The change refused.
+        change: String,
+    },
     /// A batch could not be formed: a member is already in a batch or no longer waiting.
     #[error("batch `{batch}` cannot take action `{action}`: it is not waiting for a batch")]
     BatchConflict {

@@ -152,9 +152,8 @@ pub(crate) fn recordable(change: &str) -> Result<(), StoreError> {
     if AuditEntry::RECORDED.contains(&change) {
         Ok(())
     } else {
-        Err(StoreError::NotFound {
-            what: "recordable audit change",
-            key: change.to_owned(),
+        Err(StoreError::UnrecordableChange {
+            change: change.to_owned(),
         })
     }
 }
@@ -241,8 +240,8 @@ pub trait ExceptionStore: Send + Sync {
     /// is one of [`AuditEntry::RECORDED`] (`assigned`); the exception's own changes (`resolved`,
     /// ...) are written by the methods making them, and readers of
     /// [`ExceptionStore::audit_since`] act on those. Fails with [`StoreError::NotFound`] when
-    /// there is no such exception (`what` is `exception`) or `change` is not one of
-    /// [`AuditEntry::RECORDED`] (`what` is `recordable audit change`), recording nothing.
+    /// there is no such exception, and with [`StoreError::UnrecordableChange`] when `change` is
+    /// not one of [`AuditEntry::RECORDED`], recording nothing.
     async fn record_audit(
         &self,
         key: &str,

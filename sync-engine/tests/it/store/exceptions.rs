@@ -312,10 +312,7 @@ async fn assignments_are_recorded_in_the_audit_trail(store: Arc<dyn Store>) {
         store
             .record_audit("EX-1", "resolved", Some("forged"), t(7))
             .await,
-        Err(StoreError::NotFound {
-            what: "recordable audit change",
-            ..
-        })
+        Err(StoreError::UnrecordableChange { change }) if change == "resolved"
     ));
 
     let trail = store.exception_audit("EX-1").await.unwrap();
