@@ -35,4 +35,5 @@ mod runbook;
 mod service;
 mod snapshot;
 mod store;
+mod store_upgrade;
 mod stuck;
