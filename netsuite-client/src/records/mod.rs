@@ -11,7 +11,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{RecordId, RecordType};
 
+#[macro_use]
+mod macros;
+
 mod bin;
+mod field;
 mod inventory_adjustment;
 mod inventory_detail;
 mod inventory_number;
