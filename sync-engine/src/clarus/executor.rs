@@ -325,12 +325,23 @@ impl ClarusExecutor {
             .create_goods_out(&body)
             .await
             .map_err(|e| classify(&e, Sent::Create))?;
-        self.record_line_order(record.id, order).await;
+        self.record_line_order(record.id, order).await?;
         Ok(Some(record.id.to_string()))
     }
 
-    async fn record_line_order(&self, goods_out: ClarusId, order: &WarehouseOrder) {
-        let Some(store) = &self.store else { return };
+    /// Keeps the goods out's line order (which order line each of its lines is) for the
+    /// despatch decoder. When the store refuses it the goods out exists but is not yet tied to
+    /// its order lines, so the attempt counts as ambiguous: the outbox looks the goods out up
+    /// ([`ActionExecutor::find_applied`]), which records the line order again, and gives the
+    /// action up with an exception if the store keeps refusing.
+    async fn record_line_order(
+        &self,
+        goods_out: ClarusId,
+        order: &WarehouseOrder,
+    ) -> Result<(), ExecutionError> {
+        let Some(store) = &self.store else {
+            return Ok(());
+        };
         let lines = LineOrder {
             lines: order
                 .lines
@@ -340,13 +351,16 @@ impl ClarusExecutor {
             order: Some(order.order.id.as_str().to_owned()),
             reference: Some(order.reference.clone()),
         };
-        if let Err(e) = lines
+        lines
             .save(store.as_ref(), goods_out, self.clock.now())
             .await
-        {
-            // Only a fallback for reads that lack line references; the goods out exists.
-            tracing::warn!(%goods_out, error = %e, "could not record the goods out's line order");
-        }
+            .map_err(|e| {
+                tracing::warn!(%goods_out, error = %e, "could not record the goods out's line order");
+                ExecutionError::Ambiguous(format!(
+                    "goods out {goods_out} exists in Clarus, but its line order could not be \
+                     kept: {e}"
+                ))
+            })
     }
 
     /// The goods outs with this `reference` that are not cancelled (the reference is the
@@ -415,21 +429,34 @@ impl ClarusExecutor {
             .create_goods_in_receipt(&body)
             .await
             .map_err(|e| classify(&e, Sent::Create))?;
-        self.record_goods_in(record.id, order).await;
+        self.record_goods_in(record.id, order).await?;
         Ok(Some(record.id.to_string()))
     }
 
-    async fn record_goods_in(&self, goods_in: ClarusId, order: &WarehouseOrder) {
-        let Some(store) = &self.store else { return };
+    /// Keeps which order a goods in receives, for the receipt decoder; a refusal of the store
+    /// makes the attempt ambiguous, as for [`Self::record_line_order`].
+    async fn record_goods_in(
+        &self,
+        goods_in: ClarusId,
+        order: &WarehouseOrder,
+    ) -> Result<(), ExecutionError> {
+        let Some(store) = &self.store else {
+            return Ok(());
+        };
         let kept = GoodsInOrder {
             order: order.order.id.as_str().to_owned(),
             kind: order.order.kind.code().to_owned(),
             reference: order.reference.clone(),
         };
-        if let Err(e) = kept.save(store.as_ref(), goods_in, self.clock.now()).await {
-            // The receipt decoder falls back on the webhook body; the goods in exists.
-            tracing::warn!(%goods_in, error = %e, "could not record the goods in's order");
-        }
+        kept.save(store.as_ref(), goods_in, self.clock.now())
+            .await
+            .map_err(|e| {
+                tracing::warn!(%goods_in, error = %e, "could not record the goods in's order");
+                ExecutionError::Ambiguous(format!(
+                    "goods in {goods_in} exists in Clarus, but the order it receives could not \
+                     be kept: {e}"
+                ))
+            })
     }
 
     async fn find_goods_in(
@@ -763,14 +790,14 @@ impl ActionExecutor for ClarusExecutor {
                     .into_iter()
                     .next();
                 if let Some(goods_out) = &found {
-                    self.record_line_order(goods_out.id, order).await;
+                    self.record_line_order(goods_out.id, order).await?;
                 }
                 Ok(found.map(|g| g.id.to_string()))
             }
             Action::CreateGoodsIn(order) => {
                 let found = self.find_goods_in(order).await?;
                 if let Some(id) = found.as_deref().and_then(|id| id.parse::<i64>().ok()) {
-                    self.record_goods_in(ClarusId::new(id), order).await;
+                    self.record_goods_in(ClarusId::new(id), order).await?;
                 }
                 Ok(found)
             }

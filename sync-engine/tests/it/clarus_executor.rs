@@ -907,3 +907,56 @@ async fn a_goods_in_receipt_already_in_clarus_is_adopted_during_the_go_live_wind
         (LineNo(1), dec(4))
     );
 }
+
+#[tokio::test]
+async fn a_goods_out_whose_line_order_cannot_be_kept_is_ambiguous_until_the_look_up_keeps_it() {
+    let rig = Rig::start().await;
+    let path = crate::support::store::temp_dir("line-order").join("sync.sqlite");
+    let store: std::sync::Arc<dyn sync_engine::store::Store> =
+        std::sync::Arc::new(sync_engine::store::SqliteStore::open(&path).unwrap());
+    let executor = rig.executor().with_store(store.clone());
+    executor
+        .execute(&create_product("77", "MUG-RED"))
+        .await
+        .unwrap();
+    // The store refuses every adapter-state write, as a full disk or a broken database would.
+    let admin = rusqlite::Connection::open(&path).unwrap();
+    admin
+        .execute_batch(
+            "CREATE TRIGGER refuse BEFORE INSERT ON adapter_state \
+             BEGIN SELECT RAISE(ABORT, 'disk full'); END;",
+        )
+        .unwrap();
+
+    let action = create_goods_out("501", "SO1001", &[(3, "MUG-RED", 2)]);
+    match executor.execute(&action).await {
+        Err(ExecutionError::Ambiguous(message)) => {
+            assert!(message.contains("line order"), "{message}")
+        }
+        other => panic!("a goods out not tied to its lines must be ambiguous, got {other:?}"),
+    }
+    let created = rig.sim.handle().find_goods_outs("SO1001");
+    assert_eq!(created.len(), 1, "the goods out exists");
+    // While the store refuses, the look-up finds the goods out but cannot settle the action.
+    assert!(matches!(
+        executor.find_applied(&action).await,
+        Err(ExecutionError::Ambiguous(_))
+    ));
+
+    admin.execute_batch("DROP TRIGGER refuse").unwrap();
+    let found = executor.find_applied(&action).await.unwrap();
+    assert_eq!(id_of(found), created[0]);
+    let kept = store
+        .adapter_state(&sync_engine::store::StateKey::new(
+            "clarus.goods_out.lines",
+            created[0].0,
+        ))
+        .await
+        .unwrap();
+    assert!(kept.is_some(), "the look-up kept the line order");
+    assert_eq!(
+        rig.sim.handle().find_goods_outs("SO1001").len(),
+        1,
+        "nothing was created twice"
+    );
+}
