@@ -27,10 +27,7 @@ pub use netsuite::{NetSuiteLocationSettings, NetSuiteSettings};
 pub use outbox::OutboxSettings;
 pub use poll::PollSettings;
 pub use store::PostgresSettings;
-pub use webhook::{
-    WEBHOOK_SECRET_PREVIOUS_VAR, WEBHOOK_SECRET_VAR, WebhookSettings, check_webhook_secret,
-    check_webhook_secret_named,
-};
+pub use webhook::{WebhookSettings, check_webhook_secret, check_webhook_secret_named};
 
 use std::path::{Path, PathBuf};
 
@@ -124,6 +121,13 @@ pub struct Config {
     #[serde(default)]
     pub console: Option<crate::console_settings::ConsoleSettings>,
 }
+
+/// The environment variable holding the webhook shared secret.
+pub const WEBHOOK_SECRET_VAR: &str = "CLARUS_WEBHOOK_SECRET";
+
+/// The environment variable holding, during a rotation, the previous webhook shared secret,
+/// accepted as well until Clarus delivers with the new one.
+pub const WEBHOOK_SECRET_PREVIOUS_VAR: &str = "CLARUS_WEBHOOK_SECRET_PREVIOUS";
 
 /// Longest retention of processed deliveries accepted, in days (ten years).
 const MAX_KEEP_DAYS: u64 = 3_653;

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::{ConfigError, MAX_KEEP_DAYS, MAX_TIMEOUT_SECS};
+use super::{ConfigError, MAX_KEEP_DAYS, MAX_TIMEOUT_SECS, WEBHOOK_SECRET_VAR};
 use crate::intake::IntakeLimits;
 
 /// Webhook endpoint settings (the shared secret comes from `CLARUS_WEBHOOK_SECRET`).
@@ -144,13 +144,6 @@ fn default_automation_prefix() -> String {
 fn default_max_body() -> usize {
     1024 * 1024
 }
-
-/// The environment variable holding the webhook shared secret.
-pub const WEBHOOK_SECRET_VAR: &str = "CLARUS_WEBHOOK_SECRET";
-
-/// The environment variable holding, during a rotation, the previous webhook shared secret,
-/// accepted as well until Clarus delivers with the new one.
-pub const WEBHOOK_SECRET_PREVIOUS_VAR: &str = "CLARUS_WEBHOOK_SECRET_PREVIOUS";
 
 /// Checks a webhook shared secret: at least [`crate::intake::MIN_SECRET_CHARS`] characters, so
 /// that it cannot be guessed. [`Config::from_toml`](super::Config::from_toml) applies it to
