@@ -63,8 +63,8 @@ use crate::cadence::{Cadence, CadenceSettings};
 use crate::clock::{self, SharedClock};
 use crate::lifecycle;
 use crate::store::{
-    CommitOutcome, NewAction, NewException, PlanCommit, StateSnapshot, Store, StoreError,
-    WAITING_FOR_BATCH,
+    CommitOutcome, ExceptionQuery, NewAction, NewException, PlanCommit, StateSnapshot, Store,
+    StoreError, WAITING_FOR_BATCH,
 };
 
 /// Errors from planning and recording.
@@ -504,8 +504,18 @@ impl Engine {
             .map(|e| e.key.as_str())
             .collect();
         if resolved.len() > RESOLUTIONS_READ_ONE_BY_ONE {
-            for e in self.store.exceptions().await? {
-                if e.resolved_at.is_some() && resolved.contains(e.exception.key.as_str()) {
+            let keys: Vec<String> = resolved.iter().map(|k| (*k).to_owned()).collect();
+            for chunk in keys.chunks(RESOLVED_PAGE) {
+                let filter = ExceptionQuery {
+                    open: Some(false),
+                    keys: chunk.to_vec(),
+                    ..ExceptionQuery::default()
+                };
+                for e in self
+                    .store
+                    .exceptions_page(&filter, None, chunk.len())
+                    .await?
+                {
                     forget(&mut view.state, &e.exception.key);
                 }
             }
@@ -607,6 +617,9 @@ async fn stale_pause(attempt: u32) {
 /// once instead of one exception at a time (the first catch-up after a long time).
 const RESOLUTIONS_READ_ONE_BY_ONE: usize = 16;
 
+/// Resolved exceptions read per page.
+const RESOLVED_PAGE: usize = 500;
+
 fn forget(state: &mut MemoryState, key: &str) {
     if let Ok(key) = IdempotencyKey::parse(key) {
         state.resolve_exception(&key);
@@ -654,12 +667,24 @@ async fn load_snapshot(store: &dyn Store, view: &mut View) -> Result<(), EngineE
 
 /// Applies to `state` every resolution people recorded (exceptions resolved now).
 async fn apply_resolved(store: &dyn Store, state: &mut MemoryState) -> Result<(), EngineError> {
-    for stored in store.exceptions().await? {
-        if stored.resolved_at.is_some() {
+    // Only the resolved ones, page by page: the open queue is not read.
+    let filter = ExceptionQuery {
+        open: Some(false),
+        ..ExceptionQuery::default()
+    };
+    let mut after = None;
+    loop {
+        let page = store
+            .exceptions_page(&filter, after.as_ref(), RESOLVED_PAGE)
+            .await?;
+        let Some(last) = page.last() else {
+            return Ok(());
+        };
+        after = Some(last.cursor());
+        for stored in &page {
             forget(state, &stored.exception.key);
         }
     }
-    Ok(())
 }
 
 /// Applies to `view` the state log after its applied head, skipping the entries this engine

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::{Alert, AlertSink, DeliveryError};
 use crate::engine::Engine;
 use crate::job::Scheduled;
-use crate::store::{Store, StoredException};
+use crate::store::{ExceptionCursor, ExceptionQuery, Store, StoreError, StoredException};
 
 /// The watermark holding the alerter's state (cursor, throttles, alerts waiting for delivery).
 pub const STATE_WATERMARK: &str = "alerts.state";
@@ -215,7 +215,7 @@ impl Alerter {
                 return run;
             }
         };
-        match store.open_exceptions().await {
+        match open_since(store, state.cursor.horizon()).await {
             Ok(exceptions) => self.collect(&mut state, &exceptions, &mut run),
             Err(e) => tracing::warn!(error = %e, "cannot read exceptions; alerting next run"),
         }
@@ -343,6 +343,37 @@ impl Alerter {
         state.channels.retain(|c| {
             c.pending.is_some() || c.last_sent_at.is_some_and(|at| now < later(at, throttle))
         });
+    }
+}
+
+/// Exceptions read per page.
+const PAGE: usize = 500;
+
+/// The open exceptions raised at or after `horizon` (every open one without a horizon: the first
+/// run), page by page: a run reads what is new, not the whole queue.
+async fn open_since(
+    store: &dyn Store,
+    horizon: Option<Timestamp>,
+) -> Result<Vec<StoredException>, StoreError> {
+    let filter = ExceptionQuery {
+        open: Some(true),
+        ..ExceptionQuery::default()
+    };
+    // Pages run in (time raised, key) order and start after the cursor; no key is empty, so
+    // this cursor starts at the horizon itself.
+    let mut after = horizon.map(|raised_at| ExceptionCursor {
+        raised_at,
+        key: String::new(),
+    });
+    let mut found = Vec::new();
+    loop {
+        let page = store.exceptions_page(&filter, after.as_ref(), PAGE).await?;
+        let full = page.len() == PAGE;
+        after = page.last().map(StoredException::cursor);
+        found.extend(page);
+        if !full {
+            return Ok(found);
+        }
     }
 }
 

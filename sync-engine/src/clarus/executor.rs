@@ -88,7 +88,8 @@ impl GoodsInOrder {
 }
 
 /// The store entry of the go-live record the NetSuite poller writes on a store's first poll
-/// (`sync-engine/src/netsuite/poller.rs`); the executor reads only the adoption window's end.
+/// (`sync-engine/src/netsuite/poller/go_live.rs`); the executor reads only the adoption
+/// window's end.
 const GO_LIVE_RECORD: &str = "go_live";
 
 /// The go-live record as the executor reads it.
