@@ -15,6 +15,7 @@ use crate::ids::{RecordId, RecordType};
 mod macros;
 
 mod bin;
+mod builders;
 mod field;
 mod inventory_adjustment;
 mod inventory_detail;
@@ -32,6 +33,10 @@ mod status;
 mod transfer_order;
 
 pub use bin::Bin;
+pub use builders::{
+    InventoryAdjustmentBuilder, InventoryTransferBuilder, ItemFulfillmentBuilder,
+    ItemReceiptBuilder,
+};
 pub use inventory_adjustment::{InventoryAdjustment, InventoryAdjustmentLine};
 pub use inventory_detail::{InventoryAssignment, InventoryDetail};
 pub use inventory_number::InventoryNumber;
@@ -78,10 +83,10 @@ pub struct RecordRef {
 }
 
 impl RecordRef {
-    /// A reference by internal id.
-    pub fn id(id: RecordId) -> Self {
+    /// A reference by internal id: a [`RecordId`], or an integer literal (`RecordRef::id(12)`).
+    pub fn id(id: impl Into<RecordId>) -> Self {
         Self {
-            id: Some(id),
+            id: Some(id.into()),
             ..Self::default()
         }
     }
