@@ -2,9 +2,7 @@
 //! SKU and barcode; a product whose code is no item's SKU is reported; everything raised is
 //! resolved when the two agree again, and a replay plans nothing.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use sync_core::*;
 
 /// A product read from Clarus, as the product sweep builds it: no link to the item (Clarus

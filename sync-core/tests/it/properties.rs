@@ -1,9 +1,7 @@
 //! Property tests over random event streams with duplicates and reorderings, and over keys and
 //! drift.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, BTreeSet};

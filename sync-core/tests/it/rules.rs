@@ -1,8 +1,6 @@
 //! One test (or a few) per planning rule.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use sync_core::*;
 
 // ---- item master ----

@@ -1,5 +1,4 @@
 //! Fixtures shared by the planner tests.
-#![allow(dead_code)]
 
 use jiff::Timestamp;
 use rust_decimal::Decimal;
