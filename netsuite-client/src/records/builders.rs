@@ -1,26 +1,6 @@
 //! Short ways to write the bodies an integration sends most: references from literal ids, and
 //! builders for item fulfilments, item receipts, inventory adjustments and inventory transfers
-//! that take one call per line.
-//!
-//! ```
-//! use netsuite_client::records::{InventoryAdjustment, ItemFulfillment};
-//! use netsuite_client::Decimal;
-//!
-//! // Fulfil order lines 1 and 3 of a sales order (the body of a transform).
-//! let fulfillment = ItemFulfillment::builder()
-//!     .external_id("WMS-SHIP-1001")
-//!     .line(1, 2)
-//!     .line(3, Decimal::new(15, 1))
-//!     .build();
-//!
-//! // Write off 4 units of item 501 at location 7, booked to account 130.
-//! let adjustment = InventoryAdjustment::builder(130, 7).line(501, -4).build();
-//!
-//! let sent = serde_json::to_value(&adjustment).unwrap();
-//! assert_eq!(sent["inventory"]["items"][0]["adjustQtyBy"], serde_json::json!(-4));
-//! assert_eq!(sent["account"], serde_json::json!({"id": "130"}));
-//! # let _ = fulfillment;
-//! ```
+//! that take one call per line (examples in the [module docs](super)).
 
 use rust_decimal::Decimal;
 

@@ -5,6 +5,22 @@
 //! role cannot see and accepts partial bodies); fields this crate does not model are kept in
 //! `extra` and written back unchanged, so custom fields (`custbody*`, `custcol*`) survive a
 //! read-modify-write. `links` are read but never written.
+//!
+//! A reference from a literal id needs no `Result` (`RecordRef::id(7)`, or `7` where a
+//! reference is asked for), and the bodies written most have line builders:
+//!
+//! ```
+//! use netsuite_client::records::{InventoryAdjustment, ItemFulfillment};
+//!
+//! // Fulfil 2 of sales order line 1 and 1 of line 3.
+//! let fulfillment = ItemFulfillment::builder().external_id("SHIP-1").line(1, 2).line(3, 1).build();
+//! // Write off 4 of item 501 at location 7, booked to account 130.
+//! let adjustment = InventoryAdjustment::builder(130, 7).line(501, -4).build();
+//!
+//! let body = serde_json::to_value(&fulfillment).unwrap();
+//! assert_eq!(body["item"]["items"][1], serde_json::json!({"orderLine": 3, "itemReceive": true, "quantity": 1}));
+//! # let _ = adjustment;
+//! ```
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
