@@ -5,6 +5,7 @@
 mod chaos;
 mod demo_run;
 mod flows;
+mod guide_samples;
 mod html_report;
 mod multi_instance;
 mod netsuite_cli;
