@@ -32,9 +32,9 @@
 //! use each other in a circle, directly or through others. A test (`layers.rs`) reads the
 //! sources and this list and fails when either rule is broken:
 //!
-//! 1. foundation: `store`, `clock`, `backoff`, `text`, `keys`, `cadence`, `subscriptions`,
-//!    `backup`, `instance_lock`, `store_location`, `cluster_status`, `close_settings`,
-//!    `console_settings`
+//! 1. foundation: `store`, `clock`, `backoff`, `failure`, `text`, `keys`, `cadence`,
+//!    `subscriptions`, `backup`, `instance_lock`, `store_location`, `cluster_status`,
+//!    `close_settings`, `console_settings`
 //! 2. planning: `lifecycle`, `engine`, `drift_history`
 //! 3. work: `job`, `outbox`, `router`, `health`, `snapshot`, `monitor`, `metrics`, `processor`,
 //!    `intake`, `netsuite`, `clarus`, `reconcile`, `batch`, `exceptions`, `retention`, `close`,
@@ -60,6 +60,7 @@ pub mod console_settings;
 pub mod drift_history;
 pub mod engine;
 pub mod exceptions;
+pub mod failure;
 pub mod health;
 pub mod instance_lock;
 pub mod intake;

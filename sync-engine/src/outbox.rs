@@ -24,6 +24,7 @@
 //! the next attempt looks the record up first.
 
 use crate::backoff::Backoff;
+pub use crate::failure::Failure;
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -59,14 +60,32 @@ pub const DEFAULT_CLAIM_TTL: Duration = Duration::from_secs(600);
 pub enum ExecutionError {
     /// Refused before anything was applied (429, 503, connection refused): safe to send again.
     #[error("retryable: {0}")]
-    Retryable(String),
+    Retryable(#[source] Failure),
     /// The request may have been applied without an answer (timeout, 5xx after sending a
     /// create): look the record up before sending again.
     #[error("outcome unknown: {0}")]
-    Ambiguous(String),
+    Ambiguous(#[source] Failure),
     /// The target system rejected the action; sending it again would fail the same way.
     #[error("rejected: {0}")]
-    Rejected(String),
+    Rejected(#[source] Failure),
+}
+
+impl ExecutionError {
+    /// The same error, with `cause` kept as the source of its [`Failure`] (the message stays).
+    pub fn caused_by(self, cause: impl std::error::Error + Send + Sync + 'static) -> Self {
+        match self {
+            Self::Retryable(f) => Self::Retryable(f.with_cause(cause)),
+            Self::Ambiguous(f) => Self::Ambiguous(f.with_cause(cause)),
+            Self::Rejected(f) => Self::Rejected(f.with_cause(cause)),
+        }
+    }
+
+    /// What went wrong, with its cause.
+    pub fn failure(&self) -> &Failure {
+        match self {
+            Self::Retryable(f) | Self::Ambiguous(f) | Self::Rejected(f) => f,
+        }
+    }
 }
 
 /// Carries out actions against Clarus and NetSuite. The engine's real executor uses the two
@@ -281,10 +300,13 @@ impl Outbox {
         let cut_at = tokio::time::Instant::now() + deadline;
         let cut = |what: &str| {
             tracing::warn!(key = %outbox.action.key, ?deadline, "{what} cut at the attempt deadline");
-            ExecutionError::Ambiguous(format!(
-                "{what} cut after {} s, before the action's claim runs out",
-                deadline.as_secs()
-            ))
+            ExecutionError::Ambiguous(
+                format!(
+                    "{what} cut after {} s, before the action's claim runs out",
+                    deadline.as_secs()
+                )
+                .into(),
+            )
         };
         let key = outbox.action.key.clone();
         let planned: PlannedAction = match serde_json::from_value(outbox.action.payload.clone()) {

@@ -25,6 +25,7 @@
 //! Should a delivery still be decoded twice (a pass slower than its claim), its events are
 //! duplicates in the ledger and planned once.
 
+use crate::failure::Failure;
 use std::sync::Arc;
 use std::time::Duration;
 use sync_core::ExceptionKind;
@@ -54,10 +55,20 @@ pub fn stalled_exception_key(delivery: i64) -> String {
 pub enum DecodeError {
     /// A look-up it needs failed for now (the source system is unreachable): try again later.
     #[error("retry later: {0}")]
-    Retryable(String),
+    Retryable(#[source] Failure),
     /// The delivery is malformed or names something that does not exist.
     #[error("invalid delivery: {0}")]
-    Invalid(String),
+    Invalid(#[source] Failure),
+}
+
+impl DecodeError {
+    /// The same error, with `cause` kept as the source of its [`Failure`] (the message stays).
+    pub fn caused_by(self, cause: impl std::error::Error + Send + Sync + 'static) -> Self {
+        match self {
+            Self::Retryable(f) => Self::Retryable(f.with_cause(cause)),
+            Self::Invalid(f) => Self::Invalid(f.with_cause(cause)),
+        }
+    }
 }
 
 /// Turns a stored delivery into the core events it stands for (none for events the
@@ -243,7 +254,7 @@ impl Processor {
                     )
                     .await?;
                 self.store
-                    .mark_delivery_processed(delivery.id, Some(message), self.now())
+                    .mark_delivery_processed(delivery.id, Some(message.to_string()), self.now())
                     .await?;
                 self.clear_stall(
                     delivery,

@@ -121,14 +121,17 @@ impl DeliveryDecoder for ClarusDecoder {
         if let Some(subdomain) = headers.subdomain.as_deref()
             && !subdomain.eq_ignore_ascii_case(&self.subdomain)
         {
-            return Err(DecodeError::Invalid(format!(
-                "delivery for tenant {subdomain}, this engine serves {}",
-                self.subdomain
-            )));
+            return Err(DecodeError::Invalid(
+                format!(
+                    "delivery for tenant {subdomain}, this engine serves {}",
+                    self.subdomain
+                )
+                .into(),
+            ));
         }
         let route = header("resource_name").zip(header("event"));
         let parsed = WebhookDelivery::parse(headers.clone(), &delivery.delivery.body, route)
-            .map_err(|e| DecodeError::Invalid(e.to_string()))?;
+            .map_err(|e| DecodeError::Invalid(e.to_string().into()))?;
         let record = parsed.record();
         match &parsed.event {
             WebhookEvent::GoodsOut {
@@ -137,10 +140,9 @@ impl DeliveryDecoder for ClarusDecoder {
             } => {
                 let completed = *event == GoodsOutEvent::Completed;
                 let id = typed.id.ok_or_else(|| {
-                    DecodeError::Invalid(format!(
-                        "goods_out {} webhook without a record id",
-                        event.as_str()
-                    ))
+                    DecodeError::Invalid(
+                        format!("goods_out {} webhook without a record id", event.as_str()).into(),
+                    )
                 })?;
                 self.despatches.read(id, Some(record), completed).await
             }

@@ -115,7 +115,7 @@ impl DespatchReader {
     async fn known(&self, id: ClarusId, hint: Option<&Value>) -> Result<Known, DecodeError> {
         let recorded = match &self.store {
             Some(store) => LineOrder::load(store.as_ref(), id).await.map_err(|e| {
-                DecodeError::Retryable(format!("reading the record of goods out {id}: {e}"))
+                DecodeError::Retryable(format!("reading the record of goods out {id}: {e}").into())
             })?,
             None => None,
         };
@@ -135,26 +135,26 @@ impl DespatchReader {
         {
             return Err(DecodeError::Invalid(format!(
                 "goods out {id}: the webhook names sales order {c}, but the engine created it for {r}"
-            )));
+            ).into()));
         }
         if let (Some(r), Some(c)) = (&recorded_reference, &claimed_reference)
             && r != c
         {
             return Err(DecodeError::Invalid(format!(
                 "goods out {id}: the webhook names reference {c}, but the engine created it as {r}"
-            )));
+            ).into()));
         }
         let reference = recorded_reference.or(claimed_reference).ok_or_else(|| {
             DecodeError::Invalid(format!(
                 "goods out {id}: neither the webhook nor the engine's records give its reference, \
                  so it cannot be confirmed in Clarus"
-            ))
+            ).into())
         })?;
         let order = recorded_order.or(claimed_order).ok_or_else(|| {
             DecodeError::Invalid(format!(
                 "goods out {id} ({reference}) names no NetSuite sales order: the engine did not \
                  create it and the webhook has no external_system_reference1"
-            ))
+            ).into())
         })?;
         Ok(Known {
             reference,
@@ -186,30 +186,34 @@ impl DespatchReader {
             Filter::new().eq("reference", known.reference.as_str()),
         )
         .await
-        .map_err(|e| decode_error(&context, &e))?;
+        .map_err(|e| decode_error(&context, e))?;
         let header = header.into_iter().find(|g| g.id == id).ok_or_else(|| {
-            DecodeError::Invalid(format!(
-                "goods out {id} ({}) does not exist in Clarus",
-                known.reference
-            ))
+            DecodeError::Invalid(
+                format!(
+                    "goods out {id} ({}) does not exist in Clarus",
+                    known.reference
+                )
+                .into(),
+            )
         })?;
         let is_completed = header.status_code().as_deref() == Some("COMPLETED");
         if completed && !is_completed {
-            return Err(DecodeError::Invalid(format!(
-                "goods out {id} is reported despatched but Clarus has it {}",
-                header
-                    .status_code()
-                    .unwrap_or_else(|| "without a status".into())
-            )));
+            return Err(DecodeError::Invalid(
+                format!(
+                    "goods out {id} is reported despatched but Clarus has it {}",
+                    header
+                        .status_code()
+                        .unwrap_or_else(|| "without a status".into())
+                )
+                .into(),
+            ));
         }
-        let warehouse = header
-            .warehouse
-            .as_ref()
-            .map(|w| w.id)
-            .ok_or_else(|| DecodeError::Invalid(format!("goods out {id} has no warehouse")))?;
+        let warehouse = header.warehouse.as_ref().map(|w| w.id).ok_or_else(|| {
+            DecodeError::Invalid(format!("goods out {id} has no warehouse").into())
+        })?;
         let shipments: Vec<ShipmentRead> = list(&self.client, Filter::new().eq("goods_out_id", id))
             .await
-            .map_err(|e| decode_error(&context, &e))?;
+            .map_err(|e| decode_error(&context, e))?;
         // Shipment statuses are open strings: `dispatched` has left, and every shipment of a
         // completed goods out has.
         let mut gone: Vec<&ShipmentRead> = shipments
@@ -295,7 +299,9 @@ impl DespatchReader {
         Ok(store
             .action(key.as_str())
             .await
-            .map_err(|e| DecodeError::Retryable(format!("reading the despatch of {id}: {e}")))?
+            .map_err(|e| {
+                DecodeError::Retryable(format!("reading the despatch of {id}: {e}").into())
+            })?
             .is_some())
     }
 
@@ -315,7 +321,7 @@ impl DespatchReader {
     ) -> Result<Option<Group>, DecodeError> {
         let lines: Vec<GoodsOutLineRead> = list(&self.client, Filter::new().eq("goods_out_id", id))
             .await
-            .map_err(|e| decode_error(context, &e))?;
+            .map_err(|e| decode_error(context, e))?;
         let mut ordered: Vec<&GoodsOutLineRead> = lines.iter().collect();
         ordered.sort_by_key(|l| l.id);
         let reported = shipped.reported_per_line();
@@ -327,7 +333,9 @@ impl DespatchReader {
                 .as_ref()
                 .and_then(|p| p.code.as_deref())
                 .ok_or_else(|| {
-                    DecodeError::Invalid(format!("goods out {id} line {} has no product", line.id))
+                    DecodeError::Invalid(
+                        format!("goods out {id} line {} has no product", line.id).into(),
+                    )
                 })?;
             // The engine's own record first: the body is unsigned.
             let order_line = known
@@ -338,10 +346,13 @@ impl DespatchReader {
                 .map(|(l, _)| LineNo(*l))
                 .or_else(|| hinted.order_line(line.id))
                 .ok_or_else(|| {
-                    DecodeError::Invalid(format!(
-                        "goods out {id} line {} ({sku}) names no NetSuite order line",
-                        line.id
-                    ))
+                    DecodeError::Invalid(
+                        format!(
+                            "goods out {id} line {} ({sku}) names no NetSuite order line",
+                            line.id
+                        )
+                        .into(),
+                    )
                 })?;
             let before = reported.get(&line.id).copied().unwrap_or_default();
             let quantity = (line.dispatch_quantity.unwrap_or_default() - before).max(Decimal::ZERO);
@@ -372,7 +383,7 @@ impl DespatchReader {
                 Filter::new().any_of("shipment_id", new.iter().map(|s| s.id)),
             )
             .await
-            .map_err(|e| decode_error(context, &e))?;
+            .map_err(|e| decode_error(context, e))?;
             let mut tracking = Vec::new();
             for shipment in new {
                 let mut of_shipment: Vec<&PackageRead> = packages
@@ -485,7 +496,7 @@ impl DespatchReader {
         let filter = Filter::new().eq("goods_out_id", id).eq("subtype", "DISP");
         let transactions: Vec<TransactionRead> = list(&self.client, filter)
             .await
-            .map_err(|e| decode_error(context, &e))?;
+            .map_err(|e| decode_error(context, e))?;
         Ok(transactions
             .iter()
             .filter_map(TransactionRead::created)
@@ -630,7 +641,8 @@ pub(crate) fn decimal(value: Option<&Value>) -> Option<Decimal> {
 
 /// A Clarus id as the core's unsigned id.
 pub(crate) fn id_u64(id: ClarusId) -> Result<u64, DecodeError> {
-    u64::try_from(id.get()).map_err(|_| DecodeError::Invalid(format!("negative Clarus id {id}")))
+    u64::try_from(id.get())
+        .map_err(|_| DecodeError::Invalid(format!("negative Clarus id {id}").into()))
 }
 
 #[cfg(test)]

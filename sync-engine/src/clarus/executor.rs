@@ -214,7 +214,7 @@ impl ClarusExecutor {
             // The code exists already (created by hand, or by an earlier attempt whose reply was
             // lost): make it match the item master instead.
             Err(e) if e.has_symbol("product_code_exists") => self.update_product(spec).await,
-            Err(e) => Err(classify(&e, Sent::Create)),
+            Err(e) => Err(classify(e, Sent::Create)),
         }
     }
 
@@ -225,7 +225,7 @@ impl ClarusExecutor {
                 .products
                 .resolve(&self.client, &spec.sku)
                 .await
-                .map_err(|e| classify(&e, Sent::Repeatable))?,
+                .map_err(|e| classify(e, Sent::Repeatable))?,
         };
         let Some(id) = id else {
             // The item master says the product should exist; it does not yet.
@@ -235,7 +235,7 @@ impl ClarusExecutor {
         self.client
             .update_product(id, &body)
             .await
-            .map_err(|e| classify(&e, Sent::Repeatable))?;
+            .map_err(|e| classify(e, Sent::Repeatable))?;
         self.products.remember(&spec.sku, id);
         Ok(Some(id.to_string()))
     }
@@ -250,7 +250,7 @@ impl ClarusExecutor {
             .client
             .create_product(&self.product_body(spec))
             .await
-            .map_err(|e| classify(&e, Sent::Create))?;
+            .map_err(|e| classify(e, Sent::Create))?;
         self.products.remember(&spec.sku, record.id);
         Ok(Some(record.id.to_string()))
     }
@@ -264,12 +264,15 @@ impl ClarusExecutor {
                 .products
                 .resolve(&self.client, &line.sku)
                 .await
-                .map_err(|e| classify(&e, Sent::Repeatable))?
+                .map_err(|e| classify(e, Sent::Repeatable))?
                 .ok_or_else(|| {
-                    ExecutionError::Retryable(format!(
-                        "{}: no Clarus product has code {}",
-                        order.reference, line.sku
-                    ))
+                    ExecutionError::Retryable(
+                        format!(
+                            "{}: no Clarus product has code {}",
+                            order.reference, line.sku
+                        )
+                        .into(),
+                    )
                 })?;
             ids.push(id);
         }
@@ -325,7 +328,7 @@ impl ClarusExecutor {
             .client
             .create_goods_out(&body)
             .await
-            .map_err(|e| classify(&e, Sent::Create))?;
+            .map_err(|e| classify(e, Sent::Create))?;
         self.record_line_order(record.id, order).await?;
         Ok(Some(record.id.to_string()))
     }
@@ -360,7 +363,7 @@ impl ClarusExecutor {
                 ExecutionError::Ambiguous(format!(
                     "goods out {goods_out} exists in Clarus, but its line order could not be \
                      kept: {e}"
-                ))
+                ).into())
             })
     }
 
@@ -369,7 +372,7 @@ impl ClarusExecutor {
     async fn goods_outs_for(&self, reference: &str) -> Result<Vec<GoodsOutRead>, ExecutionError> {
         let found: Vec<GoodsOutRead> = list(&self.client, Filter::new().eq("reference", reference))
             .await
-            .map_err(|e| classify(&e, Sent::Repeatable))?;
+            .map_err(|e| classify(e, Sent::Repeatable))?;
         Ok(found
             .into_iter()
             .filter(|g| g.reference.as_deref() == Some(reference))
@@ -388,7 +391,7 @@ impl ClarusExecutor {
             match self.client.cancel_goods_out(goods_out.id).await {
                 Ok(()) => {}
                 Err(e) if e.has_symbol("goods_out_already_cancelled") => {}
-                Err(e) => return Err(classify(&e, Sent::Repeatable)),
+                Err(e) => return Err(classify(e, Sent::Repeatable)),
             }
             last = Some(goods_out.id.to_string());
         }
@@ -429,7 +432,7 @@ impl ClarusExecutor {
             .client
             .create_goods_in_receipt(&body)
             .await
-            .map_err(|e| classify(&e, Sent::Create))?;
+            .map_err(|e| classify(e, Sent::Create))?;
         self.record_goods_in(record.id, order).await?;
         Ok(Some(record.id.to_string()))
     }
@@ -453,10 +456,13 @@ impl ClarusExecutor {
             .await
             .map_err(|e| {
                 tracing::warn!(%goods_in, error = %e, "could not record the goods in's order");
-                ExecutionError::Ambiguous(format!(
-                    "goods in {goods_in} exists in Clarus, but the order it receives could not \
+                ExecutionError::Ambiguous(
+                    format!(
+                        "goods in {goods_in} exists in Clarus, but the order it receives could not \
                      be kept: {e}"
-                ))
+                    )
+                    .into(),
+                )
             })
     }
 
@@ -469,7 +475,7 @@ impl ClarusExecutor {
             Filter::new().eq("reference", order.reference.as_str()),
         )
         .await
-        .map_err(|e| classify(&e, Sent::Repeatable))?;
+        .map_err(|e| classify(e, Sent::Repeatable))?;
         Ok(found
             .into_iter()
             .filter(|g| g.reference.as_deref() == Some(order.reference.as_str()))
@@ -496,7 +502,9 @@ impl ClarusExecutor {
         let until = store
             .watermark(GO_LIVE_RECORD)
             .await
-            .map_err(|e| ExecutionError::Retryable(format!("reading the go-live record: {e}")))?
+            .map_err(|e| {
+                ExecutionError::Retryable(format!("reading the go-live record: {e}").into())
+            })?
             .and_then(|text| serde_json::from_str::<GoLiveWindow>(&text).ok())
             .and_then(|w| w.adopt_until);
         match until {
@@ -523,7 +531,7 @@ impl ClarusExecutor {
         let lines: Vec<GoodsOutLineRead> =
             list(&self.client, Filter::new().eq("goods_out_id", goods_out))
                 .await
-                .map_err(|e| classify(&e, Sent::Repeatable))?;
+                .map_err(|e| classify(e, Sent::Repeatable))?;
         let matched = match_lines(&lines, order);
         let record = LineOrder {
             lines: matched.clone().unwrap_or_default(),
@@ -539,7 +547,9 @@ impl ClarusExecutor {
             .save(store.as_ref(), goods_out, self.clock.now())
             .await
             .map_err(|e| {
-                ExecutionError::Retryable(format!("recording adopted goods out {goods_out}: {e}"))
+                ExecutionError::Retryable(
+                    format!("recording adopted goods out {goods_out}: {e}").into(),
+                )
             })?;
         if matched.is_none() {
             let found: Vec<String> = sorted_lines(&lines)
@@ -590,9 +600,10 @@ impl ClarusExecutor {
                 .refresh_exception(exception, self.clock.now())
                 .await
                 .map_err(|e| {
-                    ExecutionError::Retryable(format!(
-                        "raising the exception of adopted goods out {goods_out}: {e}"
-                    ))
+                    ExecutionError::Retryable(
+                        format!("raising the exception of adopted goods out {goods_out}: {e}")
+                            .into(),
+                    )
                 })?;
         }
         let total = self.count_adoption(store.as_ref(), true).await;
@@ -615,7 +626,7 @@ impl ClarusExecutor {
         order: &WarehouseOrder,
     ) -> Result<Option<String>, ExecutionError> {
         let goods_in = found.parse::<i64>().map(ClarusId::new).map_err(|_| {
-            ExecutionError::Rejected(format!("Clarus goods in id {found:?} is not a number"))
+            ExecutionError::Rejected(format!("Clarus goods in id {found:?} is not a number").into())
         })?;
         let store = self.store.as_ref().ok_or_else(|| {
             ExecutionError::Retryable("adopting a goods in needs the store".into())
@@ -628,7 +639,9 @@ impl ClarusExecutor {
         kept.save(store.as_ref(), goods_in, self.clock.now())
             .await
             .map_err(|e| {
-                ExecutionError::Retryable(format!("recording adopted goods in {goods_in}: {e}"))
+                ExecutionError::Retryable(
+                    format!("recording adopted goods in {goods_in}: {e}").into(),
+                )
             })?;
         let total = self.count_adoption(store.as_ref(), false).await;
         tracing::info!(
@@ -767,10 +780,13 @@ impl ActionExecutor for ClarusExecutor {
                 self.cancel_goods_out(order, reference).await
             }
             Action::CreateGoodsIn(order) => self.create_goods_in(key, order).await,
-            other => Err(ExecutionError::Rejected(format!(
-                "{} is not a Clarus action",
-                crate::engine::action_kind(other)
-            ))),
+            other => Err(ExecutionError::Rejected(
+                format!(
+                    "{} is not a Clarus action",
+                    crate::engine::action_kind(other)
+                )
+                .into(),
+            )),
         };
         crate::metrics::clarus_outcome(started, &result);
         result
@@ -782,7 +798,7 @@ impl ActionExecutor for ClarusExecutor {
                 .products
                 .resolve(&self.client, &spec.sku)
                 .await
-                .map_err(|e| classify(&e, Sent::Repeatable))?
+                .map_err(|e| classify(e, Sent::Repeatable))?
                 .map(|id| id.to_string())),
             Action::CreateGoodsOut(order) => {
                 let found = self

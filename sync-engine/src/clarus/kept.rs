@@ -249,9 +249,9 @@ impl KeptError {
     pub(crate) fn into_decode(self, context: &str) -> crate::processor::DecodeError {
         use crate::processor::DecodeError;
         if self.is_retryable() {
-            DecodeError::Retryable(format!("{context}: {self}"))
+            DecodeError::Retryable(format!("{context}: {self}").into())
         } else {
-            DecodeError::Invalid(format!("{context}: {self}"))
+            DecodeError::Invalid(format!("{context}: {self}").into())
         }
     }
 }

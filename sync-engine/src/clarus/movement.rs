@@ -61,7 +61,7 @@ pub fn movement_from_webhook(
         return Ok(None);
     };
     let id = record.id.ok_or_else(|| {
-        DecodeError::Invalid(format!("stock {} webhook without an id", event.as_str()))
+        DecodeError::Invalid(format!("stock {} webhook without an id", event.as_str()).into())
     })?;
     let sku = record
         .product
@@ -69,22 +69,28 @@ pub fn movement_from_webhook(
         .and_then(|p| p.code.as_deref())
         .or_else(|| raw.get("product_code").and_then(Value::as_str))
         .ok_or_else(|| {
-            DecodeError::Invalid(format!("stock movement {id} names no product code"))
+            DecodeError::Invalid(format!("stock movement {id} names no product code").into())
         })?;
     let warehouse = record
         .warehouse_id
         .or_else(|| record.warehouse.as_ref().and_then(|w| w.id))
-        .ok_or_else(|| DecodeError::Invalid(format!("stock movement {id} names no warehouse")))?;
+        .ok_or_else(|| {
+            DecodeError::Invalid(format!("stock movement {id} names no warehouse").into())
+        })?;
     let quantity = record
         .quantity
         .map(|q| q.abs())
         .filter(|q| !q.is_zero())
-        .ok_or_else(|| DecodeError::Invalid(format!("stock movement {id} has no quantity")))?;
+        .ok_or_else(|| {
+            DecodeError::Invalid(format!("stock movement {id} has no quantity").into())
+        })?;
     let occurred_at = record
         .created_at
         .as_deref()
         .and_then(|t| t.parse::<Timestamp>().ok())
-        .ok_or_else(|| DecodeError::Invalid(format!("stock movement {id} has no created_at")))?;
+        .ok_or_else(|| {
+            DecodeError::Invalid(format!("stock movement {id} has no created_at").into())
+        })?;
     let reason = record
         .reason_code
         .as_ref()
@@ -236,7 +242,9 @@ impl MovementVerifier {
         let store = self.store.as_ref();
         if hold_made_by_receipt(store, movement.id.0)
             .await
-            .map_err(|e| DecodeError::Retryable(format!("reading holds made by receipts: {e}")))?
+            .map_err(|e| {
+                DecodeError::Retryable(format!("reading holds made by receipts: {e}").into())
+            })?
         {
             return Ok(true);
         }
@@ -279,7 +287,7 @@ impl MovementVerifier {
                 movement.occurred_at,
             )
             .await
-            .map_err(|e| super::errors::decode_error(&context, &e))?;
+            .map_err(|e| super::errors::decode_error(&context, e))?;
             if made && let Some(key) = &held {
                 kept::update(store, key, now, |kept: Option<HeldStock>| {
                     let mut kept = kept.unwrap_or_default();
@@ -330,7 +338,7 @@ impl MovementVerifier {
         let context = format!("confirming stock movement {id} in Clarus");
         let listed: Vec<TransactionRead> = list(&self.client, filter)
             .await
-            .map_err(|e| super::errors::decode_error(&context, &e))?;
+            .map_err(|e| super::errors::decode_error(&context, e))?;
         let Some(found) = listed.iter().find(|t| t.id.get() == id as i64) else {
             let message = format!(
                 "stock movement {id} ({} {} × {}) is not among Clarus's {subtype} transactions \
@@ -342,9 +350,9 @@ impl MovementVerifier {
                 movement.occurred_at
             );
             return Err(if now - movement.occurred_at < LISTING_GRACE {
-                DecodeError::Retryable(message)
+                DecodeError::Retryable(message.into())
             } else {
-                DecodeError::Invalid(message)
+                DecodeError::Invalid(message.into())
             });
         };
         let quantity = found.quantity.map(|q| q.abs());
@@ -356,7 +364,7 @@ impl MovementVerifier {
                 movement.sku,
                 quantity.map_or_else(|| "no quantity".to_owned(), |q| q.to_string()),
                 sku.unwrap_or("no product")
-            )));
+            ).into()));
         }
         Ok(())
     }

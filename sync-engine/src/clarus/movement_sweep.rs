@@ -83,8 +83,9 @@ impl MovementRead {
             return Ok(None);
         };
         let raw = self.webhook_record(warehouse);
-        let record: StockRecord = serde_json::from_value(raw.clone())
-            .map_err(|e| DecodeError::Invalid(format!("stock transaction {}: {e}", self.id)))?;
+        let record: StockRecord = serde_json::from_value(raw.clone()).map_err(|e| {
+            DecodeError::Invalid(format!("stock transaction {}: {e}", self.id).into())
+        })?;
         movement_from_webhook(tenant, event, &record, &raw)
     }
 }

@@ -112,7 +112,9 @@ impl ProgressReader {
         for id in ids {
             let record = LineOrder::load(self.store.as_ref(), *id)
                 .await
-                .map_err(|e| DecodeError::Retryable(format!("reading goods out {id}: {e}")))?;
+                .map_err(|e| {
+                    DecodeError::Retryable(format!("reading goods out {id}: {e}").into())
+                })?;
             if let Some(order) = record.and_then(|r| r.order) {
                 found.push((*id, order));
             }

@@ -127,7 +127,7 @@ impl ReceiptDecoder {
         let kept = GoodsInOrder::load(self.store.as_ref(), id)
             .await
             .map_err(|e| {
-                DecodeError::Retryable(format!("reading the record of goods in {id}: {e}"))
+                DecodeError::Retryable(format!("reading the record of goods in {id}: {e}").into())
             })?;
         let claimed_reference = field(record, "reference");
         let claimed_order = field(record, "external_system_reference1");
@@ -149,7 +149,7 @@ impl ReceiptDecoder {
                     kept.reference,
                     kept.order,
                     kept.kind
-                )));
+                ).into()));
             }
         }
         let reference = kept
@@ -157,10 +157,13 @@ impl ReceiptDecoder {
             .map(|k| k.reference.clone())
             .or(claimed_reference)
             .ok_or_else(|| {
-                DecodeError::Invalid(format!(
-                    "goods in {id}: neither the webhook nor the engine's records give its \
+                DecodeError::Invalid(
+                    format!(
+                        "goods in {id}: neither the webhook nor the engine's records give its \
                      reference, so it cannot be confirmed in Clarus"
-                ))
+                    )
+                    .into(),
+                )
             })?;
         let context = format!("re-reading goods in {id} ({reference})");
         let read: Vec<GoodsInRead> = list(
@@ -168,17 +171,17 @@ impl ReceiptDecoder {
             Filter::new().eq("reference", reference.as_str()),
         )
         .await
-        .map_err(|e| decode_error(&context, &e))?;
+        .map_err(|e| decode_error(&context, e))?;
         let read = read.into_iter().find(|g| g.id == id).ok_or_else(|| {
-            DecodeError::Invalid(format!(
-                "goods in {id} ({reference}) does not exist in Clarus"
-            ))
+            DecodeError::Invalid(
+                format!("goods in {id} ({reference}) does not exist in Clarus").into(),
+            )
         })?;
         let status = read.status.clone().unwrap_or_default().to_ascii_lowercase();
         if matches!(status.as_str(), "cancelled" | "pending" | "draft") {
-            return Err(DecodeError::Invalid(format!(
-                "goods in {id} is reported received but Clarus has it {status}"
-            )));
+            return Err(DecodeError::Invalid(
+                format!("goods in {id} is reported received but Clarus has it {status}").into(),
+            ));
         }
 
         let order_id = kept
@@ -187,9 +190,10 @@ impl ReceiptDecoder {
             .or(claimed_order)
             .filter(|r| !r.trim().is_empty())
             .ok_or_else(|| {
-                DecodeError::Invalid(format!(
-                    "goods in {id} names no NetSuite order in external_system_reference1"
-                ))
+                DecodeError::Invalid(
+                    format!("goods in {id} names no NetSuite order in external_system_reference1")
+                        .into(),
+                )
             })?;
         let kind = match kept
             .as_ref()
@@ -202,14 +206,12 @@ impl ReceiptDecoder {
             other => {
                 return Err(DecodeError::Invalid(format!(
                     "goods in {id} has order kind {other:?} in external_system_reference3; expected PO or RA"
-                )));
+                ).into()));
             }
         };
-        let warehouse = read
-            .warehouse
-            .as_ref()
-            .map(|w| w.id)
-            .ok_or_else(|| DecodeError::Invalid(format!("goods in {id} has no warehouse")))?;
+        let warehouse = read.warehouse.as_ref().map(|w| w.id).ok_or_else(|| {
+            DecodeError::Invalid(format!("goods in {id} has no warehouse").into())
+        })?;
         // The body's date is the one of this receipt; the re-read has the latest one. A stage
         // keeps the date it was first decoded with, so `now` is only a last resort.
         let received_at = field(record, "actual_date_of_arrival")
@@ -254,13 +256,18 @@ impl ReceiptDecoder {
                 continue;
             }
             let order_line = line.order_line.ok_or_else(|| {
-                DecodeError::Invalid(format!(
-                    "goods in {id} line {} names no NetSuite order line",
-                    line.id
-                ))
+                DecodeError::Invalid(
+                    format!(
+                        "goods in {id} line {} names no NetSuite order line",
+                        line.id
+                    )
+                    .into(),
+                )
             })?;
             let sku = line.sku.clone().ok_or_else(|| {
-                DecodeError::Invalid(format!("goods in {id} line {} has no product", line.id))
+                DecodeError::Invalid(
+                    format!("goods in {id} line {} has no product", line.id).into(),
+                )
             })?;
             for entry in new {
                 let slot = grouped
@@ -426,9 +433,9 @@ impl ReceiptDecoder {
             .await
         {
             Ok(()) | Err(crate::store::StoreError::NotFound { .. }) => Ok(()),
-            Err(e) => Err(DecodeError::Retryable(format!(
-                "closing the receipt gap of goods in {id}: {e}"
-            ))),
+            Err(e) => Err(DecodeError::Retryable(
+                format!("closing the receipt gap of goods in {id}: {e}").into(),
+            )),
         }
     }
 

@@ -97,9 +97,10 @@ impl Shipped {
             .await
             .map_err(|e| e.into_decode(&context))?
         {
-            return Err(DecodeError::Retryable(format!(
-                "{context} were changed by another decoder meanwhile; decoded again later"
-            )));
+            return Err(DecodeError::Retryable(
+                format!("{context} were changed by another decoder meanwhile; decoded again later")
+                    .into(),
+            ));
         }
         Ok(Some(version.map_or(1, |v| v + 1)))
     }

@@ -405,7 +405,9 @@ impl ClarusSweep {
         self.store
             .raise_exception(exception, now)
             .await
-            .map_err(|e| DecodeError::Retryable(format!("raising the receipt gap of {id}: {e}")))?;
+            .map_err(|e| {
+                DecodeError::Retryable(format!("raising the receipt gap of {id}: {e}").into())
+            })?;
         report.gaps.push(ReceiptGap {
             goods_in: id,
             reference: reference.to_owned(),

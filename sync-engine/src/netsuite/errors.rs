@@ -30,13 +30,18 @@ pub enum Stage {
 ///
 /// let body = br#"{"title":"Bad Request","o:errorDetails":[{"detail":"No stock.","o:errorCode":"USER_ERROR"}]}"#;
 /// let error = Error::Api(Box::new(ApiError::from_response(400, body)));
-/// let ExecutionError::Rejected(message) = classify(&error, Stage::Write) else { panic!() };
+/// let ExecutionError::Rejected(message) = classify(error, Stage::Write) else { panic!() };
 /// assert!(message.contains("[USER_ERROR] No stock."));
 /// ```
-pub fn classify(error: &Error, stage: Stage) -> ExecutionError {
+pub fn classify(error: Error, stage: Stage) -> ExecutionError {
+    classify_ref(&error, stage).caused_by(error)
+}
+
+/// [`classify`] without keeping the error as the cause.
+fn classify_ref(error: &Error, stage: Stage) -> ExecutionError {
     let message = error.to_string();
     match error {
-        Error::OutcomeUnknown { .. } => ExecutionError::Ambiguous(message),
+        Error::OutcomeUnknown { .. } => ExecutionError::Ambiguous(message.into()),
         Error::Api(api) | Error::Unauthorized { api, .. } => match api.status {
             // The request did not run: throttled (after the client's own retries) or refused
             // credentials, which a renewal or a fixed configuration cures without changing the
@@ -45,30 +50,30 @@ pub fn classify(error: &Error, stage: Stage) -> ExecutionError {
                 if api.status == 429 {
                     crate::metrics::global().netsuite_throttled();
                 }
-                ExecutionError::Retryable(message)
+                ExecutionError::Retryable(message.into())
             }
             // A timeout answer: for a write it may still complete on the server.
             408 | 500..=599 => match stage {
-                Stage::Read => ExecutionError::Retryable(message),
-                Stage::Write => ExecutionError::Ambiguous(message),
+                Stage::Read => ExecutionError::Retryable(message.into()),
+                Stage::Write => ExecutionError::Ambiguous(message.into()),
             },
-            _ => ExecutionError::Rejected(message),
+            _ => ExecutionError::Rejected(message.into()),
         },
         Error::Transport(e) => {
             if stage == Stage::Read || e.is_connect() {
-                ExecutionError::Retryable(message)
+                ExecutionError::Retryable(message.into())
             } else {
-                ExecutionError::Ambiguous(message)
+                ExecutionError::Ambiguous(message.into())
             }
         }
-        Error::Auth(_) => ExecutionError::Retryable(message),
+        Error::Auth(_) => ExecutionError::Retryable(message.into()),
         Error::UnexpectedResponse(_) | Error::Decode { .. } => match stage {
             // A 2xx answer to a write that could not be read: the write happened, its id is
             // unknown; the look-up by `eid:` finds it.
-            Stage::Write => ExecutionError::Ambiguous(message),
-            Stage::Read => ExecutionError::Rejected(message),
+            Stage::Write => ExecutionError::Ambiguous(message.into()),
+            Stage::Read => ExecutionError::Rejected(message.into()),
         },
-        _ => ExecutionError::Rejected(message),
+        _ => ExecutionError::Rejected(message.into()),
     }
 }
 
@@ -100,6 +105,18 @@ mod tests {
     use super::*;
     use netsuite_client::ApiError;
 
+    #[test]
+    fn the_client_error_stays_reachable_as_the_source() {
+        let refused = classify(api(400), Stage::Write);
+        let failure = std::error::Error::source(&refused).expect("the failure");
+        let cause = failure.source().expect("the client's error");
+        let Some(Error::Api(api)) = cause.downcast_ref::<Error>() else {
+            panic!("not the NetSuite error: {cause}")
+        };
+        assert_eq!(api.status, 400);
+        assert_eq!(refused.failure().message(), cause.to_string());
+    }
+
     fn api(status: u16) -> Error {
         Error::Api(Box::new(ApiError::from_response(
             status,
@@ -120,7 +137,7 @@ mod tests {
             (403, Stage::Write, "rejected"),
         ];
         for (status, stage, want) in table {
-            let got = match classify(&api(status), stage) {
+            let got = match classify(api(status), stage) {
                 ExecutionError::Retryable(_) => "retryable",
                 ExecutionError::Ambiguous(_) => "ambiguous",
                 ExecutionError::Rejected(m) => {
@@ -140,16 +157,16 @@ mod tests {
             cause: Box::new(api(500)),
         };
         assert!(matches!(
-            classify(&unknown, Stage::Write),
+            classify(unknown, Stage::Write),
             ExecutionError::Ambiguous(_)
         ));
         assert!(matches!(
-            classify(&Error::InvalidRequest("x".into()), Stage::Write),
+            classify(Error::InvalidRequest("x".into()), Stage::Write),
             ExecutionError::Rejected(_)
         ));
         assert!(matches!(
             classify(
-                &Error::UnexpectedResponse("no Location".into()),
+                Error::UnexpectedResponse("no Location".into()),
                 Stage::Write
             ),
             ExecutionError::Ambiguous(_)

@@ -102,27 +102,30 @@ fn target(action: &PlannedAction) -> Result<(RecordType, ExternalId), ExecutionE
             MoveKind::Transfer { .. } => INVENTORY_TRANSFER,
         },
         other => {
-            return Err(ExecutionError::Rejected(format!(
-                "{} is not a NetSuite action",
-                crate::engine::action_kind(other)
-            )));
+            return Err(ExecutionError::Rejected(
+                format!(
+                    "{} is not a NetSuite action",
+                    crate::engine::action_kind(other)
+                )
+                .into(),
+            ));
         }
     };
     let eid = ExternalId::new(action.key.as_str()).map_err(|e| {
-        ExecutionError::Rejected(format!("idempotency key cannot be an external id: {e}"))
+        ExecutionError::Rejected(format!("idempotency key cannot be an external id: {e}").into())
     })?;
     Ok((record, eid))
 }
 
 fn record_id(value: &str, what: &str) -> Result<RecordId, ExecutionError> {
     RecordId::new(value).map_err(|_| {
-        ExecutionError::Rejected(format!("{what} {value:?} is not a NetSuite internal id"))
+        ExecutionError::Rejected(format!("{what} {value:?} is not a NetSuite internal id").into())
     })
 }
 
 fn line_number(line: &PostedLine) -> Result<i64, ExecutionError> {
     i64::try_from(line.order_line.0).map_err(|_| {
-        ExecutionError::Rejected(format!("order line {} is out of range", line.order_line))
+        ExecutionError::Rejected(format!("order line {} is out of range", line.order_line).into())
     })
 }
 
@@ -158,10 +161,13 @@ fn move_kind(m: &StockMove) -> Result<MoveKind, ExecutionError> {
             from: a,
             to: b,
         }),
-        _ => Err(ExecutionError::Rejected(format!(
-            "a move of item {} at location {} names the same place twice",
-            m.item, m.location
-        ))),
+        _ => Err(ExecutionError::Rejected(
+            format!(
+                "a move of item {} at location {} names the same place twice",
+                m.item, m.location
+            )
+            .into(),
+        )),
     }
 }
 
@@ -270,9 +276,9 @@ impl NetSuiteExecutor {
                     tracing::info!(%eid, %id, "the record already exists; an earlier attempt applied it");
                     Ok(Some(id))
                 }
-                None => Err(classify(&e, Stage::Write)),
+                None => Err(classify(e, Stage::Write)),
             },
-            Err(e) => Err(classify(&e, Stage::Write)),
+            Err(e) => Err(classify(e, Stage::Write)),
         }
     }
 
@@ -294,7 +300,7 @@ impl NetSuiteExecutor {
                     .unwrap_or_else(|| format!("eid:{eid}")),
             )),
             Err(e) if e.is_not_found() => Ok(None),
-            Err(e) => Err(classify(&e, Stage::Read)),
+            Err(e) => Err(classify(e, Stage::Read)),
         }
     }
 
@@ -319,15 +325,14 @@ impl NetSuiteExecutor {
             draft = draft.line(out);
         }
         if draft.lines.is_empty() {
-            return Err(ExecutionError::Rejected(format!(
-                "fulfilment of sales order {} ships nothing",
-                f.order
-            )));
+            return Err(ExecutionError::Rejected(
+                format!("fulfilment of sales order {} ships nothing", f.order).into(),
+            ));
         }
         // Only the shipping lines, with `replace=item`: the order's other lines stay out of the
         // fulfilment without a read of the order first.
         let mut body = draft.to_lines_body().map_err(|e| {
-            ExecutionError::Rejected(format!("fulfilment of sales order {}: {e}", f.order))
+            ExecutionError::Rejected(format!("fulfilment of sales order {}: {e}", f.order).into())
         })?;
         body.shipped_date = body.tran_date;
         if let Some(ship_method) = &f.ship_method {
@@ -369,10 +374,9 @@ impl NetSuiteExecutor {
                 OrderKind::Purchase => ReceiptSource::PurchaseOrder(key),
                 OrderKind::Return => ReceiptSource::ReturnAuthorization(key),
                 OrderKind::Sales => {
-                    return Err(ExecutionError::Rejected(format!(
-                        "{} cannot be received",
-                        r.order
-                    )));
+                    return Err(ExecutionError::Rejected(
+                        format!("{} cannot be received", r.order).into(),
+                    ));
                 }
             }
         };
@@ -380,13 +384,12 @@ impl NetSuiteExecutor {
         draft.tran_date = Some(self.date(r.received_at));
         // One receipt line per order line: units received sellable and quarantined on the same
         // order line are parts of it, each in its own inventory status.
-        let lines = receipt_lines(r).map_err(|e| ExecutionError::Rejected(e.to_string()))?;
+        let lines = receipt_lines(r).map_err(|e| ExecutionError::Rejected(e.to_string().into()))?;
         for received in lines {
             let line_no = i64::try_from(received.order_line.0).map_err(|_| {
-                ExecutionError::Rejected(format!(
-                    "order line {} is out of range",
-                    received.order_line
-                ))
+                ExecutionError::Rejected(
+                    format!("order line {} is out of range", received.order_line).into(),
+                )
             })?;
             let mut out = TransformLine::new(line_no, received.quantity)
                 .location(record_id(received.location.as_str(), "location")?);
@@ -406,10 +409,9 @@ impl NetSuiteExecutor {
             draft = draft.line(out);
         }
         if draft.lines.is_empty() {
-            return Err(ExecutionError::Rejected(format!(
-                "receipt of {} receives nothing",
-                r.order
-            )));
+            return Err(ExecutionError::Rejected(
+                format!("receipt of {} receives nothing", r.order).into(),
+            ));
         }
         // Only the received lines, with `replace=item`: no read of the order first. A line that
         // is not open any more is NetSuite's refusal to report.
@@ -469,7 +471,7 @@ impl NetSuiteExecutor {
         adjustments: &[InventoryAdjustment],
     ) -> Result<Option<String>, ExecutionError> {
         let eid = ExternalId::new(external_id).map_err(|e| {
-            ExecutionError::Rejected(format!("batch key cannot be an external id: {e}"))
+            ExecutionError::Rejected(format!("batch key cannot be an external id: {e}").into())
         })?;
         let Some(first) = adjustments.first() else {
             return Err(ExecutionError::Rejected(
@@ -483,7 +485,7 @@ impl NetSuiteExecutor {
             return Err(ExecutionError::Rejected(format!(
                 "one inventory adjustment cannot post to location {} account {} and location {} account {}",
                 first.location, first.account, other.location, other.account
-            )));
+            ).into()));
         }
         let mut lines = Vec::with_capacity(adjustments.len());
         for a in adjustments {
@@ -523,7 +525,7 @@ impl NetSuiteExecutor {
         external_id: &str,
     ) -> Result<Option<String>, ExecutionError> {
         let eid = ExternalId::new(external_id).map_err(|e| {
-            ExecutionError::Rejected(format!("batch key cannot be an external id: {e}"))
+            ExecutionError::Rejected(format!("batch key cannot be an external id: {e}").into())
         })?;
         self.lookup(INVENTORY_ADJUSTMENT, &eid).await
     }
@@ -535,10 +537,9 @@ impl NetSuiteExecutor {
         a: &InventoryAdjustment,
     ) -> Result<InventoryAdjustmentLine, ExecutionError> {
         if a.quantity.is_zero() {
-            return Err(ExecutionError::Rejected(format!(
-                "adjustment of item {} by zero",
-                a.item
-            )));
+            return Err(ExecutionError::Rejected(
+                format!("adjustment of item {} by zero", a.item).into(),
+            ));
         }
         let location = RecordRef::id(record_id(a.location.as_str(), "location")?);
         let sign = if a.quantity > Decimal::ZERO {
@@ -598,10 +599,9 @@ impl NetSuiteExecutor {
         m: &StockMove,
     ) -> Result<Option<String>, ExecutionError> {
         if m.quantity <= Decimal::ZERO {
-            return Err(ExecutionError::Rejected(format!(
-                "move of {} units of item {}",
-                m.quantity, m.item
-            )));
+            return Err(ExecutionError::Rejected(
+                format!("move of {} units of item {}", m.quantity, m.item).into(),
+            ));
         }
         let numbered = self
             .issue_assignments(&m.item, &m.lots, &m.serials, Decimal::ONE)
@@ -756,10 +756,13 @@ impl ActionExecutor for NetSuiteExecutor {
                     }
                 }
                 Action::MoveStock(m) => stock_may_be_in_flight(self.move_stock(&eid, m).await),
-                other => Err(ExecutionError::Rejected(format!(
-                    "{} is not a NetSuite action",
-                    crate::engine::action_kind(other)
-                ))),
+                other => Err(ExecutionError::Rejected(
+                    format!(
+                        "{} is not a NetSuite action",
+                        crate::engine::action_kind(other)
+                    )
+                    .into(),
+                )),
             }
         }
         .await;

@@ -41,7 +41,7 @@ pub(crate) async fn inventory_number_ids(
         .suiteql(query, StreamOptions::default())
         .try_collect()
         .await
-        .map_err(|e| classify(&e, Stage::Read))?;
+        .map_err(|e| classify(e, Stage::Read))?;
     let found: HashMap<String, String> = rows
         .into_iter()
         .map(|r| (r.inventorynumber, r.id.to_string()))
@@ -52,10 +52,13 @@ pub(crate) async fn inventory_number_ids(
         .map(String::as_str)
         .collect();
     if !missing.is_empty() {
-        return Err(ExecutionError::Rejected(format!(
-            "item {item}: NetSuite has no inventory number {}; stock of it cannot be issued",
-            missing.join(", ")
-        )));
+        return Err(ExecutionError::Rejected(
+            format!(
+                "item {item}: NetSuite has no inventory number {}; stock of it cannot be issued",
+                missing.join(", ")
+            )
+            .into(),
+        ));
     }
     Ok(found)
 }

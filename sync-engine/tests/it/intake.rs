@@ -105,7 +105,7 @@ struct ItemDecoder;
 impl DeliveryDecoder for ItemDecoder {
     async fn decode(&self, delivery: &Delivery) -> Result<Vec<Event>, DecodeError> {
         let body: serde_json::Value = serde_json::from_slice(&delivery.delivery.body)
-            .map_err(|e| DecodeError::Invalid(e.to_string()))?;
+            .map_err(|e| DecodeError::Invalid(e.to_string().into()))?;
         let (Some(id), Some(sku)) = (body["id"].as_str(), body["sku"].as_str()) else {
             return Err(DecodeError::Invalid("id and sku are required".into()));
         };

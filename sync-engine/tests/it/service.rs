@@ -34,7 +34,7 @@ struct ItemDecoder;
 impl DeliveryDecoder for ItemDecoder {
     async fn decode(&self, delivery: &Delivery) -> Result<Vec<Event>, DecodeError> {
         let sku = String::from_utf8(delivery.delivery.body.clone())
-            .map_err(|e| DecodeError::Invalid(e.to_string()))?;
+            .map_err(|e| DecodeError::Invalid(e.to_string().into()))?;
         Ok(vec![Event {
             source: SourceId {
                 system: System::NetSuite,
