@@ -3,8 +3,8 @@
 //! nesting, long strings, NUL and control characters), plus raw number tokens no `Value` holds.
 //!
 //! One file for every parser fuzz test of the workspace, included once per test binary with
-//! `#[path = ".../testing/fuzz_inputs.rs"] mod fuzz_inputs;` (clarus-client's `tests/it`, and each
-//! netsuite-client test file that fuzzes).
+//! `#[path = ".../testing/fuzz_inputs.rs"] mod fuzz_inputs;` (the `tests/it` binaries of
+//! clarus-client and netsuite-client).
 
 use proptest::prelude::*;
 use proptest::sample::Index;

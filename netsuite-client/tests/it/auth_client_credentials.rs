@@ -1,6 +1,6 @@
 //! OAuth 2.0 client credentials (M2M): the signed assertion, the token request and the cache.
 
-mod auth_support;
+use crate::auth_support;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -706,5 +706,4 @@ fn fuzz_token_responses_never_panic() {
 /// Structure-aware inputs for the parser fuzz tests: a valid document with one to three of its
 /// values replaced by hostile ones (huge, negative or unrepresentable numbers, wrong types, deep
 /// nesting, long strings, NUL and control characters), plus raw number tokens no `Value` holds.
-#[path = "../../testing/fuzz_inputs.rs"]
-mod fuzz_inputs;
+use crate::fuzz_inputs;

@@ -1,6 +1,6 @@
 //! OAuth 2.0 authorization code + PKCE: the authorize URL, the code exchange and refreshes.
 
-mod auth_support;
+use crate::auth_support;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -497,5 +497,4 @@ fn fuzz_code_exchange_and_refresh_responses_never_panic() {
 /// Structure-aware inputs for the parser fuzz tests: a valid document with one to three of its
 /// values replaced by hostile ones (huge, negative or unrepresentable numbers, wrong types, deep
 /// nesting, long strings, NUL and control characters), plus raw number tokens no `Value` holds.
-#[path = "../../testing/fuzz_inputs.rs"]
-mod fuzz_inputs;
+use crate::fuzz_inputs;

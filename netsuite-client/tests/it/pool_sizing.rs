@@ -2,7 +2,7 @@
 //! kept (with the reason) when they cannot be read, and a configured or resized pool left alone;
 //! the counters of retries and retries refused.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,6 +1,6 @@
 //! Building authenticators from settings (environment variables).
 
-mod auth_support;
+use crate::auth_support;
 
 use std::collections::HashMap;
 

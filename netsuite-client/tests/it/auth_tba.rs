@@ -15,7 +15,7 @@
 //! sig = base64.b64encode(hmac.new(key.encode(), base.encode(), hashlib.sha256).digest())
 //! ```
 
-mod auth_support;
+use crate::auth_support;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,6 +1,6 @@
 //! Transforms (exact bodies), asynchronous requests with idempotency keys, job polling, batches.
 
-mod common;
+use crate::common;
 
 use common::{ExactQuery, NoHeader, client};
 use netsuite_client::jobs::{AsyncJob, BatchOp, PollPolicy};
@@ -693,5 +693,4 @@ fn fuzz_job_answers_never_panic() {
 /// Structure-aware inputs for the parser fuzz tests: a valid document with one to three of its
 /// values replaced by hostile ones (huge, negative or unrepresentable numbers, wrong types, deep
 /// nesting, long strings, NUL and control characters), plus raw number tokens no `Value` holds.
-#[path = "../../testing/fuzz_inputs.rs"]
-mod fuzz_inputs;
+use crate::fuzz_inputs;

@@ -1,7 +1,7 @@
 //! Governance and retries end to end: 429 absorbed, POST never blindly retried, one budget
 //! shared by every clone.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -1,6 +1,6 @@
 //! The caller-supplied bearer token.
 
-mod auth_support;
+use crate::auth_support;
 
 use netsuite_client::auth::{AuthError, AuthScheme, Authenticator, StaticBearer};
 

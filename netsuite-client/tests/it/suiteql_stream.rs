@@ -1,6 +1,6 @@
 //! SuiteQL streaming: exact requests, lenient typed rows, paging past the 100,000-row cap.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -431,5 +431,4 @@ fn fuzz_suiteql_pages_never_panic() {
 /// Structure-aware inputs for the parser fuzz tests: a valid document with one to three of its
 /// values replaced by hostile ones (huge, negative or unrepresentable numbers, wrong types, deep
 /// nesting, long strings, NUL and control characters), plus raw number tokens no `Value` holds.
-#[path = "../../testing/fuzz_inputs.rs"]
-mod fuzz_inputs;
+use crate::fuzz_inputs;

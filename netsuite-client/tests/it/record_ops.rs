@@ -1,6 +1,6 @@
 //! Record operations against wiremock: exact method, path, query, headers and body.
 
-mod common;
+use crate::common;
 
 use common::{ExactQuery, NoHeader, client};
 use netsuite_client::records::{RecordRef, SalesOrder, SalesOrderStatus, Select};
@@ -544,5 +544,4 @@ fn fuzz_error_body_through_the_client_is_a_typed_error() {
 /// Structure-aware inputs for the parser fuzz tests: a valid document with one to three of its
 /// values replaced by hostile ones (huge, negative or unrepresentable numbers, wrong types, deep
 /// nesting, long strings, NUL and control characters), plus raw number tokens no `Value` holds.
-#[path = "../../testing/fuzz_inputs.rs"]
-mod fuzz_inputs;
+use crate::fuzz_inputs;
