@@ -154,14 +154,8 @@ pub fn stored_exception(exception: &Exception) -> Result<NewException, serde_jso
     Ok(NewException {
         key: exception.key.as_str().to_owned(),
         kind: exception.kind.code().to_owned(),
-        owner: serde_json::to_value(exception.owner)?
-            .as_str()
-            .unwrap_or_default()
-            .to_owned(),
-        severity: serde_json::to_value(exception.severity)?
-            .as_str()
-            .unwrap_or_default()
-            .to_owned(),
+        owner: exception.owner.code().to_owned(),
+        severity: exception.severity.code().to_owned(),
         document: exception.document.to_string(),
         message: exception.message.clone(),
         runbook: exception.runbook.clone(),

@@ -36,8 +36,8 @@ use crate::engine::{Engine, EngineError};
 use crate::job::Scheduled;
 use crate::store::{ExceptionQuery, Store, StoreError, StoredException};
 
-/// Kind of the exceptions raised for actions the outbox gave up on.
-pub const ACTION_FAILED_KIND: &str = ExceptionKind::ActionFailed { action: None }.code();
+/// Kind of the exceptions raised for actions the outbox gave up on (the core's constant).
+pub use sync_core::close::ACTION_FAILED_KIND;
 /// Kind of the exceptions raised for deliveries that could not be decoded.
 pub const INVALID_DELIVERY_KIND: &str = ExceptionKind::InvalidDelivery.code();
 
