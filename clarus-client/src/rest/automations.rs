@@ -1,10 +1,9 @@
 //! Automations (rules with conditions and actions), used here for webhook subscriptions.
 
-use reqwest::Method;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::common::{Change, envelope};
+use super::common::Change;
 use crate::client::{ClarusClient, Record};
 use crate::{ClarusId, Error};
 
@@ -113,9 +112,7 @@ impl ClarusClient {
                 "only ADD changes are allowed when creating an automation".into(),
             ));
         }
-        let body = envelope("automations", automation, None);
-        self.rest_record(Method::POST, "/automations", Some(body))
-            .await
+        self.create_resource("automations", automation, None).await
     }
 
     /// `PATCH /automations/{id}`.
@@ -124,14 +121,11 @@ impl ClarusClient {
         id: ClarusId,
         update: &AutomationUpdate,
     ) -> Result<Record, Error> {
-        let body = envelope("automations", update, None);
-        self.rest_record(Method::PATCH, &format!("/automations/{id}"), Some(body))
-            .await
+        self.update_resource("automations", id, update, None).await
     }
 
     /// `DELETE /automations/{id}`.
     pub async fn delete_automation(&self, id: ClarusId) -> Result<(), Error> {
-        self.rest_unit(Method::DELETE, &format!("/automations/{id}"), None)
-            .await
+        self.delete_resource("automations", id).await
     }
 }

@@ -2,12 +2,14 @@
 //! relationship, generic fields and decimal quantities.
 
 use jiff::Timestamp;
+use reqwest::Method;
 use rust_decimal::Decimal;
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 use serde_json::{Value, json};
 
-use crate::ClarusId;
+use crate::client::{ClarusClient, Record};
+use crate::{ClarusId, Error};
 
 /// One entry of a change array (`lines_changes`, `packages_changes`, …).
 ///
@@ -170,6 +172,53 @@ pub(crate) fn envelope<A: Serialize>(
         });
     }
     json!({ "data": data })
+}
+
+/// The calls every JSON:API resource shares. `resource` is both the path segment and the
+/// envelope's `type` (`goods_outs`, `shipments`, …).
+impl ClarusClient {
+    /// `POST /{resource}` with `attributes` (and the address) in the envelope.
+    pub(crate) async fn create_resource<A: Serialize>(
+        &self,
+        resource: &str,
+        attributes: &A,
+        address: Option<&Address>,
+    ) -> Result<Record, Error> {
+        let body = envelope(resource, attributes, address);
+        self.rest_record(Method::POST, &format!("/{resource}"), Some(body))
+            .await
+    }
+
+    /// `PATCH /{resource}/{id}` with `attributes` (and the address) in the envelope.
+    pub(crate) async fn update_resource<A: Serialize>(
+        &self,
+        resource: &str,
+        id: ClarusId,
+        attributes: &A,
+        address: Option<&Address>,
+    ) -> Result<Record, Error> {
+        let body = envelope(resource, attributes, address);
+        self.rest_record(Method::PATCH, &format!("/{resource}/{id}"), Some(body))
+            .await
+    }
+
+    /// `DELETE /{resource}/{id}`.
+    pub(crate) async fn delete_resource(&self, resource: &str, id: ClarusId) -> Result<(), Error> {
+        self.rest_unit(Method::DELETE, &format!("/{resource}/{id}"), None)
+            .await
+    }
+
+    /// `POST /{resource}/{id}/{action}` with no body. Returns the record Clarus sends back, or
+    /// `None` when it answers 204 with no body.
+    pub(crate) async fn resource_action(
+        &self,
+        resource: &str,
+        id: ClarusId,
+        action: &str,
+    ) -> Result<Option<Record>, Error> {
+        self.rest_optional_record(Method::POST, &format!("/{resource}/{id}/{action}"), None)
+            .await
+    }
 }
 
 /// Serialises `Decimal` quantities as JSON numbers, which the request schemas require (the

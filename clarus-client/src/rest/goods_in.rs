@@ -1,11 +1,10 @@
 //! Goods-in receipts (pre-receipts): create, update, delete, receive, revert.
 
 use jiff::Timestamp;
-use reqwest::Method;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use super::common::{Address, Change, GenericFields, decimal_number, envelope};
+use super::common::{Address, Change, GenericFields, decimal_number};
 use super::products::StockConfiguration;
 use crate::client::{ClarusClient, Record};
 use crate::{ClarusId, Error};
@@ -116,8 +115,7 @@ impl ClarusClient {
     /// with [`ClarusClient::find_goods_in_receipts_by_reference`] or
     /// [`ClarusClient::find_goods_in_receipts_by_external_reference`].
     pub async fn create_goods_in_receipt(&self, receipt: &GoodsInReceipt) -> Result<Record, Error> {
-        let body = envelope("goods_in_receipts", receipt, receipt.address.as_ref());
-        self.rest_record(Method::POST, "/goods_in_receipts", Some(body))
+        self.create_resource("goods_in_receipts", receipt, receipt.address.as_ref())
             .await
     }
 
@@ -127,42 +125,28 @@ impl ClarusClient {
         id: ClarusId,
         receipt: &GoodsInReceipt,
     ) -> Result<Record, Error> {
-        let body = envelope("goods_in_receipts", receipt, receipt.address.as_ref());
-        self.rest_record(
-            Method::PATCH,
-            &format!("/goods_in_receipts/{id}"),
-            Some(body),
-        )
-        .await
+        self.update_resource("goods_in_receipts", id, receipt, receipt.address.as_ref())
+            .await
     }
 
     /// `DELETE /goods_in_receipts/{id}` (only before receiving starts).
     pub async fn delete_goods_in_receipt(&self, id: ClarusId) -> Result<(), Error> {
-        self.rest_unit(Method::DELETE, &format!("/goods_in_receipts/{id}"), None)
-            .await
+        self.delete_resource("goods_in_receipts", id).await
     }
 
     /// `POST /goods_in_receipts/{id}/receive`: starts receiving (creates receive tasks).
     ///
     /// Returns the record Clarus sends back, or `None` when it answers 204 with no body.
     pub async fn receive_goods_in_receipt(&self, id: ClarusId) -> Result<Option<Record>, Error> {
-        self.rest_optional_record(
-            Method::POST,
-            &format!("/goods_in_receipts/{id}/receive"),
-            None,
-        )
-        .await
+        self.resource_action("goods_in_receipts", id, "receive")
+            .await
     }
 
     /// `POST /goods_in_receipts/{id}/revert`: back to pending if no task was completed.
     ///
     /// Returns the record Clarus sends back, or `None` when it answers 204 with no body.
     pub async fn revert_goods_in_receipt(&self, id: ClarusId) -> Result<Option<Record>, Error> {
-        self.rest_optional_record(
-            Method::POST,
-            &format!("/goods_in_receipts/{id}/revert"),
-            None,
-        )
-        .await
+        self.resource_action("goods_in_receipts", id, "revert")
+            .await
     }
 }

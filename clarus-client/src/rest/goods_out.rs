@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::common::{Address, Change, GenericFields, decimal_number, envelope};
+use super::common::{Address, Change, GenericFields, decimal_number};
 use super::products::StockConfiguration;
 use crate::client::{ClarusClient, Record, decode};
 use crate::{ClarusId, Error};
@@ -205,22 +205,19 @@ impl ClarusClient {
     /// [`ClarusClient::find_goods_outs_by_reference`] or
     /// [`ClarusClient::find_goods_outs_by_external_reference`] before trying again.
     pub async fn create_goods_out(&self, order: &GoodsOut) -> Result<Record, Error> {
-        let body = envelope("goods_outs", order, order.address.as_ref());
-        self.rest_record(Method::POST, "/goods_outs", Some(body))
+        self.create_resource("goods_outs", order, order.address.as_ref())
             .await
     }
 
     /// `PATCH /goods_outs/{id}`.
     pub async fn update_goods_out(&self, id: ClarusId, order: &GoodsOut) -> Result<Record, Error> {
-        let body = envelope("goods_outs", order, order.address.as_ref());
-        self.rest_record(Method::PATCH, &format!("/goods_outs/{id}"), Some(body))
+        self.update_resource("goods_outs", id, order, order.address.as_ref())
             .await
     }
 
     /// `DELETE /goods_outs/{id}` (before processing starts; cancel afterwards).
     pub async fn delete_goods_out(&self, id: ClarusId) -> Result<(), Error> {
-        self.rest_unit(Method::DELETE, &format!("/goods_outs/{id}"), None)
-            .await
+        self.delete_resource("goods_outs", id).await
     }
 
     /// `POST /goods_outs/{id}/cancel`. Draft and pending orders are deleted by Clarus;

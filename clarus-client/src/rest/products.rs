@@ -168,22 +168,17 @@ impl ClarusClient {
     /// `POST /products`. Not retried: after an ambiguous failure, look the product up by code
     /// ([`ClarusClient::find_products_by_code`]) before trying again.
     pub async fn create_product(&self, product: &Product) -> Result<Record, Error> {
-        let body = envelope("products", product, None);
-        self.rest_record(Method::POST, "/products", Some(body))
-            .await
+        self.create_resource("products", product, None).await
     }
 
     /// `PATCH /products/{id}` with the full attributes.
     pub async fn update_product(&self, id: ClarusId, product: &Product) -> Result<Record, Error> {
-        let body = envelope("products", product, None);
-        self.rest_record(Method::PATCH, &format!("/products/{id}"), Some(body))
-            .await
+        self.update_resource("products", id, product, None).await
     }
 
     /// `DELETE /products/{id}`. Products with stock cannot be deleted.
     pub async fn delete_product(&self, id: ClarusId) -> Result<(), Error> {
-        self.rest_unit(Method::DELETE, &format!("/products/{id}"), None)
-            .await
+        self.delete_resource("products", id).await
     }
 
     /// `DELETE /products?ids=1,2,3`.
@@ -232,8 +227,7 @@ impl ClarusClient {
         &self,
         unit: &ProductStorageUnit,
     ) -> Result<Record, Error> {
-        let body = envelope("product_storage_units", unit, None);
-        self.rest_record(Method::POST, "/product_storage_units", Some(body))
+        self.create_resource("product_storage_units", unit, None)
             .await
     }
 
@@ -243,23 +237,13 @@ impl ClarusClient {
         id: ClarusId,
         unit: &ProductStorageUnit,
     ) -> Result<Record, Error> {
-        let body = envelope("product_storage_units", unit, None);
-        self.rest_record(
-            Method::PATCH,
-            &format!("/product_storage_units/{id}"),
-            Some(body),
-        )
-        .await
+        self.update_resource("product_storage_units", id, unit, None)
+            .await
     }
 
     /// `DELETE /product_storage_units/{id}`.
     pub async fn delete_product_storage_unit(&self, id: ClarusId) -> Result<(), Error> {
-        self.rest_unit(
-            Method::DELETE,
-            &format!("/product_storage_units/{id}"),
-            None,
-        )
-        .await
+        self.delete_resource("product_storage_units", id).await
     }
 
     /// `PATCH /product_storage_units/{id}/priority` with the flat body `{priority}`.

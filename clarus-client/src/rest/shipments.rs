@@ -1,10 +1,9 @@
 //! Shipments (create, update, delete, submit, cancel) and packages.
 
-use reqwest::Method;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use super::common::{Address, Change, decimal_number, envelope};
+use super::common::{Address, Change, decimal_number};
 use super::products::UnitOfMeasure;
 use crate::client::{ClarusClient, Record};
 use crate::{ClarusId, Error};
@@ -127,8 +126,7 @@ impl ClarusClient {
     /// `POST /shipments`. Not retried: after an ambiguous failure look it up with
     /// [`ClarusClient::find_shipments_by_reference`].
     pub async fn create_shipment(&self, shipment: &Shipment) -> Result<Record, Error> {
-        let body = envelope("shipments", shipment, shipment.address.as_ref());
-        self.rest_record(Method::POST, "/shipments", Some(body))
+        self.create_resource("shipments", shipment, shipment.address.as_ref())
             .await
     }
 
@@ -138,50 +136,41 @@ impl ClarusClient {
         id: ClarusId,
         shipment: &Shipment,
     ) -> Result<Record, Error> {
-        let body = envelope("shipments", shipment, shipment.address.as_ref());
-        self.rest_record(Method::PATCH, &format!("/shipments/{id}"), Some(body))
+        self.update_resource("shipments", id, shipment, shipment.address.as_ref())
             .await
     }
 
     /// `DELETE /shipments/{id}`.
     pub async fn delete_shipment(&self, id: ClarusId) -> Result<(), Error> {
-        self.rest_unit(Method::DELETE, &format!("/shipments/{id}"), None)
-            .await
+        self.delete_resource("shipments", id).await
     }
 
     /// `POST /shipments/{id}/submit`: sends it to the carrier (label and tracking number).
     ///
     /// Returns the record Clarus sends back, or `None` when it answers 204 with no body.
     pub async fn submit_shipment(&self, id: ClarusId) -> Result<Option<Record>, Error> {
-        self.rest_optional_record(Method::POST, &format!("/shipments/{id}/submit"), None)
-            .await
+        self.resource_action("shipments", id, "submit").await
     }
 
     /// `POST /shipments/{id}/cancel`: voids it at the carrier.
     ///
     /// Returns the record Clarus sends back, or `None` when it answers 204 with no body.
     pub async fn cancel_shipment(&self, id: ClarusId) -> Result<Option<Record>, Error> {
-        self.rest_optional_record(Method::POST, &format!("/shipments/{id}/cancel"), None)
-            .await
+        self.resource_action("shipments", id, "cancel").await
     }
 
     /// `POST /packages`.
     pub async fn create_package(&self, package: &Package) -> Result<Record, Error> {
-        let body = envelope("packages", package, None);
-        self.rest_record(Method::POST, "/packages", Some(body))
-            .await
+        self.create_resource("packages", package, None).await
     }
 
     /// `PATCH /packages/{id}` (e.g. to set the tracking number).
     pub async fn update_package(&self, id: ClarusId, package: &Package) -> Result<Record, Error> {
-        let body = envelope("packages", package, None);
-        self.rest_record(Method::PATCH, &format!("/packages/{id}"), Some(body))
-            .await
+        self.update_resource("packages", id, package, None).await
     }
 
     /// `DELETE /packages/{id}`.
     pub async fn delete_package(&self, id: ClarusId) -> Result<(), Error> {
-        self.rest_unit(Method::DELETE, &format!("/packages/{id}"), None)
-            .await
+        self.delete_resource("packages", id).await
     }
 }

@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::common::{decimal_number, envelope};
+use super::common::decimal_number;
 use crate::client::{ClarusClient, Record, decode};
 use crate::{ClarusId, Error};
 
@@ -55,12 +55,8 @@ impl ClarusClient {
             "location_id": location_id,
             "expected_completion_date": expected_completion_date,
         });
-        self.rest_record(
-            Method::POST,
-            "/stock_checks",
-            Some(envelope("stock_checks", &attributes, None)),
-        )
-        .await
+        self.create_resource("stock_checks", &attributes, None)
+            .await
     }
 
     /// `POST /stock_checks/{id}/record_attempt` (at most two attempts per group). The schema's

@@ -22,7 +22,7 @@ pub struct StockHold {
     pub reason_code_id: Option<ClarusId>,
 }
 
-#[derive(Serialize)]
+#[derive(Default, Serialize)]
 struct QuantityChange {
     #[serde(with = "decimal_number")]
     quantity: Decimal,
@@ -73,19 +73,13 @@ impl ClarusClient {
         quantity: Decimal,
         reason_code_id: Option<ClarusId>,
     ) -> Result<Option<Record>, Error> {
-        positive(quantity, "quantity")?;
-        let attributes = QuantityChange {
+        let change = QuantityChange {
             quantity,
-            to_location_id: None,
-            to_account_id: None,
             reason_code_id,
+            ..QuantityChange::default()
         };
-        self.rest_optional_record(
-            Method::POST,
-            &format!("/stocks/{stock_id}/negative_adjustment"),
-            Some(envelope("stocks", &attributes, None)),
-        )
-        .await
+        self.quantity_action(stock_id, "negative_adjustment", change)
+            .await
     }
 
     /// `POST /stocks/{id}/move`: moves `quantity` to another location in the same warehouse.
@@ -98,19 +92,13 @@ impl ClarusClient {
         to_location_id: ClarusId,
         reason_code_id: Option<ClarusId>,
     ) -> Result<Option<Record>, Error> {
-        positive(quantity, "quantity")?;
-        let attributes = QuantityChange {
+        let change = QuantityChange {
             quantity,
             to_location_id: Some(to_location_id),
-            to_account_id: None,
             reason_code_id,
+            ..QuantityChange::default()
         };
-        self.rest_optional_record(
-            Method::POST,
-            &format!("/stocks/{stock_id}/move"),
-            Some(envelope("stocks", &attributes, None)),
-        )
-        .await
+        self.quantity_action(stock_id, "move", change).await
     }
 
     /// `POST /stocks/{id}/transfer`: gives `quantity` to another account (owner).
@@ -123,17 +111,28 @@ impl ClarusClient {
         to_account_id: ClarusId,
         reason_code_id: Option<ClarusId>,
     ) -> Result<Option<Record>, Error> {
-        positive(quantity, "quantity")?;
-        let attributes = QuantityChange {
+        let change = QuantityChange {
             quantity,
-            to_location_id: None,
             to_account_id: Some(to_account_id),
             reason_code_id,
+            ..QuantityChange::default()
         };
+        self.quantity_action(stock_id, "transfer", change).await
+    }
+
+    /// `POST /stocks/{id}/{action}` with the quantity change in the envelope, once the
+    /// quantity is known to be positive.
+    async fn quantity_action(
+        &self,
+        stock_id: ClarusId,
+        action: &str,
+        change: QuantityChange,
+    ) -> Result<Option<Record>, Error> {
+        positive(change.quantity, "quantity")?;
         self.rest_optional_record(
             Method::POST,
-            &format!("/stocks/{stock_id}/transfer"),
-            Some(envelope("stocks", &attributes, None)),
+            &format!("/stocks/{stock_id}/{action}"),
+            Some(envelope("stocks", &change, None)),
         )
         .await
     }

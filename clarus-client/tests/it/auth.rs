@@ -96,17 +96,17 @@ async fn token_is_cached_across_calls() {
 #[tokio::test]
 async fn concurrent_calls_share_one_renewal() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/oauth/token"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(
-                    json!({"access_token": TOKEN, "token_type": "Bearer", "expires_in": 7200}),
-                )
-                .set_delay(Duration::from_millis(200)),
-        )
-        .mount(&server)
-        .await;
+    mount_answer(
+        &server,
+        "POST",
+        "/oauth/token",
+        ResponseTemplate::new(200)
+            .set_body_json(
+                json!({"access_token": TOKEN, "token_type": "Bearer", "expires_in": 7200}),
+            )
+            .set_delay(Duration::from_millis(200)),
+    )
+    .await;
     mount_cancel(&server).await;
     let c = client(&server);
     let calls = (0..8).map(|_| {
@@ -123,13 +123,15 @@ async fn concurrent_calls_share_one_renewal() {
 #[tokio::test]
 async fn token_about_to_expire_is_renewed() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/oauth/token"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(
+    mount_answer(
+        &server,
+        "POST",
+        "/oauth/token",
+        ResponseTemplate::new(200).set_body_json(
             json!({"access_token": TOKEN, "token_type": "Bearer", "expires_in": 30}),
-        ))
-        .mount(&server)
-        .await;
+        ),
+    )
+    .await;
     mount_cancel(&server).await;
     // 30 s lifetime is inside the 60 s renewal margin, so every call renews.
     let c = client(&server);
@@ -171,16 +173,20 @@ impl Respond for RotatingTokens {
 #[tokio::test]
 async fn unexpected_401_reauthenticates_once() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/oauth/token"))
-        .respond_with(RotatingTokens(Default::default()))
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/api/goods_outs/1/cancel"))
-        .respond_with(RevokedFirstToken)
-        .mount(&server)
-        .await;
+    mount_answer(
+        &server,
+        "POST",
+        "/oauth/token",
+        RotatingTokens(Default::default()),
+    )
+    .await;
+    mount_answer(
+        &server,
+        "POST",
+        "/api/goods_outs/1/cancel",
+        RevokedFirstToken,
+    )
+    .await;
     client(&server).cancel_goods_out(1.into()).await.unwrap();
     assert_eq!(token_requests(&server).await, 2);
     let api = api_requests(&server).await;
@@ -198,11 +204,13 @@ async fn unexpected_401_reauthenticates_once() {
 #[tokio::test]
 async fn second_401_is_returned_typed() {
     let server = server().await;
-    Mock::given(method("POST"))
-        .and(path("/api/goods_outs/1/cancel"))
-        .respond_with(ResponseTemplate::new(401).set_body_json(json!({"error":"Not authorized"})))
-        .mount(&server)
-        .await;
+    mount_answer(
+        &server,
+        "POST",
+        "/api/goods_outs/1/cancel",
+        ResponseTemplate::new(401).set_body_json(json!({"error":"Not authorized"})),
+    )
+    .await;
     let err = client(&server)
         .cancel_goods_out(1.into())
         .await
@@ -222,13 +230,15 @@ async fn second_401_is_returned_typed() {
 #[tokio::test]
 async fn token_endpoint_refusal_is_typed() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/oauth/token"))
-        .respond_with(ResponseTemplate::new(401).set_body_json(
+    mount_answer(
+        &server,
+        "POST",
+        "/oauth/token",
+        ResponseTemplate::new(401).set_body_json(
             json!({"error":"invalid_client","error_description":"Client authentication failed"}),
-        ))
-        .mount(&server)
-        .await;
+        ),
+    )
+    .await;
     let err = client(&server)
         .cancel_goods_out(1.into())
         .await
@@ -246,14 +256,14 @@ async fn token_endpoint_refusal_is_typed() {
 #[tokio::test]
 async fn token_requests_follow_no_redirects() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/oauth/token"))
-        .respond_with(
-            ResponseTemplate::new(302)
-                .insert_header("location", format!("{}/elsewhere", server.uri()).as_str()),
-        )
-        .mount(&server)
-        .await;
+    mount_answer(
+        &server,
+        "POST",
+        "/oauth/token",
+        ResponseTemplate::new(302)
+            .insert_header("location", format!("{}/elsewhere", server.uri()).as_str()),
+    )
+    .await;
     let err = client(&server)
         .cancel_goods_out(1.into())
         .await
@@ -274,16 +284,18 @@ async fn token_requests_follow_no_redirects() {
 async fn token_endpoint_errors_never_show_the_body() {
     // A refusal carrying something token-like besides the OAuth fields.
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/oauth/token"))
-        .respond_with(ResponseTemplate::new(400).set_body_json(json!({
+    mount_answer(
+        &server,
+        "POST",
+        "/oauth/token",
+        ResponseTemplate::new(400).set_body_json(json!({
             "error": "invalid_grant",
             "error_description": "refresh token revoked",
             "refresh_token": "rt-SECRET-4242",
             "access_token": "at-SECRET-4242"
-        })))
-        .mount(&server)
-        .await;
+        })),
+    )
+    .await;
     let err = client(&server)
         .cancel_goods_out(1.into())
         .await
@@ -299,11 +311,13 @@ async fn token_endpoint_errors_never_show_the_body() {
         json!({"access_token": "at-SECRET-4242", "token_type": "Bearer", "expires_in": "abc"}),
     ] {
         let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .and(path("/oauth/token"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(&body))
-            .mount(&server)
-            .await;
+        mount_answer(
+            &server,
+            "POST",
+            "/oauth/token",
+            ResponseTemplate::new(200).set_body_json(&body),
+        )
+        .await;
         let err = client(&server)
             .cancel_goods_out(1.into())
             .await
@@ -325,11 +339,13 @@ async fn token_endpoint_errors_never_show_the_body() {
 async fn token_server(raw: &str) -> MockServer {
     let server = MockServer::start().await;
     let body = format!(r#"{{"access_token":"{TOKEN}","token_type":"Bearer","expires_in":{raw}}}"#);
-    Mock::given(method("POST"))
-        .and(path("/oauth/token"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(body, "application/json"))
-        .mount(&server)
-        .await;
+    mount_answer(
+        &server,
+        "POST",
+        "/oauth/token",
+        ResponseTemplate::new(200).set_body_raw(body, "application/json"),
+    )
+    .await;
     mount_cancel(&server).await;
     server
 }
@@ -509,29 +525,13 @@ fn token_seeds() -> Vec<serde_json::Value> {
 /// a token or a typed error, and no error shows the token.
 #[test]
 fn fuzz_token_responses_never_panic() {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let answer = std::sync::Arc::new(std::sync::Mutex::new((200u16, Vec::<u8>::new())));
-    let server = rt.block_on(async {
-        let server = MockServer::start().await;
-        let shared = answer.clone();
-        Mock::given(method("POST"))
-            .and(path("/oauth/token"))
-            .respond_with(move |_: &Request| {
-                let (status, body) = shared.lock().unwrap().clone();
-                ResponseTemplate::new(status).set_body_bytes(body)
-            })
-            .mount(&server)
-            .await;
+    let (rt, server, answer) = fuzzed_endpoint(MockServer::start(), "/oauth/token");
+    rt.block_on(
         Mock::given(method("POST"))
             .and(path("/api/goods_outs/1/cancel"))
             .respond_with(data_response(1, "goods_outs"))
-            .mount(&server)
-            .await;
-        server
-    });
+            .mount(&server),
+    );
     let statuses = proptest::sample::select(vec![200u16, 200, 400, 401]);
     let mut runner = proptest::test_runner::TestRunner::new(Default::default());
     runner

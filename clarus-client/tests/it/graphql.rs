@@ -196,11 +196,7 @@ async fn stream_follows_cursors_to_the_end() {
 #[tokio::test]
 async fn stream_is_lazy() {
     let server = server().await;
-    Mock::given(method("POST"))
-        .and(path("/graphql"))
-        .respond_with(ThreePages)
-        .mount(&server)
-        .await;
+    mount_answer(&server, "POST", "/graphql", ThreePages).await;
     let c = client(&server);
     let mut stream = Box::pin(c.list_all::<StockNode>(ListQuery::new(Filter::new(), 2)));
     stream.next().await.unwrap().unwrap();
@@ -218,11 +214,13 @@ async fn stream_is_lazy() {
 async fn graphql_errors_with_http_200_are_typed() {
     let server = server().await;
     let raw = json!({"data": null, "errors": [{"message": "Field 'bogus' doesn't exist on type 'Stock'", "locations": [{"line": 1, "column": 5}], "path": ["query", "stocks"], "extensions": {"code": "undefinedField"}}]});
-    Mock::given(method("POST"))
-        .and(path("/graphql"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(raw.clone()))
-        .mount(&server)
-        .await;
+    mount_answer(
+        &server,
+        "POST",
+        "/graphql",
+        ResponseTemplate::new(200).set_body_json(raw.clone()),
+    )
+    .await;
     let err = client(&server)
         .list_page::<StockNode>(&ListQuery::default(), None)
         .await
@@ -379,11 +377,7 @@ async fn look_ups_send_the_documented_filters() {
 #[tokio::test]
 async fn transactions_can_include_archived() {
     let server = server().await;
-    Mock::given(method("POST"))
-        .and(path("/graphql"))
-        .respond_with(empty_page("transactions"))
-        .mount(&server)
-        .await;
+    mount_answer(&server, "POST", "/graphql", empty_page("transactions")).await;
     let query = ListQuery {
         filter: Filter::new().eq("goods_out_id", ClarusId::new(3301)),
         page_size: Some(100),
@@ -472,28 +466,22 @@ proptest::proptest! {
 /// any later one (so a lying `hasNextPage` ends).
 #[test]
 fn fuzz_graphql_pages_through_the_client_are_values_or_typed_errors() {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = runtime();
     let body = std::sync::Arc::new(std::sync::Mutex::new((0usize, Vec::<u8>::new())));
     let server = rt.block_on(async {
         let server = server().await;
         let shared = body.clone();
-        Mock::given(method("POST"))
-            .and(path("/graphql"))
-            .respond_with(move |_: &Request| {
-                let mut g = shared.lock().unwrap();
-                g.0 += 1;
-                if g.0 == 1 {
-                    ResponseTemplate::new(200).set_body_bytes(g.1.clone())
-                } else {
-                    ResponseTemplate::new(200).set_body_json(json!({"data": {"stocks": {"all": {
+        mount_answer(&server, "POST", "/graphql", move |_: &Request| {
+            let mut g = shared.lock().unwrap();
+            g.0 += 1;
+            if g.0 == 1 {
+                ResponseTemplate::new(200).set_body_bytes(g.1.clone())
+            } else {
+                ResponseTemplate::new(200).set_body_json(json!({"data": {"stocks": {"all": {
                         "pageInfo": {"hasNextPage": false}, "edges": []}}}}))
-                }
-            })
-            .mount(&server)
-            .await;
+            }
+        })
+        .await;
         server
     });
     let c = client(&server);

@@ -3,12 +3,12 @@
 //! `spec/clarus-requests.json`).
 
 use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use clarus_client::{ClarusClient, ClarusConfig, Credentials, DeleteChangeType, Secret};
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 /// The project-owned subset of Clarus's OpenAPI file (request schemas, components, the GraphQL
 /// list operations with their examples); see `spec_files.rs` beside this module.
@@ -115,6 +115,20 @@ pub async fn mount_token(server: &MockServer, token: &str) {
         .await;
 }
 
+/// Answers every `http_method endpoint` request on `server` with `response`.
+pub async fn mount_answer(
+    server: &MockServer,
+    http_method: &str,
+    endpoint: &str,
+    response: impl Respond + 'static,
+) {
+    Mock::given(method(http_method))
+        .and(path(endpoint))
+        .respond_with(response)
+        .mount(server)
+        .await;
+}
+
 pub fn config(server: &MockServer) -> clarus_client::ClarusConfigBuilder {
     ClarusConfig::builder(
         SUBDOMAIN,
@@ -184,4 +198,41 @@ pub fn data_response(id: i64, kind: &str) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_json(json!({
         "data": {"id": id, "type": kind, "attributes": {"reference": "R"}}
     }))
+}
+
+/// The status and body the next request to a fuzzed endpoint is answered with; each fuzz case
+/// sets it before it calls the client.
+pub type FuzzedAnswer = Arc<Mutex<(u16, Vec<u8>)>>;
+
+/// A runtime for the fuzz tests, which drive the async client from proptest's synchronous
+/// runner.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// A runtime, and the server `start` gives with a `POST endpoint` mock answering whatever the
+/// returned [`FuzzedAnswer`] holds when a request arrives.
+pub fn fuzzed_endpoint(
+    start: impl Future<Output = MockServer>,
+    endpoint: &str,
+) -> (tokio::runtime::Runtime, MockServer, FuzzedAnswer) {
+    let rt = runtime();
+    let answer = FuzzedAnswer::default();
+    let shared = answer.clone();
+    let server = rt.block_on(async {
+        let server = start.await;
+        Mock::given(method("POST"))
+            .and(path(endpoint))
+            .respond_with(move |_: &Request| {
+                let (status, body) = shared.lock().unwrap().clone();
+                ResponseTemplate::new(status).set_body_bytes(body)
+            })
+            .mount(&server)
+            .await;
+        server
+    });
+    (rt, server, answer)
 }

@@ -360,11 +360,7 @@ impl Respond for AutomationList {
 #[tokio::test]
 async fn ensure_webhook_automations_is_idempotent() {
     let server = server().await;
-    Mock::given(method("POST"))
-        .and(path("/graphql"))
-        .respond_with(AutomationList)
-        .mount(&server)
-        .await;
+    mount_answer(&server, "POST", "/graphql", AutomationList).await;
     // Enabling an existing automation is a no-op when it is enabled; these answers do not
     // list the actions, so the automations are left pointing where they point.
     Mock::given(method("PATCH"))
@@ -455,11 +451,7 @@ fn automation_sending_to(id: i64, url: &str) -> ResponseTemplate {
 #[tokio::test]
 async fn an_automation_sending_elsewhere_is_retargeted_and_one_sending_here_is_kept() {
     let server = server().await;
-    Mock::given(method("POST"))
-        .and(path("/graphql"))
-        .respond_with(AutomationList)
-        .mount(&server)
-        .await;
+    mount_answer(&server, "POST", "/graphql", AutomationList).await;
     // 21 sends to the receiver's old address; 22 already sends to the target.
     Mock::given(method("PATCH"))
         .and(path("/api/automations/21"))

@@ -9,11 +9,13 @@ use super::*;
 async fn validation_errors_keep_every_field() {
     let server = server().await;
     let raw = r#"{"errors":[{"code":12,"symbol":"product_code_exists","details":"Code has already been taken","source":"Products::Create","context":{"code":"SKU-001"}}]}"#;
-    Mock::given(method("POST"))
-        .and(path("/api/products"))
-        .respond_with(ResponseTemplate::new(422).set_body_raw(raw, "application/json"))
-        .mount(&server)
-        .await;
+    mount_answer(
+        &server,
+        "POST",
+        "/api/products",
+        ResponseTemplate::new(422).set_body_raw(raw, "application/json"),
+    )
+    .await;
     let err = client(&server)
         .create_product(&product())
         .await
@@ -41,18 +43,22 @@ async fn validation_errors_keep_every_field() {
 #[tokio::test]
 async fn not_found_and_server_errors() {
     let server = server().await;
-    Mock::given(method("POST"))
-        .and(path("/api/goods_outs/9/cancel"))
-        .respond_with(ResponseTemplate::new(404).set_body_json(
+    mount_answer(
+        &server,
+        "POST",
+        "/api/goods_outs/9/cancel",
+        ResponseTemplate::new(404).set_body_json(
             json!({"errors":[{"code":1,"symbol":"not_found","details":"Goods out not found"}]}),
-        ))
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/api/goods_outs"))
-        .respond_with(ResponseTemplate::new(503).set_body_string("upstream down"))
-        .mount(&server)
-        .await;
+        ),
+    )
+    .await;
+    mount_answer(
+        &server,
+        "POST",
+        "/api/goods_outs",
+        ResponseTemplate::new(503).set_body_string("upstream down"),
+    )
+    .await;
     let c = client(&server);
     let err = c.cancel_goods_out(id(9)).await.unwrap_err();
     assert_eq!(err.status(), Some(404));
@@ -68,11 +74,13 @@ async fn not_found_and_server_errors() {
 #[tokio::test]
 async fn undecodable_success_body_is_kept() {
     let server = server().await;
-    Mock::given(method("POST"))
-        .and(path("/api/shipments/1/submit"))
-        .respond_with(ResponseTemplate::new(200).set_body_string("not json"))
-        .mount(&server)
-        .await;
+    mount_answer(
+        &server,
+        "POST",
+        "/api/shipments/1/submit",
+        ResponseTemplate::new(200).set_body_string("not json"),
+    )
+    .await;
     let err = client(&server).submit_shipment(id(1)).await.unwrap_err();
     assert!(matches!(err, Error::Decode { ref raw_body, .. } if raw_body == "not json"));
 }
@@ -153,24 +161,7 @@ proptest::proptest! {
 /// Through the client: a fuzzed error answer to a mutation is a typed error.
 #[test]
 fn fuzz_rest_error_answers_through_the_client_are_typed_errors() {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let answer = std::sync::Arc::new(std::sync::Mutex::new((422u16, Vec::<u8>::new())));
-    let server = rt.block_on(async {
-        let server = server().await;
-        let shared = answer.clone();
-        Mock::given(method("POST"))
-            .and(path("/api/goods_outs/9/cancel"))
-            .respond_with(move |_: &wiremock::Request| {
-                let (status, body) = shared.lock().unwrap().clone();
-                ResponseTemplate::new(status).set_body_bytes(body)
-            })
-            .mount(&server)
-            .await;
-        server
-    });
+    let (rt, server, answer) = fuzzed_endpoint(server(), "/api/goods_outs/9/cancel");
     let c = client(&server);
     let statuses = proptest::sample::select(vec![200u16, 400, 404, 409, 422]);
     let mut runner = proptest::test_runner::TestRunner::new(Default::default());

@@ -28,59 +28,31 @@ fn product_body() -> Value {
 
 #[tokio::test]
 async fn create_product() {
-    let server = server().await;
-    expect(
-        &server,
-        "POST",
-        "/api/products",
-        Some(product_body()),
-        data_response(150, "products"),
-    )
-    .await;
-    let record = client(&server).create_product(&product()).await.unwrap();
+    let record = post("/api/products")
+        .body("createProduct", product_body())
+        .record(150, "products")
+        .run(async |c| c.create_product(&product()).await)
+        .await;
     assert_eq!(record.id, id(150));
     assert_eq!(record.resource_type, "products");
     assert_eq!(
         record.attribute::<String>("reference").as_deref(),
         Some("R")
     );
-    assert_spec(&server, "createProduct").await;
 }
 
 #[tokio::test]
 async fn update_product() {
-    let server = server().await;
-    expect(
-        &server,
-        "PATCH",
-        "/api/products/150",
-        Some(product_body()),
-        data_response(150, "products"),
-    )
-    .await;
-    client(&server)
-        .update_product(id(150), &product())
-        .await
-        .unwrap();
-    assert_spec(&server, "updateProduct").await;
+    patch("/api/products/150")
+        .body("updateProduct", product_body())
+        .record(150, "products")
+        .run(async |c| c.update_product(id(150), &product()).await)
+        .await;
 }
 
 #[tokio::test]
-async fn delete_product_and_products() {
+async fn delete_products() {
     let server = server().await;
-    expect(
-        &server,
-        "DELETE",
-        "/api/products/150",
-        None,
-        ResponseTemplate::new(204),
-    )
-    .await;
-    let c = client(&server);
-    c.delete_product(id(150)).await.unwrap();
-    assert_no_body(&server).await;
-
-    let server = crate::support::server().await;
     Mock::given(method("DELETE"))
         .and(path("/api/products"))
         .and(query_param("ids", "1,2,3"))
@@ -101,22 +73,14 @@ async fn delete_product_and_products() {
 
 #[tokio::test]
 async fn add_account_product() {
-    let server = server().await;
     let expected = json!({"data":{"type":"account_products","attributes":{"account_id":7}}});
-    expect(
-        &server,
-        "POST",
-        "/api/products/150/account_products",
-        Some(expected),
-        ResponseTemplate::new(200).set_body_json(json!({"data":{"id":9}})),
-    )
-    .await;
-    let v = client(&server)
-        .add_account_product(id(150), id(7))
-        .await
-        .unwrap();
+    let answer = ResponseTemplate::new(200).set_body_json(json!({"data":{"id":9}}));
+    let v = post("/api/products/150/account_products")
+        .body("createAccountProduct", expected)
+        .answer(answer)
+        .run(async |c| c.add_account_product(id(150), id(7)).await)
+        .await;
     assert_eq!(v["data"]["id"], 9);
-    assert_spec(&server, "createAccountProduct").await;
 }
 
 fn storage_unit() -> ProductStorageUnit {
@@ -139,64 +103,20 @@ async fn product_storage_units() {
         "product_id":150,"storage_unit_type_id":12,"stock_configuration":"case",
         "unit_of_measure":"centimetre","per_layer":10.0,"number_of_layers":5,"total":50.0,
         "height":120.5,"priority":0}}});
+    let unit = storage_unit();
 
-    let server = server().await;
-    expect(
-        &server,
-        "POST",
-        "/api/product_storage_units",
-        Some(expected.clone()),
-        data_response(9, "product_storage_units"),
-    )
-    .await;
-    client(&server)
-        .create_product_storage_unit(&storage_unit())
-        .await
-        .unwrap();
-    assert_spec(&server, "createProductStorageUnit").await;
-
-    let server = crate::support::server().await;
-    expect(
-        &server,
-        "PATCH",
-        "/api/product_storage_units/9",
-        Some(expected),
-        data_response(9, "product_storage_units"),
-    )
-    .await;
-    client(&server)
-        .update_product_storage_unit(id(9), &storage_unit())
-        .await
-        .unwrap();
-    assert_spec(&server, "updateProductStorageUnit").await;
-
-    let server = crate::support::server().await;
-    expect(
-        &server,
-        "PATCH",
-        "/api/product_storage_units/9/priority",
-        Some(json!({"priority":1})),
-        ResponseTemplate::new(204),
-    )
-    .await;
-    client(&server)
-        .set_product_storage_unit_priority(id(9), 1)
-        .await
-        .unwrap();
-    assert_spec(&server, "priorityProductStorageUnit").await;
-
-    let server = crate::support::server().await;
-    expect(
-        &server,
-        "DELETE",
-        "/api/product_storage_units/9",
-        None,
-        ResponseTemplate::new(204),
-    )
-    .await;
-    client(&server)
-        .delete_product_storage_unit(id(9))
-        .await
-        .unwrap();
-    assert_no_body(&server).await;
+    post("/api/product_storage_units")
+        .body("createProductStorageUnit", expected.clone())
+        .record(9, "product_storage_units")
+        .run(async |c| c.create_product_storage_unit(&unit).await)
+        .await;
+    patch("/api/product_storage_units/9")
+        .body("updateProductStorageUnit", expected)
+        .record(9, "product_storage_units")
+        .run(async |c| c.update_product_storage_unit(id(9), &unit).await)
+        .await;
+    patch("/api/product_storage_units/9/priority")
+        .body("priorityProductStorageUnit", json!({"priority":1}))
+        .run(async |c| c.set_product_storage_unit_priority(id(9), 1).await)
+        .await;
 }

@@ -11,94 +11,65 @@ async fn hold_and_release() {
     };
     let expected =
         json!({"ids":[48211,48212],"description":"Damaged in transit","reason_code_id":3});
+    let empty_object = || ResponseTemplate::new(200).set_body_json(json!({}));
 
-    let server = server().await;
-    expect(
-        &server,
-        "POST",
-        "/api/stocks/hold",
-        Some(expected.clone()),
-        ResponseTemplate::new(200).set_body_json(json!({})),
-    )
-    .await;
-    client(&server).hold_stocks(&hold).await.unwrap();
-    assert_spec(&server, "holdStocks").await;
+    post("/api/stocks/hold")
+        .body("holdStocks", expected.clone())
+        .answer(empty_object())
+        .run(async |c| c.hold_stocks(&hold).await)
+        .await;
+    post("/api/stocks/offhold")
+        .body("offholdStocks", expected)
+        .answer(empty_object())
+        .run(async |c| c.release_stocks(&hold).await)
+        .await;
 
-    let server = crate::support::server().await;
-    expect(
-        &server,
-        "POST",
-        "/api/stocks/offhold",
-        Some(expected),
-        ResponseTemplate::new(200).set_body_json(json!({})),
-    )
-    .await;
-    client(&server).release_stocks(&hold).await.unwrap();
-    assert_spec(&server, "offholdStocks").await;
-
-    let server = crate::support::server().await;
     let no_reason = StockHold {
         reason_code_id: None,
         ..hold
     };
-    expect(
-        &server,
-        "POST",
-        "/api/stocks/hold",
-        Some(json!({"ids":[48211,48212],"description":"Damaged in transit"})),
-        ResponseTemplate::new(204),
-    )
-    .await;
-    client(&server).hold_stocks(&no_reason).await.unwrap();
-    assert_spec(&server, "holdStocks").await;
+    let expected = json!({"ids":[48211,48212],"description":"Damaged in transit"});
+    post("/api/stocks/hold")
+        .body("holdStocks", expected)
+        .run(async |c| c.hold_stocks(&no_reason).await)
+        .await;
 }
 
 #[tokio::test]
 async fn quantity_actions() {
-    let server = server().await;
-    expect(
-        &server,
-        "POST",
-        "/api/stocks/48211/negative_adjustment",
-        Some(json!({"data":{"type":"stocks","attributes":{"quantity":1.5,"reason_code_id":8}}})),
-        data_response(48211, "stocks"),
-    )
-    .await;
-    client(&server)
-        .negative_adjustment(id(48211), dec("1.5"), Some(id(8)))
-        .await
-        .unwrap();
-    assert_spec(&server, "negativeAdjustmentStock").await;
-
-    let server = crate::support::server().await;
-    expect(
-        &server,
-        "POST",
-        "/api/stocks/48211/move",
-        Some(json!({"data":{"type":"stocks","attributes":{"quantity":4.0,"to_location_id":318}}})),
-        data_response(48211, "stocks"),
-    )
-    .await;
-    client(&server)
-        .move_stock(id(48211), dec("4"), id(318), None)
-        .await
-        .unwrap();
-    assert_spec(&server, "moveStock").await;
-
-    let server = crate::support::server().await;
-    expect(
-        &server,
-        "POST",
-        "/api/stocks/48211/transfer",
-        Some(json!({"data":{"type":"stocks","attributes":{"quantity":4.0,"to_account_id":9}}})),
-        data_response(48211, "stocks"),
-    )
-    .await;
-    client(&server)
-        .transfer_stock(id(48211), dec("4"), id(9), None)
-        .await
-        .unwrap();
-    assert_spec(&server, "transferStock").await;
+    let cases = [
+        (
+            "negative_adjustment",
+            "negativeAdjustmentStock",
+            json!({"quantity":1.5,"reason_code_id":8}),
+        ),
+        (
+            "move",
+            "moveStock",
+            json!({"quantity":4.0,"to_location_id":318}),
+        ),
+        (
+            "transfer",
+            "transferStock",
+            json!({"quantity":4.0,"to_account_id":9}),
+        ),
+    ];
+    for (action, op_id, attributes) in cases {
+        let expected = json!({"data":{"type":"stocks","attributes":attributes}});
+        let record = post(format!("/api/stocks/48211/{action}"))
+            .body(op_id, expected)
+            .record(48211, "stocks")
+            .run(async |c| match action {
+                "negative_adjustment" => {
+                    c.negative_adjustment(id(48211), dec("1.5"), Some(id(8)))
+                        .await
+                }
+                "move" => c.move_stock(id(48211), dec("4"), id(318), None).await,
+                _ => c.transfer_stock(id(48211), dec("4"), id(9), None).await,
+            })
+            .await;
+        assert_eq!(record.unwrap().id, id(48211), "{action}");
+    }
 }
 
 #[tokio::test]
