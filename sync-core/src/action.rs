@@ -297,6 +297,13 @@ pub struct InventoryAdjustment {
     pub occurred_at: Timestamp,
     /// `memo`.
     pub memo: String,
+    /// The inventory status of the stock adjusted (`inventoryStatus` of every inventory
+    /// assignment), decided at planning from the stock status mapping
+    /// ([`Mappings::sellable_status`](crate::mapping::Mappings::sellable_status)): an adjustment
+    /// changes sellable stock. `None` where the location keeps no stock by status. Actions
+    /// planned before this field existed read as `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inventory_status: Option<NetSuiteId>,
 }
 
 /// Whether NetSuite's refusal of a stock removal (a negative adjustment, or a move between

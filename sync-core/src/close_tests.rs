@@ -410,6 +410,7 @@ fn ledger_actions_give_their_transaction_and_lines() {
         lots: vec![],
         serials: vec![],
         occurred_at: at(IN_NOVEMBER),
+        inventory_status: None,
     });
     let (t, lines) = tie_out_lines(&adjustment).unwrap();
     assert_eq!(t, TransactionType::InventoryAdjustment);

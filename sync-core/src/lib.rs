@@ -136,6 +136,8 @@ pub mod receipt;
 pub mod source;
 pub mod state;
 pub mod stock;
+pub mod stock_move;
+pub mod stuck;
 pub mod subject;
 
 pub use action::{

@@ -289,6 +289,16 @@ impl Mappings {
             .map(|&i| &self.tables.stock_statuses[i])
     }
 
+    /// The inventory status sellable stock is in at `location`: `None` where the location's
+    /// sellable stock is a location of its own, or where the stock status mapping has no row
+    /// for it. Inventory adjustments post against this status.
+    pub fn sellable_status(&self, location: &LocationId) -> Option<&NetSuiteId> {
+        match &self.places_for(location)?.sellable {
+            StockPlace::Status { status } => Some(status),
+            StockPlace::Location { .. } => None,
+        }
+    }
+
     /// The ship method for a carrier and service: the row for both, else the carrier's default.
     pub fn ship_method_for(
         &self,

@@ -125,6 +125,7 @@ pub(super) fn plan_movement<V: StateView>(cx: &mut Context<'_, V>, movement: &St
             serials: Vec::new(),
             occurred_at: movement.occurred_at,
             memo: format!("Clarus {} {}", movement.kind.code(), movement.id),
+            inventory_status: cx.mappings.sellable_status(location).cloned(),
         })
     } else {
         let Some(places) = cx.mappings.places_for(location) else {

@@ -34,12 +34,7 @@ fn plan_of(state: &MemoryState, m: &Mappings, e: &Event) -> Plan {
 #[test]
 fn changed_item_updates_the_product_and_older_versions_change_nothing() {
     let m = mappings();
-    let mut state = MemoryState::new();
-    run(
-        &mut state,
-        &m,
-        &item_event(item("11", "A", Tracking::None), 1),
-    );
+    let mut state = state_with_item();
     let mut changed = item("11", "A", Tracking::None);
     changed.description = "New name".into();
     let plan = run(&mut state, &m, &item_event(changed.clone(), 3));
@@ -68,12 +63,7 @@ fn changed_item_updates_the_product_and_older_versions_change_nothing() {
 #[test]
 fn barcode_and_sku_disagreement_with_clarus_raise_item_master_exceptions() {
     let m = mappings();
-    let mut state = MemoryState::new();
-    run(
-        &mut state,
-        &m,
-        &item_event(item("11", "A", Tracking::None), 1),
-    );
+    let mut state = state_with_item();
     let product = ClarusProduct {
         id: ProductId(5),
         sku: "A".into(),
@@ -129,16 +119,12 @@ fn barcode_and_sku_disagreement_with_clarus_raise_item_master_exceptions() {
 #[test]
 fn open_sales_order_creates_a_goods_out_with_open_lines() {
     let m = mappings();
-    let mut state = MemoryState::new();
-    run(
-        &mut state,
+    let mut state = state_with_items(
         &m,
-        &item_event(item("11", "A", Tracking::None), 1),
-    );
-    run(
-        &mut state,
-        &m,
-        &item_event(item("12", "B", Tracking::None), 1),
+        &[
+            item("11", "A", Tracking::None),
+            item("12", "B", Tracking::None),
+        ],
     );
     let mut lines = vec![order_line(3, "11", "A", 5), order_line(9, "12", "B", 2)];
     lines[0].quantity_done = dec(1);
@@ -181,12 +167,7 @@ fn sales_order_open_with(lines: Vec<OrderLine>) -> Order {
 #[test]
 fn pending_approval_orders_are_not_released() {
     let m = mappings();
-    let mut state = MemoryState::new();
-    run(
-        &mut state,
-        &m,
-        &item_event(item("11", "A", Tracking::None), 1),
-    );
+    let mut state = state_with_item();
     let o = order(
         OrderKind::Sales,
         "501",
@@ -199,12 +180,7 @@ fn pending_approval_orders_are_not_released() {
 #[test]
 fn unknown_sku_holds_the_order_until_the_item_appears() {
     let m = mappings();
-    let mut state = MemoryState::new();
-    run(
-        &mut state,
-        &m,
-        &item_event(item("11", "A", Tracking::None), 1),
-    );
+    let mut state = state_with_item();
     let o = sales_order_open_with(vec![
         order_line(3, "11", "A", 5),
         order_line(4, "99", "NEW", 1),
@@ -258,12 +234,7 @@ fn fulfilment_free(plan: &Plan) -> bool {
 #[test]
 fn missing_location_mapping_blocks_the_order_until_retried() {
     let empty = Mappings::new(MappingTables::default()).unwrap();
-    let mut state = MemoryState::new();
-    run(
-        &mut state,
-        &empty,
-        &item_event(item("11", "A", Tracking::None), 1),
-    );
+    let mut state = state_with_items(&empty, &[item("11", "A", Tracking::None)]);
     let e = order_event(sales_order_open_with(vec![order_line(3, "11", "A", 5)]), 1);
     let plan = run(&mut state, &empty, &e);
     assert!(plan.blocked);
@@ -585,12 +556,7 @@ fn short_pick_posts_only_what_left_and_warns_operations() {
 #[test]
 fn despatch_before_its_order_is_blocked_then_posted_on_retry() {
     let m = mappings();
-    let mut state = MemoryState::new();
-    run(
-        &mut state,
-        &m,
-        &item_event(item("11", "A", Tracking::None), 1),
-    );
+    let mut state = state_with_item();
     let e = despatch_event(despatch(9, "1", "501", vec![despatch_line(3, "A", 1, 1)]));
     let plan = run(&mut state, &m, &e);
     assert!(plan.blocked);
@@ -782,12 +748,7 @@ fn receipt_line(line: u64, sku: &str, quantity: i64, condition: StockCondition) 
 
 fn inbound_state(kind: OrderKind) -> MemoryState {
     let m = mappings();
-    let mut state = MemoryState::new();
-    run(
-        &mut state,
-        &m,
-        &item_event(item("11", "A", Tracking::None), 1),
-    );
+    let mut state = state_with_item();
     let plan = run(
         &mut state,
         &m,
@@ -940,6 +901,8 @@ fn adjustments_post_with_the_mapped_account_and_sign() {
     assert_eq!(adj.account.as_str(), "501");
     assert_eq!(adj.quantity, dec(-2));
     assert_eq!(adj.item.as_str(), "11");
+    // The location keeps sellable stock by status: the adjustment records it.
+    assert_eq!(adj.inventory_status, Some("1".into()));
     let plan = run(
         &mut state,
         &m,

@@ -1,12 +1,13 @@
 //! Stuck detection: documents waiting in a stage beyond its threshold, read from the store a
 //! page of unfinished documents at a time (see [`StuckDetector::check`]).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
-use sync_core::ExceptionKind;
+use sync_core::stuck::StuckThresholds;
+use sync_core::{ExceptionKind, Owner};
 
 use async_trait::async_trait;
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use sync_core::{DocumentRef, Event, Payload};
 
@@ -16,9 +17,12 @@ use super::{
 use crate::engine::{Engine, document_key};
 use crate::job::Scheduled;
 use crate::lifecycle;
-use crate::store::{ActionStatus, NewException, Store, StoreError, WatchedDocument};
+use crate::store::{
+    ActionStatus, ExceptionQuery, NewException, Store, StoreError, WatchedDocument,
+};
 
-/// How long a document may sit in a stage before it is stuck, and how often to look.
+/// How often to look for stuck documents, and how long a document may sit in each stage
+/// (the core's [`StuckThresholds`]).
 ///
 /// In TOML (`after_secs` keys are [`Stage::code`]s; a stage left out is never stuck):
 ///
@@ -36,23 +40,15 @@ pub struct StuckConfig {
     /// Seconds between two checks.
     pub every_secs: u64,
     /// Seconds a document may wait in a stage for the next one.
-    pub after_secs: BTreeMap<Stage, u64>,
+    pub after_secs: StuckThresholds,
 }
 
 impl Default for StuckConfig {
-    /// Every minute; 15 minutes for an order to reach Clarus and for warehouse activity to be
-    /// posted. Waiting in Clarus for a despatch or receipt is the warehouse's pace, never stuck.
+    /// Every minute, with the core's default thresholds.
     fn default() -> Self {
         StuckConfig {
             every_secs: 60,
-            after_secs: [
-                (Stage::Imported, 900),
-                (Stage::Despatched, 900),
-                (Stage::Received, 900),
-                (Stage::Seen, 900),
-            ]
-            .into_iter()
-            .collect(),
+            after_secs: StuckThresholds::default(),
         }
     }
 }
@@ -72,7 +68,7 @@ pub struct StuckDocument {
     pub since: Timestamp,
     /// Who must act, as the core decides for the stage awaited in the flow
     /// ([`Stage::stuck_owner`]).
-    pub owner: &'static str,
+    pub owner: Owner,
 }
 
 impl StuckDocument {
@@ -105,7 +101,8 @@ impl StuckDocument {
     }
 }
 
-/// The documents waiting beyond their stage's threshold at `now`.
+/// The documents waiting beyond their stage's threshold at `now`, as the core decides
+/// ([`StuckThresholds::stuck`]).
 pub fn stuck_documents(
     lifecycles: &[DocumentLifecycle],
     config: &StuckConfig,
@@ -115,24 +112,16 @@ pub fn stuck_documents(
         .iter()
         .filter_map(|l| {
             let waiting = l.waiting?;
-            let limit = config.after_secs.get(&waiting.stage)?;
-            let age = now.duration_since(waiting.at);
-            if age < SignedDuration::from_secs(i64::try_from(*limit).unwrap_or(i64::MAX)) {
-                return None;
-            }
-            let stages = l.flow.stages();
-            let next = stages
-                .iter()
-                .position(|s| *s == waiting.stage)
-                .and_then(|i| stages.get(i + 1))
-                .copied()?;
+            let stuck = config
+                .after_secs
+                .stuck(l.flow, waiting.stage, waiting.at, now)?;
             Some(StuckDocument {
                 document: l.document.clone(),
                 flow: l.flow,
-                stage: waiting.stage,
-                awaiting: next,
+                stage: stuck.stage,
+                awaiting: stuck.awaiting,
                 since: waiting.at,
-                owner: next.stuck_owner(l.flow).code(),
+                owner: stuck.owner,
             })
         })
         .collect()
@@ -196,8 +185,7 @@ impl StuckDetector {
         assign_owners(store, self.page).await?;
         let held = held_documents(store).await?;
         let mut stuck = Vec::new();
-        if let Some(shortest) = self.config.after_secs.values().min() {
-            let shortest = SignedDuration::from_secs(i64::try_from(*shortest).unwrap_or(i64::MAX));
+        if let Some(shortest) = self.config.after_secs.shortest() {
             let seen_by = now.checked_sub(shortest).unwrap_or(Timestamp::MIN);
             let mut after = String::new();
             loop {
@@ -222,17 +210,28 @@ impl StuckDetector {
         for document in &stuck {
             store.raise_exception(document.exception(now)?, now).await?;
         }
+        // The open stuck exceptions, a page at a time: those whose document is no longer stuck
+        // are resolved.
         let mut resolved = Vec::new();
-        for open in store.open_exceptions().await? {
-            if open.exception.kind == STUCK_KIND && !keys.contains(&open.exception.key) {
-                store
-                    .resolve_exception(
-                        &open.exception.key,
-                        "the document left the stage it was stuck in",
-                        now,
-                    )
-                    .await?;
-                resolved.push(open.exception.key);
+        let query = ExceptionQuery::open_of(&[STUCK_KIND]);
+        let mut after = None;
+        loop {
+            let page = store
+                .exceptions_page(&query, after.as_ref(), STUCK_PAGE)
+                .await?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.cursor());
+            for open in page {
+                if !keys.contains(&open.exception.key) {
+                    store
+                        .resolve_exception(
+                            &open.exception.key,
+                            "the document left the stage it was stuck in",
+                            now,
+                        )
+                        .await?;
+                    resolved.push(open.exception.key);
+                }
             }
         }
         Ok(StuckReport { stuck, resolved })

@@ -27,15 +27,17 @@ use netsuite_client::transform::{
 use netsuite_client::{ExternalId, NetSuiteClient, RecordId, RecordKey, RecordType};
 use rust_decimal::Decimal;
 use serde::Deserialize;
+use sync_core::stock_move::MoveKind;
 use sync_core::{
     Action, Fulfilment, InventoryAdjustment, ItemReceipt, LocationId, LotQuantity, Mappings,
-    NetSuiteId, OrderKind, PlannedAction, PostedLine, SerialNumber, StockMove, StockPlace,
+    NetSuiteId, OrderKind, PlannedAction, PostedLine, SerialNumber, StockMove,
 };
 
 use super::convert::receipt_lines;
 use super::errors::{Stage, classify, may_be_duplicate};
 use super::lots::inventory_number_ids;
 use super::segments::{LocationSegments, Segments};
+use crate::failure::Failure;
 use crate::outbox::{ActionExecutor, ExecutionError};
 
 const SALES_ORDER: RecordType = RecordType::from_static("salesOrder");
@@ -129,46 +131,10 @@ fn line_number(line: &PostedLine) -> Result<i64, ExecutionError> {
     })
 }
 
-/// A move is a status change within one location or a transfer between two.
-enum MoveKind {
-    StatusChange {
-        location: LocationId,
-        from: NetSuiteId,
-        to: NetSuiteId,
-    },
-    Transfer {
-        from: (LocationId, Option<NetSuiteId>),
-        to: (LocationId, Option<NetSuiteId>),
-    },
-}
-
-fn place_at(place: &StockPlace, location: &LocationId) -> (LocationId, Option<NetSuiteId>) {
-    match place {
-        StockPlace::Status { status } => (location.clone(), Some(status.clone())),
-        StockPlace::Location { location } => (location.clone(), None),
-    }
-}
-
+/// The transaction a stock move posts as, as the core decides ([`StockMove::kind`]).
 fn move_kind(m: &StockMove) -> Result<MoveKind, ExecutionError> {
-    let from = place_at(&m.from, &m.location);
-    let to = place_at(&m.to, &m.location);
-    if from.0 != to.0 {
-        return Ok(MoveKind::Transfer { from, to });
-    }
-    match (from.1, to.1) {
-        (Some(a), Some(b)) if a != b => Ok(MoveKind::StatusChange {
-            location: from.0,
-            from: a,
-            to: b,
-        }),
-        _ => Err(ExecutionError::Rejected(
-            format!(
-                "a move of item {} at location {} names the same place twice",
-                m.item, m.location
-            )
-            .into(),
-        )),
-    }
+    m.kind()
+        .map_err(|e| ExecutionError::Rejected(Failure::of(e)))
 }
 
 #[derive(Deserialize)]
@@ -420,19 +386,6 @@ impl NetSuiteExecutor {
         self.settle(ITEM_RECEIPT, eid, sent).await
     }
 
-    fn sellable_status(&self, location: &LocationId) -> Option<NetSuiteId> {
-        match &self
-            .config
-            .mappings
-            .as_ref()?
-            .places_for(location)?
-            .sellable
-        {
-            StockPlace::Status { status } => Some(status.clone()),
-            StockPlace::Location { .. } => None,
-        }
-    }
-
     async fn adjust(
         &self,
         eid: &ExternalId,
@@ -572,7 +525,13 @@ impl NetSuiteExecutor {
                 })
                 .collect::<Result<_, ExecutionError>>()?
         };
-        if let Some(status) = self.sellable_status(&a.location) {
+        // Decided at planning; an adjustment planned before the decision was recorded takes the
+        // core's rule from the current mapping.
+        let status = a.inventory_status.clone().or_else(|| {
+            let mappings = self.config.mappings.as_ref()?;
+            mappings.sellable_status(&a.location).cloned()
+        });
+        if let Some(status) = status {
             if assignments.is_empty() {
                 assignments.push(InventoryAssignment {
                     quantity: Some(a.quantity),
@@ -650,7 +609,7 @@ impl NetSuiteExecutor {
                 self.settle(STATUS_CHANGE, eid, sent).await
             }
             MoveKind::Transfer { from, to } => {
-                if from.1.is_some() || to.1.is_some() {
+                if from.status.is_some() || to.status.is_some() {
                     if assignments.is_empty() {
                         assignments.push(InventoryAssignment {
                             quantity: Some(m.quantity),
@@ -658,17 +617,17 @@ impl NetSuiteExecutor {
                         });
                     }
                     for x in &mut assignments {
-                        if let Some(s) = &from.1 {
+                        if let Some(s) = &from.status {
                             x.inventory_status =
                                 Some(RecordRef::id(record_id(s.as_str(), "inventory status")?));
                         }
-                        if let Some(s) = &to.1 {
+                        if let Some(s) = &to.status {
                             x.to_inventory_status =
                                 Some(RecordRef::id(record_id(s.as_str(), "inventory status")?));
                         }
                     }
                 }
-                let segments = self.segments_of(&from.0)?;
+                let segments = self.segments_of(&from.location)?;
                 let body = InventoryTransfer {
                     external_id: Some(eid.to_string()),
                     tran_date,
@@ -676,8 +635,14 @@ impl NetSuiteExecutor {
                     subsidiary: segments.subsidiary,
                     department: segments.department,
                     class: segments.class,
-                    location: Some(RecordRef::id(record_id(from.0.as_str(), "location")?)),
-                    transfer_location: Some(RecordRef::id(record_id(to.0.as_str(), "location")?)),
+                    location: Some(RecordRef::id(record_id(
+                        from.location.as_str(),
+                        "location",
+                    )?)),
+                    transfer_location: Some(RecordRef::id(record_id(
+                        to.location.as_str(),
+                        "location",
+                    )?)),
                     inventory: Some(Sublist::from(vec![InventoryTransferLine {
                         item: Some(item),
                         adjust_qty_by: Some(m.quantity),

@@ -299,7 +299,7 @@ async fn an_order_sitting_in_a_warehouse_stage_is_stuck_only_when_configured() {
     let stuck = &report.stuck[0];
     assert_eq!(
         (stuck.stage, stuck.awaiting, stuck.owner),
-        (Stage::Acknowledged, Stage::Picking, "operations")
+        (Stage::Acknowledged, Stage::Picking, Owner::Operations)
     );
     assert_eq!(stuck.since, acknowledged_at);
     s.engine
@@ -406,7 +406,7 @@ async fn a_despatch_without_its_fulfilment_is_stuck_until_the_fulfilment_is_done
         .unwrap();
     assert_eq!(report.stuck.len(), 1, "{report:?}");
     assert_eq!(report.stuck[0].stage, Stage::SentToClarus);
-    assert_eq!(report.stuck[0].owner, "operations");
+    assert_eq!(report.stuck[0].owner, Owner::Operations);
 }
 
 fn breakage(id: u64) -> Event {
@@ -450,7 +450,7 @@ async fn an_adjustment_is_seen_then_posted() {
         .await
         .unwrap();
     assert_eq!(stuck.stuck.len(), 1);
-    assert_eq!(stuck.stuck[0].owner, "finance");
+    assert_eq!(stuck.stuck[0].owner, Owner::Finance);
 
     drain(&s.outbox).await;
     let l = lifecycles(s.store.as_ref()).await.unwrap();

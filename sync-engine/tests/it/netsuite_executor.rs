@@ -425,14 +425,16 @@ async fn adjustments_post_signed_quantities_with_lots_and_serials() {
             serials: vec![],
             occurred_at: now(),
             memo: "Clarus ADJ".into(),
+            inventory_status: Some("1".into()),
         }),
     };
-    let id = w
-        .exec
-        .execute(&adjust("CLR-ADJ-acme-31", w.mug, -3))
-        .await
-        .unwrap()
-        .unwrap();
+    // Planned before the status was recorded in the action: the core's rule gives the
+    // mapping's sellable status at posting.
+    let mut legacy = adjust("CLR-ADJ-acme-31", w.mug, -3);
+    if let Action::PostInventoryAdjustment(a) = &mut legacy.action {
+        a.inventory_status = None;
+    }
+    let id = w.exec.execute(&legacy).await.unwrap().unwrap();
     let a = record(&w.h, RecordType::InventoryAdjustment, &id);
     assert_eq!(a["externalId"], "CLR-ADJ-acme-31");
     assert_eq!(a["account"]["id"], "500");
@@ -442,11 +444,19 @@ async fn adjustments_post_signed_quantities_with_lots_and_serials() {
         "1"
     );
     assert_eq!(w.h.on_hand(w.mug, w.main, GOOD), d(7));
-    w.exec
+    let id = w
+        .exec
         .execute(&adjust("CLR-ADJ-acme-32", w.plate, 4))
         .await
+        .unwrap()
         .unwrap();
     assert_eq!(w.h.on_hand(w.plate, w.main, GOOD), d(9));
+    let a = record(&w.h, RecordType::InventoryAdjustment, &id);
+    assert_eq!(
+        a["inventory"]["items"][0]["inventoryDetail"]["inventoryAssignment"]["items"][0]["inventoryStatus"]
+            ["id"],
+        "1"
+    );
 
     // Removing more than NetSuite holds is refused with NetSuite's code kept; it is retried
     // (the stock may be on its way in a movement not yet posted) until the outbox gives up.

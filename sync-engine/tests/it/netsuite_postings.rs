@@ -104,6 +104,7 @@ impl World {
                 serials: vec![],
                 memo: "breakage".into(),
                 occurred_at: now(),
+                inventory_status: Some(GOOD.to_string().into()),
             }),
         )
     }
