@@ -29,17 +29,6 @@ fn read(product: ClarusProduct, version: u64) -> Event {
     event
 }
 
-/// A state that knows item 11 (SKU `A`, barcode `BCA`).
-fn state_with_item() -> MemoryState {
-    let mut state = MemoryState::new();
-    run(
-        &mut state,
-        &mappings(),
-        &item_event(item("11", "A", Tracking::None), 1),
-    );
-    state
-}
-
 fn kinds(plan: &Plan) -> Vec<ExceptionKind> {
     raised(plan).iter().map(|e| e.kind).collect()
 }
@@ -257,11 +246,12 @@ fn an_item_renamed_in_netsuite_whose_product_keeps_the_old_code_is_a_sku_mismatc
 #[test]
 fn a_product_linked_to_another_item_is_a_sku_mismatch() {
     let m = mappings();
-    let mut state = state_with_item();
-    run(
-        &mut state,
+    let mut state = state_with_items(
         &m,
-        &item_event(item("12", "B", Tracking::None), 1),
+        &[
+            item("11", "A", Tracking::None),
+            item("12", "B", Tracking::None),
+        ],
     );
     let linked = ClarusProduct {
         netsuite_id: Some("12".into()),

@@ -195,25 +195,31 @@ pub fn fulfilments(plan: &Plan) -> Vec<&Fulfilment> {
         .collect()
 }
 
+/// A fresh state that knows `items` (each read at revision 1), as planned with `mappings`.
+pub fn state_with_items(mappings: &Mappings, items: &[Item]) -> MemoryState {
+    let mut state = MemoryState::new();
+    for item in items {
+        run(&mut state, mappings, &item_event(item.clone(), 1));
+    }
+    state
+}
+
+/// A state that knows item 11 (SKU `A`, barcode `BCA`, untracked).
+pub fn state_with_item() -> MemoryState {
+    state_with_items(&mappings(), &[item("11", "A", Tracking::None)])
+}
+
 /// A state that knows items A (untracked, id 11), L (lot, id 12), S (serial, id 13) and an open
 /// sales order 501 with lines 3 (A × 5), 7 (L × 4), 12 (S × 2), released to the warehouse.
 pub fn state_with_order() -> MemoryState {
     let m = mappings();
-    let mut state = MemoryState::new();
-    run(
-        &mut state,
+    let mut state = state_with_items(
         &m,
-        &item_event(item("11", "A", Tracking::None), 1),
-    );
-    run(
-        &mut state,
-        &m,
-        &item_event(item("12", "L", Tracking::Lot), 1),
-    );
-    run(
-        &mut state,
-        &m,
-        &item_event(item("13", "S", Tracking::Serial), 1),
+        &[
+            item("11", "A", Tracking::None),
+            item("12", "L", Tracking::Lot),
+            item("13", "S", Tracking::Serial),
+        ],
     );
     run(
         &mut state,
