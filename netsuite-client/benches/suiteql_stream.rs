@@ -434,8 +434,8 @@ fn keep_bench() {
     println!("load average {} at end", loadavg());
 }
 
-/// Decodes the pages on this thread, as the client does (one UTF-8 check, then `from_str`), three
-/// times; prints wall and CPU.
+/// Decodes the pages on this thread with `serde_json` alone (one UTF-8 check, then `from_str`;
+/// the client reads the rows itself, see `suiteql::page`), three times; prints wall and CPU.
 fn decode_only<T: Kept>(pages: &[Bytes], label: &str) {
     #[derive(serde::Deserialize)]
     struct Page<T> {

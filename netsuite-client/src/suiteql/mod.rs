@@ -7,11 +7,14 @@
 //! - The REST API stops at 100,000 rows. [`NetSuiteClient::suiteql`] reports that as
 //!   [`Error::SuiteQlRowCap`]; [`NetSuiteClient::suiteql_keyset`] continues past it with
 //!   `WHERE key > last ORDER BY key`.
-//! - The next page is fetched and decoded while the caller consumes the current one (one page
-//!   ahead, so memory stays at about two pages whatever the result size).
+//! - Later pages are fetched and decoded while the caller consumes the current one, on the
+//!   runtime's worker threads ([`StreamOptions::prefetch`] requests in flight and as many pages
+//!   decoding), so memory stays at a few pages whatever the result size. Pages are decoded
+//!   straight from the body text (see `page`), rows borrowing nothing from it.
 
 mod keyset;
 pub mod lenient;
+mod page;
 mod query;
 mod text;
 
@@ -23,7 +26,6 @@ use std::task::{Context, Poll};
 
 use futures_util::Stream;
 use http::Method;
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::mpsc;
 
@@ -34,6 +36,7 @@ pub use text::Text;
 use crate::client::{NetSuiteClient, RequestSpec};
 use crate::error::Error;
 use crate::retry::Idempotency;
+use page::DecodedPage;
 
 /// Rows the REST API returns for one query at most.
 pub const ROW_CAP: u64 = 100_000;
@@ -130,9 +133,10 @@ impl<T> RowStream<T> {
 pub struct StreamOptions {
     /// Rows per page (1 to 1000; default 1000).
     pub page_size: u32,
-    /// Pages fetched and decoded ahead of the consumer, concurrently (default 2). Each page in
-    /// flight is one request under the account's concurrency budget; 1 fetches strictly one page
-    /// at a time.
+    /// Requests in flight ahead of the consumer (default 2). Each is one request under the
+    /// account's concurrency budget; 1 fetches strictly one page at a time. A page whose body has
+    /// arrived is decoded while the next request goes out, so up to twice this many pages are
+    /// ahead of the consumer.
     pub prefetch: usize,
 }
 
@@ -142,88 +146,6 @@ impl Default for StreamOptions {
             page_size: MAX_PAGE_SIZE,
             prefetch: 2,
         }
-    }
-}
-
-struct DecodedPage<T> {
-    items: Vec<T>,
-    has_more: bool,
-    total_results: Option<u64>,
-}
-
-/// Decodes a page with `items` allocated once for the page size (serde's `Vec` would grow by
-/// doubling and copy every row several times; for 100,000 rows that is tens of MB of copying).
-struct PageSeed<T> {
-    capacity: usize,
-    _row: std::marker::PhantomData<fn() -> T>,
-}
-
-impl<'de, T: Deserialize<'de>> serde::de::DeserializeSeed<'de> for PageSeed<T> {
-    type Value = DecodedPage<T>;
-
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for PageSeed<T> {
-    type Value = DecodedPage<T>;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a SuiteQL result page")
-    }
-
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut page = DecodedPage {
-            items: Vec::new(),
-            has_more: false,
-            total_results: None,
-        };
-        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            match key.as_ref() {
-                "items" => {
-                    page.items = map.next_value_seed(ItemsSeed::<T> {
-                        capacity: self.capacity,
-                        _row: std::marker::PhantomData,
-                    })?
-                }
-                "hasMore" => page.has_more = map.next_value::<Option<bool>>()?.unwrap_or(false),
-                "totalResults" => page.total_results = map.next_value()?,
-                _ => {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(page)
-    }
-}
-
-struct ItemsSeed<T> {
-    capacity: usize,
-    _row: std::marker::PhantomData<fn() -> T>,
-}
-
-impl<'de, T: Deserialize<'de>> serde::de::DeserializeSeed<'de> for ItemsSeed<T> {
-    type Value = Vec<T>;
-
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_seq(self)
-    }
-}
-
-impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for ItemsSeed<T> {
-    type Value = Vec<T>;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("an array of rows")
-    }
-
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let mut items = Vec::with_capacity(self.capacity);
-        while let Some(row) = seq.next_element()? {
-            items.push(row);
-        }
-        Ok(items)
     }
 }
 
@@ -252,6 +174,19 @@ struct SegmentEnd {
     more_beyond: bool,
 }
 
+/// Decodes a page body of at most `limit` rows.
+fn decode_page<T: DeserializeOwned>(body: &[u8], limit: u32) -> Result<DecodedPage<T>, Error> {
+    // One UTF-8 check for the whole body, then the page is read as text (see `page`).
+    let decoded = match std::str::from_utf8(body) {
+        Ok(text) => page::decode(text, limit as usize),
+        // For `serde_json`'s account of where the body goes wrong.
+        Err(utf8) => Err(serde_json::from_slice::<serde::de::IgnoredAny>(body)
+            .err()
+            .unwrap_or_else(|| serde::de::Error::custom(utf8))),
+    };
+    decoded.map_err(|e| Error::decode("SuiteQL page", e, body))
+}
+
 impl NetSuiteClient {
     async fn fetch_page<T: DeserializeOwned>(
         &self,
@@ -259,6 +194,17 @@ impl NetSuiteClient {
         limit: u32,
         offset: u64,
     ) -> Result<DecodedPage<T>, Error> {
+        let body = self.fetch_page_body(query, limit, offset).await?;
+        decode_page(&body, limit)
+    }
+
+    /// The body of one page, not yet decoded.
+    async fn fetch_page_body(
+        &self,
+        query: &str,
+        limit: u32,
+        offset: u64,
+    ) -> Result<bytes::Bytes, Error> {
         if !(1..=MAX_PAGE_SIZE).contains(&limit) {
             return Err(Error::InvalidRequest(format!(
                 "SuiteQL limit {limit} is outside 1..=1000"
@@ -278,26 +224,7 @@ impl NetSuiteClient {
             .query("offset", offset.to_string())
             .header("prefer", "transient")?
             .json_body(&Body { q: query })?;
-        let resp = self.execute(spec).await?;
-        let seed = PageSeed::<T> {
-            capacity: limit as usize,
-            _row: std::marker::PhantomData,
-        };
-        // Validating UTF-8 once for the whole body is cheaper than serde_json checking each of
-        // the page's ten thousand strings; invalid bodies take the checking path for its error.
-        let decoded = match std::str::from_utf8(&resp.body) {
-            Ok(text) => {
-                let mut de = serde_json::Deserializer::from_str(text);
-                serde::de::DeserializeSeed::deserialize(seed, &mut de)
-                    .and_then(|page| de.end().map(|()| page))
-            }
-            Err(_) => {
-                let mut de = serde_json::Deserializer::from_slice(&resp.body);
-                serde::de::DeserializeSeed::deserialize(seed, &mut de)
-                    .and_then(|page| de.end().map(|()| page))
-            }
-        };
-        decoded.map_err(|e| Error::decode("SuiteQL page", e, &resp.body))
+        Ok(self.execute(spec).await?.body)
     }
 
     /// Fetches one page of a query: `limit` rows from `offset`; returns the rows and `hasMore`.
@@ -344,17 +271,26 @@ impl NetSuiteClient {
         }
         let mut next_offset = step;
         let mut pending: std::collections::VecDeque<PageTask<T>> = Default::default();
+        // `window` requests in flight at most; a page whose body has arrived gives its place to
+        // the next request while it is decoded, so up to `window` more pages may be decoding.
+        let requests = std::sync::Arc::new(tokio::sync::Semaphore::new(window.max(1)));
         loop {
             while last_has_more
                 && next_offset + step <= max_rows
-                && pending.len() < window.max(1)
+                && pending.len() < 2 * window.max(1)
                 && (pending.is_empty() || planned_end.is_some_and(|end| next_offset < end))
             {
                 let client = self.clone();
                 let text = std::sync::Arc::clone(&text);
+                let requests = std::sync::Arc::clone(&requests);
                 let offset = next_offset;
                 pending.push_back(PageTask(tokio::spawn(async move {
-                    client.fetch_page::<T>(&text, limit, offset).await
+                    let body = {
+                        // The semaphore is never closed.
+                        let _place = requests.acquire().await.ok();
+                        client.fetch_page_body(&text, limit, offset).await?
+                    };
+                    decode_page(&body, limit)
                 })));
                 next_offset += step;
             }

@@ -73,10 +73,19 @@ const LENS: [Len; INLINE + 1] = [
     Len::L23,
 ];
 
+/// An inline value: its bytes, then its length. `repr(C)` keeps the length last, so the bytes
+/// start at the beginning of the value, where they are written as whole words.
+#[derive(Clone)]
+#[repr(C)]
+struct Inline {
+    /// Up to 23 bytes of UTF-8 (validated when built), then zeros.
+    buf: [u8; INLINE],
+    len: Len,
+}
+
 #[derive(Clone)]
 enum Repr {
-    /// Up to 23 bytes of UTF-8 (validated when built).
-    Inline(Len, [u8; INLINE]),
+    Inline(Inline),
     /// Anything longer.
     Heap(Box<str>),
 }
@@ -105,14 +114,19 @@ pub struct Text(Repr);
 impl Text {
     /// The empty text.
     pub const fn new() -> Self {
-        Self(Repr::Inline(Len::L0, [0; INLINE]))
+        Self(Repr::Inline(Inline {
+            buf: [0; INLINE],
+            len: Len::L0,
+        }))
     }
 
     /// The text as a `&str`.
     pub fn as_str(&self) -> &str {
         match &self.0 {
             // Built only from a `&str` (see `From<&str>`), so this never falls back.
-            Repr::Inline(len, buf) => std::str::from_utf8(&buf[..*len as usize]).unwrap_or(""),
+            Repr::Inline(Inline { buf, len }) => {
+                std::str::from_utf8(&buf[..*len as usize]).unwrap_or("")
+            }
             Repr::Heap(s) => s,
         }
     }
@@ -130,35 +144,51 @@ impl Default for Text {
 }
 
 impl From<&str> for Text {
+    #[inline]
     fn from(s: &str) -> Self {
         match LENS.get(s.len()) {
-            Some(len) => Self(Repr::Inline(*len, inline_copy(s.as_bytes()))),
+            Some(len) => Self(Repr::Inline(Inline {
+                buf: inline_copy(s.as_bytes()),
+                len: *len,
+            })),
             None => Self(Repr::Heap(s.into())),
         }
     }
 }
 
-/// `src` (at most [`INLINE`] bytes) at the start of a zeroed buffer. Copies with two fixed-size,
-/// possibly overlapping moves instead of a call to `memcpy` for a variable length: building a
-/// `Text` is on the path of every column of every row decoded.
+/// `src` (at most [`INLINE`] bytes) at the start of a zeroed buffer. Reads it as at most three
+/// (possibly overlapping) 8-byte words and writes whole words, instead of a call to `memcpy` for
+/// a variable length or byte-sized moves that the processor cannot forward to the next read:
+/// building a `Text` is on the path of every column of every row decoded.
+#[inline]
 fn inline_copy(src: &[u8]) -> [u8; INLINE] {
-    let mut buf = [0u8; INLINE];
     let n = src.len();
-    fn two<const K: usize>(buf: &mut [u8; INLINE], src: &[u8]) {
-        let n = src.len();
-        buf[..K].copy_from_slice(&src[..K]);
-        buf[n - K..n].copy_from_slice(&src[n - K..]);
-    }
-    match n {
-        16..=INLINE => two::<16>(&mut buf, src),
-        8..=15 => two::<8>(&mut buf, src),
-        4..=7 => two::<4>(&mut buf, src),
-        _ => {
-            for (d, s) in buf.iter_mut().zip(src) {
-                *d = *s;
-            }
-        }
-    }
+    let word = |at: usize| {
+        src.get(at..at + 8)
+            .and_then(|w| w.try_into().ok())
+            .map_or(0, u64::from_le_bytes)
+    };
+    // The last word read ends at `n`; shifted down, its bytes from `from` on come first.
+    let tail = |from: usize| {
+        word(n - 8)
+            .checked_shr(8 * (from + 8 - n) as u32)
+            .unwrap_or(0)
+    };
+    let (w0, w1, w2) = match n {
+        16..=INLINE => (word(0), word(8), tail(16)),
+        8..=15 => (word(0), tail(8), 0),
+        _ => (
+            src.iter()
+                .enumerate()
+                .fold(0, |w, (i, b)| w | u64::from(*b) << (8 * i)),
+            0,
+            0,
+        ),
+    };
+    let mut buf = [0u8; INLINE];
+    buf[..8].copy_from_slice(&w0.to_le_bytes());
+    buf[8..16].copy_from_slice(&w1.to_le_bytes());
+    buf[16..].copy_from_slice(&w2.to_le_bytes()[..INLINE - 16]);
     buf
 }
 
