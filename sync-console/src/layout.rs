@@ -1,5 +1,7 @@
 //! The frame of every page: navigation, who is signed in, the read-only banner.
 
+use axum::http::StatusCode;
+use axum::response::Response;
 use maud::{DOCTYPE, Markup, html};
 
 use crate::signed::Signed;
@@ -11,6 +13,28 @@ pub(crate) struct Frame<'a> {
     pub read_only: bool,
     /// A confirmation of what the last action did.
     pub notice: Option<&'static str>,
+}
+
+impl<'a> Frame<'a> {
+    /// The frame for `signed`: read-only unless an engine runs on the store (`live`), with no
+    /// notice.
+    pub(crate) fn new(signed: &'a Signed, live: bool) -> Self {
+        Frame {
+            signed,
+            read_only: !live,
+            notice: None,
+        }
+    }
+
+    /// The same frame, confirming what the last action did.
+    pub(crate) fn with_notice(self, notice: Option<&'static str>) -> Self {
+        Frame { notice, ..self }
+    }
+}
+
+/// A 200 answer: the page `id`, titled `title`, with `body` in `frame`.
+pub(crate) fn ok_page(id: &str, title: &str, frame: &Frame<'_>, body: Markup) -> Response {
+    crate::app::html(StatusCode::OK, page(id, title, frame, body))
 }
 
 fn head(title: &str) -> Markup {

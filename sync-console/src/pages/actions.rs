@@ -203,11 +203,7 @@ pub(crate) async fn bulk_resolve(State(app): State<Arc<App>>, posted: Posted) ->
     } else {
         StatusCode::FORBIDDEN
     };
-    let frame = Frame {
-        signed,
-        read_only: false,
-        notice: None,
-    };
+    let frame = Frame::new(signed, true);
     html(
         status,
         frame_page(

@@ -16,7 +16,7 @@ use sync_engine::close::{
 };
 
 use crate::app::{App, Signed, html};
-use crate::layout::{Frame, bare, page as frame_page};
+use crate::layout::{Frame, bare, ok_page, page as frame_page};
 use crate::pages::{exception_href, segment, store_failed};
 
 /// The query of `/close` and `/close.csv`.
@@ -60,11 +60,7 @@ pub(crate) async fn page(
     Query(query): Query<CloseQuery>,
 ) -> Response {
     let live = app.live().await;
-    let frame = Frame {
-        signed: &signed,
-        read_only: !live,
-        notice: None,
-    };
+    let frame = Frame::new(&signed, live);
     let asked = query.period.clone().unwrap_or_default();
     let period = match period_of(&query, app.now(), &app.time_zone) {
         Ok(period) => period,
@@ -94,10 +90,7 @@ pub(crate) async fn page(
         (totals(&report))
         (rules(&report.rules))
     };
-    html(
-        StatusCode::OK,
-        frame_page("close", "Month-end close", &frame, body),
-    )
+    ok_page("close", "Month-end close", &frame, body)
 }
 
 /// `GET /close.csv`: the report of a period as a CSV download.

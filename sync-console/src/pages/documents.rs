@@ -4,7 +4,6 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -12,8 +11,8 @@ use sync_engine::engine::document_label;
 use sync_engine::monitor::{DocumentLifecycle, Posting, lifecycles};
 
 use crate::Links;
-use crate::app::{App, Signed, html};
-use crate::layout::{Frame, page as frame_page};
+use crate::app::{App, Signed};
+use crate::layout::{Frame, ok_page};
 use crate::lookup::DocumentIndex;
 use crate::pages::{exception_href, store_failed, when};
 
@@ -159,13 +158,6 @@ pub(crate) async fn page(
         }
     };
     let live = app.live().await;
-    let frame = Frame {
-        signed: &signed,
-        read_only: !live,
-        notice: None,
-    };
-    html(
-        StatusCode::OK,
-        frame_page("documents", "Document trace", &frame, body),
-    )
+    let frame = Frame::new(&signed, live);
+    ok_page("documents", "Document trace", &frame, body)
 }

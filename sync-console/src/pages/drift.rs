@@ -3,15 +3,14 @@
 use std::sync::Arc;
 
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{Markup, html};
 use serde::Deserialize;
 use sync_core::Sku;
 use sync_engine::drift_history::{self, ValuedDriftRow, sort_by_value_impact};
 
-use crate::app::{App, Signed, html};
-use crate::layout::{Frame, page as frame_page};
+use crate::app::{App, Signed};
+use crate::layout::{Frame, ok_page};
 use crate::pages::{segment, store_failed, when};
 
 /// Rows of the latest run shown.
@@ -145,10 +144,5 @@ pub(crate) async fn page(
         }
     };
     let live = app.live().await;
-    let frame = Frame {
-        signed: &signed,
-        read_only: !live,
-        notice: None,
-    };
-    html(StatusCode::OK, frame_page("drift", "Drift", &frame, body))
+    ok_page("drift", "Drift", &Frame::new(&signed, live), body)
 }

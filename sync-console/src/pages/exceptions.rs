@@ -14,7 +14,7 @@ use sync_engine::monitor::{DocumentLifecycle, lifecycles};
 use sync_engine::store::StoredException;
 
 use crate::app::{App, Signed, html};
-use crate::layout::{Frame, notice, page as frame_page};
+use crate::layout::{Frame, notice, ok_page};
 use crate::lookup::DocumentIndex;
 use crate::pages::{age, attention_order, exception_href, segment, store_failed, when};
 
@@ -185,15 +185,8 @@ pub(crate) async fn list(
             }
         }
     };
-    let frame = Frame {
-        signed: &signed,
-        read_only: !live,
-        notice: notice(query.done.as_deref()),
-    };
-    html(
-        StatusCode::OK,
-        frame_page("exceptions", "Exceptions", &frame, body),
-    )
+    let frame = Frame::new(&signed, live).with_notice(notice(query.done.as_deref()));
+    ok_page("exceptions", "Exceptions", &frame, body)
 }
 
 /// `?done=` after an action.
@@ -319,15 +312,8 @@ pub(crate) async fn detail(
             pre #payload data-test="payload" { (payload) }
         }
     };
-    let frame = Frame {
-        signed: &signed,
-        read_only: !live,
-        notice: notice(query.done.as_deref()),
-    };
-    html(
-        StatusCode::OK,
-        frame_page("exception", &x.message, &frame, body),
-    )
+    let frame = Frame::new(&signed, live).with_notice(notice(query.done.as_deref()));
+    ok_page("exception", &x.message, &frame, body)
 }
 
 fn trail(

@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::Response;
 use jiff::Timestamp;
 use maud::{Markup, html};
@@ -13,8 +12,8 @@ use sync_engine::health::{ComponentHealth, Condition, Readiness};
 use sync_engine::monitor::{DocumentLifecycle, lifecycles, stage_counts};
 use sync_engine::store::StoredException;
 
-use crate::app::{App, Signed, html};
-use crate::layout::{Frame, page as frame_page};
+use crate::app::{App, Signed};
+use crate::layout::{Frame, ok_page};
 use crate::pages::{age, attention_order, exception_href, store_failed, when};
 
 /// Most exceptions listed under "needs attention first".
@@ -60,12 +59,7 @@ pub(crate) async fn page(State(app): State<Arc<App>>, signed: Signed) -> Respons
         (by_owner(&open))
         (attention(&open, now))
     };
-    let frame = Frame {
-        signed: &signed,
-        read_only: !live,
-        notice: None,
-    };
-    html(StatusCode::OK, frame_page("home", "Home", &frame, body))
+    ok_page("home", "Home", &Frame::new(&signed, live), body)
 }
 
 /// Whether a document reached a stage or saw warehouse activity on `now`'s date.

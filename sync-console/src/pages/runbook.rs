@@ -8,31 +8,23 @@ use axum::response::Response;
 use maud::{PreEscaped, html};
 
 use crate::app::{App, Signed, html};
-use crate::layout::{Frame, page as frame_page};
+use crate::layout::{Frame, ok_page, page as frame_page};
 
 pub(crate) async fn page(
     State(app): State<Arc<App>>,
     signed: Signed,
     Path(anchor): Path<String>,
 ) -> Response {
-    let read_only = !app.live().await;
-    let frame = Frame {
-        signed: &signed,
-        read_only,
-        notice: None,
-    };
+    let frame = Frame::new(&signed, app.live().await);
     match crate::runbook::section(&anchor) {
-        Some(section) => html(
-            StatusCode::OK,
-            frame_page(
-                "runbook",
-                &section.title,
-                &frame,
-                html! {
-                    // The guide is part of the build; its raw HTML was made text by the renderer.
-                    article #runbook data-test="runbook" { (PreEscaped(section.body)) }
-                },
-            ),
+        Some(section) => ok_page(
+            "runbook",
+            &section.title,
+            &frame,
+            html! {
+                // The guide is part of the build; its raw HTML was made text by the renderer.
+                article #runbook data-test="runbook" { (PreEscaped(section.body)) }
+            },
         ),
         None => html(
             StatusCode::NOT_FOUND,

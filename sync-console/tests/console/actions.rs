@@ -1,12 +1,11 @@
 //! Actions and who may take them.
 
 use reqwest::StatusCode;
-use sync_console::auth::hash_password_with;
 use sync_console::{Console, ConsoleOptions, EngineProbe};
-use sync_engine::console_settings::{ConsoleSettings, ConsoleUserSettings, SessionKey};
+use sync_engine::console_settings::{ConsoleSettings, SessionKey};
 use sync_engine::instance_lock::InstanceLock;
 
-use crate::support::{Harness, PEOPLE, Setup, exception_path, location, password};
+use crate::support::{Harness, Setup, exception_path, location, users};
 
 fn action(key: &str, verb: &str) -> String {
     format!("{}/{verb}", exception_path(key))
@@ -160,16 +159,8 @@ async fn roles_are_checked_on_every_action() {
 /// store), accepting the harness's sessions (it has the harness's session key); its address.
 async fn another_console(h: &Harness) -> String {
     let settings: ConsoleSettings = serde_json::from_str(r#"{"listen": "127.0.0.1:0"}"#).unwrap();
-    let users = PEOPLE
-        .iter()
-        .map(|(name, role)| ConsoleUserSettings {
-            name: (*name).into(),
-            role: *role,
-            password_hash: hash_password_with(&password(name), 8, 1).unwrap(),
-        })
-        .collect();
     let key = SessionKey::new(vec![42u8; 32]).unwrap();
-    let mut options = ConsoleOptions::from_settings(&settings, users, Some(key));
+    let mut options = ConsoleOptions::from_settings(&settings, users(), Some(key));
     options.probe = EngineProbe::InProcess;
     options.clock = h.clock.shared();
     let console = Console::new(h.store.clone(), options).unwrap();
@@ -259,15 +250,7 @@ async fn a_resolution_needs_a_note_and_an_assignment_a_known_person() {
         .post(&action("EX-OPS-1", "assign"), &[("person", "mallory")])
         .await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        h.store
-            .exception("EX-OPS-1")
-            .await
-            .unwrap()
-            .unwrap()
-            .resolved_at
-            .is_none()
-    );
+    assert!(!h.is_resolved("EX-OPS-1").await);
 }
 
 #[tokio::test]
@@ -296,15 +279,7 @@ async fn without_an_engine_the_console_is_read_only() {
         )
         .await;
     assert_eq!(response.status(), StatusCode::CONFLICT);
-    assert!(
-        h.store
-            .exception("EX-OPS-1")
-            .await
-            .unwrap()
-            .unwrap()
-            .resolved_at
-            .is_none()
-    );
+    assert!(!h.is_resolved("EX-OPS-1").await);
 
     // An engine starts on the store: the console acts.
     let engine = InstanceLock::acquire(&h.store_path).unwrap();

@@ -43,6 +43,18 @@ pub fn password(name: &str) -> String {
     format!("pw-{name}")
 }
 
+/// The console users for [`PEOPLE`], with their passwords hashed (cheaply: these are tests).
+pub fn users() -> Vec<ConsoleUserSettings> {
+    PEOPLE
+        .iter()
+        .map(|(name, role)| ConsoleUserSettings {
+            name: (*name).into(),
+            role: *role,
+            password_hash: hash_password_with(&password(name), 8, 1).unwrap(),
+        })
+        .collect()
+}
+
 /// How the test console is set up.
 pub struct Setup {
     pub probe: EngineProbe,
@@ -197,16 +209,8 @@ impl Harness {
             EngineProbe::SqliteLock(_) => EngineProbe::SqliteLock(store_path.clone()),
             other => other,
         };
-        let users = PEOPLE
-            .iter()
-            .map(|(name, role)| ConsoleUserSettings {
-                name: (*name).into(),
-                role: *role,
-                password_hash: hash_password_with(&password(name), 8, 1).unwrap(),
-            })
-            .collect();
         let options = ConsoleOptions {
-            users,
+            users: users(),
             session_key: Some(SessionKey::new(vec![42u8; 32]).unwrap()),
             session_ttl: SignedDuration::from_hours(8),
             secure_cookies: setup.secure_cookies,
@@ -244,6 +248,12 @@ impl Harness {
             http,
             dir,
         }
+    }
+
+    /// Whether the exception `key` is resolved in the store.
+    pub async fn is_resolved(&self, key: &str) -> bool {
+        let exception = self.store.exception(key).await.unwrap();
+        exception.unwrap().resolved_at.is_some()
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -18,13 +18,12 @@ use sim::netsuite::{
     GOOD, InternalId, ItemKind, NetSuiteConfig, NetSuiteSim, NewItem, NewOrder, NewOrderLine,
     OrderKind, RecordType, RunningNetSuite,
 };
-use sync_console::auth::hash_password_with;
 use sync_console::{Console, ConsoleOptions, EngineProbe, Links};
 use sync_core::{
     Despatch, DespatchLine, Event, GoodsOutId, LineNo, LocationMapping, MappingTables, Mappings,
     Package, Payload, PlannedAction, Revision, SourceId, System, TrackingNumber, WarehouseId,
 };
-use sync_engine::console_settings::{ConsoleUserSettings, SessionKey};
+use sync_engine::console_settings::SessionKey;
 use sync_engine::engine::Engine;
 use sync_engine::exceptions::{ACTION_FAILED_KIND, RequestHandler};
 use sync_engine::netsuite::{ExecutorConfig, NetSuiteExecutor, NetSuitePoller, PollerConfig};
@@ -33,7 +32,7 @@ use sync_engine::router::Router;
 use sync_engine::store::{SqliteStore, Store};
 use tokio::task::JoinHandle;
 
-use crate::support::{PEOPLE, password};
+use crate::support::users;
 
 /// Stands in for Clarus: every Clarus action succeeds.
 struct ClarusAccepts;
@@ -215,16 +214,8 @@ impl Live {
             }
         });
 
-        let users = PEOPLE
-            .iter()
-            .map(|(name, role)| ConsoleUserSettings {
-                name: (*name).into(),
-                role: *role,
-                password_hash: hash_password_with(&password(name), 8, 1).unwrap(),
-            })
-            .collect();
         let options = ConsoleOptions {
-            users,
+            users: users(),
             session_key: Some(SessionKey::new(vec![7u8; 32]).unwrap()),
             session_ttl: SignedDuration::from_hours(8),
             secure_cookies: false,
