@@ -115,6 +115,7 @@
 
 pub mod action;
 pub mod action_type;
+pub mod batching;
 pub mod close;
 pub mod cost;
 pub mod despatch;

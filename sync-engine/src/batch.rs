@@ -55,7 +55,8 @@ use sync_core::{ActionType, ExceptionKind};
 use async_trait::async_trait;
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
-use sync_core::{Action, IdempotencyKey, InventoryAdjustment, PlannedAction};
+use sync_core::batching::BatchPolicy;
+use sync_core::{Action, InventoryAdjustment, PlannedAction};
 
 use crate::backoff::Backoff;
 use crate::cadence::Cadence;
@@ -70,9 +71,6 @@ use crate::store::{
 
 /// The outbox kind of the actions this module batches.
 pub const ADJUSTMENT_KIND: &str = ActionType::PostInventoryAdjustment.code();
-
-/// Prefix of batch keys (NetSuite external ids of batched adjustments).
-const BATCH_PREFIX: &str = "CLR-ADJB";
 
 /// How the [`Batcher`] batches and retries.
 #[derive(Debug, Clone)]
@@ -118,6 +116,14 @@ impl BatchConfig {
                 every_secs,
                 max_lines,
             } => Some(Self::new(Duration::from_secs(every_secs), max_lines)),
+        }
+    }
+
+    /// How waiting adjustments are grouped into batches, as the core decides.
+    pub fn policy(&self) -> BatchPolicy {
+        BatchPolicy {
+            max_lines: self.max_lines,
+            time_zone: self.time_zone.clone(),
         }
     }
 
@@ -284,57 +290,51 @@ impl Batcher {
             .waiting_for_batch(ADJUSTMENT_KIND, self.config.scan_limit)
             .await?;
         let mut rejected = 0;
-        // Groups in the order of their oldest member; members in outbox order.
-        let mut groups: Vec<(String, Vec<String>)> = Vec::new();
-        let mut index: HashMap<String, usize> = HashMap::new();
-        for action in waiting {
-            let adjustment = match read_adjustment(&action) {
-                Ok(a) => a,
+        // Read every waiting action; what cannot be read is refused on its own.
+        let mut readable = Vec::with_capacity(waiting.len());
+        for action in &waiting {
+            match read_adjustment(action) {
+                Ok(a) => readable.push((action.action.key.as_str(), a)),
                 Err(message) => {
-                    self.reject_action(&action, &message).await?;
+                    self.reject_action(action, &message).await?;
                     rejected += 1;
-                    continue;
                 }
-            };
-            let date = adjustment
-                .occurred_at
-                .to_zoned_datetime(self.config.time_zone.clone())
-                .date();
-            let grouping = format!(
-                "location {} account {} date {date}",
-                adjustment.location, adjustment.account
-            );
-            let at = *index.entry(grouping.clone()).or_insert_with(|| {
-                groups.push((grouping, Vec::new()));
-                groups.len() - 1
-            });
-            groups[at].1.push(action.action.key);
+            }
+        }
+        // The core groups them (location, account, date; at most `max_lines` each).
+        let plan = self
+            .config
+            .policy()
+            .plan(readable.iter().map(|(k, a)| (*k, a)));
+        let by_key: HashMap<&str, &OutboxAction> =
+            waiting.iter().map(|a| (a.action.key.as_str(), a)).collect();
+        for (key, why) in plan.refused {
+            if let Some(action) = by_key.get(key.as_str()) {
+                self.reject_action(action, &why.to_string()).await?;
+                rejected += 1;
+            }
         }
         let mut formed = Vec::new();
-        for (grouping, members) in groups {
-            for chunk in members.chunks(self.config.max_lines.max(1)) {
-                let keys = chunk.to_vec();
-                let parts: Vec<&str> = keys.iter().map(String::as_str).collect();
-                let key = IdempotencyKey::build(BATCH_PREFIX, &parts)
-                    .as_str()
-                    .to_owned();
-                let batch = NewBatch {
-                    key: key.clone(),
-                    kind: ADJUSTMENT_KIND.to_owned(),
-                    grouping: grouping.clone(),
-                    members: keys,
-                };
-                match self.store.create_batch(batch, now).await {
-                    Ok(()) => {
-                        tracing::info!(batch = %key, lines = chunk.len(), %grouping, "batch formed");
-                        formed.push(key);
-                    }
-                    // Another batcher took a member first: what is left waits for the next run.
-                    Err(StoreError::BatchConflict { batch, action }) => {
-                        tracing::warn!(%batch, %action, "batch not formed: a member was taken")
-                    }
-                    Err(e) => return Err(e),
+        for planned in plan.batches {
+            let key = planned.key.as_str().to_owned();
+            let lines = planned.members.len();
+            let grouping = planned.grouping;
+            let batch = NewBatch {
+                key: key.clone(),
+                kind: ADJUSTMENT_KIND.to_owned(),
+                grouping: grouping.clone(),
+                members: planned.members,
+            };
+            match self.store.create_batch(batch, now).await {
+                Ok(()) => {
+                    tracing::info!(batch = %key, lines, %grouping, "batch formed");
+                    formed.push(key);
                 }
+                // Another batcher took a member first: what is left waits for the next run.
+                Err(StoreError::BatchConflict { batch, action }) => {
+                    tracing::warn!(%batch, %action, "batch not formed: a member was taken")
+                }
+                Err(e) => return Err(e),
             }
         }
         Ok((formed, rejected))
@@ -509,9 +509,6 @@ fn read_adjustment(action: &OutboxAction) -> Result<InventoryAdjustment, String>
     let planned: PlannedAction = serde_json::from_value(action.action.payload.clone())
         .map_err(|e| format!("stored action cannot be read: {e}"))?;
     match planned.action {
-        Action::PostInventoryAdjustment(a) if a.quantity.is_zero() => {
-            Err(format!("adjustment of item {} by zero", a.item))
-        }
         Action::PostInventoryAdjustment(a) => Ok(a),
         other => Err(format!(
             "{} cannot be batched as an inventory adjustment",

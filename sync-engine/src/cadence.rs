@@ -2,20 +2,7 @@
 
 use serde::Deserialize;
 
-/// When a flow's NetSuite postings are sent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
-pub enum Cadence {
-    /// As soon as planned.
-    Immediate,
-    /// Collected and sent every `every_secs` seconds, at most `max_lines` lines a transaction.
-    Batched {
-        /// Seconds between batches.
-        every_secs: u64,
-        /// Lines per NetSuite transaction.
-        max_lines: usize,
-    },
-}
+pub use sync_core::batching::Cadence;
 
 /// Cadence per flow. Despatches and receipts are immediate by default; adjustments may be
 /// batched to stay inside NetSuite's governance.
