@@ -6,6 +6,7 @@
 //! asked (a timestamp-like text, a non-integer id), and the caller scans instead.
 
 use std::collections::{BTreeSet, HashMap};
+use std::ops::Range;
 
 use rust_decimal::Decimal;
 use serde_json::{Map, Value};
@@ -206,13 +207,37 @@ impl<K: std::hash::Hash + Eq> SlotIndex<K> {
 }
 
 /// Every stock movement, in order (the `transactions` GraphQL root), indexed by goods out,
-/// receipt and subtype.
-#[derive(Debug, Default)]
+/// receipt and subtype, and by creation time while the log is in creation order.
+#[derive(Debug)]
 pub(crate) struct TransactionLog {
     rows: Vec<Value>,
     by_goods_out: PositionIndex<u64>,
     by_goods_in: PositionIndex<u64>,
     by_subtype: PositionIndex<&'static str>,
+    /// Each movement's `created_at`, position by position, while every one so far is a
+    /// timestamp no earlier than the one before; emptied for good (and `in_order` false) once
+    /// one is not, and a `created_at` filter then reads the whole log.
+    created: Vec<jiff::Timestamp>,
+    in_order: bool,
+}
+
+impl Default for TransactionLog {
+    fn default() -> Self {
+        TransactionLog {
+            rows: Vec::new(),
+            by_goods_out: PositionIndex::default(),
+            by_goods_in: PositionIndex::default(),
+            by_subtype: PositionIndex::default(),
+            created: Vec::new(),
+            in_order: true,
+        }
+    }
+}
+
+/// The instant a filter value names, when the filters compare it as one (a text that reads
+/// as a timestamp; see `compare` in the GraphQL module).
+fn instant(v: &Value) -> Option<jiff::Timestamp> {
+    v.as_str()?.parse().ok()
 }
 
 impl TransactionLog {
@@ -232,7 +257,53 @@ impl TransactionLog {
             self.by_goods_in.add(g, position);
         }
         self.by_subtype.add(subtype, position);
+        if self.in_order {
+            match node.get("created_at").and_then(instant) {
+                Some(t) if self.created.last().is_none_or(|last| *last <= t) => {
+                    self.created.push(t);
+                }
+                _ => {
+                    self.in_order = false;
+                    self.created = Vec::new();
+                }
+            }
+        }
         self.rows.push(node);
+    }
+
+    /// The positions whose `created_at` may satisfy the `from`, `gteq`, `to`, `lteq` and
+    /// `between` operators of a `created_at` filter (`ops`): a range that holds every match
+    /// (the filter still runs on each). The whole log when the log is not in creation order, no
+    /// operator bounds the time, or a bound is not a timestamp (the filters then compare text).
+    pub(crate) fn created_range(&self, ops: Option<&Map<String, Value>>) -> Range<usize> {
+        let all = 0..self.rows.len();
+        let Some(ops) = ops else { return all };
+        if !self.in_order {
+            return all;
+        }
+        let first_from = |t: jiff::Timestamp| self.created.partition_point(|c| *c < t);
+        let past_to = |t: jiff::Timestamp| self.created.partition_point(|c| *c <= t);
+        let (mut start, mut end) = (all.start, all.end);
+        for (op, wanted) in ops {
+            let bounds = match op.as_str() {
+                "from" | "gteq" => (Some(wanted), None),
+                "to" | "lteq" => (None, Some(wanted)),
+                "between" => match wanted.as_array().map(Vec::as_slice) {
+                    Some([from, to]) => (Some(from), Some(to)),
+                    _ => (None, None),
+                },
+                _ => (None, None),
+            };
+            if let Some(from) = bounds.0 {
+                let Some(t) = instant(from) else { return all };
+                start = start.max(first_from(t));
+            }
+            if let Some(to) = bounds.1 {
+                let Some(t) = instant(to) else { return all };
+                end = end.min(past_to(t));
+            }
+        }
+        start..end.max(start)
     }
 
     /// Every movement, in order.
@@ -257,13 +328,20 @@ impl TransactionLog {
 
     /// Positions of the movements of these subtypes (compared as text, as the filters do: a
     /// subtype is never a number or a timestamp).
-    pub(crate) fn of_subtypes(&self, wanted: &[&Value]) -> Option<BTreeSet<usize>> {
+    /// Only positions within `within` are answered.
+    pub(crate) fn of_subtypes(
+        &self,
+        wanted: &[&Value],
+        within: &Range<usize>,
+    ) -> Option<BTreeSet<usize>> {
         let mut out = BTreeSet::new();
         for w in wanted {
             let Some(t) = text(w) else { continue };
             for (subtype, positions) in &self.by_subtype.by {
                 if *subtype == t {
-                    out.extend(positions.iter().copied());
+                    let from = positions.partition_point(|p| *p < within.start);
+                    let to = positions.partition_point(|p| *p < within.end);
+                    out.extend(positions[from..to.max(from)].iter().copied());
                 }
             }
         }
@@ -318,6 +396,71 @@ mod tests {
             Some(vec![3, 5]),
             "a value the index cannot key is always a candidate"
         );
+    }
+
+    fn movement(id: u64, subtype: &'static str, created_at: &str) -> (Value, &'static str) {
+        (
+            json!({"id": id.to_string(), "subtype": subtype, "created_at": created_at}),
+            subtype,
+        )
+    }
+
+    fn log_of(movements: Vec<(Value, &'static str)>) -> TransactionLog {
+        let mut log = TransactionLog::default();
+        for (node, subtype) in movements {
+            log.push(node, None, None, subtype);
+        }
+        log
+    }
+
+    #[test]
+    fn a_created_at_filter_reads_only_the_movements_in_its_time() {
+        let log = log_of(vec![
+            movement(1, "ADJUP", "2026-01-01T00:00:00Z"),
+            movement(2, "PICK", "2026-01-01T00:00:01Z"),
+            movement(3, "ADJDN", "2026-01-01T00:00:01Z"),
+            movement(4, "ADJUP", "2026-01-01T00:00:02Z"),
+            movement(5, "ADJUP", "2026-01-01T00:00:03Z"),
+        ]);
+        let ops = |v: Value| v.as_object().cloned().unwrap();
+        let from = ops(json!({"from": "2026-01-01T00:00:01Z"}));
+        assert_eq!(log.created_range(Some(&from)), 1..5, "a bound is inclusive");
+        let window = ops(json!({"from": "2026-01-01T00:00:01Z", "to": "2026-01-01T00:00:02Z"}));
+        assert_eq!(log.created_range(Some(&window)), 1..4);
+        let between = ops(json!({"between": ["2026-01-01T00:00:02Z", "2026-01-01T00:00:09Z"]}));
+        assert_eq!(log.created_range(Some(&between)), 3..5);
+        let none = ops(json!({"from": "2026-01-01T00:00:09Z", "to": "2026-01-01T00:00:01Z"}));
+        assert!(log.created_range(Some(&none)).is_empty());
+        let text = ops(json!({"from": "yesterday"}));
+        assert_eq!(
+            log.created_range(Some(&text)),
+            0..5,
+            "text is compared as text"
+        );
+        assert_eq!(log.created_range(None), 0..5);
+
+        let adjustments = [&json!("ADJUP")];
+        let within = log.created_range(Some(&from));
+        assert_eq!(
+            log.of_subtypes(&adjustments, &within),
+            Some(BTreeSet::from([3, 4])),
+            "subtypes only within the time"
+        );
+        assert_eq!(
+            log.of_subtypes(&adjustments, &(0..5)),
+            Some(BTreeSet::from([0, 3, 4]))
+        );
+    }
+
+    #[test]
+    fn a_log_out_of_creation_order_is_read_whole() {
+        let log = log_of(vec![
+            movement(1, "ADJUP", "2026-01-01T00:00:05Z"),
+            movement(2, "ADJUP", "2026-01-01T00:00:01Z"),
+            movement(3, "ADJUP", "2026-01-01T00:00:09Z"),
+        ]);
+        let from = json!({"from": "2026-01-01T00:00:04Z"});
+        assert_eq!(log.created_range(from.as_object()), 0..3);
     }
 
     #[test]

@@ -456,16 +456,21 @@ pub(crate) fn nodes<'s>(
         }
         "transactions" => {
             let log = &state.transactions;
+            let within = log.created_range(filter.get("created_at").and_then(Value::as_object));
+            // A goods out or receipt has few movements: when the filter names one, its
+            // movements are read and the subtype is left to the filter (a subtype has many).
             let positions = intersect(
-                intersect(
-                    narrowed(filter, "goods_out_id", |w| log.of_goods_outs(w)),
-                    narrowed(filter, "goods_in_receipt_id", |w| log.of_goods_ins(w)),
-                ),
-                narrowed(filter, "subtype", |w| log.of_subtypes(w)),
-            );
+                narrowed(filter, "goods_out_id", |w| log.of_goods_outs(w)),
+                narrowed(filter, "goods_in_receipt_id", |w| log.of_goods_ins(w)),
+            )
+            .or_else(|| narrowed(filter, "subtype", |w| log.of_subtypes(w, &within)));
             return Some(match positions {
-                None => log.all().iter().map(Cow::Borrowed).collect(),
-                Some(p) => p.into_iter().map(|p| Cow::Borrowed(log.at(p))).collect(),
+                None => log.all()[within].iter().map(Cow::Borrowed).collect(),
+                Some(p) => p
+                    .into_iter()
+                    .filter(|p| within.contains(p))
+                    .map(|p| Cow::Borrowed(log.at(p)))
+                    .collect(),
             });
         }
         _ => return None,
