@@ -31,6 +31,7 @@ use sync_engine::console_settings::{ConsoleRole, USERS_VAR, parse_users};
 use sync_engine::report::DriftInput;
 use sync_engine::report::html::HtmlOptions;
 use sync_engine::service::backlog;
+use sync_engine::store::DeliveryStore as _;
 
 /// Runs a simulated warehouse day through the Clarus ⇄ NetSuite engine.
 #[derive(Debug, Parser)]
@@ -169,10 +170,12 @@ async fn settle(
         let resent = resend_lost_receipts(systems, engine.store.as_ref()).await?;
         day.stats.receipts_resent += resent;
         progress.show(&day.stats);
-        // The store is asked only once the warehouse and the webhooks are quiet.
+        // The store is asked only once the warehouse and the webhooks are quiet, and the
+        // outbox (whose counts read every action of the day) only once the intake is empty.
         if worked == 0
             && idle
             && resent == 0
+            && engine.store.unprocessed_count().await? == 0
             && backlog(engine.store.as_ref()).await?.is_empty()
             && sweeps.caught_up(systems, engine.store.as_ref()).await?
         {
