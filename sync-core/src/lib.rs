@@ -121,6 +121,7 @@ pub mod cost;
 pub mod despatch;
 pub mod document;
 pub mod drift;
+pub mod drift_alerts;
 pub mod event;
 pub mod exception;
 pub mod ids;

@@ -20,11 +20,9 @@ use jiff::Timestamp;
 use netsuite_client::NetSuiteClient;
 use rust_decimal::Decimal;
 use sync_core::drift::compare;
+use sync_core::drift_alerts::{DriftAlerts, OpenAlert, value_key};
 use sync_core::money::LocationCurrencies;
-use sync_core::{
-    DriftClass, DriftReport, IdempotencyKey, Mappings, PlannedAction, StockKey, StockRow,
-    Thresholds,
-};
+use sync_core::{DriftClass, DriftReport, Mappings, PlannedAction, StockKey, StockRow, Thresholds};
 
 use crate::clarus::StockSnapshotReader;
 use crate::drift_history::{self, DriftRunSummary, DriftSnapshot, HistoryError};
@@ -156,7 +154,6 @@ pub async fn reconcile(
     let snapshot = drift_history::record(store, now, summary, rows).await?;
     let pruned_runs = drift_history::prune(store, settings.history_days, now).await?;
 
-    let mut drifting = HashSet::new();
     // The drift exceptions open before this run: read once, to refresh, confirm and resolve.
     let mut open_before: Vec<NewException> = Vec::new();
     let drift_kinds = ExceptionQuery::open_of(&[DRIFT_KIND, DRIFT_VALUE_KIND]);
@@ -169,10 +166,18 @@ pub async fn reconcile(
         after = Some(last.cursor());
         open_before.extend(page.into_iter().map(|e| e.exception));
     }
-    let open: HashSet<&str> = open_before
+    let open: Vec<OpenAlert<'_>> = open_before
         .iter()
-        .filter(|e| e.kind == DRIFT_KIND)
-        .map(|e| e.key.as_str())
+        .filter_map(|e| {
+            let kind = if e.kind == DRIFT_KIND {
+                ExceptionKind::StockDrift
+            } else if e.kind == DRIFT_VALUE_KIND {
+                ExceptionKind::DriftValue
+            } else {
+                return None;
+            };
+            Some(OpenAlert { key: &e.key, kind })
+        })
         .collect();
     // Clarus webhooks queued in the intake may carry movements the engine has not planned (not
     // yet in flight): a difference seen now may be theirs, so this run raises no new drift.
@@ -186,49 +191,35 @@ pub async fn reconcile(
             "reconciliation while the intake is behind on Clarus webhooks: no new drift raised"
         );
     }
-    let recent_runs: Vec<i64> = store
-        .drift_runs(None, settings.confirm_runs.max(1) as usize)
-        .await?
-        .into_iter()
-        .map(|r| r.id)
-        .collect();
-    for row in &report.rows {
-        if row.class != DriftClass::Drift {
-            continue;
-        }
-        if let Some(exception) = row.exception(now) {
-            let stored = stored_exception(&exception)?;
-            drifting.insert(stored.key.clone());
-            if open.contains(stored.key.as_str())
-                || (behind.is_none()
-                    && confirmed(store, &row.key, &recent_runs, settings.confirm_runs).await?)
-            {
-                store.refresh_exception(stored, now).await?;
-            }
-        }
-    }
+    let alerts = DriftAlerts {
+        confirm_runs: settings.confirm_runs,
+    };
+    let confirmed =
+        confirmed_positions(store, &report, &open, behind.is_some(), alerts, now).await?;
     let value_exception = match settings.value_alert_threshold {
         Some(threshold) if snapshot.run.summary.value_impact.any_above(threshold) => {
-            let exception = value_exception(&snapshot, threshold, now)?;
-            let key = exception.key.clone();
-            store.raise_exception(exception, now).await?;
-            Some(key)
+            Some(value_exception(&snapshot, threshold, now)?)
         }
         _ => None,
     };
-    for open in &open_before {
-        let key = &open.key;
-        if open.kind == DRIFT_KIND && !drifting.contains(key) {
-            store
-                .resolve_exception(key, "back in step at reconciliation", now)
-                .await?;
-        } else if open.kind == DRIFT_VALUE_KIND && value_exception.as_ref() != Some(key) {
-            let note = match &value_exception {
-                Some(current) => format!("superseded by {current}"),
-                None => "drift value at or under the threshold at reconciliation".to_owned(),
-            };
-            store.resolve_exception(key, &note, now).await?;
-        }
+    let decision = alerts.decide(
+        &report.rows,
+        &open,
+        behind.is_some(),
+        |key| !alerts.needs_history() || confirmed.contains(key),
+        value_exception.as_ref().map(|e| e.key.as_str()),
+        now,
+    );
+    for exception in &decision.refresh {
+        store
+            .refresh_exception(stored_exception(exception)?, now)
+            .await?;
+    }
+    if let Some(exception) = value_exception {
+        store.raise_exception(exception, now).await?;
+    }
+    for (key, note) in &decision.resolve {
+        store.resolve_exception(key, note, now).await?;
     }
     Ok(Reconciliation {
         report,
@@ -237,28 +228,50 @@ pub async fn reconcile(
     })
 }
 
-/// Whether the position drifted in each of the last `confirm_runs` runs (`recent_runs`, newest
-/// first, the current run included).
-async fn confirmed(
+/// The drifting positions that are not open yet and drifted in each of the last
+/// `confirm_runs` runs, as the core decides ([`DriftAlerts::confirmed`]); read only where the
+/// core needs history and may raise new drift.
+async fn confirmed_positions(
     store: &dyn Store,
-    key: &StockKey,
-    recent_runs: &[i64],
-    confirm_runs: u32,
-) -> Result<bool, EngineError> {
-    if confirm_runs <= 1 {
-        return Ok(true);
+    report: &DriftReport,
+    open: &[OpenAlert<'_>],
+    intake_behind: bool,
+    alerts: DriftAlerts,
+    now: Timestamp,
+) -> Result<HashSet<StockKey>, EngineError> {
+    let mut confirmed = HashSet::new();
+    if !alerts.needs_history() || intake_behind {
+        return Ok(confirmed);
     }
-    if recent_runs.len() < confirm_runs as usize {
-        return Ok(false);
+    let open: HashSet<&str> = open.iter().map(|o| o.key).collect();
+    let recent_runs: Vec<i64> = store
+        .drift_runs(None, alerts.confirm_runs as usize)
+        .await?
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    for row in report.rows.iter().filter(|r| r.class == DriftClass::Drift) {
+        let opened = row
+            .exception(now)
+            .is_some_and(|e| open.contains(e.key.as_str()));
+        if opened {
+            continue;
+        }
+        let drifted_in: Vec<i64> = store
+            .drift_position_history(
+                &drift_history::position_id(&row.key),
+                alerts.confirm_runs as usize,
+            )
+            .await?
+            .into_iter()
+            .filter(|h| h.class == "drift")
+            .map(|h| h.run_id)
+            .collect();
+        if alerts.confirmed(&recent_runs, &drifted_in) {
+            confirmed.insert(row.key.clone());
+        }
     }
-    let history = store
-        .drift_position_history(&drift_history::position_id(key), confirm_runs as usize)
-        .await?;
-    Ok(recent_runs.iter().all(|run| {
-        history
-            .iter()
-            .any(|h| h.run_id == *run && h.class == "drift")
-    }))
+    Ok(confirmed)
 }
 
 /// The finance exception of the day (UTC) `now` falls in: one per day while the value stays
@@ -269,7 +282,8 @@ fn value_exception(
     now: Timestamp,
 ) -> Result<NewException, serde_json::Error> {
     let summary = &snapshot.run.summary;
-    let day = jiff::tz::TimeZone::UTC.to_datetime(now).date().to_string();
+    let (key, day) = value_key(now);
+    let day = day.to_string();
     let mut message = format!(
         "unexplained stock drift valued at {} (threshold {threshold} in each currency; net {}) \
          over {} drifting position(s)",
@@ -304,9 +318,7 @@ fn value_exception(
     }
     Ok(NewException::of(
         ExceptionKind::DriftValue,
-        IdempotencyKey::build("EXC", &[DRIFT_VALUE_KIND, &day])
-            .as_str()
-            .to_owned(),
+        key.as_str().to_owned(),
         format!("inventory value {day}"),
         message,
         serde_json::json!({
