@@ -53,7 +53,7 @@ pub use graphql::GraphqlProfile;
 pub use handle::{ClarusHandle, StockKey};
 pub use state::{ClarusId, GoodsOutStatus, StockStatus};
 pub use warehouse::{Parcel, ReceivedLine, Warehouse};
-pub use webhooks::{DeliveryOutcome, WebhookBehaviour, WebhookRecord};
+pub use webhooks::{DEFAULT_PAYLOADS_KEPT, DeliveryOutcome, WebhookBehaviour, WebhookRecord};
 
 use crate::SimError;
 use crate::governance::{FaultRates, GovernanceSettings, Governor};

@@ -29,7 +29,15 @@ pub struct WebhookBehaviour {
     pub retry_backoff: Duration,
     /// Timeout of one attempt.
     pub timeout: Duration,
+    /// The log keeps the payload of this many of the newest webhooks; an older one's payload
+    /// is dropped (left `null`) once it has reached its receiver, so a long day's log holds
+    /// what was fired, not every body sent. A webhook not delivered (lost, failed or still
+    /// pending) keeps its payload, to be sent again.
+    pub payloads_kept: usize,
 }
+
+/// [`WebhookBehaviour::payloads_kept`] by default.
+pub const DEFAULT_PAYLOADS_KEPT: usize = 10_000;
 
 impl Default for WebhookBehaviour {
     fn default() -> Self {
@@ -40,6 +48,7 @@ impl Default for WebhookBehaviour {
             max_attempts: 3,
             retry_backoff: Duration::from_millis(200),
             timeout: Duration::from_secs(5),
+            payloads_kept: DEFAULT_PAYLOADS_KEPT,
         }
     }
 }
@@ -78,7 +87,8 @@ pub struct WebhookRecord {
     pub event: String,
     /// The destination URL.
     pub url: String,
-    /// The body sent: `{"data": <full record>}`.
+    /// The body sent: `{"data": <full record>}`; `null` once dropped from an older delivered
+    /// webhook (see [`WebhookBehaviour::payloads_kept`]).
     pub payload: Value,
     /// Dropped on purpose: never sent.
     pub lost: bool,
@@ -281,6 +291,9 @@ impl Webhooks {
                 });
                 sequence
             };
+            if let Some(older) = sequence.checked_sub(behaviour.payloads_kept as u64) {
+                drop_delivered_payload(&mut lock(&self.log), older);
+            }
             if lost {
                 continue;
             }
@@ -375,8 +388,12 @@ impl Webhooks {
             async move {
                 tokio::time::sleep(delay).await;
                 let outcome = send(request, behaviour).await;
-                if let Some(record) = lock(&log).get_mut(sequence as usize) {
+                let mut log = lock(&log);
+                if let Some(record) = log.get_mut(sequence as usize) {
                     record.copies[copy] = outcome;
+                }
+                if log.len() as u64 > sequence + behaviour.payloads_kept as u64 {
+                    drop_delivered_payload(&mut log, sequence);
                 }
                 in_flight.fetch_sub(1, Ordering::SeqCst);
             },
@@ -390,6 +407,17 @@ impl Webhooks {
 
     pub(crate) fn abort_all(&self) {
         lock(&self.tasks).abort_all();
+    }
+}
+
+/// Drops the payload of logged webhook `sequence` when it has reached its receiver and no
+/// copy is still on its way.
+fn drop_delivered_payload(log: &mut [WebhookRecord], sequence: u64) {
+    if let Some(record) = log.get_mut(sequence as usize)
+        && record.delivered()
+        && !record.copies.contains(&DeliveryOutcome::Pending)
+    {
+        record.payload = Value::Null;
     }
 }
 

@@ -5,6 +5,7 @@ mod clarus;
 mod clarus_failed_pick;
 mod clarus_graphql;
 mod clarus_indexed_reads;
+mod clarus_webhook_log;
 mod netsuite;
 mod netsuite_spec;
 mod netsuite_strict;
