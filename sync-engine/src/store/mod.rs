@@ -48,6 +48,27 @@
 //! The store never reads the clock: every method that records a time takes it (`at`, `now`)
 //! from the caller.
 
+/// Implements, for a backend's store type `$name`, `Deref` to `dyn Store` (code holding one
+/// calls every role's methods with only [`Store`] in scope) and a `Debug` that prints nothing
+/// of its connection (whose options may hold a password).
+macro_rules! backend_store {
+    ($name:ident) => {
+        impl std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(stringify!($name)).finish_non_exhaustive()
+            }
+        }
+
+        impl std::ops::Deref for $name {
+            type Target = dyn $crate::store::Store;
+
+            fn deref(&self) -> &Self::Target {
+                self
+            }
+        }
+    };
+}
+
 mod adapter_state;
 mod batches;
 mod cluster;
@@ -59,6 +80,7 @@ mod ledger;
 mod outbox;
 #[cfg(feature = "postgres")]
 mod postgres;
+mod rows;
 mod sqlite;
 mod watermarks;
 
@@ -83,38 +105,28 @@ pub use postgres::{PgOptions, PgStore};
 pub use sqlite::SqliteStore;
 pub use watermarks::WatermarkStore;
 
-/// Durable state of the engine: every role at once. Implementations must make
-/// [`LedgerStore::commit_plan`] atomic.
-///
-/// Implemented for every type that implements all the roles; implement those, not this.
-pub trait Store:
-    DeliveryStore
-    + LedgerStore
-    + OutboxStore
-    + ExceptionStore
-    + BatchStore
-    + WatermarkStore
-    + DriftStore
-    + ClusterStore
-    + Send
-    + Sync
-    + AdapterStateStore
-    + 'static
-{
+/// Declares [`Store`] as the sum of the roles listed, and implements it for every type that
+/// implements them all (the list is written once for both).
+macro_rules! store_of_roles {
+    ($($role:ident),+ $(,)?) => {
+        /// Durable state of the engine: every role at once. Implementations must make
+        /// [`LedgerStore::commit_plan`] atomic.
+        ///
+        /// Implemented for every type that implements all the roles; implement those, not this.
+        pub trait Store: $($role +)+ Send + Sync + 'static {}
+
+        impl<T> Store for T where T: $($role +)+ Send + Sync + 'static {}
+    };
 }
 
-impl<T> Store for T where
-    T: DeliveryStore
-        + LedgerStore
-        + OutboxStore
-        + ExceptionStore
-        + BatchStore
-        + WatermarkStore
-        + DriftStore
-        + ClusterStore
-        + Send
-        + Sync
-        + AdapterStateStore
-        + 'static
-{
-}
+store_of_roles!(
+    DeliveryStore,
+    LedgerStore,
+    OutboxStore,
+    ExceptionStore,
+    BatchStore,
+    WatermarkStore,
+    DriftStore,
+    ClusterStore,
+    AdapterStateStore,
+);

@@ -3,25 +3,19 @@
 use async_trait::async_trait;
 use jiff::Timestamp;
 
-use super::{PgStore, classify, from_millis, millis};
+use super::{PgStore, classify, exec, fetch_optional, millis};
+use crate::store::rows::{STATE_ENTRY_COLUMNS, state_entry};
 use crate::store::{AdapterStateStore, StateEntry, StateKey, StoreError};
 
 #[async_trait]
 impl AdapterStateStore for PgStore {
     async fn adapter_state(&self, key: &StateKey) -> Result<Option<StateEntry>, StoreError> {
-        let row: Option<(String, i64, i64)> = sqlx::query_as(
-            "SELECT value, version, updated_at FROM adapter_state WHERE kind = $1 AND id = $2",
-        )
-        .bind(&key.kind)
-        .bind(&key.id)
-        .fetch_optional(self.pool())
-        .await
-        .map_err(classify)?;
-        Ok(row.map(|(value, version, updated_at)| StateEntry {
-            value,
-            version,
-            updated_at: from_millis(updated_at),
-        }))
+        let sql =
+            format!("SELECT {STATE_ENTRY_COLUMNS} FROM adapter_state WHERE kind = $1 AND id = $2");
+        let query = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(&key.kind)
+            .bind(&key.id);
+        fetch_optional(query, self.pool(), state_entry).await
     }
 
     async fn put_adapter_state(
@@ -69,18 +63,13 @@ impl AdapterStateStore for PgStore {
         before: Timestamp,
         limit: u32,
     ) -> Result<u64, StoreError> {
-        let done = sqlx::query(
+        let query = sqlx::query(
             "DELETE FROM adapter_state WHERE (kind, id) IN (
                  SELECT kind, id FROM adapter_state
                  WHERE kind = $1 AND updated_at < $2
                  ORDER BY updated_at LIMIT $3)",
-        )
-        .bind(kind)
-        .bind(millis(before))
-        .bind(i64::from(limit))
-        .execute(self.pool())
-        .await
-        .map_err(classify)?;
-        Ok(done.rows_affected())
+        );
+        let query = query.bind(kind).bind(millis(before)).bind(i64::from(limit));
+        exec(query, self.pool()).await
     }
 }

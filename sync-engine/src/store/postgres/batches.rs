@@ -11,145 +11,38 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 
 use super::exceptions::insert_exception;
-use super::{PgStore, classify, from_millis, millis, parse_json};
+use super::{PgQuery, PgStore, commit, exec, fetch_all, limit_param, millis};
+use crate::store::rows::{
+    ACTION_COLUMNS, BATCH_COLUMNS, action, batch, batch_member, found, prefixed,
+    status_after_failure,
+};
 use crate::store::{
-    ActionStatus, BatchMember, BatchStore, NewAction, NewBatch, NewException, OutboxAction,
-    StoreError, StoredBatch, WAITING_FOR_BATCH,
+    BatchMember, BatchStore, NewBatch, NewException, OutboxAction, StoreError, StoredBatch,
+    WAITING_FOR_BATCH,
 };
 
-/// The columns of an action, in [`ActionRow`]'s order, each prefixed with `$p`.
-macro_rules! action_columns {
-    ($p:literal) => {
-        concat!(
-            $p,
-            "seq, ",
-            $p,
-            "key, ",
-            $p,
-            "document, ",
-            $p,
-            "kind, ",
-            $p,
-            "payload, ",
-            $p,
-            "status, ",
-            $p,
-            "attempts, ",
-            $p,
-            "not_before, ",
-            $p,
-            "last_error, ",
-            $p,
-            "result_id"
-        )
-    };
-}
-
-type ActionRow = (
-    i64,
-    String,
-    String,
-    String,
-    String,
-    String,
-    i64,
-    i64,
-    Option<String>,
-    Option<String>,
-);
-
-fn finish_action(
-    (seq, key, document, kind, payload, status, attempts, not_before, last_error, result_id): ActionRow,
-) -> Result<OutboxAction, StoreError> {
-    Ok(OutboxAction {
-        seq,
-        action: NewAction {
-            key,
-            document,
-            kind,
-            payload: parse_json(&payload)?,
-            not_before: from_millis(not_before),
-        },
-        status: ActionStatus::parse(&status).unwrap_or(ActionStatus::Failed),
-        attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
-        last_error,
-        result_id,
-    })
-}
-
-/// The columns of a batch, in [`BatchRow`]'s order.
-macro_rules! batch_select {
-    ($filter:literal) => {
-        concat!(
-            "SELECT key, kind, grouping, status, attempts, next_attempt_at, last_error, \
-             result_id, created_at FROM batches ",
-            $filter,
-            " ORDER BY created_at, seq"
-        )
-    };
-}
-
-type BatchRow = (
-    String,
-    String,
-    String,
-    String,
-    i64,
-    i64,
-    Option<String>,
-    Option<String>,
-    i64,
-);
-
-/// `limit` as a SQL `LIMIT`: SQLite reads `usize::MAX as i64` (-1) as no limit, PostgreSQL
-/// refuses a negative one.
-fn limit_param(limit: usize) -> i64 {
-    i64::try_from(limit).unwrap_or(i64::MAX)
+/// The batches whose rows match `filter` (a `WHERE` clause with its parameters from `$1`, or
+/// nothing), oldest first, as a query to bind them to.
+fn batch_query(filter: &str) -> PgQuery<'static> {
+    let sql = format!("SELECT {BATCH_COLUMNS} FROM batches {filter} ORDER BY created_at, seq");
+    sqlx::query(sqlx::AssertSqlSafe(sql))
 }
 
 impl PgStore {
-    /// The batches read by a [`batch_select!`] query, with their members in line order.
-    async fn finish_batches(&self, rows: Vec<BatchRow>) -> Result<Vec<StoredBatch>, StoreError> {
-        let mut batches: Vec<StoredBatch> = rows
-            .into_iter()
-            .map(
-                |(
-                    key,
-                    kind,
-                    grouping,
-                    status,
-                    attempts,
-                    next_attempt_at,
-                    last_error,
-                    result_id,
-                    created_at,
-                )| StoredBatch {
-                    batch: NewBatch {
-                        key,
-                        kind,
-                        grouping,
-                        members: Vec::new(),
-                    },
-                    status: ActionStatus::parse(&status).unwrap_or(ActionStatus::Failed),
-                    attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
-                    next_attempt_at: from_millis(next_attempt_at),
-                    last_error,
-                    result_id,
-                    created_at: from_millis(created_at),
-                },
-            )
-            .collect();
+    /// The batches `query` (a [`batch_query`]) reads, with their members in line order.
+    async fn read_batches(&self, query: PgQuery<'_>) -> Result<Vec<StoredBatch>, StoreError> {
+        let mut batches = fetch_all(query, self.pool(), batch).await?;
         if batches.is_empty() {
             return Ok(batches);
         }
         let keys: Vec<String> = batches.iter().map(|b| b.batch.key.clone()).collect();
-        let members: Vec<(String, String)> = sqlx::query_as(
+        let query = sqlx::query(
             "SELECT batch_key, key FROM actions WHERE batch_key = ANY($1) ORDER BY seq",
-        )
-        .bind(&keys)
-        .fetch_all(self.pool())
-        .await
-        .map_err(classify)?;
+        );
+        let members = fetch_all(query.bind(&keys), self.pool(), |r| {
+            Ok((r.text(0)?, r.text(1)?))
+        })
+        .await?;
         let mut by_batch: HashMap<String, Vec<String>> = HashMap::new();
         for (batch, action) in members {
             by_batch.entry(batch).or_default().push(action);
@@ -168,73 +61,59 @@ impl BatchStore for PgStore {
         kind: &str,
         limit: usize,
     ) -> Result<Vec<OutboxAction>, StoreError> {
-        let rows: Vec<ActionRow> = sqlx::query_as(concat!(
-            "SELECT ",
-            action_columns!(""),
-            " FROM actions
+        let sql = format!(
+            "SELECT {ACTION_COLUMNS} FROM actions
              WHERE kind = $1 AND not_before = $2 AND batch_key IS NULL AND status = 'pending'
              ORDER BY seq LIMIT $3"
-        ))
-        .bind(kind)
-        .bind(millis(WAITING_FOR_BATCH))
-        .bind(limit_param(limit))
-        .fetch_all(self.pool())
-        .await
-        .map_err(classify)?;
-        rows.into_iter().map(finish_action).collect()
+        );
+        let query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(kind);
+        let query = query
+            .bind(millis(WAITING_FOR_BATCH))
+            .bind(limit_param(limit));
+        fetch_all(query, self.pool(), action).await
     }
 
     async fn release_waiting(&self, kind: &str, now: Timestamp) -> Result<u64, StoreError> {
-        let n = sqlx::query(
+        let query = sqlx::query(
             "UPDATE actions SET not_before = $2, next_attempt_at = $2, updated_at = $2
              WHERE kind = $1 AND not_before = $3 AND batch_key IS NULL AND status = 'pending'",
-        )
-        .bind(kind)
-        .bind(millis(now))
-        .bind(millis(WAITING_FOR_BATCH))
-        .execute(self.pool())
-        .await
-        .map_err(classify)?
-        .rows_affected();
-        Ok(n)
+        );
+        let query = query
+            .bind(kind)
+            .bind(millis(now))
+            .bind(millis(WAITING_FOR_BATCH));
+        exec(query, self.pool()).await
     }
 
     async fn create_batch(&self, batch: NewBatch, at: Timestamp) -> Result<(), StoreError> {
         let at = millis(at);
-        let mut tx = self.pool().begin().await.map_err(classify)?;
-        sqlx::query(
+        let mut tx = self.begin().await?;
+        let query = sqlx::query(
             "INSERT INTO batches (key, kind, grouping, status, next_attempt_at, created_at,
              updated_at) VALUES ($1, $2, $3, 'pending', $4, $4, $4)",
-        )
-        .bind(&batch.key)
-        .bind(&batch.kind)
-        .bind(&batch.grouping)
-        .bind(at)
-        .execute(&mut *tx)
-        .await
-        .map_err(classify)?;
+        );
+        let query = query
+            .bind(&batch.key)
+            .bind(&batch.kind)
+            .bind(&batch.grouping);
+        exec(query.bind(at), &mut *tx).await?;
         // Lock the members first, in outbox order: a concurrent batcher claiming some of them
         // waits here until this transaction ends, then finds them taken.
-        sqlx::query("SELECT seq FROM actions WHERE key = ANY($1) ORDER BY seq FOR UPDATE")
-            .bind(&batch.members)
-            .execute(&mut *tx)
-            .await
-            .map_err(classify)?;
+        let lock =
+            sqlx::query("SELECT seq FROM actions WHERE key = ANY($1) ORDER BY seq FOR UPDATE");
+        exec(lock.bind(&batch.members), &mut *tx).await?;
         for member in &batch.members {
-            let n = sqlx::query(
+            let query = sqlx::query(
                 "UPDATE actions SET batch_key = $2, updated_at = $3
                  WHERE key = $1 AND kind = $4 AND batch_key IS NULL AND status = 'pending'
                    AND not_before = $5",
-            )
-            .bind(member)
-            .bind(&batch.key)
-            .bind(at)
-            .bind(&batch.kind)
-            .bind(millis(WAITING_FOR_BATCH))
-            .execute(&mut *tx)
-            .await
-            .map_err(classify)?
-            .rows_affected();
+            );
+            let query = query
+                .bind(member)
+                .bind(&batch.key)
+                .bind(at)
+                .bind(&batch.kind);
+            let n = exec(query.bind(millis(WAITING_FOR_BATCH)), &mut *tx).await?;
             if n == 0 {
                 // Nothing of the batch is kept (dropping the transaction would roll it back
                 // too, but later: release the locks now).
@@ -245,93 +124,41 @@ impl BatchStore for PgStore {
                 });
             }
         }
-        tx.commit().await.map_err(classify)
+        commit(tx).await
     }
 
     async fn open_batches(&self, kind: &str) -> Result<Vec<StoredBatch>, StoreError> {
-        let rows: Vec<BatchRow> = sqlx::query_as(batch_select!(
-            "WHERE kind = $1 AND status IN ('pending', 'ambiguous')"
-        ))
-        .bind(kind)
-        .fetch_all(self.pool())
-        .await
-        .map_err(classify)?;
-        self.finish_batches(rows).await
+        let query = batch_query("WHERE kind = $1 AND status IN ('pending', 'ambiguous')");
+        self.read_batches(query.bind(kind)).await
     }
 
     async fn batch(&self, key: &str) -> Result<Option<StoredBatch>, StoreError> {
-        let rows: Vec<BatchRow> = sqlx::query_as(batch_select!("WHERE key = $1"))
-            .bind(key)
-            .fetch_all(self.pool())
-            .await
-            .map_err(classify)?;
-        Ok(self.finish_batches(rows).await?.pop())
+        let query = batch_query("WHERE key = $1").bind(key);
+        Ok(self.read_batches(query).await?.pop())
     }
 
     async fn batches(&self) -> Result<Vec<StoredBatch>, StoreError> {
-        let rows: Vec<BatchRow> = sqlx::query_as(batch_select!(""))
-            .fetch_all(self.pool())
-            .await
-            .map_err(classify)?;
-        self.finish_batches(rows).await
+        self.read_batches(batch_query("")).await
     }
 
     async fn batch_members(&self, key: &str) -> Result<Vec<BatchMember>, StoreError> {
-        let rows: Vec<(
-            i64,
-            String,
-            String,
-            String,
-            String,
-            String,
-            i64,
-            i64,
-            Option<String>,
-            Option<String>,
-            String,
-            Option<String>,
-        )> = sqlx::query_as(concat!(
-            "SELECT ",
-            action_columns!("a."),
-            ", a.event_key, e.event FROM actions a
+        let sql = format!(
+            "SELECT {}, a.event_key, e.event FROM actions a
              LEFT JOIN events e ON e.event_key = a.event_key
-             WHERE a.batch_key = $1 ORDER BY a.seq"
-        ))
-        .bind(key)
-        .fetch_all(self.pool())
-        .await
-        .map_err(classify)?;
-        rows.into_iter()
-            .map(
-                |(a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, event_key, event)| {
-                    Ok(BatchMember {
-                        action: finish_action((a0, a1, a2, a3, a4, a5, a6, a7, a8, a9))?,
-                        event_key,
-                        event: event.as_deref().map(parse_json).transpose()?,
-                    })
-                },
-            )
-            .collect()
+             WHERE a.batch_key = $1 ORDER BY a.seq",
+            prefixed(ACTION_COLUMNS, "a.")
+        );
+        let query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(key);
+        fetch_all(query, self.pool(), batch_member).await
     }
 
     async fn begin_batch_attempt(&self, key: &str, at: Timestamp) -> Result<(), StoreError> {
-        let n = sqlx::query(
+        let query = sqlx::query(
             "UPDATE batches SET status = 'ambiguous', updated_at = $2
              WHERE key = $1 AND status IN ('pending', 'ambiguous')",
-        )
-        .bind(key)
-        .bind(millis(at))
-        .execute(self.pool())
-        .await
-        .map_err(classify)?
-        .rows_affected();
-        if n == 0 {
-            return Err(StoreError::NotFound {
-                what: "open batch",
-                key: key.to_owned(),
-            });
-        }
-        Ok(())
+        );
+        let n = exec(query.bind(key).bind(millis(at)), self.pool()).await?;
+        found(n, "open batch", key)
     }
 
     async fn complete_batch(
@@ -341,35 +168,19 @@ impl BatchStore for PgStore {
         at: Timestamp,
     ) -> Result<(), StoreError> {
         let at = millis(at);
-        let mut tx = self.pool().begin().await.map_err(classify)?;
-        let n = sqlx::query(
+        let mut tx = self.begin().await?;
+        let query = sqlx::query(
             "UPDATE batches SET status = 'done', result_id = $2, attempts = attempts + 1,
              last_error = NULL, updated_at = $3 WHERE key = $1",
-        )
-        .bind(key)
-        .bind(&result_id)
-        .bind(at)
-        .execute(&mut *tx)
-        .await
-        .map_err(classify)?
-        .rows_affected();
-        if n == 0 {
-            return Err(StoreError::NotFound {
-                what: "batch",
-                key: key.to_owned(),
-            });
-        }
-        sqlx::query(
+        );
+        let n = exec(query.bind(key).bind(&result_id).bind(at), &mut *tx).await?;
+        found(n, "batch", key)?;
+        let members = sqlx::query(
             "UPDATE actions SET status = 'done', result_id = $2, attempts = attempts + 1,
              last_error = NULL, updated_at = $3 WHERE batch_key = $1",
-        )
-        .bind(key)
-        .bind(&result_id)
-        .bind(at)
-        .execute(&mut *tx)
-        .await
-        .map_err(classify)?;
-        tx.commit().await.map_err(classify)
+        );
+        exec(members.bind(key).bind(&result_id).bind(at), &mut *tx).await?;
+        commit(tx).await
     }
 
     async fn fail_batch(
@@ -381,75 +192,48 @@ impl BatchStore for PgStore {
         exception: Option<NewException>,
         at: Timestamp,
     ) -> Result<(), StoreError> {
-        let status = match (retry_at, ambiguous) {
-            (None, _) => ActionStatus::Failed,
-            (Some(_), true) => ActionStatus::Ambiguous,
-            (Some(_), false) => ActionStatus::Pending,
-        };
+        let status = status_after_failure(retry_at, ambiguous);
         let now = millis(at);
-        let mut tx = self.pool().begin().await.map_err(classify)?;
-        let n = sqlx::query(
+        let mut tx = self.begin().await?;
+        let query = sqlx::query(
             "UPDATE batches SET status = $2, attempts = attempts + 1, last_error = $3,
              next_attempt_at = $4, updated_at = $5 WHERE key = $1",
-        )
-        .bind(key)
-        .bind(status.as_str())
-        .bind(error)
-        .bind(retry_at.map(millis).unwrap_or(now))
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .map_err(classify)?
-        .rows_affected();
-        if n == 0 {
-            return Err(StoreError::NotFound {
-                what: "batch",
-                key: key.to_owned(),
-            });
-        }
+        );
+        let query = query.bind(key).bind(status.as_str()).bind(error);
+        let n = exec(query.bind(retry_at.map_or(now, millis)).bind(now), &mut *tx).await?;
+        found(n, "batch", key)?;
         if retry_at.is_none() {
-            sqlx::query(
+            let members = sqlx::query(
                 "UPDATE actions SET status = 'failed', attempts = attempts + 1,
                  last_error = $2, updated_at = $3 WHERE batch_key = $1",
-            )
-            .bind(key)
-            .bind(format!("batch {key} failed: {error}"))
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .map_err(classify)?;
+            );
+            let members = members
+                .bind(key)
+                .bind(format!("batch {key} failed: {error}"));
+            exec(members.bind(now), &mut *tx).await?;
             if let Some(e) = &exception {
                 insert_exception(&mut tx, e, now, false).await?;
             }
         }
-        tx.commit().await.map_err(classify)
+        commit(tx).await
     }
 
     async fn retry_batch(&self, key: &str, at: Timestamp) -> Result<bool, StoreError> {
         let at = millis(at);
-        let mut tx = self.pool().begin().await.map_err(classify)?;
-        let n = sqlx::query(
+        let mut tx = self.begin().await?;
+        let query = sqlx::query(
             "UPDATE batches SET status = 'pending', attempts = 0, next_attempt_at = $2,
              updated_at = $2 WHERE key = $1 AND status = 'failed'",
-        )
-        .bind(key)
-        .bind(at)
-        .execute(&mut *tx)
-        .await
-        .map_err(classify)?
-        .rows_affected();
+        );
+        let n = exec(query.bind(key).bind(at), &mut *tx).await?;
         if n > 0 {
-            sqlx::query(
+            let members = sqlx::query(
                 "UPDATE actions SET status = 'pending', attempts = 0, updated_at = $2
                  WHERE batch_key = $1 AND status = 'failed'",
-            )
-            .bind(key)
-            .bind(at)
-            .execute(&mut *tx)
-            .await
-            .map_err(classify)?;
+            );
+            exec(members.bind(key).bind(at), &mut *tx).await?;
         }
-        tx.commit().await.map_err(classify)?;
+        commit(tx).await?;
         Ok(n > 0)
     }
 }

@@ -12,14 +12,16 @@ use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
 
-use super::deliveries::limit_param;
 use super::ledger::{commit_in, head_in};
-use super::outbox::{ACTION_COLUMNS, read_action};
-use super::{PgStore, classify, from_millis, millis, parse_json};
+use super::{PgStore, classify, exec, fetch_all, limit_param, millis};
 use crate::store::cluster::expiry_millis;
+use crate::store::rows::{
+    ACTION_COLUMNS, DELIVERY_COLUMNS, INSTANCE_COLUMNS, LEASE_COLUMNS, action, delivery, instance,
+    lease, state_change,
+};
 use crate::store::{
-    ClusterStore, CommitOutcome, Delivery, InstanceRecord, Lease, NewDelivery, OutboxAction,
-    PlanCommit, StoreError, WAITING_FOR_BATCH,
+    ClusterStore, CommitOutcome, Delivery, InstanceRecord, Lease, OutboxAction, PlanCommit,
+    StoreError, WAITING_FOR_BATCH,
 };
 
 #[async_trait]
@@ -33,7 +35,7 @@ impl ClusterStore for PgStore {
     ) -> Result<bool, StoreError> {
         // Two instances upserting at once: the second waits on the first's row, then re-checks
         // the WHERE against it, finds another holder with time left, and changes nothing.
-        let n = sqlx::query(
+        let query = sqlx::query(
             "INSERT INTO leases AS l (name, holder, acquired_at, expires_at)
              VALUES ($1, $2, $3, $4)
              ON CONFLICT (name) DO UPDATE SET
@@ -42,47 +44,23 @@ impl ClusterStore for PgStore {
                  holder = excluded.holder,
                  expires_at = excluded.expires_at
              WHERE l.holder = excluded.holder OR l.expires_at <= $3",
-        )
-        .bind(name)
-        .bind(holder)
-        .bind(millis(now))
-        .bind(expiry_millis(now, ttl))
-        .execute(self.pool())
-        .await
-        .map_err(classify)?
-        .rows_affected();
-        Ok(n > 0)
+        );
+        let query = query.bind(name).bind(holder);
+        let query = query.bind(millis(now)).bind(expiry_millis(now, ttl));
+        Ok(exec(query, self.pool()).await? > 0)
     }
 
     async fn release_lease(&self, name: &str, holder: &str) -> Result<bool, StoreError> {
-        let n = sqlx::query("DELETE FROM leases WHERE name = $1 AND holder = $2")
-            .bind(name)
-            .bind(holder)
-            .execute(self.pool())
-            .await
-            .map_err(classify)?
-            .rows_affected();
-        Ok(n > 0)
+        let query = sqlx::query("DELETE FROM leases WHERE name = $1 AND holder = $2");
+        Ok(exec(query.bind(name).bind(holder), self.pool()).await? > 0)
     }
 
     async fn leases(&self, now: Timestamp) -> Result<Vec<Lease>, StoreError> {
-        let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
-            "SELECT name, holder, expires_at, acquired_at FROM leases
-             WHERE expires_at > $1 ORDER BY name COLLATE \"C\"",
-        )
-        .bind(millis(now))
-        .fetch_all(self.pool())
-        .await
-        .map_err(classify)?;
-        Ok(rows
-            .into_iter()
-            .map(|(name, holder, expires_at, acquired_at)| Lease {
-                name,
-                holder,
-                expires_at: from_millis(expires_at),
-                acquired_at: from_millis(acquired_at),
-            })
-            .collect())
+        let sql = format!(
+            "SELECT {LEASE_COLUMNS} FROM leases WHERE expires_at > $1 ORDER BY name COLLATE \"C\""
+        );
+        let query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(millis(now));
+        fetch_all(query, self.pool(), lease).await
     }
 
     async fn heartbeat(
@@ -91,46 +69,31 @@ impl ClusterStore for PgStore {
         started_at: Timestamp,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        let query = sqlx::query(
             "INSERT INTO instances (id, started_at, last_seen) VALUES ($1, $2, $3)
              ON CONFLICT (id) DO UPDATE SET started_at = excluded.started_at,
                  last_seen = excluded.last_seen",
-        )
-        .bind(instance)
-        .bind(millis(started_at))
-        .bind(millis(now))
-        .execute(self.pool())
-        .await
-        .map_err(classify)?;
+        );
+        let query = query
+            .bind(instance)
+            .bind(millis(started_at))
+            .bind(millis(now));
+        exec(query, self.pool()).await?;
         Ok(())
     }
 
     async fn live_instances(&self, since: Timestamp) -> Result<Vec<InstanceRecord>, StoreError> {
-        let rows: Vec<(String, i64, i64)> = sqlx::query_as(
-            "SELECT id, started_at, last_seen FROM instances WHERE last_seen >= $1
-             ORDER BY id COLLATE \"C\"",
-        )
-        .bind(millis(since))
-        .fetch_all(self.pool())
-        .await
-        .map_err(classify)?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, started_at, last_seen)| InstanceRecord {
-                id,
-                started_at: from_millis(started_at),
-                last_seen: from_millis(last_seen),
-            })
-            .collect())
+        let sql = format!(
+            "SELECT {INSTANCE_COLUMNS} FROM instances WHERE last_seen >= $1
+             ORDER BY id COLLATE \"C\""
+        );
+        let query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(millis(since));
+        fetch_all(query, self.pool(), instance).await
     }
 
     async fn forget_instances(&self, before: Timestamp) -> Result<u64, StoreError> {
-        let done = sqlx::query("DELETE FROM instances WHERE last_seen < $1")
-            .bind(millis(before))
-            .execute(self.pool())
-            .await
-            .map_err(classify)?;
-        Ok(done.rows_affected())
+        let query = sqlx::query("DELETE FROM instances WHERE last_seen < $1");
+        exec(query.bind(millis(before)), self.pool()).await
     }
 
     async fn claim_deliveries(
@@ -140,37 +103,24 @@ impl ClusterStore for PgStore {
         holder: &str,
         until: Timestamp,
     ) -> Result<Vec<Delivery>, StoreError> {
-        let mut rows: Vec<(i64, String, i64, String, Vec<u8>)> = sqlx::query_as(
+        let sql = format!(
             "UPDATE deliveries SET claimed_by = $3, claim_until = $4
              WHERE id IN (SELECT id FROM deliveries
                           WHERE processed_at IS NULL AND not_before <= $1
                             AND (claimed_by IS NULL OR claimed_by = $3 OR claim_until <= $1)
                           ORDER BY id LIMIT $2
                           FOR UPDATE SKIP LOCKED)
-             RETURNING id, source, received_at, headers, body",
-        )
-        .bind(millis(now))
-        .bind(limit_param(limit))
-        .bind(holder)
-        .bind(millis(until))
-        .fetch_all(self.pool())
-        .await
-        .map_err(classify)?;
+             RETURNING {DELIVERY_COLUMNS}"
+        );
+        let query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(millis(now));
+        let query = query
+            .bind(limit_param(limit))
+            .bind(holder)
+            .bind(millis(until));
+        let mut deliveries = fetch_all(query, self.pool(), delivery).await?;
         // RETURNING lists rows in no particular order.
-        rows.sort_by_key(|row| row.0);
-        rows.into_iter()
-            .map(|(id, source, received_at, headers, body)| {
-                Ok(Delivery {
-                    id,
-                    delivery: NewDelivery {
-                        source,
-                        received_at: from_millis(received_at),
-                        headers: parse_json(&headers)?,
-                        body,
-                    },
-                })
-            })
-            .collect()
+        deliveries.sort_by_key(|d| d.id);
+        Ok(deliveries)
     }
 
     async fn claim_due_actions(
@@ -198,19 +148,12 @@ impl ClusterStore for PgStore {
                  FOR UPDATE SKIP LOCKED)
              RETURNING {ACTION_COLUMNS}"
         );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(millis(now))
+        let query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(millis(now));
+        let query = query
             .bind(limit_param(limit))
-            .bind(millis(WAITING_FOR_BATCH))
-            .bind(holder)
-            .bind(millis(until))
-            .fetch_all(self.pool())
-            .await
-            .map_err(classify)?;
-        let mut actions = rows
-            .iter()
-            .map(read_action)
-            .collect::<Result<Vec<_>, _>>()?;
+            .bind(millis(WAITING_FOR_BATCH));
+        let mut actions =
+            fetch_all(query.bind(holder).bind(millis(until)), self.pool(), action).await?;
         actions.sort_by_key(|a| a.seq);
         Ok(actions)
     }
@@ -227,17 +170,10 @@ impl ClusterStore for PgStore {
     ) -> Result<Vec<(i64, Value)>, StoreError> {
         // Commits hold the ledger's advisory lock, so positions become visible in order: a
         // reader that saw position n never later finds a new position below n.
-        let rows: Vec<(i64, String)> = sqlx::query_as(
-            "SELECT seq, change FROM state_log WHERE seq > $1 ORDER BY seq LIMIT $2",
-        )
-        .bind(after)
-        .bind(limit_param(limit))
-        .fetch_all(self.pool())
-        .await
-        .map_err(classify)?;
-        rows.into_iter()
-            .map(|(seq, change)| Ok((seq, parse_json(&change)?)))
-            .collect()
+        let query =
+            sqlx::query("SELECT seq, change FROM state_log WHERE seq > $1 ORDER BY seq LIMIT $2");
+        let query = query.bind(after).bind(limit_param(limit));
+        fetch_all(query, self.pool(), state_change).await
     }
 
     async fn commit_plan_at(

@@ -3,7 +3,8 @@
 use async_trait::async_trait;
 use jiff::Timestamp;
 
-use super::{PgStore, classify, from_millis, json, millis, parse_json};
+use super::{PgStore, classify, exec, fetch_all, from_millis, json, limit_param, millis};
+use crate::store::rows::{DELIVERY_COLUMNS, delivery};
 use crate::store::{Delivery, DeliveryStore, NewDelivery, StoreError};
 
 #[async_trait]
@@ -27,28 +28,13 @@ impl DeliveryStore for PgStore {
         now: Timestamp,
         limit: usize,
     ) -> Result<Vec<Delivery>, StoreError> {
-        let rows: Vec<(i64, String, i64, String, Vec<u8>)> = sqlx::query_as(
-            "SELECT id, source, received_at, headers, body FROM deliveries
-             WHERE processed_at IS NULL AND not_before <= $1 ORDER BY id LIMIT $2",
-        )
-        .bind(millis(now))
-        .bind(limit_param(limit))
-        .fetch_all(self.pool())
-        .await
-        .map_err(classify)?;
-        rows.into_iter()
-            .map(|(id, source, received_at, headers, body)| {
-                Ok(Delivery {
-                    id,
-                    delivery: NewDelivery {
-                        source,
-                        received_at: from_millis(received_at),
-                        headers: parse_json(&headers)?,
-                        body,
-                    },
-                })
-            })
-            .collect()
+        let sql = format!(
+            "SELECT {DELIVERY_COLUMNS} FROM deliveries
+             WHERE processed_at IS NULL AND not_before <= $1 ORDER BY id LIMIT $2"
+        );
+        let query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        let query = query.bind(millis(now)).bind(limit_param(limit));
+        fetch_all(query, self.pool(), delivery).await
     }
 
     async fn defer_delivery(
@@ -57,17 +43,8 @@ impl DeliveryStore for PgStore {
         until: Timestamp,
         note: &str,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE deliveries SET not_before = $2, note = $3, claimed_by = NULL,
-             claim_until = NULL WHERE id = $1",
-        )
-        .bind(id)
-        .bind(millis(until))
-        .bind(note)
-        .execute(self.pool())
-        .await
-        .map_err(classify)?;
-        Ok(())
+        self.settle("not_before", id, millis(until), Some(note))
+            .await
     }
 
     async fn unprocessed_count(&self) -> Result<u64, StoreError> {
@@ -102,40 +79,22 @@ impl DeliveryStore for PgStore {
         note: Option<String>,
         at: Timestamp,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE deliveries SET processed_at = $2, note = $3, claimed_by = NULL,
-             claim_until = NULL WHERE id = $1",
-        )
-        .bind(id)
-        .bind(millis(at))
-        .bind(note)
-        .execute(self.pool())
-        .await
-        .map_err(classify)?;
-        Ok(())
+        self.settle("processed_at", id, millis(at), note.as_deref())
+            .await
     }
 
     async fn wake_deferred_deliveries(&self, at: Timestamp) -> Result<u64, StoreError> {
-        let done = sqlx::query(
+        let query = sqlx::query(
             "UPDATE deliveries SET not_before = $1
              WHERE processed_at IS NULL AND not_before > $1",
-        )
-        .bind(millis(at))
-        .execute(self.pool())
-        .await
-        .map_err(classify)?;
-        Ok(done.rows_affected())
+        );
+        exec(query.bind(millis(at)), self.pool()).await
     }
 
     async fn reprocess_delivery(&self, id: i64, at: Timestamp) -> Result<bool, StoreError> {
-        let done =
-            sqlx::query("UPDATE deliveries SET processed_at = NULL, not_before = $2 WHERE id = $1")
-                .bind(id)
-                .bind(millis(at))
-                .execute(self.pool())
-                .await
-                .map_err(classify)?;
-        Ok(done.rows_affected() > 0)
+        let query =
+            sqlx::query("UPDATE deliveries SET processed_at = NULL, not_before = $2 WHERE id = $1");
+        Ok(exec(query.bind(id).bind(millis(at)), self.pool()).await? > 0)
     }
 
     async fn prune_deliveries(
@@ -143,22 +102,35 @@ impl DeliveryStore for PgStore {
         processed_before: Timestamp,
         limit: usize,
     ) -> Result<u64, StoreError> {
-        let done = sqlx::query(
+        let query = sqlx::query(
             "DELETE FROM deliveries WHERE id IN (
                  SELECT id FROM deliveries
                  WHERE processed_at IS NOT NULL AND processed_at < $1
                  ORDER BY id LIMIT $2)",
-        )
-        .bind(millis(processed_before))
-        .bind(limit_param(limit))
-        .execute(self.pool())
-        .await
-        .map_err(classify)?;
-        Ok(done.rows_affected())
+        );
+        let query = query
+            .bind(millis(processed_before))
+            .bind(limit_param(limit));
+        exec(query, self.pool()).await
     }
 }
 
-/// A `LIMIT` parameter: PostgreSQL takes a `BIGINT`; a limit beyond it means no limit.
-pub(super) fn limit_param(limit: usize) -> i64 {
-    i64::try_from(limit).unwrap_or(i64::MAX)
+impl PgStore {
+    /// Sets `column` (`processed_at` or `not_before`) of delivery `id` to `at`, with `note`,
+    /// and ends its claim.
+    async fn settle(
+        &self,
+        column: &str,
+        id: i64,
+        at: i64,
+        note: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let sql = format!(
+            "UPDATE deliveries SET {column} = $2, note = $3, claimed_by = NULL,
+             claim_until = NULL WHERE id = $1"
+        );
+        let query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        exec(query.bind(id).bind(at).bind(note), self.pool()).await?;
+        Ok(())
+    }
 }

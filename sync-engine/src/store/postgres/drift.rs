@@ -3,23 +3,17 @@
 use async_trait::async_trait;
 use jiff::Timestamp;
 
-use super::{PgStore, classify, from_millis, json, millis, parse_json};
+use super::{PgQuery, PgStore, classify, commit, exec, fetch_all, json, limit_param, millis};
+use crate::store::rows::{DRIFT_ROW_COLUMNS, DRIFT_RUN_COLUMNS, drift_row, drift_run};
 use crate::store::{DriftStore, NewDriftRun, StoreError, StoredDriftRow, StoredDriftRun};
 
-type DriftRow = (i64, i64, String, String, String);
-
-fn finish_rows(rows: Vec<DriftRow>) -> Result<Vec<StoredDriftRow>, StoreError> {
-    rows.into_iter()
-        .map(|(run_id, at, position, class, row)| {
-            Ok(StoredDriftRow {
-                run_id,
-                at: from_millis(at),
-                position,
-                class,
-                row: parse_json(&row)?,
-            })
-        })
-        .collect()
+/// The rows of drift runs, `drift_rows r JOIN drift_runs d`, that match `rest` (a `WHERE`
+/// clause with its order and limit).
+fn select_drift_rows(rest: &str) -> PgQuery<'static> {
+    let sql = format!(
+        "SELECT {DRIFT_ROW_COLUMNS} FROM drift_rows r JOIN drift_runs d ON d.id = r.run_id {rest}"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
 }
 
 #[async_trait]
@@ -31,7 +25,7 @@ impl DriftStore for PgStore {
             .iter()
             .map(|r| Ok((r.position.as_str(), r.class.as_str(), json(&r.row)?)))
             .collect::<Result<Vec<_>, StoreError>>()?;
-        let mut tx = self.pool().begin().await.map_err(classify)?;
+        let mut tx = self.begin().await?;
         let id: i64 =
             sqlx::query_scalar("INSERT INTO drift_runs (at, summary) VALUES ($1, $2) RETURNING id")
                 .bind(millis(run.at))
@@ -40,18 +34,16 @@ impl DriftStore for PgStore {
                 .await
                 .map_err(classify)?;
         for (position, class, row) in rows {
-            sqlx::query(
+            let query = sqlx::query(
                 "INSERT INTO drift_rows (run_id, position, class, row) VALUES ($1, $2, $3, $4)",
+            );
+            exec(
+                query.bind(id).bind(position).bind(class).bind(row),
+                &mut *tx,
             )
-            .bind(id)
-            .bind(position)
-            .bind(class)
-            .bind(row)
-            .execute(&mut *tx)
-            .await
-            .map_err(classify)?;
+            .await?;
         }
-        tx.commit().await.map_err(classify)?;
+        commit(tx).await?;
         Ok(id)
     }
 
@@ -61,39 +53,23 @@ impl DriftStore for PgStore {
         limit: usize,
     ) -> Result<Vec<StoredDriftRun>, StoreError> {
         let since = since.map_or(i64::MIN, millis);
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows: Vec<(i64, i64, String)> = sqlx::query_as(
-            "SELECT id, at, summary FROM drift_runs WHERE at >= $1
-             ORDER BY at DESC, id DESC LIMIT $2",
+        let sql = format!(
+            "SELECT {DRIFT_RUN_COLUMNS} FROM drift_runs WHERE at >= $1
+             ORDER BY at DESC, id DESC LIMIT $2"
+        );
+        let query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        fetch_all(
+            query.bind(since).bind(limit_param(limit)),
+            self.pool(),
+            drift_run,
         )
-        .bind(since)
-        .bind(limit)
-        .fetch_all(self.pool())
         .await
-        .map_err(classify)?;
-        rows.into_iter()
-            .map(|(id, at, summary)| {
-                Ok(StoredDriftRun {
-                    id,
-                    at: from_millis(at),
-                    summary: parse_json(&summary)?,
-                })
-            })
-            .collect()
     }
 
     async fn drift_run_rows(&self, run_id: i64) -> Result<Vec<StoredDriftRow>, StoreError> {
         // Positions in byte order, as SQLite compares them, whatever the database's collation.
-        let rows: Vec<DriftRow> = sqlx::query_as(
-            "SELECT r.run_id, d.at, r.position, r.class, r.row
-             FROM drift_rows r JOIN drift_runs d ON d.id = r.run_id
-             WHERE r.run_id = $1 ORDER BY r.position COLLATE \"C\"",
-        )
-        .bind(run_id)
-        .fetch_all(self.pool())
-        .await
-        .map_err(classify)?;
-        finish_rows(rows)
+        let query = select_drift_rows("WHERE r.run_id = $1 ORDER BY r.position COLLATE \"C\"");
+        fetch_all(query.bind(run_id), self.pool(), drift_row).await
     }
 
     async fn drift_position_history(
@@ -101,28 +77,15 @@ impl DriftStore for PgStore {
         position: &str,
         limit: usize,
     ) -> Result<Vec<StoredDriftRow>, StoreError> {
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows: Vec<DriftRow> = sqlx::query_as(
-            "SELECT r.run_id, d.at, r.position, r.class, r.row
-             FROM drift_rows r JOIN drift_runs d ON d.id = r.run_id
-             WHERE r.position = $1 ORDER BY d.at DESC, r.run_id DESC LIMIT $2",
-        )
-        .bind(position)
-        .bind(limit)
-        .fetch_all(self.pool())
-        .await
-        .map_err(classify)?;
-        finish_rows(rows)
+        let query =
+            select_drift_rows("WHERE r.position = $1 ORDER BY d.at DESC, r.run_id DESC LIMIT $2");
+        let query = query.bind(position).bind(limit_param(limit));
+        fetch_all(query, self.pool(), drift_row).await
     }
 
     async fn prune_drift_runs(&self, before: Timestamp) -> Result<u64, StoreError> {
         // The foreign key cascades to the runs' rows.
-        let runs = sqlx::query("DELETE FROM drift_runs WHERE at < $1")
-            .bind(millis(before))
-            .execute(self.pool())
-            .await
-            .map_err(classify)?
-            .rows_affected();
-        Ok(runs)
+        let query = sqlx::query("DELETE FROM drift_runs WHERE at < $1");
+        exec(query.bind(millis(before)), self.pool()).await
     }
 }

@@ -9,8 +9,13 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 use sqlx::PgConnection;
 
-use super::{PgStore, classify, from_millis, json, millis, parse_json};
+use super::{
+    PgQuery, PgStore, classify, commit, exec, fetch_all, fetch_optional, json, limit_param, millis,
+};
 use crate::store::exceptions::recordable;
+use crate::store::rows::{
+    AUDIT_COLUMNS, EXCEPTION_COLUMNS, REQUEST_COLUMNS, audit, exception, not_found, request,
+};
 use crate::store::{
     AuditEntry, ExceptionCursor, ExceptionQuery, ExceptionRequest, ExceptionStore, NewException,
     StoreError, StoredException,
@@ -31,6 +36,16 @@ pub(super) async fn insert_exception(
     refresh: bool,
 ) -> Result<(), StoreError> {
     let payload = json(&e.payload)?;
+    // Every column of the exception, `$1` to `$9`, for the insert and the reopening update.
+    let fields = |query: PgQuery<'static>| {
+        let query = query
+            .bind(e.key.clone())
+            .bind(e.kind.clone())
+            .bind(e.owner.clone());
+        let query = query.bind(e.severity.clone()).bind(e.document.clone());
+        let query = query.bind(e.message.clone()).bind(e.runbook.clone());
+        query.bind(payload.clone()).bind(at)
+    };
     loop {
         let open: Option<Option<i64>> =
             sqlx::query_scalar("SELECT resolved_at FROM exceptions WHERE key = $1 FOR UPDATE")
@@ -44,97 +59,66 @@ pub(super) async fn insert_exception(
             // reading).
             Some(None) if !refresh => return Ok(()),
             Some(None) => {
-                let changed = sqlx::query(
+                let query = sqlx::query(
                     "UPDATE exceptions SET message = $2, payload = $3
                      WHERE key = $1 AND message <> $2",
-                )
-                .bind(&e.key)
-                .bind(&e.message)
-                .bind(&payload)
-                .execute(&mut *conn)
-                .await
-                .map_err(classify)?
-                .rows_affected();
-                if changed > 0 {
-                    sqlx::query(
-                        "INSERT INTO exception_audit (key, at, change, note)
-                         VALUES ($1, $2, 'updated', $3)",
-                    )
-                    .bind(&e.key)
-                    .bind(at)
-                    .bind(&e.message)
-                    .execute(&mut *conn)
-                    .await
-                    .map_err(classify)?;
+                );
+                let query = query.bind(&e.key).bind(&e.message).bind(&payload);
+                if exec(query, &mut *conn).await? > 0 {
+                    append_audit(conn, &e.key, at, "updated", Some(&e.message)).await?;
                 }
                 return Ok(());
             }
             // Resolved before and raised again: reopen with the new details.
             Some(Some(_)) => {
-                sqlx::query(
+                let query = sqlx::query(
                     "UPDATE exceptions SET kind = $2, owner = $3, severity = $4, document = $5,
                      message = $6, runbook = $7, payload = $8, raised_at = $9,
                      resolved_at = NULL, resolution_note = NULL
                      WHERE key = $1",
-                )
-                .bind(&e.key)
-                .bind(&e.kind)
-                .bind(&e.owner)
-                .bind(&e.severity)
-                .bind(&e.document)
-                .bind(&e.message)
-                .bind(&e.runbook)
-                .bind(&payload)
-                .bind(at)
-                .execute(&mut *conn)
-                .await
-                .map_err(classify)?;
-                sqlx::query(
-                    "INSERT INTO exception_audit (key, at, change) VALUES ($1, $2, 'reopened')",
-                )
-                .bind(&e.key)
-                .bind(at)
-                .execute(&mut *conn)
-                .await
-                .map_err(classify)?;
+                );
+                exec(fields(query), &mut *conn).await?;
+                append_audit(conn, &e.key, at, "reopened", None).await?;
                 return Ok(());
             }
             None => {
                 // Another instance may insert the same key between the read and the insert:
                 // then nothing is inserted here and the loop reads (and locks) its row.
-                let inserted = sqlx::query(
+                let query = sqlx::query(
                     "INSERT INTO exceptions (key, kind, owner, severity, document, message,
                      runbook, payload, raised_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
                      ON CONFLICT (key) DO NOTHING",
-                )
-                .bind(&e.key)
-                .bind(&e.kind)
-                .bind(&e.owner)
-                .bind(&e.severity)
-                .bind(&e.document)
-                .bind(&e.message)
-                .bind(&e.runbook)
-                .bind(&payload)
-                .bind(at)
-                .execute(&mut *conn)
-                .await
-                .map_err(classify)?
-                .rows_affected();
-                if inserted == 0 {
+                );
+                if exec(fields(query), &mut *conn).await? == 0 {
                     continue;
                 }
-                sqlx::query(
-                    "INSERT INTO exception_audit (key, at, change) VALUES ($1, $2, 'raised')",
-                )
-                .bind(&e.key)
-                .bind(at)
-                .execute(&mut *conn)
-                .await
-                .map_err(classify)?;
+                append_audit(conn, &e.key, at, "raised", None).await?;
                 return Ok(());
             }
         }
     }
+}
+
+/// Appends `change` with `note` to the audit trail of exception `key` inside the caller's
+/// transaction; returns its position.
+async fn append_audit(
+    conn: &mut PgConnection,
+    key: &str,
+    at: i64,
+    change: &str,
+    note: Option<&str>,
+) -> Result<i64, StoreError> {
+    sqlx::query_scalar(
+        "INSERT INTO exception_audit (key, at, change, note) VALUES ($1, $2, $3, $4)
+         RETURNING seq",
+    )
+    .bind(key)
+    .bind(at)
+    .bind(change)
+    .bind(note)
+    .fetch_one(conn)
+    .await
+    .map_err(classify)
 }
 
 /// Resolves the open exception `key` at `at` (Unix ms) with `note` inside the caller's
@@ -146,118 +130,33 @@ pub(super) async fn resolve_exception_in(
     note: &str,
     at: i64,
 ) -> Result<bool, StoreError> {
-    let changed = sqlx::query(
+    let query = sqlx::query(
         "UPDATE exceptions SET resolved_at = $2, resolution_note = $3
          WHERE key = $1 AND resolved_at IS NULL",
-    )
-    .bind(key)
-    .bind(at)
-    .bind(note)
-    .execute(&mut *conn)
-    .await
-    .map_err(classify)?
-    .rows_affected();
+    );
+    let changed = exec(query.bind(key).bind(at).bind(note), &mut *conn).await?;
     if changed > 0 {
-        sqlx::query(
-            "INSERT INTO exception_audit (key, at, change, note) VALUES ($1, $2, 'resolved', $3)",
-        )
-        .bind(key)
-        .bind(at)
-        .bind(note)
-        .execute(&mut *conn)
-        .await
-        .map_err(classify)?;
+        append_audit(conn, key, at, "resolved", Some(note)).await?;
     }
     Ok(changed > 0)
 }
 
-/// The columns of an exception, in [`ExceptionRow`]'s order.
-macro_rules! exception_columns {
-    () => {
-        "key, kind, owner, severity, document, message, runbook, payload, raised_at, \
-         resolved_at, resolution_note"
-    };
+/// A query of the exceptions: `SELECT` with their columns, then `rest`.
+fn select_exceptions(rest: &str) -> PgQuery<'static> {
+    let sql = format!("SELECT {EXCEPTION_COLUMNS} FROM exceptions {rest}");
+    sqlx::query(sqlx::AssertSqlSafe(sql))
 }
 
-type ExceptionRow = (
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    i64,
-    Option<i64>,
-    Option<String>,
-);
-
-fn finish_exception(row: ExceptionRow) -> Result<StoredException, StoreError> {
-    let (
-        key,
-        kind,
-        owner,
-        severity,
-        document,
-        message,
-        runbook,
-        payload,
-        raised_at,
-        resolved_at,
-        resolution_note,
-    ) = row;
-    Ok(StoredException {
-        exception: NewException {
-            key,
-            kind,
-            owner,
-            severity,
-            document,
-            message,
-            runbook,
-            payload: parse_json(&payload)?,
-        },
-        raised_at: from_millis(raised_at),
-        resolved_at: resolved_at.map(from_millis),
-        resolution_note,
-    })
+/// A query of the audit trail: `SELECT` with its columns, then `rest`.
+fn select_audit(rest: &str) -> PgQuery<'static> {
+    let sql = format!("SELECT {AUDIT_COLUMNS} FROM exception_audit {rest}");
+    sqlx::query(sqlx::AssertSqlSafe(sql))
 }
 
-type AuditRow = (i64, String, i64, String, Option<String>);
-
-fn finish_audit((seq, key, at, change, note): AuditRow) -> AuditEntry {
-    AuditEntry {
-        seq,
-        key,
-        at: from_millis(at),
-        change,
-        note,
-    }
-}
-
-type RequestRow = (
-    i64,
-    String,
-    String,
-    Option<String>,
-    i64,
-    Option<i64>,
-    Option<String>,
-);
-
-fn finish_request(
-    (seq, key, request, note, requested_at, handled_at, outcome): RequestRow,
-) -> ExceptionRequest {
-    ExceptionRequest {
-        seq,
-        key,
-        request,
-        note,
-        requested_at: from_millis(requested_at),
-        handled_at: handled_at.map(from_millis),
-        outcome,
-    }
+/// A query of the requests: `SELECT` with their columns, then `rest`.
+fn select_requests(rest: &str) -> PgQuery<'static> {
+    let sql = format!("SELECT {REQUEST_COLUMNS} FROM exception_requests {rest}");
+    sqlx::query(sqlx::AssertSqlSafe(sql))
 }
 
 /// Fails with [`StoreError::NotFound`] unless the exception `key` exists.
@@ -269,25 +168,22 @@ async fn must_exist(conn: &mut PgConnection, key: &str) -> Result<(), StoreError
         .map_err(classify)?;
     match exists {
         Some(_) => Ok(()),
-        None => Err(StoreError::NotFound {
-            what: "exception",
-            key: key.to_owned(),
-        }),
+        None => Err(not_found("exception", key)),
     }
 }
 
 #[async_trait]
 impl ExceptionStore for PgStore {
     async fn raise_exception(&self, e: NewException, at: Timestamp) -> Result<(), StoreError> {
-        let mut tx = self.pool().begin().await.map_err(classify)?;
+        let mut tx = self.begin().await?;
         insert_exception(&mut tx, &e, millis(at), false).await?;
-        tx.commit().await.map_err(classify)
+        commit(tx).await
     }
 
     async fn refresh_exception(&self, e: NewException, at: Timestamp) -> Result<(), StoreError> {
-        let mut tx = self.pool().begin().await.map_err(classify)?;
+        let mut tx = self.begin().await?;
         insert_exception(&mut tx, &e, millis(at), true).await?;
-        tx.commit().await.map_err(classify)
+        commit(tx).await
     }
 
     async fn resolve_exception(
@@ -296,35 +192,23 @@ impl ExceptionStore for PgStore {
         note: &str,
         at: Timestamp,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool().begin().await.map_err(classify)?;
+        let mut tx = self.begin().await?;
         must_exist(&mut tx, key).await?;
         resolve_exception_in(&mut tx, key, note, millis(at)).await?;
-        tx.commit().await.map_err(classify)
+        commit(tx).await
     }
 
     async fn exceptions(&self) -> Result<Vec<StoredException>, StoreError> {
         // Keys in byte order, as SQLite compares them, whatever the database's collation.
-        let rows: Vec<ExceptionRow> = sqlx::query_as(concat!(
-            "SELECT ",
-            exception_columns!(),
-            " FROM exceptions ORDER BY resolved_at IS NOT NULL, raised_at, key COLLATE \"C\""
-        ))
-        .fetch_all(self.pool())
-        .await
-        .map_err(classify)?;
-        rows.into_iter().map(finish_exception).collect()
+        let query =
+            select_exceptions("ORDER BY resolved_at IS NOT NULL, raised_at, key COLLATE \"C\"");
+        fetch_all(query, self.pool(), exception).await
     }
 
     async fn open_exceptions(&self) -> Result<Vec<StoredException>, StoreError> {
-        let rows: Vec<ExceptionRow> = sqlx::query_as(concat!(
-            "SELECT ",
-            exception_columns!(),
-            " FROM exceptions WHERE resolved_at IS NULL ORDER BY raised_at, key COLLATE \"C\""
-        ))
-        .fetch_all(self.pool())
-        .await
-        .map_err(classify)?;
-        rows.into_iter().map(finish_exception).collect()
+        let query =
+            select_exceptions("WHERE resolved_at IS NULL ORDER BY raised_at, key COLLATE \"C\"");
+        fetch_all(query, self.pool(), exception).await
     }
 
     async fn exceptions_page(
@@ -366,12 +250,10 @@ impl ExceptionStore for PgStore {
         } else {
             format!("WHERE {}", clauses.join(" AND "))
         };
-        let sql = format!(
-            "SELECT {} FROM exceptions {filter_sql} ORDER BY raised_at, key COLLATE \"C\" LIMIT $1",
-            exception_columns!()
-        );
-        let mut query = sqlx::query_as::<_, ExceptionRow>(sqlx::AssertSqlSafe(sql))
-            .bind(i64::try_from(limit).unwrap_or(i64::MAX));
+        let mut query = select_exceptions(&format!(
+            "{filter_sql} ORDER BY raised_at, key COLLATE \"C\" LIMIT $1"
+        ))
+        .bind(limit_param(limit));
         if !filter.kinds.is_empty() {
             query = query.bind(filter.kinds.clone());
         }
@@ -384,43 +266,22 @@ impl ExceptionStore for PgStore {
         if let Some(after) = after {
             query = query.bind(millis(after.raised_at)).bind(after.key.clone());
         }
-        let rows = query.fetch_all(self.pool()).await.map_err(classify)?;
-        rows.into_iter().map(finish_exception).collect()
+        fetch_all(query, self.pool(), exception).await
     }
 
     async fn exception(&self, key: &str) -> Result<Option<StoredException>, StoreError> {
-        let row: Option<ExceptionRow> = sqlx::query_as(concat!(
-            "SELECT ",
-            exception_columns!(),
-            " FROM exceptions WHERE key = $1"
-        ))
-        .bind(key)
-        .fetch_optional(self.pool())
-        .await
-        .map_err(classify)?;
-        row.map(finish_exception).transpose()
+        let query = select_exceptions("WHERE key = $1").bind(key);
+        fetch_optional(query, self.pool(), exception).await
     }
 
     async fn exception_audit(&self, key: &str) -> Result<Vec<AuditEntry>, StoreError> {
-        let rows: Vec<AuditRow> = sqlx::query_as(
-            "SELECT seq, key, at, change, note FROM exception_audit WHERE key = $1 ORDER BY seq",
-        )
-        .bind(key)
-        .fetch_all(self.pool())
-        .await
-        .map_err(classify)?;
-        Ok(rows.into_iter().map(finish_audit).collect())
+        let query = select_audit("WHERE key = $1 ORDER BY seq").bind(key);
+        fetch_all(query, self.pool(), audit).await
     }
 
     async fn audit_since(&self, after_seq: i64) -> Result<Vec<AuditEntry>, StoreError> {
-        let rows: Vec<AuditRow> = sqlx::query_as(
-            "SELECT seq, key, at, change, note FROM exception_audit WHERE seq > $1 ORDER BY seq",
-        )
-        .bind(after_seq)
-        .fetch_all(self.pool())
-        .await
-        .map_err(classify)?;
-        Ok(rows.into_iter().map(finish_audit).collect())
+        let query = select_audit("WHERE seq > $1 ORDER BY seq").bind(after_seq);
+        fetch_all(query, self.pool(), audit).await
     }
 
     async fn audit_head(&self) -> Result<i64, StoreError> {
@@ -438,20 +299,10 @@ impl ExceptionStore for PgStore {
         at: Timestamp,
     ) -> Result<i64, StoreError> {
         recordable(change)?;
-        let mut tx = self.pool().begin().await.map_err(classify)?;
+        let mut tx = self.begin().await?;
         must_exist(&mut tx, key).await?;
-        let seq: i64 = sqlx::query_scalar(
-            "INSERT INTO exception_audit (key, at, change, note) VALUES ($1, $2, $3, $4)
-             RETURNING seq",
-        )
-        .bind(key)
-        .bind(millis(at))
-        .bind(change)
-        .bind(note)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(classify)?;
-        tx.commit().await.map_err(classify)?;
+        let seq = append_audit(&mut tx, key, millis(at), change, note).await?;
+        commit(tx).await?;
         Ok(seq)
     }
 
@@ -463,18 +314,16 @@ impl ExceptionStore for PgStore {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
-        let rows: Vec<AuditRow> = sqlx::query_as(
-            "SELECT seq, key, at, change, note FROM (
-                 SELECT DISTINCT ON (key) seq, key, at, change, note FROM exception_audit
+        let sql = format!(
+            "SELECT {AUDIT_COLUMNS} FROM (
+                 SELECT DISTINCT ON (key) {AUDIT_COLUMNS} FROM exception_audit
                  WHERE change = $1 AND key = ANY($2) ORDER BY key, seq DESC
-             ) latest ORDER BY seq",
-        )
-        .bind(change)
-        .bind(keys)
-        .fetch_all(self.pool())
-        .await
-        .map_err(classify)?;
-        Ok(rows.into_iter().map(finish_audit).collect())
+             ) latest ORDER BY seq"
+        );
+        let query = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(change)
+            .bind(keys);
+        fetch_all(query, self.pool(), audit).await
     }
 
     async fn request_retry(
@@ -484,7 +333,7 @@ impl ExceptionStore for PgStore {
         at: Timestamp,
     ) -> Result<i64, StoreError> {
         let at = millis(at);
-        let mut tx = self.pool().begin().await.map_err(classify)?;
+        let mut tx = self.begin().await?;
         must_exist(&mut tx, key).await?;
         let seq: i64 = sqlx::query_scalar(
             "INSERT INTO exception_requests (key, request, note, requested_at)
@@ -496,41 +345,19 @@ impl ExceptionStore for PgStore {
         .fetch_one(&mut *tx)
         .await
         .map_err(classify)?;
-        sqlx::query(
-            "INSERT INTO exception_audit (key, at, change, note)
-             VALUES ($1, $2, 'retry-requested', $3)",
-        )
-        .bind(key)
-        .bind(at)
-        .bind(note)
-        .execute(&mut *tx)
-        .await
-        .map_err(classify)?;
-        tx.commit().await.map_err(classify)?;
+        append_audit(&mut tx, key, at, "retry-requested", note).await?;
+        commit(tx).await?;
         Ok(seq)
     }
 
     async fn open_requests(&self) -> Result<Vec<ExceptionRequest>, StoreError> {
-        let rows: Vec<RequestRow> = sqlx::query_as(
-            "SELECT seq, key, request, note, requested_at, handled_at, outcome
-             FROM exception_requests WHERE handled_at IS NULL ORDER BY seq",
-        )
-        .fetch_all(self.pool())
-        .await
-        .map_err(classify)?;
-        Ok(rows.into_iter().map(finish_request).collect())
+        let query = select_requests("WHERE handled_at IS NULL ORDER BY seq");
+        fetch_all(query, self.pool(), request).await
     }
 
     async fn requests_for(&self, key: &str) -> Result<Vec<ExceptionRequest>, StoreError> {
-        let rows: Vec<RequestRow> = sqlx::query_as(
-            "SELECT seq, key, request, note, requested_at, handled_at, outcome
-             FROM exception_requests WHERE key = $1 ORDER BY seq",
-        )
-        .bind(key)
-        .fetch_all(self.pool())
-        .await
-        .map_err(classify)?;
-        Ok(rows.into_iter().map(finish_request).collect())
+        let query = select_requests("WHERE key = $1 ORDER BY seq").bind(key);
+        fetch_all(query, self.pool(), request).await
     }
 
     async fn finish_request(
@@ -540,7 +367,7 @@ impl ExceptionStore for PgStore {
         at: Timestamp,
     ) -> Result<(), StoreError> {
         let at = millis(at);
-        let mut tx = self.pool().begin().await.map_err(classify)?;
+        let mut tx = self.begin().await?;
         // Locked, so that two instances handling the same request finish it once: the second
         // finds it handled.
         let key: Option<String> = sqlx::query_scalar(
@@ -552,27 +379,13 @@ impl ExceptionStore for PgStore {
         .await
         .map_err(classify)?;
         let Some(key) = key else {
-            return Err(StoreError::NotFound {
-                what: "open request",
-                key: seq.to_string(),
-            });
+            return Err(not_found("open request", seq.to_string()));
         };
-        sqlx::query("UPDATE exception_requests SET handled_at = $2, outcome = $3 WHERE seq = $1")
-            .bind(seq)
-            .bind(at)
-            .bind(outcome)
-            .execute(&mut *tx)
-            .await
-            .map_err(classify)?;
-        sqlx::query(
-            "INSERT INTO exception_audit (key, at, change, note) VALUES ($1, $2, 'retried', $3)",
-        )
-        .bind(&key)
-        .bind(at)
-        .bind(outcome)
-        .execute(&mut *tx)
-        .await
-        .map_err(classify)?;
-        tx.commit().await.map_err(classify)
+        let query = sqlx::query(
+            "UPDATE exception_requests SET handled_at = $2, outcome = $3 WHERE seq = $1",
+        );
+        exec(query.bind(seq).bind(at).bind(outcome), &mut *tx).await?;
+        append_audit(&mut tx, &key, at, "retried", Some(outcome)).await?;
+        commit(tx).await
     }
 }

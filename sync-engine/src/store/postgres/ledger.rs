@@ -8,10 +8,11 @@ use serde_json::Value;
 use sqlx::{PgConnection, PgPool};
 
 use super::exceptions::{insert_exception, resolve_exception_in};
-use super::{PgStore, classify, from_millis, json, millis, parse_json};
+use super::{PgStore, classify, fetch_all, from_millis, json, limit_param, millis, parse_json};
+use crate::store::rows::{ACTION_RECORD_COLUMNS, EVENT_COLUMNS, action_record, recorded_event};
 use crate::store::{
-    ActionRecord, ActionStatus, CommitOutcome, LedgerStore, PlanCommit, RecordedEvent,
-    StateSnapshot, StoreError, WatchedDocument,
+    ActionRecord, CommitOutcome, LedgerStore, PlanCommit, RecordedEvent, StateSnapshot, StoreError,
+    WatchedDocument,
 };
 
 #[async_trait]
@@ -36,22 +37,13 @@ impl LedgerStore for PgStore {
     async fn recorded_events(&self) -> Result<Vec<RecordedEvent>, StoreError> {
         // `seq` (migration 2) stands for SQLite's rowid: events planned at the same millisecond
         // come back in the order they were recorded.
-        let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
-            "SELECT event_key, document, event, planned_at FROM events ORDER BY planned_at, seq",
+        let sql = format!("SELECT {EVENT_COLUMNS} FROM events ORDER BY planned_at, seq");
+        fetch_all(
+            sqlx::query(sqlx::AssertSqlSafe(sql)),
+            self.pool(),
+            recorded_event,
         )
-        .fetch_all(self.pool())
         .await
-        .map_err(classify)?;
-        rows.into_iter()
-            .map(|(event_key, document, event, planned_at)| {
-                Ok(RecordedEvent {
-                    event_key,
-                    document,
-                    event: parse_json(&event)?,
-                    planned_at: from_millis(planned_at),
-                })
-            })
-            .collect()
     }
 
     async fn save_snapshot(&self, snapshot: StateSnapshot) -> Result<(), StoreError> {
@@ -208,15 +200,11 @@ impl LedgerStore for PgStore {
     }
 
     async fn document_events(&self, owners: &[String]) -> Result<Vec<RecordedEvent>, StoreError> {
-        let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
-            "SELECT event_key, document, event, planned_at FROM events
-             WHERE owner = ANY($1) ORDER BY planned_at, seq",
-        )
-        .bind(owners)
-        .fetch_all(self.pool())
-        .await
-        .map_err(classify)?;
-        rows.into_iter().map(recorded).collect()
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE owner = ANY($1) ORDER BY planned_at, seq"
+        );
+        let query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(owners);
+        fetch_all(query, self.pool(), recorded_event).await
     }
 
     async fn document_actions(
@@ -224,30 +212,17 @@ impl LedgerStore for PgStore {
         documents: &[String],
         event_keys: &[String],
     ) -> Result<Vec<ActionRecord>, StoreError> {
-        type RecordRow = (String, String, String, String, String, i64, i64);
-        let rows: Vec<RecordRow> = sqlx::query_as(
-            "SELECT key, document, kind, status, event_key, created_at, updated_at
-             FROM actions WHERE document = ANY($1) OR event_key = ANY($2) ORDER BY seq",
+        let sql = format!(
+            "SELECT {ACTION_RECORD_COLUMNS} FROM actions
+             WHERE document = ANY($1) OR event_key = ANY($2) ORDER BY seq"
+        );
+        let query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        fetch_all(
+            query.bind(documents).bind(event_keys),
+            self.pool(),
+            action_record,
         )
-        .bind(documents)
-        .bind(event_keys)
-        .fetch_all(self.pool())
         .await
-        .map_err(classify)?;
-        Ok(rows
-            .into_iter()
-            .map(
-                |(key, document, kind, status, event_key, created_at, updated_at)| ActionRecord {
-                    key,
-                    document,
-                    kind,
-                    status: ActionStatus::parse(&status).unwrap_or(ActionStatus::Failed),
-                    event_key,
-                    created_at: from_millis(created_at),
-                    updated_at: from_millis(updated_at),
-                },
-            )
-            .collect())
     }
 
     async fn finish_documents(
@@ -272,15 +247,11 @@ impl LedgerStore for PgStore {
     }
 
     async fn events_without_owner(&self, limit: usize) -> Result<Vec<RecordedEvent>, StoreError> {
-        let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
-            "SELECT event_key, document, event, planned_at FROM events
-             WHERE owner IS NULL ORDER BY planned_at, seq LIMIT $1",
-        )
-        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-        .fetch_all(self.pool())
-        .await
-        .map_err(classify)?;
-        rows.into_iter().map(recorded).collect()
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE owner IS NULL ORDER BY planned_at, seq LIMIT $1"
+        );
+        let query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(limit_param(limit));
+        fetch_all(query, self.pool(), recorded_event).await
     }
 
     async fn set_event_owners(
@@ -320,17 +291,6 @@ impl LedgerStore for PgStore {
         .map_err(classify)?;
         tx.commit().await.map_err(classify)
     }
-}
-
-fn recorded(
-    (event_key, document, event, planned_at): (String, String, String, i64),
-) -> Result<RecordedEvent, StoreError> {
-    Ok(RecordedEvent {
-        event_key,
-        document,
-        event: parse_json(&event)?,
-        planned_at: from_millis(planned_at),
-    })
 }
 
 /// Whether an event with this key is in the ledger.

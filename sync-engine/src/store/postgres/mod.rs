@@ -20,13 +20,16 @@ mod watermarks;
 use std::borrow::Cow;
 use std::time::Duration;
 
-use jiff::Timestamp;
-use serde_json::Value;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::{Connection, Executor};
+use sqlx::postgres::{
+    PgArguments, PgConnectOptions, PgExecutor, PgPool, PgPoolOptions, PgRow, Postgres,
+};
+use sqlx::{Connection, Executor, Row};
 
-use crate::store::{Store, StoreError};
+use crate::store::rows::{Columns, impl_columns};
+use crate::store::StoreError;
+
+use crate::store::rows::{from_millis, json, limit_param, millis, parse_json};
 
 /// The migrations, in order. Each is applied once, in its own transaction, and recorded in
 /// `_sqlx_migrations` with its checksum: a migration changed after it ran is refused.
@@ -100,25 +103,14 @@ impl Default for PgOptions {
 /// );
 /// # drop(store); Ok(()) }
 /// ```
+///
+/// [`Store`]: crate::store::Store
 #[derive(Clone)]
 pub struct PgStore {
     pool: PgPool,
 }
 
-impl std::fmt::Debug for PgStore {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // The pool's options hold the password: never print them.
-        f.debug_struct("PgStore").finish_non_exhaustive()
-    }
-}
-
-impl std::ops::Deref for PgStore {
-    type Target = dyn Store;
-
-    fn deref(&self) -> &Self::Target {
-        self
-    }
-}
+backend_store!(PgStore);
 
 impl PgStore {
     /// Connects to the database at `url` (`postgres://user:password@host:port/database`, with
@@ -158,6 +150,11 @@ impl PgStore {
         &self.pool
     }
 
+    /// A transaction on a connection of the pool.
+    pub(crate) async fn begin(&self) -> Result<sqlx::Transaction<'static, Postgres>, StoreError> {
+        self.pool.begin().await.map_err(classify)
+    }
+
     /// Closes every connection of the pool.
     pub async fn close(&self) {
         self.pool.close().await;
@@ -186,28 +183,40 @@ fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
-fn millis(t: Timestamp) -> i64 {
-    t.as_millisecond()
+/// A query with its parameters bound.
+type PgQuery<'q> = sqlx::query::Query<'q, Postgres, PgArguments>;
+
+/// Runs `query` on `on` (the pool or a transaction); returns how many rows it changed.
+async fn exec<'c>(query: PgQuery<'_>, on: impl PgExecutor<'c>) -> Result<u64, StoreError> {
+    Ok(query.execute(on).await.map_err(classify)?.rows_affected())
 }
 
-/// A stored time read back. Times outside jiff's millisecond range are clamped to its ends:
-/// [`WAITING_FOR_BATCH`](crate::store::WAITING_FOR_BATCH) (`Timestamp::MAX`, stored as its
-/// milliseconds, which jiff does not take back) reads back as itself, never as the epoch.
-fn from_millis(ms: i64) -> Timestamp {
-    Timestamp::from_millisecond(ms).unwrap_or(if ms > 0 {
-        Timestamp::MAX
-    } else {
-        Timestamp::MIN
-    })
+/// Every row `query` returns on `on`, each read by `read` (one of [`crate::store::rows`]'s
+/// readers).
+async fn fetch_all<'c, T>(
+    query: PgQuery<'_>,
+    on: impl PgExecutor<'c>,
+    read: impl Fn(&dyn Columns) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    let rows = query.fetch_all(on).await.map_err(classify)?;
+    rows.iter().map(|r| read(r)).collect()
 }
 
-fn json(value: &Value) -> Result<String, StoreError> {
-    Ok(serde_json::to_string(value)?)
+/// The row `query` (a query of at most one row) returns on `on`, read by `read`.
+async fn fetch_optional<'c, T>(
+    query: PgQuery<'_>,
+    on: impl PgExecutor<'c>,
+    read: impl Fn(&dyn Columns) -> Result<T, StoreError>,
+) -> Result<Option<T>, StoreError> {
+    Ok(fetch_all(query, on, read).await?.pop())
 }
 
-fn parse_json(text: &str) -> Result<Value, StoreError> {
-    Ok(serde_json::from_str(text)?)
+/// Commits `tx`.
+async fn commit(tx: sqlx::Transaction<'_, Postgres>) -> Result<(), StoreError> {
+    tx.commit().await.map_err(classify)
 }
+
+impl_columns!(PgRow, try_get, classify);
 
 /// PostgreSQL's error as a [`StoreError::Backend`].
 ///

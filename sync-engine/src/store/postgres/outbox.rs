@@ -2,51 +2,16 @@
 
 use async_trait::async_trait;
 use jiff::Timestamp;
-use sqlx::Row;
-use sqlx::postgres::PgRow;
 
-use super::deliveries::limit_param;
-use super::{PgStore, classify, from_millis, millis, parse_json};
-use crate::store::{
-    ActionCount, ActionFilter, ActionRecord, ActionStatus, NewAction, OutboxAction, OutboxStore,
-    StoreError, WAITING_FOR_BATCH,
+use super::{PgStore, exec, fetch_all, fetch_optional, limit_param, millis};
+use crate::store::rows::{
+    ACTION_COLUMNS, ACTION_COUNTS, ACTION_RECORD_COLUMNS, action, action_count, action_record,
+    found, status_after_failure,
 };
-
-/// The columns [`read_action`] reads, in its order.
-pub(super) const ACTION_COLUMNS: &str =
-    "seq, key, document, kind, payload, status, attempts, not_before, last_error, result_id";
-
-pub(super) fn read_action(row: &PgRow) -> Result<OutboxAction, StoreError> {
-    let payload: String = row.try_get(4).map_err(classify)?;
-    let status: String = row.try_get(5).map_err(classify)?;
-    let attempts: i64 = row.try_get(6).map_err(classify)?;
-    Ok(OutboxAction {
-        seq: row.try_get(0).map_err(classify)?,
-        action: NewAction {
-            key: row.try_get(1).map_err(classify)?,
-            document: row.try_get(2).map_err(classify)?,
-            kind: row.try_get(3).map_err(classify)?,
-            payload: parse_json(&payload)?,
-            not_before: from_millis(row.try_get(7).map_err(classify)?),
-        },
-        status: parse_status(&status),
-        attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
-        last_error: row.try_get(8).map_err(classify)?,
-        result_id: row.try_get(9).map_err(classify)?,
-    })
-}
-
-/// A stored status; an unknown name reads as failed, as in the SQLite backend.
-fn parse_status(status: &str) -> ActionStatus {
-    ActionStatus::parse(status).unwrap_or(ActionStatus::Failed)
-}
-
-fn not_found(key: &str) -> StoreError {
-    StoreError::NotFound {
-        what: "action",
-        key: key.to_owned(),
-    }
-}
+use crate::store::{
+    ActionCount, ActionFilter, ActionRecord, OutboxAction, OutboxStore, StoreError,
+    WAITING_FOR_BATCH,
+};
 
 #[async_trait]
 impl OutboxStore for PgStore {
@@ -66,24 +31,16 @@ impl OutboxStore for PgStore {
                AND not_before <= $1 AND next_attempt_at <= $1
              ORDER BY seq LIMIT $2"
         );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let query = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(millis(now))
             .bind(limit_param(limit))
-            .bind(millis(WAITING_FOR_BATCH))
-            .fetch_all(self.pool())
-            .await
-            .map_err(classify)?;
-        rows.iter().map(read_action).collect()
+            .bind(millis(WAITING_FOR_BATCH));
+        fetch_all(query, self.pool(), action).await
     }
 
     async fn begin_attempt(&self, key: &str) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE actions SET status = 'ambiguous' WHERE key = $1 AND status = 'pending'",
-        )
-        .bind(key)
-        .execute(self.pool())
-        .await
-        .map_err(classify)?;
+        let sql = "UPDATE actions SET status = 'ambiguous' WHERE key = $1 AND status = 'pending'";
+        exec(sqlx::query(sql).bind(key), self.pool()).await?;
         Ok(())
     }
 
@@ -93,22 +50,13 @@ impl OutboxStore for PgStore {
         result_id: Option<String>,
         at: Timestamp,
     ) -> Result<(), StoreError> {
-        let n = sqlx::query(
+        let query = sqlx::query(
             "UPDATE actions SET status = 'done', result_id = $2, attempts = attempts + 1,
              updated_at = $3, last_error = NULL, claimed_by = NULL, claim_until = NULL
              WHERE key = $1",
-        )
-        .bind(key)
-        .bind(result_id)
-        .bind(millis(at))
-        .execute(self.pool())
-        .await
-        .map_err(classify)?
-        .rows_affected();
-        if n == 0 {
-            return Err(not_found(key));
-        }
-        Ok(())
+        );
+        let query = query.bind(key).bind(result_id).bind(millis(at));
+        found(exec(query, self.pool()).await?, "action", key)
     }
 
     async fn fail_action(
@@ -119,72 +67,34 @@ impl OutboxStore for PgStore {
         retry_at: Option<Timestamp>,
         at: Timestamp,
     ) -> Result<(), StoreError> {
-        let status = match (retry_at, ambiguous) {
-            (None, _) => ActionStatus::Failed,
-            (Some(_), true) => ActionStatus::Ambiguous,
-            (Some(_), false) => ActionStatus::Pending,
-        };
+        let status = status_after_failure(retry_at, ambiguous);
         let now = millis(at);
-        let n = sqlx::query(
+        let query = sqlx::query(
             "UPDATE actions SET status = $2, attempts = attempts + 1, last_error = $3,
              next_attempt_at = $4, updated_at = $5, claimed_by = NULL, claim_until = NULL
              WHERE key = $1",
-        )
-        .bind(key)
-        .bind(status.as_str())
-        .bind(error)
-        .bind(retry_at.map(millis).unwrap_or(now))
-        .bind(now)
-        .execute(self.pool())
-        .await
-        .map_err(classify)?
-        .rows_affected();
-        if n == 0 {
-            return Err(not_found(key));
-        }
-        Ok(())
+        );
+        let query = query.bind(key).bind(status.as_str()).bind(error);
+        let query = query.bind(retry_at.map_or(now, millis)).bind(now);
+        found(exec(query, self.pool()).await?, "action", key)
     }
 
     async fn retry_action(&self, key: &str, at: Timestamp) -> Result<bool, StoreError> {
-        let n = sqlx::query(
+        let query = sqlx::query(
             "UPDATE actions SET status = 'pending', attempts = 0, next_attempt_at = $2,
              updated_at = $2 WHERE key = $1 AND status = 'failed'",
-        )
-        .bind(key)
-        .bind(millis(at))
-        .execute(self.pool())
-        .await
-        .map_err(classify)?
-        .rows_affected();
-        Ok(n > 0)
+        );
+        Ok(exec(query.bind(key).bind(millis(at)), self.pool()).await? > 0)
     }
 
     async fn action(&self, key: &str) -> Result<Option<OutboxAction>, StoreError> {
         let sql = format!("SELECT {ACTION_COLUMNS} FROM actions WHERE key = $1");
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(key)
-            .fetch_optional(self.pool())
-            .await
-            .map_err(classify)?;
-        row.as_ref().map(read_action).transpose()
+        let query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(key);
+        fetch_optional(query, self.pool(), action).await
     }
 
     async fn action_counts(&self) -> Result<Vec<ActionCount>, StoreError> {
-        let rows: Vec<(String, String, i64)> = sqlx::query_as(
-            "SELECT kind, status, COUNT(*) FROM actions GROUP BY kind, status
-             ORDER BY kind, status",
-        )
-        .fetch_all(self.pool())
-        .await
-        .map_err(classify)?;
-        Ok(rows
-            .into_iter()
-            .map(|(kind, status, count)| ActionCount {
-                kind,
-                status: parse_status(&status),
-                count: count as u64,
-            })
-            .collect())
+        fetch_all(sqlx::query(ACTION_COUNTS), self.pool(), action_count).await
     }
 
     async fn actions_page(
@@ -221,41 +131,21 @@ impl OutboxStore for PgStore {
         if !filter.kinds.is_empty() {
             query = query.bind(filter.kinds.clone());
         }
-        let rows = query.fetch_all(self.pool()).await.map_err(classify)?;
-        rows.iter().map(read_action).collect()
+        fetch_all(query, self.pool(), action).await
     }
 
     async fn actions(&self) -> Result<Vec<OutboxAction>, StoreError> {
         let sql = format!("SELECT {ACTION_COLUMNS} FROM actions ORDER BY seq");
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .fetch_all(self.pool())
-            .await
-            .map_err(classify)?;
-        rows.iter().map(read_action).collect()
+        fetch_all(sqlx::query(sqlx::AssertSqlSafe(sql)), self.pool(), action).await
     }
 
     async fn action_records(&self) -> Result<Vec<ActionRecord>, StoreError> {
-        type RecordRow = (String, String, String, String, String, i64, i64);
-        let rows: Vec<RecordRow> = sqlx::query_as(
-            "SELECT key, document, kind, status, event_key, created_at, updated_at
-             FROM actions ORDER BY seq",
+        let sql = format!("SELECT {ACTION_RECORD_COLUMNS} FROM actions ORDER BY seq");
+        fetch_all(
+            sqlx::query(sqlx::AssertSqlSafe(sql)),
+            self.pool(),
+            action_record,
         )
-        .fetch_all(self.pool())
         .await
-        .map_err(classify)?;
-        Ok(rows
-            .into_iter()
-            .map(
-                |(key, document, kind, status, event_key, created_at, updated_at)| ActionRecord {
-                    key,
-                    document,
-                    kind,
-                    status: parse_status(&status),
-                    event_key,
-                    created_at: from_millis(created_at),
-                    updated_at: from_millis(updated_at),
-                },
-            )
-            .collect())
     }
 }

@@ -2,9 +2,10 @@
 
 use async_trait::async_trait;
 use jiff::Timestamp;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
-use super::{SqliteStore, from_millis, millis};
+use super::{SqliteStore, millis, read_all};
+use crate::store::rows::{STATE_ENTRY_COLUMNS, state_entry};
 use crate::store::{AdapterStateStore, StateEntry, StateKey, StoreError};
 
 #[async_trait]
@@ -12,18 +13,10 @@ impl AdapterStateStore for SqliteStore {
     async fn adapter_state(&self, key: &StateKey) -> Result<Option<StateEntry>, StoreError> {
         let key = key.clone();
         self.run(move |c| {
-            Ok(c.query_row(
-                "SELECT value, version, updated_at FROM adapter_state WHERE kind = ?1 AND id = ?2",
-                params![key.kind, key.id],
-                |r| {
-                    Ok(StateEntry {
-                        value: r.get(0)?,
-                        version: r.get(1)?,
-                        updated_at: from_millis(r.get(2)?),
-                    })
-                },
-            )
-            .optional()?)
+            let sql = format!(
+                "SELECT {STATE_ENTRY_COLUMNS} FROM adapter_state WHERE kind = ?1 AND id = ?2"
+            );
+            Ok(read_all(c, &sql, params![key.kind, key.id], state_entry)?.pop())
         })
         .await
     }

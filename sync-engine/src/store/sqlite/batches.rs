@@ -5,11 +5,14 @@ use jiff::Timestamp;
 use rusqlite::{Connection, params};
 
 use super::exceptions::insert_exception;
-use super::outbox::{ACTION_COLUMNS, finish_action, read_action};
-use super::{Failure, SqliteStore, from_millis, millis, parse_json};
+use super::{Failure, SqliteStore, limit_param, millis, read_all};
+use crate::store::rows::{
+    ACTION_COLUMNS, BATCH_COLUMNS, action, batch, batch_member, found, prefixed,
+    status_after_failure,
+};
 use crate::store::{
-    ActionStatus, BatchMember, BatchStore, NewBatch, NewException, OutboxAction, StoreError,
-    StoredBatch, WAITING_FOR_BATCH,
+    BatchMember, BatchStore, NewBatch, NewException, OutboxAction, StoreError, StoredBatch,
+    WAITING_FOR_BATCH,
 };
 
 /// Batches matching `filter` (a `WHERE` clause or nothing), oldest first, with their members.
@@ -18,29 +21,8 @@ fn read_batches(
     filter: &str,
     args: impl rusqlite::Params,
 ) -> Result<Vec<StoredBatch>, Failure> {
-    let sql = format!(
-        "SELECT key, kind, grouping, status, attempts, next_attempt_at, last_error, result_id,
-         created_at FROM batches {filter} ORDER BY created_at, rowid"
-    );
-    let mut stmt = c.prepare_cached(&sql)?;
-    let rows = stmt.query_map(args, |r| {
-        let status: String = r.get(3)?;
-        Ok(StoredBatch {
-            batch: NewBatch {
-                key: r.get(0)?,
-                kind: r.get(1)?,
-                grouping: r.get(2)?,
-                members: Vec::new(),
-            },
-            status: ActionStatus::parse(&status).unwrap_or(ActionStatus::Failed),
-            attempts: r.get(4)?,
-            next_attempt_at: from_millis(r.get(5)?),
-            last_error: r.get(6)?,
-            result_id: r.get(7)?,
-            created_at: from_millis(r.get(8)?),
-        })
-    })?;
-    let mut batches = rows.collect::<Result<Vec<_>, _>>()?;
+    let sql = format!("SELECT {BATCH_COLUMNS} FROM batches {filter} ORDER BY created_at, rowid");
+    let mut batches = read_all(c, &sql, args, batch)?;
     let mut members =
         c.prepare_cached("SELECT key FROM actions WHERE batch_key = ?1 ORDER BY seq")?;
     for b in &mut batches {
@@ -65,12 +47,8 @@ impl BatchStore for SqliteStore {
                  WHERE kind = ?1 AND not_before = ?2 AND batch_key IS NULL AND status = 'pending'
                  ORDER BY seq LIMIT ?3"
             );
-            let mut stmt = c.prepare_cached(&sql)?;
-            let rows = stmt.query_map(
-                params![kind, millis(WAITING_FOR_BATCH), limit as i64],
-                read_action,
-            )?;
-            rows.map(|r| finish_action(r?)).collect()
+            let args = params![kind, millis(WAITING_FOR_BATCH), limit_param(limit)];
+            read_all(c, &sql, args, action)
         })
         .await
     }
@@ -132,33 +110,12 @@ impl BatchStore for SqliteStore {
         let key = key.to_owned();
         self.run(move |c| {
             let sql = format!(
-                "SELECT {columns}, a.event_key, e.event FROM actions a
+                "SELECT {}, a.event_key, e.event FROM actions a
                  LEFT JOIN events e ON e.event_key = a.event_key
                  WHERE a.batch_key = ?1 ORDER BY a.seq",
-                columns = ACTION_COLUMNS
-                    .split(", ")
-                    .map(|c| format!("a.{}", c.trim()))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                prefixed(ACTION_COLUMNS, "a.")
             );
-            let mut stmt = c.prepare(&sql)?;
-            let rows = stmt.query_map([key], |r| {
-                Ok((
-                    read_action(r)?,
-                    r.get::<_, String>(10)?,
-                    r.get::<_, Option<String>>(11)?,
-                ))
-            })?;
-            let mut out = Vec::new();
-            for row in rows {
-                let (action, event_key, event) = row?;
-                out.push(BatchMember {
-                    action: finish_action(action)?,
-                    event_key,
-                    event: event.as_deref().map(parse_json).transpose()?,
-                });
-            }
-            Ok(out)
+            read_all(c, &sql, [key], batch_member)
         })
         .await
     }
@@ -171,14 +128,7 @@ impl BatchStore for SqliteStore {
                  WHERE key = ?1 AND status IN ('pending', 'ambiguous')",
                 params![key, millis(at)],
             )?;
-            if n == 0 {
-                return Err(StoreError::NotFound {
-                    what: "open batch",
-                    key,
-                }
-                .into());
-            }
-            Ok(())
+            Ok(found(n as u64, "open batch", &key)?)
         })
         .await
     }
@@ -198,9 +148,7 @@ impl BatchStore for SqliteStore {
                  last_error = NULL, updated_at = ?3 WHERE key = ?1",
                 params![key, result_id, at],
             )?;
-            if n == 0 {
-                return Err(StoreError::NotFound { what: "batch", key }.into());
-            }
+            found(n as u64, "batch", &key)?;
             tx.execute(
                 "UPDATE actions SET status = 'done', result_id = ?2, attempts = attempts + 1,
                  last_error = NULL, updated_at = ?3 WHERE batch_key = ?1",
@@ -225,26 +173,15 @@ impl BatchStore for SqliteStore {
         let error = error.to_owned();
         self.run(move |c| {
             let tx = c.transaction()?;
-            let status = match (retry_at, ambiguous) {
-                (None, _) => ActionStatus::Failed,
-                (Some(_), true) => ActionStatus::Ambiguous,
-                (Some(_), false) => ActionStatus::Pending,
-            };
+            let status = status_after_failure(retry_at, ambiguous);
             let now = millis(at);
+            let next = retry_at.map_or(now, millis);
             let n = tx.execute(
                 "UPDATE batches SET status = ?2, attempts = attempts + 1, last_error = ?3,
                  next_attempt_at = ?4, updated_at = ?5 WHERE key = ?1",
-                params![
-                    key,
-                    status.as_str(),
-                    error,
-                    retry_at.map(millis).unwrap_or(now),
-                    now
-                ],
+                params![key, status.as_str(), error, next, now],
             )?;
-            if n == 0 {
-                return Err(StoreError::NotFound { what: "batch", key }.into());
-            }
+            found(n as u64, "batch", &key)?;
             if retry_at.is_none() {
                 tx.execute(
                     "UPDATE actions SET status = 'failed', attempts = attempts + 1,
@@ -274,6 +211,7 @@ impl BatchStore for SqliteStore {
         })
         .await
     }
+
     async fn retry_batch(&self, key: &str, at: Timestamp) -> Result<bool, StoreError> {
         let key = key.to_owned();
         self.run(move |c| {

@@ -9,12 +9,15 @@ use rusqlite::{TransactionBehavior, params};
 use serde_json::Value;
 
 use super::ledger::{commit_in, head_in};
-use super::outbox::{ACTION_COLUMNS, finish_action, read_action};
-use super::{SqliteStore, from_millis, millis, parse_json};
+use super::{SqliteStore, limit_param, millis, read_all};
 use crate::store::cluster::expiry_millis;
+use crate::store::rows::{
+    ACTION_COLUMNS, DELIVERY_COLUMNS, INSTANCE_COLUMNS, LEASE_COLUMNS, action, delivery, instance,
+    lease, state_change,
+};
 use crate::store::{
-    ClusterStore, CommitOutcome, Delivery, InstanceRecord, Lease, NewDelivery, OutboxAction,
-    PlanCommit, StoreError, WAITING_FOR_BATCH,
+    ClusterStore, CommitOutcome, Delivery, InstanceRecord, Lease, OutboxAction, PlanCommit,
+    StoreError, WAITING_FOR_BATCH,
 };
 
 #[async_trait]
@@ -61,19 +64,9 @@ impl ClusterStore for SqliteStore {
 
     async fn leases(&self, now: Timestamp) -> Result<Vec<Lease>, StoreError> {
         self.run(move |c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT name, holder, expires_at, acquired_at FROM leases
-                 WHERE expires_at > ?1 ORDER BY name",
-            )?;
-            let rows = stmt.query_map([millis(now)], |r| {
-                Ok(Lease {
-                    name: r.get(0)?,
-                    holder: r.get(1)?,
-                    expires_at: from_millis(r.get(2)?),
-                    acquired_at: from_millis(r.get(3)?),
-                })
-            })?;
-            Ok(rows.collect::<Result<_, _>>()?)
+            let sql =
+                format!("SELECT {LEASE_COLUMNS} FROM leases WHERE expires_at > ?1 ORDER BY name");
+            read_all(c, &sql, [millis(now)], lease)
         })
         .await
     }
@@ -99,18 +92,10 @@ impl ClusterStore for SqliteStore {
 
     async fn live_instances(&self, since: Timestamp) -> Result<Vec<InstanceRecord>, StoreError> {
         self.run(move |c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT id, started_at, last_seen FROM instances WHERE last_seen >= ?1
-                 ORDER BY id",
-            )?;
-            let rows = stmt.query_map([millis(since)], |r| {
-                Ok(InstanceRecord {
-                    id: r.get(0)?,
-                    started_at: from_millis(r.get(1)?),
-                    last_seen: from_millis(r.get(2)?),
-                })
-            })?;
-            Ok(rows.collect::<Result<_, _>>()?)
+            let sql = format!(
+                "SELECT {INSTANCE_COLUMNS} FROM instances WHERE last_seen >= ?1 ORDER BY id"
+            );
+            read_all(c, &sql, [millis(since)], instance)
         })
         .await
     }
@@ -136,43 +121,23 @@ impl ClusterStore for SqliteStore {
         let holder = holder.to_owned();
         self.run(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let mut out = Vec::new();
-            {
-                let mut stmt = tx.prepare_cached(
-                    "SELECT id, source, received_at, headers, body FROM deliveries
+            let out = {
+                let sql = format!(
+                    "SELECT {DELIVERY_COLUMNS} FROM deliveries
                      WHERE processed_at IS NULL AND not_before <= ?1
                        AND (claimed_by IS NULL OR claimed_by = ?3 OR claim_until <= ?1)
-                     ORDER BY id LIMIT ?2",
-                )?;
-                let rows =
-                    stmt.query_map(params![millis(now), limit_param(limit), holder], |r| {
-                        Ok((
-                            r.get::<_, i64>(0)?,
-                            r.get::<_, String>(1)?,
-                            r.get::<_, i64>(2)?,
-                            r.get::<_, String>(3)?,
-                            r.get::<_, Vec<u8>>(4)?,
-                        ))
-                    })?;
-                for row in rows {
-                    let (id, source, received_at, headers, body) = row?;
-                    out.push(Delivery {
-                        id,
-                        delivery: NewDelivery {
-                            source,
-                            received_at: from_millis(received_at),
-                            headers: parse_json(&headers)?,
-                            body,
-                        },
-                    });
-                }
+                     ORDER BY id LIMIT ?2"
+                );
+                let args = params![millis(now), limit_param(limit), holder];
+                let out = read_all(&tx, &sql, args, delivery)?;
                 let mut claim = tx.prepare_cached(
                     "UPDATE deliveries SET claimed_by = ?2, claim_until = ?3 WHERE id = ?1",
                 )?;
                 for d in &out {
                     claim.execute(params![d.id, holder, millis(until)])?;
                 }
-            }
+                out
+            };
             tx.commit()?;
             Ok(out)
         })
@@ -201,19 +166,9 @@ impl ClusterStore for SqliteStore {
                        AND (claimed_by IS NULL OR claimed_by = ?4 OR claim_until <= ?1)
                      ORDER BY seq LIMIT ?2"
                 );
-                let mut stmt = tx.prepare_cached(&sql)?;
-                let rows = stmt.query_map(
-                    params![
-                        millis(now),
-                        limit_param(limit),
-                        millis(WAITING_FOR_BATCH),
-                        holder
-                    ],
-                    read_action,
-                )?;
-                let out = rows
-                    .map(|r| finish_action(r?))
-                    .collect::<Result<Vec<_>, _>>()?;
+                let waiting = millis(WAITING_FOR_BATCH);
+                let args = params![millis(now), limit_param(limit), waiting, holder];
+                let out = read_all(&tx, &sql, args, action)?;
                 let mut claim = tx.prepare_cached(
                     "UPDATE actions SET claimed_by = ?2, claim_until = ?3 WHERE seq = ?1",
                 )?;
@@ -238,18 +193,12 @@ impl ClusterStore for SqliteStore {
         limit: usize,
     ) -> Result<Vec<(i64, Value)>, StoreError> {
         self.run(move |c| {
-            let mut stmt = c.prepare_cached(
+            read_all(
+                c,
                 "SELECT seq, change FROM state_log WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-            )?;
-            let rows = stmt.query_map(params![after, limit_param(limit)], |r| {
-                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
-            })?;
-            let mut out = Vec::new();
-            for row in rows {
-                let (seq, change) = row?;
-                out.push((seq, parse_json(&change)?));
-            }
-            Ok(out)
+                params![after, limit_param(limit)],
+                state_change,
+            )
         })
         .await
     }
@@ -262,9 +211,4 @@ impl ClusterStore for SqliteStore {
         self.run(move |c| commit_in(c, &commit, Some(expected_head)))
             .await
     }
-}
-
-/// A `LIMIT` parameter: a limit beyond `i64` means no limit.
-fn limit_param(limit: usize) -> i64 {
-    i64::try_from(limit).unwrap_or(i64::MAX)
 }

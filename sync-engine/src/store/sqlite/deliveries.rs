@@ -2,9 +2,10 @@
 
 use async_trait::async_trait;
 use jiff::Timestamp;
-use rusqlite::params;
+use rusqlite::{Connection, params};
 
-use super::{SqliteStore, from_millis, json, millis, parse_json};
+use super::{Failure, SqliteStore, from_millis, json, limit_param, millis, read_all};
+use crate::store::rows::{DELIVERY_COLUMNS, delivery};
 use crate::store::{Delivery, DeliveryStore, NewDelivery, StoreError};
 
 #[async_trait]
@@ -26,33 +27,11 @@ impl DeliveryStore for SqliteStore {
         limit: usize,
     ) -> Result<Vec<Delivery>, StoreError> {
         self.run(move |c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT id, source, received_at, headers, body FROM deliveries
-                 WHERE processed_at IS NULL AND not_before <= ?1 ORDER BY id LIMIT ?2",
-            )?;
-            let rows = stmt.query_map(params![millis(now), limit as i64], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, Vec<u8>>(4)?,
-                ))
-            })?;
-            let mut out = Vec::new();
-            for row in rows {
-                let (id, source, received_at, headers, body) = row?;
-                out.push(Delivery {
-                    id,
-                    delivery: NewDelivery {
-                        source,
-                        received_at: from_millis(received_at),
-                        headers: parse_json(&headers)?,
-                        body,
-                    },
-                });
-            }
-            Ok(out)
+            let sql = format!(
+                "SELECT {DELIVERY_COLUMNS} FROM deliveries
+                 WHERE processed_at IS NULL AND not_before <= ?1 ORDER BY id LIMIT ?2"
+            );
+            read_all(c, &sql, params![millis(now), limit_param(limit)], delivery)
         })
         .await
     }
@@ -63,15 +42,8 @@ impl DeliveryStore for SqliteStore {
         note: Option<String>,
         at: Timestamp,
     ) -> Result<(), StoreError> {
-        self.run(move |c| {
-            c.execute(
-                "UPDATE deliveries SET processed_at = ?2, note = ?3, claimed_by = NULL, claim_until = NULL
-                 WHERE id = ?1",
-                params![id, millis(at), note],
-            )?;
-            Ok(())
-        })
-        .await
+        self.run(move |c| settle(c, "processed_at", id, millis(at), note))
+            .await
     }
 
     async fn defer_delivery(
@@ -80,16 +52,9 @@ impl DeliveryStore for SqliteStore {
         until: Timestamp,
         note: &str,
     ) -> Result<(), StoreError> {
-        let note = note.to_owned();
-        self.run(move |c| {
-            c.execute(
-                "UPDATE deliveries SET not_before = ?2, note = ?3, claimed_by = NULL, claim_until = NULL
-                 WHERE id = ?1",
-                params![id, millis(until), note],
-            )?;
-            Ok(())
-        })
-        .await
+        let note = Some(note.to_owned());
+        self.run(move |c| settle(c, "not_before", id, millis(until), note))
+            .await
     }
 
     async fn unprocessed_count(&self) -> Result<u64, StoreError> {
@@ -102,6 +67,7 @@ impl DeliveryStore for SqliteStore {
         })
         .await
     }
+
     async fn oldest_due_delivery(
         &self,
         source: &str,
@@ -119,6 +85,7 @@ impl DeliveryStore for SqliteStore {
         })
         .await
     }
+
     async fn wake_deferred_deliveries(&self, at: Timestamp) -> Result<u64, StoreError> {
         self.run(move |c| {
             let n = c.execute(
@@ -147,7 +114,7 @@ impl DeliveryStore for SqliteStore {
         processed_before: Timestamp,
         limit: usize,
     ) -> Result<u64, StoreError> {
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let limit = limit_param(limit);
         self.run(move |c| {
             let n = c.execute(
                 "DELETE FROM deliveries WHERE id IN (
@@ -160,4 +127,21 @@ impl DeliveryStore for SqliteStore {
         })
         .await
     }
+}
+
+/// Sets `column` (`processed_at` or `not_before`) of delivery `id` to `at`, with `note`, and
+/// ends its claim.
+fn settle(
+    c: &mut Connection,
+    column: &str,
+    id: i64,
+    at: i64,
+    note: Option<String>,
+) -> Result<(), Failure> {
+    let sql = format!(
+        "UPDATE deliveries SET {column} = ?2, note = ?3, claimed_by = NULL, claim_until = NULL
+         WHERE id = ?1"
+    );
+    c.execute(&sql, params![id, at, note])?;
+    Ok(())
 }

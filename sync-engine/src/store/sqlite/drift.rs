@@ -4,7 +4,8 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 use rusqlite::params;
 
-use super::{Failure, SqliteStore, from_millis, json, millis, parse_json};
+use super::{SqliteStore, json, limit_param, millis, read_all};
+use crate::store::rows::{DRIFT_ROW_COLUMNS, DRIFT_RUN_COLUMNS, drift_row, drift_run};
 use crate::store::{DriftStore, NewDriftRun, StoreError, StoredDriftRow, StoredDriftRun};
 
 #[async_trait]
@@ -37,41 +38,23 @@ impl DriftStore for SqliteStore {
         limit: usize,
     ) -> Result<Vec<StoredDriftRun>, StoreError> {
         let since = since.map_or(i64::MIN, millis);
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.run(move |c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT id, at, summary FROM drift_runs WHERE at >= ?1
-                 ORDER BY at DESC, id DESC LIMIT ?2",
-            )?;
-            let rows = stmt.query_map(params![since, limit], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, String>(2)?,
-                ))
-            })?;
-            let mut out = Vec::new();
-            for row in rows {
-                let (id, at, summary) = row?;
-                out.push(StoredDriftRun {
-                    id,
-                    at: from_millis(at),
-                    summary: parse_json(&summary)?,
-                });
-            }
-            Ok(out)
+            let sql = format!(
+                "SELECT {DRIFT_RUN_COLUMNS} FROM drift_runs WHERE at >= ?1
+                 ORDER BY at DESC, id DESC LIMIT ?2"
+            );
+            read_all(c, &sql, params![since, limit_param(limit)], drift_run)
         })
         .await
     }
 
     async fn drift_run_rows(&self, run_id: i64) -> Result<Vec<StoredDriftRow>, StoreError> {
         self.run(move |c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT r.run_id, d.at, r.position, r.class, r.row
-                 FROM drift_rows r JOIN drift_runs d ON d.id = r.run_id
-                 WHERE r.run_id = ?1 ORDER BY r.position",
-            )?;
-            read_drift_rows(stmt.query(params![run_id])?)
+            let sql = format!(
+                "SELECT {DRIFT_ROW_COLUMNS} FROM drift_rows r JOIN drift_runs d ON d.id = r.run_id
+                 WHERE r.run_id = ?1 ORDER BY r.position"
+            );
+            read_all(c, &sql, [run_id], drift_row)
         })
         .await
     }
@@ -82,14 +65,12 @@ impl DriftStore for SqliteStore {
         limit: usize,
     ) -> Result<Vec<StoredDriftRow>, StoreError> {
         let position = position.to_owned();
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.run(move |c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT r.run_id, d.at, r.position, r.class, r.row
-                 FROM drift_rows r JOIN drift_runs d ON d.id = r.run_id
-                 WHERE r.position = ?1 ORDER BY d.at DESC, r.run_id DESC LIMIT ?2",
-            )?;
-            read_drift_rows(stmt.query(params![position, limit])?)
+            let sql = format!(
+                "SELECT {DRIFT_ROW_COLUMNS} FROM drift_rows r JOIN drift_runs d ON d.id = r.run_id
+                 WHERE r.position = ?1 ORDER BY d.at DESC, r.run_id DESC LIMIT ?2"
+            );
+            read_all(c, &sql, params![position, limit_param(limit)], drift_row)
         })
         .await
     }
@@ -109,19 +90,4 @@ impl DriftStore for SqliteStore {
         })
         .await
     }
-}
-
-fn read_drift_rows(mut rows: rusqlite::Rows<'_>) -> Result<Vec<StoredDriftRow>, Failure> {
-    let mut out = Vec::new();
-    while let Some(r) = rows.next()? {
-        let row: String = r.get(4)?;
-        out.push(StoredDriftRow {
-            run_id: r.get(0)?,
-            at: from_millis(r.get(1)?),
-            position: r.get(2)?,
-            class: r.get(3)?,
-            row: parse_json(&row)?,
-        });
-    }
-    Ok(out)
 }

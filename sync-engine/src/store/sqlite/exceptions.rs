@@ -2,16 +2,23 @@
 
 use async_trait::async_trait;
 use jiff::Timestamp;
-use rusqlite::{OptionalExtension, Row, params};
+use rusqlite::{OptionalExtension, ToSql, params};
 use serde_json::Value;
 
-use super::{Failure, SqliteStore, from_millis, json, millis, parse_json};
+use super::{Failure, SqliteStore, json, millis, read_all};
 use crate::store::exceptions::recordable;
+use crate::store::rows::{
+    AUDIT_COLUMNS, EXCEPTION_COLUMNS, REQUEST_COLUMNS, audit, exception, not_found, request,
+};
 use crate::store::{
     AuditEntry, ExceptionCursor, ExceptionQuery, ExceptionRequest, ExceptionStore, NewException,
     StoreError, StoredException,
 };
 
+/// Raises `e` at `at` (Unix ms) inside the caller's transaction, with its audit entry: a new
+/// exception is inserted (`raised`); a resolved one is reopened with the new details
+/// (`reopened`); an open one is left alone, unless `refresh` is set, in which case its message
+/// and payload are replaced when the message changed (`updated`, noting the new message).
 pub(super) fn insert_exception(
     tx: &rusqlite::Transaction<'_>,
     e: &NewException,
@@ -25,22 +32,30 @@ pub(super) fn insert_exception(
             |r| r.get(0),
         )
         .optional()?;
+    let payload = json(&e.payload)?;
+    let fields: [&dyn ToSql; 9] = [
+        &e.key,
+        &e.kind,
+        &e.owner,
+        &e.severity,
+        &e.document,
+        &e.message,
+        &e.runbook,
+        &payload,
+        &at,
+    ];
     match open {
         // Already open: raising it again changes nothing, unless the caller refreshes it with
         // the newest details (a drift exception shows the figures of the latest reading).
-        Some(None) if !refresh => return Ok(()),
+        Some(None) if !refresh => {}
         Some(None) => {
             let changed = tx.execute(
                 "UPDATE exceptions SET message = ?2, payload = ?3
                  WHERE key = ?1 AND message <> ?2",
-                params![e.key, e.message, json(&e.payload)?],
+                params![e.key, e.message, payload],
             )?;
             if changed > 0 {
-                tx.execute(
-                    "INSERT INTO exception_audit (key, at, change, note)
-                     VALUES (?1, ?2, 'updated', ?3)",
-                    params![e.key, at, e.message],
-                )?;
+                append_audit(tx, &e.key, at, "updated", Some(&e.message))?;
             }
         }
         // Resolved before and raised again: reopen with the new details.
@@ -49,103 +64,35 @@ pub(super) fn insert_exception(
                 "UPDATE exceptions SET kind=?2, owner=?3, severity=?4, document=?5, message=?6,
                  runbook=?7, payload=?8, raised_at=?9, resolved_at=NULL, resolution_note=NULL
                  WHERE key=?1",
-                params![
-                    e.key,
-                    e.kind,
-                    e.owner,
-                    e.severity,
-                    e.document,
-                    e.message,
-                    e.runbook,
-                    json(&e.payload)?,
-                    at
-                ],
+                fields,
             )?;
-            tx.execute(
-                "INSERT INTO exception_audit (key, at, change) VALUES (?1, ?2, 'reopened')",
-                params![e.key, at],
-            )?;
+            append_audit(tx, &e.key, at, "reopened", None)?;
         }
         None => {
             tx.execute(
                 "INSERT INTO exceptions (key, kind, owner, severity, document, message, runbook,
                  payload, raised_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                params![
-                    e.key,
-                    e.kind,
-                    e.owner,
-                    e.severity,
-                    e.document,
-                    e.message,
-                    e.runbook,
-                    json(&e.payload)?,
-                    at
-                ],
+                fields,
             )?;
-            tx.execute(
-                "INSERT INTO exception_audit (key, at, change) VALUES (?1, ?2, 'raised')",
-                params![e.key, at],
-            )?;
+            append_audit(tx, &e.key, at, "raised", None)?;
         }
     }
     Ok(())
 }
 
-const EXCEPTION_COLUMNS: &str = "key, kind, owner, severity, document, message, runbook, \
-                                 payload, raised_at, resolved_at, resolution_note";
-
-type ExceptionRow = (NewException, String, i64, Option<i64>, Option<String>);
-
-fn read_exception(r: &Row<'_>) -> rusqlite::Result<ExceptionRow> {
-    Ok((
-        NewException {
-            key: r.get(0)?,
-            kind: r.get(1)?,
-            owner: r.get(2)?,
-            severity: r.get(3)?,
-            document: r.get(4)?,
-            message: r.get(5)?,
-            runbook: r.get(6)?,
-            payload: Value::Null,
-        },
-        r.get(7)?,
-        r.get(8)?,
-        r.get(9)?,
-        r.get(10)?,
-    ))
-}
-
-fn finish_exception(row: ExceptionRow) -> Result<StoredException, Failure> {
-    let (mut exception, payload, raised_at, resolved_at, resolution_note) = row;
-    exception.payload = parse_json(&payload)?;
-    Ok(StoredException {
-        exception,
-        raised_at: from_millis(raised_at),
-        resolved_at: resolved_at.map(from_millis),
-        resolution_note,
-    })
-}
-
-fn read_audit(r: &Row<'_>) -> rusqlite::Result<AuditEntry> {
-    Ok(AuditEntry {
-        seq: r.get(0)?,
-        key: r.get(1)?,
-        at: from_millis(r.get(2)?),
-        change: r.get(3)?,
-        note: r.get(4)?,
-    })
-}
-
-fn read_request(r: &Row<'_>) -> rusqlite::Result<ExceptionRequest> {
-    Ok(ExceptionRequest {
-        seq: r.get(0)?,
-        key: r.get(1)?,
-        request: r.get(2)?,
-        note: r.get(3)?,
-        requested_at: from_millis(r.get(4)?),
-        handled_at: r.get::<_, Option<i64>>(5)?.map(from_millis),
-        outcome: r.get(6)?,
-    })
+/// Appends `change` with `note` to the audit trail of exception `key`; returns its position.
+fn append_audit(
+    tx: &rusqlite::Transaction<'_>,
+    key: &str,
+    at: i64,
+    change: &str,
+    note: Option<&str>,
+) -> Result<i64, Failure> {
+    tx.execute(
+        "INSERT INTO exception_audit (key, at, change, note) VALUES (?1, ?2, ?3, ?4)",
+        params![key, at, change, note],
+    )?;
+    Ok(tx.last_insert_rowid())
 }
 
 pub(super) fn resolve_exception_in(
@@ -160,10 +107,7 @@ pub(super) fn resolve_exception_in(
         params![key, at, note],
     )?;
     if changed > 0 {
-        tx.execute(
-            "INSERT INTO exception_audit (key, at, change, note) VALUES (?1, ?2, 'resolved', ?3)",
-            params![key, at, note],
-        )?;
+        append_audit(tx, key, at, "resolved", Some(note))?;
     }
     Ok(changed > 0)
 }
@@ -174,14 +118,9 @@ fn must_exist(tx: &rusqlite::Transaction<'_>, key: &str) -> Result<(), Failure> 
         .query_row("SELECT 1 FROM exceptions WHERE key = ?1", [key], |_| Ok(()))
         .optional()?
         .is_some();
-    if exists {
-        Ok(())
-    } else {
-        Err(StoreError::NotFound {
-            what: "exception",
-            key: key.to_owned(),
-        }
-        .into())
+    match exists {
+        true => Ok(()),
+        false => Err(not_found("exception", key).into()),
     }
 }
 
@@ -231,13 +170,7 @@ impl ExceptionStore for SqliteStore {
                 "SELECT {EXCEPTION_COLUMNS} FROM exceptions
                  ORDER BY resolved_at IS NOT NULL, raised_at, key"
             );
-            let mut stmt = c.prepare_cached(&sql)?;
-            let rows = stmt.query_map([], read_exception)?;
-            let mut out = Vec::new();
-            for row in rows {
-                out.push(finish_exception(row?)?);
-            }
-            Ok(out)
+            read_all(c, &sql, [], exception)
         })
         .await
     }
@@ -248,13 +181,7 @@ impl ExceptionStore for SqliteStore {
                 "SELECT {EXCEPTION_COLUMNS} FROM exceptions WHERE resolved_at IS NULL
                  ORDER BY raised_at, key"
             );
-            let mut stmt = c.prepare_cached(&sql)?;
-            let rows = stmt.query_map([], read_exception)?;
-            let mut out = Vec::new();
-            for row in rows {
-                out.push(finish_exception(row?)?);
-            }
-            Ok(out)
+            read_all(c, &sql, [], exception)
         })
         .await
     }
@@ -314,13 +241,7 @@ impl ExceptionStore for SqliteStore {
                  ORDER BY raised_at, key LIMIT ?{}",
                 args.len()
             );
-            let mut stmt = c.prepare_cached(&sql)?;
-            let rows = stmt.query_map(rusqlite::params_from_iter(args), read_exception)?;
-            let mut out = Vec::new();
-            for row in rows {
-                out.push(finish_exception(row?)?);
-            }
-            Ok(out)
+            read_all(c, &sql, rusqlite::params_from_iter(args), exception)
         })
         .await
     }
@@ -329,10 +250,7 @@ impl ExceptionStore for SqliteStore {
         let key = key.to_owned();
         self.run(move |c| {
             let sql = format!("SELECT {EXCEPTION_COLUMNS} FROM exceptions WHERE key = ?1");
-            c.query_row(&sql, [&key], read_exception)
-                .optional()?
-                .map(finish_exception)
-                .transpose()
+            Ok(read_all(c, &sql, [&key], exception)?.pop())
         })
         .await
     }
@@ -340,24 +258,18 @@ impl ExceptionStore for SqliteStore {
     async fn exception_audit(&self, key: &str) -> Result<Vec<AuditEntry>, StoreError> {
         let key = key.to_owned();
         self.run(move |c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT seq, key, at, change, note FROM exception_audit
-                 WHERE key = ?1 ORDER BY seq",
-            )?;
-            let rows = stmt.query_map([&key], read_audit)?;
-            Ok(rows.collect::<Result<_, _>>()?)
+            let sql =
+                format!("SELECT {AUDIT_COLUMNS} FROM exception_audit WHERE key = ?1 ORDER BY seq");
+            read_all(c, &sql, [&key], audit)
         })
         .await
     }
 
     async fn audit_since(&self, after_seq: i64) -> Result<Vec<AuditEntry>, StoreError> {
         self.run(move |c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT seq, key, at, change, note FROM exception_audit
-                 WHERE seq > ?1 ORDER BY seq",
-            )?;
-            let rows = stmt.query_map([after_seq], read_audit)?;
-            Ok(rows.collect::<Result<_, _>>()?)
+            let sql =
+                format!("SELECT {AUDIT_COLUMNS} FROM exception_audit WHERE seq > ?1 ORDER BY seq");
+            read_all(c, &sql, [after_seq], audit)
         })
         .await
     }
@@ -387,11 +299,7 @@ impl ExceptionStore for SqliteStore {
         self.run(move |c| {
             let tx = c.transaction()?;
             must_exist(&tx, &key)?;
-            tx.execute(
-                "INSERT INTO exception_audit (key, at, change, note) VALUES (?1, ?2, ?3, ?4)",
-                params![key, millis(at), change, note],
-            )?;
-            let seq = tx.last_insert_rowid();
+            let seq = append_audit(&tx, &key, millis(at), &change, note.as_deref())?;
             tx.commit()?;
             Ok(seq)
         })
@@ -409,14 +317,13 @@ impl ExceptionStore for SqliteStore {
         let change = change.to_owned();
         let keys = json(&Value::from(keys.to_vec()))?;
         self.run(move |c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT seq, key, at, change, note FROM exception_audit WHERE seq IN
+            let sql = format!(
+                "SELECT {AUDIT_COLUMNS} FROM exception_audit WHERE seq IN
                  (SELECT MAX(seq) FROM exception_audit
                   WHERE change = ?1 AND key IN (SELECT value FROM json_each(?2)) GROUP BY key)
-                 ORDER BY seq",
-            )?;
-            let rows = stmt.query_map(params![change, keys], read_audit)?;
-            Ok(rows.collect::<Result<_, _>>()?)
+                 ORDER BY seq"
+            );
+            read_all(c, &sql, params![change, keys], audit)
         })
         .await
     }
@@ -438,11 +345,7 @@ impl ExceptionStore for SqliteStore {
                 params![key, note, millis(at)],
             )?;
             let seq = tx.last_insert_rowid();
-            tx.execute(
-                "INSERT INTO exception_audit (key, at, change, note)
-                 VALUES (?1, ?2, 'retry-requested', ?3)",
-                params![key, millis(at), note],
-            )?;
+            append_audit(&tx, &key, millis(at), "retry-requested", note.as_deref())?;
             tx.commit()?;
             Ok(seq)
         })
@@ -451,12 +354,11 @@ impl ExceptionStore for SqliteStore {
 
     async fn open_requests(&self) -> Result<Vec<ExceptionRequest>, StoreError> {
         self.run(|c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT seq, key, request, note, requested_at, handled_at, outcome
-                 FROM exception_requests WHERE handled_at IS NULL ORDER BY seq",
-            )?;
-            let rows = stmt.query_map([], read_request)?;
-            Ok(rows.collect::<Result<_, _>>()?)
+            let sql = format!(
+                "SELECT {REQUEST_COLUMNS} FROM exception_requests
+                 WHERE handled_at IS NULL ORDER BY seq"
+            );
+            read_all(c, &sql, [], request)
         })
         .await
     }
@@ -464,12 +366,10 @@ impl ExceptionStore for SqliteStore {
     async fn requests_for(&self, key: &str) -> Result<Vec<ExceptionRequest>, StoreError> {
         let key = key.to_owned();
         self.run(move |c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT seq, key, request, note, requested_at, handled_at, outcome
-                 FROM exception_requests WHERE key = ?1 ORDER BY seq",
-            )?;
-            let rows = stmt.query_map([&key], read_request)?;
-            Ok(rows.collect::<Result<_, _>>()?)
+            let sql = format!(
+                "SELECT {REQUEST_COLUMNS} FROM exception_requests WHERE key = ?1 ORDER BY seq"
+            );
+            read_all(c, &sql, [&key], request)
         })
         .await
     }
@@ -491,21 +391,13 @@ impl ExceptionStore for SqliteStore {
                 )
                 .optional()?;
             let Some(key) = key else {
-                return Err(StoreError::NotFound {
-                    what: "open request",
-                    key: seq.to_string(),
-                }
-                .into());
+                return Err(not_found("open request", seq.to_string()).into());
             };
             tx.execute(
                 "UPDATE exception_requests SET handled_at = ?2, outcome = ?3 WHERE seq = ?1",
                 params![seq, millis(at), outcome],
             )?;
-            tx.execute(
-                "INSERT INTO exception_audit (key, at, change, note)
-                 VALUES (?1, ?2, 'retried', ?3)",
-                params![key, millis(at), outcome],
-            )?;
+            append_audit(&tx, &key, millis(at), "retried", Some(&outcome))?;
             tx.commit()?;
             Ok(())
         })

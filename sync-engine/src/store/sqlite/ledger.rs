@@ -6,14 +6,17 @@
 
 use async_trait::async_trait;
 use jiff::Timestamp;
-use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde_json::Value;
 
 use super::exceptions::{insert_exception, resolve_exception_in};
-use super::{Failure, SqliteStore, from_millis, json, millis, parse_json};
+use super::{Failure, SqliteStore, json, limit_param, millis, read_all};
+use crate::store::rows::{
+    ACTION_RECORD_COLUMNS, EVENT_COLUMNS, SNAPSHOT_COLUMNS, action_record, recorded_event, snapshot,
+};
 use crate::store::{
-    ActionRecord, ActionStatus, CommitOutcome, LedgerStore, PlanCommit, RecordedEvent,
-    StateSnapshot, StoreError, WatchedDocument,
+    ActionRecord, CommitOutcome, LedgerStore, PlanCommit, RecordedEvent, StateSnapshot, StoreError,
+    WatchedDocument,
 };
 
 #[async_trait]
@@ -38,41 +41,17 @@ impl LedgerStore for SqliteStore {
 
     async fn state_log(&self) -> Result<Vec<Value>, StoreError> {
         self.run(|c| {
-            let mut stmt = c.prepare_cached("SELECT change FROM state_log ORDER BY seq")?;
-            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
-            let mut out = Vec::new();
-            for row in rows {
-                out.push(parse_json(&row?)?);
-            }
-            Ok(out)
+            read_all(c, "SELECT change FROM state_log ORDER BY seq", [], |r| {
+                r.json(0)
+            })
         })
         .await
     }
+
     async fn recorded_events(&self) -> Result<Vec<RecordedEvent>, StoreError> {
         self.run(|c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT event_key, document, event, planned_at FROM events
-                 ORDER BY planned_at, rowid",
-            )?;
-            let rows = stmt.query_map([], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, i64>(3)?,
-                ))
-            })?;
-            let mut out = Vec::new();
-            for row in rows {
-                let (event_key, document, event, planned_at) = row?;
-                out.push(RecordedEvent {
-                    event_key,
-                    document,
-                    event: parse_json(&event)?,
-                    planned_at: from_millis(planned_at),
-                });
-            }
-            Ok(out)
+            let sql = format!("SELECT {EVENT_COLUMNS} FROM events ORDER BY planned_at, rowid");
+            read_all(c, &sql, [], recorded_event)
         })
         .await
     }
@@ -104,20 +83,10 @@ impl LedgerStore for SqliteStore {
 
     async fn latest_snapshot(&self) -> Result<Option<StateSnapshot>, StoreError> {
         self.run(|c| {
-            Ok(c.query_row(
-                "SELECT head, format, taken_at, state FROM state_snapshots
-                 ORDER BY head DESC LIMIT 1",
-                [],
-                |r| {
-                    Ok(StateSnapshot {
-                        head: r.get(0)?,
-                        format: r.get(1)?,
-                        taken_at: from_millis(r.get(2)?),
-                        state: r.get(3)?,
-                    })
-                },
-            )
-            .optional()?)
+            let sql = format!(
+                "SELECT {SNAPSHOT_COLUMNS} FROM state_snapshots ORDER BY head DESC LIMIT 1"
+            );
+            Ok(read_all(c, &sql, [], snapshot)?.pop())
         })
         .await
     }
@@ -223,13 +192,11 @@ impl LedgerStore for SqliteStore {
     async fn document_events(&self, owners: &[String]) -> Result<Vec<RecordedEvent>, StoreError> {
         let owners = json(&Value::from(owners.to_vec()))?;
         self.run(move |c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT event_key, document, event, planned_at FROM events
-                 WHERE owner IN (SELECT value FROM json_each(?1))
-                 ORDER BY planned_at, rowid",
-            )?;
-            let rows = stmt.query_map([owners], recorded_row)?;
-            rows.map(|row| recorded(row?)).collect()
+            let sql = format!(
+                "SELECT {EVENT_COLUMNS} FROM events
+                 WHERE owner IN (SELECT value FROM json_each(?1)) ORDER BY planned_at, rowid"
+            );
+            read_all(c, &sql, [owners], recorded_event)
         })
         .await
     }
@@ -242,26 +209,13 @@ impl LedgerStore for SqliteStore {
         let documents = json(&Value::from(documents.to_vec()))?;
         let event_keys = json(&Value::from(event_keys.to_vec()))?;
         self.run(move |c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT key, document, kind, status, event_key, created_at, updated_at
-                 FROM actions
+            let sql = format!(
+                "SELECT {ACTION_RECORD_COLUMNS} FROM actions
                  WHERE document IN (SELECT value FROM json_each(?1))
                     OR event_key IN (SELECT value FROM json_each(?2))
-                 ORDER BY seq",
-            )?;
-            let rows = stmt.query_map([documents, event_keys], |r| {
-                let status: String = r.get(3)?;
-                Ok(ActionRecord {
-                    key: r.get(0)?,
-                    document: r.get(1)?,
-                    kind: r.get(2)?,
-                    status: ActionStatus::parse(&status).unwrap_or(ActionStatus::Failed),
-                    event_key: r.get(4)?,
-                    created_at: from_millis(r.get(5)?),
-                    updated_at: from_millis(r.get(6)?),
-                })
-            })?;
-            Ok(rows.collect::<Result<_, _>>()?)
+                 ORDER BY seq"
+            );
+            read_all(c, &sql, [documents, event_keys], action_record)
         })
         .await
     }
@@ -292,12 +246,11 @@ impl LedgerStore for SqliteStore {
 
     async fn events_without_owner(&self, limit: usize) -> Result<Vec<RecordedEvent>, StoreError> {
         self.run(move |c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT event_key, document, event, planned_at FROM events
-                 WHERE owner IS NULL ORDER BY planned_at, rowid LIMIT ?1",
-            )?;
-            let rows = stmt.query_map([limit as i64], recorded_row)?;
-            rows.map(|row| recorded(row?)).collect()
+            let sql = format!(
+                "SELECT {EVENT_COLUMNS} FROM events
+                 WHERE owner IS NULL ORDER BY planned_at, rowid LIMIT ?1"
+            );
+            read_all(c, &sql, [limit_param(limit)], recorded_event)
         })
         .await
     }
@@ -330,23 +283,6 @@ impl LedgerStore for SqliteStore {
         })
         .await
     }
-}
-
-type RecordedRow = (String, String, String, i64);
-
-fn recorded_row(r: &Row<'_>) -> rusqlite::Result<RecordedRow> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-}
-
-fn recorded(
-    (event_key, document, event, planned_at): RecordedRow,
-) -> Result<RecordedEvent, Failure> {
-    Ok(RecordedEvent {
-        event_key,
-        document,
-        event: parse_json(&event)?,
-        planned_at: from_millis(planned_at),
-    })
 }
 
 /// The highest position pruned from the state log, 0 when nothing was.

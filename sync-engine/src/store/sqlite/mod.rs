@@ -18,11 +18,12 @@ mod watermarks;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use jiff::Timestamp;
-use rusqlite::{Connection, ErrorCode};
-use serde_json::Value;
+use rusqlite::{Connection, ErrorCode, Row};
 
-use crate::store::{Store, StoreError};
+use crate::store::rows::{Columns, impl_columns};
+use crate::store::StoreError;
+
+use crate::store::rows::{from_millis, json, limit_param, millis};
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
 const MIGRATIONS: &[&str] = &[
@@ -224,24 +225,14 @@ const MIGRATIONS: &[&str] = &[
 ///
 /// It dereferences to `dyn Store`, so code holding a `SqliteStore` calls every role's methods
 /// with only [`Store`] in scope, as it does on an `Arc<dyn Store>`.
+///
+/// [`Store`]: crate::store::Store
 #[derive(Clone)]
 pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
 }
 
-impl std::fmt::Debug for SqliteStore {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqliteStore").finish_non_exhaustive()
-    }
-}
-
-impl std::ops::Deref for SqliteStore {
-    type Target = dyn Store;
-
-    fn deref(&self) -> &Self::Target {
-        self
-    }
-}
+backend_store!(SqliteStore);
 
 impl SqliteStore {
     /// Opens (or creates) the database file, turns on WAL with `synchronous=FULL` and runs
@@ -368,28 +359,24 @@ fn migrate(conn: &mut Connection) -> Result<(), Failure> {
     Ok(())
 }
 
-fn millis(t: Timestamp) -> i64 {
-    t.as_millisecond()
+/// Every row `sql` returns for `params`, each read by `read` (one of [`crate::store::rows`]'s
+/// readers).
+fn read_all<T>(
+    c: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    read: impl Fn(&dyn Columns) -> Result<T, StoreError>,
+) -> Result<Vec<T>, Failure> {
+    let mut stmt = c.prepare_cached(sql)?;
+    let mut rows = stmt.query(params)?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        out.push(read(r)?);
+    }
+    Ok(out)
 }
 
-/// A stored time read back. Times outside jiff's millisecond range are clamped to its ends:
-/// [`WAITING_FOR_BATCH`](crate::store::WAITING_FOR_BATCH) (`Timestamp::MAX`, stored as its
-/// milliseconds, which jiff does not take back) reads back as itself, never as the epoch.
-fn from_millis(ms: i64) -> Timestamp {
-    Timestamp::from_millisecond(ms).unwrap_or(if ms > 0 {
-        Timestamp::MAX
-    } else {
-        Timestamp::MIN
-    })
-}
-
-fn json(value: &Value) -> Result<String, Failure> {
-    Ok(serde_json::to_string(value)?)
-}
-
-fn parse_json(text: &str) -> Result<Value, Failure> {
-    Ok(serde_json::from_str(text)?)
-}
+impl_columns!(Row<'_>, get, classify);
 
 /// What went wrong inside this backend: SQLite's own error, or one of the store's. rusqlite's
 /// errors convert into it with `?`; it becomes a [`StoreError`] when a call returns, SQLite's

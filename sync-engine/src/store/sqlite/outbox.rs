@@ -2,46 +2,17 @@
 
 use async_trait::async_trait;
 use jiff::Timestamp;
-use rusqlite::{OptionalExtension, Row, params};
-use serde_json::Value;
+use rusqlite::params;
 
-use super::{Failure, SqliteStore, from_millis, millis, parse_json};
-use crate::store::{
-    ActionCount, ActionFilter, ActionRecord, ActionStatus, NewAction, OutboxAction, OutboxStore,
-    StoreError, WAITING_FOR_BATCH,
+use super::{SqliteStore, limit_param, millis, read_all};
+use crate::store::rows::{
+    ACTION_COLUMNS, ACTION_COUNTS, ACTION_RECORD_COLUMNS, action, action_count, action_record,
+    found, status_after_failure,
 };
-
-pub(super) const ACTION_COLUMNS: &str = "seq, key, document, kind, payload, status, attempts, not_before, \
-                              last_error, result_id";
-
-pub(super) fn read_action(row: &Row<'_>) -> rusqlite::Result<(OutboxAction, String)> {
-    let payload: String = row.get(4)?;
-    let status: String = row.get(5)?;
-    Ok((
-        OutboxAction {
-            seq: row.get(0)?,
-            action: NewAction {
-                key: row.get(1)?,
-                document: row.get(2)?,
-                kind: row.get(3)?,
-                payload: Value::Null,
-                not_before: from_millis(row.get(7)?),
-            },
-            status: ActionStatus::parse(&status).unwrap_or(ActionStatus::Failed),
-            attempts: row.get(6)?,
-            last_error: row.get(8)?,
-            result_id: row.get(9)?,
-        },
-        payload,
-    ))
-}
-
-pub(super) fn finish_action(
-    (mut action, payload): (OutboxAction, String),
-) -> Result<OutboxAction, Failure> {
-    action.action.payload = parse_json(&payload)?;
-    Ok(action)
-}
+use crate::store::{
+    ActionCount, ActionFilter, ActionRecord, OutboxAction, OutboxStore, StoreError,
+    WAITING_FOR_BATCH,
+};
 
 #[async_trait]
 impl OutboxStore for SqliteStore {
@@ -61,12 +32,8 @@ impl OutboxStore for SqliteStore {
                    AND not_before <= ?1 AND next_attempt_at <= ?1
                  ORDER BY seq LIMIT ?2"
             );
-            let mut stmt = c.prepare_cached(&sql)?;
-            let rows = stmt.query_map(
-                params![millis(now), limit as i64, millis(WAITING_FOR_BATCH)],
-                read_action,
-            )?;
-            rows.map(|r| finish_action(r?)).collect()
+            let args = params![millis(now), limit as i64, millis(WAITING_FOR_BATCH)];
+            read_all(c, &sql, args, action)
         })
         .await
     }
@@ -97,14 +64,7 @@ impl OutboxStore for SqliteStore {
                  WHERE key = ?1",
                 params![key, result_id, millis(at)],
             )?;
-            if n == 0 {
-                return Err(StoreError::NotFound {
-                    what: "action",
-                    key,
-                }
-                .into());
-            }
-            Ok(())
+            Ok(found(n as u64, "action", &key)?)
         })
         .await
     }
@@ -119,33 +79,17 @@ impl OutboxStore for SqliteStore {
     ) -> Result<(), StoreError> {
         let key = key.to_owned();
         let error = error.to_owned();
+        let status = status_after_failure(retry_at, ambiguous);
+        let now = millis(at);
+        let next = retry_at.map_or(now, millis);
         self.run(move |c| {
-            let status = match (retry_at, ambiguous) {
-                (None, _) => ActionStatus::Failed,
-                (Some(_), true) => ActionStatus::Ambiguous,
-                (Some(_), false) => ActionStatus::Pending,
-            };
-            let now = millis(at);
             let n = c.execute(
                 "UPDATE actions SET status = ?2, attempts = attempts + 1, last_error = ?3,
                  next_attempt_at = ?4, updated_at = ?5, claimed_by = NULL, claim_until = NULL
                  WHERE key = ?1",
-                params![
-                    key,
-                    status.as_str(),
-                    error,
-                    retry_at.map(millis).unwrap_or(now),
-                    now
-                ],
+                params![key, status.as_str(), error, next, now],
             )?;
-            if n == 0 {
-                return Err(StoreError::NotFound {
-                    what: "action",
-                    key,
-                }
-                .into());
-            }
-            Ok(())
+            Ok(found(n as u64, "action", &key)?)
         })
         .await
     }
@@ -154,32 +98,14 @@ impl OutboxStore for SqliteStore {
         let key = key.to_owned();
         self.run(move |c| {
             let sql = format!("SELECT {ACTION_COLUMNS} FROM actions WHERE key = ?1");
-            let row = c.query_row(&sql, [key], read_action).optional()?;
-            row.map(finish_action).transpose()
+            Ok(read_all(c, &sql, [key], action)?.pop())
         })
         .await
     }
 
     async fn action_counts(&self) -> Result<Vec<ActionCount>, StoreError> {
-        self.run(|c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT kind, status, COUNT(*) FROM actions GROUP BY kind, status ORDER BY kind, status",
-            )?;
-            let rows = stmt.query_map([], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?))
-            })?;
-            let mut out = Vec::new();
-            for row in rows {
-                let (kind, status, count) = row?;
-                out.push(ActionCount {
-                    kind,
-                    status: ActionStatus::parse(&status).unwrap_or(ActionStatus::Failed),
-                    count: count as u64,
-                });
-            }
-            Ok(out)
-        })
-        .await
+        self.run(|c| read_all(c, ACTION_COUNTS, [], action_count))
+            .await
     }
 
     async fn actions_page(
@@ -192,10 +118,7 @@ impl OutboxStore for SqliteStore {
         let filter = filter.clone();
         self.run(move |c| {
             let mut clauses = vec!["seq > ?1".to_owned()];
-            let mut args = vec![
-                Arg::Integer(after_seq),
-                Arg::Integer(i64::try_from(limit).unwrap_or(i64::MAX)),
-            ];
+            let mut args = vec![Arg::Integer(after_seq), Arg::Integer(limit_param(limit))];
             if !filter.statuses.is_empty() {
                 let names: Vec<&str> = filter.statuses.iter().map(|s| s.as_str()).collect();
                 args.push(Arg::Text(serde_json::to_string(&names)?));
@@ -215,9 +138,7 @@ impl OutboxStore for SqliteStore {
                 "SELECT {ACTION_COLUMNS} FROM actions WHERE {} ORDER BY seq LIMIT ?2",
                 clauses.join(" AND ")
             );
-            let mut stmt = c.prepare_cached(&sql)?;
-            let rows = stmt.query_map(rusqlite::params_from_iter(args), read_action)?;
-            rows.map(|r| finish_action(r?)).collect()
+            read_all(c, &sql, rusqlite::params_from_iter(args), action)
         })
         .await
     }
@@ -225,35 +146,19 @@ impl OutboxStore for SqliteStore {
     async fn actions(&self) -> Result<Vec<OutboxAction>, StoreError> {
         self.run(|c| {
             let sql = format!("SELECT {ACTION_COLUMNS} FROM actions ORDER BY seq");
-            let mut stmt = c.prepare_cached(&sql)?;
-            let rows = stmt.query_map([], read_action)?;
-            rows.map(|r| finish_action(r?)).collect()
+            read_all(c, &sql, [], action)
         })
         .await
     }
 
     async fn action_records(&self) -> Result<Vec<ActionRecord>, StoreError> {
         self.run(|c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT key, document, kind, status, event_key, created_at, updated_at
-                 FROM actions ORDER BY seq",
-            )?;
-            let rows = stmt.query_map([], |r| {
-                let status: String = r.get(3)?;
-                Ok(ActionRecord {
-                    key: r.get(0)?,
-                    document: r.get(1)?,
-                    kind: r.get(2)?,
-                    status: ActionStatus::parse(&status).unwrap_or(ActionStatus::Failed),
-                    event_key: r.get(4)?,
-                    created_at: from_millis(r.get(5)?),
-                    updated_at: from_millis(r.get(6)?),
-                })
-            })?;
-            Ok(rows.collect::<Result<_, _>>()?)
+            let sql = format!("SELECT {ACTION_RECORD_COLUMNS} FROM actions ORDER BY seq");
+            read_all(c, &sql, [], action_record)
         })
         .await
     }
+
     async fn retry_action(&self, key: &str, at: Timestamp) -> Result<bool, StoreError> {
         let key = key.to_owned();
         self.run(move |c| {

@@ -13,50 +13,39 @@ conformance!(
     old_entries_of_one_kind_are_pruned,
 );
 
+/// Writes `value` under `key` over the version `expected` at second `at`: the new version.
+async fn put(
+    store: &Arc<dyn Store>,
+    key: &StateKey,
+    value: &str,
+    expected: Option<i64>,
+    at: i64,
+) -> Option<i64> {
+    let written = store.put_adapter_state(key, value, expected, t(at));
+    written.await.unwrap()
+}
+
+/// Asserts the entry under `key` is `(value, version, second written)`.
+async fn entry_is(store: &Arc<dyn Store>, key: &StateKey, (value, version, at): (&str, i64, i64)) {
+    let entry = store.adapter_state(key).await.unwrap().unwrap();
+    assert_eq!(
+        (entry.value.as_str(), entry.version, entry.updated_at),
+        (value, version, t(at))
+    );
+}
+
 async fn entries_are_created_once_and_changed_over_their_version(store: Arc<dyn Store>) {
     let key = StateKey::new("clarus.goods_in.stages", 7);
     assert_eq!(store.adapter_state(&key).await.unwrap(), None);
-    assert_eq!(
-        store
-            .put_adapter_state(&key, "one", None, t(10))
-            .await
-            .unwrap(),
-        Some(1)
-    );
+    assert_eq!(put(&store, &key, "one", None, 10).await, Some(1));
     // Creating it again loses: it exists.
-    assert_eq!(
-        store
-            .put_adapter_state(&key, "other", None, t(11))
-            .await
-            .unwrap(),
-        None
-    );
-    let entry = store.adapter_state(&key).await.unwrap().unwrap();
-    assert_eq!(
-        (entry.value.as_str(), entry.version, entry.updated_at),
-        ("one", 1, t(10))
-    );
+    assert_eq!(put(&store, &key, "other", None, 11).await, None);
+    entry_is(&store, &key, ("one", 1, 10)).await;
     // Over the version read, the write lands and the version moves on.
-    assert_eq!(
-        store
-            .put_adapter_state(&key, "two", Some(1), t(20))
-            .await
-            .unwrap(),
-        Some(2)
-    );
+    assert_eq!(put(&store, &key, "two", Some(1), 20).await, Some(2));
     // Over a stale version, nothing changes.
-    assert_eq!(
-        store
-            .put_adapter_state(&key, "stale", Some(1), t(21))
-            .await
-            .unwrap(),
-        None
-    );
-    let entry = store.adapter_state(&key).await.unwrap().unwrap();
-    assert_eq!(
-        (entry.value.as_str(), entry.version, entry.updated_at),
-        ("two", 2, t(20))
-    );
+    assert_eq!(put(&store, &key, "stale", Some(1), 21).await, None);
+    entry_is(&store, &key, ("two", 2, 20)).await;
     // Kinds and ids are separate keys.
     let other_kind = StateKey::new("clarus.goods_in.order", 7);
     let other_id = StateKey::new("clarus.goods_in.stages", 8);

@@ -188,6 +188,25 @@ fn ids(list: &[sync_engine::store::Delivery]) -> Vec<i64> {
     list.iter().map(|d| d.id).collect()
 }
 
+/// The ids of the deliveries (at most 10) `by` claims at second `now` until second `to`.
+async fn claimed_deliveries(s: &Arc<dyn Store>, now: i64, by: &str, to: i64) -> Vec<i64> {
+    ids(&s.claim_deliveries(t(now), 10, by, t(to)).await.unwrap())
+}
+
+/// Commits event `e1`, enqueuing the actions `(key, document)`, all due at once.
+async fn enqueue(store: &Arc<dyn Store>, actions: &[(&str, &str)]) {
+    let actions = actions
+        .iter()
+        .map(|(key, document)| action(key, document, t(0)))
+        .collect();
+    store.commit_plan(commit("e1", actions)).await.unwrap();
+}
+
+/// The keys of the actions (at most 10) `by` claims at second `now` until second `to`.
+async fn claimed_actions(s: &Arc<dyn Store>, now: i64, by: &str, to: i64) -> Vec<String> {
+    keys(&s.claim_due_actions(t(now), 10, by, t(to)).await.unwrap())
+}
+
 async fn claimed_deliveries_go_to_one_holder_until_the_claim_expires(store: Arc<dyn Store>) {
     let all = record(&store, 4).await;
     let a = store.claim_deliveries(t(10), 2, "a", t(70)).await.unwrap();
@@ -196,45 +215,18 @@ async fn claimed_deliveries_go_to_one_holder_until_the_claim_expires(store: Arc<
     // b gets the others, oldest first; then nothing while the claims last.
     let b = store.claim_deliveries(t(11), 10, "b", t(71)).await.unwrap();
     assert_eq!(ids(&b), all[2..]);
-    assert!(
-        store
-            .claim_deliveries(t(12), 10, "c", t(72))
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(claimed_deliveries(&store, 12, "c", 72).await.is_empty());
     // The holder itself gets its own back (extending the claim).
-    assert_eq!(
-        ids(&store.claim_deliveries(t(12), 10, "a", t(80)).await.unwrap()),
-        all[..2]
-    );
+    assert_eq!(claimed_deliveries(&store, 12, "a", 80).await, all[..2]);
     // The claims do not hide the deliveries from the inbox's own listing.
     assert_eq!(
         ids(&store.unprocessed_deliveries(t(12), 10).await.unwrap()),
         all
     );
     // b dies: at its claims' expiry c takes its deliveries back; a's (until t(80)) stay a's.
-    assert!(
-        store
-            .claim_deliveries(t(70), 10, "c", t(130))
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    assert_eq!(
-        ids(&store
-            .claim_deliveries(t(71), 10, "c", t(131))
-            .await
-            .unwrap()),
-        all[2..]
-    );
-    assert_eq!(
-        ids(&store
-            .claim_deliveries(t(80), 10, "d", t(140))
-            .await
-            .unwrap()),
-        all[..2]
-    );
+    assert!(claimed_deliveries(&store, 70, "c", 130).await.is_empty());
+    assert_eq!(claimed_deliveries(&store, 71, "c", 131).await, all[2..]);
+    assert_eq!(claimed_deliveries(&store, 80, "d", 140).await, all[..2]);
     // Deferred deliveries that are not due are not claimed.
     assert!(
         store
@@ -247,13 +239,7 @@ async fn claimed_deliveries_go_to_one_holder_until_the_claim_expires(store: Arc<
 
 async fn processing_or_deferring_a_delivery_ends_its_claim(store: Arc<dyn Store>) {
     let all = record(&store, 3).await;
-    assert_eq!(
-        ids(&store
-            .claim_deliveries(t(10), 10, "a", t(600))
-            .await
-            .unwrap()),
-        all
-    );
+    assert_eq!(claimed_deliveries(&store, 10, "a", 600).await, all);
     store
         .mark_delivery_processed(all[0], None, t(11))
         .await
@@ -263,61 +249,24 @@ async fn processing_or_deferring_a_delivery_ends_its_claim(store: Arc<dyn Store>
         .await
         .unwrap();
     // Processed: gone; deferred: free for anyone once due; the third is still a's.
-    assert!(
-        store
-            .claim_deliveries(t(12), 10, "b", t(600))
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    assert_eq!(
-        ids(&store
-            .claim_deliveries(t(20), 10, "b", t(600))
-            .await
-            .unwrap()),
-        [all[1]]
-    );
+    assert!(claimed_deliveries(&store, 12, "b", 600).await.is_empty());
+    assert_eq!(claimed_deliveries(&store, 20, "b", 600).await, [all[1]]);
     // A delivery handed back for processing is claimable by the one that claims it first.
     store
         .mark_delivery_processed(all[1], None, t(21))
         .await
         .unwrap();
     assert!(store.reprocess_delivery(all[1], t(22)).await.unwrap());
-    assert_eq!(
-        ids(&store
-            .claim_deliveries(t(22), 10, "c", t(600))
-            .await
-            .unwrap()),
-        [all[1]]
-    );
+    assert_eq!(claimed_deliveries(&store, 22, "c", 600).await, [all[1]]);
 }
 
 async fn claimed_actions_go_to_one_holder_until_the_claim_expires(store: Arc<dyn Store>) {
-    store
-        .commit_plan(commit(
-            "e1",
-            vec![
-                action("A1", "SO-1", t(0)),
-                action("B1", "SO-2", t(0)),
-                action("C1", "SO-3", t(0)),
-            ],
-        ))
-        .await
-        .unwrap();
+    enqueue(&store, &[("A1", "SO-1"), ("B1", "SO-2"), ("C1", "SO-3")]).await;
     let a = store.claim_due_actions(t(1), 2, "a", t(61)).await.unwrap();
     assert_eq!(keys(&a), ["A1", "B1"]);
     assert_eq!(a[0].action.payload, json!({"key": "A1"}));
-    assert_eq!(
-        keys(&store.claim_due_actions(t(2), 10, "b", t(62)).await.unwrap()),
-        ["C1"]
-    );
-    assert!(
-        store
-            .claim_due_actions(t(3), 10, "c", t(63))
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert_eq!(claimed_actions(&store, 2, "b", 62).await, ["C1"]);
+    assert!(claimed_actions(&store, 3, "c", 63).await.is_empty());
     // The claims do not hide the actions from `due_actions`.
     assert_eq!(
         keys(&store.due_actions(t(3), 10).await.unwrap()),
@@ -329,131 +278,54 @@ async fn claimed_actions_go_to_one_holder_until_the_claim_expires(store: Arc<dyn
         .complete_action("A1", Some("1".into()), t(4))
         .await
         .unwrap();
-    assert_eq!(
-        keys(
-            &store
-                .claim_due_actions(t(50), 10, "b", t(110))
-                .await
-                .unwrap()
-        ),
-        ["C1"]
-    );
-    assert!(
-        store
-            .claim_due_actions(t(60), 10, "c", t(120))
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert_eq!(claimed_actions(&store, 50, "b", 110).await, ["C1"]);
+    assert!(claimed_actions(&store, 60, "c", 120).await.is_empty());
     // At a's claim's expiry, B1 is taken back.
-    assert_eq!(
-        keys(
-            &store
-                .claim_due_actions(t(61), 10, "c", t(121))
-                .await
-                .unwrap()
-        ),
-        ["B1"]
-    );
+    assert_eq!(claimed_actions(&store, 61, "c", 121).await, ["B1"]);
     // A failed attempt ends the claim: the action is anyone's when it is due again.
     store
         .fail_action("B1", "HTTP 503", false, Some(t(70)), t(62))
         .await
         .unwrap();
-    assert!(
-        store
-            .claim_due_actions(t(69), 10, "d", t(129))
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    assert_eq!(
-        keys(
-            &store
-                .claim_due_actions(t(70), 10, "d", t(130))
-                .await
-                .unwrap()
-        ),
-        ["B1"]
-    );
+    assert!(claimed_actions(&store, 69, "d", 129).await.is_empty());
+    assert_eq!(claimed_actions(&store, 70, "d", 130).await, ["B1"]);
 }
 
 async fn a_lane_is_handed_out_head_first(store: Arc<dyn Store>) {
-    store
-        .commit_plan(commit(
-            "e1",
-            vec![
-                action("A1", "SO-1", t(0)),
-                action("A2", "SO-1", t(0)),
-                action("A3", "SO-1", t(0)),
-                action("B1", "SO-2", t(0)),
-            ],
-        ))
-        .await
-        .unwrap();
-    assert_eq!(
-        keys(&store.claim_due_actions(t(1), 10, "a", t(31)).await.unwrap()),
-        ["A1", "B1"]
-    );
+    enqueue(
+        &store,
+        &[
+            ("A1", "SO-1"),
+            ("A2", "SO-1"),
+            ("A3", "SO-1"),
+            ("B1", "SO-2"),
+        ],
+    )
+    .await;
+    assert_eq!(claimed_actions(&store, 1, "a", 31).await, ["A1", "B1"]);
     // A1 claimed: nobody gets A2.
     for holder in ["b", "c"] {
-        assert!(
-            store
-                .claim_due_actions(t(2), 10, holder, t(32))
-                .await
-                .unwrap()
-                .is_empty()
-        );
+        assert!(claimed_actions(&store, 2, holder, 32).await.is_empty());
     }
     // A1 waits for a retry (pending, claim ended): A2 still waits behind it.
     store
         .fail_action("A1", "HTTP 503", true, Some(t(40)), t(3))
         .await
         .unwrap();
-    assert!(
-        store
-            .claim_due_actions(t(4), 10, "b", t(34))
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(claimed_actions(&store, 4, "b", 34).await.is_empty());
     // a's claim on B1 expired at t(31): B1 comes with A1.
-    assert_eq!(
-        keys(
-            &store
-                .claim_due_actions(t(40), 10, "b", t(70))
-                .await
-                .unwrap()
-        ),
-        ["A1", "B1"]
-    );
+    assert_eq!(claimed_actions(&store, 40, "b", 70).await, ["A1", "B1"]);
     store
         .complete_action("A1", Some("1".into()), t(41))
         .await
         .unwrap();
     // Only now is A2 the head of its lane; B1 is b's.
-    assert_eq!(
-        keys(
-            &store
-                .claim_due_actions(t(42), 10, "c", t(72))
-                .await
-                .unwrap()
-        ),
-        ["A2"]
-    );
+    assert_eq!(claimed_actions(&store, 42, "c", 72).await, ["A2"]);
     store
         .complete_action("A2", Some("2".into()), t(43))
         .await
         .unwrap();
-    assert_eq!(
-        keys(
-            &store
-                .claim_due_actions(t(44), 10, "b", t(74))
-                .await
-                .unwrap()
-        ),
-        ["A3", "B1"]
-    );
+    assert_eq!(claimed_actions(&store, 44, "b", 74).await, ["A3", "B1"]);
 }
 
 async fn the_ledger_head_and_the_state_log_since_a_position(store: Arc<dyn Store>) {
@@ -526,24 +398,18 @@ async fn a_commit_on_a_stale_head_writes_nothing(store: Arc<dyn Store>) {
 }
 
 async fn a_commit_on_the_head_is_a_plan_commit(store: Arc<dyn Store>) {
+    // Committed on the head (which moves it); then, on the new head, a duplicate writes
+    // nothing, as `commit_plan` would.
+    for (expected, moves) in [
+        (CommitOutcome::Committed, true),
+        (CommitOutcome::Duplicate, false),
+    ] {
+        let head = store.ledger_head().await.unwrap();
+        let outcome = store.commit_plan_at(commit("e1", vec![]), head).await;
+        assert_eq!(outcome.unwrap(), expected);
+        assert_eq!(store.ledger_head().await.unwrap() != head, moves);
+    }
     let head = store.ledger_head().await.unwrap();
-    assert_eq!(
-        store
-            .commit_plan_at(commit("e1", vec![]), head)
-            .await
-            .unwrap(),
-        CommitOutcome::Committed
-    );
-    let head = store.ledger_head().await.unwrap();
-    // A duplicate on the current head writes nothing, as `commit_plan` would.
-    assert_eq!(
-        store
-            .commit_plan_at(commit("e1", vec![]), head)
-            .await
-            .unwrap(),
-        CommitOutcome::Duplicate
-    );
-    assert_eq!(store.ledger_head().await.unwrap(), head);
     // A commit with no state change leaves the head where it was.
     let mut quiet = commit("e2", vec![action("A1", "SO-1", t(0))]);
     quiet.changes.clear();

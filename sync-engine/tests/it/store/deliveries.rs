@@ -28,6 +28,12 @@ fn ids(list: &[Delivery]) -> Vec<i64> {
     list.iter().map(|d| d.id).collect()
 }
 
+/// Marks delivery `id` processed at second `at`, with `note`.
+async fn mark_processed(store: &Arc<dyn Store>, id: i64, note: Option<String>, at: i64) {
+    let marked = store.mark_delivery_processed(id, note, t(at));
+    marked.await.unwrap();
+}
+
 async fn deliveries_are_kept_as_received_in_arrival_order(store: Arc<dyn Store>) {
     assert!(
         store
@@ -60,14 +66,8 @@ async fn deliveries_are_kept_as_received_in_arrival_order(store: Arc<dyn Store>)
     );
     assert_eq!(store.unprocessed_count().await.unwrap(), 3);
 
-    store
-        .mark_delivery_processed(second, Some("unusable".into()), t(3))
-        .await
-        .unwrap();
-    store
-        .mark_delivery_processed(first, None, t(3))
-        .await
-        .unwrap();
+    mark_processed(&store, second, Some("unusable".into()), 3).await;
+    mark_processed(&store, first, None, 3).await;
     assert_eq!(
         ids(&store.unprocessed_deliveries(t(3), 10).await.unwrap()),
         [third]
@@ -105,7 +105,7 @@ async fn deferred_deliveries_wait_until_woken_or_due(store: Arc<dyn Store>) {
         [b, c]
     );
 
-    store.mark_delivery_processed(c, None, t(2)).await.unwrap();
+    mark_processed(&store, c, None, 2).await;
     // Woken: every deferred delivery is due at once (a processed one is not woken).
     assert_eq!(store.wake_deferred_deliveries(t(3)).await.unwrap(), 2);
     assert_eq!(store.wake_deferred_deliveries(t(3)).await.unwrap(), 0);
@@ -173,10 +173,7 @@ async fn the_oldest_waiting_delivery_is_of_its_source_due_and_unprocessed(store:
         .defer_delivery(deferred, t(100), "blocked")
         .await
         .unwrap();
-    store
-        .mark_delivery_processed(processed, None, t(5))
-        .await
-        .unwrap();
+    mark_processed(&store, processed, None, 5).await;
     // Another source's, a deferred and a processed delivery do not count.
     assert_eq!(
         store.oldest_due_delivery(source, t(10)).await.unwrap(),

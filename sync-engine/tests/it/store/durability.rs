@@ -46,14 +46,8 @@ async fn state_survives_a_restart(reopen: Reopen) {
         vec![json!({"change": "e1"})]
     );
     assert_eq!(store.actions().await.unwrap()[0].action.key, "A1");
-    assert_eq!(
-        store
-            .watermark("netsuite.salesOrder")
-            .await
-            .unwrap()
-            .as_deref(),
-        Some("2026-11-01T00:00:00Z")
-    );
+    let mark = store.watermark("netsuite.salesOrder").await.unwrap();
+    assert_eq!(mark.as_deref(), Some("2026-11-01T00:00:00Z"));
     let pending = store.unprocessed_deliveries(t(0), 10).await.unwrap();
     assert_eq!(pending.len(), 1);
     assert_eq!(pending[0].id, id);
@@ -62,13 +56,8 @@ async fn state_survives_a_restart(reopen: Reopen) {
         .mark_delivery_processed(pending[0].id, None, t(0))
         .await
         .unwrap();
-    assert!(
-        store
-            .unprocessed_deliveries(t(0), 10)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    let pending = store.unprocessed_deliveries(t(0), 10).await.unwrap();
+    assert!(pending.is_empty());
     // Ids keep increasing after the restart.
     let next = store
         .record_delivery(NewDelivery {

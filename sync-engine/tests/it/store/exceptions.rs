@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use jiff::Timestamp;
 use serde_json::json;
 use sync_engine::store::{
     AuditEntry, ExceptionQuery, NewException, Store, StoreError, StoredException,
@@ -18,14 +19,39 @@ conformance!(
     assignments_are_recorded_in_the_audit_trail,
 );
 
+/// Raises the exception `key` (of document `SO-1`) at second `at`.
+async fn raise(store: &Arc<dyn Store>, key: &str, at: i64) {
+    store.raise_exception(exception(key), t(at)).await.unwrap();
+}
+
+/// Refreshes the exception `key` (of document `SO-1`) at second `at`.
+async fn refresh(store: &Arc<dyn Store>, key: &str, at: i64) {
+    store
+        .refresh_exception(exception(key), t(at))
+        .await
+        .unwrap();
+}
+
+/// The audit trail of exception `key`, asserted to be `expected` (change, time, note).
+async fn trail_is(
+    store: &Arc<dyn Store>,
+    key: &str,
+    expected: &[(&str, Timestamp, Option<&str>)],
+) -> Vec<AuditEntry> {
+    let trail = store.exception_audit(key).await.unwrap();
+    let found: Vec<_> = trail
+        .iter()
+        .map(|a| (a.change.as_str(), a.at, a.note.as_deref()))
+        .collect();
+    assert_eq!(found, expected);
+    trail
+}
+
 async fn exceptions_are_kept_once_resolved_and_reopened(store: Arc<dyn Store>) {
     let mut c = commit("e1", vec![]);
     c.exceptions.push(exception("EX-1"));
     store.commit_plan(c).await.unwrap();
-    store
-        .raise_exception(exception("EX-1"), t(5))
-        .await
-        .unwrap();
+    raise(&store, "EX-1", 5).await;
     let all = store.exceptions().await.unwrap();
     assert_eq!(all.len(), 1);
     assert_eq!(all[0].raised_at, t(0));
@@ -77,18 +103,9 @@ async fn exceptions_are_kept_once_resolved_and_reopened(store: Arc<dyn Store>) {
     assert!(store.exception("nope").await.unwrap().is_none());
 
     // Open first, then by time raised; the open ones alone by time raised.
-    store
-        .raise_exception(exception("EX-0"), t(15))
-        .await
-        .unwrap();
-    store
-        .raise_exception(exception("EX-2"), t(25))
-        .await
-        .unwrap();
-    store
-        .raise_exception(exception("EX-3"), t(1))
-        .await
-        .unwrap();
+    raise(&store, "EX-0", 15).await;
+    raise(&store, "EX-2", 25).await;
+    raise(&store, "EX-3", 1).await;
     store.resolve_exception("EX-3", "done", t(2)).await.unwrap();
     let order = |list: Vec<sync_engine::store::StoredException>| -> Vec<String> {
         list.into_iter().map(|e| e.exception.key).collect()
@@ -105,20 +122,11 @@ async fn exceptions_are_kept_once_resolved_and_reopened(store: Arc<dyn Store>) {
 
 async fn every_change_to_an_exception_is_in_its_audit_trail(store: Arc<dyn Store>) {
     assert_eq!(store.audit_head().await.unwrap(), 0);
-    store
-        .raise_exception(exception("EX-1"), t(0))
-        .await
-        .unwrap();
+    raise(&store, "EX-1", 0).await;
     // Raised again while open: nothing.
-    store
-        .raise_exception(exception("EX-1"), t(1))
-        .await
-        .unwrap();
+    raise(&store, "EX-1", 1).await;
     // Refreshed with the same message: nothing; with a new one: updated, with the new payload.
-    store
-        .refresh_exception(exception("EX-1"), t(2))
-        .await
-        .unwrap();
+    refresh(&store, "EX-1", 2).await;
     let mut newer = exception("EX-1");
     newer.message = "SKU X: 3 units short".into();
     newer.payload = json!({"sku": "X", "short": 3});
@@ -135,29 +143,21 @@ async fn every_change_to_an_exception_is_in_its_audit_trail(store: Arc<dyn Store
         .resolve_exception("EX-1", "fixed", t(5))
         .await
         .unwrap();
-    store
-        .raise_exception(exception("EX-1"), t(6))
-        .await
-        .unwrap();
+    raise(&store, "EX-1", 6).await;
     // Refreshing an exception that does not exist raises it.
-    store
-        .refresh_exception(exception("EX-2"), t(7))
-        .await
-        .unwrap();
+    refresh(&store, "EX-2", 7).await;
 
-    let trail = store.exception_audit("EX-1").await.unwrap();
-    assert_eq!(
-        trail
-            .iter()
-            .map(|a| (a.change.as_str(), a.at, a.note.as_deref()))
-            .collect::<Vec<_>>(),
-        [
+    let trail = trail_is(
+        &store,
+        "EX-1",
+        &[
             ("raised", t(0), None),
             ("updated", t(3), Some("SKU X: 3 units short")),
             ("resolved", t(4), Some("fixed")),
             ("reopened", t(6), None),
-        ]
-    );
+        ],
+    )
+    .await;
     assert!(trail.windows(2).all(|w| w[0].seq < w[1].seq));
     assert!(trail.iter().all(|a| a.key == "EX-1"));
 
@@ -184,14 +184,8 @@ async fn retry_requests_are_queued_and_finished_in_order(store: Arc<dyn Store>) 
         Err(StoreError::NotFound { .. })
     ));
     assert!(store.open_requests().await.unwrap().is_empty());
-    store
-        .raise_exception(exception("EX-1"), t(0))
-        .await
-        .unwrap();
-    store
-        .raise_exception(exception("EX-2"), t(0))
-        .await
-        .unwrap();
+    raise(&store, "EX-1", 0).await;
+    raise(&store, "EX-2", 0).await;
     let first = store
         .request_retry("EX-1", Some("item created"), t(10))
         .await
@@ -246,19 +240,17 @@ async fn retry_requests_are_queued_and_finished_in_order(store: Arc<dyn Store>) 
     assert_eq!(for_ex1[1].outcome, None);
     assert!(store.requests_for("nope").await.unwrap().is_empty());
 
-    let trail = store.exception_audit("EX-1").await.unwrap();
-    assert_eq!(
-        trail
-            .iter()
-            .map(|a| (a.change.as_str(), a.at, a.note.as_deref()))
-            .collect::<Vec<_>>(),
-        [
+    trail_is(
+        &store,
+        "EX-1",
+        &[
             ("raised", t(0), None),
             ("retry-requested", t(10), Some("item created")),
             ("retry-requested", t(12), Some("again")),
             ("retried", t(20), Some("2 actions put back")),
-        ]
-    );
+        ],
+    )
+    .await;
 }
 
 async fn assignments_are_recorded_in_the_audit_trail(store: Arc<dyn Store>) {
@@ -271,18 +263,9 @@ async fn assignments_are_recorded_in_the_audit_trail(store: Arc<dyn Store>) {
             ..
         })
     ));
-    store
-        .raise_exception(exception("EX-1"), t(0))
-        .await
-        .unwrap();
-    store
-        .raise_exception(exception("EX-2"), t(1))
-        .await
-        .unwrap();
-    store
-        .raise_exception(exception("EX-3"), t(1))
-        .await
-        .unwrap();
+    raise(&store, "EX-1", 0).await;
+    raise(&store, "EX-2", 1).await;
+    raise(&store, "EX-3", 1).await;
     let head = store.audit_head().await.unwrap();
     let first = store
         .record_audit("EX-1", AuditEntry::ASSIGNED, Some("to ana by lead"), t(2))
@@ -315,20 +298,18 @@ async fn assignments_are_recorded_in_the_audit_trail(store: Arc<dyn Store>) {
         Err(StoreError::UnrecordableChange { change }) if change == "resolved"
     ));
 
-    let trail = store.exception_audit("EX-1").await.unwrap();
-    assert_eq!(
-        trail
-            .iter()
-            .map(|a| (a.change.as_str(), a.at, a.note.as_deref()))
-            .collect::<Vec<_>>(),
-        [
+    let trail = trail_is(
+        &store,
+        "EX-1",
+        &[
             ("raised", t(0), None),
             ("assigned", t(2), Some("to ana by lead")),
             ("retry-requested", t(3), Some("why")),
             ("assigned", t(4), Some("to bo by ana")),
             ("resolved", t(6), Some("fixed")),
-        ]
-    );
+        ],
+    )
+    .await;
     assert!(trail.windows(2).all(|w| w[0].seq < w[1].seq));
     assert_eq!((trail[1].seq, trail[3].seq), (first, second));
     let since = store.audit_since(head).await.unwrap();

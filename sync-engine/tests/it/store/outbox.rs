@@ -17,15 +17,16 @@ conformance!(
     unfinished_actions_are_read_by_filter_in_pages,
 );
 
+/// The actions `(key, document)`, all due at once.
+fn due_now(actions: &[(&str, &str)]) -> Vec<NewAction> {
+    actions.iter().map(|(k, d)| action(k, d, t(0))).collect()
+}
+
 async fn actions_of_one_document_run_in_order_and_documents_in_parallel(store: Arc<dyn Store>) {
     store
         .commit_plan(commit(
             "e1",
-            vec![
-                action("A1", "SO-1", t(0)),
-                action("A2", "SO-1", t(0)),
-                action("B1", "SO-2", t(0)),
-            ],
+            due_now(&[("A1", "SO-1"), ("A2", "SO-1"), ("B1", "SO-2")]),
         ))
         .await
         .unwrap();
