@@ -217,6 +217,11 @@ impl Systems {
             .build()?)
     }
 
+    /// Whether no Clarus webhook is waiting to be delivered right now.
+    pub async fn webhooks_idle(&self) -> bool {
+        self.clarus.handle().wait_for_webhooks(Duration::ZERO).await
+    }
+
     /// A Clarus client for the simulator.
     pub fn clarus_client(&self) -> Result<ClarusClient, SetupError> {
         Ok(ClarusClient::new(

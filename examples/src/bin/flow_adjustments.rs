@@ -8,51 +8,32 @@
 //! cargo run -p examples --bin flow_adjustments
 //! ```
 
-use examples::harness::{EngineOptions, RunningEngine, SetupError, Systems, SystemsOptions};
-use examples::walkthrough::{rows, settle, text, wait_for};
+use examples::harness::{RunningEngine, SetupError, Systems};
+use examples::walkthrough::{rows, run_or_exit, settle, stocked_item, text, wait_for};
 use rust_decimal::Decimal;
 use sim::clarus::{ClarusId, StockStatus};
 use sim::netsuite::{GOOD, InternalId, ItemKind, NewItem, QUARANTINE, RecordType};
 
 #[tokio::main]
 async fn main() {
-    if let Err(e) = run().await {
-        eprintln!("flow_adjustments failed: {e}");
-        std::process::exit(1);
-    }
-}
-
-async fn run() -> Result<(), SetupError> {
     // 1. Both simulators and the engine on a fresh store. The harness maps every adjustment
     //    kind to NetSuite account 540 and Clarus held stock to status Quarantine.
-    let systems = Systems::start(&SystemsOptions::calm(4)).await?;
-    let dir = std::env::temp_dir().join(format!("flow-adjustments-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let engine =
-        RunningEngine::start(&systems, &EngineOptions::fast(dir.join("sync.sqlite"))).await?;
-    let (ns, cl, wh) = (
-        systems.netsuite.handle(),
-        systems.clarus.handle(),
-        systems.clarus.warehouse(),
-    );
+    run_or_exit("flow_adjustments", 4, run).await;
+}
+
+async fn run(systems: Systems, engine: RunningEngine) -> Result<(), SetupError> {
+    let ns = systems.netsuite.handle();
     let (bin, warehouse) = (systems.bin, systems.warehouse);
 
     // 2. One item with 20 in stock in both systems.
-    let item = ns.add_item(NewItem::new("MUG-RED", ItemKind::Inventory))?;
-    ns.set_on_hand(item, systems.location, GOOD, Decimal::from(20));
-    let product = wait_for("the Clarus product", || cl.find_product("MUG-RED")).await?;
-    cl.seed_stock(
-        product,
-        bin,
-        Decimal::from(20),
-        StockStatus::Available,
-        None,
-    )?;
+    let mug = NewItem::new("MUG-RED", ItemKind::Inventory);
+    let (item, product) = stocked_item(&systems, mug, Decimal::from(20)).await?;
     show(&systems, "opening stock", item, product);
 
     // 3. The movements of a day. Each is a Clarus stock transaction that fires a webhook; the
     //    engine turns it into one NetSuite transaction. We wait for NetSuite to agree before the
     //    next movement touches the same stock.
+    let wh = systems.clarus.warehouse();
     wh.adjust(product, bin, Decimal::from(5), "found")?;
     agree(&systems, item, product).await?;
     show(&systems, "found 5", item, product);
@@ -112,7 +93,6 @@ async fn run() -> Result<(), SetupError> {
         }
     }
     engine.stop().await;
-    let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
 

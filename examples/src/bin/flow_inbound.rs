@@ -6,47 +6,27 @@
 //! cargo run -p examples --bin flow_inbound
 //! ```
 
-use examples::harness::{EngineOptions, RunningEngine, SetupError, Systems, SystemsOptions};
-use examples::walkthrough::{rows, settle, text, wait_for};
+use examples::harness::{RunningEngine, SetupError, Systems};
+use examples::walkthrough::{rows, run_or_exit, settle, stocked_item, text, wait_for};
 use rust_decimal::Decimal;
 use sim::clarus::{ReceivedLine, StockStatus};
 use sim::netsuite::{GOOD, ItemKind, NewItem, NewOrder, NewOrderLine, OrderKind, RecordType};
 
 #[tokio::main]
 async fn main() {
-    if let Err(e) = run().await {
-        eprintln!("flow_inbound failed: {e}");
-        std::process::exit(1);
-    }
+    // 1. Both simulators and the engine on a fresh store.
+    run_or_exit("flow_inbound", 2, run).await;
 }
 
-async fn run() -> Result<(), SetupError> {
-    // 1. Both simulators and the engine on a fresh store.
-    let systems = Systems::start(&SystemsOptions::calm(2)).await?;
-    let dir = std::env::temp_dir().join(format!("flow-inbound-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let engine =
-        RunningEngine::start(&systems, &EngineOptions::fast(dir.join("sync.sqlite"))).await?;
-    let (ns, cl, wh) = (
-        systems.netsuite.handle(),
-        systems.clarus.handle(),
-        systems.clarus.warehouse(),
-    );
+async fn run(systems: Systems, engine: RunningEngine) -> Result<(), SetupError> {
+    let (ns, cl) = (systems.netsuite.handle(), systems.clarus.handle());
 
     // 2. Two NetSuite items, which the engine creates as Clarus products. Mugs start with 4 in
     //    stock in both systems, tea with none.
-    let mug = ns.add_item(NewItem::new("MUG-BLUE", ItemKind::Inventory))?;
+    let blue_mug = NewItem::new("MUG-BLUE", ItemKind::Inventory);
+    let (mug, mug_product) = stocked_item(&systems, blue_mug, Decimal::from(4)).await?;
     let tea = ns.add_item(NewItem::new("TEA-GREEN", ItemKind::Inventory))?;
-    ns.set_on_hand(mug, systems.location, GOOD, Decimal::from(4));
-    let mug_product = wait_for("the mug product", || cl.find_product("MUG-BLUE")).await?;
     let tea_product = wait_for("the tea product", || cl.find_product("TEA-GREEN")).await?;
-    cl.seed_stock(
-        mug_product,
-        systems.bin,
-        Decimal::from(4),
-        StockStatus::Available,
-        None,
-    )?;
 
     // 3. Purchasing orders 20 mugs and 6 teas from a supplier. The engine releases the purchase
     //    order to the warehouse as an expected goods-in receipt.
@@ -85,6 +65,7 @@ async fn run() -> Result<(), SetupError> {
     }
 
     // 4. The lorry brings all the mugs but only 3 teas; the warehouse receives and puts away.
+    let wh = systems.clarus.warehouse();
     let lines = [(mug_product, 20), (tea_product, 3)].map(|(product, quantity)| ReceivedLine {
         product,
         quantity: Decimal::from(quantity),
@@ -135,6 +116,5 @@ async fn run() -> Result<(), SetupError> {
         );
     }
     engine.stop().await;
-    let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }

@@ -12,26 +12,18 @@
 
 use std::time::Duration;
 
-use examples::harness::{EngineOptions, RunningEngine, SetupError, Systems, SystemsOptions};
-use examples::walkthrough::{text, wait_for};
+use examples::harness::{RunningEngine, SetupError, Systems};
+use examples::walkthrough::{run_or_exit, text, wait_for};
 use serde_json::{Value, json};
 use sim::netsuite::{ItemKind, NewItem, RecordType};
 
 #[tokio::main]
 async fn main() {
-    if let Err(e) = run().await {
-        eprintln!("flow_item_master failed: {e}");
-        std::process::exit(1);
-    }
+    // 1. Both simulators and the engine on a fresh store.
+    run_or_exit("flow_item_master", 5, run).await;
 }
 
-async fn run() -> Result<(), SetupError> {
-    // 1. Both simulators and the engine on a fresh store.
-    let systems = Systems::start(&SystemsOptions::calm(5)).await?;
-    let dir = std::env::temp_dir().join(format!("flow-item-master-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let engine =
-        RunningEngine::start(&systems, &EngineOptions::fast(dir.join("sync.sqlite"))).await?;
+async fn run(systems: Systems, engine: RunningEngine) -> Result<(), SetupError> {
     let (ns, cl) = (systems.netsuite.handle(), systems.clarus.handle());
 
     // 2. Three new items in NetSuite: a plain one with a barcode, a lot-numbered one and a
@@ -86,7 +78,6 @@ async fn run() -> Result<(), SetupError> {
             .join(", ")
     );
     engine.stop().await;
-    let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
 

@@ -5,8 +5,8 @@
 //! cargo run -p examples --bin flow_order_to_cash
 //! ```
 
-use examples::harness::{EngineOptions, RunningEngine, SetupError, Systems, SystemsOptions};
-use examples::walkthrough::{rows, settle, text, wait_for};
+use examples::harness::{RunningEngine, SetupError, Systems};
+use examples::walkthrough::{rows, run_or_exit, settle, stocked_item, text, wait_for};
 use rust_decimal::Decimal;
 use serde_json::Value;
 use sim::clarus::{Parcel, StockStatus};
@@ -14,40 +14,19 @@ use sim::netsuite::{GOOD, ItemKind, NewItem, NewOrder, NewOrderLine, OrderKind, 
 
 #[tokio::main]
 async fn main() {
-    if let Err(e) = run().await {
-        eprintln!("flow_order_to_cash failed: {e}");
-        std::process::exit(1);
-    }
-}
-
-async fn run() -> Result<(), SetupError> {
     // 1. Both simulators, with a NetSuite location mapped to a Clarus warehouse, a carrier mapped
     //    to a NetSuite ship method, and the engine running against them on a fresh store.
-    let systems = Systems::start(&SystemsOptions::calm(1)).await?;
-    let dir = std::env::temp_dir().join(format!("flow-order-to-cash-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let engine =
-        RunningEngine::start(&systems, &EngineOptions::fast(dir.join("sync.sqlite"))).await?;
-    let (ns, cl, wh) = (
-        systems.netsuite.handle(),
-        systems.clarus.handle(),
-        systems.clarus.warehouse(),
-    );
+    run_or_exit("flow_order_to_cash", 1, run).await;
+}
+
+async fn run(systems: Systems, engine: RunningEngine) -> Result<(), SetupError> {
+    let (ns, cl) = (systems.netsuite.handle(), systems.clarus.handle());
 
     // 2. The item master lives in NetSuite: the engine's poller finds the new item and creates
     //    the Clarus product. Both systems then get the same opening stock of 10.
     let mut mug = NewItem::new("MUG-RED", ItemKind::Inventory);
     mug.display_name = Some("Red mug".into());
-    let item = ns.add_item(mug)?;
-    ns.set_on_hand(item, systems.location, GOOD, Decimal::from(10));
-    let product = wait_for("the Clarus product", || cl.find_product("MUG-RED")).await?;
-    cl.seed_stock(
-        product,
-        systems.bin,
-        Decimal::from(10),
-        StockStatus::Available,
-        None,
-    )?;
+    let (item, product) = stocked_item(&systems, mug, Decimal::from(10)).await?;
     println!("NetSuite item {item} MUG-RED is Clarus product {product}; 10 in stock in both");
 
     // 3. A customer orders 3 mugs in NetSuite. The engine releases the order to the warehouse as
@@ -79,6 +58,7 @@ async fn run() -> Result<(), SetupError> {
     );
 
     // 4. The warehouse allocates, picks and despatches it in two parcels with the carrier.
+    let wh = systems.clarus.warehouse();
     wh.allocate(goods_out)?;
     wh.pick(goods_out)?;
     let parcels = ["TRK-0001", "TRK-0002"].map(|t| Parcel {
@@ -140,6 +120,5 @@ async fn run() -> Result<(), SetupError> {
             .count()
     );
     engine.stop().await;
-    let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }

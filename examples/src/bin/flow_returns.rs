@@ -7,8 +7,8 @@
 //! cargo run -p examples --bin flow_returns
 //! ```
 
-use examples::harness::{EngineOptions, RunningEngine, SetupError, Systems, SystemsOptions};
-use examples::walkthrough::{rows, settle, text, wait_for};
+use examples::harness::{RunningEngine, SetupError, Systems};
+use examples::walkthrough::{rows, run_or_exit, settle, stocked_item, text, wait_for};
 use rust_decimal::Decimal;
 use sim::clarus::{ClarusId, ReceivedLine, StockStatus};
 use sim::netsuite::{
@@ -17,33 +17,17 @@ use sim::netsuite::{
 
 #[tokio::main]
 async fn main() {
-    if let Err(e) = run().await {
-        eprintln!("flow_returns failed: {e}");
-        std::process::exit(1);
-    }
-}
-
-async fn run() -> Result<(), SetupError> {
     // 1. Both simulators and the engine on a fresh store. The harness maps Clarus "available"
     //    stock to NetSuite status Good and "held" stock to status Quarantine.
-    let systems = Systems::start(&SystemsOptions::calm(3)).await?;
-    let dir = std::env::temp_dir().join(format!("flow-returns-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let engine =
-        RunningEngine::start(&systems, &EngineOptions::fast(dir.join("sync.sqlite"))).await?;
-    let (ns, cl) = (systems.netsuite.handle(), systems.clarus.handle());
+    run_or_exit("flow_returns", 3, run).await;
+}
+
+async fn run(systems: Systems, engine: RunningEngine) -> Result<(), SetupError> {
+    let ns = systems.netsuite.handle();
 
     // 2. One item with 10 in sellable stock in both systems.
-    let item = ns.add_item(NewItem::new("MUG-RED", ItemKind::Inventory))?;
-    ns.set_on_hand(item, systems.location, GOOD, Decimal::from(10));
-    let product = wait_for("the Clarus product", || cl.find_product("MUG-RED")).await?;
-    cl.seed_stock(
-        product,
-        systems.bin,
-        Decimal::from(10),
-        StockStatus::Available,
-        None,
-    )?;
+    let mug = NewItem::new("MUG-RED", ItemKind::Inventory);
+    let (item, product) = stocked_item(&systems, mug, Decimal::from(10)).await?;
     print_stock(&systems, item, product);
 
     // 3. A customer returns 2 mugs that arrive chipped: received on hold in Clarus.
@@ -91,7 +75,6 @@ async fn run() -> Result<(), SetupError> {
     //    systems until someone decides (a Clarus release would move them to Good in NetSuite).
     print_stock(&systems, item, product);
     engine.stop().await;
-    let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
 

@@ -19,7 +19,6 @@
 //! day.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use examples::harness::{
@@ -28,31 +27,25 @@ use examples::harness::{
 };
 use examples::report;
 use examples::scenario::{self, ScenarioOptions, Seeded, WarehouseDay};
-use rust_decimal::Decimal;
-use sim::FaultRates;
 use sim::clarus::WebhookBehaviour;
-use sim::netsuite::{InternalId, OrderKind};
 use sync_engine::service::backlog;
 
+use crate::support::cli::scratch_dir;
 use crate::support::day::*;
 
+/// A bad day ([`SystemsOptions::faulty`]: 10% of NetSuite requests fail, half before the write,
+/// half after committing it; webhooks duplicated, reordered and lost), with webhook delivery
+/// given up after three quick attempts.
 fn options(seed: u64) -> SystemsOptions {
+    let faulty = SystemsOptions::faulty(seed);
     SystemsOptions {
-        // 10% of NetSuite requests fail: half before the write, half after committing it.
-        netsuite_faults: FaultRates {
-            server_error_before_commit: 0.05,
-            commit_then_fail: 0.05,
-            drop_connection_share: 0.5,
-        },
         webhooks: WebhookBehaviour {
-            duplicate_rate: 0.3,
-            loss_rate: 0.05,
-            reorder_window: Duration::from_millis(30),
             max_attempts: 3,
             retry_backoff: Duration::from_millis(100),
             timeout: Duration::from_secs(2),
+            ..faulty.webhooks
         },
-        ..SystemsOptions::faulty(seed)
+        ..faulty
     }
 }
 
@@ -114,11 +107,7 @@ async fn settle(
             quiet = 0;
             continue;
         }
-        let idle = systems
-            .clarus
-            .handle()
-            .wait_for_webhooks(Duration::ZERO)
-            .await;
+        let idle = systems.webhooks_idle().await;
         let store = chaos.engine().store.clone();
         let resent = resend_lost_receipts(systems, store.as_ref()).await?;
         let backlog = backlog(store.as_ref()).await?;
@@ -149,18 +138,9 @@ fn receipts_not_received(systems: &Systems) -> Vec<String> {
     for id in cl.goods_in_ids() {
         let receipt = cl.goods_in(id).expect("listed");
         let received = sum(&receipt, "received_quantity");
-        let netsuite: u64 = text(&receipt, "external_system_reference1")
-            .and_then(|t| t.parse().ok())
-            .expect("a NetSuite order");
-        let kind = match text(&receipt, "external_system_reference3").as_deref() {
-            Some("RA") => OrderKind::ReturnAuthorization,
-            _ => OrderKind::PurchaseOrder,
-        };
-        let booked: Decimal = ns
-            .order_lines(kind, InternalId(netsuite))
-            .iter()
-            .map(|l| l.processed)
-            .sum();
+        let netsuite = netsuite_order(&receipt);
+        let kind = receipt_order_kind(&receipt);
+        let booked = processed(&ns, kind, netsuite);
         if received != booked {
             missing.push(format!(
                 "goods in {} ({kind:?} {netsuite}): received {received}, in NetSuite {booked}",
@@ -171,16 +151,6 @@ fn receipts_not_received(systems: &Systems) -> Vec<String> {
     missing
 }
 
-fn workdir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "clarus-netsuite-chaos-{}-{}",
-        std::process::id(),
-        jiff::Timestamp::now().as_millisecond()
-    ));
-    std::fs::create_dir_all(&dir).expect("work dir");
-    dir
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_faulty_day_with_engine_crashes_loses_nothing_and_ends_in_step() {
     let started = Instant::now();
@@ -188,7 +158,7 @@ async fn a_faulty_day_with_engine_crashes_loses_nothing_and_ends_in_step() {
     let seed = env_or("CHAOS_SEED", 11);
     let orders = env_or("CHAOS_ORDERS", 400) as usize;
     let systems = Systems::start(&options(seed)).await.expect("simulators");
-    let work = workdir();
+    let work = scratch_dir("clarus-netsuite-chaos");
     let mut scenario_options = ScenarioOptions::day(orders, seed);
     // More movements than the demo's day, so holds, adjustments and counts are a real share.
     scenario_options.movements = orders / 2;

@@ -1,7 +1,8 @@
 //! The guide's "Extend" samples (`examples/src/extend.rs`): the guide shows each anchored region
 //! verbatim, and each sample does what the guide says it does.
 
-use std::path::{Path, PathBuf};
+use crate::support::cli::scratch_dir;
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -322,19 +323,9 @@ async fn the_count_file_decoder_refuses_bad_lines_and_passes_other_sources_on() 
     );
 }
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "guide-samples-{name}-{}-{}",
-        std::process::id(),
-        Timestamp::now().as_nanosecond()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 #[tokio::test]
 async fn the_count_file_poll_keeps_each_file_as_a_delivery_and_moves_it() {
-    let folder = temp_dir("poll");
+    let folder = scratch_dir("guide-samples-poll");
     std::fs::write(folder.join("a.csv"), "41,10,MUG-RED,3\n").unwrap();
     std::fs::write(folder.join("notes.txt"), "not a count file").unwrap();
     let engine = in_memory_engine(mappings()).await.unwrap();
@@ -370,7 +361,7 @@ async fn the_count_file_poll_keeps_each_file_as_a_delivery_and_moves_it() {
 
 #[tokio::test]
 async fn the_configured_store_opens_the_engine() {
-    let dir = temp_dir("store");
+    let dir = scratch_dir("guide-samples-store");
     let path = dir.join("sync.db");
     let engine = open_engine(path.to_str().unwrap(), mappings())
         .await

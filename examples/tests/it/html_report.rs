@@ -12,6 +12,7 @@
 //! Chromium is found as `$CHROMIUM`, `chromium`, `chromium-browser` or `google-chrome`. Without
 //! it the test fails when `CI` is set and is skipped (with the reason printed) otherwise.
 
+use crate::support::cli::scratch_dir;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -34,16 +35,6 @@ const BROWSER_TIMEOUT: Duration = Duration::from_secs(90);
 const GUIDE: &str = "docs/operations.md";
 /// A document name and message that must reach the page as text, never as markup.
 const HOSTILE_DOCUMENT: &str = "SO<b id=\"injected\">1</b> & \"co\"";
-
-fn scratch_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "html-report-{}-{}",
-        std::process::id(),
-        Timestamp::now().as_nanosecond()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 fn find_chromium() -> Option<PathBuf> {
     if let Some(path) = std::env::var_os("CHROMIUM") {
@@ -345,11 +336,7 @@ async fn write_reports(dir: &Path) -> (PathBuf, PathBuf) {
     loop {
         assert!(Instant::now() < deadline, "the day did not settle");
         let worked = day.step(&systems).unwrap();
-        let idle = systems
-            .clarus
-            .handle()
-            .wait_for_webhooks(Duration::ZERO)
-            .await;
+        let idle = systems.webhooks_idle().await;
         let empty = backlog(store.as_ref()).await.unwrap().is_empty();
         quiet = if worked == 0 && idle && empty {
             quiet + 1
@@ -474,7 +461,7 @@ async fn the_report_renders_in_chromium_with_the_json_reports_figures() {
         eprintln!("skipped: chromium not found (set CHROMIUM or install chromium)");
         return;
     };
-    let dir = scratch_dir();
+    let dir = scratch_dir("html-report");
     let (html_path, json_path) = write_reports(&dir).await;
     let json: Value = serde_json::from_slice(&std::fs::read(&json_path).unwrap()).unwrap();
     let html = std::fs::read_to_string(&html_path).unwrap();

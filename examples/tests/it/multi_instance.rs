@@ -48,23 +48,20 @@ use examples::report;
 use examples::scenario::{self, ScenarioOptions, WarehouseDay};
 use rust_decimal::Decimal;
 use serde_json::Value;
-use sim::FaultRates;
 use sim::clarus::{GoodsOutStatus, WebhookBehaviour};
-use sim::netsuite::{InternalId, OrderKind, RecordType};
+use sim::netsuite::RecordType;
 use sync_engine::service::backlog;
 use sync_engine::store::Store;
-use sync_engine::store_location::{StoreLocation, StoreOptions, open_store};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
-use crate::support::cli::scratch_dir;
+use crate::support::cli::{PostgresStore, postgres_store, scratch_dir};
 use crate::support::day::*;
 use crate::support::service::{
     Engine, closing, environment, free_address, location_mappings, read_request, sync,
 };
 
-const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 const INSTANCES: [&str; 3] = ["a", "b", "c"];
 /// How long a killed leader's jobs may take to be led by another instance.
 const TAKEOVER_LIMIT: Duration = Duration::from_secs(10);
@@ -89,22 +86,19 @@ fn webhook_loss() -> f64 {
         .unwrap_or(0.0)
 }
 
+/// A bad day ([`SystemsOptions::faulty`]), losing the share of webhooks `SYNC_MULTI_WEBHOOK_LOSS`
+/// asks for (none by default), with patient webhook delivery.
 fn systems_options(seed: u64) -> SystemsOptions {
+    let faulty = SystemsOptions::faulty(seed);
     SystemsOptions {
-        netsuite_faults: FaultRates {
-            server_error_before_commit: 0.05,
-            commit_then_fail: 0.05,
-            drop_connection_share: 0.5,
-        },
         webhooks: WebhookBehaviour {
-            duplicate_rate: 0.3,
             loss_rate: webhook_loss(),
-            reorder_window: Duration::from_millis(30),
             max_attempts: 4,
             retry_backoff: Duration::from_millis(200),
             timeout: Duration::from_secs(5),
+            ..faulty.webhooks
         },
-        ..SystemsOptions::faulty(seed)
+        ..faulty
     }
 }
 
@@ -516,11 +510,7 @@ async fn settle(
     let mut last_said = Instant::now();
     while Instant::now() < deadline {
         let worked = day.step(systems)?;
-        let idle = systems
-            .clarus
-            .handle()
-            .wait_for_webhooks(Duration::ZERO)
-            .await;
+        let idle = systems.webhooks_idle().await;
         let resent = resend_lost_receipts(systems, store.as_ref()).await?;
         let backlog = backlog(store.as_ref()).await?;
         // What is still missing in NetSuite, checked once the cheap conditions hold. (Not the
@@ -588,9 +578,7 @@ fn transactions_not_once(systems: &Systems) -> Vec<String> {
             continue;
         }
         let order = cl.goods_out(id).expect("listed");
-        let netsuite: u64 = text(&order, "external_system_reference1")
-            .and_then(|t| t.parse().ok())
-            .expect("a NetSuite order");
+        let netsuite = netsuite_order(&order);
         let count = fulfilments.remove(&netsuite).unwrap_or_default();
         if count != 1 {
             wrong.push(format!(
@@ -607,19 +595,10 @@ fn transactions_not_once(systems: &Systems) -> Vec<String> {
     let mut receipts = created_from(systems, RecordType::ItemReceipt);
     for id in cl.goods_in_ids() {
         let receipt = cl.goods_in(id).expect("listed");
-        let netsuite: u64 = text(&receipt, "external_system_reference1")
-            .and_then(|t| t.parse().ok())
-            .expect("a NetSuite order");
-        let kind = match text(&receipt, "external_system_reference3").as_deref() {
-            Some("RA") => OrderKind::ReturnAuthorization,
-            _ => OrderKind::PurchaseOrder,
-        };
+        let netsuite = netsuite_order(&receipt);
+        let kind = receipt_order_kind(&receipt);
         let received = sum(&receipt, "received_quantity");
-        let booked: Decimal = ns
-            .order_lines(kind, InternalId(netsuite))
-            .iter()
-            .map(|l| l.processed)
-            .sum();
+        let booked = processed(&ns, kind, netsuite);
         let count = receipts.remove(&netsuite).unwrap_or_default();
         if received != booked || count != usize::from(received > Decimal::ZERO) {
             wrong.push(format!(
@@ -647,24 +626,13 @@ async fn three_instances_on_postgres_with_kills_lose_nothing_and_post_everything
     let min_kills = 3;
 
     // The schema first (created and migrated here, so the instances do not race to migrate).
-    let database = std::env::var("SYNC_TEST_DATABASE_URL").unwrap_or(DEFAULT_DATABASE_URL.into());
-    let schema = format!(
-        "multi_{}_{}",
-        std::process::id(),
-        jiff::Timestamp::now().as_nanosecond()
-    );
-    let options = StoreOptions {
-        max_connections: 4,
-        schema: Some(schema.clone()),
-        ..StoreOptions::default()
-    };
-    let store = match open_store(&StoreLocation::parse(&database).unwrap(), &options).await {
-        Ok(store) => store,
-        Err(e) if std::env::var_os("CI").is_none() => {
-            eprintln!("PostgreSQL store not reachable ({e}): the multi-instance test is skipped");
-            return;
-        }
-        Err(e) => panic!("PostgreSQL store not reachable and CI is set: {e}"),
+    let Some(PostgresStore {
+        store,
+        url: database,
+        schema,
+    }) = postgres_store("multi", 4, "the multi-instance test").await
+    else {
+        return;
     };
 
     let systems = Systems::start(&systems_options(seed))

@@ -25,17 +25,7 @@ async fn seed(store_path: &Path) {
     let engine = Engine::open(store, one_location()).await.unwrap();
     // Planned during the period, as a running engine would have.
     let now = business_time();
-    let netsuite = |id: &str, payload| event(System::NetSuite, id, business_time(), payload);
-    engine
-        .ingest(&netsuite("77", item("77", "MUG")), now)
-        .await
-        .unwrap();
-    for (id, sku, item) in [("501", "MUG", "77"), ("600", "NEW", "88")] {
-        engine
-            .ingest(&netsuite(id, order(id, sku, item)), now)
-            .await
-            .unwrap();
-    }
+    ingest_mug_and_orders(&engine, now, &[("501", "MUG", "77"), ("600", "NEW", "88")]).await;
     let despatch = Despatch {
         tenant: "acme".into(),
         goods_out: GoodsOutId(9),

@@ -7,7 +7,6 @@ use crate::support::cli::*;
 use std::time::Duration;
 
 use jiff::Timestamp;
-use sync_core::*;
 use sync_engine::engine::Engine;
 use sync_engine::exceptions::RequestHandler;
 use sync_engine::store::{ActionStatus, NewException, SqliteStore, Store};
@@ -17,15 +16,7 @@ use sync_engine::store::{ActionStatus, NewException, SqliteStore, Store};
 async fn seed(store: &Arc<dyn Store>) -> (Engine, String) {
     let engine = Engine::open(store.clone(), one_location()).await.unwrap();
     let now = Timestamp::now();
-    let netsuite = |id: &str, payload| event(System::NetSuite, id, now, payload);
-    engine
-        .ingest(&netsuite("77", item("77", "MUG")), now)
-        .await
-        .unwrap();
-    engine
-        .ingest(&netsuite("600", order("600", "NEW", "88")), now)
-        .await
-        .unwrap();
+    ingest_mug_and_orders(&engine, now, &[("600", "NEW", "88")]).await;
     // The outbox gave up on the product creation, as it does after a permanent refusal.
     let action = store.actions().await.unwrap()[0].action.clone();
     store
@@ -247,10 +238,6 @@ async fn terminal_escapes_in_exceptions_are_printed_as_visible_text() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
-/// The PostgreSQL database the test below uses unless `SYNC_TEST_DATABASE_URL` names another
-/// (the store conformance suite's default).
-const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
-
 /// `store = "postgres://…"`: the commands open the database through the same factory as `sync
 /// run`, never show the password, and `store backup` refuses with the `pg_dump` command. The
 /// listing runs against a real database in a schema of its own (named `conf_…_<nanos>` so that
@@ -258,8 +245,6 @@ const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 /// line on stderr, unless `CI` is set.
 #[tokio::test]
 async fn exceptions_are_listed_from_a_postgres_store_whose_password_is_never_shown() {
-    use sync_engine::store_location::{StoreLocation, StoreOptions, open_store};
-
     let dir = scratch_dir("sync-exceptions-postgres");
     let example = std::fs::read_to_string(write_config(&dir)).unwrap();
     let store_line = format!(
@@ -310,25 +295,11 @@ async fn exceptions_are_listed_from_a_postgres_store_whose_password_is_never_sho
     }
 
     // A real database: seeded here, listed by `sync`.
-    let url = std::env::var("SYNC_TEST_DATABASE_URL").unwrap_or(DEFAULT_DATABASE_URL.into());
-    let schema = format!(
-        "conf_cli_{}_{}",
-        std::process::id(),
-        Timestamp::now().as_nanosecond()
-    );
-    let options = StoreOptions {
-        max_connections: 2,
-        schema: Some(schema.clone()),
-        ..StoreOptions::default()
-    };
-    let store = match open_store(&StoreLocation::parse(&url).unwrap(), &options).await {
-        Ok(store) => store,
-        Err(e) if std::env::var_os("CI").is_none() => {
-            eprintln!("PostgreSQL store not reachable ({e}): the listing part is skipped");
-            std::fs::remove_dir_all(&dir).ok();
-            return;
-        }
-        Err(e) => panic!("PostgreSQL store not reachable and CI is set: {e}"),
+    let Some(PostgresStore { store, url, schema }) =
+        postgres_store("conf_cli", 2, "the listing part").await
+    else {
+        std::fs::remove_dir_all(&dir).ok();
+        return;
     };
     let (_engine, _action) = seed(&store).await;
     let config = configure(

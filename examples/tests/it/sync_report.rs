@@ -8,7 +8,6 @@ use crate::support::cli::*;
 
 use jiff::Timestamp;
 use serde_json::Value;
-use sync_core::*;
 use sync_engine::engine::Engine;
 use sync_engine::store::{SqliteStore, Store};
 
@@ -17,17 +16,8 @@ async fn seed(store_path: &Path) {
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(store_path).unwrap());
     let engine = Engine::open(store, one_location()).await.unwrap();
     let now = Timestamp::now();
-    let netsuite = |id: &str, payload| event(System::NetSuite, id, now, payload);
-    engine
-        .ingest(&netsuite("77", item("77", "MUG")), now)
-        .await
-        .unwrap();
-    for (id, sku, item) in [("501", "MUG", "77"), ("600", "NEW<1>", "88")] {
-        engine
-            .ingest(&netsuite(id, order(id, sku, item)), now)
-            .await
-            .unwrap();
-    }
+    let orders = [("501", "MUG", "77"), ("600", "NEW<1>", "88")];
+    ingest_mug_and_orders(&engine, now, &orders).await;
 }
 
 #[tokio::test]

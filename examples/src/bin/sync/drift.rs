@@ -180,6 +180,29 @@ fn table(header: &[&str], rows: &[Vec<String>], left: usize) {
     }
 }
 
+/// The headers of the columns [`row_cells`] fills, in order.
+const ROW_HEADERS: [&str; 11] = [
+    "CLASS",
+    "SKU",
+    "LOCATION",
+    "STATUS",
+    "CLARUS",
+    "NETSUITE",
+    "IN FLIGHT",
+    "UNEXPLAINED",
+    "UNIT COST",
+    "VALUE IMPACT",
+    "CURRENCY",
+];
+
+/// The columns of a row (or the headers) but the SKU, for a table about one SKU.
+fn without_sku<T>(columns: impl IntoIterator<Item = T>) -> impl Iterator<Item = T> {
+    columns
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, c)| (i != 1).then_some(c))
+}
+
 fn print_snapshot(snapshot: &DriftSnapshot, sku: Option<&Sku>) {
     let run = &snapshot.run;
     let s = &run.summary;
@@ -209,23 +232,7 @@ fn print_snapshot(snapshot: &DriftSnapshot, sku: Option<&Sku>) {
     }
     let rows: Vec<Vec<String>> = snapshot.rows.iter().map(row_cells).collect();
     println!();
-    table(
-        &[
-            "CLASS",
-            "SKU",
-            "LOCATION",
-            "STATUS",
-            "CLARUS",
-            "NETSUITE",
-            "IN FLIGHT",
-            "UNEXPLAINED",
-            "UNIT COST",
-            "VALUE IMPACT",
-            "CURRENCY",
-        ],
-        &rows,
-        4,
-    );
+    table(&ROW_HEADERS, &rows, 4);
     let drifting: Vec<&ValuedDriftRow> = snapshot
         .rows
         .iter()
@@ -336,29 +343,13 @@ fn print_sku_history(sku: &Sku, points: &[SkuPoint]) {
         }
         for r in &point.rows {
             let mut cells = vec![format!("#{}", point.run_id), seconds(point.at)];
-            cells.extend(row_cells(r).into_iter().enumerate().filter_map(|(i, c)| {
-                // The SKU is in the title.
-                (i != 1).then_some(c)
-            }));
+            cells.extend(without_sku(row_cells(r)));
             rows.push(cells);
         }
     }
-    table(
-        &[
-            "RUN",
-            "AT",
-            "CLASS",
-            "LOCATION",
-            "STATUS",
-            "CLARUS",
-            "NETSUITE",
-            "IN FLIGHT",
-            "UNEXPLAINED",
-            "UNIT COST",
-            "VALUE IMPACT",
-            "CURRENCY",
-        ],
-        &rows,
-        5,
-    );
+    let header: Vec<&str> = ["RUN", "AT"]
+        .into_iter()
+        .chain(without_sku(ROW_HEADERS))
+        .collect();
+    table(&header, &rows, 5);
 }

@@ -7,7 +7,12 @@ use std::process::{Command, Output};
 
 use jiff::Timestamp;
 use rust_decimal::Decimal;
+use std::sync::Arc;
 use sync_core::*;
+
+use sync_engine::engine::Engine;
+use sync_engine::store::Store;
+use sync_engine::store_location::{StoreLocation, StoreOptions, open_store};
 
 /// A fresh directory under the system's temporary directory.
 pub fn scratch_dir(name: &str) -> PathBuf {
@@ -18,6 +23,48 @@ pub fn scratch_dir(name: &str) -> PathBuf {
     ));
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+/// The test database (`SYNC_TEST_DATABASE_URL`, else PostgreSQL on this machine).
+const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+/// A store in a schema of its own in the test database.
+pub struct PostgresStore {
+    /// The store, its schema created and migrated.
+    pub store: Arc<dyn Store>,
+    /// The database's URL.
+    pub url: String,
+    /// The schema, `<prefix>_<process>_<nanoseconds>`.
+    pub schema: String,
+}
+
+/// A store in a fresh schema of the test database, with at most `max_connections`. Where
+/// PostgreSQL cannot be reached the test is skipped (`None`, after saying which `part`), unless
+/// `CI` is set: there it fails.
+pub async fn postgres_store(
+    prefix: &str,
+    max_connections: u32,
+    part: &str,
+) -> Option<PostgresStore> {
+    let url = std::env::var("SYNC_TEST_DATABASE_URL").unwrap_or(DEFAULT_DATABASE_URL.into());
+    let schema = format!(
+        "{prefix}_{}_{}",
+        std::process::id(),
+        Timestamp::now().as_nanosecond()
+    );
+    let options = StoreOptions {
+        max_connections,
+        schema: Some(schema.clone()),
+        ..StoreOptions::default()
+    };
+    match open_store(&StoreLocation::parse(&url).unwrap(), &options).await {
+        Ok(store) => Some(PostgresStore { store, url, schema }),
+        Err(e) if std::env::var_os("CI").is_none() => {
+            eprintln!("PostgreSQL store not reachable ({e}): {part} is skipped");
+            None
+        }
+        Err(e) => panic!("PostgreSQL store not reachable and CI is set: {e}"),
+    }
 }
 
 /// The example configuration with its store in `dir` (`dir/store.sqlite`); returns its path.
@@ -72,6 +119,23 @@ pub fn one_location() -> Mappings {
         ..MappingTables::default()
     })
     .unwrap()
+}
+
+/// Has `engine` plan, at `at`, NetSuite's item 77 (`MUG`) and then the sales orders
+/// `(id, sku, item)`; an order naming an item the engine does not know is held by an unknown
+/// SKU.
+pub async fn ingest_mug_and_orders(engine: &Engine, at: Timestamp, orders: &[(&str, &str, &str)]) {
+    let netsuite = |id: &str, payload| event(System::NetSuite, id, at, payload);
+    engine
+        .ingest(&netsuite("77", item("77", "MUG")), at)
+        .await
+        .unwrap();
+    for (id, sku, item_id) in orders {
+        engine
+            .ingest(&netsuite(id, order(id, sku, item_id)), at)
+            .await
+            .unwrap();
+    }
 }
 
 /// An event from `system` about record `id`.

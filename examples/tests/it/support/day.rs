@@ -9,7 +9,7 @@ use examples::report::DemoReport;
 use rust_decimal::Decimal;
 use serde_json::Value;
 use sim::clarus::{GoodsOutStatus, WebhookRecord};
-use sim::netsuite::{InternalId, OrderKind};
+use sim::netsuite::{InternalId, NetSuiteHandle, OrderKind};
 use sync_engine::clarus::{hold_made_by_receipt, movement_from_webhook};
 use sync_engine::engine::event_key;
 use sync_engine::store::Store;
@@ -49,6 +49,31 @@ pub fn sum(value: &Value, field: &str) -> Decimal {
         .sum()
 }
 
+/// The NetSuite order a Clarus goods out or goods in was made from (its
+/// `external_system_reference1`).
+pub fn netsuite_order(document: &Value) -> u64 {
+    text(document, "external_system_reference1")
+        .and_then(|t| t.parse().ok())
+        .expect("a NetSuite order")
+}
+
+/// The kind of NetSuite order a goods-in receipt was made from: a return authorisation when
+/// `external_system_reference3` says `RA`, else a purchase order.
+pub fn receipt_order_kind(receipt: &Value) -> OrderKind {
+    match text(receipt, "external_system_reference3").as_deref() {
+        Some("RA") => OrderKind::ReturnAuthorization,
+        _ => OrderKind::PurchaseOrder,
+    }
+}
+
+/// What NetSuite has processed (fulfilled or received) on the lines of order `id`.
+pub fn processed(ns: &NetSuiteHandle, kind: OrderKind, id: u64) -> Decimal {
+    ns.order_lines(kind, InternalId(id))
+        .iter()
+        .map(|l| l.processed)
+        .sum()
+}
+
 /// Despatched goods outs whose NetSuite sales order has not fulfilled what Clarus despatched.
 pub fn despatches_not_fulfilled(systems: &Systems) -> Vec<String> {
     let cl = systems.clarus.handle();
@@ -59,15 +84,9 @@ pub fn despatches_not_fulfilled(systems: &Systems) -> Vec<String> {
             continue;
         }
         let order = cl.goods_out(id).expect("listed");
-        let netsuite = text(&order, "external_system_reference1")
-            .and_then(|t| t.parse().ok())
-            .expect("a NetSuite order");
+        let netsuite = netsuite_order(&order);
         let despatched = sum(&order, "dispatch_quantity");
-        let fulfilled: Decimal = ns
-            .order_lines(OrderKind::SalesOrder, InternalId(netsuite))
-            .iter()
-            .map(|l| l.processed)
-            .sum();
+        let fulfilled = processed(&ns, OrderKind::SalesOrder, netsuite);
         if despatched != fulfilled {
             missing.push(format!(
                 "goods out {} (sales order {netsuite}): despatched {despatched}, fulfilled {fulfilled}",
