@@ -31,7 +31,6 @@ use sync_engine::console_settings::{ConsoleRole, USERS_VAR, parse_users};
 use sync_engine::report::DriftInput;
 use sync_engine::report::html::HtmlOptions;
 use sync_engine::service::backlog;
-use sync_engine::store::DeliveryStore as _;
 
 /// Runs a simulated warehouse day through the Clarus ⇄ NetSuite engine.
 #[derive(Debug, Parser)]
