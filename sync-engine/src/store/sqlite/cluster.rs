@@ -5,15 +5,16 @@
 
 use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
-use rusqlite::{TransactionBehavior, params};
+use rusqlite::{Transaction, TransactionBehavior, params};
 use serde_json::Value;
 
 use super::ledger::{commit_in, head_in};
-use super::{SqliteStore, limit_param, millis, read_all};
+use super::outbox::due_heads;
+use super::{Failure, SqliteStore, limit_param, millis, read_all};
 use crate::store::cluster::expiry_millis;
 use crate::store::rows::{
-    ACTION_COLUMNS, DELIVERY_COLUMNS, INSTANCE_COLUMNS, LEASE_COLUMNS, action, delivery, instance,
-    lease, state_change,
+    DELIVERY_COLUMNS, INSTANCE_COLUMNS, LEASE_COLUMNS, action, delivery, instance, lease,
+    state_change,
 };
 use crate::store::{
     ClusterStore, CommitOutcome, Delivery, InstanceRecord, Lease, OutboxAction, PlanCommit,
@@ -121,24 +122,16 @@ impl ClusterStore for SqliteStore {
         let holder = holder.to_owned();
         self.run(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let out = {
-                let sql = format!(
-                    "SELECT {DELIVERY_COLUMNS} FROM deliveries
-                     WHERE processed_at IS NULL AND not_before <= ?1
-                       AND (claimed_by IS NULL OR claimed_by = ?3 OR claim_until <= ?1)
-                     ORDER BY id LIMIT ?2"
-                );
-                let args = params![millis(now), limit_param(limit), holder];
-                let out = read_all(&tx, &sql, args, delivery)?;
-                let mut claim = tx.prepare_cached(
-                    "UPDATE deliveries SET claimed_by = ?2, claim_until = ?3 WHERE id = ?1",
-                )?;
-                for d in &out {
-                    claim.execute(params![d.id, holder, millis(until)])?;
-                }
-                out
-            };
-            tx.commit()?;
+            let sql = format!(
+                "SELECT {DELIVERY_COLUMNS} FROM deliveries
+                 WHERE processed_at IS NULL AND not_before <= ?1
+                   AND (claimed_by IS NULL OR claimed_by = ?3 OR claim_until <= ?1)
+                 ORDER BY id LIMIT ?2"
+            );
+            let args = params![millis(now), limit_param(limit), holder];
+            let out = read_all(&tx, &sql, args, delivery)?;
+            let claim = "UPDATE deliveries SET claimed_by = ?2, claim_until = ?3 WHERE id = ?1";
+            claim_and_commit(tx, claim, out.iter().map(|d| d.id), &holder, until)?;
             Ok(out)
         })
         .await
@@ -154,30 +147,14 @@ impl ClusterStore for SqliteStore {
         let holder = holder.to_owned();
         self.run(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let out = {
-                // The lanes' heads as `due_actions` finds them, less those claimed by another
-                // holder until after `now`: their whole document waits.
-                let sql = format!(
-                    "SELECT {ACTION_COLUMNS} FROM actions
-                     WHERE seq IN (SELECT MIN(seq) FROM actions
-                                   WHERE status IN ('pending', 'ambiguous') AND not_before < ?3
-                                   GROUP BY document)
-                       AND not_before <= ?1 AND next_attempt_at <= ?1
-                       AND (claimed_by IS NULL OR claimed_by = ?4 OR claim_until <= ?1)
-                     ORDER BY seq LIMIT ?2"
-                );
-                let waiting = millis(WAITING_FOR_BATCH);
-                let args = params![millis(now), limit_param(limit), waiting, holder];
-                let out = read_all(&tx, &sql, args, action)?;
-                let mut claim = tx.prepare_cached(
-                    "UPDATE actions SET claimed_by = ?2, claim_until = ?3 WHERE seq = ?1",
-                )?;
-                for a in &out {
-                    claim.execute(params![a.seq, holder, millis(until)])?;
-                }
-                out
-            };
-            tx.commit()?;
+            // The lanes' heads as `due_actions` finds them, less those claimed by another holder
+            // until after `now`: their whole document waits.
+            let sql = due_heads("AND (claimed_by IS NULL OR claimed_by = ?4 OR claim_until <= ?1)");
+            let waiting = millis(WAITING_FOR_BATCH);
+            let args = params![millis(now), limit_param(limit), waiting, holder];
+            let out = read_all(&tx, &sql, args, action)?;
+            let claim = "UPDATE actions SET claimed_by = ?2, claim_until = ?3 WHERE seq = ?1";
+            claim_and_commit(tx, claim, out.iter().map(|a| a.seq), &holder, until)?;
             Ok(out)
         })
         .await
@@ -211,4 +188,23 @@ impl ClusterStore for SqliteStore {
         self.run(move |c| commit_in(c, &commit, Some(expected_head)))
             .await
     }
+}
+
+/// Claims the rows `keys` for `holder` until `until` with `claim` (an `UPDATE` of the row whose
+/// key is `?1`, setting the holder `?2` and the time `?3`), then commits `tx`.
+fn claim_and_commit(
+    tx: Transaction<'_>,
+    claim: &str,
+    keys: impl Iterator<Item = i64>,
+    holder: &str,
+    until: Timestamp,
+) -> Result<(), Failure> {
+    {
+        let mut claim = tx.prepare_cached(claim)?;
+        for key in keys {
+            claim.execute(params![key, holder, millis(until)])?;
+        }
+    }
+    tx.commit()?;
+    Ok(())
 }

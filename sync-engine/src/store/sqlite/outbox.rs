@@ -14,6 +14,20 @@ use crate::store::{
     WAITING_FOR_BATCH,
 };
 
+/// The heads of the lanes due at `?1`, at most `?2`, oldest first, the query's own clause
+/// `filter` added: each document's first action not yet done or failed, less the actions
+/// waiting for a batch (`not_before` = `?3`).
+pub(super) fn due_heads(filter: &str) -> String {
+    format!(
+        "SELECT {ACTION_COLUMNS} FROM actions
+         WHERE seq IN (SELECT MIN(seq) FROM actions
+                       WHERE status IN ('pending', 'ambiguous') AND not_before < ?3
+                       GROUP BY document)
+           AND not_before <= ?1 AND next_attempt_at <= ?1 {filter}
+         ORDER BY seq LIMIT ?2"
+    )
+}
+
 #[async_trait]
 impl OutboxStore for SqliteStore {
     async fn due_actions(
@@ -24,14 +38,7 @@ impl OutboxStore for SqliteStore {
         self.run(move |c| {
             // Actions waiting for a batch are posted by the batcher, not the outbox: they are
             // left out of their lane so they do not hold up the actions behind them.
-            let sql = format!(
-                "SELECT {ACTION_COLUMNS} FROM actions
-                 WHERE seq IN (SELECT MIN(seq) FROM actions
-                               WHERE status IN ('pending', 'ambiguous') AND not_before < ?3
-                               GROUP BY document)
-                   AND not_before <= ?1 AND next_attempt_at <= ?1
-                 ORDER BY seq LIMIT ?2"
-            );
+            let sql = due_heads("");
             let args = params![millis(now), limit as i64, millis(WAITING_FOR_BATCH)];
             read_all(c, &sql, args, action)
         })
