@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use jiff::Timestamp;
 
-use super::{PgStore, classify, exec, fetch_optional, millis};
+use super::{PgStore, built, classify, exec, fetch_optional, millis};
 use crate::store::rows::{STATE_ENTRY_COLUMNS, state_entry};
 use crate::store::{AdapterStateStore, StateEntry, StateKey, StoreError};
 
@@ -12,9 +12,7 @@ impl AdapterStateStore for PgStore {
     async fn adapter_state(&self, key: &StateKey) -> Result<Option<StateEntry>, StoreError> {
         let sql =
             format!("SELECT {STATE_ENTRY_COLUMNS} FROM adapter_state WHERE kind = $1 AND id = $2");
-        let query = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(&key.kind)
-            .bind(&key.id);
+        let query = built(sql).bind(&key.kind).bind(&key.id);
         fetch_optional(query, self.pool(), state_entry).await
     }
 

@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 
 use super::exceptions::insert_exception;
-use super::{PgQuery, PgStore, commit, exec, fetch_all, limit_param, millis};
+use super::{PgQuery, PgStore, built, commit, exec, fetch_all, limit_param, millis};
 use crate::store::rows::{
     ACTION_COLUMNS, BATCH_COLUMNS, action, batch, batch_member, found, prefixed,
     status_after_failure,
@@ -25,7 +25,7 @@ use crate::store::{
 /// nothing), oldest first, as a query to bind them to.
 fn batch_query(filter: &str) -> PgQuery<'static> {
     let sql = format!("SELECT {BATCH_COLUMNS} FROM batches {filter} ORDER BY created_at, seq");
-    sqlx::query(sqlx::AssertSqlSafe(sql))
+    built(sql)
 }
 
 impl PgStore {
@@ -66,7 +66,7 @@ impl BatchStore for PgStore {
              WHERE kind = $1 AND not_before = $2 AND batch_key IS NULL AND status = 'pending'
              ORDER BY seq LIMIT $3"
         );
-        let query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(kind);
+        let query = built(sql).bind(kind);
         let query = query
             .bind(millis(WAITING_FOR_BATCH))
             .bind(limit_param(limit));
@@ -148,7 +148,7 @@ impl BatchStore for PgStore {
              WHERE a.batch_key = $1 ORDER BY a.seq",
             prefixed(ACTION_COLUMNS, "a.")
         );
-        let query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(key);
+        let query = built(sql).bind(key);
         fetch_all(query, self.pool(), batch_member).await
     }
 

@@ -13,7 +13,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
 
 use super::ledger::{commit_in, head_in};
-use super::{PgStore, classify, exec, fetch_all, limit_param, millis};
+use super::{PgStore, built, classify, exec, fetch_all, limit_param, millis};
 use crate::store::cluster::expiry_millis;
 use crate::store::rows::{
     ACTION_COLUMNS, DELIVERY_COLUMNS, INSTANCE_COLUMNS, LEASE_COLUMNS, action, delivery, instance,
@@ -59,7 +59,7 @@ impl ClusterStore for PgStore {
         let sql = format!(
             "SELECT {LEASE_COLUMNS} FROM leases WHERE expires_at > $1 ORDER BY name COLLATE \"C\""
         );
-        let query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(millis(now));
+        let query = built(sql).bind(millis(now));
         fetch_all(query, self.pool(), lease).await
     }
 
@@ -87,7 +87,7 @@ impl ClusterStore for PgStore {
             "SELECT {INSTANCE_COLUMNS} FROM instances WHERE last_seen >= $1
              ORDER BY id COLLATE \"C\""
         );
-        let query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(millis(since));
+        let query = built(sql).bind(millis(since));
         fetch_all(query, self.pool(), instance).await
     }
 
@@ -112,7 +112,7 @@ impl ClusterStore for PgStore {
                           FOR UPDATE SKIP LOCKED)
              RETURNING {DELIVERY_COLUMNS}"
         );
-        let query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(millis(now));
+        let query = built(sql).bind(millis(now));
         let query = query
             .bind(limit_param(limit))
             .bind(holder)
@@ -148,7 +148,7 @@ impl ClusterStore for PgStore {
                  FOR UPDATE SKIP LOCKED)
              RETURNING {ACTION_COLUMNS}"
         );
-        let query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(millis(now));
+        let query = built(sql).bind(millis(now));
         let query = query
             .bind(limit_param(limit))
             .bind(millis(WAITING_FOR_BATCH));

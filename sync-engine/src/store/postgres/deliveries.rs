@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use jiff::Timestamp;
 
-use super::{PgStore, classify, exec, fetch_all, from_millis, json, limit_param, millis};
+use super::{PgStore, built, classify, exec, fetch_all, from_millis, json, limit_param, millis};
 use crate::store::rows::{DELIVERY_COLUMNS, delivery};
 use crate::store::{Delivery, DeliveryStore, NewDelivery, StoreError};
 
@@ -32,7 +32,7 @@ impl DeliveryStore for PgStore {
             "SELECT {DELIVERY_COLUMNS} FROM deliveries
              WHERE processed_at IS NULL AND not_before <= $1 ORDER BY id LIMIT $2"
         );
-        let query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        let query = built(sql);
         let query = query.bind(millis(now)).bind(limit_param(limit));
         fetch_all(query, self.pool(), delivery).await
     }
@@ -129,7 +129,7 @@ impl PgStore {
             "UPDATE deliveries SET {column} = $2, note = $3, claimed_by = NULL,
              claim_until = NULL WHERE id = $1"
         );
-        let query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        let query = built(sql);
         exec(query.bind(id).bind(at).bind(note), self.pool()).await?;
         Ok(())
     }

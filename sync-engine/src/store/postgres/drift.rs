@@ -3,7 +3,9 @@
 use async_trait::async_trait;
 use jiff::Timestamp;
 
-use super::{PgQuery, PgStore, classify, commit, exec, fetch_all, json, limit_param, millis};
+use super::{
+    PgQuery, PgStore, built, classify, commit, exec, fetch_all, json, limit_param, millis,
+};
 use crate::store::rows::{DRIFT_ROW_COLUMNS, DRIFT_RUN_COLUMNS, drift_row, drift_run};
 use crate::store::{DriftStore, NewDriftRun, StoreError, StoredDriftRow, StoredDriftRun};
 
@@ -13,7 +15,7 @@ fn select_drift_rows(rest: &str) -> PgQuery<'static> {
     let sql = format!(
         "SELECT {DRIFT_ROW_COLUMNS} FROM drift_rows r JOIN drift_runs d ON d.id = r.run_id {rest}"
     );
-    sqlx::query(sqlx::AssertSqlSafe(sql))
+    built(sql)
 }
 
 #[async_trait]
@@ -57,7 +59,7 @@ impl DriftStore for PgStore {
             "SELECT {DRIFT_RUN_COLUMNS} FROM drift_runs WHERE at >= $1
              ORDER BY at DESC, id DESC LIMIT $2"
         );
-        let query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        let query = built(sql);
         fetch_all(
             query.bind(since).bind(limit_param(limit)),
             self.pool(),

@@ -10,7 +10,8 @@ use jiff::Timestamp;
 use sqlx::PgConnection;
 
 use super::{
-    PgQuery, PgStore, classify, commit, exec, fetch_all, fetch_optional, json, limit_param, millis,
+    PgQuery, PgStore, built, classify, commit, exec, fetch_all, fetch_optional, json, limit_param,
+    millis,
 };
 use crate::store::exceptions::recordable;
 use crate::store::rows::{
@@ -144,19 +145,19 @@ pub(super) async fn resolve_exception_in(
 /// A query of the exceptions: `SELECT` with their columns, then `rest`.
 fn select_exceptions(rest: &str) -> PgQuery<'static> {
     let sql = format!("SELECT {EXCEPTION_COLUMNS} FROM exceptions {rest}");
-    sqlx::query(sqlx::AssertSqlSafe(sql))
+    built(sql)
 }
 
 /// A query of the audit trail: `SELECT` with its columns, then `rest`.
 fn select_audit(rest: &str) -> PgQuery<'static> {
     let sql = format!("SELECT {AUDIT_COLUMNS} FROM exception_audit {rest}");
-    sqlx::query(sqlx::AssertSqlSafe(sql))
+    built(sql)
 }
 
 /// A query of the requests: `SELECT` with their columns, then `rest`.
 fn select_requests(rest: &str) -> PgQuery<'static> {
     let sql = format!("SELECT {REQUEST_COLUMNS} FROM exception_requests {rest}");
-    sqlx::query(sqlx::AssertSqlSafe(sql))
+    built(sql)
 }
 
 /// Fails with [`StoreError::NotFound`] unless the exception `key` exists.
@@ -320,9 +321,7 @@ impl ExceptionStore for PgStore {
                  WHERE change = $1 AND key = ANY($2) ORDER BY key, seq DESC
              ) latest ORDER BY seq"
         );
-        let query = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(change)
-            .bind(keys);
+        let query = built(sql).bind(change).bind(keys);
         fetch_all(query, self.pool(), audit).await
     }
 

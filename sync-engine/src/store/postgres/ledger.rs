@@ -8,7 +8,9 @@ use serde_json::Value;
 use sqlx::{PgConnection, PgPool};
 
 use super::exceptions::{insert_exception, resolve_exception_in};
-use super::{PgStore, classify, fetch_all, from_millis, json, limit_param, millis, parse_json};
+use super::{
+    PgStore, built, classify, fetch_all, from_millis, json, limit_param, millis, parse_json,
+};
 use crate::store::rows::{ACTION_RECORD_COLUMNS, EVENT_COLUMNS, action_record, recorded_event};
 use crate::store::{
     ActionRecord, CommitOutcome, LedgerStore, PlanCommit, RecordedEvent, StateSnapshot, StoreError,
@@ -38,12 +40,7 @@ impl LedgerStore for PgStore {
         // `seq` (migration 2) stands for SQLite's rowid: events planned at the same millisecond
         // come back in the order they were recorded.
         let sql = format!("SELECT {EVENT_COLUMNS} FROM events ORDER BY planned_at, seq");
-        fetch_all(
-            sqlx::query(sqlx::AssertSqlSafe(sql)),
-            self.pool(),
-            recorded_event,
-        )
-        .await
+        fetch_all(built(sql), self.pool(), recorded_event).await
     }
 
     async fn save_snapshot(&self, snapshot: StateSnapshot) -> Result<(), StoreError> {
@@ -203,7 +200,7 @@ impl LedgerStore for PgStore {
         let sql = format!(
             "SELECT {EVENT_COLUMNS} FROM events WHERE owner = ANY($1) ORDER BY planned_at, seq"
         );
-        let query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(owners);
+        let query = built(sql).bind(owners);
         fetch_all(query, self.pool(), recorded_event).await
     }
 
@@ -216,7 +213,7 @@ impl LedgerStore for PgStore {
             "SELECT {ACTION_RECORD_COLUMNS} FROM actions
              WHERE document = ANY($1) OR event_key = ANY($2) ORDER BY seq"
         );
-        let query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        let query = built(sql);
         fetch_all(
             query.bind(documents).bind(event_keys),
             self.pool(),
@@ -250,7 +247,7 @@ impl LedgerStore for PgStore {
         let sql = format!(
             "SELECT {EVENT_COLUMNS} FROM events WHERE owner IS NULL ORDER BY planned_at, seq LIMIT $1"
         );
-        let query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(limit_param(limit));
+        let query = built(sql).bind(limit_param(limit));
         fetch_all(query, self.pool(), recorded_event).await
     }
 

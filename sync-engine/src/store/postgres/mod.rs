@@ -26,8 +26,8 @@ use sqlx::postgres::{
 };
 use sqlx::{Connection, Executor, Row};
 
-use crate::store::rows::{Columns, impl_columns};
 use crate::store::StoreError;
+use crate::store::rows::{Columns, impl_columns};
 
 use crate::store::rows::{from_millis, json, limit_param, millis, parse_json};
 
@@ -185,6 +185,12 @@ fn quote_ident(name: &str) -> String {
 
 /// A query with its parameters bound.
 type PgQuery<'q> = sqlx::query::Query<'q, Postgres, PgArguments>;
+
+/// A query whose text was built at run time, from this crate's own column lists and clauses
+/// (never from input: every value is a bound parameter).
+fn built(sql: String) -> PgQuery<'static> {
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+}
 
 /// Runs `query` on `on` (the pool or a transaction); returns how many rows it changed.
 async fn exec<'c>(query: PgQuery<'_>, on: impl PgExecutor<'c>) -> Result<u64, StoreError> {

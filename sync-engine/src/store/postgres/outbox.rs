@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use jiff::Timestamp;
 
-use super::{PgStore, exec, fetch_all, fetch_optional, limit_param, millis};
+use super::{PgStore, built, exec, fetch_all, fetch_optional, limit_param, millis};
 use crate::store::rows::{
     ACTION_COLUMNS, ACTION_COUNTS, ACTION_RECORD_COLUMNS, action, action_count, action_record,
     found, status_after_failure,
@@ -31,7 +31,7 @@ impl OutboxStore for PgStore {
                AND not_before <= $1 AND next_attempt_at <= $1
              ORDER BY seq LIMIT $2"
         );
-        let query = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let query = built(sql)
             .bind(millis(now))
             .bind(limit_param(limit))
             .bind(millis(WAITING_FOR_BATCH));
@@ -89,7 +89,7 @@ impl OutboxStore for PgStore {
 
     async fn action(&self, key: &str) -> Result<Option<OutboxAction>, StoreError> {
         let sql = format!("SELECT {ACTION_COLUMNS} FROM actions WHERE key = $1");
-        let query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(key);
+        let query = built(sql).bind(key);
         fetch_optional(query, self.pool(), action).await
     }
 
@@ -117,9 +117,7 @@ impl OutboxStore for PgStore {
             "SELECT {ACTION_COLUMNS} FROM actions WHERE {} ORDER BY seq LIMIT $2",
             clauses.join(" AND ")
         );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(after_seq)
-            .bind(limit_param(limit));
+        let mut query = built(sql).bind(after_seq).bind(limit_param(limit));
         if !filter.statuses.is_empty() {
             let names: Vec<String> = filter
                 .statuses
@@ -136,16 +134,11 @@ impl OutboxStore for PgStore {
 
     async fn actions(&self) -> Result<Vec<OutboxAction>, StoreError> {
         let sql = format!("SELECT {ACTION_COLUMNS} FROM actions ORDER BY seq");
-        fetch_all(sqlx::query(sqlx::AssertSqlSafe(sql)), self.pool(), action).await
+        fetch_all(built(sql), self.pool(), action).await
     }
 
     async fn action_records(&self) -> Result<Vec<ActionRecord>, StoreError> {
         let sql = format!("SELECT {ACTION_RECORD_COLUMNS} FROM actions ORDER BY seq");
-        fetch_all(
-            sqlx::query(sqlx::AssertSqlSafe(sql)),
-            self.pool(),
-            action_record,
-        )
-        .await
+        fetch_all(built(sql), self.pool(), action_record).await
     }
 }
