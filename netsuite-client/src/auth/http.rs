@@ -231,6 +231,7 @@ mod tests {
         assert_eq!(token_lifetime(None), DEFAULT_TOKEN_LIFETIME);
     }
 
+    #[cfg(feature = "oauth2-client-credentials")]
     #[test]
     fn rejections_keep_the_oauth_fields_only() {
         let err = rejected(

@@ -23,6 +23,7 @@ impl AuthSettings {
     /// secrets where they are secrets; `Debug` never shows them.
     ///
     /// ```
+    /// # #[cfg(feature = "tba")] {
     /// use netsuite_client::auth::{AuthScheme, AuthSettings};
     ///
     /// let settings = AuthSettings::from_pairs([
@@ -35,6 +36,7 @@ impl AuthSettings {
     /// .unwrap();
     /// assert_eq!(settings.scheme(), AuthScheme::Tba);
     /// assert!(!format!("{settings:?}").contains("ts"));
+    /// # }
     /// ```
     pub fn from_pairs<K, V>(pairs: impl IntoIterator<Item = (K, V)>) -> Result<Self, AuthError>
     where
@@ -55,6 +57,7 @@ impl AuthSettings {
     /// the line, never a value.
     ///
     /// ```
+    /// # #[cfg(feature = "static-bearer")] {
     /// use netsuite_client::auth::{AuthScheme, AuthSettings};
     ///
     /// let settings = AuthSettings::from_config_text(r#"
@@ -65,6 +68,7 @@ impl AuthSettings {
     /// .unwrap();
     /// assert_eq!(settings.scheme(), AuthScheme::StaticBearer);
     /// assert!(!format!("{settings:?}").contains("eyJ"));
+    /// # }
     /// ```
     pub fn from_config_text(text: &str) -> Result<Self, AuthError> {
         Self::from_pairs(parse_pairs(text)?)

@@ -11,11 +11,17 @@ mod common;
 #[path = "../../../testing/fuzz_inputs.rs"]
 mod fuzz_inputs;
 
+// Each authentication method's tests build only with that method's cargo feature, so
+// `cargo test --no-default-features --features <method>` tests that method alone.
 mod auth_account;
+#[cfg(feature = "oauth2-authorization-code")]
 mod auth_authorization_code;
+#[cfg(feature = "oauth2-client-credentials")]
 mod auth_client_credentials;
 mod auth_settings;
+#[cfg(feature = "static-bearer")]
 mod auth_static_bearer;
+#[cfg(feature = "tba")]
 mod auth_tba;
 mod governance_retries;
 mod pool_sizing;
