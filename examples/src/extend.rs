@@ -338,7 +338,7 @@ impl Scheduled for CountFilePoll {
     }
 
     async fn run_once(&self, engine: &Engine) -> Result<usize, JobError> {
-        let folder_error = |e: std::io::Error| JobError::transient(format!("count folder: {e}"));
+        let folder_error = |e: std::io::Error| JobError::context("count folder", e);
         let done = self.folder.join("done");
         std::fs::create_dir_all(&done).map_err(folder_error)?;
         let mut files: Vec<PathBuf> = std::fs::read_dir(&self.folder)
@@ -364,7 +364,7 @@ impl Scheduled for CountFilePoll {
                 .store()
                 .record_delivery(delivery)
                 .await
-                .map_err(|e| JobError::transient(format!("keeping {name}: {e}")))?;
+                .map_err(|e| JobError::context(&format!("keeping {name}"), e))?;
             // Kept before it is moved: a crash in between records the file again, and the
             // ledger plans its events once.
             std::fs::rename(path, done.join(&name)).map_err(folder_error)?;

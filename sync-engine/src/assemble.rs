@@ -239,7 +239,7 @@ impl Scheduled for ReconcileJob {
             let mut first = self
                 .first_run_at
                 .lock()
-                .map_err(|_| "reconcile schedule lock poisoned".to_owned())?;
+                .map_err(|_| JobError::transient("reconcile schedule lock poisoned"))?;
             let at = *first.get_or_insert(now + self.interval());
             if now < at {
                 return Ok(0);
@@ -251,7 +251,7 @@ impl Scheduled for ReconcileJob {
                 .store()
                 .unprocessed_deliveries(engine.clock().now(), 1)
                 .await
-                .map_err(|e| e.to_string())?;
+                .map_err(JobError::of)?;
             if waiting.is_empty() {
                 break;
             }
@@ -312,8 +312,8 @@ const BOTH: &[Connection] = &[Connection::Clarus, Connection::NetSuite];
 /// waiting); a store or planning failure is no connection's fault.
 fn poll_error(e: PollError) -> JobError {
     match &e {
-        PollError::NetSuite { source, .. } => JobError::netsuite(e.to_string(), source),
-        _ => JobError::from(e.to_string()),
+        PollError::NetSuite { .. } => JobError::netsuite(e),
+        _ => JobError::of(e),
     }
 }
 
@@ -321,21 +321,17 @@ fn poll_error(e: PollError) -> JobError {
 /// cannot pass by waiting.
 fn sweep_error(e: SweepError) -> JobError {
     match &e {
-        SweepError::Clarus(source) => JobError::clarus(e.to_string(), source),
-        SweepError::Engine(_) | SweepError::Store(_) | SweepError::Kept(_) => {
-            JobError::from(e.to_string())
-        }
+        SweepError::Clarus(_) => JobError::clarus(e),
+        SweepError::Engine(_) | SweepError::Store(_) | SweepError::Kept(_) => JobError::of(e),
     }
 }
 
 /// A failed reconciliation, blamed on the system whose read failed.
 fn reconcile_error(e: ReconcileError) -> JobError {
     match &e {
-        ReconcileError::Clarus(source) => JobError::clarus(e.to_string(), source),
-        ReconcileError::NetSuite(SnapshotError::NetSuite(source)) => {
-            JobError::netsuite(e.to_string(), source)
-        }
-        ReconcileError::Engine(_) => JobError::from(e.to_string()),
+        ReconcileError::Clarus(_) => JobError::clarus(e),
+        ReconcileError::NetSuite(SnapshotError::NetSuite(_)) => JobError::netsuite(e),
+        ReconcileError::Engine(_) => JobError::of(e),
     }
 }
 

@@ -558,7 +558,7 @@ impl Scheduled for Batcher {
         let run = self
             .run(self.clock.now())
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(crate::job::JobError::of)?;
         Ok(run.completed + run.failed + run.rejected_actions)
     }
 }

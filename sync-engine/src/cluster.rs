@@ -493,7 +493,7 @@ impl Scheduled for Heartbeat {
         let store = engine.store().as_ref();
         let now = engine.clock().now();
         let me = self.leadership.instance().as_str();
-        let err = |e: StoreError| JobError::transient(format!("cluster heartbeat: {e}"));
+        let err = |e: StoreError| JobError::context("cluster heartbeat", e);
         store
             .heartbeat(me, self.started_at, now)
             .await

@@ -462,7 +462,10 @@ impl Scheduled for RequestHandler {
         self.interval
     }
     async fn run_once(&self, engine: &Engine) -> Result<usize, crate::job::JobError> {
-        let done = self.handle(engine).await.map_err(|e| e.to_string())?;
+        let done = self
+            .handle(engine)
+            .await
+            .map_err(crate::job::JobError::of)?;
         Ok(done.retries.len() + done.resolutions_applied)
     }
 }

@@ -2,7 +2,9 @@
 //! failures cannot pass by waiting, per connection ([`Connection`]). Below the health registry,
 //! which counts the failures, and the service, which runs the jobs.
 
+use std::error::Error;
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -101,82 +103,162 @@ pub trait Scheduled: Send + Sync + 'static {
     async fn run_once(&self, engine: &Engine) -> Result<usize, JobError>;
 }
 
-/// Why one run of a scheduled job failed, and whether waiting can clear it.
+/// What caused a job's failure, shared so that the error stays cheap to clone.
+pub type Cause = Arc<dyn Error + Send + Sync>;
+
+/// Why one run of a scheduled job failed, and whether waiting can clear it. The error that
+/// caused it, when there is one, is its [`source`](Error::source).
 ///
-/// `From<String>` makes a transient error that names no connection, so a job can keep writing
-/// `.map_err(|e| e.to_string())?`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// ```
+/// use std::error::Error;
+/// use sync_engine::job::JobError;
+///
+/// let io = std::io::Error::new(std::io::ErrorKind::TimedOut, "store busy");
+/// let e = JobError::context("pruning history", io);
+/// assert_eq!(e.to_string(), "pruning history: store busy");
+/// assert!(!e.is_persistent());
+/// assert!(e.source().is_some_and(|s| s.is::<std::io::Error>()));
+/// ```
+#[derive(Debug, Clone)]
 pub enum JobError {
     /// May pass by itself (a timeout, a 5xx, a busy store): the job runs again as scheduled and
     /// an exception is raised only after several failures in a row.
-    #[error("{message}")]
     Transient {
         /// What failed.
         message: String,
         /// The connection at fault, when known.
         connection: Option<Connection>,
+        /// The error that caused it.
+        cause: Option<Cause>,
     },
     /// Will not pass by waiting (credentials refused, a query the tenant's schema does not
     /// accept): the exception is raised at once.
-    #[error("{message}")]
     Persistent {
         /// What failed.
         message: String,
         /// The connection at fault, when known.
         connection: Option<Connection>,
+        /// The error that caused it.
+        cause: Option<Cause>,
     },
 }
 
+impl fmt::Display for JobError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
+impl Error for JobError {
+    /// The cause itself (not the shared pointer around it), so callers can downcast it.
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        match self {
+            JobError::Transient { cause, .. } | JobError::Persistent { cause, .. } => {
+                cause.as_deref().map(|c| c as &(dyn Error + 'static))
+            }
+        }
+    }
+}
+
+impl PartialEq for JobError {
+    /// The same way (transient or persistent), message and connection; causes are not
+    /// compared.
+    fn eq(&self, other: &Self) -> bool {
+        self.is_persistent() == other.is_persistent()
+            && self.message() == other.message()
+            && self.connection() == other.connection()
+    }
+}
+
+impl Eq for JobError {}
+
 impl JobError {
-    /// A transient error naming no connection.
+    /// A transient error naming no connection, with no cause.
     pub fn transient(message: impl Into<String>) -> Self {
         JobError::Transient {
             message: message.into(),
             connection: None,
+            cause: None,
         }
     }
 
-    /// A persistent error naming no connection.
+    /// A persistent error naming no connection, with no cause.
     pub fn persistent(message: impl Into<String>) -> Self {
         JobError::Persistent {
             message: message.into(),
             connection: None,
+            cause: None,
+        }
+    }
+
+    /// A transient error caused by `cause`, with its message.
+    pub fn of(cause: impl Error + Send + Sync + 'static) -> Self {
+        JobError::Transient {
+            message: cause.to_string(),
+            connection: None,
+            cause: Some(Arc::new(cause)),
+        }
+    }
+
+    /// A transient error caused by `cause` while doing `what`: `{what}: {cause}`.
+    pub fn context(what: &str, cause: impl Error + Send + Sync + 'static) -> Self {
+        JobError::Transient {
+            message: format!("{what}: {cause}"),
+            connection: None,
+            cause: Some(Arc::new(cause)),
         }
     }
 
     /// The same error, naming the connection at fault.
     pub fn on(self, at: Connection) -> Self {
         match self {
-            JobError::Transient { message, .. } => JobError::Transient {
+            JobError::Transient { message, cause, .. } => JobError::Transient {
                 message,
                 connection: Some(at),
+                cause,
             },
-            JobError::Persistent { message, .. } => JobError::Persistent {
+            JobError::Persistent { message, cause, .. } => JobError::Persistent {
                 message,
                 connection: Some(at),
+                cause,
             },
         }
     }
 
-    /// A Clarus failure, classified with [`clarus_error_is_persistent`];
-    /// `message` describes it (usually the wrapping error's text).
-    pub fn clarus(message: impl Into<String>, error: &clarus_client::Error) -> Self {
-        let e = if clarus_error_is_persistent(error) {
-            JobError::persistent(message)
-        } else {
-            JobError::transient(message)
-        };
-        e.on(Connection::Clarus)
+    /// The same error, persistent when `persistent` is true.
+    fn persistent_if(self, persistent: bool) -> Self {
+        match self {
+            JobError::Transient {
+                message,
+                connection,
+                cause,
+            } if persistent => JobError::Persistent {
+                message,
+                connection,
+                cause,
+            },
+            other => other,
+        }
     }
 
-    /// A NetSuite failure, classified with [`netsuite_error_is_persistent`].
-    pub fn netsuite(message: impl Into<String>, error: &netsuite_client::Error) -> Self {
-        let e = if netsuite_error_is_persistent(error) {
-            JobError::persistent(message)
-        } else {
-            JobError::transient(message)
-        };
-        e.on(Connection::NetSuite)
+    /// A failure caused by `cause`, blamed on Clarus and classified by the Clarus error in its
+    /// source chain ([`clarus_error_is_persistent`]); transient when there is none.
+    pub fn clarus(cause: impl Error + Send + Sync + 'static) -> Self {
+        let persistent =
+            in_chain::<clarus_client::Error>(&cause).is_some_and(clarus_error_is_persistent);
+        JobError::of(cause)
+            .persistent_if(persistent)
+            .on(Connection::Clarus)
+    }
+
+    /// A failure caused by `cause`, blamed on NetSuite and classified by the NetSuite error in
+    /// its source chain ([`netsuite_error_is_persistent`]); transient when there is none.
+    pub fn netsuite(cause: impl Error + Send + Sync + 'static) -> Self {
+        let persistent =
+            in_chain::<netsuite_client::Error>(&cause).is_some_and(netsuite_error_is_persistent);
+        JobError::of(cause)
+            .persistent_if(persistent)
+            .on(Connection::NetSuite)
     }
 
     /// What failed.
@@ -201,14 +283,14 @@ impl JobError {
     }
 }
 
-impl From<String> for JobError {
-    fn from(message: String) -> Self {
-        JobError::transient(message)
+/// The first error of type `E` in `error`'s source chain, `error` itself included.
+fn in_chain<'a, E: Error + 'static>(error: &'a (dyn Error + 'static)) -> Option<&'a E> {
+    let mut at = Some(error);
+    while let Some(e) = at {
+        if let Some(found) = e.downcast_ref::<E>() {
+            return Some(found);
+        }
+        at = e.source();
     }
-}
-
-impl From<&str> for JobError {
-    fn from(message: &str) -> Self {
-        JobError::transient(message)
-    }
+    None
 }

@@ -134,7 +134,7 @@ impl Scheduled for HistoryRetention {
         let now = engine.clock().now();
         let pruned = prune_history(engine.store().as_ref(), self.keep, now)
             .await
-            .map_err(|e| JobError::transient(format!("pruning history: {e}")))?;
+            .map_err(|e| JobError::context("pruning history", e))?;
         if pruned != PrunedHistory::default() {
             tracing::info!(
                 state_log = pruned.state_log,
@@ -181,7 +181,7 @@ impl Scheduled for DeliveryRetention {
         let now = engine.clock().now();
         let pruned = prune_deliveries(engine.store().as_ref(), self.keep, now)
             .await
-            .map_err(|e| JobError::transient(format!("pruning deliveries: {e}")))?;
+            .map_err(|e| JobError::context("pruning deliveries", e))?;
         // What the Clarus adapter keeps per record serves to decode deliveries again: it goes
         // with them (entries unwritten for as long).
         let cutoff = now
@@ -190,7 +190,7 @@ impl Scheduled for DeliveryRetention {
         let chunk = u32::try_from(PRUNE_CHUNK).unwrap_or(u32::MAX);
         let kept = crate::clarus::prune_kept(engine.store().as_ref(), cutoff, chunk)
             .await
-            .map_err(|e| JobError::transient(format!("pruning adapter state: {e}")))?;
+            .map_err(|e| JobError::context("pruning adapter state", e))?;
         if kept > 0 {
             tracing::info!(kept, "deleted adapter state past the retention");
         }

@@ -89,7 +89,7 @@ impl Scheduled for SnapshotJob {
                 Ok(1)
             }
             Ok(None) => Ok(0),
-            Err(e) => Err(JobError::transient(format!("saving a snapshot: {e}"))),
+            Err(e) => Err(JobError::context("saving a snapshot", e)),
         }
     }
 }

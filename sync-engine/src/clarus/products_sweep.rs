@@ -276,14 +276,14 @@ impl Scheduled for ProductCheck {
             let mut first = self
                 .first_run_at
                 .lock()
-                .map_err(|_| "product check schedule lock poisoned".to_owned())?;
+                .map_err(|_| JobError::transient("product check schedule lock poisoned"))?;
             if now < *first.get_or_insert(now + self.interval) {
                 return Ok(0);
             }
         }
         let report = self.sweep.run(engine).await.map_err(|e| match &e {
-            SweepError::Clarus(source) => JobError::clarus(e.to_string(), source),
-            _ => JobError::from(e.to_string()),
+            SweepError::Clarus(_) => JobError::clarus(e),
+            _ => JobError::of(e),
         })?;
         Ok(report.products)
     }

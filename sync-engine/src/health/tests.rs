@@ -330,11 +330,20 @@ fn errors_are_classified_from_the_clients_fields() {
     assert!(netsuite_error_is_persistent(&netsuite(403)));
     assert!(!netsuite_error_is_persistent(&netsuite(500)));
 
-    let e = JobError::clarus("listing failed", &missing_field);
+    // Classified by the Clarus error found in the source chain, which stays the source.
+    let message = missing_field.to_string();
+    let e = JobError::clarus(missing_field);
     assert!(e.is_persistent());
     assert_eq!(e.connection(), Some(Connection::Clarus));
-    assert_eq!(e.to_string(), "listing failed");
-    let plain: JobError = "store busy".to_owned().into();
+    assert_eq!(e.to_string(), message);
+    assert!(
+        std::error::Error::source(&e).is_some_and(|s| s.is::<ClarusError>()),
+        "{e:?}"
+    );
+    let busy = JobError::clarus(ClarusError::from_response(503, "busy".into()));
+    assert!(!busy.is_persistent());
+    let plain = JobError::of(std::io::Error::other("store busy"));
     assert!(!plain.is_persistent());
     assert_eq!(plain.connection(), None);
+    assert_eq!(plain.to_string(), "store busy");
 }

@@ -339,7 +339,7 @@ impl Scheduled for StuckDetector {
         let report = self
             .check(engine.store().as_ref(), engine.clock().now())
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(crate::job::JobError::of)?;
         Ok(report.stuck.len() + report.resolved.len())
     }
 }

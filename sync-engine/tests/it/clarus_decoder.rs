@@ -1204,10 +1204,7 @@ async fn a_query_the_tenant_refuses_raises_job_failing_within_one_run() {
         .expect_err("the documented tenant has no updated_at on goods outs");
     // As the sweep job reports it: its error's text, classified by the Clarus error.
     let swept = sync_engine::clarus::SweepError::Clarus(error);
-    let sync_engine::clarus::SweepError::Clarus(source) = &swept else {
-        unreachable!()
-    };
-    let failure = JobError::clarus(swept.to_string(), source);
+    let failure = JobError::clarus(swept);
     assert!(failure.is_persistent(), "{failure:?}");
 
     let health = Health::default();

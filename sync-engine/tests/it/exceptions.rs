@@ -340,7 +340,7 @@ impl Scheduled for Snapshots {
             now(),
         )
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(JobError::of)?;
         Ok(run.report.summary.positions)
     }
 }

@@ -242,7 +242,7 @@ impl Scheduled for ClarusSchemaCheck {
     async fn run_once(&self, engine: &Engine) -> Result<usize, JobError> {
         self.check(engine.store().as_ref(), engine.clock().now())
             .await
-            .map_err(|e| JobError::from(e.to_string()))?
+            .map_err(JobError::of)?
             .into_job_result()
     }
 }
