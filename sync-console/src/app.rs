@@ -6,10 +6,9 @@ use axum::body::Body;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
-use maud::Markup;
 use sync_engine::clock::SharedClock;
 use sync_engine::health::Health;
 use sync_engine::store::Store;
@@ -93,10 +92,7 @@ impl App {
     }
 }
 
-/// An HTML answer.
-pub(crate) fn html(status: StatusCode, markup: Markup) -> Response {
-    (status, Html(markup.into_string())).into_response()
-}
+pub(crate) use crate::layout::html;
 
 pub(crate) fn session_of(app: &App, headers: &HeaderMap) -> Option<Session> {
     let cookies = headers.get(header::COOKIE)?.to_str().ok()?;

@@ -1,7 +1,7 @@
 //! The frame of every page: navigation, who is signed in, the read-only banner.
 
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{Html, IntoResponse, Response};
 use maud::{DOCTYPE, Markup, html};
 
 use crate::signed::Signed;
@@ -34,7 +34,12 @@ impl<'a> Frame<'a> {
 
 /// A 200 answer: the page `id`, titled `title`, with `body` in `frame`.
 pub(crate) fn ok_page(id: &str, title: &str, frame: &Frame<'_>, body: Markup) -> Response {
-    crate::app::html(StatusCode::OK, page(id, title, frame, body))
+    html(StatusCode::OK, page(id, title, frame, body))
+}
+
+/// An HTML answer.
+pub(crate) fn html(status: StatusCode, markup: Markup) -> Response {
+    (status, Html(markup.into_string())).into_response()
 }
 
 fn head(title: &str) -> Markup {
