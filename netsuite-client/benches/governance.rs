@@ -11,36 +11,20 @@
 
 #[path = "../tests/common/loopback.rs"]
 mod loopback;
+mod support;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use async_trait::async_trait;
 use loopback::{LoopResponse, serve};
 use netsuite_client::NetSuiteClient;
-use netsuite_client::auth::{AuthError, AuthScheme, Authenticator};
 use netsuite_client::records::{RecordRef, SalesOrder};
+use support::BenchAuth;
 
 const CREATES: usize = 600;
 const SERVER_LIMIT: usize = 15;
 const LATENCY: Duration = Duration::from_millis(50);
-
-struct BenchAuth;
-
-#[async_trait]
-impl Authenticator for BenchAuth {
-    async fn authorize(&self, request: &mut reqwest::Request) -> Result<(), AuthError> {
-        request.headers_mut().insert(
-            "authorization",
-            reqwest::header::HeaderValue::from_static("Bearer bench"),
-        );
-        Ok(())
-    }
-    fn scheme(&self) -> AuthScheme {
-        AuthScheme::StaticBearer
-    }
-}
 
 #[derive(Default)]
 struct Counters {

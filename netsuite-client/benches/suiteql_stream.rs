@@ -25,39 +25,22 @@
 
 #[path = "../tests/common/loopback.rs"]
 mod loopback;
+mod support;
 
-use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Instant;
 
-use async_trait::async_trait;
 use bytes::Bytes;
 use futures_util::StreamExt;
 use loopback::{LoopResponse, serve};
 use netsuite_client::NetSuiteClient;
 use netsuite_client::TryStreamExt;
-use netsuite_client::auth::{AuthError, AuthScheme, Authenticator};
 use netsuite_client::suiteql::{StreamOptions, Text};
+use support::{BenchAuth, announce_and_serve, cpu_ms, peak_rss_kib, start_child_server};
 
 const PAGES: usize = 100;
 const ROWS_PER_PAGE: usize = 1000;
-
-struct BenchAuth;
-
-#[async_trait]
-impl Authenticator for BenchAuth {
-    async fn authorize(&self, request: &mut reqwest::Request) -> Result<(), AuthError> {
-        request.headers_mut().insert(
-            "authorization",
-            reqwest::header::HeaderValue::from_static("Bearer bench"),
-        );
-        Ok(())
-    }
-    fn scheme(&self) -> AuthScheme {
-        AuthScheme::StaticBearer
-    }
-}
 
 /// Ten string columns, as a SuiteQL query over items and balances returns them.
 #[derive(serde::Deserialize)]
@@ -139,23 +122,6 @@ fn render_page(page: usize) -> Bytes {
     Bytes::from(s)
 }
 
-/// User + system CPU of this process, in milliseconds.
-fn cpu_ms() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    (ticks(11) + ticks(12)) * 10.0
-}
-
-fn peak_rss_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-}
-
 async fn run_server() {
     let pages: Arc<Vec<Bytes>> = Arc::new((0..PAGES).map(render_page).collect());
     let total: usize = pages.iter().map(|p| p.len()).sum();
@@ -173,14 +139,7 @@ async fn run_server() {
         })
     }))
     .await;
-    println!("{addr} {total}");
-    std::io::stdout().flush().unwrap();
-    // Serve until the parent closes our stdin.
-    let _ = tokio::task::spawn_blocking(|| {
-        let mut line = String::new();
-        let _ = std::io::stdin().read_line(&mut line);
-    })
-    .await;
+    announce_and_serve(format!("{addr} {total}")).await;
 }
 
 fn bench_client(addr: &str) -> NetSuiteClient {
@@ -195,16 +154,7 @@ fn bench_client(addr: &str) -> NetSuiteClient {
 
 /// Starts the loopback server in a child process; returns it, its address and the page bytes.
 fn start_server() -> (std::process::Child, String, usize) {
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .arg("--serve")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start the loopback server");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let (child, line) = start_child_server();
     let mut parts = line.split_whitespace();
     let addr = parts.next().unwrap().to_owned();
     let bytes: usize = parts.next().unwrap().parse().unwrap();
@@ -491,19 +441,7 @@ fn main() {
     let (addr, _child) = match std::env::var("NS_BENCH_SERVER") {
         Ok(addr) => (addr, None),
         Err(_) => {
-            let mut child = Command::new(std::env::current_exe().unwrap())
-                .arg("--serve")
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .spawn()
-                .expect("start the loopback server");
-            let mut line = String::new();
-            BufReader::new(child.stdout.take().unwrap())
-                .read_line(&mut line)
-                .unwrap();
-            let mut parts = line.split_whitespace();
-            let addr = parts.next().unwrap().to_owned();
-            let bytes: usize = parts.next().unwrap().parse().unwrap();
+            let (child, addr, bytes) = start_server();
             eprintln!(
                 "server: {addr}, {PAGES} pages, {:.1} MiB of JSON",
                 bytes as f64 / 1048576.0
@@ -515,13 +453,7 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let client = NetSuiteClient::builder(Arc::new(BenchAuth))
-        .base_url(format!("http://{addr}/services/rest"))
-        .allow_insecure_http(true)
-        // The measured stream only: no governanceLimits read before the first page.
-        .concurrency_limit(netsuite_client::DEFAULT_CONCURRENCY)
-        .build()
-        .unwrap();
+    let client = bench_client(&addr);
     let warmup = runs > 1;
     let mut times = Vec::new();
     let mut cpu_total = 0.0;
@@ -529,18 +461,9 @@ fn main() {
         let cpu_start = cpu_ms();
         let start = Instant::now();
         let c = client.clone();
-        let options = StreamOptions {
-            prefetch: std::env::var("PREFETCH")
-                .ok()
-                .and_then(|p| p.parse().ok())
-                .unwrap_or(StreamOptions::default().prefetch),
-            ..StreamOptions::default()
-        };
+        let options = options();
         let consume = async move {
-            let mut stream = c.suiteql::<Row>(
-                "SELECT id, itemid, displayname, upccode, location, quantityonhand, quantityavailable, isinactive, lastmodifieddate, externalid FROM item ORDER BY id",
-                options,
-            );
+            let mut stream = c.suiteql::<Row>(QUERY, options);
             let mut n = 0usize;
             let mut check = 0usize;
             while let Some(row) = stream.next().await {

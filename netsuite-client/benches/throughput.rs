@@ -10,48 +10,19 @@
 
 #[path = "../tests/common/loopback.rs"]
 mod loopback;
+mod support;
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Instant;
 
-use async_trait::async_trait;
 use loopback::{LoopResponse, serve};
-use netsuite_client::auth::{AuthError, AuthScheme, Authenticator};
 use netsuite_client::records::SalesOrder;
 use netsuite_client::{NetSuiteClient, RecordId};
+use support::{BenchAuth, announce_and_serve, cpu_ms, start_child_server};
 
 const REQUESTS: usize = 20_000;
 
 const RECORD: &str = r#"{"links":[{"rel":"self","href":"https://1234567.suitetalk.api.netsuite.com/services/rest/record/v1/salesOrder/77"}],"id":"77","externalId":"SO-77","tranId":"SO1001","tranDate":"2026-01-31","lastModifiedDate":"2026-02-01T10:11:12Z","entity":{"links":[],"id":"12","refName":"Acme Ltd"},"status":{"id":"B","refName":"Pending Fulfillment"},"location":{"links":[],"id":"6","refName":"Main warehouse"},"subsidiary":{"links":[],"id":"1","refName":"Parent"},"memo":"bench","custbody_wms_ref":"W-1"}"#;
-
-struct BenchAuth;
-
-#[async_trait]
-impl Authenticator for BenchAuth {
-    async fn authorize(&self, request: &mut reqwest::Request) -> Result<(), AuthError> {
-        request.headers_mut().insert(
-            "authorization",
-            reqwest::header::HeaderValue::from_static("Bearer bench"),
-        );
-        Ok(())
-    }
-    fn scheme(&self) -> AuthScheme {
-        AuthScheme::StaticBearer
-    }
-}
-
-/// User + system CPU of this process, in seconds.
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // Fields after the command name (which is in parentheses): utime is 14th, stime 15th overall.
-    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    // `rest` starts at field 3 (state), so utime (14) is index 11 and stime (15) index 12.
-    (ticks(11) + ticks(12)) / 100.0
-}
 
 fn main() {
     if std::env::args().any(|a| a == "--serve") {
@@ -65,27 +36,11 @@ fn main() {
                 Box::pin(async { LoopResponse::new(200, RECORD) })
             }))
             .await;
-            println!("{addr}");
-            std::io::stdout().flush().unwrap();
-            let _ = tokio::task::spawn_blocking(|| {
-                let mut line = String::new();
-                let _ = std::io::stdin().read_line(&mut line);
-            })
-            .await;
+            announce_and_serve(addr.to_string()).await;
         });
         return;
     }
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .arg("--serve")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start the loopback server");
-    let mut addr = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut addr)
-        .unwrap();
-    let addr = addr.trim().to_owned();
+    let (mut child, addr) = start_child_server();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -99,11 +54,11 @@ fn main() {
             .unwrap();
         // Warm up connections.
         rt.block_on(run(&client, concurrency, 2_000));
-        let cpu0 = cpu_seconds();
+        let cpu0 = cpu_ms();
         let start = Instant::now();
         rt.block_on(run(&client, concurrency, REQUESTS));
         let wall = start.elapsed().as_secs_f64();
-        let cpu = cpu_seconds() - cpu0;
+        let cpu = (cpu_ms() - cpu0) / 1000.0;
         println!(
             "throughput [concurrency {concurrency}]: {REQUESTS} GETs in {wall:.2} s = {:.0} req/s; client CPU {:.1} us/request",
             REQUESTS as f64 / wall,
