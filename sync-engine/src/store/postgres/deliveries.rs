@@ -61,9 +61,11 @@ impl DeliveryStore for PgStore {
         source: &str,
         now: Timestamp,
     ) -> Result<Option<Timestamp>, StoreError> {
+        // The first due one in the order received (index `deliveries_waiting_source`).
         let oldest: Option<i64> = sqlx::query_scalar(
-            "SELECT MIN(received_at) FROM deliveries
-             WHERE processed_at IS NULL AND not_before <= $1 AND source = $2",
+            "SELECT MIN(received_at) FROM (SELECT received_at FROM deliveries
+             WHERE processed_at IS NULL AND not_before <= $1 AND source = $2
+             ORDER BY received_at LIMIT 1) AS first",
         )
         .bind(millis(now))
         .bind(source)

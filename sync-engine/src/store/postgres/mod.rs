@@ -64,6 +64,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "history",
         include_str!("../../../migrations/postgres/0006_history.sql"),
     ),
+    (
+        7,
+        "waiting deliveries by source",
+        include_str!("../../../migrations/postgres/0007_waiting_deliveries.sql"),
+    ),
 ];
 
 /// How a [`PgStore`] connects.

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use jiff::Timestamp;
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{Failure, SqliteStore, from_millis, json, limit_param, millis, read_all};
 use crate::store::rows::{DELIVERY_COLUMNS, delivery};
@@ -75,12 +75,16 @@ impl DeliveryStore for SqliteStore {
     ) -> Result<Option<Timestamp>, StoreError> {
         let source = source.to_owned();
         self.run(move |c| {
-            let oldest: Option<i64> = c.query_row(
-                "SELECT MIN(received_at) FROM deliveries
-                 WHERE processed_at IS NULL AND not_before <= ?1 AND source = ?2",
-                params![millis(now), source],
-                |r| r.get(0),
-            )?;
+            // The first due one in the order received (index `deliveries_waiting_source`).
+            let oldest: Option<i64> = c
+                .query_row(
+                    "SELECT received_at FROM deliveries
+                     WHERE processed_at IS NULL AND not_before <= ?1 AND source = ?2
+                     ORDER BY received_at LIMIT 1",
+                    params![millis(now), source],
+                    |r| r.get(0),
+                )
+                .optional()?;
             Ok(oldest.map(from_millis))
         })
         .await

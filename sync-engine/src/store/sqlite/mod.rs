@@ -20,8 +20,8 @@ use std::sync::{Arc, Mutex};
 
 use rusqlite::{Connection, ErrorCode, Row};
 
-use crate::store::rows::{Columns, impl_columns};
 use crate::store::StoreError;
+use crate::store::rows::{Columns, impl_columns};
 
 use crate::store::rows::{from_millis, json, limit_param, millis};
 
@@ -219,6 +219,10 @@ const MIGRATIONS: &[&str] = &[
     // 9: an exception's audit trail is read by key (its page, its assignee, the queue's
     // assignees), as PostgreSQL's initial schema indexes it.
     "CREATE INDEX exception_audit_key ON exception_audit(key, seq);",
+    // 10: the oldest waiting delivery of a source is found by the first entry of an index of
+    // the waiting deliveries by source and time received, not by reading every waiting one.
+    "CREATE INDEX deliveries_waiting_source ON deliveries(source, received_at)
+        WHERE processed_at IS NULL;",
 ];
 
 /// [`Store`] on an embedded SQLite database.
