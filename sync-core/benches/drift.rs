@@ -5,7 +5,7 @@
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
-use sync_core::drift::{self, DriftCalculator, Thresholds};
+use sync_core::drift::{self, Thresholds};
 
 #[path = "support/drift_rows.rs"]
 mod drift_rows;
@@ -25,18 +25,7 @@ fn bench(c: &mut Criterion) {
     group.sample_size(10);
     group.bench_function("streamed", |b| {
         b.iter(|| {
-            let mut buf = String::new();
-            let mut calc = DriftCalculator::with_capacity(POSITIONS);
-            for p in 0..POSITIONS {
-                calc.add_clarus(key(p, &mut buf), clarus(p));
-            }
-            for p in 0..POSITIONS {
-                calc.add_netsuite(key(p, &mut buf), netsuite(p));
-                if let Some(q) = in_flight(p) {
-                    calc.add_in_flight(key(p, &mut buf), q);
-                }
-            }
-            let report = calc.finish(Thresholds::default());
+            let report = streamed();
             check(&report);
             black_box(report)
         })

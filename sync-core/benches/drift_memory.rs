@@ -5,7 +5,7 @@
 //! Run with `cargo bench -p sync-core --bench drift_memory`.
 
 use std::time::Instant;
-use sync_core::drift::{self, DriftCalculator, Thresholds};
+use sync_core::drift::{self, Thresholds};
 
 #[path = "support/drift_rows.rs"]
 mod drift_rows;
@@ -74,18 +74,7 @@ fn main() {
     reset_peak();
     let start = Instant::now();
     let cpu = cpu_seconds();
-    let mut buf = String::new();
-    let mut calc = DriftCalculator::with_capacity(POSITIONS);
-    for p in 0..POSITIONS {
-        calc.add_clarus(key(p, &mut buf), clarus(p));
-    }
-    for p in 0..POSITIONS {
-        calc.add_netsuite(key(p, &mut buf), netsuite(p));
-        if let Some(q) = in_flight(p) {
-            calc.add_in_flight(key(p, &mut buf), q);
-        }
-    }
-    let result = calc.finish(Thresholds::default());
+    let result = streamed();
     report(
         "streamed",
         start.elapsed().as_secs_f64(),

@@ -4,7 +4,8 @@
 
 use rust_decimal::Decimal;
 use std::fmt::Write as _;
-use sync_core::{LocationId, Sku, StockKey, StockRow, StockStatus};
+use sync_core::drift::{DriftCalculator, Thresholds};
+use sync_core::{DriftReport, LocationId, Sku, StockKey, StockRow, StockStatus};
 
 pub const POSITIONS: usize = 1_000_000;
 
@@ -71,4 +72,21 @@ pub fn rows() -> (Vec<StockRow>, Vec<StockRow>, Vec<StockRow>) {
         });
     }
     (c, n, f)
+}
+
+/// Drift computed streamed: every position's rows are generated and added one by one (as the
+/// engine adds snapshot pages), Clarus first, then NetSuite with the in-flight movements.
+pub fn streamed() -> DriftReport {
+    let mut buf = String::new();
+    let mut calc = DriftCalculator::with_capacity(POSITIONS);
+    for p in 0..POSITIONS {
+        calc.add_clarus(key(p, &mut buf), clarus(p));
+    }
+    for p in 0..POSITIONS {
+        calc.add_netsuite(key(p, &mut buf), netsuite(p));
+        if let Some(q) = in_flight(p) {
+            calc.add_in_flight(key(p, &mut buf), q);
+        }
+    }
+    calc.finish(Thresholds::default())
 }

@@ -77,15 +77,11 @@ pub(super) fn evaluate<V: StateView>(
     let held_for: &[Sku] = state.map_or(&[], |s| &s.held_for);
     match order.status {
         OrderStatus::Cancelled | OrderStatus::Closed => {
-            if !held_for.is_empty() {
-                cx.change(StateChange::OrderReleased {
-                    order: order.order.clone(),
-                });
-            }
-            cx.resolve(
-                ExceptionKind::UnknownSku,
+            end_hold(
+                cx,
+                order,
                 &document,
-                &[],
+                !held_for.is_empty(),
                 "order cancelled or closed",
             );
             cx.resolve(
@@ -110,6 +106,23 @@ pub(super) fn evaluate<V: StateView>(
         OrderStatus::Open => release(cx, order, document, held_for, newly_known),
         OrderStatus::PendingApproval | OrderStatus::Done => false,
     }
+}
+
+/// Ends an order's wait for unknown SKUs: releases the hold when the order is `held` and
+/// resolves its unknown-SKU exception with `note`.
+fn end_hold<V: StateView>(
+    cx: &mut Context<'_, V>,
+    order: &Order,
+    document: &DocumentRef,
+    held: bool,
+    note: &str,
+) {
+    if held {
+        cx.change(StateChange::OrderReleased {
+            order: order.order.clone(),
+        });
+    }
+    cx.resolve(ExceptionKind::UnknownSku, document, &[], note);
 }
 
 fn location_mapping() -> ExceptionKind {
@@ -164,13 +177,11 @@ fn release<V: StateView>(
         return false;
     }
     if !held_for.is_empty() {
-        cx.change(StateChange::OrderReleased {
-            order: order.order.clone(),
-        });
-        cx.resolve(
-            ExceptionKind::UnknownSku,
+        end_hold(
+            cx,
+            order,
             &document,
-            &[],
+            true,
             "all items are known; order released",
         );
     }
