@@ -37,7 +37,9 @@ use loopback::{LoopResponse, serve};
 use netsuite_client::NetSuiteClient;
 use netsuite_client::TryStreamExt;
 use netsuite_client::suiteql::{StreamOptions, Text};
-use support::{BenchAuth, announce_and_serve, cpu_ms, peak_rss_kib, start_child_server};
+use support::{
+    BenchAuth, announce_and_serve, cpu_ms, peak_rss_kib, server_runtime, start_child_server,
+};
 
 const PAGES: usize = 100;
 const ROWS_PER_PAGE: usize = 1000;
@@ -425,11 +427,7 @@ fn main() {
         return;
     }
     if std::env::args().any(|a| a == "--serve") {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
+        let rt = server_runtime();
         rt.block_on(run_server());
         return;
     }

@@ -18,7 +18,7 @@ use std::time::Instant;
 use loopback::{LoopResponse, serve};
 use netsuite_client::records::SalesOrder;
 use netsuite_client::{NetSuiteClient, RecordId};
-use support::{BenchAuth, announce_and_serve, cpu_ms, start_child_server};
+use support::{BenchAuth, announce_and_serve, cpu_ms, server_runtime, start_child_server};
 
 const REQUESTS: usize = 20_000;
 
@@ -26,11 +26,7 @@ const RECORD: &str = r#"{"links":[{"rel":"self","href":"https://1234567.suitetal
 
 fn main() {
     if std::env::args().any(|a| a == "--serve") {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
+        let rt = server_runtime();
         rt.block_on(async {
             let addr = serve(Arc::new(|_req| {
                 Box::pin(async { LoopResponse::new(200, RECORD) })

@@ -64,6 +64,15 @@ pub fn start_child_server() -> (Child, String) {
     (child, line.trim().to_owned())
 }
 
+/// The runtime of a `--serve` child: one worker thread, so the server takes at most one core.
+pub fn server_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
 /// In the `--serve` child: prints `line` for the parent, then waits until the parent closes
 /// stdin (the server runs on the runtime meanwhile).
 pub async fn announce_and_serve(line: String) {

@@ -83,14 +83,18 @@ fn expected(from: u64) -> Vec<Row> {
         .collect()
 }
 
-#[tokio::test]
-async fn fetch_all_keeps_every_row_in_order_in_a_vector_sized_from_total_results() {
-    let server = server(None, 5).await;
-    let rows: Vec<Row> = client(&server)
+/// Every row of the five through `fetch_all`, from [`server`]`(fail_at, total)`.
+async fn fetch_all(fail_at: Option<u64>, total: u64) -> Result<Vec<Row>, Error> {
+    let server = server(fail_at, total).await;
+    client(&server)
         .suiteql("SELECT id, itemid FROM item ORDER BY id", OPTIONS)
         .fetch_all()
         .await
-        .unwrap();
+}
+
+#[tokio::test]
+async fn fetch_all_keeps_every_row_in_order_in_a_vector_sized_from_total_results() {
+    let rows = fetch_all(None, 5).await.unwrap();
     assert_eq!(rows, expected(0));
     // Reserved once for totalResults; growing page by page would have doubled 4 to 8.
     assert_eq!(rows.capacity(), 5);
@@ -108,12 +112,7 @@ async fn fetch_all_after_reading_some_rows_returns_the_rest() {
 
 #[tokio::test]
 async fn fetch_all_returns_the_first_error() {
-    let server = server(Some(2), 5).await;
-    let err = client(&server)
-        .suiteql::<Row>("SELECT id, itemid FROM item ORDER BY id", OPTIONS)
-        .fetch_all()
-        .await
-        .unwrap_err();
+    let err = fetch_all(Some(2), 5).await.unwrap_err();
     match err {
         Error::Api(api) => assert_eq!(api.status, 400),
         other => panic!("expected the 400, got {other:?}"),
@@ -123,12 +122,7 @@ async fn fetch_all_returns_the_first_error() {
 #[tokio::test]
 async fn fetch_all_gives_back_room_reserved_for_rows_that_never_came() {
     // totalResults says 40 (rows deleted while paging): room for 40 is reserved, 5 arrive.
-    let server = server(None, 40).await;
-    let rows: Vec<Row> = client(&server)
-        .suiteql("SELECT id, itemid FROM item ORDER BY id", OPTIONS)
-        .fetch_all()
-        .await
-        .unwrap();
+    let rows = fetch_all(None, 40).await.unwrap();
     assert_eq!(rows, expected(0));
     assert_eq!(rows.capacity(), 5);
 }
