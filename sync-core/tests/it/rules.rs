@@ -352,11 +352,21 @@ fn older_order_event_does_not_undo_newer_state() {
 
 // ---- despatch → fulfilment ----
 
+/// Despatch `id` of goods out 9, for sales order 501, with `lines`.
+fn despatch_of_501(id: &str, lines: Vec<DespatchLine>) -> Event {
+    despatch_event(despatch(9, id, "501", lines))
+}
+
+/// Plans (and applies to `state`) despatch `id` of goods out 9, for sales order 501.
+fn run_despatch(state: &mut MemoryState, m: &Mappings, id: &str, lines: Vec<DespatchLine>) -> Plan {
+    run(state, m, &despatch_of_501(id, lines))
+}
+
 #[test]
 fn despatch_posts_one_fulfilment_with_carrier_and_tracking() {
     let m = mappings();
     let mut state = state_with_order();
-    let e = despatch_event(despatch(9, "1", "501", vec![despatch_line(3, "A", 5, 5)]));
+    let e = despatch_of_501("1", vec![despatch_line(3, "A", 5, 5)]);
     let plan = run(&mut state, &m, &e);
     assert_eq!(plan.actions.len(), 1);
     let action = &plan.actions[0];
@@ -391,16 +401,8 @@ fn despatch_posts_one_fulfilment_with_carrier_and_tracking() {
 fn several_despatches_of_one_order_are_several_fulfilments() {
     let m = mappings();
     let mut state = state_with_order();
-    let first = run(
-        &mut state,
-        &m,
-        &despatch_event(despatch(9, "1", "501", vec![despatch_line(3, "A", 2, 2)])),
-    );
-    let second = run(
-        &mut state,
-        &m,
-        &despatch_event(despatch(9, "2", "501", vec![despatch_line(3, "A", 3, 3)])),
-    );
+    let first = run_despatch(&mut state, &m, "1", vec![despatch_line(3, "A", 2, 2)]);
+    let second = run_despatch(&mut state, &m, "2", vec![despatch_line(3, "A", 3, 3)]);
     assert_eq!(fulfilments(&first).len(), 1);
     assert_eq!(fulfilments(&second).len(), 1);
     assert_ne!(first.actions[0].key, second.actions[0].key);
@@ -412,11 +414,7 @@ fn several_despatches_of_one_order_are_several_fulfilments() {
         dec(5)
     );
     // A third despatch of the now fully shipped line is refused.
-    let third = run(
-        &mut state,
-        &m,
-        &despatch_event(despatch(9, "3", "501", vec![despatch_line(3, "A", 1, 1)])),
-    );
+    let third = run_despatch(&mut state, &m, "3", vec![despatch_line(3, "A", 1, 1)]);
     assert!(fulfilments(&third).is_empty());
     assert_eq!(raised(&third)[0].kind, ExceptionKind::QuantityAboveOpen);
 }
@@ -430,15 +428,11 @@ fn quantity_above_open_posts_nothing_for_that_line_only() {
         lot: "LOT1".into(),
         quantity: dec(4),
     }];
-    let plan = run(
+    let plan = run_despatch(
         &mut state,
         &m,
-        &despatch_event(despatch(
-            9,
-            "1",
-            "501",
-            vec![despatch_line(3, "A", 6, 6), lot_line],
-        )),
+        "1",
+        vec![despatch_line(3, "A", 6, 6), lot_line],
     );
     let f = fulfilments(&plan);
     assert_eq!(f.len(), 1);
@@ -459,11 +453,7 @@ fn netsuite_fulfilled_quantity_counts_as_not_open() {
     let mut o = sales_order(OrderStatus::Open);
     o.lines[0].quantity_done = dec(4); // fulfilled in NetSuite by hand
     run(&mut state, &m, &order_event(o, 2));
-    let plan = run(
-        &mut state,
-        &m,
-        &despatch_event(despatch(9, "1", "501", vec![despatch_line(3, "A", 2, 2)])),
-    );
+    let plan = run_despatch(&mut state, &m, "1", vec![despatch_line(3, "A", 2, 2)]);
     assert!(fulfilments(&plan).is_empty());
     assert_eq!(raised(&plan)[0].kind, ExceptionKind::QuantityAboveOpen);
 }
@@ -474,11 +464,7 @@ fn despatch_of_cancelled_or_closed_order_is_an_exception() {
         let m = mappings();
         let mut state = state_with_order();
         run(&mut state, &m, &order_event(sales_order(status), 2));
-        let plan = run(
-            &mut state,
-            &m,
-            &despatch_event(despatch(9, "1", "501", vec![despatch_line(3, "A", 1, 1)])),
-        );
+        let plan = run_despatch(&mut state, &m, "1", vec![despatch_line(3, "A", 1, 1)]);
         assert!(fulfilments(&plan).is_empty());
         let exceptions = raised(&plan);
         assert_eq!(exceptions.len(), 1);
@@ -499,15 +485,11 @@ fn tracked_items_need_matching_lots_or_serials() {
     }];
     let mut one_serial = despatch_line(12, "S", 2, 2);
     one_serial.serials = vec!["SN1".into()];
-    let plan = run(
+    let plan = run_despatch(
         &mut state,
         &m,
-        &despatch_event(despatch(
-            9,
-            "1",
-            "501",
-            vec![despatch_line(7, "L", 1, 1), wrong_lots, one_serial],
-        )),
+        "1",
+        vec![despatch_line(7, "L", 1, 1), wrong_lots, one_serial],
     );
     assert!(fulfilments(&plan).is_empty());
     let exceptions = raised(&plan);
@@ -521,11 +503,7 @@ fn tracked_items_need_matching_lots_or_serials() {
     // With serials: posted, and serials carried.
     let mut serials = despatch_line(12, "S", 2, 2);
     serials.serials = vec!["SN1".into(), "SN2".into()];
-    let plan = run(
-        &mut state,
-        &m,
-        &despatch_event(despatch(9, "2", "501", vec![serials])),
-    );
+    let plan = run_despatch(&mut state, &m, "2", vec![serials]);
     assert_eq!(fulfilments(&plan)[0].lines[0].serials.len(), 2);
 }
 
@@ -533,22 +511,14 @@ fn tracked_items_need_matching_lots_or_serials() {
 fn short_pick_posts_only_what_left_and_warns_operations() {
     let m = mappings();
     let mut state = state_with_order();
-    let plan = run(
-        &mut state,
-        &m,
-        &despatch_event(despatch(9, "1", "501", vec![despatch_line(3, "A", 5, 3)])),
-    );
+    let plan = run_despatch(&mut state, &m, "1", vec![despatch_line(3, "A", 5, 3)]);
     assert_eq!(fulfilments(&plan)[0].lines[0].quantity, dec(3));
     let exceptions = raised(&plan);
     assert_eq!(exceptions.len(), 1);
     assert_eq!(exceptions[0].kind, ExceptionKind::ShortDespatch);
     assert_eq!(exceptions[0].severity, Severity::Warning);
     // A failed pick (nothing left) posts no fulfilment at all.
-    let plan = run(
-        &mut state,
-        &m,
-        &despatch_event(despatch(9, "2", "501", vec![despatch_line(3, "A", 2, 0)])),
-    );
+    let plan = run_despatch(&mut state, &m, "2", vec![despatch_line(3, "A", 2, 0)]);
     assert!(fulfilments(&plan).is_empty());
     assert_eq!(raised(&plan)[0].kind, ExceptionKind::ShortDespatch);
 }
@@ -557,7 +527,7 @@ fn short_pick_posts_only_what_left_and_warns_operations() {
 fn despatch_before_its_order_is_blocked_then_posted_on_retry() {
     let m = mappings();
     let mut state = state_with_item();
-    let e = despatch_event(despatch(9, "1", "501", vec![despatch_line(3, "A", 1, 1)]));
+    let e = despatch_of_501("1", vec![despatch_line(3, "A", 1, 1)]);
     let plan = run(&mut state, &m, &e);
     assert!(plan.blocked);
     assert_eq!(raised(&plan)[0].kind, ExceptionKind::UnknownOrder);
@@ -620,7 +590,7 @@ fn every_report_of_one_milestone_shares_one_identity() {
     assert_eq!(a.source, b.source);
     assert_eq!(a.source.event.as_str(), "acknowledged");
     // Never the identity of the despatch of the same goods out.
-    let despatch = despatch_event(despatch(9, "1", "501", vec![despatch_line(3, "A", 1, 1)]));
+    let despatch = despatch_of_501("1", vec![despatch_line(3, "A", 1, 1)]);
     assert_ne!(a.source.event, despatch.source.event);
     assert_ne!(
         progress_event(10, "501", GoodsOutMilestone::Acknowledged).source,
@@ -663,11 +633,7 @@ fn progress_does_not_disturb_the_despatch_that_follows() {
         &m,
         &progress_event(9, "501", GoodsOutMilestone::Picking),
     );
-    let plan = run(
-        &mut state,
-        &m,
-        &despatch_event(despatch(9, "1", "501", vec![despatch_line(3, "A", 5, 5)])),
-    );
+    let plan = run_despatch(&mut state, &m, "1", vec![despatch_line(3, "A", 5, 5)]);
     assert_eq!(fulfilments(&plan).len(), 1);
 }
 
@@ -701,15 +667,11 @@ fn unmapped_carrier_or_warehouse_blocks_the_despatch() {
 fn despatch_lines_must_match_the_order_line() {
     let m = mappings();
     let mut state = state_with_order();
-    let plan = run(
+    let plan = run_despatch(
         &mut state,
         &m,
-        &despatch_event(despatch(
-            9,
-            "1",
-            "501",
-            vec![despatch_line(4, "A", 1, 1), despatch_line(7, "A", 1, 1)],
-        )),
+        "1",
+        vec![despatch_line(4, "A", 1, 1), despatch_line(7, "A", 1, 1)],
     );
     assert!(fulfilments(&plan).is_empty());
     let exceptions = raised(&plan);
@@ -969,11 +931,7 @@ fn invalid_movement_quantity_is_reported_not_posted() {
 fn plans_round_trip_through_json() {
     let m = mappings();
     let mut state = state_with_order();
-    let plan = run(
-        &mut state,
-        &m,
-        &despatch_event(despatch(9, "1", "501", vec![despatch_line(3, "A", 5, 4)])),
-    );
+    let plan = run_despatch(&mut state, &m, "1", vec![despatch_line(3, "A", 5, 4)]);
     let json = serde_json::to_string(&plan).unwrap();
     let back: Plan = serde_json::from_str(&json).unwrap();
     assert_eq!(back, plan);
@@ -985,11 +943,7 @@ fn plans_round_trip_through_json() {
 fn pending_actions_explain_the_stock_difference_they_cause() {
     let m = mappings();
     let mut state = state_with_order();
-    let fulfilment = run(
-        &mut state,
-        &m,
-        &despatch_event(despatch(9, "1", "501", vec![despatch_line(3, "A", 5, 5)])),
-    );
+    let fulfilment = run_despatch(&mut state, &m, "1", vec![despatch_line(3, "A", 5, 5)]);
     let hold = run(&mut state, &m, &movement(4, MovementKind::Hold, 2, None));
     let adjustment = run(
         &mut state,
@@ -1038,7 +992,7 @@ fn pending_actions_explain_the_stock_difference_they_cause() {
 fn a_state_loaded_from_storage_answers_like_the_one_that_planned() {
     let m = mappings();
     let mut planned_here = state_with_order();
-    let e = despatch_event(despatch(9, "1", "501", vec![despatch_line(3, "A", 2, 2)]));
+    let e = despatch_of_501("1", vec![despatch_line(3, "A", 2, 2)]);
     let plan = run(&mut planned_here, &m, &e);
 
     // Rebuild from what an engine stores: the known records, planned keys and seen events.
@@ -1070,7 +1024,7 @@ fn a_state_loaded_from_storage_answers_like_the_one_that_planned() {
     loaded.record_seen(e.source.clone());
 
     assert!(plan_of(&loaded, &m, &e).is_empty());
-    let next = despatch_event(despatch(9, "2", "501", vec![despatch_line(3, "A", 4, 4)]));
+    let next = despatch_of_501("2", vec![despatch_line(3, "A", 4, 4)]);
     assert_eq!(
         plan_of(&loaded, &m, &next),
         plan_of(&planned_here, &m, &next)
