@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use netsuite_client::NetSuiteClient;
 use netsuite_client::auth::{AuthError, AuthScheme, Authenticator};
 use netsuite_client::retry::Backoff;
-use wiremock::{Match, MockServer, Request};
+use wiremock::{Match, MockServer, Request, ResponseTemplate};
 
 /// Adds `Authorization: Bearer token-<n>` where n counts invalidations.
 #[derive(Debug, Default)]
@@ -36,6 +36,14 @@ impl Authenticator for TestAuth {
     fn scheme(&self) -> AuthScheme {
         AuthScheme::StaticBearer
     }
+}
+
+/// A `204 No Content` answer whose `Location` names a created record, e.g. `salesOrder/5`.
+pub fn created(record: &str) -> ResponseTemplate {
+    ResponseTemplate::new(204).insert_header(
+        "location",
+        format!("https://x/services/rest/record/v1/{record}"),
+    )
 }
 
 pub fn base(server: &MockServer) -> String {

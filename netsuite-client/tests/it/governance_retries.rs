@@ -36,10 +36,7 @@ async fn a_429_on_create_is_retried_to_success() {
         .await;
     Mock::given(method("POST"))
         .and(path("/services/rest/record/v1/salesOrder"))
-        .respond_with(
-            ResponseTemplate::new(204)
-                .insert_header("location", "https://x/services/rest/record/v1/salesOrder/5"),
-        )
+        .respond_with(common::created("salesOrder/5"))
         .expect(1)
         .mount(&server)
         .await;

@@ -223,10 +223,7 @@ async fn upsert_puts_by_external_id_and_retries_on_503() {
         .and(body_json(
             json!({"itemId": "SKU-1", "displayName": "Widget"}),
         ))
-        .respond_with(ResponseTemplate::new(204).insert_header(
-            "location",
-            "https://x/services/rest/record/v1/inventoryItem/55",
-        ))
+        .respond_with(common::created("inventoryItem/55"))
         .expect(1)
         .mount(&server)
         .await;

@@ -51,10 +51,7 @@ async fn sales_order_to_fulfilment_ships_chosen_lines_only() {
                 {"packageTrackingNumber": "1Z999", "packageWeight": 1.25, "packageDescr": "UPS Ground"}
             ]}
         })))
-        .respond_with(ResponseTemplate::new(204).insert_header(
-            "location",
-            "https://x/services/rest/record/v1/itemFulfillment/9001",
-        ))
+        .respond_with(common::created("itemFulfillment/9001"))
         .expect(1)
         .mount(&server)
         .await;
@@ -112,10 +109,7 @@ async fn line_transforms_send_only_their_lines_with_replace_and_strict_names() {
                  ]}}}
             ]}
         })))
-        .respond_with(ResponseTemplate::new(204).insert_header(
-            "location",
-            "https://x/services/rest/record/v1/itemReceipt/78",
-        ))
+        .respond_with(common::created("itemReceipt/78"))
         .expect(1)
         .mount(&server)
         .await;
@@ -130,10 +124,7 @@ async fn line_transforms_send_only_their_lines_with_replace_and_strict_names() {
             "shipStatus": {"id": "C"},
             "item": {"items": [{"orderLine": 7, "itemReceive": true, "quantity": 1}]}
         })))
-        .respond_with(ResponseTemplate::new(204).insert_header(
-            "location",
-            "https://x/services/rest/record/v1/itemFulfillment/79",
-        ))
+        .respond_with(common::created("itemFulfillment/79"))
         .expect(1)
         .mount(&server)
         .await;
@@ -373,10 +364,7 @@ async fn job_polling_reads_every_task_result() {
     }
     Mock::given(method("GET"))
         .and(path(format!("{job_path}/task/1/result")))
-        .respond_with(ResponseTemplate::new(204).insert_header(
-            "location",
-            "https://x/services/rest/record/v1/itemFulfillment/555",
-        ))
+        .respond_with(common::created("itemFulfillment/555"))
         .expect(1)
         .mount(&server)
         .await;
@@ -480,10 +468,7 @@ async fn sync_create_sends_no_async_headers() {
     Mock::given(method("POST"))
         .and(NoHeader("prefer"))
         .and(NoHeader("x-netsuite-idempotency-key"))
-        .respond_with(ResponseTemplate::new(204).insert_header(
-            "location",
-            "https://x/services/rest/record/v1/inventoryItem/3",
-        ))
+        .respond_with(common::created("inventoryItem/3"))
         .expect(1)
         .mount(&server)
         .await;
@@ -545,10 +530,7 @@ mod quarantine {
                     "inventoryDetail": {"inventoryAssignment": {"items": [
                         {"issueInventoryNumber": {"id": "801"}, "quantity": 2}]}}}]}
             })))
-            .respond_with(ResponseTemplate::new(204).insert_header(
-                "location",
-                "https://x/services/rest/record/v1/inventoryStatusChange/12",
-            ))
+            .respond_with(common::created("inventoryStatusChange/12"))
             .expect(1)
             .mount(&server)
             .await;
@@ -572,10 +554,7 @@ mod quarantine {
                     "inventoryDetail": {"inventoryAssignment": {"items": [
                         {"issueInventoryNumber": {"id": "801"}, "quantity": 2}]}}}]}
             })))
-            .respond_with(ResponseTemplate::new(204).insert_header(
-                "location",
-                "https://x/services/rest/record/v1/inventoryTransfer/13",
-            ))
+            .respond_with(common::created("inventoryTransfer/13"))
             .expect(1)
             .mount(&server)
             .await;
