@@ -262,14 +262,7 @@ async fn fifty_concurrent_calls_make_one_token_request() {
         .expect(1)
         .mount(&server)
         .await;
-    let auth = Arc::new(
-        ClientCredentialsAuth::new(config(
-            &endpoint(&server),
-            JwtAlgorithm::ES256,
-            P256_PRIVATE,
-        ))
-        .unwrap(),
-    );
+    let auth = Arc::new(es256_auth(&server));
     let url = format!("{}/services/rest/query/v1/suiteql", server.uri());
     let tasks: Vec<_> = (0..50)
         .map(|_| {
@@ -435,18 +428,23 @@ async fn absurd_or_non_positive_lifetimes_never_panic() {
         ))
         .mount(&server)
         .await;
-    let auth = ClientCredentialsAuth::new(config(
-        &endpoint(&server),
-        JwtAlgorithm::ES256,
-        P256_PRIVATE,
-    ))
-    .unwrap();
-    let err = auth
-        .authorize(&mut request(&server.uri()))
-        .await
-        .unwrap_err();
+    let err = es256_error(&server).await;
     assert!(matches!(err, AuthError::TokenRequest { .. }), "{err:?}");
     assert!(!format!("{err:?} {err}").contains("SECRET-T"), "{err:?}");
+}
+
+/// An ES256 authenticator whose token endpoint is `server`'s.
+fn es256_auth(server: &MockServer) -> ClientCredentialsAuth {
+    ClientCredentialsAuth::new(config(&endpoint(server), JwtAlgorithm::ES256, P256_PRIVATE))
+        .unwrap()
+}
+
+/// Why [`es256_auth`] cannot authorize a request to `server`.
+async fn es256_error(server: &MockServer) -> AuthError {
+    es256_auth(server)
+        .authorize(&mut request(&server.uri()))
+        .await
+        .unwrap_err()
 }
 
 async fn request_with(auth: &ClientCredentialsAuth, url: &str) -> reqwest::Request {
@@ -467,16 +465,7 @@ async fn token_errors_never_show_the_body() {
         })))
         .mount(&server)
         .await;
-    let auth = ClientCredentialsAuth::new(config(
-        &endpoint(&server),
-        JwtAlgorithm::ES256,
-        P256_PRIVATE,
-    ))
-    .unwrap();
-    let err = auth
-        .authorize(&mut request(&server.uri()))
-        .await
-        .unwrap_err();
+    let err = es256_error(&server).await;
     let text = format!("{err:?} {err}");
     assert!(
         text.contains("invalid_client") && text.contains("unknown client"),
@@ -496,16 +485,7 @@ async fn token_errors_keep_the_server_code_and_message() {
         ))
         .mount(&server)
         .await;
-    let auth = ClientCredentialsAuth::new(config(
-        &endpoint(&server),
-        JwtAlgorithm::ES256,
-        P256_PRIVATE,
-    ))
-    .unwrap();
-    let err = auth
-        .authorize(&mut request(&server.uri()))
-        .await
-        .unwrap_err();
+    let err = es256_error(&server).await;
     match &err {
         AuthError::TokenRejected {
             scheme,
@@ -532,16 +512,7 @@ async fn unusable_success_bodies_are_errors_without_the_token() {
         ))
         .mount(&server)
         .await;
-    let auth = ClientCredentialsAuth::new(config(
-        &endpoint(&server),
-        JwtAlgorithm::ES256,
-        P256_PRIVATE,
-    ))
-    .unwrap();
-    let err = auth
-        .authorize(&mut request(&server.uri()))
-        .await
-        .unwrap_err();
+    let err = es256_error(&server).await;
     assert!(matches!(err, AuthError::TokenRequest { .. }), "{err:?}");
     assert!(err.to_string().contains("expires_in"), "{err}");
     assert!(!format!("{err:?}").contains("SECRET-TOKEN"));
@@ -565,16 +536,7 @@ async fn redirects_are_not_followed() {
         .expect(0)
         .mount(&elsewhere)
         .await;
-    let auth = ClientCredentialsAuth::new(config(
-        &endpoint(&server),
-        JwtAlgorithm::ES256,
-        P256_PRIVATE,
-    ))
-    .unwrap();
-    let err = auth
-        .authorize(&mut request(&server.uri()))
-        .await
-        .unwrap_err();
+    let err = es256_error(&server).await;
     assert!(err.to_string().contains("redirect"), "{err}");
 }
 
@@ -590,14 +552,7 @@ async fn one_failed_renewal_is_shared_by_the_callers_waiting_for_it() {
         .expect(1)
         .mount(&server)
         .await;
-    let auth = Arc::new(
-        ClientCredentialsAuth::new(config(
-            &endpoint(&server),
-            JwtAlgorithm::ES256,
-            P256_PRIVATE,
-        ))
-        .unwrap(),
-    );
+    let auth = Arc::new(es256_auth(&server));
     let tasks: Vec<_> = (0..20)
         .map(|_| {
             let auth = auth.clone();
