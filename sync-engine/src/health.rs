@@ -226,6 +226,30 @@ pub struct Health {
     inner: Arc<Inner>,
 }
 
+/// The record of `job` in `jobs`, created (with no interval, as of `now`) when it has none.
+fn job_entry<'a>(
+    jobs: &'a mut BTreeMap<String, JobState>,
+    job: &str,
+    now: Timestamp,
+) -> &'a mut JobState {
+    jobs.entry(job.to_owned())
+        .or_insert_with(|| JobState::new(now, Duration::ZERO))
+}
+
+/// Resolves the exception `key` with `note`. One the store does not hold open (resolved
+/// elsewhere, or never raised before a restart) counts as resolved.
+async fn resolve(
+    store: &dyn Store,
+    key: &str,
+    note: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    match store.resolve_exception(key, note, now).await {
+        Ok(()) | Err(StoreError::NotFound { .. }) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 impl fmt::Debug for Health {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Health")
@@ -330,16 +354,12 @@ impl Health {
             Step::Refresh(exception) => store.refresh_exception(exception, now).await,
             Step::Resolve(key) => {
                 let note = format!("job {job} succeeded again");
-                match store.resolve_exception(&key, &note, now).await {
-                    Ok(()) | Err(StoreError::NotFound { .. }) => {
-                        if let Some(state) = self.state().jobs.get_mut(job) {
-                            state.may_be_open = false;
-                            state.raised = false;
-                        }
-                        Ok(())
-                    }
-                    Err(e) => Err(e),
+                resolve(store, &key, &note, now).await?;
+                if let Some(state) = self.state().jobs.get_mut(job) {
+                    state.may_be_open = false;
+                    state.raised = false;
                 }
+                Ok(())
             }
         }
     }
@@ -351,10 +371,7 @@ impl Health {
         let now = self.now();
         let mut state = self.state();
         let state = &mut *state;
-        let entry = state
-            .jobs
-            .entry(job.to_owned())
-            .or_insert_with(|| JobState::new(now, Duration::ZERO));
+        let entry = job_entry(&mut state.jobs, job, now);
         if entry.following() {
             entry.track.since = now;
             for c in &entry.connections {
@@ -373,10 +390,7 @@ impl Health {
     pub fn record_following(&self, job: &str, leader: Option<&str>) {
         let now = self.now();
         let mut state = self.state();
-        let entry = state
-            .jobs
-            .entry(job.to_owned())
-            .or_insert_with(|| JobState::new(now, Duration::ZERO));
+        let entry = job_entry(&mut state.jobs, job, now);
         entry.role = Some(Role::Follower);
         entry.led_by = leader.map(str::to_owned);
     }
@@ -391,10 +405,7 @@ impl Health {
         let threshold = self.inner.config.failures_before_exception.max(1);
         let mut state = self.state();
         let state = &mut *state;
-        let entry = state
-            .jobs
-            .entry(job.to_owned())
-            .or_insert_with(|| JobState::new(now, Duration::ZERO));
+        let entry = job_entry(&mut state.jobs, job, now);
         match outcome {
             Ok(()) => {
                 entry.track.succeed(now);

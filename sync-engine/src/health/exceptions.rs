@@ -6,7 +6,7 @@ use jiff::{Timestamp, Unit};
 use serde_json::json;
 use sync_core::ExceptionKind;
 
-use super::{Crash, Failure, Health, JobError, JobState, TaskState};
+use super::{Crash, Failure, Health, JobError, JobState, State, TaskState, resolve};
 use crate::store::{NewException, Store, StoreError};
 
 /// Kind of the exception raised for a scheduled job that keeps failing.
@@ -47,13 +47,7 @@ impl Health {
         let now = self.now();
         let (exception, first) = {
             let mut state = self.state();
-            let entry = state
-                .tasks
-                .entry(part.to_owned())
-                .or_insert_with(|| TaskState {
-                    crash: None,
-                    may_be_open: true,
-                });
+            let entry = task_entry(&mut state, part);
             entry.may_be_open = true;
             let last = Failure {
                 at: now,
@@ -82,32 +76,19 @@ impl Health {
     pub async fn record_task_ok(&self, store: &dyn Store, part: &str) -> Result<(), StoreError> {
         {
             let mut state = self.state();
-            let entry = state
-                .tasks
-                .entry(part.to_owned())
-                .or_insert_with(|| TaskState {
-                    crash: None,
-                    may_be_open: true,
-                });
+            let entry = task_entry(&mut state, part);
             if entry.crash.is_none() && !entry.may_be_open {
                 return Ok(());
             }
         }
         let now = self.now();
         let note = format!("{part} runs again after its restart");
-        match store
-            .resolve_exception(&task_exception_key(part), &note, now)
-            .await
-        {
-            Ok(()) | Err(StoreError::NotFound { .. }) => {
-                if let Some(entry) = self.state().tasks.get_mut(part) {
-                    entry.crash = None;
-                    entry.may_be_open = false;
-                }
-                Ok(())
-            }
-            Err(e) => Err(e),
+        resolve(store, &task_exception_key(part), &note, now).await?;
+        if let Some(entry) = self.state().tasks.get_mut(part) {
+            entry.crash = None;
+            entry.may_be_open = false;
         }
+        Ok(())
     }
 }
 
@@ -184,4 +165,16 @@ fn task_exception(part: &str, crash: &Crash) -> NewException {
 /// A timestamp to the second, for messages.
 pub(super) fn seconds(t: Timestamp) -> Timestamp {
     t.round(Unit::Second).unwrap_or(t)
+}
+
+/// The record of the part `part`, created when it has none. A new record may have an exception
+/// open: one raised before a restart of the process is still open in the store.
+fn task_entry<'a>(state: &'a mut State, part: &str) -> &'a mut TaskState {
+    state
+        .tasks
+        .entry(part.to_owned())
+        .or_insert_with(|| TaskState {
+            crash: None,
+            may_be_open: true,
+        })
 }

@@ -27,7 +27,7 @@ use sync_core::ExceptionKind;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
 
-use super::{ComponentHealth, Condition, Failure, Health, seconds};
+use super::{ComponentHealth, Condition, Failure, Health, resolve, seconds};
 use crate::store::{ExceptionQuery, NewException, Store, StoreError};
 
 /// Prefix of the key of an instance's lease exception; the instance's id follows.
@@ -250,21 +250,17 @@ impl Health {
             ),
             None => format!("instance {instance} takes its job leases again"),
         };
-        match store.resolve_exception(&key, &note, now).await {
-            Ok(()) | Err(StoreError::NotFound { .. }) => {
-                let mut state = self.state();
-                let leases = &mut state.leases;
-                if leases.failing.is_empty() {
-                    leases.raised = false;
-                    leases.since = None;
-                    leases.written_at = None;
-                    leases.written_jobs.clear();
-                    leases.may_be_open = false;
-                }
-                Ok(())
-            }
-            Err(e) => Err(e),
+        resolve(store, &key, &note, now).await?;
+        let mut state = self.state();
+        let leases = &mut state.leases;
+        if leases.failing.is_empty() {
+            leases.raised = false;
+            leases.since = None;
+            leases.written_at = None;
+            leases.written_jobs.clear();
+            leases.may_be_open = false;
         }
+        Ok(())
     }
 }
 
@@ -311,10 +307,7 @@ pub async fn resolve_gone_instances(
             "instance {instance} is gone (no heartbeat for {forgotten_after} minutes): its lease \
              failures ended with it"
         );
-        match store.resolve_exception(key, &note, now).await {
-            Ok(()) | Err(StoreError::NotFound { .. }) => {}
-            Err(e) => return Err(e),
-        }
+        resolve(store, key, &note, now).await?;
     }
     Ok(gone.len())
 }
