@@ -161,49 +161,36 @@ impl Scheduled for PollJob {
     }
 }
 
-struct SweepJob {
-    sweep: ClarusSweep,
-    interval: Duration,
+/// A Clarus sweep run on a schedule. A run counts nothing: the sweep reports in its own log
+/// lines and exceptions.
+macro_rules! clarus_sweep_job {
+    ($job:ident, $sweep:ty, $name:literal) => {
+        struct $job {
+            sweep: $sweep,
+            interval: Duration,
+        }
+
+        #[async_trait]
+        impl Scheduled for $job {
+            fn name(&self) -> &str {
+                $name
+            }
+            fn interval(&self) -> Duration {
+                self.interval
+            }
+            fn connections(&self) -> &[Connection] {
+                &[Connection::Clarus]
+            }
+            async fn run_once(&self, engine: &Engine) -> Result<usize, JobError> {
+                self.sweep.run(engine).await.map_err(sweep_error)?;
+                Ok(0)
+            }
+        }
+    };
 }
 
-#[async_trait]
-impl Scheduled for SweepJob {
-    fn name(&self) -> &str {
-        "clarus-sweep"
-    }
-    fn interval(&self) -> Duration {
-        self.interval
-    }
-    fn connections(&self) -> &[Connection] {
-        &[Connection::Clarus]
-    }
-    async fn run_once(&self, engine: &Engine) -> Result<usize, JobError> {
-        self.sweep.run(engine).await.map_err(sweep_error)?;
-        Ok(0)
-    }
-}
-
-struct MovementSweepJob {
-    sweep: MovementSweep,
-    interval: Duration,
-}
-
-#[async_trait]
-impl Scheduled for MovementSweepJob {
-    fn name(&self) -> &str {
-        "clarus-movement-sweep"
-    }
-    fn interval(&self) -> Duration {
-        self.interval
-    }
-    fn connections(&self) -> &[Connection] {
-        &[Connection::Clarus]
-    }
-    async fn run_once(&self, engine: &Engine) -> Result<usize, JobError> {
-        self.sweep.run(engine).await.map_err(sweep_error)?;
-        Ok(0)
-    }
-}
+clarus_sweep_job!(SweepJob, ClarusSweep, "clarus-sweep");
+clarus_sweep_job!(MovementSweepJob, MovementSweep, "clarus-movement-sweep");
 
 /// Scheduled reconciliation: both snapshots, costs, in-flight movements, drift history and
 /// exceptions. The first run comes one interval after the service starts, not at once: at

@@ -65,38 +65,25 @@ impl NetSuitePoller {
         record: Fetched,
         skus: &mut SkuIndex,
     ) -> Result<Result<Event, ConversionError>, netsuite_client::Error> {
+        // An order's lines name items: their SKUs are learnt before it converts.
+        macro_rules! order {
+            ($record:expr, $convert:path) => {{
+                let items = convert::line_items(
+                    $record
+                        .item
+                        .iter()
+                        .flat_map(|s| &s.items)
+                        .map(|l| l.item.as_ref()),
+                );
+                self.learn_skus(&items, skus).await?;
+                $convert(&$record, skus)
+            }};
+        }
         Ok(match record {
             Fetched::Item(r) => convert::item_event(record_type.as_str(), &r),
-            Fetched::Sales(r) => {
-                let items = convert::line_items(
-                    r.item
-                        .iter()
-                        .flat_map(|s| &s.items)
-                        .map(|l| l.item.as_ref()),
-                );
-                self.learn_skus(&items, skus).await?;
-                convert::sales_order_event(&r, skus)
-            }
-            Fetched::Purchase(r) => {
-                let items = convert::line_items(
-                    r.item
-                        .iter()
-                        .flat_map(|s| &s.items)
-                        .map(|l| l.item.as_ref()),
-                );
-                self.learn_skus(&items, skus).await?;
-                convert::purchase_order_event(&r, skus)
-            }
-            Fetched::Return(r) => {
-                let items = convert::line_items(
-                    r.item
-                        .iter()
-                        .flat_map(|s| &s.items)
-                        .map(|l| l.item.as_ref()),
-                );
-                self.learn_skus(&items, skus).await?;
-                convert::return_authorization_event(&r, skus)
-            }
+            Fetched::Sales(r) => order!(r, convert::sales_order_event),
+            Fetched::Purchase(r) => order!(r, convert::purchase_order_event),
+            Fetched::Return(r) => order!(r, convert::return_authorization_event),
         })
     }
 
