@@ -314,3 +314,29 @@ impl Config {
             .with_movement_limit(self.limits.max_movement_quantity))
     }
 }
+
+/// The smallest whole configuration, for the tests of one part of it: `store` holds the store
+/// keys, `netsuite` and `clarus` extra lines (keys, then tables) of those sections.
+#[cfg(test)]
+pub(crate) fn minimal_config(
+    store: &str,
+    netsuite: &str,
+    clarus: &str,
+) -> Result<Config, ConfigError> {
+    Config::from_toml(&format!(
+        r#"{store}
+tenant = "acme"
+[netsuite]
+account_id = "1234567"
+{netsuite}
+[clarus]
+subdomain = "acme"
+account_id = 1
+stock_unit_type_id = 1
+{clarus}
+[webhook]
+listen = "127.0.0.1:0"
+public_url = "https://sync.example.com/webhooks"
+"#
+    ))
+}

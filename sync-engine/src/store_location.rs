@@ -615,20 +615,7 @@ mod tests {
     }
 
     fn config(store_lines: &str) -> Result<crate::config::Config, crate::config::ConfigError> {
-        crate::config::Config::from_toml(&format!(
-            r#"{store_lines}
-tenant = "acme"
-[netsuite]
-account_id = "1234567"
-[clarus]
-subdomain = "acme"
-account_id = 1
-stock_unit_type_id = 1
-[webhook]
-listen = "127.0.0.1:0"
-public_url = "https://sync.example.com/webhooks"
-"#
-        ))
+        crate::config::minimal_config(store_lines, "", "")
     }
 
     #[test]

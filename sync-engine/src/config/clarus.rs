@@ -63,11 +63,7 @@ mod tests {
     use super::super::{Config, ConfigError};
 
     fn config(clarus: &str) -> Result<Config, ConfigError> {
-        Config::from_toml(&format!(
-            "store = \"sync.sqlite\"\ntenant = \"acme\"\n[netsuite]\naccount_id = \"1\"\n\
-             [clarus]\nsubdomain = \"acme\"\naccount_id = 1\nstock_unit_type_id = 1\n{clarus}\n\
-             [webhook]\nlisten = \"127.0.0.1:0\"\npublic_url = \"https://sync.example.com/w\"\n"
-        ))
+        super::super::minimal_config(r#"store = "sync.sqlite""#, "", clarus)
     }
 
     #[test]

@@ -92,22 +92,7 @@ mod tests {
     use super::super::{Config, ConfigError};
 
     fn config(locations: &str) -> Result<Config, ConfigError> {
-        Config::from_toml(&format!(
-            r#"
-store = "sync.sqlite"
-tenant = "acme"
-[netsuite]
-account_id = "1234567"
-{locations}
-[clarus]
-subdomain = "acme"
-account_id = 1
-stock_unit_type_id = 1
-[webhook]
-listen = "127.0.0.1:0"
-public_url = "https://sync.example.com/webhooks"
-"#
-        ))
+        super::super::minimal_config(r#"store = "sync.sqlite""#, locations, "")
     }
 
     #[test]
