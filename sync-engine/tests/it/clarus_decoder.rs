@@ -11,7 +11,7 @@ use sim::clarus::{
 };
 use support::*;
 use sync_core::*;
-use sync_engine::clarus::{ClarusDecoder, ClarusSweep, DespatchReader, StockSnapshotReader};
+use sync_engine::clarus::{ClarusSweep, DespatchReader, StockSnapshotReader};
 use sync_engine::engine::{Engine, IngestOutcome};
 use sync_engine::outbox::ActionExecutor;
 use sync_engine::processor::{DecodeError, DeliveryDecoder, Processor};
@@ -23,31 +23,6 @@ use crate::support::store::actions_of_kind;
 
 fn id_of(result: Option<String>) -> ClarusId {
     ClarusId(result.expect("an id").parse().expect("numeric id"))
-}
-
-fn decoder(rig: &Rig) -> ClarusDecoder {
-    ClarusDecoder::new(
-        rig.client.clone(),
-        SUBDOMAIN.into(),
-        TENANT.into(),
-        rig.store.clone(),
-    )
-}
-
-/// A product with 10 available at the main warehouse.
-async fn stocked_product(rig: &Rig, item: &str, sku: &str) -> ClarusId {
-    let product = id_of(
-        rig.executor()
-            .execute(&create_product(item, sku))
-            .await
-            .unwrap(),
-    );
-    let handle = rig.sim.handle();
-    let location = handle.default_location(MAIN_WAREHOUSE).unwrap();
-    handle
-        .seed_stock(product, location, dec(10), SimStatus::Available, None)
-        .unwrap();
-    product
 }
 
 /// A goods out for NetSuite order `id` line 3, allocated and picked (at most `picked`).

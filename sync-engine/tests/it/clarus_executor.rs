@@ -257,17 +257,12 @@ async fn engine_knowing_items(rig: &Rig) -> sync_engine::engine::Engine {
             tracking: Tracking::None,
             inactive: false,
         };
-        let event = Event {
-            source: SourceId {
-                system: System::NetSuite,
-                resource: "inventoryItem".into(),
-                id: id.into(),
-                event: "updated".into(),
-                revision: Revision::Sequence(1),
-            },
-            occurred_at: jiff::Timestamp::now(),
-            payload: Payload::Item(item),
-        };
+        let mut event = crate::support::events::netsuite_event_at(
+            id,
+            Payload::Item(item),
+            jiff::Timestamp::now(),
+        );
+        event.source.resource = "inventoryItem".into();
         engine.ingest(&event, jiff::Timestamp::now()).await.unwrap();
     }
     engine

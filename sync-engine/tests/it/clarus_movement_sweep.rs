@@ -12,10 +12,9 @@ use sim::clarus::{ClarusId, MAIN_WAREHOUSE, StockStatus as SimStatus, WebhookBeh
 use support::*;
 use sync_core::*;
 use sync_engine::clarus::{
-    ClarusDecoder, MOVEMENT_REBUILT, MOVEMENT_SWEEP_WATERMARK, MovementSweep, movement_from_webhook,
+    MOVEMENT_REBUILT, MOVEMENT_SWEEP_WATERMARK, MovementSweep, movement_from_webhook,
 };
 use sync_engine::engine::{Engine, event_key};
-use sync_engine::outbox::ActionExecutor;
 use sync_engine::processor::Processor;
 use sync_engine::store::{SqliteStore, Store};
 
@@ -58,20 +57,22 @@ async fn engine_knowing_item(store: Arc<dyn Store>) -> Engine {
     engine
 }
 
-/// `MUG-RED` in Clarus with 10 available at the main warehouse.
-async fn stocked_product(rig: &Rig) -> ClarusId {
-    let created = rig
-        .executor()
-        .execute(&create_product("77", "MUG-RED"))
-        .await
-        .unwrap();
-    let product = ClarusId(created.unwrap().parse().unwrap());
-    let handle = rig.sim.handle();
-    let location = handle.default_location(MAIN_WAREHOUSE).unwrap();
-    handle
-        .seed_stock(product, location, dec(10), SimStatus::Available, None)
-        .unwrap();
-    product
+/// The movement sweep of the rig, reading back `overlap` before its watermark.
+fn sweep(rig: &Rig, overlap: std::time::Duration) -> MovementSweep {
+    let mut sweep = MovementSweep::new(rig.client.clone(), TENANT.into(), rig.store.clone());
+    sweep.overlap = overlap;
+    sweep
+}
+
+/// A rig whose `MUG-RED` saw one of each movement ([`move_stock`]), its webhooks fired as
+/// `behaviour` says; the events they decode to, by movement id.
+async fn moved_stock(behaviour: WebhookBehaviour) -> (Rig, BTreeMap<String, Event>) {
+    let rig = Rig::start().await;
+    let product = stocked_product(&rig, "77", "MUG-RED").await;
+    rig.sim.handle().set_webhook_behaviour(behaviour);
+    move_stock(&rig, product);
+    let events = webhook_events(&rig).await;
+    (rig, events)
 }
 
 /// One of each movement: found stock, breakage, hold, release, a stock-check loss.
@@ -136,14 +137,11 @@ async fn postings(store: &dyn Store) -> BTreeMap<String, (String, Value)> {
 
 #[tokio::test]
 async fn lost_movement_webhooks_are_caught_with_the_webhooks_identity_and_posting() {
-    let rig = Rig::start().await;
-    let product = stocked_product(&rig).await;
-    rig.sim.handle().set_webhook_behaviour(WebhookBehaviour {
+    let (rig, lost) = moved_stock(WebhookBehaviour {
         loss_rate: 1.0,
         ..WebhookBehaviour::default()
-    });
-    move_stock(&rig, product);
-    let lost = webhook_events(&rig).await;
+    })
+    .await;
     assert_eq!(lost.len(), 5, "{lost:?}");
     assert!(
         rig.sim
@@ -155,8 +153,7 @@ async fn lost_movement_webhooks_are_caught_with_the_webhooks_identity_and_postin
     );
 
     let engine = engine_knowing_item(rig.store.clone()).await;
-    let mut sweep = MovementSweep::new(rig.client.clone(), TENANT.into(), rig.store.clone());
-    sweep.overlap = std::time::Duration::ZERO;
+    let sweep = sweep(&rig, std::time::Duration::ZERO);
     let report = sweep.run(&engine).await.unwrap();
     assert_eq!(report.scanned, 5, "{report:?}");
     assert_eq!(report.planned, 5, "{report:?}");
@@ -237,31 +234,21 @@ async fn lost_movement_webhooks_are_caught_with_the_webhooks_identity_and_postin
 
 #[tokio::test]
 async fn a_movement_seen_by_the_webhook_and_the_sweep_is_posted_once() {
-    let rig = Rig::start().await;
-    let product = stocked_product(&rig).await;
-    rig.sim.handle().set_webhook_behaviour(WebhookBehaviour {
+    let (rig, fired) = moved_stock(WebhookBehaviour {
         duplicate_rate: 1.0,
         ..WebhookBehaviour::default()
-    });
-    move_stock(&rig, product);
-    let fired = webhook_events(&rig).await;
+    })
+    .await;
     assert_eq!(fired.len(), 5);
 
     let engine = Arc::new(engine_knowing_item(rig.store.clone()).await);
-    let decoder = ClarusDecoder::new(
-        rig.client.clone(),
-        SUBDOMAIN.into(),
-        TENANT.into(),
-        rig.store.clone(),
-    );
-    let processor = Processor::new(rig.store.clone(), engine.clone(), Arc::new(decoder));
+    let processor = Processor::new(rig.store.clone(), engine.clone(), Arc::new(decoder(&rig)));
     let stats = processor.process_due(100).await.unwrap();
     assert_eq!(stats.planned, 5, "{stats:?}");
     let through_webhooks = postings(rig.store.as_ref()).await;
     assert_eq!(through_webhooks.len(), 5);
 
-    let mut sweep = MovementSweep::new(rig.client.clone(), TENANT.into(), rig.store.clone());
-    sweep.overlap = std::time::Duration::ZERO;
+    let sweep = sweep(&rig, std::time::Duration::ZERO);
     let report = sweep.run(&engine).await.unwrap();
     assert_eq!(report.scanned, 5, "{report:?}");
     assert_eq!((report.planned, report.duplicates), (0, 5), "{report:?}");
@@ -278,16 +265,13 @@ async fn a_movement_seen_by_the_webhook_and_the_sweep_is_posted_once() {
 /// old the movement, so the posting keeps the webhook's reason and no warning is raised.
 #[tokio::test]
 async fn a_movement_whose_webhook_waits_in_the_intake_is_left_to_the_webhook() {
-    let rig = Rig::start().await;
-    let product = stocked_product(&rig).await;
-    move_stock(&rig, product);
-    assert_eq!(webhook_events(&rig).await.len(), 5);
+    let (rig, fired) = moved_stock(WebhookBehaviour::default()).await;
+    assert_eq!(fired.len(), 5);
     assert!(rig.store.unprocessed_count().await.unwrap() >= 5);
 
     let engine = Arc::new(engine_knowing_item(rig.store.clone()).await);
     // Older than the overlap by the clock, but their webhooks have not been processed.
-    let mut sweep = MovementSweep::new(rig.client.clone(), TENANT.into(), rig.store.clone());
-    sweep.overlap = std::time::Duration::from_millis(500);
+    let sweep = sweep(&rig, std::time::Duration::from_millis(500));
     tokio::time::sleep(std::time::Duration::from_millis(800)).await;
     let report = sweep.run(&engine).await.unwrap();
     assert_eq!(report.scanned, 5, "{report:?}");
@@ -295,13 +279,7 @@ async fn a_movement_whose_webhook_waits_in_the_intake_is_left_to_the_webhook() {
     assert!(postings(rig.store.as_ref()).await.is_empty());
 
     // The intake catches up: the webhooks plan the movements, the sweep finds them known.
-    let decoder = ClarusDecoder::new(
-        rig.client.clone(),
-        SUBDOMAIN.into(),
-        TENANT.into(),
-        rig.store.clone(),
-    );
-    let processor = Processor::new(rig.store.clone(), engine.clone(), Arc::new(decoder));
+    let processor = Processor::new(rig.store.clone(), engine.clone(), Arc::new(decoder(&rig)));
     assert_eq!(processor.process_due(100).await.unwrap().planned, 5);
     let report = sweep.run(&engine).await.unwrap();
     assert_eq!((report.planned, report.duplicates), (0, 5), "{report:?}");
@@ -319,7 +297,7 @@ async fn a_movement_whose_webhook_waits_in_the_intake_is_left_to_the_webhook() {
 #[tokio::test]
 async fn a_movement_for_an_unknown_sku_is_swept_again_until_it_can_be_planned() {
     let rig = Rig::start().await;
-    let product = stocked_product(&rig).await;
+    let product = stocked_product(&rig, "77", "MUG-RED").await;
     rig.sim.handle().set_webhook_behaviour(WebhookBehaviour {
         loss_rate: 1.0,
         ..WebhookBehaviour::default()
@@ -333,8 +311,7 @@ async fn a_movement_for_an_unknown_sku_is_swept_again_until_it_can_be_planned() 
 
     // The item master does not know MUG-RED yet: the movement is blocked, the watermark holds.
     let engine = Engine::open(rig.store.clone(), mappings()).await.unwrap();
-    let mut sweep = MovementSweep::new(rig.client.clone(), TENANT.into(), rig.store.clone());
-    sweep.overlap = std::time::Duration::ZERO;
+    let sweep = sweep(&rig, std::time::Duration::ZERO);
     let report = sweep.run(&engine).await.unwrap();
     assert_eq!((report.planned, report.blocked), (0, 1), "{report:?}");
     assert!(postings(rig.store.as_ref()).await.is_empty());

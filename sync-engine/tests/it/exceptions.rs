@@ -69,8 +69,20 @@ fn changes(trail: &[sync_engine::store::AuditEntry]) -> Vec<&str> {
     trail.iter().map(|e| e.change.as_str()).collect()
 }
 
-#[tokio::test]
-async fn a_retried_action_runs_again_and_the_trail_keeps_every_step() {
+/// An engine whose one action (item 77's product) the target rejected, raising an
+/// `action-failed` exception.
+struct Failed {
+    store: Arc<dyn Store>,
+    engine: Engine,
+    system: Arc<Target>,
+    outbox: Outbox,
+    /// The failed action's key.
+    action: String,
+    /// Its exception's key.
+    key: String,
+}
+
+async fn failed_action() -> Failed {
     let store = sqlite();
     let engine = Engine::open(store.clone(), mappings(&["1"])).await.unwrap();
     engine.ingest(&item("77", "MUG"), now()).await.unwrap();
@@ -81,7 +93,26 @@ async fn a_retried_action_runs_again_and_the_trail_keeps_every_step() {
     drain(&outbox).await;
     let exception = store.exceptions().await.unwrap().remove(0);
     assert_eq!(exception.exception.kind, "action-failed");
-    let key = exception.exception.key;
+    Failed {
+        store,
+        engine,
+        system,
+        outbox,
+        action,
+        key: exception.exception.key,
+    }
+}
+
+#[tokio::test]
+async fn a_retried_action_runs_again_and_the_trail_keeps_every_step() {
+    let Failed {
+        store,
+        engine,
+        system,
+        outbox,
+        action,
+        key,
+    } = failed_action().await;
 
     let way = request_retry(store.as_ref(), &key, Some("field fixed"), now())
         .await
@@ -122,15 +153,14 @@ async fn a_retried_action_runs_again_and_the_trail_keeps_every_step() {
 
 #[tokio::test]
 async fn a_retry_that_fails_again_reopens_the_exception() {
-    let store = sqlite();
-    let engine = Engine::open(store.clone(), mappings(&["1"])).await.unwrap();
-    engine.ingest(&item("77", "MUG"), now()).await.unwrap();
-    let action = store.actions().await.unwrap()[0].action.key.clone();
-    let system = Arc::new(Target::default());
-    system.rejected.lock().unwrap().insert(action.clone());
-    let outbox = Outbox::new(store.clone(), system, OutboxConfig::default());
-    drain(&outbox).await;
-    let key = store.exceptions().await.unwrap()[0].exception.key.clone();
+    let Failed {
+        store,
+        engine,
+        outbox,
+        action,
+        key,
+        ..
+    } = failed_action().await;
 
     request_retry(store.as_ref(), &key, None, now())
         .await

@@ -109,16 +109,9 @@ impl DeliveryDecoder for ItemDecoder {
         let (Some(id), Some(sku)) = (body["id"].as_str(), body["sku"].as_str()) else {
             return Err(DecodeError::Invalid("id and sku are required".into()));
         };
-        Ok(vec![Event {
-            source: SourceId {
-                system: System::NetSuite,
-                resource: "inventoryItem".into(),
-                id: id.into(),
-                event: "updated".into(),
-                revision: Revision::Sequence(1),
-            },
-            occurred_at: Timestamp::now(),
-            payload: Payload::Item(Item {
+        let mut event = crate::support::events::netsuite_event_at(
+            id,
+            Payload::Item(Item {
                 netsuite_id: id.into(),
                 sku: sku.into(),
                 barcode: None,
@@ -126,7 +119,10 @@ impl DeliveryDecoder for ItemDecoder {
                 tracking: Tracking::None,
                 inactive: false,
             }),
-        }])
+            Timestamp::now(),
+        );
+        event.source.resource = "inventoryItem".into();
+        Ok(vec![event])
     }
 }
 

@@ -16,8 +16,7 @@ use sim::netsuite::{
 };
 use sim::{Fault, LostReply};
 use sync_core::{
-    Despatch, DespatchLine, Event, GoodsOutId, Mappings, Package, Payload, PlannedAction, Revision,
-    SourceId, System, TrackingNumber, WarehouseId,
+    Event, Mappings, Package, Payload, PlannedAction, Revision, SourceId, System, TrackingNumber,
 };
 use sync_engine::clock::{Clock, ManualClock};
 use sync_engine::engine::{Engine, IngestOutcome, document_key};
@@ -26,6 +25,7 @@ use sync_engine::outbox::{ActionExecutor, ExecutionError, Outbox, OutboxConfig};
 use sync_engine::router::Router;
 use sync_engine::store::{ActionStatus, Store};
 
+use crate::support::events;
 use crate::support::netsuite as support;
 #[cfg(feature = "postgres")]
 use crate::support::store as store_support;
@@ -69,38 +69,13 @@ async fn a_fulfilment_whose_reply_is_lost_is_found_by_external_id_not_posted_twi
 
     // Clarus shipped 3 mugs of line 1 (the plates of line 4 stay behind).
     let now = jiff::Timestamp::now();
-    let despatch = Event {
-        source: SourceId {
-            system: System::Clarus,
-            resource: "goods_out".into(),
-            id: "9".into(),
-            event: "despatched".into(),
-            revision: Revision::Sequence(1),
-        },
-        occurred_at: now,
-        payload: Payload::Despatch(Despatch {
-            tenant: "acme".into(),
-            goods_out: GoodsOutId(9),
-            despatch: "1".into(),
-            order: so.to_string().into(),
-            warehouse: WarehouseId(10),
-            carrier: None,
-            service: None,
-            despatched_at: now,
-            lines: vec![DespatchLine {
-                order_line: sync_core::LineNo(1),
-                sku: "MUG".into(),
-                requested: Decimal::from(5),
-                quantity: Decimal::from(3),
-                lots: vec![],
-                serials: vec![],
-            }],
-            packages: vec![Package {
-                tracking_number: Some(TrackingNumber::new("TRK-1")),
-                weight_kg: None,
-            }],
-        }),
-    };
+    let mut despatch = despatch(9, so, 3, now);
+    if let Payload::Despatch(d) = &mut despatch.payload {
+        d.packages = vec![Package {
+            tracking_number: Some(TrackingNumber::new("TRK-1")),
+            weight_kg: None,
+        }];
+    }
     assert!(matches!(
         engine.ingest(&despatch, now).await.unwrap(),
         IngestOutcome::Planned { .. }
@@ -152,35 +127,13 @@ async fn a_fulfilment_whose_reply_is_lost_is_found_by_external_id_not_posted_twi
 
 /// A Clarus despatch of `quantity` mugs on line 1 of sales order `so`, as goods out `goods_out`.
 fn despatch(goods_out: u64, so: InternalId, quantity: i64, now: jiff::Timestamp) -> Event {
-    Event {
-        source: SourceId {
-            system: System::Clarus,
-            resource: "goods_out".into(),
-            id: goods_out.to_string().as_str().into(),
-            event: "despatched".into(),
-            revision: Revision::Sequence(1),
-        },
-        occurred_at: now,
-        payload: Payload::Despatch(Despatch {
-            tenant: "acme".into(),
-            goods_out: GoodsOutId(goods_out),
-            despatch: "1".into(),
-            order: so.to_string().into(),
-            warehouse: WarehouseId(10),
-            carrier: None,
-            service: None,
-            despatched_at: now,
-            lines: vec![DespatchLine {
-                order_line: sync_core::LineNo(1),
-                sku: "MUG".into(),
-                requested: Decimal::from(5),
-                quantity: Decimal::from(quantity),
-                lots: vec![],
-                serials: vec![],
-            }],
-            packages: vec![],
-        }),
+    let mut event = events::despatch(goods_out, &so.to_string(), 1, "MUG", 5, quantity);
+    event.source.event = "despatched".into();
+    event.occurred_at = now;
+    if let Payload::Despatch(d) = &mut event.payload {
+        d.despatched_at = now;
     }
+    event
 }
 
 /// Seeds the simulator with `orders` sales orders of 5 mugs each (plenty on hand); returns the

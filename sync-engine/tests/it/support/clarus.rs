@@ -8,10 +8,11 @@ use clarus_client::webhook::{WebhookSecret, WebhookTarget};
 use clarus_client::{ClarusClient, ClarusConfig, Credentials, HttpUrl, Secret};
 use jiff::Timestamp;
 use rust_decimal::Decimal;
-use sim::clarus::{ClarusSim, RunningClarus};
+use sim::clarus::{ClarusSim, MAIN_WAREHOUSE, RunningClarus, StockStatus};
 use sync_core::*;
-use sync_engine::clarus::{ClarusExecutor, ExecutorSettings, SYNC_SUBSCRIPTIONS};
+use sync_engine::clarus::{ClarusDecoder, ClarusExecutor, ExecutorSettings, SYNC_SUBSCRIPTIONS};
 use sync_engine::intake::{IntakeConfig, router};
+use sync_engine::outbox::ActionExecutor;
 use sync_engine::store::{Delivery, SqliteStore, Store};
 
 /// The tenant name in idempotency keys.
@@ -118,6 +119,33 @@ impl Rig {
 }
 
 /// A whole-number decimal.
+/// The decoder of the rig's deliveries.
+pub fn decoder(rig: &Rig) -> ClarusDecoder {
+    ClarusDecoder::new(
+        rig.client.clone(),
+        SUBDOMAIN.into(),
+        TENANT.into(),
+        rig.store.clone(),
+    )
+}
+
+/// The product of item `item` (`sku`) created in Clarus, with 10 available at the main
+/// warehouse.
+pub async fn stocked_product(rig: &Rig, item: &str, sku: &str) -> sim::clarus::ClarusId {
+    let created = rig
+        .executor()
+        .execute(&create_product(item, sku))
+        .await
+        .unwrap();
+    let product = sim::clarus::ClarusId(created.expect("an id").parse().expect("numeric id"));
+    let handle = rig.sim.handle();
+    let location = handle.default_location(MAIN_WAREHOUSE).unwrap();
+    handle
+        .seed_stock(product, location, dec(10), StockStatus::Available, None)
+        .unwrap();
+    product
+}
+
 pub fn dec(n: i64) -> Decimal {
     Decimal::from(n)
 }
