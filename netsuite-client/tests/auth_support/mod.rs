@@ -1,11 +1,15 @@
-//! Helpers shared by the auth tests: a clock tests can move, and the fixture keys.
+//! Helpers shared by the auth tests: a clock tests can move, the fixture keys, and the token
+//! endpoint of the OAuth 2.0 fuzz tests.
 
 #![allow(dead_code)]
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use netsuite_client::auth::Clock;
+use serde_json::json;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
 /// A clock that stands still until a test moves it.
 pub struct ManualClock(Mutex<SystemTime>);
@@ -66,4 +70,53 @@ pub fn authorization(request: &reqwest::Request) -> String {
         .to_str()
         .unwrap()
         .to_owned()
+}
+
+/// Where the OAuth 2.0 tests' token endpoint is.
+pub const TOKEN_PATH: &str = "/services/rest/auth/oauth2/v1/token";
+
+// ---------------------------------------------------------------- token-response fuzzing (see docs/decisions/fuzzing.md)
+
+/// Token responses to start fuzzing from: a token with secrets in it, and an OAuth error.
+pub fn token_seeds() -> Vec<serde_json::Value> {
+    vec![
+        json!({"access_token": "at-SECRET-1", "expires_in": "3600", "token_type": "bearer",
+            "refresh_token": "rt-SECRET-1", "scope": "rest_webservices"}),
+        json!({"error": "invalid_grant", "error_description": "expired", "error_uri": "https://x"}),
+    ]
+}
+
+/// The token endpoint answers the current body with the current status, for every case.
+pub struct FuzzTokenEndpoint {
+    pub rt: tokio::runtime::Runtime,
+    pub server: MockServer,
+    pub answer: Arc<std::sync::Mutex<(u16, Vec<u8>)>>,
+}
+
+impl FuzzTokenEndpoint {
+    pub fn start() -> Self {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let answer = Arc::new(std::sync::Mutex::new((200, Vec::new())));
+        let shared = answer.clone();
+        let server = rt.block_on(async {
+            let server = MockServer::start().await;
+            Mock::given(method("POST"))
+                .and(path(TOKEN_PATH))
+                .respond_with(move |_: &wiremock::Request| {
+                    let (status, body) = shared.lock().unwrap().clone();
+                    ResponseTemplate::new(status).set_body_bytes(body)
+                })
+                .mount(&server)
+                .await;
+            server
+        });
+        Self { rt, server, answer }
+    }
+}
+
+pub fn fuzz_statuses() -> impl proptest::strategy::Strategy<Value = u16> {
+    proptest::sample::select(vec![200u16, 200, 201, 400, 401, 403, 500])
 }

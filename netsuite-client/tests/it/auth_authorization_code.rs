@@ -21,7 +21,6 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use auth_support::*;
 
-const TOKEN_PATH: &str = "/services/rest/auth/oauth2/v1/token";
 const REDIRECT: &str = "https://wms.example/netsuite/callback";
 
 fn config(server: &MockServer) -> AuthorizationCodeConfig {
@@ -409,49 +408,6 @@ async fn debug_hides_secret_verifier_and_tokens() {
 }
 
 // ---------------------------------------------------------------- fuzzing (see docs/decisions/fuzzing.md)
-
-fn token_seeds() -> Vec<serde_json::Value> {
-    vec![
-        json!({"access_token": "at-SECRET-1", "expires_in": "3600", "token_type": "bearer",
-            "refresh_token": "rt-SECRET-1", "scope": "rest_webservices"}),
-        json!({"error": "invalid_grant", "error_description": "expired", "error_uri": "https://x"}),
-    ]
-}
-
-/// The token endpoint answers the current body with the current status, for every case.
-struct FuzzTokenEndpoint {
-    rt: tokio::runtime::Runtime,
-    server: MockServer,
-    answer: Arc<std::sync::Mutex<(u16, Vec<u8>)>>,
-}
-
-impl FuzzTokenEndpoint {
-    fn start() -> Self {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let answer = Arc::new(std::sync::Mutex::new((200, Vec::new())));
-        let shared = answer.clone();
-        let server = rt.block_on(async {
-            let server = MockServer::start().await;
-            Mock::given(method("POST"))
-                .and(path(TOKEN_PATH))
-                .respond_with(move |_: &wiremock::Request| {
-                    let (status, body) = shared.lock().unwrap().clone();
-                    ResponseTemplate::new(status).set_body_bytes(body)
-                })
-                .mount(&server)
-                .await;
-            server
-        });
-        Self { rt, server, answer }
-    }
-}
-
-fn fuzz_statuses() -> impl proptest::strategy::Strategy<Value = u16> {
-    proptest::sample::select(vec![200u16, 200, 201, 400, 401, 403, 500])
-}
 
 #[test]
 fn fuzz_code_exchange_and_refresh_responses_never_panic() {
