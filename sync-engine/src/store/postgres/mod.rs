@@ -69,6 +69,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "waiting deliveries by source",
         include_str!("../../../migrations/postgres/0007_waiting_deliveries.sql"),
     ),
+    (
+        8,
+        "waiting deliveries by id",
+        include_str!("../../../migrations/postgres/0008_waiting_deliveries_by_id.sql"),
+    ),
 ];
 
 /// How a [`PgStore`] connects.

@@ -122,8 +122,9 @@ impl ClusterStore for SqliteStore {
         let holder = holder.to_owned();
         self.run(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            // The first free due ones of the index of waiting deliveries by id (migration 11).
             let sql = format!(
-                "SELECT {DELIVERY_COLUMNS} FROM deliveries
+                "SELECT {DELIVERY_COLUMNS} FROM deliveries INDEXED BY deliveries_waiting
                  WHERE processed_at IS NULL AND not_before <= ?1
                    AND (claimed_by IS NULL OR claimed_by = ?3 OR claim_until <= ?1)
                  ORDER BY id LIMIT ?2"

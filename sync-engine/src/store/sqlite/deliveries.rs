@@ -27,8 +27,9 @@ impl DeliveryStore for SqliteStore {
         limit: usize,
     ) -> Result<Vec<Delivery>, StoreError> {
         self.run(move |c| {
+            // The first due ones of the index of waiting deliveries by id (migration 11).
             let sql = format!(
-                "SELECT {DELIVERY_COLUMNS} FROM deliveries
+                "SELECT {DELIVERY_COLUMNS} FROM deliveries INDEXED BY deliveries_waiting
                  WHERE processed_at IS NULL AND not_before <= ?1 ORDER BY id LIMIT ?2"
             );
             read_all(c, &sql, params![millis(now), limit_param(limit)], delivery)
