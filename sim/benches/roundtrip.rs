@@ -4,7 +4,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use criterion::measurement::WallTime;
+use criterion::{BatchSize, BenchmarkGroup, Criterion, criterion_group, criterion_main};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use sim::clarus::{ClarusConfig, ClarusSim};
@@ -13,18 +14,61 @@ use sim::netsuite::{
     OrderKind,
 };
 
-async fn netsuite_token(http: &reqwest::Client, base: &str) -> String {
-    let body: Value = http
-        .post(format!("{base}/services/rest/auth/oauth2/v1/token"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body("grant_type=client_credentials&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=a.b.c")
-        .send()
-        .await
+/// Sends `request` and answers its JSON body.
+async fn json_answer(request: reqwest::RequestBuilder) -> Value {
+    request.send().await.unwrap().json().await.unwrap()
+}
+
+/// Sends a token request and answers the access token.
+async fn access_token(request: reqwest::RequestBuilder) -> String {
+    json_answer(request).await["access_token"]
+        .as_str()
         .unwrap()
-        .json()
-        .await
-        .unwrap();
-    body["access_token"].as_str().unwrap().to_string()
+        .to_string()
+}
+
+async fn netsuite_token(http: &reqwest::Client, base: &str) -> String {
+    access_token(
+        http.post(format!("{base}/services/rest/auth/oauth2/v1/token"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("grant_type=client_credentials&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=a.b.c"),
+    )
+    .await
+}
+
+async fn clarus_token(http: &reqwest::Client, base: &str) -> String {
+    access_token(http.post(format!("{base}/oauth/token")).form(&[
+        ("grant_type", "client_credentials"),
+        ("client_id", "sim-client"),
+        ("client_secret", "sim-secret"),
+    ]))
+    .await
+}
+
+/// A `POST` to the Clarus simulator's `path`, authorised with `token` for the default tenant.
+fn clarus_post(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    path: &str,
+) -> reqwest::RequestBuilder {
+    http.post(format!("{base}{path}"))
+        .bearer_auth(token)
+        .header("X-Clarus-Subdomain", "acme-warehouse")
+}
+
+/// A benchmark group taking `samples` samples over `seconds`.
+fn bench_group<'c>(
+    c: &'c mut Criterion,
+    name: &str,
+    samples: usize,
+    seconds: u64,
+) -> BenchmarkGroup<'c, WallTime> {
+    let mut group = c.benchmark_group(name);
+    group
+        .sample_size(samples)
+        .measurement_time(Duration::from_secs(seconds));
+    group
 }
 
 fn seed(
@@ -70,10 +114,7 @@ fn netsuite(c: &mut Criterion) {
     };
     let so = handle.add_order(OrderKind::SalesOrder, order(0)).unwrap();
 
-    let mut group = c.benchmark_group("netsuite");
-    group
-        .sample_size(30)
-        .measurement_time(Duration::from_secs(5));
+    let mut group = bench_group(c, "netsuite", 30, 5);
     group.bench_function("get_sales_order_expanded", |b| {
         b.iter(|| {
             rt.block_on(async {
@@ -115,21 +156,17 @@ fn netsuite(c: &mut Criterion) {
     group.bench_function("suiteql_1000_items_page", |b| {
         b.iter(|| {
             rt.block_on(async {
-                let body: Value = http
-                    .post(format!(
+                let body = json_answer(
+                    http.post(format!(
                         "{base}/services/rest/query/v1/suiteql?limit=1000&offset=0"
                     ))
                     .bearer_auth(&token)
                     .header("Prefer", "transient")
                     .json(
                         &json!({"q": "SELECT id, itemid, lastmodifieddate FROM item ORDER BY id"}),
-                    )
-                    .send()
-                    .await
-                    .unwrap()
-                    .json()
-                    .await
-                    .unwrap();
+                    ),
+                )
+                .await;
                 assert_eq!(body["count"], json!(1000));
             })
         })
@@ -150,10 +187,7 @@ fn governance_bound(c: &mut Criterion) {
     let http = reqwest::Client::new();
     let base = sim.base_url().to_string();
     let token = rt.block_on(netsuite_token(&http, &base));
-    let mut group = c.benchmark_group("netsuite_governance");
-    group
-        .sample_size(10)
-        .measurement_time(Duration::from_secs(12));
+    let mut group = bench_group(c, "netsuite_governance", 10, 12);
     group.bench_function("300_reads_limit_15_latency_50ms", |b| {
         b.iter_custom(|iterations| {
             let mut total = Duration::ZERO;
@@ -202,40 +236,13 @@ fn clarus(c: &mut Criterion) {
     }
     let http = reqwest::Client::new();
     let base = sim.base_url().to_string();
-    let token: Value = rt
-        .block_on(async {
-            http.post(format!("{base}/oauth/token"))
-                .form(&[
-                    ("grant_type", "client_credentials"),
-                    ("client_id", "sim-client"),
-                    ("client_secret", "sim-secret"),
-                ])
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-        })
-        .unwrap();
-    let token = token["access_token"].as_str().unwrap().to_string();
-    let mut group = c.benchmark_group("clarus");
-    group
-        .sample_size(30)
-        .measurement_time(Duration::from_secs(5));
+    let token = rt.block_on(clarus_token(&http, &base));
+    let mut group = bench_group(c, "clarus", 30, 5);
     group.bench_function("graphql_products_page_100", |b| {
         b.iter(|| {
             rt.block_on(async {
-                let body: Value = http
-                    .post(format!("{base}/graphql"))
-                    .bearer_auth(&token)
-                    .header("X-Clarus-Subdomain", "acme-warehouse")
-                    .json(&json!({"query": "query($first: Int) { products { all(first: $first) { pageInfo { hasNextPage endCursor } edges { cursor node { id code barcode description } } } } }", "variables": {"first": 100}}))
-                    .send()
-                    .await
-                    .unwrap()
-                    .json()
-                    .await
-                    .unwrap();
+                let request = clarus_post(&http, &base, &token, "/graphql").json(&json!({"query": "query($first: Int) { products { all(first: $first) { pageInfo { hasNextPage endCursor } edges { cursor node { id code barcode description } } } } }", "variables": {"first": 100}}));
+                let body = json_answer(request).await;
                 assert_eq!(body["data"]["products"]["all"]["edges"].as_array().map(Vec::len), Some(100));
             })
         })
@@ -245,10 +252,7 @@ fn clarus(c: &mut Criterion) {
         b.iter(|| {
             n += 1;
             rt.block_on(async {
-                let response = http
-                    .post(format!("{base}/api/goods_outs"))
-                    .bearer_auth(&token)
-                    .header("X-Clarus-Subdomain", "acme-warehouse")
+                let response = clarus_post(&http, &base, &token, "/api/goods_outs")
                     .json(&json!({"data": {"type": "goods_outs", "attributes": {"goods_out_type": "sales_order", "account_id": 1, "reference": format!("SO-{n}"), "expected_date_of_dispatch": "2026-11-30T10:00:00Z", "lines_changes": [{"type": "ADD", "attributes": {"product_id": 1001, "order_quantity": 1}}]}}}))
                     .send()
                     .await

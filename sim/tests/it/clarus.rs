@@ -27,16 +27,7 @@ fn assert_clarus_error(body: &Value, symbol: &str) {
 async fn oauth_and_the_subdomain_header_are_required() {
     let sim = ClarusSim::start(extended()).await.unwrap();
     let http = reqwest::Client::new();
-    let response = http
-        .post(format!("{}/oauth/token", sim.base_url()))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", "sim-client"),
-            ("client_secret", "wrong"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let response = request_token(&http, &sim, "wrong").await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(
         response.json::<Value>().await.unwrap()["error"],
@@ -285,13 +276,7 @@ async fn a_short_order_is_shorted_picked_and_despatched_short() {
         .seed_stock(b, location, dec(10), StockStatus::Available, None)
         .unwrap();
     let client = Client::connect(&sim).await;
-    let (_, created) = client
-        .post(
-            "/api/goods_outs",
-            goods_out_body("SO-SHORT", &[(a.0, 5), (b.0, 4)]),
-        )
-        .await;
-    let id = ClarusId(created["data"]["id"].as_u64().unwrap());
+    let id = client.create_goods_out("SO-SHORT", &[(a, 5), (b, 4)]).await;
 
     assert_eq!(
         warehouse.allocate(id).unwrap(),
@@ -546,15 +531,7 @@ async fn run_adjustments(
     .unwrap();
     let (url, received) = receiver().await;
     let client = Client::connect(&sim).await;
-    let automation = json!({"data": {"type": "automations", "attributes": {
-        "resource_name": "stock", "event": "positively_adjusted", "name": "stock to ERP", "enabled": true,
-        "actions_changes": [{"type": "ADD", "attributes": {"destination_type": "webhook", "destination_code": "erp", "parameters_changes": [
-            {"type": "ADD", "attributes": {"parameter_code": "webhook_url", "value": url}},
-            {"type": "ADD", "attributes": {"parameter_code": "webhook_method", "value": "POST"}}
-        ]}}]
-    }}});
-    let (status, body) = client.post("/api/automations", automation).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
+    client.subscribe_stock_to_erp(&url).await;
     let found = client
         .graphql(
             "query($filter: AutomationFilterType) { automations { all(filter: $filter) { nodes { id resource_name event enabled } } } }",
@@ -650,13 +627,7 @@ async fn serial_numbers_travel_with_picks_to_the_despatch_record() {
         "a serial is in stock once"
     );
     let client = Client::connect(&sim).await;
-    let (_, created) = client
-        .post(
-            "/api/goods_outs",
-            goods_out_body("SO-SER", &[(product.0, 2)]),
-        )
-        .await;
-    let id = ClarusId(created["data"]["id"].as_u64().unwrap());
+    let id = client.create_goods_out("SO-SER", &[(product, 2)]).await;
     assert_eq!(warehouse.allocate(id).unwrap(), GoodsOutStatus::Allocated);
     warehouse.pick(id).unwrap();
     warehouse
@@ -785,18 +756,8 @@ async fn processing_picking_and_despatch_fire_goods_out_and_pick_list_webhooks()
     handle
         .seed_stock(product, location, dec(10), StockStatus::Available, None)
         .unwrap();
-    let mut ids = Vec::new();
-    for reference in ["SO-201", "SO-202"] {
-        let (status, created) = client
-            .post(
-                "/api/goods_outs",
-                goods_out_body(reference, &[(product.0, 2)]),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{created}");
-        ids.push(created["data"]["id"].as_u64().unwrap());
-    }
-    let (shipped, cancelled) = (ClarusId(ids[0]), ClarusId(ids[1]));
+    let shipped = client.create_goods_out("SO-201", &[(product, 2)]).await;
+    let cancelled = client.create_goods_out("SO-202", &[(product, 2)]).await;
     let (status, _) = client
         .post(
             "/api/goods_out_processes/process_picks_async",

@@ -6,20 +6,10 @@ use crate::support::dec;
 
 use std::time::Duration;
 
-use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sim::clarus::{
     ClarusConfig, ClarusId, ClarusSim, DPD, GoodsOutStatus, MAIN_WAREHOUSE, Parcel, StockStatus,
 };
-
-async fn goods_out(client: &Client, reference: &str, lines: &[(ClarusId, i64)]) -> ClarusId {
-    let lines: Vec<(u64, i64)> = lines.iter().map(|(p, q)| (p.0, *q)).collect();
-    let (status, created) = client
-        .post("/api/goods_outs", goods_out_body(reference, &lines))
-        .await;
-    assert_eq!(status, StatusCode::OK, "{created}");
-    ClarusId(created["data"]["id"].as_u64().unwrap())
-}
 
 #[tokio::test]
 async fn an_order_with_nothing_picked_cannot_be_despatched_and_completes_as_a_failed_pick() {
@@ -37,7 +27,7 @@ async fn an_order_with_nothing_picked_cannot_be_despatched_and_completes_as_a_fa
     handle
         .seed_stock(a, location, dec(1), StockStatus::Available, None)
         .unwrap();
-    let id = goods_out(&client, "SO-EMPTY", &[(a, 2), (b, 3)]).await;
+    let id = client.create_goods_out("SO-EMPTY", &[(a, 2), (b, 3)]).await;
 
     // One of A is allocated, B has no stock: shorted, then the picker finds none of A either.
     assert_eq!(
@@ -80,7 +70,7 @@ async fn an_order_with_nothing_picked_cannot_be_despatched_and_completes_as_a_fa
     );
 
     // The released stock can be allocated to the next order.
-    let next = goods_out(&client, "SO-NEXT", &[(a, 1)]).await;
+    let next = client.create_goods_out("SO-NEXT", &[(a, 1)]).await;
     assert_eq!(warehouse.allocate(next).unwrap(), GoodsOutStatus::Allocated);
 
     assert!(handle.wait_for_webhooks(Duration::from_secs(5)).await);
@@ -107,14 +97,14 @@ async fn a_failed_pick_is_refused_for_picked_pending_or_completed_orders() {
         .seed_stock(a, location, dec(5), StockStatus::Available, None)
         .unwrap();
 
-    let pending = goods_out(&client, "SO-PENDING", &[(a, 2)]).await;
+    let pending = client.create_goods_out("SO-PENDING", &[(a, 2)]).await;
     let refused = warehouse.fail_pick(pending).unwrap_err();
     assert!(
         refused.to_string().contains("goods_out_not_pickable"),
         "{refused}"
     );
 
-    let picked = goods_out(&client, "SO-PICKED", &[(a, 2)]).await;
+    let picked = client.create_goods_out("SO-PICKED", &[(a, 2)]).await;
     warehouse.allocate(picked).unwrap();
     warehouse.pick(picked).unwrap();
     let refused = warehouse.fail_pick(picked).unwrap_err();

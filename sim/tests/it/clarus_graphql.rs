@@ -245,6 +245,16 @@ fn names(list: &Value) -> Vec<&str> {
         .collect()
 }
 
+/// The field named `name` of the introspected type `ty`.
+fn field<'a>(ty: &'a Value, name: &str) -> &'a Value {
+    ty["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == name)
+        .unwrap()
+}
+
 const TYPE_QUERY: &str = "query { __type(name: \"GoodsOut\") { name kind fields { name type { name kind ofType { name kind } } } } }";
 
 #[tokio::test]
@@ -257,22 +267,12 @@ async fn introspection_lists_what_the_profile_offers() {
     let fields = names(&ty["fields"]);
     assert!(fields.contains(&"reference"));
     assert!(!fields.contains(&"updated_at"));
-    let status = ty["fields"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["name"] == "goods_out_status")
-        .unwrap();
+    let status = field(ty, "goods_out_status");
     assert_eq!(
         status["type"],
         json!({"name": "GoodsOutStatus", "kind": "OBJECT", "ofType": null})
     );
-    let id = ty["fields"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["name"] == "id")
-        .unwrap();
+    let id = field(ty, "id");
     assert_eq!(
         id["type"],
         json!({"name": null, "kind": "NON_NULL", "ofType": {"name": "ID", "kind": "SCALAR"}})

@@ -2,7 +2,6 @@
 
 use std::time::Duration;
 
-use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sim::clarus::{ClarusConfig, ClarusSim, MAIN_WAREHOUSE, RunningClarus, WebhookBehaviour};
 
@@ -19,15 +18,7 @@ async fn adjust(behaviour: WebhookBehaviour, url: &str, count: usize) -> Running
     .await
     .unwrap();
     let client = Client::connect(&sim).await;
-    let automation = json!({"data": {"type": "automations", "attributes": {
-        "resource_name": "stock", "event": "positively_adjusted", "name": "stock to ERP", "enabled": true,
-        "actions_changes": [{"type": "ADD", "attributes": {"destination_type": "webhook", "destination_code": "erp", "parameters_changes": [
-            {"type": "ADD", "attributes": {"parameter_code": "webhook_url", "value": url}},
-            {"type": "ADD", "attributes": {"parameter_code": "webhook_method", "value": "POST"}}
-        ]}}]
-    }}});
-    let (status, body) = client.post("/api/automations", automation).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
+    client.subscribe_stock_to_erp(url).await;
     let handle = sim.handle();
     let product = handle.add_product("SKU-W", "Webhooked").unwrap();
     let location = handle.default_location(MAIN_WAREHOUSE).unwrap();

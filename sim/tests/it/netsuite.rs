@@ -726,12 +726,10 @@ async fn suiteql_paging_rules_and_value_shapes() {
 
     // Keyset paging.
     let first_id: u64 = page["items"][0]["id"].as_str().unwrap().parse().unwrap();
-    let (_, keyset) = client
-        .suiteql(
-            &format!("SELECT id FROM item WHERE id > {first_id} ORDER BY id"),
-            1000,
-            0,
-        )
+    let keyset = client
+        .query(&format!(
+            "SELECT id FROM item WHERE id > {first_id} ORDER BY id"
+        ))
         .await;
     assert_eq!(keyset["totalResults"], json!(2));
 
@@ -792,8 +790,7 @@ async fn suiteql_answers_the_engine_queries() {
     let since = "SELECT t.id, t.tranid, t.type, BUILTIN.DF(t.status) status, t.externalid, TO_CHAR(t.lastmodifieddate, 'YYYY-MM-DD\"T\"HH24:MI:SS') modified \
                  FROM transaction t WHERE t.type IN ('SalesOrd','RtnAuth','PurchOrd') \
                  AND t.lastmodifieddate > TO_TIMESTAMP('2000-01-01 00:00:00','YYYY-MM-DD HH24:MI:SS') ORDER BY t.lastmodifieddate, t.id";
-    let (status, rows) = client.suiteql(since, 1000, 0).await;
-    assert_eq!(status, StatusCode::OK, "{rows}");
+    let rows = client.query(since).await;
     assert_eq!(rows["totalResults"], json!(2));
     assert_eq!(rows["items"][0]["id"], json!(so.to_string()));
     assert_eq!(rows["items"][0]["type"], json!("SalesOrd"));
@@ -805,24 +802,16 @@ async fn suiteql_answers_the_engine_queries() {
     assert_eq!(rows["items"][1]["id"], json!(po.to_string()));
     assert!(rows["items"][0]["modified"].as_str().unwrap().contains('T'));
 
-    let (_, none) = client.suiteql("SELECT id FROM transaction WHERE type = 'SalesOrd' AND lastmodifieddate > TO_TIMESTAMP('2999-01-01 00:00:00','YYYY-MM-DD HH24:MI:SS')", 1000, 0).await;
+    let none = client.query("SELECT id FROM transaction WHERE type = 'SalesOrd' AND lastmodifieddate > TO_TIMESTAMP('2999-01-01 00:00:00','YYYY-MM-DD HH24:MI:SS')").await;
     assert_eq!(none["totalResults"], json!(0));
 
-    let (_, by_status) = client
-        .suiteql(
-            "SELECT id FROM transaction WHERE status = 'SalesOrd:B'",
-            1000,
-            0,
-        )
+    let by_status = client
+        .query("SELECT id FROM transaction WHERE status = 'SalesOrd:B'")
         .await;
     assert_eq!(by_status["totalResults"], json!(1));
 
-    let (_, eid) = client
-        .suiteql(
-            "SELECT id FROM transaction WHERE externalid = 'SO-Q-1'",
-            1000,
-            0,
-        )
+    let eid = client
+        .query("SELECT id FROM transaction WHERE externalid = 'SO-Q-1'")
         .await;
     assert_eq!(eid["items"][0]["id"], json!(so.to_string()));
 
@@ -831,38 +820,22 @@ async fn suiteql_answers_the_engine_queries() {
          WHERE item = {} GROUP BY item, location, inventorystatus ORDER BY inventorystatus",
         world.item_a
     );
-    let (status, rows) = client.suiteql(&balance, 1000, 0).await;
-    assert_eq!(status, StatusCode::OK, "{rows}");
+    let rows = client.query(&balance).await;
     assert_eq!(rows["items"][0]["onhand"], json!("100"));
     assert_eq!(rows["items"][1]["onhand"], json!("7"));
     assert_eq!(rows["items"][1]["inventorystatus"], json!("2"));
 
     // The engine's own shapes, verbatim.
-    let (status, items) = client
-        .suiteql(
-            "SELECT id, islotitem, isserialitem, TO_CHAR(lastmodifieddate, 'YYYY-MM-DD HH24:MI:SS') AS modified FROM item WHERE itemtype = 'InvtPart' AND lastmodifieddate >= TO_TIMESTAMP('2000-01-01 00:00:00', 'YYYY-MM-DD HH24:MI:SS') ORDER BY lastmodifieddate, id",
-            1000,
-            0,
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{items}");
+    let items = client.query("SELECT id, islotitem, isserialitem, TO_CHAR(lastmodifieddate, 'YYYY-MM-DD HH24:MI:SS') AS modified FROM item WHERE itemtype = 'InvtPart' AND lastmodifieddate >= TO_TIMESTAMP('2000-01-01 00:00:00', 'YYYY-MM-DD HH24:MI:SS') ORDER BY lastmodifieddate, id").await;
     assert_eq!(items["totalResults"], json!(3));
     assert!(items["items"][0]["modified"].as_str().unwrap().len() == 19);
-    let (status, orders) = client
-        .suiteql(
-            "SELECT id, status, TO_CHAR(lastmodifieddate, 'YYYY-MM-DD HH24:MI:SS') AS modified FROM transaction WHERE type = 'SalesOrd' AND lastmodifieddate >= TO_TIMESTAMP('2000-01-01 00:00:00', 'YYYY-MM-DD HH24:MI:SS') ORDER BY lastmodifieddate, id",
-            1000,
-            0,
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{orders}");
+    let orders = client.query("SELECT id, status, TO_CHAR(lastmodifieddate, 'YYYY-MM-DD HH24:MI:SS') AS modified FROM transaction WHERE type = 'SalesOrd' AND lastmodifieddate >= TO_TIMESTAMP('2000-01-01 00:00:00', 'YYYY-MM-DD HH24:MI:SS') ORDER BY lastmodifieddate, id").await;
     assert_eq!(orders["items"][0]["status"], json!("B"));
     let snapshot = format!(
         "SELECT item, inventorystatus, SUM(quantityonhand) AS quantityonhand FROM inventorybalance WHERE location = '{}' GROUP BY item, inventorystatus ORDER BY item, inventorystatus",
         world.location
     );
-    let (status, balances) = client.suiteql(&snapshot, 1000, 0).await;
-    assert_eq!(status, StatusCode::OK, "{balances}");
+    let balances = client.query(&snapshot).await;
     assert_eq!(
         balances["totalResults"],
         json!(4),

@@ -28,6 +28,18 @@ impl Client {
     async fn post_value(&self, path: &str, body: Value) -> (StatusCode, Value) {
         self.send_value(reqwest::Method::POST, path, body).await
     }
+
+    /// Transforms the `record` `order` into a `target` record (which may carry a query) with `body`.
+    async fn transform(
+        &self,
+        record: &str,
+        order: InternalId,
+        target: &str,
+        body: Value,
+    ) -> (StatusCode, Value) {
+        let path = format!("/record/v1/{record}/{order}/!transform/{target}");
+        self.post_value(&path, body).await
+    }
 }
 
 fn detail(body: &Value) -> (&str, &str, &str) {
@@ -129,11 +141,10 @@ async fn bodies_naming_unknown_or_read_only_fields_are_refused_without_side_effe
 
     // A transform is checked against the target record.
     let (status, body) = client
-        .post_value(
-            &format!(
-                "/record/v1/salesOrder/{}/!transform/itemFulfillment",
-                w.order
-            ),
+        .transform(
+            "salesOrder",
+            w.order,
+            "itemFulfillment",
             json!({"item": {"items": [{"orderLine": 1, "quantity": 1, "binNumber": "A1"}]}}),
         )
         .await;
@@ -249,11 +260,10 @@ async fn a_one_world_account_needs_a_subsidiary_on_inventory_transactions() {
 
     // Receipts and fulfilments take the subsidiary of their order.
     let (status, body) = client
-        .post_value(
-            &format!(
-                "/record/v1/salesOrder/{}/!transform/itemFulfillment",
-                w.order
-            ),
+        .transform(
+            "salesOrder",
+            w.order,
+            "itemFulfillment",
             json!({"item": {"items": [{"orderLine": 1, "quantity": 1}]}}),
         )
         .await;
@@ -266,11 +276,10 @@ async fn one_receipt_line_splits_into_inventory_statuses() {
     let w = seed(&sim, OrderKind::ReturnAuthorization);
     let client = Client::connect(&sim).await;
     let (status, body) = client
-        .post_value(
-            &format!(
-                "/record/v1/returnAuthorization/{}/!transform/itemReceipt?replace=item",
-                w.order
-            ),
+        .transform(
+            "returnAuthorization",
+            w.order,
+            "itemReceipt?replace=item",
             json!({"externalId": "RCPT-1", "item": {"items": [{
                 "orderLine": 1, "itemReceive": true, "quantity": 4,
                 "location": {"id": w.location.to_string()},
@@ -306,11 +315,10 @@ async fn order_lines_carry_both_processed_quantities_and_only_the_right_one_move
     let w = seed(&sim, OrderKind::PurchaseOrder);
     let client = Client::connect(&sim).await;
     let (status, _) = client
-        .post_value(
-            &format!(
-                "/record/v1/purchaseOrder/{}/!transform/itemReceipt",
-                w.order
-            ),
+        .transform(
+            "purchaseOrder",
+            w.order,
+            "itemReceipt",
             json!({"item": {"items": [{"orderLine": 1, "quantity": 2}]}}),
         )
         .await;
@@ -322,16 +330,11 @@ async fn order_lines_carry_both_processed_quantities_and_only_the_right_one_move
     let line = &order["item"]["items"][0];
     assert_eq!(line["quantityReceived"], json!(2), "{line}");
     assert_eq!(line["quantityFulfilled"], json!(0), "{line}");
-    let rows: Value = client
-        .request(reqwest::Method::POST, "/query/v1/suiteql")
-        .header("Prefer", "transient")
-        .json(&json!({"q": format!("SELECT quantityshiprecv FROM transactionline WHERE transaction = {} AND mainline = 'F'", w.order)}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let query = format!(
+        "SELECT quantityshiprecv FROM transactionline WHERE transaction = {} AND mainline = 'F'",
+        w.order
+    );
+    let rows = client.query(&query).await;
     assert_eq!(rows["items"][0]["quantityshiprecv"], json!("2"), "{rows}");
 }
 
@@ -341,11 +344,10 @@ async fn requests_are_counted_by_kind() {
     let w = seed(&sim, OrderKind::SalesOrder);
     let client = Client::connect(&sim).await;
     let (status, _) = client
-        .post_value(
-            &format!(
-                "/record/v1/salesOrder/{}/!transform/itemFulfillment",
-                w.order
-            ),
+        .transform(
+            "salesOrder",
+            w.order,
+            "itemFulfillment",
             json!({"externalId": "F-1", "item": {"items": [{"orderLine": 1, "quantity": 1}]}}),
         )
         .await;

@@ -12,11 +12,14 @@ use sim::netsuite::{
 };
 
 impl Client {
-    /// The `id`s (or the first column named) of a query's rows.
+    /// The `id`s of a query's rows.
+    async fn ids(&self, query: &str) -> Vec<String> {
+        self.column(query, "id").await
+    }
+
+    /// The values of a query's rows in the column named.
     async fn column(&self, query: &str, column: &str) -> Vec<String> {
-        let (status, body) = self.suiteql(query, 1000, 0).await;
-        assert_eq!(status, StatusCode::OK, "{query}: {body}");
-        body["items"]
+        self.query(query).await["items"]
             .as_array()
             .unwrap()
             .iter()
@@ -72,63 +75,47 @@ async fn queries_on_keys_answer_what_the_whole_table_answers() {
     let po = day.purchase.0.to_string();
 
     let all = client
-        .column("SELECT id, type FROM transaction ORDER BY id", "id")
+        .ids("SELECT id, type FROM transaction ORDER BY id")
         .await;
     assert_eq!(all, [a.clone(), b.clone(), c.clone(), po.clone()]);
     assert_eq!(
         client
-            .column(
-                "SELECT id FROM transaction WHERE type = 'SalesOrd' ORDER BY id",
-                "id"
-            )
+            .ids("SELECT id FROM transaction WHERE type = 'SalesOrd' ORDER BY id")
             .await,
         [a.clone(), b.clone(), c.clone()]
     );
     assert_eq!(
         client
-            .column(
-                &format!("SELECT id FROM transaction WHERE type = 'PurchOrd' AND id = {po}"),
-                "id"
-            )
+            .ids(&format!(
+                "SELECT id FROM transaction WHERE type = 'PurchOrd' AND id = {po}"
+            ))
             .await,
         [po.as_str()]
     );
     // An OR across a key and another column is not narrowed by the key alone.
     assert_eq!(
         client
-            .column(
-                &format!(
-                    "SELECT id FROM transaction WHERE id = {a} OR status = 'SalesOrd:C' ORDER BY id"
-                ),
-                "id"
-            )
+            .ids(&format!(
+                "SELECT id FROM transaction WHERE id = {a} OR status = 'SalesOrd:C' ORDER BY id"
+            ))
             .await,
         [a.clone(), b.clone()]
     );
     assert_eq!(
         client
-            .column(
-                "SELECT id FROM transaction WHERE type = 'SalesOrd' AND NOT (status = 'SalesOrd:C') ORDER BY id",
-                "id"
-            )
+            .ids("SELECT id FROM transaction WHERE type = 'SalesOrd' AND NOT (status = 'SalesOrd:C') ORDER BY id")
             .await,
         [a.clone(), c.clone()]
     );
     assert_eq!(
         client
-            .column(
-                "SELECT id FROM transaction WHERE lastmodifieddate >= TO_TIMESTAMP('2000-01-01 00:00:00', 'YYYY-MM-DD HH24:MI:SS') AND type IN ('SalesOrd', 'PurchOrd') ORDER BY id",
-                "id"
-            )
+            .ids("SELECT id FROM transaction WHERE lastmodifieddate >= TO_TIMESTAMP('2000-01-01 00:00:00', 'YYYY-MM-DD HH24:MI:SS') AND type IN ('SalesOrd', 'PurchOrd') ORDER BY id")
             .await,
         all
     );
     assert!(
         client
-            .column(
-                "SELECT id FROM transaction WHERE lastmodifieddate > TO_TIMESTAMP('2999-01-01 00:00:00', 'YYYY-MM-DD HH24:MI:SS')",
-                "id"
-            )
+            .ids("SELECT id FROM transaction WHERE lastmodifieddate > TO_TIMESTAMP('2999-01-01 00:00:00', 'YYYY-MM-DD HH24:MI:SS')")
             .await
             .is_empty()
     );
@@ -154,10 +141,7 @@ async fn queries_on_keys_answer_what_the_whole_table_answers() {
     // The display form of a key column is not read from the keys.
     assert_eq!(
         client
-            .column(
-                "SELECT id FROM transaction WHERE BUILTIN.DF(type) = 'Purchase Order'",
-                "id"
-            )
+            .ids("SELECT id FROM transaction WHERE BUILTIN.DF(type) = 'Purchase Order'")
             .await,
         [po]
     );

@@ -6,7 +6,24 @@ use std::sync::{Arc, Mutex};
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use sim::clarus::{ClarusConfig, GraphqlProfile, RunningClarus};
+use sim::clarus::{ClarusConfig, ClarusId, GraphqlProfile, RunningClarus};
+
+/// Asks the simulator for a token with the client credentials of `sim-client` and `secret`.
+pub async fn request_token(
+    http: &reqwest::Client,
+    sim: &RunningClarus,
+    secret: &str,
+) -> reqwest::Response {
+    http.post(format!("{}/oauth/token", sim.base_url()))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "sim-client"),
+            ("client_secret", secret),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
 
 /// A client holding a token of the simulator.
 pub struct Client {
@@ -20,16 +37,7 @@ impl Client {
     /// Takes a token with client credentials, checking the token answer's shape.
     pub async fn connect(sim: &RunningClarus) -> Client {
         let http = reqwest::Client::new();
-        let response = http
-            .post(format!("{}/oauth/token", sim.base_url()))
-            .form(&[
-                ("grant_type", "client_credentials"),
-                ("client_id", "sim-client"),
-                ("client_secret", "sim-secret"),
-            ])
-            .send()
-            .await
-            .unwrap();
+        let response = request_token(&http, sim, "sim-secret").await;
         assert_eq!(response.status(), StatusCode::OK);
         let body: Value = response.json().await.unwrap();
         assert_eq!(body["token_type"], json!("Bearer"));
@@ -76,14 +84,42 @@ impl Client {
 
     /// Creates an enabled automation named `name` sending `resource.event` webhooks to `url`.
     pub async fn subscribe(&self, resource: &str, event: &str, name: &str, url: &str) {
+        let parameters = json!([
+            {"type": "ADD", "attributes": {"parameter_code": "webhook_url", "value": url}}
+        ]);
+        self.automation(resource, event, name, parameters).await;
+    }
+
+    /// Creates the enabled automation "stock to ERP" `POST`ing positive stock adjustments to
+    /// `url`, its webhook method given explicitly.
+    pub async fn subscribe_stock_to_erp(&self, url: &str) {
+        let parameters = json!([
+            {"type": "ADD", "attributes": {"parameter_code": "webhook_url", "value": url}},
+            {"type": "ADD", "attributes": {"parameter_code": "webhook_method", "value": "POST"}}
+        ]);
+        self.automation("stock", "positively_adjusted", "stock to ERP", parameters)
+            .await;
+    }
+
+    /// Creates an enabled webhook automation with the action parameter changes `parameters`.
+    async fn automation(&self, resource: &str, event: &str, name: &str, parameters: Value) {
         let automation = json!({"data": {"type": "automations", "attributes": {
             "resource_name": resource, "event": event, "name": name, "enabled": true,
-            "actions_changes": [{"type": "ADD", "attributes": {"destination_type": "webhook", "destination_code": "erp", "parameters_changes": [
-                {"type": "ADD", "attributes": {"parameter_code": "webhook_url", "value": url}}
-            ]}}]
+            "actions_changes": [{"type": "ADD", "attributes": {"destination_type": "webhook", "destination_code": "erp", "parameters_changes": parameters}}]
         }}});
         let (status, body) = self.post("/api/automations", automation).await;
         assert_eq!(status, StatusCode::OK, "{body}");
+    }
+
+    /// Creates a sales-order goods out (see [`goods_out_body`]) with `(product, quantity)` lines,
+    /// checking that it was accepted; answers its id.
+    pub async fn create_goods_out(&self, reference: &str, lines: &[(ClarusId, i64)]) -> ClarusId {
+        let lines: Vec<(u64, i64)> = lines.iter().map(|(p, q)| (p.0, *q)).collect();
+        let (status, created) = self
+            .post("/api/goods_outs", goods_out_body(reference, &lines))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{created}");
+        ClarusId(created["data"]["id"].as_u64().unwrap())
     }
 
     /// Sends a GraphQL query; GraphQL answers 200 even with errors.

@@ -78,6 +78,13 @@ impl Client {
         self.send(reqwest::Method::POST, path, Some(body)).await
     }
 
+    /// Runs a SuiteQL query for its first page of up to 1000 rows, checking that it was answered.
+    pub async fn query(&self, query: &str) -> Value {
+        let (status, rows) = self.suiteql(query, 1000, 0).await;
+        assert_eq!(status, StatusCode::OK, "{query}: {rows}");
+        rows
+    }
+
     /// Runs a SuiteQL query for one page.
     pub async fn suiteql(&self, query: &str, limit: usize, offset: usize) -> (StatusCode, Value) {
         let response = self
