@@ -29,6 +29,13 @@ fn read(product: ClarusProduct, version: u64) -> Event {
     event
 }
 
+/// Version `version` of the untracked item `id` (SKU `sku`), carrying `barcode`.
+fn item_with_barcode(id: &str, sku: &str, barcode: &str, version: u64) -> Event {
+    let mut item = item(id, sku, Tracking::None);
+    item.barcode = Some(barcode.into());
+    item_event(item, version)
+}
+
 fn kinds(plan: &Plan) -> Vec<ExceptionKind> {
     raised(plan).iter().map(|e| e.kind).collect()
 }
@@ -108,9 +115,7 @@ fn correcting_the_item_in_netsuite_resolves_without_a_new_read() {
     assert!(is_open(&state, ExceptionKind::BarcodeMismatch));
     // Clarus was right: the item master takes its barcode. The product is unchanged, so the
     // next read of it is not planned; the item change settles the exception.
-    let mut corrected = item("11", "A", Tracking::None);
-    corrected.barcode = Some("999".into());
-    let plan = run(&mut state, &m, &item_event(corrected, 2));
+    let plan = run(&mut state, &m, &item_with_barcode("11", "A", "999", 2));
     assert_eq!(resolved(&plan).len(), 1);
     assert!(raised(&plan).is_empty());
     assert!(!is_open(&state, ExceptionKind::BarcodeMismatch));
@@ -121,9 +126,7 @@ fn a_netsuite_change_that_updates_the_product_raises_nothing_before_the_next_rea
     let m = mappings();
     let mut state = state_with_item();
     run(&mut state, &m, &read(product(5, "A", Some("BCA")), 1));
-    let mut changed = item("11", "A", Tracking::None);
-    changed.barcode = Some("NEW".into());
-    let plan = run(&mut state, &m, &item_event(changed, 2));
+    let plan = run(&mut state, &m, &item_with_barcode("11", "A", "NEW", 2));
     let Some(Action::UpdateProduct(spec)) = plan.actions.first().map(|a| &a.action) else {
         panic!("expected an update, got {:?}", plan.actions)
     };
@@ -190,9 +193,11 @@ fn a_product_whose_code_is_no_items_sku_is_reported_on_the_product() {
 
     // The item appears in NetSuite: the exception is resolved, and the existing product is
     // brought in line with the item rather than a second one created.
-    let mut handmade = item("21", "HANDMADE", Tracking::None);
-    handmade.barcode = Some("123".into());
-    let plan = run(&mut state, &m, &item_event(handmade, 1));
+    let plan = run(
+        &mut state,
+        &m,
+        &item_with_barcode("21", "HANDMADE", "123", 1),
+    );
     assert_eq!(resolved(&plan), vec![&exception.key]);
     let updates: Vec<&ProductSpec> = plan
         .actions
@@ -224,9 +229,7 @@ fn an_item_renamed_in_netsuite_whose_product_keeps_the_old_code_is_a_sku_mismatc
     let m = mappings();
     let mut state = state_with_item();
     run(&mut state, &m, &read(product(5, "A", Some("BCA")), 1));
-    let mut renamed = item("11", "A2", Tracking::None);
-    renamed.barcode = Some("BCA".into());
-    let plan = run(&mut state, &m, &item_event(renamed, 2));
+    let plan = run(&mut state, &m, &item_with_barcode("11", "A2", "BCA", 2));
     let exceptions = raised(&plan);
     assert_eq!(exceptions.len(), 1, "{:?}", plan.actions);
     let exception = exceptions[0].clone();
@@ -302,9 +305,7 @@ fn planning_is_deterministic() {
     }
     let mut state = state_with_item();
     run(&mut state, &m, &read(product(5, "A", Some("999")), 1));
-    let mut corrected = item("11", "A", Tracking::None);
-    corrected.barcode = Some("999".into());
-    let event = item_event(corrected, 2);
+    let event = item_with_barcode("11", "A", "999", 2);
     assert_eq!(plan_of(&state, &event), plan_of(&state, &event));
 }
 
