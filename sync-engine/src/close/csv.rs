@@ -3,8 +3,6 @@
 //! (starting with `=`, `+`, `-`, `@`, a tab or a carriage return) are prefixed with `'`.
 //! Numbers are written as they are, so a negative quantity stays a number.
 
-use std::fmt::Write as _;
-
 use super::CloseReport;
 
 const HEADER: &[&str] = &[
@@ -83,73 +81,68 @@ fn push_row(out: &mut String, cells: &[Cell<'_>]) {
     out.push_str("\r\n");
 }
 
+/// One row of a `record` kind: every cell empty until set under its column's name.
+struct Row<'a>(Vec<Cell<'a>>);
+
+impl<'a> Row<'a> {
+    fn new(record: &'a str) -> Self {
+        Row(HEADER.iter().map(|_| Cell::Empty).collect()).set("record", text(record))
+    }
+
+    fn set(mut self, column: &str, cell: Cell<'a>) -> Self {
+        let i = HEADER
+            .iter()
+            .position(|h| *h == column)
+            .expect("a column of the header");
+        self.0[i] = cell;
+        self
+    }
+
+    fn push(self, out: &mut String) {
+        push_row(out, &self.0);
+    }
+}
+
 pub(super) fn report(report: &CloseReport) -> String {
     let mut out = String::new();
     let header: Vec<Cell<'_>> = HEADER.iter().map(|h| text(h)).collect();
     push_row(&mut out, &header);
     for item in &report.items {
         let at = item.at.to_string();
-        let posting = item.posting.map(|p| p.code());
         let (currency, value) = match &item.value {
             Some(v) => (Some(v.currency.to_string()), number(v.value)),
             None => (None, Cell::Empty),
         };
-        push_row(
-            &mut out,
-            &[
-                text("item"),
-                text(item.category.code()),
-                text(if item.blocking { "yes" } else { "no" }),
-                text(&item.document),
-                opt(&item.activity),
-                opt(&item.flow),
-                Cell::Empty,
-                posting.map_or(Cell::Empty, Cell::Text),
-                opt(&item.key),
-                opt(&item.kind),
-                opt(&item.owner),
-                opt(&item.severity),
-                text(&at),
-                Cell::Empty,
-                Cell::Empty,
-                Cell::Empty,
-                Cell::Empty,
-                opt(&currency),
-                value,
-                Cell::Empty,
-                Cell::Empty,
-                text(&item.message),
-            ],
-        );
+        Row::new("item")
+            .set("category", text(item.category.code()))
+            .set("blocking", text(if item.blocking { "yes" } else { "no" }))
+            .set("document", text(&item.document))
+            .set("activity", opt(&item.activity))
+            .set("flow", opt(&item.flow))
+            .set(
+                "posting",
+                item.posting.map_or(Cell::Empty, |p| text(p.code())),
+            )
+            .set("key", opt(&item.key))
+            .set("kind", opt(&item.kind))
+            .set("owner", opt(&item.owner))
+            .set("severity", opt(&item.severity))
+            .set("at", text(&at))
+            .set("currency", opt(&currency))
+            .set("value", value)
+            .set("message", text(&item.message))
+            .push(&mut out);
     }
     for t in &report.totals {
-        push_row(
-            &mut out,
-            &[
-                text("total"),
-                Cell::Empty,
-                Cell::Empty,
-                Cell::Empty,
-                Cell::Empty,
-                text(&t.flow),
-                text(t.transaction.code()),
-                Cell::Empty,
-                Cell::Empty,
-                Cell::Empty,
-                Cell::Empty,
-                Cell::Empty,
-                Cell::Empty,
-                number(t.documents),
-                number(t.posted_documents),
-                number(t.units),
-                number(t.posted_units),
-                Cell::Empty,
-                Cell::Empty,
-                Cell::Empty,
-                number(t.lines_without_value),
-                Cell::Empty,
-            ],
-        );
+        Row::new("total")
+            .set("flow", text(&t.flow))
+            .set("transaction", text(t.transaction.code()))
+            .set("documents", number(t.documents))
+            .set("posted_documents", number(t.posted_documents))
+            .set("units", number(t.units))
+            .set("posted_units", number(t.posted_units))
+            .set("lines_without_value", number(t.lines_without_value))
+            .push(&mut out);
         let mut currencies: Vec<_> = t
             .value
             .currencies()
@@ -159,35 +152,18 @@ pub(super) fn report(report: &CloseReport) -> String {
         currencies.dedup();
         for currency in currencies {
             let code = currency.to_string();
-            let mut note = String::new();
-            let _ = write!(note, "value at NetSuite average cost in {code}");
-            push_row(
-                &mut out,
-                &[
-                    text("value"),
-                    Cell::Empty,
-                    Cell::Empty,
-                    Cell::Empty,
-                    Cell::Empty,
-                    text(&t.flow),
-                    text(t.transaction.code()),
-                    Cell::Empty,
-                    Cell::Empty,
-                    Cell::Empty,
-                    Cell::Empty,
-                    Cell::Empty,
-                    Cell::Empty,
-                    Cell::Empty,
-                    Cell::Empty,
-                    Cell::Empty,
-                    Cell::Empty,
-                    text(&code),
-                    t.value.get(currency).map_or(Cell::Empty, number),
+            let note = format!("value at NetSuite average cost in {code}");
+            Row::new("value")
+                .set("flow", text(&t.flow))
+                .set("transaction", text(t.transaction.code()))
+                .set("currency", text(&code))
+                .set("value", t.value.get(currency).map_or(Cell::Empty, number))
+                .set(
+                    "posted_value",
                     t.posted_value.get(currency).map_or(Cell::Empty, number),
-                    Cell::Empty,
-                    text(&note),
-                ],
-            );
+                )
+                .set("message", text(&note))
+                .push(&mut out);
         }
     }
     out
@@ -201,6 +177,20 @@ mod tests {
         let mut out = String::new();
         push_field(&mut out, &Cell::Text(s));
         out
+    }
+
+    #[test]
+    fn a_row_puts_each_cell_under_its_column() {
+        let mut out = String::new();
+        Row::new("value")
+            .set("flow", text("F"))
+            .set("transaction", text("T"))
+            .set("currency", text("EUR"))
+            .set("value", number(1))
+            .set("posted_value", number(2))
+            .set("message", text("note"))
+            .push(&mut out);
+        assert_eq!(out, "value,,,,,F,T,,,,,,,,,,,EUR,1,2,,note\r\n");
     }
 
     #[test]
