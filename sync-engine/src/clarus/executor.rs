@@ -79,6 +79,15 @@ pub(crate) struct GoodsInOrder {
 }
 
 impl GoodsInOrder {
+    /// The record of a goods in receiving `order`.
+    fn of(order: &WarehouseOrder) -> Self {
+        GoodsInOrder {
+            order: order.order.id.as_str().to_owned(),
+            kind: order.order.kind.code().to_owned(),
+            reference: order.reference.clone(),
+        }
+    }
+
     /// The record of goods in `id` in `store`, if one was kept.
     pub async fn load(store: &dyn Store, id: ClarusId) -> Result<Option<Self>, KeptError> {
         kept::load(store, &Kept::GoodsInOrder.key(id)).await
@@ -132,6 +141,25 @@ impl std::fmt::Debug for ClarusExecutor {
             .field("settings", &self.settings)
             .finish_non_exhaustive()
     }
+}
+
+/// The order's lines as Clarus lines of type `$line` to add (goods out and goods in lines share
+/// no trait), one per line with its product, each numbered and referenced by its order line.
+macro_rules! added_lines {
+    ($line:ty, $order:expr, $products:expr) => {
+        $order
+            .lines
+            .iter()
+            .zip($products)
+            .map(|(line, product)| {
+                let mut clarus_line = <$line>::new(*product, line.quantity);
+                clarus_line.alt_line_number = Some(line.order_line.to_string());
+                clarus_line.generic =
+                    GenericFields::with_external_reference(line.order_line.to_string());
+                Change::Add(clarus_line)
+            })
+            .collect()
+    };
 }
 
 impl ClarusExecutor {
@@ -290,18 +318,7 @@ impl ClarusExecutor {
             body.carrier_service_id = carrier.service.map(|s| ClarusId::new(s.0 as i64));
         }
         body.generic = references(order, key, None);
-        body.lines_changes = order
-            .lines
-            .iter()
-            .zip(&products)
-            .map(|(line, product)| {
-                let mut clarus_line = GoodsOutLine::new(*product, line.quantity);
-                clarus_line.alt_line_number = Some(line.order_line.to_string());
-                clarus_line.generic =
-                    GenericFields::with_external_reference(line.order_line.to_string());
-                Change::Add(clarus_line)
-            })
-            .collect();
+        body.lines_changes = added_lines!(GoodsOutLine, order, &products);
         let record = self
             .client
             .create_goods_out(&body)
@@ -394,18 +411,7 @@ impl ClarusExecutor {
         body.reference = Some(order.reference.clone());
         body.expected_date_of_arrival = order.expected_date.map(|_| expected_date(order));
         body.generic = references(order, key, Some(order.order.kind));
-        body.lines_changes = order
-            .lines
-            .iter()
-            .zip(&products)
-            .map(|(line, product)| {
-                let mut clarus_line = GoodsInLine::new(*product, line.quantity);
-                clarus_line.alt_line_number = Some(line.order_line.to_string());
-                clarus_line.generic =
-                    GenericFields::with_external_reference(line.order_line.to_string());
-                Change::Add(clarus_line)
-            })
-            .collect();
+        body.lines_changes = added_lines!(GoodsInLine, order, &products);
         let record = self
             .client
             .create_goods_in_receipt(&body)
@@ -425,12 +431,8 @@ impl ClarusExecutor {
         let Some(store) = &self.store else {
             return Ok(());
         };
-        let kept = GoodsInOrder {
-            order: order.order.id.as_str().to_owned(),
-            kind: order.order.kind.code().to_owned(),
-            reference: order.reference.clone(),
-        };
-        kept.save(store.as_ref(), goods_in, self.clock.now())
+        GoodsInOrder::of(order)
+            .save(store.as_ref(), goods_in, self.clock.now())
             .await
             .map_err(|e| {
                 tracing::warn!(%goods_in, error = %e, "could not record the goods in's order");

@@ -171,12 +171,8 @@ impl ClarusExecutor {
         let store = self.store.as_ref().ok_or_else(|| {
             ExecutionError::Retryable("adopting a goods in needs the store".into())
         })?;
-        let kept = GoodsInOrder {
-            order: order.order.id.as_str().to_owned(),
-            kind: order.order.kind.code().to_owned(),
-            reference: order.reference.clone(),
-        };
-        kept.save(store.as_ref(), goods_in, self.clock.now())
+        GoodsInOrder::of(order)
+            .save(store.as_ref(), goods_in, self.clock.now())
             .await
             .map_err(|e| {
                 ExecutionError::Retryable(
