@@ -371,32 +371,48 @@ pub fn sales_order_event(record: &SalesOrder, skus: &SkuIndex) -> Result<Event, 
     build(raw_sales_order(record), skus).map(|o| order_event("salesOrder", o))
 }
 
+/// The [`RawOrder`] of an order record `$r`: the three kinds name their shared fields alike and
+/// differ in the ship method, the expected date and the line field `$done` holding the
+/// quantity done.
+macro_rules! raw_order {
+    ($r:expr, $kind:expr, $record:literal, $ship_method:expr, $expected:expr, $done:ident) => {
+        RawOrder {
+            kind: $kind,
+            record: $record,
+            id: $r.id.as_ref().map(|id| id.to_string()),
+            tran_id: $r.tran_id.as_deref(),
+            status: $r.status.as_ref().map(|s| s.id.code()),
+            location: $r.location.as_ref(),
+            ship_method: $ship_method,
+            expected_date: $expected,
+            last_modified: $r.last_modified_date,
+            lines: $r
+                .item
+                .iter()
+                .flat_map(|s| &s.items)
+                .map(|l| RawLine {
+                    line: l.line,
+                    item: l.item.as_ref(),
+                    item_type: select_code(l.item_type.as_ref()),
+                    quantity: l.quantity,
+                    done: l.$done,
+                    location: l.location.as_ref(),
+                    closed: l.is_closed,
+                })
+                .collect(),
+        }
+    };
+}
+
 fn raw_sales_order(r: &SalesOrder) -> RawOrder<'_> {
-    RawOrder {
-        kind: OrderKind::Sales,
-        record: "salesOrder",
-        id: r.id.as_ref().map(|id| id.to_string()),
-        tran_id: r.tran_id.as_deref(),
-        status: r.status.as_ref().map(|s| s.id.code()),
-        location: r.location.as_ref(),
-        ship_method: r.ship_method.as_ref(),
-        expected_date: r.ship_date,
-        last_modified: r.last_modified_date,
-        lines: r
-            .item
-            .iter()
-            .flat_map(|s| &s.items)
-            .map(|l| RawLine {
-                line: l.line,
-                item: l.item.as_ref(),
-                item_type: select_code(l.item_type.as_ref()),
-                quantity: l.quantity,
-                done: l.quantity_fulfilled,
-                location: l.location.as_ref(),
-                closed: l.is_closed,
-            })
-            .collect(),
-    }
+    raw_order!(
+        r,
+        OrderKind::Sales,
+        "salesOrder",
+        r.ship_method.as_ref(),
+        r.ship_date,
+        quantity_fulfilled
+    )
 }
 
 /// A purchase order as a domain [`Order`] (quantities done = `quantityReceived`; expected date =
@@ -414,32 +430,21 @@ pub fn purchase_order_event(
 }
 
 fn raw_purchase_order(r: &PurchaseOrder) -> RawOrder<'_> {
-    let lines = r.item.iter().flat_map(|s| &s.items);
-    let expected = r
-        .due_date
-        .or_else(|| lines.clone().filter_map(|l| l.expected_receipt_date).min());
-    RawOrder {
-        kind: OrderKind::Purchase,
-        record: "purchaseOrder",
-        id: r.id.as_ref().map(|id| id.to_string()),
-        tran_id: r.tran_id.as_deref(),
-        status: r.status.as_ref().map(|s| s.id.code()),
-        location: r.location.as_ref(),
-        ship_method: None,
-        expected_date: expected,
-        last_modified: r.last_modified_date,
-        lines: lines
-            .map(|l| RawLine {
-                line: l.line,
-                item: l.item.as_ref(),
-                item_type: select_code(l.item_type.as_ref()),
-                quantity: l.quantity,
-                done: l.quantity_received,
-                location: l.location.as_ref(),
-                closed: l.is_closed,
-            })
-            .collect(),
-    }
+    let expected = r.due_date.or_else(|| {
+        r.item
+            .iter()
+            .flat_map(|s| &s.items)
+            .filter_map(|l| l.expected_receipt_date)
+            .min()
+    });
+    raw_order!(
+        r,
+        OrderKind::Purchase,
+        "purchaseOrder",
+        None,
+        expected,
+        quantity_received
+    )
 }
 
 /// A return authorisation as a domain [`Order`] (quantities done = `quantityReceived`).
@@ -459,31 +464,14 @@ pub fn return_authorization_event(
 }
 
 fn raw_return_authorization(r: &ReturnAuthorization) -> RawOrder<'_> {
-    RawOrder {
-        kind: OrderKind::Return,
-        record: "returnAuthorization",
-        id: r.id.as_ref().map(|id| id.to_string()),
-        tran_id: r.tran_id.as_deref(),
-        status: r.status.as_ref().map(|s| s.id.code()),
-        location: r.location.as_ref(),
-        ship_method: None,
-        expected_date: None,
-        last_modified: r.last_modified_date,
-        lines: r
-            .item
-            .iter()
-            .flat_map(|s| &s.items)
-            .map(|l| RawLine {
-                line: l.line,
-                item: l.item.as_ref(),
-                item_type: select_code(l.item_type.as_ref()),
-                quantity: l.quantity,
-                done: l.quantity_received,
-                location: l.location.as_ref(),
-                closed: l.is_closed,
-            })
-            .collect(),
-    }
+    raw_order!(
+        r,
+        OrderKind::Return,
+        "returnAuthorization",
+        None,
+        None,
+        quantity_received
+    )
 }
 
 /// The item internal ids an order's lines name (to fill a [`SkuIndex`] before converting).
