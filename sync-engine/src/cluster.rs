@@ -530,6 +530,14 @@ impl Scheduled for Heartbeat {
     }
 }
 
+/// The ticks of lease renewals: one every `every`, the first `every` from now; a late tick is
+/// not caught up.
+pub(crate) fn renewal_ticks(every: Duration) -> tokio::time::Interval {
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticks
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -433,9 +433,7 @@ impl JobLoop {
         let renew_every = self.leadership.settings().renew_every;
         let run = run_job(job, &self.engine, &self.health, self.store.as_ref());
         let renew = async {
-            let mut ticks =
-                tokio::time::interval_at(tokio::time::Instant::now() + renew_every, renew_every);
-            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut ticks = crate::cluster::renewal_ticks(renew_every);
             loop {
                 ticks.tick().await;
                 let now = self.engine.clock().now();

@@ -75,9 +75,7 @@ where
         waited += renew_every;
     }
     let renew = async {
-        let mut ticks =
-            tokio::time::interval_at(tokio::time::Instant::now() + renew_every, renew_every);
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut ticks = super::renewal_ticks(renew_every);
         loop {
             ticks.tick().await;
             match leadership.lead(store, job, clock.now()).await {
