@@ -565,27 +565,26 @@ mod tests {
         let none = env(&[]);
 
         let bare = postgres("postgres://sync@db/sync?sslmode=verify-full");
-        assert_eq!(
-            bare.password_source_with(&both),
-            PasswordSource::Env("SYNC_STORE_PASSWORD")
-        );
-        assert_eq!(
-            bare.connect_url_with(&both),
-            "postgres://sync:from-sync@db/sync?sslmode=verify-full"
-        );
-        assert_eq!(
-            bare.password_source_with(&pg_only),
-            PasswordSource::Env("PGPASSWORD")
-        );
-        assert_eq!(
-            bare.connect_url_with(&pg_only),
-            "postgres://sync:from-pg@db/sync?sslmode=verify-full"
-        );
-        assert_eq!(bare.password_source_with(&none), PasswordSource::None);
-        assert_eq!(
-            bare.connect_url_with(&none),
-            "postgres://sync@db/sync?sslmode=verify-full"
-        );
+        for (env, source, url) in [
+            (
+                &both,
+                PasswordSource::Env("SYNC_STORE_PASSWORD"),
+                "postgres://sync:from-sync@db/sync?sslmode=verify-full",
+            ),
+            (
+                &pg_only,
+                PasswordSource::Env("PGPASSWORD"),
+                "postgres://sync:from-pg@db/sync?sslmode=verify-full",
+            ),
+            (
+                &none,
+                PasswordSource::None,
+                "postgres://sync@db/sync?sslmode=verify-full",
+            ),
+        ] {
+            assert_eq!(bare.password_source_with(env), source);
+            assert_eq!(bare.connect_url_with(env), url);
+        }
 
         // The URL's own password wins.
         let written = postgres("postgres://sync:in-url@db/sync");

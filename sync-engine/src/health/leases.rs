@@ -435,6 +435,8 @@ mod tests {
         let now = Timestamp::from_second(1_800_000_000).unwrap();
         store.heartbeat("sync-live", now, now).await.unwrap();
         let clock = Arc::new(Mutex::new(now));
+        // What `sync-me` resolves of the others'.
+        let gone = || resolve_gone_instances(&store, "sync-me", now);
         for instance in ["sync-me", "sync-live", "sync-gone"] {
             let health = registry(&clock);
             for _ in 0..3 {
@@ -444,33 +446,18 @@ mod tests {
                     .unwrap();
             }
         }
-        assert_eq!(
-            resolve_gone_instances(&store, "sync-me", now)
-                .await
-                .unwrap(),
-            1
-        );
+        assert_eq!(gone().await.unwrap(), 1);
         assert!(open(&store, "sync-gone").await.is_none());
         // Known to the store, or this instance itself: left to resolve their own.
         assert!(open(&store, "sync-live").await.is_some());
         assert!(open(&store, "sync-me").await.is_some());
-        assert_eq!(
-            resolve_gone_instances(&store, "sync-me", now)
-                .await
-                .unwrap(),
-            0
-        );
+        assert_eq!(gone().await.unwrap(), 0);
         // Forgotten by the heartbeat: resolved at the next look.
         store
             .forget_instances(now + SignedDuration::from_secs(1))
             .await
             .unwrap();
-        assert_eq!(
-            resolve_gone_instances(&store, "sync-me", now)
-                .await
-                .unwrap(),
-            1
-        );
+        assert_eq!(gone().await.unwrap(), 1);
         assert!(open(&store, "sync-live").await.is_none());
     }
 }

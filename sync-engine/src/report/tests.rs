@@ -150,37 +150,33 @@ fn funnel_counts_documents_that_reached_each_stage() {
         f.stages.iter().map(|s| (s.stage, s.reached)).collect()
     };
     assert_eq!(funnel[0].documents, 4);
-    assert_eq!(
-        counts(Flow::SalesOrder),
-        [
-            (Imported, 4),
-            (SentToClarus, 3),
-            (Acknowledged, 2),
-            (Picking, 1),
-            (Despatched, 1),
-            (FulfilmentPosted, 1)
-        ]
-    );
-    assert_eq!(
-        counts(Flow::PurchaseOrder),
-        [
-            (Imported, 1),
-            (SentToClarus, 1),
-            (Received, 1),
-            (ReceiptPosted, 1)
-        ]
-    );
     assert_eq!(funnel[2].documents, 0);
-    assert_eq!(
-        counts(Flow::ReturnAuthorisation),
-        [
-            (Imported, 0),
-            (SentToClarus, 0),
-            (Received, 0),
-            (ReceiptPosted, 0)
+    let receipt_stages = |n| {
+        vec![
+            (Imported, n),
+            (SentToClarus, n),
+            (Received, n),
+            (ReceiptPosted, n),
         ]
-    );
-    assert_eq!(counts(Flow::Adjustment), [(Seen, 2), (Posted, 1)]);
+    };
+    for (flow, expected) in [
+        (
+            Flow::SalesOrder,
+            vec![
+                (Imported, 4),
+                (SentToClarus, 3),
+                (Acknowledged, 2),
+                (Picking, 1),
+                (Despatched, 1),
+                (FulfilmentPosted, 1),
+            ],
+        ),
+        (Flow::PurchaseOrder, receipt_stages(1)),
+        (Flow::ReturnAuthorisation, receipt_stages(0)),
+        (Flow::Adjustment, vec![(Seen, 2), (Posted, 1)]),
+    ] {
+        assert_eq!(counts(flow), expected, "{flow:?}");
+    }
 }
 
 fn sample_exceptions() -> Vec<StoredException> {
@@ -296,6 +292,18 @@ fn sample_drift() -> DriftInput {
             ),
         ],
     }
+}
+
+/// The report of `documents` with the sample exceptions and drift.
+fn sample_report(documents: &[DocumentLifecycle]) -> OperationsReport {
+    OperationsReport::from_parts(
+        documents,
+        &sample_exceptions(),
+        BacklogSection::default(),
+        sample_drift(),
+        &ReportOptions::default(),
+        now(),
+    )
 }
 
 #[test]
@@ -423,17 +431,7 @@ fn the_policy_allows_only_the_check_script_by_its_hash() {
             "{policy} lacks {directive}"
         );
     }
-    let html = render(
-        &OperationsReport::from_parts(
-            &[],
-            &sample_exceptions(),
-            BacklogSection::default(),
-            sample_drift(),
-            &ReportOptions::default(),
-            now(),
-        ),
-        &HtmlOptions::default(),
-    );
+    let html = render(&sample_report(&[]), &HtmlOptions::default());
     assert!(html.contains(&format!(
         "<meta http-equiv=\"Content-Security-Policy\" content=\"{policy}\">"
     )));
@@ -485,14 +483,7 @@ fn guide_urls_are_relative_or_http_or_file() {
 
 #[test]
 fn a_script_guide_url_links_nothing() {
-    let report = OperationsReport::from_parts(
-        &[],
-        &sample_exceptions(),
-        BacklogSection::default(),
-        sample_drift(),
-        &ReportOptions::default(),
-        now(),
-    );
+    let report = sample_report(&[]);
     for guide_url in [
         "javascript:alert(1)",
         "data:text/html,x",
@@ -515,21 +506,14 @@ fn a_script_guide_url_links_nothing() {
 
 #[test]
 fn every_chart_draws_a_mark_per_value_above_zero() {
-    let report = OperationsReport::from_parts(
-        &[
-            lifecycle(Flow::SalesOrder, "1", &[Stage::Imported]),
-            lifecycle(
-                Flow::SalesOrder,
-                "2",
-                &[Stage::Imported, Stage::SentToClarus],
-            ),
-        ],
-        &sample_exceptions(),
-        BacklogSection::default(),
-        sample_drift(),
-        &ReportOptions::default(),
-        now(),
-    );
+    let report = sample_report(&[
+        lifecycle(Flow::SalesOrder, "1", &[Stage::Imported]),
+        lifecycle(
+            Flow::SalesOrder,
+            "2",
+            &[Stage::Imported, Stage::SentToClarus],
+        ),
+    ]);
     let html = render(&report, &HtmlOptions::default());
     let chart = |name: &str| -> usize {
         let start = html
