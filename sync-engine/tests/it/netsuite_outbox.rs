@@ -205,6 +205,14 @@ impl ActionExecutor for Recording {
     }
 }
 
+/// Polls the simulator once into `engine`.
+async fn poll(ns: &RunningNetSuite, engine: Arc<Engine>) {
+    NetSuitePoller::new(support::client(ns).await, engine, PollerConfig::default())
+        .poll_once()
+        .await
+        .unwrap();
+}
+
 async fn router(ns: &RunningNetSuite) -> Arc<Router> {
     let client = support::client(ns).await;
     Arc::new(Router::new(
@@ -254,14 +262,7 @@ async fn two_outboxes_post_each_action_once_in_order(
             .unwrap(),
     );
     let b = Engine::open(store_b.clone(), mappings).await.unwrap();
-    NetSuitePoller::new(
-        support::client(&ns).await,
-        a.clone(),
-        PollerConfig::default(),
-    )
-    .poll_once()
-    .await
-    .unwrap();
+    poll(&ns, a.clone()).await;
     let now = jiff::Timestamp::now();
     for (i, so) in sos.iter().enumerate() {
         let (first, second) = if i.is_multiple_of(2) {
@@ -420,14 +421,7 @@ async fn an_abandoned_claim_is_taken_back_and_looked_up(
             .unwrap()
             .with_clock(clock.shared()),
     );
-    NetSuitePoller::new(
-        support::client(&ns).await,
-        engine.clone(),
-        PollerConfig::default(),
-    )
-    .poll_once()
-    .await
-    .unwrap();
+    poll(&ns, engine.clone()).await;
     let outbox = Outbox::new(
         store_b.clone(),
         router(&ns).await,

@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 use sync_core::*;
 use sync_engine::engine::Engine;
 use sync_engine::reconcile::{DRIFT_KIND, ReconcileSettings, in_flight_rows, reconcile};
-use sync_engine::store::Store;
+use sync_engine::store::{Store, StoredException};
 
 use crate::support::events::{self, at as now, mappings};
 use crate::support::store::sqlite;
@@ -36,6 +36,38 @@ fn row(sku: &str, status: StockStatus, quantity: i64) -> StockRow {
     }
 }
 
+/// Reconciles the stock rows of `clarus` against those of `netsuite` at [`now`].
+async fn run(
+    store: &dyn Store,
+    clarus: Vec<StockRow>,
+    netsuite: Vec<StockRow>,
+    settings: &ReconcileSettings,
+) -> DriftReport {
+    reconcile(store, clarus, netsuite, None, settings, now())
+        .await
+        .unwrap()
+        .report
+}
+
+/// The drift exceptions open in `store`.
+async fn open_drift(store: &dyn Store) -> Vec<StoredException> {
+    store
+        .open_exceptions()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.exception.kind == DRIFT_KIND)
+        .collect()
+}
+
+/// Available `MUG` and `CUP` rows: `mugs` and `cups` of them.
+fn mugs_and_cups(mugs: i64, cups: i64) -> Vec<StockRow> {
+    vec![
+        row("MUG", StockStatus::Available, mugs),
+        row("CUP", StockStatus::Available, cups),
+    ]
+}
+
 #[tokio::test]
 async fn in_flight_fulfilments_explain_the_difference_and_the_rest_is_drift() {
     let store = sqlite();
@@ -46,34 +78,16 @@ async fn in_flight_fulfilments_explain_the_difference_and_the_rest_is_drift() {
     );
 
     // Clarus shipped 2 that NetSuite has not posted yet; CUP differs for no reason.
-    let clarus = vec![
-        row("MUG", StockStatus::Available, 98),
-        row("CUP", StockStatus::Available, 7),
-    ];
-    let netsuite = vec![
-        row("MUG", StockStatus::Available, 100),
-        row("CUP", StockStatus::Available, 10),
-    ];
-    let report = reconcile(
+    let report = run(
         store.as_ref(),
-        clarus,
-        netsuite,
-        None,
+        mugs_and_cups(98, 7),
+        mugs_and_cups(100, 10),
         &ReconcileSettings::default(),
-        now(),
     )
-    .await
-    .unwrap()
-    .report;
+    .await;
     assert_eq!(report.summary.explained_by_in_flight, 1);
     assert_eq!(report.summary.drift, 1);
-    let open: Vec<_> = store
-        .exceptions()
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|e| e.exception.kind == DRIFT_KIND && e.resolved_at.is_none())
-        .collect();
+    let open = open_drift(store.as_ref()).await;
     assert_eq!(open.len(), 1);
     assert_eq!(open[0].exception.owner, "operations");
     assert!(
@@ -83,34 +97,15 @@ async fn in_flight_fulfilments_explain_the_difference_and_the_rest_is_drift() {
     );
 
     // Fixed in NetSuite: the next reconciliation resolves the exception.
-    let clarus = vec![
-        row("MUG", StockStatus::Available, 98),
-        row("CUP", StockStatus::Available, 7),
-    ];
-    let netsuite = vec![
-        row("MUG", StockStatus::Available, 100),
-        row("CUP", StockStatus::Available, 7),
-    ];
-    let report = reconcile(
+    let report = run(
         store.as_ref(),
-        clarus,
-        netsuite,
-        None,
+        mugs_and_cups(98, 7),
+        mugs_and_cups(100, 7),
         &ReconcileSettings::default(),
-        now(),
     )
-    .await
-    .unwrap()
-    .report;
+    .await;
     assert_eq!(report.summary.drift, 0);
-    assert!(
-        store
-            .exceptions()
-            .await
-            .unwrap()
-            .iter()
-            .all(|e| e.exception.kind != DRIFT_KIND || e.resolved_at.is_some())
-    );
+    assert!(open_drift(store.as_ref()).await.is_empty());
 }
 
 #[tokio::test]
@@ -120,50 +115,33 @@ async fn with_confirmation_a_drift_is_raised_only_when_the_next_run_sees_it_too(
         confirm_runs: 2,
         ..ReconcileSettings::default()
     };
-    let open_drift = |store: Arc<dyn Store>| async move {
-        store
-            .exceptions()
-            .await
-            .unwrap()
-            .into_iter()
-            .filter(|e| e.exception.kind == DRIFT_KIND && e.resolved_at.is_none())
-            .count()
-    };
-    let run = |clarus: i64, netsuite: i64| {
-        let store = store.clone();
-        let settings = settings.clone();
-        async move {
-            reconcile(
-                store.as_ref(),
-                vec![row("MUG", StockStatus::Available, clarus)],
-                vec![row("MUG", StockStatus::Available, netsuite)],
-                None,
-                &settings,
-                now(),
-            )
-            .await
-            .unwrap()
-            .report
-            .summary
-            .drift
-        }
+    let drift = async |clarus: i64, netsuite: i64| {
+        run(
+            store.as_ref(),
+            vec![row("MUG", StockStatus::Available, clarus)],
+            vec![row("MUG", StockStatus::Available, netsuite)],
+            &settings,
+        )
+        .await
+        .summary
+        .drift
     };
 
     // A difference seen once (a movement on its way) raises nothing; the next run sees it gone.
-    assert_eq!(run(10, 8).await, 1);
-    assert_eq!(open_drift(store.clone()).await, 0);
-    assert_eq!(run(10, 10).await, 0);
-    assert_eq!(open_drift(store.clone()).await, 0);
+    assert_eq!(drift(10, 8).await, 1);
+    assert_eq!(open_drift(store.as_ref()).await.len(), 0);
+    assert_eq!(drift(10, 10).await, 0);
+    assert_eq!(open_drift(store.as_ref()).await.len(), 0);
 
     // A difference seen in two runs in a row is raised, and refreshed while it lasts.
-    assert_eq!(run(10, 7).await, 1);
-    assert_eq!(open_drift(store.clone()).await, 0);
-    assert_eq!(run(10, 7).await, 1);
-    assert_eq!(open_drift(store.clone()).await, 1);
-    assert_eq!(run(10, 6).await, 1);
-    assert_eq!(open_drift(store.clone()).await, 1);
-    assert_eq!(run(10, 10).await, 0);
-    assert_eq!(open_drift(store.clone()).await, 0);
+    assert_eq!(drift(10, 7).await, 1);
+    assert_eq!(open_drift(store.as_ref()).await.len(), 0);
+    assert_eq!(drift(10, 7).await, 1);
+    assert_eq!(open_drift(store.as_ref()).await.len(), 1);
+    assert_eq!(drift(10, 6).await, 1);
+    assert_eq!(open_drift(store.as_ref()).await.len(), 1);
+    assert_eq!(drift(10, 10).await, 0);
+    assert_eq!(open_drift(store.as_ref()).await.len(), 0);
 }
 
 /// While Clarus webhooks are queued in the intake, their movements are not in flight yet: a
@@ -176,27 +154,14 @@ async fn no_drift_is_raised_while_clarus_webhooks_wait_in_the_intake() {
 
     let store = sqlite();
     let settings = ReconcileSettings::default();
-    let open_drift = || async {
-        store
-            .open_exceptions()
-            .await
-            .unwrap()
-            .into_iter()
-            .filter(|e| e.exception.kind == DRIFT_KIND)
-            .count()
-    };
-    let run = || async {
-        reconcile(
+    let drift = async || {
+        run(
             store.as_ref(),
             vec![row("MUG", StockStatus::Available, 10)],
             vec![row("MUG", StockStatus::Available, 7)],
-            None,
             &settings,
-            now(),
         )
         .await
-        .unwrap()
-        .report
         .summary
         .drift
     };
@@ -211,8 +176,8 @@ async fn no_drift_is_raised_while_clarus_webhooks_wait_in_the_intake() {
         .unwrap();
 
     // The run records the difference, and raises nothing.
-    assert_eq!(run().await, 1);
-    assert_eq!(open_drift().await, 0);
+    assert_eq!(drift().await, 1);
+    assert_eq!(open_drift(store.as_ref()).await.len(), 0);
 
     // The intake has caught up, but for a webhook being processed as the run reads (a busy,
     // healthy intake): the same difference is drift.
@@ -229,6 +194,6 @@ async fn no_drift_is_raised_while_clarus_webhooks_wait_in_the_intake() {
         })
         .await
         .unwrap();
-    assert_eq!(run().await, 1);
-    assert_eq!(open_drift().await, 1);
+    assert_eq!(drift().await, 1);
+    assert_eq!(open_drift(store.as_ref()).await.len(), 1);
 }
