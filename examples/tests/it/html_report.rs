@@ -410,27 +410,24 @@ async fn write_reports(dir: &Path) -> (PathBuf, PathBuf) {
         runbook: format!("operations.md#{kind}"),
         payload: Value::Null,
     };
-    store
-        .raise_exception(
-            exception("T-1", "finance", "action-failed", HOSTILE_DOCUMENT),
-            now - SignedDuration::from_hours(50),
-        )
-        .await
-        .unwrap();
-    store
-        .raise_exception(
-            exception("T-2", "item_master", "unknown-sku", "sales order 9001"),
-            now - SignedDuration::from_hours(3),
-        )
-        .await
-        .unwrap();
-    store
-        .raise_exception(
-            exception("T-3", "operations", "stuck-document", "sales order 9002"),
-            now - SignedDuration::from_hours(30),
-        )
-        .await
-        .unwrap();
+    // (key, owner, kind, document, raised how many hours ago)
+    for (key, owner, kind, document, hours) in [
+        ("T-1", "finance", "action-failed", HOSTILE_DOCUMENT, 50),
+        ("T-2", "item_master", "unknown-sku", "sales order 9001", 3),
+        (
+            "T-3",
+            "operations",
+            "stuck-document",
+            "sales order 9002",
+            30,
+        ),
+    ] {
+        let raised_at = now - SignedDuration::from_hours(hours);
+        store
+            .raise_exception(exception(key, owner, kind, document), raised_at)
+            .await
+            .unwrap();
+    }
     store
         .resolve_exception("T-3", "posted by hand", now)
         .await

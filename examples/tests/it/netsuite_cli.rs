@@ -159,23 +159,28 @@ fn printed_ids(output: &Output) -> Vec<u64> {
         .collect()
 }
 
-fn expected_ids() -> Vec<u64> {
-    (1..=100).chain([1_000_000]).collect()
+/// Runs `suiteql --keyset id` with `rest` against a fresh fake NetSuite, checks that every item
+/// id (the 100 of the first segment, then the one of the second) is printed once, in order, and
+/// returns the fake for its queries.
+fn keyset_paged(rest: &[&str]) -> FakeNetSuite {
+    let server = FakeNetSuite::start();
+    let args: Vec<&str> = ["suiteql", "--keyset", "id"]
+        .iter()
+        .chain(rest)
+        .copied()
+        .collect();
+    let ids = printed_ids(&netsuite(&server, &args));
+    assert_eq!(ids, (1..=100).chain([1_000_000]).collect::<Vec<u64>>());
+    server
 }
+
+/// The query of the second keyset segment, after id 100.
+const SECOND_SEGMENT: &str =
+    "SELECT id, itemid FROM item WHERE (itemid LIKE 'SKU-%') AND id > 100 ORDER BY id";
 
 #[test]
 fn keyset_paging_keeps_the_query_s_own_where_across_segments() {
-    let server = FakeNetSuite::start();
-    let ids = printed_ids(&netsuite(
-        &server,
-        &[
-            "suiteql",
-            "--keyset",
-            "id",
-            "SELECT id, itemid FROM item WHERE itemid LIKE 'SKU-%'",
-        ],
-    ));
-    assert_eq!(ids, expected_ids());
+    let server = keyset_paged(&["SELECT id, itemid FROM item WHERE itemid LIKE 'SKU-%'"]);
     let queries = server.queries();
     assert_eq!(queries.len(), 101, "100 pages, then the second segment");
     assert!(
@@ -183,31 +188,17 @@ fn keyset_paging_keeps_the_query_s_own_where_across_segments() {
             .iter()
             .all(|q| q == "SELECT id, itemid FROM item WHERE (itemid LIKE 'SKU-%') ORDER BY id")
     );
-    assert_eq!(
-        queries[100],
-        "SELECT id, itemid FROM item WHERE (itemid LIKE 'SKU-%') AND id > 100 ORDER BY id"
-    );
+    assert_eq!(queries[100], SECOND_SEGMENT);
 }
 
 #[test]
 fn keyset_paging_takes_the_condition_from_where() {
-    let server = FakeNetSuite::start();
-    let ids = printed_ids(&netsuite(
-        &server,
-        &[
-            "suiteql",
-            "--keyset",
-            "id",
-            "--where",
-            "itemid LIKE 'SKU-%'",
-            "SELECT id, itemid FROM item",
-        ],
-    ));
-    assert_eq!(ids, expected_ids());
-    assert_eq!(
-        server.queries().last().unwrap(),
-        "SELECT id, itemid FROM item WHERE (itemid LIKE 'SKU-%') AND id > 100 ORDER BY id"
-    );
+    let server = keyset_paged(&[
+        "--where",
+        "itemid LIKE 'SKU-%'",
+        "SELECT id, itemid FROM item",
+    ]);
+    assert_eq!(server.queries().last().unwrap(), SECOND_SEGMENT);
 }
 
 #[test]

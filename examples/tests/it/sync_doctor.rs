@@ -63,6 +63,19 @@ ship_method = "92"
     path
 }
 
+/// Runs `sync doctor --json` with `config`, checks its exit code and returns the report.
+async fn doctor_json(config: &Path, exit_code: i32) -> Value {
+    let output = sync(config, &["doctor", "--json"]).await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(exit_code),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_str(&stdout).unwrap()
+}
+
 /// The checks of `sync doctor --json`, by name: (outcome, detail, hint).
 fn by_name(report: &Value) -> BTreeMap<String, (String, String, String)> {
     report["checks"]
@@ -209,15 +222,7 @@ async fn a_healthy_configuration_passes() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
-    let output = sync(&config, &["doctor", "--json"]).await;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let report: Value = serde_json::from_str(&stdout).unwrap();
+    let report = doctor_json(&config, 0).await;
     let checks = by_name(&report);
     let outcome = |name: &str| {
         checks
@@ -379,15 +384,7 @@ async fn a_broken_configuration_fails_with_hints_and_exit_code_4() {
         },
     );
 
-    let output = sync(&config, &["doctor", "--json"]).await;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert_eq!(
-        output.status.code(),
-        Some(4),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let report: Value = serde_json::from_str(&stdout).unwrap();
+    let report = doctor_json(&config, 4).await;
     let checks = by_name(&report);
 
     let (outcome, detail, hint) = &checks["Clarus warehouses"];
@@ -402,7 +399,10 @@ async fn a_broken_configuration_fails_with_hints_and_exit_code_4() {
     assert_eq!(outcome, "fail");
     assert!(detail.contains("did not arrive"), "{detail}");
     assert!(hint.contains("start `sync run`"), "{hint}");
-    assert!(!stdout.contains(SECRET), "the secret is never printed");
+    assert!(
+        !report.to_string().contains(SECRET),
+        "the secret is never printed"
+    );
 
     // No engine ever ran: the automations are missing, which `sync run` fixes by itself.
     let (outcome, detail, _) = &checks["Clarus automations"];

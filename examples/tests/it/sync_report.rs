@@ -1,7 +1,7 @@
 //! `sync report` against a store on disk: the HTML page and its JSON are written, with the
 //! store's documents and exceptions in them.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::support::cli::*;
@@ -10,6 +10,15 @@ use jiff::Timestamp;
 use serde_json::Value;
 use sync_engine::engine::Engine;
 use sync_engine::store::{SqliteStore, Store};
+
+/// A scratch directory `name` holding the configuration and the seeded store; answers the
+/// directory and the configuration's path.
+async fn seeded(name: &str) -> (PathBuf, PathBuf) {
+    let dir = scratch_dir(name);
+    let config = write_config(&dir);
+    seed(&dir.join("store.sqlite")).await;
+    (dir, config)
+}
 
 /// Two sales orders, one of them held by an unknown SKU (an open item-master exception).
 async fn seed(store_path: &Path) {
@@ -22,9 +31,7 @@ async fn seed(store_path: &Path) {
 
 #[tokio::test]
 async fn report_writes_the_page_and_its_json() {
-    let dir = scratch_dir("sync-report");
-    let config = write_config(&dir);
-    seed(&dir.join("store.sqlite")).await;
+    let (dir, config) = seeded("sync-report").await;
     let html = dir.join("out/report.html");
     let json = dir.join("out/report.json");
 
@@ -66,9 +73,7 @@ async fn report_writes_the_page_and_its_json() {
 
 #[tokio::test]
 async fn report_refuses_a_guide_url_that_could_run_script() {
-    let dir = scratch_dir("sync-report-guide");
-    let config = write_config(&dir);
-    seed(&dir.join("store.sqlite")).await;
+    let (dir, config) = seeded("sync-report-guide").await;
     let html = dir.join("report.html");
     for guide in [
         "javascript:alert(document.domain)",
