@@ -161,34 +161,6 @@ async fn the_exposition_parses_and_reflects_the_store_and_the_counters() {
         );
     }
 
-    // Three sales orders imported (600 held for its unknown SKU).
-    assert_eq!(
-        value(
-            &samples,
-            "sync_documents",
-            &[("flow", "sales_order"), ("stage", "imported")]
-        ),
-        Some(3.0),
-        "{text}"
-    );
-    assert_eq!(
-        value(
-            &samples,
-            "sync_open_exceptions",
-            &[("owner", "item_master"), ("kind", "unknown-sku")]
-        ),
-        Some(1.0)
-    );
-    // The hostile owner reads back exactly once its escapes are undone.
-    assert_eq!(
-        value(
-            &samples,
-            "sync_open_exceptions",
-            &[("owner", hostile), ("kind", "invalid-record")]
-        ),
-        Some(1.0),
-        "{text}"
-    );
     // Two goods outs and a product to create, none done: planned at 09:00, an hour old at 10:00.
     let depth: f64 = samples
         .iter()
@@ -196,74 +168,59 @@ async fn the_exposition_parses_and_reflects_the_store_and_the_counters() {
         .map(|s| s.2)
         .sum();
     assert_eq!(depth, 3.0, "{text}");
-    assert_eq!(
-        value(
-            &samples,
-            "sync_outbox_depth",
-            &[("kind", "create_goods_out")]
+    // (name, labels, value) of a sample.
+    type Expected<'a> = (&'a str, &'a [(&'a str, &'a str)], f64);
+    let expected: &[Expected<'_>] = &[
+        // Three sales orders imported (600 held for its unknown SKU).
+        (
+            "sync_documents",
+            &[("flow", "sales_order"), ("stage", "imported")],
+            3.0,
         ),
-        Some(2.0)
-    );
-    assert_eq!(
-        value(&samples, "sync_outbox_oldest_age_seconds", &[]),
-        Some(3600.0)
-    );
-
-    assert_eq!(
-        value(
-            &samples,
-            "sync_netsuite_requests_total",
-            &[("outcome", "ok")]
+        (
+            "sync_open_exceptions",
+            &[("owner", "item_master"), ("kind", "unknown-sku")],
+            1.0,
         ),
-        Some(1.0)
-    );
-    assert_eq!(
-        value(&samples, "sync_netsuite_throttled_total", &[]),
-        Some(1.0)
-    );
-    assert_eq!(
-        value(&samples, "sync_netsuite_request_seconds_count", &[]),
-        Some(2.0)
-    );
-    assert_eq!(
-        value(
-            &samples,
+        // The hostile owner reads back exactly once its escapes are undone.
+        (
+            "sync_open_exceptions",
+            &[("owner", hostile), ("kind", "invalid-record")],
+            1.0,
+        ),
+        ("sync_outbox_depth", &[("kind", "create_goods_out")], 2.0),
+        ("sync_outbox_oldest_age_seconds", &[], 3600.0),
+        ("sync_netsuite_requests_total", &[("outcome", "ok")], 1.0),
+        ("sync_netsuite_throttled_total", &[], 1.0),
+        ("sync_netsuite_request_seconds_count", &[], 2.0),
+        (
             "sync_netsuite_request_seconds_bucket",
-            &[("le", "0.04")]
+            &[("le", "0.04")],
+            1.0,
         ),
-        Some(1.0),
-        "{text}"
-    );
-    assert_eq!(
-        value(
-            &samples,
+        (
             "sync_clarus_call_failures_total",
-            &[("outcome", "rejected")]
+            &[("outcome", "rejected")],
+            1.0,
         ),
-        Some(1.0)
-    );
-    assert_eq!(
-        value(&samples, "sync_clarus_actions_total", &[("outcome", "ok")]),
-        Some(1.0)
-    );
-    assert_eq!(
-        value(&samples, "sync_clarus_action_seconds_count", &[]),
-        Some(2.0)
-    );
-    assert_eq!(
-        value(
-            &samples,
+        ("sync_clarus_actions_total", &[("outcome", "ok")], 1.0),
+        ("sync_clarus_action_seconds_count", &[], 2.0),
+        (
             "sync_webhook_deliveries_total",
-            &[("result", "accepted"), ("status", "202")]
+            &[("result", "accepted"), ("status", "202")],
+            2.0,
         ),
-        Some(2.0)
-    );
-    assert_eq!(
-        value(
-            &samples,
+        (
             "sync_webhook_deliveries_total",
-            &[("result", "refused"), ("status", "401")]
+            &[("result", "refused"), ("status", "401")],
+            1.0,
         ),
-        Some(1.0)
-    );
+    ];
+    for (name, labels, expected) in expected {
+        assert_eq!(
+            value(&samples, name, labels),
+            Some(*expected),
+            "{name} {labels:?}\n{text}"
+        );
+    }
 }
