@@ -6,8 +6,8 @@ use std::time::Duration;
 use crate::fuzz_inputs;
 use crate::support::*;
 use clarus_client::{
-    AuthError, ClarusClient, ClarusConfig, ClientAuthMethod, ConfigError, Credentials, Error,
-    PkceVerifier, Secret,
+    AuthError, ClarusClient, ClarusConfig, ClarusConfigBuilder, ClientAuthMethod, ConfigError,
+    Credentials, Error, PkceVerifier, Secret,
 };
 use serde_json::json;
 use wiremock::matchers::{body_string_contains, header, method, path};
@@ -20,6 +20,35 @@ async fn mount_cancel(server: &MockServer) {
         .respond_with(data_response(1, "goods_outs"))
         .mount(server)
         .await;
+}
+
+/// A configuration of tenant `acme` with client credentials `id` and `secret`.
+fn builder_with_secret(secret: &str) -> ClarusConfigBuilder {
+    ClarusConfig::builder(
+        "acme",
+        Credentials::client_credentials("id", Secret::new(secret)),
+    )
+}
+
+/// A server whose token endpoint answers with `answer`.
+async fn token_endpoint(answer: impl Respond + 'static) -> MockServer {
+    let server = MockServer::start().await;
+    mount_answer(&server, "POST", "/oauth/token", answer).await;
+    server
+}
+
+/// The error of cancelling goods out 1 with a new client of `server`.
+async fn cancel_error(server: &MockServer) -> Error {
+    client(server).cancel_goods_out(1.into()).await.unwrap_err()
+}
+
+/// How many tokens one client of `server` takes to cancel goods out 1 `calls` times.
+async fn tokens_taken(server: &MockServer, calls: usize) -> usize {
+    let c = client(server);
+    for _ in 0..calls {
+        c.cancel_goods_out(1.into()).await.unwrap();
+    }
+    token_requests(server).await
 }
 
 #[tokio::test]
@@ -86,20 +115,12 @@ async fn client_credentials_in_body_when_configured() {
 async fn token_is_cached_across_calls() {
     let server = server().await;
     mount_cancel(&server).await;
-    let c = client(&server);
-    for _ in 0..3 {
-        c.cancel_goods_out(1.into()).await.unwrap();
-    }
-    assert_eq!(token_requests(&server).await, 1);
+    assert_eq!(tokens_taken(&server, 3).await, 1);
 }
 
 #[tokio::test]
 async fn concurrent_calls_share_one_renewal() {
-    let server = MockServer::start().await;
-    mount_answer(
-        &server,
-        "POST",
-        "/oauth/token",
+    let server = token_endpoint(
         ResponseTemplate::new(200)
             .set_body_json(
                 json!({"access_token": TOKEN, "token_type": "Bearer", "expires_in": 7200}),
@@ -122,22 +143,14 @@ async fn concurrent_calls_share_one_renewal() {
 
 #[tokio::test]
 async fn token_about_to_expire_is_renewed() {
-    let server = MockServer::start().await;
-    mount_answer(
-        &server,
-        "POST",
-        "/oauth/token",
-        ResponseTemplate::new(200).set_body_json(
+    let server =
+        token_endpoint(ResponseTemplate::new(200).set_body_json(
             json!({"access_token": TOKEN, "token_type": "Bearer", "expires_in": 30}),
-        ),
-    )
-    .await;
+        ))
+        .await;
     mount_cancel(&server).await;
     // 30 s lifetime is inside the 60 s renewal margin, so every call renews.
-    let c = client(&server);
-    c.cancel_goods_out(1.into()).await.unwrap();
-    c.cancel_goods_out(1.into()).await.unwrap();
-    assert_eq!(token_requests(&server).await, 2);
+    assert_eq!(tokens_taken(&server, 2).await, 2);
 }
 
 /// Answers 401 to the first token it sees and 200 to the second.
@@ -172,14 +185,7 @@ impl Respond for RotatingTokens {
 
 #[tokio::test]
 async fn unexpected_401_reauthenticates_once() {
-    let server = MockServer::start().await;
-    mount_answer(
-        &server,
-        "POST",
-        "/oauth/token",
-        RotatingTokens(Default::default()),
-    )
-    .await;
+    let server = token_endpoint(RotatingTokens(Default::default())).await;
     mount_answer(
         &server,
         "POST",
@@ -211,10 +217,7 @@ async fn second_401_is_returned_typed() {
         ResponseTemplate::new(401).set_body_json(json!({"error":"Not authorized"})),
     )
     .await;
-    let err = client(&server)
-        .cancel_goods_out(1.into())
-        .await
-        .unwrap_err();
+    let err = cancel_error(&server).await;
     match err {
         Error::Unauthorized { error, raw_body } => {
             assert_eq!(error.as_deref(), Some("Not authorized"));
@@ -229,20 +232,11 @@ async fn second_401_is_returned_typed() {
 
 #[tokio::test]
 async fn token_endpoint_refusal_is_typed() {
-    let server = MockServer::start().await;
-    mount_answer(
-        &server,
-        "POST",
-        "/oauth/token",
-        ResponseTemplate::new(401).set_body_json(
-            json!({"error":"invalid_client","error_description":"Client authentication failed"}),
-        ),
-    )
+    let server = token_endpoint(ResponseTemplate::new(401).set_body_json(
+        json!({"error":"invalid_client","error_description":"Client authentication failed"}),
+    ))
     .await;
-    let err = client(&server)
-        .cancel_goods_out(1.into())
-        .await
-        .unwrap_err();
+    let err = cancel_error(&server).await;
     match err {
         Error::Auth(AuthError::Refused { error, description }) => {
             assert_eq!(error, "invalid_client");
@@ -264,10 +258,7 @@ async fn token_requests_follow_no_redirects() {
             .insert_header("location", format!("{}/elsewhere", server.uri()).as_str()),
     )
     .await;
-    let err = client(&server)
-        .cancel_goods_out(1.into())
-        .await
-        .unwrap_err();
+    let err = cancel_error(&server).await;
     assert!(
         matches!(err, Error::Auth(AuthError::Redirect { status: 302 })),
         "{err:?}"
@@ -283,23 +274,14 @@ async fn token_requests_follow_no_redirects() {
 #[tokio::test]
 async fn token_endpoint_errors_never_show_the_body() {
     // A refusal carrying something token-like besides the OAuth fields.
-    let server = MockServer::start().await;
-    mount_answer(
-        &server,
-        "POST",
-        "/oauth/token",
-        ResponseTemplate::new(400).set_body_json(json!({
-            "error": "invalid_grant",
-            "error_description": "refresh token revoked",
-            "refresh_token": "rt-SECRET-4242",
-            "access_token": "at-SECRET-4242"
-        })),
-    )
+    let server = token_endpoint(ResponseTemplate::new(400).set_body_json(json!({
+        "error": "invalid_grant",
+        "error_description": "refresh token revoked",
+        "refresh_token": "rt-SECRET-4242",
+        "access_token": "at-SECRET-4242"
+    })))
     .await;
-    let err = client(&server)
-        .cancel_goods_out(1.into())
-        .await
-        .unwrap_err();
+    let err = cancel_error(&server).await;
     let text = format!("{err:?} {err}");
     assert!(text.contains("invalid_grant"), "{text}");
     assert!(text.contains("refresh token revoked"), "{text}");
@@ -310,18 +292,8 @@ async fn token_endpoint_errors_never_show_the_body() {
         json!({"access_token": 987654321, "token_type": "Bearer"}),
         json!({"access_token": "at-SECRET-4242", "token_type": "Bearer", "expires_in": "abc"}),
     ] {
-        let server = MockServer::start().await;
-        mount_answer(
-            &server,
-            "POST",
-            "/oauth/token",
-            ResponseTemplate::new(200).set_body_json(&body),
-        )
-        .await;
-        let err = client(&server)
-            .cancel_goods_out(1.into())
-            .await
-            .unwrap_err();
+        let server = token_endpoint(ResponseTemplate::new(200).set_body_json(&body)).await;
+        let err = cancel_error(&server).await;
         assert!(
             matches!(err, Error::Auth(AuthError::InvalidResponse { .. })),
             "{err:?}"
@@ -337,43 +309,31 @@ async fn token_endpoint_errors_never_show_the_body() {
 
 /// A token endpoint answering `expires_in` with `raw` (JSON text).
 async fn token_server(raw: &str) -> MockServer {
-    let server = MockServer::start().await;
     let body = format!(r#"{{"access_token":"{TOKEN}","token_type":"Bearer","expires_in":{raw}}}"#);
-    mount_answer(
-        &server,
-        "POST",
-        "/oauth/token",
-        ResponseTemplate::new(200).set_body_raw(body, "application/json"),
-    )
-    .await;
+    let server =
+        token_endpoint(ResponseTemplate::new(200).set_body_raw(body, "application/json")).await;
     mount_cancel(&server).await;
     server
 }
 
 #[tokio::test]
 async fn absurd_token_lifetimes_never_panic() {
-    // Huge lifetimes are capped: the token is cached and used.
-    for raw in ["18446744073709551615", "1e300", "\"1e300\""] {
+    // Huge lifetimes are capped: the token is cached and used for both calls. Zero or negative
+    // lifetimes: the token is used once and renewed on the next call.
+    for (raw, tokens) in [
+        ("18446744073709551615", 1),
+        ("1e300", 1),
+        ("\"1e300\"", 1),
+        ("0", 2),
+        ("-5", 2),
+        ("\"-5\"", 2),
+    ] {
         let server = token_server(raw).await;
-        let c = client(&server);
-        c.cancel_goods_out(1.into()).await.unwrap();
-        c.cancel_goods_out(1.into()).await.unwrap();
-        assert_eq!(token_requests(&server).await, 1, "{raw}");
-    }
-    // Zero or negative lifetimes: the token is used once and renewed on the next call.
-    for raw in ["0", "-5", "\"-5\""] {
-        let server = token_server(raw).await;
-        let c = client(&server);
-        c.cancel_goods_out(1.into()).await.unwrap();
-        c.cancel_goods_out(1.into()).await.unwrap();
-        assert_eq!(token_requests(&server).await, 2, "{raw}");
+        assert_eq!(tokens_taken(&server, 2).await, tokens, "{raw}");
     }
     // Not a number: a typed error, nothing sent to the API.
     let server = token_server("\"abc\"").await;
-    let err = client(&server)
-        .cancel_goods_out(1.into())
-        .await
-        .unwrap_err();
+    let err = cancel_error(&server).await;
     assert!(
         matches!(err, Error::Auth(AuthError::InvalidResponse { .. })),
         "{err:?}"
@@ -383,13 +343,10 @@ async fn absurd_token_lifetimes_never_panic() {
 
 #[tokio::test]
 async fn credentials_in_the_base_url_are_refused() {
-    let err = ClarusConfig::builder(
-        "acme",
-        Credentials::client_credentials("id", Secret::new("s")),
-    )
-    .base_url("https://ops:hunter2@clarus.example")
-    .build()
-    .unwrap_err();
+    let err = builder_with_secret("s")
+        .base_url("https://ops:hunter2@clarus.example")
+        .build()
+        .unwrap_err();
     assert_eq!(err, ConfigError::EmbeddedCredentials);
     assert!(!format!("{err:?} {err}").contains("hunter2"));
 }
@@ -416,19 +373,11 @@ async fn graphql_calls_carry_the_same_headers() {
 
 #[tokio::test]
 async fn plain_http_needs_explicit_permission_and_secrets_stay_hidden() {
-    let config = ClarusConfig::builder(
-        "acme",
-        Credentials::client_credentials("id", Secret::new("hunter2-secret")),
-    )
-    .base_url("http://127.0.0.1:9")
-    .build();
+    let config = builder_with_secret("hunter2-secret")
+        .base_url("http://127.0.0.1:9")
+        .build();
     assert!(config.is_err());
-    let config = ClarusConfig::builder(
-        "acme",
-        Credentials::client_credentials("id", Secret::new("hunter2-secret")),
-    )
-    .build()
-    .unwrap();
+    let config = builder_with_secret("hunter2-secret").build().unwrap();
     let client = ClarusClient::new(config).unwrap();
     assert!(!format!("{client:?}").contains("hunter2"));
 }

@@ -42,6 +42,28 @@ async fn mount(server: &MockServer, verb: &str, route: &str, response: ResponseT
         .await;
 }
 
+/// A server whose GraphQL endpoint always answers `response`.
+async fn graphql_answering(response: ResponseTemplate) -> MockServer {
+    let server = server().await;
+    mount(&server, "POST", "/graphql", response).await;
+    server
+}
+
+/// Deletes product 5 with a client making up to four attempts.
+async fn delete_product_5(server: &MockServer) -> Result<(), Error> {
+    quick_client(server, 4)
+        .delete_product(ClarusId::new(5))
+        .await
+}
+
+/// The error `client` gets for [`QUERY`].
+async fn query_error(client: &ClarusClient) -> Error {
+    client
+        .graphql_query(QUERY, serde_json::Value::Null)
+        .await
+        .unwrap_err()
+}
+
 #[tokio::test]
 async fn a_read_answered_429_with_retry_after_succeeds_after_one_retry() {
     let server = server().await;
@@ -128,18 +150,8 @@ async fn a_create_answered_429_did_not_run_and_is_sent_again() {
 
 #[tokio::test]
 async fn a_read_failing_every_time_stops_at_the_attempt_limit() {
-    let server = server().await;
-    mount(
-        &server,
-        "POST",
-        "/graphql",
-        ResponseTemplate::new(502).set_body_string("bad gateway"),
-    )
-    .await;
-    let err = quick_client(&server, 3)
-        .graphql_query(QUERY, serde_json::Value::Null)
-        .await
-        .unwrap_err();
+    let server = graphql_answering(ResponseTemplate::new(502).set_body_string("bad gateway")).await;
+    let err = query_error(&quick_client(&server, 3)).await;
     assert!(matches!(err, Error::UnexpectedStatus { status: 502, .. }));
     assert!(err.is_transient());
     assert_eq!(api_requests(&server).await.len(), 3);
@@ -147,31 +159,18 @@ async fn a_read_failing_every_time_stops_at_the_attempt_limit() {
 
 #[tokio::test]
 async fn max_attempts_of_one_turns_retrying_off() {
-    let server = server().await;
-    mount(&server, "POST", "/graphql", ResponseTemplate::new(503)).await;
+    let server = graphql_answering(ResponseTemplate::new(503)).await;
     let client = ClarusClient::new(config(&server).max_attempts(1).build().unwrap()).unwrap();
-    let err = client
-        .graphql_query(QUERY, serde_json::Value::Null)
-        .await
-        .unwrap_err();
+    let err = query_error(&client).await;
     assert_eq!(err.status(), Some(503));
     assert_eq!(api_requests(&server).await.len(), 1);
 }
 
 #[tokio::test]
 async fn a_retry_after_beyond_the_limit_is_returned_to_the_caller() {
-    let server = server().await;
-    mount(
-        &server,
-        "POST",
-        "/graphql",
-        ResponseTemplate::new(429).insert_header("Retry-After", "120"),
-    )
-    .await;
-    let err = quick_client(&server, 4)
-        .graphql_query(QUERY, serde_json::Value::Null)
-        .await
-        .unwrap_err();
+    let server =
+        graphql_answering(ResponseTemplate::new(429).insert_header("Retry-After", "120")).await;
+    let err = query_error(&quick_client(&server, 4)).await;
     assert!(err.is_rate_limited());
     assert_eq!(api_requests(&server).await.len(), 1);
 }
@@ -193,17 +192,13 @@ async fn a_delete_is_idempotent_and_retried() {
         ResponseTemplate::new(204),
     )
     .await;
-    quick_client(&server, 4)
-        .delete_product(ClarusId::new(5))
-        .await
-        .unwrap();
+    delete_product_5(&server).await.unwrap();
     assert_eq!(api_requests(&server).await.len(), 2);
 }
 
 #[tokio::test]
 async fn a_graphql_mutation_is_not_repeated() {
-    let server = server().await;
-    mount(&server, "POST", "/graphql", ResponseTemplate::new(500)).await;
+    let server = graphql_answering(ResponseTemplate::new(500)).await;
     let err = quick_client(&server, 4)
         .graphql_query("mutation { touch { id } }", serde_json::Value::Null)
         .await
@@ -224,10 +219,7 @@ async fn refused_requests_are_not_retried() {
         ),
     )
     .await;
-    let err = quick_client(&server, 4)
-        .delete_product(ClarusId::new(5))
-        .await
-        .unwrap_err();
+    let err = delete_product_5(&server).await.unwrap_err();
     assert!(err.is_not_found());
     assert!(!err.is_transient());
     assert_eq!(api_requests(&server).await.len(), 1);

@@ -13,7 +13,7 @@ use proptest::prelude::*;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
-use wiremock::{Mock, Request, Respond, ResponseTemplate};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 /// Documented pairs to subscribe to in the subscription tests.
 const SOME_PAIRS: &[(&str, &str)] = &[
@@ -330,6 +330,27 @@ fn subscription_url_carries_route_and_token() {
     assert!(secret.verify_query(Some("token=s3cr3t")).is_err());
 }
 
+/// The receiver the automation tests subscribe, with the token in its URLs.
+fn receiver_target() -> WebhookTarget {
+    WebhookTarget::new(
+        "https://sync.example.com/hooks/clarus".parse().unwrap(),
+        Some(WebhookSecret::new(Secret::new(
+            "tok-0123456789abcdef0123456789abcdef",
+        ))),
+        "netsuite-sync",
+    )
+}
+
+/// Expects exactly `times` updates of automation `id`, each answered with `response`.
+async fn expect_update(server: &MockServer, id: u64, times: u64, response: ResponseTemplate) {
+    Mock::given(method("PATCH"))
+        .and(path(format!("/api/automations/{id}")))
+        .respond_with(response)
+        .expect(times)
+        .mount(server)
+        .await;
+}
+
 /// Serves the automation list: one enabled, one disabled, the rest missing.
 struct AutomationList;
 
@@ -363,31 +384,15 @@ async fn ensure_webhook_automations_is_idempotent() {
     mount_answer(&server, "POST", "/graphql", AutomationList).await;
     // Enabling an existing automation is a no-op when it is enabled; these answers do not
     // list the actions, so the automations are left pointing where they point.
-    Mock::given(method("PATCH"))
-        .and(path("/api/automations/21"))
-        .respond_with(data_response(21, "automations"))
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("PATCH"))
-        .and(path("/api/automations/22"))
-        .respond_with(data_response(22, "automations"))
-        .expect(1)
-        .mount(&server)
-        .await;
+    expect_update(&server, 21, 1, data_response(21, "automations")).await;
+    expect_update(&server, 22, 1, data_response(22, "automations")).await;
     Mock::given(method("POST"))
         .and(path("/api/automations"))
         .respond_with(data_response(99, "automations"))
         .expect(2)
         .mount(&server)
         .await;
-    let target = WebhookTarget::new(
-        "https://sync.example.com/hooks/clarus".parse().unwrap(),
-        Some(WebhookSecret::new(Secret::new(
-            "tok-0123456789abcdef0123456789abcdef",
-        ))),
-        "netsuite-sync",
-    );
+    let target = receiver_target();
     let pairs = SOME_PAIRS;
     let outcomes = client(&server)
         .ensure_webhook_automations(&target, pairs)
@@ -453,31 +458,11 @@ async fn an_automation_sending_elsewhere_is_retargeted_and_one_sending_here_is_k
     let server = server().await;
     mount_answer(&server, "POST", "/graphql", AutomationList).await;
     // 21 sends to the receiver's old address; 22 already sends to the target.
-    Mock::given(method("PATCH"))
-        .and(path("/api/automations/21"))
-        .respond_with(automation_sending_to(
-            21,
-            "https://old.example.com/hooks/clarus/goods_out/completed?token=tok-0123456789abcdef0123456789abcdef",
-        ))
-        .expect(2)
-        .mount(&server)
-        .await;
-    Mock::given(method("PATCH"))
-        .and(path("/api/automations/22"))
-        .respond_with(automation_sending_to(
-            22,
-            "https://sync.example.com/hooks/clarus/goods_out/cancelled?token=tok-0123456789abcdef0123456789abcdef",
-        ))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let target = WebhookTarget::new(
-        "https://sync.example.com/hooks/clarus".parse().unwrap(),
-        Some(WebhookSecret::new(Secret::new(
-            "tok-0123456789abcdef0123456789abcdef",
-        ))),
-        "netsuite-sync",
-    );
+    let elsewhere = "https://old.example.com/hooks/clarus/goods_out/completed?token=tok-0123456789abcdef0123456789abcdef";
+    let here = "https://sync.example.com/hooks/clarus/goods_out/cancelled?token=tok-0123456789abcdef0123456789abcdef";
+    expect_update(&server, 21, 2, automation_sending_to(21, elsewhere)).await;
+    expect_update(&server, 22, 1, automation_sending_to(22, here)).await;
+    let target = receiver_target();
     let outcomes = client(&server)
         .ensure_webhook_automations(&target, &SOME_PAIRS[..2])
         .await
