@@ -249,13 +249,7 @@ fn an_item_renamed_in_netsuite_whose_product_keeps_the_old_code_is_a_sku_mismatc
 #[test]
 fn a_product_linked_to_another_item_is_a_sku_mismatch() {
     let m = mappings();
-    let mut state = state_with_items(
-        &m,
-        &[
-            item("11", "A", Tracking::None),
-            item("12", "B", Tracking::None),
-        ],
-    );
+    let mut state = state_with_a_and_b();
     let linked = ClarusProduct {
         netsuite_id: Some("12".into()),
         ..product(5, "A", None)

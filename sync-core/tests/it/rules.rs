@@ -119,13 +119,7 @@ fn barcode_and_sku_disagreement_with_clarus_raise_item_master_exceptions() {
 #[test]
 fn open_sales_order_creates_a_goods_out_with_open_lines() {
     let m = mappings();
-    let mut state = state_with_items(
-        &m,
-        &[
-            item("11", "A", Tracking::None),
-            item("12", "B", Tracking::None),
-        ],
-    );
+    let mut state = state_with_a_and_b();
     let mut lines = vec![order_line(3, "11", "A", 5), order_line(9, "12", "B", 2)];
     lines[0].quantity_done = dec(1);
     lines[1].closed = true;

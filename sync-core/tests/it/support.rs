@@ -209,6 +209,17 @@ pub fn state_with_item() -> MemoryState {
     state_with_items(&mappings(), &[item("11", "A", Tracking::None)])
 }
 
+/// A state that knows the untracked items A (id 11) and B (id 12).
+pub fn state_with_a_and_b() -> MemoryState {
+    state_with_items(
+        &mappings(),
+        &[
+            item("11", "A", Tracking::None),
+            item("12", "B", Tracking::None),
+        ],
+    )
+}
+
 /// A state that knows items A (untracked, id 11), L (lot, id 12), S (serial, id 13) and an open
 /// sales order 501 with lines 3 (A × 5), 7 (L × 4), 12 (S × 2), released to the warehouse.
 pub fn state_with_order() -> MemoryState {
