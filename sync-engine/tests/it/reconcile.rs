@@ -49,6 +49,24 @@ async fn run(
         .report
 }
 
+/// Reconciles `clarus` against `netsuite` available `MUG`s: how many positions drift.
+async fn mug_drift(
+    store: &dyn Store,
+    clarus: i64,
+    netsuite: i64,
+    settings: &ReconcileSettings,
+) -> usize {
+    run(
+        store,
+        vec![row("MUG", StockStatus::Available, clarus)],
+        vec![row("MUG", StockStatus::Available, netsuite)],
+        settings,
+    )
+    .await
+    .summary
+    .drift
+}
+
 /// The drift exceptions open in `store`.
 async fn open_drift(store: &dyn Store) -> Vec<StoredException> {
     store
@@ -115,17 +133,8 @@ async fn with_confirmation_a_drift_is_raised_only_when_the_next_run_sees_it_too(
         confirm_runs: 2,
         ..ReconcileSettings::default()
     };
-    let drift = async |clarus: i64, netsuite: i64| {
-        run(
-            store.as_ref(),
-            vec![row("MUG", StockStatus::Available, clarus)],
-            vec![row("MUG", StockStatus::Available, netsuite)],
-            &settings,
-        )
-        .await
-        .summary
-        .drift
-    };
+    let drift =
+        async |clarus, netsuite| mug_drift(store.as_ref(), clarus, netsuite, &settings).await;
 
     // A difference seen once (a movement on its way) raises nothing; the next run sees it gone.
     assert_eq!(drift(10, 8).await, 1);
@@ -154,17 +163,7 @@ async fn no_drift_is_raised_while_clarus_webhooks_wait_in_the_intake() {
 
     let store = sqlite();
     let settings = ReconcileSettings::default();
-    let drift = async || {
-        run(
-            store.as_ref(),
-            vec![row("MUG", StockStatus::Available, 10)],
-            vec![row("MUG", StockStatus::Available, 7)],
-            &settings,
-        )
-        .await
-        .summary
-        .drift
-    };
+    let drift = async || mug_drift(store.as_ref(), 10, 7, &settings).await;
     let waiting = store
         .record_delivery(NewDelivery {
             source: CLARUS_WEBHOOK_SOURCE.into(),
