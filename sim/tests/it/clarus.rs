@@ -547,12 +547,9 @@ async fn run_adjustments(
         json!(true)
     );
     let handle = sim.handle();
-    let product = handle.add_product("SKU-W", "Webhooked").unwrap();
-    let location = handle.default_location(MAIN_WAREHOUSE).unwrap();
+    let find_one = stock_finder(&sim);
     for _ in 0..count {
-        sim.warehouse()
-            .adjust(product, location, dec(1), "found")
-            .unwrap();
+        find_one();
     }
     assert!(handle.wait_for_webhooks(Duration::from_secs(10)).await);
     let log = handle.webhook_log();

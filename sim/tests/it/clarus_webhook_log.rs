@@ -3,10 +3,9 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use sim::clarus::{ClarusConfig, ClarusSim, MAIN_WAREHOUSE, RunningClarus, WebhookBehaviour};
+use sim::clarus::{ClarusConfig, ClarusSim, RunningClarus, WebhookBehaviour};
 
 use crate::support::clarus::*;
-use crate::support::dec;
 
 /// Starts Clarus with `behaviour`, an automation sending positive adjustments to a receiver
 /// at `url`, and makes `count` adjustments. Answers the simulator once no copy is in flight.
@@ -20,12 +19,9 @@ async fn adjust(behaviour: WebhookBehaviour, url: &str, count: usize) -> Running
     let client = Client::connect(&sim).await;
     client.subscribe_stock_to_erp(url).await;
     let handle = sim.handle();
-    let product = handle.add_product("SKU-W", "Webhooked").unwrap();
-    let location = handle.default_location(MAIN_WAREHOUSE).unwrap();
+    let find_one = stock_finder(&sim);
     for _ in 0..count {
-        sim.warehouse()
-            .adjust(product, location, dec(1), "found")
-            .unwrap();
+        find_one();
         // One at a time, so each is delivered before the next is fired.
         assert!(handle.wait_for_webhooks(Duration::from_secs(10)).await);
     }

@@ -6,7 +6,9 @@ use std::sync::{Arc, Mutex};
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use sim::clarus::{ClarusConfig, ClarusId, GraphqlProfile, RunningClarus};
+use sim::clarus::{ClarusConfig, ClarusId, GraphqlProfile, MAIN_WAREHOUSE, RunningClarus};
+
+use super::dec;
 
 /// Asks the simulator for a token with the client credentials of `sim-client` and `secret`.
 pub async fn request_token(
@@ -147,6 +149,20 @@ pub fn goods_out_body(reference: &str, lines: &[(u64, i64)]) -> Value {
         "goods_out_type": "sales_order", "account_id": 1, "reference": reference,
         "expected_date_of_dispatch": "2026-11-30T10:00:00Z", "warehouse_id": 1, "lines_changes": changes
     }, "relationships": {"address": {"data": {"type": "addresses", "attributes": {"name": "A Customer", "address_1": "1 Street", "postcode": "AB1 2CD", "country_code": "GB"}}}}}})
+}
+
+/// Adds product `SKU-W` and answers a function that finds one more unit of it in the main
+/// warehouse's default location: a positive adjustment, as the "stock to ERP" automation sends.
+pub fn stock_finder(sim: &RunningClarus) -> impl Fn() + use<> {
+    let handle = sim.handle();
+    let product = handle.add_product("SKU-W", "Webhooked").unwrap();
+    let location = handle.default_location(MAIN_WAREHOUSE).unwrap();
+    let warehouse = sim.warehouse();
+    move || {
+        warehouse
+            .adjust(product, location, dec(1), "found")
+            .unwrap();
+    }
 }
 
 /// The tenant profile serving every field the simulator builds, not only the documented ones.
