@@ -3,6 +3,9 @@
 //! directives, mutations or subscriptions. Every field and argument keeps its line and column,
 //! for errors in GraphQL's `locations` style.
 
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
+
 use serde_json::{Map, Value, json};
 
 /// A 1-based line and column.
@@ -158,10 +161,42 @@ pub(crate) struct Document {
     pub fields: Vec<Field>,
 }
 
+/// The tokens of one query text.
+type Tokens = Arc<[(Token, Pos)]>;
+
+/// Query texts kept tokenized: clients send the same few queries again and again with other
+/// variables, so each text is read once while at most this many are kept (all are dropped when
+/// one more arrives).
+const TOKENIZED_KEPT: usize = 256;
+
+/// The tokens of the query texts read lately, by text.
+static TOKENIZED: LazyLock<Mutex<HashMap<String, Tokens>>> = LazyLock::new(Mutex::default);
+
+/// The tokens of `query`, read once per text while it is kept in [`TOKENIZED`]. A text that
+/// does not tokenize is not kept.
+fn tokens(query: &str) -> Result<Tokens, String> {
+    let lock = || {
+        TOKENIZED
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    };
+    let kept = lock().get(query).cloned();
+    if let Some(tokens) = kept {
+        return Ok(tokens);
+    }
+    let tokens: Tokens = tokenize(query)?.into();
+    let mut map = lock();
+    if map.len() >= TOKENIZED_KEPT {
+        map.clear();
+    }
+    map.insert(query.to_owned(), Arc::clone(&tokens));
+    Ok(tokens)
+}
+
 /// Parses `query` with `variables` substituted into argument values.
 pub(crate) fn parse(query: &str, variables: &Map<String, Value>) -> Result<Document, String> {
     let mut parser = Parser {
-        tokens: tokenize(query)?,
+        tokens: tokens(query)?,
         pos: 0,
         variables,
     };
@@ -169,7 +204,7 @@ pub(crate) fn parse(query: &str, variables: &Map<String, Value>) -> Result<Docum
 }
 
 struct Parser<'a> {
-    tokens: Vec<(Token, Pos)>,
+    tokens: Tokens,
     pos: usize,
     variables: &'a Map<String, Value>,
 }
@@ -396,5 +431,25 @@ mod tests {
             }
         );
         assert_eq!(all.arg("first"), Some(&json!(2)));
+    }
+
+    #[test]
+    fn a_query_read_again_takes_its_new_variables() {
+        let query = "query Again($f: GoodsOutsFilterType) { goods_outs { all(filter: $f) { edges { cursor } } } }";
+        for reference in ["SO-1", "SO-2", "SO-1"] {
+            let variables = json!({"f": {"reference": {"eq": reference}}});
+            let doc = parse(query, variables.as_object().unwrap()).unwrap();
+            let all = &doc.fields[0].selections[0];
+            assert_eq!(all.arg("filter"), Some(&variables["f"]));
+            assert!(TOKENIZED.lock().unwrap().contains_key(query));
+        }
+        assert!(parse("{ goods_outs { all(filter: \"open) } }", &Map::new()).is_err());
+        assert!(
+            !TOKENIZED
+                .lock()
+                .unwrap()
+                .keys()
+                .any(|q| q.contains("open)"))
+        );
     }
 }
