@@ -35,11 +35,14 @@ use crate::support::day::*;
 
 /// A bad day ([`SystemsOptions::faulty`]: 10% of NetSuite requests fail, half before the write,
 /// half after committing it; webhooks duplicated, reordered and lost), with webhook delivery
-/// given up after three quick attempts.
+/// given up after three quick attempts. Every webhook's payload is kept: the day's end checks
+/// each stock movement fired against the ledger, and a long day fires more webhooks than the
+/// simulator keeps payloads of by default.
 fn options(seed: u64) -> SystemsOptions {
     let faulty = SystemsOptions::faulty(seed);
     SystemsOptions {
         webhooks: WebhookBehaviour {
+            payloads_kept: usize::MAX,
             max_attempts: 3,
             retry_backoff: Duration::from_millis(100),
             timeout: Duration::from_secs(2),

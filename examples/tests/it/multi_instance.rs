@@ -87,11 +87,14 @@ fn webhook_loss() -> f64 {
 }
 
 /// A bad day ([`SystemsOptions::faulty`]), losing the share of webhooks `SYNC_MULTI_WEBHOOK_LOSS`
-/// asks for (none by default), with patient webhook delivery.
+/// asks for (none by default), with patient webhook delivery. Every webhook's payload is kept:
+/// the day's end checks each stock movement fired against the ledger, and the full day fires
+/// more webhooks than the simulator keeps payloads of by default.
 fn systems_options(seed: u64) -> SystemsOptions {
     let faulty = SystemsOptions::faulty(seed);
     SystemsOptions {
         webhooks: WebhookBehaviour {
+            payloads_kept: usize::MAX,
             loss_rate: webhook_loss(),
             max_attempts: 4,
             retry_backoff: Duration::from_millis(200),

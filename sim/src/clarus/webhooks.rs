@@ -392,7 +392,7 @@ impl Webhooks {
                 if let Some(record) = log.get_mut(sequence as usize) {
                     record.copies[copy] = outcome;
                 }
-                if log.len() as u64 > sequence + behaviour.payloads_kept as u64 {
+                if log.len() as u64 > sequence.saturating_add(behaviour.payloads_kept as u64) {
                     drop_delivered_payload(&mut log, sequence);
                 }
                 in_flight.fetch_sub(1, Ordering::SeqCst);

@@ -61,3 +61,17 @@ async fn a_webhook_not_delivered_keeps_its_payload() {
     assert_eq!(log.len(), 4);
     assert!(log.iter().all(|r| r.lost && r.payload != Value::Null));
 }
+
+#[tokio::test]
+async fn keeping_every_payload_keeps_every_payload() {
+    let (url, received) = receiver().await;
+    let behaviour = WebhookBehaviour {
+        payloads_kept: usize::MAX,
+        ..WebhookBehaviour::default()
+    };
+    let sim = adjust(behaviour, &url, 4).await;
+    let log = sim.handle().webhook_log();
+    assert_eq!(log.len(), 4);
+    assert!(log.iter().all(|r| r.delivered() && !r.payload.is_null()));
+    assert_eq!(received.lock().unwrap().len(), 4);
+}
