@@ -94,7 +94,14 @@ async fn close_check_exits_3_while_anything_blocks_and_0_once_clear() {
 
     let csv_path = dir.join("close.csv");
     let csv_arg = csv_path.to_str().unwrap();
-    let args = ["close-check", "--period", "2026-11", "--json", "--csv", csv_arg];
+    let args = [
+        "close-check",
+        "--period",
+        "2026-11",
+        "--json",
+        "--csv",
+        csv_arg,
+    ];
     let report = printed_json(&config, &args, 3);
     assert_eq!(report["blocking"], true);
     assert_eq!(report["period"], "2026-11");
